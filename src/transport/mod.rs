@@ -1,0 +1,1 @@
+//! Transports below the progress engine: shared memory on the node, TCP across hosts.
