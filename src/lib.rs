@@ -1,8 +1,10 @@
 //! OxiMPI: an MPI library with the MPICH ABI. See design.md (shared/) for the map:
 //! `abi` is the C surface; below it nothing knows C handles or `c_int` error codes.
 
+pub mod abi;
 pub mod datatype;
 pub mod error;
 pub mod handle;
+pub mod object;
 pub mod pmi;
 pub mod transport;

@@ -1,0 +1,136 @@
+//! The C surface. One file per MPI chapter; each exported function checks its arguments,
+//! turns handles into objects, calls the core, and turns results and errors back into C.
+//! No algorithm lives here.
+//!
+//! Every function is written once with [`mpi_fn!`], which exports the implementation as
+//! `PMPI_X` and a forwarding `MPI_X` (so profiling tools can interpose `MPI_X`), catches
+//! panics (they become `MPI_ERR_INTERN`), and routes errors through the errhandler of the
+//! object the body named with `ctx.on_comm(..)` and friends.
+
+pub mod consts;
+pub mod datatype;
+pub mod errors;
+pub mod ptr;
+
+use crate::error::MpiError;
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The object whose errhandler handles an error raised by the current call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Not tied to an object (or the object handle was invalid): MPI_COMM_SELF's handler
+    /// as MPI 4 specifies; before MPI_Init, MPI_ERRORS_ARE_FATAL.
+    Default,
+    Comm(c_int),
+    Win(c_int),
+    File(usize),
+    Session(c_int),
+}
+
+/// Per-call context handed to every function body.
+pub struct Ctx {
+    pub func: &'static str,
+    pub target: Target,
+}
+
+impl Ctx {
+    /// Errors from here on go to the errhandler of communicator `h`.
+    #[inline]
+    pub fn on_comm(&mut self, h: c_int) {
+        self.target = Target::Comm(h);
+    }
+    #[inline]
+    pub fn on_win(&mut self, h: c_int) {
+        self.target = Target::Win(h);
+    }
+    #[inline]
+    pub fn on_file(&mut self, h: usize) {
+        self.target = Target::File(h);
+    }
+    #[inline]
+    pub fn on_session(&mut self, h: c_int) {
+        self.target = Target::Session(h);
+    }
+}
+
+/// Runs one MPI function body: panics become MPI_ERR_INTERN, errors go through the
+/// errhandler. The success path costs a `catch_unwind` landing pad and nothing else.
+#[inline(always)]
+pub fn run(func: &'static str, body: impl FnOnce(&mut Ctx) -> Result<(), MpiError>) -> c_int {
+    let mut ctx = Ctx {
+        func,
+        target: Target::Default,
+    };
+    match catch_unwind(AssertUnwindSafe(|| body(&mut ctx))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => errors::raise(&ctx, e),
+        Err(p) => {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            errors::raise(&ctx, MpiError::intern(why))
+        }
+    }
+}
+
+/// Runs a body that returns a plain value and has no error path (MPI_Wtime, MPI_Aint_add,
+/// handle conversions). A panic there is a bug; report it and return `fallback`.
+#[inline(always)]
+pub fn run_value<T>(func: &'static str, fallback: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(_) => {
+            eprintln!("OxiMPI: internal error in {func}");
+            fallback
+        }
+    }
+}
+
+/// Defines `PMPI_X` (the implementation) and `MPI_X` (forwards to it) for an MPI function
+/// returning an error code:
+///
+/// ```ignore
+/// mpi_fn!(MPI_Comm_size, PMPI_Comm_size, (comm: c_int, size: *mut c_int), |ctx| {
+///     let c = comm::get(ctx, comm)?;
+///     ptr::write(size, c.size() as c_int, "size")
+/// });
+/// ```
+#[macro_export]
+macro_rules! mpi_fn {
+    ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?), |$ctx:ident| $body:block) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $pmpi($($a: $t),*) -> ::std::os::raw::c_int {
+            $crate::abi::run(stringify!($mpi), |$ctx: &mut $crate::abi::Ctx| {
+                #[allow(unused_unsafe)]
+                $body
+            })
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $mpi($($a: $t),*) -> ::std::os::raw::c_int {
+            // SAFETY: same contract as the PMPI_ function it forwards to.
+            unsafe { $pmpi($($a),*) }
+        }
+    };
+}
+
+/// Like [`mpi_fn!`] for functions that return a value instead of an error code.
+#[macro_export]
+macro_rules! mpi_fn_value {
+    ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?) -> $ret:ty, fallback $fb:expr, $body:block) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $pmpi($($a: $t),*) -> $ret {
+            $crate::abi::run_value(stringify!($mpi), $fb, || {
+                #[allow(unused_unsafe)]
+                $body
+            })
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $mpi($($a: $t),*) -> $ret {
+            // SAFETY: same contract as the PMPI_ function it forwards to.
+            unsafe { $pmpi($($a),*) }
+        }
+    };
+}

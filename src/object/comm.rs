@@ -1,0 +1,61 @@
+//! Communicators: a group, my rank in it, and the context ids that keep its traffic apart.
+
+use super::errhandler::Errhandler;
+use super::group::Group;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Comm {
+    /// Context id of point-to-point traffic; collective traffic uses `context_id + 1`.
+    pub context_id: u32,
+    /// My rank in the (local) group.
+    pub rank: u32,
+    pub group: Arc<Group>,
+    /// The remote group of an intercommunicator.
+    pub remote: Option<Arc<Group>>,
+    pub errhandler: Mutex<Errhandler>,
+    pub name: Mutex<String>,
+}
+
+impl Comm {
+    pub fn new(context_id: u32, rank: u32, group: Arc<Group>, name: &str) -> Self {
+        Comm {
+            context_id,
+            rank,
+            group,
+            remote: None,
+            errhandler: Mutex::new(Errhandler::Fatal),
+            name: Mutex::new(name.to_string()),
+        }
+    }
+
+    /// Number of ranks a point-to-point call can address (the remote group for an
+    /// intercommunicator).
+    #[inline]
+    pub fn peer_size(&self) -> usize {
+        match &self.remote {
+            Some(g) => g.size(),
+            None => self.group.size(),
+        }
+    }
+
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.group.size()
+    }
+
+    /// Endpoint of peer rank `r` (in the remote group for an intercommunicator).
+    #[inline]
+    pub fn peer(&self, r: usize) -> u32 {
+        match &self.remote {
+            Some(g) => g.proc_of(r),
+            None => self.group.proc_of(r),
+        }
+    }
+
+    #[inline]
+    pub fn coll_context(&self) -> u32 {
+        self.context_id + 1
+    }
+}

@@ -1,0 +1,5 @@
+//! MPI objects as the core sees them, free of C handles.
+
+pub mod comm;
+pub mod errhandler;
+pub mod group;
