@@ -8,3 +8,5 @@ pub mod handle;
 pub mod object;
 pub mod pmi;
 pub mod transport;
+pub mod p2p;
+pub mod runtime;

@@ -1,0 +1,87 @@
+//! Environment: init/finalize, thread levels, abort, versions, processor name, timers.
+
+use super::consts::*;
+use super::ptr;
+use crate::error::{class, MpiError};
+use crate::{mpi_fn, mpi_fn_value, runtime};
+use std::os::raw::{c_char, c_int};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
+    if !(THREAD_SINGLE..=THREAD_MULTIPLE).contains(&required) {
+        return Err(MpiError::arg(class::ERR_ARG, "required", format!("{required} is not a thread level")));
+    }
+    let p = runtime::init(required)?;
+    if !provided.is_null() {
+        ptr::write(provided, p, "provided")?;
+    }
+    Ok(())
+}
+
+mpi_fn!(MPI_Init, PMPI_Init, (_argc: *mut c_int, _argv: *mut *mut *mut c_char), |_ctx| {
+    init_common(THREAD_SINGLE, std::ptr::null_mut())
+});
+
+mpi_fn!(MPI_Init_thread, PMPI_Init_thread, (_argc: *mut c_int, _argv: *mut *mut *mut c_char, required: c_int, provided: *mut c_int), |_ctx| {
+    if provided.is_null() {
+        return Err(MpiError::arg(class::ERR_ARG, "provided", "null pointer"));
+    }
+    init_common(required, provided)
+});
+
+mpi_fn!(MPI_Finalize, PMPI_Finalize, (), |_ctx| { runtime::finalize() });
+
+mpi_fn!(MPI_Initialized, PMPI_Initialized, (flag: *mut c_int), |_ctx| {
+    ptr::write(flag, runtime::initialized() as c_int, "flag")
+});
+
+mpi_fn!(MPI_Finalized, PMPI_Finalized, (flag: *mut c_int), |_ctx| {
+    ptr::write(flag, runtime::finalized() as c_int, "flag")
+});
+
+mpi_fn!(MPI_Query_thread, PMPI_Query_thread, (provided: *mut c_int), |_ctx| {
+    let rt = runtime::rt()?;
+    ptr::write(provided, rt.thread_level, "provided")
+});
+
+mpi_fn!(MPI_Is_thread_main, PMPI_Is_thread_main, (flag: *mut c_int), |_ctx| {
+    let rt = runtime::rt()?;
+    ptr::write(flag, (std::thread::current().id() == rt.main_thread) as c_int, "flag")
+});
+
+mpi_fn!(MPI_Abort, PMPI_Abort, (comm: c_int, errorcode: c_int), |ctx| {
+    let rank = runtime::get().map(|r| r.rank).unwrap_or(0);
+    let c = super::comm::get(ctx, comm).ok();
+    let _ = c;
+    let msg = format!("MPI_Abort(comm={comm:#x}, errorcode={errorcode}) called by rank {rank}");
+    runtime::abort(errorcode, &msg)
+});
+
+mpi_fn!(MPI_Get_version, PMPI_Get_version, (version: *mut c_int, subversion: *mut c_int), |_ctx| {
+    ptr::write(version, 4, "version")?;
+    ptr::write(subversion, 1, "subversion")
+});
+
+pub const LIBRARY_VERSION: &str = concat!("OxiMPI ", env!("CARGO_PKG_VERSION"), " (MPI 4.1, MPICH ABI)");
+
+mpi_fn!(MPI_Get_library_version, PMPI_Get_library_version, (version: *mut c_char, resultlen: *mut c_int), |_ctx| {
+    ptr::write_str(version, MAX_LIBRARY_VERSION_STRING, LIBRARY_VERSION, resultlen, "version")
+});
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+}
+
+mpi_fn!(MPI_Get_processor_name, PMPI_Get_processor_name, (name: *mut c_char, resultlen: *mut c_int), |_ctx| {
+    ptr::write_str(name, MAX_PROCESSOR_NAME, &hostname(), resultlen, "name")
+});
+
+fn epoch() -> &'static Instant {
+    static E: OnceLock<Instant> = OnceLock::new();
+    E.get_or_init(Instant::now)
+}
+
+mpi_fn_value!(MPI_Wtime, PMPI_Wtime, () -> f64, fallback 0.0, { epoch().elapsed().as_secs_f64() });
+
+mpi_fn_value!(MPI_Wtick, PMPI_Wtick, () -> f64, fallback 1e-9, { 1e-9 });

@@ -1,0 +1,869 @@
+//! The point-to-point engine: protocols over a `Fabric`, the matching queues and the
+//! request slab, behind one lock that is held during progress and released while a
+//! blocked caller sleeps on its doorbell.
+//!
+//! Protocols. A message that fits a cell goes EAGER (data in the cell; a synchronous send
+//! asks for a SACK when matched). A larger one sends RTS with its address; the receiver,
+//! once matched, reads the data straight from the sender's memory (single copy) and sends
+//! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
+//! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
+
+use super::data::Data;
+use super::fabric::Fabric;
+use super::header::{flag, kind, Header};
+use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
+use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Status};
+use crate::error::{class, MpiError};
+use parking_lot::{Mutex, MutexGuard};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// A cell-sized message waiting for a free cell, in send order.
+#[derive(Debug)]
+enum Out {
+    /// First cell of a send (EAGER or RTS) of request `req`.
+    Start { req: ReqId },
+    /// A control message.
+    Ctrl { dst: usize, h: Header },
+}
+
+/// Everything the engine lock protects.
+pub struct State {
+    pub q: Queues,
+    pub reqs: Slab,
+    backlog: VecDeque<Out>,
+    streaming: Vec<ReqId>,
+    /// Messages taken by MPI_Mprobe, waiting for MPI_Mrecv.
+    messages: Vec<Option<Unexpected>>,
+    free_messages: Vec<usize>,
+    /// Single-copy reads allowed (cleared on the first EPERM/ENOSYS).
+    cma: bool,
+    /// Requests completed since the last wake-up check (to ring sleeping threads).
+    completions: u64,
+}
+
+pub struct Engine<F: Fabric> {
+    pub fab: F,
+    st: Mutex<State>,
+    /// My endpoint id (world rank).
+    pub me: u32,
+    /// Local index in the fabric of every endpoint (None: not on this node).
+    local_of: Vec<Option<usize>>,
+    ep_of_local: Vec<u32>,
+    eager_limit: usize,
+    spin: u32,
+    yields: u32,
+    sleepers: AtomicU32,
+}
+
+/// Arguments of a send.
+#[derive(Clone, Debug)]
+pub struct SendArgs {
+    pub ep: u32,
+    pub ctx: u32,
+    /// My rank in the communicator (what the receiver sees as MPI_SOURCE).
+    pub src: i32,
+    pub tag: i32,
+    pub mode: Mode,
+    pub data: Data,
+}
+
+/// Arguments of a receive.
+#[derive(Clone, Debug)]
+pub struct RecvArgs {
+    pub ctx: u32,
+    pub src: i32,
+    pub tag: i32,
+    pub data: Data,
+}
+
+/// A message taken by MPI_Mprobe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgId(pub u32);
+
+fn env_num(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+impl<F: Fabric> Engine<F> {
+    /// `local_of[ep]` maps endpoints to fabric indices.
+    pub fn new(fab: F, me: u32, local_of: Vec<Option<usize>>) -> Self {
+        let mut ep_of_local = vec![0; local_of.len()];
+        for (ep, l) in local_of.iter().enumerate() {
+            if let Some(l) = l {
+                if *l >= ep_of_local.len() {
+                    ep_of_local.resize(*l + 1, 0);
+                }
+                ep_of_local[*l] = ep as u32;
+            }
+        }
+        let nlocal = local_of.iter().filter(|l| l.is_some()).count();
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        // Spin only while every local rank can have a core; oversubscribed ranks go to
+        // sleep quickly so the ones with work get the CPU.
+        let (spin, yields) = if nlocal <= cpus { (4000, 20) } else { (0, 4) };
+        let spin = env_num("OXIMPI_SPIN").map(|v| v as u32).unwrap_or(spin);
+        let cap = fab.payload_capacity();
+        let eager_limit = env_num("OXIMPI_EAGER_LIMIT").map(|v| (v as usize).min(cap)).unwrap_or(cap);
+        let cma = std::env::var("OXIMPI_CMA").map(|v| v != "0").unwrap_or(true);
+        Engine {
+            fab,
+            st: Mutex::new(State {
+                q: Queues::default(),
+                reqs: Slab::new(),
+                backlog: VecDeque::new(),
+                streaming: Vec::new(),
+                messages: Vec::new(),
+                free_messages: Vec::new(),
+                cma,
+                completions: 0,
+            }),
+            me,
+            local_of,
+            ep_of_local,
+            eager_limit,
+            spin,
+            yields,
+            sleepers: AtomicU32::new(0),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock()
+    }
+
+    fn local(&self, ep: u32) -> Result<usize, MpiError> {
+        self.local_of
+            .get(ep as usize)
+            .copied()
+            .flatten()
+            .ok_or_else(|| MpiError::new(class::ERR_OTHER, format!("process {ep} is not reachable: only node-local transport is available")))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Sending
+
+    /// Blocking send. The eager case needs no request at all.
+    pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
+        {
+            let st = self.lock();
+            if a.ep != self.me && a.mode != Mode::Sync && st.backlog.is_empty() && a.data.bytes() as usize <= self.eager_limit {
+                let dst = self.local(a.ep)?;
+                if let Some(c) = self.fab.alloc() {
+                    self.emit_eager(c, dst, &a, 0, 0);
+                    return Ok(());
+                }
+            }
+            drop(st);
+        }
+        let id = self.isend(a)?;
+        self.wait(id);
+        Ok(())
+    }
+
+    /// Starts a send and returns its request.
+    pub fn isend(&self, a: SendArgs) -> Result<ReqId, MpiError> {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Send);
+        self.start_send(&mut st, id, a)?;
+        Ok(id)
+    }
+
+    fn start_send(&self, st: &mut State, id: ReqId, a: SendArgs) -> Result<(), MpiError> {
+        if a.ep == self.me {
+            self.send_to_self(st, id, a);
+            return Ok(());
+        }
+        let dst = self.local(a.ep)?;
+        let total = a.data.bytes();
+        {
+            let r = st.reqs.get_mut(id).expect("fresh request");
+            r.ep = a.ep;
+            r.ctx = a.ctx;
+            r.src = a.src;
+            r.tag = a.tag;
+            r.total = total;
+            r.sent = 0;
+            r.phase = Phase::Idle;
+            r.status = Status::default();
+            r.done = false;
+            r.data = Some(a.data);
+            // Remember the mode in `rreq` until the first cell goes out.
+            r.rreq = a.mode as u64;
+        }
+        if st.backlog.is_empty() {
+            if let Some(c) = self.fab.alloc() {
+                self.emit_start(st, id, c, dst);
+                return Ok(());
+            }
+        }
+        st.backlog.push_back(Out::Start { req: id });
+        Ok(())
+    }
+
+    /// Writes an EAGER cell for `a` and sends it.
+    #[inline]
+    fn emit_eager(&self, c: F::Cell, dst: usize, a: &SendArgs, flags: u8, sreq: u64) {
+        let n = a.data.pack(0, self.fab.payload_mut(c));
+        let h = Header { kind: kind::EAGER, flags, context: a.ctx, src: a.src, tag: a.tag, len: n as u64, sreq, rreq: 0, addr: 0 };
+        h.encode(self.fab.header_mut(c));
+        self.fab.send(dst, c, n);
+    }
+
+    /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
+    fn emit_start(&self, st: &mut State, id: ReqId, c: F::Cell, dst: usize) {
+        let r = st.reqs.get_mut(id).expect("send request");
+        let data = r.data.as_ref().expect("send data");
+        let sync = r.rreq == Mode::Sync as u64;
+        r.rreq = 0;
+        let total = r.total;
+        if total as usize <= self.eager_limit {
+            let n = data.pack(0, self.fab.payload_mut(c));
+            let flags = if sync { flag::SYNC } else { 0 };
+            let h = Header { kind: kind::EAGER, flags, context: r.ctx, src: r.src, tag: r.tag, len: n as u64, sreq: id.wire(), rreq: 0, addr: 0 };
+            h.encode(self.fab.header_mut(c));
+            self.fab.send(dst, c, n);
+            if !sync {
+                self.complete(st, id);
+            } else {
+                r.phase = Phase::WaitReply;
+            }
+        } else {
+            let (flags, addr) = match data.contiguous() {
+                Some(p) if st.cma => (flag::CMA, p.addr() as u64),
+                _ => (0, 0),
+            };
+            let h = Header { kind: kind::RTS, flags, context: r.ctx, src: r.src, tag: r.tag, len: total, sreq: id.wire(), rreq: 0, addr };
+            h.encode(self.fab.header_mut(c));
+            self.fab.send(dst, c, 0);
+            r.phase = Phase::WaitReply;
+        }
+    }
+
+    fn send_to_self(&self, st: &mut State, id: ReqId, a: SendArgs) {
+        let len = a.data.bytes();
+        if let Some(p) = st.q.take_posted(a.ctx, a.src, a.tag) {
+            let mut buf = vec![0u8; len as usize];
+            a.data.pack(0, &mut buf);
+            self.deliver(st, p.req, a.src, a.tag, &buf, len);
+            self.complete(st, id);
+            return;
+        }
+        let mut buf = vec![0u8; len as usize];
+        a.data.pack(0, &mut buf);
+        let sync = (a.mode == Mode::Sync).then(|| (self.me, id.wire()));
+        st.q.unexpected.push_back(Unexpected { ctx: a.ctx, src: a.src, tag: a.tag, len, body: Body::Data(buf), sync });
+        if sync.is_none() {
+            self.complete(st, id);
+        }
+    }
+
+    fn ctrl(&self, st: &mut State, ep: u32, h: Header) {
+        let Ok(dst) = self.local(ep) else { return };
+        if let Some(c) = self.fab.alloc() {
+            h.encode(self.fab.header_mut(c));
+            self.fab.send(dst, c, 0);
+        } else {
+            st.backlog.push_front(Out::Ctrl { dst, h });
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Receiving
+
+    /// Posts a receive; matches an unexpected message at once if there is one.
+    pub fn irecv(&self, a: RecvArgs) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Recv);
+        self.start_recv(&mut st, id, a);
+        id
+    }
+
+    fn start_recv(&self, st: &mut State, id: ReqId, a: RecvArgs) {
+        {
+            let r = st.reqs.get_mut(id).expect("fresh request");
+            r.ctx = a.ctx;
+            r.src = a.src;
+            r.tag = a.tag;
+            r.done = false;
+            r.status = Status::default();
+            r.got = 0;
+            r.data = Some(a.data);
+        }
+        if let Some(i) = st.q.find_unexpected(a.ctx, a.src, a.tag) {
+            let m = st.q.unexpected.remove(i).expect("index from find");
+            self.take_unexpected(st, id, m);
+        } else {
+            st.q.posted.push_back(Posted { ctx: a.ctx, src: a.src, tag: a.tag, req: id });
+        }
+    }
+
+    /// Blocking receive.
+    pub fn recv(&self, a: RecvArgs) -> Status {
+        let id = self.irecv(a);
+        self.wait(id)
+    }
+
+    /// Matches receive `id` with message `m` taken from the unexpected queue.
+    fn take_unexpected(&self, st: &mut State, id: ReqId, m: Unexpected) {
+        if let Some((ep, sreq)) = m.sync {
+            self.acknowledge(st, ep, sreq);
+        }
+        match m.body {
+            Body::Data(buf) => self.deliver(st, id, m.src, m.tag, &buf, m.len),
+            Body::Rts { ep, sreq, addr, cma } => self.rendezvous(st, id, m.src, m.tag, ep, sreq, addr, cma, m.len),
+        }
+    }
+
+    fn acknowledge(&self, st: &mut State, ep: u32, sreq: u64) {
+        if ep == self.me {
+            if let Some(id) = ReqId::from_wire(sreq) {
+                self.complete(st, id);
+            }
+        } else {
+            self.ctrl(st, ep, Header { kind: kind::SACK, sreq, ..Default::default() });
+        }
+    }
+
+    /// Copies a whole message into receive `id` and completes it.
+    fn deliver(&self, st: &mut State, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) {
+        let r = st.reqs.get_mut(id).expect("matched receive");
+        let data = r.data.as_ref().expect("receive data");
+        let cap = data.bytes();
+        let n = data.unpack(0, &bytes[..bytes.len().min(cap as usize)]) as u64;
+        r.status = Status { source: src, tag, error: if len > cap { class::ERR_TRUNCATE } else { 0 }, bytes: n, cancelled: false };
+        self.complete(st, id);
+    }
+
+    /// Receive `id` matched a rendezvous announcement: read the data in one copy when
+    /// allowed, else ask the sender to stream it.
+    #[allow(clippy::too_many_arguments)]
+    fn rendezvous(&self, st: &mut State, id: ReqId, src: i32, tag: i32, ep: u32, sreq: u64, addr: u64, cma: bool, len: u64) {
+        let (cap, data) = {
+            let r = st.reqs.get_mut(id).expect("matched receive");
+            let data = r.data.clone().expect("receive data");
+            (data.bytes(), data)
+        };
+        let n = len.min(cap);
+        let error = if len > cap { class::ERR_TRUNCATE } else { 0 };
+        if cma && st.cma {
+            if let Ok(local) = self.local(ep) {
+                let mut pieces: Vec<&mut [u8]> = Vec::new();
+                data.pieces(0, n, |p, l| pieces.push(p.slice_mut(0, l)));
+                match self.fab.read_remote(local, &[(addr as usize, n as usize)], &mut pieces) {
+                    Ok(got) if got as u64 == n => {
+                        let r = st.reqs.get_mut(id).expect("matched receive");
+                        r.status = Status { source: src, tag, error, bytes: n, cancelled: false };
+                        self.complete(st, id);
+                        self.ctrl(st, ep, Header { kind: kind::FIN, sreq, ..Default::default() });
+                        return;
+                    }
+                    _ => st.cma = false,
+                }
+            }
+        }
+        let r = st.reqs.get_mut(id).expect("matched receive");
+        r.status = Status { source: src, tag, error, bytes: n, cancelled: false };
+        r.total = len;
+        r.got = 0;
+        self.ctrl(st, ep, Header { kind: kind::CTS, sreq, rreq: id.wire(), ..Default::default() });
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Progress
+
+    /// Drains the fabric and advances transfers; true when anything happened.
+    pub fn progress(&self, st: &mut State) -> bool {
+        let mut did = self.drain_backlog(st);
+        for _ in 0..64 {
+            let Some(rx) = self.fab.poll() else { break };
+            let h = Header::decode(self.fab.header(rx));
+            let from = self.ep_of_local[self.fab.src(rx)];
+            self.on_cell(st, from, &h, rx);
+            self.fab.release(rx);
+            did = true;
+        }
+        did |= self.stream(st);
+        if did && st.completions > 0 {
+            st.completions = 0;
+            if self.sleepers.load(Ordering::SeqCst) > 0 {
+                self.fab.ring(self.fab.me());
+            }
+        }
+        did
+    }
+
+    fn on_cell(&self, st: &mut State, from: u32, h: &Header, rx: F::Rx) {
+        match h.kind {
+            kind::EAGER => {
+                let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
+                if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
+                    if let Some((ep, sreq)) = sync {
+                        self.acknowledge(st, ep, sreq);
+                    }
+                    self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
+                } else {
+                    let buf = self.fab.payload(rx)[..h.len as usize].to_vec();
+                    st.q.unexpected.push_back(Unexpected { ctx: h.context, src: h.src, tag: h.tag, len: h.len, body: Body::Data(buf), sync });
+                }
+            }
+            kind::RTS => {
+                let cma = h.flags & flag::CMA != 0;
+                if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
+                    self.rendezvous(st, p.req, h.src, h.tag, from, h.sreq, h.addr, cma, h.len);
+                } else {
+                    let body = Body::Rts { ep: from, sreq: h.sreq, addr: h.addr, cma };
+                    st.q.unexpected.push_back(Unexpected { ctx: h.context, src: h.src, tag: h.tag, len: h.len, body, sync: None });
+                }
+            }
+            kind::CTS => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    if let Some(r) = st.reqs.get_mut(id) {
+                        r.rreq = h.rreq;
+                        r.phase = Phase::Streaming;
+                        st.streaming.push(id);
+                    }
+                }
+            }
+            kind::DATA => {
+                if let Some(id) = ReqId::from_wire(h.rreq) {
+                    let payload = self.fab.payload(rx);
+                    let done = match st.reqs.get_mut(id) {
+                        Some(r) => {
+                            if let Some(d) = r.data.as_ref() {
+                                d.unpack(h.addr, &payload[..h.len as usize]);
+                            }
+                            r.got += h.len;
+                            r.got >= r.total
+                        }
+                        None => false,
+                    };
+                    if done {
+                        self.complete(st, id);
+                    }
+                }
+            }
+            kind::FIN | kind::SACK => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    self.complete(st, id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn drain_backlog(&self, st: &mut State) -> bool {
+        let mut did = false;
+        while let Some(out) = st.backlog.front() {
+            let (dst, start) = match *out {
+                Out::Ctrl { dst, .. } => (dst, None),
+                Out::Start { req } => match st.reqs.get(req).and_then(|r| self.local(r.ep).ok()) {
+                    Some(dst) => (dst, Some(req)),
+                    None => {
+                        // The request is gone (cannot happen for sends, which are never
+                        // cancelled): nothing to send.
+                        st.backlog.pop_front();
+                        continue;
+                    }
+                },
+            };
+            let Some(c) = self.fab.alloc() else { break };
+            match (st.backlog.pop_front(), start) {
+                (Some(Out::Ctrl { h, .. }), _) => {
+                    h.encode(self.fab.header_mut(c));
+                    self.fab.send(dst, c, 0);
+                }
+                (_, Some(req)) => self.emit_start(st, req, c, dst),
+                _ => unreachable!("backlog entry checked above"),
+            }
+            did = true;
+        }
+        did
+    }
+
+    /// Streams DATA cells of pipelined sends while cells are free.
+    fn stream(&self, st: &mut State) -> bool {
+        let mut did = false;
+        let mut i = 0;
+        while i < st.streaming.len() {
+            let id = st.streaming[i];
+            let finished;
+            if let Some(r) = st.reqs.get_mut(id) {
+                let dst = self.local_of[r.ep as usize].unwrap_or(0);
+                while r.sent < r.total {
+                    let Some(c) = self.fab.alloc() else { break };
+                    let data = r.data.as_ref().expect("send data");
+                    let n = data.pack(r.sent, self.fab.payload_mut(c));
+                    let h = Header { kind: kind::DATA, len: n as u64, rreq: r.rreq, addr: r.sent, ..Default::default() };
+                    h.encode(self.fab.header_mut(c));
+                    self.fab.send(dst, c, n);
+                    r.sent += n as u64;
+                    did = true;
+                }
+                finished = r.sent >= r.total;
+            } else {
+                finished = true;
+            }
+            if finished {
+                st.streaming.swap_remove(i);
+                self.complete(st, id);
+            } else {
+                i += 1;
+            }
+        }
+        did
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Completion and waiting
+
+    /// Marks request `id` complete (recycling it if the user already freed it).
+    pub fn complete(&self, st: &mut State, id: ReqId) {
+        let Some(r) = st.reqs.get_mut(id) else { return };
+        if r.done {
+            return;
+        }
+        r.done = true;
+        r.active = false;
+        r.phase = Phase::Idle;
+        let (parent, gives, status) = (r.parent, r.gives_status, r.status);
+        st.completions += 1;
+        if r.freed {
+            st.reqs.release(id);
+        }
+        if let Some(p) = parent {
+            let finished = match st.reqs.get_mut(p) {
+                Some(pr) => {
+                    if gives {
+                        pr.status = status;
+                    }
+                    pr.pending -= 1;
+                    pr.pending == 0
+                }
+                None => false,
+            };
+            if finished {
+                self.complete(st, p);
+            }
+        }
+    }
+
+    /// One request standing for several (Isendrecv): it completes when all parts have,
+    /// with the status of `status_from`. `keep` lives until then.
+    pub fn join(&self, parts: &[ReqId], status_from: ReqId, keep: Option<Box<[u8]>>) -> ReqId {
+        let mut st = self.lock();
+        let parent = st.reqs.alloc(Kind::Schedule);
+        st.reqs.get_mut(parent).expect("fresh").keep = keep;
+        for &c in parts {
+            let Some(r) = st.reqs.get_mut(c) else { continue };
+            if r.done {
+                let s = r.status;
+                st.reqs.release(c);
+                if c == status_from {
+                    st.reqs.get_mut(parent).expect("parent").status = s;
+                }
+            } else {
+                r.parent = Some(parent);
+                r.gives_status = c == status_from;
+                r.freed = true;
+                st.reqs.get_mut(parent).expect("parent").pending += 1;
+            }
+        }
+        if st.reqs.get(parent).expect("parent").pending == 0 {
+            self.complete(&mut st, parent);
+        }
+        parent
+    }
+
+    /// Completes a request from outside the engine (generalized requests, schedules) and
+    /// wakes threads that sleep waiting for it.
+    pub fn complete_external(&self, id: ReqId) {
+        let mut st = self.lock();
+        self.complete(&mut st, id);
+        drop(st);
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            self.fab.ring(self.fab.me());
+        }
+    }
+
+    /// Runs progress until `f` returns Some, spinning briefly, then yielding, then sleeping
+    /// on the doorbell so a blocked rank does not burn a core.
+    pub fn wait_until<R>(&self, mut f: impl FnMut(&Self, &mut State) -> Option<R>) -> R {
+        let mut idle = 0u32;
+        loop {
+            let asleep = idle > self.spin + self.yields;
+            if asleep {
+                self.sleepers.fetch_add(1, Ordering::SeqCst);
+            }
+            {
+                let mut st = self.lock();
+                let did = self.progress(&mut st);
+                if let Some(r) = f(self, &mut st) {
+                    if asleep {
+                        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    return r;
+                }
+                if did {
+                    idle = idle.min(self.spin);
+                }
+            }
+            if asleep {
+                self.fab.wait(Duration::from_millis(10));
+                self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                idle = self.spin + 1;
+                continue;
+            }
+            idle += 1;
+            if idle <= self.spin {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Waits for request `id` and frees it (unless persistent); returns its status.
+    pub fn wait(&self, id: ReqId) -> Status {
+        self.wait_until(|e, st| e.reap(st, id))
+    }
+
+    /// If `id` is complete: its status, and the request freed (persistent ones become
+    /// inactive). An invalid or inactive id reports an empty status.
+    pub fn reap(&self, st: &mut State, id: ReqId) -> Option<Status> {
+        let r = st.reqs.get_mut(id)?;
+        if r.persist.is_some() {
+            if !r.active && !r.done {
+                return Some(Status::default());
+            }
+            if !r.done {
+                return None;
+            }
+            r.done = false;
+            r.active = false;
+            return Some(r.status);
+        }
+        if !r.done {
+            return None;
+        }
+        let s = r.status;
+        st.reqs.release(id);
+        Some(s)
+    }
+
+    /// Test without waiting.
+    pub fn test(&self, id: ReqId) -> Option<Status> {
+        let mut st = self.lock();
+        self.progress(&mut st);
+        self.reap(&mut st, id)
+    }
+
+    /// Status of `id` if complete, without freeing it (MPI_Request_get_status).
+    pub fn peek(&self, id: ReqId) -> Option<Status> {
+        let mut st = self.lock();
+        self.progress(&mut st);
+        let r = st.reqs.get(id)?;
+        if r.persist.is_some() && !r.active && !r.done {
+            return Some(Status::default());
+        }
+        r.done.then_some(r.status)
+    }
+
+    pub fn is_valid(&self, id: ReqId) -> bool {
+        self.lock().reqs.get(id).is_some()
+    }
+
+    /// MPI_Request_free: forget the request; an active one completes in the background.
+    pub fn free(&self, id: ReqId) {
+        let mut st = self.lock();
+        let Some(r) = st.reqs.get_mut(id) else { return };
+        if r.done || (r.persist.is_some() && !r.active) || r.kind == Kind::Done {
+            st.reqs.release(id);
+        } else {
+            r.freed = true;
+            r.persist = None;
+        }
+    }
+
+    /// A request that is already complete with `status` (e.g. MPI_PROC_NULL operations).
+    pub fn completed(&self, status: Status) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Done);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.status = status;
+        r.done = true;
+        id
+    }
+
+    /// A request completed later by `complete_external` (generalized requests, schedules).
+    pub fn external(&self, kind: Kind, ext: [usize; 4]) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(kind);
+        st.reqs.get_mut(id).expect("fresh").ext = ext;
+        id
+    }
+
+    /// Sets the status an external request reports.
+    pub fn set_status(&self, id: ReqId, s: Status) {
+        if let Some(r) = self.lock().reqs.get_mut(id) {
+            r.status = s;
+        }
+    }
+
+    pub fn kind_of(&self, id: ReqId) -> Option<(Kind, [usize; 4], bool)> {
+        self.lock().reqs.get(id).map(|r| (r.kind, r.ext, r.done))
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Persistent requests
+
+    pub fn send_init(&self, a: SendArgs) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Send);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.persist = Some(Box::new(Persist::Send { ep: a.ep, ctx: a.ctx, src: a.src, tag: a.tag, mode: a.mode, data: a.data }));
+        id
+    }
+
+    pub fn recv_init(&self, a: RecvArgs) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Recv);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.persist = Some(Box::new(Persist::Recv { ctx: a.ctx, src: a.src, tag: a.tag, data: a.data }));
+        id
+    }
+
+    /// MPI_Start on a persistent point-to-point request.
+    pub fn start(&self, id: ReqId) -> Result<(), MpiError> {
+        let mut st = self.lock();
+        let r = st.reqs.get_mut(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        let p = r.persist.clone().ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a persistent request"))?;
+        if r.active {
+            return Err(MpiError::arg(class::ERR_REQUEST, "request", "persistent request is already active"));
+        }
+        r.active = true;
+        r.done = false;
+        match *p {
+            Persist::Send { ep, ctx, src, tag, mode, data } => {
+                if ep == u32::MAX {
+                    // MPI_PROC_NULL peer: completes at once.
+                    let r = st.reqs.get_mut(id).expect("request");
+                    r.status = Status { source: -1, tag: -1, ..Default::default() };
+                    self.complete(&mut st, id);
+                    return Ok(());
+                }
+                self.start_send(&mut st, id, SendArgs { ep, ctx, src, tag, mode, data })
+            }
+            Persist::Recv { ctx, src, tag, data } => {
+                if src == -1 {
+                    let r = st.reqs.get_mut(id).expect("request");
+                    r.status = Status { source: -1, tag: -1, ..Default::default() };
+                    self.complete(&mut st, id);
+                    return Ok(());
+                }
+                self.start_recv(&mut st, id, RecvArgs { ctx, src, tag, data });
+                Ok(())
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Probe, matched probe, cancel
+
+    /// MPI_Iprobe: the envelope of the oldest matching message, if one has arrived.
+    pub fn iprobe(&self, ctx: u32, src: i32, tag: i32) -> Option<Status> {
+        let mut st = self.lock();
+        self.progress(&mut st);
+        Self::probe_in(&st, ctx, src, tag)
+    }
+
+    fn probe_in(st: &State, ctx: u32, src: i32, tag: i32) -> Option<Status> {
+        let i = st.q.find_unexpected(ctx, src, tag)?;
+        let m = &st.q.unexpected[i];
+        Some(Status { source: m.src, tag: m.tag, error: 0, bytes: m.len, cancelled: false })
+    }
+
+    pub fn probe(&self, ctx: u32, src: i32, tag: i32) -> Status {
+        self.wait_until(|_, st| Self::probe_in(st, ctx, src, tag))
+    }
+
+    /// MPI_Improbe: takes the message out of matching.
+    pub fn improbe(&self, ctx: u32, src: i32, tag: i32) -> Option<(MsgId, Status)> {
+        let mut st = self.lock();
+        self.progress(&mut st);
+        Self::mprobe_in(&mut st, ctx, src, tag)
+    }
+
+    fn mprobe_in(st: &mut State, ctx: u32, src: i32, tag: i32) -> Option<(MsgId, Status)> {
+        let i = st.q.find_unexpected(ctx, src, tag)?;
+        let m = st.q.unexpected.remove(i).expect("index from find");
+        let s = Status { source: m.src, tag: m.tag, error: 0, bytes: m.len, cancelled: false };
+        let slot = match st.free_messages.pop() {
+            Some(k) => {
+                st.messages[k] = Some(m);
+                k
+            }
+            None => {
+                st.messages.push(Some(m));
+                st.messages.len() - 1
+            }
+        };
+        Some((MsgId(slot as u32), s))
+    }
+
+    pub fn mprobe(&self, ctx: u32, src: i32, tag: i32) -> (MsgId, Status) {
+        self.wait_until(|_, st| Self::mprobe_in(st, ctx, src, tag))
+    }
+
+    /// MPI_Imrecv: receives a message taken by mprobe into `data`.
+    pub fn imrecv(&self, msg: MsgId, data: Data) -> Result<ReqId, MpiError> {
+        let mut st = self.lock();
+        let m = st
+            .messages
+            .get_mut(msg.0 as usize)
+            .and_then(|m| m.take())
+            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "message", "not a valid message handle"))?;
+        st.free_messages.push(msg.0 as usize);
+        let id = st.reqs.alloc(Kind::Recv);
+        {
+            let r = st.reqs.get_mut(id).expect("fresh");
+            r.ctx = m.ctx;
+            r.src = m.src;
+            r.tag = m.tag;
+            r.data = Some(data);
+        }
+        self.take_unexpected(&mut st, id, m);
+        Ok(id)
+    }
+
+    /// MPI_Cancel: a receive not yet matched is cancelled; a send that has left cannot be
+    /// (MPI allows that), so its cancellation simply fails.
+    pub fn cancel(&self, id: ReqId) -> Result<(), MpiError> {
+        let mut st = self.lock();
+        let r = st.reqs.get(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        if r.kind == Kind::Recv && !r.done && st.q.remove_posted(id) {
+            let r = st.reqs.get_mut(id).expect("request");
+            r.status = Status { source: r.src, tag: r.tag, error: 0, bytes: 0, cancelled: true };
+            self.complete(&mut st, id);
+        }
+        Ok(())
+    }
+
+    /// Progresses until nothing this process owes its peers is still queued (control
+    /// messages, streamed data): called before leaving at MPI_Finalize.
+    pub fn quiesce(&self) {
+        self.wait_until(|_, st| (st.backlog.is_empty() && st.streaming.is_empty()).then_some(()))
+    }
+
+    /// Number of live requests (leak checks).
+    pub fn live_requests(&self) -> usize {
+        self.lock().reqs.live()
+    }
+
+    /// True when `src` names a rank that can match (used for ANY_SOURCE checks).
+    pub fn any_source() -> i32 {
+        ANY_SOURCE
+    }
+}

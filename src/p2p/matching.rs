@@ -1,0 +1,99 @@
+//! Matching: the posted-receive and unexpected-message queues. Both keep arrival order, so
+//! the first match is the oldest, which gives MPI's non-overtaking rule per (source,
+//! communicator) as long as the transport delivers each sender's messages in order.
+
+use super::request::ReqId;
+use std::collections::VecDeque;
+
+pub const ANY_SOURCE: i32 = -2;
+pub const ANY_TAG: i32 = -1;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Posted {
+    pub ctx: u32,
+    pub src: i32,
+    pub tag: i32,
+    pub req: ReqId,
+}
+
+/// What an unexpected message carries until it is matched.
+#[derive(Debug)]
+pub enum Body {
+    /// The data itself (eager or self message).
+    Data(Vec<u8>),
+    /// A rendezvous announcement: the data is still at the sender.
+    Rts { ep: u32, sreq: u64, addr: u64, cma: bool },
+}
+
+#[derive(Debug)]
+pub struct Unexpected {
+    pub ctx: u32,
+    pub src: i32,
+    pub tag: i32,
+    pub len: u64,
+    pub body: Body,
+    /// Synchronous send to acknowledge when matched: (endpoint, sender request).
+    pub sync: Option<(u32, u64)>,
+}
+
+#[inline]
+fn matches(ctx: u32, src: i32, tag: i32, mctx: u32, msrc: i32, mtag: i32) -> bool {
+    ctx == mctx && (src == ANY_SOURCE || src == msrc) && (tag == ANY_TAG || tag == mtag)
+}
+
+#[derive(Default)]
+pub struct Queues {
+    pub posted: VecDeque<Posted>,
+    pub unexpected: VecDeque<Unexpected>,
+}
+
+impl Queues {
+    /// Removes and returns the oldest posted receive that matches an arriving message.
+    #[inline]
+    pub fn take_posted(&mut self, ctx: u32, src: i32, tag: i32) -> Option<Posted> {
+        let i = self.posted.iter().position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
+        self.posted.remove(i)
+    }
+
+    /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
+    #[inline]
+    pub fn find_unexpected(&self, ctx: u32, src: i32, tag: i32) -> Option<usize> {
+        self.unexpected.iter().position(|m| matches(ctx, src, tag, m.ctx, m.src, m.tag))
+    }
+
+    pub fn remove_posted(&mut self, req: ReqId) -> bool {
+        match self.posted.iter().position(|p| p.req == req) {
+            Some(i) => {
+                self.posted.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(src: i32, tag: i32) -> Unexpected {
+        Unexpected { ctx: 0, src, tag, len: 0, body: Body::Data(vec![]), sync: None }
+    }
+
+    #[test]
+    fn wildcards_take_the_oldest_match() {
+        let mut q = Queues::default();
+        q.unexpected.push_back(msg(1, 5));
+        q.unexpected.push_back(msg(2, 6));
+        q.unexpected.push_back(msg(1, 7));
+        assert_eq!(q.find_unexpected(0, ANY_SOURCE, ANY_TAG), Some(0));
+        assert_eq!(q.find_unexpected(0, 2, ANY_TAG), Some(1));
+        assert_eq!(q.find_unexpected(0, ANY_SOURCE, 7), Some(2));
+        assert_eq!(q.find_unexpected(1, ANY_SOURCE, ANY_TAG), None);
+        q.posted.push_back(Posted { ctx: 0, src: ANY_SOURCE, tag: 3, req: ReqId(1) });
+        q.posted.push_back(Posted { ctx: 0, src: 4, tag: ANY_TAG, req: ReqId(2) });
+        assert_eq!(q.take_posted(0, 4, 3).unwrap().req, ReqId(1));
+        assert_eq!(q.take_posted(0, 4, 3).unwrap().req, ReqId(2));
+        assert!(q.take_posted(0, 4, 3).is_none());
+    }
+}

@@ -1,0 +1,16 @@
+//! Point-to-point: matching, eager and rendezvous protocols, requests, probe/mprobe,
+//! cancel. Works on endpoints and context ids; knows nothing of groups or C handles.
+
+pub mod bsend;
+pub mod data;
+pub mod engine;
+pub mod fabric;
+pub mod header;
+pub mod matching;
+pub mod request;
+
+pub use data::{Data, TypeKeep};
+pub use engine::{Engine, MsgId, RecvArgs, SendArgs};
+pub use request::{Kind, Mode, ReqId, Status};
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! Requests: a slab of slots addressed by `ReqId` (index + generation, so a stale id is
+//! recognised), each holding the state of one operation.
+
+use super::data::Data;
+
+/// Index (20 bits) and generation (6 bits): fits the 26 index bits of a handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReqId(pub u32);
+
+const IDX_BITS: u32 = 20;
+const GEN_MASK: u32 = 0x3f;
+
+impl ReqId {
+    #[inline]
+    pub fn index(self) -> usize {
+        (self.0 & ((1 << IDX_BITS) - 1)) as usize
+    }
+    #[inline]
+    fn gen(self) -> u32 {
+        self.0 >> IDX_BITS
+    }
+    #[inline]
+    fn make(index: usize, gen: u32) -> ReqId {
+        ReqId((gen & GEN_MASK) << IDX_BITS | index as u32)
+    }
+    /// Wire form carried in headers.
+    #[inline]
+    pub fn wire(self) -> u64 {
+        self.0 as u64 + 1
+    }
+    #[inline]
+    pub fn from_wire(w: u64) -> Option<ReqId> {
+        (w != 0 && w <= u32::MAX as u64 + 1).then(|| ReqId((w - 1) as u32))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    pub source: i32,
+    pub tag: i32,
+    /// Error class of this operation (0 = success).
+    pub error: i32,
+    pub bytes: u64,
+    pub cancelled: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Standard,
+    Sync,
+    Ready,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Send,
+    Recv,
+    /// Generalized request: completed by the user.
+    Grequest,
+    /// Completed at creation (e.g. a receive from MPI_PROC_NULL).
+    Done,
+    /// A collective or other schedule driven by a higher layer.
+    Schedule,
+}
+
+/// Parameters to restart a persistent request.
+#[derive(Clone, Debug)]
+pub enum Persist {
+    Send { ep: u32, ctx: u32, src: i32, tag: i32, mode: Mode, data: Data },
+    Recv { ctx: u32, src: i32, tag: i32, data: Data },
+}
+
+/// Where a rendezvous send stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    /// RTS sent, waiting for FIN (single copy) or CTS (pipelined).
+    WaitReply,
+    /// Streaming DATA cells to `rreq`.
+    Streaming,
+}
+
+#[derive(Debug)]
+pub struct Req {
+    gen: u32,
+    pub live: bool,
+    pub kind: Kind,
+    pub done: bool,
+    /// Freed by the user while active: recycle at completion.
+    pub freed: bool,
+    pub status: Status,
+    pub data: Option<Data>,
+    // matching (receives)
+    pub ctx: u32,
+    pub src: i32,
+    pub tag: i32,
+    // rendezvous sends
+    pub ep: u32,
+    pub phase: Phase,
+    pub total: u64,
+    pub sent: u64,
+    pub rreq: u64,
+    // pipelined receives: bytes that arrived so far
+    pub got: u64,
+    /// Persistent request: how to restart; `active` while started and not completed.
+    pub persist: Option<Box<Persist>>,
+    pub active: bool,
+    /// Opaque words for the C surface (grequest callbacks, bsend segment...).
+    pub ext: [usize; 4],
+    /// A joined request this one completes a part of, and whether it gives it its status.
+    pub parent: Option<ReqId>,
+    pub gives_status: bool,
+    /// Parts of a joined request still running.
+    pub pending: u32,
+    /// Memory that must live until completion (e.g. the packed copy of Sendrecv_replace).
+    pub keep: Option<Box<[u8]>>,
+}
+
+impl Req {
+    fn blank(gen: u32) -> Req {
+        Req {
+            gen,
+            live: false,
+            kind: Kind::Done,
+            done: false,
+            freed: false,
+            status: Status::default(),
+            data: None,
+            ctx: 0,
+            src: 0,
+            tag: 0,
+            ep: 0,
+            phase: Phase::Idle,
+            total: 0,
+            sent: 0,
+            rreq: 0,
+            got: 0,
+            persist: None,
+            active: false,
+            ext: [0; 4],
+            parent: None,
+            gives_status: false,
+            pending: 0,
+            keep: None,
+        }
+    }
+}
+
+pub struct Slab {
+    slots: Vec<Req>,
+    free: Vec<usize>,
+}
+
+impl Default for Slab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Slab {
+    pub fn new() -> Self {
+        Slab { slots: Vec::new(), free: Vec::new() }
+    }
+
+    /// A fresh live slot of `kind`.
+    pub fn alloc(&mut self, kind: Kind) -> ReqId {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Req::blank(0));
+                self.slots.len() - 1
+            }
+        };
+        let gen = self.slots[i].gen;
+        let r = &mut self.slots[i];
+        *r = Req::blank(gen);
+        r.live = true;
+        r.kind = kind;
+        ReqId::make(i, gen)
+    }
+
+    #[inline]
+    pub fn get(&self, id: ReqId) -> Option<&Req> {
+        self.slots.get(id.index()).filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: ReqId) -> Option<&mut Req> {
+        self.slots.get_mut(id.index()).filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
+    }
+
+    /// Releases the slot; its id becomes stale.
+    pub fn release(&mut self, id: ReqId) {
+        if let Some(r) = self.get_mut(id) {
+            r.live = false;
+            r.data = None;
+            r.persist = None;
+            r.keep = None;
+            r.gen = r.gen.wrapping_add(1);
+            self.free.push(id.index());
+        }
+    }
+
+    pub fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_ids_are_rejected() {
+        let mut s = Slab::new();
+        let a = s.alloc(Kind::Send);
+        s.release(a);
+        let b = s.alloc(Kind::Recv);
+        assert_eq!(a.index(), b.index());
+        assert!(s.get(a).is_none());
+        assert!(s.get(b).is_some());
+        assert_eq!(ReqId::from_wire(b.wire()), Some(b));
+    }
+}

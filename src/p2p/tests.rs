@@ -1,0 +1,139 @@
+//! Engine tests over the in-process loopback fabric: one thread per rank.
+
+use super::*;
+use crate::datatype::predefined;
+use crate::transport::loopback::{Hub, Loopback};
+use crate::transport::mem::UserPtr;
+use std::sync::Arc;
+
+const BYTE: i32 = 0x4c00010d;
+const INT: i32 = 0x4c000405;
+
+fn data(buf: &[u8], dt: i32) -> Data {
+    let t = predefined(dt).unwrap();
+    let p = UserPtr::of(buf);
+    Data::new(p, buf.len() as u64 / t.size(), TypeKeep::Static(t))
+}
+
+fn engines(n: usize, cells: usize, cap: usize, cma: bool) -> Vec<Arc<Engine<Loopback>>> {
+    let hub = Hub::new(n, cells, cap, cma);
+    (0..n).map(|r| Arc::new(Engine::new(Loopback { hub: hub.clone(), me: r }, r as u32, (0..n).map(Some).collect()))).collect()
+}
+
+fn send(e: &Engine<Loopback>, to: u32, tag: i32, buf: &[u8], mode: Mode) {
+    e.send(SendArgs { ep: to, ctx: 0, src: e.me as i32, tag, mode, data: data(buf, BYTE) }).unwrap();
+}
+
+fn recv(e: &Engine<Loopback>, from: i32, tag: i32, buf: &mut [u8]) -> Status {
+    e.recv(RecvArgs { ctx: 0, src: from, tag, data: data(buf, BYTE) })
+}
+
+fn pattern(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+fn exchange(cma: bool, cap: usize, cells: usize) {
+    let es = engines(2, cells, cap, cma);
+    let sizes = [0usize, 1, 7, cap - 1, cap, cap + 1, 3 * cap + 5, 1 << 20];
+    let e0 = es[0].clone();
+    let t = std::thread::spawn(move || {
+        for (i, &n) in sizes.iter().enumerate() {
+            let b = pattern(n, i as u8);
+            send(&e0, 1, i as i32, &b, if i % 2 == 0 { Mode::Standard } else { Mode::Sync });
+        }
+    });
+    for (i, &n) in sizes.iter().enumerate() {
+        let mut b = vec![0u8; n];
+        let s = recv(&es[1], 0, i as i32, &mut b);
+        assert_eq!(s.bytes, n as u64);
+        assert_eq!((s.source, s.tag, s.error), (0, i as i32, 0));
+        assert_eq!(b, pattern(n, i as u8), "size {n}");
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn eager_and_single_copy() {
+    exchange(true, 256, 8);
+}
+
+#[test]
+fn pipelined_fallback_with_few_cells() {
+    exchange(false, 256, 2);
+}
+
+#[test]
+fn non_overtaking_with_wildcards() {
+    let es = engines(3, 4, 64, true);
+    let mut ts = Vec::new();
+    for s in 1..3 {
+        let e = es[s].clone();
+        ts.push(std::thread::spawn(move || {
+            for k in 0..200u32 {
+                let b = k.to_ne_bytes();
+                send(&e, 0, (k % 3) as i32, &b, Mode::Standard);
+            }
+        }));
+    }
+    let mut next = [0u32; 3];
+    for _ in 0..400 {
+        let mut b = [0u8; 4];
+        let s = recv(&es[0], matching::ANY_SOURCE, matching::ANY_TAG, &mut b);
+        let k = u32::from_ne_bytes(b);
+        assert_eq!(k, next[s.source as usize], "order from {}", s.source);
+        assert_eq!(s.tag, (k % 3) as i32);
+        next[s.source as usize] += 1;
+    }
+    for t in ts {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn truncation_and_self_messages() {
+    let es = engines(1, 4, 64, true);
+    let b = pattern(100, 1);
+    let id = es[0].isend(SendArgs { ep: 0, ctx: 0, src: 0, tag: 5, mode: Mode::Standard, data: data(&b, BYTE) }).unwrap();
+    let mut small = vec![0u8; 40];
+    let s = recv(&es[0], 0, 5, &mut small);
+    assert_eq!((s.error, s.bytes), (crate::error::class::ERR_TRUNCATE, 40));
+    assert_eq!(&small[..], &b[..40]);
+    es[0].wait(id);
+    // Synchronous send to self completes only once matched.
+    let ints = [1i32, 2, 3];
+    let bytes: &[u8] = int_bytes(&ints);
+    let id = es[0].isend(SendArgs { ep: 0, ctx: 0, src: 0, tag: 9, mode: Mode::Sync, data: data(bytes, INT) }).unwrap();
+    assert!(es[0].test(id).is_none());
+    let mut out = [0u8; 12];
+    recv(&es[0], 0, 9, &mut out);
+    assert!(es[0].test(id).is_some());
+    assert_eq!(out, bytes);
+    assert_eq!(es[0].live_requests(), 0);
+}
+
+fn int_bytes(v: &[i32]) -> &[u8] {
+    let mut out = Vec::new();
+    for x in v {
+        out.extend_from_slice(&x.to_ne_bytes());
+    }
+    Box::leak(out.into_boxed_slice())
+}
+
+#[test]
+fn cancel_probe_and_mprobe() {
+    let es = engines(1, 4, 64, true);
+    let mut b = [0u8; 4];
+    let id = es[0].irecv(RecvArgs { ctx: 0, src: 0, tag: 1, data: data(&b, BYTE) });
+    es[0].cancel(id).unwrap();
+    assert!(es[0].wait(id).cancelled);
+    let m = [7u8, 8, 9];
+    send(&es[0], 0, 3, &m, Mode::Standard);
+    assert_eq!(es[0].iprobe(0, matching::ANY_SOURCE, 3).unwrap().bytes, 3);
+    let (msg, s) = es[0].improbe(0, 0, matching::ANY_TAG).unwrap();
+    assert_eq!(s.tag, 3);
+    assert!(es[0].iprobe(0, 0, 3).is_none());
+    let id = es[0].imrecv(msg, data(&b[..3], BYTE)).unwrap();
+    es[0].wait(id);
+    b[3] = 0;
+    assert_eq!(&b[..3], &m);
+}
