@@ -1,1 +1,4 @@
 //! Transports below the progress engine: shared memory on the node, TCP across hosts.
+
+pub mod fd;
+pub mod process;
