@@ -1,1 +1,13 @@
-//! PMI-1 and PMI-2 wire-protocol clients, and singleton mode.
+//! PMI clients (the library side of the launcher contract) and singleton mode.
+//!
+//! * [`wire`]: the PMI-1 line format, shared with `mpiexec`'s server.
+//! * [`client`]: [`Pmi`], the PMI-1 client (`PMI_FD` or hydra's `PMI_PORT`).
+//! * [`mapping`]: `PMI_process_mapping` → node index of each rank.
+//!
+//! `Pmi::connect()` returning `Ok(None)` is singleton mode: no launcher, rank 0 of 1.
+
+pub mod client;
+pub mod mapping;
+pub mod wire;
+
+pub use client::{Pmi, PmiError};

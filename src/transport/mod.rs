@@ -1,4 +1,6 @@
 //! Transports below the progress engine: shared memory on the node, TCP across hosts.
 
+pub mod fd;
 pub mod loopback;
 pub mod mem;
+pub mod process;

@@ -1,0 +1,249 @@
+//! Command line: `mpiexec [global options] [local options] prog args [: [local options] prog args]...`
+//! Global options may appear in any section's option list (as hydra accepts them).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+Usage: mpiexec [global options] [local options] program [args] [: [local options] program [args]]...
+
+Global options:
+  -genv NAME VALUE     set NAME=VALUE for every rank
+  -genvall             pass mpiexec's whole environment to the ranks (default)
+  -genvnone            pass none of mpiexec's environment
+  -l, -prepend-rank    prefix each output line with [rank]
+  --timeout SECS       kill the job after SECS seconds, exit code 124 (also MPIEXEC_TIMEOUT)
+  -usize N             universe size reported to the ranks (also MPIEXEC_UNIVERSE_SIZE;
+                       default: number of cores, at least the number of ranks)
+  -gwdir DIR           working directory of every section without its own -wdir
+  -h, --help           this text
+  --version            print the version
+
+Local options (per section, between ':'):
+  -n, -np N            number of ranks (default 1)
+  -env NAME VALUE      set NAME=VALUE for this section's ranks
+  -wdir DIR            working directory of this section's ranks
+";
+
+/// One `:`-separated part of an MPMD command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub nprocs: u32,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub wdir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSpec {
+    pub sections: Vec<Section>,
+    pub genv: Vec<(String, String)>,
+    /// Pass mpiexec's environment to the ranks (`-genvall`, the default) or not (`-genvnone`).
+    pub inherit_env: bool,
+    pub label: bool,
+    pub timeout: Option<Duration>,
+    pub universe_size: Option<u32>,
+    pub gwdir: Option<PathBuf>,
+}
+
+impl JobSpec {
+    pub fn total_ranks(&self) -> u32 {
+        self.sections.iter().map(|s| s.nprocs).sum()
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Run(JobSpec),
+    Help,
+    Version,
+}
+
+/// Parses `args` (without argv[0]). `env_timeout`/`env_usize` are MPIEXEC_TIMEOUT and
+/// MPIEXEC_UNIVERSE_SIZE; the command line wins over them.
+pub fn parse(
+    args: &[String],
+    env_timeout: Option<&str>,
+    env_usize: Option<&str>,
+) -> Result<Command, String> {
+    let mut spec = JobSpec {
+        sections: Vec::new(),
+        genv: Vec::new(),
+        inherit_env: true,
+        label: false,
+        timeout: None,
+        universe_size: None,
+        gwdir: None,
+    };
+    if let Some(t) = env_timeout.filter(|t| !t.trim().is_empty()) {
+        spec.timeout = Some(parse_timeout(t).map_err(|e| format!("MPIEXEC_TIMEOUT: {e}"))?);
+    }
+    if let Some(u) = env_usize.filter(|u| !u.trim().is_empty()) {
+        spec.universe_size =
+            Some(parse_count(u).map_err(|e| format!("MPIEXEC_UNIVERSE_SIZE: {e}"))?);
+    }
+    let mut it = args.iter().peekable();
+    loop {
+        let mut section = Section {
+            nprocs: 1,
+            argv: Vec::new(),
+            env: Vec::new(),
+            wdir: None,
+        };
+        // Options until the program name.
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{name} needs an argument"))
+            };
+            match arg.as_str() {
+                "-h" | "-help" | "--help" => return Ok(Command::Help),
+                "-version" | "--version" => return Ok(Command::Version),
+                "-n" | "-np" | "--n" | "--np" => section.nprocs = parse_count(&value(arg)?)?,
+                "-env" | "--env" => {
+                    let name = value(arg)?;
+                    let val = value(arg)?;
+                    section.env.push((checked_name(name)?, val));
+                }
+                "-genv" | "--genv" => {
+                    let name = value(arg)?;
+                    let val = value(arg)?;
+                    spec.genv.push((checked_name(name)?, val));
+                }
+                "-genvall" | "--genvall" => spec.inherit_env = true,
+                "-genvnone" | "--genvnone" => spec.inherit_env = false,
+                "-l" | "-prepend-rank" | "--prepend-rank" | "--label" => spec.label = true,
+                "-timeout" | "--timeout" => spec.timeout = Some(parse_timeout(&value(arg)?)?),
+                "-usize" | "--usize" => spec.universe_size = Some(parse_count(&value(arg)?)?),
+                "-wdir" | "--wdir" => section.wdir = Some(PathBuf::from(value(arg)?)),
+                "-gwdir" | "--gwdir" => spec.gwdir = Some(PathBuf::from(value(arg)?)),
+                ":" => return Err("empty section before ':'".into()),
+                a if a.starts_with('-') && a.len() > 1 => {
+                    return Err(format!("unknown option {a}"))
+                }
+                _ => {
+                    section.argv.push(arg.clone());
+                    break;
+                }
+            }
+        }
+        if section.argv.is_empty() {
+            return Err(if spec.sections.is_empty() {
+                "no program given".into()
+            } else {
+                "no program after ':'".into()
+            });
+        }
+        // Program arguments until ':' or the end.
+        let mut more = false;
+        for arg in it.by_ref() {
+            if arg == ":" {
+                more = true;
+                break;
+            }
+            section.argv.push(arg.clone());
+        }
+        spec.sections.push(section);
+        if !more {
+            break;
+        }
+    }
+    if spec.total_ranks() == 0 {
+        return Err("the job has no ranks".into());
+    }
+    Ok(Command::Run(spec))
+}
+
+fn parse_count(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n <= 1 << 20 => Ok(n),
+        Ok(n) => Err(format!("{n} is too large")),
+        Err(_) => Err(format!("{s:?} is not a non-negative integer")),
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if t > 0.0 && t.is_finite() && t < 1e9 => Ok(Duration::from_secs_f64(t)),
+        _ => Err(format!("timeout {s:?} is not a positive number of seconds")),
+    }
+}
+
+fn checked_name(name: String) -> Result<String, String> {
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Err(format!("bad environment variable name {name:?}"));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Command, String> {
+        let v: Vec<String> = s.split_whitespace().map(String::from).collect();
+        parse(&v, None, None)
+    }
+
+    fn spec(s: &str) -> JobSpec {
+        match p(s) {
+            Ok(Command::Run(j)) => j,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn simple() {
+        let j = spec("-n 4 prog -n x");
+        assert_eq!(j.sections.len(), 1);
+        assert_eq!(j.sections[0].nprocs, 4);
+        assert_eq!(j.sections[0].argv, ["prog", "-n", "x"]);
+        assert!(j.inherit_env && !j.label);
+    }
+
+    #[test]
+    fn mpmd_and_env() {
+        let j = spec("-genv A 1 -l -n 2 -env B 2 a x : -np 3 -wdir /tmp b");
+        assert_eq!(j.genv, [("A".to_string(), "1".to_string())]);
+        assert!(j.label);
+        assert_eq!(j.sections[0].env, [("B".to_string(), "2".to_string())]);
+        assert_eq!(j.sections[0].argv, ["a", "x"]);
+        assert_eq!(j.sections[1].nprocs, 3);
+        assert_eq!(j.sections[1].wdir, Some(PathBuf::from("/tmp")));
+        assert_eq!(j.total_ranks(), 5);
+    }
+
+    #[test]
+    fn timeout_env_and_flag() {
+        let v: Vec<String> = ["true"].iter().map(|s| s.to_string()).collect();
+        let Ok(Command::Run(j)) = parse(&v, Some("7"), Some("9")) else {
+            panic!()
+        };
+        assert_eq!(j.timeout, Some(Duration::from_secs(7)));
+        assert_eq!(j.universe_size, Some(9));
+        let j = spec("--timeout 2.5 true");
+        assert_eq!(j.timeout, Some(Duration::from_millis(2500)));
+    }
+
+    #[test]
+    fn errors() {
+        for bad in [
+            "",
+            "-n",
+            "-n x prog",
+            "-n 2",
+            "prog :",
+            ": prog",
+            "-bogus prog",
+            "-timeout 0 p",
+            "-env A",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} should fail");
+        }
+        assert_eq!(p("-h"), Ok(Command::Help));
+        assert_eq!(p("--version"), Ok(Command::Version));
+        assert!(p("-n 0 prog").is_err());
+    }
+}

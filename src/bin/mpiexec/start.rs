@@ -1,0 +1,206 @@
+//! Process start: the job's shared resources (memfd, secret, PMI sockets) and one child per
+//! rank, each in its own process group so a signal reaches everything the rank started.
+//!
+//! Inherited-fd discipline: every fd we create is close-on-exec. The only fds a rank gets
+//! besides 0/1/2 are its own PMI socket and the job memfd: we clear close-on-exec on exactly
+//! those just around its spawn (spawning happens on this one thread only).
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use mpi::transport::{fd, process};
+
+use crate::args::JobSpec;
+
+/// Environment variables of an enclosing launcher that must not leak into our ranks.
+const STRIPPED_ENV: &[&str] = &[
+    "PMI_FD",
+    "PMI_PORT",
+    "PMI_ID",
+    "PMI_RANK",
+    "PMI_SIZE",
+    "PMI_SPAWNED",
+    "HYDI_CONTROL_FD",
+    "MPI_LOCALRANKID",
+    "MPI_LOCALNRANKS",
+];
+
+/// What every rank of the job shares.
+pub struct JobResources {
+    pub kvsname: String,
+    pub secret: String,
+    pub shm: OwnedFd,
+    pub universe_size: u32,
+}
+
+impl JobResources {
+    pub fn create(spec: &JobSpec) -> io::Result<JobResources> {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        Ok(JobResources {
+            kvsname: format!("kvs_{}_0", std::process::id()),
+            secret: random_hex(16)?,
+            shm: fd::memfd_create(c"oximpi-job")?,
+            universe_size: spec.universe_size.unwrap_or(cores.max(spec.total_ranks())),
+        })
+    }
+}
+
+fn random_hex(bytes: usize) -> io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A started rank: its child and the launcher's ends of its channels.
+pub struct Started {
+    pub rank: u32,
+    pub appnum: i32,
+    pub child: Child,
+    pub pmi: UnixStream,
+    pub stdout: File,
+    pub stderr: File,
+}
+
+/// Starts every rank in order. On failure returns the ranks already started (the caller
+/// must end them) with the error message.
+pub fn start_all(
+    spec: &JobSpec,
+    res: &JobResources,
+    stdin_for_rank0: bool,
+) -> (Vec<Started>, Option<ChildStdin>, Option<String>) {
+    let mut started = Vec::new();
+    let mut stdin0 = None;
+    let size = spec.total_ranks();
+    if let Err(e) = fd::set_cloexec(res.shm.as_fd(), false) {
+        return (
+            started,
+            None,
+            Some(format!("cannot share the job memory file: {e}")),
+        );
+    }
+    let mut rank = 0u32;
+    let mut error = None;
+    'sections: for (appnum, section) in spec.sections.iter().enumerate() {
+        for _ in 0..section.nprocs {
+            match start_one(spec, res, appnum, rank, size, stdin_for_rank0 && rank == 0) {
+                Ok((s, stdin)) => {
+                    started.push(s);
+                    if stdin.is_some() {
+                        stdin0 = stdin;
+                    }
+                }
+                Err(e) => {
+                    error = Some(format!(
+                        "cannot start rank {rank} ({}): {e}",
+                        section.argv[0]
+                    ));
+                    break 'sections;
+                }
+            }
+            rank += 1;
+        }
+    }
+    // Later children (none yet; spawn will add some) get the memfd through the same dance.
+    let _ = fd::set_cloexec(res.shm.as_fd(), true);
+    (started, stdin0, error)
+}
+
+fn start_one(
+    spec: &JobSpec,
+    res: &JobResources,
+    appnum: usize,
+    rank: u32,
+    size: u32,
+    gets_stdin: bool,
+) -> io::Result<(Started, Option<ChildStdin>)> {
+    let section = &spec.sections[appnum];
+    let (ours, theirs) = UnixStream::pair()?;
+    let mut cmd = Command::new(&section.argv[0]);
+    cmd.args(&section.argv[1..]);
+    if spec.inherit_env {
+        for var in STRIPPED_ENV {
+            cmd.env_remove(var);
+        }
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("OXIMPI_") {
+                cmd.env_remove(&k);
+            }
+        }
+    } else {
+        cmd.env_clear();
+    }
+    for (k, v) in spec.genv.iter().chain(&section.env) {
+        cmd.env(k, v);
+    }
+    let vars: [(&str, OsString); 7] = [
+        ("PMI_FD", theirs.as_raw_fd().to_string().into()),
+        ("PMI_RANK", rank.to_string().into()),
+        ("PMI_SIZE", size.to_string().into()),
+        ("OXIMPI_SHM_FD", res.shm.as_raw_fd().to_string().into()),
+        ("OXIMPI_JOB_SECRET", res.secret.clone().into()),
+        ("OXIMPI_LOCAL_RANK", rank.to_string().into()),
+        ("OXIMPI_LOCAL_SIZE", size.to_string().into()),
+    ];
+    cmd.envs(vars);
+    if let Some(dir) = section.wdir.as_ref().or(spec.gwdir.as_ref()) {
+        cmd.current_dir(dir);
+    }
+    cmd.stdin(if gets_stdin {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .process_group(0);
+    fd::set_cloexec(theirs.as_fd(), false)?;
+    let mut child = cmd.spawn()?;
+    drop(theirs);
+    ours.set_nonblocking(true)?;
+    let stdin = child.stdin.take();
+    let stdout = File::from(OwnedFd::from(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| io::Error::other("no stdout pipe"))?,
+    ));
+    let stderr = File::from(OwnedFd::from(
+        child
+            .stderr
+            .take()
+            .ok_or_else(|| io::Error::other("no stderr pipe"))?,
+    ));
+    Ok((
+        Started {
+            rank,
+            appnum: appnum as i32,
+            child,
+            pmi: ours,
+            stdout,
+            stderr,
+        },
+        stdin,
+    ))
+}
+
+/// Copies our stdin to rank 0 on a helper thread (blocking I/O on both sides keeps it
+/// simple, and the event loop never waits for it). Ends at EOF or when rank 0 goes away.
+pub fn forward_stdin(mut to_rank0: ChildStdin) {
+    let _ = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let _ = io::copy(&mut io::stdin().lock(), &mut to_rank0);
+        });
+}
+
+/// Whether rank 0 may get our stdin: not when reading it would stop us (background job).
+pub fn stdin_usable() -> bool {
+    !process::stdin_is_background_tty()
+}
