@@ -155,7 +155,10 @@ while read -r name ranks opts; do
         secs=$(elapsed "$t0" "$t1")
         verdict=PASS
         why=
-        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+        # 124/137: the outer timeout fired; otherwise a failing run that lasted the whole limit
+        # was ended by the launcher's own timeout.
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ] ||
+            { [ $rc -ne 0 ] && awk -v s="$secs" -v t="$timeout_s" 'BEGIN { exit !(s >= t - 0.5) }'; }; then
             verdict=TIMEOUT
             why="no exit after ${timeout_s}s"
         elif [ "$expect_exit" = 0 ]; then
