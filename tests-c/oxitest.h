@@ -22,7 +22,7 @@ static const char *ot_test_name = "?";
 static int ot_rank = -1;
 static int ot_size = -1;
 
-static void ot_fail(const char *file, int line, const char *fmt, ...)
+static inline void ot_fail(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "FAIL %s (rank %d) %s:%d: ", ot_test_name, ot_rank, file, line);
@@ -69,21 +69,21 @@ static void ot_fail(const char *file, int line, const char *fmt, ...)
               ot_cls_, #expected, (int)(expected));                                          \
     } while (0)
 
-static void ot_setup(const char *name)
+static inline void ot_setup(const char *name)
 {
     ot_test_name = name;
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &ot_rank));
     MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &ot_size));
 }
 
-static void ot_init(const char *name, int *argc, char ***argv)
+static inline void ot_init(const char *name, int *argc, char ***argv)
 {
     ot_test_name = name;
     MPI_CHECK(MPI_Init(argc, argv));
     ot_setup(name);
 }
 
-static void ot_init_thread(const char *name, int *argc, char ***argv, int required)
+static inline void ot_init_thread(const char *name, int *argc, char ***argv, int required)
 {
     int provided = -1;
     ot_test_name = name;
@@ -98,7 +98,7 @@ static void ot_init_thread(const char *name, int *argc, char ***argv, int requir
  * entered the barrier, so a test's wildcard receives (MPI_ANY_SOURCE / MPI_ANY_TAG) on rank 0
  * never match a barrier message; wildcard receives on other ranks must not be pending when
  * rank 0 enters it. */
-static void ot_sync(MPI_Comm comm)
+static inline void ot_sync(MPI_Comm comm)
 {
     int rank, size, token = 0;
     MPI_CHECK(MPI_Comm_rank(comm, &rank));
@@ -120,7 +120,7 @@ static void ot_sync(MPI_Comm comm)
 }
 
 /* All ranks got here without failing: report and finalize. */
-static int ot_pass(void)
+static inline int ot_pass(void)
 {
     ot_sync(MPI_COMM_WORLD);
     if (ot_rank == 0) {
@@ -139,7 +139,7 @@ static inline unsigned char ot_byte(unsigned seed, size_t i)
     return (unsigned char)(x ^ (x >> 17));
 }
 
-static void ot_fill(void *buf, size_t n, unsigned seed)
+static inline void ot_fill(void *buf, size_t n, unsigned seed)
 {
     unsigned char *p = buf;
     for (size_t i = 0; i < n; i++)
@@ -147,7 +147,7 @@ static void ot_fill(void *buf, size_t n, unsigned seed)
 }
 
 /* Returns the index of the first wrong byte, or -1 when all n bytes match. */
-static long ot_verify(const void *buf, size_t n, unsigned seed)
+static inline long ot_verify(const void *buf, size_t n, unsigned seed)
 {
     const unsigned char *p = buf;
     for (size_t i = 0; i < n; i++)
@@ -156,7 +156,7 @@ static long ot_verify(const void *buf, size_t n, unsigned seed)
     return -1;
 }
 
-static void *ot_malloc(size_t n)
+static inline void *ot_malloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)

@@ -19,7 +19,6 @@ int main(int argc, char **argv)
     ot_init("procnull", &argc, &argv);
     int buf[4] = {1, 2, 3, 4};
     MPI_Status st;
-    MPI_Request req;
     int flag;
 
     MPI_CHECK(MPI_Send(buf, 4, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD));

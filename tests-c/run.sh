@@ -128,7 +128,7 @@ while read -r name ranks opts; do
 
     src=$here/$name.c
     exe=$bindir/$name
-    if ! "$cc" -O1 -g -Wall -pthread -I"$here" "$src" -o "$exe" >"$logdir/$name.compile" 2>&1; then
+    if ! "$cc" -O1 -g -Wall -Werror=implicit-function-declaration -pthread -I"$here" "$src" -o "$exe" >"$logdir/$name.compile" 2>&1; then
         for n in "${counts[@]}"; do
             echo "FAIL    $name -n $n (compile error)"
             failed=$((failed + 1))
