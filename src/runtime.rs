@@ -111,7 +111,7 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
     let me_local = local_of[rank as usize].expect("own rank is local");
     let cfg = ShmConfig::from_env();
     let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
-    crate::transport::shm::cma::allow_peers_to_read();
+    let _ = crate::transport::shm::cma::allow_peers_to_read();
     let engine = Engine::new(shm, rank, local_of);
     let world = Comm::new(WORLD_CONTEXT, rank, Arc::new(Group::new((0..size).collect())), "MPI_COMM_WORLD");
     let self_comm = Comm::new(SELF_CONTEXT, 0, Arc::new(Group::new(vec![rank])), "MPI_COMM_SELF");
@@ -145,10 +145,10 @@ fn attach_segment(pmi: Option<&mut Pmi>, nlocal: usize, me: usize, cfg: &ShmConf
         return Shm::from_fd(fd as i32, nlocal, me, cfg).map_err(|e| fail("map", e));
     }
     match pmi {
-        None => Shm::private(cfg).map_err(|e| fail("create", e)),
+        None => crate::transport::shm_fabric::private_segment(cfg).map_err(|e| fail("create", e)),
         Some(p) => {
             if nlocal == 1 {
-                return Shm::private(cfg).map_err(|e| fail("create", e));
+                return crate::transport::shm_fabric::private_segment(cfg).map_err(|e| fail("create", e));
             }
             let key = "oximpi-shm";
             let perr = |e: crate::pmi::PmiError| MpiError::new(class::ERR_OTHER, format!("process manager: {e}"));

@@ -80,6 +80,7 @@ fn proc_null_status() -> Status {
 
 /// Everything a send needs, checked.
 struct SendSpec {
+    comm: c_int,
     ep: Option<u32>,
     args_ctx: u32,
     me: i32,
@@ -93,12 +94,12 @@ fn send_spec(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_
     let data = data(buf, count, dt)?;
     let tag = send_tag(tag)?;
     let ep = dest(&c, dst)?;
-    Ok(SendSpec { ep, args_ctx: c.context_id, me: c.rank as i32, tag, data })
+    Ok(SendSpec { comm: comm_h, ep, args_ctx: c.context_id, me: c.rank as i32, tag, data })
 }
 
 impl SendSpec {
     fn args(self, ep: u32, mode: Mode) -> SendArgs {
-        SendArgs { ep, ctx: self.args_ctx, src: self.me, tag: self.tag, mode, data: self.data }
+        SendArgs { ep, ctx: self.args_ctx, src: self.me, tag: self.tag, mode, data: self.data, owner: self.comm }
     }
 }
 
@@ -146,7 +147,7 @@ fn bsend_start(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: 
     })?;
     let byte_t = TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"));
     let staged = b.stage(off, &s.data, byte_t);
-    let args = SendArgs { ep, ctx: s.args_ctx, src: s.me, tag: s.tag, mode: Mode::Standard, data: staged };
+    let args = SendArgs { ep, ctx: s.args_ctx, src: s.me, tag: s.tag, mode: Mode::Standard, data: staged, owner: s.comm };
     let id = rt.engine.isend(args)?;
     b.bind(off, id);
     Ok(())
@@ -275,7 +276,7 @@ fn recv_args(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_in
     if src == PROC_NULL {
         return Ok(None);
     }
-    Ok(Some(RecvArgs { ctx: c.context_id, src, tag, data }))
+    Ok(Some(RecvArgs { ctx: c.context_id, src, tag, data, owner: comm_h }))
 }
 
 /// A completed receive's error becomes the call's error (MPI_ERR_TRUNCATE).
@@ -405,7 +406,7 @@ fn isendrecv(
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
     let (w, r) = sendrecv_start(ctx, sbuf, scount, sdt, dst, stag, rbuf, rcount, rdt, src, rtag, comm_h)?;
-    let id = super::request::pair(w, r)?;
+    let id = super::request::pair(w, r, None, comm_h)?;
     ptr::write(req, handle_of(id), "request")
 }
 
@@ -456,7 +457,7 @@ fn isendrecv_replace(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, d
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
     let (w, r, tmp) = replace_start(ctx, buf, count, dt, dst, stag, src, rtag, comm_h)?;
-    let id = super::request::pair_keep(w, r, tmp)?;
+    let id = super::request::pair(w, r, Some(tmp), comm_h)?;
     ptr::write(req, handle_of(id), "request")
 }
 
@@ -505,7 +506,7 @@ fn recv_init(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_in
     let data = data(buf, count, dt)?;
     let tag = recv_tag(tag)?;
     let src = source(&c, src)?;
-    let id = rt()?.engine.recv_init(RecvArgs { ctx: c.context_id, src, tag, data });
+    let id = rt()?.engine.recv_init(RecvArgs { ctx: c.context_id, src, tag, data, owner: comm_h });
     ptr::write(req, handle_of(id), "request")
 }
 

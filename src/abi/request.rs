@@ -42,12 +42,12 @@ fn engine() -> Result<&'static NodeEngine, MpiError> {
     Ok(&runtime::rt()?.engine)
 }
 
-pub fn pair(w: ReqId, r: ReqId) -> Result<ReqId, MpiError> {
-    Ok(engine()?.join(&[w, r], r, None))
-}
-
-pub fn pair_keep(w: ReqId, r: ReqId, keep: Box<[u8]>) -> Result<ReqId, MpiError> {
-    Ok(engine()?.join(&[w, r], r, Some(keep)))
+/// One request for a send and a receive (Isendrecv), reporting errors on `comm`.
+pub fn pair(w: ReqId, r: ReqId, keep: Option<Box<[u8]>>, comm: c_int) -> Result<ReqId, MpiError> {
+    let e = engine()?;
+    let id = e.join(&[w, r], r, keep);
+    e.set_owner(id, comm);
+    Ok(id)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -103,6 +103,15 @@ fn retire(e: &NodeEngine, h: &mut c_int, id: ReqId) {
     }
 }
 
+/// Errors of request `id` are reported on its communicator.
+fn on_owner(ctx: &mut super::Ctx, e: &NodeEngine, id: ReqId) {
+    if let Some(o) = e.owner_of(id) {
+        if o != 0 {
+            ctx.on_comm(o);
+        }
+    }
+}
+
 fn op_error(s: &Status) -> Result<(), MpiError> {
     if s.error != 0 {
         return Err(MpiError::new(s.error, format!("request completed with error (source {}, tag {})", s.source, s.tag)));
@@ -110,12 +119,13 @@ fn op_error(s: &Status) -> Result<(), MpiError> {
     Ok(())
 }
 
-mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let mut h = ptr::read(request, "request")?;
     let s = match id_of(e, h)? {
         None => status::empty(),
         Some(id) => {
+            on_owner(ctx, e, id);
             let s = wait_id(e, id)?;
             retire(e, &mut h, id);
             ptr::write(request, h, "request")?;
@@ -126,12 +136,13 @@ mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |_c
     op_error(&s)
 });
 
-mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let mut h = ptr::read(request, "request")?;
     let s = match id_of(e, h)? {
         None => Some(status::empty()),
         Some(id) => {
+            on_owner(ctx, e, id);
             let s = test_id(e, id)?;
             if s.is_some() {
                 retire(e, &mut h, id);
@@ -151,8 +162,13 @@ mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mu
 });
 
 /// Resolves every handle of an array (null entries → None).
-fn ids(e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
-    hs.iter().map(|&h| id_of(e, h)).collect()
+/// Errors are reported on the communicator of the first request.
+fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
+    let v: Vec<Option<ReqId>> = hs.iter().map(|&h| id_of(e, h)).collect::<Result<_, _>>()?;
+    if let Some(id) = v.iter().flatten().next() {
+        on_owner(ctx, e, *id);
+    }
+    Ok(v)
 }
 
 /// Completes entry `i` that is done: stores status, retires the handle.
@@ -170,10 +186,10 @@ fn in_status_error(any_err: bool) -> Result<(), MpiError> {
     }
 }
 
-mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     let mut any_err = false;
     for (i, id) in ids.into_iter().enumerate() {
         let s = match id {
@@ -190,10 +206,10 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
     in_status_error(any_err)
 });
 
-mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     // Complete only if all are complete: check first without reaping.
     let all = ids.iter().all(|id| id.map(|id| e.peek(id).is_some()).unwrap_or(true));
     ptr::write(flag, all as c_int, "flag")?;
@@ -228,10 +244,10 @@ fn first_done(e: &NodeEngine, ids: &[Option<ReqId>]) -> Result<Option<(usize, St
     Ok(None)
 }
 
-mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *mut c_int, status: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(index, super::consts::UNDEFINED, "index")?;
         status::store(status, &status::empty());
@@ -247,10 +263,10 @@ mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *
     op_error(&s)
 });
 
-mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(flag, 1, "flag")?;
         ptr::write(index, super::consts::UNDEFINED, "index")?;
@@ -289,10 +305,10 @@ fn some(e: &NodeEngine, hs: &mut [c_int], ids: &[Option<ReqId>], indices: *mut c
     Ok((n, any_err))
 }
 
-mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }
@@ -303,10 +319,10 @@ mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outc
     in_status_error(err)
 });
 
-mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }
@@ -342,10 +358,10 @@ mpi_fn!(MPI_Request_get_status, PMPI_Request_get_status, (request: c_int, flag: 
     Ok(())
 });
 
-mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, requests: *const c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, requests: *const c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(flag, 1, "flag")?;
         ptr::write(index, super::consts::UNDEFINED, "index")?;
@@ -366,10 +382,10 @@ mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, 
     ptr::write(index, super::consts::UNDEFINED, "index")
 });
 
-mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, requests: *const c_int, flag: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, requests: *const c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     let mut all = Vec::with_capacity(ids.len());
     for id in &ids {
         match id {
@@ -387,10 +403,10 @@ mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, 
     Ok(())
 });
 
-mpi_fn!(MPI_Request_get_status_some, PMPI_Request_get_status_some, (incount: c_int, requests: *const c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |_ctx| {
+mpi_fn!(MPI_Request_get_status_some, PMPI_Request_get_status_some, (incount: c_int, requests: *const c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(e, hs)?;
+    let ids = ids(ctx, e, hs)?;
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }

@@ -67,6 +67,8 @@ pub struct SendArgs {
     pub tag: i32,
     pub mode: Mode,
     pub data: Data,
+    /// Opaque owner recorded in the request (see `Req::owner`).
+    pub owner: i32,
 }
 
 /// Arguments of a receive.
@@ -76,6 +78,7 @@ pub struct RecvArgs {
     pub src: i32,
     pub tag: i32,
     pub data: Data,
+    pub owner: i32,
 }
 
 /// A message taken by MPI_Mprobe.
@@ -192,6 +195,7 @@ impl<F: Fabric> Engine<F> {
             r.data = Some(a.data);
             // Remember the mode in `rreq` until the first cell goes out.
             r.rreq = a.mode as u64;
+            r.owner = a.owner;
         }
         if st.backlog.is_empty() {
             if let Some(c) = self.fab.alloc() {
@@ -205,25 +209,25 @@ impl<F: Fabric> Engine<F> {
 
     /// Writes an EAGER cell for `a` and sends it.
     #[inline]
-    fn emit_eager(&self, c: F::Cell, dst: usize, a: &SendArgs, flags: u8, sreq: u64) {
-        let n = a.data.pack(0, self.fab.payload_mut(c));
+    fn emit_eager(&self, mut c: F::Cell, dst: usize, a: &SendArgs, flags: u8, sreq: u64) {
+        let n = a.data.pack(0, self.fab.payload_mut(&mut c));
         let h = Header { kind: kind::EAGER, flags, context: a.ctx, src: a.src, tag: a.tag, len: n as u64, sreq, rreq: 0, addr: 0 };
-        h.encode(self.fab.header_mut(c));
+        h.encode(self.fab.header_mut(&mut c));
         self.fab.send(dst, c, n);
     }
 
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
-    fn emit_start(&self, st: &mut State, id: ReqId, c: F::Cell, dst: usize) {
+    fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
         let r = st.reqs.get_mut(id).expect("send request");
         let data = r.data.as_ref().expect("send data");
         let sync = r.rreq == Mode::Sync as u64;
         r.rreq = 0;
         let total = r.total;
         if total as usize <= self.eager_limit {
-            let n = data.pack(0, self.fab.payload_mut(c));
+            let n = data.pack(0, self.fab.payload_mut(&mut c));
             let flags = if sync { flag::SYNC } else { 0 };
             let h = Header { kind: kind::EAGER, flags, context: r.ctx, src: r.src, tag: r.tag, len: n as u64, sreq: id.wire(), rreq: 0, addr: 0 };
-            h.encode(self.fab.header_mut(c));
+            h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, n);
             if !sync {
                 self.complete(st, id);
@@ -236,7 +240,7 @@ impl<F: Fabric> Engine<F> {
                 _ => (0, 0),
             };
             let h = Header { kind: kind::RTS, flags, context: r.ctx, src: r.src, tag: r.tag, len: total, sreq: id.wire(), rreq: 0, addr };
-            h.encode(self.fab.header_mut(c));
+            h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, 0);
             r.phase = Phase::WaitReply;
         }
@@ -262,8 +266,8 @@ impl<F: Fabric> Engine<F> {
 
     fn ctrl(&self, st: &mut State, ep: u32, h: Header) {
         let Ok(dst) = self.local(ep) else { return };
-        if let Some(c) = self.fab.alloc() {
-            h.encode(self.fab.header_mut(c));
+        if let Some(mut c) = self.fab.alloc() {
+            h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, 0);
         } else {
             st.backlog.push_front(Out::Ctrl { dst, h });
@@ -290,6 +294,7 @@ impl<F: Fabric> Engine<F> {
             r.done = false;
             r.status = Status::default();
             r.got = 0;
+            r.owner = a.owner;
             r.data = Some(a.data);
         }
         if let Some(i) = st.q.find_unexpected(a.ctx, a.src, a.tag) {
@@ -379,9 +384,9 @@ impl<F: Fabric> Engine<F> {
         let mut did = self.drain_backlog(st);
         for _ in 0..64 {
             let Some(rx) = self.fab.poll() else { break };
-            let h = Header::decode(self.fab.header(rx));
-            let from = self.ep_of_local[self.fab.src(rx)];
-            self.on_cell(st, from, &h, rx);
+            let h = Header::decode(self.fab.header(&rx));
+            let from = self.ep_of_local[self.fab.src(&rx)];
+            self.on_cell(st, from, &h, &rx);
             self.fab.release(rx);
             did = true;
         }
@@ -395,7 +400,7 @@ impl<F: Fabric> Engine<F> {
         did
     }
 
-    fn on_cell(&self, st: &mut State, from: u32, h: &Header, rx: F::Rx) {
+    fn on_cell(&self, st: &mut State, from: u32, h: &Header, rx: &F::Rx) {
         match h.kind {
             kind::EAGER => {
                 let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
@@ -469,10 +474,10 @@ impl<F: Fabric> Engine<F> {
                     }
                 },
             };
-            let Some(c) = self.fab.alloc() else { break };
+            let Some(mut c) = self.fab.alloc() else { break };
             match (st.backlog.pop_front(), start) {
                 (Some(Out::Ctrl { h, .. }), _) => {
-                    h.encode(self.fab.header_mut(c));
+                    h.encode(self.fab.header_mut(&mut c));
                     self.fab.send(dst, c, 0);
                 }
                 (_, Some(req)) => self.emit_start(st, req, c, dst),
@@ -493,11 +498,11 @@ impl<F: Fabric> Engine<F> {
             if let Some(r) = st.reqs.get_mut(id) {
                 let dst = self.local_of[r.ep as usize].unwrap_or(0);
                 while r.sent < r.total {
-                    let Some(c) = self.fab.alloc() else { break };
+                    let Some(mut c) = self.fab.alloc() else { break };
                     let data = r.data.as_ref().expect("send data");
-                    let n = data.pack(r.sent, self.fab.payload_mut(c));
+                    let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
                     let h = Header { kind: kind::DATA, len: n as u64, rreq: r.rreq, addr: r.sent, ..Default::default() };
-                    h.encode(self.fab.header_mut(c));
+                    h.encode(self.fab.header_mut(&mut c));
                     self.fab.send(dst, c, n);
                     r.sent += n as u64;
                     did = true;
@@ -594,8 +599,10 @@ impl<F: Fabric> Engine<F> {
         let mut idle = 0u32;
         loop {
             let asleep = idle > self.spin + self.yields;
+            let mut ticket = 0;
             if asleep {
                 self.sleepers.fetch_add(1, Ordering::SeqCst);
+                ticket = self.fab.ticket();
             }
             {
                 let mut st = self.lock();
@@ -611,7 +618,7 @@ impl<F: Fabric> Engine<F> {
                 }
             }
             if asleep {
-                self.fab.wait(Duration::from_millis(10));
+                self.fab.wait_since(ticket, Duration::from_millis(100));
                 self.sleepers.fetch_sub(1, Ordering::SeqCst);
                 idle = self.spin + 1;
                 continue;
@@ -716,6 +723,17 @@ impl<F: Fabric> Engine<F> {
         self.lock().reqs.get(id).map(|r| (r.kind, r.ext, r.done))
     }
 
+    /// The opaque owner of a request (see `Req::owner`).
+    pub fn owner_of(&self, id: ReqId) -> Option<i32> {
+        self.lock().reqs.get(id).map(|r| r.owner)
+    }
+
+    pub fn set_owner(&self, id: ReqId, owner: i32) {
+        if let Some(r) = self.lock().reqs.get_mut(id) {
+            r.owner = owner;
+        }
+    }
+
     // ----------------------------------------------------------------------------------
     // Persistent requests
 
@@ -723,7 +741,7 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         let id = st.reqs.alloc(Kind::Send);
         let r = st.reqs.get_mut(id).expect("fresh");
-        r.persist = Some(Box::new(Persist::Send { ep: a.ep, ctx: a.ctx, src: a.src, tag: a.tag, mode: a.mode, data: a.data }));
+        r.persist = Some(Box::new(Persist::Send { ep: a.ep, ctx: a.ctx, src: a.src, tag: a.tag, mode: a.mode, data: a.data, owner: a.owner }));
         id
     }
 
@@ -731,7 +749,7 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         let id = st.reqs.alloc(Kind::Recv);
         let r = st.reqs.get_mut(id).expect("fresh");
-        r.persist = Some(Box::new(Persist::Recv { ctx: a.ctx, src: a.src, tag: a.tag, data: a.data }));
+        r.persist = Some(Box::new(Persist::Recv { ctx: a.ctx, src: a.src, tag: a.tag, data: a.data, owner: a.owner }));
         id
     }
 
@@ -746,7 +764,7 @@ impl<F: Fabric> Engine<F> {
         r.active = true;
         r.done = false;
         match *p {
-            Persist::Send { ep, ctx, src, tag, mode, data } => {
+            Persist::Send { ep, ctx, src, tag, mode, data, owner } => {
                 if ep == u32::MAX {
                     // MPI_PROC_NULL peer: completes at once.
                     let r = st.reqs.get_mut(id).expect("request");
@@ -754,16 +772,16 @@ impl<F: Fabric> Engine<F> {
                     self.complete(&mut st, id);
                     return Ok(());
                 }
-                self.start_send(&mut st, id, SendArgs { ep, ctx, src, tag, mode, data })
+                self.start_send(&mut st, id, SendArgs { ep, ctx, src, tag, mode, data, owner })
             }
-            Persist::Recv { ctx, src, tag, data } => {
+            Persist::Recv { ctx, src, tag, data, owner } => {
                 if src == -1 {
                     let r = st.reqs.get_mut(id).expect("request");
                     r.status = Status { source: -1, tag: -1, ..Default::default() };
                     self.complete(&mut st, id);
                     return Ok(());
                 }
-                self.start_recv(&mut st, id, RecvArgs { ctx, src, tag, data });
+                self.start_recv(&mut st, id, RecvArgs { ctx, src, tag, data, owner });
                 Ok(())
             }
         }

@@ -8,22 +8,23 @@ use std::time::Duration;
 pub const HDR_BYTES: usize = 48;
 
 pub trait Fabric: Send + Sync {
-    type Cell: Copy;
-    type Rx: Copy;
+    type Cell;
+    type Rx;
     fn me(&self) -> usize;
     fn payload_capacity(&self) -> usize;
     fn alloc(&self) -> Option<Self::Cell>;
-    #[allow(clippy::mut_from_ref)]
-    fn header_mut(&self, c: Self::Cell) -> &mut [u8; HDR_BYTES];
-    #[allow(clippy::mut_from_ref)]
-    fn payload_mut(&self, c: Self::Cell) -> &mut [u8];
+    fn header_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8; HDR_BYTES];
+    fn payload_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8];
     fn send(&self, dst: usize, c: Self::Cell, len: usize);
     fn poll(&self) -> Option<Self::Rx>;
-    fn src(&self, r: Self::Rx) -> usize;
-    fn header(&self, r: Self::Rx) -> &[u8; HDR_BYTES];
-    fn payload(&self, r: Self::Rx) -> &[u8];
+    fn src(&self, r: &Self::Rx) -> usize;
+    fn header<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8; HDR_BYTES];
+    fn payload<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8];
     fn release(&self, r: Self::Rx);
-    fn wait(&self, timeout: Duration);
+    /// A ticket of my doorbell, taken before the last check for work.
+    fn ticket(&self) -> u32;
+    /// Sleeps until rung after `ticket`, inbound traffic arrives, or `timeout` passes.
+    fn wait_since(&self, ticket: u32, timeout: Duration);
     fn ring(&self, dst: usize);
     fn pid_of(&self, local: usize) -> i32;
     /// Single-copy read of another local process's memory; Err when the kernel forbids it.

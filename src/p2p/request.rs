@@ -66,8 +66,8 @@ pub enum Kind {
 /// Parameters to restart a persistent request.
 #[derive(Clone, Debug)]
 pub enum Persist {
-    Send { ep: u32, ctx: u32, src: i32, tag: i32, mode: Mode, data: Data },
-    Recv { ctx: u32, src: i32, tag: i32, data: Data },
+    Send { ep: u32, ctx: u32, src: i32, tag: i32, mode: Mode, data: Data, owner: i32 },
+    Recv { ctx: u32, src: i32, tag: i32, data: Data, owner: i32 },
 }
 
 /// Where a rendezvous send stands.
@@ -105,6 +105,9 @@ pub struct Req {
     /// Persistent request: how to restart; `active` while started and not completed.
     pub persist: Option<Box<Persist>>,
     pub active: bool,
+    /// Opaque to the engine: whose errhandler reports this request's errors (the C surface
+    /// stores the communicator handle).
+    pub owner: i32,
     /// Opaque words for the C surface (grequest callbacks, bsend segment...).
     pub ext: [usize; 4],
     /// A joined request this one completes a part of, and whether it gives it its status.
@@ -137,6 +140,7 @@ impl Req {
             got: 0,
             persist: None,
             active: false,
+            owner: 0,
             ext: [0; 4],
             parent: None,
             gives_status: false,

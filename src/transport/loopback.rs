@@ -66,11 +66,11 @@ impl Fabric for Loopback {
     fn alloc(&self) -> Option<u32> {
         self.hub.free[self.me].lock().pop()
     }
-    fn header_mut(&self, c: u32) -> &mut [u8; HDR_BYTES] {
-        &mut self.cell(c).hdr
+    fn header_mut<'a>(&'a self, c: &'a mut u32) -> &'a mut [u8; HDR_BYTES] {
+        &mut self.cell(*c).hdr
     }
-    fn payload_mut(&self, c: u32) -> &mut [u8] {
-        &mut self.cell(c).payload
+    fn payload_mut<'a>(&'a self, c: &'a mut u32) -> &'a mut [u8] {
+        &mut self.cell(*c).payload
     }
     fn send(&self, dst: usize, c: u32, len: usize) {
         self.hub.inbound[dst].lock().push_back((c, self.me, len));
@@ -78,20 +78,23 @@ impl Fabric for Loopback {
     fn poll(&self) -> Option<Rx> {
         self.hub.inbound[self.me].lock().pop_front().map(|(c, s, l)| Rx(c, s, l))
     }
-    fn src(&self, r: Rx) -> usize {
+    fn src(&self, r: &Rx) -> usize {
         r.1
     }
-    fn header(&self, r: Rx) -> &[u8; HDR_BYTES] {
+    fn header<'a>(&'a self, r: &'a Rx) -> &'a [u8; HDR_BYTES] {
         &self.cell(r.0).hdr
     }
-    fn payload(&self, r: Rx) -> &[u8] {
+    fn payload<'a>(&'a self, r: &'a Rx) -> &'a [u8] {
         &self.cell(r.0).payload[..r.2]
     }
     fn release(&self, r: Rx) {
         let owner = r.0 as usize / self.hub.per_rank;
         self.hub.free[owner].lock().push(r.0);
     }
-    fn wait(&self, timeout: Duration) {
+    fn ticket(&self) -> u32 {
+        0
+    }
+    fn wait_since(&self, _ticket: u32, timeout: Duration) {
         std::thread::sleep(timeout.min(Duration::from_micros(50)));
     }
     fn ring(&self, _dst: usize) {}

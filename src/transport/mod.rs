@@ -4,3 +4,5 @@ pub mod fd;
 pub mod loopback;
 pub mod mem;
 pub mod process;
+pub mod shm;
+pub mod shm_fabric;
