@@ -1,6 +1,8 @@
 //! The predefined datatypes of MPICH's ABI: handle value, name, size and layout.
 
-use super::{Basic, Datatype};
+use super::external32::Ext;
+use super::layout::{Elem, Node};
+use super::{Basic, Contents, Datatype, Shape};
 
 /// One predefined datatype: its MPICH handle, standard name, and what it holds.
 pub struct BuiltinDef {
@@ -112,13 +114,136 @@ pub static BUILTINS: &[BuiltinDef] = &[
     b!(0x4c002036u32, "MPI_CXX_LONG_DOUBLE_COMPLEX", C80, 32),
 ];
 
+/// How one basic element of `basic` converts to external32. MPI_LONG, MPI_UNSIGNED_LONG
+/// and MPI_WCHAR are the predefined types whose external32 size differs from x86_64's.
+fn ext_of(basic: Basic, name: &str) -> Ext {
+    let int = |n: u8, signed: bool| Ext::Int {
+        native: n,
+        ext: n,
+        signed,
+    };
+    match (basic, name) {
+        (_, "MPI_LONG") => Ext::Int {
+            native: 8,
+            ext: 4,
+            signed: true,
+        },
+        (_, "MPI_UNSIGNED_LONG") => Ext::Int {
+            native: 8,
+            ext: 4,
+            signed: false,
+        },
+        (_, "MPI_WCHAR") => Ext::Int {
+            native: 4,
+            ext: 2,
+            signed: false,
+        },
+        (Char | Byte | Packed | Marker | Bool, _) => Ext::Raw,
+        (Logical, _) => int(4, true),
+        (I8, _) => int(1, true),
+        (I16, _) => int(2, true),
+        (I32, _) => int(4, true),
+        (I64, _) => int(8, true),
+        (U8, _) => int(1, false),
+        (U16, _) => int(2, false),
+        (U32, _) => int(4, false),
+        (U64, _) => int(8, false),
+        (F16, _) => Ext::Float { n: 2 },
+        (F32, _) => Ext::Float { n: 4 },
+        (F64, _) => Ext::Float { n: 8 },
+        (F80, _) => Ext::LongDouble,
+        (C32, _) => Ext::Complex { half: 4 },
+        (C64, _) => Ext::Complex { half: 8 },
+        (C80, _) => Ext::LongDoubleComplex,
+        // Pairs are built from their components (see `make`).
+        _ => Ext::Raw,
+    }
+}
+
+/// The (value, int) components of a pair type: the value's basic kind, its size and
+/// external32 form.
+fn pair_value(basic: Basic) -> (Basic, u32, Ext) {
+    match basic {
+        PairF32I32 | PairF32F32 => (F32, 4, Ext::Float { n: 4 }),
+        PairF64I32 | PairF64F64 => (F64, 8, Ext::Float { n: 8 }),
+        PairI64I32 => (
+            I64,
+            8,
+            Ext::Int {
+                native: 8,
+                ext: 4,
+                signed: true,
+            },
+        ),
+        PairI16I32 => (I16, 2, ext_of(I16, "")),
+        PairF80I32 => (F80, 16, Ext::LongDouble),
+        _ => (I32, 4, ext_of(I32, "")),
+    }
+}
+
 /// Builds the `Datatype` object for one predefined type.
 pub fn make(def: &BuiltinDef) -> Datatype {
-    match def.pair {
-        None => Datatype::basic(def.basic, def.size, def.name),
-        Some((int_off, extent)) => {
-            let first = def.size - 4;
-            Datatype::pair(def.basic, first, int_off, extent, def.name)
+    let (layout, elements, align) = match def.pair {
+        None => {
+            let elem = Elem {
+                size: def.size as u32,
+                ext: ext_of(def.basic, def.name),
+            };
+            let align = match def.basic {
+                C32 | C64 | C80 => def.size / 2,
+                _ => def.size.max(1),
+            };
+            let n = if def.basic == Marker { 0 } else { 1 };
+            (Node::block(0, def.size, elem), n, align)
         }
-    }
+        Some((second_off, _)) => {
+            let (_, vsize, vext) = pair_value(def.basic);
+            let second = match def.basic {
+                PairF32F32 | PairF64F64 => Elem {
+                    size: vsize,
+                    ext: vext,
+                },
+                _ => Elem {
+                    size: 4,
+                    ext: ext_of(I32, ""),
+                },
+            };
+            let value = Elem {
+                size: vsize,
+                ext: vext,
+            };
+            let layout = Node::seq(vec![
+                Node::block(0, vsize as u64, value),
+                Node::block(second_off as i64, second.size as u64, second),
+            ]);
+            (layout, 2, (vsize as u64).max(4))
+        }
+    };
+    let (extent, size) = match def.pair {
+        None => (def.size, def.size),
+        Some((_, ext)) => (ext, def.size),
+    };
+    let shape = Shape {
+        size,
+        lb: 0,
+        ub: extent as i64,
+        true_lb: 0,
+        true_ub: layout_end(&layout),
+        basic: Some(def.basic),
+        elements,
+        align,
+        layout,
+    };
+    let dt = Datatype::from_shape(shape, Contents::named());
+    *dt.name.lock() = def.name.to_string();
+    dt.commit();
+    dt
+}
+
+fn layout_end(n: &Node) -> i64 {
+    let mut end = 0;
+    n.walk(0, 0, n.size, 0, &mut |o, l, _, _| {
+        end = end.max(o + l as i64)
+    });
+    end
 }

@@ -1,14 +1,32 @@
 //! Datatypes: type maps, their flattened form, and pack/unpack.
 //!
-//! A `Datatype` is described by its size, bounds and a list of contiguous runs (byte
-//! offset from the buffer address, length) in type-map order. Pack and unpack walk those
-//! runs from any byte position of the packed stream, so a pipelined transfer can stop and
-//! resume in the middle of an element. A type whose element is one run starting at offset
-//! 0 with extent == size is contiguous: it is never packed.
+//! A `Datatype` is described by its size, bounds, and a compact layout tree (see
+//! [`layout`]) that pack, unpack and pipelined transfers walk from any byte position of
+//! the packed stream, so a transfer can stop and resume in the middle of an element. A
+//! type whose element is one block with extent == size is contiguous: it is never packed.
+//!
+//! Each type also keeps the arguments it was built from ([`Contents`]) for
+//! MPI_Type_get_envelope / MPI_Type_get_contents.
+//!
+//! Module map: `builtin` (the predefined types), `layout` (the tree and its walk),
+//! `construct` (every type constructor and the bound rules), `subarray` (subarray and
+//! darray), `external32`, `f90` (Fortran-parameterised types, match_size, value_index),
+//! `elements` (get_count / get_elements / set_elements arithmetic).
 
 pub mod builtin;
+pub mod construct;
+pub mod elements;
+pub mod external32;
+pub mod f90;
+pub mod layout;
+pub mod subarray;
 
-use std::sync::OnceLock;
+use layout::{Elem, Node};
+use parking_lot::Mutex;
+use std::any::Any;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// What a predefined type holds; reductions and external32 dispatch on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,14 +64,77 @@ pub enum Basic {
     PairF64F64,
 }
 
-/// A contiguous piece of one element: `len` bytes at `off` from the element's start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Run {
-    pub off: i64,
-    pub len: u64,
+/// MPI_COMBINER_* values (MPICH's).
+pub mod combiner {
+    pub const NAMED: i32 = 1;
+    pub const DUP: i32 = 2;
+    pub const CONTIGUOUS: i32 = 3;
+    pub const VECTOR: i32 = 4;
+    pub const HVECTOR: i32 = 6;
+    pub const INDEXED: i32 = 7;
+    pub const HINDEXED: i32 = 9;
+    pub const INDEXED_BLOCK: i32 = 10;
+    pub const STRUCT: i32 = 12;
+    pub const SUBARRAY: i32 = 13;
+    pub const DARRAY: i32 = 14;
+    pub const F90_REAL: i32 = 15;
+    pub const F90_COMPLEX: i32 = 16;
+    pub const F90_INTEGER: i32 = 17;
+    pub const RESIZED: i32 = 18;
+    pub const HINDEXED_BLOCK: i32 = 19;
 }
 
-#[derive(Debug)]
+/// A component type named in a constructor: a predefined type (kept with its handle, which
+/// get_contents returns as is) or a derived one (kept alive here even after the user frees
+/// its handle).
+#[derive(Clone)]
+pub enum TypeRef {
+    Predefined(i32, &'static Datatype),
+    Derived(Arc<Datatype>),
+}
+
+impl TypeRef {
+    pub fn dt(&self) -> &Datatype {
+        match self {
+            TypeRef::Predefined(_, d) => d,
+            TypeRef::Derived(d) => d,
+        }
+    }
+}
+
+/// The arguments a type was built from, laid out as MPI_Type_get_contents returns them.
+/// Types built by a large-count (`_c`) constructor put their counts and displacements in
+/// `counts`; the others never use `counts`.
+#[derive(Clone)]
+pub struct Contents {
+    pub combiner: i32,
+    pub ints: Vec<i32>,
+    pub addrs: Vec<i64>,
+    pub counts: Vec<i64>,
+    pub types: Vec<TypeRef>,
+}
+
+impl Contents {
+    pub fn named() -> Self {
+        Contents::new(combiner::NAMED)
+    }
+
+    pub fn new(combiner: i32) -> Self {
+        Contents {
+            combiner,
+            ints: Vec::new(),
+            addrs: Vec::new(),
+            counts: Vec::new(),
+            types: Vec::new(),
+        }
+    }
+
+    /// True when the type came from a `_c` constructor (its envelope needs the `_c` query).
+    pub fn is_large(&self) -> bool {
+        !self.counts.is_empty()
+    }
+}
+
 pub struct Datatype {
     /// Bytes of data in one element.
     pub size: u64,
@@ -61,73 +142,87 @@ pub struct Datatype {
     pub ub: i64,
     pub true_lb: i64,
     pub true_ub: i64,
-    /// The runs of one element, in type-map order, adjacent runs merged.
-    pub runs: Vec<Run>,
-    /// Cumulative packed size before each run (same length as `runs`).
-    prefix: Vec<u64>,
     /// The basic type, when every element of the map is of that one type.
     pub basic: Option<Basic>,
-    pub name: String,
+    /// Basic elements in one element (MPI_Get_elements); a pair type counts two.
+    pub elements: u64,
+    /// Alignment used to pad struct extents (the largest alignment of the basic types).
+    pub align: u64,
+    /// One element's bytes, in type-map order.
+    pub layout: Node,
+    contiguous: bool,
+    pub contents: Contents,
+    pub name: Mutex<String>,
+    committed: AtomicBool,
+    /// Reserved for the attributes chapter (MPI_Type_set_attr & co.): whatever per-type
+    /// attribute store it needs. Nothing in `datatype` reads it.
+    pub attributes: Mutex<Option<Box<dyn Any + Send + Sync>>>,
+}
+
+impl fmt::Debug for Datatype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Datatype")
+            .field("name", &*self.name.lock())
+            .field("combiner", &self.contents.combiner)
+            .field("size", &self.size)
+            .field("lb", &self.lb)
+            .field("ub", &self.ub)
+            .field("true_lb", &self.true_lb)
+            .field("true_ub", &self.true_ub)
+            .field("basic", &self.basic)
+            .finish()
+    }
+}
+
+/// The computed shape of a type, before it gets its contents and name.
+pub struct Shape {
+    pub size: u64,
+    pub lb: i64,
+    pub ub: i64,
+    pub true_lb: i64,
+    pub true_ub: i64,
+    pub basic: Option<Basic>,
+    pub elements: u64,
+    pub align: u64,
+    pub layout: Node,
 }
 
 impl Datatype {
-    fn from_runs(
-        size: u64,
-        lb: i64,
-        ub: i64,
-        runs: Vec<Run>,
-        basic: Option<Basic>,
-        name: &str,
-    ) -> Self {
-        let mut prefix = Vec::with_capacity(runs.len());
-        let mut acc = 0;
-        for r in &runs {
-            prefix.push(acc);
-            acc += r.len;
-        }
-        debug_assert_eq!(acc, size);
-        let true_lb = runs.iter().map(|r| r.off).min().unwrap_or(0);
-        let true_ub = runs.iter().map(|r| r.off + r.len as i64).max().unwrap_or(0);
+    /// A type with the given shape and constructor arguments: uncommitted, unnamed.
+    pub fn from_shape(s: Shape, contents: Contents) -> Self {
+        let contiguous =
+            s.size == 0 || (s.layout.as_block().is_some() && s.ub - s.lb == s.size as i64);
         Datatype {
-            size,
-            lb,
-            ub,
-            true_lb,
-            true_ub,
-            runs,
-            prefix,
-            basic,
-            name: name.to_string(),
+            size: s.size,
+            lb: s.lb,
+            ub: s.ub,
+            true_lb: s.true_lb,
+            true_ub: s.true_ub,
+            basic: s.basic,
+            elements: s.elements,
+            align: s.align,
+            layout: s.layout,
+            contiguous,
+            contents,
+            name: Mutex::new(String::new()),
+            committed: AtomicBool::new(false),
+            attributes: Mutex::new(None),
         }
     }
 
-    /// A predefined type of `size` contiguous bytes.
-    pub fn basic(basic: Basic, size: u64, name: &str) -> Self {
-        let runs = if size > 0 {
-            vec![Run { off: 0, len: size }]
-        } else {
-            Vec::new()
-        };
-        Self::from_runs(size, 0, size as i64, runs, Some(basic), name)
-    }
-
-    /// A (value, int) pair type: `first` bytes of value, an int at `int_off`, padded to `extent`.
-    pub fn pair(basic: Basic, first: u64, int_off: u64, extent: u64, name: &str) -> Self {
-        let runs = if int_off == first {
-            vec![Run {
-                off: 0,
-                len: first + 4,
-            }]
-        } else {
-            vec![
-                Run { off: 0, len: first },
-                Run {
-                    off: int_off as i64,
-                    len: 4,
-                },
-            ]
-        };
-        Self::from_runs(first + 4, 0, extent as i64, runs, Some(basic), name)
+    /// The shape of this type (to build another type with the same layout).
+    pub fn shape(&self) -> Shape {
+        Shape {
+            size: self.size,
+            lb: self.lb,
+            ub: self.ub,
+            true_lb: self.true_lb,
+            true_ub: self.true_ub,
+            basic: self.basic,
+            elements: self.elements,
+            align: self.align,
+            layout: self.layout.clone(),
+        }
     }
 
     #[inline]
@@ -140,11 +235,29 @@ impl Datatype {
         self.ub - self.lb
     }
 
-    /// True when `count` elements occupy exactly `count * size` bytes starting at
-    /// `buf + true_lb` with no gaps, so they can be copied without packing.
+    /// True when `count` elements occupy exactly `count * size` bytes with no gaps, the
+    /// data of element `i` starting at `buf + true_lb + i * size`, so they can be copied
+    /// without packing.
     #[inline]
     pub fn is_contiguous(&self) -> bool {
-        self.runs.len() <= 1 && self.extent() == self.size as i64
+        self.contiguous
+    }
+
+    /// Predefined types (and the cached Fortran-parameterised ones) cannot be freed.
+    pub fn is_predefined(&self) -> bool {
+        matches!(
+            self.contents.combiner,
+            combiner::NAMED | combiner::F90_REAL | combiner::F90_COMPLEX | combiner::F90_INTEGER
+        )
+    }
+
+    #[inline]
+    pub fn is_committed(&self) -> bool {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    pub fn commit(&self) {
+        self.committed.store(true, Ordering::Release);
     }
 
     /// Copies packed bytes `[offset, offset + out.len())` of the stream formed by `count`
@@ -155,13 +268,15 @@ impl Datatype {
     /// `buf` must address `count` elements of this type, readable.
     pub unsafe fn pack(&self, buf: *const u8, count: u64, offset: u64, out: &mut [u8]) -> usize {
         let mut done = 0usize;
+        let dst = out.as_mut_ptr();
         self.walk(count, offset, out.len() as u64, |src_off, len, pos| {
             // SAFETY: the caller guarantees the element runs at buf are readable; `pos`
-            // and `len` stay within `out` by construction of walk().
+            // and `len` stay within `out` by construction of walk(). wrapping_offset:
+            // with MPI_BOTTOM, buf is null and the offsets are absolute addresses.
             unsafe {
                 std::ptr::copy_nonoverlapping(
-                    buf.offset(src_off as isize),
-                    out.as_mut_ptr().add(pos as usize),
+                    buf.wrapping_offset(src_off as isize),
+                    dst.add(pos as usize),
                     len as usize,
                 )
             };
@@ -182,7 +297,7 @@ impl Datatype {
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     inp.as_ptr().add(pos as usize),
-                    buf.offset(dst_off as isize),
+                    buf.wrapping_offset(dst_off as isize),
                     len as usize,
                 )
             };
@@ -192,54 +307,89 @@ impl Datatype {
     }
 
     /// Calls `f(buffer_offset, len, stream_pos_relative)` for each contiguous piece of the
-    /// packed byte range `[offset, offset + max)` (clipped to the stream's end).
+    /// packed byte range `[offset, offset + max)` (clipped to the stream's end). Pieces
+    /// that touch in memory are merged, so the calls are as few as the layout allows.
     pub fn walk(&self, count: u64, offset: u64, max: u64, mut f: impl FnMut(i64, u64, u64)) {
-        let total = self.size * count;
+        let mut pend: Option<(i64, u64, u64)> = None;
+        self.walk_typed(count, offset, max, |off, len, pos, _| {
+            if let Some((po, pl, _)) = &mut pend {
+                if *po + *pl as i64 == off {
+                    *pl += len;
+                    return;
+                }
+            }
+            if let Some((po, pl, pp)) = pend.replace((off, len, pos)) {
+                f(po, pl, pp);
+            }
+        });
+        if let Some((po, pl, pp)) = pend {
+            f(po, pl, pp);
+        }
+    }
+
+    /// Like [`walk`](Self::walk), without merging, and naming the basic element kind of
+    /// each piece (pieces never mix kinds). Used by external32 and get_elements.
+    pub fn walk_typed(
+        &self,
+        count: u64,
+        offset: u64,
+        max: u64,
+        mut f: impl FnMut(i64, u64, u64, Elem),
+    ) {
+        let total = self.size.saturating_mul(count);
         if self.size == 0 || offset >= total {
             return;
         }
-        let end = total.min(offset + max);
+        let end = total.min(offset.saturating_add(max));
         let ext = self.extent();
         let mut elem = offset / self.size;
-        let mut within = offset % self.size;
-        let mut pos = offset;
-        // Binary search the first run of the starting element.
-        let mut ri = match self.prefix.binary_search(&within) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        while pos < end {
-            let run = self.runs[ri];
-            let skip = within - self.prefix[ri];
-            let len = (run.len - skip).min(end - pos);
-            f(elem as i64 * ext + run.off + skip as i64, len, pos - offset);
-            pos += len;
-            within += len;
-            if within == self.prefix[ri] + run.len {
-                ri += 1;
-                if ri == self.runs.len() {
-                    ri = 0;
-                    within = 0;
-                    elem += 1;
-                }
-            }
+        let mut pos = 0u64;
+        let mut at = offset;
+        while at < end {
+            let s = at - elem * self.size;
+            let e = (end - elem * self.size).min(self.size);
+            self.layout
+                .walk(elem as i64 * ext, s, e, pos, &mut |o, l, p, k| {
+                    f(o, l, p, k)
+                });
+            pos += e - s;
+            at += e - s;
+            elem += 1;
         }
     }
 }
 
 /// The predefined type behind an MPICH builtin handle, decoded without a lookup in a
 /// user table. Returns None for handles that are not predefined datatypes.
+#[inline]
 pub fn predefined(handle: i32) -> Option<&'static Datatype> {
-    static TABLE: OnceLock<Vec<(i32, Datatype)>> = OnceLock::new();
-    let t = TABLE.get_or_init(|| {
-        builtin::BUILTINS
+    // Builtin datatype handles are 0x4c00ssii (size ss, index ii) and the pair types
+    // 0x8c0000ii; an index by the low byte finds them in one step.
+    static TABLE: OnceLock<(Vec<Datatype>, [[u8; 256]; 2])> = OnceLock::new();
+    let (types, index) = TABLE.get_or_init(|| {
+        let mut index = [[u8::MAX; 256]; 2];
+        let types = builtin::BUILTINS
             .iter()
-            .map(|d| (d.handle, builtin::make(d)))
-            .collect()
+            .enumerate()
+            .map(|(i, d)| {
+                let h = d.handle as u32;
+                index[(h >> 31) as usize][(h & 0xff) as usize] = i as u8;
+                builtin::make(d)
+            })
+            .collect();
+        (types, index)
     });
-    // The table is small and ordered as the header; a linear scan of i32s is a few ns,
-    // but the common types sit first.
-    t.iter().find(|(h, _)| *h == handle).map(|(_, d)| d)
+    let h = handle as u32;
+    if h & 0x3c00_0000 != 0x0c00_0000 {
+        return None;
+    }
+    let i = index[(h >> 31) as usize][(h & 0xff) as usize];
+    let def = builtin::BUILTINS.get(i as usize)?;
+    if def.handle == handle {
+        types.get(i as usize)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -251,6 +401,7 @@ mod tests {
         let dt = predefined(0x8c000003u32 as i32).unwrap(); // MPI_SHORT_INT
         assert_eq!((dt.size(), dt.extent()), (6, 8));
         assert!(!dt.is_contiguous());
+        assert_eq!(dt.elements, 2);
         let src: [u8; 16] = core::array::from_fn(|i| i as u8);
         let mut out = [0u8; 12];
         let n = unsafe { dt.pack(src.as_ptr(), 2, 0, &mut out) };
@@ -275,7 +426,20 @@ mod tests {
             if h >> 30 == 1 {
                 assert_eq!(((h >> 8) & 0xff) as u64, d.size, "{}", d.name);
             }
+            let t = predefined(d.handle).unwrap();
+            assert_eq!(*t.name.lock(), d.name);
+            assert_eq!(t.size, d.size);
         }
         assert!(predefined(0x4c00080b).unwrap().is_contiguous());
+        assert!(predefined(0x4c00080a).is_none());
+        assert!(predefined(0x0c000000).is_none());
+        assert!(predefined(0x8c000005u32 as i32).is_none());
+    }
+
+    #[test]
+    fn two_int_is_one_contiguous_block_of_two_elements() {
+        let dt = predefined(0x4c000816).unwrap(); // MPI_2INT
+        assert!(dt.is_contiguous());
+        assert_eq!(dt.elements, 2);
     }
 }
