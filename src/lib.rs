@@ -6,5 +6,6 @@ pub mod datatype;
 pub mod error;
 pub mod handle;
 pub mod object;
+pub mod op;
 pub mod pmi;
 pub mod transport;
