@@ -43,7 +43,11 @@ macro_rules! scalar_prim {
 scalar_prim!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 
 /// `inout[k] = f(inp[k], inout[k])` for every element of the (equal-length) slices.
-#[inline(always)]
+///
+/// Never inlined: each (type, op) instance stays a small function of its own, so LLVM
+/// inlines the iterator plumbing and vectorises the loop. Inlined into the big dispatch
+/// function it hit the inliner's budget and stayed a scalar loop with calls.
+#[inline(never)]
 pub(super) fn zip_map<T: Scalar>(inp: &[u8], inout: &mut [u8], f: impl Fn(T, T) -> T) {
     for (i, o) in inp
         .chunks_exact(T::SIZE)

@@ -791,3 +791,26 @@ fn f64_sum_bandwidth() {
     // A loose floor: only a debug build or a badly broken loop is this slow.
     assert!(gbs > 0.3, "f64 SUM runs at {gbs:.2} GB/s");
 }
+
+/// Prints the throughput of the common numeric cases (run with --nocapture); a scalar
+/// loop shows up as a type several times slower than its neighbours.
+#[test]
+fn common_cases_bandwidth_report() {
+    const N: usize = 1 << 20;
+    let inp = vec![1u8; N];
+    let mut inout = vec![1u8; N];
+    for t in [I32, I64, U32, U64, F32, F64] {
+        let size = elem_size(t, Layout::Packed);
+        let mut line = format!("{t:?}:");
+        for op in [Sum, Max, Min, Prod] {
+            let reps = 100;
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                apply(op, t, std::hint::black_box(&inp), &mut inout, N / size).unwrap();
+            }
+            let gbs = (3 * N * reps) as f64 / t0.elapsed().as_secs_f64() / 1e9;
+            line += &format!(" {} {gbs:.1} GB/s", op.name());
+        }
+        eprintln!("{line}");
+    }
+}
