@@ -6,6 +6,7 @@ pub mod datatype;
 pub mod error;
 pub mod handle;
 pub mod object;
+pub mod op;
 pub mod pmi;
 pub mod transport;
 pub mod p2p;
