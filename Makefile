@@ -1,0 +1,33 @@
+# OxiMPI top-level targets. The real work is in scripts/ so it can also run without make.
+#   make          build the library, mpiexec and the install prefix build/
+#   make demo     build, then compile examples/hello.c with our mpicc and run it on 4 ranks
+#   make test     build, then run every test suite (scripts/test.sh); installs nothing
+#   make bench    build, then benchmark against MPICH (bench/run.sh)
+#   make clean    remove build/ and cargo's target/
+
+.PHONY: all build demo test test-c test-c-mpich bench clean
+
+all: build
+
+build:
+	scripts/build.sh
+
+demo: build
+	build/bin/mpicc -O2 -o build/hello examples/hello.c
+	timeout 60 build/bin/mpiexec -n 4 build/hello
+
+test: build
+	scripts/test.sh
+
+# Only the C tests on OxiMPI, or (needs no build) on MPICH to check the tests themselves.
+test-c: build
+	tests-c/run.sh
+test-c-mpich:
+	tests-c/run.sh --impl mpich
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf build
+	cargo clean

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Run every test suite against the already-built prefix in build/ (make test builds first):
+#   cargo test --release; the export check (tools/export-check.py, if present); tests-c
+#   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-py/run.sh (if
+#   present). Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
+#   any step failed. Installs nothing (see .ci/run for the packages the ABI runs need).
+set -u
+root=$(cd -P -- "$(dirname -- "$0")/.." && pwd)
+cd "$root"
+
+steps_failed=()
+c_passed=0
+c_failed=0
+
+step() { echo; echo "==== $*"; }
+
+# Keep every step bounded: a hung step must not hang CI.
+step "cargo test --release"
+if ! timeout 1200 cargo test --release; then
+    steps_failed+=("cargo test")
+fi
+
+if [ -f tools/export-check.py ]; then
+    step "export check"
+    if ! timeout 300 python3 tools/export-check.py --lib build/lib/libmpi.so.12 \
+        --header include/mpi.h --tsv ../shared/reference/mpi-functions.tsv; then
+        steps_failed+=("export check")
+    fi
+else
+    echo "(tools/export-check.py not present: export check skipped)"
+fi
+
+# tests-c runs: the runner prints "N passed, N failed" last; sum them.
+run_c() {
+    local label=$1
+    shift
+    step "tests-c $label"
+    local log
+    log=$(mktemp)
+    timeout 900 tests-c/run.sh "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    rm -f "$log"
+    if [ -n "$line" ]; then
+        p=${line%% passed*}
+        f=${line#*, }
+        f=${f%% failed*}
+    else
+        p=0
+        f=1 # the runner died before its summary (e.g. timeout): count it as a failure
+    fi
+    c_passed=$((c_passed + p))
+    c_failed=$((c_failed + f))
+    [ "$rc" -eq 0 ] || steps_failed+=("tests-c $label")
+}
+
+run_c native --impl oximpi
+if [ -x /usr/bin/mpicc.mpich ]; then
+    run_c "ABI (LD_LIBRARY_PATH)" --abi ldpath
+    run_c "ABI (LD_PRELOAD)" --abi preload
+else
+    echo "/usr/bin/mpicc.mpich missing (apt-get install libmpich-dev mpich): ABI runs FAILED"
+    steps_failed+=("tests-c ABI (no MPICH)")
+    c_failed=$((c_failed + 1))
+fi
+
+if [ -x tests-py/run.sh ]; then
+    step "tests-py"
+    if ! timeout 1800 tests-py/run.sh; then
+        steps_failed+=("tests-py")
+    fi
+fi
+
+echo
+if [ ${#steps_failed[@]} -gt 0 ]; then
+    echo "failed steps: ${steps_failed[*]}"
+else
+    echo "all steps passed"
+fi
+echo "$c_passed passed, $c_failed failed"
+[ ${#steps_failed[@]} -eq 0 ]
