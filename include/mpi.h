@@ -304,8 +304,8 @@ typedef void (MPI_User_function_c)(void *invec, void *inoutvec, MPI_Count *len,
 
 /* split_type values for MPI_Comm_split_type.
  * MPI_COMM_TYPE_RESOURCE_GUIDED (MPI 4.1) and MPIX_COMM_TYPE_NEIGHBORHOOD take the values
- * later MPICH releases use (4 and 5, MPICH 5.0). MPICH 4.0.2 used 4 for MPIX_COMM_TYPE_NEIGHBORHOOD, before MPI 4.1
- * claimed it; a 4.0.2 binary asking for the (MPICH-only) neighborhood split therefore gets a
+ * MPICH 5.0 uses (4 and 5). MPICH 4.0.2 used 4 for MPIX_COMM_TYPE_NEIGHBORHOOD before MPI 4.1
+ * claimed it, so a 4.0.2 binary asking for the (MPICH-only) neighborhood split gets a
  * resource-guided split. */
 #define MPI_COMM_TYPE_SHARED          1
 #define MPI_COMM_TYPE_HW_GUIDED       2
