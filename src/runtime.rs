@@ -26,8 +26,6 @@ pub struct Runtime {
     pub main_thread: ThreadId,
     pub pmi: Mutex<Option<Pmi>>,
     pub universe_size: i32,
-    /// The buffer attached with MPI_Buffer_attach.
-    pub bsend: Mutex<crate::p2p::bsend::BsendBuffer>,
 }
 
 const UNINIT: u8 = 0;
@@ -128,7 +126,6 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
         main_thread: std::thread::current().id(),
         pmi: Mutex::new(pmi),
         universe_size,
-        bsend: Mutex::new(Default::default()),
     };
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));

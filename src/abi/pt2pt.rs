@@ -134,23 +134,8 @@ fn isend(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int,
 fn bsend_start(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int) -> Result<(), MpiError> {
     let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
     let Some(ep) = s.ep else { return Ok(()) };
-    let rt = rt()?;
-    let mut b = rt.bsend.lock();
-    b.reclaim(|id| rt.engine.peek(id).is_some() && rt.engine.test(id).is_some());
-    let bytes = s.data.bytes() as usize;
-    let off = b.reserve(bytes).ok_or_else(|| {
-        let why = match b.attached() {
-            None => "no buffer is attached (MPI_Buffer_attach)".to_string(),
-            Some((_, size)) => format!("attached buffer of {size} bytes has no room for {bytes} bytes + MPI_BSEND_OVERHEAD"),
-        };
-        MpiError::new(class::ERR_BUFFER, why)
-    })?;
-    let byte_t = TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"));
-    let staged = b.stage(off, &s.data, byte_t);
-    let args = SendArgs { ep, ctx: s.args_ctx, src: s.me, tag: s.tag, mode: Mode::Standard, data: staged, owner: s.comm };
-    let id = rt.engine.isend(args)?;
-    b.bind(off, id);
-    Ok(())
+    let byte_t = TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"));
+    rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_t)
 }
 
 macro_rules! send_fns {
@@ -216,7 +201,7 @@ fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
     let rt = rt()?;
     // SAFETY: the user hands us `size` bytes at `buffer` until MPI_Buffer_detach.
     let p = unsafe { UserPtr::new(buffer as *const u8) };
-    if !rt.bsend.lock().attach(p, size as usize) {
+    if !rt.engine.bsend.lock().attach(p, size as usize) {
         return Err(MpiError::new(class::ERR_BUFFER, "a buffer is already attached"));
     }
     Ok(())
@@ -224,16 +209,9 @@ fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
 
 /// Waits for every buffered send, then detaches.
 fn buffer_detach() -> Result<Option<(UserPtr, usize)>, MpiError> {
-    let rt = rt()?;
-    let pending: Vec<ReqId> = rt.bsend.lock().in_use().collect();
-    for id in pending {
-        if rt.engine.is_valid(id) {
-            rt.engine.wait(id);
-        }
-    }
-    let mut b = rt.bsend.lock();
-    b.reclaim(|_| true);
-    Ok(b.detach())
+    let e = &rt()?.engine;
+    e.bsend_flush();
+    Ok(e.bsend.lock().detach())
 }
 
 mpi_fn!(MPI_Buffer_attach, PMPI_Buffer_attach, (buffer: *mut c_void, size: c_int), |_ctx| { buffer_attach(buffer, size as Count) });
@@ -252,14 +230,7 @@ mpi_fn!(MPI_Buffer_detach_c, PMPI_Buffer_detach_c, (buffer_addr: *mut c_void, si
 
 /// MPI 4.1: wait until every message buffered so far has been sent.
 fn buffer_flush() -> Result<(), MpiError> {
-    let rt = rt()?;
-    let pending: Vec<ReqId> = rt.bsend.lock().in_use().collect();
-    for id in pending {
-        if rt.engine.is_valid(id) {
-            rt.engine.wait(id);
-        }
-    }
-    rt.bsend.lock().reclaim(|_| true);
+    rt()?.engine.bsend_flush();
     Ok(())
 }
 
@@ -496,6 +467,7 @@ macro_rules! send_init_fns {
 send_init_fns!(MPI_Send_init, PMPI_Send_init, MPI_Send_init_c, PMPI_Send_init_c, Mode::Standard);
 send_init_fns!(MPI_Ssend_init, PMPI_Ssend_init, MPI_Ssend_init_c, PMPI_Ssend_init_c, Mode::Sync);
 send_init_fns!(MPI_Rsend_init, PMPI_Rsend_init, MPI_Rsend_init_c, PMPI_Rsend_init_c, Mode::Ready);
+send_init_fns!(MPI_Bsend_init, PMPI_Bsend_init, MPI_Bsend_init_c, PMPI_Bsend_init_c, Mode::Buffered);
 
 #[allow(clippy::too_many_arguments)]
 fn recv_init(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, tag: c_int, comm_h: c_int, req: *mut c_int) -> Result<(), MpiError> {

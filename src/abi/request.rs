@@ -490,8 +490,16 @@ mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| 
     let e = engine()?;
     let id = id_of(e, request)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     match e.kind_of(id) {
-        Some((Kind::Grequest, _, _)) => {
+        Some((Kind::Grequest, ext, _)) => {
+            // A request the user already freed is gone once complete: its free callback
+            // runs now, as nobody will wait for it.
+            let freed = e.is_freed(id);
             e.complete_external(id);
+            if freed {
+                // SAFETY: registered by MPI_Grequest_start with this signature.
+                let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
+                unsafe { f(ext[3] as *mut c_void) };
+            }
             Ok(())
         }
         _ => Err(MpiError::arg(class::ERR_REQUEST, "request", "not a generalized request")),
@@ -505,26 +513,6 @@ mpi_fn!(MPI_Status_set_cancelled, PMPI_Status_set_cancelled, (status: *mut MPI_S
     let mut s = ptr::read(status, "status")?;
     s.set_cancelled(flag != 0);
     ptr::write(status, s, "status")
-});
-
-fn set_elements(status: *mut MPI_Status, datatype: c_int, count: i64) -> Result<(), MpiError> {
-    if count < 0 {
-        return Err(MpiError::arg(class::ERR_COUNT, "count", format!("negative count {count}")));
-    }
-    let size = super::datatype::get(datatype, "datatype")?.size();
-    let mut s = ptr::read(status, "status")?;
-    s.set_bytes(count as u64 * size);
-    ptr::write(status, s, "status")
-}
-
-mpi_fn!(MPI_Status_set_elements, PMPI_Status_set_elements, (status: *mut MPI_Status, datatype: c_int, count: c_int), |_ctx| {
-    set_elements(status, datatype, count as i64)
-});
-mpi_fn!(MPI_Status_set_elements_x, PMPI_Status_set_elements_x, (status: *mut MPI_Status, datatype: c_int, count: i64), |_ctx| {
-    set_elements(status, datatype, count)
-});
-mpi_fn!(MPI_Status_set_elements_c, PMPI_Status_set_elements_c, (status: *mut MPI_Status, datatype: c_int, count: i64), |_ctx| {
-    set_elements(status, datatype, count)
 });
 
 macro_rules! status_field {

@@ -45,7 +45,7 @@ impl Data {
     /// Address of the data when it is one contiguous block.
     #[inline]
     pub fn contiguous(&self) -> Option<UserPtr> {
-        if self.dt.is_contiguous() || self.count <= 1 && self.dt.runs.len() <= 1 {
+        if self.dt.is_contiguous() || self.count <= 1 && (self.dt.true_ub - self.dt.true_lb) as u64 == self.dt.size() {
             Some(self.ptr.offset(self.dt.true_lb))
         } else {
             None

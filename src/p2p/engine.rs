@@ -10,6 +10,8 @@
 
 use super::data::Data;
 use super::fabric::Fabric;
+use super::bsend::BsendBuffer;
+use super::data::TypeKeep;
 use super::header::{flag, kind, Header};
 use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
 use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Status};
@@ -55,6 +57,8 @@ pub struct Engine<F: Fabric> {
     spin: u32,
     yields: u32,
     sleepers: AtomicU32,
+    /// The buffer attached for buffered-mode sends.
+    pub bsend: Mutex<BsendBuffer>,
 }
 
 /// Arguments of a send.
@@ -129,6 +133,7 @@ impl<F: Fabric> Engine<F> {
             spin,
             yields,
             sleepers: AtomicU32::new(0),
+            bsend: Mutex::new(BsendBuffer::default()),
         }
     }
 
@@ -147,6 +152,41 @@ impl<F: Fabric> Engine<F> {
 
     // ----------------------------------------------------------------------------------
     // Sending
+
+    /// Buffered-mode send: copies the message into the attached buffer and sends it from
+    /// there; the caller's buffer is free on return.
+    pub fn bsend(&self, a: SendArgs, byte_type: TypeKeep) -> Result<(), MpiError> {
+        let mut b = self.bsend.lock();
+        {
+            let mut st = self.lock();
+            self.progress(&mut st);
+            b.reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
+        }
+        let bytes = a.data.bytes() as usize;
+        let off = b.reserve(bytes).ok_or_else(|| {
+            let why = match b.attached() {
+                None => "no buffer is attached (MPI_Buffer_attach)".to_string(),
+                Some((_, size)) => format!("attached buffer of {size} bytes has no room for {bytes} bytes + MPI_BSEND_OVERHEAD"),
+            };
+            MpiError::new(class::ERR_BUFFER, why)
+        })?;
+        let staged = b.stage(off, &a.data, byte_type);
+        let id = self.isend(SendArgs { mode: Mode::Standard, data: staged, ..a })?;
+        b.bind(off, id);
+        // Nobody waits on the internal send: it is released when it completes.
+        self.free(id);
+        Ok(())
+    }
+
+    /// Waits until every buffered send has left the attached buffer.
+    pub fn bsend_flush(&self) {
+        let pending: Vec<ReqId> = self.bsend.lock().in_use().collect();
+        for id in pending {
+            self.wait_until(|_, st| st.reqs.get(id).map(|r| r.done).unwrap_or(true).then_some(()));
+        }
+        let st = self.lock();
+        self.bsend.lock().reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
+    }
 
     /// Blocking send. The eager case needs no request at all.
     pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
@@ -723,6 +763,11 @@ impl<F: Fabric> Engine<F> {
         self.lock().reqs.get(id).map(|r| (r.kind, r.ext, r.done))
     }
 
+    /// True when the user freed the request while it was still active.
+    pub fn is_freed(&self, id: ReqId) -> bool {
+        self.lock().reqs.get(id).map(|r| r.freed).unwrap_or(false)
+    }
+
     /// The opaque owner of a request (see `Req::owner`).
     pub fn owner_of(&self, id: ReqId) -> Option<i32> {
         self.lock().reqs.get(id).map(|r| r.owner)
@@ -765,6 +810,14 @@ impl<F: Fabric> Engine<F> {
         r.done = false;
         match *p {
             Persist::Send { ep, ctx, src, tag, mode, data, owner } => {
+                if mode == Mode::Buffered && ep != u32::MAX {
+                    drop(st);
+                    let byte = TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"));
+                    self.bsend(SendArgs { ep, ctx, src, tag, mode, data, owner }, byte)?;
+                    let mut st = self.lock();
+                    self.complete(&mut st, id);
+                    return Ok(());
+                }
                 if ep == u32::MAX {
                     // MPI_PROC_NULL peer: completes at once.
                     let r = st.reqs.get_mut(id).expect("request");

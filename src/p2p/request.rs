@@ -49,6 +49,9 @@ pub enum Mode {
     Standard,
     Sync,
     Ready,
+    /// Through the attached buffer (persistent MPI_Bsend_init only; MPI_Bsend calls
+    /// `Engine::bsend` directly).
+    Buffered,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
