@@ -650,7 +650,7 @@ fn count(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
 
 fn elements(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
     let bytes = status_bytes(st)?;
-    Ok(get_any(h, "datatype")?.elements_of(bytes))
+    Ok(Some(get_any(h, "datatype")?.elements_of(bytes)))
 }
 
 /// MPI_UNDEFINED for a partial result or one an int cannot hold.

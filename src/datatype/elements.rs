@@ -12,20 +12,16 @@ impl Datatype {
         (bytes % self.size == 0).then_some(bytes / self.size)
     }
 
-    /// Basic elements in the first `bytes` of a stream of this type, or None
-    /// (MPI_UNDEFINED) when `bytes` ends inside a basic element.
-    pub fn elements_of(&self, bytes: u64) -> Option<u64> {
+    /// Whole basic elements in the first `bytes` of a stream of this type. A basic element
+    /// cut short by the end is not counted (as MPICH answers).
+    pub fn elements_of(&self, bytes: u64) -> u64 {
         if self.size == 0 {
-            return Some(0);
+            return 0;
         }
         let (full, rest) = (bytes / self.size, bytes % self.size);
-        let mut n = full.checked_mul(self.elements)?;
-        let mut whole = true;
-        self.walk_typed(1, 0, rest, |_, len, _, e| {
-            n += len / e.size as u64;
-            whole &= len % e.size as u64 == 0;
-        });
-        whole.then_some(n)
+        let mut n = full.saturating_mul(self.elements);
+        self.walk_typed(1, 0, rest, |_, len, _, e| n += len / e.size as u64);
+        n
     }
 
     /// Bytes taken by the first `elements` basic elements of a stream of this type (what

@@ -208,7 +208,6 @@ impl Datatype {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::datatype::predefined;
 
     const LONG: i32 = 0x4c000807u32 as i32;

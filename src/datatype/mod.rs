@@ -21,6 +21,9 @@ pub mod f90;
 pub mod layout;
 pub mod subarray;
 
+#[cfg(test)]
+mod constructor_tests;
+
 use layout::{Elem, Node};
 use parking_lot::Mutex;
 use std::any::Any;
