@@ -80,10 +80,20 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
     let _g = INIT_LOCK.lock();
     match STATE.load(Ordering::Acquire) {
         READY => return Err(MpiError::new(class::ERR_OTHER, "MPI_Init called twice")),
-        DONE => return Err(MpiError::new(class::ERR_OTHER, "MPI cannot be initialized again after MPI_Finalize")),
+        DONE => {
+            return Err(MpiError::new(
+                class::ERR_OTHER,
+                "MPI cannot be initialized again after MPI_Finalize",
+            ))
+        }
         _ => {}
     }
-    let mut pmi = Pmi::connect().map_err(|e| MpiError::new(class::ERR_OTHER, format!("cannot reach the process manager: {e}")))?;
+    let mut pmi = Pmi::connect().map_err(|e| {
+        MpiError::new(
+            class::ERR_OTHER,
+            format!("cannot reach the process manager: {e}"),
+        )
+    })?;
     let (rank, size, appnum) = match &pmi {
         Some(p) => (p.rank(), p.size(), p.appnum()),
         None => (0, 1, 0),
@@ -111,8 +121,18 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
     let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
     let _ = crate::transport::shm::cma::allow_peers_to_read();
     let engine = Engine::new(shm, rank, local_of);
-    let world = Comm::new(WORLD_CONTEXT, rank, Arc::new(Group::new((0..size).collect())), "MPI_COMM_WORLD");
-    let self_comm = Comm::new(SELF_CONTEXT, 0, Arc::new(Group::new(vec![rank])), "MPI_COMM_SELF");
+    let world = Comm::new(
+        WORLD_CONTEXT,
+        rank,
+        Arc::new(Group::new((0..size).collect())),
+        "MPI_COMM_WORLD",
+    );
+    let self_comm = Comm::new(
+        SELF_CONTEXT,
+        0,
+        Arc::new(Group::new(vec![rank])),
+        "MPI_COMM_SELF",
+    );
     *world.errhandler.lock() = Errhandler::Fatal;
     *self_comm.errhandler.lock() = Errhandler::Fatal;
     let rt = Runtime {
@@ -136,8 +156,18 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
 
 /// Maps the node's shared segment: inherited from our mpiexec, or created by the first
 /// local rank and found by the others through PMI under a foreign launcher.
-fn attach_segment(pmi: Option<&mut Pmi>, nlocal: usize, me: usize, cfg: &ShmConfig) -> Result<Shm, MpiError> {
-    let fail = |what: &str, e: std::io::Error| MpiError::new(class::ERR_OTHER, format!("cannot {what} the shared-memory segment: {e}"));
+fn attach_segment(
+    pmi: Option<&mut Pmi>,
+    nlocal: usize,
+    me: usize,
+    cfg: &ShmConfig,
+) -> Result<Shm, MpiError> {
+    let fail = |what: &str, e: std::io::Error| {
+        MpiError::new(
+            class::ERR_OTHER,
+            format!("cannot {what} the shared-memory segment: {e}"),
+        )
+    };
     if let Some(fd) = env_usize("OXIMPI_SHM_FD") {
         return Shm::from_fd(fd as i32, nlocal, me, cfg).map_err(|e| fail("map", e));
     }
@@ -145,10 +175,13 @@ fn attach_segment(pmi: Option<&mut Pmi>, nlocal: usize, me: usize, cfg: &ShmConf
         None => crate::transport::shm_fabric::private_segment(cfg).map_err(|e| fail("create", e)),
         Some(p) => {
             if nlocal == 1 {
-                return crate::transport::shm_fabric::private_segment(cfg).map_err(|e| fail("create", e));
+                return crate::transport::shm_fabric::private_segment(cfg)
+                    .map_err(|e| fail("create", e));
             }
             let key = "oximpi-shm";
-            let perr = |e: crate::pmi::PmiError| MpiError::new(class::ERR_OTHER, format!("process manager: {e}"));
+            let perr = |e: crate::pmi::PmiError| {
+                MpiError::new(class::ERR_OTHER, format!("process manager: {e}"))
+            };
             let shm = if me == 0 {
                 let name = format!("/oximpi-{}-{}", std::process::id(), p.rank());
                 let s = Shm::create_named(&name, nlocal, me, cfg).map_err(|e| fail("create", e))?;
@@ -180,7 +213,8 @@ pub fn finalize() -> Result<(), MpiError> {
     if let Some(p) = rt.pmi.lock().as_mut() {
         // The barrier keeps every rank's memory (single-copy reads, cells) alive until all
         // have stopped touching it.
-        p.barrier().map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
+        p.barrier()
+            .map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
         let _ = p.finalize();
     }
     STATE.store(DONE, Ordering::Release);

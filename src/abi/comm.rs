@@ -51,8 +51,14 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
             ctx.on_comm(h);
             Ok(c)
         }
-        None if h == predefined::COMM_NULL => Err(MpiError::arg(class::ERR_COMM, "comm", "MPI_COMM_NULL")),
-        None => Err(MpiError::arg(class::ERR_COMM, "comm", format!("invalid communicator handle {h:#x}"))),
+        None if h == predefined::COMM_NULL => {
+            Err(MpiError::arg(class::ERR_COMM, "comm", "MPI_COMM_NULL"))
+        }
+        None => Err(MpiError::arg(
+            class::ERR_COMM,
+            "comm",
+            format!("invalid communicator handle {h:#x}"),
+        )),
     }
 }
 
@@ -75,7 +81,13 @@ pub fn errhandler_of(h: c_int) -> Result<Errhandler, MpiError> {
         _ => super::errhandler::ERRHANDLERS
             .get(h)
             .map(|e| (*e).clone())
-            .ok_or_else(|| MpiError::arg(class::ERR_ARG, "errhandler", format!("invalid errhandler handle {h:#x}"))),
+            .ok_or_else(|| {
+                MpiError::arg(
+                    class::ERR_ARG,
+                    "errhandler",
+                    format!("invalid errhandler handle {h:#x}"),
+                )
+            }),
     }
 }
 

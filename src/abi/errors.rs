@@ -19,7 +19,10 @@ struct Recent {
     msgs: Vec<(c_int, String)>,
 }
 
-static RECENT: Mutex<Recent> = Mutex::new(Recent { next: 0, msgs: Vec::new() });
+static RECENT: Mutex<Recent> = Mutex::new(Recent {
+    next: 0,
+    msgs: Vec::new(),
+});
 
 /// A fresh error code for `e`, remembering its message.
 fn new_code(e: &MpiError, func: &str) -> c_int {
@@ -63,7 +66,9 @@ pub fn string_of(code: c_int) -> Option<String> {
 }
 
 fn handler_of(t: Target) -> Errhandler {
-    let Some(rt) = runtime::get() else { return Errhandler::Fatal };
+    let Some(rt) = runtime::get() else {
+        return Errhandler::Fatal;
+    };
     match t {
         Target::Comm(h) => match super::comm::lookup(h) {
             Some(c) => c.errhandler.lock().clone(),
@@ -81,8 +86,15 @@ pub fn raise(ctx: &Ctx, e: MpiError) -> c_int {
     match handler_of(ctx.target) {
         Errhandler::Return => code,
         Errhandler::Fatal | Errhandler::Abort => {
-            let rank = runtime::get().map(|r| format!(" (rank {})", r.rank)).unwrap_or_default();
-            let msg = format!("Fatal error in {}{rank}: {}: {}", ctx.func, e.message, class_string(e.class));
+            let rank = runtime::get()
+                .map(|r| format!(" (rank {})", r.rank))
+                .unwrap_or_default();
+            let msg = format!(
+                "Fatal error in {}{rank}: {}: {}",
+                ctx.func,
+                e.message,
+                class_string(e.class)
+            );
             eprintln!("{msg}");
             runtime::abort(1, "")
         }
@@ -95,7 +107,8 @@ pub fn raise(ctx: &Ctx, e: MpiError) -> c_int {
             let mut c = code;
             // SAFETY: `func` was registered by the user as an errhandler function of this
             // object kind: void f(Handle *, int *, ...).
-            let f: unsafe extern "C" fn(*mut c_int, *mut c_int, ...) = unsafe { std::mem::transmute(func) };
+            let f: unsafe extern "C" fn(*mut c_int, *mut c_int, ...) =
+                unsafe { std::mem::transmute(func) };
             unsafe { f(&mut handle, &mut c) };
             code
         }

@@ -10,7 +10,11 @@ use std::time::Instant;
 
 fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
     if !(THREAD_SINGLE..=THREAD_MULTIPLE).contains(&required) {
-        return Err(MpiError::arg(class::ERR_ARG, "required", format!("{required} is not a thread level")));
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "required",
+            format!("{required} is not a thread level"),
+        ));
     }
     let p = runtime::init(required)?;
     if !provided.is_null() {
@@ -30,7 +34,9 @@ mpi_fn!(MPI_Init_thread, PMPI_Init_thread, (_argc: *mut c_int, _argv: *mut *mut 
     init_common(required, provided)
 });
 
-mpi_fn!(MPI_Finalize, PMPI_Finalize, (), |_ctx| { runtime::finalize() });
+mpi_fn!(MPI_Finalize, PMPI_Finalize, (), |_ctx| {
+    runtime::finalize()
+});
 
 mpi_fn!(MPI_Initialized, PMPI_Initialized, (flag: *mut c_int), |_ctx| {
     ptr::write(flag, runtime::initialized() as c_int, "flag")
@@ -63,14 +69,20 @@ mpi_fn!(MPI_Get_version, PMPI_Get_version, (version: *mut c_int, subversion: *mu
     ptr::write(subversion, 1, "subversion")
 });
 
-pub const LIBRARY_VERSION: &str = concat!("OxiMPI ", env!("CARGO_PKG_VERSION"), " (MPI 4.1, MPICH ABI)");
+pub const LIBRARY_VERSION: &str = concat!(
+    "OxiMPI ",
+    env!("CARGO_PKG_VERSION"),
+    " (MPI 4.1, MPICH ABI)"
+);
 
 mpi_fn!(MPI_Get_library_version, PMPI_Get_library_version, (version: *mut c_char, resultlen: *mut c_int), |_ctx| {
     ptr::write_str(version, MAX_LIBRARY_VERSION_STRING, LIBRARY_VERSION, resultlen, "version")
 });
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 mpi_fn!(MPI_Get_processor_name, PMPI_Get_processor_name, (name: *mut c_char, resultlen: *mut c_int), |_ctx| {

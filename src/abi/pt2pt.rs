@@ -22,11 +22,19 @@ type Count = i64;
 /// Checks buffer, count and datatype of a message argument and describes the data.
 pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
     if count < 0 {
-        return Err(MpiError::arg(class::ERR_COUNT, "count", format!("negative count {count}")));
+        return Err(MpiError::arg(
+            class::ERR_COUNT,
+            "count",
+            format!("negative count {count}"),
+        ));
     }
     let dt = datatype::get(datatype, "datatype")?;
     if buf.is_null() && count > 0 && dt.size() > 0 && dt.true_lb == 0 {
-        return Err(MpiError::arg(class::ERR_BUFFER, "buf", format!("null buffer with count {count}")));
+        return Err(MpiError::arg(
+            class::ERR_BUFFER,
+            "buf",
+            format!("null buffer with count {count}"),
+        ));
     }
     let keep = match dt {
         datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
@@ -44,7 +52,11 @@ fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
         return Ok(None);
     }
     if dest < 0 || dest as usize >= c.peer_size() {
-        return Err(MpiError::arg(class::ERR_RANK, "dest", format!("invalid rank {dest} (communicator size {})", c.peer_size())));
+        return Err(MpiError::arg(
+            class::ERR_RANK,
+            "dest",
+            format!("invalid rank {dest} (communicator size {})", c.peer_size()),
+        ));
     }
     Ok(Some(c.peer(dest as usize)))
 }
@@ -53,7 +65,11 @@ fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
         Ok(src)
     } else {
-        Err(MpiError::arg(class::ERR_RANK, "source", format!("invalid rank {src} (communicator size {})", c.peer_size())))
+        Err(MpiError::arg(
+            class::ERR_RANK,
+            "source",
+            format!("invalid rank {src} (communicator size {})", c.peer_size()),
+        ))
     }
 }
 
@@ -61,7 +77,11 @@ fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     if (0..=TAG_UB).contains(&tag) {
         Ok(tag)
     } else {
-        Err(MpiError::arg(class::ERR_TAG, "tag", format!("invalid tag {tag} (must be 0..={TAG_UB})")))
+        Err(MpiError::arg(
+            class::ERR_TAG,
+            "tag",
+            format!("invalid tag {tag} (must be 0..={TAG_UB})"),
+        ))
     }
 }
 
@@ -75,7 +95,13 @@ fn recv_tag(tag: c_int) -> Result<c_int, MpiError> {
 
 /// The status of an operation with MPI_PROC_NULL.
 fn proc_null_status() -> Status {
-    Status { source: PROC_NULL, tag: ANY_TAG, error: 0, bytes: 0, cancelled: false }
+    Status {
+        source: PROC_NULL,
+        tag: ANY_TAG,
+        error: 0,
+        bytes: 0,
+        cancelled: false,
+    }
 }
 
 /// Everything a send needs, checked.
@@ -89,17 +115,40 @@ struct SendSpec {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn send_spec(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int) -> Result<SendSpec, MpiError> {
+fn send_spec(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+) -> Result<SendSpec, MpiError> {
     let c = comm::get(ctx, comm_h)?;
     let data = data(buf, count, dt)?;
     let tag = send_tag(tag)?;
     let ep = dest(&c, dst)?;
-    Ok(SendSpec { comm: comm_h, ep, args_ctx: c.context_id, me: c.rank as i32, tag, data })
+    Ok(SendSpec {
+        comm: comm_h,
+        ep,
+        args_ctx: c.context_id,
+        me: c.rank as i32,
+        tag,
+        data,
+    })
 }
 
 impl SendSpec {
     fn args(self, ep: u32, mode: Mode) -> SendArgs {
-        SendArgs { ep, ctx: self.args_ctx, src: self.me, tag: self.tag, mode, data: self.data, owner: self.comm }
+        SendArgs {
+            ep,
+            ctx: self.args_ctx,
+            src: self.me,
+            tag: self.tag,
+            mode,
+            data: self.data,
+            owner: self.comm,
+        }
     }
 }
 
@@ -109,7 +158,16 @@ fn rt() -> Result<&'static Runtime, MpiError> {
 
 /// Blocking send in `mode`.
 #[allow(clippy::too_many_arguments)]
-fn send(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int, mode: Mode) -> Result<(), MpiError> {
+fn send(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    mode: Mode,
+) -> Result<(), MpiError> {
     let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
     let Some(ep) = s.ep else { return Ok(()) };
     rt()?.engine.send(s.args(ep, mode))
@@ -117,7 +175,17 @@ fn send(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, 
 
 /// Nonblocking send in `mode`.
 #[allow(clippy::too_many_arguments)]
-fn isend(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int, mode: Mode, req: *mut c_int) -> Result<(), MpiError> {
+fn isend(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    mode: Mode,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
@@ -131,10 +199,19 @@ fn isend(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int,
 }
 
 /// Buffered send: copies into the attached buffer, then sends from there.
-fn bsend_start(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int) -> Result<(), MpiError> {
+fn bsend_start(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+) -> Result<(), MpiError> {
     let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
     let Some(ep) = s.ep else { return Ok(()) };
-    let byte_t = TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"));
+    let byte_t =
+        TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"));
     rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_t)
 }
 
@@ -162,10 +239,34 @@ macro_rules! isend_fns {
 
 send_fns!(MPI_Send, PMPI_Send, MPI_Send_c, PMPI_Send_c, Mode::Standard);
 send_fns!(MPI_Ssend, PMPI_Ssend, MPI_Ssend_c, PMPI_Ssend_c, Mode::Sync);
-send_fns!(MPI_Rsend, PMPI_Rsend, MPI_Rsend_c, PMPI_Rsend_c, Mode::Ready);
-isend_fns!(MPI_Isend, PMPI_Isend, MPI_Isend_c, PMPI_Isend_c, Mode::Standard);
-isend_fns!(MPI_Issend, PMPI_Issend, MPI_Issend_c, PMPI_Issend_c, Mode::Sync);
-isend_fns!(MPI_Irsend, PMPI_Irsend, MPI_Irsend_c, PMPI_Irsend_c, Mode::Ready);
+send_fns!(
+    MPI_Rsend,
+    PMPI_Rsend,
+    MPI_Rsend_c,
+    PMPI_Rsend_c,
+    Mode::Ready
+);
+isend_fns!(
+    MPI_Isend,
+    PMPI_Isend,
+    MPI_Isend_c,
+    PMPI_Isend_c,
+    Mode::Standard
+);
+isend_fns!(
+    MPI_Issend,
+    PMPI_Issend,
+    MPI_Issend_c,
+    PMPI_Issend_c,
+    Mode::Sync
+);
+isend_fns!(
+    MPI_Irsend,
+    PMPI_Irsend,
+    MPI_Irsend_c,
+    PMPI_Irsend_c,
+    Mode::Ready
+);
 
 mpi_fn!(MPI_Bsend, PMPI_Bsend, (buf: *const c_void, count: c_int, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
     bsend_start(ctx, buf, count as Count, datatype, dest, tag, comm)
@@ -174,13 +275,26 @@ mpi_fn!(MPI_Bsend_c, PMPI_Bsend_c, (buf: *const c_void, count: Count, datatype: 
     bsend_start(ctx, buf, count, datatype, dest, tag, comm)
 });
 
-fn ibsend(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int, req: *mut c_int) -> Result<(), MpiError> {
+fn ibsend(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
     bsend_start(ctx, buf, count, dt, dst, tag, comm_h)?;
     // The data is in the attached buffer: the user's request is complete.
-    let id = rt()?.engine.completed(Status { source: ANY_SOURCE, tag: ANY_TAG, ..Default::default() });
+    let id = rt()?.engine.completed(Status {
+        source: ANY_SOURCE,
+        tag: ANY_TAG,
+        ..Default::default()
+    });
     ptr::write(req, handle_of(id), "request")
 }
 
@@ -193,7 +307,11 @@ mpi_fn!(MPI_Ibsend_c, PMPI_Ibsend_c, (buf: *const c_void, count: Count, datatype
 
 fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
     if size < 0 {
-        return Err(MpiError::arg(class::ERR_ARG, "size", format!("negative size {size}")));
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "size",
+            format!("negative size {size}"),
+        ));
     }
     if buffer.is_null() && size > 0 {
         return Err(MpiError::arg(class::ERR_BUFFER, "buffer", "null buffer"));
@@ -202,7 +320,10 @@ fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
     // SAFETY: the user hands us `size` bytes at `buffer` until MPI_Buffer_detach.
     let p = unsafe { UserPtr::new(buffer as *const u8) };
     if !rt.engine.bsend.lock().attach(p, size as usize) {
-        return Err(MpiError::new(class::ERR_BUFFER, "a buffer is already attached"));
+        return Err(MpiError::new(
+            class::ERR_BUFFER,
+            "a buffer is already attached",
+        ));
     }
     Ok(())
 }
@@ -234,12 +355,22 @@ fn buffer_flush() -> Result<(), MpiError> {
     Ok(())
 }
 
-mpi_fn!(MPI_Buffer_flush, PMPI_Buffer_flush, (), |_ctx| { buffer_flush() });
+mpi_fn!(MPI_Buffer_flush, PMPI_Buffer_flush, (), |_ctx| {
+    buffer_flush()
+});
 
 // ---------------------------------------------------------------------------------------
 // Receives
 
-fn recv_args(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, tag: c_int, comm_h: c_int) -> Result<Option<RecvArgs>, MpiError> {
+fn recv_args(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    src: c_int,
+    tag: c_int,
+    comm_h: c_int,
+) -> Result<Option<RecvArgs>, MpiError> {
     let c = comm::get(ctx, comm_h)?;
     let data = data(buf, count, dt)?;
     let tag = recv_tag(tag)?;
@@ -247,19 +378,40 @@ fn recv_args(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_in
     if src == PROC_NULL {
         return Ok(None);
     }
-    Ok(Some(RecvArgs { ctx: c.context_id, src, tag, data, owner: comm_h }))
+    Ok(Some(RecvArgs {
+        ctx: c.context_id,
+        src,
+        tag,
+        data,
+        owner: comm_h,
+    }))
 }
 
 /// A completed receive's error becomes the call's error (MPI_ERR_TRUNCATE).
 fn check_status(s: &Status) -> Result<(), MpiError> {
     if s.error != 0 {
-        return Err(MpiError::new(s.error, format!("message of source {} tag {} truncated: {} bytes received, more were sent", s.source, s.tag, s.bytes)));
+        return Err(MpiError::new(
+            s.error,
+            format!(
+                "message of source {} tag {} truncated: {} bytes received, more were sent",
+                s.source, s.tag, s.bytes
+            ),
+        ));
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-fn recv(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, tag: c_int, comm_h: c_int, st: *mut MPI_Status) -> Result<(), MpiError> {
+fn recv(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    src: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
     let s = match recv_args(ctx, buf, count, dt, src, tag, comm_h)? {
         None => proc_null_status(),
         Some(a) => rt()?.engine.recv(a),
@@ -269,7 +421,16 @@ fn recv(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, ta
 }
 
 #[allow(clippy::too_many_arguments)]
-fn irecv(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, tag: c_int, comm_h: c_int, req: *mut c_int) -> Result<(), MpiError> {
+fn irecv(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    src: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
@@ -342,7 +503,9 @@ fn sendrecv(
     comm_h: c_int,
     st: *mut MPI_Status,
 ) -> Result<(), MpiError> {
-    let (w, r) = sendrecv_start(ctx, sbuf, scount, sdt, dst, stag, rbuf, rcount, rdt, src, rtag, comm_h)?;
+    let (w, r) = sendrecv_start(
+        ctx, sbuf, scount, sdt, dst, stag, rbuf, rcount, rdt, src, rtag, comm_h,
+    )?;
     let e = &rt()?.engine;
     e.wait(w);
     let s = e.wait(r);
@@ -376,7 +539,9 @@ fn isendrecv(
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
-    let (w, r) = sendrecv_start(ctx, sbuf, scount, sdt, dst, stag, rbuf, rcount, rdt, src, rtag, comm_h)?;
+    let (w, r) = sendrecv_start(
+        ctx, sbuf, scount, sdt, dst, stag, rbuf, rcount, rdt, src, rtag, comm_h,
+    )?;
     let id = super::request::pair(w, r, None, comm_h)?;
     ptr::write(req, handle_of(id), "request")
 }
@@ -391,12 +556,35 @@ mpi_fn!(MPI_Isendrecv_c, PMPI_Isendrecv_c, (sendbuf: *const c_void, sendcount: C
 /// Sendrecv_replace: the outgoing data is packed to a temporary first, so the receive can
 /// land in the same buffer.
 #[allow(clippy::too_many_arguments)]
-fn replace_start(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, dst: c_int, stag: c_int, src: c_int, rtag: c_int, comm_h: c_int) -> Result<(ReqId, ReqId, Box<[u8]>), MpiError> {
+fn replace_start(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    stag: c_int,
+    src: c_int,
+    rtag: c_int,
+    comm_h: c_int,
+) -> Result<(ReqId, ReqId, Box<[u8]>), MpiError> {
     let d = data(buf, count, dt)?;
     let mut tmp = vec![0u8; d.bytes() as usize].into_boxed_slice();
     d.pack(0, &mut tmp);
     let byte = predefined_byte();
-    let (w, r) = sendrecv_start(ctx, tmp.as_ptr() as *const c_void, tmp.len() as Count, byte, dst, stag, buf, count, dt, src, rtag, comm_h)?;
+    let (w, r) = sendrecv_start(
+        ctx,
+        tmp.as_ptr() as *const c_void,
+        tmp.len() as Count,
+        byte,
+        dst,
+        stag,
+        buf,
+        count,
+        dt,
+        src,
+        rtag,
+        comm_h,
+    )?;
     Ok((w, r, tmp))
 }
 
@@ -405,7 +593,18 @@ fn predefined_byte() -> c_int {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sendrecv_replace(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, dst: c_int, stag: c_int, src: c_int, rtag: c_int, comm_h: c_int, st: *mut MPI_Status) -> Result<(), MpiError> {
+fn sendrecv_replace(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    stag: c_int,
+    src: c_int,
+    rtag: c_int,
+    comm_h: c_int,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
     let (w, r, tmp) = replace_start(ctx, buf, count, dt, dst, stag, src, rtag, comm_h)?;
     let e = &rt()?.engine;
     e.wait(w);
@@ -423,7 +622,18 @@ mpi_fn!(MPI_Sendrecv_replace_c, PMPI_Sendrecv_replace_c, (buf: *mut c_void, coun
 });
 
 #[allow(clippy::too_many_arguments)]
-fn isendrecv_replace(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, dst: c_int, stag: c_int, src: c_int, rtag: c_int, comm_h: c_int, req: *mut c_int) -> Result<(), MpiError> {
+fn isendrecv_replace(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    stag: c_int,
+    src: c_int,
+    rtag: c_int,
+    comm_h: c_int,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
@@ -443,7 +653,17 @@ mpi_fn!(MPI_Isendrecv_replace_c, PMPI_Isendrecv_replace_c, (buf: *mut c_void, co
 // Persistent requests
 
 #[allow(clippy::too_many_arguments)]
-fn send_init(ctx: &mut Ctx, buf: *const c_void, count: Count, dt: c_int, dst: c_int, tag: c_int, comm_h: c_int, mode: Mode, req: *mut c_int) -> Result<(), MpiError> {
+fn send_init(
+    ctx: &mut Ctx,
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    dst: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    mode: Mode,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
@@ -464,13 +684,46 @@ macro_rules! send_init_fns {
     };
 }
 
-send_init_fns!(MPI_Send_init, PMPI_Send_init, MPI_Send_init_c, PMPI_Send_init_c, Mode::Standard);
-send_init_fns!(MPI_Ssend_init, PMPI_Ssend_init, MPI_Ssend_init_c, PMPI_Ssend_init_c, Mode::Sync);
-send_init_fns!(MPI_Rsend_init, PMPI_Rsend_init, MPI_Rsend_init_c, PMPI_Rsend_init_c, Mode::Ready);
-send_init_fns!(MPI_Bsend_init, PMPI_Bsend_init, MPI_Bsend_init_c, PMPI_Bsend_init_c, Mode::Buffered);
+send_init_fns!(
+    MPI_Send_init,
+    PMPI_Send_init,
+    MPI_Send_init_c,
+    PMPI_Send_init_c,
+    Mode::Standard
+);
+send_init_fns!(
+    MPI_Ssend_init,
+    PMPI_Ssend_init,
+    MPI_Ssend_init_c,
+    PMPI_Ssend_init_c,
+    Mode::Sync
+);
+send_init_fns!(
+    MPI_Rsend_init,
+    PMPI_Rsend_init,
+    MPI_Rsend_init_c,
+    PMPI_Rsend_init_c,
+    Mode::Ready
+);
+send_init_fns!(
+    MPI_Bsend_init,
+    PMPI_Bsend_init,
+    MPI_Bsend_init_c,
+    PMPI_Bsend_init_c,
+    Mode::Buffered
+);
 
 #[allow(clippy::too_many_arguments)]
-fn recv_init(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_int, tag: c_int, comm_h: c_int, req: *mut c_int) -> Result<(), MpiError> {
+fn recv_init(
+    ctx: &mut Ctx,
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    src: c_int,
+    tag: c_int,
+    comm_h: c_int,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
@@ -478,7 +731,13 @@ fn recv_init(ctx: &mut Ctx, buf: *mut c_void, count: Count, dt: c_int, src: c_in
     let data = data(buf, count, dt)?;
     let tag = recv_tag(tag)?;
     let src = source(&c, src)?;
-    let id = rt()?.engine.recv_init(RecvArgs { ctx: c.context_id, src, tag, data, owner: comm_h });
+    let id = rt()?.engine.recv_init(RecvArgs {
+        ctx: c.context_id,
+        src,
+        tag,
+        data,
+        owner: comm_h,
+    });
     ptr::write(req, handle_of(id), "request")
 }
 
@@ -492,7 +751,12 @@ mpi_fn!(MPI_Recv_init_c, PMPI_Recv_init_c, (buf: *mut c_void, count: Count, data
 // ---------------------------------------------------------------------------------------
 // Probe and matched probe
 
-fn probe_args(ctx: &mut Ctx, src: c_int, tag: c_int, comm_h: c_int) -> Result<Option<(u32, c_int, c_int)>, MpiError> {
+fn probe_args(
+    ctx: &mut Ctx,
+    src: c_int,
+    tag: c_int,
+    comm_h: c_int,
+) -> Result<Option<(u32, c_int, c_int)>, MpiError> {
     let c = comm::get(ctx, comm_h)?;
     let tag = recv_tag(tag)?;
     let src = source(&c, src)?;
@@ -552,20 +816,37 @@ mpi_fn!(MPI_Improbe, PMPI_Improbe, (source: c_int, tag: c_int, comm: c_int, flag
 });
 
 /// Starts the receive of a matched message; None for MPI_MESSAGE_NO_PROC.
-fn mrecv_start(buf: *mut c_void, count: Count, dt: c_int, message: *mut c_int) -> Result<Option<ReqId>, MpiError> {
+fn mrecv_start(
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    message: *mut c_int,
+) -> Result<Option<ReqId>, MpiError> {
     let m = ptr::read(message, "message")?;
     let d = data(buf, count, dt)?;
     if m == predefined::MESSAGE_NO_PROC {
         ptr::write(message, predefined::MESSAGE_NULL, "message")?;
         return Ok(None);
     }
-    let id = msg_id(m).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "message", format!("invalid message handle {m:#x}")))?;
+    let id = msg_id(m).ok_or_else(|| {
+        MpiError::arg(
+            class::ERR_REQUEST,
+            "message",
+            format!("invalid message handle {m:#x}"),
+        )
+    })?;
     let r = rt()?.engine.imrecv(id, d)?;
     ptr::write(message, predefined::MESSAGE_NULL, "message")?;
     Ok(Some(r))
 }
 
-fn mrecv(buf: *mut c_void, count: Count, dt: c_int, message: *mut c_int, st: *mut MPI_Status) -> Result<(), MpiError> {
+fn mrecv(
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    message: *mut c_int,
+    st: *mut MPI_Status,
+) -> Result<(), MpiError> {
     let s = match mrecv_start(buf, count, dt, message)? {
         None => proc_null_status(),
         Some(r) => rt()?.engine.wait(r),
@@ -574,7 +855,13 @@ fn mrecv(buf: *mut c_void, count: Count, dt: c_int, message: *mut c_int, st: *mu
     check_status(&s)
 }
 
-fn imrecv(buf: *mut c_void, count: Count, dt: c_int, message: *mut c_int, req: *mut c_int) -> Result<(), MpiError> {
+fn imrecv(
+    buf: *mut c_void,
+    count: Count,
+    dt: c_int,
+    message: *mut c_int,
+    req: *mut c_int,
+) -> Result<(), MpiError> {
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }

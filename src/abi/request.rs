@@ -20,7 +20,8 @@ pub fn msg_handle(m: MsgId) -> c_int {
 }
 
 pub fn msg_id(h: c_int) -> Option<MsgId> {
-    (handle::kind(h) == KIND_DIRECT && handle::obj_type(h) == obj::REQUEST).then(|| MsgId(handle::index(h)))
+    (handle::kind(h) == KIND_DIRECT && handle::obj_type(h) == obj::REQUEST)
+        .then(|| MsgId(handle::index(h)))
 }
 
 /// A request handle → its id; None for MPI_REQUEST_NULL.
@@ -35,7 +36,11 @@ fn id_of(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError> {
             return Ok(Some(id));
         }
     }
-    Err(MpiError::arg(class::ERR_REQUEST, "request", format!("invalid request handle {h:#x}")))
+    Err(MpiError::arg(
+        class::ERR_REQUEST,
+        "request",
+        format!("invalid request handle {h:#x}"),
+    ))
 }
 
 fn engine() -> Result<&'static NodeEngine, MpiError> {
@@ -67,10 +72,19 @@ fn finish_grequest(ext: [usize; 4]) -> Result<Status, MpiError> {
     // SAFETY: as above.
     let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
     let rc2 = unsafe { f(extra) };
-    let s = Status { source: st.MPI_SOURCE, tag: st.MPI_TAG, error: st.MPI_ERROR, bytes: st.bytes(), cancelled: st.cancelled() };
+    let s = Status {
+        source: st.MPI_SOURCE,
+        tag: st.MPI_TAG,
+        error: st.MPI_ERROR,
+        bytes: st.bytes(),
+        cancelled: st.cancelled(),
+    };
     for rc in [rc, rc2] {
         if rc != 0 {
-            return Err(MpiError::new(super::errors::class_of(rc), format!("generalized request callback returned error {rc}")));
+            return Err(MpiError::new(
+                super::errors::class_of(rc),
+                format!("generalized request callback returned error {rc}"),
+            ));
         }
     }
     Ok(s)
@@ -79,7 +93,9 @@ fn finish_grequest(ext: [usize; 4]) -> Result<Status, MpiError> {
 /// Waits for request `id` and returns its status (callbacks of generalized requests run
 /// here, outside the engine lock).
 fn wait_id(e: &NodeEngine, id: ReqId) -> Result<Status, MpiError> {
-    let (kind, ext, _) = e.kind_of(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
+    let (kind, ext, _) = e
+        .kind_of(id)
+        .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
     let s = e.wait(id);
     if kind == Kind::Grequest {
         return finish_grequest(ext);
@@ -88,7 +104,9 @@ fn wait_id(e: &NodeEngine, id: ReqId) -> Result<Status, MpiError> {
 }
 
 fn test_id(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
-    let (kind, ext, _) = e.kind_of(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
+    let (kind, ext, _) = e
+        .kind_of(id)
+        .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
     match e.test(id) {
         None => Ok(None),
         Some(_) if kind == Kind::Grequest => finish_grequest(ext).map(Some),
@@ -114,7 +132,13 @@ fn on_owner(ctx: &mut super::Ctx, e: &NodeEngine, id: ReqId) {
 
 fn op_error(s: &Status) -> Result<(), MpiError> {
     if s.error != 0 {
-        return Err(MpiError::new(s.error, format!("request completed with error (source {}, tag {})", s.source, s.tag)));
+        return Err(MpiError::new(
+            s.error,
+            format!(
+                "request completed with error (source {}, tag {})",
+                s.source, s.tag
+            ),
+        ));
     }
     Ok(())
 }
@@ -172,7 +196,16 @@ fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<
 }
 
 /// Completes entry `i` that is done: stores status, retires the handle.
-fn take(e: &NodeEngine, hs: &mut [c_int], i: usize, id: ReqId, s: Status, statuses: *mut MPI_Status, pos: usize, multi: bool) -> Status {
+fn take(
+    e: &NodeEngine,
+    hs: &mut [c_int],
+    i: usize,
+    id: ReqId,
+    s: Status,
+    statuses: *mut MPI_Status,
+    pos: usize,
+    multi: bool,
+) -> Status {
     retire(e, &mut hs[i], id);
     status::store_at(statuses, pos, &s, multi);
     s
@@ -180,7 +213,10 @@ fn take(e: &NodeEngine, hs: &mut [c_int], i: usize, id: ReqId, s: Status, status
 
 fn in_status_error(any_err: bool) -> Result<(), MpiError> {
     if any_err {
-        Err(MpiError::new(class::ERR_IN_STATUS, "one or more requests failed: see the statuses"))
+        Err(MpiError::new(
+            class::ERR_IN_STATUS,
+            "one or more requests failed: see the statuses",
+        ))
     } else {
         Ok(())
     }
@@ -288,7 +324,13 @@ mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *
 });
 
 /// Reaps every complete request; returns how many.
-fn some(e: &NodeEngine, hs: &mut [c_int], ids: &[Option<ReqId>], indices: *mut c_int, statuses: *mut MPI_Status) -> Result<(usize, bool), MpiError> {
+fn some(
+    e: &NodeEngine,
+    hs: &mut [c_int],
+    ids: &[Option<ReqId>],
+    indices: *mut c_int,
+    statuses: *mut MPI_Status,
+) -> Result<(usize, bool), MpiError> {
     let mut n = 0;
     let mut any_err = false;
     for (i, id) in ids.iter().enumerate() {
@@ -333,14 +375,22 @@ mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outc
 
 /// Status of a request without freeing it (generalized requests ask their query function).
 fn peek_status(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
-    let (kind, ext, _) = e.kind_of(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
+    let (kind, ext, _) = e
+        .kind_of(id)
+        .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
     let Some(s) = e.peek(id) else { return Ok(None) };
     if kind == Kind::Grequest {
         let mut st = MPI_Status::default();
         // SAFETY: registered by MPI_Grequest_start with this signature.
         let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
         unsafe { q(ext[3] as *mut c_void, &mut st) };
-        return Ok(Some(Status { source: st.MPI_SOURCE, tag: st.MPI_TAG, error: st.MPI_ERROR, bytes: st.bytes(), cancelled: st.cancelled() }));
+        return Ok(Some(Status {
+            source: st.MPI_SOURCE,
+            tag: st.MPI_TAG,
+            error: st.MPI_ERROR,
+            bytes: st.bytes(),
+            cancelled: st.cancelled(),
+        }));
     }
     Ok(Some(s))
 }
@@ -528,6 +578,24 @@ macro_rules! status_field {
     };
 }
 
-status_field!(MPI_Status_get_source, PMPI_Status_get_source, MPI_Status_set_source, PMPI_Status_set_source, MPI_SOURCE);
-status_field!(MPI_Status_get_tag, PMPI_Status_get_tag, MPI_Status_set_tag, PMPI_Status_set_tag, MPI_TAG);
-status_field!(MPI_Status_get_error, PMPI_Status_get_error, MPI_Status_set_error, PMPI_Status_set_error, MPI_ERROR);
+status_field!(
+    MPI_Status_get_source,
+    PMPI_Status_get_source,
+    MPI_Status_set_source,
+    PMPI_Status_set_source,
+    MPI_SOURCE
+);
+status_field!(
+    MPI_Status_get_tag,
+    PMPI_Status_get_tag,
+    MPI_Status_set_tag,
+    PMPI_Status_set_tag,
+    MPI_TAG
+);
+status_field!(
+    MPI_Status_get_error,
+    PMPI_Status_get_error,
+    MPI_Status_set_error,
+    PMPI_Status_set_error,
+    MPI_ERROR
+);

@@ -25,7 +25,8 @@ impl MPI_Status {
 
     pub fn set_bytes(&mut self, n: u64) {
         self.count_lo = n as u32 as c_int;
-        self.count_hi_and_cancelled = (self.count_hi_and_cancelled & 1) | (((n >> 32) as u32) << 1) as c_int;
+        self.count_hi_and_cancelled =
+            (self.count_hi_and_cancelled & 1) | (((n >> 32) as u32) << 1) as c_int;
     }
 
     pub fn cancelled(&self) -> bool {
@@ -48,7 +49,13 @@ impl MPI_Status {
 
 /// The empty status of the standard: any source, any tag, no error, count 0.
 pub fn empty() -> Status {
-    Status { source: crate::abi::consts::ANY_SOURCE, tag: crate::abi::consts::ANY_TAG, error: 0, bytes: 0, cancelled: false }
+    Status {
+        source: crate::abi::consts::ANY_SOURCE,
+        tag: crate::abi::consts::ANY_TAG,
+        error: 0,
+        bytes: 0,
+        cancelled: false,
+    }
 }
 
 /// Writes `s` to the caller's status unless it passed MPI_STATUS_IGNORE (or null).

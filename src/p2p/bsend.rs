@@ -70,7 +70,14 @@ impl BsendBuffer {
         if pos == self.used.len() && at + need > self.size {
             return None;
         }
-        self.used.insert(pos, Segment { off: at, len: need, req: ReqId(u32::MAX) });
+        self.used.insert(
+            pos,
+            Segment {
+                off: at,
+                len: need,
+                req: ReqId(u32::MAX),
+            },
+        );
         Some(at + OVERHEAD)
     }
 
@@ -104,7 +111,10 @@ mod tests {
         let c = b.reserve(300).unwrap();
         b.bind(c, ReqId(2));
         assert_eq!((a, c), (OVERHEAD, 2 * OVERHEAD + 300));
-        assert!(b.reserve(300).is_none(), "1000 bytes hold two 300-byte messages with overhead");
+        assert!(
+            b.reserve(300).is_none(),
+            "1000 bytes hold two 300-byte messages with overhead"
+        );
         b.reclaim(|r| r == ReqId(1));
         assert_eq!(b.reserve(300), Some(OVERHEAD));
     }

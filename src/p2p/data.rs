@@ -45,7 +45,9 @@ impl Data {
     /// Address of the data when it is one contiguous block.
     #[inline]
     pub fn contiguous(&self) -> Option<UserPtr> {
-        if self.dt.is_contiguous() || self.count <= 1 && (self.dt.true_ub - self.dt.true_lb) as u64 == self.dt.size() {
+        if self.dt.is_contiguous()
+            || self.count <= 1 && (self.dt.true_ub - self.dt.true_lb) as u64 == self.dt.size()
+        {
             Some(self.ptr.offset(self.dt.true_lb))
         } else {
             None
@@ -61,10 +63,12 @@ impl Data {
             return n;
         }
         let mut n = 0;
-        self.dt.walk(self.count, off, out.len() as u64, |boff, len, pos| {
-            self.ptr.read(boff, &mut out[pos as usize..(pos + len) as usize]);
-            n += len as usize;
-        });
+        self.dt
+            .walk(self.count, off, out.len() as u64, |boff, len, pos| {
+                self.ptr
+                    .read(boff, &mut out[pos as usize..(pos + len) as usize]);
+                n += len as usize;
+            });
         n
     }
 
@@ -77,10 +81,12 @@ impl Data {
             return n;
         }
         let mut n = 0;
-        self.dt.walk(self.count, off, inp.len() as u64, |boff, len, pos| {
-            self.ptr.write(boff, &inp[pos as usize..(pos + len) as usize]);
-            n += len as usize;
-        });
+        self.dt
+            .walk(self.count, off, inp.len() as u64, |boff, len, pos| {
+                self.ptr
+                    .write(boff, &inp[pos as usize..(pos + len) as usize]);
+                n += len as usize;
+            });
         n
     }
 
@@ -93,6 +99,8 @@ impl Data {
             }
             return;
         }
-        self.dt.walk(self.count, off, max, |boff, len, _| f(self.ptr.offset(boff), len as usize));
+        self.dt.walk(self.count, off, max, |boff, len, _| {
+            f(self.ptr.offset(boff), len as usize)
+        });
     }
 }

@@ -8,10 +8,10 @@
 //! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
 //! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
 
-use super::data::Data;
-use super::fabric::Fabric;
 use super::bsend::BsendBuffer;
+use super::data::Data;
 use super::data::TypeKeep;
+use super::fabric::Fabric;
 use super::header::{flag, kind, Header};
 use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
 use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Status};
@@ -106,14 +106,20 @@ impl<F: Fabric> Engine<F> {
             }
         }
         let nlocal = local_of.iter().filter(|l| l.is_some()).count();
-        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         // Spin only while every local rank can have a core; oversubscribed ranks go to
         // sleep quickly so the ones with work get the CPU.
         let (spin, yields) = if nlocal <= cpus { (4000, 20) } else { (0, 4) };
         let spin = env_num("OXIMPI_SPIN").map(|v| v as u32).unwrap_or(spin);
         let cap = fab.payload_capacity();
-        let eager_limit = env_num("OXIMPI_EAGER_LIMIT").map(|v| (v as usize).min(cap)).unwrap_or(cap);
-        let cma = std::env::var("OXIMPI_CMA").map(|v| v != "0").unwrap_or(true);
+        let eager_limit = env_num("OXIMPI_EAGER_LIMIT")
+            .map(|v| (v as usize).min(cap))
+            .unwrap_or(cap);
+        let cma = std::env::var("OXIMPI_CMA")
+            .map(|v| v != "0")
+            .unwrap_or(true);
         Engine {
             fab,
             st: Mutex::new(State {
@@ -147,7 +153,14 @@ impl<F: Fabric> Engine<F> {
             .get(ep as usize)
             .copied()
             .flatten()
-            .ok_or_else(|| MpiError::new(class::ERR_OTHER, format!("process {ep} is not reachable: only node-local transport is available")))
+            .ok_or_else(|| {
+                MpiError::new(
+                    class::ERR_OTHER,
+                    format!(
+                        "process {ep} is not reachable: only node-local transport is available"
+                    ),
+                )
+            })
     }
 
     // ----------------------------------------------------------------------------------
@@ -171,7 +184,11 @@ impl<F: Fabric> Engine<F> {
             MpiError::new(class::ERR_BUFFER, why)
         })?;
         let staged = b.stage(off, &a.data, byte_type);
-        let id = self.isend(SendArgs { mode: Mode::Standard, data: staged, ..a })?;
+        let id = self.isend(SendArgs {
+            mode: Mode::Standard,
+            data: staged,
+            ..a
+        })?;
         b.bind(off, id);
         // Nobody waits on the internal send: it is released when it completes.
         self.free(id);
@@ -182,17 +199,29 @@ impl<F: Fabric> Engine<F> {
     pub fn bsend_flush(&self) {
         let pending: Vec<ReqId> = self.bsend.lock().in_use().collect();
         for id in pending {
-            self.wait_until(|_, st| st.reqs.get(id).map(|r| r.done).unwrap_or(true).then_some(()));
+            self.wait_until(|_, st| {
+                st.reqs
+                    .get(id)
+                    .map(|r| r.done)
+                    .unwrap_or(true)
+                    .then_some(())
+            });
         }
         let st = self.lock();
-        self.bsend.lock().reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
+        self.bsend
+            .lock()
+            .reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
     }
 
     /// Blocking send. The eager case needs no request at all.
     pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
         {
             let st = self.lock();
-            if a.ep != self.me && a.mode != Mode::Sync && st.backlog.is_empty() && a.data.bytes() as usize <= self.eager_limit {
+            if a.ep != self.me
+                && a.mode != Mode::Sync
+                && st.backlog.is_empty()
+                && a.data.bytes() as usize <= self.eager_limit
+            {
                 let dst = self.local(a.ep)?;
                 if let Some(c) = self.fab.alloc() {
                     self.emit_eager(c, dst, &a, 0, 0);
@@ -251,7 +280,17 @@ impl<F: Fabric> Engine<F> {
     #[inline]
     fn emit_eager(&self, mut c: F::Cell, dst: usize, a: &SendArgs, flags: u8, sreq: u64) {
         let n = a.data.pack(0, self.fab.payload_mut(&mut c));
-        let h = Header { kind: kind::EAGER, flags, context: a.ctx, src: a.src, tag: a.tag, len: n as u64, sreq, rreq: 0, addr: 0 };
+        let h = Header {
+            kind: kind::EAGER,
+            flags,
+            context: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            len: n as u64,
+            sreq,
+            rreq: 0,
+            addr: 0,
+        };
         h.encode(self.fab.header_mut(&mut c));
         self.fab.send(dst, c, n);
     }
@@ -266,7 +305,17 @@ impl<F: Fabric> Engine<F> {
         if total as usize <= self.eager_limit {
             let n = data.pack(0, self.fab.payload_mut(&mut c));
             let flags = if sync { flag::SYNC } else { 0 };
-            let h = Header { kind: kind::EAGER, flags, context: r.ctx, src: r.src, tag: r.tag, len: n as u64, sreq: id.wire(), rreq: 0, addr: 0 };
+            let h = Header {
+                kind: kind::EAGER,
+                flags,
+                context: r.ctx,
+                src: r.src,
+                tag: r.tag,
+                len: n as u64,
+                sreq: id.wire(),
+                rreq: 0,
+                addr: 0,
+            };
             h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, n);
             if !sync {
@@ -279,7 +328,17 @@ impl<F: Fabric> Engine<F> {
                 Some(p) if st.cma => (flag::CMA, p.addr() as u64),
                 _ => (0, 0),
             };
-            let h = Header { kind: kind::RTS, flags, context: r.ctx, src: r.src, tag: r.tag, len: total, sreq: id.wire(), rreq: 0, addr };
+            let h = Header {
+                kind: kind::RTS,
+                flags,
+                context: r.ctx,
+                src: r.src,
+                tag: r.tag,
+                len: total,
+                sreq: id.wire(),
+                rreq: 0,
+                addr,
+            };
             h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, 0);
             r.phase = Phase::WaitReply;
@@ -298,7 +357,14 @@ impl<F: Fabric> Engine<F> {
         let mut buf = vec![0u8; len as usize];
         a.data.pack(0, &mut buf);
         let sync = (a.mode == Mode::Sync).then(|| (self.me, id.wire()));
-        st.q.unexpected.push_back(Unexpected { ctx: a.ctx, src: a.src, tag: a.tag, len, body: Body::Data(buf), sync });
+        st.q.unexpected.push_back(Unexpected {
+            ctx: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            len,
+            body: Body::Data(buf),
+            sync,
+        });
         if sync.is_none() {
             self.complete(st, id);
         }
@@ -341,7 +407,12 @@ impl<F: Fabric> Engine<F> {
             let m = st.q.unexpected.remove(i).expect("index from find");
             self.take_unexpected(st, id, m);
         } else {
-            st.q.posted.push_back(Posted { ctx: a.ctx, src: a.src, tag: a.tag, req: id });
+            st.q.posted.push_back(Posted {
+                ctx: a.ctx,
+                src: a.src,
+                tag: a.tag,
+                req: id,
+            });
         }
     }
 
@@ -358,7 +429,12 @@ impl<F: Fabric> Engine<F> {
         }
         match m.body {
             Body::Data(buf) => self.deliver(st, id, m.src, m.tag, &buf, m.len),
-            Body::Rts { ep, sreq, addr, cma } => self.rendezvous(st, id, m.src, m.tag, ep, sreq, addr, cma, m.len),
+            Body::Rts {
+                ep,
+                sreq,
+                addr,
+                cma,
+            } => self.rendezvous(st, id, m.src, m.tag, ep, sreq, addr, cma, m.len),
         }
     }
 
@@ -368,7 +444,15 @@ impl<F: Fabric> Engine<F> {
                 self.complete(st, id);
             }
         } else {
-            self.ctrl(st, ep, Header { kind: kind::SACK, sreq, ..Default::default() });
+            self.ctrl(
+                st,
+                ep,
+                Header {
+                    kind: kind::SACK,
+                    sreq,
+                    ..Default::default()
+                },
+            );
         }
     }
 
@@ -378,14 +462,31 @@ impl<F: Fabric> Engine<F> {
         let data = r.data.as_ref().expect("receive data");
         let cap = data.bytes();
         let n = data.unpack(0, &bytes[..bytes.len().min(cap as usize)]) as u64;
-        r.status = Status { source: src, tag, error: if len > cap { class::ERR_TRUNCATE } else { 0 }, bytes: n, cancelled: false };
+        r.status = Status {
+            source: src,
+            tag,
+            error: if len > cap { class::ERR_TRUNCATE } else { 0 },
+            bytes: n,
+            cancelled: false,
+        };
         self.complete(st, id);
     }
 
     /// Receive `id` matched a rendezvous announcement: read the data in one copy when
     /// allowed, else ask the sender to stream it.
     #[allow(clippy::too_many_arguments)]
-    fn rendezvous(&self, st: &mut State, id: ReqId, src: i32, tag: i32, ep: u32, sreq: u64, addr: u64, cma: bool, len: u64) {
+    fn rendezvous(
+        &self,
+        st: &mut State,
+        id: ReqId,
+        src: i32,
+        tag: i32,
+        ep: u32,
+        sreq: u64,
+        addr: u64,
+        cma: bool,
+        len: u64,
+    ) {
         let (cap, data) = {
             let r = st.reqs.get_mut(id).expect("matched receive");
             let data = r.data.clone().expect("receive data");
@@ -397,12 +498,29 @@ impl<F: Fabric> Engine<F> {
             if let Ok(local) = self.local(ep) {
                 let mut pieces: Vec<&mut [u8]> = Vec::new();
                 data.pieces(0, n, |p, l| pieces.push(p.slice_mut(0, l)));
-                match self.fab.read_remote(local, &[(addr as usize, n as usize)], &mut pieces) {
+                match self
+                    .fab
+                    .read_remote(local, &[(addr as usize, n as usize)], &mut pieces)
+                {
                     Ok(got) if got as u64 == n => {
                         let r = st.reqs.get_mut(id).expect("matched receive");
-                        r.status = Status { source: src, tag, error, bytes: n, cancelled: false };
+                        r.status = Status {
+                            source: src,
+                            tag,
+                            error,
+                            bytes: n,
+                            cancelled: false,
+                        };
                         self.complete(st, id);
-                        self.ctrl(st, ep, Header { kind: kind::FIN, sreq, ..Default::default() });
+                        self.ctrl(
+                            st,
+                            ep,
+                            Header {
+                                kind: kind::FIN,
+                                sreq,
+                                ..Default::default()
+                            },
+                        );
                         return;
                     }
                     _ => st.cma = false,
@@ -410,10 +528,25 @@ impl<F: Fabric> Engine<F> {
             }
         }
         let r = st.reqs.get_mut(id).expect("matched receive");
-        r.status = Status { source: src, tag, error, bytes: n, cancelled: false };
+        r.status = Status {
+            source: src,
+            tag,
+            error,
+            bytes: n,
+            cancelled: false,
+        };
         r.total = len;
         r.got = 0;
-        self.ctrl(st, ep, Header { kind: kind::CTS, sreq, rreq: id.wire(), ..Default::default() });
+        self.ctrl(
+            st,
+            ep,
+            Header {
+                kind: kind::CTS,
+                sreq,
+                rreq: id.wire(),
+                ..Default::default()
+            },
+        );
     }
 
     // ----------------------------------------------------------------------------------
@@ -451,7 +584,14 @@ impl<F: Fabric> Engine<F> {
                     self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
                 } else {
                     let buf = self.fab.payload(rx)[..h.len as usize].to_vec();
-                    st.q.unexpected.push_back(Unexpected { ctx: h.context, src: h.src, tag: h.tag, len: h.len, body: Body::Data(buf), sync });
+                    st.q.unexpected.push_back(Unexpected {
+                        ctx: h.context,
+                        src: h.src,
+                        tag: h.tag,
+                        len: h.len,
+                        body: Body::Data(buf),
+                        sync,
+                    });
                 }
             }
             kind::RTS => {
@@ -459,8 +599,20 @@ impl<F: Fabric> Engine<F> {
                 if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
                     self.rendezvous(st, p.req, h.src, h.tag, from, h.sreq, h.addr, cma, h.len);
                 } else {
-                    let body = Body::Rts { ep: from, sreq: h.sreq, addr: h.addr, cma };
-                    st.q.unexpected.push_back(Unexpected { ctx: h.context, src: h.src, tag: h.tag, len: h.len, body, sync: None });
+                    let body = Body::Rts {
+                        ep: from,
+                        sreq: h.sreq,
+                        addr: h.addr,
+                        cma,
+                    };
+                    st.q.unexpected.push_back(Unexpected {
+                        ctx: h.context,
+                        src: h.src,
+                        tag: h.tag,
+                        len: h.len,
+                        body,
+                        sync: None,
+                    });
                 }
             }
             kind::CTS => {
@@ -541,7 +693,13 @@ impl<F: Fabric> Engine<F> {
                     let Some(mut c) = self.fab.alloc() else { break };
                     let data = r.data.as_ref().expect("send data");
                     let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
-                    let h = Header { kind: kind::DATA, len: n as u64, rreq: r.rreq, addr: r.sent, ..Default::default() };
+                    let h = Header {
+                        kind: kind::DATA,
+                        len: n as u64,
+                        rreq: r.rreq,
+                        addr: r.sent,
+                        ..Default::default()
+                    };
                     h.encode(self.fab.header_mut(&mut c));
                     self.fab.send(dst, c, n);
                     r.sent += n as u64;
@@ -602,7 +760,9 @@ impl<F: Fabric> Engine<F> {
         let parent = st.reqs.alloc(Kind::Schedule);
         st.reqs.get_mut(parent).expect("fresh").keep = keep;
         for &c in parts {
-            let Some(r) = st.reqs.get_mut(c) else { continue };
+            let Some(r) = st.reqs.get_mut(c) else {
+                continue;
+            };
             if r.done {
                 let s = r.status;
                 st.reqs.release(c);
@@ -786,7 +946,15 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         let id = st.reqs.alloc(Kind::Send);
         let r = st.reqs.get_mut(id).expect("fresh");
-        r.persist = Some(Box::new(Persist::Send { ep: a.ep, ctx: a.ctx, src: a.src, tag: a.tag, mode: a.mode, data: a.data, owner: a.owner }));
+        r.persist = Some(Box::new(Persist::Send {
+            ep: a.ep,
+            ctx: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            mode: a.mode,
+            data: a.data,
+            owner: a.owner,
+        }));
         id
     }
 
@@ -794,26 +962,62 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         let id = st.reqs.alloc(Kind::Recv);
         let r = st.reqs.get_mut(id).expect("fresh");
-        r.persist = Some(Box::new(Persist::Recv { ctx: a.ctx, src: a.src, tag: a.tag, data: a.data, owner: a.owner }));
+        r.persist = Some(Box::new(Persist::Recv {
+            ctx: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            data: a.data,
+            owner: a.owner,
+        }));
         id
     }
 
     /// MPI_Start on a persistent point-to-point request.
     pub fn start(&self, id: ReqId) -> Result<(), MpiError> {
         let mut st = self.lock();
-        let r = st.reqs.get_mut(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
-        let p = r.persist.clone().ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a persistent request"))?;
+        let r = st
+            .reqs
+            .get_mut(id)
+            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        let p = r.persist.clone().ok_or_else(|| {
+            MpiError::arg(class::ERR_REQUEST, "request", "not a persistent request")
+        })?;
         if r.active {
-            return Err(MpiError::arg(class::ERR_REQUEST, "request", "persistent request is already active"));
+            return Err(MpiError::arg(
+                class::ERR_REQUEST,
+                "request",
+                "persistent request is already active",
+            ));
         }
         r.active = true;
         r.done = false;
         match *p {
-            Persist::Send { ep, ctx, src, tag, mode, data, owner } => {
+            Persist::Send {
+                ep,
+                ctx,
+                src,
+                tag,
+                mode,
+                data,
+                owner,
+            } => {
                 if mode == Mode::Buffered && ep != u32::MAX {
                     drop(st);
-                    let byte = TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"));
-                    self.bsend(SendArgs { ep, ctx, src, tag, mode, data, owner }, byte)?;
+                    let byte = TypeKeep::Static(
+                        crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"),
+                    );
+                    self.bsend(
+                        SendArgs {
+                            ep,
+                            ctx,
+                            src,
+                            tag,
+                            mode,
+                            data,
+                            owner,
+                        },
+                        byte,
+                    )?;
                     let mut st = self.lock();
                     self.complete(&mut st, id);
                     return Ok(());
@@ -821,20 +1025,56 @@ impl<F: Fabric> Engine<F> {
                 if ep == u32::MAX {
                     // MPI_PROC_NULL peer: completes at once.
                     let r = st.reqs.get_mut(id).expect("request");
-                    r.status = Status { source: -1, tag: -1, ..Default::default() };
+                    r.status = Status {
+                        source: -1,
+                        tag: -1,
+                        ..Default::default()
+                    };
                     self.complete(&mut st, id);
                     return Ok(());
                 }
-                self.start_send(&mut st, id, SendArgs { ep, ctx, src, tag, mode, data, owner })
+                self.start_send(
+                    &mut st,
+                    id,
+                    SendArgs {
+                        ep,
+                        ctx,
+                        src,
+                        tag,
+                        mode,
+                        data,
+                        owner,
+                    },
+                )
             }
-            Persist::Recv { ctx, src, tag, data, owner } => {
+            Persist::Recv {
+                ctx,
+                src,
+                tag,
+                data,
+                owner,
+            } => {
                 if src == -1 {
                     let r = st.reqs.get_mut(id).expect("request");
-                    r.status = Status { source: -1, tag: -1, ..Default::default() };
+                    r.status = Status {
+                        source: -1,
+                        tag: -1,
+                        ..Default::default()
+                    };
                     self.complete(&mut st, id);
                     return Ok(());
                 }
-                self.start_recv(&mut st, id, RecvArgs { ctx, src, tag, data, owner });
+                self.start_recv(
+                    &mut st,
+                    id,
+                    RecvArgs {
+                        ctx,
+                        src,
+                        tag,
+                        data,
+                        owner,
+                    },
+                );
                 Ok(())
             }
         }
@@ -853,7 +1093,13 @@ impl<F: Fabric> Engine<F> {
     fn probe_in(st: &State, ctx: u32, src: i32, tag: i32) -> Option<Status> {
         let i = st.q.find_unexpected(ctx, src, tag)?;
         let m = &st.q.unexpected[i];
-        Some(Status { source: m.src, tag: m.tag, error: 0, bytes: m.len, cancelled: false })
+        Some(Status {
+            source: m.src,
+            tag: m.tag,
+            error: 0,
+            bytes: m.len,
+            cancelled: false,
+        })
     }
 
     pub fn probe(&self, ctx: u32, src: i32, tag: i32) -> Status {
@@ -870,7 +1116,13 @@ impl<F: Fabric> Engine<F> {
     fn mprobe_in(st: &mut State, ctx: u32, src: i32, tag: i32) -> Option<(MsgId, Status)> {
         let i = st.q.find_unexpected(ctx, src, tag)?;
         let m = st.q.unexpected.remove(i).expect("index from find");
-        let s = Status { source: m.src, tag: m.tag, error: 0, bytes: m.len, cancelled: false };
+        let s = Status {
+            source: m.src,
+            tag: m.tag,
+            error: 0,
+            bytes: m.len,
+            cancelled: false,
+        };
         let slot = match st.free_messages.pop() {
             Some(k) => {
                 st.messages[k] = Some(m);
@@ -895,7 +1147,9 @@ impl<F: Fabric> Engine<F> {
             .messages
             .get_mut(msg.0 as usize)
             .and_then(|m| m.take())
-            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "message", "not a valid message handle"))?;
+            .ok_or_else(|| {
+                MpiError::arg(class::ERR_REQUEST, "message", "not a valid message handle")
+            })?;
         st.free_messages.push(msg.0 as usize);
         let id = st.reqs.alloc(Kind::Recv);
         {
@@ -913,10 +1167,19 @@ impl<F: Fabric> Engine<F> {
     /// (MPI allows that), so its cancellation simply fails.
     pub fn cancel(&self, id: ReqId) -> Result<(), MpiError> {
         let mut st = self.lock();
-        let r = st.reqs.get(id).ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        let r = st
+            .reqs
+            .get(id)
+            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
         if r.kind == Kind::Recv && !r.done && st.q.remove_posted(id) {
             let r = st.reqs.get_mut(id).expect("request");
-            r.status = Status { source: r.src, tag: r.tag, error: 0, bytes: 0, cancelled: true };
+            r.status = Status {
+                source: r.src,
+                tag: r.tag,
+                error: 0,
+                bytes: 0,
+                cancelled: true,
+            };
             self.complete(&mut st, id);
         }
         Ok(())

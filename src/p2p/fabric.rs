@@ -28,5 +28,10 @@ pub trait Fabric: Send + Sync {
     fn ring(&self, dst: usize);
     fn pid_of(&self, local: usize) -> i32;
     /// Single-copy read of another local process's memory; Err when the kernel forbids it.
-    fn read_remote(&self, local: usize, remote: &[(usize, usize)], dst: &mut [&mut [u8]]) -> std::io::Result<usize>;
+    fn read_remote(
+        &self,
+        local: usize,
+        remote: &[(usize, usize)],
+        dst: &mut [&mut [u8]],
+    ) -> std::io::Result<usize>;
 }

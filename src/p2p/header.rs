@@ -81,7 +81,17 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let h = Header { kind: kind::RTS, flags: flag::CMA, context: 7, src: -2, tag: 99, len: 1 << 40, sreq: 5, rreq: 6, addr: 0xdead_beef };
+        let h = Header {
+            kind: kind::RTS,
+            flags: flag::CMA,
+            context: 7,
+            src: -2,
+            tag: 99,
+            len: 1 << 40,
+            sreq: 5,
+            rreq: 6,
+            addr: 0xdead_beef,
+        };
         let mut b = [0u8; HDR_BYTES];
         h.encode(&mut b);
         assert_eq!(Header::decode(&b), h);

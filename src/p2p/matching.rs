@@ -22,7 +22,12 @@ pub enum Body {
     /// The data itself (eager or self message).
     Data(Vec<u8>),
     /// A rendezvous announcement: the data is still at the sender.
-    Rts { ep: u32, sreq: u64, addr: u64, cma: bool },
+    Rts {
+        ep: u32,
+        sreq: u64,
+        addr: u64,
+        cma: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -51,14 +56,19 @@ impl Queues {
     /// Removes and returns the oldest posted receive that matches an arriving message.
     #[inline]
     pub fn take_posted(&mut self, ctx: u32, src: i32, tag: i32) -> Option<Posted> {
-        let i = self.posted.iter().position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
+        let i = self
+            .posted
+            .iter()
+            .position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
         self.posted.remove(i)
     }
 
     /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
     #[inline]
     pub fn find_unexpected(&self, ctx: u32, src: i32, tag: i32) -> Option<usize> {
-        self.unexpected.iter().position(|m| matches(ctx, src, tag, m.ctx, m.src, m.tag))
+        self.unexpected
+            .iter()
+            .position(|m| matches(ctx, src, tag, m.ctx, m.src, m.tag))
     }
 
     pub fn remove_posted(&mut self, req: ReqId) -> bool {
@@ -77,7 +87,14 @@ mod tests {
     use super::*;
 
     fn msg(src: i32, tag: i32) -> Unexpected {
-        Unexpected { ctx: 0, src, tag, len: 0, body: Body::Data(vec![]), sync: None }
+        Unexpected {
+            ctx: 0,
+            src,
+            tag,
+            len: 0,
+            body: Body::Data(vec![]),
+            sync: None,
+        }
     }
 
     #[test]
@@ -90,8 +107,18 @@ mod tests {
         assert_eq!(q.find_unexpected(0, 2, ANY_TAG), Some(1));
         assert_eq!(q.find_unexpected(0, ANY_SOURCE, 7), Some(2));
         assert_eq!(q.find_unexpected(1, ANY_SOURCE, ANY_TAG), None);
-        q.posted.push_back(Posted { ctx: 0, src: ANY_SOURCE, tag: 3, req: ReqId(1) });
-        q.posted.push_back(Posted { ctx: 0, src: 4, tag: ANY_TAG, req: ReqId(2) });
+        q.posted.push_back(Posted {
+            ctx: 0,
+            src: ANY_SOURCE,
+            tag: 3,
+            req: ReqId(1),
+        });
+        q.posted.push_back(Posted {
+            ctx: 0,
+            src: 4,
+            tag: ANY_TAG,
+            req: ReqId(2),
+        });
         assert_eq!(q.take_posted(0, 4, 3).unwrap().req, ReqId(1));
         assert_eq!(q.take_posted(0, 4, 3).unwrap().req, ReqId(2));
         assert!(q.take_posted(0, 4, 3).is_none());

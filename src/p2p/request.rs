@@ -69,8 +69,22 @@ pub enum Kind {
 /// Parameters to restart a persistent request.
 #[derive(Clone, Debug)]
 pub enum Persist {
-    Send { ep: u32, ctx: u32, src: i32, tag: i32, mode: Mode, data: Data, owner: i32 },
-    Recv { ctx: u32, src: i32, tag: i32, data: Data, owner: i32 },
+    Send {
+        ep: u32,
+        ctx: u32,
+        src: i32,
+        tag: i32,
+        mode: Mode,
+        data: Data,
+        owner: i32,
+    },
+    Recv {
+        ctx: u32,
+        src: i32,
+        tag: i32,
+        data: Data,
+        owner: i32,
+    },
 }
 
 /// Where a rendezvous send stands.
@@ -166,7 +180,10 @@ impl Default for Slab {
 
 impl Slab {
     pub fn new() -> Self {
-        Slab { slots: Vec::new(), free: Vec::new() }
+        Slab {
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
     /// A fresh live slot of `kind`.
@@ -188,12 +205,16 @@ impl Slab {
 
     #[inline]
     pub fn get(&self, id: ReqId) -> Option<&Req> {
-        self.slots.get(id.index()).filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
+        self.slots
+            .get(id.index())
+            .filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
     }
 
     #[inline]
     pub fn get_mut(&mut self, id: ReqId) -> Option<&mut Req> {
-        self.slots.get_mut(id.index()).filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
+        self.slots
+            .get_mut(id.index())
+            .filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
     }
 
     /// Releases the slot; its id becomes stale.

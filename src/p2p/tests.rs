@@ -17,19 +17,47 @@ fn data(buf: &[u8], dt: i32) -> Data {
 
 fn engines(n: usize, cells: usize, cap: usize, cma: bool) -> Vec<Arc<Engine<Loopback>>> {
     let hub = Hub::new(n, cells, cap, cma);
-    (0..n).map(|r| Arc::new(Engine::new(Loopback { hub: hub.clone(), me: r }, r as u32, (0..n).map(Some).collect()))).collect()
+    (0..n)
+        .map(|r| {
+            Arc::new(Engine::new(
+                Loopback {
+                    hub: hub.clone(),
+                    me: r,
+                },
+                r as u32,
+                (0..n).map(Some).collect(),
+            ))
+        })
+        .collect()
 }
 
 fn send(e: &Engine<Loopback>, to: u32, tag: i32, buf: &[u8], mode: Mode) {
-    e.send(SendArgs { ep: to, ctx: 0, src: e.me as i32, tag, mode, data: data(buf, BYTE), owner: 0 }).unwrap();
+    e.send(SendArgs {
+        ep: to,
+        ctx: 0,
+        src: e.me as i32,
+        tag,
+        mode,
+        data: data(buf, BYTE),
+        owner: 0,
+    })
+    .unwrap();
 }
 
 fn recv(e: &Engine<Loopback>, from: i32, tag: i32, buf: &mut [u8]) -> Status {
-    e.recv(RecvArgs { ctx: 0, src: from, tag, data: data(buf, BYTE), owner: 0 })
+    e.recv(RecvArgs {
+        ctx: 0,
+        src: from,
+        tag,
+        data: data(buf, BYTE),
+        owner: 0,
+    })
 }
 
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 fn exchange(cma: bool, cap: usize, cells: usize) {
@@ -39,7 +67,17 @@ fn exchange(cma: bool, cap: usize, cells: usize) {
     let t = std::thread::spawn(move || {
         for (i, &n) in sizes.iter().enumerate() {
             let b = pattern(n, i as u8);
-            send(&e0, 1, i as i32, &b, if i % 2 == 0 { Mode::Standard } else { Mode::Sync });
+            send(
+                &e0,
+                1,
+                i as i32,
+                &b,
+                if i % 2 == 0 {
+                    Mode::Standard
+                } else {
+                    Mode::Sync
+                },
+            );
         }
     });
     for (i, &n) in sizes.iter().enumerate() {
@@ -93,7 +131,17 @@ fn non_overtaking_with_wildcards() {
 fn truncation_and_self_messages() {
     let es = engines(1, 4, 64, true);
     let b = pattern(100, 1);
-    let id = es[0].isend(SendArgs { ep: 0, ctx: 0, src: 0, tag: 5, mode: Mode::Standard, data: data(&b, BYTE), owner: 0 }).unwrap();
+    let id = es[0]
+        .isend(SendArgs {
+            ep: 0,
+            ctx: 0,
+            src: 0,
+            tag: 5,
+            mode: Mode::Standard,
+            data: data(&b, BYTE),
+            owner: 0,
+        })
+        .unwrap();
     let mut small = vec![0u8; 40];
     let s = recv(&es[0], 0, 5, &mut small);
     assert_eq!((s.error, s.bytes), (crate::error::class::ERR_TRUNCATE, 40));
@@ -102,7 +150,17 @@ fn truncation_and_self_messages() {
     // Synchronous send to self completes only once matched.
     let ints = [1i32, 2, 3];
     let bytes: &[u8] = int_bytes(&ints);
-    let id = es[0].isend(SendArgs { ep: 0, ctx: 0, src: 0, tag: 9, mode: Mode::Sync, data: data(bytes, INT), owner: 0 }).unwrap();
+    let id = es[0]
+        .isend(SendArgs {
+            ep: 0,
+            ctx: 0,
+            src: 0,
+            tag: 9,
+            mode: Mode::Sync,
+            data: data(bytes, INT),
+            owner: 0,
+        })
+        .unwrap();
     assert!(es[0].test(id).is_none());
     let mut out = [0u8; 12];
     recv(&es[0], 0, 9, &mut out);
@@ -123,7 +181,13 @@ fn int_bytes(v: &[i32]) -> &[u8] {
 fn cancel_probe_and_mprobe() {
     let es = engines(1, 4, 64, true);
     let mut b = [0u8; 4];
-    let id = es[0].irecv(RecvArgs { ctx: 0, src: 0, tag: 1, data: data(&b, BYTE), owner: 0 });
+    let id = es[0].irecv(RecvArgs {
+        ctx: 0,
+        src: 0,
+        tag: 1,
+        data: data(&b, BYTE),
+        owner: 0,
+    });
     es[0].cancel(id).unwrap();
     assert!(es[0].wait(id).cancelled);
     let m = [7u8, 8, 9];

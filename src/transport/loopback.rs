@@ -31,10 +31,30 @@ unsafe impl Send for Hub {}
 
 impl Hub {
     pub fn new(ranks: usize, cells_per_rank: usize, cap: usize, allow_cma: bool) -> Arc<Hub> {
-        let cells = (0..ranks * cells_per_rank).map(|_| UnsafeCell::new(CellBuf { hdr: [0; HDR_BYTES], payload: vec![0; cap] })).collect();
-        let free = (0..ranks).map(|r| Mutex::new(((r * cells_per_rank) as u32..((r + 1) * cells_per_rank) as u32).collect())).collect();
+        let cells = (0..ranks * cells_per_rank)
+            .map(|_| {
+                UnsafeCell::new(CellBuf {
+                    hdr: [0; HDR_BYTES],
+                    payload: vec![0; cap],
+                })
+            })
+            .collect();
+        let free = (0..ranks)
+            .map(|r| {
+                Mutex::new(
+                    ((r * cells_per_rank) as u32..((r + 1) * cells_per_rank) as u32).collect(),
+                )
+            })
+            .collect();
         let inbound = (0..ranks).map(|_| Mutex::new(VecDeque::new())).collect();
-        Arc::new(Hub { cells, per_rank: cells_per_rank, free, inbound, cap, allow_cma })
+        Arc::new(Hub {
+            cells,
+            per_rank: cells_per_rank,
+            free,
+            inbound,
+            cap,
+            allow_cma,
+        })
     }
 }
 
@@ -76,7 +96,10 @@ impl Fabric for Loopback {
         self.hub.inbound[dst].lock().push_back((c, self.me, len));
     }
     fn poll(&self) -> Option<Rx> {
-        self.hub.inbound[self.me].lock().pop_front().map(|(c, s, l)| Rx(c, s, l))
+        self.hub.inbound[self.me]
+            .lock()
+            .pop_front()
+            .map(|(c, s, l)| Rx(c, s, l))
     }
     fn src(&self, r: &Rx) -> usize {
         r.1
@@ -101,7 +124,12 @@ impl Fabric for Loopback {
     fn pid_of(&self, _local: usize) -> i32 {
         std::process::id() as i32
     }
-    fn read_remote(&self, _local: usize, remote: &[(usize, usize)], dst: &mut [&mut [u8]]) -> std::io::Result<usize> {
+    fn read_remote(
+        &self,
+        _local: usize,
+        remote: &[(usize, usize)],
+        dst: &mut [&mut [u8]],
+    ) -> std::io::Result<usize> {
         if !self.hub.allow_cma {
             return Err(std::io::Error::from_raw_os_error(libc::EPERM));
         }

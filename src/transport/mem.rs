@@ -41,7 +41,13 @@ impl UserPtr {
         }
         // SAFETY: the range lies within the operation's data (constructor contract); `dst`
         // is a distinct Rust buffer, so the copy does not overlap.
-        unsafe { std::ptr::copy_nonoverlapping((self.0 as *const u8).offset(off as isize), dst.as_mut_ptr(), dst.len()) }
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (self.0 as *const u8).offset(off as isize),
+                dst.as_mut_ptr(),
+                dst.len(),
+            )
+        }
     }
 
     /// Copies `src` to `self + off`.
@@ -51,7 +57,13 @@ impl UserPtr {
             return;
         }
         // SAFETY: as in read(); the destination is writable user memory of the operation.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), (self.0 as *mut u8).offset(off as isize), src.len()) }
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                src.as_ptr(),
+                (self.0 as *mut u8).offset(off as isize),
+                src.len(),
+            )
+        }
     }
 
     /// Copies `len` bytes from `src + src_off` to `self + off` (user memory to user memory;
@@ -63,7 +75,13 @@ impl UserPtr {
         }
         // SAFETY: both ranges are covered by their operations' contracts; std::ptr::copy
         // tolerates overlap should a program break that rule.
-        unsafe { std::ptr::copy((src.0 as *const u8).offset(src_off as isize), (self.0 as *mut u8).offset(off as isize), len) }
+        unsafe {
+            std::ptr::copy(
+                (src.0 as *const u8).offset(src_off as isize),
+                (self.0 as *mut u8).offset(off as isize),
+                len,
+            )
+        }
     }
 
     /// A view of `len` bytes at `self + off` for reading while the operation is active.

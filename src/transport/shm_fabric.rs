@@ -82,7 +82,12 @@ impl Fabric for Shm {
     fn pid_of(&self, local: usize) -> i32 {
         Shm::pid_of(self, local)
     }
-    fn read_remote(&self, local: usize, remote: &[(usize, usize)], dst: &mut [&mut [u8]]) -> io::Result<usize> {
+    fn read_remote(
+        &self,
+        local: usize,
+        remote: &[(usize, usize)],
+        dst: &mut [&mut [u8]],
+    ) -> io::Result<usize> {
         let mut iov: Vec<IoSliceMut> = dst.iter_mut().map(|d| IoSliceMut::new(d)).collect();
         cma::read_from(self.pid_of(local), remote, &mut iov)
     }

@@ -38,7 +38,11 @@ struct Cursor {
 /// `min(total remote, total local)` bytes. Loops over partial transfers and over lists longer
 /// than the kernel's iovec limit. Returns the bytes copied; an error if the first byte of
 /// a call cannot be read (EPERM when forbidden, EFAULT for a bad remote range, ESRCH ...).
-pub fn read_from(pid: i32, remote: &[(usize, usize)], local: &mut [IoSliceMut]) -> io::Result<usize> {
+pub fn read_from(
+    pid: i32,
+    remote: &[(usize, usize)],
+    local: &mut [IoSliceMut],
+) -> io::Result<usize> {
     let remote_total: usize = remote.iter().map(|r| r.1).sum();
     let local_total: usize = local.iter().map(|l| l.len()).sum();
     let want = remote_total.min(local_total);
@@ -56,7 +60,10 @@ pub fn read_from(pid: i32, remote: &[(usize, usize)], local: &mut [IoSliceMut]) 
         while riov.len() < IOV_MAX && i < remote.len() && budget > 0 {
             let n = (remote[i].1 - off).min(budget);
             if n > 0 {
-                riov.push(libc::iovec { iov_base: (remote[i].0 + off) as *mut libc::c_void, iov_len: n });
+                riov.push(libc::iovec {
+                    iov_base: (remote[i].0 + off) as *mut libc::c_void,
+                    iov_len: n,
+                });
                 budget -= n;
             }
             i += 1;
@@ -71,7 +78,10 @@ pub fn read_from(pid: i32, remote: &[(usize, usize)], local: &mut [IoSliceMut]) 
             if n > 0 {
                 // SAFETY: `off + n <= local[i].len()`; the pointer stays inside the slice.
                 let base = unsafe { local[i].as_mut_ptr().add(off) };
-                liov.push(libc::iovec { iov_base: base.cast(), iov_len: n });
+                liov.push(libc::iovec {
+                    iov_base: base.cast(),
+                    iov_len: n,
+                });
                 budget -= n;
             }
             i += 1;
@@ -97,7 +107,10 @@ pub fn read_from(pid: i32, remote: &[(usize, usize)], local: &mut [IoSliceMut]) 
             return Err(e);
         }
         if got == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "process_vm_readv copied nothing"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "process_vm_readv copied nothing",
+            ));
         }
         let got = got as usize;
         advance(&mut r, got, |k| remote[k].1);

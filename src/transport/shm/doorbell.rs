@@ -128,10 +128,17 @@ mod loom_tests {
             })
         }
         fn q(&self) -> Mpsc<'_, Self> {
-            Mpsc { head: &self.head, tail: &self.tail, links: self }
+            Mpsc {
+                head: &self.head,
+                tail: &self.tail,
+                links: self,
+            }
         }
         fn bell(&self) -> Doorbell<'_> {
-            Doorbell { seq: &self.seq, sleepers: &self.sleepers }
+            Doorbell {
+                seq: &self.seq,
+                sleepers: &self.sleepers,
+            }
         }
     }
 
@@ -158,7 +165,8 @@ mod loom_tests {
                 match w.q().dequeue() {
                     Dequeue::Item(_) => got += 1,
                     Dequeue::Empty | Dequeue::Pending => {
-                        w.bell().sleep(&w.futex, t, || w.q().has_deliverable(), None)
+                        w.bell()
+                            .sleep(&w.futex, t, || w.q().has_deliverable(), None)
                     }
                 }
             }

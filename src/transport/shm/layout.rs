@@ -78,7 +78,14 @@ impl Layout {
             .and_then(|c| c.checked_add(cells_off))
             .filter(|&t| t <= isize::MAX as usize)
             .ok_or_else(|| bad("shm: segment too large"))?;
-        Ok(Layout { nlocal, cells_per_rank, payload, stride, cells_off, total })
+        Ok(Layout {
+            nlocal,
+            cells_per_rank,
+            payload,
+            stride,
+            cells_off,
+            total,
+        })
     }
 
     pub fn ncells(&self) -> usize {
@@ -107,7 +114,10 @@ mod tests {
 
     #[test]
     fn linear_in_ranks_and_aligned() {
-        let cfg = ShmConfig { cells_per_rank: 64, cell_payload: 32 * 1024 };
+        let cfg = ShmConfig {
+            cells_per_rank: 64,
+            cell_payload: 32 * 1024,
+        };
         let a = Layout::new(4, &cfg).unwrap();
         let b = Layout::new(8, &cfg).unwrap();
         assert_eq!(b.total - b.cells_off, 2 * (a.total - a.cells_off));
@@ -116,16 +126,33 @@ mod tests {
         assert_eq!(a.cell(5) % LINE, 0);
         assert_eq!(a.ctl(3, Ctl::Pid) % LINE, 0);
         assert_eq!(a.owner(64 * 2 + 3), 2);
-        let odd = Layout::new(2, &ShmConfig { cells_per_rank: 3, cell_payload: 1 }).unwrap();
+        let odd = Layout::new(
+            2,
+            &ShmConfig {
+                cells_per_rank: 3,
+                cell_payload: 1,
+            },
+        )
+        .unwrap();
         assert_eq!(odd.stride, 128);
         assert_eq!(odd.total, odd.cells_off + 6 * 128);
     }
 
     #[test]
     fn rejects_nonsense() {
-        let cfg = ShmConfig { cells_per_rank: 64, cell_payload: 64 };
+        let cfg = ShmConfig {
+            cells_per_rank: 64,
+            cell_payload: 64,
+        };
         assert!(Layout::new(0, &cfg).is_err());
-        assert!(Layout::new(1, &ShmConfig { cells_per_rank: 0, cell_payload: 8 }).is_err());
+        assert!(Layout::new(
+            1,
+            &ShmConfig {
+                cells_per_rank: 0,
+                cell_payload: 8
+            }
+        )
+        .is_err());
         assert!(Layout::new(1 << 30, &cfg).is_err());
     }
 }

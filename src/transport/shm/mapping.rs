@@ -57,7 +57,10 @@ impl Mapping {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mapping { ptr: ptr.cast(), len })
+        Ok(Mapping {
+            ptr: ptr.cast(),
+            len,
+        })
     }
 }
 
@@ -83,9 +86,16 @@ fn file_size(fd: RawFd) -> io::Result<usize> {
 
 /// POSIX shm names are "/name"; accept the name with or without the slash.
 fn shm_name(name: &str) -> io::Result<CString> {
-    let full = if name.starts_with('/') { name.to_string() } else { format!("/{name}") };
+    let full = if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("/{name}")
+    };
     if full.len() < 2 || full[1..].contains('/') {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "shm: bad segment name"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "shm: bad segment name",
+        ));
     }
     CString::new(full).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "shm: NUL in name"))
 }
@@ -94,7 +104,13 @@ fn shm_name(name: &str) -> io::Result<CString> {
 pub(crate) fn open_named(name: &str, create: bool) -> io::Result<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;
     let cname = shm_name(name)?;
-    let flags = libc::O_RDWR | libc::O_CLOEXEC | if create { libc::O_CREAT | libc::O_EXCL } else { 0 };
+    let flags = libc::O_RDWR
+        | libc::O_CLOEXEC
+        | if create {
+            libc::O_CREAT | libc::O_EXCL
+        } else {
+            0
+        };
     // SAFETY: `cname` is a valid NUL-terminated string for the duration of the call.
     let fd = unsafe { libc::shm_open(cname.as_ptr(), flags, 0o600) };
     if fd < 0 {

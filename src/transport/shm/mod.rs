@@ -51,7 +51,10 @@ pub struct ShmConfig {
 
 impl Default for ShmConfig {
     fn default() -> Self {
-        ShmConfig { cells_per_rank: 64, cell_payload: 32 * 1024 }
+        ShmConfig {
+            cells_per_rank: 64,
+            cell_payload: 32 * 1024,
+        }
     }
 }
 
@@ -64,7 +67,9 @@ impl ShmConfig {
         let get = |var: &str, default: u32| match std::env::var(var) {
             Err(_) => default,
             Ok(s) => parse_size(&s).unwrap_or_else(|| {
-                eprintln!("oximpi: ignoring {var}={s:?} (want a positive integer), using {default}");
+                eprintln!(
+                    "oximpi: ignoring {var}={s:?} (want a positive integer), using {default}"
+                );
                 default
             }),
         };

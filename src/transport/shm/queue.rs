@@ -132,7 +132,11 @@ mod tests {
     #[test]
     fn fifo_single_thread() {
         let (h, t, l) = fresh(8);
-        let q = Mpsc { head: &h, tail: &t, links: &l };
+        let q = Mpsc {
+            head: &h,
+            tail: &t,
+            links: &l,
+        };
         assert_eq!(q.dequeue(), Dequeue::Empty);
         for i in 1..=8 {
             q.enqueue(i);
@@ -152,7 +156,11 @@ mod tests {
     #[test]
     fn pending_link_is_reported_not_waited_for() {
         let (h, t, l) = fresh(4);
-        let q = Mpsc { head: &h, tail: &t, links: &l };
+        let q = Mpsc {
+            head: &h,
+            tail: &t,
+            links: &l,
+        };
         q.enqueue(1);
         // Producer of element 2 did its swap, then was "preempted".
         l.next(2).store(NIL, Ordering::Relaxed);
@@ -207,7 +215,11 @@ mod loom_tests {
             })
         }
         fn inbound(&self) -> Mpsc<'_, Self> {
-            Mpsc { head: &self.head, tail: &self.tail, links: self }
+            Mpsc {
+                head: &self.head,
+                tail: &self.tail,
+                links: self,
+            }
         }
     }
 
@@ -238,7 +250,10 @@ mod loom_tests {
                         let p = (tok as usize - 1) / per;
                         let k = (tok as usize - 1) % per;
                         assert_eq!(k, seen[p], "FIFO broken for producer {p}");
-                        assert_eq!(s.payload[tok as usize].load(Ordering::Relaxed), k as u32 + 100);
+                        assert_eq!(
+                            s.payload[tok as usize].load(Ordering::Relaxed),
+                            k as u32 + 100
+                        );
                         seen[p] += 1;
                         got += 1;
                     }
@@ -283,7 +298,11 @@ mod loom_tests {
                 let s = s.clone();
                 hs.push(thread::spawn(move || {
                     let tok = p as u32 + 1;
-                    let free = Mpsc { head: &s.free_head[p], tail: &s.free_tail[p], links: &*s };
+                    let free = Mpsc {
+                        head: &s.free_head[p],
+                        tail: &s.free_tail[p],
+                        links: &*s,
+                    };
                     for round in 0..2u32 {
                         if round > 0 {
                             loop {
@@ -306,9 +325,16 @@ mod loom_tests {
                 match s.inbound().dequeue() {
                     Dequeue::Item(tok) => {
                         let p = tok as usize - 1;
-                        assert_eq!(s.payload[tok as usize].load(Ordering::Relaxed), next_round[p]);
+                        assert_eq!(
+                            s.payload[tok as usize].load(Ordering::Relaxed),
+                            next_round[p]
+                        );
                         next_round[p] += 1;
-                        let free = Mpsc { head: &s.free_head[p], tail: &s.free_tail[p], links: &*s };
+                        let free = Mpsc {
+                            head: &s.free_head[p],
+                            tail: &s.free_tail[p],
+                            links: &*s,
+                        };
                         free.enqueue(tok);
                     }
                     _ => thread::yield_now(),

@@ -81,7 +81,10 @@ impl Links for Shm {
         let idx = token as usize - 1;
         // A token outside the segment can only come from memory corruption by a peer; stop
         // here rather than touch memory outside the mapping.
-        assert!(idx < self.lay.ncells(), "oximpi shm: corrupt cell token {token}");
+        assert!(
+            idx < self.lay.ncells(),
+            "oximpi shm: corrupt cell token {token}"
+        );
         self.word(self.lay.cell(idx) + layout::C_NEXT)
     }
 }
@@ -165,7 +168,10 @@ impl Shm {
             Err(v) => return Err(mismatch("magic", v, layout::MAGIC)),
         }
         for (off, want) in expect32 {
-            match self.word(off).compare_exchange(0, want, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .word(off)
+                .compare_exchange(0, want, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {}
                 Err(v) if v == want => {}
                 Err(v) => return Err(mismatch("geometry word", v as u64, want as u64)),
@@ -183,12 +189,20 @@ impl Shm {
     }
 
     fn ctl(&self, rank: usize, w: Ctl) -> &AtomicU32 {
-        assert!(rank < self.lay.nlocal, "oximpi shm: local rank {rank} of {}", self.lay.nlocal);
+        assert!(
+            rank < self.lay.nlocal,
+            "oximpi shm: local rank {rank} of {}",
+            self.lay.nlocal
+        );
         self.word(self.lay.ctl(rank, w))
     }
 
     fn inbound(&self, rank: usize) -> Mpsc<'_, Shm> {
-        Mpsc { head: self.ctl(rank, Ctl::InHead), tail: self.ctl(rank, Ctl::InTail), links: self }
+        Mpsc {
+            head: self.ctl(rank, Ctl::InHead),
+            tail: self.ctl(rank, Ctl::InTail),
+            links: self,
+        }
     }
 
     fn free(&self, rank: usize) -> Mpsc<'_, Shm> {
@@ -200,7 +214,10 @@ impl Shm {
     }
 
     fn bell(&self, rank: usize) -> Doorbell<'_> {
-        Doorbell { seq: self.ctl(rank, Ctl::BellSeq), sleepers: self.ctl(rank, Ctl::BellSleepers) }
+        Doorbell {
+            seq: self.ctl(rank, Ctl::BellSeq),
+            sleepers: self.ctl(rank, Ctl::BellSleepers),
+        }
     }
 
     pub fn me(&self) -> usize {
@@ -278,9 +295,17 @@ impl Shm {
     /// Enqueue `c` on local rank `dst`'s inbound queue carrying `len` payload bytes, and ring
     /// `dst` if it sleeps. FIFO per (sender, receiver).
     pub fn send(&self, dst: usize, c: Cell, len: usize) {
-        assert!(dst < self.lay.nlocal, "oximpi shm: send to local rank {dst} of {}", self.lay.nlocal);
-        assert!(len <= self.lay.payload, "oximpi shm: {len} bytes exceed the cell payload");
-        self.word(self.lay.cell(c.idx as usize) + layout::C_LEN).store(len as u32, Ordering::Relaxed);
+        assert!(
+            dst < self.lay.nlocal,
+            "oximpi shm: send to local rank {dst} of {}",
+            self.lay.nlocal
+        );
+        assert!(
+            len <= self.lay.payload,
+            "oximpi shm: {len} bytes exceed the cell payload"
+        );
+        self.word(self.lay.cell(c.idx as usize) + layout::C_LEN)
+            .store(len as u32, Ordering::Relaxed);
         self.inbound(dst).enqueue(c.idx + 1);
         self.bell(dst).notify(&SharedFutex);
     }
@@ -293,8 +318,14 @@ impl Shm {
             Dequeue::Item(tok) => {
                 let idx = tok - 1;
                 // Relaxed suffices: the dequeue's acquire made the sender's writes visible.
-                let len = self.word(self.lay.cell(idx as usize) + layout::C_LEN).load(Ordering::Relaxed);
-                Some(Received { idx, src: self.lay.owner(idx as usize) as u32, len: len.min(self.lay.payload as u32) })
+                let len = self
+                    .word(self.lay.cell(idx as usize) + layout::C_LEN)
+                    .load(Ordering::Relaxed);
+                Some(Received {
+                    idx,
+                    src: self.lay.owner(idx as usize) as u32,
+                    len: len.min(self.lay.payload as u32),
+                })
             }
             Dequeue::Empty | Dequeue::Pending => None,
         }
@@ -345,12 +376,17 @@ impl Shm {
             self.inbound(self.me).has_deliverable()
                 || (self.starved.load(Ordering::SeqCst) && self.free(self.me).has_deliverable())
         };
-        self.bell(self.me).sleep(&SharedFutex, ticket, ready, Some(timeout));
+        self.bell(self.me)
+            .sleep(&SharedFutex, ticket, ready, Some(timeout));
     }
 
     /// Wake local rank `dst` if it sleeps (also how a thread wakes its own process).
     pub fn ring(&self, dst: usize) {
-        assert!(dst < self.lay.nlocal, "oximpi shm: ring of local rank {dst} of {}", self.lay.nlocal);
+        assert!(
+            dst < self.lay.nlocal,
+            "oximpi shm: ring of local rank {dst} of {}",
+            self.lay.nlocal
+        );
         self.bell(dst).ring(&SharedFutex);
     }
 }
