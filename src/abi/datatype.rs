@@ -650,7 +650,10 @@ fn count(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
 
 fn elements(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
     let bytes = status_bytes(st)?;
-    Ok(Some(get_any(h, "datatype")?.elements_of(bytes)))
+    let dt = get_any(h, "datatype")?;
+    let n = dt.elements_of(bytes);
+    // A byte count that ends inside a basic element gives MPI_UNDEFINED (MPI 4.1 §5.1.11).
+    Ok((dt.bytes_of_elements(n) == bytes).then_some(n))
 }
 
 /// MPI_UNDEFINED for a partial result or one an int cannot hold.
