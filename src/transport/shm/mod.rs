@@ -17,8 +17,11 @@
 //! and the loom model checks of the queue and the doorbell:
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib transport::shm`
 
+// Under loom only these algorithm modules are built (for their model checks), so their
+// items are unused outside tests there.
+#[cfg_attr(loom, allow(dead_code))]
 mod doorbell;
-mod layout;
+#[cfg_attr(loom, allow(dead_code))]
 mod queue;
 mod sync;
 
@@ -26,6 +29,8 @@ mod sync;
 pub mod cma;
 #[cfg(not(loom))]
 mod futex;
+#[cfg(not(loom))]
+mod layout;
 #[cfg(not(loom))]
 mod mapping;
 #[cfg(not(loom))]

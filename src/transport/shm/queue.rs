@@ -201,7 +201,7 @@ mod loom_tests {
         }
     }
     impl Shared {
-        fn new(tokens: usize, producers: usize) -> Arc<Self> {
+        fn new(tokens: usize) -> Arc<Self> {
             Arc::new(Shared {
                 head: AtomicU32::new(NIL),
                 tail: AtomicU32::new(NIL),
@@ -225,7 +225,7 @@ mod loom_tests {
         let mut b = loom::model::Builder::new();
         b.preemption_bound = Some(bound);
         b.check(move || {
-            let s = Shared::new(producers * per, producers);
+            let s = Shared::new(producers * per);
             let mut hs = Vec::new();
             for p in 0..producers {
                 let s = s.clone();

@@ -181,7 +181,7 @@ impl Shm {
     }
 
     fn word(&self, off: usize) -> &AtomicU32 {
-        debug_assert!(off % 4 == 0 && off + 4 <= self.lay.total);
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= self.lay.total);
         // SAFETY: every caller passes an offset computed by `Layout` (4-aligned, in bounds of
         // the mapping, which lives as long as `self`). Shared words are only accessed
         // atomically, by every process.
@@ -226,6 +226,11 @@ impl Shm {
 
     pub fn nlocal(&self) -> usize {
         self.lay.nlocal
+    }
+
+    /// Cells I own: at most this many of my sends can be in flight.
+    pub fn cells_per_rank(&self) -> usize {
+        self.lay.cells_per_rank
     }
 
     /// Payload bytes a cell can carry.

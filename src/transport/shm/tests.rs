@@ -205,6 +205,94 @@ fn million_messages_between_processes() {
     );
 }
 
+/// Every rank sends to every other rank while receiving, with tiny pools: ranks must keep
+/// draining their inbound queue while their own cells are in flight, and sleep on the doorbell
+/// (watching both inbound cells and returning cells) when they can do neither.
+fn all_to_all_rank(shm: &Shm, per_peer: u64) {
+    let n = shm.nlocal();
+    let me = shm.me();
+    let mut sent = vec![0u64; n];
+    let mut got = vec![0u64; n];
+    sent[me] = per_peer;
+    got[me] = per_peer;
+    let t0 = Instant::now();
+    let mut peer = (me + 1) % n;
+    loop {
+        let mut progressed = false;
+        while let Some(r) = shm.poll() {
+            let s = r.src();
+            check(s, got[s], shm.header(&r), shm.payload(&r));
+            got[s] += 1;
+            shm.release(r);
+            progressed = true;
+        }
+        if let Some(dst) = (0..n).map(|k| (peer + k) % n).find(|&d| sent[d] < per_peer) {
+            if let Some(mut c) = shm.alloc() {
+                let (hdr, payload) = shm.parts_mut(&mut c);
+                let len = fill(me, sent[dst], hdr, payload);
+                shm.send(dst, c, len);
+                sent[dst] += 1;
+                peer = (dst + 1) % n;
+                progressed = true;
+            }
+        }
+        if sent.iter().chain(&got).all(|&x| x == per_peer) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(240),
+            "rank {me} stalled: sent {sent:?} got {got:?}"
+        );
+        if !progressed {
+            shm.wait(Duration::from_millis(200));
+        }
+    }
+    // Keep the segment mapped until all my cells are back (peers may still hold them).
+    let mut back = 0;
+    while back < shm.cells_per_rank() {
+        match shm.alloc() {
+            Some(_) => back += 1,
+            None => shm.wait(Duration::from_millis(100)),
+        }
+    }
+}
+
+const A2A_RANKS: usize = 4;
+const A2A_PER_PEER: u64 = 50_000;
+
+fn a2a_cfg() -> ShmConfig {
+    ShmConfig {
+        cells_per_rank: 4,
+        cell_payload: 64,
+    }
+}
+
+#[test]
+fn all_to_all_with_tiny_pools() {
+    if let Some(r) = role() {
+        let me: usize = r.strip_prefix("a2a").unwrap().parse().unwrap();
+        let shm = Shm::from_fd(inherited_fd(), A2A_RANKS, me, &a2a_cfg()).unwrap();
+        all_to_all_rank(&shm, A2A_PER_PEER);
+        return;
+    }
+    let fd = memfd();
+    let shm = Shm::from_fd(fd.as_raw_fd(), A2A_RANKS, 0, &a2a_cfg()).unwrap();
+    let kids: Vec<Kid> = (1..A2A_RANKS)
+        .map(|k| {
+            spawn_child(
+                &test_path("all_to_all_with_tiny_pools"),
+                &format!("a2a{k}"),
+                Some(fd.as_raw_fd()),
+                false,
+            )
+        })
+        .collect();
+    all_to_all_rank(&shm, A2A_PER_PEER);
+    for k in kids {
+        wait_ok(k, "all-to-all rank");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // In-process behaviour: pools, waiting, config checks.
 
@@ -515,7 +603,7 @@ fn pin(cpu: usize) {
 }
 
 fn pingpong(shm: &Shm, peer: usize, first: bool, iters: usize) {
-    let mut recv = || loop {
+    let recv = || loop {
         if let Some(r) = shm.poll() {
             assert_eq!(r.len(), 8);
             shm.release(r);
