@@ -93,6 +93,8 @@ impl Shm {
     /// Map the job's segment from an inherited memfd (created empty by mpiexec). Every local
     /// rank calls this with the same `nlocal`/`cfg`; each grows the fd to the computed size
     /// (idempotent) and maps it. No start-up barrier is needed: zeroed memory is a valid state.
+    /// Each local rank attaches exactly once per segment (which of its cells were never used
+    /// is remembered in the process, not in the segment).
     pub fn from_fd(fd: RawFd, nlocal: usize, me: usize, cfg: &ShmConfig) -> io::Result<Shm> {
         let lay = Layout::new(nlocal, cfg)?;
         Shm::attach(Mapping::of_fd(fd, lay.total, true)?, lay, me)
