@@ -378,6 +378,7 @@ fn geometry_mismatch_is_refused() {
 fn wait_times_out() {
     let fd = memfd();
     let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &small_cfg()).unwrap();
+    let cpu0 = thread_cpu();
     let t = Instant::now();
     a.wait(Duration::from_millis(80));
     let el = t.elapsed();
@@ -385,6 +386,20 @@ fn wait_times_out() {
         el >= Duration::from_millis(75) && el < Duration::from_secs(5),
         "waited {el:?}"
     );
+    // The sleeper must really sleep, not spin.
+    let cpu = thread_cpu() - cpu0;
+    assert!(
+        cpu < Duration::from_millis(20),
+        "wait burned {cpu:?} of CPU"
+    );
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime writes only into `ts`.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; CLOCK_THREAD_CPUTIME_ID is always available on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 #[test]
