@@ -1,0 +1,113 @@
+//! The node-local transport: every message between ranks of one node travels through one
+//! shared segment (see `layout` for the picture).
+//!
+//! Each local rank owns `cells_per_rank` cells and two MPSC queues (`queue`): its *inbound*
+//! queue, where any rank enqueues cells for it, and its *free* queue, where receivers return
+//! its cells. Sending is: take a cell of mine ([`Shm::alloc`]), fill the header/payload, enqueue
+//! it on the receiver's inbound queue ([`Shm::send`]), and ring the receiver's doorbell only if
+//! it sleeps. Receiving is [`Shm::poll`], read, then [`Shm::release`] which returns the cell to
+//! its owner. No allocation, lock or syscall on these paths, except the futex wake of a
+//! sleeping peer. Memory is linear in the number of local ranks.
+//!
+//! Large messages use `cma` (single-copy `process_vm_readv`), driven by the p2p engine.
+//!
+//! Tests: `cargo test --release --lib transport::shm` (includes multi-process tests that
+//! re-execute the test binary), the latency measurement
+//! `cargo test --release --lib transport::shm::tests::pingpong_latency -- --ignored --nocapture`
+//! and the loom model checks of the queue and the doorbell:
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib transport::shm`
+
+// Under loom only these algorithm modules are built (for their model checks), so their
+// items are unused outside tests there.
+#[cfg_attr(loom, allow(dead_code))]
+mod doorbell;
+#[cfg_attr(loom, allow(dead_code))]
+mod queue;
+mod sync;
+
+#[cfg(not(loom))]
+pub mod cma;
+#[cfg(not(loom))]
+mod futex;
+#[cfg(not(loom))]
+mod layout;
+#[cfg(not(loom))]
+mod mapping;
+#[cfg(not(loom))]
+mod segment;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+#[cfg(not(loom))]
+pub use segment::{Cell, Received, Shm};
+
+/// Bytes of opaque header the p2p engine writes into each cell.
+pub const HDR_BYTES: usize = 48;
+
+/// Size of the node segment's cell pools. Every local rank must use the same values (the
+/// segment header records them and attaching with different ones fails).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShmConfig {
+    /// Cells each rank owns: how many small messages it can have in flight.
+    pub cells_per_rank: u32,
+    /// Payload bytes per cell (rounded up to 64 in the segment).
+    pub cell_payload: u32,
+}
+
+impl Default for ShmConfig {
+    fn default() -> Self {
+        ShmConfig {
+            cells_per_rank: 64,
+            cell_payload: 32 * 1024,
+        }
+    }
+}
+
+impl ShmConfig {
+    /// `OXIMPI_SHM_CELLS` (default 64) and `OXIMPI_SHM_CELL_SIZE` (payload bytes, default
+    /// 32 KiB; a `k`/`K` or `m`/`M` suffix is accepted). A malformed or zero value is reported
+    /// on stderr and the default is used.
+    pub fn from_env() -> Self {
+        let d = ShmConfig::default();
+        let get = |var: &str, default: u32| match std::env::var(var) {
+            Err(_) => default,
+            Ok(s) => parse_size(&s).unwrap_or_else(|| {
+                eprintln!(
+                    "oximpi: ignoring {var}={s:?} (want a positive integer), using {default}"
+                );
+                default
+            }),
+        };
+        ShmConfig {
+            cells_per_rank: get("OXIMPI_SHM_CELLS", d.cells_per_rank),
+            cell_payload: get("OXIMPI_SHM_CELL_SIZE", d.cell_payload),
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (num, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1024u64),
+        b'm' | b'M' => (&s[..s.len() - 1], 1024 * 1024),
+        _ => (s, 1),
+    };
+    let v = num.trim().parse::<u64>().ok()?.checked_mul(mult)?;
+    u32::try_from(v).ok().filter(|&v| v > 0)
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("64"), Some(64));
+        assert_eq!(parse_size("32k"), Some(32768));
+        assert_eq!(parse_size(" 1M "), Some(1 << 20));
+        assert_eq!(parse_size("0"), None);
+        assert_eq!(parse_size("x"), None);
+        assert_eq!(parse_size("8192M"), None);
+        assert_eq!(parse_size(""), None);
+    }
+}

@@ -1,0 +1,689 @@
+//! Tests of the real segment: in one process (several `Shm` attachments to one memfd) and
+//! across processes. Child processes are this test binary re-executed on a single test with
+//! `OXIMPI_SHM_TEST_ROLE` set; the test function sees the role and plays the child's part.
+
+use super::cma;
+use super::{Shm, ShmConfig, HDR_BYTES};
+use std::io::{BufRead, BufReader, IoSliceMut, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const ROLE: &str = "OXIMPI_SHM_TEST_ROLE";
+const FD: &str = "OXIMPI_SHM_TEST_FD";
+
+fn memfd() -> OwnedFd {
+    // SAFETY: a valid NUL-terminated name; the returned fd is checked and then owned here.
+    let fd = unsafe { libc::memfd_create(c"oximpi-shm-test".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(fd >= 0, "memfd_create: {}", std::io::Error::last_os_error());
+    // SAFETY: fresh fd owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+fn role() -> Option<String> {
+    std::env::var(ROLE).ok()
+}
+
+fn inherited_fd() -> i32 {
+    std::env::var(FD)
+        .expect("child without fd")
+        .parse()
+        .expect("bad fd")
+}
+
+/// Re-run this test binary on test `name` (path inside the crate) as role `role`, passing
+/// `fd` (made inheritable in the child only).
+/// A child test process, killed if the parent test fails before reaping it.
+struct Kid(Option<Child>);
+
+impl Kid {
+    fn get(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+}
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn_child(name: &str, role: &str, fd: Option<i32>, piped: bool) -> Kid {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        name,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--include-ignored",
+    ]);
+    cmd.env(ROLE, role);
+    if let Some(fd) = fd {
+        cmd.env(FD, fd.to_string());
+        // SAFETY: the closure only calls fcntl, which is async-signal-safe, as pre_exec needs.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    if piped {
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    }
+    Kid(Some(cmd.spawn().expect("spawn child test process")))
+}
+
+fn test_path(f: &str) -> String {
+    // module_path!() is "mpi::transport::shm::tests"; the harness names omit the crate.
+    let m = module_path!();
+    format!("{}::{f}", &m[m.find("::").unwrap() + 2..])
+}
+
+fn wait_ok(mut k: Kid, what: &str) {
+    let st = k.0.take().unwrap().wait().unwrap();
+    assert!(st.success(), "{what} failed: {st}");
+}
+
+// ---------------------------------------------------------------------------------------
+// One million small messages between processes.
+
+const SENDERS: usize = 2;
+const PER_SENDER: u64 = 500_000;
+
+fn fill(src: usize, seq: u64, hdr: &mut [u8; HDR_BYTES], payload: &mut [u8]) -> usize {
+    hdr[..8].copy_from_slice(&seq.to_le_bytes());
+    hdr[8] = src as u8;
+    let len = 1 + (seq % 40) as usize; // 1..=40 bytes
+    for (k, b) in payload[..len].iter_mut().enumerate() {
+        *b = (seq as u8).wrapping_mul(31).wrapping_add(k as u8) ^ src as u8;
+    }
+    len
+}
+
+fn check(src: usize, seq: u64, hdr: &[u8; HDR_BYTES], payload: &[u8]) {
+    assert_eq!(
+        u64::from_le_bytes(hdr[..8].try_into().unwrap()),
+        seq,
+        "order from {src}"
+    );
+    assert_eq!(hdr[8] as usize, src);
+    assert_eq!(payload.len(), 1 + (seq % 40) as usize);
+    for (k, &b) in payload.iter().enumerate() {
+        assert_eq!(
+            b,
+            (seq as u8).wrapping_mul(31).wrapping_add(k as u8) ^ src as u8
+        );
+    }
+}
+
+fn small_cfg() -> ShmConfig {
+    // Few cells so that pools run dry and recycling, alloc() == None and sleeping all happen.
+    ShmConfig {
+        cells_per_rank: 8,
+        cell_payload: 64,
+    }
+}
+
+/// Ranks 1 and 2 (child processes) each send 500 000 messages to rank 0 (this process), which
+/// checks order and content per sender. With 3 processes on 2 cores, senders get preempted
+/// mid-enqueue and everybody sleeps on doorbells.
+#[test]
+fn million_messages_between_processes() {
+    if let Some(r) = role() {
+        let me: usize = r.strip_prefix("sender").unwrap().parse().unwrap();
+        let shm = Shm::from_fd(inherited_fd(), 1 + SENDERS, me, &small_cfg()).unwrap();
+        let mut seq = 0u64;
+        while seq < PER_SENDER {
+            let Some(mut c) = shm.alloc() else {
+                shm.wait(Duration::from_millis(100));
+                continue;
+            };
+            let (hdr, payload) = shm.parts_mut(&mut c);
+            let len = fill(me, seq, hdr, payload);
+            shm.send(0, c, len);
+            seq += 1;
+        }
+        // Stay attached until every cell came back, so the receiver never reads a dead peer.
+        let mut back = 0;
+        while back < small_cfg().cells_per_rank {
+            match shm.alloc() {
+                Some(_) => back += 1,
+                None => shm.wait(Duration::from_millis(100)),
+            }
+        }
+        return;
+    }
+    let fd = memfd();
+    let shm = Shm::from_fd(fd.as_raw_fd(), 1 + SENDERS, 0, &small_cfg()).unwrap();
+    let t0 = Instant::now();
+    let kids: Vec<Kid> = (1..=SENDERS)
+        .map(|s| {
+            spawn_child(
+                &test_path("million_messages_between_processes"),
+                &format!("sender{s}"),
+                Some(fd.as_raw_fd()),
+                false,
+            )
+        })
+        .collect();
+    let mut next = [0u64; 1 + SENDERS];
+    let mut total = 0u64;
+    while total < SENDERS as u64 * PER_SENDER {
+        match shm.poll() {
+            Some(r) => {
+                let s = r.src();
+                assert!((1..=SENDERS).contains(&s));
+                check(s, next[s], shm.header(&r), shm.payload(&r));
+                next[s] += 1;
+                total += 1;
+                shm.release(r);
+            }
+            None => {
+                assert!(
+                    t0.elapsed() < Duration::from_secs(240),
+                    "stalled at {total} messages"
+                );
+                shm.wait(Duration::from_millis(100));
+            }
+        }
+    }
+    for k in kids {
+        wait_ok(k, "sender");
+    }
+    assert!(shm.poll().is_none());
+    eprintln!(
+        "{total} messages from {SENDERS} processes in {:?}",
+        t0.elapsed()
+    );
+}
+
+/// Every rank sends to every other rank while receiving, with tiny pools: ranks must keep
+/// draining their inbound queue while their own cells are in flight, and sleep on the doorbell
+/// (watching both inbound cells and returning cells) when they can do neither.
+fn all_to_all_rank(shm: &Shm, per_peer: u64) {
+    let n = shm.nlocal();
+    let me = shm.me();
+    let mut sent = vec![0u64; n];
+    let mut got = vec![0u64; n];
+    sent[me] = per_peer;
+    got[me] = per_peer;
+    let t0 = Instant::now();
+    let mut peer = (me + 1) % n;
+    loop {
+        let mut progressed = false;
+        while let Some(r) = shm.poll() {
+            let s = r.src();
+            check(s, got[s], shm.header(&r), shm.payload(&r));
+            got[s] += 1;
+            shm.release(r);
+            progressed = true;
+        }
+        if let Some(dst) = (0..n).map(|k| (peer + k) % n).find(|&d| sent[d] < per_peer) {
+            if let Some(mut c) = shm.alloc() {
+                let (hdr, payload) = shm.parts_mut(&mut c);
+                let len = fill(me, sent[dst], hdr, payload);
+                shm.send(dst, c, len);
+                sent[dst] += 1;
+                peer = (dst + 1) % n;
+                progressed = true;
+            }
+        }
+        if sent.iter().chain(&got).all(|&x| x == per_peer) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(240),
+            "rank {me} stalled: sent {sent:?} got {got:?}"
+        );
+        if !progressed {
+            shm.wait(Duration::from_millis(200));
+        }
+    }
+    // Keep the segment mapped until all my cells are back (peers may still hold them).
+    let mut back = 0;
+    while back < shm.cells_per_rank() {
+        match shm.alloc() {
+            Some(_) => back += 1,
+            None => shm.wait(Duration::from_millis(100)),
+        }
+    }
+}
+
+const A2A_RANKS: usize = 4;
+const A2A_PER_PEER: u64 = 50_000;
+
+fn a2a_cfg() -> ShmConfig {
+    ShmConfig {
+        cells_per_rank: 4,
+        cell_payload: 64,
+    }
+}
+
+#[test]
+fn all_to_all_with_tiny_pools() {
+    if let Some(r) = role() {
+        let me: usize = r.strip_prefix("a2a").unwrap().parse().unwrap();
+        let shm = Shm::from_fd(inherited_fd(), A2A_RANKS, me, &a2a_cfg()).unwrap();
+        all_to_all_rank(&shm, A2A_PER_PEER);
+        return;
+    }
+    let fd = memfd();
+    let shm = Shm::from_fd(fd.as_raw_fd(), A2A_RANKS, 0, &a2a_cfg()).unwrap();
+    let kids: Vec<Kid> = (1..A2A_RANKS)
+        .map(|k| {
+            spawn_child(
+                &test_path("all_to_all_with_tiny_pools"),
+                &format!("a2a{k}"),
+                Some(fd.as_raw_fd()),
+                false,
+            )
+        })
+        .collect();
+    all_to_all_rank(&shm, A2A_PER_PEER);
+    for k in kids {
+        wait_ok(k, "all-to-all rank");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// In-process behaviour: pools, waiting, config checks.
+
+#[test]
+fn alloc_exhausts_and_recovers() {
+    let fd = memfd();
+    let cfg = ShmConfig {
+        cells_per_rank: 4,
+        cell_payload: 100,
+    };
+    let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
+    let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
+    assert_eq!(a.payload_capacity(), 100);
+    assert_eq!(a.pid_of(1), std::process::id() as i32);
+    let mut cells: Vec<_> = (0..4).map(|_| a.alloc().expect("fresh cell")).collect();
+    assert!(a.alloc().is_none(), "pool of 4 must be exhausted");
+    // An unsent cell can be given back.
+    a.free_unsent(cells.pop().unwrap());
+    cells.push(a.alloc().expect("cell given back"));
+    for (i, mut c) in cells.into_iter().enumerate() {
+        a.payload_mut(&mut c)[0] = i as u8;
+        a.header_mut(&mut c)[0] = 0xA0 + i as u8;
+        a.send(1, c, 1);
+    }
+    assert!(a.alloc().is_none());
+    for i in 0..4u8 {
+        let r = b.poll().expect("delivered");
+        assert_eq!((r.src(), r.len()), (0, 1));
+        assert_eq!(b.payload(&r), &[i]);
+        assert_eq!(b.header(&r)[0], 0xA0 + i);
+        b.release(r);
+    }
+    assert!(b.poll().is_none());
+    // All four are back and usable again; a fifth is not.
+    let again: Vec<_> = (0..4).map(|_| a.alloc().expect("recycled cell")).collect();
+    assert!(a.alloc().is_none());
+    drop(again); // (tokens leak harmlessly in this test)
+}
+
+#[test]
+fn self_send_round_trip() {
+    let fd = memfd();
+    let cfg = ShmConfig {
+        cells_per_rank: 2,
+        cell_payload: 8,
+    };
+    let a = Shm::from_fd(fd.as_raw_fd(), 1, 0, &cfg).unwrap();
+    let mut c = a.alloc().unwrap();
+    a.payload_mut(&mut c).copy_from_slice(b"12345678");
+    a.send(0, c, 8);
+    let r = a.poll().unwrap();
+    assert_eq!(a.payload(&r), b"12345678");
+    a.release(r);
+}
+
+#[test]
+fn geometry_mismatch_is_refused() {
+    let fd = memfd();
+    let _a = Shm::from_fd(
+        fd.as_raw_fd(),
+        2,
+        0,
+        &ShmConfig {
+            cells_per_rank: 4,
+            cell_payload: 64,
+        },
+    )
+    .unwrap();
+    let e = Shm::from_fd(
+        fd.as_raw_fd(),
+        2,
+        1,
+        &ShmConfig {
+            cells_per_rank: 8,
+            cell_payload: 64,
+        },
+    );
+    assert!(e.is_err());
+    assert!(Shm::from_fd(fd.as_raw_fd(), 2, 2, &ShmConfig::default()).is_err());
+}
+
+#[test]
+fn wait_times_out() {
+    let fd = memfd();
+    let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &small_cfg()).unwrap();
+    let cpu0 = thread_cpu();
+    let t = Instant::now();
+    a.wait(Duration::from_millis(80));
+    let el = t.elapsed();
+    assert!(
+        el >= Duration::from_millis(75) && el < Duration::from_secs(5),
+        "waited {el:?}"
+    );
+    // The sleeper must really sleep, not spin.
+    let cpu = thread_cpu() - cpu0;
+    assert!(
+        cpu < Duration::from_millis(20),
+        "wait burned {cpu:?} of CPU"
+    );
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime writes only into `ts`.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; CLOCK_THREAD_CPUTIME_ID is always available on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+#[test]
+fn wait_returns_when_rung_or_sent_to() {
+    let fd = memfd();
+    let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &small_cfg()).unwrap();
+    let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &small_cfg()).unwrap();
+    let woke = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            b.ring(0);
+        });
+        let t = Instant::now();
+        a.wait(Duration::from_secs(20));
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "ring did not wake the sleeper"
+        );
+        woke.store(true, Ordering::Relaxed);
+    });
+    assert!(woke.load(Ordering::Relaxed));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            let c = b.alloc().unwrap();
+            b.send(0, c, 0);
+        });
+        let t = Instant::now();
+        while a.poll().is_none() {
+            a.wait(Duration::from_secs(20));
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "send did not wake the sleeper"
+            );
+        }
+    });
+    // A ring after the ticket but before the wait is not lost.
+    let t = a.doorbell_ticket();
+    b.ring(0);
+    let start = Instant::now();
+    a.wait_since(t, Duration::from_secs(20));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// A sender whose pool is dry sleeps in wait() and is woken by the receiver's release.
+#[test]
+fn starved_sender_woken_by_release() {
+    let fd = memfd();
+    let cfg = ShmConfig {
+        cells_per_rank: 1,
+        cell_payload: 8,
+    };
+    let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
+    let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
+    let c = a.alloc().unwrap();
+    a.send(1, c, 0);
+    assert!(a.alloc().is_none());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            let r = b.poll().unwrap();
+            b.release(r);
+        });
+        let t = Instant::now();
+        let got = loop {
+            if let Some(c) = a.alloc() {
+                break c;
+            }
+            a.wait(Duration::from_secs(20));
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "release did not wake the sender"
+            );
+        };
+        a.free_unsent(got);
+    });
+}
+
+#[test]
+fn named_segment_create_open_unlink() {
+    let name = format!("/oximpi-test-{}", std::process::id());
+    let cfg = ShmConfig {
+        cells_per_rank: 2,
+        cell_payload: 16,
+    };
+    let a = Shm::create_named(&name, 2, 0, &cfg).unwrap();
+    assert!(
+        Shm::create_named(&name, 2, 0, &cfg).is_err(),
+        "create must be exclusive"
+    );
+    let b = Shm::open_named(&name, 2, 1, &cfg).unwrap();
+    Shm::unlink_named(&name).unwrap();
+    assert!(Shm::open_named(&name, 2, 1, &cfg).is_err());
+    let mut c = b.alloc().unwrap();
+    b.payload_mut(&mut c)[..3].copy_from_slice(b"abc");
+    b.send(0, c, 3);
+    let r = a.poll().unwrap();
+    assert_eq!((r.src(), a.payload(&r)), (1, &b"abc"[..]));
+    a.release(r);
+}
+
+// ---------------------------------------------------------------------------------------
+// Cross Memory Attach.
+
+const CMA_BIG: usize = 3 << 20;
+
+fn pattern(i: usize) -> u8 {
+    (i.wrapping_mul(2654435761) >> 13) as u8
+}
+
+#[test]
+fn cma_reads_child_memory() {
+    if role().as_deref() == Some("cma") {
+        if let Err(e) = cma::allow_peers_to_read() {
+            eprintln!("allow_peers_to_read: {e}");
+        }
+        let big: Vec<u8> = (0..CMA_BIG).map(pattern).collect();
+        let small = *b"hello, parent";
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "CMA {} {} {}",
+            big.as_ptr() as usize,
+            small.as_ptr() as usize,
+            small.len()
+        )
+        .unwrap();
+        out.flush().unwrap();
+        drop(out);
+        // Stay alive (and keep the buffers) until the parent closes our stdin.
+        let mut sink = String::new();
+        let _ = std::io::stdin().read_line(&mut sink);
+        std::hint::black_box((&big, &small));
+        return;
+    }
+    let mut child = spawn_child(&test_path("cma_reads_child_memory"), "cma", None, true);
+    let pid = child.get().id() as i32;
+    let mut lines = BufReader::new(child.get().stdout.take().unwrap()).lines();
+    let line = loop {
+        // The harness prints "test <name> ... " without a newline before the test's output.
+        let l = lines.next().expect("child ended early").unwrap();
+        if let Some(at) = l.find("CMA ") {
+            break l[at + 4..].to_string();
+        }
+    };
+    let v: Vec<usize> = line.trim().split(' ').map(|x| x.parse().unwrap()).collect();
+    let (big, small, small_len) = (v[0], v[1], v[2]);
+
+    // Remote: the big buffer as 2000-byte pieces (more than IOV_MAX of them), then the small one.
+    let mut remote: Vec<(usize, usize)> = (0..CMA_BIG)
+        .step_by(2000)
+        .map(|o| (big + o, 2000.min(CMA_BIG - o)))
+        .collect();
+    assert!(remote.len() > 1024);
+    remote.push((small, small_len));
+    // Local: uneven slices.
+    let mut a = vec![0u8; 1000];
+    let mut b = vec![0u8; CMA_BIG - 1000 + 5];
+    let mut c = vec![0u8; small_len - 5 + 100];
+    let mut local = [
+        IoSliceMut::new(&mut a),
+        IoSliceMut::new(&mut b),
+        IoSliceMut::new(&mut c),
+    ];
+    let res = cma::read_from(pid, &remote, &mut local);
+    drop(child.get().stdin.take()); // let the child finish
+    match res {
+        Err(e)
+            if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::ENOSYS) =>
+        {
+            eprintln!(
+                "SKIPPED cma_reads_child_memory: the kernel forbids process_vm_readv here: {e}"
+            );
+        }
+        Err(e) => panic!("process_vm_readv failed: {e}"),
+        Ok(n) => {
+            assert_eq!(n, CMA_BIG + small_len);
+            let mut all = a.clone();
+            all.extend_from_slice(&b);
+            all.extend_from_slice(&c[..small_len - 5]);
+            for (i, &x) in all[..CMA_BIG].iter().enumerate() {
+                assert_eq!(x, pattern(i), "byte {i}");
+            }
+            assert_eq!(&all[CMA_BIG..], b"hello, parent");
+            assert!(
+                c[small_len - 5..].iter().all(|&x| x == 0),
+                "wrote past the data"
+            );
+        }
+    }
+    wait_ok(child, "cma child");
+    // A bad remote address is an error, not a crash.
+    let mut buf = [0u8; 8];
+    assert!(cma::read_from(
+        std::process::id() as i32,
+        &[(8, 8)],
+        &mut [IoSliceMut::new(&mut buf)]
+    )
+    .is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Latency: 8-byte ping-pong between two processes, busy-polling.
+
+const PP_ITERS: usize = 100_000;
+const PP_RUNS: usize = 5;
+
+fn pin(cpu: usize) {
+    // SAFETY: cpu_set_t is plain data; CPU_SET stays within it for cpu < 1024.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+fn pingpong(shm: &Shm, peer: usize, first: bool, iters: usize) {
+    let recv = || loop {
+        if let Some(r) = shm.poll() {
+            assert_eq!(r.len(), 8);
+            shm.release(r);
+            return;
+        }
+        std::hint::spin_loop();
+    };
+    for _ in 0..iters {
+        if !first {
+            recv();
+        }
+        let mut c = loop {
+            if let Some(c) = shm.alloc() {
+                break c;
+            }
+            std::hint::spin_loop();
+        };
+        shm.payload_mut(&mut c)[..8].copy_from_slice(&42u64.to_le_bytes());
+        shm.send(peer, c, 8);
+        if first {
+            recv();
+        }
+    }
+}
+
+/// `OXIMPI_PIN=1` pins the two processes to CPUs 0 and 1.
+#[test]
+#[ignore = "measurement, run explicitly"]
+fn pingpong_latency() {
+    let pinned = std::env::var("OXIMPI_PIN").as_deref() == Ok("1");
+    let cfg = ShmConfig::default();
+    if role().as_deref() == Some("pong") {
+        if pinned {
+            pin(1);
+        }
+        let shm = Shm::from_fd(inherited_fd(), 2, 1, &cfg).unwrap();
+        pingpong(&shm, 0, false, PP_ITERS * PP_RUNS + 1000);
+        return;
+    }
+    if pinned {
+        pin(0);
+    }
+    let fd = memfd();
+    let shm = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
+    let child = spawn_child(
+        &test_path("pingpong_latency"),
+        "pong",
+        Some(fd.as_raw_fd()),
+        false,
+    );
+    pingpong(&shm, 1, true, 1000); // warm-up
+    let mut half_rtt_ns: Vec<f64> = (0..PP_RUNS)
+        .map(|_| {
+            let t = Instant::now();
+            pingpong(&shm, 1, true, PP_ITERS);
+            t.elapsed().as_nanos() as f64 / PP_ITERS as f64 / 2.0
+        })
+        .collect();
+    wait_ok(child, "pong");
+    half_rtt_ns.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "shm one-way latency, 8 B, {} : median {:.0} ns over {PP_RUNS} runs of {PP_ITERS} (min {:.0}, max {:.0})",
+        if pinned { "pinned to CPUs 0/1" } else { "unpinned" },
+        half_rtt_ns[PP_RUNS / 2],
+        half_rtt_ns[0],
+        half_rtt_ns[PP_RUNS - 1]
+    );
+}
