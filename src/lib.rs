@@ -2,6 +2,7 @@
 //! `abi` is the C surface; below it nothing knows C handles or `c_int` error codes.
 
 pub mod abi;
+pub mod coll;
 pub mod datatype;
 pub mod error;
 pub mod handle;

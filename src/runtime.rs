@@ -26,6 +26,8 @@ pub struct Runtime {
     pub main_thread: ThreadId,
     pub pmi: Mutex<Option<Pmi>>,
     pub universe_size: i32,
+    /// Context ids in use by this process.
+    pub contexts: Mutex<crate::object::context::Contexts>,
 }
 
 const UNINIT: u8 = 0;
@@ -146,6 +148,10 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
         main_thread: std::thread::current().id(),
         pmi: Mutex::new(pmi),
         universe_size,
+        contexts: Mutex::new(crate::object::context::Contexts::new(&[
+            WORLD_CONTEXT,
+            SELF_CONTEXT,
+        ])),
     };
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));

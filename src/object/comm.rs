@@ -5,7 +5,6 @@ use super::group::Group;
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-#[derive(Debug)]
 pub struct Comm {
     /// Context id of point-to-point traffic; collective traffic uses `context_id + 1`.
     pub context_id: u32,
@@ -16,6 +15,9 @@ pub struct Comm {
     pub remote: Option<Arc<Group>>,
     pub errhandler: Mutex<Errhandler>,
     pub name: Mutex<String>,
+    /// The virtual topology (owned by `crate::topo`, which knows its concrete type);
+    /// Comm_dup copies it.
+    pub topo: parking_lot::RwLock<Option<Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl Comm {
@@ -27,6 +29,7 @@ impl Comm {
             remote: None,
             errhandler: Mutex::new(Errhandler::Fatal),
             name: Mutex::new(name.to_string()),
+            topo: parking_lot::RwLock::new(None),
         }
     }
 

@@ -59,6 +59,10 @@ pub struct Engine<F: Fabric> {
     sleepers: AtomicU32,
     /// The buffer attached for buffered-mode sends.
     pub bsend: Mutex<BsendBuffer>,
+    /// Progress functions of higher layers (collective schedules), run outside the engine
+    /// lock by every wait and test. Each must not block and returns true if it did work.
+    pollers: Mutex<Vec<fn() -> bool>>,
+    has_pollers: std::sync::atomic::AtomicBool,
 }
 
 /// Arguments of a send.
@@ -140,6 +144,8 @@ impl<F: Fabric> Engine<F> {
             yields,
             sleepers: AtomicU32::new(0),
             bsend: Mutex::new(BsendBuffer::default()),
+            pollers: Mutex::new(Vec::new()),
+            has_pollers: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -793,6 +799,29 @@ impl<F: Fabric> Engine<F> {
         }
     }
 
+    /// Registers a progress function of a higher layer (see `pollers`).
+    pub fn add_poller(&self, f: fn() -> bool) {
+        let mut p = self.pollers.lock();
+        if !p.iter().any(|g| *g as usize == f as usize) {
+            p.push(f);
+        }
+        self.has_pollers.store(true, Ordering::Release);
+    }
+
+    /// Runs the registered pollers; true if any did work.
+    #[inline]
+    pub fn run_pollers(&self) -> bool {
+        if !self.has_pollers.load(Ordering::Acquire) {
+            return false;
+        }
+        let fs: Vec<fn() -> bool> = self.pollers.lock().clone();
+        let mut did = false;
+        for f in fs {
+            did |= f();
+        }
+        did
+    }
+
     /// Runs progress until `f` returns Some, spinning briefly, then yielding, then sleeping
     /// on the doorbell so a blocked rank does not burn a core.
     pub fn wait_until<R>(&self, mut f: impl FnMut(&Self, &mut State) -> Option<R>) -> R {
@@ -804,9 +833,10 @@ impl<F: Fabric> Engine<F> {
                 self.sleepers.fetch_add(1, Ordering::SeqCst);
                 ticket = self.fab.ticket();
             }
+            let polled = self.run_pollers();
             {
                 let mut st = self.lock();
-                let did = self.progress(&mut st);
+                let did = self.progress(&mut st) | polled;
                 if let Some(r) = f(self, &mut st) {
                     if asleep {
                         self.sleepers.fetch_sub(1, Ordering::SeqCst);
@@ -862,6 +892,7 @@ impl<F: Fabric> Engine<F> {
 
     /// Test without waiting.
     pub fn test(&self, id: ReqId) -> Option<Status> {
+        self.run_pollers();
         let mut st = self.lock();
         self.progress(&mut st);
         self.reap(&mut st, id)
@@ -869,6 +900,7 @@ impl<F: Fabric> Engine<F> {
 
     /// Status of `id` if complete, without freeing it (MPI_Request_get_status).
     pub fn peek(&self, id: ReqId) -> Option<Status> {
+        self.run_pollers();
         let mut st = self.lock();
         self.progress(&mut st);
         let r = st.reqs.get(id)?;
@@ -910,6 +942,44 @@ impl<F: Fabric> Engine<F> {
         let id = st.reqs.alloc(kind);
         st.reqs.get_mut(id).expect("fresh").ext = ext;
         id
+    }
+
+    /// A persistent request started and completed by a higher layer (persistent
+    /// collectives): inactive until `activate`, reusable after each completion.
+    /// `starter` is what MPI_Start calls for it.
+    pub fn external_persistent(
+        &self,
+        kind: Kind,
+        ext: [usize; 4],
+        starter: fn(ReqId) -> Result<(), MpiError>,
+    ) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(kind);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.ext = ext;
+        r.starter = Some(starter);
+        r.persist = Some(Box::new(Persist::External));
+        id
+    }
+
+    /// Marks an external persistent request active (its owner's MPI_Start).
+    pub fn activate(&self, id: ReqId) -> Result<(), MpiError> {
+        let mut st = self.lock();
+        let r = st
+            .reqs
+            .get_mut(id)
+            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        if r.active {
+            return Err(MpiError::arg(
+                class::ERR_REQUEST,
+                "request",
+                "persistent request is already active",
+            ));
+        }
+        r.active = true;
+        r.done = false;
+        r.status = Status::default();
+        Ok(())
     }
 
     /// Sets the status an external request reports.
@@ -974,6 +1044,11 @@ impl<F: Fabric> Engine<F> {
 
     /// MPI_Start on a persistent point-to-point request.
     pub fn start(&self, id: ReqId) -> Result<(), MpiError> {
+        let starter = self.lock().reqs.get(id).and_then(|r| r.starter);
+        if let Some(f) = starter {
+            // A persistent request of a higher layer: it activates and runs it.
+            return f(id);
+        }
         let mut st = self.lock();
         let r = st
             .reqs
@@ -992,6 +1067,7 @@ impl<F: Fabric> Engine<F> {
         r.active = true;
         r.done = false;
         match *p {
+            Persist::External => unreachable!("external persistent requests have a starter"),
             Persist::Send {
                 ep,
                 ctx,

@@ -85,6 +85,8 @@ pub enum Persist {
         data: Data,
         owner: i32,
     },
+    /// Started and completed by a higher layer (persistent collectives).
+    External,
 }
 
 /// Where a rendezvous send stands.
@@ -132,6 +134,8 @@ pub struct Req {
     pub gives_status: bool,
     /// Parts of a joined request still running.
     pub pending: u32,
+    /// For persistent requests of a higher layer: what MPI_Start calls.
+    pub starter: Option<fn(ReqId) -> Result<(), crate::error::MpiError>>,
     /// Memory that must live until completion (e.g. the packed copy of Sendrecv_replace).
     pub keep: Option<Box<[u8]>>,
 }
@@ -163,6 +167,7 @@ impl Req {
             gives_status: false,
             pending: 0,
             keep: None,
+            starter: None,
         }
     }
 }

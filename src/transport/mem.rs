@@ -16,9 +16,9 @@ impl UserPtr {
         UserPtr(p as usize)
     }
 
-    /// The address of a Rust buffer, for tests that drive the engine directly: the test
-    /// keeps `buf` alive until its operations complete.
-    #[cfg(test)]
+    /// The address of a library-owned buffer used by an internal operation (collective
+    /// helpers, tests). Contract: the caller keeps `buf` alive and untouched until the
+    /// operations on it complete — every internal user waits before the buffer drops.
     pub fn of(buf: &[u8]) -> Self {
         UserPtr(buf.as_ptr() as usize)
     }

@@ -1,0 +1,87 @@
+//! Blocking helpers for the library's own agreements on an intracommunicator: gather to
+//! rank 0 and broadcast back, on the communicator's collective context with tags at or
+//! above `INTERNAL_TAG` (user collectives keep below it). O(n) messages, which is fine for
+//! communicator creation; user collectives use the real algorithms.
+
+use crate::error::MpiError;
+use crate::object::comm::Comm;
+use crate::p2p::{Data, Mode, RecvArgs, SendArgs, TypeKeep};
+use crate::runtime;
+use crate::transport::mem::UserPtr;
+
+/// Tags from here up on a collective context belong to these helpers.
+pub const INTERNAL_TAG: i32 = 1 << 30;
+const GATHER_TAG: i32 = INTERNAL_TAG;
+const BCAST_TAG: i32 = INTERNAL_TAG + 1;
+
+fn bytes(buf: &[u8]) -> Data {
+    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
+}
+
+fn send(comm: &Comm, to: usize, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
+    let e = &runtime::rt()?.engine;
+    e.send(SendArgs {
+        ep: comm.group.proc_of(to),
+        ctx: comm.coll_context(),
+        src: comm.rank as i32,
+        tag,
+        mode: Mode::Standard,
+        data: bytes(buf),
+        owner: 0,
+    })
+}
+
+fn recv(comm: &Comm, from: usize, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
+    let e = &runtime::rt()?.engine;
+    let s = e.recv(RecvArgs {
+        ctx: comm.coll_context(),
+        src: from as i32,
+        tag,
+        data: bytes(buf),
+        owner: 0,
+    });
+    if s.error != 0 || s.bytes != buf.len() as u64 {
+        return Err(MpiError::intern(format!(
+            "internal exchange: expected {} bytes from rank {from}, got {}",
+            buf.len(),
+            s.bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Every rank's `mine` (all of length `mine.len()`), in rank order, on every rank.
+pub fn allgather(comm: &Comm, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
+    let n = comm.size();
+    let each = mine.len();
+    let mut all = vec![0u8; each * n];
+    if comm.rank == 0 {
+        all[..each].copy_from_slice(mine);
+        for r in 1..n {
+            recv(comm, r, GATHER_TAG, &mut all[r * each..(r + 1) * each])?;
+        }
+        for r in 1..n {
+            send(comm, r, BCAST_TAG, &all)?;
+        }
+    } else {
+        send(comm, 0, GATHER_TAG, mine)?;
+        recv(comm, 0, BCAST_TAG, &mut all)?;
+    }
+    Ok(all)
+}
+
+/// The largest `v` over the communicator.
+pub fn allreduce_max_u32(comm: &Comm, v: u32) -> Result<u32, MpiError> {
+    let all = allgather(comm, &v.to_le_bytes())?;
+    Ok(all
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .max()
+        .unwrap_or(v))
+}
+
+/// Waits until every rank has called it.
+pub fn barrier(comm: &Comm) -> Result<(), MpiError> {
+    allgather(comm, &[]).map(|_| ())
+}
