@@ -651,9 +651,12 @@ fn count(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
 fn elements(st: *const Status, h: c_int) -> Result<Option<u64>, MpiError> {
     let bytes = status_bytes(st)?;
     let dt = get_any(h, "datatype")?;
-    let n = dt.elements_of(bytes);
-    // A byte count that ends inside a basic element gives MPI_UNDEFINED (MPI 4.1 §5.1.11).
-    Ok((dt.bytes_of_elements(n) == bytes).then_some(n))
+    // Of a predefined type, a byte count that ends inside an element gives MPI_UNDEFINED;
+    // of a derived type, whole basic elements are counted and a cut one is not (MPICH).
+    if dt.is_predefined() && dt.size() > 0 && bytes % dt.size() != 0 {
+        return Ok(None);
+    }
+    Ok(Some(dt.elements_of(bytes)))
 }
 
 /// MPI_UNDEFINED for a partial result or one an int cannot hold.
