@@ -187,7 +187,7 @@ while read -r name ranks opts; do
             show_log "$err"
         fi
     done
-done <"$here/manifest"
+done < <(cat "$here/manifest" "$here"/manifest.d/* 2>/dev/null)
 
 if [ ${#failures[@]} -gt 0 ]; then
     echo "failed runs ($mode):"
