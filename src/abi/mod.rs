@@ -13,6 +13,7 @@ pub mod datatype;
 pub mod errhandler;
 pub mod errors;
 pub mod init;
+pub mod part;
 pub mod pt2pt;
 pub mod ptr;
 pub mod request;

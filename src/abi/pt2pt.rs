@@ -47,7 +47,7 @@ pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, M
 }
 
 /// Destination rank → endpoint; None for MPI_PROC_NULL.
-fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
+pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     if dest == PROC_NULL {
         return Ok(None);
     }
@@ -61,7 +61,7 @@ fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     Ok(Some(c.peer(dest as usize)))
 }
 
-fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
+pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
         Ok(src)
     } else {
@@ -73,7 +73,7 @@ fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     }
 }
 
-fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
+pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     if (0..=TAG_UB).contains(&tag) {
         Ok(tag)
     } else {

@@ -26,7 +26,7 @@ pub fn msg_id(h: c_int) -> Option<MsgId> {
 
 /// A request handle → its id; None for MPI_REQUEST_NULL.
 #[inline]
-fn id_of(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError> {
+pub(crate) fn id_of(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError> {
     if h == predefined::REQUEST_NULL {
         return Ok(None);
     }

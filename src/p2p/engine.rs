@@ -40,7 +40,7 @@ pub struct State {
     messages: Vec<Option<Unexpected>>,
     free_messages: Vec<usize>,
     /// Single-copy reads allowed (cleared on the first EPERM/ENOSYS).
-    cma: bool,
+    pub(super) cma: bool,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
 }
@@ -154,7 +154,7 @@ impl<F: Fabric> Engine<F> {
         self.st.lock()
     }
 
-    fn local(&self, ep: u32) -> Result<usize, MpiError> {
+    pub(super) fn local(&self, ep: u32) -> Result<usize, MpiError> {
         self.local_of
             .get(ep as usize)
             .copied()
@@ -249,7 +249,12 @@ impl<F: Fabric> Engine<F> {
         Ok(id)
     }
 
-    fn start_send(&self, st: &mut State, id: ReqId, a: SendArgs) -> Result<(), MpiError> {
+    pub(super) fn start_send(
+        &self,
+        st: &mut State,
+        id: ReqId,
+        a: SendArgs,
+    ) -> Result<(), MpiError> {
         if a.ep == self.me {
             self.send_to_self(st, id, a);
             return Ok(());
@@ -302,15 +307,19 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
-    fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
+    pub(super) fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
         let r = st.reqs.get_mut(id).expect("send request");
         let data = r.data.as_ref().expect("send data");
         let sync = r.rreq == Mode::Sync as u64;
         r.rreq = 0;
+        let (part_flag, part_off) = match r.part {
+            Some(off) => (flag::PART, off),
+            None => (0, 0),
+        };
         let total = r.total;
         if total as usize <= self.eager_limit {
             let n = data.pack(0, self.fab.payload_mut(&mut c));
-            let flags = if sync { flag::SYNC } else { 0 };
+            let flags = if sync { flag::SYNC } else { 0 } | part_flag;
             let h = Header {
                 kind: kind::EAGER,
                 flags,
@@ -319,7 +328,7 @@ impl<F: Fabric> Engine<F> {
                 tag: r.tag,
                 len: n as u64,
                 sreq: id.wire(),
-                rreq: 0,
+                rreq: part_off,
                 addr: 0,
             };
             h.encode(self.fab.header_mut(&mut c));
@@ -331,8 +340,8 @@ impl<F: Fabric> Engine<F> {
             }
         } else {
             let (flags, addr) = match data.contiguous() {
-                Some(p) if st.cma => (flag::CMA, p.addr() as u64),
-                _ => (0, 0),
+                Some(p) if st.cma => (flag::CMA | part_flag, p.addr() as u64),
+                _ => (part_flag, 0),
             };
             let h = Header {
                 kind: kind::RTS,
@@ -342,7 +351,7 @@ impl<F: Fabric> Engine<F> {
                 tag: r.tag,
                 len: total,
                 sreq: id.wire(),
-                rreq: 0,
+                rreq: part_off,
                 addr,
             };
             h.encode(self.fab.header_mut(&mut c));
@@ -370,13 +379,14 @@ impl<F: Fabric> Engine<F> {
             len,
             body: Body::Data(buf),
             sync,
+            part: None,
         });
         if sync.is_none() {
             self.complete(st, id);
         }
     }
 
-    fn ctrl(&self, st: &mut State, ep: u32, h: Header) {
+    pub(super) fn ctrl(&self, st: &mut State, ep: u32, h: Header) {
         let Ok(dst) = self.local(ep) else { return };
         if let Some(mut c) = self.fab.alloc() {
             h.encode(self.fab.header_mut(&mut c));
@@ -581,6 +591,9 @@ impl<F: Fabric> Engine<F> {
 
     fn on_cell(&self, st: &mut State, from: u32, h: &Header, rx: &F::Rx) {
         match h.kind {
+            kind::EAGER | kind::RTS if h.flags & flag::PART != 0 => {
+                self.on_part_piece(st, from, h, rx)
+            }
             kind::EAGER => {
                 let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
                 if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
@@ -597,6 +610,7 @@ impl<F: Fabric> Engine<F> {
                         len: h.len,
                         body: Body::Data(buf),
                         sync,
+                        part: None,
                     });
                 }
             }
@@ -618,6 +632,7 @@ impl<F: Fabric> Engine<F> {
                         len: h.len,
                         body,
                         sync: None,
+                        part: None,
                     });
                 }
             }
@@ -637,6 +652,9 @@ impl<F: Fabric> Engine<F> {
                         Some(r) => {
                             if let Some(d) = r.data.as_ref() {
                                 d.unpack(h.addr, &payload[..h.len as usize]);
+                            }
+                            if r.part.is_some() {
+                                super::partitioned::add_range(&mut r.arrived, h.addr, h.len);
                             }
                             r.got += h.len;
                             r.got >= r.total
@@ -699,11 +717,12 @@ impl<F: Fabric> Engine<F> {
                     let Some(mut c) = self.fab.alloc() else { break };
                     let data = r.data.as_ref().expect("send data");
                     let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
+                    let base = r.part.unwrap_or(0);
                     let h = Header {
                         kind: kind::DATA,
                         len: n as u64,
                         rreq: r.rreq,
-                        addr: r.sent,
+                        addr: base + r.sent,
                         ..Default::default()
                     };
                     h.encode(self.fab.header_mut(&mut c));
@@ -1067,6 +1086,20 @@ impl<F: Fabric> Engine<F> {
         r.active = true;
         r.done = false;
         match *p {
+            Persist::PSend { parts, .. } => {
+                self.start_psend(&mut st, id, parts);
+                Ok(())
+            }
+            Persist::PRecv {
+                ctx,
+                src,
+                tag,
+                data,
+                ..
+            } => {
+                self.start_precv(&mut st, id, ctx, src, tag, data);
+                Ok(())
+            }
             Persist::External => unreachable!("external persistent requests have a starter"),
             Persist::Send {
                 ep,

@@ -25,6 +25,8 @@ pub mod flag {
     pub const SYNC: u8 = 1;
     /// The sender's data is contiguous at `addr`: the receiver may read it directly.
     pub const CMA: u8 = 2;
+    /// One piece of a partitioned transfer; its offset in the receive buffer is in `rreq`.
+    pub const PART: u8 = 4;
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

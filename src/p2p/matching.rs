@@ -39,6 +39,8 @@ pub struct Unexpected {
     pub body: Body,
     /// Synchronous send to acknowledge when matched: (endpoint, sender request).
     pub sync: Option<(u32, u64)>,
+    /// A piece of a partitioned transfer: its offset in the receive buffer.
+    pub part: Option<u64>,
 }
 
 #[inline]

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod fabric;
 pub mod header;
 pub mod matching;
+pub mod partitioned;
 pub mod request;
 
 pub use data::{Data, TypeKeep};

@@ -85,6 +85,25 @@ pub enum Persist {
         data: Data,
         owner: i32,
     },
+    /// Partitioned send of `parts` partitions of `data.count / parts` elements each.
+    PSend {
+        ep: u32,
+        ctx: u32,
+        src: i32,
+        tag: i32,
+        data: Data,
+        parts: u64,
+        owner: i32,
+    },
+    /// Partitioned receive.
+    PRecv {
+        ctx: u32,
+        src: i32,
+        tag: i32,
+        data: Data,
+        parts: u64,
+        owner: i32,
+    },
     /// Started and completed by a higher layer (persistent collectives).
     External,
 }
@@ -134,6 +153,13 @@ pub struct Req {
     pub gives_status: bool,
     /// Parts of a joined request still running.
     pub pending: u32,
+    /// Partitioned transfers: a send piece's offset in the receive buffer, or Some(0) on a
+    /// partitioned receive.
+    pub part: Option<u64>,
+    /// Partitioned receive: byte ranges arrived so far (sorted, merged).
+    pub arrived: Vec<(u64, u64)>,
+    /// Partitioned send: partitions marked ready in this round.
+    pub ready: Vec<bool>,
     /// For persistent requests of a higher layer: what MPI_Start calls.
     pub starter: Option<fn(ReqId) -> Result<(), crate::error::MpiError>>,
     /// Memory that must live until completion (e.g. the packed copy of Sendrecv_replace).
@@ -168,6 +194,9 @@ impl Req {
             pending: 0,
             keep: None,
             starter: None,
+            part: None,
+            arrived: Vec::new(),
+            ready: Vec::new(),
         }
     }
 }
