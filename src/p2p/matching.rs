@@ -96,6 +96,7 @@ mod tests {
             len: 0,
             body: Body::Data(vec![]),
             sync: None,
+            part: None,
         }
     }
 
