@@ -12,6 +12,7 @@ use super::Ctx;
 use crate::error::{class, MpiError};
 use crate::handle::predefined;
 use crate::mpi_fn;
+use crate::p2p::buffered::Scope;
 use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
 use crate::runtime::{self, Runtime};
 use crate::transport::mem::UserPtr;
@@ -305,8 +306,12 @@ mpi_fn!(MPI_Ibsend_c, PMPI_Ibsend_c, (buf: *const c_void, count: Count, datatype
     ibsend(ctx, buf, count, datatype, dest, tag, comm, request)
 });
 
-fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
-    if size < 0 {
+/// MPI_BUFFER_AUTOMATIC (MPI 4.1): `(void *)-2`.
+const BUFFER_AUTOMATIC: usize = usize::MAX - 1;
+
+fn buffer_attach(scope: Scope, buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
+    let automatic = buffer as usize == BUFFER_AUTOMATIC;
+    if size < 0 && !automatic {
         return Err(MpiError::arg(
             class::ERR_ARG,
             "size",
@@ -316,47 +321,88 @@ fn buffer_attach(buffer: *mut c_void, size: Count) -> Result<(), MpiError> {
     if buffer.is_null() && size > 0 {
         return Err(MpiError::arg(class::ERR_BUFFER, "buffer", "null buffer"));
     }
-    let rt = rt()?;
-    // SAFETY: the user hands us `size` bytes at `buffer` until MPI_Buffer_detach.
+    // SAFETY: the user hands us `size` bytes at `buffer` until it detaches them (an
+    // automatic buffer's address is never used).
     let p = unsafe { UserPtr::new(buffer as *const u8) };
-    if !rt.engine.bsend.lock().attach(p, size as usize) {
-        return Err(MpiError::new(
-            class::ERR_BUFFER,
-            "a buffer is already attached",
-        ));
-    }
-    Ok(())
+    rt()?
+        .engine
+        .attach_buffer(scope, p, size.max(0) as usize, automatic)
 }
 
-/// Waits for every buffered send, then detaches.
-fn buffer_detach() -> Result<Option<(UserPtr, usize)>, MpiError> {
-    let e = &rt()?.engine;
-    e.bsend_flush();
-    Ok(e.bsend.lock().detach())
+/// Waits for every buffered send of `scope`, then detaches; writes the buffer address and
+/// size (MPI_BUFFER_AUTOMATIC and 0 for an automatic buffer).
+fn buffer_detach<S: Copy + TryFrom<usize>>(
+    scope: Scope,
+    buffer_addr: *mut c_void,
+    size: *mut S,
+) -> Result<(), MpiError> {
+    let (p, n, automatic) = rt()?.engine.detach_buffer(scope)?;
+    let (addr, n) = if automatic {
+        (BUFFER_AUTOMATIC, 0)
+    } else {
+        (p.addr(), n)
+    };
+    let n = S::try_from(n).map_err(|_| {
+        MpiError::arg(
+            class::ERR_ARG,
+            "size",
+            "buffer size does not fit the argument type",
+        )
+    })?;
+    ptr::write(buffer_addr as *mut usize, addr, "buffer_addr")?;
+    ptr::write(size, n, "size")
 }
 
-mpi_fn!(MPI_Buffer_attach, PMPI_Buffer_attach, (buffer: *mut c_void, size: c_int), |_ctx| { buffer_attach(buffer, size as Count) });
-mpi_fn!(MPI_Buffer_attach_c, PMPI_Buffer_attach_c, (buffer: *mut c_void, size: Count), |_ctx| { buffer_attach(buffer, size) });
+/// The buffer scope of communicator argument `comm`.
+fn comm_scope(ctx: &mut Ctx, comm_h: c_int) -> Result<Scope, MpiError> {
+    Ok(Scope::Comm(comm::get(ctx, comm_h)?.context_id))
+}
 
+mpi_fn!(MPI_Buffer_attach, PMPI_Buffer_attach, (buffer: *mut c_void, size: c_int), |_ctx| {
+    buffer_attach(Scope::Process, buffer, size as Count)
+});
+mpi_fn!(MPI_Buffer_attach_c, PMPI_Buffer_attach_c, (buffer: *mut c_void, size: Count), |_ctx| {
+    buffer_attach(Scope::Process, buffer, size)
+});
 mpi_fn!(MPI_Buffer_detach, PMPI_Buffer_detach, (buffer_addr: *mut c_void, size: *mut c_int), |_ctx| {
-    let (p, n) = buffer_detach()?.map(|(p, n)| (p.addr(), n)).unwrap_or((0, 0));
-    ptr::write(buffer_addr as *mut usize, p, "buffer_addr")?;
-    ptr::write(size, n.min(c_int::MAX as usize) as c_int, "size")
+    buffer_detach(Scope::Process, buffer_addr, size)
 });
 mpi_fn!(MPI_Buffer_detach_c, PMPI_Buffer_detach_c, (buffer_addr: *mut c_void, size: *mut Count), |_ctx| {
-    let (p, n) = buffer_detach()?.map(|(p, n)| (p.addr(), n)).unwrap_or((0, 0));
-    ptr::write(buffer_addr as *mut usize, p, "buffer_addr")?;
-    ptr::write(size, n as Count, "size")
+    buffer_detach(Scope::Process, buffer_addr, size)
 });
-
-/// MPI 4.1: wait until every message buffered so far has been sent.
-fn buffer_flush() -> Result<(), MpiError> {
-    rt()?.engine.bsend_flush();
-    Ok(())
-}
-
 mpi_fn!(MPI_Buffer_flush, PMPI_Buffer_flush, (), |_ctx| {
-    buffer_flush()
+    rt()?.engine.flush_buffer(Scope::Process);
+    Ok(())
+});
+mpi_fn!(MPI_Buffer_iflush, PMPI_Buffer_iflush, (request: *mut c_int), |_ctx| {
+    let id = rt()?.engine.iflush_buffer(Scope::Process);
+    ptr::write(request, handle_of(id), "request")
+});
+mpi_fn!(MPI_Comm_attach_buffer, PMPI_Comm_attach_buffer, (comm: c_int, buffer: *mut c_void, size: c_int), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    buffer_attach(s, buffer, size as Count)
+});
+mpi_fn!(MPI_Comm_attach_buffer_c, PMPI_Comm_attach_buffer_c, (comm: c_int, buffer: *mut c_void, size: Count), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    buffer_attach(s, buffer, size)
+});
+mpi_fn!(MPI_Comm_detach_buffer, PMPI_Comm_detach_buffer, (comm: c_int, buffer_addr: *mut c_void, size: *mut c_int), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    buffer_detach(s, buffer_addr, size)
+});
+mpi_fn!(MPI_Comm_detach_buffer_c, PMPI_Comm_detach_buffer_c, (comm: c_int, buffer_addr: *mut c_void, size: *mut Count), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    buffer_detach(s, buffer_addr, size)
+});
+mpi_fn!(MPI_Comm_flush_buffer, PMPI_Comm_flush_buffer, (comm: c_int), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    rt()?.engine.flush_buffer(s);
+    Ok(())
+});
+mpi_fn!(MPI_Comm_iflush_buffer, PMPI_Comm_iflush_buffer, (comm: c_int, request: *mut c_int), |ctx| {
+    let s = comm_scope(ctx, comm)?;
+    let id = rt()?.engine.iflush_buffer(s);
+    ptr::write(request, handle_of(id), "request")
 });
 
 // ---------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ pub struct BsendBuffer {
     size: usize,
     /// Regions in use, ordered by offset.
     used: Vec<Segment>,
+    /// MPI_BUFFER_AUTOMATIC: messages are copied to the heap instead.
+    automatic: bool,
+    /// Sends of an automatic buffer still in flight.
+    heap: Vec<ReqId>,
 }
 
 impl BsendBuffer {
@@ -28,30 +32,45 @@ impl BsendBuffer {
         self.base.map(|b| (b, self.size))
     }
 
-    pub fn attach(&mut self, base: UserPtr, size: usize) -> bool {
+    pub fn is_automatic(&self) -> bool {
+        self.automatic
+    }
+
+    pub fn attach(&mut self, base: UserPtr, size: usize, automatic: bool) -> bool {
         if self.base.is_some() {
             return false;
         }
         self.base = Some(base);
         self.size = size;
+        self.automatic = automatic;
         true
     }
 
-    /// Detaches (the caller has waited for `in_use()` to be empty).
-    pub fn detach(&mut self) -> Option<(UserPtr, usize)> {
-        let r = self.attached();
+    /// Detaches (the caller has waited for `in_use()` to be empty): base, size, automatic.
+    pub fn detach(&mut self) -> Option<(UserPtr, usize, bool)> {
+        let r = self.attached().map(|(b, s)| (b, s, self.automatic));
         self.base = None;
         self.size = 0;
+        self.automatic = false;
         r
     }
 
+    /// Remembers a heap-buffered send of an automatic buffer (for flushes).
+    pub fn track(&mut self, req: ReqId) {
+        self.heap.push(req);
+    }
+
     pub fn in_use(&self) -> impl Iterator<Item = ReqId> + '_ {
-        self.used.iter().map(|s| s.req)
+        self.used
+            .iter()
+            .map(|s| s.req)
+            .chain(self.heap.iter().copied())
     }
 
     /// Forgets the regions of completed sends.
     pub fn reclaim(&mut self, done: impl Fn(ReqId) -> bool) {
         self.used.retain(|s| !done(s.req));
+        self.heap.retain(|r| !done(*r));
     }
 
     /// Finds room for `bytes` of packed data; returns the offset of the data.
@@ -105,7 +124,7 @@ mod tests {
     fn first_fit_and_reuse() {
         let mem = vec![0u8; 1000];
         let mut b = BsendBuffer::default();
-        assert!(b.attach(UserPtr::of(&mem), mem.len()));
+        assert!(b.attach(UserPtr::of(&mem), mem.len(), false));
         let a = b.reserve(300).unwrap();
         b.bind(a, ReqId(1));
         let c = b.reserve(300).unwrap();

@@ -8,7 +8,7 @@
 //! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
 //! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
 
-use super::bsend::BsendBuffer;
+use super::buffered::Buffers;
 use super::data::Data;
 use super::data::TypeKeep;
 use super::fabric::Fabric;
@@ -57,8 +57,8 @@ pub struct Engine<F: Fabric> {
     spin: u32,
     yields: u32,
     sleepers: AtomicU32,
-    /// The buffer attached for buffered-mode sends.
-    pub bsend: Mutex<BsendBuffer>,
+    /// The buffers attached for buffered-mode sends (see `buffered`).
+    pub(super) buffers: Mutex<Buffers>,
     /// Progress functions of higher layers (collective schedules), run outside the engine
     /// lock by every wait and test. Each must not block and returns true if it did work.
     pollers: Mutex<Vec<fn() -> bool>>,
@@ -143,7 +143,7 @@ impl<F: Fabric> Engine<F> {
             spin,
             yields,
             sleepers: AtomicU32::new(0),
-            bsend: Mutex::new(BsendBuffer::default()),
+            buffers: Mutex::new(Buffers::default()),
             pollers: Mutex::new(Vec::new()),
             has_pollers: std::sync::atomic::AtomicBool::new(false),
         }
@@ -171,53 +171,6 @@ impl<F: Fabric> Engine<F> {
 
     // ----------------------------------------------------------------------------------
     // Sending
-
-    /// Buffered-mode send: copies the message into the attached buffer and sends it from
-    /// there; the caller's buffer is free on return.
-    pub fn bsend(&self, a: SendArgs, byte_type: TypeKeep) -> Result<(), MpiError> {
-        let mut b = self.bsend.lock();
-        {
-            let mut st = self.lock();
-            self.progress(&mut st);
-            b.reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
-        }
-        let bytes = a.data.bytes() as usize;
-        let off = b.reserve(bytes).ok_or_else(|| {
-            let why = match b.attached() {
-                None => "no buffer is attached (MPI_Buffer_attach)".to_string(),
-                Some((_, size)) => format!("attached buffer of {size} bytes has no room for {bytes} bytes + MPI_BSEND_OVERHEAD"),
-            };
-            MpiError::new(class::ERR_BUFFER, why)
-        })?;
-        let staged = b.stage(off, &a.data, byte_type);
-        let id = self.isend(SendArgs {
-            mode: Mode::Standard,
-            data: staged,
-            ..a
-        })?;
-        b.bind(off, id);
-        // Nobody waits on the internal send: it is released when it completes.
-        self.free(id);
-        Ok(())
-    }
-
-    /// Waits until every buffered send has left the attached buffer.
-    pub fn bsend_flush(&self) {
-        let pending: Vec<ReqId> = self.bsend.lock().in_use().collect();
-        for id in pending {
-            self.wait_until(|_, st| {
-                st.reqs
-                    .get(id)
-                    .map(|r| r.done)
-                    .unwrap_or(true)
-                    .then_some(())
-            });
-        }
-        let st = self.lock();
-        self.bsend
-            .lock()
-            .reclaim(|id| st.reqs.get(id).map(|r| r.done).unwrap_or(true));
-    }
 
     /// Blocking send. The eager case needs no request at all.
     pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {

@@ -2,6 +2,7 @@
 //! cancel. Works on endpoints and context ids; knows nothing of groups or C handles.
 
 pub mod bsend;
+pub mod buffered;
 pub mod data;
 pub mod engine;
 pub mod fabric;
