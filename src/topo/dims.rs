@@ -25,7 +25,7 @@ pub fn create(nnodes: u32, dims: &[u32]) -> Result<Vec<u32>, DimsError> {
             Err(DimsError::NotDivisible { fixed })
         };
     }
-    if nnodes as u64 % fixed != 0 {
+    if !(nnodes as u64).is_multiple_of(fixed) {
         return Err(DimsError::NotDivisible { fixed });
     }
     let mut pick = balanced((nnodes as u64 / fixed) as u32, free).into_iter();
@@ -77,7 +77,7 @@ impl Search {
         if r == 0 {
             if m == 1 {
                 let sc = score(&self.cur);
-                if self.best.as_ref().map_or(true, |(b, _)| sc < *b) {
+                if self.best.as_ref().is_none_or(|(b, _)| sc < *b) {
                     self.best = Some((sc, self.cur.clone()));
                 }
             }
@@ -103,7 +103,7 @@ impl Search {
         }
         for i in 0..self.divs.len() {
             let f = self.divs[i];
-            if f > last || f > m || m % f != 0 {
+            if f > last || f > m || !m.is_multiple_of(f) {
                 continue;
             }
             if f < low {
@@ -120,7 +120,7 @@ fn divisors(n: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut i = 1u32;
     while (i as u64) * (i as u64) <= n as u64 {
-        if n % i == 0 {
+        if n.is_multiple_of(i) {
             out.push(i);
             if i != n / i {
                 out.push(n / i);
