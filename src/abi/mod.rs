@@ -19,6 +19,7 @@ pub mod ptr;
 pub mod request;
 pub mod status;
 pub mod symbols;
+pub mod topo;
 
 use crate::error::MpiError;
 use std::os::raw::c_int;
