@@ -84,8 +84,11 @@ pub mod class {
     pub const ERR_PROC_ABORTED: i32 = 76;
     pub const ERR_VALUE_TOO_LARGE: i32 = 77;
     pub const T_ERR_NOT_SUPPORTED: i32 = 78;
-    /// The last predefined class (MPICH_ERR_LAST_CLASS).
-    pub const LAST_CLASS: i32 = 78;
+    pub const T_ERR_NOT_ACCESSIBLE: i32 = 79;
+    pub const ERR_ERRHANDLER: i32 = 80;
+    pub const ERR_ABI: i32 = 81;
+    /// The last predefined class.
+    pub const LAST_CLASS: i32 = 81;
     /// MPI_ERR_LASTCODE as MPICH defines it.
     pub const ERR_LASTCODE: i32 = 0x3fff_ffff;
 }
@@ -174,6 +177,9 @@ pub fn class_string(c: i32) -> &'static str {
         ERR_PROC_ABORTED => "Trying to communicate with an aborted process",
         ERR_VALUE_TOO_LARGE => "Value is too large to store",
         T_ERR_NOT_SUPPORTED => "Requested functionality not supported",
+        T_ERR_NOT_ACCESSIBLE => "Requested functionality not accessible",
+        ERR_ERRHANDLER => "Invalid errhandler",
+        ERR_ABI => "ABI mismatch",
         _ => "Unknown error class",
     }
 }

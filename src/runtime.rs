@@ -9,7 +9,7 @@ use crate::p2p::Engine;
 use crate::pmi::Pmi;
 use crate::transport::shm::{Shm, ShmConfig};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
@@ -28,13 +28,24 @@ pub struct Runtime {
     pub universe_size: i32,
     /// Context ids in use by this process.
     pub contexts: Mutex<crate::object::context::Contexts>,
+    /// Node number of each world rank (ranks with the same number share memory).
+    pub node_of: Vec<u32>,
 }
 
 const UNINIT: u8 = 0;
 const READY: u8 = 1;
 const DONE: u8 = 2;
 
+/// The engine (PMI, segment, transports): started by whichever of MPI_Init and
+/// MPI_Session_init comes first, torn down when neither model uses it any more.
 static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+/// The World model: MPI_Init .. MPI_Finalize (what MPI_Initialized/MPI_Finalized report).
+static WORLD: AtomicU8 = AtomicU8::new(UNINIT);
+/// Sessions currently open.
+static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+/// Run first at MPI_Finalize, while everything still works (attribute delete callbacks of
+/// MPI_COMM_SELF, registered by the attribute chapter).
+static FINALIZE_HOOKS: Mutex<Vec<fn() -> Result<(), MpiError>>> = Mutex::new(Vec::new());
 static RT: OnceLock<Runtime> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
@@ -53,19 +64,32 @@ pub fn get() -> Option<&'static Runtime> {
     }
 }
 
+/// MPI_Initialized: MPI_Init has been called (sessions do not count).
 pub fn initialized() -> bool {
-    STATE.load(Ordering::Acquire) != UNINIT
+    WORLD.load(Ordering::Acquire) != UNINIT
 }
 
+/// MPI_Finalized: MPI_Finalize has been called.
 pub fn finalized() -> bool {
-    STATE.load(Ordering::Acquire) == DONE
+    WORLD.load(Ordering::Acquire) == DONE
+}
+
+/// True between MPI_Init and MPI_Finalize: MPI_COMM_WORLD and MPI_COMM_SELF are usable.
+#[inline]
+pub fn world_active() -> bool {
+    WORLD.load(Ordering::Acquire) == READY
+}
+
+/// Registers `f` to run at the start of MPI_Finalize (once per registration).
+pub fn at_finalize(f: fn() -> Result<(), MpiError>) {
+    FINALIZE_HOOKS.lock().push(f);
 }
 
 /// The running runtime, or the error MPI requires when called outside Init..Finalize.
 #[inline]
 pub fn rt() -> Result<&'static Runtime, MpiError> {
     get().ok_or_else(|| {
-        if finalized() {
+        if STATE.load(Ordering::Acquire) == DONE {
             MpiError::new(class::ERR_OTHER, "MPI has already been finalized")
         } else {
             MpiError::new(class::ERR_OTHER, "MPI has not been initialized")
@@ -80,12 +104,47 @@ fn env_usize(name: &str) -> Option<usize> {
 /// MPI_Init / MPI_Init_thread. Returns the thread level provided (always MULTIPLE).
 pub fn init(_required: i32) -> Result<i32, MpiError> {
     let _g = INIT_LOCK.lock();
-    match STATE.load(Ordering::Acquire) {
+    match WORLD.load(Ordering::Acquire) {
         READY => return Err(MpiError::new(class::ERR_OTHER, "MPI_Init called twice")),
         DONE => {
             return Err(MpiError::new(
                 class::ERR_OTHER,
                 "MPI cannot be initialized again after MPI_Finalize",
+            ))
+        }
+        _ => {}
+    }
+    start()?;
+    WORLD.store(READY, Ordering::Release);
+    Ok(crate::abi::consts::THREAD_MULTIPLE)
+}
+
+/// MPI_Session_init's share: the engine running, one more session counted.
+pub fn session_init() -> Result<(), MpiError> {
+    let _g = INIT_LOCK.lock();
+    start()?;
+    SESSIONS.fetch_add(1, Ordering::AcqRel);
+    Ok(())
+}
+
+/// MPI_Session_finalize's share: one session fewer; the engine stops with the last user.
+pub fn session_finalize() -> Result<(), MpiError> {
+    let _g = INIT_LOCK.lock();
+    let left = SESSIONS.fetch_sub(1, Ordering::AcqRel) - 1;
+    if left == 0 && WORLD.load(Ordering::Acquire) != READY {
+        teardown()?;
+    }
+    Ok(())
+}
+
+/// Starts the engine once (caller holds INIT_LOCK).
+fn start() -> Result<(), MpiError> {
+    match STATE.load(Ordering::Acquire) {
+        READY => return Ok(()),
+        DONE => {
+            return Err(MpiError::new(
+                class::ERR_OTHER,
+                "MPI cannot be started again after its last finalization",
             ))
         }
         _ => {}
@@ -152,12 +211,13 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
             WORLD_CONTEXT,
             SELF_CONTEXT,
         ])),
+        node_of,
     };
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));
     }
     STATE.store(READY, Ordering::Release);
-    Ok(crate::abi::consts::THREAD_MULTIPLE)
+    Ok(())
 }
 
 /// Maps the node's shared segment: inherited from our mpiexec, or created by the first
@@ -212,8 +272,29 @@ fn attach_segment(
     }
 }
 
-/// MPI_Finalize: completes outstanding traffic of this process, tells the launcher.
+/// MPI_Finalize: runs the finalize hooks (MPI_COMM_SELF's attributes are deleted first),
+/// then ends the World model; the engine stops too unless sessions still use it.
 pub fn finalize() -> Result<(), MpiError> {
+    if !world_active() {
+        return Err(MpiError::new(
+            class::ERR_OTHER,
+            "MPI_Finalize without a matching MPI_Init",
+        ));
+    }
+    let hooks: Vec<_> = FINALIZE_HOOKS.lock().clone();
+    for h in hooks {
+        h()?;
+    }
+    let _g = INIT_LOCK.lock();
+    WORLD.store(DONE, Ordering::Release);
+    if SESSIONS.load(Ordering::Acquire) == 0 {
+        teardown()?;
+    }
+    Ok(())
+}
+
+/// Completes outstanding traffic of this process and tells the launcher we are done.
+fn teardown() -> Result<(), MpiError> {
     let rt = rt()?;
     rt.engine.quiesce();
     if let Some(p) = rt.pmi.lock().as_mut() {

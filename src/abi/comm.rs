@@ -36,8 +36,9 @@ impl Deref for CommRef {
 pub fn lookup(h: c_int) -> Option<CommRef> {
     let rt = runtime::get()?;
     match h {
-        predefined::COMM_WORLD => Some(CommRef::Static(&rt.world)),
-        predefined::COMM_SELF => Some(CommRef::Static(&rt.self_comm)),
+        // The World model's communicators exist only between MPI_Init and MPI_Finalize.
+        predefined::COMM_WORLD if runtime::world_active() => Some(CommRef::Static(&rt.world)),
+        predefined::COMM_SELF if runtime::world_active() => Some(CommRef::Static(&rt.self_comm)),
         _ => COMMS.get(h).map(CommRef::Shared),
     }
 }
@@ -119,3 +120,390 @@ mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhand
     let e = c.errhandler.lock().clone();
     ptr::write(errhandler, errhandler_handle(&e), "errhandler")
 });
+
+// ---- constructors ----
+
+use super::consts::UNDEFINED;
+use crate::object::comm_create;
+use crate::object::group::{CONGRUENT, IDENT, SIMILAR, UNEQUAL};
+use crate::object::info::Info;
+use std::os::raw::c_char;
+
+/// Registers a new communicator and returns its handle.
+pub fn register(c: Comm) -> c_int {
+    COMMS.insert(Arc::new(c))
+}
+
+/// Checks `newcomm` is writable before a collective creation (so a bad pointer is reported
+/// before any agreement starts).
+fn newcomm_arg(newcomm: *mut c_int) -> Result<(), MpiError> {
+    ptr::write(newcomm, predefined::COMM_NULL, "newcomm")
+}
+
+fn out(newcomm: *mut c_int, c: Option<Comm>) -> Result<(), MpiError> {
+    let h = c.map(register).unwrap_or(predefined::COMM_NULL);
+    ptr::write(newcomm, h, "newcomm")
+}
+
+fn intra(c: &Comm, arg: &str) -> Result<(), MpiError> {
+    if c.is_inter() {
+        return Err(MpiError::arg(
+            class::ERR_COMM,
+            arg,
+            "intercommunicators are not supported by this call",
+        ));
+    }
+    Ok(())
+}
+
+/// Comm_dup and friends: new context, copied attributes (through their copy callbacks),
+/// errhandler, topology, and `info` (or the parent's hints).
+fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiError> {
+    let c = get(ctx, comm)?;
+    let n = comm_create::dup_any(&c)?;
+    let attrs = match super::attr::copy_list(comm, &c.attrs) {
+        Ok(a) => a,
+        Err(e) => {
+            comm_create::release_context(n.context_id);
+            return Err(e);
+        }
+    };
+    *n.attrs.lock() = attrs;
+    *n.errhandler.lock() = c.errhandler.lock().clone();
+    *n.topo.write() = c.topo.read().clone();
+    *n.info.lock() = info.unwrap_or_else(|| c.info.lock().clone());
+    Ok(n)
+}
+
+mpi_fn!(MPI_Comm_dup, PMPI_Comm_dup, (comm: c_int, newcomm: *mut c_int), |ctx| {
+    newcomm_arg(newcomm)?;
+    let n = dup_full(ctx, comm, None)?;
+    out(newcomm, Some(n))
+});
+
+mpi_fn!(MPI_Comm_dup_with_info, PMPI_Comm_dup_with_info, (comm: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
+    newcomm_arg(newcomm)?;
+    let i = super::info::get_or_empty(info, "info")?;
+    let n = dup_full(ctx, comm, Some(i))?;
+    out(newcomm, Some(n))
+});
+
+/// Comm_idup: the agreement runs to completion inside the call (our internal exchanges
+/// block), so the request returned is already complete and `newcomm` is valid at once.
+fn idup(
+    ctx: &mut Ctx,
+    comm: c_int,
+    info: Option<Info>,
+    newcomm: *mut c_int,
+    request: *mut c_int,
+) -> Result<(), MpiError> {
+    newcomm_arg(newcomm)?;
+    ptr::write(request, predefined::REQUEST_NULL, "request")?;
+    let n = dup_full(ctx, comm, info)?;
+    out(newcomm, Some(n))?;
+    let id = runtime::rt()?.engine.completed(crate::p2p::Status {
+        source: super::consts::ANY_SOURCE,
+        tag: super::consts::ANY_TAG,
+        ..Default::default()
+    });
+    ptr::write(request, super::request::handle_of(id), "request")
+}
+
+mpi_fn!(MPI_Comm_idup, PMPI_Comm_idup, (comm: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {
+    idup(ctx, comm, None, newcomm, request)
+});
+
+mpi_fn!(MPI_Comm_idup_with_info, PMPI_Comm_idup_with_info, (comm: c_int, info: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {
+    let i = super::info::get_or_empty(info, "info")?;
+    idup(ctx, comm, Some(i), newcomm, request)
+});
+
+mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    intra(&c, "comm")?;
+    let g = super::group::get(group, "group")?;
+    newcomm_arg(newcomm)?;
+    if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
+        return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
+    }
+    let n = comm_create::create(&c, &g)?;
+    out(newcomm, n)
+});
+
+mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_int, tag: c_int, newcomm: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    intra(&c, "comm")?;
+    let g = super::group::get(group, "group")?;
+    newcomm_arg(newcomm)?;
+    if tag < 0 || tag > super::consts::TAG_UB {
+        return Err(MpiError::arg(class::ERR_TAG, "tag", format!("invalid tag {tag}")));
+    }
+    if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
+        return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
+    }
+    let n = comm_create::create_group(&c, &g, tag)?;
+    out(newcomm, n)
+});
+
+mpi_fn!(MPI_Comm_split, PMPI_Comm_split, (comm: c_int, color: c_int, key: c_int, newcomm: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    intra(&c, "comm")?;
+    newcomm_arg(newcomm)?;
+    if color < 0 && color != UNDEFINED {
+        return Err(MpiError::arg(class::ERR_ARG, "color", format!("negative color {color}")));
+    }
+    let n = comm_create::split(&c, color, key)?;
+    out(newcomm, n)
+});
+
+/// MPI_COMM_TYPE_* values of mpi.h.
+mod split_type {
+    pub const SHARED: i32 = 1;
+    pub const HW_GUIDED: i32 = 2;
+    pub const HW_UNGUIDED: i32 = 3;
+    pub const RESOURCE_GUIDED: i32 = 4;
+}
+
+/// The info key naming the hardware level of MPI_COMM_TYPE_HW_GUIDED, and the one level we
+/// know (a node's shared memory).
+const HW_KEY: &str = "mpi_hw_resource_type";
+const HW_SHARED: &str = "mpi_shared_memory";
+
+mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    intra(&c, "comm")?;
+    newcomm_arg(newcomm)?;
+    let hints = super::info::get_or_empty(info, "info")?;
+    let rt = runtime::rt()?;
+    let my_node = rt.node_of.get(rt.rank as usize).copied().unwrap_or(0) as i32;
+    // Every rank computes its color; all ranks take part in the split even if they end
+    // with MPI_COMM_NULL.
+    let color = match split_type {
+        UNDEFINED => UNDEFINED,
+        split_type::SHARED => my_node,
+        split_type::HW_GUIDED | split_type::RESOURCE_GUIDED => match hints.get(HW_KEY) {
+            Some(v) if v == HW_SHARED => my_node,
+            // An unknown resource type (or none given) gives MPI_COMM_NULL.
+            _ => UNDEFINED,
+        },
+        // The only level below the whole communicator we know is the node: it is the
+        // answer when it is strictly smaller, else there is none (MPI_COMM_NULL).
+        split_type::HW_UNGUIDED => my_node,
+        _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
+    };
+    let n = comm_create::split(&c, color, key)?;
+    let n = match (split_type, n) {
+        (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() => {
+            comm_create::release_context(n.context_id);
+            None
+        }
+        (_, n) => n,
+    };
+    if let Some(n) = &n {
+        if split_type != split_type::SHARED || hints.get(HW_KEY).is_some() {
+            n.info.lock().set(HW_KEY, HW_SHARED);
+        }
+    }
+    out(newcomm, n)
+});
+
+mpi_fn!(MPI_Comm_free, PMPI_Comm_free, (comm: *mut c_int), |ctx| {
+    let h = ptr::read(comm, "comm")?;
+    if h == predefined::COMM_WORLD || h == predefined::COMM_SELF {
+        get(ctx, h)?;
+        return Err(MpiError::arg(class::ERR_COMM, "comm", "predefined communicators cannot be freed"));
+    }
+    let c = get(ctx, h)?;
+    super::attr::delete_all(h, &c.attrs)?;
+    let id = c.context_id;
+    drop(c);
+    COMMS.remove(h);
+    // Operations already started keep their context id; a later communicator may reuse it
+    // only after an agreement among its members, which those members reach after this.
+    comm_create::release_context(id);
+    ptr::write(comm, predefined::COMM_NULL, "comm")
+});
+
+mpi_fn!(MPI_Comm_compare, PMPI_Comm_compare, (comm1: c_int, comm2: c_int, result: *mut c_int) , |ctx| {
+    let a = get(ctx, comm1)?;
+    let b = get(ctx, comm2)?;
+    let r = if comm1 == comm2 {
+        IDENT
+    } else if a.is_inter() != b.is_inter() {
+        UNEQUAL
+    } else {
+        let local = a.group.compare(&b.group);
+        let remote = match (&a.remote, &b.remote) {
+            (Some(x), Some(y)) => x.compare(y),
+            _ => IDENT,
+        };
+        match local.max(remote) {
+            IDENT => CONGRUENT,
+            SIMILAR => SIMILAR,
+            _ => UNEQUAL,
+        }
+    };
+    ptr::write(result, r, "result")
+});
+
+mpi_fn!(MPI_Comm_group, PMPI_Comm_group, (comm: c_int, group: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    ptr::write(group, predefined::GROUP_NULL, "group")?;
+    ptr::write(group, super::group::handle_of((*c.group).clone()), "group")
+});
+
+mpi_fn!(MPI_Comm_test_inter, PMPI_Comm_test_inter, (comm: c_int, flag: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    ptr::write(flag, c.is_inter() as c_int, "flag")
+});
+
+fn remote(c: &Comm) -> Result<&Arc<crate::object::group::Group>, MpiError> {
+    c.remote
+        .as_ref()
+        .ok_or_else(|| MpiError::arg(class::ERR_COMM, "comm", "not an intercommunicator"))
+}
+
+mpi_fn!(MPI_Comm_remote_size, PMPI_Comm_remote_size, (comm: c_int, size: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    let n = remote(&c)?.size();
+    ptr::write(size, n as c_int, "size")
+});
+
+mpi_fn!(MPI_Comm_remote_group, PMPI_Comm_remote_group, (comm: c_int, group: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    let g = (**remote(&c)?).clone();
+    ptr::write(group, predefined::GROUP_NULL, "group")?;
+    ptr::write(group, super::group::handle_of(g), "group")
+});
+
+mpi_fn!(MPI_Comm_set_name, PMPI_Comm_set_name, (comm: c_int, comm_name: *const c_char), |ctx| {
+    let c = get(ctx, comm)?;
+    let n = ptr::cstr(comm_name, "comm_name")?;
+    // Longer names are truncated to MPI_MAX_OBJECT_NAME - 1 characters.
+    let mut end = n.len().min(super::consts::MAX_OBJECT_NAME - 1);
+    while !n.is_char_boundary(end) {
+        end -= 1;
+    }
+    *c.name.lock() = n[..end].to_string();
+    Ok(())
+});
+
+mpi_fn!(MPI_Comm_get_name, PMPI_Comm_get_name, (comm: c_int, comm_name: *mut c_char, resultlen: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    let n = c.name.lock().clone();
+    ptr::write_str(comm_name, super::consts::MAX_OBJECT_NAME, &n, resultlen, "comm_name")
+});
+
+mpi_fn!(MPI_Comm_set_info, PMPI_Comm_set_info, (comm: c_int, info: c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    let i = super::info::get_or_empty(info, "info")?;
+    let mut mine = c.info.lock();
+    for (k, v) in i.iter() {
+        mine.set(k, v);
+    }
+    Ok(())
+});
+
+mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_int), |ctx| {
+    let c = get(ctx, comm)?;
+    ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
+    let i = c.info.lock().clone();
+    ptr::write(info_used, super::info::new_handle(i), "info_used")
+});
+
+mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, stringtag: *const c_char, info: c_int, errhandler: c_int, newcomm: *mut c_int), |_ctx| {
+    let g = super::group::get(group, "group")?;
+    let tag = ptr::cstr(stringtag, "stringtag")?;
+    let i = super::info::get_or_empty(info, "info")?;
+    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    newcomm_arg(newcomm)?;
+    let n = comm_create::from_group(&g, tag)?;
+    *n.errhandler.lock() = e;
+    *n.info.lock() = i;
+    out(newcomm, Some(n))
+});
+
+// ---- intercommunicators ----
+
+mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_leader: c_int, peer_comm: c_int, remote_leader: c_int, tag: c_int, newintercomm: *mut c_int), |ctx| {
+    let l = get(ctx, local_comm)?;
+    intra(&l, "local_comm")?;
+    if local_leader < 0 || local_leader as usize >= l.size() {
+        return Err(MpiError::arg(class::ERR_RANK, "local_leader", format!("invalid rank {local_leader} (size {})", l.size())));
+    }
+    if tag < 0 || tag > super::consts::TAG_UB {
+        return Err(MpiError::arg(class::ERR_TAG, "tag", format!("invalid tag {tag}")));
+    }
+    ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
+    // peer_comm and remote_leader matter at the local leader only.
+    let peer = if l.rank as i32 == local_leader {
+        let p = lookup(peer_comm).ok_or_else(|| MpiError::arg(class::ERR_COMM, "peer_comm", format!("invalid communicator handle {peer_comm:#x}")))?;
+        if remote_leader < 0 || remote_leader as usize >= p.peer_size() {
+            return Err(MpiError::arg(class::ERR_RANK, "remote_leader", format!("invalid rank {remote_leader} (size {})", p.peer_size())));
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let n = comm_create::intercomm_create(&l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
+    *n.errhandler.lock() = l.errhandler.lock().clone();
+    out(newintercomm, Some(n))
+});
+
+mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (local_group: c_int, local_leader: c_int, remote_group: c_int, remote_leader: c_int, stringtag: *const c_char, info: c_int, errhandler: c_int, newintercomm: *mut c_int), |_ctx| {
+    let lg = super::group::get(local_group, "local_group")?;
+    let rg = super::group::get(remote_group, "remote_group")?;
+    for (arg, r, g) in [("local_leader", local_leader, &lg), ("remote_leader", remote_leader, &rg)] {
+        if r < 0 || r as usize >= g.size() {
+            return Err(MpiError::arg(class::ERR_RANK, arg, format!("invalid rank {r} (group size {})", g.size())));
+        }
+    }
+    let tag = ptr::cstr(stringtag, "stringtag")?;
+    let i = super::info::get_or_empty(info, "info")?;
+    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
+    let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
+    *n.errhandler.lock() = e;
+    *n.info.lock() = i;
+    out(newintercomm, Some(n))
+});
+
+mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_int, newintracomm: *mut c_int), |ctx| {
+    let c = get(ctx, intercomm)?;
+    remote(&c)?;
+    newcomm_arg(newintracomm)?;
+    let n = comm_create::intercomm_merge(&c, high != 0)?;
+    *n.errhandler.lock() = c.errhandler.lock().clone();
+    out(newintracomm, Some(n))
+});
+
+// ---- misc ----
+
+mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| {
+    runtime::rt()?;
+    // No process of this job was spawned by MPI_Comm_spawn (the dynamic-process chapter
+    // will own this answer once spawning exists).
+    ptr::write(parent, predefined::COMM_NULL, "parent")
+});
+
+mpi_fn!(MPI_Get_hw_resource_info, PMPI_Get_hw_resource_info, (hw_info: *mut c_int), |_ctx| {
+    runtime::rt()?;
+    let mut i = Info::new();
+    // The one hardware level we know about.
+    i.set(HW_KEY, HW_SHARED);
+    ptr::write(hw_info, predefined::INFO_NULL, "hw_info")?;
+    ptr::write(hw_info, super::info::new_handle(i), "hw_info")
+});
+
+/// MPI_Pcontrol(level, ...): profiling control; without a profiling tool it does nothing,
+/// as the standard says.
+#[no_mangle]
+pub unsafe extern "C" fn PMPI_Pcontrol(_level: c_int) -> c_int {
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Pcontrol(level: c_int) -> c_int {
+    // SAFETY: same contract as PMPI_Pcontrol.
+    unsafe { PMPI_Pcontrol(level) }
+}

@@ -4,8 +4,9 @@ use super::ptr;
 use crate::error::{class, MpiError};
 use crate::handle::{kind, obj, predefined, HandleTable, KIND_BUILTIN};
 use crate::mpi_fn;
-use crate::object::errhandler::Errhandler;
+use crate::object::errhandler::{Errhandler, ErrhandlerKind};
 use std::os::raw::{c_char, c_int};
+use std::sync::Arc;
 
 /// User errhandlers.
 pub static ERRHANDLERS: HandleTable<Errhandler> = HandleTable::new(obj::ERRHANDLER);
@@ -20,7 +21,7 @@ mpi_fn!(MPI_Errhandler_free, PMPI_Errhandler_free, (errhandler: *mut c_int), |_c
 });
 
 mpi_fn!(MPI_Error_class, PMPI_Error_class, (errorcode: c_int, errorclass: *mut c_int), |_ctx| {
-    if errorcode < 0 || super::errors::string_of(errorcode).is_none() {
+    if !super::errors::is_valid(errorcode) {
         return Err(MpiError::arg(class::ERR_ARG, "errorcode", format!("{errorcode} is not a valid error code")));
     }
     ptr::write(errorclass, super::errors::class_of(errorcode), "errorclass")
@@ -30,4 +31,108 @@ mpi_fn!(MPI_Error_string, PMPI_Error_string, (errorcode: c_int, string: *mut c_c
     let s = super::errors::string_of(errorcode)
         .ok_or_else(|| MpiError::arg(class::ERR_ARG, "errorcode", format!("{errorcode} is not a valid error code")))?;
     ptr::write_str(string, super::consts::MAX_ERROR_STRING, &s, resultlen, "string")
+});
+
+/// Registers a user errhandler function for objects of `kind`.
+fn create(kind: ErrhandlerKind, f: usize, out: *mut c_int) -> Result<(), MpiError> {
+    if f == 0 {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "function",
+            "null function pointer",
+        ));
+    }
+    ptr::write(out, predefined::ERRHANDLER_NULL, "errhandler")?;
+    let h = ERRHANDLERS.insert(Arc::new(Errhandler::User { kind, func: f }));
+    ptr::write(out, h, "errhandler")
+}
+
+/// An errhandler function pointer as C passes it.
+type ErrFn = Option<unsafe extern "C" fn(*mut c_int, *mut c_int)>;
+
+fn addr(f: ErrFn) -> usize {
+    f.map(|f| f as usize).unwrap_or(0)
+}
+
+mpi_fn!(MPI_Comm_create_errhandler, PMPI_Comm_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
+    create(ErrhandlerKind::Comm, addr(function), errhandler)
+});
+
+mpi_fn!(MPI_Errhandler_create, PMPI_Errhandler_create, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
+    create(ErrhandlerKind::Comm, addr(function), errhandler)
+});
+
+mpi_fn!(MPI_Win_create_errhandler, PMPI_Win_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
+    create(ErrhandlerKind::Win, addr(function), errhandler)
+});
+
+mpi_fn!(MPI_File_create_errhandler, PMPI_File_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
+    create(ErrhandlerKind::File, addr(function), errhandler)
+});
+
+mpi_fn!(MPI_Session_create_errhandler, PMPI_Session_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
+    create(ErrhandlerKind::Session, addr(function), errhandler)
+});
+
+mpi_fn!(MPI_Errhandler_set, PMPI_Errhandler_set, (comm: c_int, errhandler: c_int), |_ctx| {
+    // SAFETY: same arguments as MPI_Comm_set_errhandler.
+    match unsafe { super::comm::PMPI_Comm_set_errhandler(comm, errhandler) } {
+        0 => Ok(()),
+        // The error was already handled by that call's errhandler; report its class.
+        code => Err(MpiError::new(super::errors::class_of(code), "MPI_Comm_set_errhandler failed")),
+    }
+});
+
+mpi_fn!(MPI_Errhandler_get, PMPI_Errhandler_get, (comm: c_int, errhandler: *mut c_int), |_ctx| {
+    // SAFETY: same arguments as MPI_Comm_get_errhandler.
+    match unsafe { super::comm::PMPI_Comm_get_errhandler(comm, errhandler) } {
+        0 => Ok(()),
+        code => Err(MpiError::new(super::errors::class_of(code), "MPI_Comm_get_errhandler failed")),
+    }
+});
+
+mpi_fn!(MPI_Comm_call_errhandler, PMPI_Comm_call_errhandler, (comm: c_int, errorcode: c_int), |ctx| {
+    let c = super::comm::get(ctx, comm)?;
+    let h = c.errhandler.lock().clone();
+    drop(c);
+    super::errors::call_handler("MPI_Comm_call_errhandler", super::Target::Comm(comm), h, errorcode);
+    Ok(())
+});
+
+mpi_fn!(MPI_Session_call_errhandler, PMPI_Session_call_errhandler, (session: c_int, errorcode: c_int), |ctx| {
+    let s = super::session::get(ctx, session)?;
+    let h = s.errhandler.lock().clone();
+    super::errors::call_handler("MPI_Session_call_errhandler", super::Target::Session(session), h, errorcode);
+    Ok(())
+});
+
+mpi_fn!(MPI_Add_error_class, PMPI_Add_error_class, (errorclass: *mut c_int), |_ctx| {
+    ptr::write(errorclass, 0, "errorclass")?;
+    ptr::write(errorclass, super::errors::add_class(), "errorclass")
+});
+
+mpi_fn!(MPI_Add_error_code, PMPI_Add_error_code, (errorclass: c_int, errorcode: *mut c_int), |_ctx| {
+    ptr::write(errorcode, 0, "errorcode")?;
+    let c = super::errors::add_code(errorclass)?;
+    ptr::write(errorcode, c, "errorcode")
+});
+
+mpi_fn!(MPI_Add_error_string, PMPI_Add_error_string, (errorcode: c_int, string: *const c_char), |_ctx| {
+    let s = ptr::cstr(string, "string")?;
+    if s.len() >= super::consts::MAX_ERROR_STRING {
+        return Err(MpiError::arg(class::ERR_ARG, "string", "longer than MPI_MAX_ERROR_STRING - 1"));
+    }
+    super::errors::set_string(errorcode, s)
+});
+
+mpi_fn!(MPI_Remove_error_class, PMPI_Remove_error_class, (errorclass: c_int), |_ctx| {
+    super::errors::remove_class(errorclass)
+});
+
+mpi_fn!(MPI_Remove_error_code, PMPI_Remove_error_code, (errorcode: c_int), |_ctx| {
+    super::errors::remove_code(errorcode)
+});
+
+mpi_fn!(MPI_Remove_error_string, PMPI_Remove_error_string, (errorcode: c_int), |_ctx| {
+    super::errors::remove_string(errorcode)
 });

@@ -37,9 +37,146 @@ fn new_code(e: &MpiError, func: &str) -> c_int {
     code
 }
 
-/// The error class of a code returned by this library (user-defined codes are handled by
-/// the errhandler chapter before calling this).
+/// User-defined classes and codes (MPI_Add_error_class/code) have this bit set, as in
+/// MPICH; below it lie the predefined classes and the codes `new_code` makes.
+pub const DYN_BIT: c_int = 0x4000_0000;
+
+/// A user-defined class or code.
+struct UserCode {
+    /// The class of a code (a class is its own class).
+    class: c_int,
+    string: String,
+}
+
+struct UserErrors {
+    next: c_int,
+    codes: std::collections::BTreeMap<c_int, UserCode>,
+}
+
+static USER: Mutex<UserErrors> = Mutex::new(UserErrors {
+    next: 1,
+    codes: std::collections::BTreeMap::new(),
+});
+
+/// Largest code in use (the MPI_LASTUSEDCODE attribute), kept in an int whose address the
+/// attribute hands out.
+pub static LAST_USED_CODE: std::sync::atomic::AtomicI32 =
+    std::sync::atomic::AtomicI32::new(class::LAST_CLASS);
+
+/// MPI_Add_error_class: a new class.
+pub fn add_class() -> c_int {
+    let mut u = USER.lock();
+    let c = DYN_BIT | u.next;
+    u.next += 1;
+    u.codes.insert(
+        c,
+        UserCode {
+            class: c,
+            string: String::new(),
+        },
+    );
+    LAST_USED_CODE.fetch_max(c, std::sync::atomic::Ordering::Relaxed);
+    c
+}
+
+/// MPI_Add_error_code: a new code of class `cls` (predefined or user-defined).
+pub fn add_code(cls: c_int) -> Result<c_int, MpiError> {
+    let mut u = USER.lock();
+    let valid =
+        (0..=class::LAST_CLASS).contains(&cls) || u.codes.get(&cls).is_some_and(|e| e.class == cls);
+    if !valid {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorclass",
+            format!("{cls} is not an error class"),
+        ));
+    }
+    let c = DYN_BIT | u.next;
+    u.next += 1;
+    u.codes.insert(
+        c,
+        UserCode {
+            class: cls,
+            string: String::new(),
+        },
+    );
+    LAST_USED_CODE.fetch_max(c, std::sync::atomic::Ordering::Relaxed);
+    Ok(c)
+}
+
+/// MPI_Add_error_string: only user-defined classes and codes take a string.
+pub fn set_string(code: c_int, s: &str) -> Result<(), MpiError> {
+    match USER.lock().codes.get_mut(&code) {
+        Some(e) => {
+            e.string = s.to_string();
+            Ok(())
+        }
+        None => Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorcode",
+            format!("{code} is not a user-defined error code or class"),
+        )),
+    }
+}
+
+/// MPI_Remove_error_class: only a user class with no codes left.
+pub fn remove_class(cls: c_int) -> Result<(), MpiError> {
+    let mut u = USER.lock();
+    if u.codes.get(&cls).is_none_or(|e| e.class != cls) {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorclass",
+            format!("{cls} is not a user-defined error class"),
+        ));
+    }
+    if u.codes.iter().any(|(&k, e)| k != cls && e.class == cls) {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorclass",
+            format!("class {cls} still has error codes"),
+        ));
+    }
+    u.codes.remove(&cls);
+    Ok(())
+}
+
+/// MPI_Remove_error_code: a user-defined code (not a class).
+pub fn remove_code(code: c_int) -> Result<(), MpiError> {
+    let mut u = USER.lock();
+    if u.codes.get(&code).is_none_or(|e| e.class == code) {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorcode",
+            format!("{code} is not a user-defined error code"),
+        ));
+    }
+    u.codes.remove(&code);
+    Ok(())
+}
+
+/// MPI_Remove_error_string: forgets the string of a user class or code.
+pub fn remove_string(code: c_int) -> Result<(), MpiError> {
+    set_string(code, "")
+}
+
+/// True if `code` is a valid error code or class (predefined, raised, or user-defined).
+pub fn is_valid(code: c_int) -> bool {
+    if code & DYN_BIT != 0 {
+        return USER.lock().codes.contains_key(&code);
+    }
+    code >= 0 && class_of(code) <= class::LAST_CLASS
+}
+
+/// The error class of a code returned by this library or defined by the user.
 pub fn class_of(code: c_int) -> c_int {
+    if code & DYN_BIT != 0 && code > 0 {
+        return USER
+            .lock()
+            .codes
+            .get(&code)
+            .map(|e| e.class)
+            .unwrap_or(code);
+    }
     if (0..=class::LAST_CLASS).contains(&code) {
         code
     } else {
@@ -49,6 +186,9 @@ pub fn class_of(code: c_int) -> c_int {
 
 /// The message of a code: the class text, plus the specific message if we still have it.
 pub fn string_of(code: c_int) -> Option<String> {
+    if code & DYN_BIT != 0 && code > 0 {
+        return USER.lock().codes.get(&code).map(|e| e.string.clone());
+    }
     let c = class_of(code);
     if code < 0 || c > class::LAST_CLASS {
         return None;
@@ -74,6 +214,10 @@ fn handler_of(t: Target) -> Errhandler {
             Some(c) => c.errhandler.lock().clone(),
             None => rt.self_comm.errhandler.lock().clone(),
         },
+        Target::Session(h) => match super::session::SESSIONS.get(h) {
+            Some(s) => s.errhandler.lock().clone(),
+            None => rt.self_comm.errhandler.lock().clone(),
+        },
         _ => rt.self_comm.errhandler.lock().clone(),
     }
 }
@@ -83,7 +227,19 @@ fn handler_of(t: Target) -> Errhandler {
 #[cold]
 pub fn raise(ctx: &Ctx, e: MpiError) -> c_int {
     let code = new_code(&e, ctx.func);
-    match handler_of(ctx.target) {
+    dispatch(ctx.func, ctx.target, handler_of(ctx.target), code, &e)
+}
+
+/// MPI_*_call_errhandler: applies `handler` (the errhandler of `target`) to an existing
+/// `code`, as if the error had happened in `func`.
+pub fn call_handler(func: &str, target: Target, handler: Errhandler, code: c_int) -> c_int {
+    let msg = string_of(code).unwrap_or_default();
+    let e = MpiError::new(class_of(code), msg);
+    dispatch(func, target, handler, code, &e)
+}
+
+fn dispatch(func: &str, target: Target, handler: Errhandler, code: c_int, e: &MpiError) -> c_int {
+    match handler {
         Errhandler::Return => code,
         Errhandler::Fatal | Errhandler::Abort => {
             let rank = runtime::get()
@@ -91,15 +247,15 @@ pub fn raise(ctx: &Ctx, e: MpiError) -> c_int {
                 .unwrap_or_default();
             let msg = format!(
                 "Fatal error in {}{rank}: {}: {}",
-                ctx.func,
+                func,
                 e.message,
-                class_string(e.class)
+                class_string_any(e.class)
             );
             eprintln!("{msg}");
             runtime::abort(1, "")
         }
         Errhandler::User { func, .. } => {
-            let mut handle: c_int = match ctx.target {
+            let mut handle: c_int = match target {
                 Target::Comm(h) | Target::Win(h) | Target::Session(h) => h,
                 Target::File(h) => h as c_int,
                 Target::Default => crate::handle::predefined::COMM_SELF,
@@ -113,4 +269,12 @@ pub fn raise(ctx: &Ctx, e: MpiError) -> c_int {
             code
         }
     }
+}
+
+/// The text of a class, predefined or user-defined.
+fn class_string_any(c: c_int) -> String {
+    if c & DYN_BIT != 0 {
+        return string_of(c).unwrap_or_default();
+    }
+    class_string(c).to_string()
 }

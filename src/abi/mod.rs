@@ -7,16 +7,21 @@
 //! panics (they become `MPI_ERR_INTERN`), and routes errors through the errhandler of the
 //! object the body named with `ctx.on_comm(..)` and friends.
 
+pub mod attr;
 pub mod comm;
 pub mod consts;
 pub mod datatype;
 pub mod errhandler;
 pub mod errors;
+pub mod group;
+pub mod handle_conv;
+pub mod info;
 pub mod init;
 pub mod part;
 pub mod pt2pt;
 pub mod ptr;
 pub mod request;
+pub mod session;
 pub mod status;
 pub mod symbols;
 pub mod topo;

@@ -1,7 +1,9 @@
 //! Communicators: a group, my rank in it, and the context ids that keep its traffic apart.
 
+use super::attr::AttrList;
 use super::errhandler::Errhandler;
 use super::group::Group;
+use super::info::Info;
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -18,6 +20,10 @@ pub struct Comm {
     /// The virtual topology (owned by `crate::topo`, which knows its concrete type);
     /// Comm_dup copies it.
     pub topo: parking_lot::RwLock<Option<Arc<dyn std::any::Any + Send + Sync>>>,
+    /// Cached attributes (MPI_Comm_set_attr); `abi::attr` runs their callbacks.
+    pub attrs: Mutex<AttrList>,
+    /// Hints given by MPI_Comm_set_info / *_with_info (returned by MPI_Comm_get_info).
+    pub info: Mutex<Info>,
 }
 
 impl Comm {
@@ -30,7 +36,21 @@ impl Comm {
             errhandler: Mutex::new(Errhandler::Fatal),
             name: Mutex::new(name.to_string()),
             topo: parking_lot::RwLock::new(None),
+            attrs: Mutex::new(AttrList::default()),
+            info: Mutex::new(Info::new()),
         }
+    }
+
+    /// An intercommunicator: `group` is the local group, `remote` the other side.
+    pub fn new_inter(context_id: u32, rank: u32, group: Arc<Group>, remote: Arc<Group>) -> Self {
+        let mut c = Comm::new(context_id, rank, group, "");
+        c.remote = Some(remote);
+        c
+    }
+
+    #[inline]
+    pub fn is_inter(&self) -> bool {
+        self.remote.is_some()
     }
 
     /// Number of ranks a point-to-point call can address (the remote group for an

@@ -79,3 +79,338 @@ pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
     let ctx = agree_context(parent)?;
     Ok(Comm::new(ctx, parent.rank, parent.group.clone(), ""))
 }
+
+use super::group_net::{decode_u32s, encode_u32s, recv_var, send_var, GroupNet};
+use crate::coll::internal::INTERNAL_TAG;
+
+/// The context on which group-only creations without a parent communicator
+/// (MPI_Comm_create_from_group, MPI_Intercomm_create_from_groups) meet: the spare id of
+/// MPI_COMM_SELF's block, which no communicator's traffic uses. Sources are endpoints.
+pub const BOOTSTRAP_CONTEXT: u32 = runtime::SELF_CONTEXT + 2;
+/// Tags at or above this on a collective context carry group-only agreements
+/// (MPI_Comm_create_group: this plus the user's tag).
+const GROUP_TAG: i32 = INTERNAL_TAG + (1 << 29);
+const TAG_MASK: i32 = (1 << 28) - 1;
+/// Tag of the local-group exchanges of MPI_Intercomm_create.
+const INTERCOMM_TAG: i32 = INTERNAL_TAG + (1 << 28);
+
+/// A tag for a string tag (FNV-1a hash folded into the group-tag range).
+pub fn string_tag(s: &str) -> i32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    GROUP_TAG + (h as i32 & TAG_MASK)
+}
+
+/// MPI_Comm_create on an intracommunicator: collective over `parent`; the members of
+/// `group` (which must be a subgroup of parent; disjoint groups given by different ranks
+/// share one context id) get the new communicator, the others None.
+pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    let ctx = agree_context(parent)?;
+    let me = parent.group.proc_of(parent.rank as usize);
+    match group.rank_of(me) {
+        Some(r) => Ok(Some(Comm::new(ctx, r as u32, Arc::new(group.clone()), ""))),
+        None => {
+            release_context(ctx);
+            Ok(None)
+        }
+    }
+}
+
+/// The net of `group`'s members over `parent`'s collective context, `tag` kept apart from
+/// other concurrent creations on the same parent. None if I am not a member.
+fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> {
+    let me = parent.group.proc_of(parent.rank as usize);
+    let my_index = group.rank_of(me)?;
+    let srcs = group
+        .procs
+        .iter()
+        .map(|&p| parent.group.rank_of(p).map(|r| r as i32).unwrap_or(-1))
+        .collect();
+    Some(GroupNet {
+        ctx: parent.coll_context(),
+        tag: GROUP_TAG + (tag & TAG_MASK),
+        eps: group.procs.clone(),
+        srcs,
+        me: my_index,
+    })
+}
+
+/// MPI_Comm_create_group: collective only over the members of `group` (a subgroup of the
+/// intracommunicator `parent`). None if the caller is not a member.
+pub fn create_group(parent: &Comm, group: &Group, tag: i32) -> Result<Option<Comm>, MpiError> {
+    let Some(net) = parent_group_net(parent, group, tag) else {
+        return Ok(None);
+    };
+    let ctx = net.agree_context()?;
+    Ok(Some(Comm::new(
+        ctx,
+        net.me as u32,
+        Arc::new(group.clone()),
+        "",
+    )))
+}
+
+/// The net of `group`'s members on the bootstrap context (no parent communicator).
+fn bootstrap_net(group: &Group, tag: i32) -> Result<Option<GroupNet>, MpiError> {
+    let me = runtime::rt()?.rank;
+    Ok(group.rank_of(me).map(|i| GroupNet {
+        ctx: BOOTSTRAP_CONTEXT,
+        tag,
+        eps: group.procs.clone(),
+        srcs: group.procs.iter().map(|&p| p as i32).collect(),
+        me: i,
+    }))
+}
+
+/// MPI_Comm_create_from_group: collective over the members of `group`, matched by
+/// `stringtag`. Err if the caller is not a member.
+pub fn from_group(group: &Group, stringtag: &str) -> Result<Comm, MpiError> {
+    let net = bootstrap_net(group, string_tag(stringtag))?.ok_or_else(|| {
+        MpiError::arg(
+            crate::error::class::ERR_GROUP,
+            "group",
+            "the calling process is not a member",
+        )
+    })?;
+    let ctx = net.agree_context()?;
+    Ok(Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""))
+}
+
+/// The link between the two leaders of an intercommunicator construction.
+struct Link {
+    ep: u32,
+    ctx: u32,
+    my_src: i32,
+    peer_src: i32,
+    tag: i32,
+    /// The side that sends first (so two blocking exchanges never wait on each other).
+    first: bool,
+}
+
+impl Link {
+    fn exchange(&self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
+        if self.first {
+            send_var(self.ep, self.ctx, self.my_src, self.tag, mine)?;
+            recv_var(self.ctx, self.peer_src, self.tag)
+        } else {
+            let theirs = recv_var(self.ctx, self.peer_src, self.tag)?;
+            send_var(self.ep, self.ctx, self.my_src, self.tag, mine)?;
+            Ok(theirs)
+        }
+    }
+}
+
+/// The two sides of an intercommunicator under construction: each side's net has its
+/// leader as member 0; the leaders talk over `link`. Returns (context id, remote group).
+fn two_sided(
+    net: &GroupNet,
+    my_group: &Group,
+    link: Option<&Link>,
+) -> Result<(u32, Group), MpiError> {
+    let rt = runtime::rt()?;
+    // The groups first (in rank order; the net has the leader first).
+    let remote = match link {
+        Some(l) => net.bcast(&l.exchange(&encode_u32s(&my_group.procs))?)?,
+        None => net.bcast(&[])?,
+    };
+    let remote = Group::new(decode_u32s(&remote));
+    let mut floor = 0;
+    loop {
+        let mine = rt.contexts.lock().lowest_free(floor);
+        let local = net.allreduce_max_u32(mine)?;
+        let both = match link {
+            Some(l) => {
+                let theirs = decode_u32s(&l.exchange(&local.to_le_bytes())?);
+                net.bcast(&local.max(theirs[0]).to_le_bytes())?
+            }
+            None => net.bcast(&[])?,
+        };
+        let c = decode_u32s(&both)[0];
+        let took = rt.contexts.lock().try_take(c);
+        let failed_here = net.allreduce_max_u32((!took) as u32)?;
+        let failed = match link {
+            Some(l) => {
+                let theirs = decode_u32s(&l.exchange(&failed_here.to_le_bytes())?);
+                net.bcast(&failed_here.max(theirs[0]).to_le_bytes())?
+            }
+            None => net.bcast(&[])?,
+        };
+        if decode_u32s(&failed)[0] == 0 {
+            return Ok((c, remote));
+        }
+        if took {
+            rt.contexts.lock().release(c);
+        }
+        floor = c + STRIDE;
+    }
+}
+
+/// `members` reordered so that `leader` comes first (index into `members`).
+fn leader_first(members: &[u32], leader: usize) -> Vec<usize> {
+    let mut order = vec![leader];
+    order.extend((0..members.len()).filter(|&i| i != leader));
+    order
+}
+
+/// MPI_Intercomm_create: `local` is my intracommunicator, `local_leader` a rank in it; the
+/// leaders reach each other through `peer` (only meaningful at the leader) with `tag`.
+pub fn intercomm_create(
+    local: &Comm,
+    local_leader: usize,
+    peer: Option<(&Comm, usize)>,
+    tag: i32,
+) -> Result<Comm, MpiError> {
+    let order = leader_first(&local.group.procs, local_leader);
+    let net = GroupNet {
+        ctx: local.coll_context(),
+        tag: INTERCOMM_TAG,
+        eps: order.iter().map(|&i| local.group.proc_of(i)).collect(),
+        srcs: order.iter().map(|&i| i as i32).collect(),
+        me: order
+            .iter()
+            .position(|&i| i == local.rank as usize)
+            .expect("own rank is in the order"),
+    };
+    let link = match (net.me, peer) {
+        (0, Some((p, remote_leader))) => {
+            let ep = p.peer(remote_leader);
+            Some(Link {
+                ep,
+                ctx: p.context_id,
+                my_src: p.rank as i32,
+                peer_src: remote_leader as i32,
+                tag,
+                first: net.eps[0] < ep,
+            })
+        }
+        (0, None) => return Err(MpiError::intern("intercomm_create: leader without a peer")),
+        _ => None,
+    };
+    let (ctx, remote) = two_sided(&net, &local.group, link.as_ref())?;
+    Ok(Comm::new_inter(
+        ctx,
+        local.rank,
+        local.group.clone(),
+        Arc::new(remote),
+    ))
+}
+
+/// MPI_Intercomm_create_from_groups: like `intercomm_create` with the groups given
+/// directly; the two sides find each other on the bootstrap context by `stringtag`.
+pub fn intercomm_from_groups(
+    local: &Group,
+    local_leader: usize,
+    remote: &Group,
+    remote_leader: usize,
+    stringtag: &str,
+) -> Result<Comm, MpiError> {
+    let me = runtime::rt()?.rank;
+    let my_rank = local.rank_of(me).ok_or_else(|| {
+        MpiError::arg(
+            crate::error::class::ERR_GROUP,
+            "local_group",
+            "the calling process is not a member",
+        )
+    })?;
+    let tag = string_tag(stringtag);
+    let order = leader_first(&local.procs, local_leader);
+    let eps: Vec<u32> = order.iter().map(|&i| local.proc_of(i)).collect();
+    let net = GroupNet {
+        ctx: BOOTSTRAP_CONTEXT,
+        tag,
+        srcs: eps.iter().map(|&p| p as i32).collect(),
+        eps,
+        me: order.iter().position(|&i| i == my_rank).expect("member"),
+    };
+    let link = (net.me == 0).then(|| {
+        let ep = remote.proc_of(remote_leader);
+        Link {
+            ep,
+            ctx: BOOTSTRAP_CONTEXT,
+            my_src: me as i32,
+            peer_src: ep as i32,
+            // The leaders' own exchange gets a tag of its own (the nets use `tag`).
+            tag: tag ^ 1,
+            first: me < ep,
+        }
+    });
+    let (ctx, remote_seen) = two_sided(&net, local, link.as_ref())?;
+    Ok(Comm::new_inter(
+        ctx,
+        my_rank as u32,
+        Arc::new(local.clone()),
+        Arc::new(remote_seen),
+    ))
+}
+
+/// The net of all members of intercommunicator `c` (both groups), on the spare context id
+/// `c.context_id + 2`. The group whose rank 0 has the lower endpoint comes first.
+fn inter_net(c: &Comm) -> GroupNet {
+    let remote = c.remote.as_ref().expect("an intercommunicator");
+    let local_first = c.group.proc_of(0) < remote.proc_of(0);
+    let (a, b) = if local_first {
+        (&c.group, remote)
+    } else {
+        (remote, &c.group)
+    };
+    let eps: Vec<u32> = a.procs.iter().chain(b.procs.iter()).copied().collect();
+    let me = if local_first {
+        c.rank as usize
+    } else {
+        remote.size() + c.rank as usize
+    };
+    GroupNet {
+        ctx: c.context_id + 2,
+        tag: INTERNAL_TAG,
+        srcs: (0..eps.len() as i32).collect(),
+        eps,
+        me,
+    }
+}
+
+/// MPI_Intercomm_merge: the group with `high` false comes first (if both sides give the
+/// same value, the side whose rank 0 has the lower endpoint).
+pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
+    let net = inter_net(c);
+    let highs = net.allgather(&[high as u8])?;
+    let remote = c.remote.as_ref().expect("an intercommunicator");
+    let local_first_in_net = c.group.proc_of(0) < remote.proc_of(0);
+    let (a_size, a_high, b_high) = if local_first_in_net {
+        (c.group.size(), highs[0], highs[c.group.size()])
+    } else {
+        (remote.size(), highs[0], highs[remote.size()])
+    };
+    let eps = &net.eps;
+    let procs: Vec<u32> = if a_high != 0 && b_high == 0 {
+        eps[a_size..]
+            .iter()
+            .chain(eps[..a_size].iter())
+            .copied()
+            .collect()
+    } else {
+        eps.clone()
+    };
+    let ctx = net.agree_context()?;
+    let me = eps[net.me];
+    let rank = procs.iter().position(|&p| p == me).expect("member") as u32;
+    Ok(Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""))
+}
+
+/// MPI_Comm_dup of either kind of communicator.
+pub fn dup_any(parent: &Comm) -> Result<Comm, MpiError> {
+    match &parent.remote {
+        None => dup(parent),
+        Some(remote) => {
+            let ctx = inter_net(parent).agree_context()?;
+            Ok(Comm::new_inter(
+                ctx,
+                parent.rank,
+                parent.group.clone(),
+                remote.clone(),
+            ))
+        }
+    }
+}

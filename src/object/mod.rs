@@ -1,7 +1,11 @@
 //! MPI objects as the core sees them, free of C handles.
 
+pub mod attr;
 pub mod comm;
 pub mod comm_create;
 pub mod context;
 pub mod errhandler;
 pub mod group;
+pub mod group_net;
+pub mod info;
+pub mod session;

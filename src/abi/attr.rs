@@ -1,0 +1,437 @@
+//! Attribute caching on communicators, datatypes and windows: keyvals, set/get/delete, the
+//! copy callbacks run by MPI_Comm_dup (and MPI_Type_dup), the delete callbacks run by
+//! free/delete/overwrite and by MPI_Finalize for MPI_COMM_SELF, and the predefined
+//! attributes of the communicators (MPI_TAG_UB & co.).
+//!
+//! Callbacks are called with no lock held, so they may call MPI on the same object.
+
+use super::consts::{ANY_SOURCE, PROC_NULL, TAG_UB};
+use super::ptr;
+use crate::error::{class, MpiError};
+use crate::handle::{obj, predefined, HandleTable};
+use crate::mpi_fn;
+use crate::object::attr::{AttrList, Keyval, KeyvalKind};
+use crate::runtime;
+use parking_lot::Mutex;
+use std::os::raw::{c_int, c_void};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Once};
+
+/// User keyvals (all kinds share the table, as in MPICH).
+pub static KEYVALS: HandleTable<Keyval> = HandleTable::new(obj::KEYVAL);
+
+/// The predefined communicator attributes (keyval handles from mpi.h).
+pub mod keyval {
+    pub const TAG_UB: i32 = 0x6440_0001;
+    pub const HOST: i32 = 0x6440_0003;
+    pub const IO: i32 = 0x6440_0005;
+    pub const WTIME_IS_GLOBAL: i32 = 0x6440_0007;
+    pub const UNIVERSE_SIZE: i32 = 0x6440_0009;
+    pub const LASTUSEDCODE: i32 = 0x6440_000b;
+    pub const APPNUM: i32 = 0x6440_000d;
+}
+
+// The ints the predefined attributes point to: they stay valid for the whole run.
+static TAG_UB_VAL: AtomicI32 = AtomicI32::new(TAG_UB);
+static HOST_VAL: AtomicI32 = AtomicI32::new(PROC_NULL);
+static IO_VAL: AtomicI32 = AtomicI32::new(ANY_SOURCE);
+static WTIME_IS_GLOBAL_VAL: AtomicI32 = AtomicI32::new(0);
+static UNIVERSE_SIZE_VAL: AtomicI32 = AtomicI32::new(1);
+static APPNUM_VAL: AtomicI32 = AtomicI32::new(0);
+
+/// The address of a predefined attribute's int, or None if `k` is not predefined.
+fn predefined_attr(k: c_int) -> Option<*mut c_int> {
+    let cell = match k {
+        keyval::TAG_UB => &TAG_UB_VAL,
+        keyval::HOST => &HOST_VAL,
+        keyval::IO => &IO_VAL,
+        keyval::WTIME_IS_GLOBAL => &WTIME_IS_GLOBAL_VAL,
+        keyval::UNIVERSE_SIZE => {
+            if let Some(rt) = runtime::get() {
+                UNIVERSE_SIZE_VAL.store(rt.universe_size, Ordering::Relaxed);
+            }
+            &UNIVERSE_SIZE_VAL
+        }
+        keyval::LASTUSEDCODE => &super::errors::LAST_USED_CODE,
+        keyval::APPNUM => {
+            if let Some(rt) = runtime::get() {
+                APPNUM_VAL.store(rt.appnum, Ordering::Relaxed);
+            }
+            &APPNUM_VAL
+        }
+        _ => return None,
+    };
+    Some(cell.as_ptr())
+}
+
+type CopyFn =
+    unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_void, *mut c_void, *mut c_int) -> c_int;
+type DeleteFn = unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_void) -> c_int;
+
+/// The error a callback's non-zero return becomes (its code is kept as the class when it
+/// is a valid one, as MPICH returns the callback's code).
+fn callback_error(what: &str, rc: c_int) -> MpiError {
+    let cls = if super::errors::is_valid(rc) {
+        super::errors::class_of(rc)
+    } else {
+        class::ERR_OTHER
+    };
+    MpiError::new(cls, format!("attribute {what} callback returned {rc}"))
+}
+
+fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiError> {
+    if k.delete_fn == 0 {
+        return Ok(());
+    }
+    // SAFETY: delete_fn was registered by the user as an MPI_*_delete_attr_function.
+    let f: DeleteFn = unsafe { std::mem::transmute(k.delete_fn) };
+    // SAFETY: calling the user's callback with the arguments MPI defines.
+    let rc = unsafe {
+        f(
+            obj_handle,
+            k.handle(),
+            value as *mut c_void,
+            k.extra_state as *mut c_void,
+        )
+    };
+    if rc != 0 {
+        return Err(callback_error("delete", rc));
+    }
+    Ok(())
+}
+
+/// Runs the copy callbacks of `old`'s attributes (object `old_handle`), giving the list for
+/// the new object. On a callback failure, the attributes already copied are deleted again.
+pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, MpiError> {
+    let entries = old.lock().entries.clone();
+    let mut out = AttrList::default();
+    for (k, v) in entries {
+        if k.copy_fn == 0 {
+            continue;
+        }
+        let mut newval: *mut c_void = std::ptr::null_mut();
+        let mut flag: c_int = 0;
+        // SAFETY: copy_fn was registered by the user as an MPI_*_copy_attr_function (or is
+        // MPIR_Dup_fn).
+        let f: CopyFn = unsafe { std::mem::transmute(k.copy_fn) };
+        // SAFETY: the callback's out-arguments point to our locals.
+        let rc = unsafe {
+            f(
+                old_handle,
+                k.handle(),
+                k.extra_state as *mut c_void,
+                v as *mut c_void,
+                &mut newval as *mut *mut c_void as *mut c_void,
+                &mut flag,
+            )
+        };
+        if rc != 0 {
+            return Err(callback_error("copy", rc));
+        }
+        if flag != 0 {
+            out.set(&k, newval as usize);
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes every attribute of an object being freed, the last set first (MPICH's order).
+pub fn delete_all(obj_handle: c_int, list: &Mutex<AttrList>) -> Result<(), MpiError> {
+    loop {
+        let last = list.lock().entries.last().cloned();
+        let Some((k, v)) = last else { return Ok(()) };
+        call_delete(&k, obj_handle, v)?;
+        list.lock().remove(&k);
+    }
+}
+
+/// A keyval handle of `kind`, for set/get/delete.
+fn keyval_arg(h: c_int, kind: KeyvalKind) -> Result<Arc<Keyval>, MpiError> {
+    let k = KEYVALS.get(h).ok_or_else(|| {
+        MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            format!("invalid keyval {h:#x}"),
+        )
+    })?;
+    if k.kind != kind {
+        return Err(MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            format!("keyval {h:#x} is for another kind of object"),
+        ));
+    }
+    Ok(k)
+}
+
+fn set(
+    obj_handle: c_int,
+    list: &Mutex<AttrList>,
+    k: &Arc<Keyval>,
+    v: usize,
+) -> Result<(), MpiError> {
+    // Setting over an existing value deletes the old one first (its callback may fail).
+    let old = list.lock().get(k);
+    if let Some(old) = old {
+        call_delete(k, obj_handle, old)?;
+    }
+    list.lock().set(k, v);
+    Ok(())
+}
+
+fn delete(obj_handle: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<(), MpiError> {
+    let old = list.lock().get(k).ok_or_else(|| {
+        MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            "no attribute is set for this keyval",
+        )
+    })?;
+    call_delete(k, obj_handle, old)?;
+    list.lock().remove(k);
+    Ok(())
+}
+
+fn create_keyval(
+    kind: KeyvalKind,
+    copy: usize,
+    del: usize,
+    extra: usize,
+    out: *mut c_int,
+) -> Result<(), MpiError> {
+    ptr::write(out, predefined::KEYVAL_INVALID, "keyval")?;
+    let k = Arc::new(Keyval::new(kind, copy, del, extra));
+    let h = KEYVALS.insert(k.clone());
+    k.set_handle(h);
+    ptr::write(out, h, "keyval")
+}
+
+fn free_keyval(p: *mut c_int, kind: KeyvalKind) -> Result<(), MpiError> {
+    let h = ptr::read(p, "keyval")?;
+    if predefined_attr(h).is_some() {
+        return Err(MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            "predefined keyvals cannot be freed",
+        ));
+    }
+    keyval_arg(h, kind)?;
+    // Attributes still set keep the keyval alive through their Arc.
+    KEYVALS.remove(h);
+    ptr::write(p, predefined::KEYVAL_INVALID, "keyval")
+}
+
+/// Runs once, the first time an attribute is set on MPI_COMM_SELF.
+fn register_finalize_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| runtime::at_finalize(finalize_self_attrs));
+}
+
+/// MPI_Finalize first frees MPI_COMM_SELF's attributes (MPI 4 §11.2.2).
+fn finalize_self_attrs() -> Result<(), MpiError> {
+    let rt = runtime::rt()?;
+    delete_all(predefined::COMM_SELF, &rt.self_comm.attrs)
+}
+
+// ---- communicators ----
+
+mpi_fn!(MPI_Comm_create_keyval, PMPI_Comm_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
+    create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+});
+
+mpi_fn!(MPI_Keyval_create, PMPI_Keyval_create, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
+    create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+});
+
+mpi_fn!(MPI_Comm_free_keyval, PMPI_Comm_free_keyval, (keyval: *mut c_int), |_ctx| {
+    free_keyval(keyval, KeyvalKind::Comm)
+});
+
+mpi_fn!(MPI_Keyval_free, PMPI_Keyval_free, (keyval: *mut c_int), |_ctx| {
+    free_keyval(keyval, KeyvalKind::Comm)
+});
+
+fn comm_set(
+    ctx: &mut super::Ctx,
+    comm: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+) -> Result<(), MpiError> {
+    let c = super::comm::get(ctx, comm)?;
+    if predefined_attr(keyval).is_some() {
+        return Err(MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            "predefined attributes cannot be set",
+        ));
+    }
+    let k = keyval_arg(keyval, KeyvalKind::Comm)?;
+    if comm == predefined::COMM_SELF {
+        register_finalize_hook();
+    }
+    set(comm, &c.attrs, &k, val as usize)
+}
+
+fn comm_get(
+    ctx: &mut super::Ctx,
+    comm: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    flag: *mut c_int,
+) -> Result<(), MpiError> {
+    let c = super::comm::get(ctx, comm)?;
+    let found = match predefined_attr(keyval) {
+        Some(p) => {
+            if c.is_inter() {
+                None
+            } else {
+                Some(p as usize)
+            }
+        }
+        None => c.attrs.lock().get(&keyval_arg(keyval, KeyvalKind::Comm)?),
+    };
+    match found {
+        Some(v) => {
+            ptr::write(val as *mut usize, v, "attribute_val")?;
+            ptr::write(flag, 1, "flag")
+        }
+        None => ptr::write(flag, 0, "flag"),
+    }
+}
+
+fn comm_delete(ctx: &mut super::Ctx, comm: c_int, keyval: c_int) -> Result<(), MpiError> {
+    let c = super::comm::get(ctx, comm)?;
+    if predefined_attr(keyval).is_some() {
+        return Err(MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            "predefined attributes cannot be deleted",
+        ));
+    }
+    let k = keyval_arg(keyval, KeyvalKind::Comm)?;
+    delete(comm, &c.attrs, &k)
+}
+
+mpi_fn!(MPI_Comm_set_attr, PMPI_Comm_set_attr, (comm: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
+    comm_set(ctx, comm, keyval, attribute_val)
+});
+
+mpi_fn!(MPI_Attr_put, PMPI_Attr_put, (comm: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
+    comm_set(ctx, comm, keyval, attribute_val)
+});
+
+mpi_fn!(MPI_Comm_get_attr, PMPI_Comm_get_attr, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
+    comm_get(ctx, comm, keyval, attribute_val, flag)
+});
+
+mpi_fn!(MPI_Attr_get, PMPI_Attr_get, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
+    comm_get(ctx, comm, keyval, attribute_val, flag)
+});
+
+mpi_fn!(MPI_Comm_delete_attr, PMPI_Comm_delete_attr, (comm: c_int, keyval: c_int), |ctx| {
+    comm_delete(ctx, comm, keyval)
+});
+
+mpi_fn!(MPI_Attr_delete, PMPI_Attr_delete, (comm: c_int, keyval: c_int), |ctx| {
+    comm_delete(ctx, comm, keyval)
+});
+
+// ---- datatypes ----
+//
+// A datatype's attribute list lives in its reserved `attributes` slot.
+
+/// Runs `f` on the attribute list of `dt`, creating it on first use.
+fn with_type_attrs<R>(dt: &crate::datatype::Datatype, f: impl FnOnce(&Mutex<AttrList>) -> R) -> R {
+    let mut slot = dt.attributes.lock();
+    if slot.is_none() {
+        *slot = Some(Box::new(Arc::new(Mutex::new(AttrList::default()))));
+    }
+    let list = slot
+        .as_ref()
+        .and_then(|b| b.downcast_ref::<Arc<Mutex<AttrList>>>())
+        .cloned()
+        .expect("the attributes slot holds an attribute list");
+    drop(slot);
+    f(&list)
+}
+
+/// For MPI_Type_dup (datatype chapter): copies `old`'s attributes onto `new` through the
+/// copy callbacks.
+pub fn type_dup_attrs(
+    old_handle: c_int,
+    old: &crate::datatype::Datatype,
+    new: &crate::datatype::Datatype,
+) -> Result<(), MpiError> {
+    let copied = with_type_attrs(old, |l| copy_list(old_handle, l))?;
+    with_type_attrs(new, |l| *l.lock() = copied);
+    Ok(())
+}
+
+/// For MPI_Type_free (datatype chapter): runs the delete callbacks of `dt`'s attributes.
+pub fn type_free_attrs(handle: c_int, dt: &crate::datatype::Datatype) -> Result<(), MpiError> {
+    if dt.attributes.lock().is_none() {
+        return Ok(());
+    }
+    with_type_attrs(dt, |l| delete_all(handle, l))
+}
+
+mpi_fn!(MPI_Type_create_keyval, PMPI_Type_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
+    create_keyval(KeyvalKind::Type, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+});
+
+mpi_fn!(MPI_Type_free_keyval, PMPI_Type_free_keyval, (keyval: *mut c_int), |_ctx| {
+    free_keyval(keyval, KeyvalKind::Type)
+});
+
+mpi_fn!(MPI_Type_set_attr, PMPI_Type_set_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void), |_ctx| {
+    let dt = super::datatype::get_any(datatype, "datatype")?;
+    let k = keyval_arg(keyval, KeyvalKind::Type)?;
+    with_type_attrs(&dt, |l| set(datatype, l, &k, attribute_val as usize))
+});
+
+mpi_fn!(MPI_Type_get_attr, PMPI_Type_get_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |_ctx| {
+    let dt = super::datatype::get_any(datatype, "datatype")?;
+    let k = keyval_arg(keyval, KeyvalKind::Type)?;
+    match with_type_attrs(&dt, |l| l.lock().get(&k)) {
+        Some(v) => {
+            ptr::write(attribute_val as *mut usize, v, "attribute_val")?;
+            ptr::write(flag, 1, "flag")
+        }
+        None => ptr::write(flag, 0, "flag"),
+    }
+});
+
+mpi_fn!(MPI_Type_delete_attr, PMPI_Type_delete_attr, (datatype: c_int, keyval: c_int), |_ctx| {
+    let dt = super::datatype::get_any(datatype, "datatype")?;
+    let k = keyval_arg(keyval, KeyvalKind::Type)?;
+    with_type_attrs(&dt, |l| delete(datatype, l, &k))
+});
+
+// ---- windows: keyvals only until windows exist ----
+
+mpi_fn!(MPI_Win_create_keyval, PMPI_Win_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
+    create_keyval(KeyvalKind::Win, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+});
+
+mpi_fn!(MPI_Win_free_keyval, PMPI_Win_free_keyval, (keyval: *mut c_int), |_ctx| {
+    free_keyval(keyval, KeyvalKind::Win)
+});
+
+/// For the one-sided chapter: the keyval behind a Win keyval handle.
+pub fn win_keyval(h: c_int) -> Result<Arc<Keyval>, MpiError> {
+    keyval_arg(h, KeyvalKind::Win)
+}
+
+/// For the one-sided chapter: set/get/delete on a window's list, with callbacks.
+pub fn win_set(
+    win: c_int,
+    list: &Mutex<AttrList>,
+    k: &Arc<Keyval>,
+    v: usize,
+) -> Result<(), MpiError> {
+    set(win, list, k, v)
+}
+
+pub fn win_delete(win: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<(), MpiError> {
+    delete(win, list, k)
+}

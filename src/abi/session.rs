@@ -1,0 +1,124 @@
+//! Sessions (MPI 4): init/finalize, process sets, session errhandlers and info, and the
+//! groups of psets that MPI_Comm_create_from_group turns into communicators.
+
+use super::ptr;
+use super::Ctx;
+use crate::error::{class, MpiError};
+use crate::handle::{obj, predefined, HandleTable};
+use crate::mpi_fn;
+use crate::object::info::Info;
+use crate::object::session::{pset_group, Session, PSETS};
+use crate::runtime;
+use std::os::raw::{c_char, c_int};
+use std::sync::Arc;
+
+/// Open sessions.
+pub static SESSIONS: HandleTable<Session> = HandleTable::new(obj::SESSION);
+
+/// Resolves argument `session`; errors raised after this go to its errhandler.
+pub fn get(ctx: &mut Ctx, h: c_int) -> Result<Arc<Session>, MpiError> {
+    match SESSIONS.get(h) {
+        Some(s) => {
+            ctx.on_session(h);
+            Ok(s)
+        }
+        None => Err(MpiError::arg(
+            class::ERR_SESSION,
+            "session",
+            if h == predefined::SESSION_NULL {
+                "MPI_SESSION_NULL".to_string()
+            } else {
+                format!("invalid session handle {h:#x}")
+            },
+        )),
+    }
+}
+
+mpi_fn!(MPI_Session_init, PMPI_Session_init, (info: c_int, errhandler: c_int, session: *mut c_int), |_ctx| {
+    let mut i = super::info::get_or_empty(info, "info")?;
+    let e = super::comm::errhandler_of(errhandler)?;
+    ptr::write(session, predefined::SESSION_NULL, "session")?;
+    runtime::session_init()?;
+    // We always provide MPI_THREAD_MULTIPLE; the info says so.
+    i.set("mpi_thread_support_level", "MPI_THREAD_MULTIPLE");
+    let h = SESSIONS.insert(Arc::new(Session::new(e, i)));
+    ptr::write(session, h, "session")
+});
+
+mpi_fn!(MPI_Session_finalize, PMPI_Session_finalize, (session: *mut c_int), |ctx| {
+    let h = ptr::read(session, "session")?;
+    get(ctx, h)?;
+    SESSIONS.remove(h);
+    ptr::write(session, predefined::SESSION_NULL, "session")?;
+    runtime::session_finalize()
+});
+
+mpi_fn!(MPI_Session_get_num_psets, PMPI_Session_get_num_psets, (session: c_int, _info: c_int, npset_names: *mut c_int), |ctx| {
+    get(ctx, session)?;
+    ptr::write(npset_names, PSETS.len() as c_int, "npset_names")
+});
+
+mpi_fn!(MPI_Session_get_nth_pset, PMPI_Session_get_nth_pset, (session: c_int, _info: c_int, n: c_int, pset_len: *mut c_int, pset_name: *mut c_char), |ctx| {
+    get(ctx, session)?;
+    let name = usize::try_from(n).ok().and_then(|i| PSETS.get(i)).ok_or_else(|| {
+        MpiError::arg(class::ERR_ARG, "n", format!("{n} is not in 0..{}", PSETS.len()))
+    })?;
+    let room = ptr::read(pset_len, "pset_len")?;
+    // A zero length asks for the length needed (including the NUL).
+    if room > 0 {
+        ptr::write_str(pset_name, room as usize, name, std::ptr::null_mut(), "pset_name")?;
+    }
+    ptr::write(pset_len, name.len() as c_int + 1, "pset_len")
+});
+
+fn pset_arg(name: *const c_char) -> Result<crate::object::group::Group, MpiError> {
+    let rt = runtime::rt()?;
+    let n = ptr::cstr(name, "pset_name")?;
+    pset_group(n, rt.rank, rt.size).ok_or_else(|| {
+        MpiError::arg(
+            class::ERR_ARG,
+            "pset_name",
+            format!("unknown process set \"{n}\""),
+        )
+    })
+}
+
+mpi_fn!(MPI_Session_get_pset_info, PMPI_Session_get_pset_info, (session: c_int, pset_name: *const c_char, info: *mut c_int), |ctx| {
+    get(ctx, session)?;
+    let g = pset_arg(pset_name)?;
+    let mut i = Info::new();
+    i.set("mpi_size", &g.size().to_string());
+    ptr::write(info, predefined::INFO_NULL, "info")?;
+    ptr::write(info, super::info::new_handle(i), "info")
+});
+
+mpi_fn!(MPI_Session_get_info, PMPI_Session_get_info, (session: c_int, info_used: *mut c_int), |ctx| {
+    let s = get(ctx, session)?;
+    ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
+    ptr::write(info_used, super::info::new_handle(s.info.clone()), "info_used")
+});
+
+mpi_fn!(MPI_Session_set_errhandler, PMPI_Session_set_errhandler, (session: c_int, errhandler: c_int), |ctx| {
+    let s = get(ctx, session)?;
+    let e = super::comm::errhandler_of(errhandler)?;
+    if let crate::object::errhandler::Errhandler::User { kind, .. } = e {
+        if kind != crate::object::errhandler::ErrhandlerKind::Session {
+            return Err(MpiError::arg(class::ERR_ARG, "errhandler", "not a session errhandler"));
+        }
+    }
+    *s.errhandler.lock() = e;
+    Ok(())
+});
+
+mpi_fn!(MPI_Session_get_errhandler, PMPI_Session_get_errhandler, (session: c_int, errhandler: *mut c_int), |ctx| {
+    let s = get(ctx, session)?;
+    let e = s.errhandler.lock().clone();
+    ptr::write(errhandler, super::comm::errhandler_handle(&e), "errhandler")
+});
+
+mpi_fn!(MPI_Group_from_session_pset, PMPI_Group_from_session_pset, (session: c_int, pset_name: *const c_char, newgroup: *mut c_int), |ctx| {
+    get(ctx, session)?;
+    let g = pset_arg(pset_name)?;
+    ptr::write(newgroup, predefined::GROUP_NULL, "newgroup")?;
+    ptr::write(newgroup, super::group::handle_of(g), "newgroup")
+});

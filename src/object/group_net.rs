@@ -1,0 +1,160 @@
+//! Blocking exchanges among the members of a group, for agreements that are collective over
+//! a group rather than a whole communicator (MPI_Comm_create_group, the intercommunicator
+//! constructors, MPI_Comm_create_from_group). Member 0 gathers and broadcasts back; every
+//! message of one net uses one (context, tag) pair, so two creations with different tags on
+//! the same context never mix, and rounds stay ordered by MPI's non-overtaking rule.
+
+use super::context::STRIDE;
+use crate::error::MpiError;
+use crate::p2p::{Data, Mode, RecvArgs, SendArgs, TypeKeep};
+use crate::runtime;
+use crate::transport::mem::UserPtr;
+
+/// The members of an exchange and how they address each other.
+#[derive(Debug, Clone)]
+pub struct GroupNet {
+    /// Context id carrying the exchange.
+    pub ctx: u32,
+    pub tag: i32,
+    /// Endpoint of each member.
+    pub eps: Vec<u32>,
+    /// The source id each member's messages carry on `ctx` (its rank in the communicator
+    /// owning `ctx`, or its endpoint on the bootstrap context).
+    pub srcs: Vec<i32>,
+    /// My index in `eps`.
+    pub me: usize,
+}
+
+fn bytes(buf: &[u8]) -> Data {
+    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
+}
+
+/// Sends `buf` on (ctx, tag) to endpoint `ep`, carrying source id `src`.
+pub fn send_to(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
+    runtime::rt()?.engine.send(SendArgs {
+        ep,
+        ctx,
+        src,
+        tag,
+        mode: Mode::Standard,
+        data: bytes(buf),
+        owner: 0,
+    })
+}
+
+/// Receives exactly `buf.len()` bytes on (ctx, tag) from source id `src`.
+pub fn recv_from(ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
+    let s = runtime::rt()?.engine.recv(RecvArgs {
+        ctx,
+        src,
+        tag,
+        data: bytes(buf),
+        owner: 0,
+    });
+    if s.error != 0 || s.bytes != buf.len() as u64 {
+        return Err(MpiError::intern(format!(
+            "group exchange: expected {} bytes from {src}, got {}",
+            buf.len(),
+            s.bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Sends a variable-length message (length first).
+pub fn send_var(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
+    send_to(ep, ctx, src, tag, &(buf.len() as u64).to_le_bytes())?;
+    send_to(ep, ctx, src, tag, buf)
+}
+
+pub fn recv_var(ctx: u32, src: i32, tag: i32) -> Result<Vec<u8>, MpiError> {
+    let mut n = [0u8; 8];
+    recv_from(ctx, src, tag, &mut n)?;
+    let mut v = vec![0u8; u64::from_le_bytes(n) as usize];
+    recv_from(ctx, src, tag, &mut v)?;
+    Ok(v)
+}
+
+impl GroupNet {
+    fn my_src(&self) -> i32 {
+        self.srcs[self.me]
+    }
+
+    /// Every member's `mine` (all the same length), in member order.
+    pub fn allgather(&self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
+        let n = self.eps.len();
+        let each = mine.len();
+        let mut all = vec![0u8; each * n];
+        if self.me == 0 {
+            all[..each].copy_from_slice(mine);
+            for r in 1..n {
+                recv_from(
+                    self.ctx,
+                    self.srcs[r],
+                    self.tag,
+                    &mut all[r * each..(r + 1) * each],
+                )?;
+            }
+            for r in 1..n {
+                send_to(self.eps[r], self.ctx, self.my_src(), self.tag, &all)?;
+            }
+        } else {
+            send_to(self.eps[0], self.ctx, self.my_src(), self.tag, mine)?;
+            recv_from(self.ctx, self.srcs[0], self.tag, &mut all)?;
+        }
+        Ok(all)
+    }
+
+    /// Member 0's `buf` on every member (variable length).
+    pub fn bcast(&self, buf: &[u8]) -> Result<Vec<u8>, MpiError> {
+        if self.me == 0 {
+            for r in 1..self.eps.len() {
+                send_var(self.eps[r], self.ctx, self.my_src(), self.tag, buf)?;
+            }
+            Ok(buf.to_vec())
+        } else {
+            recv_var(self.ctx, self.srcs[0], self.tag)
+        }
+    }
+
+    pub fn allreduce_max_u32(&self, v: u32) -> Result<u32, MpiError> {
+        let all = self.allgather(&v.to_le_bytes())?;
+        Ok(all
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .max()
+            .unwrap_or(v))
+    }
+
+    /// Agrees on a context id free on every member and takes it (as
+    /// `comm_create::agree_context`, over this group).
+    pub fn agree_context(&self) -> Result<u32, MpiError> {
+        let rt = runtime::rt()?;
+        let mut floor = 0;
+        loop {
+            let mine = rt.contexts.lock().lowest_free(floor);
+            let c = self.allreduce_max_u32(mine)?;
+            let took = rt.contexts.lock().try_take(c);
+            let failed = self.allreduce_max_u32((!took) as u32)?;
+            if failed == 0 {
+                return Ok(c);
+            }
+            if took {
+                rt.contexts.lock().release(c);
+            }
+            floor = c + STRIDE;
+        }
+    }
+}
+
+/// Encodes endpoint lists for the wire.
+pub fn encode_u32s(v: &[u32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub fn decode_u32s(b: &[u8]) -> Vec<u32> {
+    b.chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect()
+}
