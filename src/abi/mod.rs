@@ -7,12 +7,14 @@
 //! panics (they become `MPI_ERR_INTERN`), and routes errors through the errhandler of the
 //! object the body named with `ctx.on_comm(..)` and friends.
 
+pub mod coll;
 pub mod comm;
 pub mod consts;
 pub mod datatype;
 pub mod errhandler;
 pub mod errors;
 pub mod init;
+pub mod op;
 pub mod pt2pt;
 pub mod ptr;
 pub mod request;
