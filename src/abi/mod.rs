@@ -8,6 +8,7 @@
 //! object the body named with `ctx.on_comm(..)` and friends.
 
 pub mod attr;
+pub mod coll;
 pub mod comm;
 pub mod consts;
 pub mod datatype;
@@ -17,6 +18,7 @@ pub mod group;
 pub mod handle_conv;
 pub mod info;
 pub mod init;
+pub mod op;
 pub mod part;
 pub mod pt2pt;
 pub mod ptr;

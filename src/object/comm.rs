@@ -24,6 +24,9 @@ pub struct Comm {
     pub attrs: Mutex<AttrList>,
     /// Hints given by MPI_Comm_set_info / *_with_info (returned by MPI_Comm_get_info).
     pub info: Mutex<Info>,
+    /// Number of collective calls started on this communicator: each gets its own tag
+    /// sequence, the same on every member because every member counts from 0.
+    pub coll_seq: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Comm {
@@ -38,6 +41,7 @@ impl Comm {
             topo: parking_lot::RwLock::new(None),
             attrs: Mutex::new(AttrList::default()),
             info: Mutex::new(Info::new()),
+            coll_seq: Arc::new(std::sync::atomic::AtomicU32::new(0)),
         }
     }
 

@@ -17,6 +17,7 @@
 mod half;
 mod kernels;
 mod pairs;
+pub mod user;
 #[cfg(target_arch = "x86_64")]
 mod x87;
 

@@ -1,0 +1,1076 @@
+//! Collective operations on intracommunicators: blocking, nonblocking (`MPI_I*`) and
+//! persistent (`*_init`), each with its `_c` form. Every function checks its arguments
+//! locally (root, counts, datatypes, op against type) before any communication, describes
+//! the buffers, and hands a schedule builder to `launch`; the algorithms are in
+//! `crate::coll::algo`.
+
+use super::comm::{self, CommRef};
+use super::consts::IN_PLACE;
+use super::datatype;
+use super::op;
+use super::pt2pt::data;
+use super::ptr;
+use super::request::handle_of;
+use super::Ctx;
+use crate::coll::algo::{self, Buf};
+use crate::coll::reduce;
+use crate::coll::sched::{self, Reduction, Schedule, Team};
+use crate::error::{class, MpiError};
+use crate::mpi_fn;
+use crate::p2p::{Data, TypeKeep};
+use crate::transport::mem::UserPtr;
+use std::os::raw::{c_int, c_void};
+use std::sync::Arc;
+
+type Count = i64;
+
+/// How a collective is started.
+enum How {
+    Block,
+    Nonblock(*mut c_int),
+    Persist(*mut c_int),
+}
+
+fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
+    let c: CommRef = comm::get(ctx, h)?;
+    if c.remote.is_some() {
+        return Err(MpiError::arg(
+            class::ERR_COMM,
+            "comm",
+            "collectives on intercommunicators are not implemented yet",
+        ));
+    }
+    Ok(Team {
+        ctx: c.coll_context(),
+        rank: c.rank as usize,
+        group: c.group.clone(),
+        handle: h,
+        seq: c.coll_seq.clone(),
+    })
+}
+
+fn root_of(t: &Team, root: c_int) -> Result<usize, MpiError> {
+    if root < 0 || root as usize >= t.size() {
+        return Err(MpiError::arg(
+            class::ERR_ROOT,
+            "root",
+            format!("invalid root {root} (communicator size {})", t.size()),
+        ));
+    }
+    Ok(root as usize)
+}
+
+#[inline]
+fn in_place(p: *const c_void) -> bool {
+    p as usize == IN_PLACE
+}
+
+fn dtype(h: c_int, arg: &str) -> Result<TypeKeep, MpiError> {
+    Ok(match datatype::get(h, arg)? {
+        datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
+        datatype::DtRef::User(d) => TypeKeep::Shared(d),
+    })
+}
+
+/// A buffer and type for per-rank blocks (`count`s are checked per block).
+fn buf(p: *const c_void, dt: c_int, arg: &str) -> Result<Buf, MpiError> {
+    let t = dtype(dt, arg)?;
+    // SAFETY: MPI's contract: the buffer holds the blocks the counts and displacements
+    // describe until the operation completes.
+    let p = unsafe { UserPtr::new(p as *const u8) };
+    Ok(Buf::new(p, t))
+}
+
+fn count_ok(c: Count, arg: &str) -> Result<u64, MpiError> {
+    if c < 0 {
+        return Err(MpiError::arg(
+            class::ERR_COUNT,
+            arg,
+            format!("negative count {c}"),
+        ));
+    }
+    Ok(c as u64)
+}
+
+/// Integer arrays of the int and `_c` forms, read as i64.
+trait Wide: Copy {
+    fn wide(self) -> i64;
+}
+impl Wide for c_int {
+    fn wide(self) -> i64 {
+        self as i64
+    }
+}
+impl Wide for i64 {
+    fn wide(self) -> i64 {
+        self
+    }
+}
+impl Wide for isize {
+    fn wide(self) -> i64 {
+        self as i64
+    }
+}
+
+fn arr<T: Wide>(p: *const T, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
+    Ok(ptr::slice(p, n, arg)?.iter().map(|v| v.wide()).collect())
+}
+
+fn counts<T: Wide>(p: *const T, n: usize, arg: &str) -> Result<Vec<u64>, MpiError> {
+    arr(p, n, arg)?
+        .into_iter()
+        .map(|c| count_ok(c, arg))
+        .collect()
+}
+
+fn reduction(op_h: c_int, dt_h: c_int) -> Result<Reduction, MpiError> {
+    let op = op::get(op_h)?;
+    let dt = dtype(dt_h, "datatype")?;
+    reduce::check(&op, &dt)?;
+    Ok(Reduction {
+        op,
+        dt,
+        dt_handle: dt_h,
+    })
+}
+
+/// Starts a collective as `how` says. `build` makes the schedule for a tag; persistent
+/// requests keep it and build again at every start.
+fn launch(
+    how: How,
+    t: &Team,
+    build: impl Fn(i32) -> Result<Schedule, MpiError> + Send + Sync + 'static,
+) -> Result<(), MpiError> {
+    let tag = sched::next_tag(t);
+    match how {
+        How::Block => sched::run(build(tag)?),
+        How::Nonblock(req) => {
+            if req.is_null() {
+                return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
+            }
+            let id = sched::launch(build(tag)?)?;
+            ptr::write(req, handle_of(id), "request")
+        }
+        How::Persist(req) => {
+            if req.is_null() {
+                return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
+            }
+            let id = sched::persistent(Arc::new(move || build(tag)))?;
+            ptr::write(req, handle_of(id), "request")
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The collectives, one core function each
+
+fn barrier(ctx: &mut Ctx, how: How, comm: c_int) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        algo::barrier(&mut s);
+        Ok(s)
+    })
+}
+
+fn bcast(
+    ctx: &mut Ctx,
+    how: How,
+    b: *mut c_void,
+    count: Count,
+    dt: c_int,
+    root: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let root = root_of(&t, root)?;
+    let d = data(b, count, dt)?;
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        algo::bcast(&mut s, &d, root);
+        Ok(s)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gather(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    sc: Count,
+    st: c_int,
+    rb: *mut c_void,
+    rcounts: Option<Vec<u64>>,
+    displs: Option<Vec<i64>>,
+    rc: Count,
+    rt: c_int,
+    root: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let root = root_of(&t, root)?;
+    let n = t.size();
+    let me = t.rank;
+    let (mine, recvs, own) = if me == root {
+        let rbuf = buf(rb, rt, "recvtype")?;
+        let recvs: Vec<Data> = match (rcounts, displs) {
+            (Some(c), Some(d)) => (0..n)
+                .map(|i| rbuf.at_bytes(d[i] * rbuf.dt.extent(), c[i]))
+                .collect(),
+            _ => {
+                let rc = count_ok(rc, "recvcount")?;
+                (0..n).map(|i| rbuf.at(i as u64 * rc, rc)).collect()
+            }
+        };
+        let own = if in_place(sb) {
+            None
+        } else {
+            Some((data(sb, sc, st)?, recvs[root].clone()))
+        };
+        (None, recvs, own)
+    } else {
+        (Some(data(sb, sc, st)?), Vec::new(), None)
+    };
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        algo::gather(&mut s, root, mine.clone(), recvs.clone(), own.clone());
+        Ok(s)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scatter(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    scounts: Option<Vec<u64>>,
+    displs: Option<Vec<i64>>,
+    sc: Count,
+    st: c_int,
+    rb: *mut c_void,
+    rc: Count,
+    rt: c_int,
+    root: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let root = root_of(&t, root)?;
+    let n = t.size();
+    let me = t.rank;
+    let (mine, sends, own) = if me == root {
+        let sbuf = buf(sb, st, "sendtype")?;
+        let sends: Vec<Data> = match (scounts, displs) {
+            (Some(c), Some(d)) => (0..n)
+                .map(|i| sbuf.at_bytes(d[i] * sbuf.dt.extent(), c[i]))
+                .collect(),
+            _ => {
+                let sc = count_ok(sc, "sendcount")?;
+                (0..n).map(|i| sbuf.at(i as u64 * sc, sc)).collect()
+            }
+        };
+        let own = if in_place(rb) {
+            None
+        } else {
+            Some((sends[root].clone(), data(rb, rc, rt)?))
+        };
+        (None, sends, own)
+    } else {
+        (Some(data(rb, rc, rt)?), Vec::new(), None)
+    };
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        algo::scatter(&mut s, root, mine.clone(), sends.clone(), own.clone());
+        Ok(s)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn allgather(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    sc: Count,
+    st: c_int,
+    rb: *mut c_void,
+    rcounts: Option<Vec<u64>>,
+    displs: Option<Vec<i64>>,
+    rc: Count,
+    rt: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let n = t.size();
+    let rbuf = buf(rb, rt, "recvtype")?;
+    let blocks: Vec<Data> = match (rcounts, displs) {
+        (Some(c), Some(d)) => (0..n)
+            .map(|i| rbuf.at_bytes(d[i] * rbuf.dt.extent(), c[i]))
+            .collect(),
+        _ => {
+            let rc = count_ok(rc, "recvcount")?;
+            (0..n).map(|i| rbuf.at(i as u64 * rc, rc)).collect()
+        }
+    };
+    let own = if in_place(sb) {
+        None
+    } else {
+        Some(data(sb, sc, st)?)
+    };
+    let me = t.rank;
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        if let Some(o) = &own {
+            s.copy(o.clone(), blocks[me].clone());
+        }
+        algo::allgather(&mut s, &blocks);
+        Ok(s)
+    })
+}
+
+/// Per-peer blocks of an alltoall-family call: counts, displacements in bytes, types.
+struct Blocks {
+    counts: Vec<u64>,
+    byte_displs: Vec<i64>,
+    types: Vec<TypeKeep>,
+}
+
+impl Blocks {
+    fn regular(n: usize, count: Count, dt: c_int, arg: &str) -> Result<Blocks, MpiError> {
+        let c = count_ok(count, arg)?;
+        let t = dtype(dt, arg)?;
+        let ext = t.extent();
+        Ok(Blocks {
+            counts: vec![c; n],
+            byte_displs: (0..n).map(|i| i as i64 * c as i64 * ext).collect(),
+            types: vec![t; n],
+        })
+    }
+    fn vector(
+        counts: Vec<u64>,
+        displs: Vec<i64>,
+        dt: c_int,
+        arg: &str,
+    ) -> Result<Blocks, MpiError> {
+        let t = dtype(dt, arg)?;
+        let ext = t.extent();
+        Ok(Blocks {
+            byte_displs: displs.iter().map(|d| d * ext).collect(),
+            types: vec![t; counts.len()],
+            counts,
+        })
+    }
+    fn w<T: Wide>(
+        n: usize,
+        counts: Vec<u64>,
+        displs: Vec<i64>,
+        types: *const T,
+        arg: &str,
+    ) -> Result<Blocks, MpiError> {
+        let hs = arr(types, n, arg)?;
+        let types = hs
+            .iter()
+            .map(|&h| dtype(h as c_int, arg))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Blocks {
+            counts,
+            byte_displs: displs,
+            types,
+        })
+    }
+    fn data(&self, p: *const c_void) -> Vec<Data> {
+        // SAFETY: MPI's contract: the buffer holds every block until completion.
+        let base = unsafe { UserPtr::new(p as *const u8) };
+        (0..self.counts.len())
+            .map(|i| {
+                Data::new(
+                    base.offset(self.byte_displs[i]),
+                    self.counts[i],
+                    self.types[i].clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn alltoall(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    sblocks: Option<Blocks>,
+    rb: *mut c_void,
+    rblocks: Blocks,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let recvs = rblocks.data(rb);
+    let sends = if in_place(sb) {
+        None
+    } else {
+        sblocks.map(|b| b.data(sb))
+    };
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, None);
+        let sends = match &sends {
+            Some(v) => v.clone(),
+            None => {
+                // In place: send packed copies of the receive blocks.
+                recvs
+                    .iter()
+                    .map(|r| {
+                        let n = r.bytes();
+                        let p = s.scratch(n as usize);
+                        let d = Data::new(p, n, sched::byte_type());
+                        s.copy(r.clone(), d.clone());
+                        d
+                    })
+                    .collect()
+            }
+        };
+        algo::alltoall(&mut s, &sends, &recvs);
+        Ok(s)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reduce(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    rb: *mut c_void,
+    count: Count,
+    dt: c_int,
+    op_h: c_int,
+    root: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let root = root_of(&t, root)?;
+    let red = reduction(op_h, dt)?;
+    let at_root = t.rank == root;
+    let input = if at_root && in_place(sb) {
+        data(rb, count, dt)?
+    } else {
+        data(sb, count, dt)?
+    };
+    let out = if at_root {
+        data(rb, count, dt)?
+    } else {
+        input.clone()
+    };
+    let comm_ok = red.op.is_commutative();
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        algo::reduce(&mut s, &input, &out, root, comm_ok);
+        Ok(s)
+    })
+}
+
+fn allreduce(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    rb: *mut c_void,
+    count: Count,
+    dt: c_int,
+    op_h: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let red = reduction(op_h, dt)?;
+    let out = data(rb, count, dt)?;
+    let input = if in_place(sb) {
+        None
+    } else {
+        Some(data(sb, count, dt)?)
+    };
+    let commutative = red.op.is_commutative();
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        if let Some(i) = &input {
+            s.copy(i.clone(), out.clone());
+        }
+        algo::allreduce(&mut s, &out, commutative);
+        Ok(s)
+    })
+}
+
+/// Reduce-scatter with block `i` of `rcounts[i]` elements going to rank i.
+fn reduce_scatter(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    rb: *mut c_void,
+    rcounts: Vec<u64>,
+    dt: c_int,
+    op_h: c_int,
+    comm: c_int,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let red = reduction(op_h, dt)?;
+    let total: u64 = rcounts.iter().sum();
+    let me = t.rank;
+    let before: u64 = rcounts[..me].iter().sum();
+    let input = if in_place(sb) {
+        data(rb, total as Count, dt)?
+    } else {
+        data(sb, total as Count, dt)?
+    };
+    let out = data(rb, rcounts[me] as Count, dt)?;
+    let commutative = red.op.is_commutative();
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        let acc = s.scratch_typed(total, &input.dt);
+        s.copy(input.clone(), acc.clone());
+        algo::allreduce(&mut s, &acc, commutative);
+        s.step();
+        s.copy(Buf::of(&acc).at(before, out.count), out.clone());
+        Ok(s)
+    })
+}
+
+fn scan(
+    ctx: &mut Ctx,
+    how: How,
+    sb: *const c_void,
+    rb: *mut c_void,
+    count: Count,
+    dt: c_int,
+    op_h: c_int,
+    comm: c_int,
+    exclusive: bool,
+) -> Result<(), MpiError> {
+    let t = team(ctx, comm)?;
+    let red = reduction(op_h, dt)?;
+    let out = data(rb, count, dt)?;
+    let input = if in_place(sb) {
+        out.clone()
+    } else {
+        data(sb, count, dt)?
+    };
+    let commutative = red.op.is_commutative();
+    let tt = t.clone();
+    launch(how, &t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        if exclusive {
+            algo::exscan(&mut s, &input, &out, commutative);
+        } else {
+            s.copy(input.clone(), out.clone());
+            algo::scan(&mut s, &out, commutative);
+        }
+        Ok(s)
+    })
+}
+
+fn size_of(ctx: &mut Ctx, comm: c_int) -> Result<usize, MpiError> {
+    Ok(comm::get(ctx, comm)?.size())
+}
+
+// ---------------------------------------------------------------------------------------
+// The exported functions: each core function as blocking, nonblocking and persistent.
+
+/// Defines the blocking, nonblocking and persistent forms of one collective.
+macro_rules! coll3 {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident,
+     ($($a:ident : $t:ty),*), |$ctx:ident, $how:ident| $body:block) => {
+        mpi_fn!($b, $pb, ($($a: $t),*), |$ctx| { let $how = How::Block; $body });
+        mpi_fn!($i, $pi, ($($a: $t,)* request: *mut c_int), |$ctx| {
+            let $how = How::Nonblock(request);
+            $body
+        });
+        mpi_fn!($p, $pp, ($($a: $t,)* info: c_int, request: *mut c_int), |$ctx| {
+            let _ = info;
+            let $how = How::Persist(request);
+            $body
+        });
+    };
+}
+
+coll3!(MPI_Barrier, PMPI_Barrier, MPI_Ibarrier, PMPI_Ibarrier, MPI_Barrier_init, PMPI_Barrier_init,
+    (comm: c_int), |ctx, how| { barrier(ctx, how, comm) });
+
+macro_rules! bcast_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (buffer: *mut c_void, count: $cnt, datatype: c_int, root: c_int, comm: c_int),
+            |ctx, how| { bcast(ctx, how, buffer, count as Count, datatype, root, comm) });
+    };
+}
+bcast_fns!(
+    MPI_Bcast,
+    PMPI_Bcast,
+    MPI_Ibcast,
+    PMPI_Ibcast,
+    MPI_Bcast_init,
+    PMPI_Bcast_init,
+    c_int
+);
+bcast_fns!(
+    MPI_Bcast_c,
+    PMPI_Bcast_c,
+    MPI_Ibcast_c,
+    PMPI_Ibcast_c,
+    MPI_Bcast_init_c,
+    PMPI_Bcast_init_c,
+    i64
+);
+
+macro_rules! gather_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
+            |ctx, how| { gather(ctx, how, sendbuf, sendcount as Count, sendtype, recvbuf, None, None, recvcount as Count, recvtype, root, comm) });
+    };
+}
+gather_fns!(
+    MPI_Gather,
+    PMPI_Gather,
+    MPI_Igather,
+    PMPI_Igather,
+    MPI_Gather_init,
+    PMPI_Gather_init,
+    c_int
+);
+gather_fns!(
+    MPI_Gather_c,
+    PMPI_Gather_c,
+    MPI_Igather_c,
+    PMPI_Igather_c,
+    MPI_Gather_init_c,
+    PMPI_Gather_init_c,
+    i64
+);
+
+macro_rules! gatherv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcounts: *const $cnt, displs: *const $disp, recvtype: c_int, root: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let rank = comm::get(ctx, comm)?.rank as c_int;
+                let (c, d) = if rank == root {
+                    (Some(counts(recvcounts, n, "recvcounts")?), Some(arr(displs, n, "displs")?))
+                } else {
+                    (None, None)
+                };
+                gather(ctx, how, sendbuf, sendcount as Count, sendtype, recvbuf, c, d, 0, recvtype, root, comm)
+            });
+    };
+}
+gatherv_fns!(
+    MPI_Gatherv,
+    PMPI_Gatherv,
+    MPI_Igatherv,
+    PMPI_Igatherv,
+    MPI_Gatherv_init,
+    PMPI_Gatherv_init,
+    c_int,
+    c_int
+);
+gatherv_fns!(
+    MPI_Gatherv_c,
+    PMPI_Gatherv_c,
+    MPI_Igatherv_c,
+    PMPI_Igatherv_c,
+    MPI_Gatherv_init_c,
+    PMPI_Gatherv_init_c,
+    i64,
+    isize
+);
+
+macro_rules! scatter_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
+            |ctx, how| { scatter(ctx, how, sendbuf, None, None, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, root, comm) });
+    };
+}
+scatter_fns!(
+    MPI_Scatter,
+    PMPI_Scatter,
+    MPI_Iscatter,
+    PMPI_Iscatter,
+    MPI_Scatter_init,
+    PMPI_Scatter_init,
+    c_int
+);
+scatter_fns!(
+    MPI_Scatter_c,
+    PMPI_Scatter_c,
+    MPI_Iscatter_c,
+    PMPI_Iscatter_c,
+    MPI_Scatter_init_c,
+    PMPI_Scatter_init_c,
+    i64
+);
+
+macro_rules! scatterv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcounts: *const $cnt, displs: *const $disp, sendtype: c_int,
+             recvbuf: *mut c_void, recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let rank = comm::get(ctx, comm)?.rank as c_int;
+                let (c, d) = if rank == root {
+                    (Some(counts(sendcounts, n, "sendcounts")?), Some(arr(displs, n, "displs")?))
+                } else {
+                    (None, None)
+                };
+                scatter(ctx, how, sendbuf, c, d, 0, sendtype, recvbuf, recvcount as Count, recvtype, root, comm)
+            });
+    };
+}
+scatterv_fns!(
+    MPI_Scatterv,
+    PMPI_Scatterv,
+    MPI_Iscatterv,
+    PMPI_Iscatterv,
+    MPI_Scatterv_init,
+    PMPI_Scatterv_init,
+    c_int,
+    c_int
+);
+scatterv_fns!(
+    MPI_Scatterv_c,
+    PMPI_Scatterv_c,
+    MPI_Iscatterv_c,
+    PMPI_Iscatterv_c,
+    MPI_Scatterv_init_c,
+    PMPI_Scatterv_init_c,
+    i64,
+    isize
+);
+
+macro_rules! allgather_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, comm: c_int),
+            |ctx, how| { allgather(ctx, how, sendbuf, sendcount as Count, sendtype, recvbuf, None, None, recvcount as Count, recvtype, comm) });
+    };
+}
+allgather_fns!(
+    MPI_Allgather,
+    PMPI_Allgather,
+    MPI_Iallgather,
+    PMPI_Iallgather,
+    MPI_Allgather_init,
+    PMPI_Allgather_init,
+    c_int
+);
+allgather_fns!(
+    MPI_Allgather_c,
+    PMPI_Allgather_c,
+    MPI_Iallgather_c,
+    PMPI_Iallgather_c,
+    MPI_Allgather_init_c,
+    PMPI_Allgather_init_c,
+    i64
+);
+
+macro_rules! allgatherv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcounts: *const $cnt, displs: *const $disp, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let c = counts(recvcounts, n, "recvcounts")?;
+                let d = arr(displs, n, "displs")?;
+                allgather(ctx, how, sendbuf, sendcount as Count, sendtype, recvbuf, Some(c), Some(d), 0, recvtype, comm)
+            });
+    };
+}
+allgatherv_fns!(
+    MPI_Allgatherv,
+    PMPI_Allgatherv,
+    MPI_Iallgatherv,
+    PMPI_Iallgatherv,
+    MPI_Allgatherv_init,
+    PMPI_Allgatherv_init,
+    c_int,
+    c_int
+);
+allgatherv_fns!(
+    MPI_Allgatherv_c,
+    PMPI_Allgatherv_c,
+    MPI_Iallgatherv_c,
+    PMPI_Iallgatherv_c,
+    MPI_Allgatherv_init_c,
+    PMPI_Allgatherv_init_c,
+    i64,
+    isize
+);
+
+macro_rules! alltoall_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let s = if in_place(sendbuf) { None } else { Some(Blocks::regular(n, sendcount as Count, sendtype, "sendtype")?) };
+                let r = Blocks::regular(n, recvcount as Count, recvtype, "recvtype")?;
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+            });
+    };
+}
+alltoall_fns!(
+    MPI_Alltoall,
+    PMPI_Alltoall,
+    MPI_Ialltoall,
+    PMPI_Ialltoall,
+    MPI_Alltoall_init,
+    PMPI_Alltoall_init,
+    c_int
+);
+alltoall_fns!(
+    MPI_Alltoall_c,
+    PMPI_Alltoall_c,
+    MPI_Ialltoall_c,
+    PMPI_Ialltoall_c,
+    MPI_Alltoall_init_c,
+    PMPI_Alltoall_init_c,
+    i64
+);
+
+macro_rules! alltoallv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtype: c_int,
+             recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let s = if in_place(sendbuf) { None } else {
+                    Some(Blocks::vector(counts(sendcounts, n, "sendcounts")?, arr(sdispls, n, "sdispls")?, sendtype, "sendtype")?)
+                };
+                let r = Blocks::vector(counts(recvcounts, n, "recvcounts")?, arr(rdispls, n, "rdispls")?, recvtype, "recvtype")?;
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+            });
+    };
+}
+alltoallv_fns!(
+    MPI_Alltoallv,
+    PMPI_Alltoallv,
+    MPI_Ialltoallv,
+    PMPI_Ialltoallv,
+    MPI_Alltoallv_init,
+    PMPI_Alltoallv_init,
+    c_int,
+    c_int
+);
+alltoallv_fns!(
+    MPI_Alltoallv_c,
+    PMPI_Alltoallv_c,
+    MPI_Ialltoallv_c,
+    PMPI_Ialltoallv_c,
+    MPI_Alltoallv_init_c,
+    PMPI_Alltoallv_init_c,
+    i64,
+    isize
+);
+
+macro_rules! alltoallw_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtypes: *const c_int,
+             recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtypes: *const c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let s = if in_place(sendbuf) { None } else {
+                    Some(Blocks::w(n, counts(sendcounts, n, "sendcounts")?, arr(sdispls, n, "sdispls")?, sendtypes, "sendtypes")?)
+                };
+                let r = Blocks::w(n, counts(recvcounts, n, "recvcounts")?, arr(rdispls, n, "rdispls")?, recvtypes, "recvtypes")?;
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+            });
+    };
+}
+alltoallw_fns!(
+    MPI_Alltoallw,
+    PMPI_Alltoallw,
+    MPI_Ialltoallw,
+    PMPI_Ialltoallw,
+    MPI_Alltoallw_init,
+    PMPI_Alltoallw_init,
+    c_int,
+    c_int
+);
+alltoallw_fns!(
+    MPI_Alltoallw_c,
+    PMPI_Alltoallw_c,
+    MPI_Ialltoallw_c,
+    PMPI_Ialltoallw_c,
+    MPI_Alltoallw_init_c,
+    PMPI_Alltoallw_init_c,
+    i64,
+    isize
+);
+
+macro_rules! reduce_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, recvbuf: *mut c_void, count: $cnt, datatype: c_int, op: c_int, root: c_int, comm: c_int),
+            |ctx, how| { reduce(ctx, how, sendbuf, recvbuf, count as Count, datatype, op, root, comm) });
+    };
+}
+reduce_fns!(
+    MPI_Reduce,
+    PMPI_Reduce,
+    MPI_Ireduce,
+    PMPI_Ireduce,
+    MPI_Reduce_init,
+    PMPI_Reduce_init,
+    c_int
+);
+reduce_fns!(
+    MPI_Reduce_c,
+    PMPI_Reduce_c,
+    MPI_Ireduce_c,
+    PMPI_Ireduce_c,
+    MPI_Reduce_init_c,
+    PMPI_Reduce_init_c,
+    i64
+);
+
+macro_rules! allreduce_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $f:ident $(, $ex:expr)?) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, recvbuf: *mut c_void, count: $cnt, datatype: c_int, op: c_int, comm: c_int),
+            |ctx, how| { $f(ctx, how, sendbuf, recvbuf, count as Count, datatype, op, comm $(, $ex)?) });
+    };
+}
+allreduce_fns!(
+    MPI_Allreduce,
+    PMPI_Allreduce,
+    MPI_Iallreduce,
+    PMPI_Iallreduce,
+    MPI_Allreduce_init,
+    PMPI_Allreduce_init,
+    c_int,
+    allreduce
+);
+allreduce_fns!(
+    MPI_Allreduce_c,
+    PMPI_Allreduce_c,
+    MPI_Iallreduce_c,
+    PMPI_Iallreduce_c,
+    MPI_Allreduce_init_c,
+    PMPI_Allreduce_init_c,
+    i64,
+    allreduce
+);
+allreduce_fns!(
+    MPI_Scan,
+    PMPI_Scan,
+    MPI_Iscan,
+    PMPI_Iscan,
+    MPI_Scan_init,
+    PMPI_Scan_init,
+    c_int,
+    scan,
+    false
+);
+allreduce_fns!(
+    MPI_Scan_c,
+    PMPI_Scan_c,
+    MPI_Iscan_c,
+    PMPI_Iscan_c,
+    MPI_Scan_init_c,
+    PMPI_Scan_init_c,
+    i64,
+    scan,
+    false
+);
+allreduce_fns!(
+    MPI_Exscan,
+    PMPI_Exscan,
+    MPI_Iexscan,
+    PMPI_Iexscan,
+    MPI_Exscan_init,
+    PMPI_Exscan_init,
+    c_int,
+    scan,
+    true
+);
+allreduce_fns!(
+    MPI_Exscan_c,
+    PMPI_Exscan_c,
+    MPI_Iexscan_c,
+    PMPI_Iexscan_c,
+    MPI_Exscan_init_c,
+    PMPI_Exscan_init_c,
+    i64,
+    scan,
+    true
+);
+
+macro_rules! reduce_scatter_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const $cnt, datatype: c_int, op: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let c = counts(recvcounts, n, "recvcounts")?;
+                reduce_scatter(ctx, how, sendbuf, recvbuf, c, datatype, op, comm)
+            });
+    };
+}
+reduce_scatter_fns!(
+    MPI_Reduce_scatter,
+    PMPI_Reduce_scatter,
+    MPI_Ireduce_scatter,
+    PMPI_Ireduce_scatter,
+    MPI_Reduce_scatter_init,
+    PMPI_Reduce_scatter_init,
+    c_int
+);
+reduce_scatter_fns!(
+    MPI_Reduce_scatter_c,
+    PMPI_Reduce_scatter_c,
+    MPI_Ireduce_scatter_c,
+    PMPI_Ireduce_scatter_c,
+    MPI_Reduce_scatter_init_c,
+    PMPI_Reduce_scatter_init_c,
+    i64
+);
+
+macro_rules! reduce_scatter_block_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: $cnt, datatype: c_int, op: c_int, comm: c_int),
+            |ctx, how| {
+                let n = size_of(ctx, comm)?;
+                let c = count_ok(recvcount as Count, "recvcount")?;
+                reduce_scatter(ctx, how, sendbuf, recvbuf, vec![c; n], datatype, op, comm)
+            });
+    };
+}
+reduce_scatter_block_fns!(
+    MPI_Reduce_scatter_block,
+    PMPI_Reduce_scatter_block,
+    MPI_Ireduce_scatter_block,
+    PMPI_Ireduce_scatter_block,
+    MPI_Reduce_scatter_block_init,
+    PMPI_Reduce_scatter_block_init,
+    c_int
+);
+reduce_scatter_block_fns!(
+    MPI_Reduce_scatter_block_c,
+    PMPI_Reduce_scatter_block_c,
+    MPI_Ireduce_scatter_block_c,
+    PMPI_Ireduce_scatter_block_c,
+    MPI_Reduce_scatter_block_init_c,
+    PMPI_Reduce_scatter_block_init_c,
+    i64
+);

@@ -1,0 +1,124 @@
+//! Reduction operations: MPI_Op_create(_c), MPI_Op_free, MPI_Op_commutative,
+//! MPI_Reduce_local(_c). User functions are kept as closures that make the C call.
+
+use super::pt2pt::data;
+use super::ptr;
+use crate::coll::reduce;
+use crate::error::{class, MpiError};
+use crate::handle::{obj, predefined, HandleTable};
+use crate::mpi_fn;
+use crate::op::user::{Op, UserOp};
+use crate::op::PredefOp;
+use std::os::raw::{c_int, c_void};
+use std::sync::Arc;
+
+/// User operations.
+pub static OPS: HandleTable<UserOp> = HandleTable::new(obj::OP);
+
+type UserFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_int, *mut c_int);
+type UserFnC = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut i64, *mut c_int);
+
+/// The operation behind handle `h`.
+pub fn get(h: c_int) -> Result<Op, MpiError> {
+    if let Some(p) = PredefOp::from_handle(h) {
+        return Ok(Op::Predef(p));
+    }
+    if h == predefined::OP_NULL {
+        return Err(MpiError::arg(class::ERR_OP, "op", "MPI_OP_NULL"));
+    }
+    OPS.get(h)
+        .map(Op::User)
+        .ok_or_else(|| MpiError::arg(class::ERR_OP, "op", format!("invalid op handle {h:#x}")))
+}
+
+fn create(
+    call: Box<crate::op::user::UserCall>,
+    commute: c_int,
+    op: *mut c_int,
+) -> Result<(), MpiError> {
+    if op.is_null() {
+        return Err(MpiError::arg(class::ERR_ARG, "op", "null pointer"));
+    }
+    let h = OPS.insert(Arc::new(UserOp {
+        commute: commute != 0,
+        call,
+    }));
+    ptr::write(op, h, "op")
+}
+
+mpi_fn!(MPI_Op_create, PMPI_Op_create, (user_fn: Option<UserFn>, commute: c_int, op: *mut c_int), |_ctx| {
+    let f = user_fn.ok_or_else(|| MpiError::arg(class::ERR_ARG, "user_fn", "null function"))?;
+    let call = move |a: usize, b: usize, count: u64, dt: i32, extent: i64| {
+        // The int-count function takes at most INT_MAX elements per call.
+        let mut done = 0u64;
+        while done < count {
+            let mut n = (count - done).min(c_int::MAX as u64) as c_int;
+            let mut d = dt;
+            let off = done as i64 * extent;
+            // SAFETY: the user registered `f` as an MPI_User_function; the buffers hold
+            // `count` elements of `dt` in its memory layout for the duration of the call.
+            unsafe {
+                f(
+                    (a as *mut u8).wrapping_offset(off as isize) as *mut c_void,
+                    (b as *mut u8).wrapping_offset(off as isize) as *mut c_void,
+                    &mut n,
+                    &mut d,
+                )
+            };
+            done += n.max(1) as u64;
+        }
+    };
+    create(Box::new(call), commute, op)
+});
+
+mpi_fn!(MPI_Op_create_c, PMPI_Op_create_c, (user_fn: Option<UserFnC>, commute: c_int, op: *mut c_int), |_ctx| {
+    let f = user_fn.ok_or_else(|| MpiError::arg(class::ERR_ARG, "user_fn", "null function"))?;
+    let call = move |a: usize, b: usize, count: u64, dt: i32, _extent: i64| {
+        let mut n = count as i64;
+        let mut d = dt;
+        // SAFETY: the user registered `f` as an MPI_User_function_c; the buffers hold
+        // `count` elements of `dt` in its memory layout for the duration of the call.
+        unsafe { f(a as *mut c_void, b as *mut c_void, &mut n, &mut d) };
+    };
+    create(Box::new(call), commute, op)
+});
+
+mpi_fn!(MPI_Op_free, PMPI_Op_free, (op: *mut c_int), |_ctx| {
+    let h = ptr::read(op, "op")?;
+    if PredefOp::from_handle(h).is_some() {
+        return Err(MpiError::arg(class::ERR_OP, "op", "cannot free a predefined op"));
+    }
+    // Collectives in flight keep their own reference to the function.
+    OPS.remove(h)
+        .ok_or_else(|| MpiError::arg(class::ERR_OP, "op", format!("invalid op handle {h:#x}")))?;
+    ptr::write(op, predefined::OP_NULL, "op")
+});
+
+mpi_fn!(MPI_Op_commutative, PMPI_Op_commutative, (op: c_int, commute: *mut c_int), |_ctx| {
+    let o = get(op)?;
+    ptr::write(commute, o.is_commutative() as c_int, "commute")
+});
+
+fn reduce_local(
+    inbuf: *const c_void,
+    inoutbuf: *mut c_void,
+    count: i64,
+    dt: c_int,
+    op: c_int,
+) -> Result<(), MpiError> {
+    let o = get(op)?;
+    let a = data(inbuf, count, dt)?;
+    let b = data(inoutbuf, count, dt)?;
+    if let Op::Predef(p) = &o {
+        reduce::check_predef(*p, &a.dt)?;
+    }
+    reduce::reduce(&o, &a.dt, dt, a.ptr, b.ptr, count as u64)
+}
+
+mpi_fn!(MPI_Reduce_local, PMPI_Reduce_local, (inbuf: *const c_void, inoutbuf: *mut c_void, count: c_int, datatype: c_int, op: c_int), |_ctx| {
+    reduce_local(inbuf, inoutbuf, count as i64, datatype, op)
+});
+
+mpi_fn!(MPI_Reduce_local_c, PMPI_Reduce_local_c, (inbuf: *const c_void, inoutbuf: *mut c_void, count: i64, datatype: c_int, op: c_int), |_ctx| {
+    reduce_local(inbuf, inoutbuf, count, datatype, op)
+});

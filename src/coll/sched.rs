@@ -1,0 +1,406 @@
+//! Schedules: a collective algorithm written once as a list of phases, each a few local
+//! steps (copy, reduce) followed by sends and receives. A phase starts when every transfer
+//! of the previous one has completed; its local steps run first, then its transfers are
+//! posted together. The engine runs [`poll`] from every wait and test, so a schedule moves
+//! on whenever any MPI call makes progress; blocking, nonblocking and persistent
+//! collectives are the same schedule started differently.
+
+use super::reduce;
+use crate::error::MpiError;
+use crate::object::group::Group;
+use crate::op::user::Op;
+use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
+use crate::runtime;
+use crate::transport::mem::UserPtr;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// MPI_BYTE, for library-owned byte buffers.
+pub fn byte_type() -> TypeKeep {
+    TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"))
+}
+
+/// The communicator as a schedule sees it.
+#[derive(Clone)]
+pub struct Team {
+    pub ctx: u32,
+    pub rank: usize,
+    pub group: Arc<Group>,
+    /// Handle of the communicator (owner of the requests, for error reporting).
+    pub handle: i32,
+    /// The communicator's count of collective calls (`Comm::coll_seq`).
+    pub seq: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Team {
+    pub fn size(&self) -> usize {
+        self.group.size()
+    }
+}
+
+/// The reduction a schedule applies in its `Reduce` steps.
+#[derive(Clone)]
+pub struct Reduction {
+    pub op: Op,
+    pub dt: TypeKeep,
+    pub dt_handle: i32,
+}
+
+enum Local {
+    /// Packs `src` and unpacks into `dst` (same type signature).
+    Copy { src: Data, dst: Data },
+    /// `inout = inp op inout` (count and type of `inout`).
+    Reduce { inp: UserPtr, inout: Data },
+}
+
+enum Xfer {
+    Send { peer: usize, data: Data },
+    Recv { peer: usize, data: Data },
+}
+
+#[derive(Default)]
+struct Phase {
+    locals: Vec<Local>,
+    xfers: Vec<Xfer>,
+}
+
+/// A collective in progress (or ready to start).
+pub struct Schedule {
+    team: Team,
+    tag: i32,
+    red: Option<Reduction>,
+    phases: Vec<Phase>,
+    /// Scratch buffers; their heap memory never moves while the schedule lives.
+    tmp: Vec<Box<[u8]>>,
+    next: usize,
+    pending: Vec<(ReqId, u64, bool)>,
+    req: Option<ReqId>,
+}
+
+impl Schedule {
+    pub fn new(team: &Team, tag: i32, red: Option<Reduction>) -> Self {
+        Schedule {
+            team: team.clone(),
+            tag,
+            red,
+            phases: vec![Phase::default()],
+            tmp: Vec::new(),
+            next: 0,
+            pending: Vec::new(),
+            req: None,
+        }
+    }
+
+    pub fn team(&self) -> &Team {
+        &self.team
+    }
+
+    fn cur(&mut self) -> &mut Phase {
+        self.phases.last_mut().expect("a phase")
+    }
+
+    /// Ends the current phase: what is added next waits for its transfers.
+    pub fn step(&mut self) {
+        if !self.cur().xfers.is_empty() || !self.cur().locals.is_empty() {
+            self.phases.push(Phase::default());
+        }
+    }
+
+    fn local(&mut self, l: Local) {
+        if !self.cur().xfers.is_empty() {
+            self.phases.push(Phase::default());
+        }
+        self.cur().locals.push(l);
+    }
+
+    pub fn send(&mut self, peer: usize, data: Data) {
+        self.cur().xfers.push(Xfer::Send { peer, data });
+    }
+
+    pub fn recv(&mut self, peer: usize, data: Data) {
+        self.cur().xfers.push(Xfer::Recv { peer, data });
+    }
+
+    /// Copies `src` into `dst` once the transfers before it are done.
+    pub fn copy(&mut self, src: Data, dst: Data) {
+        if src.ptr == dst.ptr && src.count == dst.count && src.dt.size() == dst.dt.size() {
+            return;
+        }
+        self.local(Local::Copy { src, dst });
+    }
+
+    /// `inout = inp op inout` with the schedule's reduction; `inp` has `inout`'s layout.
+    pub fn reduce(&mut self, inp: UserPtr, inout: Data) {
+        self.local(Local::Reduce { inp, inout });
+    }
+
+    /// A scratch buffer of `bytes` bytes.
+    pub fn scratch(&mut self, bytes: usize) -> UserPtr {
+        let b = vec![0u8; bytes.max(1)].into_boxed_slice();
+        let p = UserPtr::of(&b);
+        self.tmp.push(b);
+        p
+    }
+
+    /// A scratch buffer holding `count` elements of `dt` in its memory layout; returns the
+    /// buffer address to use with `dt` (shifted by the type's lower bound).
+    pub fn scratch_typed(&mut self, count: u64, dt: &TypeKeep) -> Data {
+        let span = if count == 0 {
+            0
+        } else {
+            (dt.true_ub - dt.true_lb) + (count as i64 - 1) * dt.extent()
+        };
+        let p = self.scratch(span.max(0) as usize);
+        Data::new(p.offset(-dt.true_lb), count, dt.clone())
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Running
+
+    fn run_locals(&mut self, locals: Vec<Local>) -> Result<(), MpiError> {
+        for l in locals {
+            match l {
+                Local::Copy { src, dst } => {
+                    let mut buf = vec![0u8; src.bytes() as usize];
+                    src.pack(0, &mut buf);
+                    dst.unpack(0, &buf);
+                }
+                Local::Reduce { inp, inout } => {
+                    let r = self.red.as_ref().ok_or_else(|| {
+                        MpiError::intern("reduce step in a schedule without a reduction")
+                    })?;
+                    reduce::reduce(&r.op, &r.dt, r.dt_handle, inp, inout.ptr, inout.count)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn post(&mut self, xfers: Vec<Xfer>) -> Result<(), MpiError> {
+        let e = &runtime::rt()?.engine;
+        let ctx = self.team.ctx;
+        for x in xfers {
+            match x {
+                Xfer::Send { peer, data } => {
+                    let id = e.isend(SendArgs {
+                        ep: self.team.group.proc_of(peer),
+                        ctx,
+                        src: self.team.rank as i32,
+                        tag: self.tag,
+                        mode: Mode::Standard,
+                        data,
+                        owner: self.team.handle,
+                    })?;
+                    self.pending.push((id, 0, false));
+                }
+                Xfer::Recv { peer, data } => {
+                    let want = data.bytes();
+                    let id = e.irecv(RecvArgs {
+                        ctx,
+                        src: peer as i32,
+                        tag: self.tag,
+                        data,
+                        owner: self.team.handle,
+                    });
+                    self.pending.push((id, want, true));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the schedule on as far as it can without blocking; true when it is finished.
+    fn advance(&mut self) -> Result<bool, MpiError> {
+        let e = &runtime::rt()?.engine;
+        loop {
+            if !self.pending.is_empty() {
+                let mut err = None;
+                {
+                    let mut st = e.lock();
+                    self.pending
+                        .retain(|&(id, want, is_recv)| match e.reap(&mut st, id) {
+                            None => true,
+                            Some(s) => {
+                                if s.error != 0 {
+                                    err = Some(MpiError::new(
+                                        s.error,
+                                        "a transfer of a collective operation failed",
+                                    ));
+                                } else if is_recv && s.bytes != want {
+                                    err = Some(MpiError::new(
+                                        crate::error::class::ERR_TRUNCATE,
+                                        format!(
+                                            "collective received {} bytes where {} were expected \
+                                             (type signatures differ between ranks)",
+                                            s.bytes, want
+                                        ),
+                                    ));
+                                }
+                                false
+                            }
+                        });
+                }
+                if let Some(err) = err {
+                    return Err(err);
+                }
+                if !self.pending.is_empty() {
+                    return Ok(false);
+                }
+            }
+            if self.next == self.phases.len() {
+                return Ok(true);
+            }
+            let ph = std::mem::take(&mut self.phases[self.next]);
+            self.next += 1;
+            self.run_locals(ph.locals)?;
+            self.post(ph.xfers)?;
+        }
+    }
+
+    /// Abandons outstanding transfers after an error (they complete in the background).
+    fn abandon(&mut self) {
+        if let Ok(rt) = runtime::rt() {
+            for (id, _, _) in self.pending.drain(..) {
+                rt.engine.free(id);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Active schedules and the poller
+
+static ACTIVE: Mutex<Vec<Schedule>> = Mutex::new(Vec::new());
+
+fn finish(req: ReqId, r: Result<(), MpiError>) {
+    let Ok(rt) = runtime::rt() else { return };
+    let status = Status {
+        source: -2, // MPI_ANY_SOURCE, as MPICH reports for collectives
+        tag: -1,
+        error: r.err().map(|e| e.class).unwrap_or(0),
+        bytes: 0,
+        cancelled: false,
+    };
+    rt.engine.set_status(req, status);
+    rt.engine.complete_external(req);
+}
+
+/// Runs every active schedule as far as it goes. Never blocks: if another thread is
+/// already advancing schedules, returns at once.
+fn poll() -> bool {
+    let Some(mut list) = ACTIVE.try_lock() else {
+        return false;
+    };
+    let mut did = false;
+    let mut finished = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let before = (list[i].next, list[i].pending.len());
+        match list[i].advance() {
+            Ok(false) => {
+                did |= before != (list[i].next, list[i].pending.len());
+                i += 1;
+            }
+            Ok(true) => {
+                let s = list.swap_remove(i);
+                finished.push((s.req, Ok(())));
+                did = true;
+            }
+            Err(e) => {
+                let mut s = list.swap_remove(i);
+                s.abandon();
+                finished.push((s.req, Err(e)));
+                did = true;
+            }
+        }
+    }
+    drop(list);
+    for (req, r) in finished {
+        if let Some(req) = req {
+            finish(req, r);
+        }
+    }
+    did
+}
+
+/// Starts `s` as request `req` (created by the caller with `Kind::Schedule`).
+pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
+    let rt = runtime::rt()?;
+    s.req = Some(req);
+    match s.advance() {
+        Ok(true) => finish(req, Ok(())),
+        Ok(false) => {
+            rt.engine.add_poller(poll);
+            ACTIVE.lock().push(s);
+        }
+        Err(e) => {
+            s.abandon();
+            finish(req, Err(e));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `s` to completion (blocking collectives).
+pub fn run(s: Schedule) -> Result<(), MpiError> {
+    let e = &runtime::rt()?.engine;
+    let req = e.external(Kind::Schedule, [0; 4]);
+    start(s, req)?;
+    let st = e.wait(req);
+    if st.error != 0 {
+        return Err(MpiError::new(st.error, "collective operation failed"));
+    }
+    Ok(())
+}
+
+/// Starts `s` and returns its request (nonblocking collectives).
+pub fn launch(s: Schedule) -> Result<ReqId, MpiError> {
+    let e = &runtime::rt()?.engine;
+    let req = e.external(Kind::Schedule, [0; 4]);
+    start(s, req)?;
+    Ok(req)
+}
+
+// ---------------------------------------------------------------------------------------
+// Persistent collectives: the builder is kept and runs again at every MPI_Start.
+
+type Builder = Arc<dyn Fn() -> Result<Schedule, MpiError> + Send + Sync>;
+
+/// Builders of persistent requests, by request slot. A freed request's entry is
+/// overwritten when its slot is reused.
+static PERSISTENT: Mutex<Option<HashMap<u32, Builder>>> = Mutex::new(None);
+
+fn start_persistent(id: ReqId) -> Result<(), MpiError> {
+    let b = PERSISTENT
+        .lock()
+        .as_ref()
+        .and_then(|m| m.get(&id.0).cloned())
+        .ok_or_else(|| MpiError::intern("persistent collective without a schedule"))?;
+    let s = b()?;
+    runtime::rt()?.engine.activate(id)?;
+    start(s, id)
+}
+
+/// A persistent collective request (inactive until MPI_Start).
+pub fn persistent(build: Builder) -> Result<ReqId, MpiError> {
+    let e = &runtime::rt()?.engine;
+    let id = e.external_persistent(Kind::Schedule, [0; 4], start_persistent);
+    PERSISTENT
+        .lock()
+        .get_or_insert_with(HashMap::new)
+        .insert(id.0, build);
+    Ok(id)
+}
+
+// ---------------------------------------------------------------------------------------
+// Tags: every collective call on a communicator gets the next tag of that communicator.
+
+/// Collective tags stay below this: tags from 1<<29 up on a collective context belong to
+/// neighbourhood collectives (`topo::NEIGHBOR_TAG`) and the library's internal exchanges.
+pub const TAG_LIMIT: u32 = 1 << 29;
+
+/// The tag of the next collective call of team `t`'s communicator.
+pub fn next_tag(t: &Team) -> i32 {
+    (t.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % TAG_LIMIT) as i32
+}
