@@ -272,6 +272,8 @@ impl Schedule {
 // Active schedules and the poller
 
 static ACTIVE: Mutex<Vec<Schedule>> = Mutex::new(Vec::new());
+/// Number of schedules in ACTIVE, read without the lock by every poll.
+static ACTIVE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn finish(req: ReqId, r: Result<(), MpiError>) {
     let Ok(rt) = runtime::rt() else { return };
@@ -289,6 +291,9 @@ fn finish(req: ReqId, r: Result<(), MpiError>) {
 /// Runs every active schedule as far as it goes. Never blocks: if another thread is
 /// already advancing schedules, returns at once.
 fn poll() -> bool {
+    if ACTIVE_COUNT.load(std::sync::atomic::Ordering::Acquire) == 0 {
+        return false;
+    }
     let Some(mut list) = ACTIVE.try_lock() else {
         return false;
     };
@@ -315,6 +320,7 @@ fn poll() -> bool {
             }
         }
     }
+    ACTIVE_COUNT.store(list.len(), std::sync::atomic::Ordering::Release);
     drop(list);
     for (req, r) in finished {
         if let Some(req) = req {
@@ -332,7 +338,9 @@ pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
         Ok(true) => finish(req, Ok(())),
         Ok(false) => {
             rt.engine.add_poller(poll);
-            ACTIVE.lock().push(s);
+            let mut list = ACTIVE.lock();
+            list.push(s);
+            ACTIVE_COUNT.store(list.len(), std::sync::atomic::Ordering::Release);
         }
         Err(e) => {
             s.abandon();

@@ -61,7 +61,7 @@ pub struct Engine<F: Fabric> {
     pub(super) buffers: Mutex<Buffers>,
     /// Progress functions of higher layers (collective schedules), run outside the engine
     /// lock by every wait and test. Each must not block and returns true if it did work.
-    pollers: Mutex<Vec<fn() -> bool>>,
+    pollers: parking_lot::RwLock<Vec<fn() -> bool>>,
     has_pollers: std::sync::atomic::AtomicBool,
 }
 
@@ -115,7 +115,7 @@ impl<F: Fabric> Engine<F> {
             .unwrap_or(1);
         // Spin only while every local rank can have a core; oversubscribed ranks go to
         // sleep quickly so the ones with work get the CPU.
-        let (spin, yields) = if nlocal <= cpus { (4000, 20) } else { (0, 4) };
+        let (spin, yields) = if nlocal <= cpus { (4000, 20) } else { (0, 50) };
         let spin = env_num("OXIMPI_SPIN").map(|v| v as u32).unwrap_or(spin);
         let cap = fab.payload_capacity();
         let eager_limit = env_num("OXIMPI_EAGER_LIMIT")
@@ -144,7 +144,7 @@ impl<F: Fabric> Engine<F> {
             yields,
             sleepers: AtomicU32::new(0),
             buffers: Mutex::new(Buffers::default()),
-            pollers: Mutex::new(Vec::new()),
+            pollers: parking_lot::RwLock::new(Vec::new()),
             has_pollers: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -773,7 +773,7 @@ impl<F: Fabric> Engine<F> {
 
     /// Registers a progress function of a higher layer (see `pollers`).
     pub fn add_poller(&self, f: fn() -> bool) {
-        let mut p = self.pollers.lock();
+        let mut p = self.pollers.write();
         if !p.iter().any(|g| *g as usize == f as usize) {
             p.push(f);
         }
@@ -786,9 +786,10 @@ impl<F: Fabric> Engine<F> {
         if !self.has_pollers.load(Ordering::Acquire) {
             return false;
         }
-        let fs: Vec<fn() -> bool> = self.pollers.lock().clone();
+        // Pollers never register pollers, so iterating under the read lock is safe, and
+        // it costs no allocation on the waiting path.
         let mut did = false;
-        for f in fs {
+        for f in self.pollers.read().iter() {
             did |= f();
         }
         did
