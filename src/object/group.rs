@@ -155,9 +155,11 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(
-            expand_ranges(&[[0, 6, 3], [7, 5, -1]], 8).unwrap(),
-            vec![0, 3, 6, 7, 5]
+            expand_ranges(&[[0, 6, 3], [7, 4, -3]], 8).unwrap(),
+            vec![0, 3, 6, 7, 4]
         );
+        // [7, 5, -1] gives 7, 6, 5: 6 is already in the first range.
+        assert!(expand_ranges(&[[0, 6, 3], [7, 5, -1]], 8).is_err());
         assert!(expand_ranges(&[[0, 3, 1], [3, 3, 1]], 8).is_err());
         assert!(expand_ranges(&[[0, 8, 1]], 8).is_err());
     }
