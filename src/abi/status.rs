@@ -82,3 +82,42 @@ pub fn store_at(p: *mut MPI_Status, i: usize, s: &Status, set_error: bool) {
         st.MPI_ERROR = s.error;
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Conversions between the C status and the Fortran ones. With the MPICH ABI all three are
+// the same five ints (count_lo, count_hi_and_cancelled, source, tag, error), so each
+// conversion is a checked copy; the IGNORE sentinels are not valid arguments.
+
+use super::ptr;
+use crate::error::{class, MpiError};
+use crate::mpi_fn;
+
+/// Copies five ints from `from` to `to`, refusing null and the IGNORE sentinels.
+fn copy_status(from: *const c_int, to: *mut c_int) -> Result<(), MpiError> {
+    let ignored = |p: usize| p == IGNORE || [&super::symbols::MPI_F_STATUS_IGNORE, &super::symbols::MPI_F08_STATUS_IGNORE].iter().any(|s| s.0 as usize == p);
+    if ignored(from as usize) || ignored(to as usize) {
+        return Err(MpiError::arg(class::ERR_ARG, "status", "MPI_STATUS_IGNORE is not a status to convert"));
+    }
+    let src = ptr::slice(from, 5, "status")?;
+    ptr::slice_mut(to, 5, "status")?.copy_from_slice(src);
+    Ok(())
+}
+
+mpi_fn!(MPI_Status_c2f, PMPI_Status_c2f, (c_status: *const MPI_Status, f_status: *mut c_int), |_ctx| {
+    copy_status(c_status as *const c_int, f_status)
+});
+mpi_fn!(MPI_Status_f2c, PMPI_Status_f2c, (f_status: *const c_int, c_status: *mut MPI_Status), |_ctx| {
+    copy_status(f_status, c_status as *mut c_int)
+});
+mpi_fn!(MPI_Status_f082c, PMPI_Status_f082c, (f08_status: *const c_int, c_status: *mut MPI_Status), |_ctx| {
+    copy_status(f08_status, c_status as *mut c_int)
+});
+mpi_fn!(MPI_Status_c2f08, PMPI_Status_c2f08, (c_status: *const MPI_Status, f08_status: *mut c_int), |_ctx| {
+    copy_status(c_status as *const c_int, f08_status)
+});
+mpi_fn!(MPI_Status_f082f, PMPI_Status_f082f, (f08_status: *const c_int, f_status: *mut c_int), |_ctx| {
+    copy_status(f08_status, f_status)
+});
+mpi_fn!(MPI_Status_f2f08, PMPI_Status_f2f08, (f_status: *const c_int, f08_status: *mut c_int), |_ctx| {
+    copy_status(f_status, f08_status)
+});
