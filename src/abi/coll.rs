@@ -626,6 +626,7 @@ fn reduce_inter(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn allreduce(
     ctx: &mut Ctx,
     how: How,
@@ -656,6 +657,10 @@ fn allreduce(
             inter::allreduce(&mut s, i, &out, commutative);
             return Ok(s);
         }
+        if let (2, Some(i)) = (tt.size(), &input) {
+            algo::allreduce_pair(&mut s, i, &out, commutative);
+            return Ok(s);
+        }
         if let Some(i) = &input {
             s.copy(i.clone(), out.clone());
         }
@@ -665,6 +670,7 @@ fn allreduce(
 }
 
 /// Reduce-scatter with block `i` of `rcounts[i]` elements going to rank i.
+#[allow(clippy::too_many_arguments)]
 fn reduce_scatter(
     ctx: &mut Ctx,
     how: How,
@@ -707,6 +713,7 @@ fn reduce_scatter(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan(
     ctx: &mut Ctx,
     how: How,

@@ -217,7 +217,13 @@ impl Schedule {
         for l in locals {
             match l {
                 Local::Copy { src, dst } => {
-                    let mut buf = vec![0u8; src.bytes() as usize];
+                    let n = src.bytes() as usize;
+                    if let (Some(a), Some(b)) = (src.contiguous(), dst.contiguous()) {
+                        // Both sides contiguous: one copy, no staging buffer.
+                        b.slice_mut(0, n).copy_from_slice(a.slice(0, n));
+                        continue;
+                    }
+                    let mut buf = vec![0u8; n];
                     src.pack(0, &mut buf);
                     dst.unpack(0, &buf);
                 }
