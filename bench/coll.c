@@ -1,5 +1,5 @@
-/* Collective latency by message size: allreduce (MPI_INT sum), bcast, alltoall (bytes per
- * peer), barrier. Prints "op bytes usec" lines (median over repetitions, max over ranks). */
+/* Collective latency by message size (8 B .. 1 MiB): allreduce (MPI_INT sum), bcast,
+ * alltoall (bytes per peer, up to 256 KiB), barrier. Prints "op bytes usec" lines (median over repetitions, max over ranks). */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +20,11 @@ int main(int argc, char **argv)
     size_t maxb = 1 << 20;
     char *a = calloc(maxb * size, 1), *b = calloc(maxb * size, 1);
     const char *ops[] = {"allreduce", "bcast", "alltoall", "barrier"};
+    /* 8 B .. 1 MiB, denser above the 128 KiB large-message threshold. */
+    const size_t sizes[] = {8, 64, 512, 4096, 32768, 131072, 262144, 524288, 1 << 20};
     for (int o = 0; o < 4; o++) {
-        for (size_t bytes = 8; bytes <= maxb; bytes *= 8) {
+        for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            size_t bytes = sizes[k];
             if (o == 3 && bytes > 8) break;
             if (o == 2 && bytes > maxb / 4) break;
             int reps = bytes <= 4096 ? 200 : bytes <= 65536 ? 40 : 8;

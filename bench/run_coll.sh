@@ -1,5 +1,6 @@
 #!/bin/sh
-# Collective latency, OxiMPI against MPICH, at 2 and 4 ranks: each configuration runs
+# Collective latency, OxiMPI against MPICH, at 2 and 4 ranks (NPS="2" for 2 only): each
+# configuration runs
 # RUNS times (default 3) and the median of the per-run medians is reported with the ratio
 # oximpi/mpich (below 1: OxiMPI is faster). Needs scripts/build.sh to have run.
 set -eu
@@ -9,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$root/build/bin/mpicc" -O2 -o "$tmp/coll_oxi" "$root/bench/coll.c"
 /usr/bin/mpicc.mpich -O2 -o "$tmp/coll_mpich" "$root/bench/coll.c"
-for np in 2 4; do
+for np in ${NPS:-2 4}; do
     for i in $(seq "$runs"); do
         timeout 300 "$root/build/bin/mpiexec" -n "$np" "$tmp/coll_oxi" > "$tmp/oxi.$np.$i"
         timeout 300 /usr/bin/mpiexec.mpich -n "$np" "$tmp/coll_mpich" > "$tmp/mpich.$np.$i"

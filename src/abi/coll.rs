@@ -1,11 +1,11 @@
-//! Collective operations on intracommunicators: blocking, nonblocking (`MPI_I*`) and
-//! persistent (`*_init`), each with its `_c` form. Every function checks its arguments
+//! Collective operations on intra- and intercommunicators: blocking, nonblocking (`MPI_I*`)
+//! and persistent (`*_init`), each with its `_c` form. Every function checks its arguments
 //! locally (root, counts, datatypes, op against type) before any communication, describes
 //! the buffers, and hands a schedule builder to `launch`; the algorithms are in
-//! `crate::coll::algo`.
+//! `crate::coll::algo` (intracommunicators) and `crate::coll::inter`.
 
 use super::comm::{self, CommRef};
-use super::consts::IN_PLACE;
+use super::consts::{IN_PLACE, PROC_NULL, ROOT};
 use super::datatype;
 use super::op;
 use super::pt2pt::data;
@@ -13,8 +13,9 @@ use super::ptr;
 use super::request::handle_of;
 use super::Ctx;
 use crate::coll::algo::{self, Buf};
+use crate::coll::inter;
 use crate::coll::reduce;
-use crate::coll::sched::{self, Reduction, Schedule, Team};
+use crate::coll::sched::{self, Reduction, Remote, Schedule, Team};
 use crate::error::{class, MpiError};
 use crate::mpi_fn;
 use crate::p2p::{Data, TypeKeep};
@@ -31,22 +32,83 @@ enum How {
     Persist(*mut c_int),
 }
 
+/// Offset from an intercommunicator's context id of the context its local-group phases use
+/// (`context_id + 3` of the communicator's block of four is reserved for this). The
+/// collective context (`coll_context()`) is shared by both groups, where local rank i and
+/// remote rank i would be the same source, so it carries only cross-group traffic.
+const INTER_LOCAL_CONTEXT_OFFSET: u32 = 3;
+
 fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
     let c: CommRef = comm::get(ctx, h)?;
-    if c.remote.is_some() {
-        return Err(MpiError::arg(
-            class::ERR_COMM,
-            "comm",
-            "collectives on intercommunicators are not implemented yet",
-        ));
-    }
+    let (tctx, remote) = match &c.remote {
+        None => (c.coll_context(), None),
+        Some(g) => (
+            c.context_id + INTER_LOCAL_CONTEXT_OFFSET,
+            Some(Remote {
+                group: g.clone(),
+                ctx: c.coll_context(),
+            }),
+        ),
+    };
     Ok(Team {
-        ctx: c.coll_context(),
+        ctx: tctx,
         rank: c.rank as usize,
         group: c.group.clone(),
         handle: h,
         seq: c.coll_seq.clone(),
+        remote,
     })
+}
+
+/// A rank's part in a rooted collective.
+#[derive(Clone, Copy)]
+enum Role {
+    /// The root.
+    Root,
+    /// Sends to / receives from the root, whose rank (in the remote group on an
+    /// intercommunicator) this is.
+    Leaf(usize),
+    /// MPI_PROC_NULL on an intercommunicator: the root's group mates take no part.
+    Idle,
+}
+
+/// Reads the root argument: a rank of the communicator, or on an intercommunicator
+/// MPI_ROOT, MPI_PROC_NULL or a rank of the remote group.
+fn role_of(t: &Team, root: c_int) -> Result<Role, MpiError> {
+    if t.remote.is_none() {
+        let r = root_of(t, root)?;
+        return Ok(if r == t.rank {
+            Role::Root
+        } else {
+            Role::Leaf(r)
+        });
+    }
+    match root {
+        ROOT => Ok(Role::Root),
+        PROC_NULL => Ok(Role::Idle),
+        r if r >= 0 && (r as usize) < t.peer_size() => Ok(Role::Leaf(r as usize)),
+        r => Err(MpiError::arg(
+            class::ERR_ROOT,
+            "root",
+            format!(
+                "invalid root {r} on an intercommunicator (MPI_ROOT, MPI_PROC_NULL or a \
+                 rank of the remote group of size {})",
+                t.peer_size()
+            ),
+        )),
+    }
+}
+
+/// MPI_IN_PLACE is not defined for collectives on intercommunicators.
+fn no_in_place(p: *const c_void, arg: &str) -> Result<(), MpiError> {
+    if in_place(p) {
+        return Err(MpiError::arg(
+            class::ERR_BUFFER,
+            arg,
+            "MPI_IN_PLACE is not allowed on an intercommunicator",
+        ));
+    }
+    Ok(())
 }
 
 fn root_of(t: &Team, root: c_int) -> Result<usize, MpiError> {
@@ -169,7 +231,11 @@ fn barrier(ctx: &mut Ctx, how: How, comm: c_int) -> Result<(), MpiError> {
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
-        algo::barrier(&mut s);
+        if tt.remote.is_some() {
+            inter::barrier(&mut s);
+        } else {
+            algo::barrier(&mut s);
+        }
         Ok(s)
     })
 }
@@ -184,12 +250,22 @@ fn bcast(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
-    let root = root_of(&t, root)?;
-    let d = data(b, count, dt)?;
+    let role = role_of(&t, root)?;
+    let d = match role {
+        Role::Idle => Data::new(UserPtr::of(&[]), 0, sched::byte_type()),
+        _ => data(b, count, dt)?,
+    };
+    let (inter_comm, me) = (t.remote.is_some(), t.rank);
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
-        algo::bcast(&mut s, &d, root);
+        match role {
+            Role::Root if inter_comm => inter::bcast_root(&mut s, &d),
+            Role::Leaf(r) if inter_comm => inter::bcast_leaf(&mut s, &d, r),
+            Role::Root => algo::bcast(&mut s, &d, me),
+            Role::Leaf(r) => algo::bcast(&mut s, &d, r),
+            Role::Idle => {}
+        }
         Ok(s)
     })
 }
@@ -210,10 +286,11 @@ fn gather(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
-    let root = root_of(&t, root)?;
-    let n = t.size();
+    let role = role_of(&t, root)?;
+    let inter_comm = t.remote.is_some();
+    let n = t.peer_size();
     let me = t.rank;
-    let (mine, recvs, own) = if me == root {
+    let (mine, recvs, own) = if let Role::Root = role {
         let rbuf = buf(rb, rt, "recvtype")?;
         let recvs: Vec<Data> = match (rcounts, displs) {
             (Some(c), Some(d)) => (0..n)
@@ -224,19 +301,31 @@ fn gather(
                 (0..n).map(|i| rbuf.at(i as u64 * rc, rc)).collect()
             }
         };
-        let own = if in_place(sb) {
+        // The root of an intercommunicator gathers only the remote group.
+        let own = if inter_comm || in_place(sb) {
             None
         } else {
-            Some((data(sb, sc, st)?, recvs[root].clone()))
+            Some((data(sb, sc, st)?, recvs[me].clone()))
         };
         (None, recvs, own)
-    } else {
+    } else if let Role::Leaf(_) = role {
+        if inter_comm {
+            no_in_place(sb, "sendbuf")?;
+        }
         (Some(data(sb, sc, st)?), Vec::new(), None)
+    } else {
+        (None, Vec::new(), None)
     };
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
-        algo::gather(&mut s, root, mine.clone(), recvs.clone(), own.clone());
+        match (role, &mine) {
+            (Role::Root, _) if inter_comm => inter::gather_root(&mut s, &recvs),
+            (Role::Leaf(r), Some(m)) if inter_comm => inter::gather_leaf(&mut s, m, r),
+            (Role::Root, _) => algo::gather(&mut s, me, None, recvs.clone(), own.clone()),
+            (Role::Leaf(r), m) => algo::gather(&mut s, r, m.clone(), Vec::new(), None),
+            (Role::Idle, _) => {}
+        }
         Ok(s)
     })
 }
@@ -257,10 +346,11 @@ fn scatter(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
-    let root = root_of(&t, root)?;
-    let n = t.size();
+    let role = role_of(&t, root)?;
+    let inter_comm = t.remote.is_some();
+    let n = t.peer_size();
     let me = t.rank;
-    let (mine, sends, own) = if me == root {
+    let (mine, sends, own) = if let Role::Root = role {
         let sbuf = buf(sb, st, "sendtype")?;
         let sends: Vec<Data> = match (scounts, displs) {
             (Some(c), Some(d)) => (0..n)
@@ -271,19 +361,31 @@ fn scatter(
                 (0..n).map(|i| sbuf.at(i as u64 * sc, sc)).collect()
             }
         };
-        let own = if in_place(rb) {
+        // The root of an intercommunicator scatters only to the remote group.
+        let own = if inter_comm || in_place(rb) {
             None
         } else {
-            Some((sends[root].clone(), data(rb, rc, rt)?))
+            Some((sends[me].clone(), data(rb, rc, rt)?))
         };
         (None, sends, own)
-    } else {
+    } else if let Role::Leaf(_) = role {
+        if inter_comm {
+            no_in_place(rb, "recvbuf")?;
+        }
         (Some(data(rb, rc, rt)?), Vec::new(), None)
+    } else {
+        (None, Vec::new(), None)
     };
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
-        algo::scatter(&mut s, root, mine.clone(), sends.clone(), own.clone());
+        match (role, &mine) {
+            (Role::Root, _) if inter_comm => inter::scatter_root(&mut s, &sends),
+            (Role::Leaf(r), Some(m)) if inter_comm => inter::scatter_leaf(&mut s, m, r),
+            (Role::Root, _) => algo::scatter(&mut s, me, None, sends.clone(), own.clone()),
+            (Role::Leaf(r), m) => algo::scatter(&mut s, r, m.clone(), Vec::new(), None),
+            (Role::Idle, _) => {}
+        }
         Ok(s)
     })
 }
@@ -303,7 +405,11 @@ fn allgather(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
-    let n = t.size();
+    let inter_comm = t.remote.is_some();
+    if inter_comm {
+        no_in_place(sb, "sendbuf")?;
+    }
+    let n = t.peer_size();
     let rbuf = buf(rb, rt, "recvtype")?;
     let blocks: Vec<Data> = match (rcounts, displs) {
         (Some(c), Some(d)) => (0..n)
@@ -323,10 +429,15 @@ fn allgather(
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
-        if let Some(o) = &own {
-            s.copy(o.clone(), blocks[me].clone());
+        match &own {
+            Some(o) if inter_comm => inter::allgather(&mut s, o, &blocks),
+            _ => {
+                if let Some(o) = &own {
+                    s.copy(o.clone(), blocks[me].clone());
+                }
+                algo::allgather(&mut s, &blocks);
+            }
         }
-        algo::allgather(&mut s, &blocks);
         Ok(s)
     })
 }
@@ -406,6 +517,10 @@ fn alltoall(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    let inter_comm = t.remote.is_some();
+    if inter_comm {
+        no_in_place(sb, "sendbuf")?;
+    }
     let recvs = rblocks.data(rb);
     let sends = if in_place(sb) {
         None
@@ -415,6 +530,10 @@ fn alltoall(
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
+        if let (true, Some(sends)) = (inter_comm, &sends) {
+            inter::alltoall(&mut s, sends, &recvs);
+            return Ok(s);
+        }
         let sends = match &sends {
             Some(v) => v.clone(),
             None => {
@@ -449,6 +568,9 @@ fn reduce(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    if t.remote.is_some() {
+        return reduce_inter(how, &t, sb, rb, count, dt, op_h, role_of(&t, root)?);
+    }
     let root = root_of(&t, root)?;
     let red = reduction(op_h, dt)?;
     let at_root = t.rank == root;
@@ -471,6 +593,40 @@ fn reduce(
     })
 }
 
+/// Reduce on an intercommunicator: the root gets the reduction of the remote group's data.
+#[allow(clippy::too_many_arguments)]
+fn reduce_inter(
+    how: How,
+    t: &Team,
+    sb: *const c_void,
+    rb: *mut c_void,
+    count: Count,
+    dt: c_int,
+    op_h: c_int,
+    role: Role,
+) -> Result<(), MpiError> {
+    let (red, d) = match role {
+        Role::Idle => (None, Data::new(UserPtr::of(&[]), 0, sched::byte_type())),
+        Role::Root => (Some(reduction(op_h, dt)?), data(rb, count, dt)?),
+        Role::Leaf(_) => {
+            no_in_place(sb, "sendbuf")?;
+            (Some(reduction(op_h, dt)?), data(sb, count, dt)?)
+        }
+    };
+    let commutative = red.as_ref().is_some_and(|r| r.op.is_commutative());
+    let tt = t.clone();
+    launch(how, t, move |tag| {
+        let mut s = Schedule::new(&tt, tag, red.clone());
+        match role {
+            Role::Root => inter::reduce_root(&mut s, &d),
+            Role::Leaf(r) => inter::reduce_leaf(&mut s, &d, r, commutative),
+            Role::Idle => {}
+        }
+        Ok(s)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
 fn allreduce(
     ctx: &mut Ctx,
     how: How,
@@ -482,6 +638,10 @@ fn allreduce(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    let inter_comm = t.remote.is_some();
+    if inter_comm {
+        no_in_place(sb, "sendbuf")?;
+    }
     let red = reduction(op_h, dt)?;
     let out = data(rb, count, dt)?;
     let input = if in_place(sb) {
@@ -493,6 +653,14 @@ fn allreduce(
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        if let (true, Some(i)) = (inter_comm, &input) {
+            inter::allreduce(&mut s, i, &out, commutative);
+            return Ok(s);
+        }
+        if let (2, Some(i)) = (tt.size(), &input) {
+            algo::allreduce_pair(&mut s, i, &out, commutative);
+            return Ok(s);
+        }
         if let Some(i) = &input {
             s.copy(i.clone(), out.clone());
         }
@@ -502,6 +670,7 @@ fn allreduce(
 }
 
 /// Reduce-scatter with block `i` of `rcounts[i]` elements going to rank i.
+#[allow(clippy::too_many_arguments)]
 fn reduce_scatter(
     ctx: &mut Ctx,
     how: How,
@@ -513,6 +682,10 @@ fn reduce_scatter(
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    let inter_comm = t.remote.is_some();
+    if inter_comm {
+        no_in_place(sb, "sendbuf")?;
+    }
     let red = reduction(op_h, dt)?;
     let total: u64 = rcounts.iter().sum();
     let me = t.rank;
@@ -527,6 +700,10 @@ fn reduce_scatter(
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, Some(red.clone()));
+        if inter_comm {
+            inter::reduce_scatter(&mut s, &input, &out, &rcounts, commutative);
+            return Ok(s);
+        }
         let acc = s.scratch_typed(total, &input.dt);
         s.copy(input.clone(), acc.clone());
         algo::allreduce(&mut s, &acc, commutative);
@@ -536,6 +713,7 @@ fn reduce_scatter(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan(
     ctx: &mut Ctx,
     how: How,
@@ -548,6 +726,13 @@ fn scan(
     exclusive: bool,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    if t.remote.is_some() {
+        return Err(MpiError::arg(
+            class::ERR_COMM,
+            "comm",
+            "MPI_Scan and MPI_Exscan are not defined on intercommunicators",
+        ));
+    }
     let red = reduction(op_h, dt)?;
     let out = data(rb, count, dt)?;
     let input = if in_place(sb) {
@@ -569,8 +754,25 @@ fn scan(
     })
 }
 
+/// Number of per-rank blocks of a collective's arrays: the communicator's size, or the
+/// remote group's size on an intercommunicator.
 fn size_of(ctx: &mut Ctx, comm: c_int) -> Result<usize, MpiError> {
+    Ok(comm::get(ctx, comm)?.peer_size())
+}
+
+/// Size of the local group (reduce-scatter counts are per local rank on both kinds).
+fn local_size_of(ctx: &mut Ctx, comm: c_int) -> Result<usize, MpiError> {
     Ok(comm::get(ctx, comm)?.size())
+}
+
+/// Whether this rank's root arguments (count arrays) are significant: it is the root.
+fn is_root(ctx: &mut Ctx, comm: c_int, root: c_int) -> Result<bool, MpiError> {
+    let c = comm::get(ctx, comm)?;
+    Ok(if c.is_inter() {
+        root == ROOT
+    } else {
+        c.rank as c_int == root
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -656,8 +858,7 @@ macro_rules! gatherv_fns {
              recvcounts: *const $cnt, displs: *const $disp, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
                 let n = size_of(ctx, comm)?;
-                let rank = comm::get(ctx, comm)?.rank as c_int;
-                let (c, d) = if rank == root {
+                let (c, d) = if is_root(ctx, comm, root)? {
                     (Some(counts(recvcounts, n, "recvcounts")?), Some(arr(displs, n, "displs")?))
                 } else {
                     (None, None)
@@ -721,8 +922,7 @@ macro_rules! scatterv_fns {
              recvbuf: *mut c_void, recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
                 let n = size_of(ctx, comm)?;
-                let rank = comm::get(ctx, comm)?.rank as c_int;
-                let (c, d) = if rank == root {
+                let (c, d) = if is_root(ctx, comm, root)? {
                     (Some(counts(sendcounts, n, "sendcounts")?), Some(arr(displs, n, "displs")?))
                 } else {
                     (None, None)
@@ -1020,7 +1220,7 @@ macro_rules! reduce_scatter_fns {
         coll3!($b, $pb, $i, $pi, $p, $pp,
             (sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const $cnt, datatype: c_int, op: c_int, comm: c_int),
             |ctx, how| {
-                let n = size_of(ctx, comm)?;
+                let n = local_size_of(ctx, comm)?;
                 let c = counts(recvcounts, n, "recvcounts")?;
                 reduce_scatter(ctx, how, sendbuf, recvbuf, c, datatype, op, comm)
             });
@@ -1050,7 +1250,7 @@ macro_rules! reduce_scatter_block_fns {
         coll3!($b, $pb, $i, $pi, $p, $pp,
             (sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: $cnt, datatype: c_int, op: c_int, comm: c_int),
             |ctx, how| {
-                let n = size_of(ctx, comm)?;
+                let n = local_size_of(ctx, comm)?;
                 let c = count_ok(recvcount as Count, "recvcount")?;
                 reduce_scatter(ctx, how, sendbuf, recvbuf, vec![c; n], datatype, op, comm)
             });

@@ -289,6 +289,27 @@ pub fn allreduce_ring(s: &mut Schedule, acc: &Data) {
     }
 }
 
+/// Two ranks, separate input and output: each sends its input straight from the user's
+/// buffer and receives the other's, then reduces once; no copy of the input first.
+pub fn allreduce_pair(s: &mut Schedule, input: &Data, out: &Data, commutative: bool) {
+    let r = s.team().rank;
+    let other = 1 - r;
+    s.step();
+    s.send(other, input.clone());
+    if commutative || r == 0 {
+        // out = input op other's: in0 op in1 at rank 0, and at rank 1 in1 op in0, equal
+        // when the op commutes.
+        s.recv(other, out.clone());
+        s.reduce(input.ptr, out.clone());
+    } else {
+        // Rank 1 of a non-commutative op: out = in0 op in1 needs in0 on the left.
+        let tmp = s.scratch_typed(out.count, &out.dt);
+        s.recv(other, tmp.clone());
+        s.copy(input.clone(), out.clone());
+        s.reduce(tmp.ptr, out.clone());
+    }
+}
+
 pub fn allreduce(s: &mut Schedule, acc: &Data, commutative: bool) {
     let n = s.team().size();
     if commutative && n > 2 && acc.bytes() >= LARGE && acc.count >= n as u64 {

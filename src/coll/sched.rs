@@ -31,11 +31,31 @@ pub struct Team {
     pub handle: i32,
     /// The communicator's count of collective calls (`Comm::coll_seq`).
     pub seq: Arc<std::sync::atomic::AtomicU32>,
+    /// The other group of an intercommunicator. `ctx`/`group` above then describe the
+    /// local group alone, and [`Schedule::send_remote`]/[`Schedule::recv_remote`] reach
+    /// this side.
+    pub remote: Option<Remote>,
+}
+
+/// The remote group of an intercommunicator and the context its traffic travels on.
+#[derive(Clone)]
+pub struct Remote {
+    pub group: Arc<Group>,
+    pub ctx: u32,
 }
 
 impl Team {
+    /// Size of the local group (the group local algorithms run over).
     pub fn size(&self) -> usize {
         self.group.size()
+    }
+
+    /// Number of ranks a collective addresses: the remote group of an intercommunicator.
+    pub fn peer_size(&self) -> usize {
+        match &self.remote {
+            Some(r) => r.group.size(),
+            None => self.group.size(),
+        }
     }
 }
 
@@ -54,9 +74,18 @@ enum Local {
     Reduce { inp: UserPtr, inout: Data },
 }
 
+/// A transfer with rank `peer` of the local group, or of the remote group when `remote`.
 enum Xfer {
-    Send { peer: usize, data: Data },
-    Recv { peer: usize, data: Data },
+    Send {
+        peer: usize,
+        remote: bool,
+        data: Data,
+    },
+    Recv {
+        peer: usize,
+        remote: bool,
+        data: Data,
+    },
 }
 
 #[derive(Default)]
@@ -115,11 +144,37 @@ impl Schedule {
     }
 
     pub fn send(&mut self, peer: usize, data: Data) {
-        self.cur().xfers.push(Xfer::Send { peer, data });
+        self.cur().xfers.push(Xfer::Send {
+            peer,
+            remote: false,
+            data,
+        });
     }
 
     pub fn recv(&mut self, peer: usize, data: Data) {
-        self.cur().xfers.push(Xfer::Recv { peer, data });
+        self.cur().xfers.push(Xfer::Recv {
+            peer,
+            remote: false,
+            data,
+        });
+    }
+
+    /// Sends to rank `peer` of the remote group (intercommunicator teams only).
+    pub fn send_remote(&mut self, peer: usize, data: Data) {
+        self.cur().xfers.push(Xfer::Send {
+            peer,
+            remote: true,
+            data,
+        });
+    }
+
+    /// Receives from rank `peer` of the remote group (intercommunicator teams only).
+    pub fn recv_remote(&mut self, peer: usize, data: Data) {
+        self.cur().xfers.push(Xfer::Recv {
+            peer,
+            remote: true,
+            data,
+        });
     }
 
     /// Copies `src` into `dst` once the transfers before it are done.
@@ -162,7 +217,13 @@ impl Schedule {
         for l in locals {
             match l {
                 Local::Copy { src, dst } => {
-                    let mut buf = vec![0u8; src.bytes() as usize];
+                    let n = src.bytes() as usize;
+                    if let (Some(a), Some(b)) = (src.contiguous(), dst.contiguous()) {
+                        // Both sides contiguous: one copy, no staging buffer.
+                        b.slice_mut(0, n).copy_from_slice(a.slice(0, n));
+                        continue;
+                    }
+                    let mut buf = vec![0u8; n];
                     src.pack(0, &mut buf);
                     dst.unpack(0, &buf);
                 }
@@ -179,12 +240,25 @@ impl Schedule {
 
     fn post(&mut self, xfers: Vec<Xfer>) -> Result<(), MpiError> {
         let e = &runtime::rt()?.engine;
-        let ctx = self.team.ctx;
+        let team = self.team.clone();
+        // Where rank `peer` of the chosen side lives, and the context that reaches it.
+        let side = |remote: bool| -> Result<(&Group, u32), MpiError> {
+            if !remote {
+                return Ok((&team.group, team.ctx));
+            }
+            match &team.remote {
+                Some(r) => Ok((&r.group, r.ctx)),
+                None => Err(MpiError::intern(
+                    "remote transfer in a schedule without a remote group",
+                )),
+            }
+        };
         for x in xfers {
             match x {
-                Xfer::Send { peer, data } => {
+                Xfer::Send { peer, remote, data } => {
+                    let (group, ctx) = side(remote)?;
                     let id = e.isend(SendArgs {
-                        ep: self.team.group.proc_of(peer),
+                        ep: group.proc_of(peer),
                         ctx,
                         src: self.team.rank as i32,
                         tag: self.tag,
@@ -194,7 +268,8 @@ impl Schedule {
                     })?;
                     self.pending.push((id, 0, false));
                 }
-                Xfer::Recv { peer, data } => {
+                Xfer::Recv { peer, remote, data } => {
+                    let (_, ctx) = side(remote)?;
                     let want = data.bytes();
                     let id = e.irecv(RecvArgs {
                         ctx,
