@@ -4,8 +4,10 @@ Each example (NAME.py, or NAME.cmd for a `python -m ...` command) carries its te
 header comments:
     # np: N                     ranks to run it with
     # run: ARGS...              (.cmd) arguments given to python instead of the file
-    # expect: REGEX             some stdout line must match (re.search)
-    # expect-lines: K REGEX     exactly K stdout lines must match
+    # expect: REGEX             must occur in stdout (re.search over the whole text)
+    # expect-count: K REGEX     must occur exactly K times in stdout (re.findall)
+The launcher may splice the output of different ranks in the middle of a line, so the
+patterns are searched in the whole text, not anchored to lines.
 An example passes when it exits 0 within the timeout and every expectation holds. The
 examples also assert their own results (rank 0 compares with a serial computation, ...).
 Prints one line per example and "N passed, N failed" last; exit 1 on any failure.
@@ -22,7 +24,7 @@ import time
 def parse_header(path):
     spec = {"np": 1, "run": None, "expect": [], "lines": []}
     for line in path.read_text().splitlines():
-        m = re.match(r"#\s*(np|run|expect|expect-lines):\s*(.*)$", line)
+        m = re.match(r"#\s*(np|run|expect|expect-count):\s*(.*)$", line)
         if not m:
             continue
         key, value = m.group(1), m.group(2).strip()
@@ -38,7 +40,7 @@ def parse_header(path):
     if path.suffix == ".cmd" and spec["run"] is None:
         sys.exit(f"{path}: a .cmd example needs a '# run:' line")
     if not spec["expect"] and not spec["lines"]:
-        sys.exit(f"{path}: no '# expect:' or '# expect-lines:' line: nothing would be checked")
+        sys.exit(f"{path}: no '# expect:' or '# expect-count:' line: nothing would be checked")
     return spec
 
 
@@ -48,14 +50,13 @@ def check(path, spec, proc, timed_out):
         errors.append("timed out")
     elif proc.returncode != 0:
         errors.append(f"exit status {proc.returncode}")
-    lines = proc.stdout.splitlines()
     for rx in spec["expect"]:
-        if not any(rx.search(line) for line in lines):
-            errors.append(f"no output line matches {rx.pattern!r}")
+        if not rx.search(proc.stdout):
+            errors.append(f"the output lacks {rx.pattern!r}")
     for count, rx in spec["lines"]:
-        got = sum(1 for line in lines if rx.search(line))
+        got = len(rx.findall(proc.stdout))
         if got != count:
-            errors.append(f"{got} output lines match {rx.pattern!r}, expected {count}")
+            errors.append(f"{rx.pattern!r} occurs {got} times in the output, expected {count}")
     return errors
 
 

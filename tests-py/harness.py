@@ -166,7 +166,7 @@ class RunResult:
 
 
 def merge_outcome(old, new):
-    order = {"ok": 0, "xfail": 0, "skip": 1, "xpass": 2, "fail": 3, "error": 4}
+    order = {"ok": 0, "xfail": 0, "skip": 1, "xpass": 2, "fail": 3, "error": 4, "crash": 5}
     if old is None:
         return new
     # "skip" on one rank and "ok" on another (a test skipped at some ranks only): passed.
@@ -255,7 +255,8 @@ def run_suite(args, np, env, known, excluded):
                 f"Log tail ({log}):\n" + tail(log)
             )
             if running:
-                res.tests[running] = ("error", f"rank {rank} {how} in this test", rank)
+                # Counted once, as the run problem above, not again as a test failure.
+                res.tests[running] = ("crash", f"rank {rank} {how} in this test", rank)
     if timed_out and not res.problems:
         res.problems.append(
             f"job timed out after {args.timeout}s although every rank finished its tests "
@@ -278,6 +279,8 @@ def judge(res, known):
         entry = next((e for e in applicable if e.matches(tid)), None)
         if entry is not None:
             hits[id(entry)].append(outcome)
+        if outcome == "crash":
+            continue  # already a run problem
         if outcome in ("fail", "error", "xpass"):
             if entry is not None:
                 res.known += 1
@@ -286,7 +289,7 @@ def judge(res, known):
     for e in applicable:
         outcomes = hits[id(e)]
         ran = [o for o in outcomes if o != "skip"]
-        if ran and not any(o in ("fail", "error", "xpass") for o in ran):
+        if ran and not any(o in ("fail", "error", "xpass", "crash") for o in ran):
             res.fixed.append(e)
 
 
@@ -294,7 +297,7 @@ def report(res):
     passed = res.count("ok") + res.count("xfail")
     print(
         f"np={res.np}: {passed} passed / {res.count('fail')} failed / "
-        f"{res.count('error')} errors / {res.count('skip')} skipped "
+        f"{res.count('error') + res.count('crash')} errors / {res.count('skip')} skipped "
         f"[known failures {res.known}, unexpected {len(res.unexpected)}, "
         f"listed-but-passing {len(res.fixed)}, run problems {len(res.problems)}] "
         f"in {res.seconds:.0f}s",
@@ -332,6 +335,11 @@ def main():
     ap.add_argument("suite_args", nargs="*", help="extra arguments for main.py (after --)")
     args = ap.parse_args()
     args.mpiexec = args.mpiexec.split()
+    # The suite runs with cwd = testdir: make paths absolute (not resolved: a venv python
+    # is a symlink whose name selects the venv).
+    args.python = os.path.abspath(args.python)
+    args.testdir = os.path.abspath(args.testdir)
+    args.workdir = os.path.abspath(args.workdir)
 
     known = [] if args.no_judge else parse_list(pathlib.Path(args.known))
     excluded = parse_list(pathlib.Path(args.excluded), with_mode=True)
@@ -358,7 +366,7 @@ def main():
     for r in results:
         print(
             f"{r.np:>3} {r.count('ok') + r.count('xfail'):>7} {r.count('fail'):>7} "
-            f"{r.count('error'):>7} {r.count('skip'):>8} {r.seconds:>8.0f}  "
+            f"{r.count('error') + r.count('crash'):>7} {r.count('skip'):>8} {r.seconds:>8.0f}  "
             f"{len(r.problems)}"
         )
     if args.summary_json:
@@ -371,7 +379,7 @@ def main():
                             "np": r.np,
                             "passed": r.count("ok") + r.count("xfail"),
                             "failed": r.count("fail"),
-                            "errors": r.count("error"),
+                            "errors": r.count("error") + r.count("crash"),
                             "skipped": r.count("skip"),
                             "seconds": round(r.seconds),
                             "problems": len(r.problems),

@@ -153,7 +153,7 @@ def main():
         runpy.run_path(main_py, run_name="__main__")
     except SystemExit as exc:
         # main.py always ends with sys.exit(not success) once the tests ran.
-        EVENTS.emit(ev="done", code=exc.code if isinstance(exc.code, int) else 1)
+        EVENTS.emit(ev="done", code=int(exc.code) if isinstance(exc.code, (int, bool)) else 1)
         raise
     except BaseException as exc:  # noqa: BLE001 - any failure before the tests is reported
         tb = traceback.format_exc()

@@ -137,7 +137,7 @@ build_wheel() {
         rm -rf "$cache"/wheel-"$label"-*
         mkdir -p "$dir"
         if ! MPI4PY_BUILD_MPICC=$mpicc MPICC=$mpicc timeout 1500 \
-            "$venv/bin/python" -m pip wheel --no-deps -v -w "$dir" "$sdist" \
+            "$venv/bin/python" -m pip wheel --no-cache-dir --no-deps -v -w "$dir" "$sdist" \
             > "$work/build-$label.log" 2>&1; then
             say "building mpi4py with $mpicc FAILED; last lines of $work/build-$label.log:"
             tail -n 40 "$work/build-$label.log" | sed 's/^/    | /'

@@ -1,6 +1,6 @@
 # Tutorial: Allreduce of a NumPy array with MPI.SUM.
 # np: 4
-# expect: ^allreduce_sum: OK \[ ?6\. 10\. 14\.\]$
+# expect: allreduce_sum: OK \[ ?6\. 10\. 14\.\]
 import numpy
 from mpi4py import MPI
 

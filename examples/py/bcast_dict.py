@@ -1,6 +1,6 @@
 # Tutorial: broadcasting a Python dictionary.
 # np: 4
-# expect-lines: 4 ^bcast_dict: rank [0-3] got \{'key1': \[7, 2\.72, \(2\+3j\)\], 'key2': \('abc', 'xyz'\)\}$
+# expect-count: 4 bcast_dict: rank [0-3] got \{'key1': \[7, 2\.72, \(2\+3j\)\], 'key2': \('abc', 'xyz'\)\}
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD

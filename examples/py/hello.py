@@ -1,7 +1,7 @@
 # Tutorial: hello world. Every rank reports itself; rank 0 checks that all did.
 # np: 4
-# expect-lines: 4 ^Hello, World! I am process [0-3] of 4 on \S+\.$
-# expect: ^hello: OK$
+# expect-count: 4 Hello, World! I am process [0-3] of 4 on \S+\.
+# expect: hello: OK
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD

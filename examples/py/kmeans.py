@@ -2,7 +2,7 @@
 # centre, and Allreduce sums the per-centre coordinates and counts to move the centres.
 # The result must equal a serial k-means on the same data (rank 0 checks).
 # np: 4
-# expect: ^kmeans: OK converged after [0-9]+ iterations, centres match the serial run$
+# expect: kmeans: OK converged after [0-9]+ iterations, centres match the serial run
 import numpy
 from mpi4py import MPI
 

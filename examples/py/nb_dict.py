@@ -1,6 +1,6 @@
 # Tutorial: non-blocking point-to-point communication of Python objects.
 # np: 2
-# expect: ^nb_dict: OK \{'a': 7, 'b': 3\.14\}$
+# expect: nb_dict: OK \{'a': 7, 'b': 3\.14\}
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD

@@ -1,7 +1,7 @@
 # Tutorial: Send/Recv and Isend/Irecv of NumPy arrays (buffer-based, fast path),
 # with explicit MPI datatypes and with automatic discovery of the datatype.
 # np: 2
-# expect: ^numpy_p2p: OK$
+# expect: numpy_p2p: OK
 import numpy
 from mpi4py import MPI
 

@@ -1,6 +1,6 @@
 # Tutorial: point-to-point communication of generic Python objects (pickled).
 # np: 2
-# expect: ^p2p_dict: OK \{'a': 7, 'b': 3\.14\}$
+# expect: p2p_dict: OK \{'a': 7, 'b': 3\.14\}
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD

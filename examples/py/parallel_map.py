@@ -1,7 +1,7 @@
 # Tutorial pattern: a parallel map. Rank 0 scatters chunks of work, every rank maps its
 # chunk, allgather gives everybody the whole result.
 # np: 3
-# expect: ^parallel_map: OK 100 squares, sum 328350$
+# expect: parallel_map: OK 100 squares, sum 328350
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD

@@ -1,6 +1,6 @@
 # Tutorial: scattering and gathering Python objects (lists).
 # np: 4
-# expect: ^scatter_gather: OK \[1, 4, 9, 16\]$
+# expect: scatter_gather: OK \[1, 4, 9, 16\]
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD
