@@ -53,12 +53,27 @@ EVENTS = None
 RANK = {"ok": 0, "skip": 1, "xfail": 1, "xpass": 2, "fail": 3, "error": 4}
 
 
+def mpi4py_frame(tb):
+    """The innermost frame of mpi4py's compiled MPI module (e.g. 'mpi4py.MPI.Comm.Dup'):
+    it names the MPI call that failed, which a bare NotImplementedError (mpi4py's fallback
+    for a function the MPI library lacks) does not."""
+    name = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name.startswith("mpi4py.MPI.") or "MPI.src" in code.co_filename:
+            name = code.co_name
+        tb = tb.tb_next
+    return name
+
+
 def short(err):
-    """One line from an exc_info triple: 'ExcType: message' (first line of the message)."""
-    etype, value, _tb = err
+    """One line from an exc_info triple: 'ExcType: message [in mpi4py.MPI.X.y]'."""
+    etype, value, tb = err
     text = str(value).strip().splitlines()
     first = text[0] if text else ""
-    return f"{etype.__name__}: {first}"[:300]
+    where = mpi4py_frame(tb)
+    suffix = f" [in {where}]" if where else ""
+    return f"{etype.__name__}: {first[:240]}{suffix}"
 
 
 class RecordingResult(unittest.runner.TextTestResult):
