@@ -94,9 +94,21 @@ use crate::mpi_fn;
 
 /// Copies five ints from `from` to `to`, refusing null and the IGNORE sentinels.
 fn copy_status(from: *const c_int, to: *mut c_int) -> Result<(), MpiError> {
-    let ignored = |p: usize| p == IGNORE || [&super::symbols::MPI_F_STATUS_IGNORE, &super::symbols::MPI_F08_STATUS_IGNORE].iter().any(|s| s.0 as usize == p);
+    let ignored = |p: usize| {
+        p == IGNORE
+            || [
+                &super::symbols::MPI_F_STATUS_IGNORE,
+                &super::symbols::MPI_F08_STATUS_IGNORE,
+            ]
+            .iter()
+            .any(|s| s.0 as usize == p)
+    };
     if ignored(from as usize) || ignored(to as usize) {
-        return Err(MpiError::arg(class::ERR_ARG, "status", "MPI_STATUS_IGNORE is not a status to convert"));
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "status",
+            "MPI_STATUS_IGNORE is not a status to convert",
+        ));
     }
     let src = ptr::slice(from, 5, "status")?;
     ptr::slice_mut(to, 5, "status")?.copy_from_slice(src);

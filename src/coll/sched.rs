@@ -426,15 +426,27 @@ pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
 }
 
 /// Runs `s` to completion (blocking collectives).
-pub fn run(s: Schedule) -> Result<(), MpiError> {
+/// Runs `s` to completion in the calling thread (blocking collectives): no request and no
+/// trip through the poller — the schedule advances whenever one of its transfers is done.
+pub fn run(mut s: Schedule) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
-    let req = e.external(Kind::Schedule, [0; 4]);
-    start(s, req)?;
-    let st = e.wait(req);
-    if st.error != 0 {
-        return Err(MpiError::new(st.error, "collective operation failed"));
+    loop {
+        match s.advance() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => {
+                s.abandon();
+                return Err(err);
+            }
+        }
+        let pending = &s.pending;
+        e.wait_until(|_, st| {
+            pending
+                .iter()
+                .any(|p| st.reqs.get(p.0).map(|r| r.done).unwrap_or(true))
+                .then_some(())
+        });
     }
-    Ok(())
 }
 
 /// Starts `s` and returns its request (nonblocking collectives).

@@ -19,7 +19,7 @@ use crate::error::{class, MpiError};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A cell-sized message waiting for a free cell, in send order.
 #[derive(Debug)]
@@ -54,7 +54,8 @@ pub struct Engine<F: Fabric> {
     local_of: Vec<Option<usize>>,
     ep_of_local: Vec<u32>,
     eager_limit: usize,
-    spin: u32,
+    /// How long a blocked call polls before it yields and then sleeps.
+    spin: Duration,
     yields: u32,
     sleepers: AtomicU32,
     /// The buffers attached for buffered-mode sends (see `buffered`).
@@ -113,10 +114,10 @@ impl<F: Fabric> Engine<F> {
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        // Spin only while every local rank can have a core; oversubscribed ranks go to
-        // sleep quickly so the ones with work get the CPU.
-        let (spin, yields) = if nlocal <= cpus { (4000, 20) } else { (0, 50) };
-        let spin = env_num("OXIMPI_SPIN").map(|v| v as u32).unwrap_or(spin);
+        // Spin only while every local rank can have a core; oversubscribed ranks yield and
+        // go to sleep quickly so the ones with work get the CPU.
+        let (spin_us, yields) = if nlocal <= cpus { (1000, 20) } else { (0, 50) };
+        let spin = Duration::from_micros(env_num("OXIMPI_SPIN").unwrap_or(spin_us));
         let cap = fab.payload_capacity();
         let eager_limit = env_num("OXIMPI_EAGER_LIMIT")
             .map(|v| (v as usize).min(cap))
@@ -795,12 +796,16 @@ impl<F: Fabric> Engine<F> {
         did
     }
 
-    /// Runs progress until `f` returns Some, spinning briefly, then yielding, then sleeping
-    /// on the doorbell so a blocked rank does not burn a core.
+    /// Runs progress until `f` returns Some: spinning for up to `spin` (a message from a
+    /// running peer usually arrives within microseconds), then yielding a few times, then
+    /// sleeping on the doorbell so a blocked rank does not burn a core. Any progress starts
+    /// the spin phase again.
     pub fn wait_until<R>(&self, mut f: impl FnMut(&Self, &mut State) -> Option<R>) -> R {
-        let mut idle = 0u32;
+        let mut spins = 0u32;
+        let mut yields = 0u32;
+        let mut spin_start: Option<Instant> = None;
+        let mut asleep = false;
         loop {
-            let asleep = idle > self.spin + self.yields;
             let mut ticket = 0;
             if asleep {
                 self.sleepers.fetch_add(1, Ordering::SeqCst);
@@ -817,20 +822,28 @@ impl<F: Fabric> Engine<F> {
                     return r;
                 }
                 if did {
-                    idle = idle.min(self.spin);
+                    (spins, yields, spin_start) = (0, 0, None);
                 }
             }
             if asleep {
                 self.fab.wait_since(ticket, Duration::from_millis(100));
                 self.sleepers.fetch_sub(1, Ordering::SeqCst);
-                idle = self.spin + 1;
+                asleep = spin_start.is_some();
                 continue;
             }
-            idle += 1;
-            if idle <= self.spin {
+            // Read the clock only every 64 polls: it costs more than a poll.
+            spins += 1;
+            if !self.spin.is_zero()
+                && (spins % 64 != 0
+                    || spin_start.get_or_insert_with(Instant::now).elapsed() < self.spin)
+            {
                 std::hint::spin_loop();
-            } else {
+            } else if yields < self.yields {
+                yields += 1;
                 std::thread::yield_now();
+            } else {
+                asleep = true;
+                spin_start.get_or_insert_with(Instant::now);
             }
         }
     }
