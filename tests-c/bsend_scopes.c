@@ -53,6 +53,7 @@ int main(int argc, char **argv)
         free(small);
         free(cbuf);
     } else if (ot_rank == 1) {
+        /* (receives below) */
         int got[N];
         MPI_CHECK(MPI_Recv(got, N, MPI_INT, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
         for (int i = 0; i < N; i++)
@@ -62,6 +63,39 @@ int main(int argc, char **argv)
             CHECK(got[0] == k * N && got[N - 1] == k * N + N - 1, "automatic message %d", k);
         }
     }
+    /* A session's buffer serves the communicators made from its process sets; with no
+     * process buffer attached, only it can take the message. */
+    MPI_Session session;
+    MPI_Group g;
+    MPI_Comm sc;
+    MPI_CHECK(MPI_Session_init(MPI_INFO_NULL, MPI_ERRORS_RETURN, &session));
+    MPI_CHECK(MPI_Group_from_session_pset(session, "mpi://WORLD", &g));
+    MPI_CHECK(MPI_Comm_create_from_group(g, "bsend_scopes", MPI_INFO_NULL, MPI_ERRORS_RETURN, &sc));
+    if (ot_rank == 0) {
+        CHECK_CLASS(MPI_Bsend(data, N, MPI_INT, 1, 3, sc), MPI_ERR_BUFFER);
+        int ssize = N * sizeof(int) + MPI_BSEND_OVERHEAD;
+        char *sbuf = ot_malloc(ssize);
+        MPI_CHECK(MPI_Session_attach_buffer(session, sbuf, ssize));
+        for (int i = 0; i < N; i++)
+            data[i] = 7 * i;
+        MPI_CHECK(MPI_Bsend(data, N, MPI_INT, 1, 3, sc));
+        memset(data, 0, sizeof data);
+        MPI_Request r;
+        MPI_CHECK(MPI_Session_iflush_buffer(session, &r));
+        MPI_CHECK(MPI_Wait(&r, MPI_STATUS_IGNORE));
+        void *addr;
+        int size;
+        MPI_CHECK(MPI_Session_detach_buffer(session, &addr, &size));
+        CHECK(addr == sbuf && size == ssize, "session detach gave %p/%d", addr, size);
+        free(sbuf);
+    } else if (ot_rank == 1) {
+        int got[N];
+        MPI_CHECK(MPI_Recv(got, N, MPI_INT, 0, 3, sc, MPI_STATUS_IGNORE));
+        CHECK(got[N - 1] == 7 * (N - 1), "session-buffered message");
+    }
+    MPI_CHECK(MPI_Comm_free(&sc));
+    MPI_CHECK(MPI_Group_free(&g));
+    MPI_CHECK(MPI_Session_finalize(&session));
     return ot_pass();
 }
 #else

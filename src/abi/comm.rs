@@ -318,6 +318,7 @@ mpi_fn!(MPI_Comm_free, PMPI_Comm_free, (comm: *mut c_int), |ctx| {
     let id = c.context_id;
     drop(c);
     COMMS.remove(h);
+    crate::runtime::rt()?.engine.forget_context(id);
     // Operations already started keep their context id; a later communicator may reuse it
     // only after an agreement among its members, which those members reach after this.
     comm_create::release_context(id);
@@ -420,6 +421,9 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
     let n = comm_create::from_group(&g, tag)?;
     *n.errhandler.lock() = e;
     *n.info.lock() = i;
+    if let Some(session) = super::session::session_of_group(&g) {
+        crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
+    }
     out(newcomm, Some(n))
 });
 

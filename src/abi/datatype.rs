@@ -336,7 +336,12 @@ mpi_fn!(MPI_Type_create_resized_c, PMPI_Type_create_resized_c, (oldtype: c_int, 
 });
 
 mpi_fn!(MPI_Type_dup, PMPI_Type_dup, (oldtype: c_int, newtype: *mut c_int), |_ctx| {
-    publish(construct::dup(&tref(oldtype, "oldtype")?), newtype)
+    let old = tref(oldtype, "oldtype")?;
+    let new = construct::dup(&old);
+    // Attributes are copied through their keyvals' copy callbacks.
+    let old_dt = get_any(oldtype, "oldtype")?;
+    super::attr::type_dup_attrs(oldtype, &old_dt, &new)?;
+    publish(new, newtype)
 });
 
 /// The f90 types: one handle per (combiner, p, r), created on first use and never freed
@@ -397,8 +402,10 @@ mpi_fn!(MPI_Type_free, PMPI_Type_free, (datatype: *mut c_int), |_ctx| {
         // The f90 types are predefined by the standard: the handle stays valid for the
         // next MPI_Type_create_f90_* (MPICH also accepts this call).
         d if d.is_predefined() => {}
-        _ => {
-            // Users of the type (pending requests, types built from it) hold their Arc.
+        d => {
+            // Attributes go first, through their delete callbacks; users of the type
+            // (pending requests, types built from it) hold their Arc.
+            super::attr::type_free_attrs(h, d)?;
             TYPES.remove(h);
         }
     }

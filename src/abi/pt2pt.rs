@@ -22,6 +22,19 @@ type Count = i64;
 
 /// Checks buffer, count and datatype of a message argument and describes the data.
 pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
+    data_at(buf, 0, count, datatype)
+}
+
+/// Like [`data`] for the block at byte displacement `displ` from `buf` (the `w` forms of
+/// collectives): the null-buffer check applies to the block's own address, so
+/// MPI_BOTTOM plus absolute displacements is accepted.
+pub fn data_at(
+    buf: *const c_void,
+    displ: i64,
+    count: Count,
+    datatype: c_int,
+) -> Result<Data, MpiError> {
+    let buf = (buf as usize).wrapping_add(displ as usize) as *const c_void;
     if count < 0 {
         return Err(MpiError::arg(
             class::ERR_COUNT,
@@ -352,6 +365,39 @@ fn buffer_detach<S: Copy + TryFrom<usize>>(
     ptr::write(buffer_addr as *mut usize, addr, "buffer_addr")?;
     ptr::write(size, n, "size")
 }
+
+/// The buffer scope of session argument `session`.
+fn session_scope(ctx: &mut Ctx, session: c_int) -> Result<Scope, MpiError> {
+    super::session::get(ctx, session)?;
+    Ok(Scope::Session(session as u32))
+}
+
+mpi_fn!(MPI_Session_attach_buffer, PMPI_Session_attach_buffer, (session: c_int, buffer: *mut c_void, size: c_int), |ctx| {
+    let s = session_scope(ctx, session)?;
+    buffer_attach(s, buffer, size as Count)
+});
+mpi_fn!(MPI_Session_attach_buffer_c, PMPI_Session_attach_buffer_c, (session: c_int, buffer: *mut c_void, size: Count), |ctx| {
+    let s = session_scope(ctx, session)?;
+    buffer_attach(s, buffer, size)
+});
+mpi_fn!(MPI_Session_detach_buffer, PMPI_Session_detach_buffer, (session: c_int, buffer_addr: *mut c_void, size: *mut c_int), |ctx| {
+    let s = session_scope(ctx, session)?;
+    buffer_detach(s, buffer_addr, size)
+});
+mpi_fn!(MPI_Session_detach_buffer_c, PMPI_Session_detach_buffer_c, (session: c_int, buffer_addr: *mut c_void, size: *mut Count), |ctx| {
+    let s = session_scope(ctx, session)?;
+    buffer_detach(s, buffer_addr, size)
+});
+mpi_fn!(MPI_Session_flush_buffer, PMPI_Session_flush_buffer, (session: c_int), |ctx| {
+    let s = session_scope(ctx, session)?;
+    rt()?.engine.flush_buffer(s);
+    Ok(())
+});
+mpi_fn!(MPI_Session_iflush_buffer, PMPI_Session_iflush_buffer, (session: c_int, request: *mut c_int), |ctx| {
+    let s = session_scope(ctx, session)?;
+    let id = rt()?.engine.iflush_buffer(s);
+    ptr::write(request, handle_of(id), "request")
+});
 
 /// The buffer scope of communicator argument `comm`.
 fn comm_scope(ctx: &mut Ctx, comm_h: c_int) -> Result<Scope, MpiError> {

@@ -120,5 +120,26 @@ mpi_fn!(MPI_Group_from_session_pset, PMPI_Group_from_session_pset, (session: c_i
     get(ctx, session)?;
     let g = pset_arg(pset_name)?;
     ptr::write(newgroup, predefined::GROUP_NULL, "newgroup")?;
-    ptr::write(newgroup, super::group::handle_of(g), "newgroup")
+    let h = super::group::handle_of(g);
+    if let Ok(g) = super::group::get(h, "newgroup") {
+        let mut m = GROUP_SESSION.lock();
+        m.retain(|(w, _)| w.strong_count() > 0);
+        m.push((std::sync::Arc::downgrade(&g), session));
+    }
+    ptr::write(newgroup, h, "newgroup")
 });
+
+/// Groups made by MPI_Group_from_session_pset and their session: communicators created from
+/// them belong to that session (its attached buffer serves their buffered sends).
+static GROUP_SESSION: parking_lot::Mutex<
+    Vec<(std::sync::Weak<crate::object::group::Group>, c_int)>,
+> = parking_lot::Mutex::new(Vec::new());
+
+/// The session `g` was made from, if any.
+pub fn session_of_group(g: &std::sync::Arc<crate::object::group::Group>) -> Option<c_int> {
+    GROUP_SESSION
+        .lock()
+        .iter()
+        .find(|(w, _)| w.upgrade().is_some_and(|x| std::sync::Arc::ptr_eq(&x, g)))
+        .map(|(_, s)| *s)
+}

@@ -179,8 +179,12 @@ impl Schedule {
 
     /// Copies `src` into `dst` once the transfers before it are done.
     pub fn copy(&mut self, src: Data, dst: Data) {
-        if src.ptr == dst.ptr && src.count == dst.count && src.dt.size() == dst.dt.size() {
-            return;
+        // Copying a buffer onto itself (in-place variants) is skipped; compare where the
+        // data really lies, since with MPI_BOTTOM both base pointers are null.
+        if let (Some(a), Some(b)) = (src.contiguous(), dst.contiguous()) {
+            if a == b && src.bytes() == dst.bytes() {
+                return;
+            }
         }
         self.local(Local::Copy { src, dst });
     }

@@ -1,6 +1,7 @@
 //! Buffered-mode sends and the buffers they use: one attached to the process
-//! (MPI_Buffer_attach) and, MPI 4.1, one per communicator (MPI_Comm_attach_buffer), which
-//! takes precedence. A buffer may be MPI_BUFFER_AUTOMATIC: then each message gets its own
+//! (MPI_Buffer_attach) and, MPI 4.1, one per session (MPI_Session_attach_buffer, for the
+//! communicators derived from it) and one per communicator (MPI_Comm_attach_buffer); the
+//! most specific attached buffer is used. A buffer may be MPI_BUFFER_AUTOMATIC: then each message gets its own
 //! heap copy, freed when its send completes.
 
 use super::bsend::BsendBuffer;
@@ -16,20 +17,47 @@ use std::collections::HashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     Process,
+    /// A session, by an id the C surface chooses.
+    Session(u32),
+    /// A communicator, by its context id.
     Comm(u32),
 }
 
 #[derive(Default)]
 pub struct Buffers {
     process: BsendBuffer,
+    sessions: HashMap<u32, BsendBuffer>,
     comms: HashMap<u32, BsendBuffer>,
+    /// The session each session-derived communicator (by context id) belongs to.
+    session_of: HashMap<u32, u32>,
 }
 
 impl Buffers {
     fn get(&mut self, s: Scope) -> Option<&mut BsendBuffer> {
         match s {
             Scope::Process => Some(&mut self.process),
+            Scope::Session(x) => self.sessions.get_mut(&x),
             Scope::Comm(c) => self.comms.get_mut(&c),
+        }
+    }
+
+    fn attached(&self, s: Scope) -> bool {
+        let b = match s {
+            Scope::Process => Some(&self.process),
+            Scope::Session(x) => self.sessions.get(&x),
+            Scope::Comm(c) => self.comms.get(&c),
+        };
+        b.map(|b| b.attached().is_some()).unwrap_or(false)
+    }
+
+    /// The buffer a buffered send on context `ctx` uses.
+    fn scope_for(&self, ctx: u32) -> Scope {
+        if self.attached(Scope::Comm(ctx)) {
+            return Scope::Comm(ctx);
+        }
+        match self.session_of.get(&ctx) {
+            Some(&x) if self.attached(Scope::Session(x)) => Scope::Session(x),
+            _ => Scope::Process,
         }
     }
 }
@@ -46,6 +74,7 @@ impl<F: Fabric> Engine<F> {
         let mut b = self.buffers.lock();
         let buf = match s {
             Scope::Process => &mut b.process,
+            Scope::Session(x) => b.sessions.entry(x).or_default(),
             Scope::Comm(c) => b.comms.entry(c).or_default(),
         };
         if !buf.attach(base, size, automatic) {
@@ -62,10 +91,24 @@ impl<F: Fabric> Engine<F> {
         self.flush_buffer(s);
         let mut b = self.buffers.lock();
         let r = b.get(s).and_then(|buf| buf.detach());
-        if let Scope::Comm(c) = s {
-            b.comms.remove(&c);
+        match s {
+            Scope::Comm(c) => drop(b.comms.remove(&c)),
+            Scope::Session(x) => drop(b.sessions.remove(&x)),
+            Scope::Process => {}
         }
         r.ok_or_else(|| MpiError::new(class::ERR_BUFFER, "no buffer is attached"))
+    }
+
+    /// Records that the communicator with context `ctx` derives from session `session`.
+    pub fn bind_session(&self, ctx: u32, session: u32) {
+        self.buffers.lock().session_of.insert(ctx, session);
+    }
+
+    /// Forgets a freed communicator's buffer associations (its context id may be reused).
+    pub fn forget_context(&self, ctx: u32) {
+        let mut b = self.buffers.lock();
+        b.session_of.remove(&ctx);
+        b.comms.remove(&ctx);
     }
 
     /// Waits until every message buffered in `s` so far has been sent.
@@ -111,16 +154,7 @@ impl<F: Fabric> Engine<F> {
     /// buffer is free on return.
     pub fn bsend(&self, a: SendArgs, byte_type: TypeKeep) -> Result<(), MpiError> {
         let mut bufs = self.buffers.lock();
-        let scope = if bufs
-            .comms
-            .get(&a.ctx)
-            .map(|b| b.attached().is_some())
-            .unwrap_or(false)
-        {
-            Scope::Comm(a.ctx)
-        } else {
-            Scope::Process
-        };
+        let scope = bufs.scope_for(a.ctx);
         let b = bufs.get(scope).expect("scope exists");
         {
             let mut st = self.lock();

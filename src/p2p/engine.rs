@@ -266,9 +266,11 @@ impl<F: Fabric> Engine<F> {
         let data = r.data.as_ref().expect("send data");
         let sync = r.rreq == Mode::Sync as u64;
         r.rreq = 0;
-        let (part_flag, part_off) = match r.part {
-            Some(off) => (flag::PART, off),
-            None => (0, 0),
+        // A partition piece carries its offset; an eager one also its index and the
+        // sender's partition count (in the otherwise unused sreq/addr).
+        let (part_flag, part_off, piece) = match r.part {
+            Some(p) => (flag::PART, p.off, Some(p)),
+            None => (0, 0, None),
         };
         let total = r.total;
         if total as usize <= self.eager_limit {
@@ -281,9 +283,9 @@ impl<F: Fabric> Engine<F> {
                 src: r.src,
                 tag: r.tag,
                 len: n as u64,
-                sreq: id.wire(),
+                sreq: piece.map(|p| p.index).unwrap_or(id.wire()),
                 rreq: part_off,
-                addr: 0,
+                addr: piece.map(|p| p.parts).unwrap_or(0),
             };
             h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, n);
@@ -671,7 +673,7 @@ impl<F: Fabric> Engine<F> {
                     let Some(mut c) = self.fab.alloc() else { break };
                     let data = r.data.as_ref().expect("send data");
                     let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
-                    let base = r.part.unwrap_or(0);
+                    let base = r.part.map(|p| p.off).unwrap_or(0);
                     let h = Header {
                         kind: kind::DATA,
                         len: n as u64,
@@ -1062,9 +1064,10 @@ impl<F: Fabric> Engine<F> {
                 src,
                 tag,
                 data,
+                parts,
                 ..
             } => {
-                self.start_precv(&mut st, id, ctx, src, tag, data);
+                self.start_precv(&mut st, id, ctx, src, tag, data, parts);
                 Ok(())
             }
             Persist::External => unreachable!("external persistent requests have a starter"),

@@ -39,8 +39,17 @@ pub struct Unexpected {
     pub body: Body,
     /// Synchronous send to acknowledge when matched: (endpoint, sender request).
     pub sync: Option<(u32, u64)>,
-    /// A piece of a partitioned transfer: its offset in the receive buffer.
-    pub part: Option<u64>,
+    /// A piece of a partitioned transfer.
+    pub part: Option<Piece>,
+}
+
+/// One partition of a partitioned send: where it lands in the receive buffer, and (for
+/// zero-byte transfers, where bytes cannot tell) its index among the sender's `parts`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Piece {
+    pub off: u64,
+    pub index: u64,
+    pub parts: u64,
 }
 
 #[inline]

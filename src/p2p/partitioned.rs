@@ -11,7 +11,7 @@ use super::data::Data;
 use super::engine::{Engine, RecvArgs, SendArgs, State};
 use super::fabric::Fabric;
 use super::header::{flag, kind, Header};
-use super::matching::{Body, Posted, Unexpected};
+use super::matching::{Body, Piece, Posted, Unexpected};
 use super::request::{Kind, Mode, Persist, ReqId, Status};
 use crate::error::{class, MpiError};
 
@@ -103,6 +103,7 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// MPI_Start of a partitioned receive: post it, and take pieces that came early.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn start_precv(
         &self,
         st: &mut State,
@@ -111,6 +112,7 @@ impl<F: Fabric> Engine<F> {
         src: i32,
         tag: i32,
         data: Data,
+        parts: u64,
     ) {
         let total = data.bytes();
         {
@@ -120,8 +122,9 @@ impl<F: Fabric> Engine<F> {
             r.tag = tag;
             r.total = total;
             r.got = 0;
-            r.part = Some(0);
+            r.part = Some(Piece::default());
             r.arrived.clear();
+            r.ready.clear();
             r.status = Status {
                 source: src,
                 tag,
@@ -131,21 +134,22 @@ impl<F: Fabric> Engine<F> {
             };
             r.data = Some(data);
         }
-        if total == 0 {
+        if parts == 0 {
+            // No partition to wait for (the sender has none either).
             self.complete(st, id);
             return;
         }
         while let Some(i) = st.q.find_unexpected(ctx, src, tag) {
             let m = st.q.unexpected.remove(i).expect("index from find");
-            let off = m.part.unwrap_or(0);
+            let piece = m.part.unwrap_or_default();
             match m.body {
-                Body::Data(buf) => self.part_bytes(st, id, off, &buf),
+                Body::Data(buf) => self.part_bytes(st, id, piece, &buf),
                 Body::Rts {
                     ep,
                     sreq,
                     addr,
                     cma,
-                } => self.part_rts(st, id, ep, sreq, addr, cma, m.len, off),
+                } => self.part_rts(st, id, ep, sreq, addr, cma, m.len, piece.off),
             }
             if st.reqs.get(id).map(|r| r.done).unwrap_or(true) {
                 return;
@@ -197,13 +201,17 @@ impl<F: Fabric> Engine<F> {
         }
         r.ready[i as usize] = true;
         let piece = part_data(&data, parts, i);
-        let off = i * piece.bytes();
+        let place = Piece {
+            off: i * piece.bytes(),
+            index: i,
+            parts,
+        };
         if ep == self.me {
             let mut buf = vec![0u8; piece.bytes() as usize];
             piece.pack(0, &mut buf);
             match st.q.take_posted(ctx, src, tag) {
                 Some(p) => {
-                    self.part_bytes(&mut st, p.req, off, &buf);
+                    self.part_bytes(&mut st, p.req, place, &buf);
                     if !st.reqs.get(p.req).map(|r| r.done).unwrap_or(true) {
                         st.q.posted.push_front(p);
                     }
@@ -217,7 +225,7 @@ impl<F: Fabric> Engine<F> {
                         len,
                         body: Body::Data(buf),
                         sync: None,
-                        part: Some(off),
+                        part: Some(place),
                     });
                 }
             }
@@ -231,7 +239,7 @@ impl<F: Fabric> Engine<F> {
         let pid = st.reqs.alloc(Kind::Send);
         {
             let pr = st.reqs.get_mut(pid).expect("fresh");
-            pr.part = Some(off);
+            pr.part = Some(place);
             pr.parent = Some(id);
             pr.freed = true;
         }
@@ -272,17 +280,36 @@ impl<F: Fabric> Engine<F> {
             return Ok(true);
         }
         let size = data.bytes() / parts;
+        if size == 0 {
+            // Nothing to count in bytes: partition i has arrived with the sender's partition
+            // at the same relative position.
+            let sp = r.ready.len() as u64;
+            return Ok(sp > 0 && r.ready[(i * sp / parts) as usize]);
+        }
         Ok(covered(&r.arrived, i * size, (i + 1) * size))
     }
 
     /// A PART cell arrived: deliver it to the posted partitioned receive, or keep it.
     pub(super) fn on_part_piece(&self, st: &mut State, from: u32, h: &Header, rx: &F::Rx) {
         let off = h.rreq;
+        // Eager pieces carry their index and the sender's partition count (see emit_start).
+        let place = if h.kind == kind::EAGER {
+            Piece {
+                off,
+                index: h.sreq,
+                parts: h.addr,
+            }
+        } else {
+            Piece {
+                off,
+                ..Default::default()
+            }
+        };
         match st.q.take_posted(h.context, h.src, h.tag) {
             Some(p) => {
                 if h.kind == kind::EAGER {
                     let payload = &self.fab.payload(rx)[..h.len as usize];
-                    self.part_bytes(st, p.req, off, payload);
+                    self.part_bytes(st, p.req, place, payload);
                 } else {
                     self.part_rts(
                         st,
@@ -317,21 +344,35 @@ impl<F: Fabric> Engine<F> {
                     len: h.len,
                     body,
                     sync: None,
-                    part: Some(off),
+                    part: Some(place),
                 });
             }
         }
     }
 
-    /// Bytes of a piece at `off` of receive `id`.
-    fn part_bytes(&self, st: &mut State, id: ReqId, off: u64, bytes: &[u8]) {
+    /// The bytes of piece `place` of receive `id`. A receive of zero bytes completes when
+    /// every sender partition has arrived; any other when all its bytes have.
+    fn part_bytes(&self, st: &mut State, id: ReqId, place: Piece, bytes: &[u8]) {
         let Some(r) = st.reqs.get_mut(id) else { return };
         if let Some(d) = r.data.as_ref() {
-            d.unpack(off, bytes);
+            d.unpack(place.off, bytes);
         }
-        add_range(&mut r.arrived, off, bytes.len() as u64);
+        add_range(&mut r.arrived, place.off, bytes.len() as u64);
         r.got += bytes.len() as u64;
-        if r.got >= r.total {
+        if place.parts > 0 {
+            if r.ready.len() as u64 != place.parts {
+                r.ready = vec![false; place.parts as usize];
+            }
+            if let Some(x) = r.ready.get_mut(place.index as usize) {
+                *x = true;
+            }
+        }
+        let done = if r.total > 0 {
+            r.got >= r.total
+        } else {
+            !r.ready.is_empty() && r.ready.iter().all(|&x| x)
+        };
+        if done {
             self.complete(st, id);
         }
     }

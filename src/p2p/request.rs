@@ -153,12 +153,13 @@ pub struct Req {
     pub gives_status: bool,
     /// Parts of a joined request still running.
     pub pending: u32,
-    /// Partitioned transfers: a send piece's offset in the receive buffer, or Some(0) on a
-    /// partitioned receive.
-    pub part: Option<u64>,
+    /// Partitioned transfers: a send piece's place, or Some(default) on a partitioned
+    /// receive.
+    pub part: Option<super::matching::Piece>,
     /// Partitioned receive: byte ranges arrived so far (sorted, merged).
     pub arrived: Vec<(u64, u64)>,
-    /// Partitioned send: partitions marked ready in this round.
+    /// Partitioned send: partitions marked ready in this round. Partitioned receive: the
+    /// sender's partitions that arrived (sized when the first arrives).
     pub ready: Vec<bool>,
     /// For persistent requests of a higher layer: what MPI_Start calls.
     pub starter: Option<fn(ReqId) -> Result<(), crate::error::MpiError>>,

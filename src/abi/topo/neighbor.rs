@@ -178,7 +178,7 @@ fn wblocks(
         .iter()
         .zip(displs)
         .zip(types)
-        .map(|((&c, &d), &t)| Ok(shifted(&data(buf, c, t)?, d)))
+        .map(|((&c, &d), &t)| super::super::pt2pt::data_at(buf, d, c, t))
         .collect()
 }
 
