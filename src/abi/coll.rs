@@ -203,7 +203,15 @@ fn launch(
     t: &Team,
     build: impl Fn(i32) -> Result<Schedule, MpiError> + Send + Sync + 'static,
 ) -> Result<(), MpiError> {
-    let tag = sched::next_tag(t);
+    // Blocking collectives share one tag, as in MPICH: calls of one thread on a
+    // communicator cannot overlap, and non-overtaking keeps consecutive ones apart. So a
+    // blocking collective never consumes a number of the sequence the nonblocking and
+    // persistent ones draw from, and programs that interleave the two kinds in different
+    // orders on different ranks (which MPICH tolerates) still match up.
+    let tag = match how {
+        How::Block => sched::BLOCKING_TAG,
+        _ => sched::next_tag(t),
+    };
     match how {
         How::Block => sched::run(build(tag)?),
         How::Nonblock(req) => {

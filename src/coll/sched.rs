@@ -499,7 +499,11 @@ pub fn persistent(build: Builder) -> Result<ReqId, MpiError> {
 /// neighbourhood collectives (`topo::NEIGHBOR_TAG`) and the library's internal exchanges.
 pub const TAG_LIMIT: u32 = 1 << 29;
 
-/// The tag of the next collective call of team `t`'s communicator.
+/// The tag of every blocking collective (see `abi::coll::launch`).
+pub const BLOCKING_TAG: i32 = TAG_LIMIT as i32 - 1;
+
+/// The tag of the next nonblocking or persistent collective call of team `t`'s
+/// communicator (below BLOCKING_TAG).
 pub fn next_tag(t: &Team) -> i32 {
-    (t.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % TAG_LIMIT) as i32
+    (t.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (TAG_LIMIT - 1)) as i32
 }
