@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
         -r | --rounds) rounds=$2; shift 2 ;;
         --impls) impls=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
-        -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
