@@ -10,7 +10,8 @@
 # machine noise hits all of them alike; the table gives, per (name, bytes), the median over the
 # runs and the ratios oximpi/mpich and oximpi/openmpi (below 1: OxiMPI is faster). A run that
 # fails or times out is reported, left out of the medians, and makes the exit status 1.
-# OxiMPI must have been built (scripts/build.sh); Open MPI comes from bench/openmpi.sh and, if
+# Binaries and raw outputs (IMPL.NP.RUN, with .err) stay in build/bench/NAME/ for a look
+# afterwards. OxiMPI must have been built (scripts/build.sh); Open MPI comes from bench/openmpi.sh and, if
 # it cannot be had, is left out with "Open MPI: not available (reason)".
 set -eu
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
@@ -19,8 +20,10 @@ src=$1
 runs=${RUNS:-3}
 nps=${NPS:-2}
 impls=${IMPLS:-oximpi mpich openmpi}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+name=$(basename -- "$src" .c)
+raw=$root/build/bench/$name
+mkdir -p "$raw"
+rm -f "$raw"/*.[0-9]*
 
 ompi_cc= ompi_exec=
 case " $impls " in
@@ -52,16 +55,16 @@ impl_exec() {
 }
 
 for impl in $impls; do
-    "$(impl_cc "$impl")" -O2 -o "$tmp/bench-$impl" "$src"
+    "$(impl_cc "$impl")" -O2 -o "$raw/bench-$impl" "$src"
 done
 
 failed=0
 for np in $nps; do
     for i in $(seq "$runs"); do
         for impl in $impls; do
-            out=$tmp/$impl.$np.$i
+            out=$raw/$impl.$np.$i
             # shellcheck disable=SC2046  # the launcher string may carry options
-            if ! timeout -k 5 300 $(impl_exec "$impl") -n "$np" "$tmp/bench-$impl" \
+            if ! timeout -k 5 300 $(impl_exec "$impl") -n "$np" "$raw/bench-$impl" \
                 </dev/null >"$out" 2>"$out.err"; then
                 echo "bench: $impl -n $np run $i failed:" >&2
                 tail -n 5 "$out.err" >&2
@@ -74,7 +77,7 @@ for np in $nps; do
     # "impl name bytes usec" for every line of every successful run, then one awk pass that
     # prints the table in the benchmark's own order of (name, bytes).
     for impl in $impls; do
-        for f in "$tmp/$impl.$np".*; do
+        for f in "$raw/$impl.$np".*; do
             case $f in *.err) continue ;; esac
             [ -f "$f" ] && awk -v im="$impl" 'NF == 3 { print im, $1, $2, $3 }' "$f"
         done
