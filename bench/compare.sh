@@ -11,8 +11,8 @@
 # runs and the ratios oximpi/mpich and oximpi/openmpi (below 1: OxiMPI is faster). A run that
 # fails or times out is reported, left out of the medians, and makes the exit status 1.
 # Binaries and raw outputs (IMPL.NP.RUN, with .err) stay in build/bench/NAME/ for a look
-# afterwards. OxiMPI must have been built (scripts/build.sh); Open MPI comes from bench/openmpi.sh and, if
-# it cannot be had, is left out with "Open MPI: not available (reason)".
+# afterwards. OxiMPI must have been built (scripts/build.sh); Open MPI comes from
+# bench/openmpi.sh and, if it cannot be had, is left out with "Open MPI: not available (reason)".
 set -eu
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
 root=$(dirname -- "$here")
