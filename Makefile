@@ -2,7 +2,7 @@
 #   make          build the library, mpiexec and the install prefix build/
 #   make demo     build, then compile examples/hello.c with our mpicc and run it on 4 ranks
 #   make test     build, then run every test suite (scripts/test.sh); installs nothing
-#   make bench    build, then benchmark against MPICH (bench/run.sh)
+#   make bench    build, then benchmarks against MPICH and Open MPI (bench/run.sh)
 #   make clean    remove build/ and cargo's target/
 
 .PHONY: all build demo test test-c test-c-mpich bench clean
