@@ -390,6 +390,10 @@ mpi_fn!(MPI_Comm_set_name, PMPI_Comm_set_name, (comm: c_int, comm_name: *const c
 });
 
 mpi_fn!(MPI_Comm_get_name, PMPI_Comm_get_name, (comm: c_int, comm_name: *mut c_char, resultlen: *mut c_int), |ctx| {
+    if comm == predefined::COMM_NULL {
+        // MPICH names the null handle too (mpi4py relies on it).
+        return ptr::write_str(comm_name, super::consts::MAX_OBJECT_NAME, "MPI_COMM_NULL", resultlen, "comm_name");
+    }
     let c = get(ctx, comm)?;
     let n = c.name.lock().clone();
     ptr::write_str(comm_name, super::consts::MAX_OBJECT_NAME, &n, resultlen, "comm_name")

@@ -588,6 +588,10 @@ mpi_fn!(MPI_Type_set_name, PMPI_Type_set_name, (datatype: c_int, type_name: *con
 });
 
 mpi_fn!(MPI_Type_get_name, PMPI_Type_get_name, (datatype: c_int, type_name: *mut c_char, resultlen: *mut c_int), |_ctx| {
+    if datatype == predefined::DATATYPE_NULL {
+        // MPICH names the null handle too (mpi4py relies on it).
+        return ptr::write_str(type_name, crate::abi::consts::MAX_OBJECT_NAME, "MPI_DATATYPE_NULL", resultlen, "type_name");
+    }
     let d = get_any(datatype, "datatype")?;
     if resultlen.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "resultlen", "null pointer"));

@@ -150,10 +150,12 @@ mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |ct
         None => status::empty(),
         Some(id) => {
             on_owner(ctx, e, id);
-            let s = wait_id(e, id)?;
+            // The request is gone once waited for, even when a generalized request's
+            // callback reports an error: the handle becomes MPI_REQUEST_NULL either way.
+            let r = wait_id(e, id);
             retire(e, &mut h, id);
             ptr::write(request, h, "request")?;
-            s
+            r?
         }
     };
     status::store(status, &s);
@@ -186,6 +188,13 @@ mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mu
 });
 
 /// Resolves every handle of an array (null entries → None).
+/// `ids` with inactive persistent requests counted as null (the any/some calls).
+fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
+    ids.into_iter()
+        .map(|id| id.filter(|&id| !e.is_inactive(id)))
+        .collect()
+}
+
 /// Errors are reported on the communicator of the first request.
 fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
     let v: Vec<Option<ReqId>> = hs.iter().map(|&h| id_of(e, h)).collect::<Result<_, _>>()?;
@@ -283,10 +292,10 @@ fn first_done(e: &NodeEngine, ids: &[Option<ReqId>]) -> Result<Option<(usize, St
 mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store(status, &status::empty());
+        status::store_empty(status);
         return Ok(());
     }
     // Sleep in the engine until one is done, then reap it outside the lock.
@@ -302,11 +311,11 @@ mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *
 mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(flag, 1, "flag")?;
         ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store(status, &status::empty());
+        status::store_empty(status);
         return Ok(());
     }
     match first_done(e, &ids)? {
@@ -350,7 +359,7 @@ fn some(
 mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }
@@ -364,7 +373,7 @@ mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outc
 mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }
@@ -411,11 +420,11 @@ mpi_fn!(MPI_Request_get_status, PMPI_Request_get_status, (request: c_int, flag: 
 mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, requests: *const c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         ptr::write(flag, 1, "flag")?;
         ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store(status, &status::empty());
+        status::store_empty(status);
         return Ok(());
     }
     for (i, id) in ids.iter().enumerate() {
@@ -456,7 +465,7 @@ mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, 
 mpi_fn!(MPI_Request_get_status_some, PMPI_Request_get_status_some, (incount: c_int, requests: *const c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     let e = engine()?;
     let hs = ptr::slice(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
         return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
     }

@@ -68,6 +68,15 @@ pub fn store(p: *mut MPI_Status, s: &Status) {
     unsafe { (*p).fill(s) };
 }
 
+/// Stores the empty status, error field included (MPI_SUCCESS), as MPICH does.
+pub fn store_empty(p: *mut MPI_Status) {
+    store(p, &empty());
+    if !p.is_null() && p as usize != IGNORE {
+        // SAFETY: a non-null, non-IGNORE status pointer is a valid MPI_Status.
+        unsafe { (*p).MPI_ERROR = 0 };
+    }
+}
+
 /// Stores `s` into element `i` of a status array (unless MPI_STATUSES_IGNORE), with its
 /// error field.
 #[inline]

@@ -981,6 +981,16 @@ impl<F: Fabric> Engine<F> {
         self.lock().reqs.get(id).map(|r| (r.kind, r.ext, r.done))
     }
 
+    /// True for a persistent request that is not started (MPI treats it like a null
+    /// request in the any/some completion calls).
+    pub fn is_inactive(&self, id: ReqId) -> bool {
+        self.lock()
+            .reqs
+            .get(id)
+            .map(|r| r.persist.is_some() && !r.active && !r.done)
+            .unwrap_or(false)
+    }
+
     /// True when the user freed the request while it was still active.
     pub fn is_freed(&self, id: ReqId) -> bool {
         self.lock().reqs.get(id).map(|r| r.freed).unwrap_or(false)
