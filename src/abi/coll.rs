@@ -260,7 +260,7 @@ fn bcast(
     let t = team(ctx, comm)?;
     let role = role_of(&t, root)?;
     let d = match role {
-        Role::Idle => Data::new(UserPtr::of(&[]), 0, sched::byte_type()),
+        Role::Idle => Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);
@@ -614,7 +614,10 @@ fn reduce_inter(
     role: Role,
 ) -> Result<(), MpiError> {
     let (red, d) = match role {
-        Role::Idle => (None, Data::new(UserPtr::of(&[]), 0, sched::byte_type())),
+        Role::Idle => (
+            None,
+            Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
+        ),
         Role::Root => (Some(reduction(op_h, dt)?), data(rb, count, dt)?),
         Role::Leaf(_) => {
             no_in_place(sb, "sendbuf")?;

@@ -9,6 +9,7 @@ use crate::abi::ptr;
 use crate::datatype::{self, construct, f90, subarray, Datatype, TypeRef};
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
+use crate::transport::mem::UserPtr;
 use crate::{mpi_fn, mpi_fn_value};
 use parking_lot::Mutex;
 use std::ops::Deref;
@@ -765,7 +766,7 @@ fn pack(
     let out = ptr::slice_mut(dst, need as usize, "outbuf")?;
     // SAFETY: inbuf addresses `count` elements of the type (MPI contract; with MPI_BOTTOM
     // the type holds absolute addresses).
-    unsafe { d.pack(inbuf as *const u8, n, 0, out) };
+    d.pack(unsafe { UserPtr::new(inbuf as *const u8) }, n, 0, out);
     Ok(position + need as i64)
 }
 
@@ -795,7 +796,7 @@ fn unpack(
     let src = unsafe { (inbuf as *const u8).add(position as usize) };
     let inp = ptr::slice(src, need as usize, "inbuf")?;
     // SAFETY: outbuf addresses `count` writable elements of the type (MPI contract).
-    unsafe { d.unpack(outbuf as *mut u8, n, 0, inp) };
+    d.unpack(unsafe { UserPtr::new(outbuf as *const u8) }, n, 0, inp);
     Ok(position + need as i64)
 }
 
@@ -877,7 +878,11 @@ fn pack_external(
         let dst = unsafe { (outbuf as *mut u8).add(pos as usize) };
         let out = ptr::slice_mut(dst, need as usize, "outbuf")?;
         // SAFETY: inbuf addresses `count` readable elements of the type (MPI contract).
-        unsafe { d.pack_external32(inbuf as *const u8, count as u64, out) };
+        d.pack_external32(
+            unsafe { UserPtr::new(inbuf as *const u8) },
+            count as u64,
+            out,
+        );
     }
     ptr::write(position, pos + need as i64, "position")
 }
@@ -906,7 +911,11 @@ fn unpack_external(
         let src = unsafe { (inbuf as *const u8).add(pos as usize) };
         let inp = ptr::slice(src, need as usize, "inbuf")?;
         // SAFETY: outbuf addresses `count` writable elements of the type (MPI contract).
-        unsafe { d.unpack_external32(outbuf as *mut u8, count as u64, inp) };
+        d.unpack_external32(
+            unsafe { UserPtr::new(outbuf as *const u8) },
+            count as u64,
+            inp,
+        );
     }
     ptr::write(position, pos + need as i64, "position")
 }

@@ -19,6 +19,13 @@ fn bytes(buf: &[u8]) -> Data {
     Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
 }
 
+/// `bytes` for a buffer a receive writes into.
+fn bytes_mut(buf: &mut [u8]) -> Data {
+    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let n = buf.len() as u64;
+    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
+}
+
 fn send(comm: &Comm, to: usize, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
     e.send(SendArgs {
@@ -38,7 +45,7 @@ fn recv(comm: &Comm, from: usize, tag: i32, buf: &mut [u8]) -> Result<(), MpiErr
         ctx: comm.coll_context(),
         src: from as i32,
         tag,
-        data: bytes(buf),
+        data: bytes_mut(buf),
         owner: 0,
     });
     if s.error != 0 || s.bytes != buf.len() as u64 {

@@ -196,8 +196,8 @@ impl Schedule {
 
     /// A scratch buffer of `bytes` bytes.
     pub fn scratch(&mut self, bytes: usize) -> UserPtr {
-        let b = vec![0u8; bytes.max(1)].into_boxed_slice();
-        let p = UserPtr::of(&b);
+        let mut b = vec![0u8; bytes.max(1)].into_boxed_slice();
+        let p = UserPtr::of_mut(&mut b);
         self.tmp.push(b);
         p
     }

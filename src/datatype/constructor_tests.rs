@@ -3,6 +3,7 @@
 use super::construct::{self, h, predef, LB_MARKER, UB_MARKER};
 use super::subarray::{self, *};
 use super::{combiner, Datatype, TypeRef};
+use crate::transport::mem::UserPtr;
 use std::sync::Arc;
 
 fn d(t: Datatype) -> TypeRef {
@@ -41,12 +42,17 @@ fn check_seek(t: &Datatype, count: u64) {
     let src: Vec<u8> = (0..span + base).map(|i| (i * 7 + 3) as u8).collect();
     let total = (t.size * count) as usize;
     let mut full = vec![0u8; total];
-    let n = unsafe { t.pack(src.as_ptr().add(base), count, 0, &mut full) };
+    let n = t.pack(UserPtr::of(&src).offset(base as i64), count, 0, &mut full);
     assert_eq!(n, total);
     for off in 0..total {
         for len in [1usize, 3, 7, 16] {
             let mut part = vec![0u8; len];
-            let n = unsafe { t.pack(src.as_ptr().add(base), count, off as u64, &mut part) };
+            let n = t.pack(
+                UserPtr::of(&src).offset(base as i64),
+                count,
+                off as u64,
+                &mut part,
+            );
             let want = &full[off..(off + len).min(total)];
             assert_eq!(&part[..n], want, "offset {off} len {len}");
         }
@@ -56,20 +62,18 @@ fn check_seek(t: &Datatype, count: u64) {
     let mut step = 1;
     while off < total {
         let end = (off + step).min(total);
-        let n = unsafe {
-            t.unpack(
-                dst.as_mut_ptr().add(base),
-                count,
-                off as u64,
-                &full[off..end],
-            )
-        };
+        let n = t.unpack(
+            UserPtr::of_mut(&mut dst).offset(base as i64),
+            count,
+            off as u64,
+            &full[off..end],
+        );
         assert_eq!(n, end - off);
         off = end;
         step = step % 5 + 1;
     }
     let mut again = vec![0u8; total];
-    unsafe { t.pack(dst.as_ptr().add(base), count, 0, &mut again) };
+    t.pack(UserPtr::of(&dst).offset(base as i64), count, 0, &mut again);
     assert_eq!(again, full);
 }
 
@@ -401,14 +405,14 @@ fn external32_of_a_struct() {
         },
     ];
     let mut out = [0u8; 16];
-    let n = unsafe { t.pack_external32(v.as_ptr() as *const u8, 2, &mut out) };
+    let n = t.pack_external32(UserPtr::of(&v), 2, &mut out);
     assert_eq!(n, 16);
     assert_eq!(
         out,
         [0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 1, 2, 3, 4, 0, 0, 0, 5]
     );
     let mut back = [S { a: 9, b: 9 }, S { a: 9, b: 9 }];
-    unsafe { t.unpack_external32(back.as_mut_ptr() as *mut u8, 2, &out) };
+    t.unpack_external32(UserPtr::of_mut(&mut back), 2, &out);
     assert_eq!(
         (back[0].a, back[0].b, back[1].a, back[1].b),
         (1, -2, 0x01020304, 5)

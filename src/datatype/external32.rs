@@ -7,6 +7,7 @@
 
 use super::Datatype;
 use crate::error::{class, MpiError};
+use crate::transport::mem::UserPtr;
 
 /// How one basic element converts between native (x86_64) and external32.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,22 +158,13 @@ impl Datatype {
     /// Converts `count` elements at `buf` into external32 at the start of `out`, which
     /// must hold `external32_size(count)` bytes. Returns the bytes written.
     ///
-    /// # Safety
-    /// `buf` must address `count` readable elements of this type.
-    pub unsafe fn pack_external32(&self, buf: *const u8, count: u64, out: &mut [u8]) -> usize {
+    pub fn pack_external32(&self, buf: UserPtr, count: u64, out: &mut [u8]) -> usize {
         let mut w = 0usize;
         self.walk_typed(count, 0, self.size * count, |off, len, _, e| {
             let n = e.size as usize;
             let x = e.ext.ext_size(e.size) as usize;
             for k in 0..(len as usize / n) {
-                // SAFETY: the caller guarantees the elements at buf are readable; the walk
-                // only yields pieces of the type map.
-                let src = unsafe {
-                    std::slice::from_raw_parts(
-                        buf.wrapping_offset(off as isize + (k * n) as isize),
-                        n,
-                    )
-                };
+                let src = buf.slice(off + (k * n) as i64, n);
                 e.ext.encode(src, &mut out[w..w + x]);
                 w += x;
             }
@@ -183,21 +175,13 @@ impl Datatype {
     /// Converts external32 data at the start of `inp` into `count` elements at `buf`.
     /// `inp` must hold `external32_size(count)` bytes. Returns the bytes consumed.
     ///
-    /// # Safety
-    /// `buf` must address `count` writable elements of this type.
-    pub unsafe fn unpack_external32(&self, buf: *mut u8, count: u64, inp: &[u8]) -> usize {
+    pub fn unpack_external32(&self, buf: UserPtr, count: u64, inp: &[u8]) -> usize {
         let mut r = 0usize;
         self.walk_typed(count, 0, self.size * count, |off, len, _, e| {
             let n = e.size as usize;
             let x = e.ext.ext_size(e.size) as usize;
             for k in 0..(len as usize / n) {
-                // SAFETY: as in pack_external32, with the elements writable.
-                let dst = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        buf.wrapping_offset(off as isize + (k * n) as isize),
-                        n,
-                    )
-                };
+                let dst = buf.slice_mut(off + (k * n) as i64, n);
                 e.ext.decode(&inp[r..r + x], dst);
                 r += x;
             }
@@ -209,6 +193,7 @@ impl Datatype {
 #[cfg(test)]
 mod tests {
     use crate::datatype::predefined;
+    use crate::transport::mem::UserPtr;
 
     const LONG: i32 = 0x4c000807u32 as i32;
     const INT: i32 = 0x4c000405u32 as i32;
@@ -221,15 +206,13 @@ mod tests {
         let n = v.len() as u64;
         assert_eq!(dt.external32_size(n), expect.len() as u64);
         let mut out = vec![0u8; expect.len()];
-        let w = unsafe { dt.pack_external32(v.as_ptr() as *const u8, n, &mut out) };
+        let w = dt.pack_external32(UserPtr::of(v), n, &mut out);
         assert_eq!(w, expect.len());
         assert_eq!(out, expect);
         let mut back = v.to_vec();
         // Clobber before decoding.
-        unsafe {
-            std::ptr::write_bytes(back.as_mut_ptr() as *mut u8, 0x5a, std::mem::size_of_val(v))
-        };
-        let r = unsafe { dt.unpack_external32(back.as_mut_ptr() as *mut u8, n, &out) };
+        UserPtr::of_mut(&mut back).write(0, &vec![0x5a; std::mem::size_of_val(v)]);
+        let r = dt.unpack_external32(UserPtr::of_mut(&mut back), n, &out);
         assert_eq!(r, expect.len());
         assert_eq!(back, v);
     }

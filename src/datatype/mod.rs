@@ -24,6 +24,7 @@ pub mod subarray;
 #[cfg(test)]
 mod constructor_tests;
 
+use crate::transport::mem::UserPtr;
 use layout::{Elem, Node};
 use parking_lot::Mutex;
 use std::any::Any;
@@ -265,24 +266,12 @@ impl Datatype {
 
     /// Copies packed bytes `[offset, offset + out.len())` of the stream formed by `count`
     /// elements at `buf` into `out`. Returns the number of bytes written (less than
-    /// `out.len()` only at the end of the stream).
-    ///
-    /// # Safety
-    /// `buf` must address `count` elements of this type, readable.
-    pub unsafe fn pack(&self, buf: *const u8, count: u64, offset: u64, out: &mut [u8]) -> usize {
+    /// `out.len()` only at the end of the stream). With MPI_BOTTOM, `buf` is null and the
+    /// type's offsets are absolute addresses.
+    pub fn pack(&self, buf: UserPtr, count: u64, offset: u64, out: &mut [u8]) -> usize {
         let mut done = 0usize;
-        let dst = out.as_mut_ptr();
         self.walk(count, offset, out.len() as u64, |src_off, len, pos| {
-            // SAFETY: the caller guarantees the element runs at buf are readable; `pos`
-            // and `len` stay within `out` by construction of walk(). wrapping_offset:
-            // with MPI_BOTTOM, buf is null and the offsets are absolute addresses.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    buf.wrapping_offset(src_off as isize),
-                    dst.add(pos as usize),
-                    len as usize,
-                )
-            };
+            buf.read(src_off, &mut out[pos as usize..(pos + len) as usize]);
             done += len as usize;
         });
         done
@@ -290,20 +279,10 @@ impl Datatype {
 
     /// Scatters `inp` into packed positions `[offset, offset + inp.len())` of the stream
     /// formed by `count` elements at `buf`. Returns the number of bytes consumed.
-    ///
-    /// # Safety
-    /// `buf` must address `count` elements of this type, writable.
-    pub unsafe fn unpack(&self, buf: *mut u8, count: u64, offset: u64, inp: &[u8]) -> usize {
+    pub fn unpack(&self, buf: UserPtr, count: u64, offset: u64, inp: &[u8]) -> usize {
         let mut done = 0usize;
         self.walk(count, offset, inp.len() as u64, |dst_off, len, pos| {
-            // SAFETY: as in pack(), with the element runs writable.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    inp.as_ptr().add(pos as usize),
-                    buf.wrapping_offset(dst_off as isize),
-                    len as usize,
-                )
-            };
+            buf.write(dst_off, &inp[pos as usize..(pos + len) as usize]);
             done += len as usize;
         });
         done
@@ -407,16 +386,16 @@ mod tests {
         assert_eq!(dt.elements, 2);
         let src: [u8; 16] = core::array::from_fn(|i| i as u8);
         let mut out = [0u8; 12];
-        let n = unsafe { dt.pack(src.as_ptr(), 2, 0, &mut out) };
+        let n = dt.pack(UserPtr::of(&src), 2, 0, &mut out);
         assert_eq!(n, 12);
         assert_eq!(out, [0, 1, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15]);
         // Resume in the middle of an element.
         let mut part = [0u8; 5];
-        let n = unsafe { dt.pack(src.as_ptr(), 2, 3, &mut part) };
+        let n = dt.pack(UserPtr::of(&src), 2, 3, &mut part);
         assert_eq!(n, 5);
         assert_eq!(part, [5, 6, 7, 8, 9]);
         let mut back = [0u8; 16];
-        unsafe { dt.unpack(back.as_mut_ptr(), 2, 0, &out) };
+        dt.unpack(UserPtr::of_mut(&mut back), 2, 0, &out);
         assert_eq!(&back[0..2], &[0, 1]);
         assert_eq!(&back[4..10], &[4, 5, 6, 7, 8, 9]);
         assert_eq!(&back[12..16], &[12, 13, 14, 15]);

@@ -30,6 +30,13 @@ fn bytes(buf: &[u8]) -> Data {
     Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
 }
 
+/// `bytes` for a buffer a receive writes into.
+fn bytes_mut(buf: &mut [u8]) -> Data {
+    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let n = buf.len() as u64;
+    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
+}
+
 /// Sends `buf` on (ctx, tag) to endpoint `ep`, carrying source id `src`.
 pub fn send_to(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
     runtime::rt()?.engine.send(SendArgs {
@@ -49,7 +56,7 @@ pub fn recv_from(ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), Mpi
         ctx,
         src,
         tag,
-        data: bytes(buf),
+        data: bytes_mut(buf),
         owner: 0,
     });
     if s.error != 0 || s.bytes != buf.len() as u64 {

@@ -166,7 +166,7 @@ impl<F: Fabric> Engine<F> {
             // A heap copy owned by the internal send, freed when it completes.
             let mut copy = vec![0u8; bytes].into_boxed_slice();
             a.data.pack(0, &mut copy);
-            let staged = Data::new(UserPtr::of(&copy), bytes as u64, byte_type);
+            let staged = Data::new(UserPtr::of_mut(&mut copy), bytes as u64, byte_type);
             let mut st = self.lock();
             let id = st.reqs.alloc(Kind::Send);
             st.reqs.get_mut(id).expect("fresh").keep = Some(copy);

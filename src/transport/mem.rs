@@ -16,11 +16,16 @@ impl UserPtr {
         UserPtr(p as usize)
     }
 
-    /// The address of a library-owned buffer used by an internal operation (collective
-    /// helpers, tests). Contract: the caller keeps `buf` alive and untouched until the
-    /// operations on it complete — every internal user waits before the buffer drops.
-    pub fn of(buf: &[u8]) -> Self {
+    /// The address of a library-owned buffer that an internal operation only reads
+    /// (collective helpers, tests). Contract: the caller keeps `buf` alive and untouched
+    /// until the operations on it complete — every internal user waits before it drops.
+    pub fn of<T>(buf: &[T]) -> Self {
         UserPtr(buf.as_ptr() as usize)
+    }
+
+    /// Like [`UserPtr::of`] for a buffer the operation writes into.
+    pub fn of_mut<T>(buf: &mut [T]) -> Self {
+        UserPtr(buf.as_mut_ptr() as usize)
     }
 
     #[inline]
