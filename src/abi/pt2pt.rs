@@ -372,33 +372,6 @@ fn session_scope(ctx: &mut Ctx, session: c_int) -> Result<Scope, MpiError> {
     Ok(Scope::Session(session as u32))
 }
 
-mpi_fn!(MPI_Session_attach_buffer, PMPI_Session_attach_buffer, (session: c_int, buffer: *mut c_void, size: c_int), |ctx| {
-    let s = session_scope(ctx, session)?;
-    buffer_attach(s, buffer, size as Count)
-});
-mpi_fn!(MPI_Session_attach_buffer_c, PMPI_Session_attach_buffer_c, (session: c_int, buffer: *mut c_void, size: Count), |ctx| {
-    let s = session_scope(ctx, session)?;
-    buffer_attach(s, buffer, size)
-});
-mpi_fn!(MPI_Session_detach_buffer, PMPI_Session_detach_buffer, (session: c_int, buffer_addr: *mut c_void, size: *mut c_int), |ctx| {
-    let s = session_scope(ctx, session)?;
-    buffer_detach(s, buffer_addr, size)
-});
-mpi_fn!(MPI_Session_detach_buffer_c, PMPI_Session_detach_buffer_c, (session: c_int, buffer_addr: *mut c_void, size: *mut Count), |ctx| {
-    let s = session_scope(ctx, session)?;
-    buffer_detach(s, buffer_addr, size)
-});
-mpi_fn!(MPI_Session_flush_buffer, PMPI_Session_flush_buffer, (session: c_int), |ctx| {
-    let s = session_scope(ctx, session)?;
-    rt()?.engine.flush_buffer(s);
-    Ok(())
-});
-mpi_fn!(MPI_Session_iflush_buffer, PMPI_Session_iflush_buffer, (session: c_int, request: *mut c_int), |ctx| {
-    let s = session_scope(ctx, session)?;
-    let id = rt()?.engine.iflush_buffer(s);
-    ptr::write(request, handle_of(id), "request")
-});
-
 /// The buffer scope of communicator argument `comm`.
 fn comm_scope(ctx: &mut Ctx, comm_h: c_int) -> Result<Scope, MpiError> {
     Ok(Scope::Comm(comm::get(ctx, comm_h)?.context_id))
@@ -424,32 +397,75 @@ mpi_fn!(MPI_Buffer_iflush, PMPI_Buffer_iflush, (request: *mut c_int), |_ctx| {
     let id = rt()?.engine.iflush_buffer(Scope::Process);
     ptr::write(request, handle_of(id), "request")
 });
-mpi_fn!(MPI_Comm_attach_buffer, PMPI_Comm_attach_buffer, (comm: c_int, buffer: *mut c_void, size: c_int), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    buffer_attach(s, buffer, size as Count)
-});
-mpi_fn!(MPI_Comm_attach_buffer_c, PMPI_Comm_attach_buffer_c, (comm: c_int, buffer: *mut c_void, size: Count), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    buffer_attach(s, buffer, size)
-});
-mpi_fn!(MPI_Comm_detach_buffer, PMPI_Comm_detach_buffer, (comm: c_int, buffer_addr: *mut c_void, size: *mut c_int), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    buffer_detach(s, buffer_addr, size)
-});
-mpi_fn!(MPI_Comm_detach_buffer_c, PMPI_Comm_detach_buffer_c, (comm: c_int, buffer_addr: *mut c_void, size: *mut Count), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    buffer_detach(s, buffer_addr, size)
-});
-mpi_fn!(MPI_Comm_flush_buffer, PMPI_Comm_flush_buffer, (comm: c_int), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    rt()?.engine.flush_buffer(s);
-    Ok(())
-});
-mpi_fn!(MPI_Comm_iflush_buffer, PMPI_Comm_iflush_buffer, (comm: c_int, request: *mut c_int), |ctx| {
-    let s = comm_scope(ctx, comm)?;
-    let id = rt()?.engine.iflush_buffer(s);
-    ptr::write(request, handle_of(id), "request")
-});
+
+/// The six buffer calls of an object that owns a buffer (MPI 4.1): `$scope` turns the
+/// object argument into its buffer scope.
+macro_rules! object_buffer_fns {
+    ($obj:ident, $scope:ident,
+     $attach:ident, $pattach:ident, $attach_c:ident, $pattach_c:ident,
+     $detach:ident, $pdetach:ident, $detach_c:ident, $pdetach_c:ident,
+     $flush:ident, $pflush:ident, $iflush:ident, $piflush:ident) => {
+        mpi_fn!($attach, $pattach, ($obj: c_int, buffer: *mut c_void, size: c_int), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            buffer_attach(s, buffer, size as Count)
+        });
+        mpi_fn!($attach_c, $pattach_c, ($obj: c_int, buffer: *mut c_void, size: Count), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            buffer_attach(s, buffer, size)
+        });
+        mpi_fn!($detach, $pdetach, ($obj: c_int, buffer_addr: *mut c_void, size: *mut c_int), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            buffer_detach(s, buffer_addr, size)
+        });
+        mpi_fn!($detach_c, $pdetach_c, ($obj: c_int, buffer_addr: *mut c_void, size: *mut Count), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            buffer_detach(s, buffer_addr, size)
+        });
+        mpi_fn!($flush, $pflush, ($obj: c_int), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            rt()?.engine.flush_buffer(s);
+            Ok(())
+        });
+        mpi_fn!($iflush, $piflush, ($obj: c_int, request: *mut c_int), |ctx| {
+            let s = $scope(ctx, $obj)?;
+            let id = rt()?.engine.iflush_buffer(s);
+            ptr::write(request, handle_of(id), "request")
+        });
+    };
+}
+
+object_buffer_fns!(
+    comm,
+    comm_scope,
+    MPI_Comm_attach_buffer,
+    PMPI_Comm_attach_buffer,
+    MPI_Comm_attach_buffer_c,
+    PMPI_Comm_attach_buffer_c,
+    MPI_Comm_detach_buffer,
+    PMPI_Comm_detach_buffer,
+    MPI_Comm_detach_buffer_c,
+    PMPI_Comm_detach_buffer_c,
+    MPI_Comm_flush_buffer,
+    PMPI_Comm_flush_buffer,
+    MPI_Comm_iflush_buffer,
+    PMPI_Comm_iflush_buffer
+);
+object_buffer_fns!(
+    session,
+    session_scope,
+    MPI_Session_attach_buffer,
+    PMPI_Session_attach_buffer,
+    MPI_Session_attach_buffer_c,
+    PMPI_Session_attach_buffer_c,
+    MPI_Session_detach_buffer,
+    PMPI_Session_detach_buffer,
+    MPI_Session_detach_buffer_c,
+    PMPI_Session_detach_buffer_c,
+    MPI_Session_flush_buffer,
+    PMPI_Session_flush_buffer,
+    MPI_Session_iflush_buffer,
+    PMPI_Session_iflush_buffer
+);
 
 // ---------------------------------------------------------------------------------------
 // Receives
