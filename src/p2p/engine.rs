@@ -1040,6 +1040,19 @@ impl<F: Fabric> Engine<F> {
         id
     }
 
+    /// Completes a started persistent request whose peer is MPI_PROC_NULL, with the
+    /// status the standard gives such operations (source MPI_PROC_NULL, tag MPI_ANY_TAG).
+    fn complete_proc_null(&self, st: &mut State, id: ReqId) {
+        if let Some(r) = st.reqs.get_mut(id) {
+            r.status = Status {
+                source: -1,
+                tag: -1,
+                ..Default::default()
+            };
+        }
+        self.complete(st, id);
+    }
+
     /// MPI_Start on a persistent point-to-point request.
     pub fn start(&self, id: ReqId) -> Result<(), MpiError> {
         let starter = self.lock().reqs.get(id).and_then(|r| r.starter);
@@ -1112,14 +1125,7 @@ impl<F: Fabric> Engine<F> {
                     return Ok(());
                 }
                 if ep == u32::MAX {
-                    // MPI_PROC_NULL peer: completes at once.
-                    let r = st.reqs.get_mut(id).expect("request");
-                    r.status = Status {
-                        source: -1,
-                        tag: -1,
-                        ..Default::default()
-                    };
-                    self.complete(&mut st, id);
+                    self.complete_proc_null(&mut st, id);
                     return Ok(());
                 }
                 self.start_send(
@@ -1144,13 +1150,7 @@ impl<F: Fabric> Engine<F> {
                 owner,
             } => {
                 if src == -1 {
-                    let r = st.reqs.get_mut(id).expect("request");
-                    r.status = Status {
-                        source: -1,
-                        tag: -1,
-                        ..Default::default()
-                    };
-                    self.complete(&mut st, id);
+                    self.complete_proc_null(&mut st, id);
                     return Ok(());
                 }
                 self.start_recv(
