@@ -4,6 +4,7 @@
 pub mod abi;
 pub mod coll;
 pub mod datatype;
+pub mod dpm;
 pub mod error;
 pub mod handle;
 pub mod object;

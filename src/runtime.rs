@@ -7,13 +7,15 @@ use crate::object::errhandler::Errhandler;
 use crate::object::group::Group;
 use crate::p2p::Engine;
 use crate::pmi::Pmi;
+use crate::transport::net::Net;
 use crate::transport::shm::{Shm, ShmConfig};
+use crate::transport::sock::Card;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
-pub type NodeEngine = Engine<Shm>;
+pub type NodeEngine = Engine<Net>;
 
 pub struct Runtime {
     pub engine: NodeEngine,
@@ -30,6 +32,50 @@ pub struct Runtime {
     pub contexts: Mutex<crate::object::context::Contexts>,
     /// Node number of each world rank (ranks with the same number share memory).
     pub node_of: Vec<u32>,
+    /// Who our job is to processes of other jobs (see `dpm`).
+    pub job: JobIdentity,
+    /// The job was started by MPI_Comm_spawn.
+    pub spawned: bool,
+}
+
+/// A job's identity towards other jobs: process `rank` of the job is `key | rank` (its gpid),
+/// and connections to the job's processes must present `token`.
+#[derive(Clone, Copy, Debug)]
+pub struct JobIdentity {
+    pub key: u64,
+    pub token: u64,
+}
+
+/// Ranks fit below this bit in a gpid; the job key is above.
+pub const GPID_RANK_BITS: u32 = 24;
+
+/// The job key comes from what the launcher made unique (its kvs name, unique per launcher
+/// and job, plus the host and the job secret); the token from the job secret, which only the
+/// job's processes know. A singleton or a foreign launcher without a secret gets random ones.
+fn job_identity(pmi: Option<&Pmi>) -> JobIdentity {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let secret = std::env::var("OXIMPI_JOB_SECRET").ok();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut h = DefaultHasher::new();
+    host.hash(&mut h);
+    match pmi {
+        Some(p) => p.kvsname().hash(&mut h),
+        None => crate::transport::sock::random_u64().hash(&mut h),
+    }
+    secret.hash(&mut h);
+    let key = h.finish() << GPID_RANK_BITS;
+    let token = match &secret {
+        Some(s) => {
+            let mut t = DefaultHasher::new();
+            ("token", s).hash(&mut t);
+            t.finish()
+        }
+        // Without a secret the job's processes cannot agree on a random token cheaply;
+        // derive it from the key (it still keeps out connections that are not OxiMPI's).
+        None if pmi.is_some() => key.rotate_left(17) ^ 0x6f78_696d_7069,
+        None => crate::transport::sock::random_u64(),
+    };
+    JobIdentity { key, token }
 }
 
 const UNINIT: u8 = 0;
@@ -181,7 +227,13 @@ fn start() -> Result<(), MpiError> {
     let cfg = ShmConfig::from_env();
     let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
     let _ = crate::transport::shm::cma::allow_peers_to_read();
-    let engine = Engine::new(shm, rank, local_of);
+    let job = job_identity(pmi.as_ref());
+    let net = Net::new(shm);
+    net.set_identity(Card {
+        gpid: job.key | rank as u64,
+        token: job.token,
+    });
+    let engine = Engine::new(net, rank, local_of);
     let world = Comm::new(
         WORLD_CONTEXT,
         rank,
@@ -212,6 +264,8 @@ fn start() -> Result<(), MpiError> {
             SELF_CONTEXT,
         ])),
         node_of,
+        job,
+        spawned: std::env::var("PMI_SPAWNED").is_ok_and(|v| v.trim() == "1"),
     };
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));

@@ -313,7 +313,17 @@ mpi_fn!(MPI_Comm_free, PMPI_Comm_free, (comm: *mut c_int), |ctx| {
         get(ctx, h)?;
         return Err(MpiError::arg(class::ERR_COMM, "comm", "predefined communicators cannot be freed"));
     }
-    let c = get(ctx, h)?;
+    get(ctx, h)?;
+    free_handle(h)?;
+    ptr::write(comm, predefined::COMM_NULL, "comm")
+});
+
+/// Frees user communicator `h` (MPI_Comm_free, MPI_Comm_disconnect): its attributes are
+/// deleted first, then its context id goes back to the pool.
+pub fn free_handle(h: c_int) -> Result<(), MpiError> {
+    let c = COMMS
+        .get(h)
+        .ok_or_else(|| MpiError::arg(class::ERR_COMM, "comm", "not a user communicator"))?;
     super::attr::delete_all(h, &c.attrs)?;
     let id = c.context_id;
     drop(c);
@@ -322,8 +332,8 @@ mpi_fn!(MPI_Comm_free, PMPI_Comm_free, (comm: *mut c_int), |ctx| {
     // Operations already started keep their context id; a later communicator may reuse it
     // only after an agreement among its members, which those members reach after this.
     comm_create::release_context(id);
-    ptr::write(comm, predefined::COMM_NULL, "comm")
-});
+    Ok(())
+}
 
 mpi_fn!(MPI_Comm_compare, PMPI_Comm_compare, (comm1: c_int, comm2: c_int, result: *mut c_int) , |ctx| {
     let a = get(ctx, comm1)?;

@@ -24,6 +24,7 @@ pub mod pt2pt;
 pub mod ptr;
 pub mod request;
 pub mod session;
+pub mod spawn;
 pub mod status;
 pub mod symbols;
 pub mod topo;

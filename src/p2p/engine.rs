@@ -53,6 +53,8 @@ pub struct Engine<F: Fabric> {
     /// Local index in the fabric of every endpoint (None: not on this node).
     local_of: Vec<Option<usize>>,
     ep_of_local: Vec<u32>,
+    /// Slots of the node segment (fabric indices below it are node-local ranks).
+    nlocal: usize,
     eager_limit: usize,
     /// How long a blocked call polls before it yields and then sleeps.
     spin: Duration,
@@ -140,6 +142,7 @@ impl<F: Fabric> Engine<F> {
             me,
             local_of,
             ep_of_local,
+            nlocal,
             eager_limit,
             spin,
             yields,
@@ -155,19 +158,35 @@ impl<F: Fabric> Engine<F> {
         self.st.lock()
     }
 
+    /// The fabric index of endpoint `ep`. Endpoints are world ranks first; endpoints from
+    /// `local_of.len()` on are processes of other jobs, numbered in the order the fabric
+    /// learnt them (socket peer `i` is endpoint `nworld + i`, fabric index `nlocal + i`).
+    #[inline]
     pub(super) fn local(&self, ep: u32) -> Result<usize, MpiError> {
-        self.local_of
-            .get(ep as usize)
-            .copied()
-            .flatten()
-            .ok_or_else(|| {
-                MpiError::new(
-                    class::ERR_OTHER,
-                    format!(
-                        "process {ep} is not reachable: only node-local transport is available"
-                    ),
-                )
-            })
+        let ep = ep as usize;
+        let nworld = self.local_of.len();
+        let found = if ep < nworld {
+            self.local_of[ep]
+        } else {
+            let i = ep - nworld;
+            (i < self.fab.remote_peers()).then_some(self.nlocal + i)
+        };
+        found.ok_or_else(|| {
+            MpiError::new(
+                class::ERR_OTHER,
+                format!("process {ep} is not reachable: only node-local transport is available"),
+            )
+        })
+    }
+
+    /// The endpoint of fabric index `local` (inverse of `local`).
+    #[inline]
+    fn ep_of(&self, local: usize) -> u32 {
+        if local < self.nlocal {
+            self.ep_of_local[local]
+        } else {
+            (self.local_of.len() + local - self.nlocal) as u32
+        }
     }
 
     // ----------------------------------------------------------------------------------
@@ -530,7 +549,7 @@ impl<F: Fabric> Engine<F> {
         for _ in 0..64 {
             let Some(rx) = self.fab.poll() else { break };
             let h = Header::decode(self.fab.header(&rx));
-            let from = self.ep_of_local[self.fab.src(&rx)];
+            let from = self.ep_of(self.fab.src(&rx));
             self.on_cell(st, from, &h, &rx);
             self.fab.release(rx);
             did = true;
@@ -668,7 +687,7 @@ impl<F: Fabric> Engine<F> {
             let id = st.streaming[i];
             let finished;
             if let Some(r) = st.reqs.get_mut(id) {
-                let dst = self.local_of[r.ep as usize].unwrap_or(0);
+                let dst = self.local(r.ep).unwrap_or(0);
                 while r.sent < r.total {
                     let Some(mut c) = self.fab.alloc() else { break };
                     let data = r.data.as_ref().expect("send data");
@@ -1278,6 +1297,17 @@ impl<F: Fabric> Engine<F> {
     /// messages, streamed data): called before leaving at MPI_Finalize.
     pub fn quiesce(&self) {
         self.wait_until(|_, st| (st.backlog.is_empty() && st.streaming.is_empty()).then_some(()))
+    }
+
+    /// Waits until no operation on a context in `ctxs` is still running (what
+    /// MPI_Comm_disconnect waits for). Inactive persistent requests do not count.
+    pub fn drain_contexts(&self, ctxs: std::ops::Range<u32>) {
+        self.wait_until(|_, st| {
+            let busy = st
+                .reqs
+                .any(|r| !r.done && ctxs.contains(&r.ctx) && (r.persist.is_none() || r.active));
+            (!busy).then_some(())
+        })
     }
 
     /// Number of live requests (leak checks).

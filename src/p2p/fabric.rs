@@ -12,6 +12,11 @@ pub trait Fabric: Send + Sync {
     type Rx;
     fn me(&self) -> usize;
     fn payload_capacity(&self) -> usize;
+    /// Peers beyond the node's slots (processes of other jobs, over sockets): fabric
+    /// indices `nlocal..nlocal + remote_peers()`; they grow while the process runs.
+    fn remote_peers(&self) -> usize {
+        0
+    }
     fn alloc(&self) -> Option<Self::Cell>;
     fn header_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8; HDR_BYTES];
     fn payload_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8];

@@ -267,6 +267,11 @@ impl Slab {
     pub fn live(&self) -> usize {
         self.slots.len() - self.free.len()
     }
+
+    /// True if a live request satisfies `f`.
+    pub fn any(&self, f: impl Fn(&Req) -> bool) -> bool {
+        self.slots.iter().any(|r| r.live && f(r))
+    }
 }
 
 #[cfg(test)]

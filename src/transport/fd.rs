@@ -150,3 +150,86 @@ mod tests {
         assert!(fds[0].revents & libc::POLLIN != 0);
     }
 }
+
+/// A socket the user owns (MPI_Comm_join's `fd`), read and written without taking it over:
+/// dropping it leaves the fd open.
+pub struct BorrowedSocket(RawFd);
+
+impl BorrowedSocket {
+    /// Fails unless `fd` is an open socket.
+    pub fn new(fd: RawFd) -> io::Result<BorrowedSocket> {
+        if fd < 0 {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        // SAFETY: fstat only writes into the zeroed stat buffer we pass; a bad fd gives EBADF.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("fd {fd} is not a socket"),
+            ));
+        }
+        Ok(BorrowedSocket(fd))
+    }
+}
+
+impl io::Read for BorrowedSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: buf is a valid writable region of buf.len() bytes; the fd stays open
+            // for the call (the user's contract for MPI_Comm_join).
+            let n = unsafe { libc::recv(self.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl io::Write for BorrowedSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: buf is a valid readable region; MSG_NOSIGNAL turns a closed peer into
+            // EPIPE instead of killing the process with SIGPIPE.
+            let n =
+                unsafe { libc::send(self.0, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A connected stream socket whose writes never raise SIGPIPE (a C program linking us keeps
+/// SIGPIPE's default action, which would kill it when a peer goes away): a dead peer is an
+/// EPIPE error instead.
+pub struct NoSigPipe(pub UnixStream);
+
+impl io::Read for NoSigPipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(&mut self.0, buf)
+    }
+}
+
+impl io::Write for NoSigPipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        io::Write::write(&mut BorrowedSocket(self.0.as_raw_fd()), buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -3,6 +3,8 @@
 pub mod fd;
 pub mod loopback;
 pub mod mem;
+pub mod net;
 pub mod process;
 pub mod shm;
 pub mod shm_fabric;
+pub mod sock;

@@ -1,0 +1,424 @@
+//! The socket transport: how a process reaches processes outside its job (spawned
+//! children, parents, jobs met through MPI_Comm_connect/accept or MPI_Comm_join).
+//!
+//! Each process that takes part listens on one socket (started lazily, the first time
+//! dynamic processes are used) and is known to others by its *card*: the listening address,
+//! a random token that connectors must present, and its OS pid (for single-copy reads on
+//! the same host). Traffic to a peer goes on a connection we open to its card; traffic
+//! from it arrives on the connection it opened to ours. So each direction has one ordered
+//! stream and nobody needs to arbitrate who connects — MPI's non-overtaking order holds
+//! per direction.
+//!
+//! Threads: one accepts connections; one per inbound connection reads frames into the
+//! inbox and rings the process's doorbell (the engine sleeps on it), so a blocked rank
+//! wakes for socket traffic exactly as for shared memory. Sending writes the frame in the
+//! caller's thread: the peer's reader always drains, so a write never waits on the peer's
+//! MPI calls.
+//!
+//! Addresses are Unix sockets in the abstract namespace (nothing to clean up in the file
+//! system): all peers are on this host for now; TCP for other hosts fits behind `Card`.
+
+pub mod wire;
+
+use parking_lot::{Mutex, RwLock};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Write};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use super::fd::NoSigPipe;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use wire::Hello;
+
+/// How a process is reached: its process id (whose bits name its listening address) and
+/// the token its job's processes accept. The OS pid is learnt from the process's hello.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Card {
+    pub gpid: u64,
+    pub token: u64,
+}
+
+impl Card {
+    /// The abstract socket name the process listens on.
+    pub fn name(&self) -> String {
+        format!("oximpi-{:016x}", self.gpid)
+    }
+
+    fn connect_once(&self) -> io::Result<UnixStream> {
+        let a = SocketAddr::from_abstract_name(self.name().as_bytes())?;
+        UnixStream::connect_addr(&a)
+    }
+
+    /// Connects, waiting a while for a process that has not started listening yet (it
+    /// does as soon as it takes part in anything that involves another job).
+    fn connect(&self) -> io::Result<UnixStream> {
+        let t0 = std::time::Instant::now();
+        let mut pause = Duration::from_micros(100);
+        loop {
+            match self.connect_once() {
+                Ok(s) => return Ok(s),
+                Err(e)
+                    if e.kind() == io::ErrorKind::ConnectionRefused
+                        && t0.elapsed() < CONNECT_PATIENCE =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// How long a connection to a process that is not listening yet is retried.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A random 64-bit value (std's hasher keys come from the OS's random source).
+pub fn random_u64() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish()
+}
+
+/// A process outside our job.
+struct Peer {
+    card: Card,
+    /// Its OS pid, from its hello (0 until it has connected to us).
+    pid: std::sync::atomic::AtomicU32,
+    /// Our connection to it (opened on the first send).
+    out: Mutex<Option<NoSigPipe>>,
+}
+
+/// A frame received from peer `src` (its index in the peer table).
+pub struct Frame {
+    pub src: usize,
+    /// Header then payload.
+    pub buf: Vec<u8>,
+}
+
+pub struct Sockets {
+    me: OnceLock<Card>,
+    listening: OnceLock<()>,
+    start_lock: Mutex<()>,
+    peers: RwLock<Vec<Arc<Peer>>>,
+    by_gpid: Mutex<HashMap<u64, usize>>,
+    inbox: Mutex<VecDeque<Frame>>,
+    pending: AtomicUsize,
+    /// Connections made to our ports, waiting for MPI_Comm_accept (port number → queue).
+    ports: Mutex<HashMap<u64, VecDeque<UnixStream>>>,
+    next_port: AtomicU64,
+    /// Wakes this process's sleeping threads (its doorbell).
+    waker: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    max_payload: usize,
+}
+
+impl Sockets {
+    /// `max_payload`: the largest frame payload accepted (the engine's cell size).
+    pub fn new(max_payload: usize) -> Sockets {
+        Sockets {
+            me: OnceLock::new(),
+            listening: OnceLock::new(),
+            start_lock: Mutex::new(()),
+            peers: RwLock::new(Vec::new()),
+            by_gpid: Mutex::new(HashMap::new()),
+            inbox: Mutex::new(VecDeque::new()),
+            pending: AtomicUsize::new(0),
+            ports: Mutex::new(HashMap::new()),
+            next_port: AtomicU64::new(1),
+            waker: OnceLock::new(),
+            max_payload,
+        }
+    }
+
+    /// Sets who we are (once, at start-up) and how to wake our sleeping threads.
+    pub fn set_identity(&self, me: Card, waker: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.me.set(me);
+        let _ = self.waker.set(waker);
+    }
+
+    fn my_card(&self) -> io::Result<Card> {
+        self.me
+            .get()
+            .copied()
+            .ok_or_else(|| io::Error::other("socket transport used before start-up"))
+    }
+
+    fn wake(&self) {
+        if let Some(w) = self.waker.get() {
+            w();
+        }
+    }
+
+    /// Our card, after making sure we listen (the listener starts on first use).
+    pub fn card(self: &Arc<Self>) -> io::Result<Card> {
+        let card = self.my_card()?;
+        if self.listening.get().is_some() {
+            return Ok(card);
+        }
+        let _g = self.start_lock.lock();
+        if self.listening.get().is_some() {
+            return Ok(card);
+        }
+        let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(card.name())?)?;
+        let me = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("oximpi-accept".into())
+            .spawn(move || me.accept_loop(listener, card.token))?;
+        let _ = self.listening.set(());
+        Ok(card)
+    }
+
+    fn accept_loop(self: Arc<Self>, listener: UnixListener, token: u64) {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let me = Arc::clone(&self);
+            let _ = std::thread::Builder::new()
+                .name("oximpi-sock".into())
+                .spawn(move || me.serve(conn, token));
+        }
+    }
+
+    /// One inbound connection: check the hello, then either read the peer's frames until
+    /// it closes, or hand the connection to the port it asked for.
+    fn serve(&self, mut conn: UnixStream, token: u64) {
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+        let hello = match wire::read_hello(&mut conn, token) {
+            Ok(h) => h,
+            Err(_) => return, // a stranger or garbage: drop it
+        };
+        let _ = conn.set_read_timeout(None);
+        match hello {
+            Hello::Port { port } => {
+                let mut ports = self.ports.lock();
+                if let Some(q) = ports.get_mut(&port) {
+                    q.push_back(conn);
+                    drop(ports);
+                    self.wake();
+                }
+            }
+            Hello::Peer { gpid, pid, token } => {
+                let src = self.peer(Card { gpid, token });
+                if let Some(p) = self.peers.read().get(src) {
+                    p.pid.store(pid, Ordering::Relaxed);
+                }
+                loop {
+                    match wire::read_frame(&mut conn, self.max_payload) {
+                        Ok(Some(buf)) => {
+                            self.inbox.lock().push_back(Frame { src, buf });
+                            self.pending.fetch_add(1, Ordering::Release);
+                            self.wake();
+                        }
+                        Ok(None) => return,
+                        Err(e) => {
+                            eprintln!("oximpi: connection from process {gpid:#x} broken: {e}");
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The index of process `card.gpid` in the peer table, adding it if new.
+    pub fn peer(&self, card: Card) -> usize {
+        let mut by = self.by_gpid.lock();
+        if let Some(&i) = by.get(&card.gpid) {
+            return i;
+        }
+        let mut peers = self.peers.write();
+        let i = peers.len();
+        peers.push(Arc::new(Peer {
+            card,
+            pid: std::sync::atomic::AtomicU32::new(0),
+            out: Mutex::new(None),
+        }));
+        by.insert(card.gpid, i);
+        i
+    }
+
+    /// The index of process `gpid`, if known.
+    pub fn find(&self, gpid: u64) -> Option<usize> {
+        self.by_gpid.lock().get(&gpid).copied()
+    }
+
+    /// Number of peers known (indices are `0..count`).
+    #[inline]
+    pub fn count(&self) -> usize {
+        self.peers.read().len()
+    }
+
+    pub fn card_of(&self, i: usize) -> Option<Card> {
+        self.peers.read().get(i).map(|p| p.card)
+    }
+
+    pub fn gpid_of(&self, i: usize) -> Option<u64> {
+        self.card_of(i).map(|c| c.gpid)
+    }
+
+    pub fn pid_of(&self, i: usize) -> i32 {
+        self.peers
+            .read()
+            .get(i)
+            .map(|p| p.pid.load(Ordering::Relaxed) as i32)
+            .unwrap_or(0)
+    }
+
+    /// Sends one frame to peer `i`, connecting first if needed.
+    pub fn send(self: &Arc<Self>, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
+        let peer = self
+            .peers
+            .read()
+            .get(i)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such peer"))?;
+        let mut out = peer.out.lock();
+        if out.is_none() {
+            // Listen first: the peer may answer through us.
+            let me = self.card()?;
+            let mut s = NoSigPipe(peer.card.connect()?);
+            let hello = Hello::Peer {
+                gpid: me.gpid,
+                pid: std::process::id(),
+                token: me.token,
+            };
+            s.write_all(&wire::encode_hello(peer.card.token, &hello))?;
+            *out = Some(s);
+        }
+        let s = out.as_mut().expect("connected above");
+        let r = wire::write_frame(s, hdr, payload);
+        if r.is_err() {
+            *out = None;
+        }
+        r
+    }
+
+    /// True when frames wait in the inbox (one atomic load: cheap on the shm hot path).
+    #[inline]
+    pub fn has_inbound(&self) -> bool {
+        self.pending.load(Ordering::Acquire) != 0
+    }
+
+    pub fn poll(&self) -> Option<Frame> {
+        if !self.has_inbound() {
+            return None;
+        }
+        let f = self.inbox.lock().pop_front();
+        if f.is_some() {
+            self.pending.fetch_sub(1, Ordering::Release);
+        }
+        f
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Ports (MPI_Open_port): connections that bring two roots together.
+
+    /// Opens a port: its number, to be put in a port name with our card.
+    pub fn open_port(self: &Arc<Self>) -> io::Result<(Card, u64)> {
+        let card = self.card()?;
+        let port = self.next_port.fetch_add(1, Ordering::Relaxed);
+        self.ports.lock().insert(port, VecDeque::new());
+        Ok((card, port))
+    }
+
+    /// Closes a port; connections waiting on it are dropped. False if it was not open.
+    pub fn close_port(&self, port: u64) -> bool {
+        self.ports.lock().remove(&port).is_some()
+    }
+
+    pub fn port_is_open(&self, port: u64) -> bool {
+        self.ports.lock().contains_key(&port)
+    }
+
+    /// A connection waiting on `port`, if any.
+    pub fn take_connection(&self, port: u64) -> Option<NoSigPipe> {
+        self.ports.lock().get_mut(&port)?.pop_front().map(NoSigPipe)
+    }
+
+    /// Connects to port `port` of the process with `card`.
+    pub fn connect_port(card: &Card, port: u64) -> io::Result<NoSigPipe> {
+        // A port's owner listens already (opening the port started it).
+        let mut s = NoSigPipe(card.connect_once()?);
+        s.write_all(&wire::encode_hello(card.token, &Hello::Port { port }))?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ends() -> (Arc<Sockets>, Arc<Sockets>, Arc<AtomicUsize>) {
+        let rings = Arc::new(AtomicUsize::new(0));
+        let a = Arc::new(Sockets::new(1024));
+        let b = Arc::new(Sockets::new(1024));
+        let r = rings.clone();
+        let key = random_u64() & !0xff;
+        b.set_identity(
+            Card {
+                gpid: key | 2,
+                token: 5,
+            },
+            Box::new(move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        a.set_identity(
+            Card {
+                gpid: key | 1,
+                token: 6,
+            },
+            Box::new(|| {}),
+        );
+        (a, b, rings)
+    }
+
+    #[test]
+    fn frames_in_order_and_the_peer_is_learnt() {
+        let (a, b, rings) = ends();
+        let bcard = b.card().unwrap();
+        let i = a.peer(bcard);
+        let hdr = [3u8; crate::p2p::fabric::HDR_BYTES];
+        for k in 0..100u32 {
+            a.send(i, &hdr, &k.to_le_bytes()).unwrap();
+        }
+        let mut got = 0u32;
+        let t0 = std::time::Instant::now();
+        while got < 100 {
+            if let Some(f) = b.poll() {
+                let acard = a.my_card().unwrap();
+                assert_eq!(b.card_of(f.src), Some(acard));
+                assert_eq!(b.pid_of(f.src), std::process::id() as i32);
+                assert_eq!(&f.buf[48..], &got.to_le_bytes());
+                got += 1;
+            } else {
+                assert!(t0.elapsed() < Duration::from_secs(20), "frames lost");
+                std::thread::yield_now();
+            }
+        }
+        assert!(rings.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[test]
+    fn ports_take_only_connections_with_the_token() {
+        let (_a, b, _) = ends();
+        let (card, port) = b.open_port().unwrap();
+        let mut bad = card;
+        bad.token ^= 1;
+        let _stranger = Sockets::connect_port(&bad, port).unwrap();
+        let _c = Sockets::connect_port(&card, port).unwrap();
+        let t0 = std::time::Instant::now();
+        let mut n = 0;
+        while t0.elapsed() < Duration::from_secs(1) {
+            if b.take_connection(port).is_some() {
+                n += 1;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(n, 1);
+        assert!(b.close_port(port));
+        assert!(!b.close_port(port));
+    }
+}
