@@ -101,7 +101,8 @@ lines=()
 for entry in "${found[@]}"; do
     pid=${entry%%|*}
     reason=${entry#*|}
-    info=$(ps -o ppid=,etimes= -p "$pid" 2>/dev/null | awk '{ printf "parent %s, age %ss", $1, $2 }')
+    info=$(ps -o ppid=,etimes= -p "$pid" 2>/dev/null |
+        awk '{ printf "parent %s, age %ss", $1, $2 }')
     cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-200)
     [ -n "$cmd" ] || continue # exited while we were looking
     lines+=("  pid $pid ($info; $reason): $cmd")

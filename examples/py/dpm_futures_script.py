@@ -24,7 +24,7 @@ def main():
         print("futures FAILED: wrong or missing results", flush=True)
         sys.exit(1)
     if not ranks <= {1, 2, 3}:
-        print(f"futures FAILED: computed on ranks {sorted(ranks)}, expected workers 1-3", flush=True)
+        print(f"futures FAILED: ran on ranks {sorted(ranks)}, expected workers 1-3", flush=True)
         sys.exit(1)
     print(f"futures ok (workers used: {sorted(ranks)})", flush=True)
 
