@@ -2,7 +2,8 @@
 # Run every test suite against the already-built prefix in build/ (make test builds first):
 #   cargo test --release; the export check (tools/export-check.py, if present); tests-c
 #   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-py/run.sh (if
-#   present). Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
+#   present); then checks that no process the tests started is left (tests-c/leftovers.sh).
+#   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
 #   any step failed. Installs nothing (see .ci/run for the packages the ABI runs need).
 set -u
 root=$(cd -P -- "$(dirname -- "$0")/.." && pwd)
@@ -70,6 +71,12 @@ if [ -x tests-py/run.sh ]; then
     if ! timeout 1800 tests-py/run.sh; then
         steps_failed+=("tests-py")
     fi
+fi
+
+# Last: nothing the tests started may still run (tests-c/leftovers.sh says what and why).
+step "leftover processes"
+if ! timeout 120 tests-c/leftovers.sh; then
+    steps_failed+=("leftover processes")
 fi
 
 echo

@@ -101,7 +101,9 @@ show_log() {
 
 echo "tests-c: mode $mode, cc $cc, mpiexec $mpiexec"
 
-# Manifest lines: NAME RANKS [key=value ...]   (see tests-c/manifest for the keys)
+# Manifest lines: NAME RANKS [key=value ...]   (see tests-c/manifest for the keys).
+# NAME.c is compiled; if tests-c/NAME.sh exists, it is run instead of the program (with
+# MPIEXEC, EXE, NP and TIMEOUT in its environment) and judged the same way.
 while read -r name ranks opts; do
     case $name in "" | \#*) continue ;; esac
     if [ -n "$filter" ] && ! [[ $name =~ $filter ]]; then
@@ -147,9 +149,17 @@ while read -r name ranks opts; do
         # The outer timeout is the hard limit (the launcher's own timeout should fire first,
         # 5 s earlier); -k kills a launcher that ignores SIGTERM. Stdin is closed so a hung job
         # can never wait on the terminal.
-        env "${run_env[@]}" MPIEXEC_TIMEOUT="$timeout_s" \
-            timeout -k 5 $((timeout_s + 5)) "$mpiexec" "${largs[@]}" -n "$n" "$exe" \
-            </dev/null >"$out" 2>"$err"
+        if [ -f "$here/$name.sh" ]; then
+            # A shell-driven test (e.g. several mpiexec runs): NAME.sh gets the launcher and
+            # the compiled NAME.c, ends what it starts, prints "PASS NAME" like a program.
+            env "${run_env[@]}" MPIEXEC_TIMEOUT="$timeout_s" MPIEXEC="$mpiexec" EXE="$exe" \
+                NP="$n" TIMEOUT="$timeout_s" timeout -k 5 $((timeout_s + 5)) \
+                bash "$here/$name.sh" </dev/null >"$out" 2>"$err"
+        else
+            env "${run_env[@]}" MPIEXEC_TIMEOUT="$timeout_s" \
+                timeout -k 5 $((timeout_s + 5)) "$mpiexec" "${largs[@]}" -n "$n" "$exe" \
+                </dev/null >"$out" 2>"$err"
+        fi
         rc=$?
         t1=$(now)
         secs=$(elapsed "$t0" "$t1")
