@@ -21,6 +21,20 @@ pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// Sends `sig` to the single process `pid`.
+pub fn kill_pid(pid: u32, sig: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    if pid <= 1 {
+        // kill(0) or kill(1) would hit our own group or init: never.
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: kill has no memory effects; pid > 1 names exactly one process.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Ends the process now with `code`, without running atexit handlers or destructors
 /// (which, in a C program that is aborting, could hang or touch broken state).
 pub fn exit_now(code: i32) -> ! {
