@@ -5,8 +5,11 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use super::mapping::{parse_process_mapping, MappingError};
 use super::wire::{LineBuffer, Message, WireError};
@@ -37,6 +40,8 @@ pub enum PmiError {
     InvalidArgument(String),
     /// `connect` was called a second time, or a call came after `finalize`.
     WrongState(&'static str),
+    /// The launcher for a singleton could not be started or did not answer.
+    Launcher(String),
 }
 
 impl fmt::Display for PmiError {
@@ -52,6 +57,7 @@ impl fmt::Display for PmiError {
             PmiError::KeyNotFound(k) => write!(f, "PMI: key {k:?} not found"),
             PmiError::InvalidArgument(m) => write!(f, "PMI: invalid argument: {m}"),
             PmiError::WrongState(m) => write!(f, "PMI: {m}"),
+            PmiError::Launcher(m) => write!(f, "PMI: cannot start a launcher: {m}"),
         }
     }
 }
@@ -97,6 +103,22 @@ impl Conn {
     }
 }
 
+/// One command of a spawn request (`PMI_Spawn_multiple`'s arrays, one entry each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnCmd {
+    /// The program (a name searched in PATH, the `path` info key, or a path).
+    pub exe: String,
+    /// Its arguments, without the program name (MPI_Comm_spawn's `argv`).
+    pub argv: Vec<String>,
+    /// The most processes to start (fewer when a `soft` info key allows it).
+    pub maxprocs: u32,
+    /// Info keys for the launcher (`wdir`, `path`, `host`, `soft`, ...), passed as they are.
+    pub info: Vec<(String, String)>,
+}
+
+/// How long `start_launcher` waits for the launcher to answer the handshake.
+const LAUNCHER_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Guards against adopting `PMI_FD` twice (two owners would close it twice).
 static CONNECTED: AtomicBool = AtomicBool::new(false);
 
@@ -117,6 +139,8 @@ pub struct Pmi {
     vallen_max: usize,
     /// Launched by OxiMPI's own mpiexec (which prints abort messages itself).
     our_launcher: bool,
+    /// `PMI_SPAWNED` was set: this job was started by another job's spawn.
+    spawned: bool,
     finalized: bool,
     node_map: Option<Vec<u32>>,
 }
@@ -191,6 +215,7 @@ impl Pmi {
             )));
         }
         pmi.our_launcher = env_var("OXIMPI_JOB_SECRET").is_some();
+        pmi.spawned = env_var("PMI_SPAWNED").is_some_and(|v| v.trim() != "0");
         pmi.handshake()?;
         Ok(pmi)
     }
@@ -207,6 +232,7 @@ impl Pmi {
             keylen_max: DEFAULT_KEYLEN_MAX,
             vallen_max: DEFAULT_VALLEN_MAX,
             our_launcher: false,
+            spawned: false,
             finalized: false,
             node_map: None,
         }
@@ -358,6 +384,148 @@ impl Pmi {
         Ok(())
     }
 
+    /// Whether this job was spawned by another (`PMI_SPAWNED` set at connect).
+    pub fn spawned(&self) -> bool {
+        self.spawned
+    }
+
+    /// Starts one new job made of every command's processes, in order (its appnums are the
+    /// command indices), with `preput` in the new job's kvs. Sent as MPICH's simple PMI
+    /// sends `PMI_Spawn_multiple` (one `mcmd=spawn` block per command). Returns the number
+    /// of processes started (the launcher's `nprocs=`, or the sum of `maxprocs` from a
+    /// launcher that does not say, as hydra). `Err(PmiError::Refused { .. })` carries the
+    /// launcher's reason when it started nothing.
+    pub fn spawn(
+        &mut self,
+        cmds: &[SpawnCmd],
+        preput: &[(String, String)],
+    ) -> Result<u32, PmiError> {
+        let request = encode_spawn(cmds, preput)?;
+        if self.finalized {
+            return Err(PmiError::WrongState("PMI already finalized"));
+        }
+        self.conn.write_all(request.as_bytes())?;
+        let r = self.expect("spawn_result")?;
+        check_rc(&r)?;
+        match r.get("nprocs") {
+            Some(n) => n
+                .trim()
+                .parse()
+                .map_err(|_| PmiError::Protocol(format!("spawn_result nprocs={n:?}"))),
+            None => Ok(cmds.iter().map(|c| c.maxprocs).sum()),
+        }
+    }
+
+    /// Reads `key` from the kvs named `kvsname` (any job's, e.g. the parent's).
+    pub fn get_from(&mut self, kvsname: &str, key: &str) -> Result<String, PmiError> {
+        self.check_key(key)?;
+        check_plain("kvs name", kvsname)?;
+        let r = self.call(
+            Message::new("get").arg("kvsname", kvsname).arg("key", key),
+            "get_result",
+        )?;
+        if r.get_int("rc") != Some(0) {
+            return Err(PmiError::KeyNotFound(key.into()));
+        }
+        r.get("value")
+            .map(str::to_string)
+            .ok_or_else(|| PmiError::Protocol("get_result without value".into()))
+    }
+
+    /// Publishes `port` under `service` in the launcher's name service.
+    /// `Err(PmiError::Refused { .. })` if the service is already published.
+    pub fn publish_name(&mut self, service: &str, port: &str) -> Result<(), PmiError> {
+        check_name("service", service)?;
+        check_name("port", port)?;
+        let r = self.call(
+            Message::new("publish_name")
+                .arg("service", service)
+                .arg("port", port),
+            "publish_result",
+        )?;
+        check_rc(&r)
+    }
+
+    /// Withdraws `service`; `Err(PmiError::Refused { .. })` if it is not published.
+    pub fn unpublish_name(&mut self, service: &str) -> Result<(), PmiError> {
+        check_name("service", service)?;
+        let r = self.call(
+            Message::new("unpublish_name").arg("service", service),
+            "unpublish_result",
+        )?;
+        check_rc(&r)
+    }
+
+    /// The port published under `service`; `Err(PmiError::Refused { .. })` if none is.
+    pub fn lookup_name(&mut self, service: &str) -> Result<String, PmiError> {
+        check_name("service", service)?;
+        let r = self.call(
+            Message::new("lookup_name").arg("service", service),
+            "lookup_result",
+        )?;
+        check_rc(&r)?;
+        r.get("port")
+            .map(str::to_string)
+            .ok_or_else(|| PmiError::Protocol("lookup_result without port".into()))
+    }
+
+    /// For a singleton (no launcher at `connect`) that needs one, e.g. to spawn: starts
+    /// OxiMPI's `mpiexec --singleton FD` on one end of a new socket pair and connects to
+    /// it as rank 0 of 1. The launcher is found through `OXIMPI_MPIEXEC`, else next to the
+    /// loaded library (`<libdir>/../bin/mpiexec`), else as `mpiexec` in PATH. It lives until
+    /// this process and every process it spawns have ended.
+    pub fn start_launcher() -> Result<Pmi, PmiError> {
+        if CONNECTED.swap(true, Ordering::SeqCst) {
+            return Err(PmiError::WrongState("already connected to a launcher"));
+        }
+        let result = Pmi::start_launcher_inner();
+        if result.is_err() {
+            CONNECTED.store(false, Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn start_launcher_inner() -> Result<Pmi, PmiError> {
+        let exe = super::launcher::find_mpiexec();
+        let (ours, theirs) = UnixStream::pair()?;
+        let mut cmd = Command::new(&exe);
+        cmd.arg("--singleton")
+            .arg(theirs.as_raw_fd().to_string())
+            .stdin(Stdio::null());
+        let mut child = process::spawn_keeping_fd(&mut cmd, theirs.as_fd())
+            .map_err(|e| PmiError::Launcher(format!("{}: {e}", exe.display())))?;
+        drop(theirs);
+        let mut pmi = Pmi::new(Conn::Unix(ours));
+        pmi.our_launcher = true;
+        let handshake = (|| {
+            if let Conn::Unix(s) = &pmi.conn {
+                s.set_read_timeout(Some(LAUNCHER_HANDSHAKE_TIMEOUT))?;
+            }
+            pmi.handshake()?;
+            if let Conn::Unix(s) = &pmi.conn {
+                s.set_read_timeout(None)?;
+            }
+            Ok::<(), PmiError>(())
+        })();
+        if let Err(e) = handshake {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(PmiError::Launcher(format!(
+                "{} did not complete the PMI handshake ({e}); is it OxiMPI's mpiexec? \
+                 (set OXIMPI_MPIEXEC)",
+                exe.display()
+            )));
+        }
+        // Reap the launcher when it ends (after us, normally), so it never lingers as a
+        // zombie of a long-running process.
+        let _ = std::thread::Builder::new()
+            .name("oximpi-launcher".into())
+            .spawn(move || {
+                let _ = child.wait();
+            });
+        Ok(pmi)
+    }
+
     /// Parsed `PMI_process_mapping`: the node index of every rank (fetched once).
     pub fn node_map(&mut self) -> Result<Vec<u32>, PmiError> {
         if self.node_map.is_none() {
@@ -431,6 +599,82 @@ fn check_plain(what: &str, s: &str) -> Result<(), PmiError> {
     Ok(())
 }
 
+/// Names and ports of the name service: any printable text without spaces (our wire escapes
+/// a backslash; hydra would not unescape it, but port names never contain one).
+fn check_name(what: &str, s: &str) -> Result<(), PmiError> {
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(PmiError::InvalidArgument(format!(
+            "{what} {s:?} is empty or contains whitespace"
+        )));
+    }
+    Ok(())
+}
+
+/// The `mcmd=spawn` blocks of a request, exactly as MPICH 4's simple PMI writes them:
+/// raw `key=value` lines (so arguments may contain spaces, but no newline), args counted
+/// from 1, preput and info entries from 0.
+fn encode_spawn(cmds: &[SpawnCmd], preput: &[(String, String)]) -> Result<String, PmiError> {
+    use std::fmt::Write as _;
+    if cmds.is_empty() {
+        return Err(PmiError::InvalidArgument("spawn of no command".into()));
+    }
+    let line_safe = |what: &str, s: &str| {
+        if s.contains(['\n', '\r']) {
+            Err(PmiError::InvalidArgument(format!(
+                "{what} {s:?} contains a newline"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    let key_safe = |what: &str, k: &str| {
+        line_safe(what, k)?;
+        if k.is_empty() || k.contains('=') {
+            return Err(PmiError::InvalidArgument(format!(
+                "{what} {k:?} is empty or contains '='"
+            )));
+        }
+        Ok(())
+    };
+    for (k, v) in preput {
+        key_safe("preput key", k)?;
+        line_safe("preput value", v)?;
+    }
+    let mut out = String::new();
+    for (i, c) in cmds.iter().enumerate() {
+        if c.exe.is_empty() {
+            return Err(PmiError::InvalidArgument("empty executable name".into()));
+        }
+        line_safe("executable", &c.exe)?;
+        // Writing into a String cannot fail.
+        let _ = write!(
+            out,
+            "mcmd=spawn\nnprocs={}\nexecname={}\ntotspawns={}\nspawnssofar={}\n",
+            c.maxprocs,
+            c.exe,
+            cmds.len(),
+            i + 1
+        );
+        for (j, a) in c.argv.iter().enumerate() {
+            line_safe("argument", a)?;
+            let _ = writeln!(out, "arg{}={a}", j + 1);
+        }
+        let _ = writeln!(out, "argcnt={}", c.argv.len());
+        let _ = writeln!(out, "preput_num={}", preput.len());
+        for (j, (k, v)) in preput.iter().enumerate() {
+            let _ = write!(out, "preput_key_{j}={k}\npreput_val_{j}={v}\n");
+        }
+        let _ = writeln!(out, "info_num={}", c.info.len());
+        for (j, (k, v)) in c.info.iter().enumerate() {
+            key_safe("info key", k)?;
+            line_safe("info value", v)?;
+            let _ = write!(out, "info_key_{j}={k}\ninfo_val_{j}={v}\n");
+        }
+        out.push_str("endcmd\n");
+    }
+    Ok(out)
+}
+
 /// Fails on a response carrying `rc` other than 0 (no `rc` means success).
 fn check_rc(m: &Message) -> Result<(), PmiError> {
     match m.get("rc") {
@@ -447,5 +691,63 @@ fn check_rc(m: &Message) -> Result<(), PmiError> {
                 m.cmd
             ))),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spawn_request_is_written_like_mpich() {
+        let cmds = [
+            SpawnCmd {
+                exe: "./child".into(),
+                argv: vec!["-x".into(), "a b=c".into()],
+                maxprocs: 3,
+                info: vec![("wdir".into(), "/tmp".into())],
+            },
+            SpawnCmd {
+                exe: "other".into(),
+                argv: vec![],
+                maxprocs: 1,
+                info: vec![],
+            },
+        ];
+        let pre = [("PARENT_ROOT_PORT_NAME".to_string(), "p:1".to_string())];
+        assert_eq!(
+            encode_spawn(&cmds, &pre).unwrap(),
+            "mcmd=spawn\nnprocs=3\nexecname=./child\ntotspawns=2\nspawnssofar=1\n\
+             arg1=-x\narg2=a b=c\nargcnt=2\npreput_num=1\npreput_key_0=PARENT_ROOT_PORT_NAME\n\
+             preput_val_0=p:1\ninfo_num=1\ninfo_key_0=wdir\ninfo_val_0=/tmp\nendcmd\n\
+             mcmd=spawn\nnprocs=1\nexecname=other\ntotspawns=2\nspawnssofar=2\nargcnt=0\n\
+             preput_num=1\npreput_key_0=PARENT_ROOT_PORT_NAME\npreput_val_0=p:1\ninfo_num=0\n\
+             endcmd\n"
+        );
+    }
+
+    #[test]
+    fn spawn_request_refuses_what_the_wire_cannot_carry() {
+        let cmd = |exe: &str, arg: &str| SpawnCmd {
+            exe: exe.into(),
+            argv: vec![arg.into()],
+            maxprocs: 1,
+            info: vec![],
+        };
+        assert!(encode_spawn(&[], &[]).is_err());
+        assert!(encode_spawn(&[cmd("", "a")], &[]).is_err());
+        assert!(encode_spawn(&[cmd("x", "a\nb")], &[]).is_err());
+        assert!(encode_spawn(&[cmd("x", "a")], &[("k=".into(), "v".into())]).is_err());
+        assert!(encode_spawn(&[cmd("x", "a")], &[("k".into(), "v\n".into())]).is_err());
+        assert!(encode_spawn(&[cmd("x", "a")], &[("k".into(), "v w".into())]).is_ok());
+    }
+
+    #[test]
+    fn name_service_arguments() {
+        assert!(check_name("port", "oximpi-port:@oximpi-1234-abcd:7:0123abcd").is_ok());
+        assert!(check_name("port", "a=b\\c").is_ok());
+        for bad in ["", "a b", "a\nb", "a\tb"] {
+            assert!(check_name("port", bad).is_err(), "{bad:?}");
+        }
     }
 }

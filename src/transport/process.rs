@@ -3,7 +3,9 @@
 //! for them), and asking whether stdin is a terminal we may not read from.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Sends `sig` to every process of process group `pgid`.
@@ -19,6 +21,40 @@ pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Sends `sig` to the single process `pid`.
+pub fn kill_pid(pid: u32, sig: i32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    if pid <= 1 {
+        // kill(0) or kill(1) would hit our own group or init: never.
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: kill has no memory effects; pid > 1 names exactly one process.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Starts `cmd` with the fd `keep` inherited by the new program. Close-on-exec is cleared
+/// in the child only (between fork and exec), so threads of this process that start other
+/// programs at the same time never leak `keep` into them.
+pub fn spawn_keeping_fd(cmd: &mut Command, keep: BorrowedFd<'_>) -> io::Result<Child> {
+    let raw = keep.as_raw_fd();
+    // SAFETY: the closure runs in the forked child before exec. It only calls fcntl, which
+    // is async-signal-safe, allocates nothing and touches no lock; `raw` is open in the
+    // parent while `keep` is borrowed (for the whole spawn), so it is open in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = libc::fcntl(raw, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(raw, libc::F_SETFD, flags & !libc::FD_CLOEXEC) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.spawn()
 }
 
 /// Ends the process now with `code`, without running atexit handlers or destructors

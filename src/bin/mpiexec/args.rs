@@ -16,6 +16,8 @@ Global options:
   -usize N             universe size reported to the ranks (also MPIEXEC_UNIVERSE_SIZE;
                        default: number of cores, at least the number of ranks)
   -gwdir DIR           working directory of every section without its own -wdir
+  -nameserver ADDR     share MPI_Publish_name names with other mpiexec runs through the
+                       unix socket ADDR (@name: abstract namespace; also OXIMPI_NAMESERVER)
   -h, --help           this text
   --version            print the version
 
@@ -32,6 +34,8 @@ pub struct Section {
     pub argv: Vec<String>,
     pub env: Vec<(String, String)>,
     pub wdir: Option<PathBuf>,
+    /// argv[0] when it differs from the program run (spawn runs the resolved path).
+    pub arg0: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +48,11 @@ pub struct JobSpec {
     pub timeout: Option<Duration>,
     pub universe_size: Option<u32>,
     pub gwdir: Option<PathBuf>,
+    /// `-nameserver ADDR` (the caller falls back to OXIMPI_NAMESERVER).
+    pub nameserver: Option<String>,
+    /// `--singleton FD` (hidden): serve PMI on the inherited socket FD for a process that
+    /// is already running, instead of starting a job.
+    pub singleton: Option<i32>,
 }
 
 impl JobSpec {
@@ -56,6 +65,8 @@ impl JobSpec {
 #[derive(Debug, PartialEq)]
 pub enum Command {
     Run(JobSpec),
+    /// `--singleton FD`: no sections; `spec.singleton` holds the fd.
+    Singleton(JobSpec),
     Help,
     Version,
 }
@@ -75,6 +86,8 @@ pub fn parse(
         timeout: None,
         universe_size: None,
         gwdir: None,
+        nameserver: None,
+        singleton: None,
     };
     if let Some(t) = env_timeout.filter(|t| !t.trim().is_empty()) {
         spec.timeout = Some(parse_timeout(t).map_err(|e| format!("MPIEXEC_TIMEOUT: {e}"))?);
@@ -90,6 +103,7 @@ pub fn parse(
             argv: Vec::new(),
             env: Vec::new(),
             wdir: None,
+            arg0: None,
         };
         // Options until the program name.
         while let Some(arg) = it.next() {
@@ -119,6 +133,14 @@ pub fn parse(
                 "-usize" | "--usize" => spec.universe_size = Some(parse_count(&value(arg)?)?),
                 "-wdir" | "--wdir" => section.wdir = Some(PathBuf::from(value(arg)?)),
                 "-gwdir" | "--gwdir" => spec.gwdir = Some(PathBuf::from(value(arg)?)),
+                "-nameserver" | "--nameserver" => spec.nameserver = Some(value(arg)?),
+                "--singleton" => {
+                    let v = value(arg)?;
+                    match v.parse::<i32>() {
+                        Ok(fd) if fd >= 0 => spec.singleton = Some(fd),
+                        _ => return Err(format!("--singleton needs an fd, not {v:?}")),
+                    }
+                }
                 ":" => return Err("empty section before ':'".into()),
                 a if a.starts_with('-') && a.len() > 1 => {
                     return Err(format!("unknown option {a}"))
@@ -128,6 +150,12 @@ pub fn parse(
                     break;
                 }
             }
+        }
+        if spec.singleton.is_some() {
+            if !section.argv.is_empty() || !spec.sections.is_empty() {
+                return Err("--singleton takes no program".into());
+            }
+            return Ok(Command::Singleton(spec));
         }
         if section.argv.is_empty() {
             return Err(if spec.sections.is_empty() {
@@ -245,5 +273,22 @@ mod tests {
         assert_eq!(p("-h"), Ok(Command::Help));
         assert_eq!(p("--version"), Ok(Command::Version));
         assert!(p("-n 0 prog").is_err());
+    }
+
+    #[test]
+    fn nameserver_and_singleton() {
+        let j = spec("-nameserver @names -n 2 prog");
+        assert_eq!(j.nameserver.as_deref(), Some("@names"));
+        match p("--singleton 5 -usize 4") {
+            Ok(Command::Singleton(j)) => {
+                assert_eq!(j.singleton, Some(5));
+                assert_eq!(j.universe_size, Some(4));
+                assert!(j.sections.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(p("--singleton 5 prog").is_err());
+        assert!(p("--singleton x").is_err());
+        assert!(p("--singleton").is_err());
     }
 }

@@ -1,23 +1,29 @@
-//! `mpiexec`: starts the ranks of a job on this host, serves PMI-1 to them, forwards their
-//! stdio and signals, and ends the job cleanly when one of them fails.
+//! `mpiexec`: starts the ranks of a job on this host, serves PMI-1 to them (including spawn
+//! and the name service), forwards their stdio and signals, and ends the universe cleanly
+//! when one of them fails. `--singleton FD` serves a program started without mpiexec that
+//! needs a launcher (to spawn).
 //!
 //! Modules: `args` (command line), `start` (shared resources and process start),
-//! `pmi_server` (PMI-1 protocol logic), `stdio` (line forwarding), `signals` (names,
-//! forwarding set), `job` (the event loop and the ending rules).
+//! `pmi_server` (PMI-1 protocol logic), `spawn` (spawn requests), `names` (name service),
+//! `stdio` (line forwarding), `signals` (names, forwarding set), `universe` (the event loop
+//! and the ending rules).
 
 mod args;
-mod job;
+mod names;
 mod pmi_server;
 mod signals;
+mod spawn;
 mod start;
 mod stdio;
+mod universe;
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, IntoRawFd};
 
 use mpi::transport::process::SignalPipe;
 
-use args::Command;
+use args::{Command, JobSpec};
+use universe::{SpawnDefaults, Universe};
 
 fn main() {
     std::process::exit(run());
@@ -27,22 +33,40 @@ fn run() -> i32 {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let env_timeout = std::env::var("MPIEXEC_TIMEOUT").ok();
     let env_usize = std::env::var("MPIEXEC_UNIVERSE_SIZE").ok();
-    let spec = match args::parse(&argv, env_timeout.as_deref(), env_usize.as_deref()) {
-        Ok(Command::Run(spec)) => spec,
-        Ok(Command::Help) => {
-            print!("{}", args::USAGE);
-            return 0;
-        }
-        Ok(Command::Version) => {
-            println!("mpiexec (OxiMPI) {}", env!("CARGO_PKG_VERSION"));
-            return 0;
-        }
-        Err(e) => {
-            eprintln!("mpiexec: {e}\n{}", args::USAGE);
-            return 1;
-        }
-    };
+    let (mut spec, singleton) =
+        match args::parse(&argv, env_timeout.as_deref(), env_usize.as_deref()) {
+            Ok(Command::Run(spec)) => (spec, false),
+            Ok(Command::Singleton(spec)) => (spec, true),
+            Ok(Command::Help) => {
+                print!("{}", args::USAGE);
+                return 0;
+            }
+            Ok(Command::Version) => {
+                println!("mpiexec (OxiMPI) {}", env!("CARGO_PKG_VERSION"));
+                return 0;
+            }
+            Err(e) => {
+                eprintln!("mpiexec: {e}\n{}", args::USAGE);
+                return 1;
+            }
+        };
+    if spec.nameserver.is_none() {
+        spec.nameserver = std::env::var("OXIMPI_NAMESERVER")
+            .ok()
+            .filter(|s| !s.is_empty());
+    }
     ensure_std_fds_open();
+    // The singleton's socket is ours to keep; take it before marking the rest.
+    let singleton_sock = match spec.singleton.filter(|_| singleton) {
+        Some(raw) => match mpi::transport::fd::adopt_inherited_socket(raw) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("mpiexec: --singleton {raw}: {e}");
+                return 1;
+            }
+        },
+        None => None,
+    };
     // Whatever our parent left open is not for the ranks.
     if let Err(e) = mpi::transport::fd::cloexec_from(3) {
         eprintln!("mpiexec: warning: cannot mark inherited fds close-on-exec: {e}");
@@ -57,25 +81,54 @@ fn run() -> i32 {
             return 1;
         }
     };
-    let res = match start::JobResources::create(&spec) {
-        Ok(r) => r,
+    let names = match names::NameService::new(spec.nameserver.as_deref()) {
+        Ok(n) => n,
         Err(e) => {
-            eprintln!("mpiexec: cannot set up the job: {e}");
+            eprintln!("mpiexec: {e}");
             return 1;
         }
     };
-    let (started, stdin0, error) = start::start_all(&spec, &res, start::stdin_usable());
-    let appnums = started.iter().map(|s| s.appnum).collect();
-    let server = pmi_server::PmiServer::new(res.kvsname.clone(), appnums, res.universe_size);
-    let mut job = job::Job::new(started, server, sigpipe, spec.label, spec.timeout);
+    let universe_size = start::universe_size(spec.universe_size, spec.total_ranks().max(1));
+    let defaults = SpawnDefaults {
+        genv: spec.genv.clone(),
+        inherit_env: spec.inherit_env,
+        label: spec.label,
+        universe_size,
+    };
+    let mut universe = Universe::new(names, defaults, sigpipe, spec.timeout);
+    match singleton_sock {
+        Some(sock) => {
+            if let Err(e) = sock.set_nonblocking(true) {
+                eprintln!("mpiexec: --singleton: {e}");
+                return 1;
+            }
+            // The singleton started us: it is our parent.
+            universe.add_singleton(sock, std::os::unix::process::parent_id());
+        }
+        None => start_first_job(&spec, &mut universe),
+    }
+    universe.run()
+}
+
+/// Starts the command line's job as job 0.
+fn start_first_job(spec: &JobSpec, universe: &mut Universe) {
+    let res = match start::JobResources::create(0) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mpiexec: cannot set up the job: {e}");
+            universe.fail_now(1);
+            return;
+        }
+    };
+    let (started, stdin0, error) = start::start_all(spec, &res, start::stdin_usable());
+    universe.add_job(started, res, &[]);
     if let Some(e) = error {
         eprintln!("mpiexec: {e}");
         // Like a shell that cannot run a command.
-        job.fail_now(127);
+        universe.fail_now(127);
     } else if let Some(stdin) = stdin0 {
         start::forward_stdin(stdin);
     }
-    job.run()
 }
 
 /// Makes sure fds 0, 1 and 2 are open, so no socket or memfd we create lands on them (a

@@ -1,23 +1,58 @@
-//! The PMI-1 server: the key-value space, the barrier and the per-rank protocol state.
-//! Pure logic (lines in, replies out), so the event loop owns all I/O and this is testable.
-//! Replies are byte-for-byte what hydra sends, so clients written for hydra work here.
+//! The PMI-1 server of one job: its barrier and per-rank protocol state. The key-value
+//! spaces of all jobs live in [`KvsSpaces`] (a rank may read another job's kvs, as a spawned
+//! child reads what its parent pre-put). Pure logic (lines in, replies out), so the event
+//! loop owns all I/O and this is testable. Replies are byte-for-byte what hydra sends, so
+//! clients written for hydra work here.
 
 use std::collections::HashMap;
 
 use mpi::pmi::wire::{Message, WireError};
+
+use crate::names::NameRequest;
+use crate::spawn::{Collector, SpawnRequest};
 
 /// Limits announced by `get_maxes` (hydra's values, so clients size buffers the same way).
 const KVSNAME_MAX: usize = 256;
 const KEYLEN_MAX: usize = 64;
 const VALLEN_MAX: usize = 1024;
 
-#[derive(Debug, Default, Clone)]
+/// Every job's key-value space, by kvs name.
+#[derive(Debug, Default)]
+pub struct KvsSpaces {
+    spaces: HashMap<String, HashMap<String, String>>,
+}
+
+impl KvsSpaces {
+    /// Creates (or replaces) the space `name` with its initial contents.
+    pub fn create(&mut self, name: &str, initial: impl IntoIterator<Item = (String, String)>) {
+        self.spaces
+            .insert(name.to_string(), initial.into_iter().collect());
+    }
+
+    pub fn get(&self, name: &str, key: &str) -> Option<&str> {
+        self.spaces.get(name)?.get(key).map(String::as_str)
+    }
+
+    fn put(&mut self, name: &str, key: &str, val: &str) -> bool {
+        match self.spaces.get_mut(name) {
+            Some(s) => {
+                s.insert(key.to_string(), val.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
 struct RankState {
     initialized: bool,
     finalized: bool,
     in_barrier: bool,
-    /// A multi-line `mcmd=` request (spawn) being collected until `endcmd`.
-    mcmd: Option<Message>,
+    /// The key/value lines of a multi-line `mcmd=` request being collected until `endcmd`.
+    mcmd: Option<(String, Vec<(String, String)>)>,
+    /// The blocks of a spawn request received so far.
+    spawn: Collector,
 }
 
 /// What the event loop must act on besides sending replies.
@@ -25,11 +60,14 @@ struct RankState {
 pub enum Event {
     /// `cmd=abort`: end the job with `code`, printing `message`.
     Abort { code: i32, message: Option<String> },
+    /// A complete, well-formed spawn request; the loop answers with `spawn_result`.
+    Spawn(SpawnRequest),
+    /// A name-service request; the loop answers with the request's reply.
+    Name(NameRequest),
 }
 
 pub struct PmiServer {
     kvsname: String,
-    kvs: HashMap<String, String>,
     universe_size: u32,
     appnums: Vec<i32>,
     ranks: Vec<RankState>,
@@ -37,23 +75,28 @@ pub struct PmiServer {
 }
 
 impl PmiServer {
-    /// `appnums[r]` is rank r's MPMD section.
+    /// `appnums[r]` is rank r's MPMD section (or spawn command).
     pub fn new(kvsname: String, appnums: Vec<i32>, universe_size: u32) -> PmiServer {
         let n = appnums.len();
-        let mut kvs = HashMap::new();
-        // All ranks run on this node (node 0).
-        kvs.insert(
-            "PMI_process_mapping".to_string(),
-            format!("(vector,(0,1,{n}))"),
-        );
         PmiServer {
             kvsname,
-            kvs,
             universe_size,
             appnums,
-            ranks: vec![RankState::default(); n],
+            ranks: (0..n).map(|_| RankState::default()).collect(),
             barrier_waiting: 0,
         }
+    }
+
+    pub fn kvsname(&self) -> &str {
+        &self.kvsname
+    }
+
+    /// The initial contents of the job's kvs: all ranks run on this node (node 0).
+    pub fn initial_kvs(&self) -> Vec<(String, String)> {
+        vec![(
+            "PMI_process_mapping".to_string(),
+            format!("(vector,(0,1,{}))", self.ranks.len()),
+        )]
     }
 
     pub fn initialized(&self, rank: u32) -> bool {
@@ -75,32 +118,36 @@ impl PmiServer {
         &mut self,
         rank: u32,
         line: &[u8],
+        kvs: &mut KvsSpaces,
         out: &mut Vec<(u32, String)>,
     ) -> Option<Event> {
         let r = rank as usize;
         if r >= self.ranks.len() {
             return None;
         }
-        // Continuation lines of an `mcmd=` request.
-        if let Some(mut m) = self.ranks[r].mcmd.take() {
+        // Continuation lines of an `mcmd=` request: one raw `key=value` per line (values
+        // may hold spaces, as spawn arguments do; simple_pmi does not escape them).
+        if let Some((cmd, mut lines)) = self.ranks[r].mcmd.take() {
             let text = String::from_utf8_lossy(line);
-            let text = text.trim();
-            if text == "endcmd" {
-                return self.handle(rank, m, out);
+            let text = text.strip_suffix('\r').unwrap_or(&text);
+            if text.trim() == "endcmd" {
+                return self.handle_mcmd(rank, &cmd, &lines, out);
             }
-            match text.split_once('=') {
-                Some((k, v)) if !k.is_empty() => m.args.push((k.to_string(), v.to_string())),
-                _ => {}
+            if let Some((k, v)) = text.split_once('=') {
+                let k = k.trim();
+                if !k.is_empty() {
+                    lines.push((k.to_string(), v.to_string()));
+                }
             }
-            self.ranks[r].mcmd = Some(m);
+            self.ranks[r].mcmd = Some((cmd, lines));
             return None;
         }
         match Message::parse_bytes(line) {
             Ok(m) if m.kind == "mcmd" => {
-                self.ranks[r].mcmd = Some(m);
+                self.ranks[r].mcmd = Some((m.cmd, m.args));
                 None
             }
-            Ok(m) => self.handle(rank, m, out),
+            Ok(m) => self.handle(rank, m, kvs, out),
             Err(WireError::Empty) => None,
             Err(e) => {
                 reply(
@@ -115,8 +162,51 @@ impl PmiServer {
         }
     }
 
-    fn handle(&mut self, rank: u32, m: Message, out: &mut Vec<(u32, String)>) -> Option<Event> {
+    /// A complete `mcmd=` block. Only spawn exists; its blocks are collected until the
+    /// last one, which yields the request (or the error reply).
+    fn handle_mcmd(
+        &mut self,
+        rank: u32,
+        cmd: &str,
+        lines: &[(String, String)],
+        out: &mut Vec<(u32, String)>,
+    ) -> Option<Event> {
+        if cmd != "spawn" {
+            reply(
+                out,
+                rank,
+                Message::new(&format!("{cmd}_result"))
+                    .arg("rc", -1)
+                    .arg("msg", "unknown_command"),
+            );
+            return None;
+        }
+        match self.ranks[rank as usize].spawn.add(lines)? {
+            Ok(req) => Some(Event::Spawn(req)),
+            Err(e) => {
+                reply(out, rank, spawn_failure(&e));
+                None
+            }
+        }
+    }
+
+    fn handle(
+        &mut self,
+        rank: u32,
+        m: Message,
+        kvs: &mut KvsSpaces,
+        out: &mut Vec<(u32, String)>,
+    ) -> Option<Event> {
         let r = rank as usize;
+        if let Some(req) = NameRequest::from_message(&m) {
+            match req {
+                Ok(req) => return Some(Event::Name(req)),
+                Err(failure) => {
+                    reply(out, rank, failure);
+                    return None;
+                }
+            }
+        }
         match m.cmd.as_str() {
             "init" => {
                 self.ranks[r].initialized = true;
@@ -155,10 +245,14 @@ impl PmiServer {
             ),
             "put" => {
                 let res = match (m.get("kvsname"), m.get("key"), m.get("value")) {
+                    // A rank writes only its own job's space.
                     (Some(k), _, _) if k != self.kvsname => Err(format!("kvs_{k}_not_found")),
-                    (Some(_), Some(key), Some(val)) if !key.is_empty() => {
-                        self.kvs.insert(key.to_string(), val.to_string());
-                        Ok(())
+                    (Some(k), Some(key), Some(val)) if !key.is_empty() => {
+                        if kvs.put(k, key, val) {
+                            Ok(())
+                        } else {
+                            Err(format!("kvs_{k}_not_found"))
+                        }
                     }
                     _ => Err("put_needs_kvsname_key_and_value".to_string()),
                 };
@@ -172,9 +266,8 @@ impl PmiServer {
             }
             "get" => {
                 let found = match (m.get("kvsname"), m.get("key")) {
-                    (Some(k), Some(key)) if k == self.kvsname => {
-                        self.kvs.get(key).cloned().ok_or(key)
-                    }
+                    // Any job's space may be read (a spawned job reads its parent's).
+                    (Some(k), Some(key)) => kvs.get(k, key).map(String::from).ok_or(key),
                     (_, key) => Err(key.unwrap_or("")),
                 };
                 let msg = match found {
@@ -218,15 +311,6 @@ impl PmiServer {
                     .map(String::from);
                 return Some(Event::Abort { code, message });
             }
-            // Dynamic processes are not supported yet; answer so the caller fails cleanly
-            // instead of waiting forever. This is where PMI spawn will go.
-            "spawn" => reply(
-                out,
-                rank,
-                Message::new("spawn_result")
-                    .arg("rc", -1)
-                    .arg("msg", "spawn_not_supported_by_this_mpiexec"),
-            ),
             other => reply(
                 out,
                 rank,
@@ -237,6 +321,11 @@ impl PmiServer {
         }
         None
     }
+}
+
+/// The reply to a spawn request that starts nothing.
+pub fn spawn_failure(why: &str) -> Message {
+    Message::new("spawn_result").arg("rc", -1).arg("msg", why)
 }
 
 fn reply(out: &mut Vec<(u32, String)>, rank: u32, m: Message) {
@@ -250,11 +339,36 @@ fn reply(out: &mut Vec<(u32, String)>, rank: u32, m: Message) {
 mod tests {
     use super::*;
 
-    fn server(n: usize) -> PmiServer {
-        PmiServer::new("kvs_1_0".into(), vec![0; n], 8)
+    /// A job's server together with the kvs spaces (its own created, plus "other").
+    struct S {
+        server: PmiServer,
+        kvs: KvsSpaces,
     }
 
-    fn send(s: &mut PmiServer, rank: u32, line: &str) -> Vec<(u32, String)> {
+    impl S {
+        fn initialized(&self, r: u32) -> bool {
+            self.server.initialized(r)
+        }
+        fn finalized(&self, r: u32) -> bool {
+            self.server.finalized(r)
+        }
+        fn barrier_waiting(&self) -> usize {
+            self.server.barrier_waiting()
+        }
+        fn handle_line(&mut self, r: u32, l: &[u8], out: &mut Vec<(u32, String)>) -> Option<Event> {
+            self.server.handle_line(r, l, &mut self.kvs, out)
+        }
+    }
+
+    fn server(n: usize) -> S {
+        let server = PmiServer::new("kvs_1_0".into(), vec![0; n], 8);
+        let mut kvs = KvsSpaces::default();
+        kvs.create(server.kvsname(), server.initial_kvs());
+        kvs.create("kvs_1_1", [("PARENT".to_string(), "p:1".to_string())]);
+        S { server, kvs }
+    }
+
+    fn send(s: &mut S, rank: u32, line: &str) -> Vec<(u32, String)> {
         let mut out = Vec::new();
         assert_eq!(s.handle_line(rank, line.as_bytes(), &mut out), None);
         out
@@ -309,6 +423,17 @@ mod tests {
         assert_eq!(
             send(&mut s, 1, "cmd=get kvsname=kvs_1_0 key=PMI_process_mapping")[0].1,
             "cmd=get_result rc=0 msg=success value=(vector,(0,1,2))\n"
+        );
+        assert_eq!(
+            send(&mut s, 1, "cmd=get kvsname=kvs_1_1 key=PARENT")[0].1,
+            "cmd=get_result rc=0 msg=success value=p:1\n",
+            "another job's kvs is readable"
+        );
+        assert!(
+            send(&mut s, 0, "cmd=put kvsname=kvs_1_1 key=a value=1")[0]
+                .1
+                .contains("rc=-1"),
+            "but not writable"
         );
         assert!(send(&mut s, 0, "cmd=put kvsname=other key=a value=1")[0]
             .1
@@ -380,13 +505,77 @@ mod tests {
         );
     }
 
+    fn feed(s: &mut S, rank: u32, text: &str) -> (Vec<(u32, String)>, Option<Event>) {
+        let mut out = Vec::new();
+        let mut ev = None;
+        for line in text.split('\n').filter(|l| !l.is_empty()) {
+            assert!(ev.is_none(), "event before the end of the input");
+            ev = s.handle_line(rank, line.as_bytes(), &mut out);
+        }
+        (out, ev)
+    }
+
     #[test]
-    fn mcmd_spawn_is_collected_and_refused() {
+    fn spawn_blocks_become_one_request() {
         let mut s = server(1);
-        assert!(send(&mut s, 0, "mcmd=spawn").is_empty());
-        assert!(send(&mut s, 0, "nprocs=2").is_empty());
-        assert!(send(&mut s, 0, "execname=foo").is_empty());
-        let out = send(&mut s, 0, "endcmd");
-        assert!(out[0].1.starts_with("cmd=spawn_result rc=-1"));
+        let block = |i: u32| {
+            format!(
+                "mcmd=spawn\nnprocs={i}\nexecname=prog{i}\ntotspawns=2\nspawnssofar={i}\n\
+                 arg1=a b\nargcnt=1\npreput_num=1\npreput_key_0=k\npreput_val_0=v=1\n\
+                 info_num=1\ninfo_key_0=wdir\ninfo_val_0=/tmp\nendcmd\n"
+            )
+        };
+        let (out, ev) = feed(&mut s, 0, &block(1));
+        assert!(out.is_empty() && ev.is_none());
+        let (out, ev) = feed(&mut s, 0, &block(2));
+        assert!(out.is_empty());
+        let Some(Event::Spawn(req)) = ev else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(req.cmds.len(), 2);
+        assert_eq!(req.cmds[1].exe, "prog2");
+        assert_eq!(req.cmds[1].maxprocs, 2);
+        assert_eq!(req.cmds[0].args, ["a b"]);
+        assert_eq!(req.cmds[0].info("wdir"), Some("/tmp"));
+        assert_eq!(req.preput, [("k".to_string(), "v=1".to_string())]);
+    }
+
+    #[test]
+    fn malformed_spawn_is_refused_once() {
+        let mut s = server(1);
+        let (out, ev) = feed(
+            &mut s,
+            0,
+            "mcmd=spawn\nnprocs=2\ntotspawns=1\nspawnssofar=1\nendcmd\n",
+        );
+        assert_eq!(ev, None);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].1.starts_with("cmd=spawn_result rc=-1 msg="),
+            "{}",
+            out[0].1
+        );
+        // The rank can go on talking normally.
+        assert_eq!(
+            send(&mut s, 0, "cmd=get_appnum")[0].1,
+            "cmd=appnum appnum=0\n"
+        );
+    }
+
+    #[test]
+    fn name_requests_are_events() {
+        let mut s = server(1);
+        let mut out = Vec::new();
+        let ev = s.handle_line(0, b"cmd=publish_name service=a port=x:1", &mut out);
+        assert_eq!(
+            ev,
+            Some(Event::Name(NameRequest::Publish {
+                service: "a".into(),
+                port: "x:1".into()
+            }))
+        );
+        let ev = s.handle_line(0, b"cmd=lookup_name", &mut out);
+        assert_eq!(ev, None);
+        assert!(out[0].1.starts_with("cmd=lookup_result rc=1"));
     }
 }

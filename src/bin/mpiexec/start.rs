@@ -35,21 +35,26 @@ pub struct JobResources {
     pub kvsname: String,
     pub secret: String,
     pub shm: OwnedFd,
-    pub universe_size: u32,
 }
 
 impl JobResources {
-    pub fn create(spec: &JobSpec) -> io::Result<JobResources> {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1);
+    /// The resources of job number `job` (0 for the command line's, then one per spawn).
+    pub fn create(job: usize) -> io::Result<JobResources> {
         Ok(JobResources {
-            kvsname: format!("kvs_{}_0", std::process::id()),
+            kvsname: format!("kvs_{}_{job}", std::process::id()),
             secret: random_hex(16)?,
             shm: fd::memfd_create(c"oximpi-job")?,
-            universe_size: spec.universe_size.unwrap_or(cores.max(spec.total_ranks())),
         })
     }
+}
+
+/// The universe size: `-usize`/MPIEXEC_UNIVERSE_SIZE, else the number of cores, but at
+/// least the first job's size.
+pub fn universe_size(requested: Option<u32>, first_job: u32) -> u32 {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1);
+    requested.unwrap_or(cores.max(first_job))
 }
 
 fn random_hex(bytes: usize) -> io::Result<String> {
@@ -107,7 +112,7 @@ pub fn start_all(
             rank += 1;
         }
     }
-    // Later children (none yet; spawn will add some) get the memfd through the same dance.
+    // Children of later (spawned) jobs must get only their own job's memfd.
     let _ = fd::set_cloexec(res.shm.as_fd(), true);
     (started, stdin0, error)
 }
@@ -124,6 +129,9 @@ fn start_one(
     let (ours, theirs) = UnixStream::pair()?;
     let mut cmd = Command::new(&section.argv[0]);
     cmd.args(&section.argv[1..]);
+    if let Some(arg0) = &section.arg0 {
+        cmd.arg0(arg0);
+    }
     if spec.inherit_env {
         for var in STRIPPED_ENV {
             cmd.env_remove(var);

@@ -1,5 +1,5 @@
 //! Forwarding of the ranks' stdout/stderr: whole lines only, so output of different ranks
-//! never interleaves within a line; optional `[rank] ` labels.
+//! never interleaves within a line; optional labels (`[rank] `, `[job:rank] ` for spawned jobs).
 
 use std::io::Write;
 
@@ -15,9 +15,10 @@ pub struct LineForwarder {
 }
 
 impl LineForwarder {
-    pub fn new(rank: u32, label: bool) -> LineForwarder {
+    /// `label` prefixes every line when given.
+    pub fn new(label: Option<String>) -> LineForwarder {
         LineForwarder {
-            label: label.then(|| format!("[{rank}] ")),
+            label,
             pending: Vec::new(),
             at_line_start: true,
         }
@@ -78,7 +79,7 @@ mod tests {
 
     #[test]
     fn only_whole_lines_are_written() {
-        let mut f = LineForwarder::new(0, false);
+        let mut f = LineForwarder::new(None);
         let mut out = Vec::new();
         f.push(b"hel", &mut out);
         assert!(out.is_empty());
@@ -92,7 +93,7 @@ mod tests {
 
     #[test]
     fn labels_every_line_and_flushes_partial() {
-        let mut f = LineForwarder::new(3, true);
+        let mut f = LineForwarder::new(Some("[3] ".into()));
         let mut out = Vec::new();
         f.push(b"a\nb", &mut out);
         f.push(b"c\nd", &mut out);
@@ -102,12 +103,21 @@ mod tests {
 
     #[test]
     fn huge_line_is_written_in_pieces_with_one_label() {
-        let mut f = LineForwarder::new(1, true);
+        let mut f = LineForwarder::new(Some("[1] ".into()));
         let mut out = Vec::new();
         f.push(&vec![b'x'; MAX_BUFFERED], &mut out);
         assert_eq!(out.len(), MAX_BUFFERED + 4);
         f.push(b"y\n", &mut out);
         assert_eq!(&out[out.len() - 2..], b"y\n");
         assert_eq!(out.iter().filter(|&&b| b == b'[').count(), 1);
+    }
+}
+
+/// The label of a rank's lines: `[rank] ` in the first job, `[job:rank] ` in spawned ones.
+pub fn label(job: usize, rank: u32) -> String {
+    if job == 0 {
+        format!("[{rank}] ")
+    } else {
+        format!("[{job}:{rank}] ")
     }
 }

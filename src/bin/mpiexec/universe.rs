@@ -1,0 +1,698 @@
+//! The running universe: every job this mpiexec serves (the command line's, or the
+//! singleton's, and the ones they spawn). One thread, one `poll` over every PMI socket,
+//! every stdout/stderr pipe, the name-service sockets and the signal pipe. Decides when the
+//! universe ends and with which exit code.
+//!
+//! Ending rules (see the launcher contract in design.md); a "process" is any rank of any job:
+//! * all processes exit 0 (or never spoke PMI) → 0; otherwise the first failing one's code;
+//! * a process dies by a signal, exits after PMI `init` without `finalize`, calls PMI
+//!   `abort` (its code is the exit code), or the timeout expires → every other process
+//!   group gets SIGTERM, then SIGKILL after [`KILL_GRACE`]; one line on stderr says why;
+//! * mpiexec ends when every process of every job has exited: a job that ends normally
+//!   while others (spawned ones) still run simply waits for them.
+//!
+//! The singleton (`--singleton`) is the one process that is not our child: it ends when its
+//! PMI socket closes — normally after PMI `finalize`, as a failure before it.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+use mpi::pmi::wire::{LineBuffer, Message};
+use mpi::transport::{fd, process};
+
+use crate::args::{JobSpec, Section};
+use crate::names::NameService;
+use crate::pmi_server::{spawn_failure, Event, KvsSpaces, PmiServer};
+use crate::signals;
+use crate::spawn::{self, SpawnRequest};
+use crate::start::{self, JobResources, Started};
+use crate::stdio::{self, LineForwarder};
+
+/// Time between SIGTERM and SIGKILL when we end a job.
+const KILL_GRACE: Duration = Duration::from_millis(500);
+/// Time ranks get to handle a signal forwarded from the user before SIGKILL.
+const FORWARD_GRACE: Duration = Duration::from_secs(2);
+/// After every rank exited, how long to wait for pipes still held open by their children.
+const DRAIN_GRACE: Duration = Duration::from_millis(200);
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Exited(ExitStatus),
+    /// The singleton closed its PMI socket.
+    Disconnected,
+}
+
+/// One process of one job.
+struct Proc {
+    job: usize,
+    rank: u32,
+    pid: u32,
+    /// `None` for the singleton, which is not our child.
+    child: Option<Child>,
+    pmi: Option<UnixStream>,
+    pmi_in: LineBuffer,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    out_fwd: LineForwarder,
+    err_fwd: LineForwarder,
+    ended: Option<Ending>,
+}
+
+/// One job: its PMI server and resources. Its processes are `procs[first..first + size]`.
+struct Job {
+    server: PmiServer,
+    first: usize,
+    /// Kept open for the job's lifetime (its children inherited the memfd).
+    _res: Option<JobResources>,
+    /// A rank exited (cleanly) while others may wait in a barrier that can never complete.
+    someone_left: Option<u32>,
+}
+
+/// What spawned jobs inherit from the command line.
+pub struct SpawnDefaults {
+    pub genv: Vec<(String, String)>,
+    pub inherit_env: bool,
+    pub label: bool,
+    pub universe_size: u32,
+}
+
+/// The universe is being ended: signals were sent, SIGKILL follows at `kill_at`.
+struct Teardown {
+    kill_at: Instant,
+    killed: bool,
+}
+
+pub struct Universe {
+    jobs: Vec<Job>,
+    procs: Vec<Proc>,
+    kvs: KvsSpaces,
+    names: NameService,
+    defaults: SpawnDefaults,
+    signals: process::SignalPipe,
+    exit_code: Option<i32>,
+    teardown: Option<Teardown>,
+    timeout: Option<(Duration, Instant)>,
+    all_exited_at: Option<Instant>,
+    /// Signals forwarded from the user so far (a second one means SIGKILL now).
+    user_signals: u32,
+}
+
+enum Source {
+    Signals,
+    Pmi(usize),
+    Stdout(usize),
+    Stderr(usize),
+    Names(RawFd),
+}
+
+impl Universe {
+    pub fn new(
+        names: NameService,
+        defaults: SpawnDefaults,
+        signals: process::SignalPipe,
+        timeout: Option<Duration>,
+    ) -> Universe {
+        Universe {
+            jobs: Vec::new(),
+            procs: Vec::new(),
+            kvs: KvsSpaces::default(),
+            names,
+            defaults,
+            signals,
+            exit_code: None,
+            teardown: None,
+            timeout: timeout.map(|t| (t, Instant::now() + t)),
+            all_exited_at: None,
+            user_signals: 0,
+        }
+    }
+
+    /// Adds a started job (its processes in rank order) with `preput` in its kvs.
+    pub fn add_job(
+        &mut self,
+        started: Vec<Started>,
+        res: JobResources,
+        preput: &[(String, String)],
+    ) -> usize {
+        let job = self.jobs.len();
+        let appnums = started.iter().map(|s| s.appnum).collect();
+        let server = PmiServer::new(res.kvsname.clone(), appnums, self.defaults.universe_size);
+        self.kvs.create(
+            server.kvsname(),
+            server
+                .initial_kvs()
+                .into_iter()
+                .chain(preput.iter().cloned()),
+        );
+        let first = self.procs.len();
+        let label = self.defaults.label;
+        self.procs.extend(started.into_iter().map(|s| Proc {
+            job,
+            rank: s.rank,
+            pid: s.child.id(),
+            child: Some(s.child),
+            pmi: Some(s.pmi),
+            pmi_in: LineBuffer::new(),
+            stdout: Some(s.stdout),
+            stderr: Some(s.stderr),
+            out_fwd: LineForwarder::new(label.then(|| stdio::label(job, s.rank))),
+            err_fwd: LineForwarder::new(label.then(|| stdio::label(job, s.rank))),
+            ended: None,
+        }));
+        self.jobs.push(Job {
+            server,
+            first,
+            _res: Some(res),
+            someone_left: None,
+        });
+        job
+    }
+
+    /// Adds the singleton: a one-process job whose process `pid` (our parent) is already
+    /// running and talks PMI on `sock`.
+    pub fn add_singleton(&mut self, sock: UnixStream, pid: u32) {
+        let kvsname = format!("kvs_{}_0", std::process::id());
+        let server = PmiServer::new(kvsname, vec![0], self.defaults.universe_size);
+        self.kvs.create(server.kvsname(), server.initial_kvs());
+        self.jobs.push(Job {
+            server,
+            first: self.procs.len(),
+            _res: None,
+            someone_left: None,
+        });
+        self.procs.push(Proc {
+            job: self.jobs.len() - 1,
+            rank: 0,
+            pid,
+            child: None,
+            pmi: Some(sock),
+            pmi_in: LineBuffer::new(),
+            stdout: None,
+            stderr: None,
+            out_fwd: LineForwarder::new(None),
+            err_fwd: LineForwarder::new(None),
+            ended: None,
+        });
+    }
+
+    /// Ends the universe right away (e.g. a later rank failed to start), with `code`.
+    pub fn fail_now(&mut self, code: i32) {
+        self.exit_code.get_or_insert(code);
+        self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+    }
+
+    /// Runs until every process has ended and returns mpiexec's exit code.
+    pub fn run(mut self) -> i32 {
+        let mut pollfds: Vec<libc::pollfd> = Vec::new();
+        let mut sources: Vec<Source> = Vec::new();
+        loop {
+            self.reap();
+            if self.procs.iter().all(|p| p.ended.is_some()) {
+                let since = *self.all_exited_at.get_or_insert_with(Instant::now);
+                let pipes_open = self
+                    .procs
+                    .iter()
+                    .any(|p| p.stdout.is_some() || p.stderr.is_some());
+                if !pipes_open || since.elapsed() >= DRAIN_GRACE {
+                    break;
+                }
+            }
+            self.build_pollset(&mut pollfds, &mut sources);
+            match fd::poll(&mut pollfds, self.poll_timeout_ms()) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    eprintln!("mpiexec: poll failed: {e}");
+                    self.fail_now(1);
+                    continue;
+                }
+            }
+            for (pfd, src) in pollfds.iter().zip(&sources) {
+                if pfd.revents == 0 {
+                    continue;
+                }
+                match *src {
+                    Source::Signals => self.on_signals(),
+                    Source::Pmi(i) => self.read_pmi(i),
+                    Source::Stdout(i) => self.read_stdio(i, false),
+                    Source::Stderr(i) => self.read_stdio(i, true),
+                    Source::Names(fd) => self.names.on_readable(fd),
+                }
+            }
+            self.check_timers();
+        }
+        let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
+        for p in &mut self.procs {
+            p.out_fwd.flush(&mut out);
+            p.err_fwd.flush(&mut err);
+        }
+        self.exit_code.unwrap_or(0)
+    }
+
+    fn build_pollset(&self, pollfds: &mut Vec<libc::pollfd>, sources: &mut Vec<Source>) {
+        pollfds.clear();
+        sources.clear();
+        let mut add = |fd: i32, src: Source| {
+            pollfds.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+            sources.push(src);
+        };
+        add(self.signals.fd(), Source::Signals);
+        for fd in self.names.poll_fds() {
+            add(fd, Source::Names(fd));
+        }
+        for (i, p) in self.procs.iter().enumerate() {
+            if let Some(s) = &p.pmi {
+                add(s.as_raw_fd(), Source::Pmi(i));
+            }
+            if let Some(f) = &p.stdout {
+                add(f.as_raw_fd(), Source::Stdout(i));
+            }
+            if let Some(f) = &p.stderr {
+                add(f.as_raw_fd(), Source::Stderr(i));
+            }
+        }
+    }
+
+    /// Milliseconds until the next deadline (-1: none).
+    fn poll_timeout_ms(&self) -> i32 {
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if let Some((_, at)) = self.timeout {
+            if self.teardown.is_none() {
+                consider(at);
+            }
+        }
+        if let Some(t) = &self.teardown {
+            if !t.killed {
+                consider(t.kill_at);
+            }
+        }
+        if let Some(at) = self.all_exited_at {
+            consider(at + DRAIN_GRACE);
+        }
+        match next {
+            None => -1,
+            // Round up so we do not wake just before the deadline and spin.
+            Some(t) => t
+                .saturating_duration_since(Instant::now())
+                .as_micros()
+                .div_ceil(1000)
+                .min(i32::MAX as u128) as i32,
+        }
+    }
+
+    fn on_signals(&mut self) {
+        for sig in self.signals.drain() {
+            if sig == libc::SIGCHLD {
+                continue; // reap() runs every iteration
+            }
+            if signals::FORWARDED.contains(&sig) {
+                self.user_signals += 1;
+                if self.user_signals == 1 {
+                    self.exit_code.get_or_insert(128 + sig);
+                    self.begin_teardown(sig, FORWARD_GRACE);
+                } else {
+                    self.kill_all(libc::SIGKILL);
+                    if let Some(t) = &mut self.teardown {
+                        t.killed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_timers(&mut self) {
+        let now = Instant::now();
+        if let Some((dur, at)) = self.timeout {
+            if self.teardown.is_none() && now >= at {
+                eprintln!(
+                    "mpiexec: job timed out after {} seconds; killing all ranks",
+                    fmt_secs(dur)
+                );
+                self.exit_code = Some(124);
+                self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+            }
+        }
+        if let Some(t) = &mut self.teardown {
+            if !t.killed && now >= t.kill_at {
+                t.killed = true;
+                self.kill_all(libc::SIGKILL);
+            }
+        }
+    }
+
+    fn begin_teardown(&mut self, sig: i32, grace: Duration) {
+        if self.teardown.is_some() {
+            return;
+        }
+        self.teardown = Some(Teardown {
+            kill_at: Instant::now() + grace,
+            killed: false,
+        });
+        self.kill_all(sig);
+    }
+
+    fn kill_all(&mut self, sig: i32) {
+        for i in 0..self.procs.len() {
+            if self.procs[i].ended.is_none() {
+                self.kill_proc(i, sig);
+            }
+        }
+    }
+
+    fn kill_proc(&mut self, i: usize, sig: i32) {
+        let p = &mut self.procs[i];
+        match &mut p.child {
+            // Each rank leads its own process group (its children included).
+            Some(child) => {
+                if process::kill_group(p.pid, sig).is_err() && sig == libc::SIGKILL {
+                    let _ = child.kill();
+                }
+            }
+            // The singleton is the user's program, in the user's process group: signal the
+            // process alone, and only while it is surely the same process (still our
+            // parent) and still in MPI (not finalized).
+            None => {
+                let finalized = self.jobs[p.job].server.finalized(p.rank);
+                if !finalized && std::os::unix::process::parent_id() == p.pid {
+                    let _ = process::kill_pid(p.pid, sig);
+                }
+            }
+        }
+    }
+
+    /// Collects ended processes and applies the ending rules.
+    fn reap(&mut self) {
+        for i in 0..self.procs.len() {
+            if self.procs[i].ended.is_some() {
+                continue;
+            }
+            let p = &mut self.procs[i];
+            let ending = match &mut p.child {
+                Some(child) => match child.try_wait() {
+                    Ok(Some(s)) => Ending::Exited(s),
+                    _ => continue,
+                },
+                None if p.pmi.is_none() => Ending::Disconnected,
+                None => continue,
+            };
+            // Whatever it said before dying (an abort, a finalize) is already in the socket.
+            self.read_pmi(i);
+            self.procs[i].ended = Some(ending);
+            self.procs[i].pmi = None;
+            self.judge_end(i, ending);
+        }
+        if self.teardown.is_some() {
+            return;
+        }
+        for j in 0..self.jobs.len() {
+            let job = &self.jobs[j];
+            if job.server.barrier_waiting() > 0 {
+                if let Some(rank) = job.someone_left {
+                    eprintln!(
+                        "mpiexec: {} exited while other ranks wait in a PMI barrier; ending the job",
+                        who_rank(j, rank)
+                    );
+                    self.fail_now(1);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn who(&self, i: usize) -> String {
+        let p = &self.procs[i];
+        format!("{} (pid {})", who_rank(p.job, p.rank), p.pid)
+    }
+
+    fn judge_end(&mut self, i: usize, ending: Ending) {
+        let (job, rank) = (self.procs[i].job, self.procs[i].rank);
+        let who = self.who(i);
+        let ending_now = self.teardown.is_some();
+        let server = &self.jobs[job].server;
+        let in_pmi = server.initialized(rank) && !server.finalized(rank);
+        self.jobs[job].someone_left.get_or_insert(rank);
+        let status = match ending {
+            Ending::Exited(s) => s,
+            Ending::Disconnected => {
+                if in_pmi && !ending_now {
+                    eprintln!(
+                        "mpiexec: the singleton process (pid {}) went away without PMI finalize; ending its spawned jobs",
+                        self.procs[i].pid
+                    );
+                    self.exit_code.get_or_insert(1);
+                    self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+                }
+                return;
+            }
+        };
+        if let Some(sig) = status.signal() {
+            self.exit_code.get_or_insert(128 + sig);
+            if !ending_now {
+                eprintln!(
+                    "mpiexec: {who} killed by signal {sig} ({})",
+                    signals::describe(sig)
+                );
+                self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+            }
+            return;
+        }
+        let code = status.code().unwrap_or(1);
+        if code != 0 {
+            self.exit_code.get_or_insert(code);
+        }
+        if in_pmi && !ending_now {
+            eprintln!(
+                "mpiexec: {who} exited with code {code} without PMI finalize; ending the job"
+            );
+            // An exit 0 without finalize is still a failure of the job.
+            self.exit_code
+                .get_or_insert(if code == 0 { 1 } else { code });
+            self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+        }
+    }
+
+    fn read_pmi(&mut self, i: usize) {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let Some(sock) = self.procs[i].pmi.as_mut() else {
+                return;
+            };
+            match sock.read(&mut buf) {
+                Ok(0) => {
+                    self.procs[i].pmi = None;
+                    return;
+                }
+                Ok(n) => {
+                    self.procs[i].pmi_in.push(&buf[..n]);
+                    self.dispatch_pmi(i);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.procs[i].pmi = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn send_to(&mut self, i: usize, line: &str) {
+        if let Some(sock) = self.procs.get_mut(i).and_then(|p| p.pmi.as_mut()) {
+            // A rank that stopped reading or went away is judged by its exit, not here.
+            let _ = sock.write_all(line.as_bytes());
+        }
+    }
+
+    fn send_msg(&mut self, i: usize, m: Message) {
+        // Encoding fails only on bad keys, and every key we send is a literal.
+        if let Ok(line) = m.encode() {
+            self.send_to(i, &line);
+        }
+    }
+
+    fn dispatch_pmi(&mut self, i: usize) {
+        let (job, rank) = (self.procs[i].job, self.procs[i].rank);
+        let mut replies = Vec::new();
+        while let Some(line) = self.procs[i].pmi_in.next_line() {
+            let event = match line {
+                Ok(line) => {
+                    self.jobs[job]
+                        .server
+                        .handle_line(rank, &line, &mut self.kvs, &mut replies)
+                }
+                Err(e) => {
+                    eprintln!("mpiexec: {}: bad PMI input: {e}", who_rank(job, rank));
+                    None
+                }
+            };
+            let first = self.jobs[job].first;
+            for (to, line) in replies.drain(..) {
+                self.send_to(first + to as usize, &line);
+            }
+            match event {
+                None => {}
+                Some(Event::Abort { code, message }) => self.on_abort(i, code, message),
+                Some(Event::Spawn(req)) => {
+                    let reply = match self.spawn(&req) {
+                        Ok(n) => Message::new("spawn_result").arg("rc", 0).arg("nprocs", n),
+                        Err(e) => spawn_failure(&e),
+                    };
+                    self.send_msg(i, reply);
+                }
+                Some(Event::Name(req)) => {
+                    let reply = self.names.answer(&req);
+                    self.send_msg(i, reply);
+                }
+            }
+        }
+    }
+
+    fn on_abort(&mut self, i: usize, code: i32, message: Option<String>) {
+        if self.teardown.is_some() {
+            return;
+        }
+        let who = self.who(i);
+        match message {
+            Some(m) => eprintln!("mpiexec: {who} aborted the job with code {code}: {m}"),
+            None => eprintln!("mpiexec: {who} aborted the job with code {code}"),
+        }
+        // Exit codes are one byte; keep a failure a failure.
+        let code = if (0..=255).contains(&code) { code } else { 1 };
+        self.exit_code = Some(code);
+        self.begin_teardown(libc::SIGTERM, KILL_GRACE);
+    }
+
+    /// Starts the job `req` asks for; returns how many processes it has. Nothing is left
+    /// running when it fails.
+    fn spawn(&mut self, req: &SpawnRequest) -> Result<u32, String> {
+        if self.teardown.is_some() {
+            return Err("the job is ending".into());
+        }
+        let alive = self.procs.iter().filter(|p| p.ended.is_none()).count() as u32;
+        let free = self.defaults.universe_size.saturating_sub(alive);
+        let counts = spawn::plan_counts(&req.cmds, free)?;
+        let here = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
+        let env_path = self.children_path();
+        let mut sections = Vec::with_capacity(req.cmds.len());
+        for (cmd, &n) in req.cmds.iter().zip(&counts) {
+            if let Some(host) = cmd.info("host") {
+                if !spawn::host_is_local(host) {
+                    return Err(format!("host {host} is not this host"));
+                }
+            }
+            let wdir = cmd.info("wdir").map(|w| here.join(w));
+            if let Some(w) = &wdir {
+                if !w.is_dir() {
+                    return Err(format!("wdir {} is not a directory", w.display()));
+                }
+            }
+            let cwd: &Path = wdir.as_deref().unwrap_or(&here);
+            let exe: PathBuf = if n == 0 {
+                PathBuf::from(&cmd.exe)
+            } else {
+                spawn::resolve_exe(&cmd.exe, cwd, cmd.info("path"), env_path.as_deref())?
+            };
+            let mut argv = vec![exe.to_string_lossy().into_owned()];
+            argv.extend(cmd.args.iter().cloned());
+            sections.push(Section {
+                nprocs: n,
+                argv,
+                env: vec![("PMI_SPAWNED".to_string(), "1".to_string())],
+                wdir,
+                arg0: Some(cmd.exe.clone()),
+            });
+        }
+        let spec = JobSpec {
+            sections,
+            genv: self.defaults.genv.clone(),
+            inherit_env: self.defaults.inherit_env,
+            label: self.defaults.label,
+            timeout: None,
+            universe_size: Some(self.defaults.universe_size),
+            gwdir: None,
+            nameserver: None,
+            singleton: None,
+        };
+        let res = JobResources::create(self.jobs.len())
+            .map_err(|e| format!("cannot set up the job: {e}"))?;
+        let (started, _, error) = start::start_all(&spec, &res, false);
+        if let Some(e) = error {
+            for mut s in started {
+                let _ = process::kill_group(s.child.id(), libc::SIGKILL);
+                let _ = s.child.kill();
+                let _ = s.child.wait();
+            }
+            return Err(e);
+        }
+        let n = started.len() as u32;
+        self.add_job(started, res, &req.preput);
+        Ok(n)
+    }
+
+    /// The PATH the children will have (execvp's default when they have none).
+    fn children_path(&self) -> Option<String> {
+        if let Some((_, v)) = self.defaults.genv.iter().rev().find(|(k, _)| k == "PATH") {
+            return Some(v.clone());
+        }
+        if self.defaults.inherit_env {
+            if let Ok(p) = std::env::var("PATH") {
+                return Some(p);
+            }
+        }
+        Some("/bin:/usr/bin".to_string())
+    }
+
+    fn read_stdio(&mut self, i: usize, is_err: bool) {
+        let p = &mut self.procs[i];
+        let (pipe, fwd) = if is_err {
+            (&mut p.stderr, &mut p.err_fwd)
+        } else {
+            (&mut p.stdout, &mut p.out_fwd)
+        };
+        let Some(f) = pipe.as_mut() else { return };
+        let mut buf = [0u8; 64 * 1024];
+        // One read per readiness: poll said data (or EOF) is there, so this does not block.
+        match f.read(&mut buf) {
+            Ok(0) => *pipe = None,
+            Ok(n) => {
+                if is_err {
+                    fwd.push(&buf[..n], &mut io::stderr().lock());
+                } else {
+                    fwd.push(&buf[..n], &mut io::stdout().lock());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => *pipe = None,
+        }
+    }
+}
+
+/// How messages name a rank: `rank 3` in the first job, `job 1 rank 3` in spawned ones.
+fn who_rank(job: usize, rank: u32) -> String {
+    if job == 0 {
+        format!("rank {rank}")
+    } else {
+        format!("job {job} rank {rank}")
+    }
+}
+
+fn fmt_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
+    }
+}
