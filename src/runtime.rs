@@ -162,6 +162,8 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
     }
     start()?;
     WORLD.store(READY, Ordering::Release);
+    // A spawned job meets its parents before MPI_Init returns (MPI_Comm_get_parent).
+    crate::dpm::spawn::connect_parent()?;
     Ok(crate::abi::consts::THREAD_MULTIPLE)
 }
 

@@ -497,13 +497,6 @@ mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_in
 
 // ---- misc ----
 
-mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| {
-    runtime::rt()?;
-    // No process of this job was spawned by MPI_Comm_spawn (the dynamic-process chapter
-    // will own this answer once spawning exists).
-    ptr::write(parent, predefined::COMM_NULL, "parent")
-});
-
 mpi_fn!(MPI_Get_hw_resource_info, PMPI_Get_hw_resource_info, (hw_info: *mut c_int), |_ctx| {
     runtime::rt()?;
     let mut i = Info::new();

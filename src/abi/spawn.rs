@@ -117,3 +117,171 @@ mpi_fn!(MPI_Comm_disconnect, PMPI_Comm_disconnect, (comm: *mut c_int), |ctx| {
     comm::free_handle(h)?;
     ptr::write(comm, predefined::COMM_NULL, "comm")
 });
+
+// ---- spawning ----
+
+/// A NULL-terminated `char *argv[]` (MPI_ARGV_NULL: no arguments).
+fn argv_list(argv: *const *const c_char, arg: &str) -> Result<Vec<String>, MpiError> {
+    let mut out = Vec::new();
+    if argv.is_null() {
+        return Ok(out);
+    }
+    loop {
+        // SAFETY: argv is a non-null, NULL-terminated array of strings (the MPI contract);
+        // we read one element at a time and stop at the terminator.
+        let p = unsafe { *argv.add(out.len()) };
+        if p.is_null() {
+            return Ok(out);
+        }
+        out.push(ptr::cstr(p, arg)?.to_string());
+    }
+}
+
+/// One command's arguments, as the root checks them.
+fn read_command(
+    exe: *const c_char,
+    argv: *const *const c_char,
+    maxprocs: c_int,
+    info: c_int,
+) -> Result<dpm::spawn::Command, MpiError> {
+    let exe = ptr::cstr(exe, "command")?;
+    if exe.is_empty() {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "command",
+            "empty program name",
+        ));
+    }
+    if maxprocs <= 0 {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "maxprocs",
+            format!("{maxprocs}: at least one process must be asked for"),
+        ));
+    }
+    let info = super::info::get_or_empty(info, "info")?;
+    Ok(dpm::spawn::Command {
+        exe: exe.to_string(),
+        argv: argv_list(argv, "argv")?,
+        maxprocs: maxprocs as u32,
+        info: info
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    })
+}
+
+/// The common part of MPI_Comm_spawn and MPI_Comm_spawn_multiple: `cmds` is what the root
+/// read from its arguments (other ranks pass anything).
+fn spawn_common(
+    c: &Comm,
+    root: usize,
+    cmds: Result<Vec<dpm::spawn::Command>, MpiError>,
+    intercomm: *mut c_int,
+    errcodes: *mut c_int,
+) -> Result<(), MpiError> {
+    let (sp, result) = dpm::spawn::spawn(c, root, cmds.as_deref().map_err(Clone::clone));
+    // Every rank learns how many were asked for, so each can fill its errcodes array.
+    if !errcodes.is_null() {
+        let codes = ptr::slice_mut(errcodes, sp.asked, "array_of_errcodes")?;
+        for (i, e) in codes.iter_mut().enumerate() {
+            *e = if i < sp.started { 0 } else { class::ERR_SPAWN };
+        }
+    }
+    result?;
+    match sp.inter {
+        Some(n) => out(intercomm, n, c),
+        None => ptr::write(intercomm, predefined::COMM_NULL, "intercomm"),
+    }
+}
+
+mpi_fn!(MPI_Comm_spawn, PMPI_Comm_spawn, (command: *const c_char, argv: *mut *mut c_char, maxprocs: c_int, info: c_int, root: c_int, comm: c_int, intercomm: *mut c_int, array_of_errcodes: *mut c_int), |ctx| {
+    let c = comm::get(ctx, comm)?;
+    let root = check_root(&c, root)?;
+    ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
+    let cmds = if c.rank as usize == root {
+        read_command(command, argv as *const *const c_char, maxprocs, info).map(|c| vec![c])
+    } else {
+        Ok(Vec::new())
+    };
+    spawn_common(&c, root, cmds, intercomm, array_of_errcodes)
+});
+
+mpi_fn!(MPI_Comm_spawn_multiple, PMPI_Comm_spawn_multiple, (count: c_int, array_of_commands: *mut *mut c_char, array_of_argv: *mut *mut *mut c_char, array_of_maxprocs: *const c_int, array_of_info: *const c_int, root: c_int, comm: c_int, intercomm: *mut c_int, array_of_errcodes: *mut c_int), |ctx| {
+    let c = comm::get(ctx, comm)?;
+    let root = check_root(&c, root)?;
+    ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
+    let cmds = if c.rank as usize == root {
+        (|| {
+            if count <= 0 {
+                return Err(MpiError::arg(class::ERR_ARG, "count", format!("{count}: at least one command is needed")));
+            }
+            let n = count as usize;
+            let exes = ptr::slice(array_of_commands as *const *const c_char, n, "array_of_commands")?;
+            let maxprocs = ptr::slice(array_of_maxprocs, n, "array_of_maxprocs")?;
+            let infos = ptr::slice(array_of_info, n, "array_of_info")?;
+            // MPI_ARGVS_NULL: no command has arguments.
+            let argvs: Vec<*const *const c_char> = if array_of_argv.is_null() {
+                vec![std::ptr::null(); n]
+            } else {
+                ptr::slice(array_of_argv as *const *const *const c_char, n, "array_of_argv")?.to_vec()
+            };
+            (0..n).map(|i| read_command(exes[i], argvs[i], maxprocs[i], infos[i])).collect()
+        })()
+    } else {
+        Ok(Vec::new())
+    };
+    spawn_common(&c, root, cmds, intercomm, array_of_errcodes)
+});
+
+/// The handle of the parents' intercommunicator, made on first request; MPI_COMM_NULL after
+/// it was freed or disconnected (MPI 4.1 §11.8.2).
+static PARENT_HANDLE: parking_lot::Mutex<Option<c_int>> = parking_lot::Mutex::new(None);
+
+mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| {
+    crate::runtime::rt()?;
+    let mut h = PARENT_HANDLE.lock();
+    let handle = match *h {
+        Some(p) => p,
+        None => {
+            let p = match dpm::spawn::take_parent() {
+                Some(c) => comm::register(c),
+                None => predefined::COMM_NULL,
+            };
+            *h = Some(p);
+            p
+        }
+    };
+    // Freed since: the parent is gone for good.
+    let handle = if handle != predefined::COMM_NULL && comm::lookup(handle).is_none() {
+        predefined::COMM_NULL
+    } else {
+        handle
+    };
+    ptr::write(parent, handle, "parent")
+});
+
+// ---- names ----
+
+mpi_fn!(MPI_Publish_name, PMPI_Publish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
+    crate::runtime::rt()?;
+    check_info(info)?;
+    dpm::names::publish(ptr::cstr(service_name, "service_name")?, ptr::cstr(port_name, "port_name")?)
+});
+
+mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
+    crate::runtime::rt()?;
+    check_info(info)?;
+    ptr::cstr(port_name, "port_name")?;
+    dpm::names::unpublish(ptr::cstr(service_name, "service_name")?)
+});
+
+mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c_int, port_name: *mut c_char), |_ctx| {
+    crate::runtime::rt()?;
+    check_info(info)?;
+    if port_name.is_null() {
+        return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
+    }
+    let port = dpm::names::lookup(ptr::cstr(service_name, "service_name")?)?;
+    ptr::write_str(port_name, MAX_PORT_NAME, &port, std::ptr::null_mut(), "port_name")
+});

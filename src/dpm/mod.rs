@@ -13,5 +13,6 @@ pub mod connect;
 pub mod disconnect;
 pub mod endpoints;
 pub mod join;
+pub mod names;
 pub mod port;
-// pub mod spawn;
+pub mod spawn;

@@ -10,9 +10,9 @@ use super::connect;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::group_net::GroupNet;
-use crate::pmi::{Pmi, SpawnCmd};
+use crate::pmi::SpawnCmd;
 use crate::runtime;
-use std::sync::OnceLock;
+use parking_lot::Mutex;
 
 /// The key under which children find their parents' port.
 pub const PARENT_PORT_KEY: &str = "PARENT_ROOT_PORT_NAME";
@@ -20,8 +20,9 @@ pub const PARENT_PORT_KEY: &str = "PARENT_ROOT_PORT_NAME";
 /// One command of a spawn: what the root passes (other members pass nothing).
 pub type Command = SpawnCmd;
 
-/// The parents' intercommunicator in a spawned job (set by MPI_Init), None otherwise.
-static PARENT: OnceLock<Option<Comm>> = OnceLock::new();
+/// The parents' intercommunicator in a spawned job, from MPI_Init until MPI_Comm_get_parent
+/// takes it.
+static PARENT: Mutex<Option<Comm>> = Mutex::new(None);
 
 fn spawn_err(msg: impl Into<String>) -> MpiError {
     MpiError::new(class::ERR_SPAWN, msg)
@@ -29,51 +30,77 @@ fn spawn_err(msg: impl Into<String>) -> MpiError {
 
 /// Asks the launcher to start `cmds` with our port preset; the number of processes started.
 fn launch(cmds: &[Command], port: &str) -> Result<u32, MpiError> {
-    let rt = runtime::rt()?;
-    let mut g = rt.pmi.lock();
-    if g.is_none() {
-        // A singleton: start a launcher to serve us, as MPICH does.
-        let p = Pmi::start_launcher()
-            .map_err(|e| spawn_err(format!("cannot start a launcher (mpiexec): {e}")))?;
-        *g = Some(p);
-    }
-    let pmi = g.as_mut().expect("set above");
     let preput = [(PARENT_PORT_KEY.to_string(), port.to_string())];
-    pmi.spawn(cmds, &preput)
-        .map_err(|e| spawn_err(format!("the launcher could not start the processes: {e}")))
+    super::names::with_launcher(|p| p.spawn(cmds, &preput))?
+        .map_err(|e| spawn_err(format!("the processes could not be started: {e}")))
 }
 
-/// MPI_Comm_spawn_multiple, collective over `comm`; `cmds` matter at `root` only. Returns
-/// the intercommunicator with the children and the number of processes started (fewer
-/// than asked only with the "soft" info key).
-pub fn spawn(comm: &Comm, root: usize, cmds: &[Command]) -> Result<(Comm, usize), MpiError> {
+/// What a spawn gave: the intercommunicator with the children (None if nothing started),
+/// how many processes were started and how many were asked for.
+pub struct Spawned {
+    pub inter: Option<Comm>,
+    pub started: usize,
+    pub asked: usize,
+}
+
+/// MPI_Comm_spawn_multiple, collective over `comm`; `cmds` matters at `root` only (an
+/// error there — bad arguments found by the caller — fails every member the same way).
+/// Started processes are the first ones asked for (fewer only with the "soft" info key).
+pub fn spawn(
+    comm: &Comm,
+    root: usize,
+    cmds: Result<&[Command], MpiError>,
+) -> (Spawned, Result<(), MpiError>) {
     let am_root = comm.rank as usize == root;
     let net = root_net(comm, root);
     // The root starts the children; everybody learns whether that worked.
     let mut port = String::new();
-    let outcome = if am_root {
-        let r = super::port::open().and_then(|p| {
-            port = p;
-            launch(cmds, &port)
-        });
-        if r.is_err() && !port.is_empty() {
+    let mut asked = 0usize;
+    let outcome = am_root.then(|| {
+        let cmds = cmds?;
+        asked = cmds.iter().map(|c| c.maxprocs as usize).sum();
+        port = super::port::open()?;
+        let r = launch(cmds, &port);
+        if r.is_err() {
             let _ = super::port::close(&port);
         }
-        Some(r.map(|n| n.to_le_bytes().to_vec()))
-    } else {
-        None
+        let started = r?;
+        let mut b = (started as u64).to_le_bytes().to_vec();
+        b.extend_from_slice(&(asked as u64).to_le_bytes());
+        Ok(b)
+    });
+    let failed = |asked| Spawned {
+        inter: None,
+        started: 0,
+        asked,
     };
-    let started = connect::bcast_outcome(&net, outcome)?;
-    let started = u32::from_le_bytes(
-        started
-            .try_into()
-            .map_err(|_| MpiError::intern("malformed spawn outcome"))?,
-    ) as usize;
+    let got = match connect::bcast_outcome(&net, outcome) {
+        Ok(b) if b.len() == 16 => b,
+        Ok(_) => {
+            return (
+                failed(asked),
+                Err(MpiError::intern("malformed spawn outcome")),
+            )
+        }
+        Err(e) => return (failed(asked), Err(e)),
+    };
+    let word = |i: usize| u64::from_le_bytes(got[i * 8..i * 8 + 8].try_into().expect("8")) as usize;
+    let (started, asked) = (word(0), word(1));
     let inter = connect::accept_at(comm, root, am_root.then_some(port.as_str()));
     if am_root {
         let _ = super::port::close(&port);
     }
-    Ok((inter?, started))
+    match inter {
+        Ok(c) => (
+            Spawned {
+                inter: Some(c),
+                started,
+                asked,
+            },
+            Ok(()),
+        ),
+        Err(e) => (failed(asked), Err(e)),
+    }
 }
 
 fn root_net(comm: &Comm, root: usize) -> GroupNet {
@@ -83,11 +110,7 @@ fn root_net(comm: &Comm, root: usize) -> GroupNet {
 /// Called at the end of MPI_Init: a spawned job connects to its parents.
 pub fn connect_parent() -> Result<(), MpiError> {
     let rt = runtime::rt()?;
-    if PARENT.get().is_some() {
-        return Ok(());
-    }
     if !rt.spawned {
-        let _ = PARENT.set(None);
         return Ok(());
     }
     let port = if rt.rank == 0 {
@@ -101,11 +124,12 @@ pub fn connect_parent() -> Result<(), MpiError> {
         String::new()
     };
     let c = connect::connect(&port, &rt.world, 0)?;
-    let _ = PARENT.set(Some(c));
+    *PARENT.lock() = Some(c);
     Ok(())
 }
 
-/// The parents' intercommunicator, if this job was spawned.
-pub fn parent() -> Option<&'static Comm> {
-    PARENT.get().and_then(|p| p.as_ref())
+/// The parents' intercommunicator, if this job was spawned (once: MPI_Comm_get_parent
+/// keeps it under a handle from then on).
+pub fn take_parent() -> Option<Comm> {
+    PARENT.lock().take()
 }
