@@ -501,3 +501,58 @@ fn spawn_and_names_under_hydra() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert_eq!(r.stdout.matches("names ok").count(), 2, "{}", r.stdout);
 }
+
+#[test]
+fn spawned_children_get_their_own_job_resources_only() {
+    // A non-PMI script as the spawned program: it reports its launch contract and fds.
+    let dir = std::env::temp_dir().join(format!("oximpi-l2-fds-{}", unique_tag()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("report");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"$PMI_SPAWNED $PMI_RANK/$PMI_SIZE $OXIMPI_JOB_SECRET $PMI_FD $OXIMPI_SHM_FD $(readlink /proc/self/fd/$OXIMPI_SHM_FD)\"\n\
+         exec ls -m /proc/self/fd\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = format!("exe={}", script.display());
+    let r = mpiexec_env(
+        &["-n", "1", "H", "parent", "1", &exe],
+        &[(
+            "OXIMPI_NAMESERVER",
+            &format!("@oximpi-l2-fds-{}", unique_tag()),
+        )],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("spawned"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    let f: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!(&f[..2], ["1", "0/1"], "{}", lines[0]);
+    assert_eq!(f[2].len(), 32, "a job secret: {}", lines[0]);
+    assert!(f[5].starts_with("/memfd:"), "{}", lines[0]);
+    let mut want = vec![
+        0,
+        1,
+        2,
+        f[3].parse::<i32>().unwrap(),
+        f[4].parse::<i32>().unwrap(),
+    ];
+    want.sort();
+    let got: Vec<i32> = lines[1]
+        .split(',')
+        .map(|x| x.trim().parse().unwrap())
+        .collect();
+    // Plus the one `ls` opened to read the directory.
+    assert_eq!(
+        got.len(),
+        want.len() + 1,
+        "open fds of a spawned process: {got:?}"
+    );
+    assert!(want.iter().all(|w| got.contains(w)), "{got:?} vs {want:?}");
+}
