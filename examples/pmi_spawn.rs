@@ -10,6 +10,9 @@
 //! `pmi_spawn child`   prints what it sees (rank, size, appnum, spawned, PARENT_PORT, cwd).
 //! `pmi_spawn die SIG` / `pmi_spawn abort CODE`: rank 0 spawns one child that gets killed by
 //!        SIG or aborts with CODE; the parent then waits 30 s (it should be killed).
+//! `pmi_spawn sleeper` connects, prints `sleeping`, sleeps 30 s. `pmi_spawn sleepers`:
+//!        rank 0 spawns 2 sleepers, then sleeps 30 s. `pmi_spawn orphan`: spawns 1 sleeper,
+//!        prints `leaving`, exits 0 without finalize.
 //! `pmi_spawn names`   on 2 ranks: publish, lookup, unpublish, all through the launcher.
 //! `pmi_spawn publish SVC PORT FILE`  publishes, prints `published`, waits for FILE to
 //!        exist, unpublishes. `pmi_spawn lookup SVC` prints `found PORT` or `unknown`.
@@ -178,6 +181,23 @@ fn main() {
                 std::thread::sleep(Duration::from_secs(30));
             }
             exit(0)
+        }
+        "sleeper" => {
+            let _pmi = connect();
+            println!("sleeping");
+            std::thread::sleep(Duration::from_secs(30));
+        }
+        "sleepers" | "orphan" => {
+            let mut pmi = connect();
+            let n = if arg(0) == "orphan" { 1 } else { 2 };
+            pmi.spawn(&[cmd(&me(), &["sleeper"], n, vec![])], &[])
+                .unwrap_or_else(|e| fail("spawn", e));
+            if arg(0) == "orphan" {
+                println!("leaving");
+                exit(0);
+            }
+            println!("parent waits");
+            std::thread::sleep(Duration::from_secs(30));
         }
         "names" => {
             let mut pmi = connect();
