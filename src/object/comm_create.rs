@@ -32,6 +32,23 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
     }
 }
 
+/// A communicator made from `parent` belongs to the same session as `parent` (if any), so
+/// the session's attached buffer serves its buffered sends (MPI 4.1 §3.6: buffers attach
+/// to a session's communicators, derived ones included).
+pub fn inherit_session(parent: &Comm, child_context: u32) {
+    if let Ok(rt) = runtime::rt() {
+        if let Some(s) = rt.engine.session_of(parent.context_id) {
+            rt.engine.bind_session(child_context, s);
+        }
+    }
+}
+
+/// `c`, made from `parent`, with what it inherits from it below the C surface.
+fn derived(parent: &Comm, c: Comm) -> Comm {
+    inherit_session(parent, c.context_id);
+    c
+}
+
 /// Gives a context id back when its communicator is freed.
 pub fn release_context(c: u32) {
     if let Ok(rt) = runtime::rt() {
@@ -71,13 +88,19 @@ pub fn split(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiErr
         .iter()
         .map(|&(_, r)| parent.group.proc_of(r))
         .collect();
-    Ok(Some(Comm::new(ctx, rank, Arc::new(Group::new(procs)), "")))
+    Ok(Some(derived(
+        parent,
+        Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
+    )))
 }
 
 /// MPI_Comm_dup: same group, new context. Collective over `parent`.
 pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
     let ctx = agree_context(parent)?;
-    Ok(Comm::new(ctx, parent.rank, parent.group.clone(), ""))
+    Ok(derived(
+        parent,
+        Comm::new(ctx, parent.rank, parent.group.clone(), ""),
+    ))
 }
 
 use super::group_net::{decode_u32s, encode_u32s, recv_var, send_var, GroupNet};
@@ -111,7 +134,10 @@ pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
     let ctx = agree_context(parent)?;
     let me = parent.group.proc_of(parent.rank as usize);
     match group.rank_of(me) {
-        Some(r) => Ok(Some(Comm::new(ctx, r as u32, Arc::new(group.clone()), ""))),
+        Some(r) => Ok(Some(derived(
+            parent,
+            Comm::new(ctx, r as u32, Arc::new(group.clone()), ""),
+        ))),
         None => {
             release_context(ctx);
             Ok(None)
@@ -145,11 +171,9 @@ pub fn create_group(parent: &Comm, group: &Group, tag: i32) -> Result<Option<Com
         return Ok(None);
     };
     let ctx = net.agree_context()?;
-    Ok(Some(Comm::new(
-        ctx,
-        net.me as u32,
-        Arc::new(group.clone()),
-        "",
+    Ok(Some(derived(
+        parent,
+        Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""),
     )))
 }
 
@@ -290,11 +314,9 @@ pub fn intercomm_create(
         _ => None,
     };
     let (ctx, remote) = two_sided(&net, &local.group, link.as_ref())?;
-    Ok(Comm::new_inter(
-        ctx,
-        local.rank,
-        local.group.clone(),
-        Arc::new(remote),
+    Ok(derived(
+        local,
+        Comm::new_inter(ctx, local.rank, local.group.clone(), Arc::new(remote)),
     ))
 }
 
@@ -396,7 +418,10 @@ pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
     let ctx = net.agree_context()?;
     let me = eps[net.me];
     let rank = procs.iter().position(|&p| p == me).expect("member") as u32;
-    Ok(Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""))
+    Ok(derived(
+        c,
+        Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
+    ))
 }
 
 /// MPI_Comm_dup of either kind of communicator.
@@ -405,11 +430,9 @@ pub fn dup_any(parent: &Comm) -> Result<Comm, MpiError> {
         None => dup(parent),
         Some(remote) => {
             let ctx = inter_net(parent).agree_context()?;
-            Ok(Comm::new_inter(
-                ctx,
-                parent.rank,
-                parent.group.clone(),
-                remote.clone(),
+            Ok(derived(
+                parent,
+                Comm::new_inter(ctx, parent.rank, parent.group.clone(), remote.clone()),
             ))
         }
     }
