@@ -48,6 +48,11 @@ pub fn lookup(h: c_int) -> Option<CommRef> {
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
     runtime::rt()?;
     match lookup(h) {
+        Some(c) if c.context_id == comm_idup::PENDING_CONTEXT => Err(MpiError::arg(
+            class::ERR_COMM,
+            "comm",
+            "communicator not usable until its MPI_Comm_idup request completes",
+        )),
         Some(c) => {
             ctx.on_comm(h);
             Ok(c)
@@ -125,6 +130,7 @@ mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhand
 
 use super::consts::UNDEFINED;
 use crate::object::comm_create;
+use crate::object::comm_idup;
 use crate::object::group::{CONGRUENT, IDENT, SIMILAR, UNEQUAL};
 use crate::object::info::Info;
 use std::os::raw::c_char;
@@ -188,8 +194,11 @@ mpi_fn!(MPI_Comm_dup_with_info, PMPI_Comm_dup_with_info, (comm: c_int, info: c_i
     out(newcomm, Some(n))
 });
 
-/// Comm_idup: the agreement runs to completion inside the call (our internal exchanges
-/// block), so the request returned is already complete and `newcomm` is valid at once.
+/// Comm_idup: the new handle is written at once (as MPICH does) and stands for a placeholder
+/// that `get` refuses; the context id is agreed in the background (`object::comm_idup`), and
+/// when it is, the finished communicator replaces the placeholder and the request completes.
+/// Attributes are copied (their copy callbacks run) at the call, from the parent as it is
+/// then.
 fn idup(
     ctx: &mut Ctx,
     comm: c_int,
@@ -199,14 +208,68 @@ fn idup(
 ) -> Result<(), MpiError> {
     newcomm_arg(newcomm)?;
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    let n = dup_full(ctx, comm, info)?;
-    out(newcomm, Some(n))?;
-    let id = runtime::rt()?.engine.completed(crate::p2p::Status {
-        source: super::consts::ANY_SOURCE,
-        tag: super::consts::ANY_TAG,
-        ..Default::default()
-    });
-    ptr::write(request, super::request::handle_of(id), "request")
+    let c = get(ctx, comm)?;
+    let rt = runtime::rt()?;
+    let attrs = super::attr::copy_list(comm, &c.attrs)?;
+    let errhandler = c.errhandler.lock().clone();
+    let topo = c.topo.read().clone();
+    let info = info.unwrap_or_else(|| c.info.lock().clone());
+    let session = rt.engine.session_of(c.context_id);
+    // Every member numbers its idups on this parent alike (collective order), which gives
+    // each agreement a tag of its own.
+    let seq = c
+        .coll_seq
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let net = comm_create::idup_net(&c, seq);
+    let (rank, group, remote) = (c.rank, c.group.clone(), c.remote.clone());
+    drop(c);
+
+    let req = rt.engine.external(crate::p2p::Kind::Schedule, [0; 4]);
+    rt.engine.set_owner(req, comm);
+    let mut placeholder = Comm::new(comm_idup::PENDING_CONTEXT, rank, group.clone(), "");
+    placeholder.remote = remote.clone();
+    let h = register(placeholder);
+    ptr::write(newcomm, h, "newcomm")?;
+    ptr::write(request, super::request::handle_of(req), "request")?;
+
+    comm_idup::start(
+        net,
+        Box::new(move |agreed| {
+            let Ok(rt) = runtime::rt() else { return };
+            let mut status = crate::p2p::Status {
+                source: super::consts::ANY_SOURCE,
+                tag: super::consts::ANY_TAG,
+                ..Default::default()
+            };
+            match agreed {
+                Ok(context) => {
+                    let n = match remote {
+                        Some(r) => Comm::new_inter(context, rank, group, r),
+                        None => Comm::new(context, rank, group, ""),
+                    };
+                    *n.attrs.lock() = attrs;
+                    *n.errhandler.lock() = errhandler;
+                    *n.topo.write() = topo;
+                    *n.info.lock() = info;
+                    if let Some(s) = session {
+                        rt.engine.bind_session(context, s);
+                    }
+                    if !COMMS.replace(h, Arc::new(n)) {
+                        // The handle was freed before the request completed (erroneous):
+                        // nobody can use the id.
+                        comm_create::release_context(context);
+                    }
+                }
+                Err(e) => {
+                    COMMS.remove(h);
+                    status.error = e.class;
+                }
+            }
+            rt.engine.set_status(req, status);
+            rt.engine.complete_external(req);
+        }),
+    );
+    Ok(())
 }
 
 mpi_fn!(MPI_Comm_idup, PMPI_Comm_idup, (comm: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {

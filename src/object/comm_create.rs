@@ -424,6 +424,31 @@ pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
     ))
 }
 
+/// Tags from here on the agreement context carry MPI_Comm_idup agreements, one tag per
+/// idup call on a parent (from the parent's collective sequence, the same on all members).
+const IDUP_TAG: i32 = INTERNAL_TAG + (1 << 27);
+const IDUP_MASK: u32 = (1 << 27) - 1;
+
+/// The net over which MPI_Comm_idup number `seq` of `parent` agrees on its context id (see
+/// `comm_idup`): the parent's collective context for an intracommunicator, both groups on
+/// the spare context for an intercommunicator (as `dup_any`), with a tag of its own.
+pub fn idup_net(parent: &Comm, seq: u32) -> GroupNet {
+    let tag = IDUP_TAG + (seq & IDUP_MASK) as i32;
+    match parent.remote {
+        None => GroupNet {
+            ctx: parent.coll_context(),
+            tag,
+            eps: parent.group.procs.clone(),
+            srcs: (0..parent.size() as i32).collect(),
+            me: parent.rank as usize,
+        },
+        Some(_) => GroupNet {
+            tag,
+            ..inter_net(parent)
+        },
+    }
+}
+
 /// MPI_Comm_dup of either kind of communicator.
 pub fn dup_any(parent: &Comm) -> Result<Comm, MpiError> {
     match &parent.remote {
