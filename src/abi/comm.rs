@@ -310,12 +310,11 @@ mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_in
 
 mpi_fn!(MPI_Comm_split, PMPI_Comm_split, (comm: c_int, color: c_int, key: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     newcomm_arg(newcomm)?;
     if color < 0 && color != UNDEFINED {
         return Err(MpiError::arg(class::ERR_ARG, "color", format!("negative color {color}")));
     }
-    let n = comm_create::split(&c, color, key)?;
+    let n = comm_create::split_any(&c, color, key)?;
     out(newcomm, n)
 });
 
@@ -334,7 +333,6 @@ const HW_SHARED: &str = "mpi_shared_memory";
 
 mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     newcomm_arg(newcomm)?;
     let hints = super::info::get_or_empty(info, "info")?;
     let rt = runtime::rt()?;
@@ -354,9 +352,10 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         split_type::HW_UNGUIDED => my_node,
         _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
     };
-    let n = comm_create::split(&c, color, key)?;
+    // On an intercommunicator the type is the color on both sides (MPI 4.1 §7.4.2).
+    let n = comm_create::split_any(&c, color, key)?;
     let n = match (split_type, n) {
-        (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() => {
+        (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() && n.peer_size() == c.peer_size() => {
             comm_create::release_context(n.context_id);
             None
         }

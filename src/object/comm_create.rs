@@ -94,6 +94,82 @@ pub fn split(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiErr
     )))
 }
 
+/// MPI_Comm_split of either kind of communicator.
+pub fn split_any(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+    match parent.remote {
+        None => split(parent, color, key),
+        Some(_) => split_inter(parent, color, key),
+    }
+}
+
+/// Members of `group` (given with their (color, key) pairs, in rank order) that chose
+/// `color`, ordered by (key, rank): their endpoints, and the position of rank `me` if given.
+fn members_of(
+    group: &Group,
+    pairs: &[u8],
+    color: i32,
+    me: Option<usize>,
+) -> (Vec<u32>, Option<usize>) {
+    let mut m: Vec<(i32, usize)> = pairs
+        .chunks_exact(8)
+        .enumerate()
+        .filter_map(|(r, c)| {
+            let col = i32::from_le_bytes(c[..4].try_into().expect("4 bytes"));
+            let k = i32::from_le_bytes(c[4..].try_into().expect("4 bytes"));
+            (col == color).then_some((k, r))
+        })
+        .collect();
+    m.sort();
+    let pos = me.and_then(|me| m.iter().position(|&(_, r)| r == me));
+    (m.iter().map(|&(_, r)| group.proc_of(r)).collect(), pos)
+}
+
+/// MPI_Comm_split on an intercommunicator (MPI 4.1 §7.4.2): the members of each side with
+/// one color form the two groups of a new intercommunicator, each ordered by (key, rank). A
+/// color chosen on one side only, and MPI_UNDEFINED, give None. Collective over both groups;
+/// the new intercommunicators (disjoint) share one context id, as in `split`.
+pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+    let remote = parent.remote.as_ref().expect("an intercommunicator");
+    let net = inter_net(parent);
+    let mut mine = [0u8; 8];
+    mine[..4].copy_from_slice(&color.to_le_bytes());
+    mine[4..].copy_from_slice(&key.to_le_bytes());
+    let all = net.allgather(&mine)?;
+    let ctx = net.agree_context()?;
+    if color < 0 {
+        release_context(ctx);
+        return Ok(None);
+    }
+    // The net lists the group whose rank 0 has the lower endpoint first.
+    let (lsize, rsize) = (parent.group.size(), remote.size());
+    let (local_pairs, remote_pairs) = if parent.group.proc_of(0) < remote.proc_of(0) {
+        (&all[..8 * lsize], &all[8 * lsize..])
+    } else {
+        (&all[8 * rsize..], &all[..8 * rsize])
+    };
+    let (local, rank) = members_of(
+        &parent.group,
+        local_pairs,
+        color,
+        Some(parent.rank as usize),
+    );
+    let (others, _) = members_of(remote, remote_pairs, color, None);
+    if others.is_empty() {
+        release_context(ctx);
+        return Ok(None);
+    }
+    let rank = rank.expect("own rank has its color") as u32;
+    Ok(Some(derived(
+        parent,
+        Comm::new_inter(
+            ctx,
+            rank,
+            Arc::new(Group::new(local)),
+            Arc::new(Group::new(others)),
+        ),
+    )))
+}
+
 /// MPI_Comm_dup: same group, new context. Collective over `parent`.
 pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
     let ctx = agree_context(parent)?;
