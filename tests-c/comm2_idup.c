@@ -3,7 +3,8 @@
  * idups outstanding at once on the same and on different parents (intra and inter), completed
  * in different orders on different ranks, give distinct working communicators (messages with
  * the same tag on all of them at once land on the right one) congruent with their parents;
- * attributes and errhandlers are copied; a blocking Comm_dup can run while an idup is pending;
+ * attributes and errhandlers are copied; errhandler and name set on the new handle before
+ * completion are kept; a blocking Comm_dup can run while an idup is pending;
  * idup/free cycles reuse context ids without collisions. */
 #include "oxitest.h"
 
@@ -81,6 +82,29 @@ int main(int argc, char **argv)
         MPI_CHECK(MPI_Wait(&r0, MPI_STATUS_IGNORE));
     }
     CHECK(r0 == MPI_REQUEST_NULL, "request not freed by MPI_Wait");
+
+    /* Local calls on the new communicator before completion (as MPICH allows and mpi4py
+     * does): their effect survives completion. */
+    MPI_Comm n1;
+    MPI_Request r1;
+    MPI_CHECK(MPI_Comm_idup(n0, &n1, &r1));
+    MPI_CHECK(MPI_Comm_set_errhandler(n1, MPI_ERRORS_RETURN));
+    MPI_CHECK(MPI_Comm_set_name(n1, "early"));
+    int early_size;
+    MPI_CHECK(MPI_Comm_size(n1, &early_size));
+    CHECK(early_size == size, "size %d before completion", early_size);
+    MPI_CHECK(MPI_Wait(&r1, MPI_STATUS_IGNORE));
+    {
+        MPI_Errhandler e;
+        char name[MPI_MAX_OBJECT_NAME];
+        int len;
+        MPI_CHECK(MPI_Comm_get_errhandler(n1, &e));
+        CHECK(e == MPI_ERRORS_RETURN, "errhandler set before completion was lost");
+        MPI_CHECK(MPI_Comm_get_name(n1, name, &len));
+        CHECK(strcmp(name, "early") == 0, "name set before completion was lost (\"%s\")", name);
+    }
+    check_distinct(&n1, 1, 9);
+    MPI_CHECK(MPI_Comm_free(&n1));
     int cmp;
     MPI_CHECK(MPI_Comm_compare(MPI_COMM_WORLD, n0, &cmp));
     CHECK(cmp == MPI_CONGRUENT, "idup of WORLD compares %d", cmp);

@@ -43,16 +43,46 @@ pub fn lookup(h: c_int) -> Option<CommRef> {
     }
 }
 
+/// The calls that may name a communicator whose MPI_Comm_idup has not completed. The
+/// standard makes any use erroneous, but MPICH accepts the local ones (mpi4py sets the
+/// errhandler of the new communicator right after MPI_Comm_idup returns), so we do too:
+/// they act on the placeholder, whose state the finished communicator takes over.
+const LOCAL_ON_PENDING: &[&str] = &[
+    "MPI_Comm_set_errhandler",
+    "MPI_Comm_get_errhandler",
+    "MPI_Comm_set_name",
+    "MPI_Comm_get_name",
+    "MPI_Comm_set_attr",
+    "MPI_Comm_get_attr",
+    "MPI_Comm_delete_attr",
+    "MPI_Attr_put",
+    "MPI_Attr_get",
+    "MPI_Attr_delete",
+    "MPI_Comm_set_info",
+    "MPI_Comm_get_info",
+    "MPI_Comm_rank",
+    "MPI_Comm_size",
+    "MPI_Comm_remote_size",
+    "MPI_Comm_test_inter",
+    "MPI_Comm_group",
+    "MPI_Comm_remote_group",
+];
+
 /// Resolves argument `comm`; errors raised after this go to its errhandler.
 #[inline]
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
     runtime::rt()?;
     match lookup(h) {
-        Some(c) if c.context_id == comm_idup::PENDING_CONTEXT => Err(MpiError::arg(
-            class::ERR_COMM,
-            "comm",
-            "communicator not usable until its MPI_Comm_idup request completes",
-        )),
+        Some(c)
+            if c.context_id == comm_idup::PENDING_CONTEXT
+                && !LOCAL_ON_PENDING.contains(&ctx.func) =>
+        {
+            Err(MpiError::arg(
+                class::ERR_COMM,
+                "comm",
+                "communicator not usable until its MPI_Comm_idup request completes",
+            ))
+        }
         Some(c) => {
             ctx.on_comm(h);
             Ok(c)
@@ -228,6 +258,10 @@ fn idup(
     rt.engine.set_owner(req, comm);
     let mut placeholder = Comm::new(comm_idup::PENDING_CONTEXT, rank, group.clone(), "");
     placeholder.remote = remote.clone();
+    *placeholder.attrs.lock() = attrs;
+    *placeholder.errhandler.lock() = errhandler;
+    *placeholder.topo.write() = topo;
+    *placeholder.info.lock() = info;
     let h = register(placeholder);
     ptr::write(newcomm, h, "newcomm")?;
     ptr::write(request, super::request::handle_of(req), "request")?;
@@ -241,26 +275,28 @@ fn idup(
                 tag: super::consts::ANY_TAG,
                 ..Default::default()
             };
-            match agreed {
-                Ok(context) => {
+            match (agreed, COMMS.get(h)) {
+                (Ok(context), Some(p)) => {
+                    // The finished communicator takes over the placeholder's local state
+                    // (the calls of LOCAL_ON_PENDING may have changed it).
                     let n = match remote {
                         Some(r) => Comm::new_inter(context, rank, group, r),
                         None => Comm::new(context, rank, group, ""),
                     };
-                    *n.attrs.lock() = attrs;
-                    *n.errhandler.lock() = errhandler;
-                    *n.topo.write() = topo;
-                    *n.info.lock() = info;
+                    *n.attrs.lock() = std::mem::take(&mut *p.attrs.lock());
+                    *n.errhandler.lock() = p.errhandler.lock().clone();
+                    *n.name.lock() = p.name.lock().clone();
+                    *n.topo.write() = p.topo.read().clone();
+                    *n.info.lock() = p.info.lock().clone();
                     if let Some(s) = session {
                         rt.engine.bind_session(context, s);
                     }
-                    if !COMMS.replace(h, Arc::new(n)) {
-                        // The handle was freed before the request completed (erroneous):
-                        // nobody can use the id.
-                        comm_create::release_context(context);
-                    }
+                    COMMS.replace(h, Arc::new(n));
                 }
-                Err(e) => {
+                // The handle was freed before the request completed (erroneous): nobody
+                // can use the id.
+                (Ok(context), None) => comm_create::release_context(context),
+                (Err(e), _) => {
                     COMMS.remove(h);
                     status.error = e.class;
                 }
