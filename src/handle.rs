@@ -152,6 +152,22 @@ impl<T> HandleTable<T> {
         v
     }
 
+    /// Puts `v` behind the live handle `h` (an object finished after its handle was given
+    /// out, e.g. by MPI_Comm_idup). False, and nothing stored, if `h` is not live.
+    pub fn replace(&self, h: i32, v: Arc<T>) -> bool {
+        if kind(h) != KIND_INDIRECT || obj_type(h) != self.obj {
+            return false;
+        }
+        let mut s = self.slots.write();
+        match s.items.get_mut(index(h) as usize) {
+            Some(slot @ Some(_)) => {
+                *slot = Some(v);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Number of live objects (for leak checks in tests).
     pub fn live(&self) -> usize {
         let s = self.slots.read();

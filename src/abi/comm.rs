@@ -43,11 +43,46 @@ pub fn lookup(h: c_int) -> Option<CommRef> {
     }
 }
 
+/// The calls that may name a communicator whose MPI_Comm_idup has not completed. The
+/// standard makes any use erroneous, but MPICH accepts the local ones (mpi4py sets the
+/// errhandler of the new communicator right after MPI_Comm_idup returns), so we do too:
+/// they act on the placeholder, whose state the finished communicator takes over.
+const LOCAL_ON_PENDING: &[&str] = &[
+    "MPI_Comm_set_errhandler",
+    "MPI_Comm_get_errhandler",
+    "MPI_Comm_set_name",
+    "MPI_Comm_get_name",
+    "MPI_Comm_set_attr",
+    "MPI_Comm_get_attr",
+    "MPI_Comm_delete_attr",
+    "MPI_Attr_put",
+    "MPI_Attr_get",
+    "MPI_Attr_delete",
+    "MPI_Comm_set_info",
+    "MPI_Comm_get_info",
+    "MPI_Comm_rank",
+    "MPI_Comm_size",
+    "MPI_Comm_remote_size",
+    "MPI_Comm_test_inter",
+    "MPI_Comm_group",
+    "MPI_Comm_remote_group",
+];
+
 /// Resolves argument `comm`; errors raised after this go to its errhandler.
 #[inline]
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
     runtime::rt()?;
     match lookup(h) {
+        Some(c)
+            if c.context_id == comm_idup::PENDING_CONTEXT
+                && !LOCAL_ON_PENDING.contains(&ctx.func) =>
+        {
+            Err(MpiError::arg(
+                class::ERR_COMM,
+                "comm",
+                "communicator not usable until its MPI_Comm_idup request completes",
+            ))
+        }
         Some(c) => {
             ctx.on_comm(h);
             Ok(c)
@@ -125,6 +160,7 @@ mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhand
 
 use super::consts::UNDEFINED;
 use crate::object::comm_create;
+use crate::object::comm_idup;
 use crate::object::group::{CONGRUENT, IDENT, SIMILAR, UNEQUAL};
 use crate::object::info::Info;
 use std::os::raw::c_char;
@@ -188,8 +224,11 @@ mpi_fn!(MPI_Comm_dup_with_info, PMPI_Comm_dup_with_info, (comm: c_int, info: c_i
     out(newcomm, Some(n))
 });
 
-/// Comm_idup: the agreement runs to completion inside the call (our internal exchanges
-/// block), so the request returned is already complete and `newcomm` is valid at once.
+/// Comm_idup: the new handle is written at once (as MPICH does) and stands for a placeholder
+/// that `get` refuses; the context id is agreed in the background (`object::comm_idup`), and
+/// when it is, the finished communicator replaces the placeholder and the request completes.
+/// Attributes are copied (their copy callbacks run) at the call, from the parent as it is
+/// then.
 fn idup(
     ctx: &mut Ctx,
     comm: c_int,
@@ -199,14 +238,74 @@ fn idup(
 ) -> Result<(), MpiError> {
     newcomm_arg(newcomm)?;
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    let n = dup_full(ctx, comm, info)?;
-    out(newcomm, Some(n))?;
-    let id = runtime::rt()?.engine.completed(crate::p2p::Status {
-        source: super::consts::ANY_SOURCE,
-        tag: super::consts::ANY_TAG,
-        ..Default::default()
-    });
-    ptr::write(request, super::request::handle_of(id), "request")
+    let c = get(ctx, comm)?;
+    let rt = runtime::rt()?;
+    let attrs = super::attr::copy_list(comm, &c.attrs)?;
+    let errhandler = c.errhandler.lock().clone();
+    let topo = c.topo.read().clone();
+    let info = info.unwrap_or_else(|| c.info.lock().clone());
+    let session = rt.engine.session_of(c.context_id);
+    // Every member numbers its idups on this parent alike (collective order), which gives
+    // each agreement a tag of its own.
+    let seq = c
+        .coll_seq
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let net = comm_create::idup_net(&c, seq);
+    let (rank, group, remote) = (c.rank, c.group.clone(), c.remote.clone());
+    drop(c);
+
+    let req = rt.engine.external(crate::p2p::Kind::Schedule, [0; 4]);
+    rt.engine.set_owner(req, comm);
+    let mut placeholder = Comm::new(comm_idup::PENDING_CONTEXT, rank, group.clone(), "");
+    placeholder.remote = remote.clone();
+    *placeholder.attrs.lock() = attrs;
+    *placeholder.errhandler.lock() = errhandler;
+    *placeholder.topo.write() = topo;
+    *placeholder.info.lock() = info;
+    let h = register(placeholder);
+    ptr::write(newcomm, h, "newcomm")?;
+    ptr::write(request, super::request::handle_of(req), "request")?;
+
+    comm_idup::start(
+        net,
+        Box::new(move |agreed| {
+            let Ok(rt) = runtime::rt() else { return };
+            let mut status = crate::p2p::Status {
+                source: super::consts::ANY_SOURCE,
+                tag: super::consts::ANY_TAG,
+                ..Default::default()
+            };
+            match (agreed, COMMS.get(h)) {
+                (Ok(context), Some(p)) => {
+                    // The finished communicator takes over the placeholder's local state
+                    // (the calls of LOCAL_ON_PENDING may have changed it).
+                    let n = match remote {
+                        Some(r) => Comm::new_inter(context, rank, group, r),
+                        None => Comm::new(context, rank, group, ""),
+                    };
+                    *n.attrs.lock() = std::mem::take(&mut *p.attrs.lock());
+                    *n.errhandler.lock() = p.errhandler.lock().clone();
+                    *n.name.lock() = p.name.lock().clone();
+                    *n.topo.write() = p.topo.read().clone();
+                    *n.info.lock() = p.info.lock().clone();
+                    if let Some(s) = session {
+                        rt.engine.bind_session(context, s);
+                    }
+                    COMMS.replace(h, Arc::new(n));
+                }
+                // The handle was freed before the request completed (erroneous): nobody
+                // can use the id.
+                (Ok(context), None) => comm_create::release_context(context),
+                (Err(e), _) => {
+                    COMMS.remove(h);
+                    status.error = e.class;
+                }
+            }
+            rt.engine.set_status(req, status);
+            rt.engine.complete_external(req);
+        }),
+    );
+    Ok(())
 }
 
 mpi_fn!(MPI_Comm_idup, PMPI_Comm_idup, (comm: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {
@@ -247,12 +346,11 @@ mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_in
 
 mpi_fn!(MPI_Comm_split, PMPI_Comm_split, (comm: c_int, color: c_int, key: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     newcomm_arg(newcomm)?;
     if color < 0 && color != UNDEFINED {
         return Err(MpiError::arg(class::ERR_ARG, "color", format!("negative color {color}")));
     }
-    let n = comm_create::split(&c, color, key)?;
+    let n = comm_create::split_any(&c, color, key)?;
     out(newcomm, n)
 });
 
@@ -271,7 +369,6 @@ const HW_SHARED: &str = "mpi_shared_memory";
 
 mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     newcomm_arg(newcomm)?;
     let hints = super::info::get_or_empty(info, "info")?;
     let rt = runtime::rt()?;
@@ -291,9 +388,10 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         split_type::HW_UNGUIDED => my_node,
         _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
     };
-    let n = comm_create::split(&c, color, key)?;
+    // On an intercommunicator the type is the color on both sides (MPI 4.1 §7.4.2).
+    let n = comm_create::split_any(&c, color, key)?;
     let n = match (split_type, n) {
-        (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() => {
+        (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() && n.peer_size() == c.peer_size() => {
             comm_create::release_context(n.context_id);
             None
         }

@@ -119,7 +119,8 @@ pub fn set_string(code: c_int, s: &str) -> Result<(), MpiError> {
     }
 }
 
-/// MPI_Remove_error_class: only a user class with no codes left.
+/// MPI_Remove_error_class (MPI 5.0 §9.5): only a user class with no codes and no string
+/// left — removing one that still has either is erroneous, and we report it (MPI_ERR_ARG).
 pub fn remove_class(cls: c_int) -> Result<(), MpiError> {
     let mut u = USER.lock();
     if u.codes.get(&cls).is_none_or(|e| e.class != cls) {
@@ -133,14 +134,21 @@ pub fn remove_class(cls: c_int) -> Result<(), MpiError> {
         return Err(MpiError::arg(
             class::ERR_ARG,
             "errorclass",
-            format!("class {cls} still has error codes"),
+            format!("class {cls} still has error codes (remove them first)"),
+        ));
+    }
+    if !u.codes[&cls].string.is_empty() {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorclass",
+            format!("class {cls} still has an error string (MPI_Remove_error_string first)"),
         ));
     }
     u.codes.remove(&cls);
     Ok(())
 }
 
-/// MPI_Remove_error_code: a user-defined code (not a class).
+/// MPI_Remove_error_code: a user-defined code (not a class) whose string was removed.
 pub fn remove_code(code: c_int) -> Result<(), MpiError> {
     let mut u = USER.lock();
     if u.codes.get(&code).is_none_or(|e| e.class == code) {
@@ -150,11 +158,19 @@ pub fn remove_code(code: c_int) -> Result<(), MpiError> {
             format!("{code} is not a user-defined error code"),
         ));
     }
+    if !u.codes[&code].string.is_empty() {
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errorcode",
+            format!("code {code} still has an error string (MPI_Remove_error_string first)"),
+        ));
+    }
     u.codes.remove(&code);
     Ok(())
 }
 
-/// MPI_Remove_error_string: forgets the string of a user class or code.
+/// MPI_Remove_error_string: forgets the string of a user class or code (predefined ones
+/// keep theirs: an error). Removing an absent string is accepted, as setting "" is.
 pub fn remove_string(code: c_int) -> Result<(), MpiError> {
     set_string(code, "")
 }
@@ -218,6 +234,8 @@ fn handler_of(t: Target) -> Errhandler {
             Some(s) => s.errhandler.lock().clone(),
             None => rt.self_comm.errhandler.lock().clone(),
         },
+        // Only MPI_FILE_NULL exists until MPI-IO does (it will look up its files here).
+        Target::File(_) => super::errhandler::file_default(),
         _ => rt.self_comm.errhandler.lock().clone(),
     }
 }
@@ -255,12 +273,22 @@ fn dispatch(func: &str, target: Target, handler: Errhandler, code: c_int, e: &Mp
             runtime::abort(1, "")
         }
         Errhandler::User { func, .. } => {
+            let mut c = code;
+            if let Target::File(h) = target {
+                // MPI_File is a pointer in MPICH's ABI: the handler gets an MPI_File *.
+                let mut handle: usize = h;
+                // SAFETY: `func` was registered by the user as a file errhandler function:
+                // void f(MPI_File *, int *, ...).
+                let f: unsafe extern "C" fn(*mut usize, *mut c_int, ...) =
+                    unsafe { std::mem::transmute(func) };
+                unsafe { f(&mut handle, &mut c) };
+                return code;
+            }
             let mut handle: c_int = match target {
                 Target::Comm(h) | Target::Win(h) | Target::Session(h) => h,
-                Target::File(h) => h as c_int,
-                Target::Default => crate::handle::predefined::COMM_SELF,
+                // (Files returned above.)
+                Target::File(_) | Target::Default => crate::handle::predefined::COMM_SELF,
             };
-            let mut c = code;
             // SAFETY: `func` was registered by the user as an errhandler function of this
             // object kind: void f(Handle *, int *, ...).
             let f: unsafe extern "C" fn(*mut c_int, *mut c_int, ...) =

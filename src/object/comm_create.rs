@@ -32,6 +32,23 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
     }
 }
 
+/// A communicator made from `parent` belongs to the same session as `parent` (if any), so
+/// the session's attached buffer serves its buffered sends (MPI 4.1 §3.6: buffers attach
+/// to a session's communicators, derived ones included).
+pub fn inherit_session(parent: &Comm, child_context: u32) {
+    if let Ok(rt) = runtime::rt() {
+        if let Some(s) = rt.engine.session_of(parent.context_id) {
+            rt.engine.bind_session(child_context, s);
+        }
+    }
+}
+
+/// `c`, made from `parent`, with what it inherits from it below the C surface.
+fn derived(parent: &Comm, c: Comm) -> Comm {
+    inherit_session(parent, c.context_id);
+    c
+}
+
 /// Gives a context id back when its communicator is freed.
 pub fn release_context(c: u32) {
     if let Ok(rt) = runtime::rt() {
@@ -71,13 +88,95 @@ pub fn split(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiErr
         .iter()
         .map(|&(_, r)| parent.group.proc_of(r))
         .collect();
-    Ok(Some(Comm::new(ctx, rank, Arc::new(Group::new(procs)), "")))
+    Ok(Some(derived(
+        parent,
+        Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
+    )))
+}
+
+/// MPI_Comm_split of either kind of communicator.
+pub fn split_any(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+    match parent.remote {
+        None => split(parent, color, key),
+        Some(_) => split_inter(parent, color, key),
+    }
+}
+
+/// Members of `group` (given with their (color, key) pairs, in rank order) that chose
+/// `color`, ordered by (key, rank): their endpoints, and the position of rank `me` if given.
+fn members_of(
+    group: &Group,
+    pairs: &[u8],
+    color: i32,
+    me: Option<usize>,
+) -> (Vec<u32>, Option<usize>) {
+    let mut m: Vec<(i32, usize)> = pairs
+        .chunks_exact(8)
+        .enumerate()
+        .filter_map(|(r, c)| {
+            let col = i32::from_le_bytes(c[..4].try_into().expect("4 bytes"));
+            let k = i32::from_le_bytes(c[4..].try_into().expect("4 bytes"));
+            (col == color).then_some((k, r))
+        })
+        .collect();
+    m.sort();
+    let pos = me.and_then(|me| m.iter().position(|&(_, r)| r == me));
+    (m.iter().map(|&(_, r)| group.proc_of(r)).collect(), pos)
+}
+
+/// MPI_Comm_split on an intercommunicator (MPI 4.1 §7.4.2): the members of each side with
+/// one color form the two groups of a new intercommunicator, each ordered by (key, rank). A
+/// color chosen on one side only, and MPI_UNDEFINED, give None. Collective over both groups;
+/// the new intercommunicators (disjoint) share one context id, as in `split`.
+pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+    let remote = parent.remote.as_ref().expect("an intercommunicator");
+    let net = inter_net(parent);
+    let mut mine = [0u8; 8];
+    mine[..4].copy_from_slice(&color.to_le_bytes());
+    mine[4..].copy_from_slice(&key.to_le_bytes());
+    let all = net.allgather(&mine)?;
+    let ctx = net.agree_context()?;
+    if color < 0 {
+        release_context(ctx);
+        return Ok(None);
+    }
+    // The net lists the group whose rank 0 has the lower endpoint first.
+    let (lsize, rsize) = (parent.group.size(), remote.size());
+    let (local_pairs, remote_pairs) = if parent.group.proc_of(0) < remote.proc_of(0) {
+        (&all[..8 * lsize], &all[8 * lsize..])
+    } else {
+        (&all[8 * rsize..], &all[..8 * rsize])
+    };
+    let (local, rank) = members_of(
+        &parent.group,
+        local_pairs,
+        color,
+        Some(parent.rank as usize),
+    );
+    let (others, _) = members_of(remote, remote_pairs, color, None);
+    if others.is_empty() {
+        release_context(ctx);
+        return Ok(None);
+    }
+    let rank = rank.expect("own rank has its color") as u32;
+    Ok(Some(derived(
+        parent,
+        Comm::new_inter(
+            ctx,
+            rank,
+            Arc::new(Group::new(local)),
+            Arc::new(Group::new(others)),
+        ),
+    )))
 }
 
 /// MPI_Comm_dup: same group, new context. Collective over `parent`.
 pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
     let ctx = agree_context(parent)?;
-    Ok(Comm::new(ctx, parent.rank, parent.group.clone(), ""))
+    Ok(derived(
+        parent,
+        Comm::new(ctx, parent.rank, parent.group.clone(), ""),
+    ))
 }
 
 use super::group_net::{decode_u32s, encode_u32s, recv_var, send_var, GroupNet};
@@ -111,7 +210,10 @@ pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
     let ctx = agree_context(parent)?;
     let me = parent.group.proc_of(parent.rank as usize);
     match group.rank_of(me) {
-        Some(r) => Ok(Some(Comm::new(ctx, r as u32, Arc::new(group.clone()), ""))),
+        Some(r) => Ok(Some(derived(
+            parent,
+            Comm::new(ctx, r as u32, Arc::new(group.clone()), ""),
+        ))),
         None => {
             release_context(ctx);
             Ok(None)
@@ -145,11 +247,9 @@ pub fn create_group(parent: &Comm, group: &Group, tag: i32) -> Result<Option<Com
         return Ok(None);
     };
     let ctx = net.agree_context()?;
-    Ok(Some(Comm::new(
-        ctx,
-        net.me as u32,
-        Arc::new(group.clone()),
-        "",
+    Ok(Some(derived(
+        parent,
+        Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""),
     )))
 }
 
@@ -290,11 +390,9 @@ pub fn intercomm_create(
         _ => None,
     };
     let (ctx, remote) = two_sided(&net, &local.group, link.as_ref())?;
-    Ok(Comm::new_inter(
-        ctx,
-        local.rank,
-        local.group.clone(),
-        Arc::new(remote),
+    Ok(derived(
+        local,
+        Comm::new_inter(ctx, local.rank, local.group.clone(), Arc::new(remote)),
     ))
 }
 
@@ -396,7 +494,35 @@ pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
     let ctx = net.agree_context()?;
     let me = eps[net.me];
     let rank = procs.iter().position(|&p| p == me).expect("member") as u32;
-    Ok(Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""))
+    Ok(derived(
+        c,
+        Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
+    ))
+}
+
+/// Tags from here on the agreement context carry MPI_Comm_idup agreements, one tag per
+/// idup call on a parent (from the parent's collective sequence, the same on all members).
+const IDUP_TAG: i32 = INTERNAL_TAG + (1 << 27);
+const IDUP_MASK: u32 = (1 << 27) - 1;
+
+/// The net over which MPI_Comm_idup number `seq` of `parent` agrees on its context id (see
+/// `comm_idup`): the parent's collective context for an intracommunicator, both groups on
+/// the spare context for an intercommunicator (as `dup_any`), with a tag of its own.
+pub fn idup_net(parent: &Comm, seq: u32) -> GroupNet {
+    let tag = IDUP_TAG + (seq & IDUP_MASK) as i32;
+    match parent.remote {
+        None => GroupNet {
+            ctx: parent.coll_context(),
+            tag,
+            eps: parent.group.procs.clone(),
+            srcs: (0..parent.size() as i32).collect(),
+            me: parent.rank as usize,
+        },
+        Some(_) => GroupNet {
+            tag,
+            ..inter_net(parent)
+        },
+    }
 }
 
 /// MPI_Comm_dup of either kind of communicator.
@@ -405,11 +531,9 @@ pub fn dup_any(parent: &Comm) -> Result<Comm, MpiError> {
         None => dup(parent),
         Some(remote) => {
             let ctx = inter_net(parent).agree_context()?;
-            Ok(Comm::new_inter(
-                ctx,
-                parent.rank,
-                parent.group.clone(),
-                remote.clone(),
+            Ok(derived(
+                parent,
+                Comm::new_inter(ctx, parent.rank, parent.group.clone(), remote.clone()),
             ))
         }
     }

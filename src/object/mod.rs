@@ -3,6 +3,7 @@
 pub mod attr;
 pub mod comm;
 pub mod comm_create;
+pub mod comm_idup;
 pub mod context;
 pub mod errhandler;
 pub mod group;

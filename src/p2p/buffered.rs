@@ -104,6 +104,11 @@ impl<F: Fabric> Engine<F> {
         self.buffers.lock().session_of.insert(ctx, session);
     }
 
+    /// The session the communicator with context `ctx` derives from, if any.
+    pub fn session_of(&self, ctx: u32) -> Option<u32> {
+        self.buffers.lock().session_of.get(&ctx).copied()
+    }
+
     /// Forgets a freed communicator's buffer associations (its context id may be reused).
     pub fn forget_context(&self, ctx: u32) {
         let mut b = self.buffers.lock();

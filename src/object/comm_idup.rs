@@ -1,0 +1,381 @@
+//! MPI_Comm_idup's context-id agreement, run in the background.
+//!
+//! The agreement is the one of `comm_create::agree_context` (propose the lowest id free
+//! here, take the largest proposal if it is free, retry higher if any member could not take
+//! it), written as a state machine whose exchanges are nonblocking sends and receives over
+//! a `GroupNet` (member 0 gathers, then sends the result back). The engine runs [`poll`] from
+//! every wait and test, so agreements move on whenever the process makes MPI progress, and a
+//! process may do other communication between MPI_Comm_idup and its MPI_Wait.
+//!
+//! Several agreements may be in flight at once, on the same or different parents, completed
+//! in any order. Each has a tag of its own (see `comm_create::idup_net`), so their messages
+//! never mix. Two agreements that keep colliding on one id would retry in lockstep with a
+//! plain `+STRIDE`; after a failed round each jumps ahead by a pseudo-random number of
+//! strides drawn from its own (context, tag, round), which is the same on all its members
+//! and different between agreements, so collisions do not repeat.
+
+use super::context::STRIDE;
+use super::group_net::GroupNet;
+use crate::error::{class, MpiError};
+use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs};
+use crate::runtime;
+use crate::transport::mem::UserPtr;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The context id of a communicator whose MPI_Comm_idup has not completed: its handle exists
+/// (MPI_Comm_idup writes it at once) but it may not be used. Never a real id (those are
+/// multiples of STRIDE).
+pub const PENDING_CONTEXT: u32 = u32::MAX;
+
+/// What to do with the agreed context id (or the error) once the agreement ends. Runs
+/// outside every lock, from whichever thread made the progress.
+pub type Done = Box<dyn FnOnce(Result<u32, MpiError>) + Send>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Exchanging proposals: the result is the candidate id.
+    Propose,
+    /// Exchanging "could not take it" flags: the result is 0 if everyone took it.
+    Check,
+}
+
+/// Where the current exchange (an allreduce-max of one u32) stands.
+#[derive(Clone, Copy, Debug)]
+enum Exchange {
+    /// Only one member: the result is known.
+    Ready(u32),
+    /// Member 0: receiving everyone's value.
+    Gather,
+    /// Member 0: sending the result; done when the sends are.
+    Bcast(u32),
+    /// Other members: sent their value, receiving the result.
+    Leaf,
+}
+
+struct Agreement {
+    net: GroupNet,
+    step: Step,
+    floor: u32,
+    round: u32,
+    candidate: u32,
+    took: bool,
+    /// My value in the current exchange.
+    mine: u32,
+    ex: Exchange,
+    /// Transfers of the current exchange (request, is a receive).
+    reqs: Vec<(ReqId, bool)>,
+    /// Buffers of the current exchange: 4 bytes each; their heap memory does not move
+    /// while the transfers use it.
+    inbox: Vec<Box<[u8]>>,
+    outbox: Box<[u8]>,
+    done: Option<Done>,
+}
+
+fn u32_of(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[..4]);
+    u32::from_le_bytes(a)
+}
+
+/// The number of strides a failed agreement jumps (1..=8), from its identity and round.
+fn jump(ctx: u32, tag: i32, round: u32) -> u32 {
+    let mut x = ((ctx as u64) << 32 | tag as u32 as u64)
+        ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^= x >> 31;
+    1 + (x % 8) as u32
+}
+
+impl Agreement {
+    fn new(net: GroupNet) -> Result<Self, MpiError> {
+        let mut a = Agreement {
+            net,
+            step: Step::Propose,
+            floor: 0,
+            round: 0,
+            candidate: 0,
+            took: false,
+            mine: 0,
+            ex: Exchange::Ready(0),
+            reqs: Vec::new(),
+            inbox: Vec::new(),
+            outbox: Box::new([0u8; 4]),
+            done: None,
+        };
+        let first = runtime::rt()?.contexts.lock().lowest_free(0);
+        a.start_exchange(first)?;
+        Ok(a)
+    }
+
+    fn send(&self, to: usize) -> Result<ReqId, MpiError> {
+        let n = &self.net;
+        runtime::rt()?.engine.isend(SendArgs {
+            ep: n.eps[to],
+            ctx: n.ctx,
+            src: n.srcs[n.me],
+            tag: n.tag,
+            mode: Mode::Standard,
+            data: Data::new(
+                UserPtr::of(&self.outbox),
+                4,
+                crate::coll::sched::byte_type(),
+            ),
+            owner: 0,
+        })
+    }
+
+    /// Posts a receive from member `from` into `inbox[slot]`.
+    fn recv(&mut self, from: usize, slot: usize) -> Result<ReqId, MpiError> {
+        let e = &runtime::rt()?.engine;
+        let n = &self.net;
+        Ok(e.irecv(RecvArgs {
+            ctx: n.ctx,
+            src: n.srcs[from],
+            tag: n.tag,
+            data: Data::new(
+                UserPtr::of_mut(&mut self.inbox[slot]),
+                4,
+                crate::coll::sched::byte_type(),
+            ),
+            owner: 0,
+        }))
+    }
+
+    /// Starts an allreduce-max of `v` over the net.
+    fn start_exchange(&mut self, v: u32) -> Result<(), MpiError> {
+        self.mine = v;
+        let n = self.net.eps.len();
+        if n == 1 {
+            self.ex = Exchange::Ready(v);
+            return Ok(());
+        }
+        self.reqs.clear();
+        if self.net.me == 0 {
+            self.inbox = (1..n).map(|_| Box::new([0u8; 4]) as Box<[u8]>).collect();
+            for r in 1..n {
+                let id = self.recv(r, r - 1)?;
+                self.reqs.push((id, true));
+            }
+            self.ex = Exchange::Gather;
+        } else {
+            self.outbox = Box::new(v.to_le_bytes());
+            self.inbox = vec![Box::new([0u8; 4])];
+            let s = self.send(0)?;
+            self.reqs.push((s, false));
+            let r = self.recv(0, 0)?;
+            self.reqs.push((r, true));
+            self.ex = Exchange::Leaf;
+        }
+        Ok(())
+    }
+
+    /// Reaps finished transfers; true when none is left.
+    fn transfers_done(&mut self) -> Result<bool, MpiError> {
+        if self.reqs.is_empty() {
+            return Ok(true);
+        }
+        let e = &runtime::rt()?.engine;
+        let mut err = None;
+        {
+            let mut st = e.lock();
+            self.reqs
+                .retain(|&(id, is_recv)| match e.reap(&mut st, id) {
+                    None => true,
+                    Some(s) => {
+                        if s.error != 0 {
+                            err = Some(MpiError::new(
+                                s.error,
+                                "a transfer of MPI_Comm_idup's agreement failed",
+                            ));
+                        } else if is_recv && s.bytes != 4 {
+                            err = Some(MpiError::new(
+                                class::ERR_INTERN,
+                                format!(
+                                    "MPI_Comm_idup's agreement received {} bytes, not 4",
+                                    s.bytes
+                                ),
+                            ));
+                        }
+                        false
+                    }
+                });
+        }
+        match err {
+            Some(e) => Err(e),
+            None => Ok(self.reqs.is_empty()),
+        }
+    }
+
+    /// The result of the current exchange, if it is finished.
+    fn poll_exchange(&mut self) -> Result<Option<u32>, MpiError> {
+        loop {
+            if !self.transfers_done()? {
+                return Ok(None);
+            }
+            match self.ex {
+                Exchange::Ready(v) | Exchange::Bcast(v) => return Ok(Some(v)),
+                Exchange::Leaf => return Ok(Some(u32_of(&self.inbox[0]))),
+                Exchange::Gather => {
+                    let max = self
+                        .inbox
+                        .iter()
+                        .map(|b| u32_of(b))
+                        .fold(self.mine, u32::max);
+                    self.outbox = Box::new(max.to_le_bytes());
+                    for r in 1..self.net.eps.len() {
+                        let id = self.send(r)?;
+                        self.reqs.push((id, false));
+                    }
+                    self.ex = Exchange::Bcast(max);
+                }
+            }
+        }
+    }
+
+    /// Moves the agreement on as far as it goes without blocking: the context id once
+    /// every member has taken it.
+    fn advance(&mut self) -> Result<Option<u32>, MpiError> {
+        let rt = runtime::rt()?;
+        loop {
+            let Some(r) = self.poll_exchange()? else {
+                return Ok(None);
+            };
+            match self.step {
+                Step::Propose => {
+                    self.candidate = r;
+                    self.took = rt.contexts.lock().try_take(r);
+                    self.step = Step::Check;
+                    self.start_exchange((!self.took) as u32)?;
+                }
+                Step::Check => {
+                    if r == 0 {
+                        return Ok(Some(self.candidate));
+                    }
+                    if self.took {
+                        rt.contexts.lock().release(self.candidate);
+                        self.took = false;
+                    }
+                    self.round += 1;
+                    self.floor =
+                        self.candidate + STRIDE * jump(self.net.ctx, self.net.tag, self.round);
+                    self.step = Step::Propose;
+                    let next = rt.contexts.lock().lowest_free(self.floor);
+                    self.start_exchange(next)?;
+                }
+            }
+        }
+    }
+
+    /// Gives up after an error: gives back a tentatively taken id, and lets the buffers of
+    /// transfers still in flight live on (the engine may still write into them).
+    fn abandon(&mut self) {
+        if let Ok(rt) = runtime::rt() {
+            if self.took {
+                rt.contexts.lock().release(self.candidate);
+                self.took = false;
+            }
+            if !self.reqs.is_empty() {
+                for (id, _) in self.reqs.drain(..) {
+                    rt.engine.free(id);
+                }
+                std::mem::forget(std::mem::take(&mut self.inbox));
+                std::mem::forget(std::mem::replace(&mut self.outbox, Box::new([])));
+            }
+        }
+    }
+}
+
+static ACTIVE: Mutex<Vec<Agreement>> = Mutex::new(Vec::new());
+/// Number of agreements in ACTIVE, read without the lock by every poll.
+static ACTIVE_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs every agreement in flight as far as it goes; calls the `Done` of those that end.
+/// Never blocks: if another thread is already advancing them, returns at once.
+fn poll() -> bool {
+    if ACTIVE_COUNT.load(Ordering::Acquire) == 0 {
+        return false;
+    }
+    let Some(mut list) = ACTIVE.try_lock() else {
+        return false;
+    };
+    let mut did = false;
+    let mut finished = Vec::new();
+    let mut i = 0;
+    // In call order (no swap_remove), so agreements started in the same order on every
+    // member also try their ids in the same order.
+    while i < list.len() {
+        let before = (list[i].step, list[i].round, list[i].reqs.len());
+        match list[i].advance() {
+            Ok(None) => {
+                did |= before != (list[i].step, list[i].round, list[i].reqs.len());
+                i += 1;
+            }
+            Ok(Some(c)) => {
+                let mut a = list.remove(i);
+                finished.push((a.done.take(), Ok(c)));
+            }
+            Err(e) => {
+                let mut a = list.remove(i);
+                a.abandon();
+                finished.push((a.done.take(), Err(e)));
+            }
+        }
+    }
+    ACTIVE_COUNT.store(list.len(), Ordering::Release);
+    drop(list);
+    for (done, r) in finished {
+        did = true;
+        if let Some(d) = done {
+            d(r);
+        }
+    }
+    did
+}
+
+/// Starts agreeing on a context id among the members of `net` (every member must start
+/// the same agreement: same net, same tag). `done` gets the id — taken in this process's
+/// `runtime.contexts` — or the error; it may run before `start` returns.
+pub fn start(net: GroupNet, done: Done) {
+    let mut a = match Agreement::new(net) {
+        Ok(a) => a,
+        Err(e) => return done(Err(e)),
+    };
+    match a.advance() {
+        Ok(Some(c)) => done(Ok(c)),
+        Ok(None) => {
+            if let Ok(rt) = runtime::rt() {
+                rt.engine.add_poller(poll);
+            }
+            a.done = Some(done);
+            let mut list = ACTIVE.lock();
+            list.push(a);
+            ACTIVE_COUNT.store(list.len(), Ordering::Release);
+        }
+        Err(e) => {
+            a.abandon();
+            done(Err(e));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jump;
+
+    #[test]
+    fn jumps_differ_between_agreements_and_rounds() {
+        for r in 0..50 {
+            let j = jump(8, 1 << 30, r);
+            assert!((1..=8).contains(&j));
+        }
+        // Two agreements on one parent (tags differ by one) do not jump alike every round.
+        let same = (0..20)
+            .filter(|&r| jump(9, (1 << 30) + 5, r) == jump(9, (1 << 30) + 6, r))
+            .count();
+        assert!(same < 10, "{same} of 20 rounds jump alike");
+    }
+}
