@@ -46,6 +46,12 @@ pub fn order_key(ep: u32) -> u64 {
     card_of(ep).map(|c| c.gpid).unwrap_or(u64::MAX)
 }
 
+/// True if process `a` comes before process `b` in the order every process agrees on
+/// (used to pick which side of a meeting goes first).
+pub fn precedes(a: u32, b: u32) -> bool {
+    order_key(a) < order_key(b)
+}
+
 /// Makes sure this process listens for processes of other jobs.
 pub fn listen() -> Result<(), MpiError> {
     let rt = runtime::rt()?;

@@ -53,39 +53,44 @@ pub fn spawn(
 ) -> (Spawned, Result<(), MpiError>) {
     let am_root = comm.rank as usize == root;
     let net = root_net(comm, root);
-    // The root starts the children; everybody learns whether that worked.
-    let mut port = String::new();
-    let mut asked = 0usize;
-    let outcome = am_root.then(|| {
-        let cmds = cmds?;
-        asked = cmds.iter().map(|c| c.maxprocs as usize).sum();
-        port = super::port::open()?;
-        let r = launch(cmds, &port);
-        if r.is_err() {
-            let _ = super::port::close(&port);
-        }
-        let started = r?;
-        let mut b = (started as u64).to_le_bytes().to_vec();
-        b.extend_from_slice(&(asked as u64).to_le_bytes());
-        Ok(b)
-    });
     let failed = |asked| Spawned {
         inter: None,
         started: 0,
         asked,
     };
-    let got = match connect::bcast_outcome(&net, outcome) {
-        Ok(b) if b.len() == 16 => b,
-        Ok(_) => {
-            return (
-                failed(asked),
-                Err(MpiError::intern("malformed spawn outcome")),
-            )
+    // The root starts the children; everybody learns whether that worked.
+    let mut port = String::new();
+    // How many were asked for, first: every member fills that many error codes, even when
+    // the spawn fails.
+    let asked_here = match (&cmds, am_root) {
+        (Ok(c), true) => c.iter().map(|c| c.maxprocs as u64).sum(),
+        _ => 0,
+    };
+    let asked = match net.bcast_result(am_root.then(|| Ok(asked_here.to_le_bytes().to_vec()))) {
+        Ok(b) => b.try_into().map(u64::from_le_bytes).unwrap_or(0) as usize,
+        Err(e) => return (failed(0), Err(e)),
+    };
+    let outcome = am_root.then(|| {
+        let cmds = cmds?;
+        port = super::port::open()?;
+        let r = launch(cmds, &port);
+        if r.is_err() {
+            let _ = super::port::close(&port);
         }
+        Ok((r? as u64).to_le_bytes().to_vec())
+    });
+    let started = match net.bcast_result(outcome) {
+        Ok(b) => match b.try_into() {
+            Ok(b) => u64::from_le_bytes(b) as usize,
+            Err(_) => {
+                return (
+                    failed(asked),
+                    Err(MpiError::intern("malformed spawn outcome")),
+                )
+            }
+        },
         Err(e) => return (failed(asked), Err(e)),
     };
-    let word = |i: usize| u64::from_le_bytes(got[i * 8..i * 8 + 8].try_into().expect("8")) as usize;
-    let (started, asked) = (word(0), word(1));
     let inter = connect::accept_at(comm, root, am_root.then_some(port.as_str()));
     if am_root {
         let _ = super::port::close(&port);

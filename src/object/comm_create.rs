@@ -142,7 +142,7 @@ pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, 
     }
     // The net lists the group whose rank 0 has the lower endpoint first.
     let (lsize, rsize) = (parent.group.size(), remote.size());
-    let (local_pairs, remote_pairs) = if parent.group.proc_of(0) < remote.proc_of(0) {
+    let (local_pairs, remote_pairs) = if precedes(parent.group.proc_of(0), remote.proc_of(0)) {
         (&all[..8 * lsize], &all[8 * lsize..])
     } else {
         (&all[8 * rsize..], &all[..8 * rsize])
@@ -179,8 +179,9 @@ pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
     ))
 }
 
-use super::group_net::{decode_u32s, encode_u32s, recv_var, send_var, GroupNet};
+use super::group_net::{recv_var, send_var, GroupNet};
 use crate::coll::internal::INTERNAL_TAG;
+use crate::dpm::endpoints::precedes;
 
 /// The context on which group-only creations without a parent communicator
 /// (MPI_Comm_create_from_group, MPI_Intercomm_create_from_groups) meet: the spare id of
@@ -290,8 +291,8 @@ struct Link {
     first: bool,
 }
 
-impl Link {
-    fn exchange(&self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
+impl super::two_sided::Exchange for Link {
+    fn exchange(&mut self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
         if self.first {
             send_var(self.ep, self.ctx, self.my_src, self.tag, mine)?;
             recv_var(self.ctx, self.peer_src, self.tag)
@@ -308,44 +309,14 @@ impl Link {
 fn two_sided(
     net: &GroupNet,
     my_group: &Group,
-    link: Option<&Link>,
+    link: Option<Link>,
 ) -> Result<(u32, Group), MpiError> {
-    let rt = runtime::rt()?;
-    // The groups first (in rank order; the net has the leader first).
-    let remote = match link {
-        Some(l) => net.bcast(&l.exchange(&encode_u32s(&my_group.procs))?)?,
-        None => net.bcast(&[])?,
-    };
-    let remote = Group::new(decode_u32s(&remote));
-    let mut floor = 0;
-    loop {
-        let mine = rt.contexts.lock().lowest_free(floor);
-        let local = net.allreduce_max_u32(mine)?;
-        let both = match link {
-            Some(l) => {
-                let theirs = decode_u32s(&l.exchange(&local.to_le_bytes())?);
-                net.bcast(&local.max(theirs[0]).to_le_bytes())?
-            }
-            None => net.bcast(&[])?,
-        };
-        let c = decode_u32s(&both)[0];
-        let took = rt.contexts.lock().try_take(c);
-        let failed_here = net.allreduce_max_u32((!took) as u32)?;
-        let failed = match link {
-            Some(l) => {
-                let theirs = decode_u32s(&l.exchange(&failed_here.to_le_bytes())?);
-                net.bcast(&failed_here.max(theirs[0]).to_le_bytes())?
-            }
-            None => net.bcast(&[])?,
-        };
-        if decode_u32s(&failed)[0] == 0 {
-            return Ok((c, remote));
-        }
-        if took {
-            rt.contexts.lock().release(c);
-        }
-        floor = c + STRIDE;
-    }
+    let mut link = link;
+    let l = link
+        .as_mut()
+        .map(|l| l as &mut dyn super::two_sided::Exchange);
+    let (ctx, remote) = super::two_sided::meet(net, &my_group.procs, l)?;
+    Ok((ctx, Group::new(remote)))
 }
 
 /// `members` reordered so that `leader` comes first (index into `members`).
@@ -383,13 +354,13 @@ pub fn intercomm_create(
                 my_src: p.rank as i32,
                 peer_src: remote_leader as i32,
                 tag,
-                first: net.eps[0] < ep,
+                first: precedes(net.eps[0], ep),
             })
         }
         (0, None) => return Err(MpiError::intern("intercomm_create: leader without a peer")),
         _ => None,
     };
-    let (ctx, remote) = two_sided(&net, &local.group, link.as_ref())?;
+    let (ctx, remote) = two_sided(&net, &local.group, link)?;
     Ok(derived(
         local,
         Comm::new_inter(ctx, local.rank, local.group.clone(), Arc::new(remote)),
@@ -432,10 +403,10 @@ pub fn intercomm_from_groups(
             peer_src: ep as i32,
             // The leaders' own exchange gets a tag of its own (the nets use `tag`).
             tag: tag ^ 1,
-            first: me < ep,
+            first: precedes(me, ep),
         }
     });
-    let (ctx, remote_seen) = two_sided(&net, local, link.as_ref())?;
+    let (ctx, remote_seen) = two_sided(&net, local, link)?;
     Ok(Comm::new_inter(
         ctx,
         my_rank as u32,
@@ -448,7 +419,7 @@ pub fn intercomm_from_groups(
 /// `c.context_id + 2`. The group whose rank 0 has the lower endpoint comes first.
 fn inter_net(c: &Comm) -> GroupNet {
     let remote = c.remote.as_ref().expect("an intercommunicator");
-    let local_first = c.group.proc_of(0) < remote.proc_of(0);
+    let local_first = precedes(c.group.proc_of(0), remote.proc_of(0));
     let (a, b) = if local_first {
         (&c.group, remote)
     } else {
@@ -475,7 +446,7 @@ pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
     let net = inter_net(c);
     let highs = net.allgather(&[high as u8])?;
     let remote = c.remote.as_ref().expect("an intercommunicator");
-    let local_first_in_net = c.group.proc_of(0) < remote.proc_of(0);
+    let local_first_in_net = precedes(c.group.proc_of(0), remote.proc_of(0));
     let (a_size, a_high, b_high) = if local_first_in_net {
         (c.group.size(), highs[0], highs[c.group.size()])
     } else {

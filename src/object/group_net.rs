@@ -125,6 +125,36 @@ impl GroupNet {
         }
     }
 
+    /// Member 0's outcome of a step on every member: its bytes, or its error (class and
+    /// message), so all members fail the same way. `outcome` matters at member 0 only.
+    pub fn bcast_result(
+        &self,
+        outcome: Option<Result<Vec<u8>, MpiError>>,
+    ) -> Result<Vec<u8>, MpiError> {
+        let mut msg = Vec::new();
+        match outcome {
+            Some(Ok(b)) => {
+                msg.push(0);
+                msg.extend_from_slice(&b);
+            }
+            Some(Err(e)) => {
+                msg.push(1);
+                msg.extend_from_slice(&e.class.to_le_bytes());
+                msg.extend_from_slice(e.message.as_bytes());
+            }
+            None => {}
+        }
+        let got = self.bcast(&msg)?;
+        match got.first() {
+            Some(0) => Ok(got[1..].to_vec()),
+            Some(1) if got.len() >= 5 => Err(MpiError::new(
+                i32::from_le_bytes(got[1..5].try_into().expect("4 bytes")),
+                String::from_utf8_lossy(&got[5..]).into_owned(),
+            )),
+            _ => Err(MpiError::intern("malformed broadcast from the leader")),
+        }
+    }
+
     pub fn allreduce_max_u32(&self, v: u32) -> Result<u32, MpiError> {
         let all = self.allgather(&v.to_le_bytes())?;
         Ok(all

@@ -10,3 +10,4 @@ pub mod group;
 pub mod group_net;
 pub mod info;
 pub mod session;
+pub mod two_sided;
