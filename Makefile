@@ -1,6 +1,7 @@
 # OxiMPI top-level targets. The real work is in scripts/ so it can also run without make.
 #   make          build the library, mpiexec and the install prefix build/
-#   make demo     build, then compile examples/hello.c with our mpicc and run it on 4 ranks
+#   make demo     build, then run examples/hello.c on 4 ranks, and mpi4py (built from source
+#                 with our mpicc) hello world on 4 ranks and a spawned MPIPoolExecutor
 #   make test     build, then run every test suite (scripts/test.sh); installs nothing
 #   make bench    build, then benchmarks against MPICH and Open MPI (bench/run.sh)
 #   make clean    remove build/ and cargo's target/
@@ -15,6 +16,9 @@ build:
 demo: build
 	build/bin/mpicc -O2 -o build/hello examples/hello.c
 	timeout 60 build/bin/mpiexec -n 4 build/hello
+	tests-py/run.sh --examples --filter '^(hello|pool_universe)'
+	timeout 60 build/bin/mpiexec -n 4 tests-py/.venv/bin/python examples/py/hello.py
+	timeout 60 build/bin/mpiexec -n 1 tests-py/.venv/bin/python examples/py/pool_universe.py
 
 test: build
 	scripts/test.sh
