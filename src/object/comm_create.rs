@@ -69,25 +69,8 @@ pub fn split(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiErr
         release_context(ctx);
         return Ok(None);
     }
-    let mut members: Vec<(i32, usize)> = all
-        .chunks_exact(8)
-        .enumerate()
-        .filter_map(|(r, c)| {
-            let col = i32::from_le_bytes(c[..4].try_into().expect("4 bytes"));
-            let k = i32::from_le_bytes(c[4..].try_into().expect("4 bytes"));
-            (col == color).then_some((k, r))
-        })
-        .collect();
-    members.sort();
-    let me = parent.rank as usize;
-    let rank = members
-        .iter()
-        .position(|&(_, r)| r == me)
-        .expect("own rank is a member") as u32;
-    let procs = members
-        .iter()
-        .map(|&(_, r)| parent.group.proc_of(r))
-        .collect();
+    let (procs, rank) = members_of(&parent.group, &all, color, Some(parent.rank as usize));
+    let rank = rank.expect("own rank is a member") as u32;
     Ok(Some(derived(
         parent,
         Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),

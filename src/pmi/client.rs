@@ -342,19 +342,8 @@ impl Pmi {
 
     /// Reads `key` from the job's key-value space.
     pub fn get(&mut self, key: &str) -> Result<String, PmiError> {
-        self.check_key(key)?;
-        let r = self.call(
-            Message::new("get")
-                .arg("kvsname", &self.kvsname)
-                .arg("key", key),
-            "get_result",
-        )?;
-        if r.get_int("rc") != Some(0) {
-            return Err(PmiError::KeyNotFound(key.into()));
-        }
-        r.get("value")
-            .map(str::to_string)
-            .ok_or_else(|| PmiError::Protocol("get_result without value".into()))
+        let kvs = self.kvsname.clone();
+        self.get_from(&kvs, key)
     }
 
     /// Waits for every rank of the job; puts made before it are visible after it.

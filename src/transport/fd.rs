@@ -7,10 +7,8 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 
-/// Takes ownership of an inherited, open stream socket `fd` (e.g. `PMI_FD`) and marks it
-/// close-on-exec so programs the rank starts do not inherit it. Fails, without taking
-/// ownership, if `fd` is not an open socket. The caller must not adopt the same fd twice.
-pub fn adopt_inherited_socket(fd: RawFd) -> io::Result<UnixStream> {
+/// Fails unless `fd` is an open socket.
+fn check_socket(fd: RawFd) -> io::Result<()> {
     if fd < 0 {
         return Err(io::Error::from_raw_os_error(libc::EBADF));
     }
@@ -25,6 +23,14 @@ pub fn adopt_inherited_socket(fd: RawFd) -> io::Result<UnixStream> {
             format!("fd {fd} is not a socket"),
         ));
     }
+    Ok(())
+}
+
+/// Takes ownership of an inherited, open stream socket `fd` (e.g. `PMI_FD`) and marks it
+/// close-on-exec so programs the rank starts do not inherit it. Fails, without taking
+/// ownership, if `fd` is not an open socket. The caller must not adopt the same fd twice.
+pub fn adopt_inherited_socket(fd: RawFd) -> io::Result<UnixStream> {
+    check_socket(fd)?;
     // SAFETY: fd is open (fstat succeeded); F_SETFD only changes its flags.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
         return Err(io::Error::last_os_error());
@@ -158,20 +164,7 @@ pub struct BorrowedSocket(RawFd);
 impl BorrowedSocket {
     /// Fails unless `fd` is an open socket.
     pub fn new(fd: RawFd) -> io::Result<BorrowedSocket> {
-        if fd < 0 {
-            return Err(io::Error::from_raw_os_error(libc::EBADF));
-        }
-        // SAFETY: fstat only writes into the zeroed stat buffer we pass; a bad fd gives EBADF.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstat(fd, &mut st) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("fd {fd} is not a socket"),
-            ));
-        }
+        check_socket(fd)?;
         Ok(BorrowedSocket(fd))
     }
 }

@@ -9,7 +9,7 @@
 use super::shm::{cma, Cell, Received, Shm};
 use super::sock::{Card, Frame, Sockets};
 use crate::p2p::fabric::{Fabric, HDR_BYTES};
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,7 +148,6 @@ impl Fabric for Net {
         remote: &[(usize, usize)],
         dst: &mut [&mut [u8]],
     ) -> io::Result<usize> {
-        let mut iov: Vec<IoSliceMut> = dst.iter_mut().map(|d| IoSliceMut::new(d)).collect();
-        cma::read_from(self.pid_of(local), remote, &mut iov)
+        cma::read_into(self.pid_of(local), remote, dst)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::shm::{cma, Cell, Received, Shm, ShmConfig, HDR_BYTES};
 use crate::p2p::fabric::Fabric;
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::time::Duration;
 
 const _: () = assert!(HDR_BYTES == crate::p2p::fabric::HDR_BYTES);
@@ -88,7 +88,6 @@ impl Fabric for Shm {
         remote: &[(usize, usize)],
         dst: &mut [&mut [u8]],
     ) -> io::Result<usize> {
-        let mut iov: Vec<IoSliceMut> = dst.iter_mut().map(|d| IoSliceMut::new(d)).collect();
-        cma::read_from(self.pid_of(local), remote, &mut iov)
+        cma::read_into(self.pid_of(local), remote, dst)
     }
 }

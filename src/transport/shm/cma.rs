@@ -34,6 +34,12 @@ struct Cursor {
     off: usize,
 }
 
+/// `read_from` into plain byte slices (the engine's `Fabric::read_remote`).
+pub fn read_into(pid: i32, remote: &[(usize, usize)], dst: &mut [&mut [u8]]) -> io::Result<usize> {
+    let mut iov: Vec<IoSliceMut> = dst.iter_mut().map(|d| IoSliceMut::new(d)).collect();
+    read_from(pid, remote, &mut iov)
+}
+
 /// Copy the bytes of process `pid` at `remote` ranges (in order) into `local` (in order),
 /// `min(total remote, total local)` bytes. Loops over partial transfers and over lists longer
 /// than the kernel's iovec limit. Returns the bytes copied; an error if the first byte of
