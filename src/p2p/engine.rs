@@ -56,9 +56,13 @@ pub struct Engine<F: Fabric> {
     /// Slots of the node segment (fabric indices below it are node-local ranks).
     nlocal: usize,
     eager_limit: usize,
-    /// How long a blocked call polls before it yields and then sleeps.
+    /// How long a blocked call polls before it yields and then sleeps (while every process
+    /// we know on this host can have a core; see `waiting_policy`).
     spin: Duration,
     yields: u32,
+    /// OXIMPI_SPIN was given: the spin time is the user's, whatever the load.
+    spin_fixed: bool,
+    cpus: usize,
     sleepers: AtomicU32,
     /// The buffers attached for buffered-mode sends (see `buffered`).
     pub(super) buffers: Mutex<Buffers>,
@@ -119,7 +123,8 @@ impl<F: Fabric> Engine<F> {
         // Spin only while every local rank can have a core; oversubscribed ranks yield and
         // go to sleep quickly so the ones with work get the CPU.
         let (spin_us, yields) = if nlocal <= cpus { (1000, 20) } else { (0, 50) };
-        let spin = Duration::from_micros(env_num("OXIMPI_SPIN").unwrap_or(spin_us));
+        let spin_env = env_num("OXIMPI_SPIN");
+        let spin = Duration::from_micros(spin_env.unwrap_or(spin_us));
         let cap = fab.payload_capacity();
         let eager_limit = env_num("OXIMPI_EAGER_LIMIT")
             .map(|v| (v as usize).min(cap))
@@ -146,6 +151,8 @@ impl<F: Fabric> Engine<F> {
             eager_limit,
             spin,
             yields,
+            spin_fixed: spin_env.is_some(),
+            cpus,
             sleepers: AtomicU32::new(0),
             buffers: Mutex::new(Buffers::default()),
             pollers: parking_lot::RwLock::new(Vec::new()),
@@ -817,6 +824,18 @@ impl<F: Fabric> Engine<F> {
         did
     }
 
+    /// Spin time and yields for a blocked call. Processes of other jobs we talk to (spawned
+    /// children, parents) share this host's cores too: once the processes we know outnumber
+    /// the cores, a blocked call stops spinning, as ranks of an oversubscribed job do.
+    fn waiting_policy(&self) -> (Duration, u32) {
+        let others = self.fab.remote_peers();
+        if others == 0 || self.spin_fixed || self.nlocal + others <= self.cpus {
+            (self.spin, self.yields)
+        } else {
+            (Duration::ZERO, self.yields.max(50))
+        }
+    }
+
     /// Runs progress until `f` returns Some: spinning for up to `spin` (a message from a
     /// running peer usually arrives within microseconds), then yielding a few times, then
     /// sleeping on the doorbell so a blocked rank does not burn a core. Any progress starts
@@ -824,6 +843,7 @@ impl<F: Fabric> Engine<F> {
     pub fn wait_until<R>(&self, mut f: impl FnMut(&Self, &mut State) -> Option<R>) -> R {
         let mut spins = 0u32;
         let mut yields = 0u32;
+        let (spin, max_yields) = self.waiting_policy();
         let mut spin_start: Option<Instant> = None;
         let mut asleep = false;
         loop {
@@ -854,12 +874,11 @@ impl<F: Fabric> Engine<F> {
             }
             // Read the clock only every 64 polls: it costs more than a poll.
             spins += 1;
-            if !self.spin.is_zero()
-                && (spins % 64 != 0
-                    || spin_start.get_or_insert_with(Instant::now).elapsed() < self.spin)
+            if !spin.is_zero()
+                && (spins % 64 != 0 || spin_start.get_or_insert_with(Instant::now).elapsed() < spin)
             {
                 std::hint::spin_loop();
-            } else if yields < self.yields {
+            } else if yields < max_yields {
                 yields += 1;
                 std::thread::yield_now();
             } else {

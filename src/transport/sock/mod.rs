@@ -104,6 +104,8 @@ pub struct Sockets {
     listening: OnceLock<()>,
     start_lock: Mutex<()>,
     peers: RwLock<Vec<Arc<Peer>>>,
+    /// `peers.len()`, readable without the lock (the engine asks on every blocking call).
+    npeers: AtomicUsize,
     by_gpid: Mutex<HashMap<u64, usize>>,
     inbox: Mutex<VecDeque<Frame>>,
     pending: AtomicUsize,
@@ -123,6 +125,7 @@ impl Sockets {
             listening: OnceLock::new(),
             start_lock: Mutex::new(()),
             peers: RwLock::new(Vec::new()),
+            npeers: AtomicUsize::new(0),
             by_gpid: Mutex::new(HashMap::new()),
             inbox: Mutex::new(VecDeque::new()),
             pending: AtomicUsize::new(0),
@@ -236,6 +239,7 @@ impl Sockets {
             out: Mutex::new(None),
         }));
         by.insert(card.gpid, i);
+        self.npeers.store(i + 1, Ordering::Release);
         i
     }
 
@@ -247,7 +251,7 @@ impl Sockets {
     /// Number of peers known (indices are `0..count`).
     #[inline]
     pub fn count(&self) -> usize {
-        self.peers.read().len()
+        self.npeers.load(Ordering::Acquire)
     }
 
     pub fn card_of(&self, i: usize) -> Option<Card> {
