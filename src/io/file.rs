@@ -20,11 +20,12 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A split collective begun and not yet ended: what its _end call reports.
+/// A split collective begun and not yet ended: what its _end call reports. (A _begin
+/// that fails returns its error at once and leaves nothing active.)
 pub struct Split {
     /// The MPI function that began it (the _end must be its partner).
     pub begun_by: &'static str,
-    pub result: Result<Status, MpiError>,
+    pub status: Status,
 }
 
 pub struct State {

@@ -240,7 +240,6 @@ mod tests {
 
     #[test]
     fn strided_view_maps_runs_and_tiles() {
-        // 2 ints every 4 ints: data runs [0,8) and [16,24) of a 28-byte... extent 24.
         let v = View::new(100, construct::predef(h::INT), vector(2, 1, 3), Rep::Native).unwrap();
         let mut got = vec![];
         v.pieces(0, 16, |o, l, d| {

@@ -121,7 +121,7 @@ fn begin(
     let s = transfer(ctx, fh, dir, pos, offset, buf, count, datatype, false)?;
     f.state.lock().split = Some(Split {
         begun_by: ctx.func,
-        result: Ok(s),
+        status: s,
     });
     Ok(())
 }
@@ -148,7 +148,7 @@ fn end(ctx: &mut Ctx, fh: usize, st: *mut MPI_Status, partner: &str) -> Result<(
             ))
         }
     }
-    let s = state.split.take().expect("checked above").result?;
+    let s = state.split.take().expect("checked above").status;
     drop(state);
     status::store(st, &s);
     Ok(())
