@@ -7,6 +7,7 @@ pub mod datatype;
 pub mod dpm;
 pub mod error;
 pub mod handle;
+pub mod io;
 pub mod object;
 pub mod op;
 pub mod p2p;

@@ -139,9 +139,10 @@ mpi_fn!(MPI_Remove_error_string, PMPI_Remove_error_string, (errorcode: c_int), |
 
 // ---- files ----
 //
-// Without MPI-IO there are no file objects, but MPI_FILE_NULL has an errhandler of its own:
-// the default for files, used by MPI_File_open and by file calls given an invalid handle
-// (MPI 4.1 §9.3, §14.7). It starts as MPI_ERRORS_RETURN and is per process.
+// MPI_FILE_NULL has an errhandler of its own: the default for files, used by MPI_File_open
+// and by file calls given an invalid handle, and inherited by every file at open (MPI 4.1
+// §9.3, §14.7). It starts as MPI_ERRORS_RETURN and is per process. Open files keep theirs
+// in `io::File::errhandler`.
 
 /// The errhandler of MPI_FILE_NULL.
 static FILE_DEFAULT: parking_lot::Mutex<Errhandler> = parking_lot::Mutex::new(Errhandler::Return);
@@ -154,40 +155,58 @@ pub fn file_default() -> Errhandler {
 /// The handle value of MPI_FILE_NULL (`MPI_File` is a pointer in MPICH's ABI).
 const FILE_NULL: usize = 0;
 
-/// Resolves argument `file`: only MPI_FILE_NULL exists until MPI-IO does. Errors raised
-/// after this go to the default file errhandler.
-fn file_arg(ctx: &mut super::Ctx, file: usize) -> Result<(), MpiError> {
+/// Resolves argument `file`: MPI_FILE_NULL (None) or an open file. Errors raised after
+/// this go to that file's errhandler (MPI_FILE_NULL's for an invalid handle).
+fn file_arg(ctx: &mut super::Ctx, file: usize) -> Result<Option<Arc<crate::io::File>>, MpiError> {
     crate::runtime::rt()?;
     ctx.on_file(FILE_NULL);
-    if file != FILE_NULL {
-        return Err(MpiError::arg(
+    if file == FILE_NULL {
+        return Ok(None);
+    }
+    match super::io::lookup(file) {
+        Some(f) => {
+            ctx.on_file(file);
+            Ok(Some(f))
+        }
+        None => Err(MpiError::arg(
             class::ERR_FILE,
             "file",
             format!("invalid file handle {file:#x}"),
-        ));
+        )),
     }
-    Ok(())
 }
 
 mpi_fn!(MPI_File_set_errhandler, PMPI_File_set_errhandler, (file: usize, errhandler: c_int), |ctx| {
-    file_arg(ctx, file)?;
+    let f = file_arg(ctx, file)?;
     let e = super::comm::errhandler_of(errhandler)?;
     if let Errhandler::User { kind, .. } = e {
         if kind != ErrhandlerKind::File {
             return Err(MpiError::arg(class::ERR_ARG, "errhandler", "not a file errhandler"));
         }
     }
-    *FILE_DEFAULT.lock() = e;
+    match f {
+        Some(f) => *f.errhandler.lock() = e,
+        None => *FILE_DEFAULT.lock() = e,
+    }
     Ok(())
 });
 
+/// The errhandler of `f` (None: MPI_FILE_NULL).
+fn file_handler(f: &Option<Arc<crate::io::File>>) -> Errhandler {
+    match f {
+        Some(f) => f.errhandler.lock().clone(),
+        None => file_default(),
+    }
+}
+
 mpi_fn!(MPI_File_get_errhandler, PMPI_File_get_errhandler, (file: usize, errhandler: *mut c_int), |ctx| {
-    file_arg(ctx, file)?;
-    ptr::write(errhandler, super::comm::errhandler_handle(&file_default()), "errhandler")
+    let f = file_arg(ctx, file)?;
+    ptr::write(errhandler, super::comm::errhandler_handle(&file_handler(&f)), "errhandler")
 });
 
 mpi_fn!(MPI_File_call_errhandler, PMPI_File_call_errhandler, (fh: usize, errorcode: c_int), |ctx| {
-    file_arg(ctx, fh)?;
-    super::errors::call_handler("MPI_File_call_errhandler", super::Target::File(FILE_NULL), file_default(), errorcode);
+    let f = file_arg(ctx, fh)?;
+    let target = if f.is_some() { fh } else { FILE_NULL };
+    super::errors::call_handler("MPI_File_call_errhandler", super::Target::File(target), file_handler(&f), errorcode);
     Ok(())
 });

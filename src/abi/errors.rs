@@ -234,8 +234,11 @@ fn handler_of(t: Target) -> Errhandler {
             Some(s) => s.errhandler.lock().clone(),
             None => rt.self_comm.errhandler.lock().clone(),
         },
-        // Only MPI_FILE_NULL exists until MPI-IO does (it will look up its files here).
-        Target::File(_) => super::errhandler::file_default(),
+        // An open file's own errhandler; MPI_FILE_NULL's (the default) otherwise.
+        Target::File(h) => match super::io::lookup(h) {
+            Some(f) => f.errhandler.lock().clone(),
+            None => super::errhandler::file_default(),
+        },
         _ => rt.self_comm.errhandler.lock().clone(),
     }
 }

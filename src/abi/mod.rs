@@ -18,6 +18,7 @@ pub mod group;
 pub mod handle_conv;
 pub mod info;
 pub mod init;
+pub mod io;
 pub mod op;
 pub mod part;
 pub mod pt2pt;
