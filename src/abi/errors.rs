@@ -234,6 +234,10 @@ fn handler_of(t: Target) -> Errhandler {
             Some(s) => s.errhandler.lock().clone(),
             None => rt.self_comm.errhandler.lock().clone(),
         },
+        Target::Win(h) => match super::rma::lookup(h) {
+            Some(w) => w.errhandler.lock().clone(),
+            None => rt.self_comm.errhandler.lock().clone(),
+        },
         // Only MPI_FILE_NULL exists until MPI-IO does (it will look up its files here).
         Target::File(_) => super::errhandler::file_default(),
         _ => rt.self_comm.errhandler.lock().clone(),
