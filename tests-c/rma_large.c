@@ -46,13 +46,15 @@ int main(int argc, char **argv)
     MPI_CHECK(MPI_Win_unlock(rank, win));
 
     /* Many small puts in one fence epoch, each to its own slot of every rank. */
+    /* (An origin buffer may not change before the epoch ends: one slot per value.) */
+    int vals[256];
+    for (int i = 0; i < 256; i++)
+        vals[i] = rank * 1000 + i;
     MPI_CHECK(MPI_Win_fence(0, win));
     for (int t = 0; t < size; t++)
-        for (int i = 0; i < 256; i++) {
-            int v = rank * 1000 + i;
-            MPI_CHECK(MPI_Put(&v, 1, MPI_INT, t, (rank * 256 + i) * sizeof(int), 1, MPI_INT,
-                              win));
-        }
+        for (int i = 0; i < 256; i++)
+            MPI_CHECK(MPI_Put(&vals[i], 1, MPI_INT, t, (rank * 256 + i) * sizeof(int), 1,
+                              MPI_INT, win));
     MPI_CHECK(MPI_Win_fence(0, win));
     for (int r = 0; r < size; r++)
         for (int i = 0; i < 256; i++)
