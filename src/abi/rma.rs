@@ -277,11 +277,9 @@ fn shared_query(
 ) -> Result<(), MpiError> {
     let w = get(ctx, win)?;
     let n = w.size_of_group();
-    // MPI_PROC_NULL: the first rank with memory (rank 0 when none has).
+    // MPI_PROC_NULL: the lowest rank whose window has memory (rank 0 when none has).
     let r = if rank == PROC_NULL {
-        (0..n)
-            .find(|&r| w.shared_query(r).is_ok_and(|q| q.0 > 0))
-            .unwrap_or(0)
+        (0..n).find(|&r| w.peers[r].size > 0).unwrap_or(0)
     } else if rank >= 0 && (rank as usize) < n {
         rank as usize
     } else {
