@@ -217,7 +217,7 @@ fn reduction(req: &Request) -> Result<(PredefOp, crate::datatype::Basic), MpiErr
 /// `cur = data op cur` for the elements of `cur`.
 fn combine(req: &Request, data: &[u8], cur: &mut [u8]) -> Result<(), MpiError> {
     let (op, basic) = reduction(req)?;
-    if op == PredefOp::NoOp {
+    if op == PredefOp::NoOp || cur.is_empty() {
         return Ok(());
     }
     let es = op::elem_size(basic, Layout::Packed).max(1);
