@@ -12,6 +12,7 @@ pub mod object;
 pub mod op;
 pub mod p2p;
 pub mod pmi;
+pub mod rma;
 pub mod runtime;
 pub mod topo;
 pub mod transport;

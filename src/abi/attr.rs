@@ -407,7 +407,7 @@ mpi_fn!(MPI_Type_delete_attr, PMPI_Type_delete_attr, (datatype: c_int, keyval: c
     with_type_attrs(&dt, |l| delete(datatype, l, &k))
 });
 
-// ---- windows: keyvals only until windows exist ----
+// ---- windows ----
 
 mpi_fn!(MPI_Win_create_keyval, PMPI_Win_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
     create_keyval(KeyvalKind::Win, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
@@ -435,3 +435,69 @@ pub fn win_set(
 pub fn win_delete(win: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<(), MpiError> {
     delete(win, list, k)
 }
+
+/// The predefined window attributes (keyval handles from mpi.h).
+pub mod win_keyval {
+    pub const BASE: i32 = 0x6600_0001;
+    pub const SIZE: i32 = 0x6600_0003;
+    pub const DISP_UNIT: i32 = 0x6600_0005;
+    pub const CREATE_FLAVOR: i32 = 0x6600_0007;
+    pub const MODEL: i32 = 0x6600_0009;
+}
+
+/// The value of a predefined window attribute, as MPICH gives it: the base address itself,
+/// and for the others the address of the window's int (or MPI_Aint for the size).
+fn win_predefined(w: &crate::rma::Win, k: c_int) -> Option<usize> {
+    Some(match k {
+        win_keyval::BASE => w.base.addr(),
+        win_keyval::SIZE => &w.attr_size as *const i64 as usize,
+        win_keyval::DISP_UNIT => &w.attr_disp_unit as *const i32 as usize,
+        win_keyval::CREATE_FLAVOR => &w.attr_flavor as *const i32 as usize,
+        win_keyval::MODEL => &w.attr_model as *const i32 as usize,
+        _ => return None,
+    })
+}
+
+fn is_win_predefined(k: c_int) -> bool {
+    matches!(
+        k,
+        win_keyval::BASE
+            | win_keyval::SIZE
+            | win_keyval::DISP_UNIT
+            | win_keyval::CREATE_FLAVOR
+            | win_keyval::MODEL
+    )
+}
+
+mpi_fn!(MPI_Win_set_attr, PMPI_Win_set_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    if is_win_predefined(keyval) {
+        return Err(MpiError::arg(class::ERR_KEYVAL, "keyval", "predefined attributes cannot be set"));
+    }
+    let k = keyval_arg(keyval, KeyvalKind::Win)?;
+    set(win, &w.attrs, &k, attribute_val as usize)
+});
+
+mpi_fn!(MPI_Win_get_attr, PMPI_Win_get_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    let found = match win_predefined(&w, keyval) {
+        Some(v) => Some(v),
+        None => w.attrs.lock().get(&keyval_arg(keyval, KeyvalKind::Win)?),
+    };
+    match found {
+        Some(v) => {
+            ptr::write(attribute_val as *mut usize, v, "attribute_val")?;
+            ptr::write(flag, 1, "flag")
+        }
+        None => ptr::write(flag, 0, "flag"),
+    }
+});
+
+mpi_fn!(MPI_Win_delete_attr, PMPI_Win_delete_attr, (win: c_int, keyval: c_int), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    if is_win_predefined(keyval) {
+        return Err(MpiError::arg(class::ERR_KEYVAL, "keyval", "predefined attributes cannot be deleted"));
+    }
+    let k = keyval_arg(keyval, KeyvalKind::Win)?;
+    delete(win, &w.attrs, &k)
+});

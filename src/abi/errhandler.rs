@@ -99,6 +99,32 @@ mpi_fn!(MPI_Comm_call_errhandler, PMPI_Comm_call_errhandler, (comm: c_int, error
     Ok(())
 });
 
+mpi_fn!(MPI_Win_set_errhandler, PMPI_Win_set_errhandler, (win: c_int, errhandler: c_int), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    let e = super::comm::errhandler_of(errhandler)?;
+    if let Errhandler::User { kind, .. } = e {
+        if kind != ErrhandlerKind::Win {
+            return Err(MpiError::arg(class::ERR_ARG, "errhandler", "not a window errhandler"));
+        }
+    }
+    *w.errhandler.lock() = e;
+    Ok(())
+});
+
+mpi_fn!(MPI_Win_get_errhandler, PMPI_Win_get_errhandler, (win: c_int, errhandler: *mut c_int), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    let e = w.errhandler.lock().clone();
+    ptr::write(errhandler, super::comm::errhandler_handle(&e), "errhandler")
+});
+
+mpi_fn!(MPI_Win_call_errhandler, PMPI_Win_call_errhandler, (win: c_int, errorcode: c_int), |ctx| {
+    let w = super::rma::get(ctx, win)?;
+    let h = w.errhandler.lock().clone();
+    drop(w);
+    super::errors::call_handler("MPI_Win_call_errhandler", super::Target::Win(win), h, errorcode);
+    Ok(())
+});
+
 mpi_fn!(MPI_Session_call_errhandler, PMPI_Session_call_errhandler, (session: c_int, errorcode: c_int), |ctx| {
     let s = super::session::get(ctx, session)?;
     let h = s.errhandler.lock().clone();

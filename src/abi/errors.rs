@@ -234,6 +234,10 @@ fn handler_of(t: Target) -> Errhandler {
             Some(s) => s.errhandler.lock().clone(),
             None => rt.self_comm.errhandler.lock().clone(),
         },
+        Target::Win(h) => match super::rma::lookup(h) {
+            Some(w) => w.errhandler.lock().clone(),
+            None => rt.self_comm.errhandler.lock().clone(),
+        },
         // An open file's own errhandler; MPI_FILE_NULL's (the default) otherwise.
         Target::File(h) => match super::io::lookup(h) {
             Some(f) => f.errhandler.lock().clone(),

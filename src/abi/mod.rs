@@ -24,6 +24,7 @@ pub mod part;
 pub mod pt2pt;
 pub mod ptr;
 pub mod request;
+pub mod rma;
 pub mod session;
 pub mod spawn;
 pub mod status;

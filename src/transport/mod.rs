@@ -5,6 +5,7 @@ pub mod loopback;
 pub mod mem;
 pub mod net;
 pub mod process;
+pub mod shared_map;
 pub mod shm;
 pub mod shm_fabric;
 pub mod sock;

@@ -1,0 +1,274 @@
+//! The window object: creation (every flavor goes through [`Win::build`]), the registry the
+//! target poller serves, and MPI_Win_free.
+
+use super::origin::Origin;
+use super::target::TargetState;
+use crate::coll::internal;
+use crate::error::{class, MpiError};
+use crate::object::attr::AttrList;
+use crate::object::comm::Comm;
+use crate::object::comm_create;
+use crate::object::errhandler::Errhandler;
+use crate::object::info::Info;
+use crate::runtime;
+use crate::transport::mem::UserPtr;
+use crate::transport::shared_map::Mapping;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// MPI_WIN_FLAVOR_* values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    Create = 1,
+    Allocate = 2,
+    Dynamic = 3,
+    Shared = 4,
+}
+
+/// MPI_WIN_UNIFIED: every flavor's memory is plain process memory, and the target applies
+/// operations directly to it.
+pub const MODEL_UNIFIED: i32 = 2;
+
+/// What every rank knows about rank r's window.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer {
+    pub size: u64,
+    pub disp_unit: i64,
+}
+
+pub struct Win {
+    /// Private duplicate of the creating communicator.
+    pub comm: Comm,
+    pub flavor: Flavor,
+    /// Local memory (address 0 for a dynamic window: displacements are addresses).
+    pub base: UserPtr,
+    pub size: u64,
+    pub disp_unit: i64,
+    pub peers: Vec<Peer>,
+    /// Shared windows: each rank's memory in this process's mapping.
+    pub shared_bases: Vec<usize>,
+    /// Memory the window owns (allocate / shared flavors).
+    _mem: Option<Mapping>,
+    /// Dynamic windows: attached (address, length) regions.
+    pub regions: Mutex<Vec<(usize, usize)>>,
+    pub errhandler: Mutex<Errhandler>,
+    pub name: Mutex<String>,
+    pub attrs: Mutex<AttrList>,
+    pub info: Mutex<Info>,
+    pub(crate) origin: Mutex<Origin>,
+    pub(crate) target: Mutex<TargetState>,
+    /// PSCW: POST messages received from each rank and not yet consumed by a start.
+    pub(crate) posts: Vec<AtomicU32>,
+    /// PSCW: COMPLETE messages received from each rank and not yet consumed by a wait.
+    pub(crate) completes: Vec<AtomicU32>,
+    /// Replies of the get family still expected from each target.
+    pub(crate) pending: Vec<AtomicU32>,
+    /// Sends (requests and replies) still in flight.
+    pub(crate) in_flight: AtomicUsize,
+    // The cells the predefined attributes point to.
+    pub attr_size: i64,
+    pub attr_disp_unit: i32,
+    pub attr_flavor: i32,
+    pub attr_model: i32,
+}
+
+/// Windows the target poller serves.
+static REGISTRY: Mutex<Vec<Arc<Win>>> = Mutex::new(Vec::new());
+
+/// The live windows (a snapshot for the poller).
+pub(crate) fn registered() -> Vec<Arc<Win>> {
+    REGISTRY.lock().clone()
+}
+
+/// How a window's memory is given.
+pub enum Memory {
+    /// The user's memory (MPI_Win_create).
+    User(UserPtr),
+    /// Memory the window owns.
+    Owned(Mapping),
+    /// Dynamic: no memory until attached; `zero` is the address-0 pointer.
+    Dynamic(UserPtr),
+    /// Shared: the whole node segment, this rank's base in it, every rank's base.
+    Shared(Mapping, usize, Vec<usize>),
+}
+
+impl Win {
+    /// Creates a window over `parent` (collective). `comm` is the already duplicated
+    /// communicator when the flavor needed it before (shared windows).
+    pub fn build(
+        comm: Comm,
+        flavor: Flavor,
+        mem: Memory,
+        size: u64,
+        disp_unit: i64,
+        info: Info,
+    ) -> Result<Arc<Win>, MpiError> {
+        let mut mine = Vec::with_capacity(16);
+        mine.extend_from_slice(&size.to_le_bytes());
+        mine.extend_from_slice(&disp_unit.to_le_bytes());
+        let all = internal::allgather(&comm, &mine)?;
+        let peers = all
+            .chunks_exact(16)
+            .map(|c| Peer {
+                size: u64::from_le_bytes(c[..8].try_into().expect("8 bytes")),
+                disp_unit: i64::from_le_bytes(c[8..].try_into().expect("8 bytes")),
+            })
+            .collect::<Vec<_>>();
+        let n = comm.size();
+        let (base, owned, shared_bases) = match mem {
+            Memory::User(p) | Memory::Dynamic(p) => (p, None, Vec::new()),
+            Memory::Owned(m) => (m.ptr(), Some(m), Vec::new()),
+            Memory::Shared(m, at, bases) => (m.ptr().offset(at as i64), Some(m), bases),
+        };
+        let counters = || (0..n).map(|_| AtomicU32::new(0)).collect::<Vec<_>>();
+        let w = Arc::new(Win {
+            flavor,
+            base,
+            size,
+            disp_unit,
+            peers,
+            shared_bases,
+            _mem: owned,
+            regions: Mutex::new(Vec::new()),
+            errhandler: Mutex::new(Errhandler::Fatal),
+            name: Mutex::new(String::new()),
+            attrs: Mutex::new(AttrList::default()),
+            info: Mutex::new(info),
+            origin: Mutex::new(Origin::new(n)),
+            target: Mutex::new(TargetState::new(n)),
+            posts: counters(),
+            completes: counters(),
+            pending: counters(),
+            in_flight: AtomicUsize::new(0),
+            attr_size: size as i64,
+            attr_disp_unit: disp_unit as i32,
+            attr_flavor: flavor as i32,
+            attr_model: MODEL_UNIFIED,
+            comm,
+        });
+        REGISTRY.lock().push(w.clone());
+        runtime::rt()?.engine.add_poller(super::target::poll);
+        Ok(w)
+    }
+
+    /// The private communicator for a new window over `parent`.
+    pub fn dup_comm(parent: &Comm) -> Result<Comm, MpiError> {
+        if parent.is_inter() {
+            return Err(MpiError::arg(
+                class::ERR_COMM,
+                "comm",
+                "windows need an intracommunicator",
+            ));
+        }
+        comm_create::dup(parent)
+    }
+
+    #[inline]
+    pub fn rank(&self) -> usize {
+        self.comm.rank as usize
+    }
+
+    #[inline]
+    pub fn size_of_group(&self) -> usize {
+        self.comm.size()
+    }
+
+    /// MPI_Win_free (collective): refuses while an epoch is open, lets every other rank
+    /// finish with this memory (a barrier, during which requests are still served), then
+    /// forgets the window.
+    pub fn free(self: &Arc<Win>) -> Result<(), MpiError> {
+        self.origin.lock().check_closed()?;
+        super::origin::wait_replies(self, None);
+        internal::barrier(&self.comm)?;
+        // Replies and acknowledgements this rank sent must leave before the context goes.
+        let e = &runtime::rt()?.engine;
+        e.wait_until(|_, _| (self.in_flight.load(Ordering::Acquire) == 0).then_some(()));
+        REGISTRY.lock().retain(|w| !Arc::ptr_eq(w, self));
+        comm_create::release_context(self.comm.context_id);
+        Ok(())
+    }
+
+    /// MPI_Win_attach: exposes `[addr, addr + len)` of a dynamic window.
+    pub fn attach(&self, addr: usize, len: usize) -> Result<(), MpiError> {
+        if self.flavor != Flavor::Dynamic {
+            return Err(MpiError::arg(
+                class::ERR_RMA_FLAVOR,
+                "win",
+                "MPI_Win_attach needs a window made by MPI_Win_create_dynamic",
+            ));
+        }
+        let mut r = self.regions.lock();
+        let end = addr
+            .checked_add(len)
+            .ok_or_else(|| MpiError::arg(class::ERR_RMA_ATTACH, "size", "region wraps around"))?;
+        if r.iter().any(|&(a, l)| addr < a + l && a < end) {
+            return Err(MpiError::arg(
+                class::ERR_RMA_ATTACH,
+                "base",
+                "region overlaps a region already attached",
+            ));
+        }
+        r.push((addr, len));
+        Ok(())
+    }
+
+    /// MPI_Win_detach: the region attached at `addr`.
+    pub fn detach(&self, addr: usize) -> Result<(), MpiError> {
+        if self.flavor != Flavor::Dynamic {
+            return Err(MpiError::arg(
+                class::ERR_RMA_FLAVOR,
+                "win",
+                "MPI_Win_detach needs a window made by MPI_Win_create_dynamic",
+            ));
+        }
+        let mut r = self.regions.lock();
+        match r.iter().position(|&(a, _)| a == addr) {
+            Some(i) => {
+                r.remove(i);
+                Ok(())
+            }
+            None => Err(MpiError::arg(
+                class::ERR_RMA_ATTACH,
+                "base",
+                format!("no region is attached at {addr:#x}"),
+            )),
+        }
+    }
+
+    /// True when `[off, off + len)` (from this rank's base; an address for a dynamic
+    /// window) lies in exposed memory.
+    pub fn in_range(&self, off: i64, len: u64) -> bool {
+        if self.flavor == Flavor::Dynamic {
+            let (a, l) = (off as usize, len as usize);
+            return off >= 0
+                && self
+                    .regions
+                    .lock()
+                    .iter()
+                    .any(|&(ra, rl)| a >= ra && a.saturating_add(l) <= ra + rl);
+        }
+        off >= 0
+            && (off as u64)
+                .checked_add(len)
+                .is_some_and(|e| e <= self.size)
+    }
+
+    /// MPI_Win_shared_query: (size, disp_unit, base address) of `rank`'s memory, as far as
+    /// this process can reach it with loads and stores (size 0 and address 0 otherwise).
+    pub fn shared_query(&self, rank: usize) -> Result<(u64, i64, usize), MpiError> {
+        match self.flavor {
+            Flavor::Dynamic => Err(MpiError::arg(
+                class::ERR_RMA_FLAVOR,
+                "win",
+                "MPI_Win_shared_query is not defined on a dynamic window",
+            )),
+            Flavor::Shared => {
+                let p = self.peers[rank];
+                Ok((p.size, p.disp_unit, self.shared_bases[rank]))
+            }
+            _ if rank == self.rank() => Ok((self.size, self.disp_unit, self.base.addr())),
+            _ => Ok((0, self.peers[rank].disp_unit, 0)),
+        }
+    }
+}
