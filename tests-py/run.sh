@@ -2,7 +2,8 @@
 # Stock mpi4py on OxiMPI: build mpi4py 4.1.2 from its source release with our mpicc, run
 # mpi4py's own test suite under our mpiexec, and run the tutorial examples of examples/py/.
 #
-#   tests-py/run.sh                 suite at np=1,2,3,4 + examples (what `make test` runs)
+#   tests-py/run.sh                 suite at np=1,2,3,4 + examples + the PyPI wheel at np=2
+#                                   (what `make test` runs)
 #   tests-py/run.sh --suite         only the suite          --np 2,3   other rank counts
 #   tests-py/run.sh --examples      only the examples       --filter RX  examples matching RX
 #   tests-py/run.sh --wheel         the prebuilt PyPI wheel (loads build/lib/libmpi.so.12) at np=2
@@ -50,7 +51,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ $((do_suite + do_examples + do_wheel + do_mpich)) -eq 0 ]; then
-    do_suite=1 do_examples=1
+    do_suite=1 do_examples=1 do_wheel=1
 fi
 
 mkdir -p "$cache" "$work"
