@@ -358,6 +358,47 @@ fn out_request(req: *mut c_int, id: Option<ReqId>) -> Result<(), MpiError> {
     ptr::write(req, handle_of(id), "request")
 }
 
+/// Where an operation goes, as the C call gives it.
+struct Target {
+    rank: c_int,
+    disp: Aint,
+    count: Count,
+    dt: c_int,
+}
+
+/// The shape every operation of the put/get/accumulate family shares: the window resolved
+/// (its errhandler applies from here), the request cleared, the origin side checked by
+/// `prepare`, nothing more for MPI_PROC_NULL, else `op` started on the target. `req` is
+/// null for the non-request forms.
+fn start<P>(
+    ctx: &mut Ctx,
+    win: c_int,
+    req: *mut c_int,
+    t: Target,
+    prepare: impl FnOnce() -> Result<P, MpiError>,
+    op: impl FnOnce(&Win, P, TargetSpec, bool) -> Result<Option<ReqId>, MpiError>,
+) -> Result<(), MpiError> {
+    let w = get(ctx, win)?;
+    if !req.is_null() {
+        ptr::write(req, predefined::REQUEST_NULL, "request")?;
+    }
+    let p = prepare()?;
+    let id = match target_of(&w, t.rank)? {
+        None => None,
+        Some(r) => op(
+            &w,
+            p,
+            target_spec(r, t.disp, t.count, t.dt)?,
+            !req.is_null(),
+        )?,
+    };
+    if req.is_null() {
+        Ok(())
+    } else {
+        out_request(req, id)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn put(
     ctx: &mut Ctx,
@@ -366,30 +407,18 @@ fn put(
     odt: c_int,
     rank: c_int,
     disp: Aint,
-    tcount: Count,
-    tdt: c_int,
+    count: Count,
+    dt: c_int,
     win: c_int,
     req: *mut c_int,
 ) -> Result<(), MpiError> {
-    let w = get(ctx, win)?;
-    if !req.is_null() {
-        ptr::write(req, predefined::REQUEST_NULL, "request")?;
-    }
-    let origin = data(oaddr, ocount, odt)?;
-    let Some(r) = target_of(&w, rank)? else {
-        return if req.is_null() {
-            Ok(())
-        } else {
-            out_request(req, None)
-        };
+    let t = Target {
+        rank,
+        disp,
+        count,
+        dt,
     };
-    let t = target_spec(r, disp, tcount, tdt)?;
-    let id = ops::put(&w, origin, t, !req.is_null())?;
-    if req.is_null() {
-        Ok(())
-    } else {
-        out_request(req, id)
-    }
+    start(ctx, win, req, t, || data(oaddr, ocount, odt), ops::put)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -400,30 +429,18 @@ fn get_op(
     odt: c_int,
     rank: c_int,
     disp: Aint,
-    tcount: Count,
-    tdt: c_int,
+    count: Count,
+    dt: c_int,
     win: c_int,
     req: *mut c_int,
 ) -> Result<(), MpiError> {
-    let w = get(ctx, win)?;
-    if !req.is_null() {
-        ptr::write(req, predefined::REQUEST_NULL, "request")?;
-    }
-    let origin = data(oaddr, ocount, odt)?;
-    let Some(r) = target_of(&w, rank)? else {
-        return if req.is_null() {
-            Ok(())
-        } else {
-            out_request(req, None)
-        };
+    let t = Target {
+        rank,
+        disp,
+        count,
+        dt,
     };
-    let t = target_spec(r, disp, tcount, tdt)?;
-    let id = ops::get(&w, origin, t, !req.is_null())?;
-    if req.is_null() {
-        Ok(())
-    } else {
-        out_request(req, id)
-    }
+    start(ctx, win, req, t, || data(oaddr, ocount, odt), ops::get)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -434,31 +451,26 @@ fn accumulate(
     odt: c_int,
     rank: c_int,
     disp: Aint,
-    tcount: Count,
-    tdt: c_int,
+    count: Count,
+    dt: c_int,
     op: c_int,
     win: c_int,
     req: *mut c_int,
 ) -> Result<(), MpiError> {
-    let w = get(ctx, win)?;
-    if !req.is_null() {
-        ptr::write(req, predefined::REQUEST_NULL, "request")?;
-    }
-    let origin = data(oaddr, ocount, odt)?;
-    let Some(r) = target_of(&w, rank)? else {
-        return if req.is_null() {
-            Ok(())
-        } else {
-            out_request(req, None)
-        };
+    let t = Target {
+        rank,
+        disp,
+        count,
+        dt,
     };
-    let t = target_spec(r, disp, tcount, tdt)?;
-    let id = ops::accumulate(&w, origin, t, op, !req.is_null())?;
-    if req.is_null() {
-        Ok(())
-    } else {
-        out_request(req, id)
-    }
+    start(
+        ctx,
+        win,
+        req,
+        t,
+        || data(oaddr, ocount, odt),
+        |w, o, t, user| ops::accumulate(w, o, t, op, user),
+    )
 }
 
 /// The origin data of a get-accumulate: with MPI_NO_OP it is ignored (any buffer, count
@@ -487,32 +499,27 @@ fn get_accumulate(
     rdt: c_int,
     rank: c_int,
     disp: Aint,
-    tcount: Count,
-    tdt: c_int,
+    count: Count,
+    dt: c_int,
     op: c_int,
     win: c_int,
     req: *mut c_int,
 ) -> Result<(), MpiError> {
-    let w = get(ctx, win)?;
-    if !req.is_null() {
-        ptr::write(req, predefined::REQUEST_NULL, "request")?;
-    }
-    let origin = gacc_origin(oaddr, ocount, odt, op)?;
-    let result = data(raddr, rcount, rdt)?;
-    let Some(r) = target_of(&w, rank)? else {
-        return if req.is_null() {
-            Ok(())
-        } else {
-            out_request(req, None)
-        };
+    let t = Target {
+        rank,
+        disp,
+        count,
+        dt,
     };
-    let t = target_spec(r, disp, tcount, tdt)?;
-    let id = ops::get_accumulate(&w, origin, result, t, op, !req.is_null())?;
-    if req.is_null() {
-        Ok(())
-    } else {
-        out_request(req, id)
-    }
+    let prepare = || {
+        Ok((
+            gacc_origin(oaddr, ocount, odt, op)?,
+            data(raddr, rcount, rdt)?,
+        ))
+    };
+    start(ctx, win, req, t, prepare, |w, (o, r), t, user| {
+        ops::get_accumulate(w, o, r, t, op, user)
+    })
 }
 
 mpi_fn!(MPI_Put, PMPI_Put, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int), |ctx| {
