@@ -399,8 +399,12 @@ fn start<P>(
     }
 }
 
+/// What MPI_Put and MPI_Get start on the target.
+type Transfer = fn(&Win, Data, TargetSpec, bool) -> Result<Option<ReqId>, MpiError>;
+
+/// MPI_(R)Put and MPI_(R)Get: `op` is `ops::put` or `ops::get`.
 #[allow(clippy::too_many_arguments)]
-fn put(
+fn transfer(
     ctx: &mut Ctx,
     oaddr: *const c_void,
     ocount: Count,
@@ -411,6 +415,7 @@ fn put(
     dt: c_int,
     win: c_int,
     req: *mut c_int,
+    op: Transfer,
 ) -> Result<(), MpiError> {
     let t = Target {
         rank,
@@ -418,29 +423,7 @@ fn put(
         count,
         dt,
     };
-    start(ctx, win, req, t, || data(oaddr, ocount, odt), ops::put)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn get_op(
-    ctx: &mut Ctx,
-    oaddr: *mut c_void,
-    ocount: Count,
-    odt: c_int,
-    rank: c_int,
-    disp: Aint,
-    count: Count,
-    dt: c_int,
-    win: c_int,
-    req: *mut c_int,
-) -> Result<(), MpiError> {
-    let t = Target {
-        rank,
-        disp,
-        count,
-        dt,
-    };
-    start(ctx, win, req, t, || data(oaddr, ocount, odt), ops::get)
+    start(ctx, win, req, t, || data(oaddr, ocount, odt), op)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -523,39 +506,39 @@ fn get_accumulate(
 }
 
 mpi_fn!(MPI_Put, PMPI_Put, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int), |ctx| {
-    put(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut())
+    transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::put)
 });
 
 mpi_fn!(MPI_Put_c, PMPI_Put_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int), |ctx| {
-    put(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut())
+    transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::put)
 });
 
 mpi_fn!(MPI_Rput, PMPI_Rput, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    put(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request)
+    transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::put)
 });
 
 mpi_fn!(MPI_Rput_c, PMPI_Rput_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    put(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request)
+    transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::put)
 });
 
 mpi_fn!(MPI_Get, PMPI_Get, (origin_addr: *mut c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int), |ctx| {
-    get_op(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut())
+    transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::get)
 });
 
 mpi_fn!(MPI_Get_c, PMPI_Get_c, (origin_addr: *mut c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int), |ctx| {
-    get_op(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut())
+    transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::get)
 });
 
 mpi_fn!(MPI_Rget, PMPI_Rget, (origin_addr: *mut c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    get_op(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request)
+    transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::get)
 });
 
 mpi_fn!(MPI_Rget_c, PMPI_Rget_c, (origin_addr: *mut c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
     ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    get_op(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request)
+    transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::get)
 });
 
 mpi_fn!(MPI_Accumulate, PMPI_Accumulate, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, op: c_int, win: c_int), |ctx| {
