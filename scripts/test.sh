@@ -24,7 +24,7 @@ fi
 if [ -f tools/export-check.py ]; then
     step "export check"
     if ! timeout 300 python3 tools/export-check.py --lib build/lib/libmpi.so.12 \
-        --header include/mpi.h --tsv ../shared/reference/mpi-functions.tsv; then
+        --header include/mpi.h --tsv reference/mpi-functions.tsv; then
         steps_failed+=("export check")
     fi
 else

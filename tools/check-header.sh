@@ -9,12 +9,8 @@
 # Usage: sh tools/check-header.sh    (from the repository root; exit status 1 on failure)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shared/ sits beside the repository (../shared); from a worktree under wt/ it is ../../shared.
-shared=${SHARED:-}
-for d in "$root/../shared" "$root/../../shared"; do
-    [ -z "$shared" ] && [ -f "$d/reference/mpi-functions.tsv" ] && shared=$d
-done
-tsv="$shared/reference/mpi-functions.tsv"
+# The reference tables live in the repository (reference/, copied from the project's shared/).
+tsv="$root/reference/mpi-functions.tsv"
 mpich_inc=/usr/include/x86_64-linux-gnu/mpich
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +28,7 @@ for cc in "gcc -std=c99 -Wall -Wextra -pedantic" "gcc -std=c11 -Wall -Wextra -pe
 done
 
 if [ ! -f "$tsv" ]; then
-    bad "mpi-functions.tsv not found (set SHARED=path/to/shared)"
+    bad "reference/mpi-functions.tsv is missing"
 elif [ -f "$mpich_inc/mpi.h" ]; then
     step "constants and layouts vs MPICH"
     timeout 300 python3 "$root/tools/compare-constants.py" --ours "$root/include/mpi.h" || bad "compare-constants"

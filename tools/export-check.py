@@ -3,9 +3,9 @@
 list of MPI functions (mpi-functions.tsv), and print coverage per chapter.
 
     python3 tools/export-check.py --lib target/release/libmpi.so --header include/mpi.h \\
-        --tsv ../shared/reference/mpi-functions.tsv \\
+        --tsv reference/mpi-functions.tsv \\
         [--mpich-proto /usr/include/x86_64-linux-gnu/mpich/mpi_proto.h] \\
-        [--data-symbols ../shared/reference/mpich-abi-data-symbols.txt] \\
+        [--data-symbols reference/mpich-abi-data-symbols.txt] \\
         [--list-missing CHAPTER|all]
 
 Errors (exit status 1), each offender listed:

@@ -1,5 +1,5 @@
 //! Data objects and helper functions that MPICH's mpi.h macros refer to: binaries built
-//! against that header link to them by name (../shared/reference/mpich-abi-data-symbols.txt).
+//! against that header link to them by name (reference/mpich-abi-data-symbols.txt).
 
 use std::os::raw::{c_int, c_void};
 
