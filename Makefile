@@ -4,9 +4,17 @@
 #                 with our mpicc) hello world on 4 ranks and a spawned MPIPoolExecutor
 #   make test     build, then run every test suite (scripts/test.sh); installs nothing
 #   make bench    build, then benchmarks against MPICH and Open MPI (bench/run.sh)
+#   make install  build, then install under PREFIX (default /usr/local), staged under DESTDIR
+#                 if given (scripts/install.sh); run ldconfig afterwards for a system prefix
+#   make uninstall  remove what make install put under DESTDIR/PREFIX
+#   make test-ecosystem  CMake, Meson, pkg-config, rsmpi, the mpi4py wheel after an install
+#                 (tests-eco/run.sh; part of make test)
 #   make clean    remove build/ and cargo's target/
 
-.PHONY: all build demo test test-c test-c-mpich bench clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build demo test test-c test-c-mpich test-ecosystem bench install uninstall clean
 
 all: build
 
@@ -31,6 +39,15 @@ test-c-mpich:
 
 bench: build
 	bench/run.sh
+
+install: build
+	scripts/install.sh --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+uninstall:
+	scripts/install.sh --uninstall --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+test-ecosystem: build
+	tests-eco/run.sh
 
 clean:
 	rm -rf build

@@ -7,7 +7,7 @@
 #   --impl oximpi   (default) build with build/bin/mpicc, run with build/bin/mpiexec
 #   --impl mpich    build with /usr/bin/mpicc.mpich, run with /usr/bin/mpiexec.mpich
 #   --abi ldpath    build with /usr/bin/mpicc.mpich (MPICH's mpi.h), run with our mpiexec and
-#                   LD_LIBRARY_PATH=build/lib (our libmpich.so.12 symlink replaces MPICH's)
+#                   LD_LIBRARY_PATH=build/lib (our libmpich.so.12 shim replaces MPICH's)
 #   --abi preload   same, but LD_PRELOAD=build/lib/libmpi.so.12
 #   --filter REGEX  only tests whose name matches (grep -E)
 #   --timeout S     default per-run time limit (a manifest line can set its own)
