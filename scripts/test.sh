@@ -2,7 +2,8 @@
 # Run every test suite against the already-built prefix in build/ (make test builds first):
 #   cargo test --release; the export check (tools/export-check.py, if present); tests-c
 #   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-py/run.sh (if
-#   present); then checks that no process the tests started is left (tests-c/leftovers.sh).
+#   present); tests-eco/run.sh (the build tools and packages people use); then checks
+#   that no process the tests started is left (tests-c/leftovers.sh).
 #   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
 #   any step failed. What the ABI runs need (MPICH) is installed when it can be
 #   (scripts/deps.sh); when it cannot, those runs are skipped and named loudly at the end
@@ -76,6 +77,13 @@ if [ -x tests-py/run.sh ]; then
     step "tests-py"
     if ! timeout 1800 tests-py/run.sh; then
         steps_failed+=("tests-py")
+    fi
+fi
+
+if [ -x tests-eco/run.sh ]; then
+    step "ecosystem (tests-eco: pkg-config, CMake, Meson, install, rsmpi, the mpi4py wheel)"
+    if ! timeout 1500 tests-eco/run.sh; then
+        steps_failed+=("tests-eco")
     fi
 fi
 
