@@ -186,7 +186,7 @@ fn intra(c: &Comm, arg: &str) -> Result<(), MpiError> {
         return Err(MpiError::arg(
             class::ERR_COMM,
             arg,
-            "intercommunicators are not supported by this call",
+            "an intercommunicator is not allowed here (the call takes an intracommunicator)",
         ));
     }
     Ok(())
@@ -318,14 +318,16 @@ mpi_fn!(MPI_Comm_idup_with_info, PMPI_Comm_idup_with_info, (comm: c_int, info: c
 });
 
 mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: *mut c_int), |ctx| {
+    // Either kind of communicator (intercommunicators since MPI-2.2): `group` is a subgroup
+    // of the (local) group.
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     let g = super::group::get(group, "group")?;
     newcomm_arg(newcomm)?;
     if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
-        return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
+        let which = if c.is_inter() { "local group" } else { "group" };
+        return Err(MpiError::arg(class::ERR_GROUP, "group", format!("not a subgroup of the communicator's {which}")));
     }
-    let n = comm_create::create(&c, &g)?;
+    let n = comm_create::create_any(&c, &g)?;
     out(newcomm, n)
 });
 

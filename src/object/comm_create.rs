@@ -205,6 +205,29 @@ pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
     }
 }
 
+/// MPI_Comm_create of either kind of communicator.
+pub fn create_any(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    match parent.remote {
+        None => create(parent, group),
+        Some(_) => create_inter(parent, group),
+    }
+}
+
+/// MPI_Comm_create on an intercommunicator (MPI 4.1 §7.4.2; MPICH's MPIR_Comm_create_inter):
+/// `group` is a subgroup of the local group. The members of the groups both sides passed form
+/// a new intercommunicator, ranked in group order; a caller outside its group gets None, and
+/// so does everybody when one side passed an empty group. Collective over both groups, which
+/// is exactly a split of the intercommunicator with one color for the members, MPI_UNDEFINED
+/// for the others, and the rank in `group` as the key.
+pub fn create_inter(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    let me = parent.group.proc_of(parent.rank as usize);
+    let (color, key) = match group.rank_of(me) {
+        Some(r) => (0, r as i32),
+        None => (-1, 0),
+    };
+    split_inter(parent, color, key)
+}
+
 /// The net of `group`'s members over `parent`'s collective context, `tag` kept apart from
 /// other concurrent creations on the same parent. None if I am not a member.
 fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> {
