@@ -127,11 +127,32 @@ pub fn errhandler_of(h: c_int) -> Result<Errhandler, MpiError> {
     }
 }
 
+/// The `errhandler` argument of the constructors from groups: MPI_ERRHANDLER_NULL leaves
+/// the new communicator's handler unset (the dynamic default), as MPICH does.
+fn given_errhandler(h: c_int) -> Result<Errhandler, MpiError> {
+    if h == predefined::ERRHANDLER_NULL {
+        return Ok(Errhandler::Unset);
+    }
+    let e = errhandler_of(h)?;
+    if let Errhandler::User { kind, .. } = e {
+        if kind != crate::object::errhandler::ErrhandlerKind::Comm {
+            return Err(MpiError::arg(
+                class::ERR_ARG,
+                "errhandler",
+                "not a communicator errhandler",
+            ));
+        }
+    }
+    Ok(e)
+}
+
 /// The handle of an errhandler value (predefined ones have fixed handles; a user one is
 /// registered anew, as MPI_Comm_get_errhandler returns a new reference).
 pub fn errhandler_handle(e: &Errhandler) -> c_int {
     match e {
-        Errhandler::Fatal => predefined::ERRORS_ARE_FATAL,
+        // An unset handler reads as MPI_ERRORS_ARE_FATAL, as in MPICH (whatever the handler
+        // an error would find at this moment).
+        Errhandler::Fatal | Errhandler::Unset => predefined::ERRORS_ARE_FATAL,
         Errhandler::Return => predefined::ERRORS_RETURN,
         Errhandler::Abort => predefined::ERRORS_ABORT,
         Errhandler::User { .. } => super::errhandler::ERRHANDLERS.insert(Arc::new(e.clone())),
@@ -146,13 +167,27 @@ mpi_fn!(MPI_Comm_set_errhandler, PMPI_Comm_set_errhandler, (comm: c_int, errhand
             return Err(MpiError::arg(class::ERR_ARG, "errhandler", "not a communicator errhandler"));
         }
     }
-    *c.errhandler.lock() = e;
+    c.set_errhandler(e);
     Ok(())
 });
 
+/// The handler objects with an unset one use at this moment, and the communicator it belongs
+/// to (passed to a user handler): MPI_COMM_SELF's if set, else MPI_COMM_WORLD's if set (MPICH
+/// 4.0.2 only looks at MPI_COMM_WORLD's; MPI 4 names MPI_COMM_SELF's for errors that belong
+/// to no object), else none (MPI_ERRORS_ARE_FATAL). None too outside MPI_Init..Finalize.
+pub fn default_errhandler() -> Option<(Errhandler, c_int)> {
+    if !runtime::world_active() {
+        return None;
+    }
+    let rt = runtime::get()?;
+    let own =
+        |c: &Comm, h: c_int| Some((c.own_errhandler(), h)).filter(|(e, _)| *e != Errhandler::Unset);
+    own(&rt.self_comm, predefined::COMM_SELF).or_else(|| own(&rt.world, predefined::COMM_WORLD))
+}
+
 mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhandler: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    let e = c.errhandler.lock().clone();
+    let e = c.own_errhandler();
     ptr::write(errhandler, errhandler_handle(&e), "errhandler")
 });
 
@@ -205,7 +240,6 @@ fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiE
         }
     };
     *n.attrs.lock() = attrs;
-    *n.errhandler.lock() = c.errhandler.lock().clone();
     *n.topo.write() = c.topo.read().clone();
     *n.info.lock() = info.unwrap_or_else(|| c.info.lock().clone());
     Ok(n)
@@ -241,7 +275,7 @@ fn idup(
     let c = get(ctx, comm)?;
     let rt = runtime::rt()?;
     let attrs = super::attr::copy_list(comm, &c.attrs)?;
-    let errhandler = c.errhandler.lock().clone();
+    let errhandler = c.own_errhandler();
     let topo = c.topo.read().clone();
     let info = info.unwrap_or_else(|| c.info.lock().clone());
     let session = rt.engine.session_of(c.context_id);
@@ -564,7 +598,6 @@ mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_l
         None
     };
     let n = comm_create::intercomm_create(&l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
-    *n.errhandler.lock() = l.errhandler.lock().clone();
     out(newintercomm, Some(n))
 });
 
@@ -578,7 +611,7 @@ mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (lo
     }
     let tag = ptr::cstr(stringtag, "stringtag")?;
     let i = super::info::get_or_empty(info, "info")?;
-    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    let e = given_errhandler(errhandler)?;
     ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
     let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
     *n.errhandler.lock() = e;
@@ -591,7 +624,6 @@ mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_in
     remote(&c)?;
     newcomm_arg(newintracomm)?;
     let n = comm_create::intercomm_merge(&c, high != 0)?;
-    *n.errhandler.lock() = c.errhandler.lock().clone();
     out(newintracomm, Some(n))
 });
 

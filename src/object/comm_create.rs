@@ -43,9 +43,17 @@ pub fn inherit_session(parent: &Comm, child_context: u32) {
     }
 }
 
-/// `c`, made from `parent`, with what it inherits from it below the C surface.
+/// `c`, made from `parent`, with what it inherits from it: its session and its errhandler
+/// (MPI 4.1 §9.3: a new communicator inherits the handler of its parent; an unset one stays
+/// unset, so it keeps following MPI_COMM_WORLD's as MPICH's does). Every constructor with a
+/// parent communicator goes through here, topologies included.
+///
+/// MPICH 4.0.2 leaves the handler of MPI_Comm_create, MPI_Comm_create_group,
+/// MPI_Intercomm_merge and MPI_Cart_sub results unset instead; we follow the standard there
+/// (the two differ only when the parent's handler is not MPI_COMM_WORLD's).
 fn derived(parent: &Comm, c: Comm) -> Comm {
     inherit_session(parent, c.context_id);
+    *c.errhandler.lock() = parent.own_errhandler();
     c
 }
 
