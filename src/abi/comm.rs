@@ -564,15 +564,17 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
     let g = super::group::get(group, "group")?;
     let tag = ptr::cstr(stringtag, "stringtag")?;
     let i = super::info::get_or_empty(info, "info")?;
-    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    let e = given_errhandler(errhandler)?;
     newcomm_arg(newcomm)?;
     let n = comm_create::from_group(&g, tag)?;
-    *n.errhandler.lock() = e;
-    *n.info.lock() = i;
-    if let Some(session) = super::session::session_of_group(&g) {
-        crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
+    if let Some(n) = &n {
+        *n.errhandler.lock() = e;
+        *n.info.lock() = i;
+        if let Some(session) = super::session::session_of_group(&g) {
+            crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
+        }
     }
-    out(newcomm, Some(n))
+    out(newcomm, n)
 });
 
 // ---- intercommunicators ----

@@ -281,17 +281,19 @@ fn bootstrap_net(group: &Group, tag: i32) -> Result<Option<GroupNet>, MpiError> 
 }
 
 /// MPI_Comm_create_from_group: collective over the members of `group`, matched by
-/// `stringtag`. Err if the caller is not a member.
-pub fn from_group(group: &Group, stringtag: &str) -> Result<Comm, MpiError> {
-    let net = bootstrap_net(group, string_tag(stringtag))?.ok_or_else(|| {
-        MpiError::arg(
-            crate::error::class::ERR_GROUP,
-            "group",
-            "the calling process is not a member",
-        )
-    })?;
+/// `stringtag`. None if the caller is not a member: MPICH builds this call on
+/// MPI_Comm_create_group, which gives such a caller MPI_COMM_NULL.
+pub fn from_group(group: &Group, stringtag: &str) -> Result<Option<Comm>, MpiError> {
+    let Some(net) = bootstrap_net(group, string_tag(stringtag))? else {
+        return Ok(None);
+    };
     let ctx = net.agree_context()?;
-    Ok(Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""))
+    Ok(Some(Comm::new(
+        ctx,
+        net.me as u32,
+        Arc::new(group.clone()),
+        "",
+    )))
 }
 
 /// The link between the two leaders of an intercommunicator construction.
