@@ -18,7 +18,7 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
     let mut floor = 0;
     loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = internal::allreduce_max_u32(parent, mine)?;
+        let c = super::context::agreed(internal::allreduce_max_u32(parent, mine)?)?;
         let took = rt.contexts.lock().try_take(c);
         // 1 = somebody could not take it: everyone releases and tries above it.
         let failed = internal::allreduce_max_u32(parent, (!took) as u32)?;
