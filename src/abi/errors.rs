@@ -61,7 +61,7 @@ static USER: Mutex<UserErrors> = Mutex::new(UserErrors {
 /// Largest code in use (the MPI_LASTUSEDCODE attribute), kept in an int whose address the
 /// attribute hands out.
 pub static LAST_USED_CODE: std::sync::atomic::AtomicI32 =
-    std::sync::atomic::AtomicI32::new(class::LAST_CLASS);
+    std::sync::atomic::AtomicI32::new(class::ERR_LASTCODE);
 
 /// MPI_Add_error_class: a new class.
 pub fn add_class() -> c_int {
