@@ -200,6 +200,29 @@ use crate::object::group::{CONGRUENT, IDENT, SIMILAR, UNEQUAL};
 use crate::object::info::Info;
 use std::os::raw::c_char;
 
+/// The communicator hints we honour, hence keep and report (MPI_Comm_get_info returns the
+/// hints in use, MPI 4.1 §7.4.4): the standard's assertions, booleans that are false by
+/// default — the same set MPICH reports, minus its device-specific ones. Other keys are
+/// ignored, as MPICH ignores them.
+const COMM_HINTS: [&str; 4] = [
+    "mpi_assert_no_any_tag",
+    "mpi_assert_no_any_source",
+    "mpi_assert_exact_length",
+    "mpi_assert_allow_overtaking",
+];
+
+/// `base` with the hints of `given` we honour ("true"/"false" in any case; other values
+/// are ignored, as MPICH ignores what it cannot parse).
+fn with_hints(mut base: Info, given: &Info) -> Info {
+    for key in COMM_HINTS {
+        match given.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+            Some(v) if v == "true" || v == "false" => base.set(key, &v),
+            _ => {}
+        }
+    }
+    base
+}
+
 /// Registers a new communicator and returns its handle.
 pub fn register(c: Comm) -> c_int {
     COMMS.insert(Arc::new(c))
@@ -241,7 +264,9 @@ fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiE
     };
     *n.attrs.lock() = attrs;
     *n.topo.write() = c.topo.read().clone();
-    *n.info.lock() = info.unwrap_or_else(|| c.info.lock().clone());
+    // MPICH's dup starts from no hints (the parent's are not copied), dup_with_info from
+    // the given ones.
+    *n.info.lock() = with_hints(Info::new(), &info.unwrap_or_default());
     Ok(n)
 }
 
@@ -277,7 +302,7 @@ fn idup(
     let attrs = super::attr::copy_list(comm, &c.attrs)?;
     let errhandler = c.own_errhandler();
     let topo = c.topo.read().clone();
-    let info = info.unwrap_or_else(|| c.info.lock().clone());
+    let info = with_hints(Info::new(), &info.unwrap_or_default());
     let session = rt.engine.session_of(c.context_id);
     // Every member numbers its idups on this parent alike (collective order), which gives
     // each agreement a tag of its own.
@@ -395,13 +420,42 @@ mod split_type {
     pub const SHARED: i32 = 1;
     pub const HW_GUIDED: i32 = 2;
     pub const HW_UNGUIDED: i32 = 3;
+    /// MPI_COMM_TYPE_RESOURCE_GUIDED in our mpi.h (MPI 4.1, later MPICH); MPICH 4.0.2's
+    /// mpi.h gives this value to MPIX_COMM_TYPE_NEIGHBORHOOD. The info keys tell the two
+    /// apart (mpi_hw_resource_type / nbhd_common_dirname).
     pub const RESOURCE_GUIDED: i32 = 4;
+    /// MPIX_COMM_TYPE_NEIGHBORHOOD in our mpi.h (later MPICH's value).
+    pub const NEIGHBORHOOD: i32 = 5;
 }
 
 /// The info key naming the hardware level of MPI_COMM_TYPE_HW_GUIDED, and the one level we
-/// know (a node's shared memory).
+/// know (a node's shared memory), as in MPICH 4.0.2 (other levels give MPI_COMM_NULL).
 const HW_KEY: &str = "mpi_hw_resource_type";
 const HW_SHARED: &str = "mpi_shared_memory";
+/// MPICH's key of MPIX_COMM_TYPE_NEIGHBORHOOD: processes sharing the file system of a
+/// directory. (Its other key, network_topo, needs a network topology we do not have: like
+/// MPICH without one, it gives MPI_COMM_NULL.)
+const NBHD_DIR_KEY: &str = "nbhd_common_dirname";
+
+/// The color of a split by hardware level (`hints`' mpi_hw_resource_type).
+fn hw_color(hints: &Info, my_node: i32) -> i32 {
+    match hints.get(HW_KEY) {
+        Some(v) if v == HW_SHARED => my_node,
+        // An unknown resource type (or none given) gives MPI_COMM_NULL.
+        _ => UNDEFINED,
+    }
+}
+
+/// The color of a neighbourhood split: the processes of a node share the file system the
+/// directory is on; across nodes we cannot tell a shared file system from local ones
+/// without probing it, so each node is a neighbourhood of its own. A process that cannot
+/// see the directory, or was given no directory, gets MPI_COMM_NULL.
+fn neighborhood_color(hints: &Info, my_node: i32) -> i32 {
+    match hints.get(NBHD_DIR_KEY) {
+        Some(d) if std::path::Path::new(d).is_dir() => my_node,
+        _ => UNDEFINED,
+    }
+}
 
 mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
@@ -409,19 +463,18 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
     let hints = super::info::get_or_empty(info, "info")?;
     let rt = runtime::rt()?;
     let my_node = rt.node_of.get(rt.rank as usize).copied().unwrap_or(0) as i32;
-    // Every rank computes its color; all ranks take part in the split even if they end
-    // with MPI_COMM_NULL.
-    let color = match split_type {
-        UNDEFINED => UNDEFINED,
-        split_type::SHARED => my_node,
-        split_type::HW_GUIDED | split_type::RESOURCE_GUIDED => match hints.get(HW_KEY) {
-            Some(v) if v == HW_SHARED => my_node,
-            // An unknown resource type (or none given) gives MPI_COMM_NULL.
-            _ => UNDEFINED,
-        },
+    // Every rank computes its color, and whether the result is a hardware level (its info
+    // then names it); all ranks take part in the split even if they end with
+    // MPI_COMM_NULL.
+    let (color, hw) = match split_type {
+        UNDEFINED => (UNDEFINED, false),
+        split_type::SHARED => (my_node, hints.get(HW_KEY).is_some()),
+        split_type::HW_GUIDED => (hw_color(&hints, my_node), true),
+        split_type::RESOURCE_GUIDED if hints.get(HW_KEY).is_some() => (hw_color(&hints, my_node), true),
+        split_type::RESOURCE_GUIDED | split_type::NEIGHBORHOOD => (neighborhood_color(&hints, my_node), false),
         // The only level below the whole communicator we know is the node: it is the
         // answer when it is strictly smaller, else there is none (MPI_COMM_NULL).
-        split_type::HW_UNGUIDED => my_node,
+        split_type::HW_UNGUIDED => (my_node, true),
         _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
     };
     // On an intercommunicator the type is the color on both sides (MPI 4.1 §7.4.2).
@@ -434,9 +487,11 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         (_, n) => n,
     };
     if let Some(n) = &n {
-        if split_type != split_type::SHARED || hints.get(HW_KEY).is_some() {
-            n.info.lock().set(HW_KEY, HW_SHARED);
+        let mut i = with_hints(Info::new(), &hints);
+        if hw {
+            i.set(HW_KEY, HW_SHARED);
         }
+        *n.info.lock() = i;
     }
     out(newcomm, n)
 });
@@ -547,16 +602,22 @@ mpi_fn!(MPI_Comm_set_info, PMPI_Comm_set_info, (comm: c_int, info: c_int), |ctx|
     let c = get(ctx, comm)?;
     let i = super::info::get_or_empty(info, "info")?;
     let mut mine = c.info.lock();
-    for (k, v) in i.iter() {
-        mine.set(k, v);
-    }
+    *mine = with_hints(mine.clone(), &i);
     Ok(())
 });
 
 mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
-    let i = c.info.lock().clone();
+    // Every hint we honour, with its value in force (false unless set), as MPICH reports
+    // them; then what we set ourselves (mpi_hw_resource_type of a hardware split).
+    let mut i = Info::new();
+    for key in COMM_HINTS {
+        i.set(key, "false");
+    }
+    for (k, v) in c.info.lock().iter() {
+        i.set(k, v);
+    }
     ptr::write(info_used, super::info::new_handle(i), "info_used")
 });
 
@@ -569,7 +630,7 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
     let n = comm_create::from_group(&g, tag)?;
     if let Some(n) = &n {
         *n.errhandler.lock() = e;
-        *n.info.lock() = i;
+        *n.info.lock() = with_hints(Info::new(), &i);
         if let Some(session) = super::session::session_of_group(&g) {
             crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
         }
@@ -617,7 +678,7 @@ mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (lo
     ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
     let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
     *n.errhandler.lock() = e;
-    *n.info.lock() = i;
+    *n.info.lock() = with_hints(Info::new(), &i);
     out(newintercomm, Some(n))
 });
 
