@@ -142,6 +142,7 @@ pub fn delete_all(obj_handle: c_int, list: &Mutex<AttrList>) -> Result<(), MpiEr
         let Some((k, v)) = last else { return Ok(()) };
         call_delete(&k, obj_handle, v)?;
         list.lock().remove(&k);
+        release_if_unused(&k);
     }
 }
 
@@ -189,6 +190,7 @@ fn delete(obj_handle: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<
     })?;
     call_delete(k, obj_handle, old)?;
     list.lock().remove(k);
+    release_if_unused(k);
     Ok(())
 }
 
@@ -215,10 +217,25 @@ fn free_keyval(p: *mut c_int, kind: KeyvalKind) -> Result<(), MpiError> {
             "predefined keyvals cannot be freed",
         ));
     }
-    keyval_arg(h, kind)?;
-    // Attributes still set keep the keyval alive through their Arc.
-    KEYVALS.remove(h);
+    let k = keyval_arg(h, kind)?;
+    // Reference-counted as in MPICH: while attributes use the keyval its handle stays valid
+    // (another free through a copy of the handle is accepted) and its delete callback still
+    // runs when they go; the keyval is gone with its last use.
+    k.mark_freed();
+    release_if_unused(&k);
     ptr::write(p, predefined::KEYVAL_INVALID, "keyval")
+}
+
+/// Drops the handle of a freed keyval that no attribute uses any more. `k` is a reference
+/// taken from the table or from an attribute list the attribute was just removed from: the
+/// table's reference and `k` are then the only ones left.
+fn release_if_unused(k: &Arc<Keyval>) {
+    if k.is_freed() && Arc::strong_count(k) <= 2 {
+        let h = k.handle();
+        if KEYVALS.get(h).is_some_and(|t| Arc::ptr_eq(&t, k)) {
+            KEYVALS.remove(h);
+        }
+    }
 }
 
 /// Runs once, the first time an attribute is set on MPI_COMM_SELF.

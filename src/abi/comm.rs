@@ -127,11 +127,32 @@ pub fn errhandler_of(h: c_int) -> Result<Errhandler, MpiError> {
     }
 }
 
+/// The `errhandler` argument of the constructors from groups: MPI_ERRHANDLER_NULL leaves
+/// the new communicator's handler unset (the dynamic default), as MPICH does.
+fn given_errhandler(h: c_int) -> Result<Errhandler, MpiError> {
+    if h == predefined::ERRHANDLER_NULL {
+        return Ok(Errhandler::Unset);
+    }
+    let e = errhandler_of(h)?;
+    if let Errhandler::User { kind, .. } = e {
+        if kind != crate::object::errhandler::ErrhandlerKind::Comm {
+            return Err(MpiError::arg(
+                class::ERR_ARG,
+                "errhandler",
+                "not a communicator errhandler",
+            ));
+        }
+    }
+    Ok(e)
+}
+
 /// The handle of an errhandler value (predefined ones have fixed handles; a user one is
 /// registered anew, as MPI_Comm_get_errhandler returns a new reference).
 pub fn errhandler_handle(e: &Errhandler) -> c_int {
     match e {
-        Errhandler::Fatal => predefined::ERRORS_ARE_FATAL,
+        // An unset handler reads as MPI_ERRORS_ARE_FATAL, as in MPICH (whatever the handler
+        // an error would find at this moment).
+        Errhandler::Fatal | Errhandler::Unset => predefined::ERRORS_ARE_FATAL,
         Errhandler::Return => predefined::ERRORS_RETURN,
         Errhandler::Abort => predefined::ERRORS_ABORT,
         Errhandler::User { .. } => super::errhandler::ERRHANDLERS.insert(Arc::new(e.clone())),
@@ -146,13 +167,27 @@ mpi_fn!(MPI_Comm_set_errhandler, PMPI_Comm_set_errhandler, (comm: c_int, errhand
             return Err(MpiError::arg(class::ERR_ARG, "errhandler", "not a communicator errhandler"));
         }
     }
-    *c.errhandler.lock() = e;
+    c.set_errhandler(e);
     Ok(())
 });
 
+/// The handler objects with an unset one use at this moment, and the communicator it belongs
+/// to (passed to a user handler): MPI_COMM_SELF's if set, else MPI_COMM_WORLD's if set (MPICH
+/// 4.0.2 only looks at MPI_COMM_WORLD's; MPI 4 names MPI_COMM_SELF's for errors that belong
+/// to no object), else none (MPI_ERRORS_ARE_FATAL). None too outside MPI_Init..Finalize.
+pub fn default_errhandler() -> Option<(Errhandler, c_int)> {
+    if !runtime::world_active() {
+        return None;
+    }
+    let rt = runtime::get()?;
+    let own =
+        |c: &Comm, h: c_int| Some((c.own_errhandler(), h)).filter(|(e, _)| *e != Errhandler::Unset);
+    own(&rt.self_comm, predefined::COMM_SELF).or_else(|| own(&rt.world, predefined::COMM_WORLD))
+}
+
 mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhandler: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    let e = c.errhandler.lock().clone();
+    let e = c.own_errhandler();
     ptr::write(errhandler, errhandler_handle(&e), "errhandler")
 });
 
@@ -164,6 +199,29 @@ use crate::object::comm_idup;
 use crate::object::group::{CONGRUENT, IDENT, SIMILAR, UNEQUAL};
 use crate::object::info::Info;
 use std::os::raw::c_char;
+
+/// The communicator hints we honour, hence keep and report (MPI_Comm_get_info returns the
+/// hints in use, MPI 4.1 §7.4.4): the standard's assertions, booleans that are false by
+/// default — the same set MPICH reports, minus its device-specific ones. Other keys are
+/// ignored, as MPICH ignores them.
+const COMM_HINTS: [&str; 4] = [
+    "mpi_assert_no_any_tag",
+    "mpi_assert_no_any_source",
+    "mpi_assert_exact_length",
+    "mpi_assert_allow_overtaking",
+];
+
+/// `base` with the hints of `given` we honour ("true"/"false" in any case; other values
+/// are ignored, as MPICH ignores what it cannot parse).
+fn with_hints(mut base: Info, given: &Info) -> Info {
+    for key in COMM_HINTS {
+        match given.get(key).map(|v| v.trim().to_ascii_lowercase()) {
+            Some(v) if v == "true" || v == "false" => base.set(key, &v),
+            _ => {}
+        }
+    }
+    base
+}
 
 /// Registers a new communicator and returns its handle.
 pub fn register(c: Comm) -> c_int {
@@ -186,7 +244,7 @@ fn intra(c: &Comm, arg: &str) -> Result<(), MpiError> {
         return Err(MpiError::arg(
             class::ERR_COMM,
             arg,
-            "intercommunicators are not supported by this call",
+            "an intercommunicator is not allowed here (the call takes an intracommunicator)",
         ));
     }
     Ok(())
@@ -205,9 +263,10 @@ fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiE
         }
     };
     *n.attrs.lock() = attrs;
-    *n.errhandler.lock() = c.errhandler.lock().clone();
     *n.topo.write() = c.topo.read().clone();
-    *n.info.lock() = info.unwrap_or_else(|| c.info.lock().clone());
+    // MPICH's dup starts from no hints (the parent's are not copied), dup_with_info from
+    // the given ones.
+    *n.info.lock() = with_hints(Info::new(), &info.unwrap_or_default());
     Ok(n)
 }
 
@@ -241,9 +300,9 @@ fn idup(
     let c = get(ctx, comm)?;
     let rt = runtime::rt()?;
     let attrs = super::attr::copy_list(comm, &c.attrs)?;
-    let errhandler = c.errhandler.lock().clone();
+    let errhandler = c.own_errhandler();
     let topo = c.topo.read().clone();
-    let info = info.unwrap_or_else(|| c.info.lock().clone());
+    let info = with_hints(Info::new(), &info.unwrap_or_default());
     let session = rt.engine.session_of(c.context_id);
     // Every member numbers its idups on this parent alike (collective order), which gives
     // each agreement a tag of its own.
@@ -318,14 +377,16 @@ mpi_fn!(MPI_Comm_idup_with_info, PMPI_Comm_idup_with_info, (comm: c_int, info: c
 });
 
 mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: *mut c_int), |ctx| {
+    // Either kind of communicator (intercommunicators since MPI-2.2): `group` is a subgroup
+    // of the (local) group.
     let c = get(ctx, comm)?;
-    intra(&c, "comm")?;
     let g = super::group::get(group, "group")?;
     newcomm_arg(newcomm)?;
     if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
-        return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
+        let which = if c.is_inter() { "local group" } else { "group" };
+        return Err(MpiError::arg(class::ERR_GROUP, "group", format!("not a subgroup of the communicator's {which}")));
     }
-    let n = comm_create::create(&c, &g)?;
+    let n = comm_create::create_any(&c, &g)?;
     out(newcomm, n)
 });
 
@@ -359,13 +420,42 @@ mod split_type {
     pub const SHARED: i32 = 1;
     pub const HW_GUIDED: i32 = 2;
     pub const HW_UNGUIDED: i32 = 3;
+    /// MPI_COMM_TYPE_RESOURCE_GUIDED in our mpi.h (MPI 4.1, later MPICH); MPICH 4.0.2's
+    /// mpi.h gives this value to MPIX_COMM_TYPE_NEIGHBORHOOD. The info keys tell the two
+    /// apart (mpi_hw_resource_type / nbhd_common_dirname).
     pub const RESOURCE_GUIDED: i32 = 4;
+    /// MPIX_COMM_TYPE_NEIGHBORHOOD in our mpi.h (later MPICH's value).
+    pub const NEIGHBORHOOD: i32 = 5;
 }
 
 /// The info key naming the hardware level of MPI_COMM_TYPE_HW_GUIDED, and the one level we
-/// know (a node's shared memory).
+/// know (a node's shared memory), as in MPICH 4.0.2 (other levels give MPI_COMM_NULL).
 const HW_KEY: &str = "mpi_hw_resource_type";
 const HW_SHARED: &str = "mpi_shared_memory";
+/// MPICH's key of MPIX_COMM_TYPE_NEIGHBORHOOD: processes sharing the file system of a
+/// directory. (Its other key, network_topo, needs a network topology we do not have: like
+/// MPICH without one, it gives MPI_COMM_NULL.)
+const NBHD_DIR_KEY: &str = "nbhd_common_dirname";
+
+/// The color of a split by hardware level (`hints`' mpi_hw_resource_type).
+fn hw_color(hints: &Info, my_node: i32) -> i32 {
+    match hints.get(HW_KEY) {
+        Some(v) if v == HW_SHARED => my_node,
+        // An unknown resource type (or none given) gives MPI_COMM_NULL.
+        _ => UNDEFINED,
+    }
+}
+
+/// The color of a neighbourhood split: the processes of a node share the file system the
+/// directory is on; across nodes we cannot tell a shared file system from local ones
+/// without probing it, so each node is a neighbourhood of its own. A process that cannot
+/// see the directory, or was given no directory, gets MPI_COMM_NULL.
+fn neighborhood_color(hints: &Info, my_node: i32) -> i32 {
+    match hints.get(NBHD_DIR_KEY) {
+        Some(d) if std::path::Path::new(d).is_dir() => my_node,
+        _ => UNDEFINED,
+    }
+}
 
 mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
@@ -373,19 +463,18 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
     let hints = super::info::get_or_empty(info, "info")?;
     let rt = runtime::rt()?;
     let my_node = rt.node_of.get(rt.rank as usize).copied().unwrap_or(0) as i32;
-    // Every rank computes its color; all ranks take part in the split even if they end
-    // with MPI_COMM_NULL.
-    let color = match split_type {
-        UNDEFINED => UNDEFINED,
-        split_type::SHARED => my_node,
-        split_type::HW_GUIDED | split_type::RESOURCE_GUIDED => match hints.get(HW_KEY) {
-            Some(v) if v == HW_SHARED => my_node,
-            // An unknown resource type (or none given) gives MPI_COMM_NULL.
-            _ => UNDEFINED,
-        },
+    // Every rank computes its color, and whether the result is a hardware level (its info
+    // then names it); all ranks take part in the split even if they end with
+    // MPI_COMM_NULL.
+    let (color, hw) = match split_type {
+        UNDEFINED => (UNDEFINED, false),
+        split_type::SHARED => (my_node, hints.get(HW_KEY).is_some()),
+        split_type::HW_GUIDED => (hw_color(&hints, my_node), true),
+        split_type::RESOURCE_GUIDED if hints.get(HW_KEY).is_some() => (hw_color(&hints, my_node), true),
+        split_type::RESOURCE_GUIDED | split_type::NEIGHBORHOOD => (neighborhood_color(&hints, my_node), false),
         // The only level below the whole communicator we know is the node: it is the
         // answer when it is strictly smaller, else there is none (MPI_COMM_NULL).
-        split_type::HW_UNGUIDED => my_node,
+        split_type::HW_UNGUIDED => (my_node, true),
         _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
     };
     // On an intercommunicator the type is the color on both sides (MPI 4.1 §7.4.2).
@@ -398,9 +487,11 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         (_, n) => n,
     };
     if let Some(n) = &n {
-        if split_type != split_type::SHARED || hints.get(HW_KEY).is_some() {
-            n.info.lock().set(HW_KEY, HW_SHARED);
+        let mut i = with_hints(Info::new(), &hints);
+        if hw {
+            i.set(HW_KEY, HW_SHARED);
         }
+        *n.info.lock() = i;
     }
     out(newcomm, n)
 });
@@ -511,16 +602,22 @@ mpi_fn!(MPI_Comm_set_info, PMPI_Comm_set_info, (comm: c_int, info: c_int), |ctx|
     let c = get(ctx, comm)?;
     let i = super::info::get_or_empty(info, "info")?;
     let mut mine = c.info.lock();
-    for (k, v) in i.iter() {
-        mine.set(k, v);
-    }
+    *mine = with_hints(mine.clone(), &i);
     Ok(())
 });
 
 mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
-    let i = c.info.lock().clone();
+    // Every hint we honour, with its value in force (false unless set), as MPICH reports
+    // them; then what we set ourselves (mpi_hw_resource_type of a hardware split).
+    let mut i = Info::new();
+    for key in COMM_HINTS {
+        i.set(key, "false");
+    }
+    for (k, v) in c.info.lock().iter() {
+        i.set(k, v);
+    }
     ptr::write(info_used, super::info::new_handle(i), "info_used")
 });
 
@@ -528,15 +625,17 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
     let g = super::group::get(group, "group")?;
     let tag = ptr::cstr(stringtag, "stringtag")?;
     let i = super::info::get_or_empty(info, "info")?;
-    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    let e = given_errhandler(errhandler)?;
     newcomm_arg(newcomm)?;
     let n = comm_create::from_group(&g, tag)?;
-    *n.errhandler.lock() = e;
-    *n.info.lock() = i;
-    if let Some(session) = super::session::session_of_group(&g) {
-        crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
+    if let Some(n) = &n {
+        *n.errhandler.lock() = e;
+        *n.info.lock() = with_hints(Info::new(), &i);
+        if let Some(session) = super::session::session_of_group(&g) {
+            crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
+        }
     }
-    out(newcomm, Some(n))
+    out(newcomm, n)
 });
 
 // ---- intercommunicators ----
@@ -562,7 +661,6 @@ mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_l
         None
     };
     let n = comm_create::intercomm_create(&l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
-    *n.errhandler.lock() = l.errhandler.lock().clone();
     out(newintercomm, Some(n))
 });
 
@@ -576,11 +674,11 @@ mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (lo
     }
     let tag = ptr::cstr(stringtag, "stringtag")?;
     let i = super::info::get_or_empty(info, "info")?;
-    let e = if errhandler == predefined::ERRHANDLER_NULL { Errhandler::Fatal } else { errhandler_of(errhandler)? };
+    let e = given_errhandler(errhandler)?;
     ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
     let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
     *n.errhandler.lock() = e;
-    *n.info.lock() = i;
+    *n.info.lock() = with_hints(Info::new(), &i);
     out(newintercomm, Some(n))
 });
 
@@ -589,7 +687,6 @@ mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_in
     remote(&c)?;
     newcomm_arg(newintracomm)?;
     let n = comm_create::intercomm_merge(&c, high != 0)?;
-    *n.errhandler.lock() = c.errhandler.lock().clone();
     out(newintracomm, Some(n))
 });
 

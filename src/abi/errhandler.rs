@@ -93,7 +93,7 @@ mpi_fn!(MPI_Errhandler_get, PMPI_Errhandler_get, (comm: c_int, errhandler: *mut 
 
 mpi_fn!(MPI_Comm_call_errhandler, PMPI_Comm_call_errhandler, (comm: c_int, errorcode: c_int), |ctx| {
     let c = super::comm::get(ctx, comm)?;
-    let h = c.errhandler.lock().clone();
+    let h = c.own_errhandler();
     drop(c);
     super::errors::call_handler("MPI_Comm_call_errhandler", super::Target::Comm(comm), h, errorcode);
     Ok(())

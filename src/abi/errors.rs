@@ -61,7 +61,7 @@ static USER: Mutex<UserErrors> = Mutex::new(UserErrors {
 /// Largest code in use (the MPI_LASTUSEDCODE attribute), kept in an int whose address the
 /// attribute hands out.
 pub static LAST_USED_CODE: std::sync::atomic::AtomicI32 =
-    std::sync::atomic::AtomicI32::new(class::LAST_CLASS);
+    std::sync::atomic::AtomicI32::new(class::ERR_LASTCODE);
 
 /// MPI_Add_error_class: a new class.
 pub fn add_class() -> c_int {
@@ -221,30 +221,29 @@ pub fn string_of(code: c_int) -> Option<String> {
     }
 }
 
+/// The handler of the object `t` names: its own, or `Unset` (resolved in `dispatch`) when it
+/// has none or the handle is invalid — MPICH sends errors on invalid handles, and errors that
+/// belong to no object, to the default handler too.
 fn handler_of(t: Target) -> Errhandler {
-    let Some(rt) = runtime::get() else {
+    if runtime::get().is_none() {
         return Errhandler::Fatal;
-    };
-    match t {
-        Target::Comm(h) => match super::comm::lookup(h) {
-            Some(c) => c.errhandler.lock().clone(),
-            None => rt.self_comm.errhandler.lock().clone(),
-        },
-        Target::Session(h) => match super::session::SESSIONS.get(h) {
-            Some(s) => s.errhandler.lock().clone(),
-            None => rt.self_comm.errhandler.lock().clone(),
-        },
-        Target::Win(h) => match super::rma::lookup(h) {
-            Some(w) => w.errhandler.lock().clone(),
-            None => rt.self_comm.errhandler.lock().clone(),
-        },
-        // An open file's own errhandler; MPI_FILE_NULL's (the default) otherwise.
-        Target::File(h) => match super::io::lookup(h) {
-            Some(f) => f.errhandler.lock().clone(),
-            None => super::errhandler::file_default(),
-        },
-        _ => rt.self_comm.errhandler.lock().clone(),
     }
+    match t {
+        Target::Comm(h) => super::comm::lookup(h).map(|c| c.own_errhandler()),
+        Target::Session(h) => super::session::SESSIONS
+            .get(h)
+            .map(|s| s.errhandler.lock().clone()),
+        Target::Win(h) => super::rma::lookup(h).map(|w| w.errhandler.lock().clone()),
+        // An open file's own errhandler; MPI_FILE_NULL's (the default for files, which
+        // MPI_File_open errors reach) otherwise.
+        Target::File(h) => Some(
+            super::io::lookup(h)
+                .map(|f| f.errhandler.lock().clone())
+                .unwrap_or_else(super::errhandler::file_default),
+        ),
+        Target::Default => None,
+    }
+    .unwrap_or(Errhandler::Unset)
 }
 
 /// Turns `e` into an error code and applies the errhandler of `ctx.target`. Returns the
@@ -264,9 +263,19 @@ pub fn call_handler(func: &str, target: Target, handler: Errhandler, code: c_int
 }
 
 fn dispatch(func: &str, target: Target, handler: Errhandler, code: c_int, e: &MpiError) -> c_int {
+    // An unset handler is chosen now (MPICH's dynamic default); a user handler found that way
+    // is called with the communicator it belongs to.
+    let (handler, target) = match handler {
+        Errhandler::Unset => match super::comm::default_errhandler() {
+            Some((h, comm)) => (h, Target::Comm(comm)),
+            None => (Errhandler::Fatal, target),
+        },
+        h => (h, target),
+    };
     match handler {
         Errhandler::Return => code,
-        Errhandler::Fatal | Errhandler::Abort => {
+        // (`Unset` was resolved above: `default_errhandler` never gives it.)
+        Errhandler::Fatal | Errhandler::Abort | Errhandler::Unset => {
             let rank = runtime::get()
                 .map(|r| format!(" (rank {})", r.rank))
                 .unwrap_or_default();

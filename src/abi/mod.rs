@@ -38,8 +38,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// The object whose errhandler handles an error raised by the current call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// Not tied to an object (or the object handle was invalid): MPI_COMM_SELF's handler
-    /// as MPI 4 specifies; before MPI_Init, MPI_ERRORS_ARE_FATAL.
+    /// Not tied to an object (or the object handle was invalid): the default handler
+    /// (`comm::default_errhandler`: MPI_COMM_SELF's if set, else MPI_COMM_WORLD's, as
+    /// MPICH); before MPI_Init, MPI_ERRORS_ARE_FATAL.
     Default,
     Comm(c_int),
     Win(c_int),

@@ -155,12 +155,15 @@ fn grid_arg(ndims: c_int, dims: *const c_int, periods: *const c_int) -> Result<C
         dims: Vec::with_capacity(n),
         periods: p.iter().map(|&x| x != 0).collect(),
     };
+    // A zero extent makes an empty grid, which MPICH accepts: MPI_Cart_create then gives
+    // every process MPI_COMM_NULL and MPI_Cart_map MPI_UNDEFINED. (MPICH lets negative
+    // extents through the same way; we report them.)
     for (i, &x) in d.iter().enumerate() {
-        if x <= 0 {
+        if x < 0 {
             return Err(MpiError::arg(
                 class::ERR_DIMS,
                 "dims",
-                format!("dims[{i}] = {x} must be positive"),
+                format!("dims[{i}] = {x} must not be negative"),
             ));
         }
         cart.dims.push(x as u32);

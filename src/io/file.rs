@@ -196,7 +196,6 @@ impl File {
         etype: TypeRef,
         filetype: TypeRef,
         rep: Rep,
-        info: &Info,
     ) -> Result<(), MpiError> {
         let local = (|| {
             let disp = match disp {
@@ -226,9 +225,7 @@ impl File {
         let mut st = self.state.lock();
         st.view = Arc::new(view);
         st.pos = 0;
-        for (k, v) in info.iter() {
-            st.info.set(k, v);
-        }
+        // (No hint of a view is acted on, so none joins the hints in use.)
         Ok(())
     }
 

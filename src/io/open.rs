@@ -76,7 +76,28 @@ pub fn path_of(name: &str) -> Result<PathBuf, MpiError> {
     Ok(PathBuf::from(p))
 }
 
-fn options(amode: i32, create: bool) -> OpenOptions {
+/// The one file hint we act on: the permissions of a file MPI_File_open creates (MPI 4.1
+/// §14.2.8, reserved key "file_perm"), in octal. MPI_File_get_info reports the hints in use
+/// only — this one when it was given and valid — so unknown keys are never echoed back.
+pub const FILE_PERM: &str = "file_perm";
+
+/// The permission bits `info` asks for, if it gives valid ones (octal, at most 0o7777).
+fn file_perm(info: &Info) -> Option<u32> {
+    let v = info.get(FILE_PERM)?.trim();
+    u32::from_str_radix(v, 8).ok().filter(|&p| p <= 0o7777)
+}
+
+/// The hints of `info` that are in use: what MPI_File_get_info reports.
+fn hints_in_use(info: &Info) -> Info {
+    let mut used = Info::new();
+    if let Some(p) = file_perm(info) {
+        used.set(FILE_PERM, &format!("{p:04o}"));
+    }
+    used
+}
+
+fn options(amode: i32, create: bool, perm: Option<u32>) -> OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut o = OpenOptions::new();
     o.read(amode & mode::WRONLY == 0)
         .write(amode & mode::RDONLY == 0);
@@ -85,6 +106,9 @@ fn options(amode: i32, create: bool) -> OpenOptions {
             o.create_new(true);
         } else {
             o.create(true);
+        }
+        if let Some(p) = perm {
+            o.mode(p);
         }
     }
     o
@@ -103,8 +127,8 @@ pub fn open(parent: &Comm, name: &str, amode: i32, info: Info) -> Result<File, M
         ));
     }
     let comm = comm_create::dup(parent)?;
-    match open_on(&comm, &path, amode) {
-        Ok((fd, shared)) => File::new(comm, path, fd, amode, info, shared),
+    match open_on(&comm, &path, amode, file_perm(&info)) {
+        Ok((fd, shared)) => File::new(comm, path, fd, amode, hints_in_use(&info), shared),
         Err(e) => {
             forget(&comm);
             Err(e)
@@ -120,10 +144,15 @@ fn forget(comm: &Comm) {
     comm_create::release_context(comm.context_id);
 }
 
-fn open_on(comm: &Comm, path: &Path, amode: i32) -> Result<(std::fs::File, SharedPtr), MpiError> {
+fn open_on(
+    comm: &Comm,
+    path: &Path,
+    amode: i32,
+    perm: Option<u32>,
+) -> Result<(std::fs::File, SharedPtr), MpiError> {
     // Rank 0 first: it creates the file and the sidecar.
     let first = if comm.rank == 0 {
-        options(amode, true)
+        options(amode, true, perm)
             .open(path)
             .map_err(|e| io_err(&e, &format!("opening {}", path.display())))
             .and_then(|fd| {
@@ -147,7 +176,7 @@ fn open_on(comm: &Comm, path: &Path, amode: i32) -> Result<(std::fs::File, Share
     let shared = SharedPtr::new(side);
     let rest = match fd0 {
         Some(fd) => Ok(fd),
-        None => options(amode, false)
+        None => options(amode, false, None)
             .open(path)
             .map_err(|e| io_err(&e, &format!("opening {}", path.display()))),
     };

@@ -5,7 +5,7 @@
 //! attribute is deleted (as MPI requires), and entries are matched by identity, never by
 //! handle value (a freed handle may be reused by a new keyval).
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,10 @@ pub struct Keyval {
     pub extra_state: usize,
     /// The handle the user knows this keyval by (passed to the callbacks).
     handle: AtomicI32,
+    /// MPI_*_free_keyval was called. Keyvals are reference-counted, as in MPICH: the
+    /// attributes still set hold it (and its handle stays valid, so freeing it again through
+    /// a copy of the handle is no error); it is gone once the last of them is deleted.
+    freed: AtomicBool,
 }
 
 impl Keyval {
@@ -35,6 +39,7 @@ impl Keyval {
             delete_fn,
             extra_state,
             handle: AtomicI32::new(0),
+            freed: AtomicBool::new(false),
         }
     }
 
@@ -44,6 +49,15 @@ impl Keyval {
 
     pub fn set_handle(&self, h: i32) {
         self.handle.store(h, Ordering::Relaxed)
+    }
+
+    /// Marks the keyval freed by the user; false if it already was.
+    pub fn mark_freed(&self) -> bool {
+        !self.freed.swap(true, Ordering::Relaxed)
+    }
+
+    pub fn is_freed(&self) -> bool {
+        self.freed.load(Ordering::Relaxed)
     }
 }
 

@@ -5,7 +5,21 @@ use super::errhandler::Errhandler;
 use super::group::Group;
 use super::info::Info;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// Whether the program set the errhandler of MPI_COMM_WORLD / MPI_COMM_SELF (the only
+/// communicators with these context ids in a process).
+static WORLD_SET: AtomicBool = AtomicBool::new(false);
+static SELF_SET: AtomicBool = AtomicBool::new(false);
+
+fn predefined_set_flag(context_id: u32) -> Option<&'static AtomicBool> {
+    match context_id {
+        crate::runtime::WORLD_CONTEXT => Some(&WORLD_SET),
+        crate::runtime::SELF_CONTEXT => Some(&SELF_SET),
+        _ => None,
+    }
+}
 
 pub struct Comm {
     /// Context id of point-to-point traffic; collective traffic uses `context_id + 1`.
@@ -36,7 +50,9 @@ impl Comm {
             rank,
             group,
             remote: None,
-            errhandler: Mutex::new(Errhandler::Fatal),
+            // A new communicator has no handler of its own until a constructor gives it its
+            // parent's (`comm_create::derived`) or the program sets one.
+            errhandler: Mutex::new(Errhandler::Unset),
             name: Mutex::new(name.to_string()),
             topo: parking_lot::RwLock::new(None),
             attrs: Mutex::new(AttrList::default()),
@@ -50,6 +66,26 @@ impl Comm {
         let mut c = Comm::new(context_id, rank, group, "");
         c.remote = Some(remote);
         c
+    }
+
+    /// The handler this communicator has of its own (what its errors use before the
+    /// dynamic default, and what a constructor copies to its children): `Unset` for
+    /// MPI_COMM_WORLD and MPI_COMM_SELF until the program sets theirs — the runtime gives
+    /// them MPI_ERRORS_ARE_FATAL, which is what MPI_Comm_get_errhandler reports meanwhile —
+    /// else the stored one.
+    pub fn own_errhandler(&self) -> Errhandler {
+        match predefined_set_flag(self.context_id) {
+            Some(set) if !set.load(Ordering::Relaxed) => Errhandler::Unset,
+            _ => self.errhandler.lock().clone(),
+        }
+    }
+
+    /// MPI_Comm_set_errhandler.
+    pub fn set_errhandler(&self, e: Errhandler) {
+        *self.errhandler.lock() = e;
+        if let Some(set) = predefined_set_flag(self.context_id) {
+            set.store(true, Ordering::Relaxed);
+        }
     }
 
     #[inline]

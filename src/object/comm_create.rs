@@ -18,7 +18,7 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
     let mut floor = 0;
     loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = internal::allreduce_max_u32(parent, mine)?;
+        let c = super::context::agreed(internal::allreduce_max_u32(parent, mine)?)?;
         let took = rt.contexts.lock().try_take(c);
         // 1 = somebody could not take it: everyone releases and tries above it.
         let failed = internal::allreduce_max_u32(parent, (!took) as u32)?;
@@ -43,9 +43,17 @@ pub fn inherit_session(parent: &Comm, child_context: u32) {
     }
 }
 
-/// `c`, made from `parent`, with what it inherits from it below the C surface.
+/// `c`, made from `parent`, with what it inherits from it: its session and its errhandler
+/// (MPI 4.1 §9.3: a new communicator inherits the handler of its parent; an unset one stays
+/// unset, so it keeps following MPI_COMM_WORLD's as MPICH's does). Every constructor with a
+/// parent communicator goes through here, topologies included.
+///
+/// MPICH 4.0.2 leaves the handler of MPI_Comm_create, MPI_Comm_create_group,
+/// MPI_Intercomm_merge and MPI_Cart_sub results unset instead; we follow the standard there
+/// (the two differ only when the parent's handler is not MPI_COMM_WORLD's).
 fn derived(parent: &Comm, c: Comm) -> Comm {
     inherit_session(parent, c.context_id);
+    *c.errhandler.lock() = parent.own_errhandler();
     c
 }
 
@@ -205,6 +213,29 @@ pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
     }
 }
 
+/// MPI_Comm_create of either kind of communicator.
+pub fn create_any(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    match parent.remote {
+        None => create(parent, group),
+        Some(_) => create_inter(parent, group),
+    }
+}
+
+/// MPI_Comm_create on an intercommunicator (MPI 4.1 §7.4.2; MPICH's MPIR_Comm_create_inter):
+/// `group` is a subgroup of the local group. The members of the groups both sides passed form
+/// a new intercommunicator, ranked in group order; a caller outside its group gets None, and
+/// so does everybody when one side passed an empty group. Collective over both groups, which
+/// is exactly a split of the intercommunicator with one color for the members, MPI_UNDEFINED
+/// for the others, and the rank in `group` as the key.
+pub fn create_inter(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    let me = parent.group.proc_of(parent.rank as usize);
+    let (color, key) = match group.rank_of(me) {
+        Some(r) => (0, r as i32),
+        None => (-1, 0),
+    };
+    split_inter(parent, color, key)
+}
+
 /// The net of `group`'s members over `parent`'s collective context, `tag` kept apart from
 /// other concurrent creations on the same parent. None if I am not a member.
 fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> {
@@ -250,17 +281,19 @@ fn bootstrap_net(group: &Group, tag: i32) -> Result<Option<GroupNet>, MpiError> 
 }
 
 /// MPI_Comm_create_from_group: collective over the members of `group`, matched by
-/// `stringtag`. Err if the caller is not a member.
-pub fn from_group(group: &Group, stringtag: &str) -> Result<Comm, MpiError> {
-    let net = bootstrap_net(group, string_tag(stringtag))?.ok_or_else(|| {
-        MpiError::arg(
-            crate::error::class::ERR_GROUP,
-            "group",
-            "the calling process is not a member",
-        )
-    })?;
+/// `stringtag`. None if the caller is not a member: MPICH builds this call on
+/// MPI_Comm_create_group, which gives such a caller MPI_COMM_NULL.
+pub fn from_group(group: &Group, stringtag: &str) -> Result<Option<Comm>, MpiError> {
+    let Some(net) = bootstrap_net(group, string_tag(stringtag))? else {
+        return Ok(None);
+    };
     let ctx = net.agree_context()?;
-    Ok(Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""))
+    Ok(Some(Comm::new(
+        ctx,
+        net.me as u32,
+        Arc::new(group.clone()),
+        "",
+    )))
 }
 
 /// The link between the two leaders of an intercommunicator construction.

@@ -246,7 +246,7 @@ impl Agreement {
             };
             match self.step {
                 Step::Propose => {
-                    self.candidate = r;
+                    self.candidate = super::context::agreed(r)?;
                     self.took = rt.contexts.lock().try_take(r);
                     self.step = Step::Check;
                     self.start_exchange((!self.took) as u32)?;

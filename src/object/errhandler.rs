@@ -11,6 +11,13 @@ pub enum ErrhandlerKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Errhandler {
+    /// Never set (MPICH keeps no handler on such an object): the handler is chosen at the
+    /// time of each error, as MPICH's errutil.c does — MPI_COMM_SELF's if the program set
+    /// one, else MPI_COMM_WORLD's, else MPI_ERRORS_ARE_FATAL (`abi::errors` resolves it).
+    /// A communicator made before `MPI_Comm_set_errhandler(MPI_COMM_WORLD, ..)` thereby
+    /// follows it, which programs written for MPI <= 3.1 rely on. Queries report it as
+    /// MPI_ERRORS_ARE_FATAL, as MPICH does.
+    Unset,
     /// MPI_ERRORS_ARE_FATAL: print one line and end the whole job.
     Fatal,
     /// MPI_ERRORS_ABORT: end the processes of the communicator (we end the job).

@@ -171,7 +171,7 @@ impl GroupNet {
         let mut floor = 0;
         loop {
             let mine = rt.contexts.lock().lowest_free(floor);
-            let c = self.allreduce_max_u32(mine)?;
+            let c = super::context::agreed(self.allreduce_max_u32(mine)?)?;
             let took = rt.contexts.lock().try_take(c);
             let failed = self.allreduce_max_u32((!took) as u32)?;
             if failed == 0 {

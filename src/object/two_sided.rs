@@ -61,7 +61,7 @@ pub fn meet(
     let mut floor = 0;
     let ctx = loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = swap_max(net, &mut link, net.allreduce_max_u32(mine)?)?;
+        let c = super::context::agreed(swap_max(net, &mut link, net.allreduce_max_u32(mine)?)?)?;
         let took = rt.contexts.lock().try_take(c);
         let failed_here = net.allreduce_max_u32((!took) as u32)?;
         if swap_max(net, &mut link, failed_here)? == 0 {

@@ -12,9 +12,9 @@ use crate::object::comm_create::{dup, split};
 /// Colour for processes left out of a new communicator (MPI_UNDEFINED).
 const NOT_MEMBER: i32 = -32766;
 
-/// A new communicator takes its parent's errhandler and the topology.
-fn finish(parent: &Comm, c: Comm, t: Topology) -> Comm {
-    *c.errhandler.lock() = parent.errhandler.lock().clone();
+/// A new communicator takes the topology (its errhandler came from the parent in
+/// `comm_create`, like every derived communicator's).
+fn finish(c: Comm, t: Topology) -> Comm {
     attach(&c, t);
     c
 }
@@ -23,7 +23,7 @@ fn finish(parent: &Comm, c: Comm, t: Topology) -> Comm {
 pub fn cart_create(parent: &Comm, cart: Cart) -> Result<Option<Comm>, MpiError> {
     let member = (parent.rank as u64) < cart.size();
     let color = if member { 0 } else { NOT_MEMBER };
-    Ok(split(parent, color, parent.rank as i32)?.map(|c| finish(parent, c, Topology::Cart(cart))))
+    Ok(split(parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Cart(cart))))
 }
 
 /// MPI_Cart_sub: one communicator per sub-grid; every process of the grid gets one.
@@ -31,23 +31,20 @@ pub fn cart_sub(parent: &Comm, cart: &Cart, remain: &[bool]) -> Result<Comm, Mpi
     let (color, key, sub) = cart.sub(parent.rank, remain);
     let c = split(parent, color as i32, key as i32)?
         .ok_or_else(|| MpiError::intern("Cart_sub: a grid process has no sub-grid"))?;
-    Ok(finish(parent, c, Topology::Cart(sub)))
+    Ok(finish(c, Topology::Cart(sub)))
 }
 
 /// MPI_Graph_create: ranks below the node count form the graph; the others get None.
 pub fn graph_create(parent: &Comm, graph: Graph) -> Result<Option<Comm>, MpiError> {
     let member = (parent.rank as usize) < graph.nnodes();
     let color = if member { 0 } else { NOT_MEMBER };
-    Ok(
-        split(parent, color, parent.rank as i32)?
-            .map(|c| finish(parent, c, Topology::Graph(graph))),
-    )
+    Ok(split(parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Graph(graph))))
 }
 
 /// MPI_Dist_graph_create_adjacent: every process already knows its edges.
 pub fn dist_graph_adjacent(parent: &Comm, g: DistGraph) -> Result<Comm, MpiError> {
     let c = dup(parent)?;
-    Ok(finish(parent, c, Topology::DistGraph(g)))
+    Ok(finish(c, Topology::DistGraph(g)))
 }
 
 /// MPI_Dist_graph_create: each process contributes any edges of the graph (`mine`); they
@@ -84,5 +81,5 @@ pub fn dist_graph_create(parent: &Comm, mine: &[Edge], weighted: bool) -> Result
     });
     let g = DistGraph::from_edges(parent.rank, edges, weighted);
     let c = dup(parent)?;
-    Ok(finish(parent, c, Topology::DistGraph(g)))
+    Ok(finish(c, Topology::DistGraph(g)))
 }

@@ -91,12 +91,10 @@ mpi_fn!(MPI_File_get_info, PMPI_File_get_info, (fh: usize, info_used: *mut c_int
 });
 
 mpi_fn!(MPI_File_set_info, PMPI_File_set_info, (fh: usize, info: c_int), |ctx| {
-    let f = get(ctx, fh)?;
-    let hints = info::get_or_empty(info, "info")?;
-    let mut st = f.state.lock();
-    for (k, v) in hints.iter() {
-        st.info.set(k, v);
-    }
+    get(ctx, fh)?;
+    // Checked, then ignored: the one hint we act on (file_perm) only matters when a file is
+    // created, so nothing joins the hints in use after MPI_File_open.
+    info::get_or_empty(info, "info")?;
     Ok(())
 });
 
@@ -172,8 +170,9 @@ mpi_fn!(MPI_File_set_view, PMPI_File_set_view, (fh: usize, disp: Offset, etype: 
     let ft = type_ref(filetype, "filetype")?;
     let name = ptr::cstr(datarep, "datarep")?;
     let rep = Rep::by_name(name, super::datarep::lookup)?;
-    let hints = info::get_or_empty(info, "info")?;
-    f.set_view(disp, e, ft, rep, &hints)
+    // Checked, then ignored: we act on no view hint.
+    info::get_or_empty(info, "info")?;
+    f.set_view(disp, e, ft, rep)
 });
 
 /// The handle get_view returns for a view's type: a predefined type's own handle, or a
