@@ -44,7 +44,7 @@ pub static BUILTINS: &[BuiltinDef] = &[
     b!(0x4c000118u32, "MPI_SIGNED_CHAR", I8, 1),
     b!(0x4c000102u32, "MPI_UNSIGNED_CHAR", U8, 1),
     b!(0x4c00010du32, "MPI_BYTE", Byte, 1),
-    b!(0x4c00040eu32, "MPI_WCHAR", I32, 4),
+    b!(0x4c00040eu32, "MPI_WCHAR", WChar, 4),
     b!(0x4c000203u32, "MPI_SHORT", I16, 2),
     b!(0x4c000204u32, "MPI_UNSIGNED_SHORT", U16, 2),
     b!(0x4c000405u32, "MPI_INT", I32, 4),

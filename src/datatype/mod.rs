@@ -35,7 +35,10 @@ use std::sync::{Arc, OnceLock};
 /// What a predefined type holds; reductions and external32 dispatch on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basic {
+    /// MPI_CHAR and MPI_CHARACTER: reduced as signed 8-bit integers, as MPICH does.
     Char,
+    /// MPI_WCHAR: no reduction is defined on it (MPI 4.1 §6.9.2, MPICH refuses them all).
+    WChar,
     Byte,
     Packed,
     /// MPI_LB / MPI_UB: zero-size markers.
