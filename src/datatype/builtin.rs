@@ -101,7 +101,8 @@ pub static BUILTINS: &[BuiltinDef] = &[
     b!(0x4c00043du32, "MPI_UINT32_T", U32, 4),
     b!(0x4c00083eu32, "MPI_UINT64_T", U64, 8),
     b!(0x4c00013fu32, "MPI_C_BOOL", Bool, 1),
-    b!(0x4c000840u32, "MPI_C_FLOAT_COMPLEX", C32, 8),
+    // MPI_C_COMPLEX and MPI_C_FLOAT_COMPLEX are one handle; MPICH names it MPI_C_COMPLEX.
+    b!(0x4c000840u32, "MPI_C_COMPLEX", C32, 8),
     b!(0x4c001041u32, "MPI_C_DOUBLE_COMPLEX", C64, 16),
     b!(0x4c002042u32, "MPI_C_LONG_DOUBLE_COMPLEX", C80, 32),
     b!(0x4c000246u32, "MPIX_C_FLOAT16", F16, 2),
