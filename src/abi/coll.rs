@@ -127,6 +127,48 @@ fn in_place(p: *const c_void) -> bool {
     p as usize == IN_PLACE
 }
 
+/// MPICH's aliasing check (its MPIR_ERRTEST_ALIAS_COLL): a send buffer that is the very
+/// receive buffer (MPI_IN_PLACE aside) is MPI_ERR_BUFFER, not a silent overwrite nor, for
+/// the nonblocking forms, a schedule that corrupts memory later. As MPICH, only on an
+/// intracommunicator, only when the call moves data, and only for the cases MPICH catches:
+/// equal addresses (where the send data would land, for the gather/scatter families) and,
+/// for those families, the same type and count on both sides (`moves_same_data`).
+pub(super) fn check_alias(
+    send: *const c_void,
+    recv: *const c_void,
+    moves_same_data: bool,
+    arg: &str,
+) -> Result<(), MpiError> {
+    if moves_same_data && !in_place(send) && !in_place(recv) && send == recv {
+        return Err(MpiError::arg(
+            class::ERR_BUFFER,
+            arg,
+            "the send and receive buffers must not be aliased (use MPI_IN_PLACE)",
+        ));
+    }
+    Ok(())
+}
+
+/// `p` moved by `bytes` (the address of a block of a gather/scatter buffer).
+fn at_byte(p: *const c_void, bytes: i64) -> *const c_void {
+    (p as usize).wrapping_add(bytes as usize) as *const c_void
+}
+
+/// Where rank `me`'s block of a gather/scatter-family buffer starts, and how many
+/// elements it holds: block `me` of `count` elements, or the v form's `counts`/`displs`.
+fn own_block(
+    p: *const c_void,
+    ext: i64,
+    me: usize,
+    count: Count,
+    v: Option<(&[u64], &[i64])>,
+) -> (*const c_void, Count) {
+    match v {
+        Some((c, d)) => (at_byte(p, d[me] * ext), c[me] as Count),
+        None => (at_byte(p, me as i64 * count * ext), count),
+    }
+}
+
 fn dtype(h: c_int, arg: &str) -> Result<TypeKeep, MpiError> {
     Ok(match datatype::get(h, arg)? {
         datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
@@ -300,6 +342,11 @@ fn gather(
     let me = t.rank;
     let (mine, recvs, own) = if let Role::Root = role {
         let rbuf = buf(rb, rt, "recvtype")?;
+        if !inter_comm {
+            let v = rcounts.as_deref().zip(displs.as_deref());
+            let (blk, n_own) = own_block(rb, rbuf.dt.extent(), me, rc, v);
+            check_alias(sb, blk, st == rt && sc == n_own && sc != 0, "recvbuf")?;
+        }
         let recvs: Vec<Data> = match (rcounts, displs) {
             (Some(c), Some(d)) => (0..n)
                 .map(|i| rbuf.at_bytes(d[i] * rbuf.dt.extent(), c[i]))
@@ -360,6 +407,11 @@ fn scatter(
     let me = t.rank;
     let (mine, sends, own) = if let Role::Root = role {
         let sbuf = buf(sb, st, "sendtype")?;
+        if !inter_comm {
+            let v = scounts.as_deref().zip(displs.as_deref());
+            let (blk, n_own) = own_block(sb, sbuf.dt.extent(), me, sc, v);
+            check_alias(blk, rb, st == rt && rc == n_own && rc != 0, "recvbuf")?;
+        }
         let sends: Vec<Data> = match (scounts, displs) {
             (Some(c), Some(d)) => (0..n)
                 .map(|i| sbuf.at_bytes(d[i] * sbuf.dt.extent(), c[i]))
@@ -419,6 +471,11 @@ fn allgather(
     }
     let n = t.peer_size();
     let rbuf = buf(rb, rt, "recvtype")?;
+    if !inter_comm {
+        let v = rcounts.as_deref().zip(displs.as_deref());
+        let (blk, n_own) = own_block(rb, rbuf.dt.extent(), t.rank, rc, v);
+        check_alias(sb, blk, st == rt && sc == n_own && sc != 0, "recvbuf")?;
+    }
     let blocks: Vec<Data> = match (rcounts, displs) {
         (Some(c), Some(d)) => (0..n)
             .map(|i| rbuf.at_bytes(d[i] * rbuf.dt.extent(), c[i]))
@@ -515,6 +572,10 @@ impl Blocks {
     }
 }
 
+/// `same_layout`: the send and receive sides are described by the same arguments (as
+/// MPICH decides it: equal counts and types, or the very same arrays for the v and w
+/// forms), so equal buffer addresses are an aliasing error.
+#[allow(clippy::too_many_arguments)]
 fn alltoall(
     ctx: &mut Ctx,
     how: How,
@@ -522,12 +583,15 @@ fn alltoall(
     sblocks: Option<Blocks>,
     rb: *mut c_void,
     rblocks: Blocks,
+    same_layout: bool,
     comm: c_int,
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
     let inter_comm = t.remote.is_some();
     if inter_comm {
         no_in_place(sb, "sendbuf")?;
+    } else {
+        check_alias(sb, rb, same_layout, "recvbuf")?;
     }
     let recvs = rblocks.data(rb);
     let sends = if in_place(sb) {
@@ -582,6 +646,9 @@ fn reduce(
     let root = root_of(&t, root)?;
     let red = reduction(op_h, dt)?;
     let at_root = t.rank == root;
+    if at_root {
+        check_alias(sb, rb, count > 0, "recvbuf")?;
+    }
     let input = if at_root && in_place(sb) {
         data(rb, count, dt)?
     } else {
@@ -652,6 +719,8 @@ fn allreduce(
     let inter_comm = t.remote.is_some();
     if inter_comm {
         no_in_place(sb, "sendbuf")?;
+    } else {
+        check_alias(sb, rb, count > 0, "recvbuf")?;
     }
     let red = reduction(op_h, dt)?;
     let out = data(rb, count, dt)?;
@@ -699,6 +768,9 @@ fn reduce_scatter(
     }
     let red = reduction(op_h, dt)?;
     let total: u64 = rcounts.iter().sum();
+    if !inter_comm {
+        check_alias(sb, rb, total > 0, "recvbuf")?;
+    }
     let me = t.rank;
     let before: u64 = rcounts[..me].iter().sum();
     let input = if in_place(sb) {
@@ -745,6 +817,7 @@ fn scan(
         ));
     }
     let red = reduction(op_h, dt)?;
+    check_alias(sb, rb, count > 0, "recvbuf")?;
     let out = data(rb, count, dt)?;
     let input = if in_place(sb) {
         out.clone()
@@ -1033,7 +1106,8 @@ macro_rules! alltoall_fns {
                 let n = size_of(ctx, comm)?;
                 let s = if in_place(sendbuf) { None } else { Some(Blocks::regular(n, sendcount as Count, sendtype, "sendtype")?) };
                 let r = Blocks::regular(n, recvcount as Count, recvtype, "recvtype")?;
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+                let same = sendtype == recvtype && sendcount == recvcount && recvcount != 0;
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
             });
     };
 }
@@ -1067,7 +1141,8 @@ macro_rules! alltoallv_fns {
                     Some(Blocks::vector(counts(sendcounts, n, "sendcounts")?, arr(sdispls, n, "sdispls")?, sendtype, "sendtype")?)
                 };
                 let r = Blocks::vector(counts(recvcounts, n, "recvcounts")?, arr(rdispls, n, "rdispls")?, recvtype, "recvtype")?;
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+                let same = std::ptr::eq(sendcounts, recvcounts) && sendtype == recvtype;
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
             });
     };
 }
@@ -1103,7 +1178,8 @@ macro_rules! alltoallw_fns {
                     Some(Blocks::w(n, counts(sendcounts, n, "sendcounts")?, arr(sdispls, n, "sdispls")?, sendtypes, "sendtypes")?)
                 };
                 let r = Blocks::w(n, counts(recvcounts, n, "recvcounts")?, arr(rdispls, n, "rdispls")?, recvtypes, "recvtypes")?;
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, comm)
+                let same = std::ptr::eq(sendcounts, recvcounts) && std::ptr::eq(sendtypes, recvtypes);
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
             });
     };
 }

@@ -1,6 +1,8 @@
 //! Reduction operations: MPI_Op_create(_c), MPI_Op_free, MPI_Op_commutative,
 //! MPI_Reduce_local(_c). User functions are kept as closures that make the C call.
 
+use super::coll;
+use super::consts::IN_PLACE;
 use super::pt2pt::data;
 use super::ptr;
 use crate::coll::reduce;
@@ -107,11 +109,20 @@ fn reduce_local(
     op: c_int,
 ) -> Result<(), MpiError> {
     let o = get(op)?;
+    // MPI_IN_PLACE is no buffer here (MPICH: MPI_ERR_BUFFER); it must never be read.
+    for (p, arg) in [(inbuf, "inbuf"), (inoutbuf as *const c_void, "inoutbuf")] {
+        if p as usize == IN_PLACE {
+            return Err(MpiError::arg(
+                class::ERR_BUFFER,
+                arg,
+                "MPI_IN_PLACE is not allowed in MPI_Reduce_local",
+            ));
+        }
+    }
     let a = data(inbuf, count, dt)?;
     let b = data(inoutbuf, count, dt)?;
-    if let Op::Predef(p) = &o {
-        reduce::check_predef(*p, &a.dt)?;
-    }
+    coll::check_alias(inbuf, inoutbuf, count > 0, "inoutbuf")?;
+    reduce::check(&o, &a.dt)?;
     reduce::reduce(&o, &a.dt, dt, a.ptr, b.ptr, count as u64)
 }
 

@@ -8,7 +8,9 @@ use crate::op::{self, PredefOp};
 use crate::p2p::{Data, TypeKeep};
 use crate::transport::mem::UserPtr;
 
-/// Checks locally, before any communication, that `op` may reduce `dt`.
+/// Checks locally, before any communication, that `op` may reduce `dt` (collectives and
+/// MPI_Reduce_local). As MPICH, the pair is checked whatever the count, and MPI_REPLACE /
+/// MPI_NO_OP, which only the accumulate functions take, are refused.
 pub fn check(op: &Op, dt: &TypeKeep) -> Result<(), MpiError> {
     let Op::Predef(p) = op else { return Ok(()) };
     if p.is_accumulate_only() {
@@ -21,11 +23,7 @@ pub fn check(op: &Op, dt: &TypeKeep) -> Result<(), MpiError> {
     check_predef(*p, dt)
 }
 
-/// As [`check`] for MPI_Reduce_local, where MPI_REPLACE and MPI_NO_OP are accepted too.
-pub fn check_predef(p: PredefOp, dt: &TypeKeep) -> Result<(), MpiError> {
-    if dt.size() == 0 {
-        return Ok(());
-    }
+fn check_predef(p: PredefOp, dt: &TypeKeep) -> Result<(), MpiError> {
     match dt.basic {
         Some(b) if op::allowed(p, b) => Ok(()),
         Some(b) => Err(MpiError::arg(
@@ -33,6 +31,8 @@ pub fn check_predef(p: PredefOp, dt: &TypeKeep) -> Result<(), MpiError> {
             "op",
             format!("{} is not defined for datatype kind {b:?}", p.name()),
         )),
+        // A derived type holding no data has no basic type: nothing to reduce.
+        None if dt.size() == 0 => Ok(()),
         None => Err(MpiError::arg(
             class::ERR_OP,
             "op",

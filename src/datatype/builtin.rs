@@ -44,7 +44,7 @@ pub static BUILTINS: &[BuiltinDef] = &[
     b!(0x4c000118u32, "MPI_SIGNED_CHAR", I8, 1),
     b!(0x4c000102u32, "MPI_UNSIGNED_CHAR", U8, 1),
     b!(0x4c00010du32, "MPI_BYTE", Byte, 1),
-    b!(0x4c00040eu32, "MPI_WCHAR", I32, 4),
+    b!(0x4c00040eu32, "MPI_WCHAR", WChar, 4),
     b!(0x4c000203u32, "MPI_SHORT", I16, 2),
     b!(0x4c000204u32, "MPI_UNSIGNED_SHORT", U16, 2),
     b!(0x4c000405u32, "MPI_INT", I32, 4),
@@ -101,7 +101,8 @@ pub static BUILTINS: &[BuiltinDef] = &[
     b!(0x4c00043du32, "MPI_UINT32_T", U32, 4),
     b!(0x4c00083eu32, "MPI_UINT64_T", U64, 8),
     b!(0x4c00013fu32, "MPI_C_BOOL", Bool, 1),
-    b!(0x4c000840u32, "MPI_C_FLOAT_COMPLEX", C32, 8),
+    // MPI_C_COMPLEX and MPI_C_FLOAT_COMPLEX are one handle; MPICH names it MPI_C_COMPLEX.
+    b!(0x4c000840u32, "MPI_C_COMPLEX", C32, 8),
     b!(0x4c001041u32, "MPI_C_DOUBLE_COMPLEX", C64, 16),
     b!(0x4c002042u32, "MPI_C_LONG_DOUBLE_COMPLEX", C80, 32),
     b!(0x4c000246u32, "MPIX_C_FLOAT16", F16, 2),

@@ -418,3 +418,37 @@ fn external32_of_a_struct() {
         (1, -2, 0x01020304, 5)
     );
 }
+
+#[test]
+fn contiguous_run_needs_increasing_memory_order() {
+    let int = predef(h::INT);
+    // No gaps but reversed: indexed {2,1,0} and a struct with descending displacements.
+    let rev = construct::indexed(&[1, 1, 1], &[2, 1, 0], &int, false).unwrap();
+    assert_eq!(rev.true_ub - rev.true_lb, rev.size as i64);
+    assert_eq!(rev.contiguous_run(1), None);
+    assert!(!rev.is_contiguous());
+    assert_eq!(items(&rev, 1, 4), vec![8, 4, 0]);
+    let st = construct::structure(&[1, 1], &[4, 0], &[int.clone(), int.clone()], false).unwrap();
+    assert_eq!(st.contiguous_run(1), None);
+    assert_eq!(st.contiguous_run(3), None);
+    // In order: one run, starting at the data's first byte.
+    let fwd = construct::indexed(&[1, 1, 1], &[1, 2, 3], &int, false).unwrap();
+    assert_eq!(fwd.contiguous_run(1), Some(4));
+    assert_eq!(fwd.contiguous_run(2), Some(4));
+    // Resized to a larger extent: one element is a run, several are not.
+    let rs = construct::resized(&int, 0, 8, false).unwrap();
+    assert_eq!(rs.contiguous_run(1), Some(0));
+    assert_eq!(rs.contiguous_run(2), None);
+    // A negative lower bound with extent == size: still one run from true_lb.
+    let neg = construct::resized(&int, -4, 4, false).unwrap();
+    let neg = construct::contiguous(1, &d(neg), false).unwrap();
+    assert_eq!(neg.contiguous_run(5), Some(0));
+    let sh = construct::structure(&[1], &[-8], &[int.clone()], false).unwrap();
+    assert_eq!(sh.contiguous_run(3), Some(-8));
+    assert_eq!(
+        construct::contiguous(0, &int, false)
+            .unwrap()
+            .contiguous_run(4),
+        Some(0)
+    );
+}

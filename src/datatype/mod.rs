@@ -35,7 +35,10 @@ use std::sync::{Arc, OnceLock};
 /// What a predefined type holds; reductions and external32 dispatch on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basic {
+    /// MPI_CHAR and MPI_CHARACTER: reduced as signed 8-bit integers, as MPICH does.
     Char,
+    /// MPI_WCHAR: no reduction is defined on it (MPI 4.1 §6.9.2, MPICH refuses them all).
+    WChar,
     Byte,
     Packed,
     /// MPI_LB / MPI_UB: zero-size markers.
@@ -245,6 +248,27 @@ impl Datatype {
     #[inline]
     pub fn is_contiguous(&self) -> bool {
         self.contiguous
+    }
+
+    /// When the packed stream of `count` elements at `buf` is the plain memory
+    /// `[buf + off, buf + off + count * size)`, byte for byte in the same order: `Some(off)`.
+    /// This is the one predicate for copying without packing. Having no gaps is not enough:
+    /// the type map must also be in increasing memory order (an indexed type with
+    /// displacements {2,1,0} has no gaps, but packs reversed), which is what a single
+    /// layout block means (blocks merge only when the next one follows in memory). Several
+    /// elements also need extent == size (a resized type repeats with a stride).
+    #[inline]
+    pub fn contiguous_run(&self, count: u64) -> Option<i64> {
+        if self.size == 0 || count == 0 {
+            return Some(self.true_lb);
+        }
+        if self.contiguous {
+            return Some(self.true_lb);
+        }
+        match self.layout.as_block() {
+            Some((off, _)) if count == 1 => Some(off),
+            _ => None,
+        }
     }
 
     /// Predefined types (and the cached Fortran-parameterised ones) cannot be freed.

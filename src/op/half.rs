@@ -79,6 +79,11 @@ impl Scalar for H16 {
 }
 
 impl Arith for H16 {
+    const ZERO: Self = H16(0);
+    const ONE: Self = H16(0x3c00);
+    fn is_zero(self) -> bool {
+        self.0 & 0x7fff == 0
+    }
     fn add(self, o: Self) -> Self {
         H16(from_f32(to_f32(self.0) + to_f32(o.0)))
     }

@@ -83,6 +83,11 @@ int_prim!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 /// Floating-point kinds: the native ones, half precision and x87 long double.
 pub(super) trait Arith: Scalar {
+    /// 0.0 and 1.0, the results of a logical op.
+    const ZERO: Self;
+    const ONE: Self;
+    /// `x == 0` as C compares (either signed zero; a NaN is nonzero, hence true).
+    fn is_zero(self) -> bool;
     fn add(self, o: Self) -> Self;
     fn sub(self, o: Self) -> Self;
     fn mul(self, o: Self) -> Self;
@@ -94,6 +99,10 @@ pub(super) trait Arith: Scalar {
 macro_rules! arith_prim {
     ($($t:ty),*) => {$(
         impl Arith for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            #[inline(always)]
+            fn is_zero(self) -> bool { self == 0.0 }
             #[inline(always)]
             fn add(self, o: Self) -> Self { self + o }
             #[inline(always)]
@@ -148,9 +157,13 @@ fn int_op<T: Int>(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
     true
 }
 
-/// MAX, MIN, SUM, PROD on a floating kind.
+/// MAX, MIN, SUM, PROD and the logical ops on a floating kind.
 fn float_op<T: Arith>(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
+    let truth = |x: bool| if x { T::ONE } else { T::ZERO };
     match op {
+        PredefOp::Land => zip_map::<T>(inp, inout, |a, c| truth(!a.is_zero() && !c.is_zero())),
+        PredefOp::Lor => zip_map::<T>(inp, inout, |a, c| truth(!a.is_zero() || !c.is_zero())),
+        PredefOp::Lxor => zip_map::<T>(inp, inout, |a, c| truth(a.is_zero() != c.is_zero())),
         PredefOp::Max => zip_map::<T>(inp, inout, |a, c| if c.gt(a) { c } else { a }),
         PredefOp::Min => zip_map::<T>(inp, inout, |a, c| if c.lt(a) { c } else { a }),
         PredefOp::Sum => zip_map::<T>(inp, inout, |a, c| a.add(c)),
@@ -182,7 +195,7 @@ fn complex_op<T: Arith>(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
 pub(super) fn apply(op: PredefOp, t: Basic, inp: &[u8], inout: &mut [u8]) -> bool {
     use Basic::*;
     match t {
-        I8 => int_op::<i8>(op, inp, inout),
+        Char | I8 => int_op::<i8>(op, inp, inout),
         I16 => int_op::<i16>(op, inp, inout),
         I32 => int_op::<i32>(op, inp, inout),
         I64 => int_op::<i64>(op, inp, inout),

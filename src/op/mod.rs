@@ -165,8 +165,11 @@ impl From<OpError> for MpiError {
     }
 }
 
-/// The standard's groups of basic types (§6.9.2), as far as `Basic` tells them apart
-/// (C and Fortran integers share kinds; MPI_WCHAR is an I32 too).
+/// The groups of basic types that decide which ops apply, as MPICH draws them (its
+/// `MPIR_<op>_check_dtype`): the standard's groups of §6.9.2, as far as `Basic` tells them
+/// apart (C and Fortran integers share kinds; C and Fortran reals too), plus MPICH's
+/// extensions: MPI_CHAR and MPI_CHARACTER count as integers (signed 8-bit), and the
+/// logical ops also take floating-point types.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
     Integer,
@@ -175,21 +178,23 @@ enum Group {
     Logical,
     Byte,
     Pair,
-    /// MPI_CHAR, MPI_CHARACTER, MPI_PACKED, MPI_LB/UB: no arithmetic.
+    /// MPI_WCHAR, MPI_PACKED, MPI_LB/UB: no reduction at all.
     Other,
 }
 
 fn group(t: Basic) -> Group {
     use Basic::*;
     match t {
-        I8 | I16 | I32 | I64 | U8 | U16 | U32 | U64 => Group::Integer,
+        // MPICH reduces MPI_CHAR (and MPI_CHARACTER) as a signed char (OSU's
+        // osu_allreduce uses MPI_CHAR by default); the standard lists no char type.
+        Char | I8 | I16 | I32 | I64 | U8 | U16 | U32 | U64 => Group::Integer,
         F16 | F32 | F64 | F80 => Group::Float,
         C32 | C64 | C80 => Group::Complex,
         Bool | Logical => Group::Logical,
         Byte => Group::Byte,
         PairF32I32 | PairF64I32 | PairI64I32 | PairI16I32 | PairI32I32 | PairF80I32
         | PairF32F32 | PairF64F64 => Group::Pair,
-        Char | Packed | Marker => Group::Other,
+        WChar | Packed | Marker => Group::Other,
     }
 }
 
@@ -212,7 +217,9 @@ pub fn allowed(op: PredefOp, t: Basic) -> bool {
     match op {
         Max | Min => matches!(g, Group::Integer | Group::Float),
         Sum | Prod => matches!(g, Group::Integer | Group::Float | Group::Complex),
-        Land | Lor | Lxor => matches!(g, Group::Integer | Group::Logical),
+        // MPICH also accepts the logical ops on floating-point types (MPI_FLOAT,
+        // MPI_REAL, ...): nonzero is true, the result is 1.0 or 0.0 in the same type.
+        Land | Lor | Lxor => matches!(g, Group::Integer | Group::Logical | Group::Float),
         Band | Bor | Bxor => matches!(g, Group::Integer | Group::Byte),
         Minloc | Maxloc => g == Group::Pair,
         Replace | NoOp => true,
@@ -226,7 +233,7 @@ pub fn elem_size(t: Basic, layout: Layout) -> usize {
         Marker => 0,
         Char | Byte | Packed | Bool | I8 | U8 => 1,
         I16 | U16 | F16 => 2,
-        I32 | U32 | F32 | Logical => 4,
+        I32 | U32 | F32 | Logical | WChar => 4,
         I64 | U64 | F64 | C32 => 8,
         F80 | C64 => 16,
         C80 => 32,

@@ -6,10 +6,10 @@ use crate::datatype::Basic::{self, *};
 use PredefOp::*;
 
 /// Every `Basic` kind (the match in `group` makes a new kind a compile error there).
-const ALL_BASIC: [Basic; 29] = [
-    Char, Byte, Packed, Marker, Bool, Logical, I8, I16, I32, I64, U8, U16, U32, U64, F16, F32, F64,
-    F80, C32, C64, C80, PairF32I32, PairF64I32, PairI64I32, PairI16I32, PairI32I32, PairF80I32,
-    PairF32F32, PairF64F64,
+const ALL_BASIC: [Basic; 30] = [
+    Char, WChar, Byte, Packed, Marker, Bool, Logical, I8, I16, I32, I64, U8, U16, U32, U64, F16,
+    F32, F64, F80, C32, C64, C80, PairF32I32, PairF64I32, PairI64I32, PairI16I32, PairI32I32,
+    PairF80I32, PairF32F32, PairF64F64,
 ];
 
 /// Runs `op` with both buffers copied to odd addresses (never aligned for any type) and
@@ -69,12 +69,12 @@ fn allowed_follows_the_standard_table() {
     for op in [Band, Bor, Bxor] {
         assert!(allowed(op, Byte));
     }
-    // Floats: no logical or bitwise ops.
+    // Floats: no bitwise ops; the logical ones as MPICH allows them.
     for t in [F16, F32, F64, F80] {
-        for op in [Land, Lor, Lxor, Band, Bor, Bxor, Minloc, Maxloc] {
+        for op in [Band, Bor, Bxor, Minloc, Maxloc] {
             assert!(!allowed(op, t), "{} on {t:?}", op.name());
         }
-        for op in [Max, Min, Sum, Prod] {
+        for op in [Max, Min, Sum, Prod, Land, Lor, Lxor] {
             assert!(allowed(op, t), "{} on {t:?}", op.name());
         }
     }
@@ -88,16 +88,18 @@ fn allowed_follows_the_standard_table() {
         assert!(allowed(Land, t) && allowed(Lor, t) && allowed(Lxor, t));
         assert!(!allowed(Sum, t) && !allowed(Max, t) && !allowed(Band, t));
     }
-    // Integers: everything element-wise.
-    for t in [I8, I16, I32, I64, U8, U16, U32, U64] {
+    // Integers (and MPI_CHAR, as MPICH): everything element-wise.
+    for t in [Char, I8, I16, I32, I64, U8, U16, U32, U64] {
         for op in [Max, Min, Sum, Prod, Land, Lor, Lxor, Band, Bor, Bxor] {
             assert!(allowed(op, t));
         }
         assert!(!allowed(Minloc, t) && !allowed(Maxloc, t));
     }
-    // MPI_CHAR, MPI_PACKED: no arithmetic.
-    for t in [Char, Packed] {
-        for op in [Max, Sum, Band, Land] {
+    // MPI_WCHAR, MPI_PACKED, MPI_LB/UB: nothing.
+    for t in [WChar, Packed, Marker] {
+        for op in [
+            Max, Min, Sum, Prod, Land, Lor, Lxor, Band, Bor, Bxor, Minloc, Maxloc,
+        ] {
             assert!(!allowed(op, t));
         }
     }
@@ -222,6 +224,7 @@ macro_rules! int_case {
 }
 
 int_case!(ints_i8, i8, I8);
+int_case!(ints_char, i8, Char);
 int_case!(ints_i16, i16, I16);
 int_case!(ints_i32, i32, I32);
 int_case!(ints_i64, i64, I64);
@@ -293,7 +296,7 @@ fn byte_bit_ops() {
 
 #[test]
 fn replace_and_no_op_on_every_kind() {
-    for t in [Char, Byte, Packed, Bool, I16, F64, F80, C80, Logical] {
+    for t in [Char, WChar, Byte, Packed, Bool, I16, F64, F80, C80, Logical] {
         let n = 3 * elem_size(t, Layout::Packed);
         let a: Vec<u8> = (0..n).map(|i| i as u8).collect();
         let c: Vec<u8> = (0..n).map(|i| 200 - i as u8).collect();
@@ -816,5 +819,72 @@ fn common_cases_bandwidth_report() {
             line += &format!(" {} {gbs:.1} GB/s", op.name());
         }
         eprintln!("{line}");
+    }
+}
+
+/// The logical ops on floating-point kinds (an MPICH extension): nonzero (NaN included)
+/// is true, either zero is false, the result is 1.0 or 0.0 of the same kind.
+#[test]
+fn logical_ops_on_floats() {
+    // 1e-30 is a nonzero f32 and x87 value; it flushes to zero in f16, so use 1e-6 there.
+    let vals = [0.0f64, -0.0, 1.0, -2.5, f64::NAN, 1e-30];
+    let truth = |x: bool| if x { 1.0 } else { 0.0 };
+    for op in [Land, Lor, Lxor] {
+        let mut want = Vec::new();
+        // (in, inout) bytes for F64, F32, F16, F80.
+        let mut b: [(Vec<u8>, Vec<u8>); 4] = Default::default();
+        for &a in &vals {
+            for &c in &vals {
+                let (ta, tc) = (a != 0.0 || a.is_nan(), c != 0.0 || c.is_nan());
+                want.push(truth(match op {
+                    Land => ta && tc,
+                    Lor => ta || tc,
+                    _ => ta != tc,
+                }));
+                let h = |x: f64| from_f32(if x == 1e-30 { 1e-6 } else { x as f32 });
+                let bytes = |v: f64| -> [Vec<u8>; 4] {
+                    [
+                        v.to_ne_bytes().to_vec(),
+                        (v as f32).to_ne_bytes().to_vec(),
+                        h(v).to_ne_bytes().to_vec(),
+                        ld(v).to_vec(),
+                    ]
+                };
+                for (p, (x, y)) in b.iter_mut().zip(bytes(a).into_iter().zip(bytes(c))) {
+                    p.0.extend_from_slice(&x);
+                    p.1.extend_from_slice(&y);
+                }
+            }
+        }
+        let g64 = run(op, F64, &b[0].0, &b[0].1);
+        let g32 = run(op, F32, &b[1].0, &b[1].1);
+        let g16 = run(op, F16, &b[2].0, &b[2].1);
+        let g80 = run(op, F80, &b[3].0, &b[3].1);
+        for (k, &w) in want.iter().enumerate() {
+            let v64 = f64::from_ne_bytes(g64[8 * k..8 * k + 8].try_into().unwrap());
+            let v32 = f32::from_ne_bytes(g32[4 * k..4 * k + 4].try_into().unwrap());
+            let v16 = to_f32(u16::from_ne_bytes(
+                g16[2 * k..2 * k + 2].try_into().unwrap(),
+            ));
+            assert_eq!(v64.to_bits(), f64::to_bits(w), "{} f64 #{k}", op.name());
+            assert_eq!(
+                v32.to_bits(),
+                (w as f32).to_bits(),
+                "{} f32 #{k}",
+                op.name()
+            );
+            assert_eq!(
+                v16.to_bits(),
+                (w as f32).to_bits(),
+                "{} f16 #{k}",
+                op.name()
+            );
+            assert_eq!(
+                &g80[16 * k..16 * k + 10],
+                &ld(w)[..10],
+                "{} f80 #{k}",
+                op.name()
+            );
+        }
     }
 }

@@ -130,6 +130,12 @@ impl X87 {
 }
 
 impl Arith for X87 {
+    const ZERO: Self = X87([0; 10]);
+    /// Mantissa 1.0 (explicit integer bit), biased exponent 0x3fff.
+    const ONE: Self = X87([0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f]);
+    fn is_zero(self) -> bool {
+        compare(&self, &Self::ZERO) == Some(Ordering::Equal)
+    }
     fn add(self, o: Self) -> Self {
         X87(binary(BinOp::Add, &self.0, &o.0))
     }
