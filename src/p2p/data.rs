@@ -45,13 +45,11 @@ impl Data {
     /// Address of the data when it is one contiguous block.
     #[inline]
     pub fn contiguous(&self) -> Option<UserPtr> {
-        if self.dt.is_contiguous()
-            || self.count <= 1 && (self.dt.true_ub - self.dt.true_lb) as u64 == self.dt.size()
-        {
-            Some(self.ptr.offset(self.dt.true_lb))
-        } else {
-            None
-        }
+        // The type map must also be in memory order (issue 11 class 5): a gap-free type
+        // whose pieces run backwards is not plain memory.
+        self.dt
+            .contiguous_run(self.count)
+            .map(|off| self.ptr.offset(off))
     }
 
     /// Copies packed bytes starting at stream offset `off` into `out`; returns bytes copied.
