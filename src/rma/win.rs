@@ -17,6 +17,30 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+/// True when every byte of `[addr, addr + len)` lies in one of the attached `regions`. An
+/// access may span regions that the user attached next to each other: the memory is
+/// contiguous and all of it exposed (MPICH accepts such an access too).
+fn covered(regions: &[(usize, usize)], addr: u64, len: u64) -> bool {
+    let Some(end) = addr.checked_add(len) else {
+        return false;
+    };
+    if len == 0 {
+        return true;
+    }
+    // Regions never overlap (attach refuses that), so the one holding `at` is unique.
+    let mut at = addr;
+    while at < end {
+        match regions
+            .iter()
+            .find(|&&(a, l)| a as u64 <= at && at < a as u64 + l as u64)
+        {
+            Some(&(a, l)) => at = a as u64 + l as u64,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// MPI_WIN_FLAVOR_* values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
@@ -239,19 +263,15 @@ impl Win {
     /// True when `[off, off + len)` (from this rank's base; an address for a dynamic
     /// window) lies in exposed memory.
     pub fn in_range(&self, off: i64, len: u64) -> bool {
-        if self.flavor == Flavor::Dynamic {
-            let (a, l) = (off as usize, len as usize);
-            return off >= 0
-                && self
-                    .regions
-                    .lock()
-                    .iter()
-                    .any(|&(ra, rl)| a >= ra && a.saturating_add(l) <= ra + rl);
+        if off < 0 {
+            return false;
         }
-        off >= 0
-            && (off as u64)
-                .checked_add(len)
-                .is_some_and(|e| e <= self.size)
+        if self.flavor == Flavor::Dynamic {
+            return covered(&self.regions.lock(), off as u64, len);
+        }
+        (off as u64)
+            .checked_add(len)
+            .is_some_and(|e| e <= self.size)
     }
 
     /// MPI_Win_shared_query: (size, disp_unit, base address) of `rank`'s memory, as far as
@@ -270,5 +290,24 @@ impl Win {
             _ if rank == self.rank() => Ok((self.size, self.disp_unit, self.base.addr())),
             _ => Ok((0, self.peers[rank].disp_unit, 0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covered;
+
+    #[test]
+    fn coverage_spans_adjacent_regions_only() {
+        let r = [(100, 10), (110, 10), (130, 10)];
+        assert!(covered(&r, 100, 10));
+        assert!(covered(&r, 105, 10), "spans the two adjacent regions");
+        assert!(covered(&r, 100, 20));
+        assert!(!covered(&r, 115, 10), "runs into the gap at 120");
+        assert!(!covered(&r, 95, 10), "starts before the first region");
+        assert!(covered(&r, 135, 5));
+        assert!(!covered(&r, 135, 6));
+        assert!(covered(&r, 500, 0), "an empty access touches nothing");
+        assert!(!covered(&r, u64::MAX, 2));
     }
 }
