@@ -1,6 +1,7 @@
 //! The window object: creation (every flavor goes through [`Win::build`]), the registry the
 //! target poller serves, and MPI_Win_free.
 
+use super::hints::Hints;
 use super::origin::Origin;
 use super::target::TargetState;
 use crate::coll::internal;
@@ -9,7 +10,6 @@ use crate::object::attr::AttrList;
 use crate::object::comm::Comm;
 use crate::object::comm_create;
 use crate::object::errhandler::Errhandler;
-use crate::object::info::Info;
 use crate::runtime;
 use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
@@ -79,7 +79,8 @@ pub struct Win {
     pub errhandler: Mutex<Errhandler>,
     pub name: Mutex<String>,
     pub attrs: Mutex<AttrList>,
-    pub info: Mutex<Info>,
+    /// The info hints in force (MPI_Win_get_info / MPI_Win_set_info).
+    pub hints: Mutex<Hints>,
     pub(crate) origin: Mutex<Origin>,
     pub(crate) target: Mutex<TargetState>,
     /// PSCW: POST messages received from each rank and not yet consumed by a start.
@@ -113,8 +114,9 @@ pub enum Memory {
     Owned(Mapping),
     /// Dynamic: no memory until attached; `zero` is the address-0 pointer.
     Dynamic(UserPtr),
-    /// Shared: the whole node segment, this rank's base in it, every rank's base.
-    Shared(Mapping, usize, Vec<usize>),
+    /// Shared: the whole node segment, this rank's base in it, every rank's base (address
+    /// 0 for a rank without memory).
+    Shared(Mapping, UserPtr, Vec<usize>),
 }
 
 impl Win {
@@ -126,7 +128,7 @@ impl Win {
         mem: Memory,
         size: u64,
         disp_unit: i64,
-        info: Info,
+        hints: Hints,
     ) -> Result<Arc<Win>, MpiError> {
         let mut mine = Vec::with_capacity(16);
         mine.extend_from_slice(&size.to_le_bytes());
@@ -143,7 +145,7 @@ impl Win {
         let (base, owned, shared_bases) = match mem {
             Memory::User(p) | Memory::Dynamic(p) => (p, None, Vec::new()),
             Memory::Owned(m) => (m.ptr(), Some(m), Vec::new()),
-            Memory::Shared(m, at, bases) => (m.ptr().offset(at as i64), Some(m), bases),
+            Memory::Shared(m, base, bases) => (base, Some(m), bases),
         };
         let counters = || (0..n).map(|_| AtomicU32::new(0)).collect::<Vec<_>>();
         let w = Arc::new(Win {
@@ -158,7 +160,7 @@ impl Win {
             errhandler: Mutex::new(Errhandler::Fatal),
             name: Mutex::new(String::new()),
             attrs: Mutex::new(AttrList::default()),
-            info: Mutex::new(info),
+            hints: Mutex::new(hints),
             origin: Mutex::new(Origin::new(n)),
             target: Mutex::new(TargetState::new(n)),
             posts: counters(),
