@@ -320,16 +320,19 @@ fn target_spec(rank: usize, disp: Aint, count: Count, dt: c_int) -> Result<Targe
             format!("negative count {count}"),
         ));
     }
-    let d = super::datatype::get(dt, "target_datatype")?;
-    let keep = match d {
-        super::datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
-        super::datatype::DtRef::User(d) => TypeKeep::Shared(d),
-    };
     Ok(TargetSpec {
         rank,
         disp: disp as i64,
         count: count as u64,
-        dt: keep,
+        dt: type_keep(dt, "target_datatype")?,
+    })
+}
+
+/// Datatype argument `arg` (handle `dt`), held for the operation.
+fn type_keep(dt: c_int, arg: &'static str) -> Result<TypeKeep, MpiError> {
+    Ok(match super::datatype::get(dt, arg)? {
+        super::datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
+        super::datatype::DtRef::User(d) => TypeKeep::Shared(d),
     })
 }
 
@@ -567,11 +570,19 @@ mpi_fn!(MPI_Rget_accumulate_c, PMPI_Rget_accumulate_c, (origin_addr: *const c_vo
 });
 
 mpi_fn!(MPI_Fetch_and_op, PMPI_Fetch_and_op, (origin_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, op: c_int, win: c_int), |ctx| {
-    get_accumulate(ctx, origin_addr, 1, datatype, result_addr, 1, datatype, target_rank, target_disp, 1, datatype, op, win, std::ptr::null_mut())
+    let t = Target { rank: target_rank, disp: target_disp, count: 1, dt: datatype };
+    let prepare = || {
+        ops::check_fetch_and_op_type(&type_keep(datatype, "datatype")?)?;
+        Ok((gacc_origin(origin_addr, 1, datatype, op)?, data(result_addr, 1, datatype)?))
+    };
+    start(ctx, win, std::ptr::null_mut(), t, prepare, |w, (o, r), t, user| {
+        ops::get_accumulate(w, o, r, t, op, user)
+    })
 });
 
 mpi_fn!(MPI_Compare_and_swap, PMPI_Compare_and_swap, (origin_addr: *const c_void, compare_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, win: c_int), |ctx| {
     let w = get(ctx, win)?;
+    ops::check_cas_type(&type_keep(datatype, "datatype")?)?;
     let origin = data(origin_addr, 1, datatype)?;
     let compare = data(compare_addr, 1, datatype)?;
     let result = data(result_addr, 1, datatype)?;
