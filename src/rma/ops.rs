@@ -280,7 +280,7 @@ pub fn check_cas_type(dt: &TypeKeep) -> Result<(), MpiError> {
         class::ERR_TYPE,
         "datatype",
         format!(
-            "MPI_Compare_and_swap takes only a predefined integer, logical or byte type, not {}",
+            "compare-and-swap takes only a predefined integer, logical or byte type, not {}",
             if name.is_empty() {
                 "a derived datatype"
             } else {
@@ -297,7 +297,7 @@ pub fn check_fetch_and_op_type(dt: &TypeKeep) -> Result<(), MpiError> {
         None => Err(MpiError::arg(
             class::ERR_TYPE,
             "datatype",
-            "MPI_Fetch_and_op takes only a predefined datatype",
+            "fetch-and-op takes only a predefined datatype, not a derived one",
         )),
     }
 }
