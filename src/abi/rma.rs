@@ -11,8 +11,8 @@ use super::Ctx;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
 use crate::mpi_fn;
-use crate::object::info::Info;
 use crate::p2p::{Data, ReqId, Status, TypeKeep};
+use crate::rma::hints::Hints;
 use crate::rma::ops::{self, TargetSpec};
 use crate::rma::win::{Flavor, Memory};
 use crate::rma::{sync, Win};
@@ -52,25 +52,6 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<Arc<Win>, MpiError> {
     }
 }
 
-/// The hints a window reports (MPI_Win_get_info): the defaults we implement, overridden
-/// by what the user gave.
-fn window_info(user: Info, flavor: Flavor) -> Info {
-    let mut i = Info::new();
-    i.set("no_locks", "false");
-    i.set("accumulate_ordering", "rar,raw,war,waw");
-    i.set("accumulate_ops", "same_op_no_op");
-    i.set("same_size", "false");
-    i.set("same_disp_unit", "false");
-    i.set("mpi_accumulate_granularity", "0");
-    if flavor == Flavor::Shared {
-        i.set("alloc_shared_noncontig", "false");
-    }
-    for (k, v) in user.iter() {
-        i.set(k, v);
-    }
-    i
-}
-
 fn size_arg(size: i64) -> Result<u64, MpiError> {
     if size < 0 {
         return Err(MpiError::arg(
@@ -91,6 +72,15 @@ fn disp_unit_arg(d: i64) -> Result<i64, MpiError> {
         ));
     }
     Ok(d)
+}
+
+/// The address-0 pointer: the base of a dynamic window (displacements are addresses) and
+/// of memory of size 0.
+fn null_ptr() -> UserPtr {
+    // SAFETY: nothing is accessed through address 0 except at offsets the window checked:
+    // inside regions the user attached (dynamic windows, Win::in_range), or none at all for
+    // a window of size 0.
+    unsafe { UserPtr::new(std::ptr::null()) }
 }
 
 /// Registers a new window and stores its handle.
@@ -124,7 +114,7 @@ fn create(
         Memory::User(p),
         size,
         disp_unit,
-        window_info(user, Flavor::Create),
+        Hints::from_info(&user),
     )?;
     publish(w, win)
 }
@@ -154,19 +144,23 @@ fn allocate(
     let user = super::info::get_or_empty(info, "info")?;
     ptr::write(win, predefined::WIN_NULL, "win")?;
     ptr::write(baseptr as *mut usize, 0, "baseptr")?;
+    let i = Hints::from_info(&user);
     let w = if shared {
-        let i = window_info(user, Flavor::Shared);
-        crate::rma::shared::allocate(&c, size, disp_unit, i)?
+        crate::rma::shared::allocate(&c, size, disp_unit, i, null_ptr())?
     } else {
-        let m = Mapping::anonymous(size as usize).map_err(|e| {
-            MpiError::new(
-                class::ERR_NO_MEM,
-                format!("cannot allocate {size} bytes: {e}"),
-            )
-        })?;
+        // As MPICH: no memory, a null base.
+        let mem = if size == 0 {
+            Memory::User(null_ptr())
+        } else {
+            Memory::Owned(Mapping::anonymous(size as usize).map_err(|e| {
+                MpiError::new(
+                    class::ERR_NO_MEM,
+                    format!("cannot allocate {size} bytes: {e}"),
+                )
+            })?)
+        };
         let wc = Win::dup_comm(&c)?;
-        let i = window_info(user, Flavor::Allocate);
-        Win::build(wc, Flavor::Allocate, Memory::Owned(m), size, disp_unit, i)?
+        Win::build(wc, Flavor::Allocate, mem, size, disp_unit, i)?
     };
     ptr::write(baseptr as *mut usize, w.base.addr(), "baseptr")?;
     publish(w, win)
@@ -192,11 +186,9 @@ mpi_fn!(MPI_Win_create_dynamic, PMPI_Win_create_dynamic, (info: c_int, comm: c_i
     let c = super::comm::get(ctx, comm)?;
     let user = super::info::get_or_empty(info, "info")?;
     ptr::write(win, predefined::WIN_NULL, "win")?;
-    // SAFETY: address 0: displacements of a dynamic window are absolute addresses, and the
-    // target only touches ranges inside regions the user attached (Win::in_range).
-    let zero = unsafe { UserPtr::new(std::ptr::null()) };
+    // Displacements of a dynamic window are absolute addresses: its base is address 0.
     let wc = Win::dup_comm(&c)?;
-    let w = Win::build(wc, Flavor::Dynamic, Memory::Dynamic(zero), 0, 1, window_info(user, Flavor::Dynamic))?;
+    let w = Win::build(wc, Flavor::Dynamic, Memory::Dynamic(null_ptr()), 0, 1, Hints::from_info(&user))?;
     publish(w, win)
 });
 
@@ -254,16 +246,13 @@ mpi_fn!(MPI_Win_get_name, PMPI_Win_get_name, (win: c_int, win_name: *mut c_char,
 mpi_fn!(MPI_Win_set_info, PMPI_Win_set_info, (win: c_int, info: c_int) , |ctx| {
     let w = get(ctx, win)?;
     let user = super::info::get_or_empty(info, "info")?;
-    let mut i = w.info.lock();
-    for (k, v) in user.iter() {
-        i.set(k, v);
-    }
+    w.hints.lock().update(&user);
     Ok(())
 });
 
 mpi_fn!(MPI_Win_get_info, PMPI_Win_get_info, (win: c_int, info_used: *mut c_int), |ctx| {
     let w = get(ctx, win)?;
-    let i = w.info.lock().clone();
+    let i = w.hints.lock().to_info();
     ptr::write(info_used, super::info::new_handle(i), "info_used")
 });
 
@@ -331,16 +320,19 @@ fn target_spec(rank: usize, disp: Aint, count: Count, dt: c_int) -> Result<Targe
             format!("negative count {count}"),
         ));
     }
-    let d = super::datatype::get(dt, "target_datatype")?;
-    let keep = match d {
-        super::datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
-        super::datatype::DtRef::User(d) => TypeKeep::Shared(d),
-    };
     Ok(TargetSpec {
         rank,
         disp: disp as i64,
         count: count as u64,
-        dt: keep,
+        dt: type_keep(dt, "target_datatype")?,
+    })
+}
+
+/// Datatype argument `arg` (handle `dt`), held for the operation.
+fn type_keep(dt: c_int, arg: &'static str) -> Result<TypeKeep, MpiError> {
+    Ok(match super::datatype::get(dt, arg)? {
+        super::datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
+        super::datatype::DtRef::User(d) => TypeKeep::Shared(d),
     })
 }
 
@@ -578,11 +570,19 @@ mpi_fn!(MPI_Rget_accumulate_c, PMPI_Rget_accumulate_c, (origin_addr: *const c_vo
 });
 
 mpi_fn!(MPI_Fetch_and_op, PMPI_Fetch_and_op, (origin_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, op: c_int, win: c_int), |ctx| {
-    get_accumulate(ctx, origin_addr, 1, datatype, result_addr, 1, datatype, target_rank, target_disp, 1, datatype, op, win, std::ptr::null_mut())
+    let t = Target { rank: target_rank, disp: target_disp, count: 1, dt: datatype };
+    let prepare = || {
+        ops::check_fetch_and_op_type(&type_keep(datatype, "datatype")?)?;
+        Ok((gacc_origin(origin_addr, 1, datatype, op)?, data(result_addr, 1, datatype)?))
+    };
+    start(ctx, win, std::ptr::null_mut(), t, prepare, |w, (o, r), t, user| {
+        ops::get_accumulate(w, o, r, t, op, user)
+    })
 });
 
 mpi_fn!(MPI_Compare_and_swap, PMPI_Compare_and_swap, (origin_addr: *const c_void, compare_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, win: c_int), |ctx| {
     let w = get(ctx, win)?;
+    ops::check_cas_type(&type_keep(datatype, "datatype")?)?;
     let origin = data(origin_addr, 1, datatype)?;
     let compare = data(compare_addr, 1, datatype)?;
     let result = data(result_addr, 1, datatype)?;

@@ -18,9 +18,11 @@
 //!
 //! Module map: `win` (the object, creation, free), `wire` (message format), `origin`
 //! (issuing operations, flush), `target` (serving requests, lock manager), `sync` (fence,
-//! PSCW, passive target), `shared` (MPI_Win_allocate_shared), `alloc` (MPI_Alloc_mem).
+//! PSCW, passive target), `shared` (MPI_Win_allocate_shared), `alloc` (MPI_Alloc_mem),
+//! `hints` (the info hints a window knows).
 
 pub mod alloc;
+pub mod hints;
 pub mod ops;
 pub mod origin;
 pub mod shared;

@@ -5,7 +5,7 @@
 use super::origin::issue;
 use super::win::{Flavor, Win};
 use super::wire::{self, kind, Request};
-use crate::datatype::Basic;
+use crate::datatype::{self, combiner, Basic, Datatype};
 use crate::error::{class, MpiError};
 use crate::op::{self, PredefOp};
 use crate::p2p::{Data, ReqId, TypeKeep};
@@ -19,9 +19,29 @@ pub struct TargetSpec {
 }
 
 impl TargetSpec {
-    fn bytes(&self) -> u64 {
-        self.count * self.dt.size()
+    fn bytes(&self) -> Result<u64, MpiError> {
+        self.count.checked_mul(self.dt.size()).ok_or_else(|| {
+            MpiError::arg(
+                class::ERR_COUNT,
+                "target_count",
+                format!(
+                    "{} elements of the target type overflow the byte count",
+                    self.count
+                ),
+            )
+        })
     }
+}
+
+fn out_of_range(t: &TargetSpec, lo: i128, hi: i128, size: u64) -> MpiError {
+    MpiError::arg(
+        class::ERR_RMA_RANGE,
+        "target_disp",
+        format!(
+            "target bytes [{lo}, {hi}) lie outside rank {}'s window of {size} bytes",
+            t.rank
+        ),
+    )
 }
 
 /// The target's byte runs, from its window base (an address for a dynamic window),
@@ -34,6 +54,7 @@ fn runs(win: &Win, t: &TargetSpec) -> Result<Vec<(i64, u64)>, MpiError> {
             format!("negative target displacement {}", t.disp),
         ));
     }
+    let bytes = t.bytes()?;
     let peer = win.peers[t.rank];
     let dynamic = win.flavor == Flavor::Dynamic;
     let start = if dynamic {
@@ -43,33 +64,55 @@ fn runs(win: &Win, t: &TargetSpec) -> Result<Vec<(i64, u64)>, MpiError> {
             MpiError::arg(class::ERR_DISP, "target_disp", "displacement overflows")
         })?
     };
+    if !dynamic && bytes > 0 {
+        // The lowest and highest data bytes of `count` elements, from the type's true
+        // bounds: refused here before any walk, so an absurd count cannot take the origin
+        // down (the type map is walked only over bytes that exist at the target).
+        let last = (t.count as i128 - 1) * t.dt.extent() as i128;
+        let lo = start as i128 + t.dt.true_lb as i128 + last.min(0);
+        let hi = start as i128 + t.dt.true_ub as i128 + last.max(0);
+        if lo < 0 || hi > peer.size as i128 {
+            return Err(out_of_range(t, lo, hi, peer.size));
+        }
+    }
     let mut out: Vec<(i64, u64)> = Vec::new();
-    t.dt.walk(t.count, 0, t.bytes(), |off, len, _| {
-        out.push((start + off, len))
+    let mut wrapped = false;
+    t.dt.walk(t.count, 0, bytes, |off, len, _| {
+        match start.checked_add(off) {
+            Some(o) => out.push((o, len)),
+            None => wrapped = true,
+        }
     });
+    if wrapped {
+        return Err(MpiError::arg(
+            class::ERR_RMA_RANGE,
+            "target_disp",
+            "the target address overflows",
+        ));
+    }
     if !dynamic {
         for &(o, l) in &out {
             if o < 0 || (o as u64).saturating_add(l) > peer.size {
-                return Err(MpiError::arg(
-                    class::ERR_RMA_RANGE,
-                    "target_disp",
-                    format!(
-                        "target bytes [{o}, {}) lie outside rank {}'s window of {} bytes",
-                        o + l as i64,
-                        t.rank,
-                        peer.size
-                    ),
-                ));
+                return Err(out_of_range(t, o as i128, o as i128 + l as i128, peer.size));
             }
         }
     }
     Ok(out)
 }
 
-fn packed(d: &Data) -> Vec<u8> {
-    let mut v = vec![0u8; d.bytes() as usize];
+/// The origin data, packed; MPI_ERR_NO_MEM (not an abort) when it cannot be held.
+fn packed(d: &Data) -> Result<Vec<u8>, MpiError> {
+    let n = d.bytes() as usize;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        MpiError::new(
+            class::ERR_NO_MEM,
+            format!("cannot hold the {n} bytes of origin data"),
+        )
+    })?;
+    v.resize(n, 0);
     d.pack(0, &mut v);
-    v
+    Ok(v)
 }
 
 fn same_size(origin: u64, target: u64) -> Result<(), MpiError> {
@@ -97,14 +140,14 @@ fn request(kind: u8, runs: Vec<(i64, u64)>, payload: Vec<u8>) -> Request {
 
 /// MPI_Put / MPI_Rput (`user`: return a request).
 pub fn put(win: &Win, origin: Data, t: TargetSpec, user: bool) -> Result<Option<ReqId>, MpiError> {
-    same_size(origin.bytes(), t.bytes())?;
-    let r = request(kind::PUT, runs(win, &t)?, packed(&origin));
+    same_size(origin.bytes(), t.bytes()?)?;
+    let r = request(kind::PUT, runs(win, &t)?, packed(&origin)?);
     issue(win, t.rank, r, None, user)
 }
 
 /// MPI_Get / MPI_Rget: the reply lands in `origin`.
 pub fn get(win: &Win, origin: Data, t: TargetSpec, user: bool) -> Result<Option<ReqId>, MpiError> {
-    same_size(origin.bytes(), t.bytes())?;
+    same_size(origin.bytes(), t.bytes()?)?;
     let r = request(kind::GET, runs(win, &t)?, Vec::new());
     issue(win, t.rank, r, Some(origin), user)
 }
@@ -123,6 +166,11 @@ fn reduction(
             "one-sided accumulates take only predefined operations",
         )
     })?;
+    if op == PredefOp::NoOp {
+        // Only reads the target (MPI_Get_accumulate, MPI_Fetch_and_op): like MPICH, any
+        // target type goes, as for MPI_Get; the basic type is not used.
+        return Ok((op, t.dt.basic.unwrap_or(Basic::Byte)));
+    }
     let basic = t.dt.basic.ok_or_else(|| {
         MpiError::arg(
             class::ERR_TYPE,
@@ -172,8 +220,8 @@ pub fn accumulate(
     user: bool,
 ) -> Result<Option<ReqId>, MpiError> {
     let (op, basic) = reduction(op, Some(&origin), &t)?;
-    same_size(origin.bytes(), t.bytes())?;
-    let r = acc_request(kind::ACC, op, basic, runs(win, &t)?, packed(&origin));
+    same_size(origin.bytes(), t.bytes()?)?;
+    let r = acc_request(kind::ACC, op, basic, runs(win, &t)?, packed(&origin)?);
     issue(win, t.rank, r, None, user)
 }
 
@@ -189,19 +237,73 @@ pub fn get_accumulate(
 ) -> Result<Option<ReqId>, MpiError> {
     let no_op = PredefOp::from_handle(op) == Some(PredefOp::NoOp);
     let (op, basic) = reduction(op, (!no_op).then_some(&origin), &t)?;
-    same_size(result.bytes(), t.bytes())?;
+    same_size(result.bytes(), t.bytes()?)?;
     let payload = if no_op {
         Vec::new()
     } else {
-        same_size(origin.bytes(), t.bytes())?;
-        packed(&origin)
+        same_size(origin.bytes(), t.bytes()?)?;
+        packed(&origin)?
     };
     let r = acc_request(kind::GACC, op, basic, runs(win, &t)?, payload);
     issue(win, t.rank, r, Some(result), user)
 }
 
-/// MPI_Compare_and_swap: one element; `origin` replaces the target's if the target's
-/// equals `compare`; the old value lands in `result`.
+/// MPI_WCHAR: stored as a 32-bit integer, but a character type for the atomics.
+const WCHAR: i32 = 0x4c00040e;
+
+/// The predefined (named) datatype `dt` is, if it is one: not a user type, not even a
+/// duplicate of a predefined one or a cached MPI_Type_create_f90_* type (MPICH's test).
+fn named(dt: &TypeKeep) -> Option<&'static Datatype> {
+    match dt {
+        TypeKeep::Static(d) if d.contents.combiner == combiner::NAMED => Some(d),
+        _ => None,
+    }
+}
+
+/// MPI_Compare_and_swap's `datatype` must be one of the standard's list: the C integer,
+/// Fortran integer, logical, multi-language and byte types. As in MPICH this includes
+/// MPI_CHAR, MPI_CHARACTER and the sized integers, and excludes MPI_WCHAR.
+pub fn check_cas_type(dt: &TypeKeep) -> Result<(), MpiError> {
+    use Basic::*;
+    let ok = named(dt).is_some_and(|d| {
+        !datatype::predefined(WCHAR).is_some_and(|w| std::ptr::eq(w, d))
+            && matches!(
+                d.basic,
+                Some(Char | Byte | Bool | Logical | I8 | I16 | I32 | I64 | U8 | U16 | U32 | U64)
+            )
+    });
+    if ok {
+        return Ok(());
+    }
+    let name = dt.name.lock().clone();
+    Err(MpiError::arg(
+        class::ERR_TYPE,
+        "datatype",
+        format!(
+            "compare-and-swap takes only a predefined integer, logical or byte type, not {}",
+            if name.is_empty() {
+                "a derived datatype"
+            } else {
+                &name
+            }
+        ),
+    ))
+}
+
+/// MPI_Fetch_and_op's `datatype` must be predefined (any one: the op decides the rest).
+pub fn check_fetch_and_op_type(dt: &TypeKeep) -> Result<(), MpiError> {
+    match named(dt) {
+        Some(_) => Ok(()),
+        None => Err(MpiError::arg(
+            class::ERR_TYPE,
+            "datatype",
+            "fetch-and-op takes only a predefined datatype, not a derived one",
+        )),
+    }
+}
+
+/// MPI_Compare_and_swap (its type checked by [`check_cas_type`]): one element; `origin`
+/// replaces the target's if the target's equals `compare`; the old value lands in `result`.
 pub fn compare_and_swap(
     win: &Win,
     origin: Data,
@@ -209,15 +311,8 @@ pub fn compare_and_swap(
     result: Data,
     t: TargetSpec,
 ) -> Result<(), MpiError> {
-    if t.dt.basic.is_none() || !t.dt.is_predefined() {
-        return Err(MpiError::arg(
-            class::ERR_TYPE,
-            "datatype",
-            "compare-and-swap needs a predefined datatype",
-        ));
-    }
-    let mut payload = packed(&origin);
-    payload.extend_from_slice(&packed(&compare));
+    let mut payload = packed(&origin)?;
+    payload.extend_from_slice(&packed(&compare)?);
     let r = request(kind::CAS, runs(win, &t)?, payload);
     issue(win, t.rank, r, Some(result), false).map(|_| ())
 }

@@ -20,10 +20,23 @@ struct Pending {
     user: Option<ReqId>,
 }
 
+/// Where this origin stands with fences. As in MPICH, a fence only opens an epoch that
+/// may be used: until an operation is issued in it, a lock, lock_all or start may take
+/// over (the fence epoch then ends); once an operation was issued, any other access or
+/// exposure epoch is an MPI_ERR_RMA_SYNC until the next fence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fence {
+    /// No fence epoch (never fenced, MPI_MODE_NOSUCCEED, or another epoch took over).
+    Closed,
+    /// A fence opened an epoch in which nothing has been issued yet.
+    Issued,
+    /// Operations were issued in the fence epoch.
+    Active,
+}
+
 /// Epoch state and in-flight traffic of one window at this origin.
 pub struct Origin {
-    /// A fence opened an access epoch to every rank.
-    pub fence: bool,
+    pub fence: Fence,
     /// PSCW access epoch: the target ranks of MPI_Win_start.
     pub start: Option<Vec<usize>>,
     /// MPI_Win_post exposure epoch: the origin ranks.
@@ -53,7 +66,7 @@ fn sync_error(msg: impl Into<String>) -> MpiError {
 impl Origin {
     pub fn new(n: usize) -> Origin {
         Origin {
-            fence: false,
+            fence: Fence::Closed,
             start: None,
             post: None,
             locks: vec![0; n],
@@ -74,7 +87,7 @@ impl Origin {
 
     /// May this process access `target` now?
     pub fn may_access(&self, target: usize) -> bool {
-        self.fence
+        self.fence != Fence::Closed
             || self.lock_all
             || self.locks[target] != 0
             || self.start.as_ref().is_some_and(|g| g.contains(&target))
@@ -87,6 +100,25 @@ impl Origin {
     /// Some passive-target epoch is open.
     pub fn passive_any(&self) -> bool {
         self.lock_all || self.locks.iter().any(|&l| l != 0)
+    }
+
+    /// A lock, lock_all, start or post (`what`) may open now as far as fences go: not once
+    /// the fence epoch has carried operations.
+    pub fn check_fence(&self, what: &str) -> Result<(), MpiError> {
+        if self.fence == Fence::Active {
+            return Err(sync_error(format!(
+                "{what} inside a fence epoch in which operations were issued \
+                 (end it with MPI_Win_fence first)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A new access epoch (lock, lock_all, start) ends a fence epoch that carried nothing.
+    pub fn take_over_fence(&mut self) {
+        if self.fence == Fence::Issued {
+            self.fence = Fence::Closed;
+        }
     }
 
     /// No access or exposure epoch other than a fence's is open (MPI_Win_free, fence).
@@ -193,6 +225,11 @@ pub fn issue(
     }
     send(win, &mut o, target, &req)?;
     o.dirty[target] = true;
+    // (Lock, lock_all and start close an unused fence epoch, so an open one is the
+    // epoch this operation belongs to.)
+    if o.fence == Fence::Issued {
+        o.fence = Fence::Active;
+    }
     Ok(user_req)
 }
 

@@ -4,12 +4,13 @@
 //! /proc while rank 0 keeps it open, then rank 0 closes it: the memory lives as long as a
 //! mapping does and has no name anywhere.
 
+use super::hints::Hints;
 use super::win::{Flavor, Memory, Win};
 use crate::coll::internal;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::object::info::Info;
 use crate::runtime;
+use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -22,12 +23,15 @@ fn words(b: &[u8]) -> Vec<u64> {
         .collect()
 }
 
-/// Collective over `parent`.
+/// Collective over `parent`. `null` is the address-0 pointer: as in MPICH, a rank that
+/// gives no memory gets a null base, and MPI_Win_shared_query answers size 0 and a null
+/// base for it (a zero-size segment would share its address with the next rank's).
 pub fn allocate(
     parent: &Comm,
     size: u64,
     disp_unit: i64,
-    info: Info,
+    hints: Hints,
+    null: UserPtr,
 ) -> Result<Arc<Win>, MpiError> {
     let rt = runtime::rt()?;
     let comm = Win::dup_comm(parent)?;
@@ -41,7 +45,7 @@ pub fn allocate(
         ));
     }
     let sizes = words(&internal::allgather(&comm, &size.to_le_bytes())?);
-    let noncontig = info.get("alloc_shared_noncontig") == Some("true");
+    let noncontig = hints.alloc_shared_noncontig;
     let mut offsets = Vec::with_capacity(sizes.len());
     let mut total = 0u64;
     for &s in &sizes {
@@ -89,14 +93,22 @@ pub fn allocate(
         }
     };
     drop(fd);
-    let bases = offsets.iter().map(|&o| m.addr() + o as usize).collect();
-    let at = offsets[comm.rank as usize] as usize;
+    let bases = offsets
+        .iter()
+        .zip(&sizes)
+        .map(|(&o, &s)| if s == 0 { 0 } else { m.addr() + o as usize })
+        .collect();
+    let base = if size == 0 {
+        null
+    } else {
+        m.ptr().offset(offsets[comm.rank as usize] as i64)
+    };
     Win::build(
         comm,
         Flavor::Shared,
-        Memory::Shared(m, at, bases),
+        Memory::Shared(m, base, bases),
         size,
         disp_unit,
-        info,
+        hints,
     )
 }

@@ -1,7 +1,7 @@
 //! Synchronization: fence, post/start/complete/wait/test (PSCW), and passive target
 //! (lock/unlock, lock_all/unlock_all, flush*, sync).
 
-use super::origin::{self, acknowledged, dirty_targets, wait_replies};
+use super::origin::{self, acknowledged, dirty_targets, wait_replies, Fence};
 use super::win::Win;
 use super::wire::{kind, Request, LOCK_EXCLUSIVE, LOCK_SHARED};
 use crate::coll::internal;
@@ -60,7 +60,11 @@ pub fn fence(win: &Win, assert: i32) -> Result<(), MpiError> {
     let r = acknowledged(win, &dirty_targets(win), kind::FLUSH);
     wait_replies(win, None);
     internal::barrier(&win.comm)?;
-    win.origin.lock().fence = assert & mode::NOSUCCEED == 0;
+    win.origin.lock().fence = if assert & mode::NOSUCCEED == 0 {
+        Fence::Issued
+    } else {
+        Fence::Closed
+    };
     r
 }
 
@@ -87,6 +91,9 @@ pub fn post(win: &Win, ranks: Vec<usize>, assert: i32) -> Result<(), MpiError> {
     if o.post.is_some() {
         return Err(sync_error("an exposure epoch is already open"));
     }
+    // Refused after operations in a fence epoch; an unused fence epoch stays open beside
+    // the exposure epoch (as in MPICH).
+    o.check_fence("MPI_Win_post")?;
     if assert & mode::NOCHECK == 0 {
         for &r in &ranks {
             origin::send(win, &mut o, r, &Request::control(kind::POST, 0))?;
@@ -109,6 +116,7 @@ pub fn start(win: &Win, ranks: Vec<usize>, assert: i32) -> Result<(), MpiError> 
         if o.passive_any() {
             return Err(sync_error("MPI_Win_start inside a passive-target epoch"));
         }
+        o.check_fence("MPI_Win_start")?;
     }
     if assert & mode::NOCHECK == 0 {
         let e = &runtime::rt()?.engine;
@@ -123,6 +131,7 @@ pub fn start(win: &Win, ranks: Vec<usize>, assert: i32) -> Result<(), MpiError> 
         }
     }
     let mut o = win.origin.lock();
+    o.take_over_fence();
     o.start = Some(ranks);
     Ok(())
 }
@@ -250,12 +259,14 @@ pub fn lock(win: &Win, lock_type: i32, target: usize, assert: i32) -> Result<(),
         if o.start.is_some() {
             return Err(sync_error("MPI_Win_lock inside a PSCW access epoch"));
         }
+        o.check_fence("MPI_Win_lock")?;
     }
     let nocheck = assert & mode::NOCHECK != 0;
     if !nocheck {
         acquire(win, &[target], wire_type)?;
     }
     let mut o = win.origin.lock();
+    o.take_over_fence();
     o.locks[target] = wire_type;
     o.nocheck[target] = nocheck;
     Ok(())
@@ -289,6 +300,7 @@ pub fn lock_all(win: &Win, assert: i32) -> Result<(), MpiError> {
         if o.start.is_some() {
             return Err(sync_error("MPI_Win_lock_all inside a PSCW access epoch"));
         }
+        o.check_fence("MPI_Win_lock_all")?;
     }
     let nocheck = assert & mode::NOCHECK != 0;
     if !nocheck {
@@ -296,6 +308,7 @@ pub fn lock_all(win: &Win, assert: i32) -> Result<(), MpiError> {
         acquire(win, &all, LOCK_SHARED)?;
     }
     let mut o = win.origin.lock();
+    o.take_over_fence();
     o.lock_all = true;
     o.nocheck.iter_mut().for_each(|n| *n = nocheck);
     Ok(())

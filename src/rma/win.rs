@@ -1,6 +1,7 @@
 //! The window object: creation (every flavor goes through [`Win::build`]), the registry the
 //! target poller serves, and MPI_Win_free.
 
+use super::hints::Hints;
 use super::origin::Origin;
 use super::target::TargetState;
 use crate::coll::internal;
@@ -9,13 +10,36 @@ use crate::object::attr::AttrList;
 use crate::object::comm::Comm;
 use crate::object::comm_create;
 use crate::object::errhandler::Errhandler;
-use crate::object::info::Info;
 use crate::runtime;
 use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// True when every byte of `[addr, addr + len)` lies in one of the attached `regions`. An
+/// access may span regions that the user attached next to each other: the memory is
+/// contiguous and all of it exposed (MPICH accepts such an access too).
+fn covered(regions: &[(usize, usize)], addr: u64, len: u64) -> bool {
+    let Some(end) = addr.checked_add(len) else {
+        return false;
+    };
+    if len == 0 {
+        return true;
+    }
+    // Regions never overlap (attach refuses that), so the one holding `at` is unique.
+    let mut at = addr;
+    while at < end {
+        match regions
+            .iter()
+            .find(|&&(a, l)| a as u64 <= at && at < a as u64 + l as u64)
+        {
+            Some(&(a, l)) => at = a as u64 + l as u64,
+            None => return false,
+        }
+    }
+    true
+}
 
 /// MPI_WIN_FLAVOR_* values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +79,8 @@ pub struct Win {
     pub errhandler: Mutex<Errhandler>,
     pub name: Mutex<String>,
     pub attrs: Mutex<AttrList>,
-    pub info: Mutex<Info>,
+    /// The info hints in force (MPI_Win_get_info / MPI_Win_set_info).
+    pub hints: Mutex<Hints>,
     pub(crate) origin: Mutex<Origin>,
     pub(crate) target: Mutex<TargetState>,
     /// PSCW: POST messages received from each rank and not yet consumed by a start.
@@ -89,8 +114,9 @@ pub enum Memory {
     Owned(Mapping),
     /// Dynamic: no memory until attached; `zero` is the address-0 pointer.
     Dynamic(UserPtr),
-    /// Shared: the whole node segment, this rank's base in it, every rank's base.
-    Shared(Mapping, usize, Vec<usize>),
+    /// Shared: the whole node segment, this rank's base in it, every rank's base (address
+    /// 0 for a rank without memory).
+    Shared(Mapping, UserPtr, Vec<usize>),
 }
 
 impl Win {
@@ -102,7 +128,7 @@ impl Win {
         mem: Memory,
         size: u64,
         disp_unit: i64,
-        info: Info,
+        hints: Hints,
     ) -> Result<Arc<Win>, MpiError> {
         let mut mine = Vec::with_capacity(16);
         mine.extend_from_slice(&size.to_le_bytes());
@@ -119,7 +145,7 @@ impl Win {
         let (base, owned, shared_bases) = match mem {
             Memory::User(p) | Memory::Dynamic(p) => (p, None, Vec::new()),
             Memory::Owned(m) => (m.ptr(), Some(m), Vec::new()),
-            Memory::Shared(m, at, bases) => (m.ptr().offset(at as i64), Some(m), bases),
+            Memory::Shared(m, base, bases) => (base, Some(m), bases),
         };
         let counters = || (0..n).map(|_| AtomicU32::new(0)).collect::<Vec<_>>();
         let w = Arc::new(Win {
@@ -134,7 +160,7 @@ impl Win {
             errhandler: Mutex::new(Errhandler::Fatal),
             name: Mutex::new(String::new()),
             attrs: Mutex::new(AttrList::default()),
-            info: Mutex::new(info),
+            hints: Mutex::new(hints),
             origin: Mutex::new(Origin::new(n)),
             target: Mutex::new(TargetState::new(n)),
             posts: counters(),
@@ -239,19 +265,15 @@ impl Win {
     /// True when `[off, off + len)` (from this rank's base; an address for a dynamic
     /// window) lies in exposed memory.
     pub fn in_range(&self, off: i64, len: u64) -> bool {
-        if self.flavor == Flavor::Dynamic {
-            let (a, l) = (off as usize, len as usize);
-            return off >= 0
-                && self
-                    .regions
-                    .lock()
-                    .iter()
-                    .any(|&(ra, rl)| a >= ra && a.saturating_add(l) <= ra + rl);
+        if off < 0 {
+            return false;
         }
-        off >= 0
-            && (off as u64)
-                .checked_add(len)
-                .is_some_and(|e| e <= self.size)
+        if self.flavor == Flavor::Dynamic {
+            return covered(&self.regions.lock(), off as u64, len);
+        }
+        (off as u64)
+            .checked_add(len)
+            .is_some_and(|e| e <= self.size)
     }
 
     /// MPI_Win_shared_query: (size, disp_unit, base address) of `rank`'s memory, as far as
@@ -270,5 +292,24 @@ impl Win {
             _ if rank == self.rank() => Ok((self.size, self.disp_unit, self.base.addr())),
             _ => Ok((0, self.peers[rank].disp_unit, 0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::covered;
+
+    #[test]
+    fn coverage_spans_adjacent_regions_only() {
+        let r = [(100, 10), (110, 10), (130, 10)];
+        assert!(covered(&r, 100, 10));
+        assert!(covered(&r, 105, 10), "spans the two adjacent regions");
+        assert!(covered(&r, 100, 20));
+        assert!(!covered(&r, 115, 10), "runs into the gap at 120");
+        assert!(!covered(&r, 95, 10), "starts before the first region");
+        assert!(covered(&r, 135, 5));
+        assert!(!covered(&r, 135, 6));
+        assert!(covered(&r, 500, 0), "an empty access touches nothing");
+        assert!(!covered(&r, u64::MAX, 2));
     }
 }
