@@ -157,7 +157,7 @@ impl Win {
             shared_bases,
             _mem: owned,
             regions: Mutex::new(Vec::new()),
-            errhandler: Mutex::new(Errhandler::Fatal),
+            errhandler: Mutex::new(Errhandler::Unset),
             name: Mutex::new(String::new()),
             attrs: Mutex::new(AttrList::default()),
             hints: Mutex::new(hints),

@@ -42,7 +42,7 @@ const HEADER: usize = 20;
 const RUN: usize = 16;
 
 /// Every basic kind, so a kind travels as its index.
-const BASICS: [Basic; 29] = [
+const BASICS: [Basic; 30] = [
     Basic::Char,
     Basic::Byte,
     Basic::Packed,
@@ -72,6 +72,7 @@ const BASICS: [Basic; 29] = [
     Basic::PairF80I32,
     Basic::PairF32F32,
     Basic::PairF64F64,
+    Basic::WChar,
 ];
 
 pub fn basic_code(b: Basic) -> u8 {
