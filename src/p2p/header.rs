@@ -17,6 +17,11 @@ pub mod kind {
     pub const FIN: u8 = 5;
     /// A synchronous-mode send was matched: `sreq`.
     pub const SACK: u8 = 6;
+    /// MPI_Cancel of a send: drop its message `sreq` (envelope context/src/tag) if it is
+    /// still unmatched.
+    pub const CANCEL: u8 = 7;
+    /// Answer to CANCEL: `sreq`, `len` 1 if the message was dropped, 0 if already matched.
+    pub const CANCEL_ACK: u8 = 8;
 }
 
 /// Flags.

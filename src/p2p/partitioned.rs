@@ -226,6 +226,7 @@ impl<F: Fabric> Engine<F> {
                         body: Body::Data(buf),
                         sync: None,
                         part: Some(place),
+                        origin: None,
                     });
                 }
             }
@@ -345,6 +346,7 @@ impl<F: Fabric> Engine<F> {
                     body,
                     sync: None,
                     part: Some(place),
+                    origin: None,
                 });
             }
         }
