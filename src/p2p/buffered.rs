@@ -124,6 +124,11 @@ impl<F: Fabric> Engine<F> {
         let mut b = self.buffers.lock();
         b.session_of.remove(&ctx);
         b.comms.remove(&ctx);
+        drop(b);
+        // The pairing order of partitioned requests starts afresh on a reused context
+        // block (a communicator owns 4 context ids).
+        let block = ctx..ctx.saturating_add(4);
+        self.lock().part_seq.retain(|k, _| !block.contains(&k.0));
     }
 
     /// Waits until every message buffered in `s` so far has been sent.

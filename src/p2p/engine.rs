@@ -43,6 +43,11 @@ pub struct State {
     pub(super) cma: bool,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
+    /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
+    /// one's place in the init order (see `Piece::pair`).
+    pub(super) part_seq: std::collections::HashMap<(u32, u32, i32, bool), u16>,
+    /// Started partitioned receives waiting for pieces, with their pair number.
+    pub(super) part_posted: Vec<(Posted, u16)>,
 }
 
 pub struct Engine<F: Fabric> {
@@ -143,6 +148,8 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 completions: 0,
+                part_seq: Default::default(),
+                part_posted: Vec::new(),
             }),
             me,
             local_of,
@@ -279,6 +286,7 @@ impl<F: Fabric> Engine<F> {
         let h = Header {
             kind: kind::EAGER,
             flags,
+            aux: 0,
             context: a.ctx,
             src: a.src,
             tag: a.tag,
@@ -310,6 +318,7 @@ impl<F: Fabric> Engine<F> {
             let h = Header {
                 kind: kind::EAGER,
                 flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
                 context: r.ctx,
                 src: r.src,
                 tag: r.tag,
@@ -333,6 +342,7 @@ impl<F: Fabric> Engine<F> {
             let h = Header {
                 kind: kind::RTS,
                 flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
                 context: r.ctx,
                 src: r.src,
                 tag: r.tag,
@@ -1165,9 +1175,10 @@ impl<F: Fabric> Engine<F> {
                 tag,
                 data,
                 parts,
+                pair,
                 ..
             } => {
-                self.start_precv(&mut st, id, ctx, src, tag, data, parts);
+                self.start_precv(&mut st, id, ctx, src, tag, data, parts, pair);
                 Ok(())
             }
             Persist::External => unreachable!("external persistent requests have a starter"),

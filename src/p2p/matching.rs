@@ -53,6 +53,10 @@ pub struct Piece {
     pub off: u64,
     pub index: u64,
     pub parts: u64,
+    /// The pair of partitioned requests it belongs to: partitioned requests pair in the
+    /// order they were initialised, per (communicator, peer, tag), so the k-th
+    /// MPI_Psend_init matches the k-th MPI_Precv_init; this is k (wrapping).
+    pub pair: u16,
 }
 
 #[inline]

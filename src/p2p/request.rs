@@ -110,6 +110,8 @@ pub enum Persist {
         data: Data,
         parts: u64,
         owner: i32,
+        /// Its place in the init order (see `Piece::pair`).
+        pair: u16,
     },
     /// Partitioned receive.
     PRecv {
@@ -119,6 +121,7 @@ pub enum Persist {
         data: Data,
         parts: u64,
         owner: i32,
+        pair: u16,
     },
     /// Started and completed by a higher layer (persistent collectives).
     External,
