@@ -1389,6 +1389,11 @@ impl<F: Fabric> Engine<F> {
             Some(Persist::Send { ep: u32::MAX, .. }) | Some(Persist::Recv { src: -1, .. }) => {
                 return Ok(())
             }
+            // A buffered send whose start failed (no room): nothing was sent.
+            Some(Persist::Send {
+                mode: Mode::Buffered,
+                ..
+            }) if r.inner.is_none() => return Ok(()),
             _ => {}
         }
         if let Some(inner) = r.inner {
