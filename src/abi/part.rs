@@ -2,7 +2,7 @@
 
 use super::comm;
 use super::consts::{ANY_SOURCE, ANY_TAG, PROC_NULL};
-use super::pt2pt::{data, dest, send_tag, source};
+use super::pt2pt::{dest, msg_data, send_tag, source};
 use super::ptr;
 use super::request::{handle_of, id_of};
 use crate::error::{class, MpiError};
@@ -35,7 +35,7 @@ fn parts_arg(partitions: c_int, count: i64) -> Result<u64, MpiError> {
 mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int, count: i64, datatype: c_int, dest_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = data(buf, count * parts as i64, datatype)?;
+    let d = msg_data(buf, count * parts as i64, datatype)?;
     let tag = send_tag(tag)?;
     if dest_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "dest", "MPI_PROC_NULL is not allowed in partitioned communication"));
@@ -49,7 +49,7 @@ mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int,
 mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = data(buf, count * parts as i64, datatype)?;
+    let d = msg_data(buf, count * parts as i64, datatype)?;
     if source_ == ANY_SOURCE || source_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "source", "MPI_ANY_SOURCE and MPI_PROC_NULL are not allowed in partitioned communication"));
     }

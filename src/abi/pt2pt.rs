@@ -25,6 +25,18 @@ pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, M
     data_at(buf, 0, count, datatype)
 }
 
+/// [`data`] for the message of a point-to-point call: MPICH checks its datatype only when
+/// count > 0, so an empty message may name MPI_DATATYPE_NULL (described as zero bytes).
+/// (MPICH's one-sided and I/O calls, and reductions, still refuse it: they use [`data`].)
+pub fn msg_data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
+    if count == 0 && datatype == predefined::DATATYPE_NULL {
+        // SAFETY: no byte at `buf` is ever accessed for zero bytes.
+        let p = unsafe { UserPtr::new(buf as *const u8) };
+        return Ok(Data::new(p, 0, byte_type()));
+    }
+    data(buf, count, datatype)
+}
+
 /// Like [`data`] for the block at byte displacement `displ` from `buf` (the `w` forms of
 /// collectives): the null-buffer check applies to the block's own address, so
 /// MPI_BOTTOM plus absolute displacements is accepted.
@@ -42,6 +54,9 @@ pub fn data_at(
             format!("negative count {count}"),
         ));
     }
+    // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype` for the life of the
+    // operation.
+    let p = unsafe { UserPtr::new(buf as *const u8) };
     let dt = datatype::get(datatype, "datatype")?;
     if buf.is_null() && count > 0 && dt.size() > 0 && dt.true_lb == 0 {
         return Err(MpiError::arg(
@@ -54,9 +69,6 @@ pub fn data_at(
         datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
         datatype::DtRef::User(d) => TypeKeep::Shared(d),
     };
-    // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype` for the life of the
-    // operation.
-    let p = unsafe { UserPtr::new(buf as *const u8) };
     Ok(Data::new(p, count as u64, keep))
 }
 
@@ -139,7 +151,7 @@ fn send_spec(
     comm_h: c_int,
 ) -> Result<SendSpec, MpiError> {
     let c = comm::get(ctx, comm_h)?;
-    let data = data(buf, count, dt)?;
+    let data = msg_data(buf, count, dt)?;
     let tag = send_tag(tag)?;
     let ep = dest(&c, dst)?;
     Ok(SendSpec {
@@ -224,9 +236,12 @@ fn bsend_start(
 ) -> Result<(), MpiError> {
     let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
     let Some(ep) = s.ep else { return Ok(()) };
-    let byte_t =
-        TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"));
-    rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_t)
+    rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_type())
+}
+
+/// MPI_BYTE, the type of a message packed into the attached buffer.
+fn byte_type() -> TypeKeep {
+    TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"))
 }
 
 macro_rules! send_fns {
@@ -302,13 +317,19 @@ fn ibsend(
     if req.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
-    bsend_start(ctx, buf, count, dt, dst, tag, comm_h)?;
-    // The data is in the attached buffer: the user's request is complete.
-    let id = rt()?.engine.completed(Status {
+    let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
+    // The data is in the attached buffer once this returns: the user's request is complete
+    // (and stands for the internal send, which MPI_Cancel cancels).
+    let status = Status {
         source: ANY_SOURCE,
         tag: ANY_TAG,
         ..Default::default()
-    });
+    };
+    let e = &rt()?.engine;
+    let id = match s.ep {
+        None => e.completed(status),
+        Some(ep) => e.ibsend(s.args(ep, Mode::Standard), byte_type(), status)?,
+    };
     ptr::write(req, handle_of(id), "request")
 }
 
@@ -349,11 +370,11 @@ fn buffer_detach<S: Copy + TryFrom<usize>>(
     buffer_addr: *mut c_void,
     size: *mut S,
 ) -> Result<(), MpiError> {
-    let (p, n, automatic) = rt()?.engine.detach_buffer(scope)?;
-    let (addr, n) = if automatic {
-        (BUFFER_AUTOMATIC, 0)
-    } else {
-        (p.addr(), n)
+    let (addr, n) = match rt()?.engine.detach_buffer(scope) {
+        // Nothing attached: NULL and 0, as MPICH gives.
+        None => (0, 0),
+        Some((_, _, true)) => (BUFFER_AUTOMATIC, 0),
+        Some((p, n, false)) => (p.addr(), n),
     };
     let n = S::try_from(n).map_err(|_| {
         MpiError::arg(
@@ -480,7 +501,7 @@ fn recv_args(
     comm_h: c_int,
 ) -> Result<Option<RecvArgs>, MpiError> {
     let c = comm::get(ctx, comm_h)?;
-    let data = data(buf, count, dt)?;
+    let data = msg_data(buf, count, dt)?;
     let tag = recv_tag(tag)?;
     let src = source(&c, src)?;
     if src == PROC_NULL {
@@ -675,7 +696,7 @@ fn replace_start(
     rtag: c_int,
     comm_h: c_int,
 ) -> Result<(ReqId, ReqId, Box<[u8]>), MpiError> {
-    let d = data(buf, count, dt)?;
+    let d = msg_data(buf, count, dt)?;
     let mut tmp = vec![0u8; d.bytes() as usize].into_boxed_slice();
     d.pack(0, &mut tmp);
     let byte = predefined_byte();
@@ -836,7 +857,7 @@ fn recv_init(
         return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
     }
     let c = comm::get(ctx, comm_h)?;
-    let data = data(buf, count, dt)?;
+    let data = msg_data(buf, count, dt)?;
     let tag = recv_tag(tag)?;
     let src = source(&c, src)?;
     let id = rt()?.engine.recv_init(RecvArgs {
@@ -931,7 +952,7 @@ fn mrecv_start(
     message: *mut c_int,
 ) -> Result<Option<ReqId>, MpiError> {
     let m = ptr::read(message, "message")?;
-    let d = data(buf, count, dt)?;
+    let d = msg_data(buf, count, dt)?;
     if m == predefined::MESSAGE_NO_PROC {
         ptr::write(message, predefined::MESSAGE_NULL, "message")?;
         return Ok(None);

@@ -49,32 +49,28 @@ impl MPI_Status {
 
 /// The empty status of the standard: any source, any tag, no error, count 0.
 pub fn empty() -> Status {
-    Status {
-        source: crate::abi::consts::ANY_SOURCE,
-        tag: crate::abi::consts::ANY_TAG,
-        error: 0,
-        bytes: 0,
-        cancelled: false,
-    }
+    Status::empty()
 }
 
-/// Writes `s` to the caller's status unless it passed MPI_STATUS_IGNORE (or null).
+/// Writes `s` to the caller's status unless it passed MPI_STATUS_IGNORE (or null). The
+/// empty status (null and inactive requests) is written whole, MPI_ERROR = MPI_SUCCESS
+/// included, as the standard defines it; MPICH 4.0.2 leaves MPI_ERROR as it was there.
 #[inline]
 pub fn store(p: *mut MPI_Status, s: &Status) {
     if p.is_null() || p as usize == IGNORE {
         return;
     }
     // SAFETY: a non-null, non-IGNORE status pointer is a valid MPI_Status by the MPI contract.
-    unsafe { (*p).fill(s) };
+    let st = unsafe { &mut *p };
+    st.fill(s);
+    if s.is_empty() {
+        st.MPI_ERROR = 0;
+    }
 }
 
-/// Stores the empty status, error field included (MPI_SUCCESS), as MPICH does.
+/// Stores the empty status.
 pub fn store_empty(p: *mut MPI_Status) {
     store(p, &empty());
-    if !p.is_null() && p as usize != IGNORE {
-        // SAFETY: a non-null, non-IGNORE status pointer is a valid MPI_Status.
-        unsafe { (*p).MPI_ERROR = 0 };
-    }
 }
 
 /// Stores `s` into element `i` of a status array (unless MPI_STATUSES_IGNORE), with its

@@ -4,11 +4,11 @@
 //! most specific attached buffer is used. A buffer may be MPI_BUFFER_AUTOMATIC: then each message gets its own
 //! heap copy, freed when its send completes.
 
-use super::bsend::BsendBuffer;
+use super::bsend::{BsendBuffer, OVERHEAD};
 use super::data::{Data, TypeKeep};
 use super::engine::{Engine, SendArgs};
 use super::fabric::Fabric;
-use super::request::{Kind, Mode, ReqId};
+use super::request::{Kind, Mode, ReqId, Status};
 use crate::error::{class, MpiError};
 use crate::transport::mem::UserPtr;
 use std::collections::HashMap;
@@ -77,6 +77,14 @@ impl<F: Fabric> Engine<F> {
             Scope::Session(x) => b.sessions.entry(x).or_default(),
             Scope::Comm(c) => b.comms.entry(c).or_default(),
         };
+        if !automatic && size < OVERHEAD {
+            // As MPICH: smaller than the bookkeeping of a single message.
+            return Err(MpiError::arg(
+                class::ERR_BUFFER,
+                "size",
+                format!("buffer of {size} bytes is smaller than MPI_BSEND_OVERHEAD ({OVERHEAD})"),
+            ));
+        }
         if !buf.attach(base, size, automatic) {
             return Err(MpiError::new(
                 class::ERR_BUFFER,
@@ -86,8 +94,10 @@ impl<F: Fabric> Engine<F> {
         Ok(())
     }
 
-    /// Waits for the buffered sends of `s`, then detaches its buffer: (base, size, automatic).
-    pub fn detach_buffer(&self, s: Scope) -> Result<(UserPtr, usize, bool), MpiError> {
+    /// Waits for the buffered sends of `s`, then detaches its buffer: (base, size,
+    /// automatic), or None when none was attached (not an error: MPICH's detach then gives
+    /// back NULL and 0).
+    pub fn detach_buffer(&self, s: Scope) -> Option<(UserPtr, usize, bool)> {
         self.flush_buffer(s);
         let mut b = self.buffers.lock();
         let r = b.get(s).and_then(|buf| buf.detach());
@@ -96,7 +106,7 @@ impl<F: Fabric> Engine<F> {
             Scope::Session(x) => drop(b.sessions.remove(&x)),
             Scope::Process => {}
         }
-        r.ok_or_else(|| MpiError::new(class::ERR_BUFFER, "no buffer is attached"))
+        r
     }
 
     /// Records that the communicator with context `ctx` derives from session `session`.
@@ -114,6 +124,11 @@ impl<F: Fabric> Engine<F> {
         let mut b = self.buffers.lock();
         b.session_of.remove(&ctx);
         b.comms.remove(&ctx);
+        drop(b);
+        // The pairing order of partitioned requests starts afresh on a reused context
+        // block (a communicator owns 4 context ids).
+        let block = ctx..ctx.saturating_add(4);
+        self.lock().part_seq.retain(|k, _| !block.contains(&k.0));
     }
 
     /// Waits until every message buffered in `s` so far has been sent.
@@ -158,6 +173,35 @@ impl<F: Fabric> Engine<F> {
     /// the communicator's buffer (or the process's) and sends it from there; the caller's
     /// buffer is free on return.
     pub fn bsend(&self, a: SendArgs, byte_type: TypeKeep) -> Result<(), MpiError> {
+        let id = self.bsend_inner(a, byte_type)?;
+        // Nobody waits on the internal send: it is released when it completes.
+        self.free(id);
+        Ok(())
+    }
+
+    /// MPI_Ibsend: the message is buffered and sent as for `bsend`; the request returned is
+    /// complete at once and stands for the internal send (MPI_Cancel cancels that send).
+    pub fn ibsend(
+        &self,
+        a: SendArgs,
+        byte_type: TypeKeep,
+        status: Status,
+    ) -> Result<ReqId, MpiError> {
+        let inner = self.bsend_inner(a, byte_type)?;
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Send);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.status = status;
+        r.done = true;
+        r.inner = Some(inner);
+        Ok(id)
+    }
+
+    /// Buffers the message of a buffered-mode send and starts the internal send of the
+    /// buffered copy; returns that send's request, which the caller frees or keeps (to
+    /// cancel it). Fails with MPI_ERR_BUFFER when the attached buffer has no room for the
+    /// packed message plus MPI_BSEND_OVERHEAD, as MPICH's bsend does.
+    pub(super) fn bsend_inner(&self, a: SendArgs, byte_type: TypeKeep) -> Result<ReqId, MpiError> {
         let mut bufs = self.buffers.lock();
         let scope = bufs.scope_for(a.ctx);
         let b = bufs.get(scope).expect("scope exists");
@@ -186,8 +230,7 @@ impl<F: Fabric> Engine<F> {
             )?;
             drop(st);
             b.track(id);
-            self.free(id);
-            return Ok(());
+            return Ok(id);
         }
         let off = b.reserve(bytes).ok_or_else(|| {
             let why = match b.attached() {
@@ -197,14 +240,20 @@ impl<F: Fabric> Engine<F> {
             MpiError::new(class::ERR_BUFFER, why)
         })?;
         let staged = b.stage(off, &a.data, byte_type);
+        // A message to myself holds its space until it is received, as in MPICH (where a
+        // send to oneself completes only when matched): a synchronous send to myself
+        // completes exactly then.
+        let mode = if a.ep == self.me {
+            Mode::Sync
+        } else {
+            Mode::Standard
+        };
         let id = self.isend(SendArgs {
-            mode: Mode::Standard,
+            mode,
             data: staged,
             ..a
         })?;
         b.bind(off, id);
-        // Nobody waits on the internal send: it is released when it completes.
-        self.free(id);
-        Ok(())
+        Ok(id)
     }
 }

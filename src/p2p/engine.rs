@@ -43,6 +43,11 @@ pub struct State {
     pub(super) cma: bool,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
+    /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
+    /// one's place in the init order (see `Piece::pair`).
+    pub(super) part_seq: std::collections::HashMap<(u32, u32, i32, bool), u16>,
+    /// Started partitioned receives waiting for pieces, with their pair number.
+    pub(super) part_posted: Vec<(Posted, u16)>,
 }
 
 pub struct Engine<F: Fabric> {
@@ -143,6 +148,8 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 completions: 0,
+                part_seq: Default::default(),
+                part_posted: Vec::new(),
             }),
             me,
             local_of,
@@ -235,11 +242,11 @@ impl<F: Fabric> Engine<F> {
         id: ReqId,
         a: SendArgs,
     ) -> Result<(), MpiError> {
-        if a.ep == self.me {
-            self.send_to_self(st, id, a);
-            return Ok(());
-        }
-        let dst = self.local(a.ep)?;
+        let dst = if a.ep == self.me {
+            None
+        } else {
+            Some(self.local(a.ep)?)
+        };
         let total = a.data.bytes();
         {
             let r = st.reqs.get_mut(id).expect("fresh request");
@@ -252,11 +259,16 @@ impl<F: Fabric> Engine<F> {
             r.phase = Phase::Idle;
             r.status = Status::default();
             r.done = false;
-            r.data = Some(a.data);
+            r.data = dst.map(|_| a.data.clone());
             // Remember the mode in `rreq` until the first cell goes out.
             r.rreq = a.mode as u64;
             r.owner = a.owner;
         }
+        let Some(dst) = dst else {
+            // The envelope above also identifies a send to myself for MPI_Cancel.
+            self.send_to_self(st, id, a);
+            return Ok(());
+        };
         if st.backlog.is_empty() {
             if let Some(c) = self.fab.alloc() {
                 self.emit_start(st, id, c, dst);
@@ -274,6 +286,7 @@ impl<F: Fabric> Engine<F> {
         let h = Header {
             kind: kind::EAGER,
             flags,
+            aux: 0,
             context: a.ctx,
             src: a.src,
             tag: a.tag,
@@ -305,6 +318,7 @@ impl<F: Fabric> Engine<F> {
             let h = Header {
                 kind: kind::EAGER,
                 flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
                 context: r.ctx,
                 src: r.src,
                 tag: r.tag,
@@ -328,6 +342,7 @@ impl<F: Fabric> Engine<F> {
             let h = Header {
                 kind: kind::RTS,
                 flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
                 context: r.ctx,
                 src: r.src,
                 tag: r.tag,
@@ -362,6 +377,7 @@ impl<F: Fabric> Engine<F> {
             body: Body::Data(buf),
             sync,
             part: None,
+            origin: Some((self.me, id.wire())),
         });
         if sync.is_none() {
             self.complete(st, id);
@@ -593,6 +609,8 @@ impl<F: Fabric> Engine<F> {
                         body: Body::Data(buf),
                         sync,
                         part: None,
+                        // A blocking send's eager cell names no request (sreq 0).
+                        origin: (h.sreq != 0).then_some((from, h.sreq)),
                     });
                 }
             }
@@ -615,6 +633,7 @@ impl<F: Fabric> Engine<F> {
                         body,
                         sync: None,
                         part: None,
+                        origin: Some((from, h.sreq)),
                     });
                 }
             }
@@ -653,6 +672,24 @@ impl<F: Fabric> Engine<F> {
                     self.complete(st, id);
                 }
             }
+            kind::CANCEL => {
+                let dropped = st.q.take_sent((from, h.sreq), h.context, h.src, h.tag);
+                self.ctrl(
+                    st,
+                    from,
+                    Header {
+                        kind: kind::CANCEL_ACK,
+                        sreq: h.sreq,
+                        len: dropped as u64,
+                        ..Default::default()
+                    },
+                );
+            }
+            kind::CANCEL_ACK => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    self.cancel_answered(st, id, h.len == 1);
+                }
+            }
             _ => {}
         }
     }
@@ -665,8 +702,7 @@ impl<F: Fabric> Engine<F> {
                 Out::Start { req } => match st.reqs.get(req).and_then(|r| self.local(r.ep).ok()) {
                     Some(dst) => (dst, Some(req)),
                     None => {
-                        // The request is gone (cannot happen for sends, which are never
-                        // cancelled): nothing to send.
+                        // The request is gone: nothing to send.
                         st.backlog.pop_front();
                         continue;
                     }
@@ -735,6 +771,11 @@ impl<F: Fabric> Engine<F> {
         if r.done {
             return;
         }
+        if r.cancel_pending {
+            // The receiver's answer to MPI_Cancel decides (see `cancel_answered`).
+            r.proto_done = true;
+            return;
+        }
         r.done = true;
         r.active = false;
         r.phase = Phase::Idle;
@@ -748,6 +789,9 @@ impl<F: Fabric> Engine<F> {
                 Some(pr) => {
                     if gives {
                         pr.status = status;
+                    } else if status.cancelled {
+                        // The send a buffered-mode request stands for was cancelled.
+                        pr.status.cancelled = true;
                     }
                     pr.pending -= 1;
                     pr.pending == 0
@@ -894,19 +938,23 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// If `id` is complete: its status, and the request freed (persistent ones become
-    /// inactive). An invalid or inactive id reports an empty status.
+    /// inactive). An inactive persistent request reports the empty status.
     pub fn reap(&self, st: &mut State, id: ReqId) -> Option<Status> {
         let r = st.reqs.get_mut(id)?;
         if r.persist.is_some() {
             if !r.active && !r.done {
-                return Some(Status::default());
+                return Some(Status::empty());
             }
             if !r.done {
                 return None;
             }
             r.done = false;
             r.active = false;
-            return Some(r.status);
+            let s = r.status;
+            if let Some(i) = r.inner.take() {
+                st.reqs.forget(i);
+            }
+            return Some(s);
         }
         if !r.done {
             return None;
@@ -931,7 +979,7 @@ impl<F: Fabric> Engine<F> {
         self.progress(&mut st);
         let r = st.reqs.get(id)?;
         if r.persist.is_some() && !r.active && !r.done {
-            return Some(Status::default());
+            return Some(Status::empty());
         }
         r.done.then_some(r.status)
     }
@@ -1115,6 +1163,7 @@ impl<F: Fabric> Engine<F> {
         }
         r.active = true;
         r.done = false;
+        r.status = Status::default();
         match *p {
             Persist::PSend { parts, .. } => {
                 self.start_psend(&mut st, id, parts);
@@ -1126,9 +1175,10 @@ impl<F: Fabric> Engine<F> {
                 tag,
                 data,
                 parts,
+                pair,
                 ..
             } => {
-                self.start_precv(&mut st, id, ctx, src, tag, data, parts);
+                self.start_precv(&mut st, id, ctx, src, tag, data, parts, pair);
                 Ok(())
             }
             Persist::External => unreachable!("external persistent requests have a starter"),
@@ -1146,7 +1196,7 @@ impl<F: Fabric> Engine<F> {
                     let byte = TypeKeep::Static(
                         crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"),
                     );
-                    self.bsend(
+                    let inner = self.bsend_inner(
                         SendArgs {
                             ep,
                             ctx,
@@ -1157,10 +1207,23 @@ impl<F: Fabric> Engine<F> {
                             owner,
                         },
                         byte,
-                    )?;
+                    );
                     let mut st = self.lock();
+                    let r = st.reqs.get_mut(id).expect("started request");
+                    let res = match inner {
+                        Ok(inner) => {
+                            r.inner = Some(inner);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            // As MPICH: the start fails, and the request completes with
+                            // the error (its Wait reports it too).
+                            r.status.error = e.class;
+                            Err(e)
+                        }
+                    };
                     self.complete(&mut st, id);
-                    return Ok(());
+                    return res;
                 }
                 if ep == u32::MAX {
                     self.complete_proc_null(&mut st, id);
@@ -1290,26 +1353,181 @@ impl<F: Fabric> Engine<F> {
         Ok(id)
     }
 
-    /// MPI_Cancel: a receive not yet matched is cancelled; a send that has left cannot be
-    /// (MPI allows that), so its cancellation simply fails.
+    /// MPI_Cancel, as MPICH treats each kind of request: a receive not yet matched is
+    /// cancelled at once; a send asks its receiver to drop the message if still unmatched
+    /// (see `cancel_send`); a buffered-mode request cancels the send it stands for; an
+    /// inactive persistent request is an error (MPI_ERR_REQUEST); partitioned, collective
+    /// and other composite requests cannot be cancelled (MPI_ERR_INTERN, MPICH's
+    /// "Attempt to cancel an unknown type of request").
     pub fn cancel(&self, id: ReqId) -> Result<(), MpiError> {
         let mut st = self.lock();
         let r = st
             .reqs
             .get(id)
             .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
-        if r.kind == Kind::Recv && !r.done && st.q.remove_posted(id) {
-            let r = st.reqs.get_mut(id).expect("request");
-            r.status = Status {
-                source: r.src,
-                tag: r.tag,
-                error: 0,
-                bytes: 0,
-                cancelled: true,
-            };
-            self.complete(&mut st, id);
+        let intern = |what: &str| {
+            MpiError::arg(
+                class::ERR_INTERN,
+                "request",
+                format!("{what} cannot be cancelled"),
+            )
+        };
+        let inactive = !r.active && !r.done;
+        match r.persist.as_deref() {
+            Some(Persist::PSend { .. } | Persist::PRecv { .. }) => {
+                return Err(intern("a partitioned request"))
+            }
+            Some(_) if inactive => {
+                return Err(MpiError::arg(
+                    class::ERR_REQUEST,
+                    "request",
+                    "persistent request is not active (MPI_Start it first)",
+                ))
+            }
+            Some(Persist::External) => return Err(intern("a persistent collective request")),
+            // Started towards MPI_PROC_NULL: complete, nothing to cancel.
+            Some(Persist::Send { ep: u32::MAX, .. }) | Some(Persist::Recv { src: -1, .. }) => {
+                return Ok(())
+            }
+            // A buffered send whose start failed (no room): nothing was sent.
+            Some(Persist::Send {
+                mode: Mode::Buffered,
+                ..
+            }) if r.inner.is_none() => return Ok(()),
+            _ => {}
         }
-        Ok(())
+        if let Some(inner) = r.inner {
+            self.cancel_inner(&mut st, id, inner);
+            return Ok(());
+        }
+        match r.kind {
+            Kind::Recv => {
+                if !r.done && st.q.remove_posted(id) {
+                    let r = st.reqs.get_mut(id).expect("request");
+                    r.status = Status {
+                        source: r.src,
+                        tag: r.tag,
+                        error: 0,
+                        bytes: 0,
+                        cancelled: true,
+                    };
+                    self.complete(&mut st, id);
+                }
+                Ok(())
+            }
+            Kind::Send => {
+                self.cancel_send(&mut st, id);
+                Ok(())
+            }
+            // Completed at creation (operations with MPI_PROC_NULL, ...): nothing to cancel.
+            Kind::Done => Ok(()),
+            Kind::Schedule => Err(intern("a collective or composite request")),
+            // Generalized requests run their cancel callback at the C surface.
+            Kind::Grequest => Ok(()),
+        }
+    }
+
+    /// Cancels send `id`. A send still in the backlog or to myself is settled here; any
+    /// other asks its receiver (CANCEL), which drops the message if it is still in its
+    /// unexpected queue and answers (CANCEL_ACK). Until the answer the request is not
+    /// complete, even an eager send that had completed locally (MPICH's ch3 device does the
+    /// same; its ch4 device cannot cancel sends). The receiver never sees a dropped message;
+    /// a message already matched is not cancelled and the send completes normally.
+    fn cancel_send(&self, st: &mut State, id: ReqId) {
+        let r = st.reqs.get(id).expect("request");
+        if r.cancel_pending || r.status.cancelled || r.part.is_some() {
+            return;
+        }
+        let (ep, ctx, src, tag) = (r.ep, r.ctx, r.src, r.tag);
+        if ep == self.me {
+            // Matched at once or sitting in my own unexpected queue.
+            if st.q.take_sent((self.me, id.wire()), ctx, src, tag) {
+                st.reqs.get_mut(id).expect("request").status.cancelled = true;
+                // A synchronous send was waiting for its match.
+                self.complete(st, id);
+            }
+            return;
+        }
+        let queued = st
+            .backlog
+            .iter()
+            .position(|o| matches!(o, Out::Start { req } if *req == id));
+        if let Some(i) = queued {
+            // Nothing has left yet.
+            st.backlog.remove(i);
+            st.reqs.get_mut(id).expect("request").status.cancelled = true;
+            self.complete(st, id);
+            return;
+        }
+        let r = st.reqs.get_mut(id).expect("request");
+        r.cancel_pending = true;
+        r.proto_done = r.done;
+        if r.done {
+            // Reopened until the answer: a persistent request is active again.
+            r.done = false;
+            if r.persist.is_some() {
+                r.active = true;
+            }
+        }
+        self.ctrl(
+            st,
+            ep,
+            Header {
+                kind: kind::CANCEL,
+                context: ctx,
+                src,
+                tag,
+                sreq: id.wire(),
+                ..Default::default()
+            },
+        );
+    }
+
+    /// The receiver answered the cancellation of send `id`: `dropped` if the message was
+    /// still unmatched (no reply of the protocol will come), else the send completes when
+    /// its protocol has.
+    fn cancel_answered(&self, st: &mut State, id: ReqId, dropped: bool) {
+        let Some(r) = st.reqs.get_mut(id) else { return };
+        if !r.cancel_pending {
+            return;
+        }
+        r.cancel_pending = false;
+        if dropped {
+            r.status.cancelled = true;
+            self.complete(st, id);
+        } else if r.proto_done {
+            self.complete(st, id);
+        }
+    }
+
+    /// MPI_Cancel of buffered-mode request `id` (complete since its data was buffered):
+    /// cancels the internal send `inner`; `id` reports the outcome, and is complete again
+    /// once the outcome is known.
+    fn cancel_inner(&self, st: &mut State, id: ReqId, inner: ReqId) {
+        if st.reqs.get(inner).is_none() {
+            // Already gone: delivered, nothing left to cancel.
+            return;
+        }
+        self.cancel_send(st, inner);
+        let s = st.reqs.get_mut(inner).expect("inner send");
+        if s.done {
+            let cancelled = s.status.cancelled;
+            st.reqs.get_mut(id).expect("request").status.cancelled |= cancelled;
+            return;
+        }
+        // Wait for the answer: the inner send completes this request.
+        s.parent = Some(id);
+        s.gives_status = false;
+        s.freed = true;
+        let r = st.reqs.get_mut(id).expect("request");
+        r.inner = None;
+        r.pending += 1;
+        if r.done {
+            r.done = false;
+            if r.persist.is_some() {
+                r.active = true;
+            }
+        }
     }
 
     /// Progresses until nothing this process owes its peers is still queued (control

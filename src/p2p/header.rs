@@ -17,6 +17,11 @@ pub mod kind {
     pub const FIN: u8 = 5;
     /// A synchronous-mode send was matched: `sreq`.
     pub const SACK: u8 = 6;
+    /// MPI_Cancel of a send: drop its message `sreq` (envelope context/src/tag) if it is
+    /// still unmatched.
+    pub const CANCEL: u8 = 7;
+    /// Answer to CANCEL: `sreq`, `len` 1 if the message was dropped, 0 if already matched.
+    pub const CANCEL_ACK: u8 = 8;
 }
 
 /// Flags.
@@ -33,6 +38,9 @@ pub mod flag {
 pub struct Header {
     pub kind: u8,
     pub flags: u8,
+    /// A piece of a partitioned transfer: which pair of partitioned requests it belongs to
+    /// (see `Piece::pair`).
+    pub aux: u16,
     pub context: u32,
     pub src: i32,
     pub tag: i32,
@@ -49,7 +57,7 @@ impl Header {
     pub fn encode(&self, b: &mut [u8; HDR_BYTES]) {
         b[0] = self.kind;
         b[1] = self.flags;
-        b[2..4].fill(0);
+        b[2..4].copy_from_slice(&self.aux.to_ne_bytes());
         b[4..8].copy_from_slice(&self.context.to_ne_bytes());
         b[8..12].copy_from_slice(&self.src.to_ne_bytes());
         b[12..16].copy_from_slice(&self.tag.to_ne_bytes());
@@ -66,6 +74,7 @@ impl Header {
         Header {
             kind: b[0],
             flags: b[1],
+            aux: u16::from_ne_bytes([b[2], b[3]]),
             context: u32_at(4),
             src: u32_at(8) as i32,
             tag: u32_at(12) as i32,
@@ -86,6 +95,7 @@ mod tests {
         let h = Header {
             kind: kind::RTS,
             flags: flag::CMA,
+            aux: 3,
             context: 7,
             src: -2,
             tag: 99,

@@ -41,6 +41,9 @@ pub struct Unexpected {
     pub sync: Option<(u32, u64)>,
     /// A piece of a partitioned transfer.
     pub part: Option<Piece>,
+    /// The send it comes from: (sender endpoint, the sender's request on the wire), for
+    /// MPI_Cancel of that send; None when the sender cannot cancel it.
+    pub origin: Option<(u32, u64)>,
 }
 
 /// One partition of a partitioned send: where it lands in the receive buffer, and (for
@@ -50,6 +53,10 @@ pub struct Piece {
     pub off: u64,
     pub index: u64,
     pub parts: u64,
+    /// The pair of partitioned requests it belongs to: partitioned requests pair in the
+    /// order they were initialised, per (communicator, peer, tag), so the k-th
+    /// MPI_Psend_init matches the k-th MPI_Precv_init; this is k (wrapping).
+    pub pair: u16,
 }
 
 #[inline]
@@ -82,6 +89,16 @@ impl Queues {
             .position(|m| matches(ctx, src, tag, m.ctx, m.src, m.tag))
     }
 
+    /// Removes the newest unexpected message of send `origin` with envelope (ctx, src, tag)
+    /// (a cancelled send); true if it was there, i.e. not matched yet. The newest: a request
+    /// id on the wire is reused once its request is gone, and the live request sent last.
+    pub fn take_sent(&mut self, origin: (u32, u64), ctx: u32, src: i32, tag: i32) -> bool {
+        let i = self.unexpected.iter().rposition(|m| {
+            m.origin == Some(origin) && m.ctx == ctx && m.src == src && m.tag == tag
+        });
+        i.and_then(|i| self.unexpected.remove(i)).is_some()
+    }
+
     pub fn remove_posted(&mut self, req: ReqId) -> bool {
         match self.posted.iter().position(|p| p.req == req) {
             Some(i) => {
@@ -106,6 +123,7 @@ mod tests {
             body: Body::Data(vec![]),
             sync: None,
             part: None,
+            origin: None,
         }
     }
 

@@ -56,9 +56,27 @@ fn err(msg: &str) -> MpiError {
 }
 
 impl<F: Fabric> Engine<F> {
+    /// The place of a new partitioned request in the init order of (ctx, peer, tag).
+    fn next_pair(st: &mut State, key: (u32, u32, i32, bool)) -> u16 {
+        let n = st.part_seq.entry(key).or_insert(0);
+        let k = *n;
+        *n = n.wrapping_add(1);
+        k
+    }
+
+    /// Takes the started partitioned receive of pair `pair` with envelope (ctx, src, tag).
+    fn take_part_posted(st: &mut State, ctx: u32, src: i32, tag: i32, pair: u16) -> Option<Posted> {
+        let i = st
+            .part_posted
+            .iter()
+            .position(|(p, k)| p.ctx == ctx && p.src == src && p.tag == tag && *k == pair)?;
+        Some(st.part_posted.swap_remove(i).0)
+    }
+
     /// MPI_Psend_init: `a.data` spans all partitions.
     pub fn psend_init(&self, a: SendArgs, parts: u64) -> ReqId {
         let mut st = self.lock();
+        let pair = Self::next_pair(&mut st, (a.ctx, a.ep, a.tag, true));
         let id = st.reqs.alloc(Kind::Send);
         let r = st.reqs.get_mut(id).expect("fresh");
         r.owner = a.owner;
@@ -70,6 +88,7 @@ impl<F: Fabric> Engine<F> {
             data: a.data,
             parts,
             owner: a.owner,
+            pair,
         }));
         id
     }
@@ -77,6 +96,7 @@ impl<F: Fabric> Engine<F> {
     /// MPI_Precv_init.
     pub fn precv_init(&self, a: RecvArgs, parts: u64) -> ReqId {
         let mut st = self.lock();
+        let pair = Self::next_pair(&mut st, (a.ctx, a.src as u32, a.tag, false));
         let id = st.reqs.alloc(Kind::Recv);
         let r = st.reqs.get_mut(id).expect("fresh");
         r.owner = a.owner;
@@ -87,6 +107,7 @@ impl<F: Fabric> Engine<F> {
             data: a.data,
             parts,
             owner: a.owner,
+            pair,
         }));
         id
     }
@@ -113,6 +134,7 @@ impl<F: Fabric> Engine<F> {
         tag: i32,
         data: Data,
         parts: u64,
+        pair: u16,
     ) {
         let total = data.bytes();
         {
@@ -139,7 +161,11 @@ impl<F: Fabric> Engine<F> {
             self.complete(st, id);
             return;
         }
-        while let Some(i) = st.q.find_unexpected(ctx, src, tag) {
+        // Pieces that came early, of this pair only (in arrival order: a later round's
+        // pieces arrive after all of this round's).
+        while let Some(i) = st.q.unexpected.iter().position(|m| {
+            m.ctx == ctx && m.src == src && m.tag == tag && m.part.map(|p| p.pair) == Some(pair)
+        }) {
             let m = st.q.unexpected.remove(i).expect("index from find");
             let piece = m.part.unwrap_or_default();
             match m.body {
@@ -155,12 +181,15 @@ impl<F: Fabric> Engine<F> {
                 return;
             }
         }
-        st.q.posted.push_back(Posted {
-            ctx,
-            src,
-            tag,
-            req: id,
-        });
+        st.part_posted.push((
+            Posted {
+                ctx,
+                src,
+                tag,
+                req: id,
+            },
+            pair,
+        ));
     }
 
     /// MPI_Pready: sends partition `i` now.
@@ -178,6 +207,7 @@ impl<F: Fabric> Engine<F> {
             data,
             parts,
             owner,
+            pair,
         }) = r.persist.as_deref().cloned()
         else {
             return Err(err("not a partitioned send request"));
@@ -205,15 +235,16 @@ impl<F: Fabric> Engine<F> {
             off: i * piece.bytes(),
             index: i,
             parts,
+            pair,
         };
         if ep == self.me {
             let mut buf = vec![0u8; piece.bytes() as usize];
             piece.pack(0, &mut buf);
-            match st.q.take_posted(ctx, src, tag) {
+            match Self::take_part_posted(&mut st, ctx, src, tag, pair) {
                 Some(p) => {
                     self.part_bytes(&mut st, p.req, place, &buf);
                     if !st.reqs.get(p.req).map(|r| r.done).unwrap_or(true) {
-                        st.q.posted.push_front(p);
+                        st.part_posted.push((p, pair));
                     }
                 }
                 None => {
@@ -226,6 +257,7 @@ impl<F: Fabric> Engine<F> {
                         body: Body::Data(buf),
                         sync: None,
                         part: Some(place),
+                        origin: None,
                     });
                 }
             }
@@ -298,14 +330,16 @@ impl<F: Fabric> Engine<F> {
                 off,
                 index: h.sreq,
                 parts: h.addr,
+                pair: h.aux,
             }
         } else {
             Piece {
                 off,
+                pair: h.aux,
                 ..Default::default()
             }
         };
-        match st.q.take_posted(h.context, h.src, h.tag) {
+        match Self::take_part_posted(st, h.context, h.src, h.tag, h.aux) {
             Some(p) => {
                 if h.kind == kind::EAGER {
                     let payload = &self.fab.payload(rx)[..h.len as usize];
@@ -323,7 +357,7 @@ impl<F: Fabric> Engine<F> {
                     );
                 }
                 if !st.reqs.get(p.req).map(|r| r.done).unwrap_or(true) {
-                    st.q.posted.push_front(p);
+                    st.part_posted.push((p, h.aux));
                 }
             }
             None => {
@@ -345,6 +379,7 @@ impl<F: Fabric> Engine<F> {
                     body,
                     sync: None,
                     part: Some(place),
+                    origin: None,
                 });
             }
         }

@@ -44,6 +44,22 @@ pub struct Status {
     pub cancelled: bool,
 }
 
+impl Status {
+    /// The standard's empty status: what a null or inactive request completes with (any
+    /// source, any tag, no error, count 0, not cancelled).
+    pub fn empty() -> Status {
+        Status {
+            source: super::matching::ANY_SOURCE,
+            tag: super::matching::ANY_TAG,
+            ..Default::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Status::empty()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Standard,
@@ -94,6 +110,8 @@ pub enum Persist {
         data: Data,
         parts: u64,
         owner: i32,
+        /// Its place in the init order (see `Piece::pair`).
+        pair: u16,
     },
     /// Partitioned receive.
     PRecv {
@@ -103,6 +121,7 @@ pub enum Persist {
         data: Data,
         parts: u64,
         owner: i32,
+        pair: u16,
     },
     /// Started and completed by a higher layer (persistent collectives).
     External,
@@ -165,6 +184,15 @@ pub struct Req {
     pub starter: Option<fn(ReqId) -> Result<(), crate::error::MpiError>>,
     /// Memory that must live until completion (e.g. the packed copy of Sendrecv_replace).
     pub keep: Option<Box<[u8]>>,
+    /// Send: MPI_Cancel asked the receiver to drop the message and its answer has not come
+    /// yet; the request completes only with that answer.
+    pub cancel_pending: bool,
+    /// Send with a cancel pending: the protocol itself has finished (what completes the
+    /// request if the cancellation fails).
+    pub proto_done: bool,
+    /// The internal send a buffered-mode request (MPI_Ibsend, a started MPI_Bsend_init)
+    /// stands for: MPI_Cancel acts on it; it is forgotten with this request.
+    pub inner: Option<ReqId>,
 }
 
 impl Req {
@@ -198,6 +226,9 @@ impl Req {
             part: None,
             arrived: Vec::new(),
             ready: Vec::new(),
+            cancel_pending: false,
+            proto_done: false,
+            inner: None,
         }
     }
 }
@@ -252,15 +283,31 @@ impl Slab {
             .filter(|r| r.live && (r.gen & GEN_MASK) == id.gen())
     }
 
-    /// Releases the slot; its id becomes stale.
+    /// Releases the slot; its id becomes stale. An inner request it stood for is forgotten.
     pub fn release(&mut self, id: ReqId) {
+        let mut inner = None;
         if let Some(r) = self.get_mut(id) {
             r.live = false;
             r.data = None;
             r.persist = None;
             r.keep = None;
+            inner = r.inner.take();
             r.gen = r.gen.wrapping_add(1);
             self.free.push(id.index());
+        }
+        if let Some(i) = inner {
+            self.forget(i);
+        }
+    }
+
+    /// Nobody will wait for `id` any more: release it now if it is complete, else when it
+    /// completes.
+    pub fn forget(&mut self, id: ReqId) {
+        let Some(r) = self.get_mut(id) else { return };
+        if r.done {
+            self.release(id);
+        } else {
+            r.freed = true;
         }
     }
 

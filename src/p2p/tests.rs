@@ -201,3 +201,76 @@ fn cancel_probe_and_mprobe() {
     b[3] = 0;
     assert_eq!(&b[..3], &m);
 }
+
+#[test]
+fn cancelled_sends_never_arrive() {
+    // Rank 1 answers the cancel requests while it waits for tag 99; only then does it
+    // receive tag 1, which must be the sentinel (a cancelled message would come first).
+    let es = engines(2, 8, 256, true);
+    let e1 = es[1].clone();
+    let t = std::thread::spawn(move || {
+        let mut go = [0u8; 1];
+        recv(&e1, 0, 99, &mut go);
+        let mut b = vec![0u8; 1 << 12];
+        let s = recv(&e1, 0, 1, &mut b);
+        assert_eq!(
+            (s.bytes, b[0]),
+            (1, 42),
+            "a cancelled message was delivered"
+        );
+        let mut matched = [0u8; 1];
+        recv(&e1, 0, 2, &mut matched);
+        send(&e1, 0, 3, &matched, Mode::Standard);
+        // Keep progressing (to answer the last cancellation) until rank 0 is done.
+        recv(&e1, 0, 4, &mut matched);
+    });
+    let e0 = &es[0];
+    let small = pattern(10, 1);
+    let big = pattern(1 << 12, 2);
+    for (buf, mode) in [
+        (&small, Mode::Standard),
+        (&small, Mode::Sync),
+        (&big, Mode::Standard),
+        (&big, Mode::Sync),
+    ] {
+        let id = e0
+            .isend(SendArgs {
+                ep: 1,
+                ctx: 0,
+                src: 0,
+                tag: 1,
+                mode,
+                data: data(buf, BYTE),
+                owner: 0,
+            })
+            .unwrap();
+        e0.cancel(id).unwrap();
+        assert!(
+            e0.wait(id).cancelled,
+            "{mode:?} send of {} bytes",
+            buf.len()
+        );
+    }
+    send(e0, 1, 99, &[1], Mode::Standard);
+    send(e0, 1, 1, &[42], Mode::Standard);
+    // Already received: the cancellation fails and the send completes normally.
+    let id = e0
+        .isend(SendArgs {
+            ep: 1,
+            ctx: 0,
+            src: 0,
+            tag: 2,
+            mode: Mode::Sync,
+            data: data(&[5], BYTE),
+            owner: 0,
+        })
+        .unwrap();
+    let mut echo = [0u8; 1];
+    recv(e0, 1, 3, &mut echo);
+    e0.cancel(id).unwrap();
+    assert!(!e0.wait(id).cancelled);
+    assert_eq!(echo, [5]);
+    send(e0, 1, 4, &[0], Mode::Standard);
+    t.join().unwrap();
+    assert_eq!(e0.live_requests(), 0);
+}
