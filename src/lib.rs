@@ -14,5 +14,7 @@ pub mod p2p;
 pub mod pmi;
 pub mod rma;
 pub mod runtime;
+pub mod settings;
+pub mod tool;
 pub mod topo;
 pub mod transport;

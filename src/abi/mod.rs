@@ -19,6 +19,7 @@ pub mod handle_conv;
 pub mod info;
 pub mod init;
 pub mod io;
+pub mod mpit;
 pub mod op;
 pub mod part;
 pub mod pt2pt;
