@@ -76,14 +76,21 @@ impl Ctx {
 }
 
 /// Runs one MPI function body: panics become MPI_ERR_INTERN, errors go through the
-/// errhandler. The success path costs a `catch_unwind` landing pad and nothing else.
+/// errhandler. The success path costs a `catch_unwind` landing pad and one atomic load
+/// (pending MPI_T events).
 #[inline(always)]
 pub fn run(func: &'static str, body: impl FnOnce(&mut Ctx) -> Result<(), MpiError>) -> c_int {
     let mut ctx = Ctx {
         func,
         target: Target::Default,
     };
-    match catch_unwind(AssertUnwindSafe(|| body(&mut ctx))) {
+    let r = catch_unwind(AssertUnwindSafe(|| body(&mut ctx)));
+    // MPI_T events raised inside the engine are delivered here, in the caller's thread with
+    // no lock held (one atomic load when there are none).
+    if crate::tool::event::pending() {
+        crate::tool::event::deliver();
+    }
+    match r {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => errors::raise(&ctx, e),
         Err(p) => {

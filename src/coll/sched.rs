@@ -332,6 +332,7 @@ impl Schedule {
             }
             let ph = std::mem::take(&mut self.phases[self.next]);
             self.next += 1;
+            crate::tool::counters::SCHED_STEPS.add((ph.locals.len() + ph.xfers.len()) as u64);
             self.run_locals(ph.locals)?;
             self.post(ph.xfers)?;
         }

@@ -16,6 +16,8 @@ use super::header::{flag, kind, Header};
 use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
 use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Status};
 use crate::error::{class, MpiError};
+use crate::settings::{self, Value};
+use crate::tool::{counters, event};
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -105,10 +107,6 @@ pub struct RecvArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MsgId(pub u32);
 
-fn env_num(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.trim().parse().ok()
-}
-
 impl<F: Fabric> Engine<F> {
     /// `local_of[ep]` maps endpoints to fabric indices.
     pub fn new(fab: F, me: u32, local_of: Vec<Option<usize>>) -> Self {
@@ -128,15 +126,18 @@ impl<F: Fabric> Engine<F> {
         // Spin only while every local rank can have a core; oversubscribed ranks yield and
         // go to sleep quickly so the ones with work get the CPU.
         let (spin_us, yields) = if nlocal <= cpus { (1000, 20) } else { (0, 50) };
-        let spin_env = env_num("OXIMPI_SPIN");
+        // The knobs (environment, or MPI_T writes before MPI_Init), and what is in force.
+        let spin_env = settings::SPIN.get_u64();
         let spin = Duration::from_micros(spin_env.unwrap_or(spin_us));
+        settings::SPIN.set_effective(Value::Unsigned(spin.as_micros() as u64));
         let cap = fab.payload_capacity();
-        let eager_limit = env_num("OXIMPI_EAGER_LIMIT")
+        let eager_limit = settings::EAGER_LIMIT
+            .get_u64()
             .map(|v| (v as usize).min(cap))
             .unwrap_or(cap);
-        let cma = std::env::var("OXIMPI_CMA")
-            .map(|v| v != "0")
-            .unwrap_or(true);
+        settings::EAGER_LIMIT.set_effective(Value::Unsigned(eager_limit as u64));
+        let cma = settings::CMA.get_switch().unwrap_or(true);
+        settings::CMA.set_effective(Value::Switch(cma));
         Engine {
             fab,
             st: Mutex::new(State {
@@ -279,6 +280,37 @@ impl<F: Fabric> Engine<F> {
         Ok(())
     }
 
+    /// MPI_T counters of a message sent to fabric index `dst` (below `nlocal`: the node's
+    /// shared memory; above: sockets).
+    #[inline]
+    fn count_sent(&self, dst: usize, bytes: u64, eager: bool) {
+        let t = if dst < self.nlocal {
+            &counters::SHM
+        } else {
+            &counters::SOCK
+        };
+        t.msgs_sent.add(1);
+        t.bytes_sent.add(bytes);
+        if eager {
+            counters::EAGER_SENDS.add(1);
+        } else {
+            counters::RNDV_SENDS.add(1);
+        }
+    }
+
+    /// MPI_T counters of a message (eager cell or rendezvous request) from endpoint `ep`.
+    #[inline]
+    fn count_recvd(&self, ep: u32, bytes: u64) {
+        let local = matches!(self.local_of.get(ep as usize), Some(Some(_)));
+        let t = if local {
+            &counters::SHM
+        } else {
+            &counters::SOCK
+        };
+        t.msgs_recvd.add(1);
+        t.bytes_recvd.add(bytes);
+    }
+
     /// Writes an EAGER cell for `a` and sends it.
     #[inline]
     fn emit_eager(&self, mut c: F::Cell, dst: usize, a: &SendArgs, flags: u8, sreq: u64) {
@@ -297,6 +329,7 @@ impl<F: Fabric> Engine<F> {
         };
         h.encode(self.fab.header_mut(&mut c));
         self.fab.send(dst, c, n);
+        self.count_sent(dst, n as u64, true);
     }
 
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
@@ -329,6 +362,7 @@ impl<F: Fabric> Engine<F> {
             };
             h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, n);
+            self.count_sent(dst, n as u64, true);
             if !sync {
                 self.complete(st, id);
             } else {
@@ -354,6 +388,13 @@ impl<F: Fabric> Engine<F> {
             h.encode(self.fab.header_mut(&mut c));
             self.fab.send(dst, c, 0);
             r.phase = Phase::WaitReply;
+            self.count_sent(dst, total, false);
+            event::emit(
+                event::Kind::RendezvousStart,
+                self.ep_of(dst) as i32,
+                h.tag,
+                total as i64,
+            );
         }
     }
 
@@ -369,7 +410,7 @@ impl<F: Fabric> Engine<F> {
         let mut buf = vec![0u8; len as usize];
         a.data.pack(0, &mut buf);
         let sync = (a.mode == Mode::Sync).then(|| (self.me, id.wire()));
-        st.q.unexpected.push_back(Unexpected {
+        st.q.push_unexpected(Unexpected {
             ctx: a.ctx,
             src: a.src,
             tag: a.tag,
@@ -517,6 +558,7 @@ impl<F: Fabric> Engine<F> {
                     .read_remote(local, &[(addr as usize, n as usize)], &mut pieces)
                 {
                     Ok(got) if got as u64 == n => {
+                        counters::SINGLE_COPY_READS.add(1);
                         let r = st.reqs.get_mut(id).expect("matched receive");
                         r.status = Status {
                             source: src,
@@ -593,6 +635,7 @@ impl<F: Fabric> Engine<F> {
                 self.on_part_piece(st, from, h, rx)
             }
             kind::EAGER => {
+                self.count_recvd(from, h.len);
                 let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
                 if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
                     if let Some((ep, sreq)) = sync {
@@ -601,7 +644,7 @@ impl<F: Fabric> Engine<F> {
                     self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
                 } else {
                     let buf = self.fab.payload(rx)[..h.len as usize].to_vec();
-                    st.q.unexpected.push_back(Unexpected {
+                    st.q.push_unexpected(Unexpected {
                         ctx: h.context,
                         src: h.src,
                         tag: h.tag,
@@ -615,6 +658,7 @@ impl<F: Fabric> Engine<F> {
                 }
             }
             kind::RTS => {
+                self.count_recvd(from, h.len);
                 let cma = h.flags & flag::CMA != 0;
                 if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
                     self.rendezvous(st, p.req, h.src, h.tag, from, h.sreq, h.addr, cma, h.len);
@@ -625,7 +669,7 @@ impl<F: Fabric> Engine<F> {
                         addr: h.addr,
                         cma,
                     };
-                    st.q.unexpected.push_back(Unexpected {
+                    st.q.push_unexpected(Unexpected {
                         ctx: h.context,
                         src: h.src,
                         tag: h.tag,
@@ -889,6 +933,9 @@ impl<F: Fabric> Engine<F> {
         let mut yields = 0u32;
         let (spin, max_yields) = self.waiting_policy();
         let mut spin_start: Option<Instant> = None;
+        // The first clock reading the policy takes: time blocked is counted from there
+        // (MPI_T's time_blocked), so a wait that ends within 64 polls reads no clock.
+        let mut blocked_since: Option<Instant> = None;
         let mut asleep = false;
         loop {
             let mut ticket = 0;
@@ -903,6 +950,9 @@ impl<F: Fabric> Engine<F> {
                 if let Some(r) = f(self, &mut st) {
                     if asleep {
                         self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    if let Some(t) = blocked_since {
+                        counters::BLOCKED_NS.add(t.elapsed().as_nanos() as u64);
                     }
                     return r;
                 }
@@ -919,7 +969,11 @@ impl<F: Fabric> Engine<F> {
             // Read the clock only every 64 polls: it costs more than a poll.
             spins += 1;
             if !spin.is_zero()
-                && (spins % 64 != 0 || spin_start.get_or_insert_with(Instant::now).elapsed() < spin)
+                && (spins % 64 != 0 || {
+                    let t = *spin_start.get_or_insert_with(Instant::now);
+                    blocked_since.get_or_insert(t);
+                    t.elapsed() < spin
+                })
             {
                 std::hint::spin_loop();
             } else if yields < max_yields {
@@ -927,7 +981,8 @@ impl<F: Fabric> Engine<F> {
                 std::thread::yield_now();
             } else {
                 asleep = true;
-                spin_start.get_or_insert_with(Instant::now);
+                let t = *spin_start.get_or_insert_with(Instant::now);
+                blocked_since.get_or_insert(t);
             }
         }
     }

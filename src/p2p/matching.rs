@@ -71,6 +71,20 @@ pub struct Queues {
 }
 
 impl Queues {
+    /// Queues a message that arrived before its receive: raises the queue's high-water
+    /// mark and the MPI_T event "unexpected_message".
+    #[inline]
+    pub fn push_unexpected(&mut self, m: Unexpected) {
+        crate::tool::event::emit(
+            crate::tool::event::Kind::Unexpected,
+            m.src,
+            m.tag,
+            m.len as i64,
+        );
+        self.unexpected.push_back(m);
+        crate::tool::counters::UNEXPECTED_HWM.max(self.unexpected.len() as u64);
+    }
+
     /// Removes and returns the oldest posted receive that matches an arriving message.
     #[inline]
     pub fn take_posted(&mut self, ctx: u32, src: i32, tag: i32) -> Option<Posted> {

@@ -249,7 +249,7 @@ impl<F: Fabric> Engine<F> {
                 }
                 None => {
                     let len = buf.len() as u64;
-                    st.q.unexpected.push_back(Unexpected {
+                    st.q.push_unexpected(Unexpected {
                         ctx,
                         src,
                         tag,
@@ -371,7 +371,7 @@ impl<F: Fabric> Engine<F> {
                         cma: h.flags & flag::CMA != 0,
                     }
                 };
-                st.q.unexpected.push_back(Unexpected {
+                st.q.push_unexpected(Unexpected {
                     ctx: h.context,
                     src: h.src,
                     tag: h.tag,

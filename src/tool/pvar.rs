@@ -44,9 +44,16 @@ pub struct Pvar {
     pub desc: &'static str,
     pub class: Class,
     pub category: &'static str,
-    source: &'static Counter,
+    source: Source,
     /// Timers count nanoseconds and show seconds.
     nanos_as_seconds: bool,
+}
+
+/// Where a variable's value comes from.
+enum Source {
+    Count(&'static Counter),
+    UnexpectedLen,
+    PostedLen,
 }
 
 impl Pvar {
@@ -62,7 +69,11 @@ impl Pvar {
         matches!(self.class, Class::Level | Class::HighWaterMark)
     }
     fn raw(&self) -> u64 {
-        self.source.get()
+        match self.source {
+            Source::Count(c) => c.get(),
+            Source::UnexpectedLen => c::queue_lengths().0,
+            Source::PostedLen => c::queue_lengths().1,
+        }
     }
 }
 
@@ -78,6 +89,17 @@ const fn pv(
         desc,
         class,
         category,
+        source: Source::Count(source),
+        nanos_as_seconds: false,
+    }
+}
+
+const fn level(name: &'static str, source: Source, desc: &'static str) -> Pvar {
+    Pvar {
+        name,
+        desc,
+        class: Class::Level,
+        category: "p2p",
         source,
         nanos_as_seconds: false,
     }
@@ -162,11 +184,9 @@ pub static ALL: [Pvar; 16] = [
         &c::SINGLE_COPY_READS,
         "Rendezvous payloads moved by a single copy (process_vm_readv)",
     ),
-    pv(
+    level(
         "unexpected_queue_length",
-        Class::Level,
-        "p2p",
-        &c::UNEXPECTED_LEN,
+        Source::UnexpectedLen,
         "Messages waiting in the unexpected queue (arrived before their receive)",
     ),
     pv(
@@ -176,19 +196,18 @@ pub static ALL: [Pvar; 16] = [
         &c::UNEXPECTED_HWM,
         "The longest the unexpected queue has been",
     ),
-    pv(
+    level(
         "posted_queue_length",
-        Class::Level,
-        "p2p",
-        &c::POSTED_LEN,
+        Source::PostedLen,
         "Receives posted and not yet matched",
     ),
     Pvar {
         name: "time_blocked",
-        desc: "Seconds blocked calls spent waiting for progress (spinning, yielding, asleep)",
+        desc: "Seconds blocked calls spent waiting for progress once they had polled for a \
+               while (spinning, yielding, asleep)",
         class: Class::Timer,
         category: "progress",
-        source: &c::BLOCKED_NS,
+        source: Source::Count(&c::BLOCKED_NS),
         nanos_as_seconds: true,
     },
     pv(
@@ -196,7 +215,7 @@ pub static ALL: [Pvar; 16] = [
         Class::Counter,
         "coll",
         &c::SCHED_STEPS,
-        "Steps (send, receive, reduce, copy) completed by collective schedules",
+        "Steps (send, receive, reduce, copy) started by collective schedules",
     ),
 ];
 
