@@ -91,7 +91,10 @@ sdist=$cache/mpi4py-$MPI4PY_VERSION.tar.gz
 get_sdist() {
     [ -f "$sdist" ] && return 0
     say "downloading the mpi4py $MPI4PY_VERSION source release"
-    "$python" -m pip download --quiet --no-binary :all: --no-deps \
+    # --no-binary for mpi4py only: its build requirements (Cython, setuptools) come as
+    # wheels, as pip needs them to read the sdist's metadata (building Cython from source
+    # took most of the first run).
+    "$python" -m pip download --quiet --no-binary mpi4py --no-deps \
         -d "$cache" "mpi4py==$MPI4PY_VERSION" && [ -f "$sdist" ]
 }
 
