@@ -386,6 +386,10 @@ def main():
     ap.add_argument("suite_args", nargs="*", help="extra arguments for main.py (after --)")
     args = ap.parse_args()
     args.mpiexec = args.mpiexec.split()
+    if os.sep in args.mpiexec[0]:
+        # The suite runs in the source release's directory: a relative launcher path would
+        # no longer name it.
+        args.mpiexec[0] = os.path.abspath(args.mpiexec[0])
     # The suite runs with cwd = testdir: make paths absolute (not resolved: a venv python
     # is a symlink whose name selects the venv).
     args.python = os.path.abspath(args.python)
