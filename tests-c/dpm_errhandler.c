@@ -3,7 +3,8 @@
  *     communicator inherits the errhandler of their `comm` argument;
  *   - MPI_Comm_join and the children's MPI_COMM_PARENT: MPICH makes them without an
  *     errhandler of their own, so their errors go to MPI_COMM_WORLD's; they carry
- *     MPI_COMM_WORLD's errhandler. MPI_COMM_PARENT is also named "MPI_COMM_PARENT".
+ *     MPI_COMM_WORLD's errhandler. MPI_COMM_PARENT is also named "MPI_COMM_PARENT", and
+ *     MPI_Comm_join's own errors go to MPI_COMM_WORLD's errhandler as in MPICH.
  * Each is checked with MPI_Comm_get_errhandler and with a real error (a send to a rank that
  * does not exist must come back as MPI_ERR_RANK, not end the job).
  *
@@ -138,6 +139,11 @@ int main(int argc, char **argv)
     }
     MPI_CHECK(MPI_Comm_join(fd, &inter));
     check_returns(inter, MPI_ERRORS_RETURN, "MPI_Comm_join's intercommunicator");
+    /* MPI_Comm_join's own errors go to MPI_COMM_WORLD's errhandler too (MPI_COMM_SELF's
+     * is still fatal): a descriptor that is no socket must come back as an error code. */
+    MPI_Comm none = MPI_COMM_NULL;
+    CHECK(MPI_Comm_join(-1, &none) != MPI_SUCCESS, "MPI_Comm_join(-1) succeeded");
+    CHECK(none == MPI_COMM_NULL, "a failed MPI_Comm_join set the intercommunicator");
     MPI_CHECK(MPI_Comm_disconnect(&inter));
     close(fd);
     if (lfd >= 0)

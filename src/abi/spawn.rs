@@ -109,10 +109,11 @@ mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_
 });
 
 // The new intercommunicator takes MPI_COMM_WORLD's errhandler: MPICH makes it without one
-// of its own, and such a communicator's errors go to MPI_COMM_WORLD's handler.
+// of its own, and such a communicator's errors go to MPI_COMM_WORLD's handler. So do the
+// errors of MPI_Comm_join itself, which has no communicator argument (MPICH).
 mpi_fn!(MPI_Comm_join, PMPI_Comm_join, (fd: c_int, intercomm: *mut c_int), |ctx| {
     let rt = crate::runtime::rt()?;
-    ctx.on_comm(predefined::COMM_SELF);
+    ctx.on_comm(predefined::COMM_WORLD);
     ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
     let c = dpm::join::join(fd)?;
     out(intercomm, c, &rt.world)
