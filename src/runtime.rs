@@ -11,7 +11,7 @@ use crate::transport::net::Net;
 use crate::transport::shm::{Shm, ShmConfig};
 use crate::transport::sock::Card;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
@@ -24,7 +24,6 @@ pub struct Runtime {
     pub rank: u32,
     pub size: u32,
     pub appnum: i32,
-    pub thread_level: i32,
     pub main_thread: ThreadId,
     pub pmi: Mutex<Option<Pmi>>,
     pub universe_size: i32,
@@ -81,9 +80,17 @@ fn job_identity(pmi: Option<&Pmi>) -> JobIdentity {
 const UNINIT: u8 = 0;
 const READY: u8 = 1;
 const DONE: u8 = 2;
+/// The engine runs but no model uses it: every session was finalized and MPI_Init has not
+/// been called. MPI is not initialized (calls fail as before MPI_Init), yet the next
+/// MPI_Session_init or MPI_Init finds the engine as it was, so objects made in one session
+/// (datatypes, ops, ...) live on into the next, as MPI 4.1 section 11.3.1 wants.
+const IDLE: u8 = 3;
 
 /// The engine (PMI, segment, transports): started by whichever of MPI_Init and
-/// MPI_Session_init comes first, torn down when neither model uses it any more.
+/// MPI_Session_init comes first. MPI_Finalize (with no session open, or the last session
+/// finalize after it) tears it down for good. When the last session ends without the World
+/// model the engine goes IDLE instead, and the launcher hears of the process's end (PMI
+/// barrier and finalize) at exit, unless a model starts again before.
 static STATE: AtomicU8 = AtomicU8::new(UNINIT);
 /// The World model: MPI_Init .. MPI_Finalize (what MPI_Initialized/MPI_Finalized report).
 static WORLD: AtomicU8 = AtomicU8::new(UNINIT);
@@ -94,6 +101,11 @@ static SESSIONS: AtomicUsize = AtomicUsize::new(0);
 static FINALIZE_HOOKS: Mutex<Vec<fn() -> Result<(), MpiError>>> = Mutex::new(Vec::new());
 static RT: OnceLock<Runtime> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
+/// The thread level the user was given (MPI_Query_thread). The engine itself always runs
+/// with the locking MPI_THREAD_MULTIPLE needs; this is what the program asked for.
+static THREAD_LEVEL: AtomicI32 = AtomicI32::new(0);
+/// Set by `abort`: the exit hook must not talk to the launcher of a job being aborted.
+static ABORTING: AtomicBool = AtomicBool::new(false);
 
 /// Context ids: each communicator takes a block of 4 (point-to-point, collective, and two
 /// spare for partitioned and internal traffic).
@@ -134,12 +146,47 @@ pub fn at_finalize(f: fn() -> Result<(), MpiError>) {
 /// The running runtime, or the error MPI requires when called outside Init..Finalize.
 #[inline]
 pub fn rt() -> Result<&'static Runtime, MpiError> {
-    get().ok_or_else(|| {
-        if STATE.load(Ordering::Acquire) == DONE {
-            MpiError::new(class::ERR_OTHER, "MPI has already been finalized")
-        } else {
-            MpiError::new(class::ERR_OTHER, "MPI has not been initialized")
-        }
+    get().ok_or_else(|| match STATE.load(Ordering::Acquire) {
+        DONE => MpiError::new(class::ERR_OTHER, "MPI has already been finalized"),
+        IDLE => MpiError::new(
+            class::ERR_OTHER,
+            "MPI is not initialized (every session was finalized and MPI_Init was not called)",
+        ),
+        _ => MpiError::new(class::ERR_OTHER, "MPI has not been initialized"),
+    })
+}
+
+/// MPI_Query_thread: the level MPI_Init or MPI_Init_thread gave.
+pub fn thread_level() -> i32 {
+    THREAD_LEVEL.load(Ordering::Acquire)
+}
+
+/// The thread level MPI_Init gives: MPI_THREAD_SINGLE unless MPIR_CVAR_DEFAULT_THREAD_LEVEL
+/// names another (MPICH's variable, read case-insensitively as MPICH does; MPICH exits on a
+/// value it does not know, we fail MPI_Init with an error naming it).
+pub fn default_thread_level() -> Result<i32, MpiError> {
+    use crate::abi::consts::*;
+    const VAR: &str = "MPIR_CVAR_DEFAULT_THREAD_LEVEL";
+    let Ok(v) = std::env::var(VAR) else {
+        return Ok(THREAD_SINGLE);
+    };
+    [
+        ("MPI_THREAD_SINGLE", THREAD_SINGLE),
+        ("MPI_THREAD_FUNNELED", THREAD_FUNNELED),
+        ("MPI_THREAD_SERIALIZED", THREAD_SERIALIZED),
+        ("MPI_THREAD_MULTIPLE", THREAD_MULTIPLE),
+    ]
+    .iter()
+    .find(|(name, _)| v.trim().eq_ignore_ascii_case(name))
+    .map(|&(_, level)| level)
+    .ok_or_else(|| {
+        MpiError::new(
+            class::ERR_ARG,
+            format!(
+                "{VAR}={v:?} is not a thread level (MPI_THREAD_SINGLE, MPI_THREAD_FUNNELED, \
+                 MPI_THREAD_SERIALIZED or MPI_THREAD_MULTIPLE)"
+            ),
+        )
     })
 }
 
@@ -147,8 +194,10 @@ fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok()?.parse().ok()
 }
 
-/// MPI_Init / MPI_Init_thread. Returns the thread level provided (always MULTIPLE).
-pub fn init(_required: i32) -> Result<i32, MpiError> {
+/// MPI_Init / MPI_Init_thread with a valid level `required`; returns the level provided:
+/// the one asked for, as MPICH gives (every level can be given: the engine runs with the
+/// locking MULTIPLE needs whatever the program asked for).
+pub fn init(required: i32) -> Result<i32, MpiError> {
     let _g = INIT_LOCK.lock();
     match WORLD.load(Ordering::Acquire) {
         READY => return Err(MpiError::new(class::ERR_OTHER, "MPI_Init called twice")),
@@ -161,10 +210,11 @@ pub fn init(_required: i32) -> Result<i32, MpiError> {
         _ => {}
     }
     start()?;
+    THREAD_LEVEL.store(required, Ordering::Release);
     WORLD.store(READY, Ordering::Release);
     // A spawned job meets its parents before MPI_Init returns (MPI_Comm_get_parent).
     crate::dpm::spawn::connect_parent()?;
-    Ok(crate::abi::consts::THREAD_MULTIPLE)
+    Ok(required)
 }
 
 /// MPI_Session_init's share: the engine running, one more session counted.
@@ -175,20 +225,57 @@ pub fn session_init() -> Result<(), MpiError> {
     Ok(())
 }
 
-/// MPI_Session_finalize's share: one session fewer; the engine stops with the last user.
+/// MPI_Session_finalize's share: one session fewer. With the last one the engine stops for
+/// good if MPI_Finalize was called, else it goes idle (see IDLE): sessions may be created
+/// again, and MPI_Init may still come (MPI 4.1 section 11.2; MPICH 4.0.2 means to allow
+/// both too, though its ch4:ucx build crashes re-initializing).
 pub fn session_finalize() -> Result<(), MpiError> {
     let _g = INIT_LOCK.lock();
     let left = SESSIONS.fetch_sub(1, Ordering::AcqRel) - 1;
-    if left == 0 && WORLD.load(Ordering::Acquire) != READY {
-        teardown()?;
+    if left == 0 {
+        match WORLD.load(Ordering::Acquire) {
+            READY => {}
+            DONE => teardown()?,
+            _ => go_idle()?,
+        }
     }
     Ok(())
 }
 
-/// Starts the engine once (caller holds INIT_LOCK).
+/// No model uses the engine any more, but the process may start one again: complete our
+/// outstanding traffic and keep everything else. The launcher is told at exit.
+fn go_idle() -> Result<(), MpiError> {
+    let rt = rt()?;
+    rt.engine.quiesce();
+    STATE.store(IDLE, Ordering::Release);
+    Ok(())
+}
+
+/// For process exit (MPI_Session_init registers it with atexit): an idle engine (sessions
+/// only, all finalized) finishes with the launcher as MPI_Finalize would (PMI barrier,
+/// finalize), so the launcher sees a clean end. Does nothing in any other state: a process
+/// that exits inside MPI or after an abort is judged by the launcher as it should be.
+pub fn at_exit() {
+    if ABORTING.load(Ordering::Acquire) {
+        return;
+    }
+    let _g = INIT_LOCK.lock();
+    if STATE.load(Ordering::Acquire) == IDLE {
+        STATE.store(READY, Ordering::Release);
+        if let Err(e) = teardown() {
+            eprintln!("OxiMPI: at exit: {}", e.message);
+        }
+    }
+}
+
+/// Starts the engine once, or wakes an idle one (caller holds INIT_LOCK).
 fn start() -> Result<(), MpiError> {
     match STATE.load(Ordering::Acquire) {
         READY => return Ok(()),
+        IDLE => {
+            STATE.store(READY, Ordering::Release);
+            return Ok(());
+        }
         DONE => {
             return Err(MpiError::new(
                 class::ERR_OTHER,
@@ -257,7 +344,6 @@ fn start() -> Result<(), MpiError> {
         rank,
         size,
         appnum,
-        thread_level: crate::abi::consts::THREAD_MULTIPLE,
         main_thread: std::thread::current().id(),
         pmi: Mutex::new(pmi),
         universe_size,
@@ -366,6 +452,7 @@ fn teardown() -> Result<(), MpiError> {
 
 /// Ends the whole job with `code` (MPI_Abort and fatal errors).
 pub fn abort(code: i32, msg: &str) -> ! {
+    ABORTING.store(true, Ordering::Release);
     if let Some(rt) = RT.get() {
         if let Some(mut g) = rt.pmi.try_lock() {
             if let Some(p) = g.as_mut() {

@@ -1,16 +1,21 @@
-"""Run mpi4py's test suite under an mpiexec at several rank counts and judge the results.
+"""Run mpi4py's test suite as its documentation says, at several rank counts, and judge it.
 
-Called by run.sh (which prepares the venv and mpi4py); stdlib only. For each rank count N:
+Called by run.sh (which prepares the venv and mpi4py); stdlib only. For each run - a rank
+count N, or "singleton" - :
   1. a pre-flight `mpiexec -n 1 python -c "from mpi4py import MPI"`: if mpi4py cannot even
      import, say exactly why (ImportError text, undefined symbols of the extension) and count
-     the rank count as failed without running the suite;
-  2. `timeout -k 15 T mpiexec -n N python rankrun.py OUT ... main.py -v [exclusions]`, each
-     rank recording its test events (see rankrun.py);
+     the run as failed without running the suite;
+  2. from the top directory of mpi4py's source release, exactly the documented command
+     `mpiexec -n N python test/main.py` (docs/source/develop.rst), or `python test/main.py`
+     alone for the singleton (MPI started without a launcher), under `timeout`; the
+     observer in observe/ (a `sitecustomize` module on PYTHONPATH) makes each rank record
+     its test events without changing the command (see observe/sitecustomize.py);
   3. merge the ranks: a test failed if it failed or errored on any rank, was skipped if every
      rank skipped it, passed otherwise; a rank whose events stop inside a test crashed or hung
      there (named in the report, with the tail of that rank's log);
   4. compare with known-failures.txt: unlisted failures and listed tests that now pass are
-     failures of the run.
+     failures of the run; and with allowed-skips.txt: a skipped test whose reason is not
+     listed there is a failure too (a feature that starts skipping must not go unseen).
 Exit status 0 only if every run finished and nothing unexpected happened.
 """
 
@@ -47,7 +52,8 @@ class Entry:
 
 
 def parse_list(path, with_mode=False):
-    """Lines: [MODE] PATTERN [np=1,2,..] REASON...   ('#' starts a comment line).
+    """Lines: [MODE] PATTERN [np=1,2,..] REASON...   ('#' starts a comment line; np= may
+    name "singleton" too).
     MODE (excluded.txt only) is -e (mpi4py's module regex) or -x (test-name glob)."""
     entries = []
     if not path.exists():
@@ -65,10 +71,28 @@ def parse_list(path, with_mode=False):
         pattern = fields.pop(0)
         nps = None
         if fields and fields[0].startswith("np="):
-            nps = {int(n) for n in fields.pop(0)[3:].split(",")}
+            nps = {n if n == "singleton" else int(n) for n in fields.pop(0)[3:].split(",")}
         if not fields:
             sys.exit(f"{path}:{lineno}: a reason is required after {pattern}")
         entries.append(Entry(pattern, nps, " ".join(fields), lineno, mode))
+    return entries
+
+
+def parse_skips(path):
+    """allowed-skips.txt: `REASON_GLOB  WHY` per line ('#' starts a comment line). The
+    reason glob (fnmatch, over the reason mpi4py gives when it skips) may hold single
+    spaces: it ends at the first two spaces in a row."""
+    entries = []
+    if not path.exists():
+        return entries
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        pattern, sep, why = text.partition("  ")
+        if not sep or not why.strip():
+            sys.exit(f"{path}:{lineno}: expected 'REASON_GLOB  WHY' (two spaces between)")
+        entries.append(Entry(pattern.strip(), None, why.strip(), lineno))
     return entries
 
 
@@ -93,14 +117,17 @@ def tail(path, n=25):
     return "\n".join("    | " + line for line in lines[-n:])
 
 
-def preflight(args, env):
-    """Import mpi4py.MPI in one rank. Returns None if it works, else the reason."""
+def preflight(args, env, singleton=False):
+    """Import mpi4py.MPI in one rank (without mpiexec for a singleton). Returns None if it
+    works, else the reason."""
     code = (
         "import sys\n"
         "from mpi4py import MPI\n"
         "print('mpi4py', MPI.Get_library_version().splitlines()[0], MPI.Get_version())\n"
     )
-    cmd = [*args.mpiexec, "-n", "1", args.python, "-c", code]
+    cmd = [args.python, "-c", code]
+    if not singleton:
+        cmd = [*args.mpiexec, "-n", "1", *cmd]
     try:
         proc = subprocess.run(
             ["timeout", "-k", "10", "120", *cmd],
@@ -155,11 +182,12 @@ def undefined_symbols(args, env):
 
 class RunResult:
     def __init__(self, np):
-        self.np = np
+        self.np = np  # a rank count, or "singleton"
         self.tests = {}  # id -> (outcome, msg, rank)
         self.problems = []  # run-level failures (crash, hang, import, exit status)
         self.unexpected = []  # (id, msg)
         self.fixed = []  # (id, entry)
+        self.bad_skips = []  # (id, reason): skipped for a reason allowed-skips.txt lacks
         self.known = 0
         self.seconds = 0.0
 
@@ -179,13 +207,15 @@ def merge_outcome(old, new):
 
 def run_suite(args, np, env, known, excluded):
     res = RunResult(np)
+    singleton = np == "singleton"
+    nranks = 1 if singleton else np
     outdir = pathlib.Path(args.workdir) / f"{args.label}-np{np}"
     for old in outdir.glob("rank*"):
         old.unlink()
     outdir.mkdir(parents=True, exist_ok=True)
 
     print(f"\n== {args.label}: mpi4py test suite at np={np}", flush=True)
-    why = preflight(args, env)
+    why = preflight(args, env, singleton)
     if why is not None:
         res.problems.append(f"mpi4py.MPI does not import: {why}")
         return res
@@ -194,36 +224,41 @@ def run_suite(args, np, env, known, excluded):
     for e in excluded:
         if e.applies(np):
             extra += [e.mode, e.pattern]
-    hang = max(args.timeout - 30, 10)
-    cmd = [
-        *args.mpiexec,
-        "-n",
-        str(np),
-        args.python,
-        str(HERE / "rankrun.py"),
-        str(outdir),
-        str(hang),
-        str(pathlib.Path(args.testdir) / "main.py"),
-        "-v",
-        *extra,
-        *args.suite_args,
-    ]
-    if args.mpiexec_timeout:
-        cmd[len(args.mpiexec) : len(args.mpiexec)] = ["--timeout", str(args.timeout + 5)]
+    # The documented command, run from the top of the source release (docs/source/
+    # develop.rst: "mpiexec -n 5 python test/main.py"); a singleton has no mpiexec.
+    rootdir = pathlib.Path(args.testdir).parent
+    main_py = pathlib.Path(args.testdir) / "main.py"
+    cmd = [args.python, "test/main.py", *extra, *args.suite_args]
+    if not singleton:
+        launcher = list(args.mpiexec)
+        if args.mpiexec_timeout:
+            launcher += ["--timeout", str(args.timeout + 5)]
+        cmd = [*launcher, "-n", str(np), *cmd]
+    # (Not OXIMPI_* names: our mpiexec keeps those of an enclosing launcher from its ranks.)
+    observe = str(HERE / "observe")
+    run_env = dict(
+        env,
+        PYTHONPATH=os.pathsep.join(p for p in (observe, env.get("PYTHONPATH")) if p),
+        TESTS_PY_MAIN=str(main_py),
+        TESTS_PY_OUT=str(outdir),
+        TESTS_PY_HANG=str(max(args.timeout - 30, 10)),
+    )
     start = time.monotonic()
     with open(outdir / "mpiexec.log", "w") as log:
+        log.write(f"$ cd {rootdir} && {' '.join(cmd)}\n")
+        log.flush()
         proc = subprocess.run(
             ["timeout", "-k", "15", str(args.timeout), *cmd],
-            env=env,
+            env=run_env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=args.testdir,
+            cwd=rootdir,
             check=False,
         )
     res.seconds = time.monotonic() - start
     timed_out = proc.returncode in (124, 137)
 
-    for rank in range(np):
+    for rank in range(nranks):
         events = read_events(outdir / f"rank{rank}.events")
         log = outdir / f"rank{rank}.log"
         running = None
@@ -270,11 +305,11 @@ def run_suite(args, np, env, known, excluded):
             f"mpiexec exited with {proc.returncode}:\n" + tail(outdir / "mpiexec.log")
         )
 
-    judge(res, known)
+    judge(res, known, args.skips)
     return res
 
 
-def judge(res, known):
+def judge(res, known, skips):
     applicable = [e for e in known if e.applies(res.np)]
     hits = {id(e): [] for e in applicable}
     for tid, (outcome, msg, rank) in sorted(res.tests.items()):
@@ -288,6 +323,9 @@ def judge(res, known):
                 res.known += 1
             else:
                 res.unexpected.append((tid, f"{outcome} (rank {rank}): {msg}"))
+    for tid, (outcome, msg, _rank) in sorted(res.tests.items()):
+        if outcome == "skip" and not any(fnmatch.fnmatchcase(msg, e.pattern) for e in skips):
+            res.bad_skips.append((tid, msg))
     for e in applicable:
         outcomes = hits[id(e)]
         ran = [o for o in outcomes if o != "skip"]
@@ -301,7 +339,8 @@ def report(res):
         f"np={res.np}: {passed} passed / {res.count('fail')} failed / "
         f"{res.count('error') + res.count('crash')} errors / {res.count('skip')} skipped "
         f"[known failures {res.known}, unexpected {len(res.unexpected)}, "
-        f"listed-but-passing {len(res.fixed)}, run problems {len(res.problems)}] "
+        f"listed-but-passing {len(res.fixed)}, unexplained skips {len(res.bad_skips)}, "
+        f"run problems {len(res.problems)}] "
         f"in {res.seconds:.0f}s",
         flush=True,
     )
@@ -309,6 +348,11 @@ def report(res):
         print(f"  RUN PROBLEM at np={res.np}: {p}")
     for tid, msg in res.unexpected:
         print(f"  UNEXPECTED FAILURE at np={res.np}: {tid}: {msg}")
+    for tid, msg in res.bad_skips:
+        print(
+            f"  UNEXPLAINED SKIP at np={res.np}: {tid}: skipped for {msg!r}, a reason "
+            "allowed-skips.txt does not list"
+        )
     for e in res.fixed:
         print(
             f"  NOW PASSES at np={res.np}: known-failures.txt:{e.line}: {e.pattern} "
@@ -327,16 +371,25 @@ def main():
     ap.add_argument("--mpiexec-timeout", action="store_true", help="launcher takes --timeout SECS")
     ap.add_argument("--testdir", required=True, help="mpi4py's test/ directory")
     ap.add_argument("--workdir", required=True, help="where logs go")
-    ap.add_argument("--np", default="1,2,3,4", help="rank counts, comma separated")
+    ap.add_argument(
+        "--np",
+        default="1,2,3,4,singleton",
+        help="rank counts, comma separated; 'singleton': python test/main.py alone",
+    )
     ap.add_argument("--timeout", type=int, default=600, help="seconds per suite run")
     ap.add_argument("--budget", type=int, default=1200, help="seconds for all suite runs")
     ap.add_argument("--known", default=str(HERE / "known-failures.txt"))
     ap.add_argument("--excluded", default=str(HERE / "excluded.txt"))
+    ap.add_argument("--allowed-skips", default=str(HERE / "allowed-skips.txt"))
     ap.add_argument("--no-judge", action="store_true", help="baseline: report counts only")
     ap.add_argument("--summary-json", help="append per-np counts to this file")
     ap.add_argument("suite_args", nargs="*", help="extra arguments for main.py (after --)")
     args = ap.parse_args()
     args.mpiexec = args.mpiexec.split()
+    if os.sep in args.mpiexec[0]:
+        # The suite runs in the source release's directory: a relative launcher path would
+        # no longer name it.
+        args.mpiexec[0] = os.path.abspath(args.mpiexec[0])
     # The suite runs with cwd = testdir: make paths absolute (not resolved: a venv python
     # is a symlink whose name selects the venv).
     args.python = os.path.abspath(args.python)
@@ -345,11 +398,17 @@ def main():
 
     known = [] if args.no_judge else parse_list(pathlib.Path(args.known))
     excluded = parse_list(pathlib.Path(args.excluded), with_mode=True)
+    # The baseline run reports counts only: any skip is fine there.
+    args.skips = (
+        [Entry("*", None, "baseline", 0)]
+        if args.no_judge
+        else parse_skips(pathlib.Path(args.allowed_skips))
+    )
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
 
     deadline = time.monotonic() + args.budget
     results = []
-    for np in [int(n) for n in args.np.split(",")]:
+    for np in [n if n == "singleton" else int(n) for n in args.np.split(",")]:
         left = int(deadline - time.monotonic())
         if left < 60:
             res = RunResult(np)
@@ -393,7 +452,10 @@ def main():
     if args.no_judge:
         failed = sum(r.count("fail") + r.count("error") + len(r.problems) for r in results)
     else:
-        failed = sum(len(r.unexpected) + len(r.fixed) + len(r.problems) for r in results)
+        failed = sum(
+            len(r.unexpected) + len(r.fixed) + len(r.bad_skips) + len(r.problems)
+            for r in results
+        )
     # The line run.sh (and CI) reads; run.sh prints the final one over all parts.
     print(f"{args.label}: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

@@ -3,8 +3,8 @@
     python3 tests-py/propose_known.py [--label oximpi] > /tmp/kf && review, then merge
 
 Every test that failed or errored at some rank count gets one line: its id, np= when it did
-not fail at every rank count that ran it, and the reason recorded by rankrun.py (exception
-and the mpi4py.MPI method it came from). Lines are grouped by reason, most frequent first,
+not fail at every rank count that ran it (a count, or "singleton"), and the reason recorded
+by observe/sitecustomize.py (exception and the mpi4py.MPI method it came from). Lines are grouped by reason, most frequent first,
 so the output doubles as a list of what the library lacks, by impact.
 """
 
@@ -27,7 +27,8 @@ def main():
     ran = collections.defaultdict(set)  # id -> nps where it ran (not skipped)
     nps = []
     for d in sorted(pathlib.Path(args.workdir).glob(f"{args.label}-np*")):
-        np = int(d.name.rsplit("np", 1)[1])
+        np = d.name.rsplit("np", 1)[1]
+        np = int(np) if np.isdigit() else np
         nps.append(np)
         for ev_file in d.glob("rank*.events"):
             for line in ev_file.read_text(errors="replace").splitlines():
@@ -49,7 +50,7 @@ def main():
         reason = re.sub(r"0x[0-9a-f]+", "0x..", msg) or "(no message)"
         np_field = ""
         if set(per_np) != ran[tid]:
-            np_field = "np=" + ",".join(str(n) for n in sorted(per_np))
+            np_field = "np=" + ",".join(str(n) for n in sorted(per_np, key=str))
         by_reason[reason].append((tid, np_field))
 
     for reason, tests in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):

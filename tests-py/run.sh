@@ -1,22 +1,31 @@
 #!/bin/bash
 # Stock mpi4py on OxiMPI: build mpi4py 4.1.2 from its source release with our mpicc, run
-# mpi4py's own test suite under our mpiexec, and run the tutorial examples of examples/py/.
+# mpi4py's own test suite as its documentation says, and run the tutorial examples of
+# examples/py/.
 #
-#   tests-py/run.sh                 suite at np=1,2,3,4 + examples + the PyPI wheel at np=2
-#                                   (what `make test` runs)
-#   tests-py/run.sh --suite         only the suite          --np 2,3   other rank counts
+#   tests-py/run.sh                 suite at np=1,2,3,4 and as a singleton + examples + the
+#                                   PyPI wheel at np=2 (what `make test` runs)
+#   tests-py/run.sh --suite         only the suite          --np 2,3   other runs
 #   tests-py/run.sh --examples      only the examples       --filter RX  examples matching RX
 #   tests-py/run.sh --wheel         the prebuilt PyPI wheel (loads build/lib/libmpi.so.12) at np=2
 #   tests-py/run.sh --mpich         baseline: mpi4py built against MPICH 4.0.2, np=1..4, counts only
 #   tests-py/run.sh --suite -- -i test_p2p -k testSend    (after --: arguments for mpi4py's main.py)
 #
+# Each suite run is the documented command, from the top of mpi4py's source release:
+# `mpiexec -n N python test/main.py` for N in --np, and `python test/main.py` without a
+# launcher for the np entry "singleton". observe/sitecustomize.py records each rank's tests
+# (harness.py puts it on PYTHONPATH; the command itself is unchanged).
+#
 # Needs build/ (scripts/build.sh). Everything it installs stays here: venvs in tests-py/.venv*,
 # the sdist and built wheels in tests-py/.cache (or $OXIMPI_PY_CACHE, to share across clones),
-# logs in tests-py/work/<label>-np<N>/rank<R>.{log,events}.
+# logs in tests-py/work/<label>-np<N>/rank<R>.{log,events}. The first run builds mpi4py (a few
+# minutes); later ones reuse it until mpi.h, mpicc or libmpi's exports change.
 # known-failures.txt: tests expected to fail (with the reason); excluded.txt: tests or modules
-# not run at all because they kill or hang the whole process. The run fails on an unlisted
-# failure, on a listed test that now passes, on a crash/hang/timeout, and if mpi4py does not
-# import. Time limits: --timeout per suite run (600 s), --budget for all suite runs (1200 s).
+# not run at all because they kill or hang the whole process; allowed-skips.txt: the reasons
+# a test may be skipped for (missing optional Python packages, too few or too many ranks).
+# The run fails on an unlisted failure, on a listed test that now passes, on a skip for an
+# unlisted reason, on a crash/hang/timeout, and if mpi4py does not import. Time limits:
+# --timeout per suite run (600 s), --budget for all suite runs (1200 s).
 # The last line is "N passed, N failed" over the parts run (the MPICH baseline excluded).
 set -u
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
@@ -45,7 +54,7 @@ while [ $# -gt 0 ]; do
         --budget) budget_s=$2; shift ;;
         --filter) filter=$2; shift ;;
         --) shift; suite_args=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -91,7 +100,10 @@ sdist=$cache/mpi4py-$MPI4PY_VERSION.tar.gz
 get_sdist() {
     [ -f "$sdist" ] && return 0
     say "downloading the mpi4py $MPI4PY_VERSION source release"
-    "$python" -m pip download --quiet --no-binary :all: --no-deps \
+    # --no-binary for mpi4py only: its build requirements (Cython, setuptools) come as
+    # wheels, as pip needs them to read the sdist's metadata (building Cython from source
+    # took most of the first run).
+    "$python" -m pip download --quiet --no-binary mpi4py --no-deps \
         -d "$cache" "mpi4py==$MPI4PY_VERSION" && [ -f "$sdist" ]
 }
 
@@ -164,7 +176,7 @@ run_harness() {
         --label "$label" --python "$venv/bin/python" --mpiexec "$mpiexec" \
         --testdir "$testdir" --workdir "$work" --np "$nps" \
         --timeout "$timeout_s" --budget "$budget_s" --summary-json "$work/summary.json" \
-        "$@" -- --no-builddir "${suite_args[@]}" 2>&1 | tee "$log"
+        "$@" -- "${suite_args[@]}" 2>&1 | tee "$log"
 }
 
 oximpi_ready=0
@@ -183,7 +195,7 @@ prepare_oximpi() {
 
 if [ $do_suite -eq 1 ]; then
     if prepare_oximpi; then
-        run_harness oximpi "$here/.venv" "$root/build/bin/mpiexec" "${np_list:-1,2,3,4}" \
+        run_harness oximpi "$here/.venv" "$root/build/bin/mpiexec" "${np_list:-1,2,3,4,singleton}" \
             --mpiexec-timeout
         count_part "$work/oximpi.log" oximpi
     else
@@ -248,7 +260,7 @@ if grep -q '"label": "mpich"' "$work/summary.json" && grep -q '"label": "oximpi"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 by = {(r["label"], r["np"]): r for r in rows}
-nps = sorted({r["np"] for r in rows})
+nps = sorted({r["np"] for r in rows}, key=str)
 print(f"{'np':>3} | {'OxiMPI pass/fail/err/skip':>26} {'time':>6} | {'MPICH pass/fail/err/skip':>26} {'time':>6}")
 for np in nps:
     cells = []

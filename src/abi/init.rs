@@ -8,6 +8,9 @@ use std::os::raw::{c_char, c_int};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+/// `required` is checked: MPICH 4.0.2 takes any int without a word (and gives
+/// MPI_THREAD_SINGLE, or leaves `provided` unwritten, for values out of range); a clear
+/// error is kinder than a level nobody asked for.
 fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
     if !(THREAD_SINGLE..=THREAD_MULTIPLE).contains(&required) {
         return Err(MpiError::arg(
@@ -23,8 +26,9 @@ fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
     Ok(())
 }
 
+// MPI_Init gives MPI_THREAD_SINGLE, or what MPIR_CVAR_DEFAULT_THREAD_LEVEL says (MPICH).
 mpi_fn!(MPI_Init, PMPI_Init, (_argc: *mut c_int, _argv: *mut *mut *mut c_char), |_ctx| {
-    init_common(THREAD_SINGLE, std::ptr::null_mut())
+    init_common(runtime::default_thread_level()?, std::ptr::null_mut())
 });
 
 mpi_fn!(MPI_Init_thread, PMPI_Init_thread, (_argc: *mut c_int, _argv: *mut *mut *mut c_char, required: c_int, provided: *mut c_int), |_ctx| {
@@ -47,8 +51,8 @@ mpi_fn!(MPI_Finalized, PMPI_Finalized, (flag: *mut c_int), |_ctx| {
 });
 
 mpi_fn!(MPI_Query_thread, PMPI_Query_thread, (provided: *mut c_int), |_ctx| {
-    let rt = runtime::rt()?;
-    ptr::write(provided, rt.thread_level, "provided")
+    runtime::rt()?;
+    ptr::write(provided, runtime::thread_level(), "provided")
 });
 
 mpi_fn!(MPI_Is_thread_main, PMPI_Is_thread_main, (flag: *mut c_int), |_ctx| {

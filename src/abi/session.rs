@@ -34,16 +34,81 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<Arc<Session>, MpiError> {
     }
 }
 
-mpi_fn!(MPI_Session_init, PMPI_Session_init, (info: c_int, errhandler: c_int, session: *mut c_int), |_ctx| {
-    let mut i = super::info::get_or_empty(info, "info")?;
+/// Registered with atexit by the first MPI_Session_init: a process whose sessions all ended
+/// (the engine idle, see runtime) tells the launcher it is done when it exits.
+extern "C" fn at_exit() {
+    // Nothing may unwind out of an atexit handler.
+    let _ = std::panic::catch_unwind(runtime::at_exit);
+}
+
+fn register_exit_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `at_exit` is an extern "C" fn taking nothing that never unwinds; atexit
+        // only stores its address, and the library stays loaded until exit.
+        unsafe {
+            libc::atexit(at_exit);
+        }
+    });
+}
+
+/// MPI_Session_init's errors go to its `errhandler` argument (MPI 4.1 section 11.3.1, and
+/// MPICH from 4.1 on; MPICH 4.0.2 aborts whatever it is). The session object is made first,
+/// carrying that errhandler, so the usual dispatch finds it; if the call fails it is
+/// removed again once the errhandler has run. An invalid `errhandler` itself is reported as
+/// any error outside an object is.
+#[no_mangle]
+pub unsafe extern "C" fn PMPI_Session_init(
+    info: c_int,
+    errhandler: c_int,
+    session: *mut c_int,
+) -> c_int {
+    let mut made = None;
+    let rc = super::run("MPI_Session_init", |ctx| {
+        session_init(ctx, info, errhandler, session, &mut made)
+    });
+    if rc != 0 {
+        if let Some(h) = made {
+            // Undone only now: while the errhandler ran, the session and the engine it
+            // counts on had to be there.
+            SESSIONS.remove(h);
+            let _ = runtime::session_finalize();
+        }
+    }
+    rc
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Session_init(
+    info: c_int,
+    errhandler: c_int,
+    session: *mut c_int,
+) -> c_int {
+    // SAFETY: same contract as the PMPI_ function it forwards to.
+    unsafe { PMPI_Session_init(info, errhandler, session) }
+}
+
+fn session_init(
+    ctx: &mut Ctx,
+    info: c_int,
+    errhandler: c_int,
+    session: *mut c_int,
+    made: &mut Option<c_int>,
+) -> Result<(), MpiError> {
     let e = super::comm::errhandler_of(errhandler)?;
-    ptr::write(session, predefined::SESSION_NULL, "session")?;
+    register_exit_hook();
     runtime::session_init()?;
+    let s = Arc::new(Session::new(e, Info::new()));
+    let h = SESSIONS.insert(s.clone());
+    *made = Some(h);
+    ctx.on_session(h);
+    let mut i = super::info::get_or_empty(info, "info")?;
+    ptr::write(session, predefined::SESSION_NULL, "session")?;
     // We always provide MPI_THREAD_MULTIPLE; the info says so.
     i.set("mpi_thread_support_level", "MPI_THREAD_MULTIPLE");
-    let h = SESSIONS.insert(Arc::new(Session::new(e, i)));
+    *s.info.lock() = i;
     ptr::write(session, h, "session")
-});
+}
 
 mpi_fn!(MPI_Session_finalize, PMPI_Session_finalize, (session: *mut c_int), |ctx| {
     let h = ptr::read(session, "session")?;
@@ -95,7 +160,8 @@ mpi_fn!(MPI_Session_get_pset_info, PMPI_Session_get_pset_info, (session: c_int, 
 mpi_fn!(MPI_Session_get_info, PMPI_Session_get_info, (session: c_int, info_used: *mut c_int), |ctx| {
     let s = get(ctx, session)?;
     ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
-    ptr::write(info_used, super::info::new_handle(s.info.clone()), "info_used")
+    let i = s.info.lock().clone();
+    ptr::write(info_used, super::info::new_handle(i), "info_used")
 });
 
 mpi_fn!(MPI_Session_set_errhandler, PMPI_Session_set_errhandler, (session: c_int, errhandler: c_int), |ctx| {

@@ -62,8 +62,8 @@ mpi_fn!(MPI_Close_port, PMPI_Close_port, (port_name: *const c_char), |_ctx| {
     dpm::port::close(ptr::cstr(port_name, "port_name")?)
 });
 
-/// MPI_Comm_accept and MPI_Comm_connect share their checks; the port name matters at the
-/// root only (elsewhere it may be anything, even null).
+/// MPI_Comm_accept and MPI_Comm_connect share their checks; the port name and info matter
+/// at the root only (elsewhere they may be anything, even null).
 fn meet(
     ctx: &mut super::Ctx,
     port_name: *const c_char,
@@ -71,35 +71,52 @@ fn meet(
     root: c_int,
     comm_h: c_int,
     newcomm: *mut c_int,
-    f: fn(&str, &Comm, usize) -> Result<Comm, MpiError>,
+    f: impl FnOnce(&str, &crate::object::info::Info, &Comm, usize) -> Result<Comm, MpiError>,
 ) -> Result<(), MpiError> {
     let c = comm::get(ctx, comm_h)?;
     let root = check_root(&c, root)?;
     ptr::write(newcomm, predefined::COMM_NULL, "newcomm")?;
-    let name = if c.rank as usize == root {
-        check_info(info)?;
-        ptr::cstr(port_name, "port_name")?
+    let (name, info) = if c.rank as usize == root {
+        let i = super::info::get_or_empty(info, "info")?;
+        (ptr::cstr(port_name, "port_name")?, i)
     } else {
-        ""
+        ("", crate::object::info::Info::new())
     };
-    let n = f(name, &c, root)?;
+    let n = f(name, &info, &c, root)?;
     out(newcomm, n, &c)
 }
 
 mpi_fn!(MPI_Comm_accept, PMPI_Comm_accept, (port_name: *const c_char, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_int), |ctx| {
-    meet(ctx, port_name, info, root, comm, newcomm, dpm::connect::accept)
+    meet(ctx, port_name, info, root, comm, newcomm, |p, _, c, r| dpm::connect::accept(p, c, r))
 });
 
+// The info key "timeout" (whole seconds) bounds the wait for an MPI_Comm_accept, as in
+// MPICH; without it, dpm::connect::default_connect_timeout applies.
 mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_int), |ctx| {
-    meet(ctx, port_name, info, root, comm, newcomm, dpm::connect::connect)
+    meet(ctx, port_name, info, root, comm, newcomm, |p, i, c, r| {
+        let timeout = match i.get("timeout") {
+            None => dpm::connect::default_connect_timeout(),
+            Some(v) => dpm::connect::parse_seconds(v).ok_or_else(|| {
+                MpiError::arg(
+                    class::ERR_INFO_VALUE,
+                    "info",
+                    format!("timeout={v:?} is not a positive whole number of seconds"),
+                )
+            })?,
+        };
+        dpm::connect::connect(p, c, r, timeout)
+    })
 });
 
+// The new intercommunicator takes MPI_COMM_WORLD's errhandler: MPICH makes it without one
+// of its own, and such a communicator's errors go to MPI_COMM_WORLD's handler. So do the
+// errors of MPI_Comm_join itself, which has no communicator argument (MPICH).
 mpi_fn!(MPI_Comm_join, PMPI_Comm_join, (fd: c_int, intercomm: *mut c_int), |ctx| {
     let rt = crate::runtime::rt()?;
-    ctx.on_comm(predefined::COMM_SELF);
+    ctx.on_comm(predefined::COMM_WORLD);
     ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
     let c = dpm::join::join(fd)?;
-    out(intercomm, c, &rt.self_comm)
+    out(intercomm, c, &rt.world)
 });
 
 mpi_fn!(MPI_Comm_disconnect, PMPI_Comm_disconnect, (comm: *mut c_int), |ctx| {
@@ -245,7 +262,14 @@ mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| 
         Some(p) => p,
         None => {
             let p = match dpm::spawn::take_parent() {
-                Some(c) => comm::register(c),
+                Some(c) => {
+                    // MPI 4.1 section 11.8.2 names it; like join's, MPICH's has no
+                    // errhandler of its own and so uses MPI_COMM_WORLD's.
+                    *c.name.lock() = "MPI_COMM_PARENT".to_string();
+                    let rt = crate::runtime::rt()?;
+                    *c.errhandler.lock() = rt.world.errhandler.lock().clone();
+                    comm::register(c)
+                }
                 None => predefined::COMM_NULL,
             };
             *h = Some(p);

@@ -13,9 +13,11 @@ use crate::object::group::Group;
 use crate::object::group_net::GroupNet;
 use crate::object::two_sided::{self, Broken, Exchange};
 use crate::runtime;
+use crate::transport::fd::NoSigPipe;
 use crate::transport::sock::wire;
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Tag of the roots' broadcasts to their members (on the local communicator's collective
 /// context, in the library's internal range).
@@ -133,18 +135,101 @@ pub fn accept_at(comm: &Comm, root: usize, port_name: Option<&str>) -> Result<Co
     establish(comm, root, link)
 }
 
-/// MPI_Comm_connect.
-pub fn connect(port_name: &str, comm: &Comm, root: usize) -> Result<Comm, MpiError> {
+/// How long MPI_Comm_connect waits for an MPI_Comm_accept on a port that exists, unless
+/// its info says otherwise (key "timeout", in seconds, as MPICH reads it): the environment
+/// variable MPIR_CVAR_CH4_COMM_CONNECT_TIMEOUT (seconds; MPICH's name), else MPICH's
+/// default of 180 s. When it expires, the call fails with MPI_ERR_PORT, as MPICH's does.
+pub fn default_connect_timeout() -> Duration {
+    std::env::var(CONNECT_TIMEOUT_VAR)
+        .ok()
+        .and_then(|v| parse_seconds(&v))
+        .unwrap_or(Duration::from_secs(180))
+}
+
+pub const CONNECT_TIMEOUT_VAR: &str = "MPIR_CVAR_CH4_COMM_CONNECT_TIMEOUT";
+
+/// A whole number of seconds (a timeout of 0 or less would never let a connect through:
+/// such values are refused, and the caller falls back to the default).
+pub fn parse_seconds(v: &str) -> Option<Duration> {
+    v.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&s| s > 0)
+        .map(Duration::from_secs)
+}
+
+/// The connecting root's socket until the acceptor first answers: reads give up after
+/// `timeout` (nobody accepting on the port), then block as usual.
+struct AwaitAccept {
+    sock: NoSigPipe,
+    timeout: Option<Duration>,
+    port: String,
+}
+
+impl Read for AwaitAccept {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.sock.read(buf) {
+            Ok(n) => {
+                if self.timeout.take().is_some() {
+                    self.sock.0.set_read_timeout(None)?;
+                }
+                Ok(n)
+            }
+            Err(e)
+                if self.timeout.is_some()
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+            {
+                let t = self.timeout.expect("checked above").as_secs();
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "nobody accepted on port '{}' within {t} s (info key \"timeout\" or \
+                         {CONNECT_TIMEOUT_VAR} sets the limit)",
+                        self.port
+                    ),
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Write for AwaitAccept {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.sock.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sock.flush()
+    }
+}
+
+/// MPI_Comm_connect: fails with MPI_ERR_PORT if nobody accepts within `timeout`.
+pub fn connect(
+    port_name: &str,
+    comm: &Comm,
+    root: usize,
+    timeout: Duration,
+) -> Result<Comm, MpiError> {
     let mut dial = || -> Result<Box<dyn Link>, MpiError> {
         let p = super::port::parse(port_name)?;
-        let s = crate::transport::sock::Sockets::connect_port(&p.card, p.number).map_err(|e| {
+        let unreachable = |e: std::io::Error| {
             MpiError::arg(
                 class::ERR_PORT,
                 "port_name",
                 format!("cannot reach port '{port_name}': {e}"),
             )
-        })?;
-        Ok(Box::new(s))
+        };
+        let s = crate::transport::sock::Sockets::connect_port(&p.card, p.number)
+            .map_err(unreachable)?;
+        s.0.set_read_timeout(Some(timeout)).map_err(unreachable)?;
+        Ok(Box::new(AwaitAccept {
+            sock: s,
+            timeout: Some(timeout),
+            port: port_name.to_string(),
+        }))
     };
     let link = (comm.rank as usize == root).then_some(&mut dial as &mut dyn FnMut() -> _);
     establish(comm, root, link)

@@ -128,7 +128,7 @@ pub fn connect_parent() -> Result<(), MpiError> {
     } else {
         String::new()
     };
-    let c = connect::connect(&port, &rt.world, 0)?;
+    let c = connect::connect(&port, &rt.world, 0, connect::default_connect_timeout())?;
     *PARENT.lock() = Some(c);
     Ok(())
 }

@@ -13,15 +13,17 @@ pub const PSETS: [&str; 2] = [PSET_WORLD, PSET_SELF];
 
 pub struct Session {
     pub errhandler: Mutex<Errhandler>,
-    /// The info given at MPI_Session_init (plus "thread_level"), for MPI_Session_get_info.
-    pub info: Info,
+    /// The info given at MPI_Session_init (plus the thread level), for
+    /// MPI_Session_get_info. Set once MPI_Session_init has read it: the session exists from
+    /// the start of that call, so its errors already go to its errhandler.
+    pub info: Mutex<Info>,
 }
 
 impl Session {
     pub fn new(errhandler: Errhandler, info: Info) -> Self {
         Session {
             errhandler: Mutex::new(errhandler),
-            info,
+            info: Mutex::new(info),
         }
     }
 }

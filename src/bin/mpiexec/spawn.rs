@@ -239,27 +239,31 @@ pub fn parse_soft(spec: &str) -> Result<Vec<u32>, String> {
     Ok(out)
 }
 
-/// How many processes each command gets. A command with `soft` gets the largest allowed
-/// count ≤ its maxprocs that fits the slots still free; one without gets its maxprocs
-/// (oversubscription is allowed, as with hydra). Commands are served in order.
-pub fn plan_counts(cmds: &[SpawnCmd], free_slots: u32) -> Result<Vec<u32>, String> {
-    let mut free = free_slots;
+/// How many processes each command gets: its maxprocs, or with `soft` the largest allowed
+/// count not above maxprocs. The universe size is not a limit: hydra starts every process
+/// asked for wherever it is (it ignores `soft`, and oversubscribes), and a blocked rank here
+/// sleeps, so oversubscribing costs little; MPI_UNIVERSE_SIZE stays advice for programs
+/// that size their pools by it. Honouring `soft` only to pick among its values keeps the
+/// count one the program declared acceptable.
+pub fn plan_counts(cmds: &[SpawnCmd]) -> Result<Vec<u32>, String> {
     let mut counts = Vec::with_capacity(cmds.len());
     for cmd in cmds {
         let n = match cmd.info("soft") {
             None => cmd.maxprocs,
             Some(spec) => {
                 let allowed = parse_soft(spec)?;
-                let limit = cmd.maxprocs.min(free);
-                *allowed.iter().rev().find(|&&n| n <= limit).ok_or_else(|| {
-                    format!(
-                        "no count of soft={spec} fits (maxprocs {}, {free} free universe slots)",
-                        cmd.maxprocs
-                    )
-                })?
+                *allowed
+                    .iter()
+                    .rev()
+                    .find(|&&n| n <= cmd.maxprocs)
+                    .ok_or_else(|| {
+                        format!(
+                            "no count of soft={spec} is at most maxprocs {}",
+                            cmd.maxprocs
+                        )
+                    })?
             }
         };
-        free = free.saturating_sub(n);
         counts.push(n);
     }
     if counts.iter().all(|&n| n == 0) {
@@ -498,21 +502,23 @@ mod tests {
     }
 
     #[test]
-    fn counts_fit_the_free_slots() {
-        assert_eq!(plan_counts(&[cmd(4, None)], 0).unwrap(), [4]);
-        assert_eq!(plan_counts(&[cmd(4, Some("1:4"))], 3).unwrap(), [3]);
-        assert_eq!(plan_counts(&[cmd(8, Some("2,4,8"))], 7).unwrap(), [4]);
-        assert_eq!(plan_counts(&[cmd(3, Some("1:9:2"))], 100).unwrap(), [3]);
+    fn counts_ignore_the_universe_size() {
+        assert_eq!(plan_counts(&[cmd(4, None)]).unwrap(), [4]);
+        // soft picks the largest allowed count up to maxprocs, however full the universe.
+        assert_eq!(plan_counts(&[cmd(1, Some("1:1"))]).unwrap(), [1]);
+        assert_eq!(plan_counts(&[cmd(4, Some("1:4"))]).unwrap(), [4]);
+        assert_eq!(plan_counts(&[cmd(7, Some("2,4,8"))]).unwrap(), [4]);
+        assert_eq!(plan_counts(&[cmd(3, Some("1:9:2"))]).unwrap(), [3]);
         assert_eq!(
-            plan_counts(&[cmd(2, None), cmd(4, Some("1:4"))], 5).unwrap(),
-            [2, 3]
+            plan_counts(&[cmd(2, None), cmd(4, Some("1:4"))]).unwrap(),
+            [2, 4]
         );
-        assert!(plan_counts(&[cmd(4, Some("2,4"))], 1).is_err());
+        assert!(plan_counts(&[cmd(1, Some("2,4"))]).is_err());
         assert!(
-            plan_counts(&[cmd(4, Some("0:4"))], 0).is_err(),
+            plan_counts(&[cmd(4, Some("0"))]).is_err(),
             "nothing to start"
         );
-        assert!(plan_counts(&[cmd(4, Some("x"))], 9).is_err());
+        assert!(plan_counts(&[cmd(4, Some("x"))]).is_err());
     }
 
     #[test]

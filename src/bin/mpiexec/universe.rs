@@ -580,9 +580,7 @@ impl Universe {
         if self.teardown.is_some() {
             return Err("the job is ending".into());
         }
-        let alive = self.procs.iter().filter(|p| p.ended.is_none()).count() as u32;
-        let free = self.defaults.universe_size.saturating_sub(alive);
-        let counts = spawn::plan_counts(&req.cmds, free)?;
+        let counts = spawn::plan_counts(&req.cmds)?;
         let here = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
         let env_path = self.children_path();
         let mut sections = Vec::with_capacity(req.cmds.len());

@@ -336,9 +336,18 @@ impl Sockets {
         self.ports.lock().contains_key(&port)
     }
 
-    /// A connection waiting on `port`, if any.
+    /// A connection waiting on `port`, if any. Connections whose other end has hung up
+    /// (a connector that gave up waiting, see MPI_Comm_connect's timeout) are dropped: an
+    /// accept must meet a connector that is still there.
     pub fn take_connection(&self, port: u64) -> Option<NoSigPipe> {
-        self.ports.lock().get_mut(&port)?.pop_front().map(NoSigPipe)
+        let mut ports = self.ports.lock();
+        let q = ports.get_mut(&port)?;
+        while let Some(c) = q.pop_front() {
+            if !hung_up(&c) {
+                return Some(NoSigPipe(c));
+            }
+        }
+        None
     }
 
     /// Connects to port `port` of the process with `card`.
@@ -347,6 +356,21 @@ impl Sockets {
         let mut s = NoSigPipe(card.connect_once()?);
         s.write_all(&wire::encode_hello(card.token, &Hello::Port { port }))?;
         Ok(s)
+    }
+}
+
+/// True if the peer of `s` has closed its end (or the socket failed).
+fn hung_up(s: &UnixStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut p = [libc::pollfd {
+        fd: s.as_raw_fd(),
+        events: libc::POLLIN | libc::POLLRDHUP,
+        revents: 0,
+    }];
+    match super::fd::poll(&mut p, 0) {
+        Ok(0) => false,
+        Ok(_) => p[0].revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0,
+        Err(_) => false,
     }
 }
 

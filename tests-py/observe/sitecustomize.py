@@ -1,26 +1,29 @@
-"""Run mpi4py's test suite in one MPI rank and record what happens, test by test.
+"""Watch mpi4py's test suite, run exactly as its documentation says, test by test.
 
-Usage (one copy per rank, started by mpiexec):
-    python rankrun.py OUTDIR HANG_SECS TESTDIR/main.py [main.py options...]
-
-Why a wrapper: mpi4py's suite runs hundreds of tests in one process, and with several ranks
-their outputs interleave. Each rank here writes
-  OUTDIR/rank<R>.log     its stdout+stderr (the verbose unittest log, native crash messages,
-                         and a faulthandler traceback on a fatal signal or a hang)
-  OUTDIR/rank<R>.events  one JSON object per line: {"ev": "start", "id": ...} when a test
-                         starts, {"ev": "end", "id": ..., "outcome": ...} when it ends,
-                         {"ev": "done"} when the suite finished, {"ev": "abort", ...} when
-                         main.py raised before running tests (e.g. mpi4py.MPI failed to import).
-The harness (harness.py) reads the events: a "start" without its "end" and no "done" names
-the test that crashed or hung the process. Nothing of mpi4py is patched: we only give
-unittest's TextTestRunner a result class that also writes the events.
+harness.py runs `mpiexec -n N python test/main.py` (and `python test/main.py` alone, as a
+singleton) from the source release's top directory, with this directory first on
+PYTHONPATH: Python imports this module at start-up (the standard `sitecustomize` hook), so
+the command line is the documented one and nothing of mpi4py is patched. Active only in a
+process started on the script TESTS_PY_MAIN names and not spawned by MPI
+(PMI_SPAWNED): children that the suite spawns run untouched. Each rank then writes
+  $TESTS_PY_OUT/rank<R>.log     its stdout+stderr (unittest's log, native crash messages,
+                                     and a faulthandler traceback on a fatal signal or a hang)
+  $TESTS_PY_OUT/rank<R>.events  one JSON object per line: {"ev": "start", "id": ...} when
+                                     a test starts, {"ev": "end", "id": ..., "outcome": ...}
+                                     when it ends, {"ev": "done"} when the run finished,
+                                     {"ev": "abort", ...} when main.py raised before the
+                                     tests ran (e.g. mpi4py.MPI failed to import).
+The harness reads the events: a "start" without its "end" and no "done" names the test
+that crashed or hung the process. unittest's TextTestRunner only gets a result class that
+also writes the events. TESTS_PY_HANG (seconds) dumps every thread's stack if the run
+lasts longer (a hang), shortly before the harness's timeout.
 """
 
 import faulthandler
 import json
 import os
-import runpy
 import sys
+import time
 import traceback
 import unittest
 import unittest.runner
@@ -44,6 +47,7 @@ class EventLog:
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
 
     def emit(self, **event):
+        event["t"] = round(time.monotonic(), 3)
         os.write(self.fd, (json.dumps(event) + "\n").encode())
 
 
@@ -135,11 +139,35 @@ class RecordingResult(unittest.runner.TextTestResult):
             self._note(test, "fail" if failed else "error", short(err))
 
 
-def main():
+class DoneRecordingResult(RecordingResult):
+    """Also writes "done" once the whole run is over (main.py exits right after)."""
+
+    def stopTestRun(self):
+        super().stopTestRun()
+        EVENTS.emit(ev="done")
+
+
+def _excepthook(etype, value, tb):
+    # main.py raised before or outside the tests: report it (the harness shows it).
+    text = "".join(traceback.format_exception(etype, value, tb))
+    EVENTS.emit(ev="abort", msg=f"{etype.__name__}: {value}"[:2000], traceback=text[-4000:])
+    sys.__excepthook__(etype, value, tb)
+
+
+def _active():
+    main_py = os.environ.get("TESTS_PY_MAIN")
+    if not main_py or os.environ.get("PMI_SPAWNED") == "1" or not sys.argv:
+        return False
+    try:
+        return os.path.samefile(sys.argv[0], main_py)
+    except OSError:
+        return False
+
+
+def _start():
     global EVENTS
-    if len(sys.argv) < 4:
-        sys.exit("usage: rankrun.py OUTDIR HANG_SECS MAIN_PY [args...]")
-    outdir, hang_secs, main_py = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+    outdir = os.environ["TESTS_PY_OUT"]
+    hang_secs = float(os.environ.get("TESTS_PY_HANG", "0"))
     rank = rank_of_env()
     os.makedirs(outdir, exist_ok=True)
 
@@ -160,26 +188,10 @@ def main():
     if hang_secs > 0:
         faulthandler.dump_traceback_later(hang_secs, repeat=False, file=sys.stderr)
 
-    unittest.runner.TextTestRunner.resultclass = RecordingResult
-    sys.argv = [main_py] + sys.argv[4:]
-    sys.dont_write_bytecode = True
+    unittest.runner.TextTestRunner.resultclass = DoneRecordingResult
+    sys.excepthook = _excepthook
     EVENTS.emit(ev="begin", rank=rank, argv=sys.argv)
-    try:
-        runpy.run_path(main_py, run_name="__main__")
-    except SystemExit as exc:
-        # main.py always ends with sys.exit(not success) once the tests ran.
-        EVENTS.emit(ev="done", code=int(exc.code) if isinstance(exc.code, (int, bool)) else 1)
-        raise
-    except BaseException as exc:  # noqa: BLE001 - any failure before the tests is reported
-        tb = traceback.format_exc()
-        sys.stderr.write(tb)
-        sys.stderr.flush()
-        EVENTS.emit(ev="abort", msg=f"{type(exc).__name__}: {exc}"[:2000], traceback=tb[-4000:])
-        # os._exit: the interpreter's normal shutdown may run MPI_Finalize, which can
-        # hang in a library that failed half way.
-        os._exit(3)
-    EVENTS.emit(ev="done", code=0)
 
 
-if __name__ == "__main__":
-    main()
+if _active():
+    _start()
