@@ -40,10 +40,10 @@ fn check_root(c: &Comm, root: c_int) -> Result<usize, MpiError> {
     Ok(root as usize)
 }
 
-/// Registers `c` (inheriting `from`'s errhandler, as communicators made from another do)
-/// and writes its handle.
+/// Registers `c` (inheriting `from`'s errhandler, as communicators made from another do;
+/// an unset one stays unset, so the dynamic default applies) and writes its handle.
 fn out(newcomm: *mut c_int, c: Comm, from: &Comm) -> Result<(), MpiError> {
-    *c.errhandler.lock() = from.errhandler.lock().clone();
+    *c.errhandler.lock() = from.own_errhandler();
     ptr::write(newcomm, comm::register(c), "newcomm")
 }
 
@@ -108,9 +108,9 @@ mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_
     })
 });
 
-// The new intercommunicator takes MPI_COMM_WORLD's errhandler: MPICH makes it without one
-// of its own, and such a communicator's errors go to MPI_COMM_WORLD's handler. So do the
-// errors of MPI_Comm_join itself, which has no communicator argument (MPICH).
+// The new intercommunicator has MPI_COMM_WORLD's errhandler if the program set one, else
+// none of its own (MPICH makes it without one), so its errors follow the dynamic default.
+// So do the errors of MPI_Comm_join itself, which has no communicator argument (MPICH).
 mpi_fn!(MPI_Comm_join, PMPI_Comm_join, (fd: c_int, intercomm: *mut c_int), |ctx| {
     let rt = crate::runtime::rt()?;
     ctx.on_comm(predefined::COMM_WORLD);
@@ -263,11 +263,12 @@ mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| 
         None => {
             let p = match dpm::spawn::take_parent() {
                 Some(c) => {
-                    // MPI 4.1 section 11.8.2 names it; like join's, MPICH's has no
-                    // errhandler of its own and so uses MPI_COMM_WORLD's.
+                    // MPI 4.1 section 11.8.2 names it. MPICH's has no errhandler of its
+                    // own, so its errors go where MPI_COMM_WORLD's do: like join's, it
+                    // takes MPI_COMM_WORLD's if the program set one by now, else it stays
+                    // unset and follows the dynamic default.
                     *c.name.lock() = "MPI_COMM_PARENT".to_string();
-                    let rt = crate::runtime::rt()?;
-                    *c.errhandler.lock() = rt.world.errhandler.lock().clone();
+                    *c.errhandler.lock() = crate::runtime::rt()?.world.own_errhandler();
                     comm::register(c)
                 }
                 None => predefined::COMM_NULL,
