@@ -61,7 +61,7 @@ done
 FC=${FC:-gfortran}
 if command -v "$FC" >/dev/null 2>&1; then
     modtmp=$(mktemp -d)
-    if "$FC" -c -I"$out/include" -J"$modtmp" -o "$modtmp/mpi.o" fortran/mpi.f90; then
+    if "$FC" -c -I"$out/include" -Ifortran -J"$modtmp" -o "$modtmp/mpi.o" fortran/mpi.f90; then
         mv -f "$modtmp/mpi.mod" "$out/include/mpi.mod"
     else
         echo "build.sh: warning: $FC failed to compile fortran/mpi.f90; no mpi.mod" >&2

@@ -62,6 +62,26 @@ if ! command -v gfortran >/dev/null 2>&1; then
     echo "$pass passed, $fail failed"
     exit 1
 fi
+# The explicit interfaces of our mpi module accept exactly the calls MPICH's accept: a
+# program calling every interfaced routine with our interfaces' argument types compiles
+# against both modules (tools/gen-fortran.py --interface-probe).
+python3 "$root/tools/gen-fortran.py" --interface-probe "$work/probe.f90"
+if (cd "$work" && gfortran -c -I"$root/build/include" probe.f90 -o probe.o) >"$work/probe.out" 2>&1; then
+    ok "interfaces: the probe compiles against our mpi.mod"
+else
+    ko "interfaces: the probe does not compile against our mpi.mod"
+    sed 's/^/  | /' "$work/probe.out" | head -20
+fi
+if [ -f /usr/include/x86_64-linux-gnu/mpich/mpi.mod ]; then
+    if (cd "$work" && gfortran -c -I/usr/include/x86_64-linux-gnu/mpich probe.f90 -o probe.o) \
+        >"$work/probe.out" 2>&1; then
+        ok "interfaces: the probe compiles against MPICH's mpi.mod"
+    else
+        ko "interfaces: our interfaces differ from MPICH's"
+        grep -B3 Error "$work/probe.out" | sed 's/^/  | /' | head -30
+    fi
+fi
+
 mpich_fc=
 if command -v mpif90.mpich >/dev/null 2>&1; then
     mpich_fc=mpif90.mpich

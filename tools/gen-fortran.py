@@ -6,9 +6,15 @@ Writes:
                                 every function whose arguments follow the regular rules; the
                                 special cases are written by hand in src/abi/fortran/hand.rs
   include/mpif.h                the constants with MPICH's values, fixed/free form compatible
+  fortran/mpi_interfaces.h      explicit interfaces of the `mpi` module for the routines
+                                without choice buffers (as MPICH's `use mpi` has them)
 
     tools/gen-fortran.py            regenerate both files
     tools/gen-fortran.py --check    exit 1 if either file is out of date (run by tests-f)
+    tools/gen-fortran.py --interface-probe FILE
+                                write a program calling every interfaced routine with
+                                arguments of our interfaces' types, to compile against
+                                MPICH's mpi.mod (its interfaces must accept the same calls)
     tools/gen-fortran.py --compare-mpich [mpif.h]
                                     check every PARAMETER of MPICH's mpif.h against ours
 
@@ -27,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER = os.path.join(ROOT, "include", "mpi.h")
 OUT_RS = os.path.join(ROOT, "src", "abi", "fortran", "generated.rs")
 OUT_MPIF = os.path.join(ROOT, "include", "mpif.h")
+OUT_IFACE = os.path.join(ROOT, "fortran", "mpi_interfaces.h")
 MPICH_MPIF = "/usr/include/x86_64-linux-gnu/mpich/mpif.h"
 
 # Written by hand in src/abi/fortran/hand.rs (callbacks, attributes, argv, index bases,
@@ -42,6 +49,8 @@ HAND = {
     "comm_spawn", "comm_spawn_multiple",
     "waitany", "testany", "waitsome", "testsome",
     "request_get_status_any", "request_get_status_some",
+    "address", "type_extent", "type_lb", "type_ub", "type_hvector", "type_hindexed",
+    "type_struct",
     "info_create_env", "info_get", "info_get_string", "session_get_nth_pset", "info_get_valuelen", "errhandler_create",
 }
 
@@ -255,6 +264,161 @@ def gen_rust(protos):
 
 
 # ------------------------------------------------------------------------------------------
+# Explicit interfaces of the mpi module
+
+LOGICAL_ARGS = {"flag", "commute", "reorder", "periods", "remain_dims", "weighted", "high"}
+# Interfaces of hand-written bindings: (name, Fortran type, dims) before ierror.
+I, A = "INTEGER", "INTEGER(KIND=MPI_ADDRESS_KIND)"
+HAND_INTERFACES = {
+    "Init": [],
+    "Init_thread": [("required", I, ""), ("provided", I, "")],
+    "Address": None,  # choice buffer
+    "Type_extent": [("datatype", I, ""), ("extent", I, "")],
+    "Type_lb": [("datatype", I, ""), ("displacement", I, "")],
+    "Type_ub": [("datatype", I, ""), ("displacement", I, "")],
+    "Type_hvector": [("count", I, ""), ("blocklength", I, ""), ("stride", I, ""),
+                     ("oldtype", I, ""), ("newtype", I, "")],
+    "Type_hindexed": [("count", I, ""), ("array_of_blocklengths", I, "(*)"),
+                      ("array_of_displacements", I, "(*)"), ("oldtype", I, ""),
+                      ("newtype", I, "")],
+    "Type_struct": [("count", I, ""), ("array_of_blocklengths", I, "(*)"),
+                    ("array_of_displacements", I, "(*)"), ("array_of_types", I, "(*)"),
+                    ("newtype", I, "")],
+    "Waitany": [("count", I, ""), ("array_of_requests", I, "(*)"), ("index", I, ""),
+                ("status", I, "(MPI_STATUS_SIZE)")],
+    "Testany": [("count", I, ""), ("array_of_requests", I, "(*)"), ("index", I, ""),
+                ("flag", "LOGICAL", ""), ("status", I, "(MPI_STATUS_SIZE)")],
+    "Waitsome": [("incount", I, ""), ("array_of_requests", I, "(*)"), ("outcount", I, ""),
+                 ("array_of_indices", I, "(*)"), ("array_of_statuses", I, "(MPI_STATUS_SIZE,*)")],
+    "Testsome": [("incount", I, ""), ("array_of_requests", I, "(*)"), ("outcount", I, ""),
+                 ("array_of_indices", I, "(*)"), ("array_of_statuses", I, "(MPI_STATUS_SIZE,*)")],
+    "Info_get": [("info", I, ""), ("key", "CHARACTER(LEN=*)", ""), ("valuelen", I, ""),
+                 ("value", "CHARACTER(LEN=*)", ""), ("flag", "LOGICAL", "")],
+    "Info_get_valuelen": [("info", I, ""), ("key", "CHARACTER(LEN=*)", ""),
+                          ("valuelen", I, ""), ("flag", "LOGICAL", "")],
+    "Info_get_string": [("info", I, ""), ("key", "CHARACTER(LEN=*)", ""), ("buflen", I, ""),
+                        ("value", "CHARACTER(LEN=*)", ""), ("flag", "LOGICAL", "")],
+    "Comm_get_attr": [("comm", I, ""), ("comm_keyval", I, ""), ("attribute_val", A, ""),
+                      ("flag", "LOGICAL", "")],
+    "Comm_set_attr": [("comm", I, ""), ("comm_keyval", I, ""), ("attribute_val", A, "")],
+    "Type_get_attr": [("datatype", I, ""), ("type_keyval", I, ""), ("attribute_val", A, ""),
+                      ("flag", "LOGICAL", "")],
+    "Type_set_attr": [("datatype", I, ""), ("type_keyval", I, ""), ("attribute_val", A, "")],
+    "Win_get_attr": [("win", I, ""), ("win_keyval", I, ""), ("attribute_val", A, ""),
+                     ("flag", "LOGICAL", "")],
+    "Win_set_attr": [("win", I, ""), ("win_keyval", I, ""), ("attribute_val", A, "")],
+    "Attr_get": [("comm", I, ""), ("keyval", I, ""), ("attribute_val", I, ""),
+                 ("flag", "LOGICAL", "")],
+    "Attr_put": [("comm", I, ""), ("keyval", I, ""), ("attribute_val", I, "")],
+}
+# Where MPICH 4.0.2's module differs from the standard and we follow the standard: left out
+# of --interface-probe. MPI_PARRIVED: FLAG is LOGICAL (MPI 4.1 section 4.2.2); MPICH 4.0.2
+# declares an INTEGER.
+PROBE_SKIP = {"parrived"}
+KIND_OF = {"MPI_Aint": "MPI_ADDRESS_KIND", "MPI_Offset": "MPI_OFFSET_KIND",
+           "MPI_Count": "MPI_COUNT_KIND"}
+
+
+def fortran_params(params):
+    """[(name, declaration-type, dims)] for a routine whose arguments all have a Fortran
+    type, or None (choice buffers, addresses, MPI_UNWEIGHTED-able weights: no interface, as
+    in MPICH's module, which leaves them to implicit interfaces)."""
+    out = []
+    for ty, n, arr in params:
+        base = ty.replace("const ", "").strip()
+        scalar = base.rstrip("*") if base.count("*") <= 1 else None
+        if base == "void*" or re.match(r"(source|dest)?weights$", n):
+            return None
+        if base in ("MPI_Status*", "MPI_Status") and not arr:
+            out.append((n, "INTEGER", "(MPI_STATUS_SIZE)"))
+        elif base in ("MPI_Status", "MPI_Status*") and arr:
+            out.append((n, "INTEGER", "(MPI_STATUS_SIZE,*)"))
+        elif base == "char*" or (base == "char" and arr):
+            out.append((n, "CHARACTER(LEN=*)", ""))
+        elif scalar in SCALAR_INT or scalar == "MPI_File":
+            t = "LOGICAL" if n in LOGICAL_ARGS else "INTEGER"
+            out.append((n, t, "(*)" if arr else ""))
+        elif scalar in SCALAR_I64:
+            out.append((n, f"INTEGER(KIND={KIND_OF[scalar]})", "(*)" if arr else ""))
+        else:
+            return None
+    return out
+
+
+def interfaced(protos, probe=False):
+    """{lname: (cname, fortran params)} of the bindings that get an interface."""
+    out = {}
+    for cname, fp in HAND_INTERFACES.items():
+        if fp is not None and cname.lower() in protos:
+            out[cname.lower()] = (cname, fp)
+    for lname in sorted(protos):
+        if not has_fortran_binding(lname) or lname in HAND:
+            continue
+        cname, ret, params = protos[lname]
+        fp = fortran_params(params)
+        if ret == "int" and fp is not None and not (probe and lname in PROBE_SKIP):
+            out[lname] = (cname, fp)
+    return dict(sorted(out.items()))
+
+
+def fname(n):
+    # Fortran names cannot end with an underscore-free keyword clash; C names are fine, but
+    # a few collide with Fortran intrinsics users rely on being generic (none do today).
+    return n
+
+
+def wrap(head, args, tail):
+    """head + comma-separated args + tail as free-form lines within 100 columns."""
+    lines, cur = [], head
+    for i, a in enumerate(args):
+        piece = a + (", " if i < len(args) - 1 else "")
+        if len(cur) + len(piece) > 96:
+            lines.append(cur.rstrip() + " &")
+            cur = "        " + piece
+        else:
+            cur += piece
+    lines.append(cur + tail)
+    return "\n".join(lines)
+
+
+def gen_interfaces(protos):
+    lines = ["! @generated by tools/gen-fortran.py from include/mpi.h: do not edit by hand.",
+             "! Explicit interfaces of the routines without choice buffers, included by",
+             "! fortran/mpi.f90 inside `module mpi`.",
+             "interface"]
+    for lname, (cname, fp) in interfaced(protos).items():
+        args = [fname(n) for n, _, _ in fp] + ["ierror"]
+        lines.append(wrap(f"subroutine MPI_{cname}(", args, ")"))
+        lines.append("    import")
+        lines.append("    implicit none")
+        for n, t, dims in fp:
+            lines.append(f"    {t} :: {fname(n)}{dims}")
+        lines.append("    INTEGER :: ierror")
+        lines.append(f"end subroutine MPI_{cname}")
+    lines.append("end interface")
+    return "\n".join(lines) + "\n"
+
+
+def gen_probe(protos):
+    """A program that calls every interfaced routine with variables of our interfaces' types:
+    compiled against MPICH's mpi.mod, it fails where MPICH's interface differs from ours."""
+    decls, calls, seen = [], [], {}
+    for lname, (cname, fp) in interfaced(protos, probe=True).items():
+        args = []
+        for n, t, dims in fp:
+            shape = {"": "", "(*)": "(4)", "(MPI_STATUS_SIZE)": "(MPI_STATUS_SIZE)",
+                     "(MPI_STATUS_SIZE,*)": "(MPI_STATUS_SIZE,4)"}[dims]
+            key = (t if t != "CHARACTER(LEN=*)" else "CHARACTER(LEN=64)", shape)
+            if key not in seen:
+                seen[key] = f"v{len(seen)}"
+                decls.append(f"  {key[0]} :: {seen[key]}{shape}")
+            args.append(seen[key])
+        calls.append(wrap(f"  call MPI_{cname}(", args + ["ierr"], ")"))
+    return "\n".join(["program probe", "  use mpi", "  implicit none", "  integer :: ierr"]
+                     + decls + calls + ["end program probe"]) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
 # mpif.h
 
 def c_int_value(expr, defs, seen=()):
@@ -421,8 +585,14 @@ def compare_mpich(ours_text, path):
 
 def main():
     src = open(HEADER).read()
-    rs = gen_rust(parse_prototypes(src))
+    protos = parse_prototypes(src)
+    rs = gen_rust(protos)
     mpif = gen_mpif(src)
+    iface = gen_interfaces(protos)
+    if "--interface-probe" in sys.argv:
+        with open(sys.argv[sys.argv.index("--interface-probe") + 1], "w") as f:
+            f.write(gen_probe(protos))
+        return
     if "--compare-mpich" in sys.argv:
         i = sys.argv.index("--compare-mpich")
         path = sys.argv[i + 1] if len(sys.argv) > i + 1 else MPICH_MPIF
@@ -432,13 +602,13 @@ def main():
         print(f"gen-fortran.py: {len(bad)} difference(s) from {path}")
         sys.exit(1 if bad else 0)
     if "--check" in sys.argv:
-        stale = [p for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif))
+        stale = [p for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface))
                  if not os.path.exists(p) or open(p).read() != text]
         for p in stale:
             print(f"gen-fortran.py: {os.path.relpath(p, ROOT)} is out of date; "
                   "run tools/gen-fortran.py")
         sys.exit(1 if stale else 0)
-    for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif)):
+    for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface)):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(text)

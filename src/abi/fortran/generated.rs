@@ -33,11 +33,6 @@ fort! { [pmpi_add_error_string, pmpi_add_error_string__, PMPI_ADD_ERROR_STRING, 
     rt::set_ierr(ierror, r);
 } }
 
-fort! { [pmpi_address, pmpi_address__, PMPI_ADDRESS, mpi_address, mpi_address_, mpi_address__, MPI_ADDRESS] pmpi_address_ (location: *mut c_void, address: *mut i64, ierror: *mut Fint) {
-    let r = PMPI_Address(rt::buf(location) as _, address as _);
-    rt::set_ierr(ierror, r);
-} }
-
 fort! { [pmpi_allgather, pmpi_allgather__, PMPI_ALLGATHER, mpi_allgather, mpi_allgather_, mpi_allgather__, MPI_ALLGATHER] pmpi_allgather_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
     let r = PMPI_Allgather(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
@@ -1717,11 +1712,6 @@ fort! { [pmpi_type_dup, pmpi_type_dup__, PMPI_TYPE_DUP, mpi_type_dup, mpi_type_d
     rt::set_ierr(ierror, r);
 } }
 
-fort! { [pmpi_type_extent, pmpi_type_extent__, PMPI_TYPE_EXTENT, mpi_type_extent, mpi_type_extent_, mpi_type_extent__, MPI_TYPE_EXTENT] pmpi_type_extent_ (datatype: *const Fint, extent: *mut i64, ierror: *mut Fint) {
-    let r = PMPI_Type_extent(rt::rd(datatype) as _, extent as _);
-    rt::set_ierr(ierror, r);
-} }
-
 fort! { [pmpi_type_free, pmpi_type_free__, PMPI_TYPE_FREE, mpi_type_free, mpi_type_free_, mpi_type_free__, MPI_TYPE_FREE] pmpi_type_free_ (datatype: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Type_free(datatype as _);
     rt::set_ierr(ierror, r);
@@ -1774,23 +1764,8 @@ fort! { [pmpi_type_get_value_index, pmpi_type_get_value_index__, PMPI_TYPE_GET_V
     rt::set_ierr(ierror, r);
 } }
 
-fort! { [pmpi_type_hindexed, pmpi_type_hindexed__, PMPI_TYPE_HINDEXED, mpi_type_hindexed, mpi_type_hindexed_, mpi_type_hindexed__, MPI_TYPE_HINDEXED] pmpi_type_hindexed_ (count: *const Fint, array_of_blocklengths: *mut Fint, array_of_displacements: *mut i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Type_hindexed(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
-    rt::set_ierr(ierror, r);
-} }
-
-fort! { [pmpi_type_hvector, pmpi_type_hvector__, PMPI_TYPE_HVECTOR, mpi_type_hvector, mpi_type_hvector_, mpi_type_hvector__, MPI_TYPE_HVECTOR] pmpi_type_hvector_ (count: *const Fint, blocklength: *const Fint, stride: *const i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Type_hvector(rt::rd(count) as _, rt::rd(blocklength) as _, rt::rd(stride) as _, rt::rd(oldtype) as _, newtype as _);
-    rt::set_ierr(ierror, r);
-} }
-
 fort! { [pmpi_type_indexed, pmpi_type_indexed__, PMPI_TYPE_INDEXED, mpi_type_indexed, mpi_type_indexed_, mpi_type_indexed__, MPI_TYPE_INDEXED] pmpi_type_indexed_ (count: *const Fint, array_of_blocklengths: *mut Fint, array_of_displacements: *mut Fint, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Type_indexed(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
-    rt::set_ierr(ierror, r);
-} }
-
-fort! { [pmpi_type_lb, pmpi_type_lb__, PMPI_TYPE_LB, mpi_type_lb, mpi_type_lb_, mpi_type_lb__, MPI_TYPE_LB] pmpi_type_lb_ (datatype: *const Fint, displacement: *mut i64, ierror: *mut Fint) {
-    let r = PMPI_Type_lb(rt::rd(datatype) as _, displacement as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1812,16 +1787,6 @@ fort! { [pmpi_type_size, pmpi_type_size__, PMPI_TYPE_SIZE, mpi_type_size, mpi_ty
 
 fort! { [pmpi_type_size_x, pmpi_type_size_x__, PMPI_TYPE_SIZE_X, mpi_type_size_x, mpi_type_size_x_, mpi_type_size_x__, MPI_TYPE_SIZE_X] pmpi_type_size_x_ (datatype: *const Fint, size: *mut i64, ierror: *mut Fint) {
     let r = PMPI_Type_size_x(rt::rd(datatype) as _, size as _);
-    rt::set_ierr(ierror, r);
-} }
-
-fort! { [pmpi_type_struct, pmpi_type_struct__, PMPI_TYPE_STRUCT, mpi_type_struct, mpi_type_struct_, mpi_type_struct__, MPI_TYPE_STRUCT] pmpi_type_struct_ (count: *const Fint, array_of_blocklengths: *mut Fint, array_of_displacements: *mut i64, array_of_types: *mut Fint, newtype: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Type_struct(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, array_of_types as _, newtype as _);
-    rt::set_ierr(ierror, r);
-} }
-
-fort! { [pmpi_type_ub, pmpi_type_ub__, PMPI_TYPE_UB, mpi_type_ub, mpi_type_ub_, mpi_type_ub__, MPI_TYPE_UB] pmpi_type_ub_ (datatype: *const Fint, displacement: *mut i64, ierror: *mut Fint) {
-    let r = PMPI_Type_ub(rt::rd(datatype) as _, displacement as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -2037,7 +2002,6 @@ mod c {
         pub fn PMPI_Add_error_class(errorclass: *mut c_void) -> c_int;
         pub fn PMPI_Add_error_code(errorclass: c_int, errorcode: *mut c_void) -> c_int;
         pub fn PMPI_Add_error_string(errorcode: c_int, string: *mut c_void) -> c_int;
-        pub fn PMPI_Address(location: *mut c_void, address: *mut c_void) -> c_int;
         pub fn PMPI_Allgather(sendbuf: *mut c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int) -> c_int;
         pub fn PMPI_Allgather_init(sendbuf: *mut c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
         pub fn PMPI_Allgatherv(sendbuf: *mut c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int) -> c_int;
@@ -2366,7 +2330,6 @@ mod c {
         pub fn PMPI_Type_create_subarray(ndims: c_int, array_of_sizes: *mut c_void, array_of_subsizes: *mut c_void, array_of_starts: *mut c_void, order: c_int, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_delete_attr(datatype: c_int, type_keyval: c_int) -> c_int;
         pub fn PMPI_Type_dup(oldtype: c_int, newtype: *mut c_void) -> c_int;
-        pub fn PMPI_Type_extent(datatype: c_int, extent: *mut c_void) -> c_int;
         pub fn PMPI_Type_free(datatype: *mut c_void) -> c_int;
         pub fn PMPI_Type_free_keyval(type_keyval: *mut c_void) -> c_int;
         pub fn PMPI_Type_get_contents(datatype: c_int, max_integers: c_int, max_addresses: c_int, max_datatypes: c_int, array_of_integers: *mut c_void, array_of_addresses: *mut c_void, array_of_datatypes: *mut c_void) -> c_int;
@@ -2377,16 +2340,11 @@ mod c {
         pub fn PMPI_Type_get_true_extent(datatype: c_int, true_lb: *mut c_void, true_extent: *mut c_void) -> c_int;
         pub fn PMPI_Type_get_true_extent_x(datatype: c_int, true_lb: *mut c_void, true_extent: *mut c_void) -> c_int;
         pub fn PMPI_Type_get_value_index(value_type: c_int, index_type: c_int, pair_type: *mut c_void) -> c_int;
-        pub fn PMPI_Type_hindexed(count: c_int, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
-        pub fn PMPI_Type_hvector(count: c_int, blocklength: c_int, stride: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_indexed(count: c_int, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
-        pub fn PMPI_Type_lb(datatype: c_int, displacement: *mut c_void) -> c_int;
         pub fn PMPI_Type_match_size(typeclass: c_int, size: c_int, datatype: *mut c_void) -> c_int;
         pub fn PMPI_Type_set_name(datatype: c_int, type_name: *mut c_void) -> c_int;
         pub fn PMPI_Type_size(datatype: c_int, size: *mut c_void) -> c_int;
         pub fn PMPI_Type_size_x(datatype: c_int, size: *mut c_void) -> c_int;
-        pub fn PMPI_Type_struct(count: c_int, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, array_of_types: *mut c_void, newtype: *mut c_void) -> c_int;
-        pub fn PMPI_Type_ub(datatype: c_int, displacement: *mut c_void) -> c_int;
         pub fn PMPI_Type_vector(count: c_int, blocklength: c_int, stride: c_int, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Unpack(inbuf: *mut c_void, insize: c_int, position: *mut c_void, outbuf: *mut c_void, outcount: c_int, datatype: c_int, comm: c_int) -> c_int;
         pub fn PMPI_Unpack_external(datarep: *mut c_void, inbuf: *mut c_void, insize: i64, position: *mut c_void, outbuf: *mut c_void, outcount: c_int, datatype: c_int) -> c_int;
@@ -2430,13 +2388,12 @@ mod c {
 }
 
 /// The functions bound here (the hand-written ones are in hand.rs).
-pub const GENERATED: [&str; 394] = [
+pub const GENERATED: [&str; 387] = [
     "abort",
     "accumulate",
     "add_error_class",
     "add_error_code",
     "add_error_string",
-    "address",
     "allgather",
     "allgather_init",
     "allgatherv",
@@ -2765,7 +2722,6 @@ pub const GENERATED: [&str; 394] = [
     "type_create_subarray",
     "type_delete_attr",
     "type_dup",
-    "type_extent",
     "type_free",
     "type_free_keyval",
     "type_get_contents",
@@ -2776,16 +2732,11 @@ pub const GENERATED: [&str; 394] = [
     "type_get_true_extent",
     "type_get_true_extent_x",
     "type_get_value_index",
-    "type_hindexed",
-    "type_hvector",
     "type_indexed",
-    "type_lb",
     "type_match_size",
     "type_set_name",
     "type_size",
     "type_size_x",
-    "type_struct",
-    "type_ub",
     "type_vector",
     "unpack",
     "unpack_external",

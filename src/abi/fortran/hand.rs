@@ -798,3 +798,91 @@ pmpi_register_datarep_ (datarep: *const c_char, read: *const c_void, write: *con
     }
     set_ierr(ierror, r);
 } }
+
+// ---------------------------------------------------------------------------------------
+// MPI-1 routines whose addresses are Fortran INTEGERs (mpif.h: INTEGER, not
+// INTEGER(KIND=MPI_ADDRESS_KIND)), as in MPICH's bindings. An address that does not fit is
+// an error, reported through the default errhandler.
+
+/// Stores an address into an INTEGER, or raises MPI_ERR_OTHER naming the function.
+unsafe fn aint_out(func: &'static str, r: c_int, v: i64, out: *mut Fint) -> c_int {
+    if r != MPI_SUCCESS {
+        return r;
+    }
+    match Fint::try_from(v) {
+        Ok(x) => {
+            wr(out, x);
+            MPI_SUCCESS
+        }
+        Err(_) => crate::abi::errors::raise(
+            &crate::abi::Ctx { func, target: crate::abi::Target::Default },
+            crate::error::MpiError::arg(
+                crate::error::class::ERR_OTHER,
+                "address",
+                "the value does not fit in a Fortran INTEGER (use the INTEGER(KIND=MPI_ADDRESS_KIND) routine)",
+            ),
+        ),
+    }
+}
+
+fort! { [pmpi_address, pmpi_address__, PMPI_ADDRESS, mpi_address, mpi_address_, mpi_address__, MPI_ADDRESS]
+pmpi_address_ (location: *mut c_void, address: *mut Fint, ierror: *mut Fint) {
+    let mut a: i64 = 0;
+    let r = crate::abi::datatype::PMPI_Get_address(buf(location) as _, &mut a as *mut i64 as _);
+    set_ierr(ierror, aint_out("MPI_Address", r, a, address));
+} }
+
+macro_rules! aint_query_binding {
+    ([$($alias:ident),*] $imp:ident, $c:ident, $name:literal) => {
+        fort! { [$($alias),*] $imp (datatype: *const Fint, out: *mut Fint, ierror: *mut Fint) {
+            let mut a: i64 = 0;
+            let r = crate::abi::datatype::$c(rd(datatype), &mut a as *mut i64 as _);
+            set_ierr(ierror, aint_out($name, r, a, out));
+        } }
+    };
+}
+aint_query_binding!([pmpi_type_extent, pmpi_type_extent__, PMPI_TYPE_EXTENT, mpi_type_extent, mpi_type_extent_,
+    mpi_type_extent__, MPI_TYPE_EXTENT] pmpi_type_extent_, PMPI_Type_extent, "MPI_Type_extent");
+aint_query_binding!([pmpi_type_lb, pmpi_type_lb__, PMPI_TYPE_LB, mpi_type_lb, mpi_type_lb_,
+    mpi_type_lb__, MPI_TYPE_LB] pmpi_type_lb_, PMPI_Type_lb, "MPI_Type_lb");
+aint_query_binding!([pmpi_type_ub, pmpi_type_ub__, PMPI_TYPE_UB, mpi_type_ub, mpi_type_ub_,
+    mpi_type_ub__, MPI_TYPE_UB] pmpi_type_ub_, PMPI_Type_ub, "MPI_Type_ub");
+
+fort! { [pmpi_type_hvector, pmpi_type_hvector__, PMPI_TYPE_HVECTOR, mpi_type_hvector, mpi_type_hvector_,
+    mpi_type_hvector__, MPI_TYPE_HVECTOR]
+pmpi_type_hvector_ (count: *const Fint, blocklength: *const Fint, stride: *const Fint, oldtype: *const Fint,
+    newtype: *mut Fint, ierror: *mut Fint) {
+    set_ierr(ierror, crate::abi::datatype::PMPI_Type_hvector(rd(count), rd(blocklength), rd(stride) as _,
+        rd(oldtype), newtype as _));
+} }
+
+/// The INTEGER displacements of a count-long Fortran array, widened.
+unsafe fn widen(count: Fint, p: *const Fint) -> Vec<i64> {
+    if p.is_null() || count <= 0 {
+        return Vec::new();
+    }
+    std::slice::from_raw_parts(p, count as usize)
+        .iter()
+        .map(|&x| x as i64)
+        .collect()
+}
+
+fort! { [pmpi_type_hindexed, pmpi_type_hindexed__, PMPI_TYPE_HINDEXED, mpi_type_hindexed, mpi_type_hindexed_,
+    mpi_type_hindexed__, MPI_TYPE_HINDEXED]
+pmpi_type_hindexed_ (count: *const Fint, blocklengths: *mut Fint, displacements: *const Fint, oldtype: *const Fint,
+    newtype: *mut Fint, ierror: *mut Fint) {
+    let mut d = widen(rd(count), displacements);
+    let dp = if d.is_empty() { displacements as *mut i64 } else { d.as_mut_ptr() };
+    set_ierr(ierror, crate::abi::datatype::PMPI_Type_hindexed(rd(count), blocklengths as _, dp as _, rd(oldtype),
+        newtype as _));
+} }
+
+fort! { [pmpi_type_struct, pmpi_type_struct__, PMPI_TYPE_STRUCT, mpi_type_struct, mpi_type_struct_,
+    mpi_type_struct__, MPI_TYPE_STRUCT]
+pmpi_type_struct_ (count: *const Fint, blocklengths: *mut Fint, displacements: *const Fint, types: *mut Fint,
+    newtype: *mut Fint, ierror: *mut Fint) {
+    let mut d = widen(rd(count), displacements);
+    let dp = if d.is_empty() { displacements as *mut i64 } else { d.as_mut_ptr() };
+    set_ierr(ierror, crate::abi::datatype::PMPI_Type_struct(rd(count), blocklengths as _, dp as _, types as _,
+        newtype as _));
+} }
