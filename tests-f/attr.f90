@@ -98,12 +98,6 @@ program attr
   call MPI_Barrier(MPI_COMM_WORLD, ierr)
   if (rank == 0) print '(a)', 'PASS attr'
   call MPI_Finalize(ierr)
-contains
-  subroutine fail(msg)
-    character(len=*), intent(in) :: msg
-    integer :: e
-    print '(2a)', 'FAIL attr: ', msg
-    call MPI_Abort(MPI_COMM_WORLD, 1, e)
-    stop 1
-  end subroutine fail
 end program attr
+
+include 'fail.h'

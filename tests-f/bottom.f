@@ -65,11 +65,4 @@
       call mpi_finalize(ierr)
       end
 
-      subroutine fail(msg)
-      character*(*) msg
-      include 'mpif.h'
-      integer e
-      print '(2a)', 'FAIL bottom: ', msg
-      call mpi_abort(MPI_COMM_WORLD, 1, e)
-      stop 1
-      end
+      include 'fail.h'

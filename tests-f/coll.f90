@@ -80,12 +80,6 @@ program coll
   call MPI_Barrier(MPI_COMM_WORLD, ierr)
   if (rank == 0) print '(a)', 'PASS coll'
   call MPI_Finalize(ierr)
-contains
-  subroutine fail(msg)
-    character(len=*), intent(in) :: msg
-    integer :: e
-    print '(2a)', 'FAIL coll: ', msg
-    call MPI_Abort(MPI_COMM_WORLD, 1, e)
-    stop 1
-  end subroutine fail
 end program coll
+
+include 'fail.h'

@@ -60,12 +60,6 @@ program env
   call MPI_Finalize(ierr)
   call MPI_Finalized(flag, ierr)
   if (.not. flag .or. ierr /= MPI_SUCCESS) call fail('finalized after finalize')
-contains
-  subroutine fail(msg)
-    character(len=*), intent(in) :: msg
-    integer :: e
-    print '(2a)', 'FAIL env: ', msg
-    call MPI_Abort(MPI_COMM_WORLD, 1, e)
-    stop 1
-  end subroutine fail
 end program env
+
+include 'fail.h'

@@ -61,12 +61,6 @@ program errh
   call MPI_Barrier(MPI_COMM_WORLD, ierr)
   if (rank == 0) print '(a)', 'PASS errh'
   call MPI_Finalize(ierr)
-contains
-  subroutine fail(msg)
-    character(len=*), intent(in) :: msg
-    integer :: e
-    print '(2a)', 'FAIL errh: ', msg
-    call MPI_Abort(MPI_COMM_WORLD, 1, e)
-    stop 1
-  end subroutine fail
 end program errh
+
+include 'fail.h'
