@@ -10,6 +10,8 @@ program env
   character(len=MPI_MAX_ERROR_STRING) :: estr
   character(len=MPI_MAX_LIBRARY_VERSION_STRING) :: lib
   double precision :: t0, t1
+  integer*8 :: i8s(3)
+  complex :: zs(2)
 
   call MPI_Initialized(flag, ierr)
   if (flag .or. ierr /= MPI_SUCCESS) call fail('initialized before init')
@@ -49,6 +51,18 @@ program env
   call MPI_Get_library_version(lib, rlen, ierr)
   if (rlen <= 0 .or. index(lib, 'OxiMPI') == 0 .and. index(lib, 'MPICH') == 0) &
        call fail('library version')
+
+  ! MPI_SIZEOF, scalars and arrays of several kinds.
+  call MPI_Sizeof(rank, n, ierr)
+  if (n /= 4 .or. ierr /= MPI_SUCCESS) call fail('sizeof integer')
+  call MPI_Sizeof(t0, n, ierr)
+  if (n /= 8) call fail('sizeof double precision')
+  call MPI_Sizeof(i8s, n, ierr)
+  if (n /= 8) call fail('sizeof integer*8 array')
+  call MPI_Sizeof(zs, n, ierr)
+  if (n /= 8) call fail('sizeof complex array')
+  call MPI_Sizeof(flag, n, ierr)
+  if (n /= 4) call fail('sizeof logical')
 
   call MPI_Error_class(MPI_ERR_TAG, n, ierr)
   if (n /= MPI_ERR_TAG) call fail('error_class')

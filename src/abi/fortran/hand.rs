@@ -886,3 +886,44 @@ pmpi_type_struct_ (count: *const Fint, blocklengths: *mut Fint, displacements: *
     set_ierr(ierror, crate::abi::datatype::PMPI_Type_struct(rd(count), blocklengths as _, dp as _, types as _,
         newtype as _));
 } }
+
+// ---------------------------------------------------------------------------------------
+// MPI_SIZEOF (`use mpi` only): the size in bytes of one element of the argument's type. Our
+// module's generic interface names the `mpi_sizeof_<t>_` procedures; programs built with
+// MPICH's module call its module procedures (`__mpi_sizeofs_MOD_mpi_sizeof_<t>`), so both
+// names are here. The argument itself is not read (for CHARACTER, nor its hidden length).
+macro_rules! sizeof_bindings {
+    ($($ours:ident $mpich:ident $size:literal;)*) => {$(
+        #[no_mangle]
+        pub unsafe extern "C" fn $ours(_x: *const c_void, size: *mut Fint, ierror: *mut Fint) {
+            // SAFETY: Fortran passes SIZE by reference; IERROR too (or null if absent).
+            unsafe { wr(size, $size) };
+            set_ierr(ierror, MPI_SUCCESS);
+        }
+        #[no_mangle]
+        pub unsafe extern "C" fn $mpich(x: *const c_void, size: *mut Fint, ierror: *mut Fint) {
+            // SAFETY: same contract as the procedure it forwards to.
+            unsafe { $ours(x, size, ierror) }
+        }
+    )*};
+}
+sizeof_bindings! {
+    mpi_sizeof_i_ __mpi_sizeofs_MOD_mpi_sizeof_i 4;
+    mpi_sizeof_iv_ __mpi_sizeofs_MOD_mpi_sizeof_iv 4;
+    mpi_sizeof_i1_ __mpi_sizeofs_MOD_mpi_sizeof_i1 1;
+    mpi_sizeof_i1v_ __mpi_sizeofs_MOD_mpi_sizeof_i1v 1;
+    mpi_sizeof_i2_ __mpi_sizeofs_MOD_mpi_sizeof_i2 2;
+    mpi_sizeof_i2v_ __mpi_sizeofs_MOD_mpi_sizeof_i2v 2;
+    mpi_sizeof_i8_ __mpi_sizeofs_MOD_mpi_sizeof_i8 8;
+    mpi_sizeof_i8v_ __mpi_sizeofs_MOD_mpi_sizeof_i8v 8;
+    mpi_sizeof_r_ __mpi_sizeofs_MOD_mpi_sizeof_r 4;
+    mpi_sizeof_rv_ __mpi_sizeofs_MOD_mpi_sizeof_rv 4;
+    mpi_sizeof_d_ __mpi_sizeofs_MOD_mpi_sizeof_d 8;
+    mpi_sizeof_dv_ __mpi_sizeofs_MOD_mpi_sizeof_dv 8;
+    mpi_sizeof_l_ __mpi_sizeofs_MOD_mpi_sizeof_l 4;
+    mpi_sizeof_lv_ __mpi_sizeofs_MOD_mpi_sizeof_lv 4;
+    mpi_sizeof_ch_ __mpi_sizeofs_MOD_mpi_sizeof_ch 1;
+    mpi_sizeof_chv_ __mpi_sizeofs_MOD_mpi_sizeof_chv 1;
+    mpi_sizeof_cx_ __mpi_sizeofs_MOD_mpi_sizeof_cx 8;
+    mpi_sizeof_cxv_ __mpi_sizeofs_MOD_mpi_sizeof_cxv 8;
+}
