@@ -94,6 +94,14 @@ program callbacks
   if (.not. flag .or. short /= 'blue gre') call fail('info_get into a short string')
   call MPI_Info_get(info, 'shape', 64, val, flag, ierr)
   if (flag) call fail('info_get of a missing key')
+  ! MPI_INFO_GET_STRING: BUFLEN counts characters (no terminator) both ways.
+  vlen = 0
+  call MPI_Info_get_string(info, 'color', vlen, val, flag, ierr)
+  if (.not. flag .or. vlen /= 10) call fail('info_get_string length query')
+  vlen = 64
+  val = 'x'
+  call MPI_Info_get_string(info, 'color', vlen, val, flag, ierr)
+  if (.not. flag .or. vlen /= 10 .or. val /= 'blue green') call fail('info_get_string')
   call MPI_Info_get_nkeys(info, nkeys, ierr)
   call MPI_Info_get_nthkey(info, 0, key, ierr)
   if (nkeys /= 1 .or. key /= 'color') call fail('info_get_nthkey')
