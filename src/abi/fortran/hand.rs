@@ -355,10 +355,16 @@ fn predefined(fortran_keyval: Fint) -> Option<(c_int, Predef)> {
     Some((c, kind))
 }
 
-type GetAttr = unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_int) -> c_int;
+pub(super) type GetAttr = unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_int) -> c_int;
 
-/// Reads an attribute for Fortran: `Some(value)` if set.
-unsafe fn get_attr(getter: GetAttr, obj: Fint, keyval: Fint, flag: *mut Fint) -> (c_int, i64) {
+/// Reads an attribute for Fortran: (error code, value if set). Also serves MPICH's
+/// libmpifort through `MPII_*_get_attr` (mpich.rs).
+pub(super) unsafe fn get_attr_value(
+    getter: GetAttr,
+    obj: Fint,
+    keyval: Fint,
+    flag: *mut Fint,
+) -> (c_int, i64) {
     let mut v: *mut c_void = std::ptr::null_mut();
     let (kv, kind) = match predefined(keyval) {
         Some((c, k)) => (c, Some(k)),
@@ -381,7 +387,7 @@ macro_rules! attr_get_binding {
     ([$($alias:ident),*] $imp:ident, $c:ident) => {
         fort! { [$($alias),*] $imp (obj: *const Fint, keyval: *const Fint, value: *mut i64, flag: *mut Fint,
             ierror: *mut Fint) {
-            let (r, v) = get_attr($c, rd(obj), rd(keyval), flag);
+            let (r, v) = get_attr_value($c, rd(obj), rd(keyval), flag);
             if r == MPI_SUCCESS {
                 wr(value, v);
             }
@@ -398,7 +404,7 @@ attr_get_binding!([pmpi_win_get_attr, pmpi_win_get_attr__, PMPI_WIN_GET_ATTR, mp
 
 fort! { [pmpi_attr_get, pmpi_attr_get__, PMPI_ATTR_GET, mpi_attr_get, mpi_attr_get_, mpi_attr_get__, MPI_ATTR_GET]
 pmpi_attr_get_ (comm: *const Fint, keyval: *const Fint, value: *mut Fint, flag: *mut Fint, ierror: *mut Fint) {
-    let (r, v) = get_attr(PMPI_Comm_get_attr, rd(comm), rd(keyval), flag);
+    let (r, v) = get_attr_value(PMPI_Comm_get_attr, rd(comm), rd(keyval), flag);
     if r == MPI_SUCCESS {
         wr(value, v as Fint);
     }

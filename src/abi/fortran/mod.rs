@@ -8,6 +8,8 @@
 //!   copy/delete, file errhandlers, generalized requests, datarep conversions), attributes,
 //!   argv arrays, 1-based indices, functions that return a value.
 //! * `rt`        — what both share: the special addresses, strings, statuses.
+//! * `mpich`     — the MPICH-internal entry points (`MPII_*`) that MPICH's own libmpifort
+//!   calls, for programs that load it over this library.
 //!
 //! A binding turns Fortran arguments into C ones and calls the C implementation (`PMPI_X`),
 //! so argument checks and errhandlers are the C ones. The mpi_f08 module (phase 2) will add
@@ -19,6 +21,7 @@
 #[rustfmt::skip]
 pub mod generated;
 pub mod hand;
+pub mod mpich;
 pub mod rt;
 
 /// Defines one binding under the eight names MPICH's libmpifort exports for it: the body is
