@@ -121,6 +121,17 @@ class Unhandled(Exception):
     pass
 
 
+def in_place_allowed(lname, n):
+    """Whether argument n of MPI_<lname> may be MPI_IN_PLACE: the send buffer of the
+    collectives (not of sendrecv, the neighbourhood collectives or scatters, where the
+    standard gives it no meaning), the receive buffer of scatters."""
+    if n == "sendbuf":
+        return not re.match(r"i?(sendrecv|neighbor_|scatter)", lname)
+    if n == "recvbuf":
+        return re.match(r"i?scatterv?(_init)?$", lname) is not None
+    return False
+
+
 def rust_name(n):
     return n + "_" if n in RUST_KEYWORDS else n
 
@@ -156,6 +167,8 @@ def gen_function(lname, cname, ret, params):
                 args.append(f"{rn} as _")
             elif n.startswith("attribute_val") or n == "extra_state":
                 raise Unhandled("attribute value / extra state " + n)
+            elif in_place_allowed(lname, n):
+                args.append(f"rt::buf_in_place({rn}) as _")
             else:
                 args.append(f"rt::buf({rn}) as _")
         elif base == "MPI_Status*" and not arr:

@@ -34,22 +34,22 @@ fort! { [pmpi_add_error_string, pmpi_add_error_string__, PMPI_ADD_ERROR_STRING, 
 } }
 
 fort! { [pmpi_allgather, pmpi_allgather__, PMPI_ALLGATHER, mpi_allgather, mpi_allgather_, mpi_allgather__, MPI_ALLGATHER] pmpi_allgather_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Allgather(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    let r = PMPI_Allgather(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_allgather_init, pmpi_allgather_init__, PMPI_ALLGATHER_INIT, mpi_allgather_init, mpi_allgather_init_, mpi_allgather_init__, MPI_ALLGATHER_INIT] pmpi_allgather_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Allgather_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Allgather_init(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_allgatherv, pmpi_allgatherv__, PMPI_ALLGATHERV, mpi_allgatherv, mpi_allgatherv_, mpi_allgatherv__, MPI_ALLGATHERV] pmpi_allgatherv_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Allgatherv(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    let r = PMPI_Allgatherv(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_allgatherv_init, pmpi_allgatherv_init__, PMPI_ALLGATHERV_INIT, mpi_allgatherv_init, mpi_allgatherv_init_, mpi_allgatherv_init__, MPI_ALLGATHERV_INIT] pmpi_allgatherv_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Allgatherv_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Allgatherv_init(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -59,42 +59,42 @@ fort! { [pmpi_alloc_mem, pmpi_alloc_mem__, PMPI_ALLOC_MEM, mpi_alloc_mem, mpi_al
 } }
 
 fort! { [pmpi_allreduce, pmpi_allreduce__, PMPI_ALLREDUCE, mpi_allreduce, mpi_allreduce_, mpi_allreduce__, MPI_ALLREDUCE] pmpi_allreduce_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Allreduce(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    let r = PMPI_Allreduce(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_allreduce_init, pmpi_allreduce_init__, PMPI_ALLREDUCE_INIT, mpi_allreduce_init, mpi_allreduce_init_, mpi_allreduce_init__, MPI_ALLREDUCE_INIT] pmpi_allreduce_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Allreduce_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Allreduce_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoall, pmpi_alltoall__, PMPI_ALLTOALL, mpi_alltoall, mpi_alltoall_, mpi_alltoall__, MPI_ALLTOALL] pmpi_alltoall_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoall(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    let r = PMPI_Alltoall(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoall_init, pmpi_alltoall_init__, PMPI_ALLTOALL_INIT, mpi_alltoall_init, mpi_alltoall_init_, mpi_alltoall_init__, MPI_ALLTOALL_INIT] pmpi_alltoall_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoall_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Alltoall_init(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoallv, pmpi_alltoallv__, PMPI_ALLTOALLV, mpi_alltoallv, mpi_alltoallv_, mpi_alltoallv__, MPI_ALLTOALLV] pmpi_alltoallv_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoallv(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    let r = PMPI_Alltoallv(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoallv_init, pmpi_alltoallv_init__, PMPI_ALLTOALLV_INIT, mpi_alltoallv_init, mpi_alltoallv_init_, mpi_alltoallv_init__, MPI_ALLTOALLV_INIT] pmpi_alltoallv_init_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoallv_init(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Alltoallv_init(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoallw, pmpi_alltoallw__, PMPI_ALLTOALLW, mpi_alltoallw, mpi_alltoallw_, mpi_alltoallw__, MPI_ALLTOALLW] pmpi_alltoallw_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtypes: *mut Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoallw(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _);
+    let r = PMPI_Alltoallw(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_alltoallw_init, pmpi_alltoallw_init__, PMPI_ALLTOALLW_INIT, mpi_alltoallw_init, mpi_alltoallw_init_, mpi_alltoallw_init__, MPI_ALLTOALLW_INIT] pmpi_alltoallw_init_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtypes: *mut Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Alltoallw_init(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Alltoallw_init(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -443,12 +443,12 @@ fort! { [pmpi_error_string, pmpi_error_string__, PMPI_ERROR_STRING, mpi_error_st
 } }
 
 fort! { [pmpi_exscan, pmpi_exscan__, PMPI_EXSCAN, mpi_exscan, mpi_exscan_, mpi_exscan__, MPI_EXSCAN] pmpi_exscan_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Exscan(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    let r = PMPI_Exscan(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_exscan_init, pmpi_exscan_init__, PMPI_EXSCAN_INIT, mpi_exscan_init, mpi_exscan_init_, mpi_exscan_init__, MPI_EXSCAN_INIT] pmpi_exscan_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Exscan_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Exscan_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -772,22 +772,22 @@ fort! { [pmpi_free_mem, pmpi_free_mem__, PMPI_FREE_MEM, mpi_free_mem, mpi_free_m
 } }
 
 fort! { [pmpi_gather, pmpi_gather__, PMPI_GATHER, mpi_gather, mpi_gather_, mpi_gather__, MPI_GATHER] pmpi_gather_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Gather(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    let r = PMPI_Gather(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_gather_init, pmpi_gather_init__, PMPI_GATHER_INIT, mpi_gather_init, mpi_gather_init_, mpi_gather_init__, MPI_GATHER_INIT] pmpi_gather_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Gather_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Gather_init(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_gatherv, pmpi_gatherv__, PMPI_GATHERV, mpi_gatherv, mpi_gatherv_, mpi_gatherv__, MPI_GATHERV] pmpi_gatherv_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Gatherv(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    let r = PMPI_Gatherv(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_gatherv_init, pmpi_gatherv_init__, PMPI_GATHERV_INIT, mpi_gatherv_init, mpi_gatherv_init_, mpi_gatherv_init__, MPI_GATHERV_INIT] pmpi_gatherv_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Gatherv_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Gatherv_init(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -947,32 +947,32 @@ fort! { [pmpi_group_union, pmpi_group_union__, PMPI_GROUP_UNION, mpi_group_union
 } }
 
 fort! { [pmpi_iallgather, pmpi_iallgather__, PMPI_IALLGATHER, mpi_iallgather, mpi_iallgather_, mpi_iallgather__, MPI_IALLGATHER] pmpi_iallgather_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iallgather(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iallgather(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_iallgatherv, pmpi_iallgatherv__, PMPI_IALLGATHERV, mpi_iallgatherv, mpi_iallgatherv_, mpi_iallgatherv__, MPI_IALLGATHERV] pmpi_iallgatherv_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iallgatherv(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iallgatherv(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_iallreduce, pmpi_iallreduce__, PMPI_IALLREDUCE, mpi_iallreduce, mpi_iallreduce_, mpi_iallreduce__, MPI_IALLREDUCE] pmpi_iallreduce_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iallreduce(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iallreduce(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_ialltoall, pmpi_ialltoall__, PMPI_IALLTOALL, mpi_ialltoall, mpi_ialltoall_, mpi_ialltoall__, MPI_IALLTOALL] pmpi_ialltoall_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ialltoall(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ialltoall(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_ialltoallv, pmpi_ialltoallv__, PMPI_IALLTOALLV, mpi_ialltoallv, mpi_ialltoallv_, mpi_ialltoallv__, MPI_IALLTOALLV] pmpi_ialltoallv_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ialltoallv(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ialltoallv(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_ialltoallw, pmpi_ialltoallw__, PMPI_IALLTOALLW, mpi_ialltoallw, mpi_ialltoallw_, mpi_ialltoallw__, MPI_IALLTOALLW] pmpi_ialltoallw_ (sendbuf: *mut c_void, sendcounts: *mut Fint, sdispls: *mut Fint, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, rdispls: *mut Fint, recvtypes: *mut Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ialltoallw(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ialltoallw(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -992,17 +992,17 @@ fort! { [pmpi_ibsend, pmpi_ibsend__, PMPI_IBSEND, mpi_ibsend, mpi_ibsend_, mpi_i
 } }
 
 fort! { [pmpi_iexscan, pmpi_iexscan__, PMPI_IEXSCAN, mpi_iexscan, mpi_iexscan_, mpi_iexscan__, MPI_IEXSCAN] pmpi_iexscan_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iexscan(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iexscan(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_igather, pmpi_igather__, PMPI_IGATHER, mpi_igather, mpi_igather_, mpi_igather__, MPI_IGATHER] pmpi_igather_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Igather(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Igather(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_igatherv, pmpi_igatherv__, PMPI_IGATHERV, mpi_igatherv, mpi_igatherv_, mpi_igatherv__, MPI_IGATHERV] pmpi_igatherv_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut Fint, displs: *mut Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Igatherv(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Igatherv(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1113,17 +1113,17 @@ fort! { [pmpi_irecv, pmpi_irecv__, PMPI_IRECV, mpi_irecv, mpi_irecv_, mpi_irecv_
 } }
 
 fort! { [pmpi_ireduce, pmpi_ireduce__, PMPI_IREDUCE, mpi_ireduce, mpi_ireduce_, mpi_ireduce__, MPI_IREDUCE] pmpi_ireduce_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ireduce(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ireduce(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_ireduce_scatter, pmpi_ireduce_scatter__, PMPI_IREDUCE_SCATTER, mpi_ireduce_scatter, mpi_ireduce_scatter_, mpi_ireduce_scatter__, MPI_IREDUCE_SCATTER] pmpi_ireduce_scatter_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ireduce_scatter(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ireduce_scatter(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_ireduce_scatter_block, pmpi_ireduce_scatter_block__, PMPI_IREDUCE_SCATTER_BLOCK, mpi_ireduce_scatter_block, mpi_ireduce_scatter_block_, mpi_ireduce_scatter_block__, MPI_IREDUCE_SCATTER_BLOCK] pmpi_ireduce_scatter_block_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Ireduce_scatter_block(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Ireduce_scatter_block(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1138,17 +1138,17 @@ fort! { [pmpi_is_thread_main, pmpi_is_thread_main__, PMPI_IS_THREAD_MAIN, mpi_is
 } }
 
 fort! { [pmpi_iscan, pmpi_iscan__, PMPI_ISCAN, mpi_iscan, mpi_iscan_, mpi_iscan__, MPI_ISCAN] pmpi_iscan_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iscan(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iscan(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_iscatter, pmpi_iscatter__, PMPI_ISCATTER, mpi_iscatter, mpi_iscatter_, mpi_iscatter__, MPI_ISCATTER] pmpi_iscatter_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iscatter(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iscatter(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_iscatterv, pmpi_iscatterv__, PMPI_ISCATTERV, mpi_iscatterv, mpi_iscatterv_, mpi_iscatterv__, MPI_ISCATTERV] pmpi_iscatterv_ (sendbuf: *mut c_void, sendcounts: *mut Fint, displs: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Iscatterv(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    let r = PMPI_Iscatterv(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1352,12 +1352,12 @@ fort! { [pmpi_recv_init, pmpi_recv_init__, PMPI_RECV_INIT, mpi_recv_init, mpi_re
 } }
 
 fort! { [pmpi_reduce, pmpi_reduce__, PMPI_REDUCE, mpi_reduce, mpi_reduce_, mpi_reduce__, MPI_REDUCE] pmpi_reduce_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    let r = PMPI_Reduce(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_reduce_init, pmpi_reduce_init__, PMPI_REDUCE_INIT, mpi_reduce_init, mpi_reduce_init_, mpi_reduce_init__, MPI_REDUCE_INIT] pmpi_reduce_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Reduce_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1367,22 +1367,22 @@ fort! { [pmpi_reduce_local, pmpi_reduce_local__, PMPI_REDUCE_LOCAL, mpi_reduce_l
 } }
 
 fort! { [pmpi_reduce_scatter, pmpi_reduce_scatter__, PMPI_REDUCE_SCATTER, mpi_reduce_scatter, mpi_reduce_scatter_, mpi_reduce_scatter__, MPI_REDUCE_SCATTER] pmpi_reduce_scatter_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce_scatter(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    let r = PMPI_Reduce_scatter(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_reduce_scatter_block, pmpi_reduce_scatter_block__, PMPI_REDUCE_SCATTER_BLOCK, mpi_reduce_scatter_block, mpi_reduce_scatter_block_, mpi_reduce_scatter_block__, MPI_REDUCE_SCATTER_BLOCK] pmpi_reduce_scatter_block_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce_scatter_block(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    let r = PMPI_Reduce_scatter_block(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_reduce_scatter_block_init, pmpi_reduce_scatter_block_init__, PMPI_REDUCE_SCATTER_BLOCK_INIT, mpi_reduce_scatter_block_init, mpi_reduce_scatter_block_init_, mpi_reduce_scatter_block_init__, MPI_REDUCE_SCATTER_BLOCK_INIT] pmpi_reduce_scatter_block_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce_scatter_block_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Reduce_scatter_block_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_reduce_scatter_init, pmpi_reduce_scatter_init__, PMPI_REDUCE_SCATTER_INIT, mpi_reduce_scatter_init, mpi_reduce_scatter_init_, mpi_reduce_scatter_init__, MPI_REDUCE_SCATTER_INIT] pmpi_reduce_scatter_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Reduce_scatter_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Reduce_scatter_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -1442,32 +1442,32 @@ fort! { [pmpi_rsend_init, pmpi_rsend_init__, PMPI_RSEND_INIT, mpi_rsend_init, mp
 } }
 
 fort! { [pmpi_scan, pmpi_scan__, PMPI_SCAN, mpi_scan, mpi_scan_, mpi_scan__, MPI_SCAN] pmpi_scan_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Scan(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    let r = PMPI_Scan(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_scan_init, pmpi_scan_init__, PMPI_SCAN_INIT, mpi_scan_init, mpi_scan_init_, mpi_scan_init__, MPI_SCAN_INIT] pmpi_scan_init_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const Fint, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Scan_init(rt::buf(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Scan_init(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_scatter, pmpi_scatter__, PMPI_SCATTER, mpi_scatter, mpi_scatter_, mpi_scatter__, MPI_SCATTER] pmpi_scatter_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Scatter(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    let r = PMPI_Scatter(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_scatter_init, pmpi_scatter_init__, PMPI_SCATTER_INIT, mpi_scatter_init, mpi_scatter_init_, mpi_scatter_init__, MPI_SCATTER_INIT] pmpi_scatter_init_ (sendbuf: *mut c_void, sendcount: *const Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Scatter_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Scatter_init(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_scatterv, pmpi_scatterv__, PMPI_SCATTERV, mpi_scatterv, mpi_scatterv_, mpi_scatterv__, MPI_SCATTERV] pmpi_scatterv_ (sendbuf: *mut c_void, sendcounts: *mut Fint, displs: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
-    let r = PMPI_Scatterv(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    let r = PMPI_Scatterv(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
 } }
 
 fort! { [pmpi_scatterv_init, pmpi_scatterv_init__, PMPI_SCATTERV_INIT, mpi_scatterv_init, mpi_scatterv_init_, mpi_scatterv_init__, MPI_SCATTERV_INIT] pmpi_scatterv_init_ (sendbuf: *mut c_void, sendcounts: *mut Fint, displs: *mut Fint, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const Fint, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
-    let r = PMPI_Scatterv_init(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    let r = PMPI_Scatterv_init(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 

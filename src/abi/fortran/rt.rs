@@ -120,17 +120,25 @@ const C_STATUS_IGNORE: usize = 1;
 /// C's MPI_IN_PLACE (mpi.h: `(void *)-1`).
 const C_IN_PLACE: usize = usize::MAX;
 
-/// A choice buffer: the Fortran MPI_BOTTOM and MPI_IN_PLACE become the C ones.
+/// A choice buffer: the Fortran MPI_BOTTOM becomes the C one.
 #[inline]
 pub fn buf(p: *mut c_void) -> *mut c_void {
-    let s = specials();
-    let a = p as usize;
-    if a == s.bottom {
+    if p as usize == specials().bottom {
         std::ptr::null_mut()
-    } else if a == s.in_place {
-        C_IN_PLACE as *mut c_void
     } else {
         p
+    }
+}
+
+/// A choice buffer that may be MPI_IN_PLACE (the send buffer of collectives, the receive
+/// buffer of scatters): MPI_BOTTOM and MPI_IN_PLACE become the C ones. Elsewhere, as in
+/// MPICH, MPI_IN_PLACE stays the address of its COMMON block member.
+#[inline]
+pub fn buf_in_place(p: *mut c_void) -> *mut c_void {
+    if p as usize == specials().in_place {
+        C_IN_PLACE as *mut c_void
+    } else {
+        buf(p)
     }
 }
 
