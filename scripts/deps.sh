@@ -5,7 +5,8 @@
 #
 # Debian packages: MPICH (libmpich-dev, mpich) for the ABI runs, which compile the C tests
 # with MPICH's mpicc and run them on our library; cmake, pkg-config, ninja-build and
-# libclang-dev (rsmpi's bindgen) for the ecosystem tests. A missing one is installed with
+# libclang-dev (rsmpi's bindgen) for the ecosystem tests; gfortran for the Fortran module
+# (mpi.mod, compiled by scripts/build.sh) and tests-f. A missing one is installed with
 # apt-get when we are root and apt-get exists (OXIMPI_NO_INSTALL=1 forbids it). What cannot
 # be had is reported, the runs that need it are skipped and listed loudly at the end of
 # make test; under CI (CI=true) a skipped run is a failure, so CI always runs everything.
@@ -42,6 +43,11 @@ have_mpich() {
     [ -x "$mpich_cc" ]
 }
 
+# have_gfortran: 0 when gfortran is here (installing it if we can).
+have_gfortran() {
+    have_tools gfortran:gfortran
+}
+
 # have_tools CMD:PKG...: 0 when every CMD is on PATH (installing the PKGs of missing ones).
 # A CMD that is a path (starts with /) is a glob that must match a file.
 have_tools() {
@@ -70,5 +76,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         '/usr/lib/llvm-*/lib/libclang.so*:libclang-dev'; then
         echo "deps: cmake, pkg-config, ninja, libclang present"
     else ok=1; fi
+    if have_gfortran; then echo "deps: gfortran present"; else ok=1; fi
     exit $ok
 fi

@@ -5,12 +5,13 @@
 #   scripts/install.sh [--prefix DIR] [--destdir DIR]            (make install)
 #   scripts/install.sh --uninstall [--prefix DIR] [--destdir DIR] (make uninstall)
 #
-#   PREFIX/bin/      mpicc, mpicxx (+ mpic++), mpiexec (+ mpirun)
+#   PREFIX/bin/      mpicc, mpicxx (+ mpic++), mpifort, mpif77, mpif90, mpiexec (+ mpirun)
 #   PREFIX/lib/      libmpi.so.12 (SONAME libmpi.so.12); libmpi.so, libmpich.so -> it;
 #                    libmpich.so.12, the shim build.sh makes (binaries linked against
-#                    MPICH's libmpich.so.12 load us); pkgconfig/mpi.pc, mpich.pc, mpi-c.pc,
+#                    MPICH's libmpich.so.12 load us); libmpifort.so.12 and libmpichfort.so.12
+#                    (+ .so links), the Fortran shims; pkgconfig/mpi.pc, mpich.pc, mpi-c.pc,
 #                    mpi-cxx.pc
-#   PREFIX/include/  mpi.h, mpio.h
+#   PREFIX/include/  mpi.h, mpio.h, mpif.h, mpi.mod (when build.sh had gfortran)
 #   PREFIX/share/doc/oximpi/  README.md, design notes
 #   PREFIX/share/oximpi/install-manifest.txt   every file installed (what uninstall removes)
 #
@@ -90,11 +91,19 @@ for l in libmpi.so libmpich.so; do
     link libmpi.so.12 lib/$l
 done
 put "$src/lib/libmpich.so.12" lib/libmpich.so.12 755
-for h in mpi.h mpio.h; do
+for fort in libmpifort libmpichfort; do
+    put "$src/lib/$fort.so.12" lib/$fort.so.12 755
+    link $fort.so.12 lib/$fort.so
+done
+for h in mpi.h mpio.h mpif.h; do
     put "$src/include/$h" include/$h 644
 done
+[ -f "$src/include/mpi.mod" ] && put "$src/include/mpi.mod" include/mpi.mod 644
 put "$src/bin/mpicc" bin/mpicc 755
 put "$src/bin/mpicxx" bin/mpicxx 755
+for w in mpifort mpif77 mpif90; do
+    put "$src/bin/$w" bin/$w 755
+done
 link mpicxx bin/mpic++
 put "$src/bin/mpiexec" bin/mpiexec 755
 link mpiexec bin/mpirun

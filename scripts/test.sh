@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test suite against the already-built prefix in build/ (make test builds first):
 #   cargo test --release; the export check (tools/export-check.py, if present); tests-c
-#   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-py/run.sh (if
+#   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-f (Fortran:
+#   built by our mpifort, and by MPICH's mpif90 run on our library); tests-py/run.sh (if
 #   present); tests-eco/run.sh (the build tools and packages people use); then checks
 #   that no process the tests started is left (tests-c/leftovers.sh).
 #   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
@@ -71,6 +72,23 @@ elif [ "${CI:-}" = true ]; then
     c_failed=$((c_failed + 1))
 else
     steps_skipped+=("tests-c ABI (LD_LIBRARY_PATH)" "tests-c ABI (LD_PRELOAD)")
+fi
+
+# Fortran: our mpifort natively, and MPICH-built programs on our library. mpi.mod is
+# compiled by scripts/build.sh, so gfortran must have been there at build time.
+step "tests-f (Fortran: mpif.h and use mpi, native and ABI)"
+if have_gfortran; then
+    if [ ! -f build/include/mpi.mod ] && [ -x scripts/build.sh ]; then
+        echo "tests-f: build/include/mpi.mod is missing (gfortran came after the build): rebuilding"
+        nice scripts/build.sh >/dev/null || true
+    fi
+    if ! timeout 900 tests-f/run.sh; then
+        steps_failed+=("tests-f")
+    fi
+elif [ "${CI:-}" = true ]; then
+    steps_failed+=("tests-f (gfortran could not be installed)")
+else
+    steps_skipped+=("tests-f (needs gfortran)")
 fi
 
 if [ -x tests-py/run.sh ]; then

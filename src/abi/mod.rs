@@ -14,6 +14,7 @@ pub mod consts;
 pub mod datatype;
 pub mod errhandler;
 pub mod errors;
+pub mod fortran;
 pub mod group;
 pub mod handle_conv;
 pub mod info;

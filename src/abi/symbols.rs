@@ -1,6 +1,7 @@
 //! Data objects and helper functions that MPICH's mpi.h macros refer to: binaries built
 //! against that header link to them by name (reference/mpich-abi-data-symbols.txt).
 
+use std::cell::UnsafeCell;
 use std::os::raw::{c_int, c_void};
 
 /// A pointer exported as a C global.
@@ -18,10 +19,38 @@ macro_rules! sentinel {
     };
 }
 
-sentinel!(MPI_F_STATUS_IGNORE, 0);
-sentinel!(MPI_F_STATUSES_IGNORE, 1);
-sentinel!(MPI_F08_STATUS_IGNORE, 2);
-sentinel!(MPI_F08_STATUSES_IGNORE, 3);
+/// A pointer exported as a writable C global (`MPI_Fint *MPI_F_STATUS_IGNORE` of mpi.h):
+/// MPICH's libmpifort, loaded over this library, stores the addresses of its COMMON block
+/// members there at its first call (setbot.c's mpirinitc_), so the symbol must live in
+/// writable memory; the UnsafeCell keeps the static out of the read-only sections. Rust
+/// code never writes it; readers use `get` (a volatile read, as the store is foreign).
+#[repr(C)]
+pub struct CVar(pub *const c_void, UnsafeCell<()>);
+// SAFETY: only foreign code stores to it, once, at Fortran initialisation.
+unsafe impl Sync for CVar {}
+
+impl CVar {
+    const fn new(p: *const c_void) -> CVar {
+        CVar(p, UnsafeCell::new(()))
+    }
+    /// The current value.
+    pub fn get(&self) -> *const c_void {
+        // SAFETY: the field is a valid, aligned pointer-sized value.
+        unsafe { std::ptr::read_volatile(&self.0) }
+    }
+}
+
+macro_rules! variable {
+    ($name:ident, $i:expr) => {
+        #[no_mangle]
+        pub static $name: CVar = CVar::new(&SENTINELS[$i] as *const c_int as *const c_void);
+    };
+}
+
+variable!(MPI_F_STATUS_IGNORE, 0);
+variable!(MPI_F_STATUSES_IGNORE, 1);
+variable!(MPI_F08_STATUS_IGNORE, 2);
+variable!(MPI_F08_STATUSES_IGNORE, 3);
 sentinel!(MPI_UNWEIGHTED, 4);
 sentinel!(MPI_WEIGHTS_EMPTY, 5);
 sentinel!(MPI_T_PVAR_ALL_HANDLES, 6);

@@ -1,0 +1,58 @@
+//! The Fortran face (`use mpi` and mpif.h) with the ABI of MPICH's libmpifort built by
+//! gfortran, so that programs compiled by our mpifort and by MPICH's `mpif90` both run on
+//! this library (build/lib/libmpifort.so.12 is a shim that only needs libmpi.so.12).
+//!
+//! * `generated` — written by tools/gen-fortran.py from include/mpi.h: every binding whose
+//!   arguments follow the regular rules (see the script's header).
+//! * `hand`      — the special cases: user callbacks with Fortran conventions (attribute
+//!   copy/delete, file errhandlers, generalized requests, datarep conversions), attributes,
+//!   argv arrays, 1-based indices, functions that return a value.
+//! * `rt`        — what both share: the special addresses, strings, statuses.
+//! * `mpich`     — the MPICH-internal entry points (`MPII_*`) that MPICH's own libmpifort
+//!   calls, for programs that load it over this library.
+//!
+//! A binding turns Fortran arguments into C ones and calls the C implementation (`PMPI_X`),
+//! so argument checks and errhandlers are the C ones. The mpi_f08 module (phase 2) will add
+//! the `_f08` / `_f08ts` names beside these, over the same `rt` helpers.
+
+#![allow(non_snake_case)]
+#![allow(clippy::missing_safety_doc)]
+
+#[rustfmt::skip]
+pub mod generated;
+pub mod hand;
+pub mod mpich;
+pub mod rt;
+
+/// Defines one binding under the eight names MPICH's libmpifort exports for it: the body is
+/// `pmpi_x_` (gfortran's spelling of PMPI_X) and the seven others (`pmpi_x`, `pmpi_x__`,
+/// `PMPI_X`, `mpi_x`, `mpi_x_`, `mpi_x__`, `MPI_X`) forward to it, so a profiler that
+/// interposes `mpi_x_` still reaches the implementation through `pmpi_x_`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fort {
+    ([$($alias:ident),* $(,)?] $imp:ident $params:tt $(-> $ret:ty)? $body:block) => {
+        $crate::fort!(@go [$($alias),*] $imp $params [$(-> $ret)?] $body);
+    };
+    (@go [$($alias:ident),*] $imp:ident $params:tt $ret:tt $body:block) => {
+        $crate::fort!(@imp $imp $params $ret $body);
+        $( $crate::fort!(@alias $alias $imp $params $ret); )*
+    };
+    (@imp $imp:ident ($($a:ident : $t:ty),* $(,)?) [$($ret:tt)*] $body:block) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $imp($($a: $t),*) $($ret)* {
+            #[allow(unused_unsafe)]
+            // SAFETY: Fortran passes every argument by reference to live storage of the
+            // declared kind, and CHARACTER lengths that match their buffers.
+            unsafe { $body }
+        }
+    };
+    (@alias $alias:ident $imp:ident ($($a:ident : $t:ty),* $(,)?) [$($ret:tt)*]) => {
+        #[no_mangle]
+        pub unsafe extern "C" fn $alias($($a: $t),*) $($ret)* {
+            // SAFETY: same contract as the implementation it forwards to.
+            unsafe { $imp($($a),*) }
+        }
+    };
+}
+pub use fort;
