@@ -228,7 +228,7 @@ def exports(lib):
             continue
         kind, name = parts[-2], parts[-1].split('@')[0]
         symbols.add(name)
-        if kind in 'TtWwi':
+        if kind in 'TtWwi' and not re.fullmatch(r'P?MPIX?_[A-Z0-9_]*', name):
             functions.add(name)
     return functions, symbols
 
