@@ -7,6 +7,7 @@ use crate::object::errhandler::Errhandler;
 use crate::object::group::Group;
 use crate::p2p::Engine;
 use crate::pmi::Pmi;
+use crate::settings::Value;
 use crate::transport::net::Net;
 use crate::transport::shm::{Shm, ShmConfig};
 use crate::transport::sock::Card;
@@ -323,6 +324,17 @@ fn start() -> Result<(), MpiError> {
         token: job.token,
     });
     let engine = Engine::new(net, rank, local_of);
+    // MPI_T: the segment's geometry is fixed now, and the queue lengths are read from the
+    // engine's state when a tool asks.
+    crate::settings::SHM_CELLS.set_effective(Value::Unsigned(cfg.cells_per_rank as u64));
+    crate::settings::SHM_CELL_SIZE.set_effective(Value::Unsigned(cfg.cell_payload as u64));
+    crate::tool::counters::set_queue_reader(|| match get() {
+        Some(rt) => {
+            let st = rt.engine.lock();
+            (st.q.unexpected.len() as u64, st.q.posted.len() as u64)
+        }
+        None => (0, 0),
+    });
     let world = Comm::new(
         WORLD_CONTEXT,
         rank,

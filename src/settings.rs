@@ -7,8 +7,8 @@
 //! the load), so a tool reading the control variable afterwards sees the value in force.
 //! After that a write is refused with "not now" (the layer will not look again).
 //!
-//! Launcher settings (`MPIEXEC_TIMEOUT`, `MPIEXEC_UNIVERSE_SIZE`) belong to mpiexec, not to a
-//! rank, and are not here.
+//! Launcher settings (`MPIEXEC_TIMEOUT`, `MPIEXEC_UNIVERSE_SIZE`, `OXIMPI_NAMESERVER`) belong
+//! to mpiexec, not to a rank, and are not here.
 
 use parking_lot::Mutex;
 
@@ -247,25 +247,14 @@ pub static MPIEXEC: Knob = Knob::new(
      mpiexec on PATH.",
 );
 
-/// Where mpiexec runs share published names.
-pub static NAMESERVER: Knob = Knob::new(
-    "OXIMPI_NAMESERVER",
-    Kind::Text,
-    None,
-    "dpm",
-    "Unix socket address (@name or a path) of the name service shared by several mpiexec \
-     runs; default: each mpiexec serves its own jobs.",
-);
-
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 7] = [
+pub static ALL: [&Knob; 6] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
     &SHM_CELLS,
     &SHM_CELL_SIZE,
     &MPIEXEC,
-    &NAMESERVER,
 ];
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// The mpiexec to start: `OXIMPI_MPIEXEC`, else `<dir of libmpi.so.12>/../bin/mpiexec`
+/// The mpiexec to start: `OXIMPI_MPIEXEC` (the environment, or an MPI_T write), else `<dir of libmpi.so.12>/../bin/mpiexec`
 /// (the install layout), else `mpiexec` searched in PATH.
 pub fn find_mpiexec() -> PathBuf {
-    if let Some(p) = std::env::var_os("OXIMPI_MPIEXEC").filter(|p| !p.is_empty()) {
+    if let Some(p) = crate::settings::MPIEXEC
+        .get_text()
+        .filter(|p| !p.is_empty())
+    {
         return PathBuf::from(p);
     }
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();

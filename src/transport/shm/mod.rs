@@ -69,45 +69,19 @@ impl ShmConfig {
     /// on stderr and the default is used.
     pub fn from_env() -> Self {
         let d = ShmConfig::default();
-        let get = |var: &str, default: u32| match std::env::var(var) {
-            Err(_) => default,
-            Ok(s) => parse_size(&s).unwrap_or_else(|| {
+        let get = |k: &crate::settings::Knob, default: u32| match k.get_u64() {
+            None => default,
+            Some(v) => u32::try_from(v).ok().filter(|&v| v > 0).unwrap_or_else(|| {
                 eprintln!(
-                    "oximpi: ignoring {var}={s:?} (want a positive integer), using {default}"
+                    "oximpi: ignoring {}={v} (want a positive 32-bit integer), using {default}",
+                    k.name
                 );
                 default
             }),
         };
         ShmConfig {
-            cells_per_rank: get("OXIMPI_SHM_CELLS", d.cells_per_rank),
-            cell_payload: get("OXIMPI_SHM_CELL_SIZE", d.cell_payload),
+            cells_per_rank: get(&crate::settings::SHM_CELLS, d.cells_per_rank),
+            cell_payload: get(&crate::settings::SHM_CELL_SIZE, d.cell_payload),
         }
-    }
-}
-
-fn parse_size(s: &str) -> Option<u32> {
-    let s = s.trim();
-    let (num, mult) = match s.as_bytes().last()? {
-        b'k' | b'K' => (&s[..s.len() - 1], 1024u64),
-        b'm' | b'M' => (&s[..s.len() - 1], 1024 * 1024),
-        _ => (s, 1),
-    };
-    let v = num.trim().parse::<u64>().ok()?.checked_mul(mult)?;
-    u32::try_from(v).ok().filter(|&v| v > 0)
-}
-
-#[cfg(test)]
-mod config_tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("64"), Some(64));
-        assert_eq!(parse_size("32k"), Some(32768));
-        assert_eq!(parse_size(" 1M "), Some(1 << 20));
-        assert_eq!(parse_size("0"), None);
-        assert_eq!(parse_size("x"), None);
-        assert_eq!(parse_size("8192M"), None);
-        assert_eq!(parse_size(""), None);
     }
 }
