@@ -25,6 +25,10 @@ Local options (per section, between ':'):
   -n, -np N            number of ranks (default 1)
   -env NAME VALUE      set NAME=VALUE for this section's ranks
   -wdir DIR            working directory of this section's ranks
+
+Options are accepted with one dash or two. Not yet: hydra's options that place or bind
+ranks on several hosts (-hosts, -f, -ppn, -bind-to, -launcher, -iface, ...): every rank
+runs on this host.
 ";
 
 /// One `:`-separated part of an MPMD command line.
@@ -142,9 +146,7 @@ pub fn parse(
                     }
                 }
                 ":" => return Err("empty section before ':'".into()),
-                a if a.starts_with('-') && a.len() > 1 => {
-                    return Err(format!("unknown option {a}"))
-                }
+                a if a.starts_with('-') && a.len() > 1 => return Err(unknown_option(a)),
                 _ => {
                     section.argv.push(arg.clone());
                     break;
@@ -184,6 +186,91 @@ pub fn parse(
     Ok(Command::Run(spec))
 }
 
+/// Every option the parser takes (for suggestions).
+const KNOWN: &[&str] = &[
+    "-h",
+    "-help",
+    "--help",
+    "-version",
+    "--version",
+    "-n",
+    "-np",
+    "-env",
+    "-genv",
+    "-genvall",
+    "-genvnone",
+    "-l",
+    "-prepend-rank",
+    "--label",
+    "-timeout",
+    "--timeout",
+    "-usize",
+    "-wdir",
+    "-gwdir",
+    "-nameserver",
+];
+
+/// Hydra's options that this mpiexec does not take yet: they place processes on several
+/// hosts or bind them, which needs the multi-host launcher.
+const HYDRA_ONLY: &[&str] = &[
+    "-ppn",
+    "-hosts",
+    "-host",
+    "-f",
+    "-hostfile",
+    "-machinefile",
+    "-bind-to",
+    "-map-by",
+    "-genvlist",
+    "-envlist",
+    "-launcher",
+    "-launcher-exec",
+    "-iface",
+    "-verbose",
+    "-v",
+    "-outfile-pattern",
+    "-errfile-pattern",
+    "-rmk",
+    "-bootstrap",
+];
+
+/// The message for an option we do not know: hydra's that we do not have yet, else the
+/// closest known option when one is near (edit distance at most 2).
+fn unknown_option(a: &str) -> String {
+    let bare = format!("-{}", a.trim_start_matches('-'));
+    if HYDRA_ONLY.contains(&bare.as_str()) {
+        return format!(
+            "option {a} is hydra's and is not supported by OxiMPI's mpiexec yet (it runs every \
+             rank on this host); see mpiexec --help"
+        );
+    }
+    let best = KNOWN
+        .iter()
+        .map(|k| (distance(&bare, k), k))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, k)) if d <= 2 => format!("unknown option {a}; did you mean {k}? (mpiexec --help)"),
+        _ => format!("unknown option {a} (mpiexec --help lists the options)"),
+    }
+}
+
+/// Levenshtein distance between `a` and option `k` (compared without leading dashes).
+fn distance(a: &str, k: &str) -> usize {
+    let a: Vec<char> = a.trim_start_matches('-').chars().collect();
+    let b: Vec<char> = k.trim_start_matches('-').chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 fn parse_count(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(n) if n <= 1 << 20 => Ok(n),
@@ -213,6 +300,18 @@ mod tests {
     fn p(s: &str) -> Result<Command, String> {
         let v: Vec<String> = s.split_whitespace().map(String::from).collect();
         parse(&v, None, None)
+    }
+
+    #[test]
+    fn unknown_options_are_explained() {
+        let e = p("-nn 2 a.out").unwrap_err();
+        assert!(e.contains("did you mean -n"), "{e}");
+        let e = p("--genvnon a.out").unwrap_err();
+        assert!(e.contains("did you mean -genvnone"), "{e}");
+        let e = p("-hosts a,b -n 2 a.out").unwrap_err();
+        assert!(e.contains("hydra's"), "{e}");
+        let e = p("-zzzzzzzz a.out").unwrap_err();
+        assert!(e.contains("mpiexec --help lists"), "{e}");
     }
 
     fn spec(s: &str) -> JobSpec {

@@ -320,6 +320,12 @@ impl Universe {
             if signals::FORWARDED.contains(&sig) {
                 self.user_signals += 1;
                 if self.user_signals == 1 {
+                    // Say why the job ends, as hydra does, once.
+                    eprintln!(
+                        "mpiexec: {} (signal {sig}): forwarding it to every rank and ending \
+                         the job (again to kill at once)",
+                        signals::describe(sig)
+                    );
                     self.exit_code.get_or_insert(128 + sig);
                     self.begin_teardown(sig, FORWARD_GRACE);
                 } else {
