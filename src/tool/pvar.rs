@@ -309,24 +309,30 @@ fn value_of(v: &Pvar, h: &Handle) -> Value {
     }
 }
 
-/// The variable behind a handle (to type a read or write buffer).
-pub fn handle_pvar(session: u64, handle: u64) -> Result<&'static Pvar, ToolError> {
-    with(|s| {
-        let sess = s.map.get(&session).ok_or(ToolError::InvalidSession)?;
-        let h = sess.handles.get(&handle).ok_or(ToolError::InvalidHandle)?;
-        Ok(&ALL[h.pvar])
-    })
-}
-
-/// Reads a handle; with `reset`, also resets it (MPI_T_pvar_readreset).
-pub fn read(session: u64, handle: u64, reset: bool) -> Result<Value, ToolError> {
+/// Runs `f` on handle `handle` of `session` and its variable.
+fn with_handle<R>(
+    session: u64,
+    handle: u64,
+    f: impl FnOnce(&'static Pvar, &mut Handle) -> Result<R, ToolError>,
+) -> Result<R, ToolError> {
     with(|s| {
         let sess = s.map.get_mut(&session).ok_or(ToolError::InvalidSession)?;
         let h = sess
             .handles
             .get_mut(&handle)
             .ok_or(ToolError::InvalidHandle)?;
-        let v = &ALL[h.pvar];
+        f(&ALL[h.pvar], h)
+    })
+}
+
+/// The variable behind a handle (to type a read or write buffer).
+pub fn handle_pvar(session: u64, handle: u64) -> Result<&'static Pvar, ToolError> {
+    with_handle(session, handle, |v, _| Ok(v))
+}
+
+/// Reads a handle; with `reset`, also resets it (MPI_T_pvar_readreset).
+pub fn read(session: u64, handle: u64, reset: bool) -> Result<Value, ToolError> {
+    with_handle(session, handle, |v, h| {
         if reset && v.readonly() {
             return Err(ToolError::PvarNoWrite);
         }
@@ -340,13 +346,7 @@ pub fn read(session: u64, handle: u64, reset: bool) -> Result<Value, ToolError> 
 
 /// Makes a handle read `val` from now on (moves its baseline).
 pub fn write(session: u64, handle: u64, val: Value) -> Result<(), ToolError> {
-    with(|s| {
-        let sess = s.map.get_mut(&session).ok_or(ToolError::InvalidSession)?;
-        let h = sess
-            .handles
-            .get_mut(&handle)
-            .ok_or(ToolError::InvalidHandle)?;
-        let v = &ALL[h.pvar];
+    with_handle(session, handle, |v, h| {
         if v.readonly() {
             return Err(ToolError::PvarNoWrite);
         }
