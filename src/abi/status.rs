@@ -106,7 +106,7 @@ fn copy_status(from: *const c_int, to: *mut c_int) -> Result<(), MpiError> {
                 &super::symbols::MPI_F08_STATUS_IGNORE,
             ]
             .iter()
-            .any(|s| s.0 as usize == p)
+            .any(|s| s.get() as usize == p)
     };
     if ignored(from as usize) || ignored(to as usize) {
         return Err(MpiError::arg(

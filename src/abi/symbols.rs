@@ -24,19 +24,20 @@ macro_rules! sentinel {
 /// members there at its first call (setbot.c's mpirinitc_), so the symbol must live in
 /// writable memory; the UnsafeCell keeps the static out of the read-only sections. Rust
 /// code never writes it; readers use `get` (a volatile read, as the store is foreign).
-#[repr(C)]
-pub struct CVar(pub *const c_void, UnsafeCell<()>);
-// SAFETY: only foreign code stores to it, once, at Fortran initialisation.
+#[repr(transparent)]
+pub struct CVar(UnsafeCell<*const c_void>);
+// SAFETY: only foreign code stores to it, once, at Fortran initialisation; Rust only reads.
 unsafe impl Sync for CVar {}
 
 impl CVar {
     const fn new(p: *const c_void) -> CVar {
-        CVar(p, UnsafeCell::new(()))
+        CVar(UnsafeCell::new(p))
     }
     /// The current value.
     pub fn get(&self) -> *const c_void {
-        // SAFETY: the field is a valid, aligned pointer-sized value.
-        unsafe { std::ptr::read_volatile(&self.0) }
+        // SAFETY: the cell holds a valid, aligned pointer-sized value; the only writer is
+        // foreign code at Fortran initialisation, and a volatile read sees its store.
+        unsafe { std::ptr::read_volatile(self.0.get()) }
     }
 }
 
