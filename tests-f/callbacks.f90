@@ -60,6 +60,7 @@ program callbacks
   logical :: flag
   character(len=64) :: val, key
   character(len=8) :: short
+  character(len=64) :: fname
   integer(kind=MPI_OFFSET_KIND) :: off
 
   call MPI_Init(ierr)
@@ -107,10 +108,12 @@ program callbacks
   if (nkeys /= 1 .or. key /= 'color') call fail('info_get_nthkey')
   call MPI_Info_free(info, ierr)
 
-  ! A file errhandler written in Fortran, called with the file's INTEGER handle.
+  ! A file errhandler written in Fortran, called with the file's INTEGER handle. Each rank
+  ! has a file of its own: with one name, the first close would delete the others' file.
   call MPI_File_create_errhandler(file_handler, eh, ierr)
   if (ierr /= MPI_SUCCESS) call fail('file_create_errhandler')
-  call MPI_File_open(MPI_COMM_SELF, 'oximpi-tests-f-callbacks.tmp', &
+  write (fname, '(a,i0,a)') 'oximpi-tests-f-callbacks-', rank, '.tmp'
+  call MPI_File_open(MPI_COMM_SELF, trim(fname), &
        MPI_MODE_CREATE + MPI_MODE_RDWR + MPI_MODE_DELETE_ON_CLOSE, MPI_INFO_NULL, fh, ierr)
   if (ierr /= MPI_SUCCESS .or. fh == MPI_FILE_NULL) call fail('file_open')
   call MPI_File_set_errhandler(fh, eh, ierr)
