@@ -11,6 +11,7 @@ use super::Ctx;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
 use crate::mpi_fn;
+use crate::op::PredefOp;
 use crate::p2p::{Data, ReqId, Status, TypeKeep};
 use crate::rma::hints::Hints;
 use crate::rma::ops::{self, TargetSpec};
@@ -444,8 +445,19 @@ fn accumulate(
         req,
         t,
         || data(oaddr, ocount, odt),
-        |w, o, t, user| ops::accumulate(w, o, t, op, user),
+        |w, o, t, user| ops::accumulate(w, o, t, acc_op(op)?, user),
     )
+}
+
+/// The operation of an accumulate: one-sided accumulates take only predefined ones.
+fn acc_op(op: c_int) -> Result<PredefOp, MpiError> {
+    PredefOp::from_handle(op).ok_or_else(|| {
+        MpiError::arg(
+            class::ERR_OP,
+            "op",
+            "one-sided accumulates take only predefined operations",
+        )
+    })
 }
 
 /// The origin data of a get-accumulate: with MPI_NO_OP it is ignored (any buffer, count
@@ -456,8 +468,8 @@ fn gacc_origin(
     odt: c_int,
     op: c_int,
 ) -> Result<Data, MpiError> {
-    if crate::op::PredefOp::from_handle(op) == Some(crate::op::PredefOp::NoOp) {
-        let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    if PredefOp::from_handle(op) == Some(PredefOp::NoOp) {
+        let byte = crate::datatype::byte();
         return Ok(Data::new(UserPtr::of::<u8>(&[]), 0, TypeKeep::Static(byte)));
     }
     data(oaddr, ocount, odt)
@@ -493,7 +505,7 @@ fn get_accumulate(
         ))
     };
     start(ctx, win, req, t, prepare, |w, (o, r), t, user| {
-        ops::get_accumulate(w, o, r, t, op, user)
+        ops::get_accumulate(w, o, r, t, acc_op(op)?, user)
     })
 }
 
@@ -576,7 +588,7 @@ mpi_fn!(MPI_Fetch_and_op, PMPI_Fetch_and_op, (origin_addr: *const c_void, result
         Ok((gacc_origin(origin_addr, 1, datatype, op)?, data(result_addr, 1, datatype)?))
     };
     start(ctx, win, std::ptr::null_mut(), t, prepare, |w, (o, r), t, user| {
-        ops::get_accumulate(w, o, r, t, op, user)
+        ops::get_accumulate(w, o, r, t, acc_op(op)?, user)
     })
 });
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 /// MPI_BYTE, for library-owned byte buffers.
 pub fn byte_type() -> TypeKeep {
-    TypeKeep::Static(crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"))
+    TypeKeep::Static(crate::datatype::byte())
 }
 
 /// The communicator as a schedule sees it.

@@ -406,6 +406,7 @@ pub fn predef(handle: i32) -> TypeRef {
 
 /// Handles of a few predefined types, for tests and internal use.
 pub mod h {
+    pub const BYTE: i32 = 0x4c00010d;
     pub const INT: i32 = 0x4c000405;
     pub const CHAR: i32 = 0x4c000101;
     pub const DOUBLE: i32 = 0x4c00080b;

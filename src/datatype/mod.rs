@@ -365,6 +365,12 @@ impl Datatype {
     }
 }
 
+/// MPI_BYTE, the type of every internal byte stream (collective and RMA payloads, group
+/// exchanges): the layers below abi name it here instead of by its handle.
+pub fn byte() -> &'static Datatype {
+    predefined(construct::h::BYTE).expect("MPI_BYTE is a builtin type")
+}
+
 /// The predefined type behind an MPICH builtin handle, decoded without a lookup in a
 /// user table. Returns None for handles that are not predefined datatypes.
 #[inline]

@@ -32,9 +32,6 @@ pub struct View {
 /// derived type (they look at the type's components instead).
 const DERIVED: i32 = 0;
 
-/// The handle of MPI_BYTE (the default etype and filetype).
-const MPI_BYTE: i32 = 0x4c00010d;
-
 fn handle_of(t: &TypeRef) -> i32 {
     match t {
         TypeRef::Predefined(h, _) => *h,
@@ -50,7 +47,7 @@ impl View {
     /// The view of a newly opened file: displacement 0, etype and filetype MPI_BYTE,
     /// "native".
     pub fn default_view() -> View {
-        let byte = crate::datatype::construct::predef(MPI_BYTE);
+        let byte = crate::datatype::construct::predef(crate::datatype::construct::h::BYTE);
         View::new(0, byte.clone(), byte, Rep::Native).expect("the default view is valid")
     }
 

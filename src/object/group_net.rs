@@ -26,13 +26,13 @@ pub struct GroupNet {
 }
 
 fn bytes(buf: &[u8]) -> Data {
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
 }
 
 /// `bytes` for a buffer a receive writes into.
 fn bytes_mut(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     let n = buf.len() as u64;
     Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
 }

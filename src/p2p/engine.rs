@@ -1248,9 +1248,7 @@ impl<F: Fabric> Engine<F> {
             } => {
                 if mode == Mode::Buffered && ep != u32::MAX {
                     drop(st);
-                    let byte = TypeKeep::Static(
-                        crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE"),
-                    );
+                    let byte = TypeKeep::Static(crate::datatype::byte());
                     let inner = self.bsend_inner(
                         SendArgs {
                             ep,

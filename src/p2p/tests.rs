@@ -6,7 +6,7 @@ use crate::transport::loopback::{Hub, Loopback};
 use crate::transport::mem::UserPtr;
 use std::sync::Arc;
 
-const BYTE: i32 = 0x4c00010d;
+use crate::datatype::construct::h::BYTE;
 const INT: i32 = 0x4c000405;
 
 fn data(buf: &[u8], dt: i32) -> Data {

@@ -155,17 +155,10 @@ pub fn get(win: &Win, origin: Data, t: TargetSpec, user: bool) -> Result<Option<
 /// The basic type of an accumulate: the target type's, which the origin type must share;
 /// and the op must be defined on it.
 fn reduction(
-    op: i32,
+    op: PredefOp,
     origin: Option<&Data>,
     t: &TargetSpec,
 ) -> Result<(PredefOp, Basic), MpiError> {
-    let op = PredefOp::from_handle(op).ok_or_else(|| {
-        MpiError::arg(
-            class::ERR_OP,
-            "op",
-            "one-sided accumulates take only predefined operations",
-        )
-    })?;
     if op == PredefOp::NoOp {
         // Only reads the target (MPI_Get_accumulate, MPI_Fetch_and_op): like MPICH, any
         // target type goes, as for MPI_Get; the basic type is not used.
@@ -216,7 +209,7 @@ pub fn accumulate(
     win: &Win,
     origin: Data,
     t: TargetSpec,
-    op: i32,
+    op: PredefOp,
     user: bool,
 ) -> Result<Option<ReqId>, MpiError> {
     let (op, basic) = reduction(op, Some(&origin), &t)?;
@@ -232,10 +225,10 @@ pub fn get_accumulate(
     origin: Data,
     result: Data,
     t: TargetSpec,
-    op: i32,
+    op: PredefOp,
     user: bool,
 ) -> Result<Option<ReqId>, MpiError> {
-    let no_op = PredefOp::from_handle(op) == Some(PredefOp::NoOp);
+    let no_op = op == PredefOp::NoOp;
     let (op, basic) = reduction(op, (!no_op).then_some(&origin), &t)?;
     same_size(result.bytes(), t.bytes()?)?;
     let payload = if no_op {

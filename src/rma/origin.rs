@@ -55,7 +55,7 @@ pub struct Origin {
 }
 
 fn byte_data(buf: &[u8]) -> Data {
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
 }
 
@@ -308,7 +308,7 @@ pub fn acknowledged(win: &Win, targets: &[usize], what: u8) -> Result<(), MpiErr
         let mut o = win.origin.lock();
         for (i, &t) in targets.iter().enumerate() {
             let tag = o.tag();
-            let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+            let byte = crate::datatype::byte();
             recvs.push(e.irecv(RecvArgs {
                 ctx: win.comm.context_id,
                 src: t as i32,

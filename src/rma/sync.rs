@@ -212,7 +212,7 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
 /// Sends LOCK requests to `targets` and waits until each is granted.
 fn acquire(win: &Win, targets: &[usize], lock: u8) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     let grant = [0u8; 0];
     let mut recvs = Vec::with_capacity(targets.len());
     {

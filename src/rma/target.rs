@@ -87,7 +87,7 @@ pub fn poll() -> bool {
 }
 
 fn byte_data(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     let n = buf.len() as u64;
     Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
 }
@@ -140,7 +140,7 @@ fn serve(win: &Win) -> bool {
 /// Sends `buf` to `origin` with tag `tag`.
 fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) {
     let Ok(rt) = runtime::rt() else { return };
-    let byte = crate::datatype::predefined(0x4c00010d).expect("MPI_BYTE");
+    let byte = crate::datatype::byte();
     let data = Data::new(UserPtr::of(&buf), buf.len() as u64, TypeKeep::Static(byte));
     let sent = rt.engine.isend(SendArgs {
         ep: win.comm.peer(origin),
