@@ -68,14 +68,7 @@ impl Mapping {
     /// A new zero-filled shared segment of `len` bytes: the mapping and the memfd that
     /// other processes open (keep it until they have; see [`Mapping::open_peer`]).
     pub fn shared(len: usize) -> io::Result<(Mapping, OwnedFd)> {
-        let name = CString::new("oximpi-win").expect("no NUL");
-        // SAFETY: memfd_create takes a valid NUL-terminated name.
-        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = super::fd::memfd_create(c"oximpi-win")?;
         // SAFETY: ftruncate on a valid descriptor.
         if unsafe { libc::ftruncate(fd.as_raw_fd(), round_up(len) as libc::off_t) } != 0 {
             return Err(io::Error::last_os_error());

@@ -3,6 +3,7 @@
 use super::shm::{cma, Cell, Received, Shm, ShmConfig, HDR_BYTES};
 use crate::p2p::fabric::Fabric;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 const _: () = assert!(HDR_BYTES == crate::p2p::fabric::HDR_BYTES);
@@ -10,16 +11,9 @@ const _: () = assert!(HDR_BYTES == crate::p2p::fabric::HDR_BYTES);
 /// A one-rank segment for a process without peers on its node (a singleton, or the only
 /// rank of a job on this host): an anonymous memfd nobody else maps.
 pub fn private_segment(cfg: &ShmConfig) -> io::Result<Shm> {
-    let name = c"oximpi-private";
-    // SAFETY: memfd_create with a valid NUL-terminated name; the fd is owned below.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let r = Shm::from_fd(fd, 1, 0, cfg);
-    // SAFETY: fd is ours; the mapping keeps the memory alive after close.
-    unsafe { libc::close(fd) };
-    r
+    // The mapping keeps the memory alive after the fd is dropped (closed) here.
+    let fd = super::fd::memfd_create(c"oximpi-private")?;
+    Shm::from_fd(fd.as_raw_fd(), 1, 0, cfg)
 }
 
 impl Fabric for Shm {
