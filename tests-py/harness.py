@@ -51,17 +51,23 @@ class Entry:
         return fnmatch.fnmatchcase(test_id, self.pattern)
 
 
+def _content_lines(path):
+    """(line number, stripped text) of the lines of a list file that are neither blank nor
+    comments; nothing if the file does not exist."""
+    if not path.exists():
+        return
+    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
+        text = raw.strip()
+        if text and not text.startswith("#"):
+            yield lineno, text
+
+
 def parse_list(path, with_mode=False):
     """Lines: [MODE] PATTERN [np=1,2,..] REASON...   ('#' starts a comment line; np= may
     name "singleton" too).
     MODE (excluded.txt only) is -e (mpi4py's module regex) or -x (test-name glob)."""
     entries = []
-    if not path.exists():
-        return entries
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
+    for lineno, text in _content_lines(path):
         fields = text.split()
         mode = None
         if with_mode:
@@ -83,12 +89,7 @@ def parse_skips(path):
     reason glob (fnmatch, over the reason mpi4py gives when it skips) may hold single
     spaces: it ends at the first two spaces in a row."""
     entries = []
-    if not path.exists():
-        return entries
-    for lineno, raw in enumerate(path.read_text().splitlines(), 1):
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
+    for lineno, text in _content_lines(path):
         pattern, sep, why = text.partition("  ")
         if not sep or not why.strip():
             sys.exit(f"{path}:{lineno}: expected 'REASON_GLOB  WHY' (two spaces between)")
