@@ -1,5 +1,15 @@
-/* Collective latency by message size (8 B .. 1 MiB): allreduce (MPI_INT sum), bcast,
- * alltoall (bytes per peer, up to 256 KiB), barrier. Prints "op bytes usec" lines (median over repetitions, max over ranks). */
+/* Collective latency by message size, per-iteration medians (P50).
+ *
+ * Operations: barrier, bcast, reduce and allreduce (MPI_INT sum; bytes / 4 ints), gather,
+ * allgather, scatter and alltoall (bytes per rank). Sizes 8 B .. 1 MiB (alltoall up to 256
+ * KiB per peer). Every iteration starts after a barrier, is timed on every rank, and counts
+ * as the slowest rank's time (an MPI_MAX allreduce outside the timed part); the line gives
+ * the median over the iterations, in microseconds. Roots rotate over the ranks so no rank is
+ * always the one with the least work.
+ *
+ * Output (rank 0): "OP BYTES USEC" lines.
+ * usage: coll [--scale FACTOR] [--max BYTES]
+ */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,40 +21,81 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+enum { BARRIER, BCAST, REDUCE, ALLREDUCE, GATHER, ALLGATHER, SCATTER, ALLTOALL, NOPS };
+static const char *names[NOPS] = {"barrier", "bcast",     "reduce",  "allreduce",
+                                  "gather",  "allgather", "scatter", "alltoall"};
+
+static void run(int op, char *a, char *b, size_t bytes, int root)
+{
+    MPI_Comm w = MPI_COMM_WORLD;
+    int n = (int)bytes;
+    switch (op) {
+    case BARRIER: MPI_Barrier(w); break;
+    case BCAST: MPI_Bcast(a, n, MPI_BYTE, root, w); break;
+    case REDUCE: MPI_Reduce(a, b, n / 4, MPI_INT, MPI_SUM, root, w); break;
+    case ALLREDUCE: MPI_Allreduce(a, b, n / 4, MPI_INT, MPI_SUM, w); break;
+    case GATHER: MPI_Gather(a, n, MPI_BYTE, b, n, MPI_BYTE, root, w); break;
+    case ALLGATHER: MPI_Allgather(a, n, MPI_BYTE, b, n, MPI_BYTE, w); break;
+    case SCATTER: MPI_Scatter(a, n, MPI_BYTE, b, n, MPI_BYTE, root, w); break;
+    case ALLTOALL: MPI_Alltoall(a, n, MPI_BYTE, b, n, MPI_BYTE, w); break;
+    }
+}
+
 int main(int argc, char **argv)
 {
+    double scale = 1.0;
+    size_t maxb = 1 << 20;
     MPI_Init(&argc, &argv);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--scale") && i + 1 < argc)
+            scale = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--max") && i + 1 < argc)
+            maxb = (size_t)atol(argv[++i]);
+        else {
+            fprintf(stderr, "usage: coll [--scale FACTOR] [--max BYTES]\n");
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+    }
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    size_t maxb = 1 << 20;
     char *a = calloc(maxb * size, 1), *b = calloc(maxb * size, 1);
-    const char *ops[] = {"allreduce", "bcast", "alltoall", "barrier"};
-    /* 8 B .. 1 MiB, denser above the 128 KiB large-message threshold. */
-    const size_t sizes[] = {8, 64, 512, 4096, 32768, 131072, 262144, 524288, 1 << 20};
-    for (int o = 0; o < 4; o++) {
+    const size_t sizes[] = {8, 64, 512, 4096, 32768, 262144, 1 << 20};
+    int cap = (int)(1000 * scale) + 9;
+    double *t = malloc(sizeof(double) * (size_t)cap);
+    if (!a || !b || !t) {
+        fprintf(stderr, "coll: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    for (int op = 0; op < NOPS; op++) {
         for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             size_t bytes = sizes[k];
-            if (o == 3 && bytes > 8) break;
-            if (o == 2 && bytes > maxb / 4) break;
-            int reps = bytes <= 4096 ? 200 : bytes <= 65536 ? 40 : 8;
-            double t[200];
-            for (int r = -2; r < reps; r++) {
+            if (bytes > maxb || (op == BARRIER && k > 0) || (op == ALLTOALL && bytes > maxb / 4))
+                break;
+            int reps = (int)(scale * (bytes <= 4096 ? 1000 : bytes <= 65536 ? 200 : 30));
+            if (reps < 9)
+                reps = 9;
+            if (reps > cap)
+                reps = cap;
+            for (int r = -reps / 10 - 1; r < reps; r++) {
+                int root = (r < 0 ? 0 : r) % size;
                 MPI_Barrier(MPI_COMM_WORLD);
                 double t0 = MPI_Wtime();
-                if (o == 0) MPI_Allreduce(a, b, (int)(bytes / 4), MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-                else if (o == 1) MPI_Bcast(a, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
-                else if (o == 2) MPI_Alltoall(a, (int)bytes, MPI_BYTE, b, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
-                else MPI_Barrier(MPI_COMM_WORLD);
+                run(op, a, b, bytes, root);
                 double dt = MPI_Wtime() - t0, mx;
                 MPI_Allreduce(&dt, &mx, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-                if (r >= 0) t[r] = mx;
+                if (r >= 0)
+                    t[r] = mx;
             }
             qsort(t, reps, sizeof(double), cmp);
-            if (rank == 0) printf("%s %zu %.2f\n", ops[o], bytes, t[reps / 2] * 1e6);
+            double med = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+            if (rank == 0)
+                printf("%s %zu %.3f\n", names[op], op == BARRIER ? 0 : bytes, med * 1e6);
         }
     }
-    free(a); free(b);
+    free(t);
+    free(a);
+    free(b);
     MPI_Finalize();
     return 0;
 }

