@@ -29,6 +29,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_fortran_f08 as f08  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER = os.path.join(ROOT, "include", "mpi.h")
 OUT_RS = os.path.join(ROOT, "src", "abi", "fortran", "generated.rs")
@@ -136,8 +139,10 @@ def rust_name(n):
     return n + "_" if n in RUST_KEYWORDS else n
 
 
-def gen_function(lname, cname, ret, params):
-    """Returns the Rust source of one binding (the fort! invocation)."""
+def gen_function(lname, cname, ret, params, names=None):
+    """Returns the Rust source of one binding (the fort! invocation): under MPICH's eight
+    names, or under `names` (the large-count forms, which only the f08 wrappers call)."""
+    rule_name = lname[:-2] if names else lname
     if ret != "int":
         raise Unhandled("returns " + ret)
     fparams, lens, pre, args, post = [], [], [], [], []
@@ -167,7 +172,7 @@ def gen_function(lname, cname, ret, params):
                 args.append(f"{rn} as _")
             elif n.startswith("attribute_val") or n == "extra_state":
                 raise Unhandled("attribute value / extra state " + n)
-            elif in_place_allowed(lname, n):
+            elif in_place_allowed(rule_name, n):
                 args.append(f"rt::buf_in_place({rn}) as _")
             else:
                 args.append(f"rt::buf({rn}) as _")
@@ -201,7 +206,7 @@ def gen_function(lname, cname, ret, params):
             raise Unhandled(f"parameter {ty} {n}{'[]' if arr else ''}")
     fparams.append("ierror: *mut Fint")
     fparams += lens
-    names = spellings(lname)
+    names = names or spellings(lname)
     body = pre + [f"let r = PMPI_{cname}({', '.join(args)});"] + post + ["rt::set_ierr(ierror, r);"]
     body_s = "\n".join("    " + l for l in body)
     return (f"fort! {{ [{', '.join(names[1:])}] {names[0]} ({', '.join(fparams)}) {{\n"
@@ -247,7 +252,7 @@ def gen_rust(protos):
            "use std::os::raw::{c_char, c_void};",
            ""]
     decls = ["/// The C functions, declared from their mpi.h prototypes (the symbols of this library).",
-             "mod c {",
+             "pub(super) mod c {",
              "    use std::os::raw::{c_int, c_void};",
              "    extern \"C\" {",
              "        pub fn PMPI_File_f2c(file: c_int) -> usize;",
@@ -261,6 +266,15 @@ def gen_rust(protos):
             out.append(gen_function(lname, cname, ret, params))
             decls.append("    " + c_decl(cname, params))
             done.append(lname)
+        except Unhandled as e:
+            skipped.append((lname, str(e)))
+    # The MPI_Count forms of the f08 generics: one name each, pmpi_x_c_ (the f08 wrappers
+    # call them; `use mpi` and mpif.h have no large-count routines).
+    for lname in f08.large_forms(protos, has_fortran_binding):
+        cname, ret, params = protos[lname]
+        try:
+            out.append(gen_function(lname, cname, ret, params, [f"pmpi_{lname}_"]))
+            decls.append("    " + c_decl(cname, params))
         except Unhandled as e:
             skipped.append((lname, str(e)))
     if skipped:
@@ -602,6 +616,10 @@ def main():
     rs = gen_rust(protos)
     mpif = gen_mpif(src)
     iface = gen_interfaces(protos)
+    status_size = c_int_value(re.search(r"#define MPI_F_STATUS_SIZE\s+(\S+)", src).group(1), {})
+    outputs = [(OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface)]
+    outputs += [(os.path.join(ROOT, path), text) for path, text in
+                f08.generate(protos, has_fortran_binding, src, mpif, status_size).items()]
     if "--interface-probe" in sys.argv:
         with open(sys.argv[sys.argv.index("--interface-probe") + 1], "w") as f:
             f.write(gen_probe(protos))
@@ -615,13 +633,13 @@ def main():
         print(f"gen-fortran.py: {len(bad)} difference(s) from {path}")
         sys.exit(1 if bad else 0)
     if "--check" in sys.argv:
-        stale = [p for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface))
+        stale = [p for p, text in outputs
                  if not os.path.exists(p) or open(p).read() != text]
         for p in stale:
             print(f"gen-fortran.py: {os.path.relpath(p, ROOT)} is out of date; "
                   "run tools/gen-fortran.py")
         sys.exit(1 if stale else 0)
-    for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface)):
+    for p, text in outputs:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(text)

@@ -1991,8 +1991,776 @@ fort! { [pmpi_win_wait, pmpi_win_wait__, PMPI_WIN_WAIT, mpi_win_wait, mpi_win_wa
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [] pmpi_accumulate_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, op: *const Fint, win: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Accumulate_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(op) as _, rt::rd(win) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allgather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Allgather_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allgather_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Allgather_init_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allgatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Allgatherv_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allgatherv_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Allgatherv_init_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allreduce_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Allreduce_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_allreduce_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Allreduce_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoall_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoall_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoall_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoall_init_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoallv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoallv_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoallv_init_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoallv_init_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoallw_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoallw_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_alltoallw_init_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Alltoallw_init_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_bcast_c_ (buffer: *mut c_void, count: *const i64, datatype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Bcast_c(rt::buf(buffer) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_bcast_init_c_ (buffer: *mut c_void, count: *const i64, datatype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Bcast_init_c(rt::buf(buffer) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_bsend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Bsend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_bsend_init_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Bsend_init_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_buffer_attach_c_ (buffer: *mut c_void, size: *const i64, ierror: *mut Fint) {
+    let r = PMPI_Buffer_attach_c(rt::buf(buffer) as _, rt::rd(size) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_buffer_detach_c_ (buffer_addr: *mut c_void, size: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Buffer_detach_c(buffer_addr as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_comm_attach_buffer_c_ (comm: *const Fint, buffer: *mut c_void, size: *const i64, ierror: *mut Fint) {
+    let r = PMPI_Comm_attach_buffer_c(rt::rd(comm) as _, rt::buf(buffer) as _, rt::rd(size) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_comm_detach_buffer_c_ (comm: *const Fint, buffer_addr: *mut c_void, size: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Comm_detach_buffer_c(rt::rd(comm) as _, buffer_addr as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_exscan_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Exscan_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_exscan_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Exscan_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iread_all_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iread_all_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iread_at_all_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iread_at_all_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iread_at_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iread_at_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iread_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iread_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iread_shared_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iread_shared_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iwrite_all_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iwrite_all_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iwrite_at_all_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iwrite_at_all_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iwrite_at_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iwrite_at_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iwrite_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iwrite_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_iwrite_shared_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_iwrite_shared_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_all_begin_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_all_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_all_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_all_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_at_all_begin_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_at_all_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_at_all_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_at_all_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_at_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_at_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_ordered_begin_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_ordered_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_ordered_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_ordered_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_read_shared_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_read_shared_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_all_begin_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_all_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_all_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_all_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_at_all_begin_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_at_all_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_at_all_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_at_all_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_at_c_ (fh: *const Fint, offset: *const i64, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_at_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(offset) as _, rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_ordered_begin_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_ordered_begin_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_ordered_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_ordered_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_file_write_shared_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_File_write_shared_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_gather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Gather_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_gather_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Gather_init_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_gatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Gatherv_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_gatherv_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Gatherv_init_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_get_accumulate_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, result_addr: *mut c_void, result_count: *const i64, result_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, op: *const Fint, win: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Get_accumulate_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::buf(result_addr) as _, rt::rd(result_count) as _, rt::rd(result_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(op) as _, rt::rd(win) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_get_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, win: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Get_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(win) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_get_count_c_ (status: *mut Fint, datatype: *const Fint, count: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Get_count_c(rt::status(status) as _, rt::rd(datatype) as _, count as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_get_elements_c_ (status: *mut Fint, datatype: *const Fint, count: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Get_elements_c(rt::status(status) as _, rt::rd(datatype) as _, count as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iallgather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iallgather_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iallgatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iallgatherv_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iallreduce_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iallreduce_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ialltoall_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ialltoall_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ialltoallv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ialltoallv_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ialltoallw_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ialltoallw_c(rt::buf_in_place(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ibcast_c_ (buffer: *mut c_void, count: *const i64, datatype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ibcast_c(rt::buf(buffer) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ibsend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ibsend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iexscan_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iexscan_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_igather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Igather_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_igatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Igatherv_c(rt::buf_in_place(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_imrecv_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, message: *mut Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Imrecv_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, message as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ineighbor_allgather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ineighbor_allgather_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ineighbor_allgatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ineighbor_allgatherv_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ineighbor_alltoall_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ineighbor_alltoall_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ineighbor_alltoallv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ineighbor_alltoallv_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ineighbor_alltoallw_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ineighbor_alltoallw_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_irecv_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, source: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Irecv_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(source) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ireduce_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ireduce_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ireduce_scatter_block_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ireduce_scatter_block_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ireduce_scatter_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ireduce_scatter_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_irsend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Irsend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iscan_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iscan_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iscatter_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iscatter_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_iscatterv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, displs: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Iscatterv_c(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_isend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Isend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_isendrecv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, dest: *const Fint, sendtag: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, source: *const Fint, recvtag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Isendrecv_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::rd(dest) as _, rt::rd(sendtag) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(source) as _, rt::rd(recvtag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_isendrecv_replace_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, sendtag: *const Fint, source: *const Fint, recvtag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Isendrecv_replace_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(sendtag) as _, rt::rd(source) as _, rt::rd(recvtag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_issend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Issend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_mrecv_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, message: *mut Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Mrecv_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, message as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_allgather_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_allgather_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_allgather_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_allgather_init_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_allgatherv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_allgatherv_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_allgatherv_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, displs: *mut i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_allgatherv_init_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, displs as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoall_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoall_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoall_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoall_init_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoallv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoallv_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoallv_init_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtype: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoallv_init_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, rt::rd(sendtype) as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, rt::rd(recvtype) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoallw_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoallw_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_neighbor_alltoallw_init_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, sdispls: *mut i64, sendtypes: *mut Fint, recvbuf: *mut c_void, recvcounts: *mut i64, rdispls: *mut i64, recvtypes: *mut Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Neighbor_alltoallw_init_c(rt::buf(sendbuf) as _, sendcounts as _, sdispls as _, sendtypes as _, rt::buf(recvbuf) as _, recvcounts as _, rdispls as _, recvtypes as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_pack_c_ (inbuf: *mut c_void, incount: *const i64, datatype: *const Fint, outbuf: *mut c_void, outsize: *const i64, position: *mut i64, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Pack_c(rt::buf(inbuf) as _, rt::rd(incount) as _, rt::rd(datatype) as _, rt::buf(outbuf) as _, rt::rd(outsize) as _, position as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_pack_external_c_ (datarep: *mut c_char, inbuf: *mut c_void, incount: *const i64, datatype: *const Fint, outbuf: *mut c_void, outsize: *const i64, position: *mut i64, ierror: *mut Fint, datarep_len: usize) {
+    let datarep_s = rt::str_in(datarep, datarep_len);
+    let r = PMPI_Pack_external_c(datarep_s.as_ptr() as _, rt::buf(inbuf) as _, rt::rd(incount) as _, rt::rd(datatype) as _, rt::buf(outbuf) as _, rt::rd(outsize) as _, position as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_pack_external_size_c_ (datarep: *mut c_char, incount: *const i64, datatype: *const Fint, size: *mut i64, ierror: *mut Fint, datarep_len: usize) {
+    let datarep_s = rt::str_in(datarep, datarep_len);
+    let r = PMPI_Pack_external_size_c(datarep_s.as_ptr() as _, rt::rd(incount) as _, rt::rd(datatype) as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_pack_size_c_ (incount: *const i64, datatype: *const Fint, comm: *const Fint, size: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Pack_size_c(rt::rd(incount) as _, rt::rd(datatype) as _, rt::rd(comm) as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_put_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, win: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Put_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(win) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_raccumulate_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, op: *const Fint, win: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Raccumulate_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(op) as _, rt::rd(win) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_recv_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, source: *const Fint, tag: *const Fint, comm: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Recv_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(source) as _, rt::rd(tag) as _, rt::rd(comm) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_recv_init_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, source: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Recv_init_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(source) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_local_c_ (inbuf: *mut c_void, inoutbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_local_c(rt::buf(inbuf) as _, rt::buf(inoutbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_scatter_block_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_scatter_block_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_scatter_block_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_scatter_block_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_scatter_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_scatter_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_reduce_scatter_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Reduce_scatter_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, recvcounts as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_rget_accumulate_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, result_addr: *mut c_void, result_count: *const i64, result_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, op: *const Fint, win: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Rget_accumulate_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::buf(result_addr) as _, rt::rd(result_count) as _, rt::rd(result_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(op) as _, rt::rd(win) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_rget_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, win: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Rget_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(win) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_rput_c_ (origin_addr: *mut c_void, origin_count: *const i64, origin_datatype: *const Fint, target_rank: *const Fint, target_disp: *const i64, target_count: *const i64, target_datatype: *const Fint, win: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Rput_c(rt::buf(origin_addr) as _, rt::rd(origin_count) as _, rt::rd(origin_datatype) as _, rt::rd(target_rank) as _, rt::rd(target_disp) as _, rt::rd(target_count) as _, rt::rd(target_datatype) as _, rt::rd(win) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_rsend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Rsend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_rsend_init_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Rsend_init_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scan_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Scan_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scan_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, count: *const i64, datatype: *const Fint, op: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Scan_init_c(rt::buf_in_place(sendbuf) as _, rt::buf(recvbuf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(op) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scatter_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Scatter_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scatter_init_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Scatter_init_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scatterv_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, displs: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Scatterv_c(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_scatterv_init_c_ (sendbuf: *mut c_void, sendcounts: *mut i64, displs: *mut i64, sendtype: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, root: *const Fint, comm: *const Fint, info: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Scatterv_init_c(rt::buf(sendbuf) as _, sendcounts as _, displs as _, rt::rd(sendtype) as _, rt::buf_in_place(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(root) as _, rt::rd(comm) as _, rt::rd(info) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_send_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Send_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_send_init_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Send_init_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_sendrecv_c_ (sendbuf: *mut c_void, sendcount: *const i64, sendtype: *const Fint, dest: *const Fint, sendtag: *const Fint, recvbuf: *mut c_void, recvcount: *const i64, recvtype: *const Fint, source: *const Fint, recvtag: *const Fint, comm: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Sendrecv_c(rt::buf(sendbuf) as _, rt::rd(sendcount) as _, rt::rd(sendtype) as _, rt::rd(dest) as _, rt::rd(sendtag) as _, rt::buf(recvbuf) as _, rt::rd(recvcount) as _, rt::rd(recvtype) as _, rt::rd(source) as _, rt::rd(recvtag) as _, rt::rd(comm) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_sendrecv_replace_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, sendtag: *const Fint, source: *const Fint, recvtag: *const Fint, comm: *const Fint, status: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Sendrecv_replace_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(sendtag) as _, rt::rd(source) as _, rt::rd(recvtag) as _, rt::rd(comm) as _, rt::status(status) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_session_attach_buffer_c_ (session: *const Fint, buffer: *mut c_void, size: *const i64, ierror: *mut Fint) {
+    let r = PMPI_Session_attach_buffer_c(rt::rd(session) as _, rt::buf(buffer) as _, rt::rd(size) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_session_detach_buffer_c_ (session: *const Fint, buffer_addr: *mut c_void, size: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Session_detach_buffer_c(rt::rd(session) as _, buffer_addr as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ssend_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Ssend_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_ssend_init_c_ (buf: *mut c_void, count: *const i64, datatype: *const Fint, dest: *const Fint, tag: *const Fint, comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Ssend_init_c(rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, rt::rd(dest) as _, rt::rd(tag) as _, rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_status_set_elements_c_ (status: *mut Fint, datatype: *const Fint, count: *const i64, ierror: *mut Fint) {
+    let r = PMPI_Status_set_elements_c(rt::status(status) as _, rt::rd(datatype) as _, rt::rd(count) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_contiguous_c_ (count: *const i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_contiguous_c(rt::rd(count) as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_darray_c_ (size: *const Fint, rank: *const Fint, ndims: *const Fint, array_of_gsizes: *mut i64, array_of_distribs: *mut Fint, array_of_dargs: *mut Fint, array_of_psizes: *mut Fint, order: *const Fint, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_darray_c(rt::rd(size) as _, rt::rd(rank) as _, rt::rd(ndims) as _, array_of_gsizes as _, array_of_distribs as _, array_of_dargs as _, array_of_psizes as _, rt::rd(order) as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_hindexed_block_c_ (count: *const i64, blocklength: *const i64, array_of_displacements: *mut i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_hindexed_block_c(rt::rd(count) as _, rt::rd(blocklength) as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_hindexed_c_ (count: *const i64, array_of_blocklengths: *mut i64, array_of_displacements: *mut i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_hindexed_c(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_hvector_c_ (count: *const i64, blocklength: *const i64, stride: *const i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_hvector_c(rt::rd(count) as _, rt::rd(blocklength) as _, rt::rd(stride) as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_indexed_block_c_ (count: *const i64, blocklength: *const i64, array_of_displacements: *mut i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_indexed_block_c(rt::rd(count) as _, rt::rd(blocklength) as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_struct_c_ (count: *const i64, array_of_blocklengths: *mut i64, array_of_displacements: *mut i64, array_of_types: *mut Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_struct_c(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, array_of_types as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_create_subarray_c_ (ndims: *const Fint, array_of_sizes: *mut i64, array_of_subsizes: *mut i64, array_of_starts: *mut i64, order: *const Fint, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_subarray_c(rt::rd(ndims) as _, array_of_sizes as _, array_of_subsizes as _, array_of_starts as _, rt::rd(order) as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_get_contents_c_ (datatype: *const Fint, max_integers: *const i64, max_addresses: *const i64, max_large_counts: *const i64, max_datatypes: *const i64, array_of_integers: *mut Fint, array_of_addresses: *mut i64, array_of_large_counts: *mut i64, array_of_datatypes: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_get_contents_c(rt::rd(datatype) as _, rt::rd(max_integers) as _, rt::rd(max_addresses) as _, rt::rd(max_large_counts) as _, rt::rd(max_datatypes) as _, array_of_integers as _, array_of_addresses as _, array_of_large_counts as _, array_of_datatypes as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_get_envelope_c_ (datatype: *const Fint, num_integers: *mut i64, num_addresses: *mut i64, num_large_counts: *mut i64, num_datatypes: *mut i64, combiner: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_get_envelope_c(rt::rd(datatype) as _, num_integers as _, num_addresses as _, num_large_counts as _, num_datatypes as _, combiner as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_indexed_c_ (count: *const i64, array_of_blocklengths: *mut i64, array_of_displacements: *mut i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_indexed_c(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_size_c_ (datatype: *const Fint, size: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Type_size_c(rt::rd(datatype) as _, size as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_vector_c_ (count: *const i64, blocklength: *const i64, stride: *const i64, oldtype: *const Fint, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_vector_c(rt::rd(count) as _, rt::rd(blocklength) as _, rt::rd(stride) as _, rt::rd(oldtype) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_unpack_c_ (inbuf: *mut c_void, insize: *const i64, position: *mut i64, outbuf: *mut c_void, outcount: *const i64, datatype: *const Fint, comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Unpack_c(rt::buf(inbuf) as _, rt::rd(insize) as _, position as _, rt::buf(outbuf) as _, rt::rd(outcount) as _, rt::rd(datatype) as _, rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_unpack_external_c_ (datarep: *mut c_char, inbuf: *mut c_void, insize: *const i64, position: *mut i64, outbuf: *mut c_void, outcount: *const i64, datatype: *const Fint, ierror: *mut Fint, datarep_len: usize) {
+    let datarep_s = rt::str_in(datarep, datarep_len);
+    let r = PMPI_Unpack_external_c(datarep_s.as_ptr() as _, rt::buf(inbuf) as _, rt::rd(insize) as _, position as _, rt::buf(outbuf) as _, rt::rd(outcount) as _, rt::rd(datatype) as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_win_allocate_c_ (size: *const i64, disp_unit: *const i64, info: *const Fint, comm: *const Fint, baseptr: *mut c_void, win: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Win_allocate_c(rt::rd(size) as _, rt::rd(disp_unit) as _, rt::rd(info) as _, rt::rd(comm) as _, baseptr as _, win as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_win_allocate_shared_c_ (size: *const i64, disp_unit: *const i64, info: *const Fint, comm: *const Fint, baseptr: *mut c_void, win: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Win_allocate_shared_c(rt::rd(size) as _, rt::rd(disp_unit) as _, rt::rd(info) as _, rt::rd(comm) as _, baseptr as _, win as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_win_create_c_ (base: *mut c_void, size: *const i64, disp_unit: *const i64, info: *const Fint, comm: *const Fint, win: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Win_create_c(rt::buf(base) as _, rt::rd(size) as _, rt::rd(disp_unit) as _, rt::rd(info) as _, rt::rd(comm) as _, win as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_win_shared_query_c_ (win: *const Fint, rank: *const Fint, size: *mut i64, disp_unit: *mut i64, baseptr: *mut c_void, ierror: *mut Fint) {
+    let r = PMPI_Win_shared_query_c(rt::rd(win) as _, rt::rd(rank) as _, size as _, disp_unit as _, baseptr as _);
+    rt::set_ierr(ierror, r);
+} }
+
 /// The C functions, declared from their mpi.h prototypes (the symbols of this library).
-mod c {
+pub(super) mod c {
     use std::os::raw::{c_int, c_void};
     extern "C" {
         pub fn PMPI_File_f2c(file: c_int) -> usize;
@@ -2384,6 +3152,159 @@ mod c {
         pub fn PMPI_Win_unlock(rank: c_int, win: c_int) -> c_int;
         pub fn PMPI_Win_unlock_all(win: c_int) -> c_int;
         pub fn PMPI_Win_wait(win: c_int) -> c_int;
+        pub fn PMPI_Accumulate_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, op: c_int, win: c_int) -> c_int;
+        pub fn PMPI_Allgather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Allgather_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Allgatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Allgatherv_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Allreduce_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Allreduce_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Alltoall_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Alltoall_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Alltoallv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Alltoallv_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Alltoallw_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int) -> c_int;
+        pub fn PMPI_Alltoallw_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Bcast_c(buffer: *mut c_void, count: i64, datatype: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Bcast_init_c(buffer: *mut c_void, count: i64, datatype: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Bsend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Bsend_init_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: i64) -> c_int;
+        pub fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_attach_buffer_c(comm: c_int, buffer: *mut c_void, size: i64) -> c_int;
+        pub fn PMPI_Comm_detach_buffer_c(comm: c_int, buffer_addr: *mut c_void, size: *mut c_void) -> c_int;
+        pub fn PMPI_Exscan_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Exscan_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iread_all_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iread_at_all_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iread_at_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iread_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iread_shared_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iwrite_all_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iwrite_at_all_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iwrite_at_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iwrite_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_iwrite_shared_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_all_begin_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_read_all_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_at_all_begin_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_read_at_all_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_at_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_ordered_begin_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_read_ordered_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_read_shared_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_all_begin_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_write_all_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_at_all_begin_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_write_at_all_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_at_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_ordered_begin_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_File_write_ordered_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_File_write_shared_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_Gather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Gather_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Gatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Gatherv_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Get_accumulate_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, result_addr: *mut c_void, result_count: i64, result_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, op: c_int, win: c_int) -> c_int;
+        pub fn PMPI_Get_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, win: c_int) -> c_int;
+        pub fn PMPI_Get_count_c(status: *mut c_void, datatype: c_int, count: *mut c_void) -> c_int;
+        pub fn PMPI_Get_elements_c(status: *mut c_void, datatype: c_int, count: *mut c_void) -> c_int;
+        pub fn PMPI_Iallgather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iallgatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iallreduce_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ialltoall_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ialltoallv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ialltoallw_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ibcast_c(buffer: *mut c_void, count: i64, datatype: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ibsend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iexscan_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Igather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Igatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Imrecv_c(buf: *mut c_void, count: i64, datatype: c_int, message: *mut c_void, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ineighbor_allgather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ineighbor_allgatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ineighbor_alltoall_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ineighbor_alltoallv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ineighbor_alltoallw_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Irecv_c(buf: *mut c_void, count: i64, datatype: c_int, source: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ireduce_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ireduce_scatter_block_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: i64, datatype: c_int, op: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Ireduce_scatter_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, datatype: c_int, op: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Irsend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iscan_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iscatter_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Iscatterv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, displs: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Isend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Isendrecv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, source: c_int, recvtag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Isendrecv_replace_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Issend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Mrecv_c(buf: *mut c_void, count: i64, datatype: c_int, message: *mut c_void, status: *mut c_void) -> c_int;
+        pub fn PMPI_Neighbor_allgather_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Neighbor_allgather_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Neighbor_allgatherv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Neighbor_allgatherv_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, displs: *mut c_void, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Neighbor_alltoall_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Neighbor_alltoall_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Neighbor_alltoallv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Neighbor_alltoallv_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Neighbor_alltoallw_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int) -> c_int;
+        pub fn PMPI_Neighbor_alltoallw_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Pack_c(inbuf: *mut c_void, incount: i64, datatype: c_int, outbuf: *mut c_void, outsize: i64, position: *mut c_void, comm: c_int) -> c_int;
+        pub fn PMPI_Pack_external_c(datarep: *mut c_void, inbuf: *mut c_void, incount: i64, datatype: c_int, outbuf: *mut c_void, outsize: i64, position: *mut c_void) -> c_int;
+        pub fn PMPI_Pack_external_size_c(datarep: *mut c_void, incount: i64, datatype: c_int, size: *mut c_void) -> c_int;
+        pub fn PMPI_Pack_size_c(incount: i64, datatype: c_int, comm: c_int, size: *mut c_void) -> c_int;
+        pub fn PMPI_Put_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, win: c_int) -> c_int;
+        pub fn PMPI_Raccumulate_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Recv_c(buf: *mut c_void, count: i64, datatype: c_int, source: c_int, tag: c_int, comm: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_Recv_init_c(buf: *mut c_void, count: i64, datatype: c_int, source: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Reduce_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Reduce_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Reduce_local_c(inbuf: *mut c_void, inoutbuf: *mut c_void, count: i64, datatype: c_int, op: c_int) -> c_int;
+        pub fn PMPI_Reduce_scatter_block_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: i64, datatype: c_int, op: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Reduce_scatter_block_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcount: i64, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Reduce_scatter_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, datatype: c_int, op: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Reduce_scatter_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Rget_accumulate_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, result_addr: *mut c_void, result_count: i64, result_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Rget_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, win: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Rput_c(origin_addr: *mut c_void, origin_count: i64, origin_datatype: c_int, target_rank: c_int, target_disp: i64, target_count: i64, target_datatype: c_int, win: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Rsend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Rsend_init_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Scan_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Scan_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Scatter_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Scatter_init_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Scatterv_c(sendbuf: *mut c_void, sendcounts: *mut c_void, displs: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Scatterv_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, displs: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, root: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Send_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Send_init_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Sendrecv_c(sendbuf: *mut c_void, sendcount: i64, sendtype: c_int, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: i64, recvtype: c_int, source: c_int, recvtag: c_int, comm: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_Sendrecv_replace_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: c_int, status: *mut c_void) -> c_int;
+        pub fn PMPI_Session_attach_buffer_c(session: c_int, buffer: *mut c_void, size: i64) -> c_int;
+        pub fn PMPI_Session_detach_buffer_c(session: c_int, buffer_addr: *mut c_void, size: *mut c_void) -> c_int;
+        pub fn PMPI_Ssend_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Ssend_init_c(buf: *mut c_void, count: i64, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Status_set_elements_c(status: *mut c_void, datatype: c_int, count: i64) -> c_int;
+        pub fn PMPI_Type_contiguous_c(count: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_darray_c(size: c_int, rank: c_int, ndims: c_int, array_of_gsizes: *mut c_void, array_of_distribs: *mut c_void, array_of_dargs: *mut c_void, array_of_psizes: *mut c_void, order: c_int, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_hindexed_block_c(count: i64, blocklength: i64, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_hindexed_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_hvector_c(count: i64, blocklength: i64, stride: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_indexed_block_c(count: i64, blocklength: i64, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_struct_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, array_of_types: *mut c_void, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_subarray_c(ndims: c_int, array_of_sizes: *mut c_void, array_of_subsizes: *mut c_void, array_of_starts: *mut c_void, order: c_int, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_get_contents_c(datatype: c_int, max_integers: i64, max_addresses: i64, max_large_counts: i64, max_datatypes: i64, array_of_integers: *mut c_void, array_of_addresses: *mut c_void, array_of_large_counts: *mut c_void, array_of_datatypes: *mut c_void) -> c_int;
+        pub fn PMPI_Type_get_envelope_c(datatype: c_int, num_integers: *mut c_void, num_addresses: *mut c_void, num_large_counts: *mut c_void, num_datatypes: *mut c_void, combiner: *mut c_void) -> c_int;
+        pub fn PMPI_Type_indexed_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_size_c(datatype: c_int, size: *mut c_void) -> c_int;
+        pub fn PMPI_Type_vector_c(count: i64, blocklength: i64, stride: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Unpack_c(inbuf: *mut c_void, insize: i64, position: *mut c_void, outbuf: *mut c_void, outcount: i64, datatype: c_int, comm: c_int) -> c_int;
+        pub fn PMPI_Unpack_external_c(datarep: *mut c_void, inbuf: *mut c_void, insize: i64, position: *mut c_void, outbuf: *mut c_void, outcount: i64, datatype: c_int) -> c_int;
+        pub fn PMPI_Win_allocate_c(size: i64, disp_unit: i64, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_void) -> c_int;
+        pub fn PMPI_Win_allocate_shared_c(size: i64, disp_unit: i64, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_void) -> c_int;
+        pub fn PMPI_Win_create_c(base: *mut c_void, size: i64, disp_unit: i64, info: c_int, comm: c_int, win: *mut c_void) -> c_int;
+        pub fn PMPI_Win_shared_query_c(win: c_int, rank: c_int, size: *mut c_void, disp_unit: *mut c_void, baseptr: *mut c_void) -> c_int;
     }
 }
 

@@ -208,13 +208,13 @@ pmpi_comm_spawn_ (command: *const c_char, argv: *const c_char, maxprocs: *const 
     root: *const Fint, comm: *const Fint, intercomm: *mut Fint, codes: *mut Fint, ierror: *mut Fint,
     command_len: usize, argv_len: usize) {
     let cmd = str_in(command, command_len);
-    let mut args = if argv as usize == specials().argv_null {
+    let mut args = if is(argv as _, &specials().argv_null) {
         Vec::new()
     } else {
         str_array(argv, argv_len, argv_len, None)
     };
     let mut cargv = c_argv(&mut args);
-    let argv_c = if argv as usize == specials().argv_null { std::ptr::null_mut() } else { cargv.as_mut_ptr() };
+    let argv_c = if is(argv as _, &specials().argv_null) { std::ptr::null_mut() } else { cargv.as_mut_ptr() };
     set_ierr(ierror, PMPI_Comm_spawn(cmd.as_ptr() as _, argv_c, rd(maxprocs), rd(info), rd(root), rd(comm),
         intercomm, errcodes(codes)));
 } }
@@ -229,7 +229,7 @@ pmpi_comm_spawn_multiple_ (count: *const Fint, commands: *const c_char, argvs: *
     let n = rd(count).max(0) as usize;
     let mut cmds = str_array(commands, commands_len, commands_len, Some(n));
     let mut cmd_ptrs: Vec<*mut c_char> = cmds.iter_mut().map(|s| s.as_mut_ptr() as *mut c_char).collect();
-    let argvs_null = argvs as usize == specials().argvs_null;
+    let argvs_null = is(argvs as _, &specials().argvs_null);
     let mut each: Vec<Vec<Vec<u8>>> = (0..n)
         .map(|i| if argvs_null { Vec::new() } else { str_array(argvs.add(i * argvs_len), argvs_len, n * argvs_len, None) })
         .collect();

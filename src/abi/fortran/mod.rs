@@ -20,6 +20,7 @@
 
 #[rustfmt::skip]
 pub mod generated;
+pub mod f08;
 pub mod hand;
 pub mod mpich;
 pub mod rt;
