@@ -39,11 +39,12 @@ if command -v "$FC" >/dev/null 2>&1; then
     for u in $units; do
         # A unit is rebuilt when it or anything compiled before it changed.
         if [ -n "$stale" ] || [ ! -f "$obj/$u.o" ] || [ "fortran/$u.f90" -nt "$obj/$u.o" ] \
-            || [ "$out/include/mpif.h" -nt "$obj/$u.o" ]; then
+            || [ include/mpif.h -nt "$obj/$u.o" ]; then
             stale=1
             # -fallow-argument-mismatch: the wrappers call the `use mpi` bindings through
-            # implicit interfaces, with arguments of the f08 types.
-            if ! "$FC" -c -fPIC -O1 -fallow-argument-mismatch -w -I"$out/include" -Ifortran \
+            # implicit interfaces, with arguments of the f08 types. -I"$obj" first: the
+            # modules just compiled, not the installed ones.
+            if ! "$FC" -c -fPIC -O1 -fallow-argument-mismatch -w -I"$obj" -Iinclude -Ifortran \
                 -J"$obj" -o "$obj/$u.o" "fortran/$u.f90"; then
                 echo "build.sh: warning: $FC failed to compile fortran/$u.f90;" \
                     "no Fortran modules" >&2

@@ -4872,7 +4872,7 @@ module mpi_f08
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
             LOGICAL :: flag
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Request_get_status_all_f08
     end interface MPI_Request_get_status_all
@@ -4898,7 +4898,7 @@ module mpi_f08
             TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Request_get_status_some_f08
     end interface MPI_Request_get_status_some
@@ -5696,7 +5696,7 @@ module mpi_f08
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request) :: array_of_requests(*)
             LOGICAL :: flag
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Testall_f08
     end interface MPI_Testall
@@ -5721,7 +5721,7 @@ module mpi_f08
             TYPE(MPI_Request) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Testsome_f08
     end interface MPI_Testsome
@@ -6335,7 +6335,7 @@ module mpi_f08
             implicit none
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request) :: array_of_requests(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Waitall_f08
     end interface MPI_Waitall
@@ -6359,7 +6359,7 @@ module mpi_f08
             TYPE(MPI_Request) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Waitsome_f08
     end interface MPI_Waitsome
@@ -11659,7 +11659,7 @@ module pmpi_f08
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
             LOGICAL :: flag
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Request_get_status_all_f08
     end interface PMPI_Request_get_status_all
@@ -11685,7 +11685,7 @@ module pmpi_f08
             TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Request_get_status_some_f08
     end interface PMPI_Request_get_status_some
@@ -12486,7 +12486,7 @@ module pmpi_f08
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request) :: array_of_requests(*)
             LOGICAL :: flag
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Testall_f08
     end interface PMPI_Testall
@@ -12511,7 +12511,7 @@ module pmpi_f08
             TYPE(MPI_Request) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Testsome_f08
     end interface PMPI_Testsome
@@ -13126,7 +13126,7 @@ module pmpi_f08
             implicit none
             INTEGER, INTENT(IN) :: count
             TYPE(MPI_Request) :: array_of_requests(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Waitall_f08
     end interface PMPI_Waitall
@@ -13150,7 +13150,7 @@ module pmpi_f08
             TYPE(MPI_Request) :: array_of_requests(*)
             INTEGER :: outcount
             INTEGER :: array_of_indices(*)
-            TYPE(MPI_Status) :: array_of_statuses
+            TYPE(MPI_Status) :: array_of_statuses(*)
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Waitsome_f08
     end interface PMPI_Waitsome

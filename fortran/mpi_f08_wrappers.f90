@@ -2047,18 +2047,18 @@ subroutine PMPIR_Bcast_f08ts(buffer, count, datatype, root, comm, ierror)
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_bcast(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, ierr0)
+        call pmpi_bcast(%val(buffer_a), int(buffer_n), buffer_t, root, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Bcast')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Bcast_f08ts
 
@@ -2095,18 +2095,18 @@ subroutine PMPIR_Bcast_f08ts_large(buffer, count, datatype, root, comm, ierror)
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_bcast_c(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, ierr0)
+        call pmpi_bcast_c(%val(buffer_a), buffer_n, buffer_t, root, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Bcast')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Bcast_f08ts_large
 
@@ -2145,19 +2145,19 @@ subroutine PMPIR_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, req
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_bcast_init(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, &
+        call pmpi_bcast_init(%val(buffer_a), int(buffer_n), buffer_t, root, comm%MPI_VAL, &
                 info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Bcast_init')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Bcast_init_f08ts
 
@@ -2198,19 +2198,19 @@ subroutine PMPIR_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, inf
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_bcast_init_c(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, &
+        call pmpi_bcast_init_c(%val(buffer_a), buffer_n, buffer_t, root, comm%MPI_VAL, &
                 info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Bcast_init')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Bcast_init_f08ts_large
 
@@ -11380,19 +11380,19 @@ subroutine PMPIR_Ibcast_f08ts(buffer, count, datatype, root, comm, request, ierr
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_ibcast(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, &
+        call pmpi_ibcast(%val(buffer_a), int(buffer_n), buffer_t, root, comm%MPI_VAL, &
                 request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ibcast')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ibcast_f08ts
 
@@ -11431,19 +11431,19 @@ subroutine PMPIR_Ibcast_f08ts_large(buffer, count, datatype, root, comm, request
     integer(c_int) :: buffer_t, buffer_e
     ierr0 = 0
     e0 = 0
-    buffer_t = OXI_NO_TYPE
+    buffer_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 1, int(count, c_int64_t), datatype%MPI_VAL, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_ibcast_c(%val(buffer_a), count, datatype%MPI_VAL, root, comm%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+        call pmpi_ibcast_c(%val(buffer_a), buffer_n, buffer_t, root, comm%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ibcast')
     end if
-    call oxif08_type_free(buffer_t, OXI_NO_TYPE)
+    call oxif08_type_free(buffer_t, datatype%MPI_VAL)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ibcast_f08ts_large
 
@@ -18810,7 +18810,7 @@ subroutine PMPIR_Request_get_status_all_f08(count, array_of_requests, flag, arra
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
     LOGICAL :: flag
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -18828,7 +18828,7 @@ subroutine MPI_Request_get_status_all_f08(count, array_of_requests, flag, array_
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
     LOGICAL :: flag
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Request_get_status_all(count, array_of_requests, flag, array_of_statuses, ierror)
 end subroutine MPI_Request_get_status_all_f08
@@ -18878,7 +18878,7 @@ subroutine PMPIR_Request_get_status_some_f08(incount, array_of_requests, outcoun
     TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -18899,7 +18899,7 @@ subroutine MPI_Request_get_status_some_f08(incount, array_of_requests, outcount,
     TYPE(MPI_Request), INTENT(IN) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Request_get_status_some(incount, array_of_requests, outcount, array_of_indices, &
             array_of_statuses, ierror)
@@ -21913,7 +21913,7 @@ subroutine PMPIR_Testall_f08(count, array_of_requests, flag, array_of_statuses, 
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request) :: array_of_requests(*)
     LOGICAL :: flag
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -21931,7 +21931,7 @@ subroutine MPI_Testall_f08(count, array_of_requests, flag, array_of_statuses, ie
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request) :: array_of_requests(*)
     LOGICAL :: flag
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Testall(count, array_of_requests, flag, array_of_statuses, ierror)
 end subroutine MPI_Testall_f08
@@ -21981,7 +21981,7 @@ subroutine PMPIR_Testsome_f08(incount, array_of_requests, outcount, array_of_ind
     TYPE(MPI_Request) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -22002,7 +22002,7 @@ subroutine MPI_Testsome_f08(incount, array_of_requests, outcount, array_of_indic
     TYPE(MPI_Request) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Testsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses, &
             ierror)
@@ -23958,7 +23958,7 @@ subroutine PMPIR_Waitall_f08(count, array_of_requests, array_of_statuses, ierror
     implicit none
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request) :: array_of_requests(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -23975,7 +23975,7 @@ subroutine MPI_Waitall_f08(count, array_of_requests, array_of_statuses, ierror)
     implicit none
     INTEGER, INTENT(IN) :: count
     TYPE(MPI_Request) :: array_of_requests(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Waitall(count, array_of_requests, array_of_statuses, ierror)
 end subroutine MPI_Waitall_f08
@@ -24023,7 +24023,7 @@ subroutine PMPIR_Waitsome_f08(incount, array_of_requests, outcount, array_of_ind
     TYPE(MPI_Request) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
     ierr0 = 0
@@ -24044,7 +24044,7 @@ subroutine MPI_Waitsome_f08(incount, array_of_requests, outcount, array_of_indic
     TYPE(MPI_Request) :: array_of_requests(*)
     INTEGER :: outcount
     INTEGER :: array_of_indices(*)
-    TYPE(MPI_Status) :: array_of_statuses
+    TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Waitsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses, &
             ierror)

@@ -47,6 +47,7 @@ ADDRESS_ONLY = {("get_address", "location"), ("win_create", "base"), ("win_attac
 # (count, datatype) candidates of a buffer argument, first match wins; "1" is one item.
 PAIRS = {
     "buf": [("count", "datatype")],
+    "buffer": [("count", "datatype")],
     "sendbuf": [("sendcount", "sendtype"), ("count", "datatype")],
     "recvbuf": [("recvcount", "recvtype"), ("recvcount", "datatype"), ("count", "datatype")],
     "origin_addr": [("origin_count", "origin_datatype"), ("1", "datatype")],
@@ -117,7 +118,8 @@ def f08_args(lname, params):
             else:
                 out.append(Arg(n, "TYPE(*)", "(..)", "IN" if const else "", buffer=True))
         elif base in ("MPI_Status*", "MPI_Status"):
-            out.append(Arg(n, "TYPE(MPI_Status)", "(*)" if arr else ""))
+            # mpi.h declares some arrays of statuses as pointers (MPI_Waitall).
+            out.append(Arg(n, "TYPE(MPI_Status)", "(*)" if arr or "statuses" in n else ""))
         elif base == "char**" and arr:
             cnt = "count" if "count" in names else "*"
             out.append(Arg(n, "CHARACTER(LEN=*)", f"({cnt},*)", "IN"))

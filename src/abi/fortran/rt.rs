@@ -9,6 +9,11 @@ use std::sync::OnceLock;
 /// Fortran INTEGER (MPI_Fint).
 pub type Fint = c_int;
 
+/// The codes the bindings return themselves (mpi.h values).
+pub const MPI_SUCCESS: c_int = 0;
+pub const MPI_UNDEFINED: c_int = -32766;
+pub const MPI_ERR_OTHER: c_int = 15;
+
 /// Reads a by-reference input argument.
 ///
 /// # Safety
@@ -103,7 +108,7 @@ fn common(name: &CStr, ours: *const c_void) -> usize {
 
 /// Address of a `use mpi_f08` special value, or 1 (no Fortran variable lives there) when the
 /// program has no mpi_f08 modules.
-fn f08(name: &CStr) -> usize {
+pub fn f08(name: &CStr) -> usize {
     // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads.
     let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
     if p.is_null() {
