@@ -1,6 +1,7 @@
 #!/bin/sh
-# Fortran tests (issue 17): self-checking programs using mpif.h (*.f, fixed form) and
-# `use mpi` (*.f90), each printing "PASS <name>" from rank 0 and aborting on any failure.
+# Fortran tests (issue 17): self-checking programs using mpif.h (*.f, fixed form), `use mpi`
+# (*.f90) and `use mpi_f08` (*_f08.f90), each printing "PASS <name>" from rank 0 and
+# aborting on any failure.
 #
 #   tests-f/run.sh [--filter REGEX] [--mode native|abi|all|mpich|mpichfort] [--ranks "1 2 3"]
 #
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --filter) filter=$2; shift 2 ;;
         --mode) mode=$2; shift 2 ;;
         --ranks) ranks=$2; shift 2 ;;
-        -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -117,13 +118,19 @@ run() {
 #   spawn: Debian's MPICH (ch4:ucx) has no dynamic processes.
 #   io: its ROMIO refuses user conversion functions in MPI_REGISTER_DATAREP ("Read and Write
 #        datarep conversions are currently not supported by MPI-IO").
-mpich_fails=" p2p callbacks spawn io "
+#   p2p_f08: its mpi_f08 MPI_Waitany returns the C (0-based) index.
+#   coll_f08: its mpi_f08 MPI_Reduce of a non-contiguous send section silently reduces the
+#        first COUNT contiguous elements instead (only the last buffer of a call is checked
+#        for contiguity); we raise MPI_ERR_BUFFER, which the test expects.
+#   spawn_f08: as spawn.
+mpich_fails=" p2p callbacks spawn io p2p_f08 coll_f08 spawn_f08 "
 # Tests that MPICH's libmpichfort over our library cannot pass (--mode mpichfort):
 #   p2p: MPICH's MPI_WAITANY index bug (above).
 #   attr, io, callbacks: Fortran callbacks (keyval copy/delete, datarep, generalized
 #        requests) go through MPII_Keyval_set_proxy / MPII_Grequest_set_lang_f77, which need
 #        hooks in our attribute and request cores; io also hits MPICH's file errhandler bug.
-mpichfort_fails=" p2p attr io callbacks "
+#   p2p_f08, coll_f08: MPICH's mpi_f08 bugs (above); attr_f08: MPII_Keyval_set_proxy.
+mpichfort_fails=" p2p attr io callbacks p2p_f08 coll_f08 attr_f08 "
 # For mpichfort: our libmpi.so.12 and libmpich.so.12 without our Fortran shims, so the
 # loader takes MPICH's libmpichfort.so.12.
 mkdir -p "$work/corelib"
