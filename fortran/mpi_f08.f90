@@ -17,8 +17,8 @@ module mpi_f08
         end subroutine MPI_Abort_f08
     end interface MPI_Abort
     interface MPI_Accumulate
-        subroutine MPI_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, op, win, ierror)
+        subroutine MPI_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -93,8 +93,8 @@ module mpi_f08
         end function MPI_Aint_diff_f08
     end interface MPI_Aint_diff
     interface MPI_Allgather
-        subroutine MPI_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                comm, ierror)
+        subroutine MPI_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -136,8 +136,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Allgather_init_f08ts
-        subroutine MPI_Allgather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, info, request, ierror)
+        subroutine MPI_Allgather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -153,8 +153,8 @@ module mpi_f08
         end subroutine MPI_Allgather_init_f08ts_large
     end interface MPI_Allgather_init
     interface MPI_Allgatherv
-        subroutine MPI_Allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-                recvtype, comm, ierror)
+        subroutine MPI_Allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+                displs, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -167,8 +167,8 @@ module mpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Allgatherv_f08ts
-        subroutine MPI_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, ierror)
+        subroutine MPI_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -281,8 +281,8 @@ module mpi_f08
         end subroutine MPI_Allreduce_init_f08ts_large
     end interface MPI_Allreduce_init
     interface MPI_Alltoall
-        subroutine MPI_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                comm, ierror)
+        subroutine MPI_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -324,8 +324,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Alltoall_init_f08ts
-        subroutine MPI_Alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, info, request, ierror)
+        subroutine MPI_Alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -341,8 +341,8 @@ module mpi_f08
         end subroutine MPI_Alltoall_init_f08ts_large
     end interface MPI_Alltoall_init
     interface MPI_Alltoallv
-        subroutine MPI_Alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-                rdispls, recvtype, comm, ierror)
+        subroutine MPI_Alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+                recvcounts, rdispls, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -390,8 +390,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Alltoallv_init_f08ts
-        subroutine MPI_Alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, info, request, ierror)
+        subroutine MPI_Alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -458,8 +458,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Alltoallw_init_f08ts
-        subroutine MPI_Alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, info, request, ierror)
+        subroutine MPI_Alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -517,7 +517,8 @@ module mpi_f08
         end subroutine MPI_Bcast_f08ts_large
     end interface MPI_Bcast
     interface MPI_Bcast_init
-        subroutine MPI_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, request, ierror)
+        subroutine MPI_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, request, &
+                ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buffer(..)
@@ -529,8 +530,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Bcast_init_f08ts
-        subroutine MPI_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, request, &
-                ierror)
+        subroutine MPI_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, &
+                request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buffer(..)
@@ -580,7 +581,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Bsend_init_f08ts
-        subroutine MPI_Bsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine MPI_Bsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -660,7 +662,8 @@ module mpi_f08
         end subroutine MPI_Cart_coords_f08
     end interface MPI_Cart_coords
     interface MPI_Cart_create
-        subroutine MPI_Cart_create_f08(comm_old, ndims, dims, periods, reorder, comm_cart, ierror)
+        subroutine MPI_Cart_create_f08(comm_old, ndims, dims, periods, reorder, comm_cart, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -850,8 +853,8 @@ module mpi_f08
         end subroutine MPI_Comm_create_group_f08
     end interface MPI_Comm_create_group
     interface MPI_Comm_create_keyval
-        subroutine MPI_Comm_create_keyval_f08(comm_copy_attr_fn, comm_delete_attr_fn, comm_keyval, &
-                extra_state, ierror)
+        subroutine MPI_Comm_create_keyval_f08(comm_copy_attr_fn, comm_delete_attr_fn, &
+                comm_keyval, extra_state, ierror)
             import
             implicit none
             PROCEDURE(MPI_Comm_copy_attr_function) :: comm_copy_attr_fn
@@ -1125,7 +1128,8 @@ module mpi_f08
     end interface MPI_Comm_spawn
     interface MPI_Comm_spawn_multiple
         subroutine MPI_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv, &
-                array_of_maxprocs, array_of_info, root, comm, intercomm, array_of_errcodes, ierror)
+                array_of_maxprocs, array_of_info, root, comm, intercomm, array_of_errcodes, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -1198,8 +1202,8 @@ module mpi_f08
         end subroutine MPI_Dims_create_f08
     end interface MPI_Dims_create
     interface MPI_Dist_graph_create
-        subroutine MPI_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, weights, &
-                info, reorder, comm_dist_graph, ierror)
+        subroutine MPI_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, &
+                weights, info, reorder, comm_dist_graph, ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -1215,8 +1219,9 @@ module mpi_f08
         end subroutine MPI_Dist_graph_create_f08
     end interface MPI_Dist_graph_create
     interface MPI_Dist_graph_create_adjacent
-        subroutine MPI_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, sourceweights, &
-                outdegree, destinations, destweights, info, reorder, comm_dist_graph, ierror)
+        subroutine MPI_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, &
+                sourceweights, outdegree, destinations, destweights, info, reorder, &
+                comm_dist_graph, ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -1248,7 +1253,8 @@ module mpi_f08
         end subroutine MPI_Dist_graph_neighbors_f08
     end interface MPI_Dist_graph_neighbors
     interface MPI_Dist_graph_neighbors_count
-        subroutine MPI_Dist_graph_neighbors_count_f08(comm, indegree, outdegree, weighted, ierror)
+        subroutine MPI_Dist_graph_neighbors_count_f08(comm, indegree, outdegree, weighted, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm
@@ -1324,8 +1330,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Exscan_init_f08ts
-        subroutine MPI_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
-                request, ierror)
+        subroutine MPI_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -1488,6 +1494,16 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_get_type_extent_f08
     end interface MPI_File_get_type_extent
+    interface MPI_File_get_type_extent_c
+        subroutine MPI_File_get_type_extent_c_f08(fh, datatype, extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_File), INTENT(IN) :: fh
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_File_get_type_extent_c_f08
+    end interface MPI_File_get_type_extent_c
     interface MPI_File_get_view
         subroutine MPI_File_get_view_f08(fh, disp, etype, filetype, datarep, ierror)
             import
@@ -1556,7 +1572,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_iread_at_f08ts
-        subroutine MPI_File_iread_at_f08ts_large(fh, offset, buf, count, datatype, request, ierror)
+        subroutine MPI_File_iread_at_f08ts_large(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -1671,7 +1688,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_iwrite_at_f08ts
-        subroutine MPI_File_iwrite_at_f08ts_large(fh, offset, buf, count, datatype, request, ierror)
+        subroutine MPI_File_iwrite_at_f08ts_large(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -1684,7 +1702,8 @@ module mpi_f08
         end subroutine MPI_File_iwrite_at_f08ts_large
     end interface MPI_File_iwrite_at
     interface MPI_File_iwrite_at_all
-        subroutine MPI_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, request, ierror)
+        subroutine MPI_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -1695,8 +1714,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_iwrite_at_all_f08ts
-        subroutine MPI_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, request, &
-                ierror)
+        subroutine MPI_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, &
+                request, ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -1861,7 +1880,8 @@ module mpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_read_at_all_f08ts
-        subroutine MPI_File_read_at_all_f08ts_large(fh, offset, buf, count, datatype, status, ierror)
+        subroutine MPI_File_read_at_all_f08ts_large(fh, offset, buf, count, datatype, status, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -1884,7 +1904,8 @@ module mpi_f08
             TYPE(MPI_Datatype), INTENT(IN) :: datatype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_read_at_all_begin_f08ts
-        subroutine MPI_File_read_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, ierror)
+        subroutine MPI_File_read_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -2142,7 +2163,8 @@ module mpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_write_at_f08ts
-        subroutine MPI_File_write_at_f08ts_large(fh, offset, buf, count, datatype, status, ierror)
+        subroutine MPI_File_write_at_f08ts_large(fh, offset, buf, count, datatype, status, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -2190,7 +2212,8 @@ module mpi_f08
             TYPE(MPI_Datatype), INTENT(IN) :: datatype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_File_write_at_all_begin_f08ts
-        subroutine MPI_File_write_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, ierror)
+        subroutine MPI_File_write_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -2355,8 +2378,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Gather_init_f08ts
-        subroutine MPI_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, info, request, ierror)
+        subroutine MPI_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2422,8 +2445,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Gatherv_init_f08ts
-        subroutine MPI_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, root, comm, info, request, ierror)
+        subroutine MPI_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2472,8 +2495,8 @@ module mpi_f08
     end interface MPI_Get
     interface MPI_Get_accumulate
         subroutine MPI_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -2491,8 +2514,8 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Get_accumulate_f08ts
         subroutine MPI_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -2601,7 +2624,8 @@ module mpi_f08
         end subroutine MPI_Get_version_f08
     end interface MPI_Get_version
     interface MPI_Graph_create
-        subroutine MPI_Graph_create_f08(comm_old, nnodes, indx, edges, reorder, comm_graph, ierror)
+        subroutine MPI_Graph_create_f08(comm_old, nnodes, indx, edges, reorder, comm_graph, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -2677,7 +2701,8 @@ module mpi_f08
         end subroutine MPI_Grequest_complete_f08
     end interface MPI_Grequest_complete
     interface MPI_Grequest_start
-        subroutine MPI_Grequest_start_f08(query_fn, free_fn, cancel_fn, extra_state, request, ierror)
+        subroutine MPI_Grequest_start_f08(query_fn, free_fn, cancel_fn, extra_state, request, &
+                ierror)
             import
             implicit none
             PROCEDURE(MPI_Grequest_query_function) :: query_fn
@@ -2821,8 +2846,8 @@ module mpi_f08
         end subroutine MPI_Group_union_f08
     end interface MPI_Group_union
     interface MPI_Iallgather
-        subroutine MPI_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                comm, request, ierror)
+        subroutine MPI_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2851,8 +2876,8 @@ module mpi_f08
         end subroutine MPI_Iallgather_f08ts_large
     end interface MPI_Iallgather
     interface MPI_Iallgatherv
-        subroutine MPI_Iallgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-                recvtype, comm, request, ierror)
+        subroutine MPI_Iallgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+                displs, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2866,8 +2891,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Iallgatherv_f08ts
-        subroutine MPI_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, request, ierror)
+        subroutine MPI_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2883,7 +2908,8 @@ module mpi_f08
         end subroutine MPI_Iallgatherv_f08ts_large
     end interface MPI_Iallgatherv
     interface MPI_Iallreduce
-        subroutine MPI_Iallreduce_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+        subroutine MPI_Iallreduce_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2895,8 +2921,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Iallreduce_f08ts
-        subroutine MPI_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
-                ierror)
+        subroutine MPI_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -2910,8 +2936,8 @@ module mpi_f08
         end subroutine MPI_Iallreduce_f08ts_large
     end interface MPI_Iallreduce
     interface MPI_Ialltoall
-        subroutine MPI_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                comm, request, ierror)
+        subroutine MPI_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3067,7 +3093,8 @@ module mpi_f08
         end subroutine MPI_Ibsend_f08ts_large
     end interface MPI_Ibsend
     interface MPI_Iexscan
-        subroutine MPI_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+        subroutine MPI_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3079,8 +3106,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Iexscan_f08ts
-        subroutine MPI_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
-                ierror)
+        subroutine MPI_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3094,8 +3121,8 @@ module mpi_f08
         end subroutine MPI_Iexscan_f08ts_large
     end interface MPI_Iexscan
     interface MPI_Igather
-        subroutine MPI_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, request, ierror)
+        subroutine MPI_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3126,8 +3153,8 @@ module mpi_f08
         end subroutine MPI_Igather_f08ts_large
     end interface MPI_Igather
     interface MPI_Igatherv
-        subroutine MPI_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-                recvtype, root, comm, request, ierror)
+        subroutine MPI_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+                displs, recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3195,8 +3222,8 @@ module mpi_f08
         end subroutine MPI_Imrecv_f08ts_large
     end interface MPI_Imrecv
     interface MPI_Ineighbor_allgather
-        subroutine MPI_Ineighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, request, ierror)
+        subroutine MPI_Ineighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3257,8 +3284,8 @@ module mpi_f08
         end subroutine MPI_Ineighbor_allgatherv_f08ts_large
     end interface MPI_Ineighbor_allgatherv
     interface MPI_Ineighbor_alltoall
-        subroutine MPI_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, request, ierror)
+        subroutine MPI_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3287,8 +3314,8 @@ module mpi_f08
         end subroutine MPI_Ineighbor_alltoall_f08ts_large
     end interface MPI_Ineighbor_alltoall
     interface MPI_Ineighbor_alltoallv
-        subroutine MPI_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, request, ierror)
+        subroutine MPI_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3321,8 +3348,8 @@ module mpi_f08
         end subroutine MPI_Ineighbor_alltoallv_f08ts_large
     end interface MPI_Ineighbor_alltoallv
     interface MPI_Ineighbor_alltoallw
-        subroutine MPI_Ineighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, request, ierror)
+        subroutine MPI_Ineighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3499,8 +3526,8 @@ module mpi_f08
         end subroutine MPI_Intercomm_create_f08
     end interface MPI_Intercomm_create
     interface MPI_Intercomm_create_from_groups
-        subroutine MPI_Intercomm_create_from_groups_f08(local_group, local_leader, remote_group, &
-                remote_leader, stringtag, info, errhandler, newintercomm, ierror)
+        subroutine MPI_Intercomm_create_from_groups_f08(local_group, local_leader, &
+                remote_group, remote_leader, stringtag, info, errhandler, newintercomm, ierror)
             import
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: local_group
@@ -3549,7 +3576,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Irecv_f08ts
-        subroutine MPI_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, request, ierror)
+        subroutine MPI_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -3563,8 +3591,8 @@ module mpi_f08
         end subroutine MPI_Irecv_f08ts_large
     end interface MPI_Irecv
     interface MPI_Ireduce
-        subroutine MPI_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, request, &
-                ierror)
+        subroutine MPI_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3621,8 +3649,8 @@ module mpi_f08
         end subroutine MPI_Ireduce_scatter_f08ts_large
     end interface MPI_Ireduce_scatter
     interface MPI_Ireduce_scatter_block
-        subroutine MPI_Ireduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-                request, ierror)
+        subroutine MPI_Ireduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, &
+                comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3634,8 +3662,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Ireduce_scatter_block_f08ts
-        subroutine MPI_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
-                comm, request, ierror)
+        subroutine MPI_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
+                op, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3710,8 +3738,8 @@ module mpi_f08
         end subroutine MPI_Iscan_f08ts_large
     end interface MPI_Iscan
     interface MPI_Iscatter
-        subroutine MPI_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, request, ierror)
+        subroutine MPI_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3742,8 +3770,8 @@ module mpi_f08
         end subroutine MPI_Iscatter_f08ts_large
     end interface MPI_Iscatter
     interface MPI_Iscatterv
-        subroutine MPI_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, request, ierror)
+        subroutine MPI_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3820,8 +3848,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Isendrecv_f08ts
-        subroutine MPI_Isendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
-                recvcount, recvtype, source, recvtag, comm, request, ierror)
+        subroutine MPI_Isendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, &
+                recvbuf, recvcount, recvtype, source, recvtag, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -3855,8 +3883,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Isendrecv_replace_f08ts
-        subroutine MPI_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
-                recvtag, comm, request, ierror)
+        subroutine MPI_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, &
+                source, recvtag, comm, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -3942,8 +3970,8 @@ module mpi_f08
         end subroutine MPI_Mrecv_f08ts_large
     end interface MPI_Mrecv
     interface MPI_Neighbor_allgather
-        subroutine MPI_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, ierror)
+        subroutine MPI_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -3985,8 +4013,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Neighbor_allgather_init_f08ts
-        subroutine MPI_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcount, recvtype, comm, info, request, ierror)
+        subroutine MPI_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4002,8 +4030,8 @@ module mpi_f08
         end subroutine MPI_Neighbor_allgather_init_f08ts_large
     end interface MPI_Neighbor_allgather_init
     interface MPI_Neighbor_allgatherv
-        subroutine MPI_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, ierror)
+        subroutine MPI_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4048,8 +4076,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Neighbor_allgatherv_init_f08ts
-        subroutine MPI_Neighbor_allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcounts, displs, recvtype, comm, info, request, ierror)
+        subroutine MPI_Neighbor_allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcounts, displs, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4066,8 +4094,8 @@ module mpi_f08
         end subroutine MPI_Neighbor_allgatherv_init_f08ts_large
     end interface MPI_Neighbor_allgatherv_init
     interface MPI_Neighbor_alltoall
-        subroutine MPI_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, ierror)
+        subroutine MPI_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4109,8 +4137,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Neighbor_alltoall_init_f08ts
-        subroutine MPI_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcount, recvtype, comm, info, request, ierror)
+        subroutine MPI_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4126,8 +4154,8 @@ module mpi_f08
         end subroutine MPI_Neighbor_alltoall_init_f08ts_large
     end interface MPI_Neighbor_alltoall_init
     interface MPI_Neighbor_alltoallv
-        subroutine MPI_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, ierror)
+        subroutine MPI_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4175,8 +4203,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Neighbor_alltoallv_init_f08ts
-        subroutine MPI_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
-                recvbuf, recvcounts, rdispls, recvtype, comm, info, request, ierror)
+        subroutine MPI_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, &
+                sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4194,8 +4222,8 @@ module mpi_f08
         end subroutine MPI_Neighbor_alltoallv_init_f08ts_large
     end interface MPI_Neighbor_alltoallv_init
     interface MPI_Neighbor_alltoallw
-        subroutine MPI_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, ierror)
+        subroutine MPI_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4243,8 +4271,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Neighbor_alltoallw_init_f08ts
-        subroutine MPI_Neighbor_alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
-                recvbuf, recvcounts, rdispls, recvtypes, comm, info, request, ierror)
+        subroutine MPI_Neighbor_alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, &
+                sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4280,6 +4308,16 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Op_create_f08
     end interface MPI_Op_create
+    interface MPI_Op_create_c
+        subroutine MPI_Op_create_c_f08(user_fn, commute, op, ierror)
+            import
+            implicit none
+            PROCEDURE(MPI_User_function_c) :: user_fn
+            LOGICAL, INTENT(IN) :: commute
+            TYPE(MPI_Op) :: op
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Op_create_c_f08
+    end interface MPI_Op_create_c
     interface MPI_Op_free
         subroutine MPI_Op_free_f08(op, ierror)
             import
@@ -4298,7 +4336,8 @@ module mpi_f08
         end subroutine MPI_Open_port_f08
     end interface MPI_Open_port
     interface MPI_Pack
-        subroutine MPI_Pack_f08ts(inbuf, incount, datatype, outbuf, outsize, position, comm, ierror)
+        subroutine MPI_Pack_f08ts(inbuf, incount, datatype, outbuf, outsize, position, comm, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: inbuf(..)
@@ -4310,8 +4349,8 @@ module mpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Pack_f08ts
-        subroutine MPI_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, comm, &
-                ierror)
+        subroutine MPI_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, &
+                comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: inbuf(..)
@@ -4439,8 +4478,8 @@ module mpi_f08
         end subroutine MPI_Pready_range_f08
     end interface MPI_Pready_range
     interface MPI_Precv_init
-        subroutine MPI_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
-                request, ierror)
+        subroutine MPI_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -4467,8 +4506,8 @@ module mpi_f08
         end subroutine MPI_Probe_f08
     end interface MPI_Probe
     interface MPI_Psend_init
-        subroutine MPI_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
-                request, ierror)
+        subroutine MPI_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -4532,8 +4571,9 @@ module mpi_f08
         end subroutine MPI_Query_thread_f08
     end interface MPI_Query_thread
     interface MPI_Raccumulate
-        subroutine MPI_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, op, win, request, ierror)
+        subroutine MPI_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, op, win, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -4549,7 +4589,8 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Raccumulate_f08ts
         subroutine MPI_Raccumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                target_rank, target_disp, target_count, target_datatype, op, win, request, ierror)
+                target_rank, target_disp, target_count, target_datatype, op, win, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -4631,7 +4672,8 @@ module mpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_f08ts
-        subroutine MPI_Reduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, ierror)
+        subroutine MPI_Reduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4645,8 +4687,8 @@ module mpi_f08
         end subroutine MPI_Reduce_f08ts_large
     end interface MPI_Reduce
     interface MPI_Reduce_init
-        subroutine MPI_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, info, &
-                request, ierror)
+        subroutine MPI_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4660,8 +4702,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_init_f08ts
-        subroutine MPI_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, &
-                info, request, ierror)
+        subroutine MPI_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, &
+                comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4699,7 +4741,8 @@ module mpi_f08
         end subroutine MPI_Reduce_local_f08ts_large
     end interface MPI_Reduce_local
     interface MPI_Reduce_scatter
-        subroutine MPI_Reduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, ierror)
+        subroutine MPI_Reduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4710,8 +4753,8 @@ module mpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_scatter_f08ts
-        subroutine MPI_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
-                ierror)
+        subroutine MPI_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, &
+                comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4724,8 +4767,8 @@ module mpi_f08
         end subroutine MPI_Reduce_scatter_f08ts_large
     end interface MPI_Reduce_scatter
     interface MPI_Reduce_scatter_block
-        subroutine MPI_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-                ierror)
+        subroutine MPI_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, &
+                comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4736,8 +4779,8 @@ module mpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_scatter_block_f08ts
-        subroutine MPI_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
-                comm, ierror)
+        subroutine MPI_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
+                op, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -4750,8 +4793,8 @@ module mpi_f08
         end subroutine MPI_Reduce_scatter_block_f08ts_large
     end interface MPI_Reduce_scatter_block
     interface MPI_Reduce_scatter_block_init
-        subroutine MPI_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, op, &
-                comm, info, request, ierror)
+        subroutine MPI_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, &
+                op, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4764,8 +4807,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_scatter_block_init_f08ts
-        subroutine MPI_Reduce_scatter_block_init_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
-                op, comm, info, request, ierror)
+        subroutine MPI_Reduce_scatter_block_init_f08ts_large(sendbuf, recvbuf, recvcount, &
+                datatype, op, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4780,8 +4823,8 @@ module mpi_f08
         end subroutine MPI_Reduce_scatter_block_init_f08ts_large
     end interface MPI_Reduce_scatter_block_init
     interface MPI_Reduce_scatter_init
-        subroutine MPI_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
-                info, request, ierror)
+        subroutine MPI_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, &
+                comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4794,8 +4837,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Reduce_scatter_init_f08ts
-        subroutine MPI_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, &
-                comm, info, request, ierror)
+        subroutine MPI_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, &
+                op, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -4918,8 +4961,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Rget_f08ts
-        subroutine MPI_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, request, ierror)
+        subroutine MPI_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: origin_addr(..)
@@ -4936,8 +4979,8 @@ module mpi_f08
     end interface MPI_Rget
     interface MPI_Rget_accumulate
         subroutine MPI_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, request, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -4956,8 +4999,8 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Rget_accumulate_f08ts
         subroutine MPI_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, request, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -4992,8 +5035,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Rput_f08ts
-        subroutine MPI_Rput_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, request, ierror)
+        subroutine MPI_Rput_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -5045,7 +5088,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Rsend_init_f08ts
-        subroutine MPI_Rsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine MPI_Rsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -5083,8 +5127,8 @@ module mpi_f08
         end subroutine MPI_Scan_f08ts_large
     end interface MPI_Scan
     interface MPI_Scan_init
-        subroutine MPI_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
-                ierror)
+        subroutine MPI_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -5113,8 +5157,8 @@ module mpi_f08
         end subroutine MPI_Scan_init_f08ts_large
     end interface MPI_Scan_init
     interface MPI_Scatter
-        subroutine MPI_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, ierror)
+        subroutine MPI_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -5159,8 +5203,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Scatter_init_f08ts
-        subroutine MPI_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, info, request, ierror)
+        subroutine MPI_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -5177,8 +5221,8 @@ module mpi_f08
         end subroutine MPI_Scatter_init_f08ts_large
     end interface MPI_Scatter_init
     interface MPI_Scatterv
-        subroutine MPI_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, ierror)
+        subroutine MPI_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -5226,8 +5270,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Scatterv_init_f08ts
-        subroutine MPI_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
-                recvcount, recvtype, root, comm, info, request, ierror)
+        subroutine MPI_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, &
+                recvbuf, recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -5281,7 +5325,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Send_init_f08ts
-        subroutine MPI_Send_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine MPI_Send_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -5313,8 +5358,8 @@ module mpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Sendrecv_f08ts
-        subroutine MPI_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
-                recvcount, recvtype, source, recvtag, comm, status, ierror)
+        subroutine MPI_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, &
+                recvbuf, recvcount, recvtype, source, recvtag, comm, status, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -5333,8 +5378,8 @@ module mpi_f08
         end subroutine MPI_Sendrecv_f08ts_large
     end interface MPI_Sendrecv
     interface MPI_Sendrecv_replace
-        subroutine MPI_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, &
-                comm, status, ierror)
+        subroutine MPI_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, &
+                recvtag, comm, status, ierror)
             import
             implicit none
             TYPE(*) :: buf(..)
@@ -5348,8 +5393,8 @@ module mpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Sendrecv_replace_f08ts
-        subroutine MPI_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
-                recvtag, comm, status, ierror)
+        subroutine MPI_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, &
+                source, recvtag, comm, status, ierror)
             import
             implicit none
             TYPE(*) :: buf(..)
@@ -5549,7 +5594,8 @@ module mpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Ssend_init_f08ts
-        subroutine MPI_Ssend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine MPI_Ssend_init_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -5762,7 +5808,8 @@ module mpi_f08
     end interface MPI_Type_contiguous
     interface MPI_Type_create_darray
         subroutine MPI_Type_create_darray_f08(size, rank, ndims, array_of_gsizes, &
-                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
+                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: size
@@ -5778,7 +5825,8 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_create_darray_f08
         subroutine MPI_Type_create_darray_f08_large(size, rank, ndims, array_of_gsizes, &
-                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
+                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: size
@@ -5848,8 +5896,8 @@ module mpi_f08
         end subroutine MPI_Type_create_hindexed_f08_large
     end interface MPI_Type_create_hindexed
     interface MPI_Type_create_hindexed_block
-        subroutine MPI_Type_create_hindexed_block_f08(count, blocklength, array_of_displacements, &
-                oldtype, newtype, ierror)
+        subroutine MPI_Type_create_hindexed_block_f08(count, blocklength, &
+                array_of_displacements, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -5872,7 +5920,8 @@ module mpi_f08
         end subroutine MPI_Type_create_hindexed_block_f08_large
     end interface MPI_Type_create_hindexed_block
     interface MPI_Type_create_hvector
-        subroutine MPI_Type_create_hvector_f08(count, blocklength, stride, oldtype, newtype, ierror)
+        subroutine MPI_Type_create_hvector_f08(count, blocklength, stride, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -5882,8 +5931,8 @@ module mpi_f08
             TYPE(MPI_Datatype) :: newtype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_create_hvector_f08
-        subroutine MPI_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, newtype, &
-                ierror)
+        subroutine MPI_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, &
+                newtype, ierror)
             import
             implicit none
             INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: count
@@ -5895,8 +5944,8 @@ module mpi_f08
         end subroutine MPI_Type_create_hvector_f08_large
     end interface MPI_Type_create_hvector
     interface MPI_Type_create_indexed_block
-        subroutine MPI_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, &
-                oldtype, newtype, ierror)
+        subroutine MPI_Type_create_indexed_block_f08(count, blocklength, &
+                array_of_displacements, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -5919,8 +5968,8 @@ module mpi_f08
         end subroutine MPI_Type_create_indexed_block_f08_large
     end interface MPI_Type_create_indexed_block
     interface MPI_Type_create_keyval
-        subroutine MPI_Type_create_keyval_f08(type_copy_attr_fn, type_delete_attr_fn, type_keyval, &
-                extra_state, ierror)
+        subroutine MPI_Type_create_keyval_f08(type_copy_attr_fn, type_delete_attr_fn, &
+                type_keyval, extra_state, ierror)
             import
             implicit none
             PROCEDURE(MPI_Type_copy_attr_function) :: type_copy_attr_fn
@@ -5941,9 +5990,20 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_create_resized_f08
     end interface MPI_Type_create_resized
+    interface MPI_Type_create_resized_c
+        subroutine MPI_Type_create_resized_c_f08(oldtype, lb, extent, newtype, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: oldtype
+            INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: lb
+            INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: extent
+            TYPE(MPI_Datatype) :: newtype
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Type_create_resized_c_f08
+    end interface MPI_Type_create_resized_c
     interface MPI_Type_create_struct
-        subroutine MPI_Type_create_struct_f08(count, array_of_blocklengths, array_of_displacements, &
-                array_of_types, newtype, ierror)
+        subroutine MPI_Type_create_struct_f08(count, array_of_blocklengths, &
+                array_of_displacements, array_of_types, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -6039,8 +6099,8 @@ module mpi_f08
         end subroutine MPI_Type_get_attr_f08
     end interface MPI_Type_get_attr
     interface MPI_Type_get_contents
-        subroutine MPI_Type_get_contents_f08(datatype, max_integers, max_addresses, max_datatypes, &
-                array_of_integers, array_of_addresses, array_of_datatypes, ierror)
+        subroutine MPI_Type_get_contents_f08(datatype, max_integers, max_addresses, &
+                max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes, ierror)
             import
             implicit none
             TYPE(MPI_Datatype), INTENT(IN) :: datatype
@@ -6070,8 +6130,8 @@ module mpi_f08
         end subroutine MPI_Type_get_contents_f08_large
     end interface MPI_Type_get_contents
     interface MPI_Type_get_envelope
-        subroutine MPI_Type_get_envelope_f08(datatype, num_integers, num_addresses, num_datatypes, &
-                combiner, ierror)
+        subroutine MPI_Type_get_envelope_f08(datatype, num_integers, num_addresses, &
+                num_datatypes, combiner, ierror)
             import
             implicit none
             TYPE(MPI_Datatype), INTENT(IN) :: datatype
@@ -6104,6 +6164,16 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_get_extent_f08
     end interface MPI_Type_get_extent
+    interface MPI_Type_get_extent_c
+        subroutine MPI_Type_get_extent_c_f08(datatype, lb, extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: lb
+            INTEGER(KIND=MPI_COUNT_KIND) :: extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Type_get_extent_c_f08
+    end interface MPI_Type_get_extent_c
     interface MPI_Type_get_extent_x
         subroutine MPI_Type_get_extent_x_f08(datatype, lb, extent, ierror)
             import
@@ -6134,6 +6204,16 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_get_true_extent_f08
     end interface MPI_Type_get_true_extent
+    interface MPI_Type_get_true_extent_c
+        subroutine MPI_Type_get_true_extent_c_f08(datatype, true_lb, true_extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: true_lb
+            INTEGER(KIND=MPI_COUNT_KIND) :: true_extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Type_get_true_extent_c_f08
+    end interface MPI_Type_get_true_extent_c
     interface MPI_Type_get_true_extent_x
         subroutine MPI_Type_get_true_extent_x_f08(datatype, true_lb, true_extent, ierror)
             import
@@ -6166,8 +6246,8 @@ module mpi_f08
             TYPE(MPI_Datatype) :: newtype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_indexed_f08
-        subroutine MPI_Type_indexed_f08_large(count, array_of_blocklengths, array_of_displacements, &
-                oldtype, newtype, ierror)
+        subroutine MPI_Type_indexed_f08_large(count, array_of_blocklengths, &
+                array_of_displacements, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: count
@@ -6243,7 +6323,8 @@ module mpi_f08
             TYPE(MPI_Datatype) :: newtype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Type_vector_f08
-        subroutine MPI_Type_vector_f08_large(count, blocklength, stride, oldtype, newtype, ierror)
+        subroutine MPI_Type_vector_f08_large(count, blocklength, stride, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: count
@@ -6283,8 +6364,8 @@ module mpi_f08
         end subroutine MPI_Unpack_f08ts_large
     end interface MPI_Unpack
     interface MPI_Unpack_external
-        subroutine MPI_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, outcount, &
-                datatype, ierror)
+        subroutine MPI_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, &
+                outcount, datatype, ierror)
             import
             implicit none
             CHARACTER(LEN=*), INTENT(IN) :: datarep
@@ -6795,8 +6876,8 @@ module pmpi_f08
         end subroutine PMPIR_Abort_f08
     end interface PMPI_Abort
     interface PMPI_Accumulate
-        subroutine PMPIR_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, op, win, ierror)
+        subroutine PMPIR_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -6884,8 +6965,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Allgather_f08ts
-        subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, ierror)
+        subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -6945,8 +7026,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Allgatherv_f08ts
-        subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, ierror)
+        subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -6961,8 +7042,8 @@ module pmpi_f08
         end subroutine PMPIR_Allgatherv_f08ts_large
     end interface PMPI_Allgatherv
     interface PMPI_Allgatherv_init
-        subroutine PMPIR_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, info, request, ierror)
+        subroutine PMPIR_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -7016,7 +7097,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Allreduce_f08ts
-        subroutine PMPIR_Allreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, ierror)
+        subroutine PMPIR_Allreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -7029,8 +7111,8 @@ module pmpi_f08
         end subroutine PMPIR_Allreduce_f08ts_large
     end interface PMPI_Allreduce
     interface PMPI_Allreduce_init
-        subroutine PMPIR_Allreduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Allreduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -7043,8 +7125,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Allreduce_init_f08ts
-        subroutine PMPIR_Allreduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
-                info, request, ierror)
+        subroutine PMPIR_Allreduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, &
+                comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -7059,8 +7141,8 @@ module pmpi_f08
         end subroutine PMPIR_Allreduce_init_f08ts_large
     end interface PMPI_Allreduce_init
     interface PMPI_Alltoall
-        subroutine PMPIR_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                comm, ierror)
+        subroutine PMPIR_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -7202,8 +7284,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Alltoallw_f08ts
-        subroutine PMPIR_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, ierror)
+        subroutine PMPIR_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -7295,7 +7377,8 @@ module pmpi_f08
         end subroutine PMPIR_Bcast_f08ts_large
     end interface PMPI_Bcast
     interface PMPI_Bcast_init
-        subroutine PMPIR_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, request, ierror)
+        subroutine PMPIR_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, request, &
+                ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buffer(..)
@@ -7307,8 +7390,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Bcast_init_f08ts
-        subroutine PMPIR_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, request, &
-                ierror)
+        subroutine PMPIR_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, &
+                request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buffer(..)
@@ -7439,7 +7522,8 @@ module pmpi_f08
         end subroutine PMPIR_Cart_coords_f08
     end interface PMPI_Cart_coords
     interface PMPI_Cart_create
-        subroutine PMPIR_Cart_create_f08(comm_old, ndims, dims, periods, reorder, comm_cart, ierror)
+        subroutine PMPIR_Cart_create_f08(comm_old, ndims, dims, periods, reorder, comm_cart, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -7605,8 +7689,8 @@ module pmpi_f08
         end subroutine PMPIR_Comm_create_errhandler_f08
     end interface PMPI_Comm_create_errhandler
     interface PMPI_Comm_create_from_group
-        subroutine PMPIR_Comm_create_from_group_f08(group, stringtag, info, errhandler, newcomm, &
-                ierror)
+        subroutine PMPIR_Comm_create_from_group_f08(group, stringtag, info, errhandler, &
+                newcomm, ierror)
             import
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: group
@@ -7904,7 +7988,8 @@ module pmpi_f08
     end interface PMPI_Comm_spawn
     interface PMPI_Comm_spawn_multiple
         subroutine PMPIR_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv, &
-                array_of_maxprocs, array_of_info, root, comm, intercomm, array_of_errcodes, ierror)
+                array_of_maxprocs, array_of_info, root, comm, intercomm, array_of_errcodes, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -7952,8 +8037,8 @@ module pmpi_f08
         end subroutine PMPIR_Comm_test_inter_f08
     end interface PMPI_Comm_test_inter
     interface PMPI_Compare_and_swap
-        subroutine PMPIR_Compare_and_swap_f08ts(origin_addr, compare_addr, result_addr, datatype, &
-                target_rank, target_disp, win, ierror)
+        subroutine PMPIR_Compare_and_swap_f08ts(origin_addr, compare_addr, result_addr, &
+                datatype, target_rank, target_disp, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -7994,8 +8079,9 @@ module pmpi_f08
         end subroutine PMPIR_Dist_graph_create_f08
     end interface PMPI_Dist_graph_create
     interface PMPI_Dist_graph_create_adjacent
-        subroutine PMPIR_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, sourceweights, &
-                outdegree, destinations, destweights, info, reorder, comm_dist_graph, ierror)
+        subroutine PMPIR_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, &
+                sourceweights, outdegree, destinations, destweights, info, reorder, &
+                comm_dist_graph, ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -8027,7 +8113,8 @@ module pmpi_f08
         end subroutine PMPIR_Dist_graph_neighbors_f08
     end interface PMPI_Dist_graph_neighbors
     interface PMPI_Dist_graph_neighbors_count
-        subroutine PMPIR_Dist_graph_neighbors_count_f08(comm, indegree, outdegree, weighted, ierror)
+        subroutine PMPIR_Dist_graph_neighbors_count_f08(comm, indegree, outdegree, weighted, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm
@@ -8103,8 +8190,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Exscan_init_f08ts
-        subroutine PMPIR_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -8267,6 +8354,16 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_get_type_extent_f08
     end interface PMPI_File_get_type_extent
+    interface PMPI_File_get_type_extent_c
+        subroutine PMPIR_File_get_type_extent_c_f08(fh, datatype, extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_File), INTENT(IN) :: fh
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_File_get_type_extent_c_f08
+    end interface PMPI_File_get_type_extent_c
     interface PMPI_File_get_view
         subroutine PMPIR_File_get_view_f08(fh, disp, etype, filetype, datarep, ierror)
             import
@@ -8335,7 +8432,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_iread_at_f08ts
-        subroutine PMPIR_File_iread_at_f08ts_large(fh, offset, buf, count, datatype, request, ierror)
+        subroutine PMPIR_File_iread_at_f08ts_large(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8348,7 +8446,8 @@ module pmpi_f08
         end subroutine PMPIR_File_iread_at_f08ts_large
     end interface PMPI_File_iread_at
     interface PMPI_File_iread_at_all
-        subroutine PMPIR_File_iread_at_all_f08ts(fh, offset, buf, count, datatype, request, ierror)
+        subroutine PMPIR_File_iread_at_all_f08ts(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8359,8 +8458,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_iread_at_all_f08ts
-        subroutine PMPIR_File_iread_at_all_f08ts_large(fh, offset, buf, count, datatype, request, &
-                ierror)
+        subroutine PMPIR_File_iread_at_all_f08ts_large(fh, offset, buf, count, datatype, &
+                request, ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8464,7 +8563,8 @@ module pmpi_f08
         end subroutine PMPIR_File_iwrite_at_f08ts_large
     end interface PMPI_File_iwrite_at
     interface PMPI_File_iwrite_at_all
-        subroutine PMPIR_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, request, ierror)
+        subroutine PMPIR_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8475,8 +8575,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_iwrite_at_all_f08ts
-        subroutine PMPIR_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, request, &
-                ierror)
+        subroutine PMPIR_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, &
+                request, ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8499,7 +8599,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_iwrite_shared_f08ts
-        subroutine PMPIR_File_iwrite_shared_f08ts_large(fh, buf, count, datatype, request, ierror)
+        subroutine PMPIR_File_iwrite_shared_f08ts_large(fh, buf, count, datatype, request, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8617,7 +8718,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_read_at_f08ts
-        subroutine PMPIR_File_read_at_f08ts_large(fh, offset, buf, count, datatype, status, ierror)
+        subroutine PMPIR_File_read_at_f08ts_large(fh, offset, buf, count, datatype, status, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8665,7 +8767,8 @@ module pmpi_f08
             TYPE(MPI_Datatype), INTENT(IN) :: datatype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_read_at_all_begin_f08ts
-        subroutine PMPIR_File_read_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, ierror)
+        subroutine PMPIR_File_read_at_all_begin_f08ts_large(fh, offset, buf, count, datatype, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8923,7 +9026,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_write_at_f08ts
-        subroutine PMPIR_File_write_at_f08ts_large(fh, offset, buf, count, datatype, status, ierror)
+        subroutine PMPIR_File_write_at_f08ts_large(fh, offset, buf, count, datatype, status, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8936,7 +9040,8 @@ module pmpi_f08
         end subroutine PMPIR_File_write_at_f08ts_large
     end interface PMPI_File_write_at
     interface PMPI_File_write_at_all
-        subroutine PMPIR_File_write_at_all_f08ts(fh, offset, buf, count, datatype, status, ierror)
+        subroutine PMPIR_File_write_at_all_f08ts(fh, offset, buf, count, datatype, status, &
+                ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -8947,8 +9052,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_File_write_at_all_f08ts
-        subroutine PMPIR_File_write_at_all_f08ts_large(fh, offset, buf, count, datatype, status, &
-                ierror)
+        subroutine PMPIR_File_write_at_all_f08ts_large(fh, offset, buf, count, datatype, &
+                status, ierror)
             import
             implicit none
             TYPE(MPI_File), INTENT(IN) :: fh
@@ -9091,8 +9196,8 @@ module pmpi_f08
         end subroutine PMPIR_Free_mem_f08ts
     end interface PMPI_Free_mem
     interface PMPI_Gather
-        subroutine PMPIR_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, ierror)
+        subroutine PMPIR_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -9137,8 +9242,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Gather_init_f08ts
-        subroutine PMPIR_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, info, request, ierror)
+        subroutine PMPIR_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9155,8 +9260,8 @@ module pmpi_f08
         end subroutine PMPIR_Gather_init_f08ts_large
     end interface PMPI_Gather_init
     interface PMPI_Gatherv
-        subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-                recvtype, root, comm, ierror)
+        subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+                displs, recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -9237,8 +9342,8 @@ module pmpi_f08
             TYPE(MPI_Win), INTENT(IN) :: win
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Get_f08ts
-        subroutine PMPIR_Get_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, ierror)
+        subroutine PMPIR_Get_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, ierror)
             import
             implicit none
             TYPE(*) :: origin_addr(..)
@@ -9254,8 +9359,8 @@ module pmpi_f08
     end interface PMPI_Get
     interface PMPI_Get_accumulate
         subroutine PMPIR_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -9273,8 +9378,8 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Get_accumulate_f08ts
         subroutine PMPIR_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -9383,7 +9488,8 @@ module pmpi_f08
         end subroutine PMPIR_Get_version_f08
     end interface PMPI_Get_version
     interface PMPI_Graph_create
-        subroutine PMPIR_Graph_create_f08(comm_old, nnodes, indx, edges, reorder, comm_graph, ierror)
+        subroutine PMPIR_Graph_create_f08(comm_old, nnodes, indx, edges, reorder, comm_graph, &
+                ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: comm_old
@@ -9618,8 +9724,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Iallgather_f08ts
-        subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, request, ierror)
+        subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9649,8 +9755,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Iallgatherv_f08ts
-        subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, comm, request, ierror)
+        subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9708,8 +9814,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ialltoall_f08ts
-        subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, request, ierror)
+        subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9740,8 +9846,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ialltoallv_f08ts
-        subroutine PMPIR_Ialltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, request, ierror)
+        subroutine PMPIR_Ialltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9774,8 +9880,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ialltoallw_f08ts
-        subroutine PMPIR_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, request, ierror)
+        subroutine PMPIR_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9837,7 +9943,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ibsend_f08ts
-        subroutine PMPIR_Ibsend_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine PMPIR_Ibsend_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -9851,7 +9958,8 @@ module pmpi_f08
         end subroutine PMPIR_Ibsend_f08ts_large
     end interface PMPI_Ibsend
     interface PMPI_Iexscan
-        subroutine PMPIR_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+        subroutine PMPIR_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9863,8 +9971,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Iexscan_f08ts
-        subroutine PMPIR_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
-                ierror)
+        subroutine PMPIR_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9878,8 +9986,8 @@ module pmpi_f08
         end subroutine PMPIR_Iexscan_f08ts_large
     end interface PMPI_Iexscan
     interface PMPI_Igather
-        subroutine PMPIR_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, request, ierror)
+        subroutine PMPIR_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9910,8 +10018,8 @@ module pmpi_f08
         end subroutine PMPIR_Igather_f08ts_large
     end interface PMPI_Igather
     interface PMPI_Igatherv
-        subroutine PMPIR_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-                recvtype, root, comm, request, ierror)
+        subroutine PMPIR_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+                displs, recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -9926,8 +10034,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Igatherv_f08ts
-        subroutine PMPIR_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-                displs, recvtype, root, comm, request, ierror)
+        subroutine PMPIR_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcounts, displs, recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10024,8 +10132,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ineighbor_allgatherv_f08ts
-        subroutine PMPIR_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcounts, displs, recvtype, comm, request, ierror)
+        subroutine PMPIR_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcounts, displs, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10041,8 +10149,8 @@ module pmpi_f08
         end subroutine PMPIR_Ineighbor_allgatherv_f08ts_large
     end interface PMPI_Ineighbor_allgatherv
     interface PMPI_Ineighbor_alltoall
-        subroutine PMPIR_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, request, ierror)
+        subroutine PMPIR_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10071,8 +10179,8 @@ module pmpi_f08
         end subroutine PMPIR_Ineighbor_alltoall_f08ts_large
     end interface PMPI_Ineighbor_alltoall
     interface PMPI_Ineighbor_alltoallv
-        subroutine PMPIR_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, request, ierror)
+        subroutine PMPIR_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10087,8 +10195,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ineighbor_alltoallv_f08ts
-        subroutine PMPIR_Ineighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
-                recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
+        subroutine PMPIR_Ineighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, &
+                sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10121,8 +10229,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ineighbor_alltoallw_f08ts
-        subroutine PMPIR_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
-                recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
+        subroutine PMPIR_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, &
+                sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10269,8 +10377,8 @@ module pmpi_f08
         end subroutine PMPIR_Initialized_f08
     end interface PMPI_Initialized
     interface PMPI_Intercomm_create
-        subroutine PMPIR_Intercomm_create_f08(local_comm, local_leader, peer_comm, remote_leader, &
-                tag, newintercomm, ierror)
+        subroutine PMPIR_Intercomm_create_f08(local_comm, local_leader, peer_comm, &
+                remote_leader, tag, newintercomm, ierror)
             import
             implicit none
             TYPE(MPI_Comm), INTENT(IN) :: local_comm
@@ -10283,8 +10391,8 @@ module pmpi_f08
         end subroutine PMPIR_Intercomm_create_f08
     end interface PMPI_Intercomm_create
     interface PMPI_Intercomm_create_from_groups
-        subroutine PMPIR_Intercomm_create_from_groups_f08(local_group, local_leader, remote_group, &
-                remote_leader, stringtag, info, errhandler, newintercomm, ierror)
+        subroutine PMPIR_Intercomm_create_from_groups_f08(local_group, local_leader, &
+                remote_group, remote_leader, stringtag, info, errhandler, newintercomm, ierror)
             import
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: local_group
@@ -10333,7 +10441,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Irecv_f08ts
-        subroutine PMPIR_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, request, ierror)
+        subroutine PMPIR_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -10347,8 +10456,8 @@ module pmpi_f08
         end subroutine PMPIR_Irecv_f08ts_large
     end interface PMPI_Irecv
     interface PMPI_Ireduce
-        subroutine PMPIR_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, request, &
-                ierror)
+        subroutine PMPIR_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10377,8 +10486,8 @@ module pmpi_f08
         end subroutine PMPIR_Ireduce_f08ts_large
     end interface PMPI_Ireduce
     interface PMPI_Ireduce_scatter
-        subroutine PMPIR_Ireduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
-                request, ierror)
+        subroutine PMPIR_Ireduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, &
+                comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10390,8 +10499,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ireduce_scatter_f08ts
-        subroutine PMPIR_Ireduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, &
-                comm, request, ierror)
+        subroutine PMPIR_Ireduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, &
+                op, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10418,8 +10527,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Ireduce_scatter_block_f08ts
-        subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
-                op, comm, request, ierror)
+        subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, &
+                datatype, op, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10445,7 +10554,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Irsend_f08ts
-        subroutine PMPIR_Irsend_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine PMPIR_Irsend_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -10467,7 +10577,8 @@ module pmpi_f08
         end subroutine PMPIR_Is_thread_main_f08
     end interface PMPI_Is_thread_main
     interface PMPI_Iscan
-        subroutine PMPIR_Iscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+        subroutine PMPIR_Iscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10479,8 +10590,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Iscan_f08ts
-        subroutine PMPIR_Iscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
-                ierror)
+        subroutine PMPIR_Iscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10494,8 +10605,8 @@ module pmpi_f08
         end subroutine PMPIR_Iscan_f08ts_large
     end interface PMPI_Iscan
     interface PMPI_Iscatter
-        subroutine PMPIR_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, request, ierror)
+        subroutine PMPIR_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10526,8 +10637,8 @@ module pmpi_f08
         end subroutine PMPIR_Iscatter_f08ts_large
     end interface PMPI_Iscatter
     interface PMPI_Iscatterv
-        subroutine PMPIR_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, request, ierror)
+        subroutine PMPIR_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10572,7 +10683,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Isend_f08ts
-        subroutine PMPIR_Isend_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine PMPIR_Isend_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -10639,8 +10751,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Isendrecv_replace_f08ts
-        subroutine PMPIR_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
-                recvtag, comm, request, ierror)
+        subroutine PMPIR_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, &
+                source, recvtag, comm, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -10668,7 +10780,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Issend_f08ts
-        subroutine PMPIR_Issend_f08ts_large(buf, count, datatype, dest, tag, comm, request, ierror)
+        subroutine PMPIR_Issend_f08ts_large(buf, count, datatype, dest, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -10726,8 +10839,8 @@ module pmpi_f08
         end subroutine PMPIR_Mrecv_f08ts_large
     end interface PMPI_Mrecv
     interface PMPI_Neighbor_allgather
-        subroutine PMPIR_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, ierror)
+        subroutine PMPIR_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -10769,8 +10882,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Neighbor_allgather_init_f08ts
-        subroutine PMPIR_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcount, recvtype, comm, info, request, ierror)
+        subroutine PMPIR_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10850,8 +10963,8 @@ module pmpi_f08
         end subroutine PMPIR_Neighbor_allgatherv_init_f08ts_large
     end interface PMPI_Neighbor_allgatherv_init
     interface PMPI_Neighbor_alltoall
-        subroutine PMPIR_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, comm, ierror)
+        subroutine PMPIR_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -10893,8 +11006,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Neighbor_alltoall_init_f08ts
-        subroutine PMPIR_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
-                recvcount, recvtype, comm, info, request, ierror)
+        subroutine PMPIR_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, &
+                recvbuf, recvcount, recvtype, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -10910,8 +11023,8 @@ module pmpi_f08
         end subroutine PMPIR_Neighbor_alltoall_init_f08ts_large
     end interface PMPI_Neighbor_alltoall_init
     interface PMPI_Neighbor_alltoallv
-        subroutine PMPIR_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-                recvcounts, rdispls, recvtype, comm, ierror)
+        subroutine PMPIR_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, &
+                recvbuf, recvcounts, rdispls, recvtype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -10978,8 +11091,8 @@ module pmpi_f08
         end subroutine PMPIR_Neighbor_alltoallv_init_f08ts_large
     end interface PMPI_Neighbor_alltoallv_init
     interface PMPI_Neighbor_alltoallw
-        subroutine PMPIR_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-                recvcounts, rdispls, recvtypes, comm, ierror)
+        subroutine PMPIR_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, &
+                recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -10993,8 +11106,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Neighbor_alltoallw_f08ts
-        subroutine PMPIR_Neighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
-                recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
+        subroutine PMPIR_Neighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, &
+                sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -11064,6 +11177,16 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Op_create_f08
     end interface PMPI_Op_create
+    interface PMPI_Op_create_c
+        subroutine PMPIR_Op_create_c_f08(user_fn, commute, op, ierror)
+            import
+            implicit none
+            PROCEDURE(MPI_User_function_c) :: user_fn
+            LOGICAL, INTENT(IN) :: commute
+            TYPE(MPI_Op) :: op
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Op_create_c_f08
+    end interface PMPI_Op_create_c
     interface PMPI_Op_free
         subroutine PMPIR_Op_free_f08(op, ierror)
             import
@@ -11110,8 +11233,8 @@ module pmpi_f08
         end subroutine PMPIR_Pack_f08ts_large
     end interface PMPI_Pack
     interface PMPI_Pack_external
-        subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, outsize, &
-                position, ierror)
+        subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, &
+                outsize, position, ierror)
             import
             implicit none
             CHARACTER(LEN=*), INTENT(IN) :: datarep
@@ -11224,8 +11347,8 @@ module pmpi_f08
         end subroutine PMPIR_Pready_range_f08
     end interface PMPI_Pready_range
     interface PMPI_Precv_init
-        subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -11252,8 +11375,8 @@ module pmpi_f08
         end subroutine PMPIR_Probe_f08
     end interface PMPI_Probe
     interface PMPI_Psend_init
-        subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: buf(..)
@@ -11293,8 +11416,8 @@ module pmpi_f08
             TYPE(MPI_Win), INTENT(IN) :: win
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Put_f08ts
-        subroutine PMPIR_Put_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, ierror)
+        subroutine PMPIR_Put_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: origin_addr(..)
@@ -11317,8 +11440,9 @@ module pmpi_f08
         end subroutine PMPIR_Query_thread_f08
     end interface PMPI_Query_thread
     interface PMPI_Raccumulate
-        subroutine PMPIR_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, op, win, request, ierror)
+        subroutine PMPIR_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, op, win, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -11334,7 +11458,8 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Raccumulate_f08ts
         subroutine PMPIR_Raccumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                target_rank, target_disp, target_count, target_datatype, op, win, request, ierror)
+                target_rank, target_disp, target_count, target_datatype, op, win, request, &
+                ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -11363,7 +11488,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Recv_f08ts
-        subroutine PMPIR_Recv_f08ts_large(buf, count, datatype, source, tag, comm, status, ierror)
+        subroutine PMPIR_Recv_f08ts_large(buf, count, datatype, source, tag, comm, status, &
+                ierror)
             import
             implicit none
             TYPE(*) :: buf(..)
@@ -11377,7 +11503,8 @@ module pmpi_f08
         end subroutine PMPIR_Recv_f08ts_large
     end interface PMPI_Recv
     interface PMPI_Recv_init
-        subroutine PMPIR_Recv_init_f08ts(buf, count, datatype, source, tag, comm, request, ierror)
+        subroutine PMPIR_Recv_init_f08ts(buf, count, datatype, source, tag, comm, request, &
+                ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -11389,8 +11516,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Recv_init_f08ts
-        subroutine PMPIR_Recv_init_f08ts_large(buf, count, datatype, source, tag, comm, request, &
-                ierror)
+        subroutine PMPIR_Recv_init_f08ts_large(buf, count, datatype, source, tag, comm, &
+                request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: buf(..)
@@ -11431,8 +11558,8 @@ module pmpi_f08
         end subroutine PMPIR_Reduce_f08ts_large
     end interface PMPI_Reduce
     interface PMPI_Reduce_init
-        subroutine PMPIR_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11446,8 +11573,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Reduce_init_f08ts
-        subroutine PMPIR_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, &
-                info, request, ierror)
+        subroutine PMPIR_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, &
+                comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11523,8 +11650,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Reduce_scatter_block_f08ts
-        subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
-                op, comm, ierror)
+        subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, &
+                datatype, op, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -11537,8 +11664,8 @@ module pmpi_f08
         end subroutine PMPIR_Reduce_scatter_block_f08ts_large
     end interface PMPI_Reduce_scatter_block
     interface PMPI_Reduce_scatter_block_init
-        subroutine PMPIR_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, op, &
-                comm, info, request, ierror)
+        subroutine PMPIR_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, &
+                op, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11581,8 +11708,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Reduce_scatter_init_f08ts
-        subroutine PMPIR_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, &
-                op, comm, info, request, ierror)
+        subroutine PMPIR_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, &
+                datatype, op, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11664,8 +11791,8 @@ module pmpi_f08
         end subroutine PMPIR_Request_get_status_all_f08
     end interface PMPI_Request_get_status_all
     interface PMPI_Request_get_status_any
-        subroutine PMPIR_Request_get_status_any_f08(count, array_of_requests, indx, flag, status, &
-                ierror)
+        subroutine PMPIR_Request_get_status_any_f08(count, array_of_requests, indx, flag, &
+                status, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -11705,8 +11832,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Rget_f08ts
-        subroutine PMPIR_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, request, ierror)
+        subroutine PMPIR_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, request, ierror)
             import
             implicit none
             TYPE(*), ASYNCHRONOUS :: origin_addr(..)
@@ -11723,8 +11850,8 @@ module pmpi_f08
     end interface PMPI_Rget
     interface PMPI_Rget_accumulate
         subroutine PMPIR_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, request, ierror)
+                result_addr, result_count, result_datatype, target_rank, target_disp, &
+                target_count, target_datatype, op, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -11742,9 +11869,9 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Rget_accumulate_f08ts
-        subroutine PMPIR_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
-                result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
-                target_datatype, op, win, request, ierror)
+        subroutine PMPIR_Rget_accumulate_f08ts_large(origin_addr, origin_count, &
+                origin_datatype, result_addr, result_count, result_datatype, target_rank, &
+                target_disp, target_count, target_datatype, op, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -11779,8 +11906,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Rput_f08ts
-        subroutine PMPIR_Rput_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-                target_disp, target_count, target_datatype, win, request, ierror)
+        subroutine PMPIR_Rput_f08ts_large(origin_addr, origin_count, origin_datatype, &
+                target_rank, target_disp, target_count, target_datatype, win, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: origin_addr(..)
@@ -11885,8 +12012,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Scan_init_f08ts
-        subroutine PMPIR_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
-                request, ierror)
+        subroutine PMPIR_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, &
+                info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11901,8 +12028,8 @@ module pmpi_f08
         end subroutine PMPIR_Scan_init_f08ts_large
     end interface PMPI_Scan_init
     interface PMPI_Scatter
-        subroutine PMPIR_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-                root, comm, ierror)
+        subroutine PMPIR_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+                recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -11947,8 +12074,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Scatter_init_f08ts
-        subroutine PMPIR_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, info, request, ierror)
+        subroutine PMPIR_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -11965,8 +12092,8 @@ module pmpi_f08
         end subroutine PMPIR_Scatter_init_f08ts_large
     end interface PMPI_Scatter_init
     interface PMPI_Scatterv
-        subroutine PMPIR_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-                recvtype, root, comm, ierror)
+        subroutine PMPIR_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+                recvcount, recvtype, root, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -12014,8 +12141,8 @@ module pmpi_f08
             TYPE(MPI_Request) :: request
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Scatterv_init_f08ts
-        subroutine PMPIR_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
-                recvcount, recvtype, root, comm, info, request, ierror)
+        subroutine PMPIR_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, &
+                recvbuf, recvcount, recvtype, root, comm, info, request, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN), ASYNCHRONOUS :: sendbuf(..)
@@ -12102,8 +12229,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Sendrecv_f08ts
-        subroutine PMPIR_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
-                recvcount, recvtype, source, recvtag, comm, status, ierror)
+        subroutine PMPIR_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, &
+                recvbuf, recvcount, recvtype, source, recvtag, comm, status, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: sendbuf(..)
@@ -12137,8 +12264,8 @@ module pmpi_f08
             TYPE(MPI_Status) :: status
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Sendrecv_replace_f08ts
-        subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
-                recvtag, comm, status, ierror)
+        subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, &
+                source, recvtag, comm, status, ierror)
             import
             implicit none
             TYPE(*) :: buf(..)
@@ -12552,7 +12679,8 @@ module pmpi_f08
     end interface PMPI_Type_contiguous
     interface PMPI_Type_create_darray
         subroutine PMPIR_Type_create_darray_f08(size, rank, ndims, array_of_gsizes, &
-                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
+                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: size
@@ -12568,7 +12696,8 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_create_darray_f08
         subroutine PMPIR_Type_create_darray_f08_large(size, rank, ndims, array_of_gsizes, &
-                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
+                array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: size
@@ -12638,8 +12767,8 @@ module pmpi_f08
         end subroutine PMPIR_Type_create_hindexed_f08_large
     end interface PMPI_Type_create_hindexed
     interface PMPI_Type_create_hindexed_block
-        subroutine PMPIR_Type_create_hindexed_block_f08(count, blocklength, array_of_displacements, &
-                oldtype, newtype, ierror)
+        subroutine PMPIR_Type_create_hindexed_block_f08(count, blocklength, &
+                array_of_displacements, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -12686,8 +12815,8 @@ module pmpi_f08
         end subroutine PMPIR_Type_create_hvector_f08_large
     end interface PMPI_Type_create_hvector
     interface PMPI_Type_create_indexed_block
-        subroutine PMPIR_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, &
-                oldtype, newtype, ierror)
+        subroutine PMPIR_Type_create_indexed_block_f08(count, blocklength, &
+                array_of_displacements, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: count
@@ -12732,6 +12861,17 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_create_resized_f08
     end interface PMPI_Type_create_resized
+    interface PMPI_Type_create_resized_c
+        subroutine PMPIR_Type_create_resized_c_f08(oldtype, lb, extent, newtype, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: oldtype
+            INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: lb
+            INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: extent
+            TYPE(MPI_Datatype) :: newtype
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Type_create_resized_c_f08
+    end interface PMPI_Type_create_resized_c
     interface PMPI_Type_create_struct
         subroutine PMPIR_Type_create_struct_f08(count, array_of_blocklengths, &
                 array_of_displacements, array_of_types, newtype, ierror)
@@ -12770,8 +12910,8 @@ module pmpi_f08
             TYPE(MPI_Datatype) :: newtype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_create_subarray_f08
-        subroutine PMPIR_Type_create_subarray_f08_large(ndims, array_of_sizes, array_of_subsizes, &
-                array_of_starts, order, oldtype, newtype, ierror)
+        subroutine PMPIR_Type_create_subarray_f08_large(ndims, array_of_sizes, &
+                array_of_subsizes, array_of_starts, order, oldtype, newtype, ierror)
             import
             implicit none
             INTEGER, INTENT(IN) :: ndims
@@ -12895,6 +13035,16 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_get_extent_f08
     end interface PMPI_Type_get_extent
+    interface PMPI_Type_get_extent_c
+        subroutine PMPIR_Type_get_extent_c_f08(datatype, lb, extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: lb
+            INTEGER(KIND=MPI_COUNT_KIND) :: extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Type_get_extent_c_f08
+    end interface PMPI_Type_get_extent_c
     interface PMPI_Type_get_extent_x
         subroutine PMPIR_Type_get_extent_x_f08(datatype, lb, extent, ierror)
             import
@@ -12925,6 +13075,16 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_get_true_extent_f08
     end interface PMPI_Type_get_true_extent
+    interface PMPI_Type_get_true_extent_c
+        subroutine PMPIR_Type_get_true_extent_c_f08(datatype, true_lb, true_extent, ierror)
+            import
+            implicit none
+            TYPE(MPI_Datatype), INTENT(IN) :: datatype
+            INTEGER(KIND=MPI_COUNT_KIND) :: true_lb
+            INTEGER(KIND=MPI_COUNT_KIND) :: true_extent
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Type_get_true_extent_c_f08
+    end interface PMPI_Type_get_true_extent_c
     interface PMPI_Type_get_true_extent_x
         subroutine PMPIR_Type_get_true_extent_x_f08(datatype, true_lb, true_extent, ierror)
             import
@@ -13034,7 +13194,8 @@ module pmpi_f08
             TYPE(MPI_Datatype) :: newtype
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Type_vector_f08
-        subroutine PMPIR_Type_vector_f08_large(count, blocklength, stride, oldtype, newtype, ierror)
+        subroutine PMPIR_Type_vector_f08_large(count, blocklength, stride, oldtype, newtype, &
+                ierror)
             import
             implicit none
             INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: count
@@ -13046,8 +13207,8 @@ module pmpi_f08
         end subroutine PMPIR_Type_vector_f08_large
     end interface PMPI_Type_vector
     interface PMPI_Unpack
-        subroutine PMPIR_Unpack_f08ts(inbuf, insize, position, outbuf, outcount, datatype, comm, &
-                ierror)
+        subroutine PMPIR_Unpack_f08ts(inbuf, insize, position, outbuf, outcount, datatype, &
+                comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: inbuf(..)
@@ -13059,8 +13220,8 @@ module pmpi_f08
             TYPE(MPI_Comm), INTENT(IN) :: comm
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Unpack_f08ts
-        subroutine PMPIR_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, datatype, &
-                comm, ierror)
+        subroutine PMPIR_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, &
+                datatype, comm, ierror)
             import
             implicit none
             TYPE(*), INTENT(IN) :: inbuf(..)
@@ -13074,8 +13235,8 @@ module pmpi_f08
         end subroutine PMPIR_Unpack_f08ts_large
     end interface PMPI_Unpack
     interface PMPI_Unpack_external
-        subroutine PMPIR_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, outcount, &
-                datatype, ierror)
+        subroutine PMPIR_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, &
+                outcount, datatype, ierror)
             import
             implicit none
             CHARACTER(LEN=*), INTENT(IN) :: datarep
@@ -13166,7 +13327,8 @@ module pmpi_f08
             TYPE(MPI_Win) :: win
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Win_allocate_f08
-        subroutine PMPIR_Win_allocate_f08_large(size, disp_unit, info, comm, baseptr, win, ierror)
+        subroutine PMPIR_Win_allocate_f08_large(size, disp_unit, info, comm, baseptr, win, &
+                ierror)
             import
             implicit none
             INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: size
@@ -13179,7 +13341,8 @@ module pmpi_f08
         end subroutine PMPIR_Win_allocate_f08_large
     end interface PMPI_Win_allocate
     interface PMPI_Win_allocate_shared
-        subroutine PMPIR_Win_allocate_shared_f08(size, disp_unit, info, comm, baseptr, win, ierror)
+        subroutine PMPIR_Win_allocate_shared_f08(size, disp_unit, info, comm, baseptr, win, &
+                ierror)
             import
             implicit none
             INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: size
@@ -13190,8 +13353,8 @@ module pmpi_f08
             TYPE(MPI_Win) :: win
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Win_allocate_shared_f08
-        subroutine PMPIR_Win_allocate_shared_f08_large(size, disp_unit, info, comm, baseptr, win, &
-                ierror)
+        subroutine PMPIR_Win_allocate_shared_f08_large(size, disp_unit, info, comm, baseptr, &
+                win, ierror)
             import
             implicit none
             INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: size
@@ -13274,8 +13437,8 @@ module pmpi_f08
         end subroutine PMPIR_Win_create_errhandler_f08
     end interface PMPI_Win_create_errhandler
     interface PMPI_Win_create_keyval
-        subroutine PMPIR_Win_create_keyval_f08(win_copy_attr_fn, win_delete_attr_fn, win_keyval, &
-                extra_state, ierror)
+        subroutine PMPIR_Win_create_keyval_f08(win_copy_attr_fn, win_delete_attr_fn, &
+                win_keyval, extra_state, ierror)
             import
             implicit none
             PROCEDURE(MPI_Win_copy_attr_function) :: win_copy_attr_fn

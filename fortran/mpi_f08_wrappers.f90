@@ -64,8 +64,9 @@ subroutine PMPIR_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, ta
         e0 = origin_addr_e
     end if
     if (e0 == 0) then
-        call pmpi_accumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, ierr0)
+        call pmpi_accumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, &
+                target_rank, target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, &
+                win%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Accumulate')
     end if
@@ -94,8 +95,8 @@ subroutine MPI_Accumulate_f08ts(origin_addr, origin_count, origin_datatype, targ
             target_count, target_datatype, op, win, ierror)
 end subroutine MPI_Accumulate_f08ts
 
-subroutine PMPIR_Accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-        target_disp, target_count, target_datatype, op, win, ierror)
+subroutine PMPIR_Accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
+        target_rank, target_disp, target_count, target_datatype, op, win, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -125,7 +126,8 @@ subroutine PMPIR_Accumulate_f08ts_large(origin_addr, origin_count, origin_dataty
     end if
     if (e0 == 0) then
         call pmpi_accumulate_c(%val(origin_addr_a), origin_addr_n, origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, ierr0)
+                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Accumulate')
     end if
@@ -286,8 +288,8 @@ function MPI_Aint_diff_f08(addr1, addr2) result(res)
     res = PMPI_Aint_diff(addr1, addr2)
 end function MPI_Aint_diff_f08
 
-subroutine PMPIR_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        ierror)
+subroutine PMPIR_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -333,8 +335,8 @@ subroutine PMPIR_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcoun
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Allgather_f08ts
 
-subroutine MPI_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        ierror)
+subroutine MPI_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -351,8 +353,8 @@ subroutine MPI_Allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount,
     call PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, ierror)
 end subroutine MPI_Allgather_f08ts
 
-subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, ierror)
+subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -388,8 +390,8 @@ subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, re
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_allgather_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvbuf_n, &
-                recvbuf_t, comm%MPI_VAL, ierr0)
+        call pmpi_allgather_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvbuf_n, recvbuf_t, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Allgather')
     end if
@@ -398,8 +400,8 @@ subroutine PMPIR_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, re
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Allgather_f08ts_large
 
-subroutine MPI_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, ierror)
+subroutine MPI_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -416,8 +418,8 @@ subroutine MPI_Allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recv
     call PMPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, ierror)
 end subroutine MPI_Allgather_f08ts_large
 
-subroutine PMPIR_Allgather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, info, request, ierror)
+subroutine PMPIR_Allgather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -620,12 +622,12 @@ subroutine MPI_Allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, &
-            ierror)
+    call PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            comm, ierror)
 end subroutine MPI_Allgatherv_f08ts
 
-subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, ierror)
+subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -662,8 +664,8 @@ subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_allgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvcounts, &
-                displs, recvtype%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_allgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Allgatherv')
     end if
@@ -672,8 +674,8 @@ subroutine PMPIR_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Allgatherv_f08ts_large
 
-subroutine MPI_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, ierror)
+subroutine MPI_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -688,12 +690,12 @@ subroutine MPI_Allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, rec
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, &
-            ierror)
+    call PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            comm, ierror)
 end subroutine MPI_Allgatherv_f08ts_large
 
-subroutine PMPIR_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, info, request, ierror)
+subroutine PMPIR_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -733,8 +735,8 @@ subroutine PMPIR_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, re
     end if
     if (e0 == 0) then
         call pmpi_allgatherv_init(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Allgatherv_init')
     end if
@@ -761,8 +763,8 @@ subroutine MPI_Allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recv
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Allgatherv_init_f08ts
 
 subroutine PMPIR_Allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
@@ -806,8 +808,8 @@ subroutine PMPIR_Allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvb
     end if
     if (e0 == 0) then
         call pmpi_allgatherv_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
-                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Allgatherv_init')
     end if
@@ -834,8 +836,8 @@ subroutine MPI_Allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Allgatherv_init_f08ts_large
 
 subroutine PMPIR_Alloc_mem_f08(size, info, baseptr, ierror)
@@ -903,8 +905,8 @@ subroutine PMPIR_Allreduce_f08ts(sendbuf, recvbuf, count, datatype, op, comm, ie
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_allreduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, ierr0)
+        call pmpi_allreduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Allreduce')
     end if
@@ -990,8 +992,8 @@ subroutine MPI_Allreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm
     call PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm, ierror)
 end subroutine MPI_Allreduce_f08ts_large
 
-subroutine PMPIR_Allreduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
-        ierror)
+subroutine PMPIR_Allreduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1124,8 +1126,8 @@ subroutine MPI_Allreduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op,
     call PMPI_Allreduce_init(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
 end subroutine MPI_Allreduce_init_f08ts_large
 
-subroutine PMPIR_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        ierror)
+subroutine PMPIR_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1189,8 +1191,8 @@ subroutine MPI_Alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, 
     call PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, ierror)
 end subroutine MPI_Alltoall_f08ts
 
-subroutine PMPIR_Alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, ierror)
+subroutine PMPIR_Alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1254,8 +1256,8 @@ subroutine MPI_Alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvc
     call PMPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, ierror)
 end subroutine MPI_Alltoall_f08ts_large
 
-subroutine PMPIR_Alltoall_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, info, request, ierror)
+subroutine PMPIR_Alltoall_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1320,8 +1322,8 @@ subroutine MPI_Alltoall_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvco
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, &
-            request, ierror)
+    call PMPI_Alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            info, request, ierror)
 end subroutine MPI_Alltoall_init_f08ts
 
 subroutine PMPIR_Alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
@@ -1390,8 +1392,8 @@ subroutine MPI_Alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, 
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, info, &
-            request, ierror)
+    call PMPI_Alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            info, request, ierror)
 end subroutine MPI_Alltoall_init_f08ts_large
 
 subroutine PMPIR_Alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
@@ -1464,8 +1466,8 @@ subroutine MPI_Alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, 
             recvtype, comm, ierror)
 end subroutine MPI_Alltoallv_f08ts
 
-subroutine PMPIR_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-        rdispls, recvtype, comm, ierror)
+subroutine PMPIR_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+        recvcounts, rdispls, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1513,8 +1515,8 @@ subroutine PMPIR_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Alltoallv_f08ts_large
 
-subroutine MPI_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-        rdispls, recvtype, comm, ierror)
+subroutine MPI_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+        recvcounts, rdispls, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1534,8 +1536,8 @@ subroutine MPI_Alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, rec
             recvtype, comm, ierror)
 end subroutine MPI_Alltoallv_f08ts_large
 
-subroutine PMPIR_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-        rdispls, recvtype, comm, info, request, ierror)
+subroutine PMPIR_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+        recvcounts, rdispls, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1576,8 +1578,8 @@ subroutine PMPIR_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, re
     end if
     if (e0 == 0) then
         call pmpi_alltoallv_init(%val(sendbuf_a), sendcounts, sdispls, sendtype%MPI_VAL, &
-                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, &
+                info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Alltoallv_init')
     end if
@@ -1586,8 +1588,8 @@ subroutine PMPIR_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, re
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Alltoallv_init_f08ts
 
-subroutine MPI_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-        rdispls, recvtype, comm, info, request, ierror)
+subroutine MPI_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+        recvcounts, rdispls, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1605,8 +1607,8 @@ subroutine MPI_Alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendtype, recv
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, &
-            recvtype, comm, info, request, ierror)
+    call PMPI_Alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
+            rdispls, recvtype, comm, info, request, ierror)
 end subroutine MPI_Alltoallv_init_f08ts
 
 subroutine PMPIR_Alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
@@ -1651,8 +1653,8 @@ subroutine PMPIR_Alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendty
     end if
     if (e0 == 0) then
         call pmpi_alltoallv_init_c(%val(sendbuf_a), sendcounts, sdispls, sendtype%MPI_VAL, &
-                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, &
+                info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Alltoallv_init')
     end if
@@ -1680,8 +1682,8 @@ subroutine MPI_Alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, &
-            recvtype, comm, info, request, ierror)
+    call PMPI_Alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
+            rdispls, recvtype, comm, info, request, ierror)
 end subroutine MPI_Alltoallv_init_f08ts_large
 
 subroutine PMPIR_Alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
@@ -1803,8 +1805,8 @@ subroutine PMPIR_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Alltoallw_f08ts_large
 
-subroutine MPI_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-        rdispls, recvtypes, comm, ierror)
+subroutine MPI_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+        recvcounts, rdispls, recvtypes, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1824,8 +1826,8 @@ subroutine MPI_Alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, re
             recvtypes, comm, ierror)
 end subroutine MPI_Alltoallw_f08ts_large
 
-subroutine PMPIR_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-        rdispls, recvtypes, comm, info, request, ierror)
+subroutine PMPIR_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+        recvcounts, rdispls, recvtypes, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1865,8 +1867,9 @@ subroutine PMPIR_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, r
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_alltoallw_init(%val(sendbuf_a), sendcounts, sdispls, sendtypes, %val(recvbuf_a), &
-                recvcounts, rdispls, recvtypes, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_alltoallw_init(%val(sendbuf_a), sendcounts, sdispls, sendtypes, &
+                %val(recvbuf_a), recvcounts, rdispls, recvtypes, comm%MPI_VAL, info%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Alltoallw_init')
     end if
@@ -1875,8 +1878,8 @@ subroutine PMPIR_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Alltoallw_init_f08ts
 
-subroutine MPI_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-        rdispls, recvtypes, comm, info, request, ierror)
+subroutine MPI_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+        recvcounts, rdispls, recvtypes, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -1894,8 +1897,8 @@ subroutine MPI_Alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, rec
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, &
-            recvtypes, comm, info, request, ierror)
+    call PMPI_Alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
+            rdispls, recvtypes, comm, info, request, ierror)
 end subroutine MPI_Alltoallw_init_f08ts
 
 subroutine PMPIR_Alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
@@ -1969,8 +1972,8 @@ subroutine MPI_Alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, &
-            recvtypes, comm, info, request, ierror)
+    call PMPI_Alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
+            rdispls, recvtypes, comm, info, request, ierror)
 end subroutine MPI_Alltoallw_init_f08ts_large
 
 subroutine PMPIR_Barrier_f08(comm, ierror)
@@ -2178,7 +2181,8 @@ subroutine MPI_Bcast_init_f08ts(buffer, count, datatype, root, comm, info, reque
     call PMPI_Bcast_init(buffer, count, datatype, root, comm, info, request, ierror)
 end subroutine MPI_Bcast_init_f08ts
 
-subroutine PMPIR_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, request, ierror)
+subroutine PMPIR_Bcast_init_f08ts_large(buffer, count, datatype, root, comm, info, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -2252,7 +2256,8 @@ subroutine PMPIR_Bsend_f08ts(buf, count, datatype, dest, tag, comm, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -2301,7 +2306,8 @@ subroutine PMPIR_Bsend_f08ts_large(buf, count, datatype, dest, tag, comm, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -2351,7 +2357,8 @@ subroutine PMPIR_Bsend_init_f08ts(buf, count, datatype, dest, tag, comm, request
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -2403,12 +2410,13 @@ subroutine PMPIR_Bsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, r
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_bsend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_bsend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Bsend_init')
     end if
@@ -2450,8 +2458,8 @@ subroutine PMPIR_Buffer_attach_f08ts(buffer, size, ierror)
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 2, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 2, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -2492,8 +2500,8 @@ subroutine PMPIR_Buffer_attach_f08ts_large(buffer, size, ierror)
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 2, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 2, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -2697,8 +2705,8 @@ subroutine PMPIR_Cart_create_f08(comm_old, ndims, dims, periods, reorder, comm_c
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_cart_create(comm_old%MPI_VAL, ndims, dims, periods, reorder, comm_cart%MPI_VAL, &
-                ierr0)
+    call pmpi_cart_create(comm_old%MPI_VAL, ndims, dims, periods, reorder, &
+                comm_cart%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Cart_create_f08
 
@@ -2949,7 +2957,8 @@ subroutine PMPIR_Comm_accept_f08(port_name, info, root, comm, newcomm, ierror)
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_comm_accept(port_name, info%MPI_VAL, root, comm%MPI_VAL, newcomm%MPI_VAL, ierr0)
+    call pmpi_comm_accept(port_name, info%MPI_VAL, root, comm%MPI_VAL, newcomm%MPI_VAL, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Comm_accept_f08
 
@@ -2986,8 +2995,8 @@ subroutine PMPIR_Comm_attach_buffer_f08ts(comm, buffer, size, ierror)
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -3030,8 +3039,8 @@ subroutine PMPIR_Comm_attach_buffer_f08ts_large(comm, buffer, size, ierror)
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -3129,7 +3138,8 @@ subroutine PMPIR_Comm_connect_f08(port_name, info, root, comm, newcomm, ierror)
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_comm_connect(port_name, info%MPI_VAL, root, comm%MPI_VAL, newcomm%MPI_VAL, ierr0)
+    call pmpi_comm_connect(port_name, info%MPI_VAL, root, comm%MPI_VAL, newcomm%MPI_VAL, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Comm_connect_f08
 
@@ -3305,8 +3315,8 @@ subroutine MPI_Comm_create_keyval_f08(comm_copy_attr_fn, comm_delete_attr_fn, co
     INTEGER :: comm_keyval
     INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Comm_create_keyval(comm_copy_attr_fn, comm_delete_attr_fn, comm_keyval, extra_state, &
-            ierror)
+    call PMPI_Comm_create_keyval(comm_copy_attr_fn, comm_delete_attr_fn, comm_keyval, &
+            extra_state, ierror)
 end subroutine MPI_Comm_create_keyval_f08
 
 subroutine PMPIR_Comm_delete_attr_f08(comm, comm_keyval, ierror)
@@ -3775,8 +3785,8 @@ subroutine PMPIR_Comm_idup_with_info_f08(comm, info, newcomm, request, ierror)
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_comm_idup_with_info(comm%MPI_VAL, info%MPI_VAL, newcomm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+    call pmpi_comm_idup_with_info(comm%MPI_VAL, info%MPI_VAL, newcomm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Comm_idup_with_info_f08
 
@@ -4116,8 +4126,8 @@ subroutine MPI_Comm_spawn_f08(command, argv, maxprocs, info, root, comm, interco
     TYPE(MPI_Comm) :: intercomm
     INTEGER :: array_of_errcodes(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Comm_spawn(command, argv, maxprocs, info, root, comm, intercomm, array_of_errcodes, &
-            ierror)
+    call PMPI_Comm_spawn(command, argv, maxprocs, info, root, comm, intercomm, &
+            array_of_errcodes, ierror)
 end subroutine MPI_Comm_spawn_f08
 
 subroutine PMPIR_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv, &
@@ -4140,13 +4150,14 @@ subroutine PMPIR_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_comm_spawn_multiple(count, array_of_commands, array_of_argv, array_of_maxprocs, &
-                array_of_info, root, comm%MPI_VAL, intercomm%MPI_VAL, array_of_errcodes, ierr0)
+    call pmpi_comm_spawn_multiple(count, array_of_commands, array_of_argv, &
+                array_of_maxprocs, array_of_info, root, comm%MPI_VAL, intercomm%MPI_VAL, &
+                array_of_errcodes, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Comm_spawn_multiple_f08
 
-subroutine MPI_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv, array_of_maxprocs, &
-        array_of_info, root, comm, intercomm, array_of_errcodes, ierror)
+subroutine MPI_Comm_spawn_multiple_f08(count, array_of_commands, array_of_argv, &
+        array_of_maxprocs, array_of_info, root, comm, intercomm, array_of_errcodes, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4307,8 +4318,9 @@ subroutine PMPIR_Compare_and_swap_f08ts(origin_addr, compare_addr, result_addr, 
         e0 = result_addr_e
     end if
     if (e0 == 0) then
-        call pmpi_compare_and_swap(%val(origin_addr_a), %val(compare_addr_a), %val(result_addr_a), &
-                datatype%MPI_VAL, target_rank, target_disp, win%MPI_VAL, ierr0)
+        call pmpi_compare_and_swap(%val(origin_addr_a), %val(compare_addr_a), &
+                %val(result_addr_a), datatype%MPI_VAL, target_rank, target_disp, win%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Compare_and_swap')
     end if
@@ -4367,8 +4379,8 @@ subroutine MPI_Dims_create_f08(nnodes, ndims, dims, ierror)
     call PMPI_Dims_create(nnodes, ndims, dims, ierror)
 end subroutine MPI_Dims_create_f08
 
-subroutine PMPIR_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, weights, info, &
-        reorder, comm_dist_graph, ierror)
+subroutine PMPIR_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, weights, &
+        info, reorder, comm_dist_graph, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4387,13 +4399,13 @@ subroutine PMPIR_Dist_graph_create_f08(comm_old, n, sources, degrees, destinatio
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_dist_graph_create(comm_old%MPI_VAL, n, sources, degrees, destinations, weights, &
-                info%MPI_VAL, reorder, comm_dist_graph%MPI_VAL, ierr0)
+    call pmpi_dist_graph_create(comm_old%MPI_VAL, n, sources, degrees, destinations, &
+                weights, info%MPI_VAL, reorder, comm_dist_graph%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Dist_graph_create_f08
 
-subroutine MPI_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, weights, info, &
-        reorder, comm_dist_graph, ierror)
+subroutine MPI_Dist_graph_create_f08(comm_old, n, sources, degrees, destinations, weights, &
+        info, reorder, comm_dist_graph, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4434,8 +4446,8 @@ subroutine PMPIR_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, sou
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_dist_graph_create_adjacent(comm_old%MPI_VAL, indegree, sources, sourceweights, &
-                outdegree, destinations, destweights, info%MPI_VAL, reorder, &
+    call pmpi_dist_graph_create_adjacent(comm_old%MPI_VAL, indegree, sources, &
+                sourceweights, outdegree, destinations, destweights, info%MPI_VAL, reorder, &
                 comm_dist_graph%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Dist_graph_create_adjacent_f08
@@ -4462,8 +4474,8 @@ subroutine MPI_Dist_graph_create_adjacent_f08(comm_old, indegree, sources, sourc
             destinations, destweights, info, reorder, comm_dist_graph, ierror)
 end subroutine MPI_Dist_graph_create_adjacent_f08
 
-subroutine PMPIR_Dist_graph_neighbors_f08(comm, maxindegree, sources, sourceweights, maxoutdegree, &
-        destinations, destweights, ierror)
+subroutine PMPIR_Dist_graph_neighbors_f08(comm, maxindegree, sources, sourceweights, &
+        maxoutdegree, destinations, destweights, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4485,8 +4497,8 @@ subroutine PMPIR_Dist_graph_neighbors_f08(comm, maxindegree, sources, sourceweig
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Dist_graph_neighbors_f08
 
-subroutine MPI_Dist_graph_neighbors_f08(comm, maxindegree, sources, sourceweights, maxoutdegree, &
-        destinations, destweights, ierror)
+subroutine MPI_Dist_graph_neighbors_f08(comm, maxindegree, sources, sourceweights, &
+        maxoutdegree, destinations, destweights, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4716,8 +4728,8 @@ subroutine PMPIR_Exscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_exscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, ierr0)
+        call pmpi_exscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Exscan')
     end if
@@ -4790,7 +4802,8 @@ subroutine PMPIR_Exscan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Exscan_init_f08ts
 
-subroutine MPI_Exscan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
+subroutine MPI_Exscan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4856,8 +4869,8 @@ subroutine PMPIR_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Exscan_init_f08ts_large
 
-subroutine MPI_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
-        ierror)
+subroutine MPI_Exscan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4911,8 +4924,8 @@ subroutine MPI_F_sync_reg_f08ts(buf)
     call PMPI_F_sync_reg(buf)
 end subroutine MPI_F_sync_reg_f08ts
 
-subroutine PMPIR_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_rank, target_disp, &
-        op, win, ierror)
+subroutine PMPIR_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_rank, &
+        target_disp, op, win, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4958,8 +4971,8 @@ subroutine PMPIR_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Fetch_and_op_f08ts
 
-subroutine MPI_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_rank, target_disp, op, &
-        win, ierror)
+subroutine MPI_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_rank, target_disp, &
+        op, win, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -4973,8 +4986,8 @@ subroutine MPI_Fetch_and_op_f08ts(origin_addr, result_addr, datatype, target_ran
     TYPE(MPI_Op), INTENT(IN) :: op
     TYPE(MPI_Win), INTENT(IN) :: win
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Fetch_and_op(origin_addr, result_addr, datatype, target_rank, target_disp, op, win, &
-            ierror)
+    call PMPI_Fetch_and_op(origin_addr, result_addr, datatype, target_rank, target_disp, op, &
+            win, ierror)
 end subroutine MPI_Fetch_and_op_f08ts
 
 subroutine PMPIR_File_call_errhandler_f08(fh, errorcode, ierror)
@@ -5371,6 +5384,36 @@ subroutine MPI_File_get_type_extent_f08(fh, datatype, extent, ierror)
     call PMPI_File_get_type_extent(fh, datatype, extent, ierror)
 end subroutine MPI_File_get_type_extent_f08
 
+subroutine PMPIR_File_get_type_extent_c_f08(fh, datatype, extent, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_File), INTENT(IN) :: fh
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_file_get_type_extent_c(fh%MPI_VAL, datatype%MPI_VAL, extent, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_File_get_type_extent_c_f08
+
+subroutine MPI_File_get_type_extent_c_f08(fh, datatype, extent, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_File_get_type_extent_c
+    implicit none
+    TYPE(MPI_File), INTENT(IN) :: fh
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_File_get_type_extent_c(fh, datatype, extent, ierror)
+end subroutine MPI_File_get_type_extent_c_f08
+
 subroutine PMPIR_File_get_view_f08(fh, disp, etype, filetype, datarep, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
@@ -5386,7 +5429,8 @@ subroutine PMPIR_File_get_view_f08(fh, disp, etype, filetype, datarep, ierror)
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_file_get_view(fh%MPI_VAL, disp, etype%MPI_VAL, filetype%MPI_VAL, datarep, ierr0)
+    call pmpi_file_get_view(fh%MPI_VAL, disp, etype%MPI_VAL, filetype%MPI_VAL, datarep, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_File_get_view_f08
 
@@ -5425,7 +5469,8 @@ subroutine PMPIR_File_iread_f08ts(fh, buf, count, datatype, request, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5472,7 +5517,8 @@ subroutine PMPIR_File_iread_f08ts_large(fh, buf, count, datatype, request, ierro
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5519,11 +5565,13 @@ subroutine PMPIR_File_iread_all_f08ts(fh, buf, count, datatype, request, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iread_all(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, ierr0)
+        call pmpi_file_iread_all(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iread_all')
     end if
@@ -5566,7 +5614,8 @@ subroutine PMPIR_File_iread_all_f08ts_large(fh, buf, count, datatype, request, i
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5614,7 +5663,8 @@ subroutine PMPIR_File_iread_at_f08ts(fh, offset, buf, count, datatype, request, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5664,12 +5714,13 @@ subroutine PMPIR_File_iread_at_f08ts_large(fh, offset, buf, count, datatype, req
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iread_at_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, request%MPI_VAL, &
-                ierr0)
+        call pmpi_file_iread_at_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iread_at')
     end if
@@ -5714,7 +5765,8 @@ subroutine PMPIR_File_iread_at_all_f08ts(fh, offset, buf, count, datatype, reque
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5764,7 +5816,8 @@ subroutine PMPIR_File_iread_at_all_f08ts_large(fh, offset, buf, count, datatype,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5813,12 +5866,13 @@ subroutine PMPIR_File_iread_shared_f08ts(fh, buf, count, datatype, request, ierr
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iread_shared(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, &
-                ierr0)
+        call pmpi_file_iread_shared(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iread_shared')
     end if
@@ -5861,11 +5915,13 @@ subroutine PMPIR_File_iread_shared_f08ts_large(fh, buf, count, datatype, request
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iread_shared_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, ierr0)
+        call pmpi_file_iread_shared_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iread_shared')
     end if
@@ -5908,7 +5964,8 @@ subroutine PMPIR_File_iwrite_f08ts(fh, buf, count, datatype, request, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -5955,7 +6012,8 @@ subroutine PMPIR_File_iwrite_f08ts_large(fh, buf, count, datatype, request, ierr
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6002,11 +6060,13 @@ subroutine PMPIR_File_iwrite_all_f08ts(fh, buf, count, datatype, request, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iwrite_all(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, ierr0)
+        call pmpi_file_iwrite_all(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iwrite_all')
     end if
@@ -6049,11 +6109,13 @@ subroutine PMPIR_File_iwrite_all_f08ts_large(fh, buf, count, datatype, request, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iwrite_all_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, ierr0)
+        call pmpi_file_iwrite_all_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iwrite_all')
     end if
@@ -6097,7 +6159,8 @@ subroutine PMPIR_File_iwrite_at_f08ts(fh, offset, buf, count, datatype, request,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6147,12 +6210,13 @@ subroutine PMPIR_File_iwrite_at_f08ts_large(fh, offset, buf, count, datatype, re
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iwrite_at_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, request%MPI_VAL, &
-                ierr0)
+        call pmpi_file_iwrite_at_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iwrite_at')
     end if
@@ -6197,7 +6261,8 @@ subroutine PMPIR_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, requ
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6226,7 +6291,8 @@ subroutine MPI_File_iwrite_at_all_f08ts(fh, offset, buf, count, datatype, reques
     call PMPI_File_iwrite_at_all(fh, offset, buf, count, datatype, request, ierror)
 end subroutine MPI_File_iwrite_at_all_f08ts
 
-subroutine PMPIR_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, request, ierror)
+subroutine PMPIR_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -6247,7 +6313,8 @@ subroutine PMPIR_File_iwrite_at_all_f08ts_large(fh, offset, buf, count, datatype
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6296,12 +6363,13 @@ subroutine PMPIR_File_iwrite_shared_f08ts(fh, buf, count, datatype, request, ier
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iwrite_shared(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, request%MPI_VAL, &
-                ierr0)
+        call pmpi_file_iwrite_shared(fh%MPI_VAL, %val(buf_a), int(buf_n), buf_t, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iwrite_shared')
     end if
@@ -6344,11 +6412,13 @@ subroutine PMPIR_File_iwrite_shared_f08ts_large(fh, buf, count, datatype, reques
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_iwrite_shared_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, ierr0)
+        call pmpi_file_iwrite_shared_c(fh%MPI_VAL, %val(buf_a), buf_n, buf_t, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_iwrite_shared')
     end if
@@ -6453,7 +6523,8 @@ subroutine PMPIR_File_read_f08ts(fh, buf, count, datatype, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6500,7 +6571,8 @@ subroutine PMPIR_File_read_f08ts_large(fh, buf, count, datatype, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6547,7 +6619,8 @@ subroutine PMPIR_File_read_all_f08ts(fh, buf, count, datatype, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6594,7 +6667,8 @@ subroutine PMPIR_File_read_all_f08ts_large(fh, buf, count, datatype, status, ier
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6640,7 +6714,8 @@ subroutine PMPIR_File_read_all_begin_f08ts(fh, buf, count, datatype, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6685,7 +6760,8 @@ subroutine PMPIR_File_read_all_begin_f08ts_large(fh, buf, count, datatype, ierro
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6775,7 +6851,8 @@ subroutine PMPIR_File_read_at_f08ts(fh, offset, buf, count, datatype, status, ie
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6824,7 +6901,8 @@ subroutine PMPIR_File_read_at_f08ts_large(fh, offset, buf, count, datatype, stat
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -6873,11 +6951,13 @@ subroutine PMPIR_File_read_at_all_f08ts(fh, offset, buf, count, datatype, status
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_read_at_all(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, status, ierr0)
+        call pmpi_file_read_at_all(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, status, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_read_at_all')
     end if
@@ -6922,11 +7002,13 @@ subroutine PMPIR_File_read_at_all_f08ts_large(fh, offset, buf, count, datatype, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_read_at_all_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, status, ierr0)
+        call pmpi_file_read_at_all_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, status, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_read_at_all')
     end if
@@ -6970,11 +7052,13 @@ subroutine PMPIR_File_read_at_all_begin_f08ts(fh, offset, buf, count, datatype, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_read_at_all_begin(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, ierr0)
+        call pmpi_file_read_at_all_begin(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_read_at_all_begin')
     end if
@@ -7017,7 +7101,8 @@ subroutine PMPIR_File_read_at_all_begin_f08ts_large(fh, offset, buf, count, data
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7107,7 +7192,8 @@ subroutine PMPIR_File_read_ordered_f08ts(fh, buf, count, datatype, status, ierro
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7154,7 +7240,8 @@ subroutine PMPIR_File_read_ordered_f08ts_large(fh, buf, count, datatype, status,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7200,7 +7287,8 @@ subroutine PMPIR_File_read_ordered_begin_f08ts(fh, buf, count, datatype, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7245,7 +7333,8 @@ subroutine PMPIR_File_read_ordered_begin_f08ts_large(fh, buf, count, datatype, i
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7334,7 +7423,8 @@ subroutine PMPIR_File_read_shared_f08ts(fh, buf, count, datatype, status, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7381,7 +7471,8 @@ subroutine PMPIR_File_read_shared_f08ts_large(fh, buf, count, datatype, status, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7663,7 +7754,8 @@ subroutine PMPIR_File_write_f08ts(fh, buf, count, datatype, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7710,7 +7802,8 @@ subroutine PMPIR_File_write_f08ts_large(fh, buf, count, datatype, status, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7757,7 +7850,8 @@ subroutine PMPIR_File_write_all_f08ts(fh, buf, count, datatype, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7804,7 +7898,8 @@ subroutine PMPIR_File_write_all_f08ts_large(fh, buf, count, datatype, status, ie
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7850,7 +7945,8 @@ subroutine PMPIR_File_write_all_begin_f08ts(fh, buf, count, datatype, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7895,7 +7991,8 @@ subroutine PMPIR_File_write_all_begin_f08ts_large(fh, buf, count, datatype, ierr
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -7985,11 +8082,13 @@ subroutine PMPIR_File_write_at_f08ts(fh, offset, buf, count, datatype, status, i
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_write_at(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, status, ierr0)
+        call pmpi_file_write_at(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, status, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_write_at')
     end if
@@ -8034,7 +8133,8 @@ subroutine PMPIR_File_write_at_f08ts_large(fh, offset, buf, count, datatype, sta
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8083,7 +8183,8 @@ subroutine PMPIR_File_write_at_all_f08ts(fh, offset, buf, count, datatype, statu
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8133,11 +8234,13 @@ subroutine PMPIR_File_write_at_all_f08ts_large(fh, offset, buf, count, datatype,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_write_at_all_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, status, ierr0)
+        call pmpi_file_write_at_all_c(fh%MPI_VAL, offset, %val(buf_a), buf_n, buf_t, status, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_write_at_all')
     end if
@@ -8181,11 +8284,13 @@ subroutine PMPIR_File_write_at_all_begin_f08ts(fh, offset, buf, count, datatype,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_file_write_at_all_begin(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, ierr0)
+        call pmpi_file_write_at_all_begin(fh%MPI_VAL, offset, %val(buf_a), int(buf_n), buf_t, &
+                ierr0)
     else
         call oxif08_raise(3, fh%MPI_VAL, e0, ierr0, 'MPI_File_write_at_all_begin')
     end if
@@ -8228,7 +8333,8 @@ subroutine PMPIR_File_write_at_all_begin_f08ts_large(fh, offset, buf, count, dat
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8318,7 +8424,8 @@ subroutine PMPIR_File_write_ordered_f08ts(fh, buf, count, datatype, status, ierr
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8365,7 +8472,8 @@ subroutine PMPIR_File_write_ordered_f08ts_large(fh, buf, count, datatype, status
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8411,7 +8519,8 @@ subroutine PMPIR_File_write_ordered_begin_f08ts(fh, buf, count, datatype, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8456,7 +8565,8 @@ subroutine PMPIR_File_write_ordered_begin_f08ts_large(fh, buf, count, datatype, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8545,7 +8655,8 @@ subroutine PMPIR_File_write_shared_f08ts(fh, buf, count, datatype, status, ierro
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8592,7 +8703,8 @@ subroutine PMPIR_File_write_shared_f08ts_large(fh, buf, count, datatype, status,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -8756,8 +8868,8 @@ subroutine PMPIR_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gather_f08ts
 
-subroutine MPI_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
-        ierror)
+subroutine MPI_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -8772,7 +8884,8 @@ subroutine MPI_Gather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, re
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, ierror)
+    call PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
+            ierror)
 end subroutine MPI_Gather_f08ts
 
 subroutine PMPIR_Gather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
@@ -8823,8 +8936,8 @@ subroutine PMPIR_Gather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvc
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gather_f08ts_large
 
-subroutine MPI_Gather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, ierror)
+subroutine MPI_Gather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -8839,7 +8952,8 @@ subroutine MPI_Gather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcou
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, ierror)
+    call PMPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
+            ierror)
 end subroutine MPI_Gather_f08ts_large
 
 subroutine PMPIR_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
@@ -8883,7 +8997,8 @@ subroutine PMPIR_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvco
     end if
     if (e0 == 0) then
         call pmpi_gather_init(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Gather_init')
     end if
@@ -8892,8 +9007,8 @@ subroutine PMPIR_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvco
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gather_init_f08ts
 
-subroutine MPI_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, info, request, ierror)
+subroutine MPI_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -8910,8 +9025,8 @@ subroutine MPI_Gather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcoun
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
-            info, request, ierror)
+    call PMPI_Gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
+            comm, info, request, ierror)
 end subroutine MPI_Gather_init_f08ts
 
 subroutine PMPIR_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
@@ -8954,8 +9069,8 @@ subroutine PMPIR_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_gather_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvbuf_n, &
-                recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_gather_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvbuf_n, recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Gather_init')
     end if
@@ -8964,8 +9079,8 @@ subroutine PMPIR_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gather_init_f08ts_large
 
-subroutine MPI_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, info, request, ierror)
+subroutine MPI_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -8982,12 +9097,12 @@ subroutine MPI_Gather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, re
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
-            info, request, ierror)
+    call PMPI_Gather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
+            comm, info, request, ierror)
 end subroutine MPI_Gather_init_f08ts_large
 
-subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
-        root, comm, ierror)
+subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
+        recvtype, root, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9025,8 +9140,8 @@ subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_gatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), recvcounts, &
-                displs, recvtype%MPI_VAL, root, comm%MPI_VAL, ierr0)
+        call pmpi_gatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
+                recvcounts, displs, recvtype%MPI_VAL, root, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Gatherv')
     end if
@@ -9035,8 +9150,8 @@ subroutine PMPIR_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gatherv_f08ts
 
-subroutine MPI_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
-        root, comm, ierror)
+subroutine MPI_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
+        recvtype, root, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9052,8 +9167,8 @@ subroutine MPI_Gatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, 
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, &
-            comm, ierror)
+    call PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            root, comm, ierror)
 end subroutine MPI_Gatherv_f08ts
 
 subroutine PMPIR_Gatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
@@ -9122,8 +9237,8 @@ subroutine MPI_Gatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvco
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, &
-            comm, ierror)
+    call PMPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            root, comm, ierror)
 end subroutine MPI_Gatherv_f08ts_large
 
 subroutine PMPIR_Gatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
@@ -9253,8 +9368,8 @@ subroutine PMPIR_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Gatherv_init_f08ts_large
 
-subroutine MPI_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, root, comm, info, request, ierror)
+subroutine MPI_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9276,8 +9391,8 @@ subroutine MPI_Gatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
             root, comm, info, request, ierror)
 end subroutine MPI_Gatherv_init_f08ts_large
 
-subroutine PMPIR_Get_f08ts(origin_addr, origin_count, origin_datatype, target_rank, target_disp, &
-        target_count, target_datatype, win, ierror)
+subroutine PMPIR_Get_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
+        target_disp, target_count, target_datatype, win, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9393,8 +9508,8 @@ subroutine MPI_Get_f08ts_large(origin_addr, origin_count, origin_datatype, targe
 end subroutine MPI_Get_f08ts_large
 
 subroutine PMPIR_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, ierror)
+        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
+        op, win, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9436,8 +9551,9 @@ subroutine PMPIR_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype
     end if
     if (e0 == 0) then
         call pmpi_get_accumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, &
-                %val(result_addr_a), int(result_addr_n), result_addr_t, target_rank, target_disp, &
-                target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, ierr0)
+                %val(result_addr_a), int(result_addr_n), result_addr_t, target_rank, &
+                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Get_accumulate')
     end if
@@ -9447,8 +9563,8 @@ subroutine PMPIR_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype
 end subroutine PMPIR_Get_accumulate_f08ts
 
 subroutine MPI_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, ierror)
+        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
+        op, win, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9467,9 +9583,9 @@ subroutine MPI_Get_accumulate_f08ts(origin_addr, origin_count, origin_datatype, 
     TYPE(MPI_Op), INTENT(IN) :: op
     TYPE(MPI_Win), INTENT(IN) :: win
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, &
-            result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, &
-            ierror)
+    call PMPI_Get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, &
+            result_count, result_datatype, target_rank, target_disp, target_count, &
+            target_datatype, op, win, ierror)
 end subroutine MPI_Get_accumulate_f08ts
 
 subroutine PMPIR_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
@@ -9526,9 +9642,9 @@ subroutine PMPIR_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_da
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Get_accumulate_f08ts_large
 
-subroutine MPI_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, ierror)
+subroutine MPI_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
+        result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
+        target_datatype, op, win, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -9547,9 +9663,9 @@ subroutine MPI_Get_accumulate_f08ts_large(origin_addr, origin_count, origin_data
     TYPE(MPI_Op), INTENT(IN) :: op
     TYPE(MPI_Win), INTENT(IN) :: win
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, result_count, &
-            result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, &
-            ierror)
+    call PMPI_Get_accumulate(origin_addr, origin_count, origin_datatype, result_addr, &
+            result_count, result_datatype, target_rank, target_disp, target_count, &
+            target_datatype, op, win, ierror)
 end subroutine MPI_Get_accumulate_f08ts_large
 
 subroutine PMPIR_Get_address_f08ts(location, address, ierror)
@@ -9870,8 +9986,8 @@ subroutine PMPIR_Graph_create_f08(comm_old, nnodes, indx, edges, reorder, comm_g
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_graph_create(comm_old%MPI_VAL, nnodes, indx, edges, reorder, comm_graph%MPI_VAL, &
-                ierr0)
+    call pmpi_graph_create(comm_old%MPI_VAL, nnodes, indx, edges, reorder, &
+                comm_graph%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Graph_create_f08
 
@@ -10092,7 +10208,8 @@ subroutine PMPIR_Grequest_start_f08(query_fn, free_fn, cancel_fn, extra_state, r
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_grequest_start(query_fn, free_fn, cancel_fn, extra_state, request%MPI_VAL, ierr0)
+    call pmpi_grequest_start(query_fn, free_fn, cancel_fn, extra_state, request%MPI_VAL, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Grequest_start_f08
 
@@ -10505,8 +10622,8 @@ subroutine MPI_Group_union_f08(group1, group2, newgroup, ierror)
     call PMPI_Group_union(group1, group2, newgroup, ierror)
 end subroutine MPI_Group_union_f08
 
-subroutine PMPIR_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        request, ierror)
+subroutine PMPIR_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10553,8 +10670,8 @@ subroutine PMPIR_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcou
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Iallgather_f08ts
 
-subroutine MPI_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        request, ierror)
+subroutine MPI_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10569,12 +10686,12 @@ subroutine MPI_Iallgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request, &
-            ierror)
+    call PMPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            request, ierror)
 end subroutine MPI_Iallgather_f08ts
 
-subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, request, ierror)
+subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10611,8 +10728,8 @@ subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iallgather_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvbuf_n, &
-                recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iallgather_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvbuf_n, recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iallgather')
     end if
@@ -10621,8 +10738,8 @@ subroutine PMPIR_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Iallgather_f08ts_large
 
-subroutine MPI_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, request, ierror)
+subroutine MPI_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10637,8 +10754,8 @@ subroutine MPI_Iallgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, rec
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request, &
-            ierror)
+    call PMPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            request, ierror)
 end subroutine MPI_Iallgather_f08ts_large
 
 subroutine PMPIR_Iallgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
@@ -10711,8 +10828,8 @@ subroutine MPI_Iallgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcoun
             comm, request, ierror)
 end subroutine MPI_Iallgatherv_f08ts
 
-subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, request, ierror)
+subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10750,8 +10867,8 @@ subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iallgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvcounts, &
-                displs, recvtype%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iallgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iallgatherv')
     end if
@@ -10760,8 +10877,8 @@ subroutine PMPIR_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Iallgatherv_f08ts_large
 
-subroutine MPI_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, request, ierror)
+subroutine MPI_Iallgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10817,8 +10934,8 @@ subroutine PMPIR_Iallreduce_f08ts(sendbuf, recvbuf, count, datatype, op, comm, r
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iallreduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iallreduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iallreduce')
     end if
@@ -10844,7 +10961,8 @@ subroutine MPI_Iallreduce_f08ts(sendbuf, recvbuf, count, datatype, op, comm, req
     call PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
 end subroutine MPI_Iallreduce_f08ts
 
-subroutine PMPIR_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+subroutine PMPIR_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10890,7 +11008,8 @@ subroutine PMPIR_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, c
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Iallreduce_f08ts_large
 
-subroutine MPI_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+subroutine MPI_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10907,8 +11026,8 @@ subroutine MPI_Iallreduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, com
     call PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
 end subroutine MPI_Iallreduce_f08ts_large
 
-subroutine PMPIR_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        request, ierror)
+subroutine PMPIR_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10955,8 +11074,8 @@ subroutine PMPIR_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcoun
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ialltoall_f08ts
 
-subroutine MPI_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-        request, ierror)
+subroutine MPI_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -10971,12 +11090,12 @@ subroutine MPI_Ialltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount,
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request, &
-            ierror)
+    call PMPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            request, ierror)
 end subroutine MPI_Ialltoall_f08ts
 
-subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, request, ierror)
+subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11013,8 +11132,8 @@ subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, re
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ialltoall_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvbuf_n, &
-                recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ialltoall_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvbuf_n, recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ialltoall')
     end if
@@ -11023,8 +11142,8 @@ subroutine PMPIR_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, re
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ialltoall_f08ts_large
 
-subroutine MPI_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, request, ierror)
+subroutine MPI_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11039,8 +11158,8 @@ subroutine MPI_Ialltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recv
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request, &
-            ierror)
+    call PMPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
+            request, ierror)
 end subroutine MPI_Ialltoall_f08ts_large
 
 subroutine PMPIR_Ialltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
@@ -11167,8 +11286,8 @@ subroutine PMPIR_Ialltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ialltoallv_f08ts_large
 
-subroutine MPI_Ialltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-        rdispls, recvtype, comm, request, ierror)
+subroutine MPI_Ialltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+        recvcounts, rdispls, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11301,8 +11420,9 @@ subroutine PMPIR_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ialltoallw_c(%val(sendbuf_a), sendcounts, sdispls, sendtypes, %val(recvbuf_a), &
-                recvcounts, rdispls, recvtypes, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ialltoallw_c(%val(sendbuf_a), sendcounts, sdispls, sendtypes, &
+                %val(recvbuf_a), recvcounts, rdispls, recvtypes, comm%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ialltoallw')
     end if
@@ -11311,8 +11431,8 @@ subroutine PMPIR_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ialltoallw_f08ts_large
 
-subroutine MPI_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-        rdispls, recvtypes, comm, request, ierror)
+subroutine MPI_Ialltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+        recvcounts, rdispls, recvtypes, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11438,8 +11558,8 @@ subroutine PMPIR_Ibcast_f08ts_large(buffer, count, datatype, root, comm, request
         e0 = buffer_e
     end if
     if (e0 == 0) then
-        call pmpi_ibcast_c(%val(buffer_a), buffer_n, buffer_t, root, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_ibcast_c(%val(buffer_a), buffer_n, buffer_t, root, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ibcast')
     end if
@@ -11485,12 +11605,13 @@ subroutine PMPIR_Ibsend_f08ts(buf, count, datatype, dest, tag, comm, request, ie
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_ibsend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_ibsend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ibsend')
     end if
@@ -11537,7 +11658,8 @@ subroutine PMPIR_Ibsend_f08ts_large(buf, count, datatype, dest, tag, comm, reque
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -11603,8 +11725,8 @@ subroutine PMPIR_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, requ
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iexscan(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iexscan(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iexscan')
     end if
@@ -11630,7 +11752,8 @@ subroutine MPI_Iexscan_f08ts(sendbuf, recvbuf, count, datatype, op, comm, reques
     call PMPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
 end subroutine MPI_Iexscan_f08ts
 
-subroutine PMPIR_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
+subroutine PMPIR_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11666,8 +11789,8 @@ subroutine PMPIR_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iexscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iexscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iexscan')
     end if
@@ -11693,8 +11816,8 @@ subroutine MPI_Iexscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, 
     call PMPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
 end subroutine MPI_Iexscan_f08ts_large
 
-subroutine PMPIR_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, request, ierror)
+subroutine PMPIR_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11763,8 +11886,8 @@ subroutine MPI_Igather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, r
             request, ierror)
 end subroutine MPI_Igather_f08ts
 
-subroutine PMPIR_Igather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, request, ierror)
+subroutine PMPIR_Igather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11873,8 +11996,8 @@ subroutine PMPIR_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_igatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), recvcounts, &
-                displs, recvtype%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_igatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
+                recvcounts, displs, recvtype%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Igatherv')
     end if
@@ -11883,8 +12006,8 @@ subroutine PMPIR_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Igatherv_f08ts
 
-subroutine MPI_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
-        root, comm, request, ierror)
+subroutine MPI_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
+        recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11901,12 +12024,12 @@ subroutine MPI_Igatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts,
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, &
-            comm, request, ierror)
+    call PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            root, comm, request, ierror)
 end subroutine MPI_Igatherv_f08ts
 
-subroutine PMPIR_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, root, comm, request, ierror)
+subroutine PMPIR_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -11945,8 +12068,8 @@ subroutine PMPIR_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, rec
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_igatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvcounts, &
-                displs, recvtype%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_igatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvcounts, displs, recvtype%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Igatherv')
     end if
@@ -11973,8 +12096,8 @@ subroutine MPI_Igatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvc
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, &
-            comm, request, ierror)
+    call PMPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, &
+            root, comm, request, ierror)
 end subroutine MPI_Igatherv_f08ts_large
 
 subroutine PMPIR_Improbe_f08(source, tag, comm, flag, message, status, ierror)
@@ -12033,7 +12156,8 @@ subroutine PMPIR_Imrecv_f08ts(buf, count, datatype, message, request, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -12080,7 +12204,8 @@ subroutine PMPIR_Imrecv_f08ts_large(buf, count, datatype, message, request, ierr
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -12145,8 +12270,8 @@ subroutine PMPIR_Ineighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ineighbor_allgather(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ineighbor_allgather(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ineighbor_allgather')
     end if
@@ -12171,12 +12296,12 @@ subroutine MPI_Ineighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, 
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            request, ierror)
+    call PMPI_Ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, request, ierror)
 end subroutine MPI_Ineighbor_allgather_f08ts
 
-subroutine PMPIR_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, request, ierror)
+subroutine PMPIR_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12223,8 +12348,8 @@ subroutine PMPIR_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ineighbor_allgather_f08ts_large
 
-subroutine MPI_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, request, ierror)
+subroutine MPI_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12239,8 +12364,8 @@ subroutine MPI_Ineighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, rec
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            request, ierror)
+    call PMPI_Ineighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, request, ierror)
 end subroutine MPI_Ineighbor_allgather_f08ts_large
 
 subroutine PMPIR_Ineighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
@@ -12282,8 +12407,9 @@ subroutine PMPIR_Ineighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbu
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ineighbor_allgatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ineighbor_allgatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ineighbor_allgatherv')
     end if
@@ -12352,8 +12478,9 @@ subroutine PMPIR_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ineighbor_allgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
-                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ineighbor_allgatherv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, &
+                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ineighbor_allgatherv')
     end if
@@ -12362,8 +12489,8 @@ subroutine PMPIR_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ineighbor_allgatherv_f08ts_large
 
-subroutine MPI_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-        displs, recvtype, comm, request, ierror)
+subroutine MPI_Ineighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcounts, displs, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12421,8 +12548,8 @@ subroutine PMPIR_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ineighbor_alltoall(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ineighbor_alltoall(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ineighbor_alltoall')
     end if
@@ -12431,8 +12558,8 @@ subroutine PMPIR_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ineighbor_alltoall_f08ts
 
-subroutine MPI_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, request, ierror)
+subroutine MPI_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12447,12 +12574,12 @@ subroutine MPI_Ineighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, r
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            request, ierror)
+    call PMPI_Ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, request, ierror)
 end subroutine MPI_Ineighbor_alltoall_f08ts
 
-subroutine PMPIR_Ineighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, request, ierror)
+subroutine PMPIR_Ineighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12515,8 +12642,8 @@ subroutine MPI_Ineighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recv
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            request, ierror)
+    call PMPI_Ineighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, request, ierror)
 end subroutine MPI_Ineighbor_alltoall_f08ts_large
 
 subroutine PMPIR_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
@@ -12592,8 +12719,8 @@ subroutine MPI_Ineighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype,
             rdispls, recvtype, comm, request, ierror)
 end subroutine MPI_Ineighbor_alltoallv_f08ts
 
-subroutine PMPIR_Ineighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-        recvcounts, rdispls, recvtype, comm, request, ierror)
+subroutine PMPIR_Ineighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
+        recvbuf, recvcounts, rdispls, recvtype, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12738,8 +12865,8 @@ subroutine MPI_Ineighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes
             rdispls, recvtypes, comm, request, ierror)
 end subroutine MPI_Ineighbor_alltoallw_f08ts
 
-subroutine PMPIR_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-        recvcounts, rdispls, recvtypes, comm, request, ierror)
+subroutine PMPIR_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+        recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -12789,8 +12916,8 @@ subroutine PMPIR_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, s
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ineighbor_alltoallw_f08ts_large
 
-subroutine MPI_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-        recvcounts, rdispls, recvtypes, comm, request, ierror)
+subroutine MPI_Ineighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+        recvbuf, recvcounts, rdispls, recvtypes, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13271,8 +13398,8 @@ subroutine PMPIR_Intercomm_create_from_groups_f08(local_group, local_leader, rem
     ierr0 = 0
     e0 = 0
     call pmpi_intercomm_create_from_groups(local_group%MPI_VAL, local_leader, &
-                remote_group%MPI_VAL, remote_leader, stringtag, info%MPI_VAL, errhandler%MPI_VAL, &
-                newintercomm%MPI_VAL, ierr0)
+                remote_group%MPI_VAL, remote_leader, stringtag, info%MPI_VAL, &
+                errhandler%MPI_VAL, newintercomm%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Intercomm_create_from_groups_f08
 
@@ -13292,8 +13419,8 @@ subroutine MPI_Intercomm_create_from_groups_f08(local_group, local_leader, remot
     TYPE(MPI_Errhandler), INTENT(IN) :: errhandler
     TYPE(MPI_Comm) :: newintercomm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Intercomm_create_from_groups(local_group, local_leader, remote_group, remote_leader, &
-            stringtag, info, errhandler, newintercomm, ierror)
+    call PMPI_Intercomm_create_from_groups(local_group, local_leader, remote_group, &
+            remote_leader, stringtag, info, errhandler, newintercomm, ierror)
 end subroutine MPI_Intercomm_create_from_groups_f08
 
 subroutine PMPIR_Intercomm_merge_f08(intercomm, high, newintracomm, ierror)
@@ -13382,12 +13509,13 @@ subroutine PMPIR_Irecv_f08ts(buf, count, datatype, source, tag, comm, request, i
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_irecv(%val(buf_a), int(buf_n), buf_t, source, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_irecv(%val(buf_a), int(buf_n), buf_t, source, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Irecv')
     end if
@@ -13434,12 +13562,13 @@ subroutine PMPIR_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, requ
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_irecv_c(%val(buf_a), buf_n, buf_t, source, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_irecv_c(%val(buf_a), buf_n, buf_t, source, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Irecv')
     end if
@@ -13464,7 +13593,8 @@ subroutine MPI_Irecv_f08ts_large(buf, count, datatype, source, tag, comm, reques
     call PMPI_Irecv(buf, count, datatype, source, tag, comm, request, ierror)
 end subroutine MPI_Irecv_f08ts_large
 
-subroutine PMPIR_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, request, ierror)
+subroutine PMPIR_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13501,8 +13631,8 @@ subroutine PMPIR_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ireduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ireduce(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ireduce')
     end if
@@ -13529,8 +13659,8 @@ subroutine MPI_Ireduce_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, 
     call PMPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request, ierror)
 end subroutine MPI_Ireduce_f08ts
 
-subroutine PMPIR_Ireduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, request, &
-        ierror)
+subroutine PMPIR_Ireduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13567,8 +13697,8 @@ subroutine PMPIR_Ireduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ireduce_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ireduce_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ireduce')
     end if
@@ -13596,8 +13726,8 @@ subroutine MPI_Ireduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, 
     call PMPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request, ierror)
 end subroutine MPI_Ireduce_f08ts_large
 
-subroutine PMPIR_Ireduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, request, &
-        ierror)
+subroutine PMPIR_Ireduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13633,8 +13763,8 @@ subroutine PMPIR_Ireduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, o
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ireduce_scatter(%val(sendbuf_a), %val(recvbuf_a), recvcounts, datatype%MPI_VAL, &
-                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ireduce_scatter(%val(sendbuf_a), %val(recvbuf_a), recvcounts, &
+                datatype%MPI_VAL, op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ireduce_scatter')
     end if
@@ -13698,8 +13828,8 @@ subroutine PMPIR_Ireduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datat
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ireduce_scatter_c(%val(sendbuf_a), %val(recvbuf_a), recvcounts, datatype%MPI_VAL, &
-                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ireduce_scatter_c(%val(sendbuf_a), %val(recvbuf_a), recvcounts, &
+                datatype%MPI_VAL, op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ireduce_scatter')
     end if
@@ -13788,11 +13918,12 @@ subroutine MPI_Ireduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request, ierror)
+    call PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request, &
+            ierror)
 end subroutine MPI_Ireduce_scatter_block_f08ts
 
-subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-        request, ierror)
+subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13828,8 +13959,8 @@ subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_ireduce_scatter_block_c(%val(sendbuf_a), %val(recvbuf_a), recvbuf_n, recvbuf_t, &
-                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_ireduce_scatter_block_c(%val(sendbuf_a), %val(recvbuf_a), recvbuf_n, &
+                recvbuf_t, op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ireduce_scatter_block')
     end if
@@ -13838,8 +13969,8 @@ subroutine PMPIR_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Ireduce_scatter_block_f08ts_large
 
-subroutine MPI_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-        request, ierror)
+subroutine MPI_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -13853,7 +13984,8 @@ subroutine MPI_Ireduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, da
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request, ierror)
+    call PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request, &
+            ierror)
 end subroutine MPI_Ireduce_scatter_block_f08ts_large
 
 subroutine PMPIR_Irsend_f08ts(buf, count, datatype, dest, tag, comm, request, ierror)
@@ -13878,12 +14010,13 @@ subroutine PMPIR_Irsend_f08ts(buf, count, datatype, dest, tag, comm, request, ie
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_irsend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_irsend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Irsend')
     end if
@@ -13930,7 +14063,8 @@ subroutine PMPIR_Irsend_f08ts_large(buf, count, datatype, dest, tag, comm, reque
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -14085,8 +14219,8 @@ subroutine PMPIR_Iscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iscan_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iscan')
     end if
@@ -14112,8 +14246,8 @@ subroutine MPI_Iscan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, re
     call PMPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, request, ierror)
 end subroutine MPI_Iscan_f08ts_large
 
-subroutine PMPIR_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, request, ierror)
+subroutine PMPIR_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14182,8 +14316,8 @@ subroutine MPI_Iscatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, 
             request, ierror)
 end subroutine MPI_Iscatter_f08ts
 
-subroutine PMPIR_Iscatter_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, request, ierror)
+subroutine PMPIR_Iscatter_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14292,8 +14426,9 @@ subroutine PMPIR_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_iscatterv(%val(sendbuf_a), sendcounts, displs, sendtype%MPI_VAL, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_iscatterv(%val(sendbuf_a), sendcounts, displs, sendtype%MPI_VAL, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iscatterv')
     end if
@@ -14302,8 +14437,8 @@ subroutine PMPIR_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Iscatterv_f08ts
 
-subroutine MPI_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, request, ierror)
+subroutine MPI_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14320,12 +14455,12 @@ subroutine MPI_Iscatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, r
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, &
-            comm, request, ierror)
+    call PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
+            root, comm, request, ierror)
 end subroutine MPI_Iscatterv_f08ts
 
-subroutine PMPIR_Iscatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-        recvtype, root, comm, request, ierror)
+subroutine PMPIR_Iscatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+        recvcount, recvtype, root, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14365,7 +14500,8 @@ subroutine PMPIR_Iscatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, re
     end if
     if (e0 == 0) then
         call pmpi_iscatterv_c(%val(sendbuf_a), sendcounts, displs, sendtype%MPI_VAL, &
-                %val(recvbuf_a), recvbuf_n, recvbuf_t, root, comm%MPI_VAL, request%MPI_VAL, ierr0)
+                %val(recvbuf_a), recvbuf_n, recvbuf_t, root, comm%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Iscatterv')
     end if
@@ -14392,8 +14528,8 @@ subroutine MPI_Iscatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recv
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, &
-            comm, request, ierror)
+    call PMPI_Iscatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
+            root, comm, request, ierror)
 end subroutine MPI_Iscatterv_f08ts_large
 
 subroutine PMPIR_Isend_f08ts(buf, count, datatype, dest, tag, comm, request, ierror)
@@ -14418,12 +14554,13 @@ subroutine PMPIR_Isend_f08ts(buf, count, datatype, dest, tag, comm, request, ier
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_isend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_isend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Isend')
     end if
@@ -14470,11 +14607,13 @@ subroutine PMPIR_Isend_f08ts_large(buf, count, datatype, dest, tag, comm, reques
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_isend_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_isend_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Isend')
     end if
@@ -14499,8 +14638,8 @@ subroutine MPI_Isend_f08ts_large(buf, count, datatype, dest, tag, comm, request,
     call PMPI_Isend(buf, count, datatype, dest, tag, comm, request, ierror)
 end subroutine MPI_Isend_f08ts_large
 
-subroutine PMPIR_Isendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
-        recvtype, source, recvtag, comm, request, ierror)
+subroutine PMPIR_Isendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
+        recvcount, recvtype, source, recvtag, comm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14572,8 +14711,8 @@ subroutine MPI_Isendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recv
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, &
-            source, recvtag, comm, request, ierror)
+    call PMPI_Isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
+            recvtype, source, recvtag, comm, request, ierror)
 end subroutine MPI_Isendrecv_f08ts
 
 subroutine PMPIR_Isendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
@@ -14649,8 +14788,8 @@ subroutine MPI_Isendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, &
-            source, recvtag, comm, request, ierror)
+    call PMPI_Isendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
+            recvtype, source, recvtag, comm, request, ierror)
 end subroutine MPI_Isendrecv_f08ts_large
 
 subroutine PMPIR_Isendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, &
@@ -14678,12 +14817,13 @@ subroutine PMPIR_Isendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, so
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_isendrecv_replace(%val(buf_a), int(buf_n), buf_t, dest, sendtag, source, recvtag, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_isendrecv_replace(%val(buf_a), int(buf_n), buf_t, dest, sendtag, source, &
+                recvtag, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Isendrecv_replace')
     end if
@@ -14691,8 +14831,8 @@ subroutine PMPIR_Isendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, so
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Isendrecv_replace_f08ts
 
-subroutine MPI_Isendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, comm, &
-        request, ierror)
+subroutine MPI_Isendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, &
+        comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14737,12 +14877,13 @@ subroutine PMPIR_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendt
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_isendrecv_replace_c(%val(buf_a), buf_n, buf_t, dest, sendtag, source, recvtag, &
-                comm%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_isendrecv_replace_c(%val(buf_a), buf_n, buf_t, dest, sendtag, source, &
+                recvtag, comm%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Isendrecv_replace')
     end if
@@ -14750,8 +14891,8 @@ subroutine PMPIR_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendt
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Isendrecv_replace_f08ts_large
 
-subroutine MPI_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, recvtag, &
-        comm, request, ierror)
+subroutine MPI_Isendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
+        recvtag, comm, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -14793,12 +14934,13 @@ subroutine PMPIR_Issend_f08ts(buf, count, datatype, dest, tag, comm, request, ie
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_issend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_issend(%val(buf_a), int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Issend')
     end if
@@ -14845,7 +14987,8 @@ subroutine PMPIR_Issend_f08ts_large(buf, count, datatype, dest, tag, comm, reque
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -14959,7 +15102,8 @@ subroutine PMPIR_Mrecv_f08ts(buf, count, datatype, message, status, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -15006,7 +15150,8 @@ subroutine PMPIR_Mrecv_f08ts_large(buf, count, datatype, message, status, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -15070,8 +15215,8 @@ subroutine PMPIR_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_allgather(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, comm%MPI_VAL, ierr0)
+        call pmpi_neighbor_allgather(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_allgather')
     end if
@@ -15080,8 +15225,8 @@ subroutine PMPIR_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_allgather_f08ts
 
-subroutine MPI_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, ierror)
+subroutine MPI_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15095,12 +15240,12 @@ subroutine MPI_Neighbor_allgather_f08ts(sendbuf, sendcount, sendtype, recvbuf, r
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            ierror)
+    call PMPI_Neighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, ierror)
 end subroutine MPI_Neighbor_allgather_f08ts
 
-subroutine PMPIR_Neighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, ierror)
+subroutine PMPIR_Neighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15161,12 +15306,12 @@ subroutine MPI_Neighbor_allgather_f08ts_large(sendbuf, sendcount, sendtype, recv
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            ierror)
+    call PMPI_Neighbor_allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, ierror)
 end subroutine MPI_Neighbor_allgather_f08ts_large
 
-subroutine PMPIR_Neighbor_allgather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, info, request, ierror)
+subroutine PMPIR_Neighbor_allgather_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15232,8 +15377,8 @@ subroutine MPI_Neighbor_allgather_init_f08ts(sendbuf, sendcount, sendtype, recvb
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Neighbor_allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_allgather_init_f08ts
 
 subroutine PMPIR_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
@@ -15275,8 +15420,9 @@ subroutine PMPIR_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtyp
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_allgather_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
-                recvbuf_n, recvbuf_t, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_neighbor_allgather_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, &
+                %val(recvbuf_a), recvbuf_n, recvbuf_t, comm%MPI_VAL, info%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_allgather_init')
     end if
@@ -15302,8 +15448,8 @@ subroutine MPI_Neighbor_allgather_init_f08ts_large(sendbuf, sendcount, sendtype,
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Neighbor_allgather_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_allgather_init_f08ts_large
 
 subroutine PMPIR_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
@@ -15344,8 +15490,8 @@ subroutine PMPIR_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_allgatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_neighbor_allgatherv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_allgatherv')
     end if
@@ -15354,8 +15500,8 @@ subroutine PMPIR_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_allgatherv_f08ts
 
-subroutine MPI_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-        recvtype, comm, ierror)
+subroutine MPI_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+        displs, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15374,8 +15520,8 @@ subroutine MPI_Neighbor_allgatherv_f08ts(sendbuf, sendcount, sendtype, recvbuf, 
             recvtype, comm, ierror)
 end subroutine MPI_Neighbor_allgatherv_f08ts
 
-subroutine PMPIR_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-        displs, recvtype, comm, ierror)
+subroutine PMPIR_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcounts, displs, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15422,8 +15568,8 @@ subroutine PMPIR_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, r
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_allgatherv_f08ts_large
 
-subroutine MPI_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-        displs, recvtype, comm, ierror)
+subroutine MPI_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcounts, displs, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15442,8 +15588,8 @@ subroutine MPI_Neighbor_allgatherv_f08ts_large(sendbuf, sendcount, sendtype, rec
             recvtype, comm, ierror)
 end subroutine MPI_Neighbor_allgatherv_f08ts_large
 
-subroutine PMPIR_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-        displs, recvtype, comm, info, request, ierror)
+subroutine PMPIR_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcounts, displs, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15483,8 +15629,8 @@ subroutine PMPIR_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, re
     end if
     if (e0 == 0) then
         call pmpi_neighbor_allgatherv_init(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
-                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, &
+                info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_allgatherv_init')
     end if
@@ -15493,8 +15639,8 @@ subroutine PMPIR_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, re
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_allgatherv_init_f08ts
 
-subroutine MPI_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
-        displs, recvtype, comm, info, request, ierror)
+subroutine MPI_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcounts, displs, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15511,8 +15657,8 @@ subroutine MPI_Neighbor_allgatherv_init_f08ts(sendbuf, sendcount, sendtype, recv
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-            recvtype, comm, info, request, ierror)
+    call PMPI_Neighbor_allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+            displs, recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_allgatherv_init_f08ts
 
 subroutine PMPIR_Neighbor_allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
@@ -15556,8 +15702,8 @@ subroutine PMPIR_Neighbor_allgatherv_init_f08ts_large(sendbuf, sendcount, sendty
     end if
     if (e0 == 0) then
         call pmpi_neighbor_allgatherv_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, &
-                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+                %val(recvbuf_a), recvcounts, displs, recvtype%MPI_VAL, comm%MPI_VAL, &
+                info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_allgatherv_init')
     end if
@@ -15584,8 +15730,8 @@ subroutine MPI_Neighbor_allgatherv_init_f08ts_large(sendbuf, sendcount, sendtype
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, &
-            recvtype, comm, info, request, ierror)
+    call PMPI_Neighbor_allgatherv_init(sendbuf, sendcount, sendtype, recvbuf, recvcounts, &
+            displs, recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_allgatherv_init_f08ts_large
 
 subroutine PMPIR_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
@@ -15625,8 +15771,8 @@ subroutine PMPIR_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_alltoall(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, comm%MPI_VAL, ierr0)
+        call pmpi_neighbor_alltoall(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_alltoall')
     end if
@@ -15635,8 +15781,8 @@ subroutine PMPIR_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_alltoall_f08ts
 
-subroutine MPI_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        comm, ierror)
+subroutine MPI_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15650,12 +15796,12 @@ subroutine MPI_Neighbor_alltoall_f08ts(sendbuf, sendcount, sendtype, recvbuf, re
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            ierror)
+    call PMPI_Neighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, ierror)
 end subroutine MPI_Neighbor_alltoall_f08ts
 
-subroutine PMPIR_Neighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, ierror)
+subroutine PMPIR_Neighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15716,8 +15862,8 @@ subroutine MPI_Neighbor_alltoall_f08ts_large(sendbuf, sendcount, sendtype, recvb
     TYPE(MPI_Datatype), INTENT(IN) :: recvtype
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, &
-            ierror)
+    call PMPI_Neighbor_alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+            comm, ierror)
 end subroutine MPI_Neighbor_alltoall_f08ts_large
 
 subroutine PMPIR_Neighbor_alltoall_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
@@ -15787,8 +15933,8 @@ subroutine MPI_Neighbor_alltoall_init_f08ts(sendbuf, sendcount, sendtype, recvbu
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Neighbor_alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoall_init_f08ts
 
 subroutine PMPIR_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
@@ -15830,8 +15976,9 @@ subroutine PMPIR_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_alltoall_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
-                recvbuf_n, recvbuf_t, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_neighbor_alltoall_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, &
+                %val(recvbuf_a), recvbuf_n, recvbuf_t, comm%MPI_VAL, info%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_alltoall_init')
     end if
@@ -15840,8 +15987,8 @@ subroutine PMPIR_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_alltoall_init_f08ts_large
 
-subroutine MPI_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
-        recvtype, comm, info, request, ierror)
+subroutine MPI_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, &
+        recvcount, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -15857,8 +16004,8 @@ subroutine MPI_Neighbor_alltoall_init_f08ts_large(sendbuf, sendcount, sendtype, 
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-            comm, info, request, ierror)
+    call PMPI_Neighbor_alltoall_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+            recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoall_init_f08ts_large
 
 subroutine PMPIR_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
@@ -15931,8 +16078,8 @@ subroutine MPI_Neighbor_alltoallv_f08ts(sendbuf, sendcounts, sdispls, sendtype, 
             rdispls, recvtype, comm, ierror)
 end subroutine MPI_Neighbor_alltoallv_f08ts
 
-subroutine PMPIR_Neighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-        recvcounts, rdispls, recvtype, comm, ierror)
+subroutine PMPIR_Neighbor_alltoallv_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
+        recvbuf, recvcounts, rdispls, recvtype, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16042,9 +16189,9 @@ subroutine PMPIR_Neighbor_alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sen
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_alltoallv_init(%val(sendbuf_a), sendcounts, sdispls, sendtype%MPI_VAL, &
-                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+        call pmpi_neighbor_alltoallv_init(%val(sendbuf_a), sendcounts, sdispls, &
+                sendtype%MPI_VAL, %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, &
+                comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_alltoallv_init')
     end if
@@ -16072,8 +16219,8 @@ subroutine MPI_Neighbor_alltoallv_init_f08ts(sendbuf, sendcounts, sdispls, sendt
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-            rdispls, recvtype, comm, info, request, ierror)
+    call PMPI_Neighbor_alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+            recvcounts, rdispls, recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoallv_init_f08ts
 
 subroutine PMPIR_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
@@ -16117,9 +16264,9 @@ subroutine PMPIR_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispl
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_neighbor_alltoallv_init_c(%val(sendbuf_a), sendcounts, sdispls, sendtype%MPI_VAL, &
-                %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+        call pmpi_neighbor_alltoallv_init_c(%val(sendbuf_a), sendcounts, sdispls, &
+                sendtype%MPI_VAL, %val(recvbuf_a), recvcounts, rdispls, recvtype%MPI_VAL, &
+                comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Neighbor_alltoallv_init')
     end if
@@ -16128,8 +16275,8 @@ subroutine PMPIR_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispl
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Neighbor_alltoallv_init_f08ts_large
 
-subroutine MPI_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
-        recvcounts, rdispls, recvtype, comm, info, request, ierror)
+subroutine MPI_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtype, &
+        recvbuf, recvcounts, rdispls, recvtype, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16147,8 +16294,8 @@ subroutine MPI_Neighbor_alltoallv_init_f08ts_large(sendbuf, sendcounts, sdispls,
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, &
-            rdispls, recvtype, comm, info, request, ierror)
+    call PMPI_Neighbor_alltoallv_init(sendbuf, sendcounts, sdispls, sendtype, recvbuf, &
+            recvcounts, rdispls, recvtype, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoallv_init_f08ts_large
 
 subroutine PMPIR_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
@@ -16221,8 +16368,8 @@ subroutine MPI_Neighbor_alltoallw_f08ts(sendbuf, sendcounts, sdispls, sendtypes,
             rdispls, recvtypes, comm, ierror)
 end subroutine MPI_Neighbor_alltoallw_f08ts
 
-subroutine PMPIR_Neighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-        recvcounts, rdispls, recvtypes, comm, ierror)
+subroutine PMPIR_Neighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
+        recvbuf, recvcounts, rdispls, recvtypes, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16291,8 +16438,8 @@ subroutine MPI_Neighbor_alltoallw_f08ts_large(sendbuf, sendcounts, sdispls, send
             rdispls, recvtypes, comm, ierror)
 end subroutine MPI_Neighbor_alltoallw_f08ts_large
 
-subroutine PMPIR_Neighbor_alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
-        recvcounts, rdispls, recvtypes, comm, info, request, ierror)
+subroutine PMPIR_Neighbor_alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendtypes, &
+        recvbuf, recvcounts, rdispls, recvtypes, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16362,8 +16509,8 @@ subroutine MPI_Neighbor_alltoallw_init_f08ts(sendbuf, sendcounts, sdispls, sendt
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-            rdispls, recvtypes, comm, info, request, ierror)
+    call PMPI_Neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+            recvcounts, rdispls, recvtypes, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoallw_init_f08ts
 
 subroutine PMPIR_Neighbor_alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls, sendtypes, &
@@ -16437,8 +16584,8 @@ subroutine MPI_Neighbor_alltoallw_init_f08ts_large(sendbuf, sendcounts, sdispls,
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, &
-            rdispls, recvtypes, comm, info, request, ierror)
+    call PMPI_Neighbor_alltoallw_init(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, &
+            recvcounts, rdispls, recvtypes, comm, info, request, ierror)
 end subroutine MPI_Neighbor_alltoallw_init_f08ts_large
 
 subroutine PMPIR_Op_commutative_f08(op, commute, ierror)
@@ -16498,6 +16645,36 @@ subroutine MPI_Op_create_f08(user_fn, commute, op, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Op_create(user_fn, commute, op, ierror)
 end subroutine MPI_Op_create_f08
+
+subroutine PMPIR_Op_create_c_f08(user_fn, commute, op, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    PROCEDURE(MPI_User_function_c) :: user_fn
+    LOGICAL, INTENT(IN) :: commute
+    TYPE(MPI_Op) :: op
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_op_create_c(user_fn, commute, op%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Op_create_c_f08
+
+subroutine MPI_Op_create_c_f08(user_fn, commute, op, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Op_create_c
+    implicit none
+    PROCEDURE(MPI_User_function_c) :: user_fn
+    LOGICAL, INTENT(IN) :: commute
+    TYPE(MPI_Op) :: op
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Op_create_c(user_fn, commute, op, ierror)
+end subroutine MPI_Op_create_c_f08
 
 subroutine PMPIR_Op_free_f08(op, ierror)
     use, intrinsic :: iso_c_binding
@@ -16584,8 +16761,8 @@ subroutine PMPIR_Pack_f08ts(inbuf, incount, datatype, outbuf, outsize, position,
     end if
     outbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, outbuf_t, &
-                outbuf_e)
+        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, &
+                outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -16616,7 +16793,8 @@ subroutine MPI_Pack_f08ts(inbuf, incount, datatype, outbuf, outsize, position, c
     call PMPI_Pack(inbuf, incount, datatype, outbuf, outsize, position, comm, ierror)
 end subroutine MPI_Pack_f08ts
 
-subroutine PMPIR_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, comm, ierror)
+subroutine PMPIR_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16647,8 +16825,8 @@ subroutine PMPIR_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, pos
     end if
     outbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, outbuf_t, &
-                outbuf_e)
+        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, &
+                outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -16662,7 +16840,8 @@ subroutine PMPIR_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, pos
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Pack_f08ts_large
 
-subroutine MPI_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, comm, ierror)
+subroutine MPI_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, position, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16679,8 +16858,8 @@ subroutine MPI_Pack_f08ts_large(inbuf, incount, datatype, outbuf, outsize, posit
     call PMPI_Pack(inbuf, incount, datatype, outbuf, outsize, position, comm, ierror)
 end subroutine MPI_Pack_f08ts_large
 
-subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, outsize, position, &
-        ierror)
+subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, outsize, &
+        position, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16711,8 +16890,8 @@ subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, 
     end if
     outbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, outbuf_t, &
-                outbuf_e)
+        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, &
+                outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -16726,8 +16905,8 @@ subroutine PMPIR_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Pack_external_f08ts
 
-subroutine MPI_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, outsize, position, &
-        ierror)
+subroutine MPI_Pack_external_f08ts(datarep, inbuf, incount, datatype, outbuf, outsize, &
+        position, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -16776,8 +16955,8 @@ subroutine PMPIR_Pack_external_f08ts_large(datarep, inbuf, incount, datatype, ou
     end if
     outbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, outbuf_t, &
-                outbuf_e)
+        call oxif08_buf(outbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, outbuf_a, outbuf_n, &
+                outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -17078,8 +17257,8 @@ subroutine MPI_Pready_range_f08(partition_low, partition_high, request, ierror)
     call PMPI_Pready_range(partition_low, partition_high, request, ierror)
 end subroutine MPI_Pready_range_f08
 
-subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, request, &
-        ierror)
+subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17103,12 +17282,13 @@ subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, c
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_precv_init(%val(buf_a), partitions, int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
-                info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_precv_init(%val(buf_a), partitions, int(buf_n), buf_t, dest, tag, &
+                comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Precv_init')
     end if
@@ -17116,8 +17296,8 @@ subroutine PMPIR_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, c
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Precv_init_f08ts
 
-subroutine MPI_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, request, &
-        ierror)
+subroutine MPI_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17133,7 +17313,8 @@ subroutine MPI_Precv_init_f08ts(buf, partitions, count, datatype, dest, tag, com
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Precv_init(buf, partitions, count, datatype, dest, tag, comm, info, request, ierror)
+    call PMPI_Precv_init(buf, partitions, count, datatype, dest, tag, comm, info, request, &
+            ierror)
 end subroutine MPI_Precv_init_f08ts
 
 subroutine PMPIR_Probe_f08(source, tag, comm, status, ierror)
@@ -17168,8 +17349,8 @@ subroutine MPI_Probe_f08(source, tag, comm, status, ierror)
     call PMPI_Probe(source, tag, comm, status, ierror)
 end subroutine MPI_Probe_f08
 
-subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, request, &
-        ierror)
+subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17193,12 +17374,13 @@ subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, c
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_psend_init(%val(buf_a), partitions, int(buf_n), buf_t, dest, tag, comm%MPI_VAL, &
-                info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_psend_init(%val(buf_a), partitions, int(buf_n), buf_t, dest, tag, &
+                comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Psend_init')
     end if
@@ -17206,8 +17388,8 @@ subroutine PMPIR_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, c
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Psend_init_f08ts
 
-subroutine MPI_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, request, &
-        ierror)
+subroutine MPI_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17223,7 +17405,8 @@ subroutine MPI_Psend_init_f08ts(buf, partitions, count, datatype, dest, tag, com
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Psend_init(buf, partitions, count, datatype, dest, tag, comm, info, request, ierror)
+    call PMPI_Psend_init(buf, partitions, count, datatype, dest, tag, comm, info, request, &
+            ierror)
 end subroutine MPI_Psend_init_f08ts
 
 subroutine PMPIR_Publish_name_f08(service_name, info, port_name, ierror)
@@ -17256,8 +17439,8 @@ subroutine MPI_Publish_name_f08(service_name, info, port_name, ierror)
     call PMPI_Publish_name(service_name, info, port_name, ierror)
 end subroutine MPI_Publish_name_f08
 
-subroutine PMPIR_Put_f08ts(origin_addr, origin_count, origin_datatype, target_rank, target_disp, &
-        target_count, target_datatype, win, ierror)
+subroutine PMPIR_Put_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
+        target_disp, target_count, target_datatype, win, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17429,9 +17612,9 @@ subroutine PMPIR_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, t
         e0 = origin_addr_e
     end if
     if (e0 == 0) then
-        call pmpi_raccumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, &
-                request%MPI_VAL, ierr0)
+        call pmpi_raccumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, &
+                target_rank, target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, &
+                win%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Raccumulate')
     end if
@@ -17461,8 +17644,8 @@ subroutine MPI_Raccumulate_f08ts(origin_addr, origin_count, origin_datatype, tar
             target_count, target_datatype, op, win, request, ierror)
 end subroutine MPI_Raccumulate_f08ts
 
-subroutine PMPIR_Raccumulate_f08ts_large(origin_addr, origin_count, origin_datatype, target_rank, &
-        target_disp, target_count, target_datatype, op, win, request, ierror)
+subroutine PMPIR_Raccumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
+        target_rank, target_disp, target_count, target_datatype, op, win, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17546,7 +17729,8 @@ subroutine PMPIR_Recv_f08ts(buf, count, datatype, source, tag, comm, status, ier
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -17597,7 +17781,8 @@ subroutine PMPIR_Recv_f08ts_large(buf, count, datatype, source, tag, comm, statu
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -17648,7 +17833,8 @@ subroutine PMPIR_Recv_init_f08ts(buf, count, datatype, source, tag, comm, reques
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -17700,7 +17886,8 @@ subroutine PMPIR_Recv_init_f08ts_large(buf, count, datatype, source, tag, comm, 
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -17829,8 +18016,8 @@ subroutine PMPIR_Reduce_f08ts_large(sendbuf, recvbuf, count, datatype, op, root,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_reduce_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                root, comm%MPI_VAL, ierr0)
+        call pmpi_reduce_c(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, root, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Reduce')
     end if
@@ -17905,8 +18092,8 @@ subroutine PMPIR_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_init_f08ts
 
-subroutine MPI_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, info, request, &
-        ierror)
+subroutine MPI_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17922,11 +18109,12 @@ subroutine MPI_Reduce_init_f08ts(sendbuf, recvbuf, count, datatype, op, root, co
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request, ierror)
+    call PMPI_Reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request, &
+            ierror)
 end subroutine MPI_Reduce_init_f08ts
 
-subroutine PMPIR_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, info, &
-        request, ierror)
+subroutine PMPIR_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, root, comm, &
+        info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -17991,7 +18179,8 @@ subroutine MPI_Reduce_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, ro
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request, ierror)
+    call PMPI_Reduce_init(sendbuf, recvbuf, count, datatype, op, root, comm, info, request, &
+            ierror)
 end subroutine MPI_Reduce_init_f08ts_large
 
 subroutine PMPIR_Reduce_local_f08ts(inbuf, inoutbuf, count, datatype, op, ierror)
@@ -18017,7 +18206,8 @@ subroutine PMPIR_Reduce_local_f08ts(inbuf, inoutbuf, count, datatype, op, ierror
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     inoutbuf_t = OXI_NO_TYPE
@@ -18075,7 +18265,8 @@ subroutine PMPIR_Reduce_local_f08ts_large(inbuf, inoutbuf, count, datatype, op, 
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     inoutbuf_t = OXI_NO_TYPE
@@ -18145,8 +18336,8 @@ subroutine PMPIR_Reduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_reduce_scatter(%val(sendbuf_a), %val(recvbuf_a), recvcounts, datatype%MPI_VAL, &
-                op%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_reduce_scatter(%val(sendbuf_a), %val(recvbuf_a), recvcounts, &
+                datatype%MPI_VAL, op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Reduce_scatter')
     end if
@@ -18171,7 +18362,8 @@ subroutine MPI_Reduce_scatter_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, 
     call PMPI_Reduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, ierror)
 end subroutine MPI_Reduce_scatter_f08ts
 
-subroutine PMPIR_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, ierror)
+subroutine PMPIR_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18206,8 +18398,8 @@ subroutine PMPIR_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, dataty
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_reduce_scatter_c(%val(sendbuf_a), %val(recvbuf_a), recvcounts, datatype%MPI_VAL, &
-                op%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_reduce_scatter_c(%val(sendbuf_a), %val(recvbuf_a), recvcounts, &
+                datatype%MPI_VAL, op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Reduce_scatter')
     end if
@@ -18216,7 +18408,8 @@ subroutine PMPIR_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, dataty
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_scatter_f08ts_large
 
-subroutine MPI_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, ierror)
+subroutine MPI_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18232,7 +18425,8 @@ subroutine MPI_Reduce_scatter_f08ts_large(sendbuf, recvbuf, recvcounts, datatype
     call PMPI_Reduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, ierror)
 end subroutine MPI_Reduce_scatter_f08ts_large
 
-subroutine PMPIR_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, ierror)
+subroutine PMPIR_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18267,8 +18461,8 @@ subroutine PMPIR_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatyp
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_reduce_scatter_block(%val(sendbuf_a), %val(recvbuf_a), int(recvbuf_n), recvbuf_t, &
-                op%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_reduce_scatter_block(%val(sendbuf_a), %val(recvbuf_a), int(recvbuf_n), &
+                recvbuf_t, op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Reduce_scatter_block')
     end if
@@ -18277,7 +18471,8 @@ subroutine PMPIR_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatyp
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_scatter_block_f08ts
 
-subroutine MPI_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, ierror)
+subroutine MPI_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18293,8 +18488,8 @@ subroutine MPI_Reduce_scatter_block_f08ts(sendbuf, recvbuf, recvcount, datatype,
     call PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, ierror)
 end subroutine MPI_Reduce_scatter_block_f08ts
 
-subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-        ierror)
+subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18329,8 +18524,8 @@ subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, d
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_reduce_scatter_block_c(%val(sendbuf_a), %val(recvbuf_a), recvbuf_n, recvbuf_t, &
-                op%MPI_VAL, comm%MPI_VAL, ierr0)
+        call pmpi_reduce_scatter_block_c(%val(sendbuf_a), %val(recvbuf_a), recvbuf_n, &
+                recvbuf_t, op%MPI_VAL, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Reduce_scatter_block')
     end if
@@ -18339,8 +18534,8 @@ subroutine PMPIR_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, d
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_scatter_block_f08ts_large
 
-subroutine MPI_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-        ierror)
+subroutine MPI_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
+        comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18356,8 +18551,8 @@ subroutine MPI_Reduce_scatter_block_f08ts_large(sendbuf, recvbuf, recvcount, dat
     call PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, ierror)
 end subroutine MPI_Reduce_scatter_block_f08ts_large
 
-subroutine PMPIR_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, op, comm, &
-        info, request, ierror)
+subroutine PMPIR_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, datatype, op, &
+        comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18424,8 +18619,8 @@ subroutine MPI_Reduce_scatter_block_init_f08ts(sendbuf, recvbuf, recvcount, data
             request, ierror)
 end subroutine MPI_Reduce_scatter_block_init_f08ts
 
-subroutine PMPIR_Reduce_scatter_block_init_f08ts_large(sendbuf, recvbuf, recvcount, datatype, op, &
-        comm, info, request, ierror)
+subroutine PMPIR_Reduce_scatter_block_init_f08ts_large(sendbuf, recvbuf, recvcount, datatype, &
+        op, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18492,8 +18687,8 @@ subroutine MPI_Reduce_scatter_block_init_f08ts_large(sendbuf, recvbuf, recvcount
             request, ierror)
 end subroutine MPI_Reduce_scatter_block_init_f08ts_large
 
-subroutine PMPIR_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, &
-        request, ierror)
+subroutine PMPIR_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+        info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18540,8 +18735,8 @@ subroutine PMPIR_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatyp
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_scatter_init_f08ts
 
-subroutine MPI_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, &
-        request, ierror)
+subroutine MPI_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
+        info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18556,12 +18751,12 @@ subroutine MPI_Reduce_scatter_init_f08ts(sendbuf, recvbuf, recvcounts, datatype,
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request, &
-            ierror)
+    call PMPI_Reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, &
+            request, ierror)
 end subroutine MPI_Reduce_scatter_init_f08ts
 
-subroutine PMPIR_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
-        info, request, ierror)
+subroutine PMPIR_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, &
+        comm, info, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18608,8 +18803,8 @@ subroutine PMPIR_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, d
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Reduce_scatter_init_f08ts_large
 
-subroutine MPI_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, comm, &
-        info, request, ierror)
+subroutine MPI_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, datatype, op, &
+        comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18624,8 +18819,8 @@ subroutine MPI_Reduce_scatter_init_f08ts_large(sendbuf, recvbuf, recvcounts, dat
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, request, &
-            ierror)
+    call PMPI_Reduce_scatter_init(sendbuf, recvbuf, recvcounts, datatype, op, comm, info, &
+            request, ierror)
 end subroutine MPI_Reduce_scatter_init_f08ts_large
 
 subroutine PMPIR_Register_datarep_f08(datarep, read_conversion_fn, write_conversion_fn, &
@@ -18815,11 +19010,13 @@ subroutine PMPIR_Request_get_status_all_f08(count, array_of_requests, flag, arra
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_request_get_status_all(count, array_of_requests, flag, array_of_statuses, ierr0)
+    call pmpi_request_get_status_all(count, array_of_requests, flag, array_of_statuses, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Request_get_status_all_f08
 
-subroutine MPI_Request_get_status_all_f08(count, array_of_requests, flag, array_of_statuses, ierror)
+subroutine MPI_Request_get_status_all_f08(count, array_of_requests, flag, array_of_statuses, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18883,13 +19080,13 @@ subroutine PMPIR_Request_get_status_some_f08(incount, array_of_requests, outcoun
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_request_get_status_some(incount, array_of_requests, outcount, array_of_indices, &
-                array_of_statuses, ierr0)
+    call pmpi_request_get_status_some(incount, array_of_requests, outcount, &
+                array_of_indices, array_of_statuses, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Request_get_status_some_f08
 
-subroutine MPI_Request_get_status_some_f08(incount, array_of_requests, outcount, array_of_indices, &
-        array_of_statuses, ierror)
+subroutine MPI_Request_get_status_some_f08(incount, array_of_requests, outcount, &
+        array_of_indices, array_of_statuses, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18905,8 +19102,8 @@ subroutine MPI_Request_get_status_some_f08(incount, array_of_requests, outcount,
             array_of_statuses, ierror)
 end subroutine MPI_Request_get_status_some_f08
 
-subroutine PMPIR_Rget_f08ts(origin_addr, origin_count, origin_datatype, target_rank, target_disp, &
-        target_count, target_datatype, win, request, ierror)
+subroutine PMPIR_Rget_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
+        target_disp, target_count, target_datatype, win, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -18936,8 +19133,8 @@ subroutine PMPIR_Rget_f08ts(origin_addr, origin_count, origin_datatype, target_r
     end if
     if (e0 == 0) then
         call pmpi_rget(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rget')
     end if
@@ -18997,8 +19194,8 @@ subroutine PMPIR_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, ta
     end if
     if (e0 == 0) then
         call pmpi_rget_c(%val(origin_addr_a), origin_addr_n, origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rget')
     end if
@@ -19028,8 +19225,8 @@ subroutine MPI_Rget_f08ts_large(origin_addr, origin_count, origin_datatype, targ
 end subroutine MPI_Rget_f08ts_large
 
 subroutine PMPIR_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, request, ierror)
+        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
+        op, win, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19072,9 +19269,9 @@ subroutine PMPIR_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatyp
     end if
     if (e0 == 0) then
         call pmpi_rget_accumulate(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, &
-                %val(result_addr_a), int(result_addr_n), result_addr_t, target_rank, target_disp, &
-                target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                %val(result_addr_a), int(result_addr_n), result_addr_t, target_rank, &
+                target_disp, target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rget_accumulate')
     end if
@@ -19084,8 +19281,8 @@ subroutine PMPIR_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatyp
 end subroutine PMPIR_Rget_accumulate_f08ts
 
 subroutine MPI_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, request, ierror)
+        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
+        op, win, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19106,8 +19303,8 @@ subroutine MPI_Rget_accumulate_f08ts(origin_addr, origin_count, origin_datatype,
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, &
-            result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
-            op, win, request, ierror)
+            result_count, result_datatype, target_rank, target_disp, target_count, &
+            target_datatype, op, win, request, ierror)
 end subroutine MPI_Rget_accumulate_f08ts
 
 subroutine PMPIR_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
@@ -19156,8 +19353,8 @@ subroutine PMPIR_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_d
     if (e0 == 0) then
         call pmpi_rget_accumulate_c(%val(origin_addr_a), origin_addr_n, origin_addr_t, &
                 %val(result_addr_a), result_addr_n, result_addr_t, target_rank, target_disp, &
-                target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                target_count, target_datatype%MPI_VAL, op%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rget_accumulate')
     end if
@@ -19166,9 +19363,9 @@ subroutine PMPIR_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_d
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Rget_accumulate_f08ts_large
 
-subroutine MPI_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, result_addr, &
-        result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, &
-        win, request, ierror)
+subroutine MPI_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_datatype, &
+        result_addr, result_count, result_datatype, target_rank, target_disp, target_count, &
+        target_datatype, op, win, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19189,12 +19386,12 @@ subroutine MPI_Rget_accumulate_f08ts_large(origin_addr, origin_count, origin_dat
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Rget_accumulate(origin_addr, origin_count, origin_datatype, result_addr, &
-            result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, &
-            op, win, request, ierror)
+            result_count, result_datatype, target_rank, target_disp, target_count, &
+            target_datatype, op, win, request, ierror)
 end subroutine MPI_Rget_accumulate_f08ts_large
 
-subroutine PMPIR_Rput_f08ts(origin_addr, origin_count, origin_datatype, target_rank, target_disp, &
-        target_count, target_datatype, win, request, ierror)
+subroutine PMPIR_Rput_f08ts(origin_addr, origin_count, origin_datatype, target_rank, &
+        target_disp, target_count, target_datatype, win, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19224,8 +19421,8 @@ subroutine PMPIR_Rput_f08ts(origin_addr, origin_count, origin_datatype, target_r
     end if
     if (e0 == 0) then
         call pmpi_rput(%val(origin_addr_a), int(origin_addr_n), origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rput')
     end if
@@ -19285,8 +19482,8 @@ subroutine PMPIR_Rput_f08ts_large(origin_addr, origin_count, origin_datatype, ta
     end if
     if (e0 == 0) then
         call pmpi_rput_c(%val(origin_addr_a), origin_addr_n, origin_addr_t, target_rank, &
-                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+                target_disp, target_count, target_datatype%MPI_VAL, win%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(2, win%MPI_VAL, e0, ierr0, 'MPI_Rput')
     end if
@@ -19336,7 +19533,8 @@ subroutine PMPIR_Rsend_f08ts(buf, count, datatype, dest, tag, comm, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -19385,7 +19583,8 @@ subroutine PMPIR_Rsend_f08ts_large(buf, count, datatype, dest, tag, comm, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -19435,7 +19634,8 @@ subroutine PMPIR_Rsend_init_f08ts(buf, count, datatype, dest, tag, comm, request
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -19487,12 +19687,13 @@ subroutine PMPIR_Rsend_init_f08ts_large(buf, count, datatype, dest, tag, comm, r
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_rsend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_rsend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Rsend_init')
     end if
@@ -19639,7 +19840,8 @@ subroutine MPI_Scan_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, ier
     call PMPI_Scan(sendbuf, recvbuf, count, datatype, op, comm, ierror)
 end subroutine MPI_Scan_f08ts_large
 
-subroutine PMPIR_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
+subroutine PMPIR_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19676,8 +19878,8 @@ subroutine PMPIR_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, in
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_scan_init(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, op%MPI_VAL, &
-                comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_scan_init(%val(sendbuf_a), %val(recvbuf_a), count, datatype%MPI_VAL, &
+                op%MPI_VAL, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Scan_init')
     end if
@@ -19686,7 +19888,8 @@ subroutine PMPIR_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, in
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scan_init_f08ts
 
-subroutine MPI_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
+subroutine MPI_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19704,8 +19907,8 @@ subroutine MPI_Scan_init_f08ts(sendbuf, recvbuf, count, datatype, op, comm, info
     call PMPI_Scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
 end subroutine MPI_Scan_init_f08ts
 
-subroutine PMPIR_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
-        ierror)
+subroutine PMPIR_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19752,8 +19955,8 @@ subroutine PMPIR_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, co
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scan_init_f08ts_large
 
-subroutine MPI_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, request, &
-        ierror)
+subroutine MPI_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm, info, &
+        request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19771,8 +19974,8 @@ subroutine MPI_Scan_init_f08ts_large(sendbuf, recvbuf, count, datatype, op, comm
     call PMPI_Scan_init(sendbuf, recvbuf, count, datatype, op, comm, info, request, ierror)
 end subroutine MPI_Scan_init_f08ts_large
 
-subroutine PMPIR_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, ierror)
+subroutine PMPIR_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19835,11 +20038,12 @@ subroutine MPI_Scatter_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, r
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, ierror)
+    call PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
+            ierror)
 end subroutine MPI_Scatter_f08ts
 
-subroutine PMPIR_Scatter_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, ierror)
+subroutine PMPIR_Scatter_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19902,7 +20106,8 @@ subroutine MPI_Scatter_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvco
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, ierror)
+    call PMPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
+            ierror)
 end subroutine MPI_Scatter_f08ts_large
 
 subroutine PMPIR_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
@@ -19946,7 +20151,8 @@ subroutine PMPIR_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvc
     end if
     if (e0 == 0) then
         call pmpi_scatter_init(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Scatter_init')
     end if
@@ -19955,8 +20161,8 @@ subroutine PMPIR_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvc
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scatter_init_f08ts
 
-subroutine MPI_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
-        comm, info, request, ierror)
+subroutine MPI_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
+        root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -19973,8 +20179,8 @@ subroutine MPI_Scatter_init_f08ts(sendbuf, sendcount, sendtype, recvbuf, recvcou
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
-            info, request, ierror)
+    call PMPI_Scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
+            comm, info, request, ierror)
 end subroutine MPI_Scatter_init_f08ts
 
 subroutine PMPIR_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
@@ -20017,8 +20223,8 @@ subroutine PMPIR_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf,
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_scatter_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), recvbuf_n, &
-                recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
+        call pmpi_scatter_init_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, %val(recvbuf_a), &
+                recvbuf_n, recvbuf_t, root, comm%MPI_VAL, info%MPI_VAL, request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Scatter_init')
     end if
@@ -20027,8 +20233,8 @@ subroutine PMPIR_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scatter_init_f08ts_large
 
-subroutine MPI_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, info, request, ierror)
+subroutine MPI_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20045,8 +20251,8 @@ subroutine MPI_Scatter_init_f08ts_large(sendbuf, sendcount, sendtype, recvbuf, r
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, &
-            info, request, ierror)
+    call PMPI_Scatter_init(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, &
+            comm, info, request, ierror)
 end subroutine MPI_Scatter_init_f08ts_large
 
 subroutine PMPIR_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
@@ -20088,8 +20294,8 @@ subroutine PMPIR_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, 
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_scatterv(%val(sendbuf_a), sendcounts, displs, sendtype%MPI_VAL, %val(recvbuf_a), &
-                int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, ierr0)
+        call pmpi_scatterv(%val(sendbuf_a), sendcounts, displs, sendtype%MPI_VAL, &
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, root, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Scatterv')
     end if
@@ -20098,8 +20304,8 @@ subroutine PMPIR_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, 
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scatterv_f08ts
 
-subroutine MPI_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
-        root, comm, ierror)
+subroutine MPI_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
+        recvtype, root, comm, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20115,12 +20321,12 @@ subroutine MPI_Scatterv_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, re
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, &
-            comm, ierror)
+    call PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
+            root, comm, ierror)
 end subroutine MPI_Scatterv_f08ts
 
-subroutine PMPIR_Scatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-        recvtype, root, comm, ierror)
+subroutine PMPIR_Scatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+        recvcount, recvtype, root, comm, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20185,8 +20391,8 @@ subroutine MPI_Scatterv_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvb
     INTEGER, INTENT(IN) :: root
     TYPE(MPI_Comm), INTENT(IN) :: comm
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, &
-            comm, ierror)
+    call PMPI_Scatterv(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
+            root, comm, ierror)
 end subroutine MPI_Scatterv_f08ts_large
 
 subroutine PMPIR_Scatterv_init_f08ts(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
@@ -20260,8 +20466,8 @@ subroutine MPI_Scatterv_init_f08ts(sendbuf, sendcounts, displs, sendtype, recvbu
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
-            root, comm, info, request, ierror)
+    call PMPI_Scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
+            recvtype, root, comm, info, request, ierror)
 end subroutine MPI_Scatterv_init_f08ts
 
 subroutine PMPIR_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
@@ -20316,8 +20522,8 @@ subroutine PMPIR_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Scatterv_init_f08ts_large
 
-subroutine MPI_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
-        recvtype, root, comm, info, request, ierror)
+subroutine MPI_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, recvbuf, &
+        recvcount, recvtype, root, comm, info, request, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20335,8 +20541,8 @@ subroutine MPI_Scatterv_init_f08ts_large(sendbuf, sendcounts, displs, sendtype, 
     TYPE(MPI_Info), INTENT(IN) :: info
     TYPE(MPI_Request) :: request
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, &
-            root, comm, info, request, ierror)
+    call PMPI_Scatterv_init(sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, &
+            recvtype, root, comm, info, request, ierror)
 end subroutine MPI_Scatterv_init_f08ts_large
 
 subroutine PMPIR_Send_f08ts(buf, count, datatype, dest, tag, comm, ierror)
@@ -20360,7 +20566,8 @@ subroutine PMPIR_Send_f08ts(buf, count, datatype, dest, tag, comm, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -20409,7 +20616,8 @@ subroutine PMPIR_Send_f08ts_large(buf, count, datatype, dest, tag, comm, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -20459,7 +20667,8 @@ subroutine PMPIR_Send_init_f08ts(buf, count, datatype, dest, tag, comm, request,
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -20511,12 +20720,13 @@ subroutine PMPIR_Send_init_f08ts_large(buf, count, datatype, dest, tag, comm, re
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_send_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_send_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Send_init')
     end if
@@ -20541,8 +20751,8 @@ subroutine MPI_Send_init_f08ts_large(buf, count, datatype, dest, tag, comm, requ
     call PMPI_Send_init(buf, count, datatype, dest, tag, comm, request, ierror)
 end subroutine MPI_Send_init_f08ts_large
 
-subroutine PMPIR_Sendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
-        recvtype, source, recvtag, comm, status, ierror)
+subroutine PMPIR_Sendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
+        recvcount, recvtype, source, recvtag, comm, status, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20584,8 +20794,8 @@ subroutine PMPIR_Sendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, rec
     end if
     if (e0 == 0) then
         call pmpi_sendrecv(%val(sendbuf_a), int(sendbuf_n), sendbuf_t, dest, sendtag, &
-                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, source, recvtag, comm%MPI_VAL, status, &
-                ierr0)
+                %val(recvbuf_a), int(recvbuf_n), recvbuf_t, source, recvtag, comm%MPI_VAL, &
+                status, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Sendrecv')
     end if
@@ -20614,8 +20824,8 @@ subroutine MPI_Sendrecv_f08ts(sendbuf, sendcount, sendtype, dest, sendtag, recvb
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Status) :: status
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, &
-            source, recvtag, comm, status, ierror)
+    call PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
+            recvtype, source, recvtag, comm, status, ierror)
 end subroutine MPI_Sendrecv_f08ts
 
 subroutine PMPIR_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, &
@@ -20660,8 +20870,9 @@ subroutine PMPIR_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendta
         e0 = recvbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_sendrecv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, dest, sendtag, %val(recvbuf_a), &
-                recvbuf_n, recvbuf_t, source, recvtag, comm%MPI_VAL, status, ierr0)
+        call pmpi_sendrecv_c(%val(sendbuf_a), sendbuf_n, sendbuf_t, dest, sendtag, &
+                %val(recvbuf_a), recvbuf_n, recvbuf_t, source, recvtag, comm%MPI_VAL, status, &
+                ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Sendrecv')
     end if
@@ -20690,12 +20901,12 @@ subroutine MPI_Sendrecv_f08ts_large(sendbuf, sendcount, sendtype, dest, sendtag,
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Status) :: status
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, &
-            source, recvtag, comm, status, ierror)
+    call PMPI_Sendrecv(sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, &
+            recvtype, source, recvtag, comm, status, ierror)
 end subroutine MPI_Sendrecv_f08ts_large
 
-subroutine PMPIR_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, comm, &
-        status, ierror)
+subroutine PMPIR_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, &
+        comm, status, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20719,12 +20930,13 @@ subroutine PMPIR_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, sou
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_sendrecv_replace(%val(buf_a), int(buf_n), buf_t, dest, sendtag, source, recvtag, &
-                comm%MPI_VAL, status, ierr0)
+        call pmpi_sendrecv_replace(%val(buf_a), int(buf_n), buf_t, dest, sendtag, source, &
+                recvtag, comm%MPI_VAL, status, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Sendrecv_replace')
     end if
@@ -20732,8 +20944,8 @@ subroutine PMPIR_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, sou
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Sendrecv_replace_f08ts
 
-subroutine MPI_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, comm, &
-        status, ierror)
+subroutine MPI_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, source, recvtag, &
+        comm, status, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20749,12 +20961,12 @@ subroutine MPI_Sendrecv_replace_f08ts(buf, count, datatype, dest, sendtag, sourc
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Status) :: status
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status, &
-            ierror)
+    call PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, &
+            status, ierror)
 end subroutine MPI_Sendrecv_replace_f08ts
 
-subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, recvtag, &
-        comm, status, ierror)
+subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
+        recvtag, comm, status, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20778,7 +20990,8 @@ subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendta
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -20791,8 +21004,8 @@ subroutine PMPIR_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendta
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Sendrecv_replace_f08ts_large
 
-subroutine MPI_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, recvtag, &
-        comm, status, ierror)
+subroutine MPI_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag, source, &
+        recvtag, comm, status, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -20808,8 +21021,8 @@ subroutine MPI_Sendrecv_replace_f08ts_large(buf, count, datatype, dest, sendtag,
     TYPE(MPI_Comm), INTENT(IN) :: comm
     TYPE(MPI_Status) :: status
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, status, &
-            ierror)
+    call PMPI_Sendrecv_replace(buf, count, datatype, dest, sendtag, source, recvtag, comm, &
+            status, ierror)
 end subroutine MPI_Sendrecv_replace_f08ts_large
 
 subroutine PMPIR_Session_attach_buffer_f08ts(session, buffer, size, ierror)
@@ -20830,8 +21043,8 @@ subroutine PMPIR_Session_attach_buffer_f08ts(session, buffer, size, ierror)
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -20874,8 +21087,8 @@ subroutine PMPIR_Session_attach_buffer_f08ts_large(session, buffer, size, ierror
     e0 = 0
     buffer_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, buffer_t, &
-                buffer_e)
+        call oxif08_buf(buffer, 0, int(0, c_int64_t), OXI_NO_TYPE, buffer_a, buffer_n, &
+                buffer_t, buffer_e)
         e0 = buffer_e
     end if
     if (e0 == 0) then
@@ -21139,7 +21352,8 @@ subroutine PMPIR_Session_get_nth_pset_f08(session, info, n, pset_len, pset_name,
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_session_get_nth_pset(session%MPI_VAL, info%MPI_VAL, n, pset_len, pset_name, ierr0)
+    call pmpi_session_get_nth_pset(session%MPI_VAL, info%MPI_VAL, n, pset_len, pset_name, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Session_get_nth_pset_f08
 
@@ -21325,7 +21539,8 @@ subroutine PMPIR_Ssend_f08ts(buf, count, datatype, dest, tag, comm, ierror)
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -21374,7 +21589,8 @@ subroutine PMPIR_Ssend_f08ts_large(buf, count, datatype, dest, tag, comm, ierror
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -21424,7 +21640,8 @@ subroutine PMPIR_Ssend_init_f08ts(buf, count, datatype, dest, tag, comm, request
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
@@ -21476,12 +21693,13 @@ subroutine PMPIR_Ssend_init_f08ts_large(buf, count, datatype, dest, tag, comm, r
     e0 = 0
     buf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, buf_e)
+        call oxif08_buf(buf, 1, int(count, c_int64_t), datatype%MPI_VAL, buf_a, buf_n, buf_t, &
+                buf_e)
         e0 = buf_e
     end if
     if (e0 == 0) then
-        call pmpi_ssend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, request%MPI_VAL, &
-                ierr0)
+        call pmpi_ssend_init_c(%val(buf_a), buf_n, buf_t, dest, tag, comm%MPI_VAL, &
+                request%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Ssend_init')
     end if
@@ -22004,8 +22222,8 @@ subroutine MPI_Testsome_f08(incount, array_of_requests, outcount, array_of_indic
     INTEGER :: array_of_indices(*)
     TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Testsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses, &
-            ierror)
+    call PMPI_Testsome(incount, array_of_requests, outcount, array_of_indices, &
+            array_of_statuses, ierror)
 end subroutine MPI_Testsome_f08
 
 subroutine PMPIR_Topo_test_f08(comm, status, ierror)
@@ -22196,8 +22414,8 @@ subroutine PMPIR_Type_create_darray_f08_large(size, rank, ndims, array_of_gsizes
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_darray_f08_large
 
-subroutine MPI_Type_create_darray_f08_large(size, rank, ndims, array_of_gsizes, array_of_distribs, &
-        array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
+subroutine MPI_Type_create_darray_f08_large(size, rank, ndims, array_of_gsizes, &
+        array_of_distribs, array_of_dargs, array_of_psizes, order, oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22340,8 +22558,8 @@ subroutine MPI_Type_create_hindexed_f08(count, array_of_blocklengths, array_of_d
     TYPE(MPI_Datatype), INTENT(IN) :: oldtype
     TYPE(MPI_Datatype) :: newtype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Type_create_hindexed(count, array_of_blocklengths, array_of_displacements, oldtype, &
-            newtype, ierror)
+    call PMPI_Type_create_hindexed(count, array_of_blocklengths, array_of_displacements, &
+            oldtype, newtype, ierror)
 end subroutine MPI_Type_create_hindexed_f08
 
 subroutine PMPIR_Type_create_hindexed_f08_large(count, array_of_blocklengths, &
@@ -22365,8 +22583,8 @@ subroutine PMPIR_Type_create_hindexed_f08_large(count, array_of_blocklengths, &
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_hindexed_f08_large
 
-subroutine MPI_Type_create_hindexed_f08_large(count, array_of_blocklengths, array_of_displacements, &
-        oldtype, newtype, ierror)
+subroutine MPI_Type_create_hindexed_f08_large(count, array_of_blocklengths, &
+        array_of_displacements, oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22378,8 +22596,8 @@ subroutine MPI_Type_create_hindexed_f08_large(count, array_of_blocklengths, arra
     TYPE(MPI_Datatype), INTENT(IN) :: oldtype
     TYPE(MPI_Datatype) :: newtype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Type_create_hindexed(count, array_of_blocklengths, array_of_displacements, oldtype, &
-            newtype, ierror)
+    call PMPI_Type_create_hindexed(count, array_of_blocklengths, array_of_displacements, &
+            oldtype, newtype, ierror)
 end subroutine MPI_Type_create_hindexed_f08_large
 
 subroutine PMPIR_Type_create_hindexed_block_f08(count, blocklength, array_of_displacements, &
@@ -22403,8 +22621,8 @@ subroutine PMPIR_Type_create_hindexed_block_f08(count, blocklength, array_of_dis
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_hindexed_block_f08
 
-subroutine MPI_Type_create_hindexed_block_f08(count, blocklength, array_of_displacements, oldtype, &
-        newtype, ierror)
+subroutine MPI_Type_create_hindexed_block_f08(count, blocklength, array_of_displacements, &
+        oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22420,8 +22638,8 @@ subroutine MPI_Type_create_hindexed_block_f08(count, blocklength, array_of_displ
             newtype, ierror)
 end subroutine MPI_Type_create_hindexed_block_f08
 
-subroutine PMPIR_Type_create_hindexed_block_f08_large(count, blocklength, array_of_displacements, &
-        oldtype, newtype, ierror)
+subroutine PMPIR_Type_create_hindexed_block_f08_large(count, blocklength, &
+        array_of_displacements, oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22473,8 +22691,8 @@ subroutine PMPIR_Type_create_hvector_f08(count, blocklength, stride, oldtype, ne
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_create_hvector(count, blocklength, stride, oldtype%MPI_VAL, newtype%MPI_VAL, &
-                ierr0)
+    call pmpi_type_create_hvector(count, blocklength, stride, oldtype%MPI_VAL, &
+                newtype%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_hvector_f08
 
@@ -22493,7 +22711,8 @@ subroutine MPI_Type_create_hvector_f08(count, blocklength, stride, oldtype, newt
     call PMPI_Type_create_hvector(count, blocklength, stride, oldtype, newtype, ierror)
 end subroutine MPI_Type_create_hvector_f08
 
-subroutine PMPIR_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, newtype, ierror)
+subroutine PMPIR_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, newtype, &
+        ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22513,7 +22732,8 @@ subroutine PMPIR_Type_create_hvector_f08_large(count, blocklength, stride, oldty
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_hvector_f08_large
 
-subroutine MPI_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, newtype, ierror)
+subroutine MPI_Type_create_hvector_f08_large(count, blocklength, stride, oldtype, newtype, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22528,8 +22748,8 @@ subroutine MPI_Type_create_hvector_f08_large(count, blocklength, stride, oldtype
     call PMPI_Type_create_hvector(count, blocklength, stride, oldtype, newtype, ierror)
 end subroutine MPI_Type_create_hvector_f08_large
 
-subroutine PMPIR_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, oldtype, &
-        newtype, ierror)
+subroutine PMPIR_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, &
+        oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22549,8 +22769,8 @@ subroutine PMPIR_Type_create_indexed_block_f08(count, blocklength, array_of_disp
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_indexed_block_f08
 
-subroutine MPI_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, oldtype, &
-        newtype, ierror)
+subroutine MPI_Type_create_indexed_block_f08(count, blocklength, array_of_displacements, &
+        oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22566,8 +22786,8 @@ subroutine MPI_Type_create_indexed_block_f08(count, blocklength, array_of_displa
             newtype, ierror)
 end subroutine MPI_Type_create_indexed_block_f08
 
-subroutine PMPIR_Type_create_indexed_block_f08_large(count, blocklength, array_of_displacements, &
-        oldtype, newtype, ierror)
+subroutine PMPIR_Type_create_indexed_block_f08_large(count, blocklength, &
+        array_of_displacements, oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22636,8 +22856,8 @@ subroutine MPI_Type_create_keyval_f08(type_copy_attr_fn, type_delete_attr_fn, ty
     INTEGER :: type_keyval
     INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Type_create_keyval(type_copy_attr_fn, type_delete_attr_fn, type_keyval, extra_state, &
-            ierror)
+    call PMPI_Type_create_keyval(type_copy_attr_fn, type_delete_attr_fn, type_keyval, &
+            extra_state, ierror)
 end subroutine MPI_Type_create_keyval_f08
 
 subroutine PMPIR_Type_create_resized_f08(oldtype, lb, extent, newtype, ierror)
@@ -22671,6 +22891,38 @@ subroutine MPI_Type_create_resized_f08(oldtype, lb, extent, newtype, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Type_create_resized(oldtype, lb, extent, newtype, ierror)
 end subroutine MPI_Type_create_resized_f08
+
+subroutine PMPIR_Type_create_resized_c_f08(oldtype, lb, extent, newtype, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: oldtype
+    INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: lb
+    INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: extent
+    TYPE(MPI_Datatype) :: newtype
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_type_create_resized_c(oldtype%MPI_VAL, lb, extent, newtype%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Type_create_resized_c_f08
+
+subroutine MPI_Type_create_resized_c_f08(oldtype, lb, extent, newtype, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Type_create_resized_c
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: oldtype
+    INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: lb
+    INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: extent
+    TYPE(MPI_Datatype) :: newtype
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Type_create_resized_c(oldtype, lb, extent, newtype, ierror)
+end subroutine MPI_Type_create_resized_c_f08
 
 subroutine PMPIR_Type_create_struct_f08(count, array_of_blocklengths, array_of_displacements, &
         array_of_types, newtype, ierror)
@@ -22710,8 +22962,8 @@ subroutine MPI_Type_create_struct_f08(count, array_of_blocklengths, array_of_dis
             array_of_types, newtype, ierror)
 end subroutine MPI_Type_create_struct_f08
 
-subroutine PMPIR_Type_create_struct_f08_large(count, array_of_blocklengths, array_of_displacements, &
-        array_of_types, newtype, ierror)
+subroutine PMPIR_Type_create_struct_f08_large(count, array_of_blocklengths, &
+        array_of_displacements, array_of_types, newtype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22731,8 +22983,8 @@ subroutine PMPIR_Type_create_struct_f08_large(count, array_of_blocklengths, arra
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_struct_f08_large
 
-subroutine MPI_Type_create_struct_f08_large(count, array_of_blocklengths, array_of_displacements, &
-        array_of_types, newtype, ierror)
+subroutine MPI_Type_create_struct_f08_large(count, array_of_blocklengths, &
+        array_of_displacements, array_of_types, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22766,13 +23018,13 @@ subroutine PMPIR_Type_create_subarray_f08(ndims, array_of_sizes, array_of_subsiz
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_create_subarray(ndims, array_of_sizes, array_of_subsizes, array_of_starts, &
-                order, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
+    call pmpi_type_create_subarray(ndims, array_of_sizes, array_of_subsizes, &
+                array_of_starts, order, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_subarray_f08
 
-subroutine MPI_Type_create_subarray_f08(ndims, array_of_sizes, array_of_subsizes, array_of_starts, &
-        order, oldtype, newtype, ierror)
+subroutine MPI_Type_create_subarray_f08(ndims, array_of_sizes, array_of_subsizes, &
+        array_of_starts, order, oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -22808,8 +23060,8 @@ subroutine PMPIR_Type_create_subarray_f08_large(ndims, array_of_sizes, array_of_
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_create_subarray_c(ndims, array_of_sizes, array_of_subsizes, array_of_starts, &
-                order, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
+    call pmpi_type_create_subarray_c(ndims, array_of_sizes, array_of_subsizes, &
+                array_of_starts, order, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_create_subarray_f08_large
 
@@ -22990,8 +23242,8 @@ subroutine PMPIR_Type_get_contents_f08(datatype, max_integers, max_addresses, ma
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_get_contents(datatype%MPI_VAL, max_integers, max_addresses, max_datatypes, &
-                array_of_integers, array_of_addresses, array_of_datatypes, ierr0)
+    call pmpi_type_get_contents(datatype%MPI_VAL, max_integers, max_addresses, &
+                max_datatypes, array_of_integers, array_of_addresses, array_of_datatypes, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_get_contents_f08
 
@@ -23041,9 +23293,9 @@ subroutine PMPIR_Type_get_contents_f08_large(datatype, max_integers, max_address
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_get_contents_f08_large
 
-subroutine MPI_Type_get_contents_f08_large(datatype, max_integers, max_addresses, max_large_counts, &
-        max_datatypes, array_of_integers, array_of_addresses, array_of_large_counts, &
-        array_of_datatypes, ierror)
+subroutine MPI_Type_get_contents_f08_large(datatype, max_integers, max_addresses, &
+        max_large_counts, max_datatypes, array_of_integers, array_of_addresses, &
+        array_of_large_counts, array_of_datatypes, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23080,8 +23332,8 @@ subroutine PMPIR_Type_get_envelope_f08(datatype, num_integers, num_addresses, nu
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_get_envelope(datatype%MPI_VAL, num_integers, num_addresses, num_datatypes, &
-                combiner, ierr0)
+    call pmpi_type_get_envelope(datatype%MPI_VAL, num_integers, num_addresses, &
+                num_datatypes, combiner, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_get_envelope_f08
 
@@ -23124,8 +23376,8 @@ subroutine PMPIR_Type_get_envelope_f08_large(datatype, num_integers, num_address
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_get_envelope_f08_large
 
-subroutine MPI_Type_get_envelope_f08_large(datatype, num_integers, num_addresses, num_large_counts, &
-        num_datatypes, combiner, ierror)
+subroutine MPI_Type_get_envelope_f08_large(datatype, num_integers, num_addresses, &
+        num_large_counts, num_datatypes, combiner, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23171,6 +23423,36 @@ subroutine MPI_Type_get_extent_f08(datatype, lb, extent, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Type_get_extent(datatype, lb, extent, ierror)
 end subroutine MPI_Type_get_extent_f08
+
+subroutine PMPIR_Type_get_extent_c_f08(datatype, lb, extent, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: lb
+    INTEGER(KIND=MPI_COUNT_KIND) :: extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_type_get_extent_c(datatype%MPI_VAL, lb, extent, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Type_get_extent_c_f08
+
+subroutine MPI_Type_get_extent_c_f08(datatype, lb, extent, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Type_get_extent_c
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: lb
+    INTEGER(KIND=MPI_COUNT_KIND) :: extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Type_get_extent_c(datatype, lb, extent, ierror)
+end subroutine MPI_Type_get_extent_c_f08
 
 subroutine PMPIR_Type_get_extent_x_f08(datatype, lb, extent, ierror)
     use, intrinsic :: iso_c_binding
@@ -23262,6 +23544,36 @@ subroutine MPI_Type_get_true_extent_f08(datatype, true_lb, true_extent, ierror)
     call PMPI_Type_get_true_extent(datatype, true_lb, true_extent, ierror)
 end subroutine MPI_Type_get_true_extent_f08
 
+subroutine PMPIR_Type_get_true_extent_c_f08(datatype, true_lb, true_extent, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: true_lb
+    INTEGER(KIND=MPI_COUNT_KIND) :: true_extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_type_get_true_extent_c(datatype%MPI_VAL, true_lb, true_extent, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Type_get_true_extent_c_f08
+
+subroutine MPI_Type_get_true_extent_c_f08(datatype, true_lb, true_extent, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Type_get_true_extent_c
+    implicit none
+    TYPE(MPI_Datatype), INTENT(IN) :: datatype
+    INTEGER(KIND=MPI_COUNT_KIND) :: true_lb
+    INTEGER(KIND=MPI_COUNT_KIND) :: true_extent
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Type_get_true_extent_c(datatype, true_lb, true_extent, ierror)
+end subroutine MPI_Type_get_true_extent_c_f08
+
 subroutine PMPIR_Type_get_true_extent_x_f08(datatype, true_lb, true_extent, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
@@ -23305,8 +23617,8 @@ subroutine PMPIR_Type_get_value_index_f08(value_type, index_type, pair_type, ier
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_get_value_index(value_type%MPI_VAL, index_type%MPI_VAL, pair_type%MPI_VAL, &
-                ierr0)
+    call pmpi_type_get_value_index(value_type%MPI_VAL, index_type%MPI_VAL, &
+                pair_type%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_get_value_index_f08
 
@@ -23323,8 +23635,8 @@ subroutine MPI_Type_get_value_index_f08(value_type, index_type, pair_type, ierro
     call PMPI_Type_get_value_index(value_type, index_type, pair_type, ierror)
 end subroutine MPI_Type_get_value_index_f08
 
-subroutine PMPIR_Type_indexed_f08(count, array_of_blocklengths, array_of_displacements, oldtype, &
-        newtype, ierror)
+subroutine PMPIR_Type_indexed_f08(count, array_of_blocklengths, array_of_displacements, &
+        oldtype, newtype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23357,8 +23669,8 @@ subroutine MPI_Type_indexed_f08(count, array_of_blocklengths, array_of_displacem
     TYPE(MPI_Datatype), INTENT(IN) :: oldtype
     TYPE(MPI_Datatype) :: newtype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Type_indexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype, &
-            ierror)
+    call PMPI_Type_indexed(count, array_of_blocklengths, array_of_displacements, oldtype, &
+            newtype, ierror)
 end subroutine MPI_Type_indexed_f08
 
 subroutine PMPIR_Type_indexed_f08_large(count, array_of_blocklengths, array_of_displacements, &
@@ -23395,8 +23707,8 @@ subroutine MPI_Type_indexed_f08_large(count, array_of_blocklengths, array_of_dis
     TYPE(MPI_Datatype), INTENT(IN) :: oldtype
     TYPE(MPI_Datatype) :: newtype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Type_indexed(count, array_of_blocklengths, array_of_displacements, oldtype, newtype, &
-            ierror)
+    call PMPI_Type_indexed(count, array_of_blocklengths, array_of_displacements, oldtype, &
+            newtype, ierror)
 end subroutine MPI_Type_indexed_f08_large
 
 subroutine PMPIR_Type_match_size_f08(typeclass, size, datatype, ierror)
@@ -23586,7 +23898,8 @@ subroutine PMPIR_Type_vector_f08(count, blocklength, stride, oldtype, newtype, i
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_vector(count, blocklength, stride, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
+    call pmpi_type_vector(count, blocklength, stride, oldtype%MPI_VAL, newtype%MPI_VAL, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_vector_f08
 
@@ -23620,7 +23933,8 @@ subroutine PMPIR_Type_vector_f08_large(count, blocklength, stride, oldtype, newt
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_type_vector_c(count, blocklength, stride, oldtype%MPI_VAL, newtype%MPI_VAL, ierr0)
+    call pmpi_type_vector_c(count, blocklength, stride, oldtype%MPI_VAL, newtype%MPI_VAL, &
+                ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Type_vector_f08_large
 
@@ -23664,18 +23978,19 @@ subroutine PMPIR_Unpack_f08ts(inbuf, insize, position, outbuf, outcount, datatyp
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     outbuf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, outbuf_n, &
-                outbuf_t, outbuf_e)
+        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, &
+                outbuf_n, outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
-        call pmpi_unpack(%val(inbuf_a), insize, position, %val(outbuf_a), int(outbuf_n), outbuf_t, &
-                comm%MPI_VAL, ierr0)
+        call pmpi_unpack(%val(inbuf_a), insize, position, %val(outbuf_a), int(outbuf_n), &
+                outbuf_t, comm%MPI_VAL, ierr0)
     else
         call oxif08_raise(1, comm%MPI_VAL, e0, ierr0, 'MPI_Unpack')
     end if
@@ -23727,13 +24042,14 @@ subroutine PMPIR_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, d
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     outbuf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, outbuf_n, &
-                outbuf_t, outbuf_e)
+        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, &
+                outbuf_n, outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -23747,7 +24063,8 @@ subroutine PMPIR_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, d
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Unpack_f08ts_large
 
-subroutine MPI_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, datatype, comm, ierror)
+subroutine MPI_Unpack_f08ts_large(inbuf, insize, position, outbuf, outcount, datatype, comm, &
+        ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23790,13 +24107,14 @@ subroutine PMPIR_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf,
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     outbuf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, outbuf_n, &
-                outbuf_t, outbuf_e)
+        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, &
+                outbuf_n, outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -23810,8 +24128,8 @@ subroutine PMPIR_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf,
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Unpack_external_f08ts
 
-subroutine MPI_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, outcount, datatype, &
-        ierror)
+subroutine MPI_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, outcount, &
+        datatype, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23825,11 +24143,12 @@ subroutine MPI_Unpack_external_f08ts(datarep, inbuf, insize, position, outbuf, o
     INTEGER, INTENT(IN) :: outcount
     TYPE(MPI_Datatype), INTENT(IN) :: datatype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Unpack_external(datarep, inbuf, insize, position, outbuf, outcount, datatype, ierror)
+    call PMPI_Unpack_external(datarep, inbuf, insize, position, outbuf, outcount, datatype, &
+            ierror)
 end subroutine MPI_Unpack_external_f08ts
 
-subroutine PMPIR_Unpack_external_f08ts_large(datarep, inbuf, insize, position, outbuf, outcount, &
-        datatype, ierror)
+subroutine PMPIR_Unpack_external_f08ts_large(datarep, inbuf, insize, position, outbuf, &
+        outcount, datatype, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
     use mpi_f08_callbacks
@@ -23854,13 +24173,14 @@ subroutine PMPIR_Unpack_external_f08ts_large(datarep, inbuf, insize, position, o
     e0 = 0
     inbuf_t = OXI_NO_TYPE
     if (e0 == 0) then
-        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, inbuf_e)
+        call oxif08_buf(inbuf, 0, int(0, c_int64_t), OXI_NO_TYPE, inbuf_a, inbuf_n, inbuf_t, &
+                inbuf_e)
         e0 = inbuf_e
     end if
     outbuf_t = datatype%MPI_VAL
     if (e0 == 0) then
-        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, outbuf_n, &
-                outbuf_t, outbuf_e)
+        call oxif08_buf(outbuf, 1, int(outcount, c_int64_t), datatype%MPI_VAL, outbuf_a, &
+                outbuf_n, outbuf_t, outbuf_e)
         e0 = outbuf_e
     end if
     if (e0 == 0) then
@@ -23889,7 +24209,8 @@ subroutine MPI_Unpack_external_f08ts_large(datarep, inbuf, insize, position, out
     INTEGER(KIND=MPI_COUNT_KIND), INTENT(IN) :: outcount
     TYPE(MPI_Datatype), INTENT(IN) :: datatype
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Unpack_external(datarep, inbuf, insize, position, outbuf, outcount, datatype, ierror)
+    call PMPI_Unpack_external(datarep, inbuf, insize, position, outbuf, outcount, datatype, &
+            ierror)
 end subroutine MPI_Unpack_external_f08ts_large
 
 subroutine PMPIR_Unpublish_name_f08(service_name, info, port_name, ierror)
@@ -24046,8 +24367,8 @@ subroutine MPI_Waitsome_f08(incount, array_of_requests, outcount, array_of_indic
     INTEGER :: array_of_indices(*)
     TYPE(MPI_Status) :: array_of_statuses(*)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
-    call PMPI_Waitsome(incount, array_of_requests, outcount, array_of_indices, array_of_statuses, &
-            ierror)
+    call PMPI_Waitsome(incount, array_of_requests, outcount, array_of_indices, &
+            array_of_statuses, ierror)
 end subroutine MPI_Waitsome_f08
 
 subroutine PMPIR_Win_allocate_f08(size, disp_unit, info, comm, baseptr, win, ierror)
@@ -24066,8 +24387,8 @@ subroutine PMPIR_Win_allocate_f08(size, disp_unit, info, comm, baseptr, win, ier
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_win_allocate(size, disp_unit, info%MPI_VAL, comm%MPI_VAL, baseptr, win%MPI_VAL, &
-                ierr0)
+    call pmpi_win_allocate(size, disp_unit, info%MPI_VAL, comm%MPI_VAL, baseptr, &
+                win%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Win_allocate_f08
 
@@ -24103,8 +24424,8 @@ subroutine PMPIR_Win_allocate_f08_large(size, disp_unit, info, comm, baseptr, wi
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_win_allocate_c(size, disp_unit, info%MPI_VAL, comm%MPI_VAL, baseptr, win%MPI_VAL, &
-                ierr0)
+    call pmpi_win_allocate_c(size, disp_unit, info%MPI_VAL, comm%MPI_VAL, baseptr, &
+                win%MPI_VAL, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Win_allocate_f08_large
 
@@ -24468,13 +24789,13 @@ subroutine PMPIR_Win_create_keyval_f08(win_copy_attr_fn, win_delete_attr_fn, win
     integer :: ierr0, e0
     ierr0 = 0
     e0 = 0
-    call pmpi_win_create_keyval(win_copy_attr_fn, win_delete_attr_fn, win_keyval, extra_state, &
-                ierr0)
+    call pmpi_win_create_keyval(win_copy_attr_fn, win_delete_attr_fn, win_keyval, &
+                extra_state, ierr0)
     if (present(ierror)) ierror = ierr0
 end subroutine PMPIR_Win_create_keyval_f08
 
-subroutine MPI_Win_create_keyval_f08(win_copy_attr_fn, win_delete_attr_fn, win_keyval, extra_state, &
-        ierror)
+subroutine MPI_Win_create_keyval_f08(win_copy_attr_fn, win_delete_attr_fn, win_keyval, &
+        extra_state, ierror)
     use, intrinsic :: iso_c_binding, only: c_ptr
     use mpi_f08_types
     use mpi_f08_callbacks

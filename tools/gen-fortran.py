@@ -166,6 +166,11 @@ def gen_function(lname, cname, ret, params, names=None):
                 pre.append(f"let mut {rn}_c = PMPI_File_f2c(rt::rd({rn}));")
             args.append(f"&mut {rn}_c as *mut usize as _")
             post.append(f"if r == 0 {{ rt::wr({rn}, PMPI_File_c2f({rn}_c)); }}")
+        elif base == "MPI_User_function_c*":
+            # The f08 MPI_User_function_c has the C calling convention (TYPE(C_PTR) VALUE
+            # vectors, the rest by reference): the C layer calls it as it is.
+            fparams.append(f"{rn}: *const c_void")
+            args.append(f"{rn} as _")
         elif base in ("void*",) and not arr:
             fparams.append(f"{rn}: *mut c_void")
             if n in NOT_BUFFER:
@@ -394,18 +399,7 @@ def fname(n):
     return n
 
 
-def wrap(head, args, tail):
-    """head + comma-separated args + tail as free-form lines within 100 columns."""
-    lines, cur = [], head
-    for i, a in enumerate(args):
-        piece = a + (", " if i < len(args) - 1 else "")
-        if len(cur) + len(piece) > 96:
-            lines.append(cur.rstrip() + " &")
-            cur = "        " + piece
-        else:
-            cur += piece
-    lines.append(cur + tail)
-    return "\n".join(lines)
+wrap = f08.wrap
 
 
 def gen_interfaces(protos):

@@ -37,9 +37,13 @@ HANDLE_TYPES = {"MPI_" + h for h in HANDLES}
 REMOVED = {"address", "attr_delete", "attr_get", "attr_put", "errhandler_create",
            "errhandler_get", "errhandler_set", "keyval_create", "keyval_free", "type_extent",
            "type_hindexed", "type_hvector", "type_lb", "type_struct", "type_ub"}
-# Large-count forms MPICH 4.0.2's mpi_f08 does not have (callbacks with MPI_Count
-# arguments cannot be told apart from the INTEGER ones by a generic interface).
-NO_LARGE = {"op_create_c", "register_datarep_c"}
+# Large-count forms whose callbacks have a C calling convention the `use mpi` binding does
+# not convert (MPI_Datarep_conversion_function_c takes its arguments by value).
+NO_LARGE = {"register_datarep_c"}
+# Large-count forms a generic cannot tell from the INTEGER form (a procedure argument, or
+# MPI_Aint and MPI_Count of one kind): their own name MPI_X_c, as the standard gives them
+# (MPICH 4.0.2's module has none of them).
+OWN_NAME = {"op_create_c"}
 # Buffers whose address is all the call needs (no count/datatype to describe a section).
 ADDRESS_ONLY = {("get_address", "location"), ("win_create", "base"), ("win_attach", "base"),
                 ("win_detach", "base"), ("free_mem", "base"), ("buffer_attach", "buffer"),
@@ -127,7 +131,7 @@ def f08_args(lname, params):
             out.append(Arg(n, "CHARACTER(LEN=*)", "(*)", "IN"))
         elif base == "char*" or (base == "char" and arr):
             out.append(Arg(n, "CHARACTER(LEN=*)", "", "IN" if const else ""))
-        elif base.endswith("_function*"):
+        elif base.endswith("_function*") or base.endswith("_function_c*"):
             out.append(Arg(n, f"PROCEDURE({base[:-1]})"))
         elif re.match(r"(source|dest)?weights$", n) and base == "int":
             out.append(Arg(n, "INTEGER", "(*)", "IN"))
@@ -191,6 +195,8 @@ class Proc:
         self.ierror = self.base not in NO_IERROR
         gen = cname[:-2] if large else cname
         suffix = ("_f08ts" if self.ts else "_f08") + ("_large" if large else "")
+        if lname in OWN_NAME:
+            gen, suffix = cname, "_f08ts" if self.ts else "_f08"
         self.generic = gen
         self.specific = gen + suffix
         # The handle whose errhandler reports a rejected buffer.
@@ -223,10 +229,12 @@ class Proc:
 
 
 def wrap(head, args, tail, cont="        "):
+    """head + comma-separated args + tail as free-form lines within 100 columns (also used
+    by gen-fortran.py for the `use mpi` interfaces)."""
     lines, cur = [], head
     for i, a in enumerate(args):
         piece = a + (", " if i < len(args) - 1 else "")
-        if len(cur) + len(piece) > 100:
+        if len(cur) + len(piece) > 96:
             lines.append(cur.rstrip() + " &")
             cur = cont + piece
         else:
@@ -257,11 +265,15 @@ def procedures(protos, has_fortran_binding):
         if gen not in out:
             out[gen] = [Proc("f_sync_reg", gen, OVERRIDE["f_sync_reg"], False)]
     # A large form whose dummies match the INTEGER form's (MPI_Type_get_extent_c: MPI_Aint
-    # and MPI_Count have one kind) cannot join the generic: left out, as in MPICH.
-    for gen, ps in out.items():
+    # and MPI_Count have one kind) cannot join the generic: it gets its own, MPI_X_c.
+    for gen, ps in list(out.items()):
         small = [p for p in ps if not p.large]
         if small:
-            out[gen] = small + [p for p in ps if p.large and p.signature() != small[0].signature()]
+            same = [p for p in ps if p.large and p.signature() == small[0].signature()]
+            out[gen] = [p for p in ps if p not in same]
+            for p in same:
+                p.generic, p.specific = p.cname, p.cname + ("_f08ts" if p.ts else "_f08")
+                out[p.generic] = [p]
     return dict(sorted(out.items()))
 
 

@@ -2106,6 +2106,11 @@ fort! { [] pmpi_exscan_init_c_ (sendbuf: *mut c_void, recvbuf: *mut c_void, coun
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [] pmpi_file_get_type_extent_c_ (fh: *const Fint, datatype: *const Fint, extent: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_File_get_type_extent_c(PMPI_File_f2c(rt::rd(fh)), rt::rd(datatype) as _, extent as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [] pmpi_file_iread_all_c_ (fh: *const Fint, buf: *mut c_void, count: *const i64, datatype: *const Fint, request: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_File_iread_all_c(PMPI_File_f2c(rt::rd(fh)), rt::buf(buf) as _, rt::rd(count) as _, rt::rd(datatype) as _, request as _);
     rt::set_ierr(ierror, r);
@@ -2486,6 +2491,11 @@ fort! { [] pmpi_neighbor_alltoallw_init_c_ (sendbuf: *mut c_void, sendcounts: *m
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [] pmpi_op_create_c_ (user_fn: *const c_void, commute: *const Fint, op: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Op_create_c(user_fn as _, rt::rd(commute) as _, op as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [] pmpi_pack_c_ (inbuf: *mut c_void, incount: *const i64, datatype: *const Fint, outbuf: *mut c_void, outsize: *const i64, position: *mut i64, comm: *const Fint, ierror: *mut Fint) {
     let r = PMPI_Pack_c(rt::buf(inbuf) as _, rt::rd(incount) as _, rt::rd(datatype) as _, rt::buf(outbuf) as _, rt::rd(outsize) as _, position as _, rt::rd(comm) as _);
     rt::set_ierr(ierror, r);
@@ -2693,6 +2703,11 @@ fort! { [] pmpi_type_create_indexed_block_c_ (count: *const i64, blocklength: *c
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [] pmpi_type_create_resized_c_ (oldtype: *const Fint, lb: *const i64, extent: *const i64, newtype: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Type_create_resized_c(rt::rd(oldtype) as _, rt::rd(lb) as _, rt::rd(extent) as _, newtype as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [] pmpi_type_create_struct_c_ (count: *const i64, array_of_blocklengths: *mut i64, array_of_displacements: *mut i64, array_of_types: *mut Fint, newtype: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Type_create_struct_c(rt::rd(count) as _, array_of_blocklengths as _, array_of_displacements as _, array_of_types as _, newtype as _);
     rt::set_ierr(ierror, r);
@@ -2710,6 +2725,16 @@ fort! { [] pmpi_type_get_contents_c_ (datatype: *const Fint, max_integers: *cons
 
 fort! { [] pmpi_type_get_envelope_c_ (datatype: *const Fint, num_integers: *mut i64, num_addresses: *mut i64, num_large_counts: *mut i64, num_datatypes: *mut i64, combiner: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Type_get_envelope_c(rt::rd(datatype) as _, num_integers as _, num_addresses as _, num_large_counts as _, num_datatypes as _, combiner as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_get_extent_c_ (datatype: *const Fint, lb: *mut i64, extent: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Type_get_extent_c(rt::rd(datatype) as _, lb as _, extent as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [] pmpi_type_get_true_extent_c_ (datatype: *const Fint, true_lb: *mut i64, true_extent: *mut i64, ierror: *mut Fint) {
+    let r = PMPI_Type_get_true_extent_c(rt::rd(datatype) as _, true_lb as _, true_extent as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -3175,6 +3200,7 @@ pub(super) mod c {
         pub fn PMPI_Comm_detach_buffer_c(comm: c_int, buffer_addr: *mut c_void, size: *mut c_void) -> c_int;
         pub fn PMPI_Exscan_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int) -> c_int;
         pub fn PMPI_Exscan_init_c(sendbuf: *mut c_void, recvbuf: *mut c_void, count: i64, datatype: c_int, op: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_File_get_type_extent_c(fh: usize, datatype: c_int, extent: *mut c_void) -> c_int;
         pub fn PMPI_File_iread_all_c(fh: usize, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
         pub fn PMPI_File_iread_at_all_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
         pub fn PMPI_File_iread_at_c(fh: usize, offset: i64, buf: *mut c_void, count: i64, datatype: c_int, request: *mut c_void) -> c_int;
@@ -3251,6 +3277,7 @@ pub(super) mod c {
         pub fn PMPI_Neighbor_alltoallv_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
         pub fn PMPI_Neighbor_alltoallw_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int) -> c_int;
         pub fn PMPI_Neighbor_alltoallw_init_c(sendbuf: *mut c_void, sendcounts: *mut c_void, sdispls: *mut c_void, sendtypes: *mut c_void, recvbuf: *mut c_void, recvcounts: *mut c_void, rdispls: *mut c_void, recvtypes: *mut c_void, comm: c_int, info: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Op_create_c(user_fn: *mut c_void, commute: c_int, op: *mut c_void) -> c_int;
         pub fn PMPI_Pack_c(inbuf: *mut c_void, incount: i64, datatype: c_int, outbuf: *mut c_void, outsize: i64, position: *mut c_void, comm: c_int) -> c_int;
         pub fn PMPI_Pack_external_c(datarep: *mut c_void, inbuf: *mut c_void, incount: i64, datatype: c_int, outbuf: *mut c_void, outsize: i64, position: *mut c_void) -> c_int;
         pub fn PMPI_Pack_external_size_c(datarep: *mut c_void, incount: i64, datatype: c_int, size: *mut c_void) -> c_int;
@@ -3292,10 +3319,13 @@ pub(super) mod c {
         pub fn PMPI_Type_create_hindexed_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_create_hvector_c(count: i64, blocklength: i64, stride: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_create_indexed_block_c(count: i64, blocklength: i64, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
+        pub fn PMPI_Type_create_resized_c(oldtype: c_int, lb: i64, extent: i64, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_create_struct_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, array_of_types: *mut c_void, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_create_subarray_c(ndims: c_int, array_of_sizes: *mut c_void, array_of_subsizes: *mut c_void, array_of_starts: *mut c_void, order: c_int, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_get_contents_c(datatype: c_int, max_integers: i64, max_addresses: i64, max_large_counts: i64, max_datatypes: i64, array_of_integers: *mut c_void, array_of_addresses: *mut c_void, array_of_large_counts: *mut c_void, array_of_datatypes: *mut c_void) -> c_int;
         pub fn PMPI_Type_get_envelope_c(datatype: c_int, num_integers: *mut c_void, num_addresses: *mut c_void, num_large_counts: *mut c_void, num_datatypes: *mut c_void, combiner: *mut c_void) -> c_int;
+        pub fn PMPI_Type_get_extent_c(datatype: c_int, lb: *mut c_void, extent: *mut c_void) -> c_int;
+        pub fn PMPI_Type_get_true_extent_c(datatype: c_int, true_lb: *mut c_void, true_extent: *mut c_void) -> c_int;
         pub fn PMPI_Type_indexed_c(count: i64, array_of_blocklengths: *mut c_void, array_of_displacements: *mut c_void, oldtype: c_int, newtype: *mut c_void) -> c_int;
         pub fn PMPI_Type_size_c(datatype: c_int, size: *mut c_void) -> c_int;
         pub fn PMPI_Type_vector_c(count: i64, blocklength: i64, stride: i64, oldtype: c_int, newtype: *mut c_void) -> c_int;
