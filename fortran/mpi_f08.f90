@@ -2789,7 +2789,7 @@ module mpi_f08
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: group
             INTEGER, INTENT(IN) :: n
-            INTEGER :: ranges(*)
+            INTEGER, INTENT(IN) :: ranges(3,*)
             TYPE(MPI_Group) :: newgroup
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Group_range_excl_f08
@@ -2800,7 +2800,7 @@ module mpi_f08
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: group
             INTEGER, INTENT(IN) :: n
-            INTEGER :: ranges(*)
+            INTEGER, INTENT(IN) :: ranges(3,*)
             TYPE(MPI_Group) :: newgroup
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Group_range_incl_f08
@@ -9653,7 +9653,7 @@ module pmpi_f08
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: group
             INTEGER, INTENT(IN) :: n
-            INTEGER :: ranges(*)
+            INTEGER, INTENT(IN) :: ranges(3,*)
             TYPE(MPI_Group) :: newgroup
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Group_range_excl_f08
@@ -9664,7 +9664,7 @@ module pmpi_f08
             implicit none
             TYPE(MPI_Group), INTENT(IN) :: group
             INTEGER, INTENT(IN) :: n
-            INTEGER :: ranges(*)
+            INTEGER, INTENT(IN) :: ranges(3,*)
             TYPE(MPI_Group) :: newgroup
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Group_range_incl_f08

@@ -10446,7 +10446,7 @@ subroutine PMPIR_Group_range_excl_f08(group, n, ranges, newgroup, ierror)
     implicit none
     TYPE(MPI_Group), INTENT(IN) :: group
     INTEGER, INTENT(IN) :: n
-    INTEGER :: ranges(*)
+    INTEGER, INTENT(IN) :: ranges(3,*)
     TYPE(MPI_Group) :: newgroup
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
@@ -10464,7 +10464,7 @@ subroutine MPI_Group_range_excl_f08(group, n, ranges, newgroup, ierror)
     implicit none
     TYPE(MPI_Group), INTENT(IN) :: group
     INTEGER, INTENT(IN) :: n
-    INTEGER :: ranges(*)
+    INTEGER, INTENT(IN) :: ranges(3,*)
     TYPE(MPI_Group) :: newgroup
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Group_range_excl(group, n, ranges, newgroup, ierror)
@@ -10478,7 +10478,7 @@ subroutine PMPIR_Group_range_incl_f08(group, n, ranges, newgroup, ierror)
     implicit none
     TYPE(MPI_Group), INTENT(IN) :: group
     INTEGER, INTENT(IN) :: n
-    INTEGER :: ranges(*)
+    INTEGER, INTENT(IN) :: ranges(3,*)
     TYPE(MPI_Group) :: newgroup
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     integer :: ierr0, e0
@@ -10496,7 +10496,7 @@ subroutine MPI_Group_range_incl_f08(group, n, ranges, newgroup, ierror)
     implicit none
     TYPE(MPI_Group), INTENT(IN) :: group
     INTEGER, INTENT(IN) :: n
-    INTEGER :: ranges(*)
+    INTEGER, INTENT(IN) :: ranges(3,*)
     TYPE(MPI_Group) :: newgroup
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Group_range_incl(group, n, ranges, newgroup, ierror)

@@ -87,6 +87,23 @@ if [ -f /usr/include/x86_64-linux-gnu/mpich/mpi.mod ]; then
     fi
 fi
 
+# The same for mpi_f08, over the routines MPICH 4.0.2's module has.
+mpich_f08_mod=/usr/lib/x86_64-linux-gnu/fortran/gfortran-mod-15/mpich
+mpich_fortlib=/usr/lib/x86_64-linux-gnu/libmpichfort.so.12
+if [ -f "$mpich_f08_mod/mpi_f08.mod" ] && [ -f "$mpich_fortlib" ]; then
+    nm -D --defined-only "$mpich_fortlib" | awk '{print $3}' >"$work/mpich.syms"
+    python3 "$root/tools/gen-fortran.py" --f08-probe "$work/probe08.f90" "$work/mpich.syms"
+    for mods in "$root/build/include" "$mpich_f08_mod"; do
+        if (cd "$work" && gfortran -c -I"$mods" probe08.f90 -o probe08.o) >"$work/probe08.out" 2>&1
+        then
+            ok "interfaces: the mpi_f08 probe compiles against $mods/mpi_f08.mod"
+        else
+            ko "interfaces: the mpi_f08 probe does not compile against $mods/mpi_f08.mod"
+            grep -B3 Error "$work/probe08.out" | sed 's/^/  | /' | head -30
+        fi
+    done
+fi
+
 mpich_fc=
 if command -v mpif90.mpich >/dev/null 2>&1; then
     mpich_fc=mpif90.mpich

@@ -15,6 +15,10 @@ Writes:
                                 write a program calling every interfaced routine with
                                 arguments of our interfaces' types, to compile against
                                 MPICH's mpi.mod (its interfaces must accept the same calls)
+    tools/gen-fortran.py --f08-probe FILE [SYMBOLS]
+                                the same for mpi_f08 (every subroutine without procedure
+                                arguments; SYMBOLS: only the specific procedures listed,
+                                e.g. those of MPICH's libmpichfort.so.12)
     tools/gen-fortran.py --compare-mpich [mpif.h]
                                     check every PARAMETER of MPICH's mpif.h against ours
 
@@ -617,6 +621,14 @@ def main():
     if "--interface-probe" in sys.argv:
         with open(sys.argv[sys.argv.index("--interface-probe") + 1], "w") as f:
             f.write(gen_probe(protos))
+        return
+    if "--f08-probe" in sys.argv:
+        i = sys.argv.index("--f08-probe")
+        only = None
+        if len(sys.argv) > i + 2:
+            only = set(open(sys.argv[i + 2]).read().split())
+        with open(sys.argv[i + 1], "w") as f:
+            f.write(f08.gen_probe(protos, has_fortran_binding, only))
         return
     if "--compare-mpich" in sys.argv:
         i = sys.argv.index("--compare-mpich")

@@ -139,6 +139,9 @@ def f08_args(lname, params):
             call = n if arr else f"{n}%MPI_VAL"
             out.append(Arg(n, f"TYPE({scalar})", "(*)" if arr else "",
                            "IN" if byval or const else "", call))
+        elif scalar == "int" and n == "ranges":
+            # int ranges[][3]: triplets, RANGES(3, N) in Fortran.
+            out.append(Arg(n, "INTEGER", "(3,*)", "IN"))
         elif scalar == "int":
             t = "LOGICAL" if n in LOGICAL_ARGS else "INTEGER"
             out.append(Arg(n, t, "(*)" if arr else "", "IN" if byval or const else ""))
@@ -582,6 +585,35 @@ def generate(protos, has_fortran_binding, src, mpif_text, status_size):
         "fortran/mpi_f08.f90": gen_module(procs, False) + "\n" + gen_module(procs, True),
         "fortran/mpi_f08_wrappers.f90": gen_wrappers(procs),
     }
+
+
+def gen_probe(protos, has_fortran_binding, only=None):
+    """A program calling every mpi_f08 subroutine without procedure arguments, with
+    variables of our interfaces' types: compiled against MPICH's mpi_f08.mod, it fails where
+    MPICH's interface would not accept a call ours accepts. `only`: the specific procedure
+    symbols to probe (those MPICH's library has), or all."""
+    decls, calls, seen = [], [], {}
+    for ps in procedures(protos, has_fortran_binding).values():
+        for p in ps:
+            if p.function or any(a.decl.startswith("PROCEDURE") for a in p.args):
+                continue
+            if only is not None and f"mpi_{p.specific.lower()}_" not in only:
+                continue
+            args = []
+            for a in p.args:
+                t, shape = a.decl, {"": "", "(*)": "(4)", "(..)": "(4)"}.get(a.dims, "(4,4)")
+                if t == "TYPE(*)":
+                    t = "INTEGER"
+                elif t == "CHARACTER(LEN=*)":
+                    # Long enough for MPICH's fixed-length output strings.
+                    t = "CHARACTER(LEN=MPI_MAX_LIBRARY_VERSION_STRING)"
+                if (t, shape) not in seen:
+                    seen[(t, shape)] = f"v{len(seen)}"
+                    decls.append(f"  {t} :: {seen[(t, shape)]}{shape}")
+                args.append(seen[(t, shape)])
+            calls.append(wrap(f"  call MPI_{p.generic}(", args, ")", "      "))
+    return "\n".join(["program probe08", "  use mpi_f08", "  use, intrinsic :: iso_c_binding",
+                      "  implicit none"] + decls + calls + ["end program probe08"]) + "\n"
 
 
 def large_forms(protos, has_fortran_binding):
