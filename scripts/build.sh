@@ -6,9 +6,11 @@
 #                            binaries built by MPICH's mpicc (NEEDED libmpich.so.12) load us
 #                            through LD_LIBRARY_PATH or, once installed, through ldconfig
 #   build/lib/libmpifort.so.12 (+ libmpifort.so, libmpichfort.so.12 / .so: Debian's name for
-#                            it) the same kind of shim for MPICH-built Fortran programs; the
-#                            Fortran bindings themselves are in libmpi.so.12 (src/abi/fortran)
-#   build/include/mpi.h, mpio.h, mpif.h, mpi.mod (mpi.mod: only when gfortran is present)
+#                            it) the Fortran library, NEEDED libmpi.so.12: the `use mpi_f08`
+#                            modules' code (gfortran); the mpif.h / `use mpi` bindings are in
+#                            libmpi.so.12 (src/abi/fortran). See fortran/build.sh
+#   build/include/mpi.h, mpio.h, mpif.h, mpi.mod, mpi_f08.mod, ... (the .mod files: only when
+#                            gfortran is present)
 #   build/bin/mpicc, mpicxx, mpifort, mpif77, mpif90, mpiexec
 #   build/lib/pkgconfig/mpi.pc, mpich.pc, mpi-c.pc, mpi-cxx.pc
 # scripts/install.sh (make install) copies this prefix to its place.
@@ -35,17 +37,6 @@ rm -f "$out/lib/libmpich.so.12"
 : | ${CC:-cc} -x c -shared -o "$out/lib/.libmpich.so.12.tmp" -Wl,-soname,libmpich.so.12 \
     -Wl,--no-as-needed -Wl,-rpath,'$ORIGIN' -L"$out/lib" -lmpi -
 mv -f "$out/lib/.libmpich.so.12.tmp" "$out/lib/libmpich.so.12"
-# The Fortran shims: MPICH names its Fortran library libmpifort.so.12, Debian renames it
-# libmpichfort.so.12; Fortran programs built by either NEED that name. The bindings are in
-# libmpi.so.12, which each shim brings in.
-for fort in libmpifort libmpichfort; do
-    rm -f "$out/lib/$fort.so.12"
-    : | ${CC:-cc} -x c -shared -o "$out/lib/.$fort.so.12.tmp" -Wl,-soname,$fort.so.12 \
-        -Wl,--no-as-needed -Wl,-rpath,'$ORIGIN' -L"$out/lib" -lmpi -
-    mv -f "$out/lib/.$fort.so.12.tmp" "$out/lib/$fort.so.12"
-    ln -sfn $fort.so.12 "$out/lib/$fort.so"
-done
-
 for h in mpi.h mpio.h mpif.h; do
     if [ -f "include/$h" ]; then
         cp "include/$h" "$out/include/$h"
@@ -54,24 +45,12 @@ for h in mpi.h mpio.h mpif.h; do
     fi
 done
 
+# The Fortran library and modules (libmpifort.so.12 / libmpichfort.so.12, mpi.mod,
+# mpi_f08.mod, ...): fortran/build.sh says how.
+sh fortran/build.sh "$out"
+
 # cp follows the mpicxx -> mpicc symlink: build/bin gets two real files, and the wrapper
 # picks its C or C++ personality from the name it is called by.
-# The mpi module, compiled as MPICH does at build time (a .mod file is specific to the
-# compiler that wrote it). Without gfortran the rest of the build goes on.
-FC=${FC:-gfortran}
-if command -v "$FC" >/dev/null 2>&1; then
-    modtmp=$(mktemp -d)
-    if "$FC" -c -I"$out/include" -Ifortran -J"$modtmp" -o "$modtmp/mpi.o" fortran/mpi.f90; then
-        mv -f "$modtmp/mpi.mod" "$out/include/mpi.mod"
-    else
-        echo "build.sh: warning: $FC failed to compile fortran/mpi.f90; no mpi.mod" >&2
-    fi
-    rm -rf "$modtmp"
-else
-    echo "build.sh: notice: no Fortran compiler ($FC): skipping the mpi module (mpi.mod);" \
-        "mpif.h and the Fortran bindings are installed" >&2
-fi
-
 for w in mpicc mpicxx mpifort mpif77 mpif90; do
     cp mpicc-wrapper/$w "$out/bin/.$w.tmp"
     chmod 755 "$out/bin/.$w.tmp"

@@ -4,7 +4,7 @@
 Writes:
   src/abi/fortran/generated.rs  the `use mpi` / mpif.h bindings (MPICH's libmpifort ABI) of
                                 every function whose arguments follow the regular rules; the
-                                special cases are written by hand in src/abi/fortran/hand.rs
+                                special cases are written by hand in the other modules of src/abi/fortran
   include/mpif.h                the constants with MPICH's values, fixed/free form compatible
   fortran/mpi_interfaces.h      explicit interfaces of the `mpi` module for the routines
                                 without choice buffers (as MPICH's `use mpi` has them)
@@ -15,6 +15,10 @@ Writes:
                                 write a program calling every interfaced routine with
                                 arguments of our interfaces' types, to compile against
                                 MPICH's mpi.mod (its interfaces must accept the same calls)
+    tools/gen-fortran.py --f08-probe FILE [SYMBOLS]
+                                the same for mpi_f08 (every subroutine without procedure
+                                arguments; SYMBOLS: only the specific procedures listed,
+                                e.g. those of MPICH's libmpichfort.so.12)
     tools/gen-fortran.py --compare-mpich [mpif.h]
                                     check every PARAMETER of MPICH's mpif.h against ours
 
@@ -29,6 +33,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_fortran_f08 as f08  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER = os.path.join(ROOT, "include", "mpi.h")
 OUT_RS = os.path.join(ROOT, "src", "abi", "fortran", "generated.rs")
@@ -36,7 +43,7 @@ OUT_MPIF = os.path.join(ROOT, "include", "mpif.h")
 OUT_IFACE = os.path.join(ROOT, "fortran", "mpi_interfaces.h")
 MPICH_MPIF = "/usr/include/x86_64-linux-gnu/mpich/mpif.h"
 
-# Written by hand in src/abi/fortran/hand.rs (callbacks, attributes, argv, index bases,
+# Written by hand in src/abi/fortran/ beside generated.rs (callbacks, attributes, argv, index bases,
 # functions returning a value, length conventions of their own).
 HAND = {
     "init", "init_thread", "wtime", "wtick", "aint_add", "aint_diff", "pcontrol",
@@ -136,8 +143,10 @@ def rust_name(n):
     return n + "_" if n in RUST_KEYWORDS else n
 
 
-def gen_function(lname, cname, ret, params):
-    """Returns the Rust source of one binding (the fort! invocation)."""
+def gen_function(lname, cname, ret, params, names=None):
+    """Returns the Rust source of one binding (the fort! invocation): under MPICH's eight
+    names, or under `names` (the large-count forms, which only the f08 wrappers call)."""
+    rule_name = lname[:-2] if names else lname
     if ret != "int":
         raise Unhandled("returns " + ret)
     fparams, lens, pre, args, post = [], [], [], [], []
@@ -161,20 +170,25 @@ def gen_function(lname, cname, ret, params):
                 pre.append(f"let mut {rn}_c = PMPI_File_f2c(rt::rd({rn}));")
             args.append(f"&mut {rn}_c as *mut usize as _")
             post.append(f"if r == 0 {{ rt::wr({rn}, PMPI_File_c2f({rn}_c)); }}")
+        elif base == "MPI_User_function_c*":
+            # The f08 MPI_User_function_c has the C calling convention (TYPE(C_PTR) VALUE
+            # vectors, the rest by reference): the C layer calls it as it is.
+            fparams.append(f"{rn}: *const c_void")
+            args.append(f"{rn} as _")
         elif base in ("void*",) and not arr:
             fparams.append(f"{rn}: *mut c_void")
             if n in NOT_BUFFER:
                 args.append(f"{rn} as _")
             elif n.startswith("attribute_val") or n == "extra_state":
                 raise Unhandled("attribute value / extra state " + n)
-            elif in_place_allowed(lname, n):
+            elif in_place_allowed(rule_name, n):
                 args.append(f"rt::buf_in_place({rn}) as _")
             else:
                 args.append(f"rt::buf({rn}) as _")
-        elif base == "MPI_Status*" and not arr:
+        elif base == "MPI_Status*" and not arr and "statuses" not in n:
             fparams.append(f"{rn}: *mut Fint")
             args.append(f"rt::status({rn}) as _")
-        elif base in ("MPI_Status", "MPI_Status*") and arr:
+        elif base in ("MPI_Status", "MPI_Status*") and (arr or "statuses" in n):
             fparams.append(f"{rn}: *mut Fint")
             args.append(f"rt::statuses({rn}) as _")
         elif (base == "char*" and not arr) or (base == "char" and arr and ty.startswith("const")):
@@ -201,7 +215,7 @@ def gen_function(lname, cname, ret, params):
             raise Unhandled(f"parameter {ty} {n}{'[]' if arr else ''}")
     fparams.append("ierror: *mut Fint")
     fparams += lens
-    names = spellings(lname)
+    names = names or spellings(lname)
     body = pre + [f"let r = PMPI_{cname}({', '.join(args)});"] + post + ["rt::set_ierr(ierror, r);"]
     body_s = "\n".join("    " + l for l in body)
     return (f"fort! {{ [{', '.join(names[1:])}] {names[0]} ({', '.join(fparams)}) {{\n"
@@ -239,7 +253,7 @@ def c_decl(cname, params):
 def gen_rust(protos):
     out = ["// @generated by tools/gen-fortran.py from include/mpi.h: do not edit by hand.",
            "// The Fortran (`use mpi` / mpif.h) bindings whose arguments follow the regular",
-           "// rules; see tools/gen-fortran.py for the rules and hand.rs for the rest.",
+           "// rules; see tools/gen-fortran.py for the rules; the rest is written by hand beside this file.",
            "",
            "use super::fort;",
            "use super::rt::{self, Fint};",
@@ -247,7 +261,7 @@ def gen_rust(protos):
            "use std::os::raw::{c_char, c_void};",
            ""]
     decls = ["/// The C functions, declared from their mpi.h prototypes (the symbols of this library).",
-             "mod c {",
+             "pub(super) mod c {",
              "    use std::os::raw::{c_int, c_void};",
              "    extern \"C\" {",
              "        pub fn PMPI_File_f2c(file: c_int) -> usize;",
@@ -263,12 +277,21 @@ def gen_rust(protos):
             done.append(lname)
         except Unhandled as e:
             skipped.append((lname, str(e)))
+    # The MPI_Count forms of the f08 generics: one name each, pmpi_x_c_ (the f08 wrappers
+    # call them; `use mpi` and mpif.h have no large-count routines).
+    for lname in f08.large_forms(protos, has_fortran_binding):
+        cname, ret, params = protos[lname]
+        try:
+            out.append(gen_function(lname, cname, ret, params, [f"pmpi_{lname}_"]))
+            decls.append("    " + c_decl(cname, params))
+        except Unhandled as e:
+            skipped.append((lname, str(e)))
     if skipped:
         for n, why in skipped:
             print(f"gen-fortran.py: no rule for MPI_{n}: {why} (add it to HAND)", file=sys.stderr)
         sys.exit(1)
     out += decls + ["    }", "}", ""]
-    out.append(f"/// The functions bound here (the hand-written ones are in hand.rs).")
+    out.append(f"/// The functions bound here (the others are written by hand beside this file).")
     out.append(f"pub const GENERATED: [&str; {len(done)}] = [")
     for n in done:
         out.append(f'    "{n}",')
@@ -344,7 +367,7 @@ def fortran_params(params):
             return None
         if base in ("MPI_Status*", "MPI_Status") and not arr:
             out.append((n, "INTEGER", "(MPI_STATUS_SIZE)"))
-        elif base in ("MPI_Status", "MPI_Status*") and arr:
+        elif base in ("MPI_Status", "MPI_Status*") and (arr or "statuses" in n):
             out.append((n, "INTEGER", "(MPI_STATUS_SIZE,*)"))
         elif base == "char*" or (base == "char" and arr):
             out.append((n, "CHARACTER(LEN=*)", ""))
@@ -380,18 +403,7 @@ def fname(n):
     return n
 
 
-def wrap(head, args, tail):
-    """head + comma-separated args + tail as free-form lines within 100 columns."""
-    lines, cur = [], head
-    for i, a in enumerate(args):
-        piece = a + (", " if i < len(args) - 1 else "")
-        if len(cur) + len(piece) > 96:
-            lines.append(cur.rstrip() + " &")
-            cur = "        " + piece
-        else:
-            cur += piece
-    lines.append(cur + tail)
-    return "\n".join(lines)
+wrap = f08.wrap
 
 
 def gen_interfaces(protos):
@@ -602,9 +614,21 @@ def main():
     rs = gen_rust(protos)
     mpif = gen_mpif(src)
     iface = gen_interfaces(protos)
+    status_size = c_int_value(re.search(r"#define MPI_F_STATUS_SIZE\s+(\S+)", src).group(1), {})
+    outputs = [(OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface)]
+    outputs += [(os.path.join(ROOT, path), text) for path, text in
+                f08.generate(protos, has_fortran_binding, src, mpif, status_size).items()]
     if "--interface-probe" in sys.argv:
         with open(sys.argv[sys.argv.index("--interface-probe") + 1], "w") as f:
             f.write(gen_probe(protos))
+        return
+    if "--f08-probe" in sys.argv:
+        i = sys.argv.index("--f08-probe")
+        only = None
+        if len(sys.argv) > i + 2:
+            only = set(open(sys.argv[i + 2]).read().split())
+        with open(sys.argv[i + 1], "w") as f:
+            f.write(f08.gen_probe(protos, has_fortran_binding, only))
         return
     if "--compare-mpich" in sys.argv:
         i = sys.argv.index("--compare-mpich")
@@ -615,13 +639,13 @@ def main():
         print(f"gen-fortran.py: {len(bad)} difference(s) from {path}")
         sys.exit(1 if bad else 0)
     if "--check" in sys.argv:
-        stale = [p for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface))
+        stale = [p for p, text in outputs
                  if not os.path.exists(p) or open(p).read() != text]
         for p in stale:
             print(f"gen-fortran.py: {os.path.relpath(p, ROOT)} is out of date; "
                   "run tools/gen-fortran.py")
         sys.exit(1 if stale else 0)
-    for p, text in ((OUT_RS, rs), (OUT_MPIF, mpif), (OUT_IFACE, iface)):
+    for p, text in outputs:
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w") as f:
             f.write(text)

@@ -4,25 +4,36 @@
 //!
 //! * `generated` — written by tools/gen-fortran.py from include/mpi.h: every binding whose
 //!   arguments follow the regular rules (see the script's header).
-//! * `hand`      — the special cases: user callbacks with Fortran conventions (attribute
-//!   copy/delete, file errhandlers, generalized requests, datarep conversions), attributes,
-//!   argv arrays, 1-based indices, functions that return a value.
-//! * `rt`        — what both share: the special addresses, strings, statuses.
+//! * the special cases, written by hand: `startup` (argc/argv, functions that return a
+//!   value), `indices` (1-based indices), `strings` (info values, spawn argv arrays),
+//!   `handlers` (user ops, errhandlers), `attr` (attributes, keyvals with copy/delete
+//!   functions), `callbacks` (generalized requests, datarep conversions), `legacy` (MPI-1
+//!   INTEGER addresses, MPI_SIZEOF).
+//! * `f08`       — what the `use mpi_f08` wrappers (fortran/, compiled into libmpifort.so.12)
+//!   need beside these bindings: choice buffers given as TS 29113 descriptors.
+//! * `rt`        — what all share: the special addresses, strings, statuses.
 //! * `mpich`     — the MPICH-internal entry points (`MPII_*`) that MPICH's own libmpifort
 //!   calls, for programs that load it over this library.
 //!
 //! A binding turns Fortran arguments into C ones and calls the C implementation (`PMPI_X`),
-//! so argument checks and errhandlers are the C ones. The mpi_f08 module (phase 2) will add
-//! the `_f08` / `_f08ts` names beside these, over the same `rt` helpers.
+//! so argument checks and errhandlers are the C ones. The `use mpi_f08` procedures
+//! (MPI_X_f08, MPI_X_f08ts) are Fortran wrappers that call these bindings.
 
 #![allow(non_snake_case)]
 #![allow(clippy::missing_safety_doc)]
 
 #[rustfmt::skip]
 pub mod generated;
-pub mod hand;
+pub mod attr;
+pub mod callbacks;
+pub mod f08;
+pub mod handlers;
+pub mod indices;
+pub mod legacy;
 pub mod mpich;
 pub mod rt;
+pub mod startup;
+pub mod strings;
 
 /// Defines one binding under the eight names MPICH's libmpifort exports for it: the body is
 /// `pmpi_x_` (gfortran's spelling of PMPI_X) and the seven others (`pmpi_x`, `pmpi_x__`,

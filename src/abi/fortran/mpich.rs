@@ -8,7 +8,7 @@
 //! Fortran callbacks through MPICH's proxies; they need a hook in the attribute and
 //! generalized-request machinery (see the issue 17 report).
 
-use super::hand::get_attr_value;
+use super::attr::get_attr_value;
 use super::rt::Fint;
 use std::os::raw::{c_int, c_void};
 

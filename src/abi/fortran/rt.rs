@@ -9,6 +9,11 @@ use std::sync::OnceLock;
 /// Fortran INTEGER (MPI_Fint).
 pub type Fint = c_int;
 
+/// The codes the bindings return themselves (mpi.h values).
+pub const MPI_SUCCESS: c_int = 0;
+pub const MPI_UNDEFINED: c_int = -32766;
+pub const MPI_ERR_OTHER: c_int = 15;
+
 /// Reads a by-reference input argument.
 ///
 /// # Safety
@@ -69,17 +74,25 @@ pub static mpifcmb5_: Common<Fint> = Common(UnsafeCell::new(0));
 #[no_mangle]
 pub static mpifcmb9_: Common<Fint> = Common(UnsafeCell::new(0));
 
-/// Addresses of the Fortran special values.
+/// Addresses of the Fortran special values: each has two, its mpif.h / `use mpi` one (a
+/// COMMON block member) and its `use mpi_f08` one (a variable of the modules compiled into
+/// libmpifort.so.12, under the names MPICH's modules give them; absent in C-only programs).
 pub struct Specials {
-    pub bottom: usize,
-    pub in_place: usize,
-    pub status_ignore: usize,
-    pub statuses_ignore: usize,
-    pub errcodes_ignore: usize,
-    pub argvs_null: usize,
-    pub argv_null: usize,
-    pub unweighted: usize,
-    pub weights_empty: usize,
+    pub bottom: [usize; 2],
+    pub in_place: [usize; 2],
+    pub status_ignore: [usize; 2],
+    pub statuses_ignore: [usize; 2],
+    pub errcodes_ignore: [usize; 2],
+    pub argvs_null: [usize; 2],
+    pub argv_null: [usize; 2],
+    pub unweighted: [usize; 2],
+    pub weights_empty: [usize; 2],
+}
+
+/// Whether `p` is one of the two addresses of a special value.
+#[inline]
+pub fn is(p: *const c_void, special: &[usize; 2]) -> bool {
+    special.contains(&(p as usize))
 }
 
 /// Address of COMMON block `name` as the program sees it.
@@ -93,6 +106,18 @@ fn common(name: &CStr, ours: *const c_void) -> usize {
     }
 }
 
+/// Address of a `use mpi_f08` special value, or 1 (no Fortran variable lives there) when the
+/// program has no mpi_f08 modules.
+pub fn f08(name: &CStr) -> usize {
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    if p.is_null() {
+        1
+    } else {
+        p as usize
+    }
+}
+
 /// The special addresses, looked up once.
 pub fn specials() -> &'static Specials {
     static S: OnceLock<Specials> = OnceLock::new();
@@ -100,18 +125,26 @@ pub fn specials() -> &'static Specials {
         let p1 = common(c"mpipriv1_", mpipriv1_.0.get() as *const c_void);
         let p2 = common(c"mpipriv2_", mpipriv2_.0.get() as *const c_void);
         let pc = common(c"mpiprivc_", mpiprivc_.0.get() as *const c_void);
-        let s = Specials {
-            bottom: p1,
-            in_place: p1 + 4,
-            status_ignore: p1 + 8,
-            statuses_ignore: p2,
-            errcodes_ignore: p2 + 20,
-            argvs_null: pc,
-            argv_null: pc + 1,
-            unweighted: common(c"mpifcmb5_", mpifcmb5_.0.get() as *const c_void),
-            weights_empty: common(c"mpifcmb9_", mpifcmb9_.0.get() as *const c_void),
+        let link = |n: &str| {
+            f08(&std::ffi::CString::new(format!("__mpi_f08_link_constants_MOD_{n}")).unwrap())
         };
-        s
+        Specials {
+            bottom: [p1, f08(c"MPIR_F08_MPI_BOTTOM")],
+            in_place: [p1 + 4, f08(c"MPIR_F08_MPI_IN_PLACE")],
+            status_ignore: [p1 + 8, f08(c"MPIR_F08_MPI_STATUS_IGNORE_OBJ")],
+            statuses_ignore: [p2, f08(c"MPIR_F08_MPI_STATUSES_IGNORE_OBJ")],
+            errcodes_ignore: [p2 + 20, link("mpi_errcodes_ignore")],
+            argvs_null: [pc, link("mpi_argvs_null")],
+            argv_null: [pc + 1, link("mpi_argv_null")],
+            unweighted: [
+                common(c"mpifcmb5_", mpifcmb5_.0.get() as *const c_void),
+                link("mpi_unweighted"),
+            ],
+            weights_empty: [
+                common(c"mpifcmb9_", mpifcmb9_.0.get() as *const c_void),
+                link("mpi_weights_empty"),
+            ],
+        }
     })
 }
 
@@ -123,7 +156,7 @@ const C_IN_PLACE: usize = usize::MAX;
 /// A choice buffer: the Fortran MPI_BOTTOM becomes the C one.
 #[inline]
 pub fn buf(p: *mut c_void) -> *mut c_void {
-    if p as usize == specials().bottom {
+    if is(p, &specials().bottom) {
         std::ptr::null_mut()
     } else {
         p
@@ -135,7 +168,7 @@ pub fn buf(p: *mut c_void) -> *mut c_void {
 /// MPICH, MPI_IN_PLACE stays the address of its COMMON block member.
 #[inline]
 pub fn buf_in_place(p: *mut c_void) -> *mut c_void {
-    if p as usize == specials().in_place {
+    if is(p, &specials().in_place) {
         C_IN_PLACE as *mut c_void
     } else {
         buf(p)
@@ -146,7 +179,7 @@ pub fn buf_in_place(p: *mut c_void) -> *mut c_void {
 /// INTEGER(MPI_STATUS_SIZE) array has the C struct's layout.
 #[inline]
 pub fn status(p: *mut Fint) -> *mut c_void {
-    if p as usize == specials().status_ignore {
+    if is(p as _, &specials().status_ignore) {
         C_STATUS_IGNORE as *mut c_void
     } else {
         p as *mut c_void
@@ -158,7 +191,7 @@ pub fn status(p: *mut Fint) -> *mut c_void {
 pub fn statuses(p: *mut Fint) -> *mut c_void {
     let s = specials();
     // MPI_STATUS_IGNORE passed where an array is expected is accepted as MPICH does.
-    if p as usize == s.statuses_ignore || p as usize == s.status_ignore {
+    if is(p as _, &s.statuses_ignore) || is(p as _, &s.status_ignore) {
         C_STATUS_IGNORE as *mut c_void
     } else {
         p as *mut c_void
@@ -170,9 +203,9 @@ pub fn statuses(p: *mut Fint) -> *mut c_void {
 #[inline]
 pub fn weights(p: *mut Fint) -> *mut Fint {
     let s = specials();
-    if p as usize == s.unweighted {
+    if is(p as _, &s.unweighted) {
         super::super::symbols::MPI_UNWEIGHTED.0 as *mut Fint
-    } else if p as usize == s.weights_empty {
+    } else if is(p as _, &s.weights_empty) {
         super::super::symbols::MPI_WEIGHTS_EMPTY.0 as *mut Fint
     } else {
         p
@@ -182,7 +215,7 @@ pub fn weights(p: *mut Fint) -> *mut Fint {
 /// An array of error codes: MPI_ERRCODES_IGNORE becomes C's (null).
 #[inline]
 pub fn errcodes(p: *mut Fint) -> *mut Fint {
-    if p as usize == specials().errcodes_ignore {
+    if is(p as _, &specials().errcodes_ignore) {
         std::ptr::null_mut()
     } else {
         p
