@@ -103,8 +103,9 @@ gone() {
 death() {
     local name=$1 n=$2 who=$3 want_msg=$4 lpid target t0 t1 ms pids i
     shift 4
-    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    "$@" >"$tmp/$name.out" 2>>"$tmp/$name.err" &
     lpid=$!
+    disown "$lpid"   # no "Killed" notice from bash: killing it is the point
     for i in $(seq 300); do
         [ "$(grep -c '^READY' "$tmp/$name.out")" -ge "$n" ] && break
         sleep 0.1
@@ -112,7 +113,7 @@ death() {
     pids=$(awk '/^READY/ {print $3}' "$tmp/$name.out")
     if [ "$(echo "$pids" | grep -c .)" -lt "$n" ]; then
         ko "$name: the job did not start: $(tail -3 "$tmp/$name.err" | tr '\n' ' ')"
-        kill -9 $pids "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+        kill -9 $pids "$lpid" 2>/dev/null
         return
     fi
     target=$lpid
@@ -137,21 +138,28 @@ death() {
         ko "$name: ranks gone in $ms ms but without the launcher line: $(head -2 "$tmp/$name.err" | tr '\n' ' ')"
     else
         ok "$name: all $n ranks gone $ms ms after kill -9 of $who"
+        [ "$want_msg" = yes ] && grep -m1 'oximpi: rank' "$tmp/$name.err" | sed 's/^/      /'
     fi
     kill -9 "$lpid" 2>/dev/null
-    wait "$lpid" 2>/dev/null
 }
 
 # --- our mpiexec and hydra (no daemons needed) ----------------------------------------------
-death death-oximpi-mpiexec 4 launcher yes timeout 60 "$root/build/bin/mpiexec" -n 4 "$tmp/hang"
+# A rank's stderr normally runs through its launcher, which is dead when the line is written;
+# `keep_err FILE` makes the ranks write it to FILE instead (exec keeps the launcher as parent).
+keep_err() { wrapped=(sh -c 'exec "$0" 2>>"$1"' "$tmp/hang" "$1"); }
+keep_err "$tmp/death-oximpi-mpiexec.err"
+death death-oximpi-mpiexec 4 launcher yes "$root/build/bin/mpiexec" -n 4 "${wrapped[@]}"
 if command -v mpiexec.mpich >/dev/null; then
     run_job hydra-launched launched timeout 60 mpiexec.mpich -n 4 "$tmp/launched" 4
+    run_job hydra-pmi-port-launched launched timeout 60 mpiexec.mpich -pmi-port -n 4 "$tmp/launched" 4
+    run_job hydra-env env timeout 60 mpiexec.mpich -n 4 "$tmp/env"
     run_job hydra-sendrecv sendrecv timeout 60 mpiexec.mpich -n 3 "$tmp/sendrecv"
     run_job hydra-coll_all coll_all timeout 60 mpiexec.mpich -n 4 "$tmp/coll_all"
     # Hydra's proxy kills its ranks itself when mpiexec dies; when the proxy dies, OxiMPI's
     # watcher must notice.
     death death-hydra-mpiexec 4 launcher no mpiexec.mpich -n 4 "$tmp/hang"
-    death death-hydra-proxy 4 hydra_pmi_proxy yes mpiexec.mpich -n 4 "$tmp/hang"
+    keep_err "$tmp/death-hydra-proxy.err"
+    death death-hydra-proxy 4 hydra_pmi_proxy yes mpiexec.mpich -n 4 "${wrapped[@]}"
 else
     loud "mpiexec.mpich (Debian's mpich) is not installed: hydra checks skipped"
     skipped "hydra (no mpiexec.mpich)"
@@ -226,6 +234,7 @@ if start_slurm; then
         run_job "srun-$mpi-env" env "${srun[@]}" "$tmp/env"
         run_job "srun-$mpi-sendrecv" sendrecv timeout 60 srun --mpi=$mpi -O -n 3 -t 2 "$tmp/sendrecv"
         run_job "srun-$mpi-coll_all" coll_all "${srun[@]}" "$tmp/coll_all"
+        # slurmstepd (the PMI server, alive) ends the step itself when srun dies.
         death "death-srun-$mpi" 4 launcher no srun --mpi=$mpi -O -n 4 -t 2 "$tmp/hang"
     done
     # A PMIx job whose library cannot be loaded fails clearly instead of running singletons.
@@ -235,6 +244,7 @@ if start_slurm; then
     if [ $rc -ne 0 ] && grep -q 'libpmix-missing.so.2' "$tmp/nolib.err" &&
         grep -q 'PMIX_NAMESPACE' "$tmp/nolib.err" && ! grep -q PASS "$tmp/nolib.out"; then
         ok "srun-pmix-without-library fails clearly (exit $rc)"
+        grep -m1 libpmix-missing "$tmp/nolib.err" | fold -w 100 | sed 's/^/      /'
     else
         ko "srun-pmix-without-library: exit $rc, stderr: $(head -2 "$tmp/nolib.err" | tr '\n' ' ')"
     fi

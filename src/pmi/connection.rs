@@ -180,13 +180,19 @@ impl Pmi {
         }
     }
 
-    /// The universe size the launcher reports (hydra says -1 when it does not know).
+    /// The universe size the launcher reports. Hydra says -1 when it does not know (no
+    /// `-usize`): that is `Err`, so the caller falls back on the world size rather than
+    /// showing -1 to the program.
     pub fn universe_size(&mut self) -> Result<i32, PmiError> {
-        match &mut self.backend {
-            Backend::V1(p) => p.universe_size(),
-            Backend::V2(p) => p.universe_size(),
-            Backend::X(p) => Ok(p.universe_size()),
+        let n = match &mut self.backend {
+            Backend::V1(p) => p.universe_size()?,
+            Backend::V2(p) => p.universe_size()?,
+            Backend::X(p) => p.universe_size(),
+        };
+        if n <= 0 {
+            return Err(PmiError::KeyNotFound("universe size".into()));
         }
+        Ok(n)
     }
 
     /// The node index of every rank (fetched once).
