@@ -97,8 +97,8 @@ gone() {
 }
 
 # death NAME NRANKS WHO MESSAGE CMD...: starts CMD (a 4-rank `hang` job), waits for every rank
-# to say READY, kills -9 the launcher (WHO=launcher) or the launcher's child called WHO (e.g.
-# hydra_pmi_proxy), and checks that all ranks are gone within 2 s; MESSAGE=yes also wants
+# to say READY, kills -9 the launcher (WHO=launcher), the ranks' parent (WHO=parent) or the
+# launcher's child called WHO (e.g. hydra_pmi_proxy), and checks that all ranks are gone within 2 s; MESSAGE=yes also wants
 # OxiMPI's line on stderr.
 death() {
     local name=$1 n=$2 who=$3 want_msg=$4 lpid target t0 t1 ms pids i
@@ -117,7 +117,10 @@ death() {
         return
     fi
     target=$lpid
-    if [ "$who" != launcher ]; then
+    if [ "$who" = parent ]; then
+        # The ranks' own parent (slurmstepd under srun), found from the first rank.
+        target=$(awk '{print $4}' "/proc/$(echo "$pids" | head -1)/stat")
+    elif [ "$who" != launcher ]; then
         target=$(pgrep -P "$lpid" -x "$who" | head -1)
         [ -n "$target" ] || { ko "$name: no $who under pid $lpid"; kill -9 $pids "$lpid"; return; }
     fi
@@ -236,6 +239,11 @@ if start_slurm; then
         run_job "srun-$mpi-coll_all" coll_all "${srun[@]}" "$tmp/coll_all"
         # slurmstepd (the PMI server, alive) ends the step itself when srun dies.
         death "death-srun-$mpi" 4 launcher no srun --mpi=$mpi -O -n 4 -t 2 "$tmp/hang"
+        # When slurmstepd itself dies, OxiMPI must notice: the PMI-2 socket hangs up; under
+        # PMIx (whose socket libpmix keeps) the parent changes. Ranks write to a file, since
+        # their stdio went through the dead slurmstepd.
+        keep_err "$tmp/death-slurmstepd-$mpi.err"
+        death "death-slurmstepd-$mpi" 4 parent yes srun --mpi=$mpi -O -n 4 -t 2 "${wrapped[@]}"
     done
     # A PMIx job whose library cannot be loaded fails clearly instead of running singletons.
     OXIMPI_PMIX_LIBRARY=libpmix-missing.so.2 timeout 60 srun --mpi=pmix -O -n 2 -t 2 \
