@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::conn::{env_u32, env_var, Conn};
-use super::error::PmiError;
+use super::error::{check_status, PmiError};
 use super::mapping::parse_process_mapping;
 use super::wire::{LineBuffer, Message};
 use crate::transport::process;
@@ -512,21 +512,7 @@ fn encode_spawn(cmds: &[SpawnCmd], preput: &[(String, String)]) -> Result<String
 
 /// Fails on a response carrying `rc` other than 0 (no `rc` means success).
 fn check_rc(m: &Message) -> Result<(), PmiError> {
-    match m.get("rc") {
-        None => Ok(()),
-        Some(rc) => match rc.trim().parse::<i64>() {
-            Ok(0) => Ok(()),
-            Ok(rc) => Err(PmiError::Refused {
-                cmd: m.cmd.clone(),
-                rc,
-                msg: m.get("msg").unwrap_or("").to_string(),
-            }),
-            Err(_) => Err(PmiError::Protocol(format!(
-                "{}: rc={rc:?} is not a number",
-                m.cmd
-            ))),
-        },
-    }
+    check_status(&m.cmd, m.get("rc"), m.get("msg"))
 }
 
 #[cfg(test)]

@@ -83,3 +83,22 @@ impl From<MappingError> for PmiError {
         PmiError::Protocol(e.to_string())
     }
 }
+
+/// A launcher's answer with status `rc` (absent means success) to `cmd`, and its message:
+/// `Ok` for 0, `Refused` for another number, `Protocol` for something else.
+pub(super) fn check_status(cmd: &str, rc: Option<&str>, msg: Option<&str>) -> Result<(), PmiError> {
+    match rc {
+        None => Ok(()),
+        Some(rc) => match rc.trim().parse::<i64>() {
+            Ok(0) => Ok(()),
+            Ok(rc) => Err(PmiError::Refused {
+                cmd: cmd.to_string(),
+                rc,
+                msg: msg.unwrap_or("").to_string(),
+            }),
+            Err(_) => Err(PmiError::Protocol(format!(
+                "{cmd}: rc={rc:?} is not a number"
+            ))),
+        },
+    }
+}

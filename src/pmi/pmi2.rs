@@ -12,7 +12,7 @@
 //! PMI-1 one is made from the environment alone (see `connection`).
 
 use super::conn::{env_u32, env_var, Conn};
-use super::error::PmiError;
+use super::error::{check_status, PmiError};
 use super::mapping::parse_process_mapping;
 use super::wire::{LineBuffer, Message};
 
@@ -178,10 +178,19 @@ impl Pmi2 {
     /// Connects over the inherited `PMI_FD` (`PMI_RANK` says who we are) and performs
     /// `init` and `fullinit`.
     pub(super) fn connect(fd_var: &str) -> Result<Pmi2, PmiError> {
+        Pmi2::over(
+            Conn::inherited(fd_var)?,
+            env_u32("PMI_RANK")?,
+            env_var("PMI_JOBID"),
+        )
+    }
+
+    /// Speaks PMI-2 over `conn` as `rank` of the job `pmi_jobid` (Slurm's `PMI_JOBID`).
+    fn over(conn: Conn, rank: u32, pmi_jobid: Option<String>) -> Result<Pmi2, PmiError> {
         let mut p = Pmi2 {
-            conn: Conn::inherited(fd_var)?,
+            conn,
             frames: Frames::default(),
-            rank: env_u32("PMI_RANK")?,
+            rank,
             size: 0,
             appnum: 0,
             jobid: String::new(),
@@ -189,11 +198,11 @@ impl Pmi2 {
             finalized: false,
             node_map: None,
         };
-        p.init()?;
+        p.init(pmi_jobid)?;
         Ok(p)
     }
 
-    fn init(&mut self) -> Result<(), PmiError> {
+    fn init(&mut self, pmi_jobid: Option<String>) -> Result<(), PmiError> {
         let hello = Message::new("init")
             .arg("pmi_version", 2)
             .arg("pmi_subversion", 0)
@@ -223,7 +232,7 @@ impl Pmi2 {
         }
         // Slurm wants the job id it gave us as well as the rank (MPICH sends both).
         let mut full = Command2::new("fullinit");
-        if let Some(job) = env_var("PMI_JOBID") {
+        if let Some(job) = &pmi_jobid {
             full = full.arg("pmijobid", job);
         }
         let r = self.call(
@@ -252,7 +261,7 @@ impl Pmi2 {
         self.jobid = id
             .get("jobid")
             .map(str::to_string)
-            .or_else(|| env_var("PMI_JOBID"))
+            .or(pmi_jobid)
             .ok_or_else(|| PmiError::Protocol("job-getid-response without jobid".into()))?;
         Ok(())
     }
@@ -456,18 +465,7 @@ fn check_key(key: &str) -> Result<(), PmiError> {
 
 /// Fails on a response whose `rc` is not 0 (no `rc` means success).
 fn check_rc(r: &Command2) -> Result<(), PmiError> {
-    match r.get("rc") {
-        None => Ok(()),
-        Some(rc) => match rc.trim().parse::<i64>() {
-            Ok(0) => Ok(()),
-            Ok(rc) => Err(PmiError::Refused {
-                cmd: r.cmd.clone(),
-                rc,
-                msg: r.get("errmsg").unwrap_or("").to_string(),
-            }),
-            Err(_) => Err(PmiError::Protocol(format!("{}: rc={rc:?}", r.cmd))),
-        },
-    }
+    check_status(&r.cmd, r.get("rc"), r.get("errmsg"))
 }
 
 #[cfg(test)]
@@ -516,6 +514,97 @@ mod tests {
         ] {
             assert!(Command2::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// A scripted launcher on the other end of a socket pair: answers each request with
+    /// the next reply, and returns the requests it saw.
+    fn fake_slurm(replies: Vec<&'static str>) -> (Conn, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{Read, Write};
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            // The PMI-1 init line, then framed requests.
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while b[0] != b'\n' {
+                theirs.read_exact(&mut b).unwrap();
+                line.push(b[0]);
+            }
+            seen.push(String::from_utf8(line).unwrap());
+            theirs
+                .write_all(b"cmd=response_to_init pmi_version=2 pmi_subversion=0 rc=0\n")
+                .unwrap();
+            for reply in replies {
+                let mut len = [0u8; LEN_FIELD];
+                if theirs.read_exact(&mut len).is_err() {
+                    break;
+                }
+                let n: usize = std::str::from_utf8(&len).unwrap().trim().parse().unwrap();
+                let mut body = vec![0u8; n];
+                theirs.read_exact(&mut body).unwrap();
+                seen.push(String::from_utf8(body).unwrap());
+                if !reply.is_empty() {
+                    let framed = format!("{:<6}{reply}", reply.len());
+                    theirs.write_all(framed.as_bytes()).unwrap();
+                }
+            }
+            seen
+        });
+        (Conn::Unix(ours), server)
+    }
+
+    #[test]
+    fn a_whole_job_life_against_slurm_answers() {
+        let (conn, server) = fake_slurm(vec![
+            "cmd=fullinit-response;rc=0;pmi-version=2;pmi-subversion=0;rank=2;size=4;\
+             appnum=-1;debugged=FALSE;pmiverbose=FALSE;",
+            "cmd=job-getid-response;rc=0;jobid=7.0;",
+            "cmd=info-getjobattr-response;rc=0;found=TRUE;value=(vector,(0,2,2));",
+            "cmd=info-getjobattr-response;rc=0;found=FALSE;",
+            "cmd=kvs-put-response;rc=0;",
+            "cmd=kvs-fence-response;rc=0;",
+            "cmd=kvs-get-response;rc=0;found=TRUE;value=/oximpi-1-2;",
+            "cmd=kvs-get-response;rc=0;found=FALSE;",
+            "cmd=finalize-response;rc=0;",
+        ]);
+        let mut p = Pmi2::over(conn, 2, Some("7.0".into())).unwrap();
+        assert_eq!(
+            (p.rank(), p.size(), p.appnum(), p.kvsname()),
+            (2, 4, 0, "7.0")
+        );
+        assert_eq!(p.node_map().unwrap(), vec![0, 0, 1, 1]);
+        assert_eq!(
+            p.universe_size().unwrap(),
+            4,
+            "no universeSize: the job size"
+        );
+        p.put("oximpi-shm-2", "/oximpi-1-2").unwrap();
+        p.barrier().unwrap();
+        assert_eq!(p.get("oximpi-shm-2").unwrap(), "/oximpi-1-2");
+        assert!(matches!(p.get("nope"), Err(PmiError::KeyNotFound(_))));
+        p.finalize().unwrap();
+        assert!(matches!(p.barrier(), Err(PmiError::WrongState(_))));
+        let seen = server.join().unwrap();
+        assert_eq!(seen[0], "cmd=init pmi_version=2 pmi_subversion=0\n");
+        assert_eq!(
+            seen[1],
+            "cmd=fullinit;pmijobid=7.0;pmirank=2;threaded=FALSE;"
+        );
+        assert_eq!(seen[2], "cmd=job-getid;");
+        assert_eq!(seen[3], "cmd=info-getjobattr;key=PMI_process_mapping;");
+        assert_eq!(seen[5], "cmd=kvs-put;key=oximpi-shm-2;value=/oximpi-1-2;");
+        assert_eq!(seen[6], "cmd=kvs-fence;");
+        assert_eq!(seen[7], "cmd=kvs-get;jobid=7.0;srcid=-1;key=oximpi-shm-2;");
+        assert_eq!(seen[9], "cmd=finalize;");
+    }
+
+    #[test]
+    fn a_refused_fullinit_is_an_error() {
+        let (conn, server) =
+            fake_slurm(vec!["cmd=fullinit-response;rc=3;rank=0;size=1;appnum=-1;"]);
+        let e = Pmi2::over(conn, 0, None).err().unwrap();
+        assert!(matches!(e, PmiError::Refused { rc: 3, .. }), "{e}");
+        server.join().unwrap();
     }
 
     #[test]
