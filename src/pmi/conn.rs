@@ -99,3 +99,44 @@ pub(super) fn env_u32(var: &'static str) -> Result<u32, PmiError> {
         why: format!("{e}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::{AsRawFd, IntoRawFd};
+
+    /// Whether `fd` is close-on-exec, from `/proc/self/fdinfo` (`flags` is octal; 02000000
+    /// is O_CLOEXEC).
+    fn cloexec(fd: i32) -> bool {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+        let flags = info
+            .lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+            .unwrap();
+        flags & 0o2000000 != 0
+    }
+
+    #[test]
+    fn the_launcher_socket_and_its_watch_handle_are_close_on_exec() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        fd::set_cloexec(std::os::fd::AsFd::as_fd(&a), false).unwrap();
+        let raw = a.into_raw_fd();
+        assert!(!cloexec(raw));
+        let conn = Conn::inherited(&raw.to_string()).unwrap();
+        assert!(
+            cloexec(raw),
+            "PMI_FD must not leak into programs the rank starts"
+        );
+        let watch = conn.watch_handle().unwrap();
+        assert!(cloexec(watch.as_raw_fd()));
+    }
+
+    #[test]
+    fn a_bad_pmi_fd_is_a_clear_error() {
+        for bad in ["x", "-1"] {
+            let e = Conn::inherited(bad).err().unwrap().to_string();
+            assert!(e.contains("PMI_FD"), "{e}");
+        }
+    }
+}

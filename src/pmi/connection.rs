@@ -98,7 +98,8 @@ impl Pmi {
                 Choice::Pmi1 { fd, port } => Backend::V1(Pmi1::connect(fd, port)?),
                 Choice::Pmi2 { fd } => Backend::V2(Pmi2::connect(&fd)?),
                 Choice::Pmix { announced } => Backend::X(PmixClient::connect(&announced)?),
-                Choice::Singleton => unreachable!("handled above"),
+                // Returned before claiming; kept so the match needs no panic.
+                Choice::Singleton => return Ok(None),
             };
             let mut pmi = Pmi {
                 backend,
@@ -180,19 +181,13 @@ impl Pmi {
         }
     }
 
-    /// The universe size the launcher reports. Hydra says -1 when it does not know (no
-    /// `-usize`): that is `Err`, so the caller falls back on the world size rather than
-    /// showing -1 to the program.
+    /// The universe size the launcher reports (hydra says -1 when it does not know).
     pub fn universe_size(&mut self) -> Result<i32, PmiError> {
-        let n = match &mut self.backend {
-            Backend::V1(p) => p.universe_size()?,
-            Backend::V2(p) => p.universe_size()?,
-            Backend::X(p) => p.universe_size(),
-        };
-        if n <= 0 {
-            return Err(PmiError::KeyNotFound("universe size".into()));
+        match &mut self.backend {
+            Backend::V1(p) => p.universe_size(),
+            Backend::V2(p) => p.universe_size(),
+            Backend::X(p) => Ok(p.universe_size()),
         }
-        Ok(n)
     }
 
     /// The node index of every rank (fetched once).
