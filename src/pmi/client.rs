@@ -2,106 +2,16 @@
 //! (one request, one response), exactly as MPICH's simple PMI does, so it works under our
 //! `mpiexec` and under hydra (`mpiexec.mpich`).
 
-use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::mapping::{parse_process_mapping, MappingError};
-use super::wire::{LineBuffer, Message, WireError};
-use crate::transport::{fd, process};
-
-/// Everything that can go wrong talking to the launcher.
-#[derive(Debug)]
-pub enum PmiError {
-    /// A launcher variable is present but unusable.
-    Env {
-        var: &'static str,
-        value: String,
-        why: String,
-    },
-    Io(io::Error),
-    /// The launcher closed the connection.
-    Closed,
-    /// The launcher sent something we cannot parse or did not expect.
-    Protocol(String),
-    /// The launcher answered a request with a failure.
-    Refused {
-        cmd: String,
-        rc: i64,
-        msg: String,
-    },
-    KeyNotFound(String),
-    /// A key or value we cannot send (too long, or containing space/newline/backslash).
-    InvalidArgument(String),
-    /// `connect` was called a second time, or a call came after `finalize`.
-    WrongState(&'static str),
-    /// The launcher for a singleton could not be started or did not answer.
-    Launcher(String),
-}
-
-impl fmt::Display for PmiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PmiError::Env { var, value, why } => write!(f, "PMI: bad {var}={value:?}: {why}"),
-            PmiError::Io(e) => write!(f, "PMI: I/O error talking to the launcher: {e}"),
-            PmiError::Closed => write!(f, "PMI: the launcher closed the connection"),
-            PmiError::Protocol(m) => write!(f, "PMI: protocol error: {m}"),
-            PmiError::Refused { cmd, rc, msg } => {
-                write!(f, "PMI: launcher refused {cmd} (rc={rc}): {msg}")
-            }
-            PmiError::KeyNotFound(k) => write!(f, "PMI: key {k:?} not found"),
-            PmiError::InvalidArgument(m) => write!(f, "PMI: invalid argument: {m}"),
-            PmiError::WrongState(m) => write!(f, "PMI: {m}"),
-            PmiError::Launcher(m) => write!(f, "PMI: cannot start a launcher: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for PmiError {}
-
-impl From<io::Error> for PmiError {
-    fn from(e: io::Error) -> PmiError {
-        PmiError::Io(e)
-    }
-}
-
-impl From<WireError> for PmiError {
-    fn from(e: WireError) -> PmiError {
-        PmiError::Protocol(e.to_string())
-    }
-}
-
-impl From<MappingError> for PmiError {
-    fn from(e: MappingError) -> PmiError {
-        PmiError::Protocol(e.to_string())
-    }
-}
-
-/// The socket to the launcher: inherited (`PMI_FD`) or dialled (`PMI_PORT`).
-enum Conn {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Conn {
-    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.write_all(b),
-            Conn::Tcp(s) => s.write_all(b),
-        }
-    }
-    fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Unix(s) => s.read(b),
-            Conn::Tcp(s) => s.read(b),
-        }
-    }
-}
+use super::conn::{env_u32, env_var, Conn};
+use super::error::{check_status, PmiError};
+use super::mapping::parse_process_mapping;
+use super::wire::{LineBuffer, Message};
+use crate::transport::process;
 
 /// One command of a spawn request (`PMI_Spawn_multiple`'s arrays, one entry each).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,15 +29,12 @@ pub struct SpawnCmd {
 /// How long `start_launcher` waits for the launcher to answer the handshake.
 const LAUNCHER_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Guards against adopting `PMI_FD` twice (two owners would close it twice).
-static CONNECTED: AtomicBool = AtomicBool::new(false);
-
 /// Hydra's limits, used until the launcher tells us its own.
 const DEFAULT_KEYLEN_MAX: usize = 64;
 const DEFAULT_VALLEN_MAX: usize = 1024;
 
-/// The connection to the process manager; one per process.
-pub struct Pmi {
+/// A PMI-1 connection to the process manager (our mpiexec, hydra, or a singleton's launcher).
+pub struct Pmi1 {
     conn: Conn,
     lines: LineBuffer,
     rank: u32,
@@ -145,67 +52,20 @@ pub struct Pmi {
     node_map: Option<Vec<u32>>,
 }
 
-fn env_var(var: &'static str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
-fn env_u32(var: &'static str) -> Result<u32, PmiError> {
-    let value = env_var(var).ok_or(PmiError::Env {
-        var,
-        value: String::new(),
-        why: "not set".into(),
-    })?;
-    value.trim().parse().map_err(|e| PmiError::Env {
-        var,
-        value: value.clone(),
-        why: format!("{e}"),
-    })
-}
-
-impl Pmi {
-    /// Connects using `PMI_FD` (or `PMI_PORT` + `PMI_ID` as hydra may use) and performs the
-    /// PMI-1 handshake. `Ok(None)` when no launcher is present (singleton: rank 0 of 1).
-    pub fn connect() -> Result<Option<Pmi>, PmiError> {
-        let fd_var = env_var("PMI_FD");
-        let port_var = env_var("PMI_PORT");
-        if fd_var.is_none() && port_var.is_none() {
-            return Ok(None);
-        }
-        if CONNECTED.swap(true, Ordering::SeqCst) {
-            return Err(PmiError::WrongState("already connected to the launcher"));
-        }
-        let result = Pmi::connect_inner(fd_var, port_var);
-        if result.is_err() {
-            CONNECTED.store(false, Ordering::SeqCst);
-        }
-        result.map(Some)
-    }
-
-    fn connect_inner(fd_var: Option<String>, port_var: Option<String>) -> Result<Pmi, PmiError> {
+impl Pmi1 {
+    /// Connects using `PMI_FD` (with `PMI_RANK` and `PMI_SIZE`) or, without it, hydra's
+    /// `PMI_PORT` + `PMI_ID`, and performs the PMI-1 handshake.
+    pub(super) fn connect(
+        fd_var: Option<String>,
+        port_var: Option<String>,
+    ) -> Result<Pmi1, PmiError> {
         let mut pmi;
         if let Some(v) = fd_var {
-            let raw: i32 = v.trim().parse().map_err(|e| PmiError::Env {
-                var: "PMI_FD",
-                value: v.clone(),
-                why: format!("{e}"),
-            })?;
-            let sock = fd::adopt_inherited_socket(raw).map_err(|e| PmiError::Env {
-                var: "PMI_FD",
-                value: v.clone(),
-                why: e.to_string(),
-            })?;
-            pmi = Pmi::new(Conn::Unix(sock));
+            pmi = Pmi1::new(Conn::inherited(&v)?);
             pmi.rank = env_u32("PMI_RANK")?;
             pmi.size = env_u32("PMI_SIZE")?;
         } else {
-            let addr = port_var.unwrap_or_default();
-            let sock = TcpStream::connect(addr.as_str()).map_err(|e| PmiError::Env {
-                var: "PMI_PORT",
-                value: addr.clone(),
-                why: e.to_string(),
-            })?;
-            let _ = sock.set_nodelay(true);
-            pmi = Pmi::new(Conn::Tcp(sock));
+            pmi = Pmi1::new(Conn::dial(&port_var.unwrap_or_default())?);
             pmi.port_handshake()?;
         }
         if pmi.size == 0 || pmi.rank >= pmi.size {
@@ -220,8 +80,13 @@ impl Pmi {
         Ok(pmi)
     }
 
-    fn new(conn: Conn) -> Pmi {
-        Pmi {
+    /// A descriptor of the launcher socket for the hang-up watcher.
+    pub(super) fn watch_handle(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+        self.conn.watch_handle()
+    }
+
+    fn new(conn: Conn) -> Pmi1 {
+        Pmi1 {
             conn,
             lines: LineBuffer::new(),
             rank: 0,
@@ -463,18 +328,7 @@ impl Pmi {
     /// it as rank 0 of 1. The launcher is found through `OXIMPI_MPIEXEC`, else next to the
     /// loaded library (`<libdir>/../bin/mpiexec`), else as `mpiexec` in PATH. It lives until
     /// this process and every process it spawns have ended.
-    pub fn start_launcher() -> Result<Pmi, PmiError> {
-        if CONNECTED.swap(true, Ordering::SeqCst) {
-            return Err(PmiError::WrongState("already connected to a launcher"));
-        }
-        let result = Pmi::start_launcher_inner();
-        if result.is_err() {
-            CONNECTED.store(false, Ordering::SeqCst);
-        }
-        result
-    }
-
-    fn start_launcher_inner() -> Result<Pmi, PmiError> {
+    pub(super) fn start_launcher() -> Result<Pmi1, PmiError> {
         let exe = super::launcher::find_mpiexec();
         let (ours, theirs) = UnixStream::pair()?;
         let mut cmd = Command::new(&exe);
@@ -484,16 +338,13 @@ impl Pmi {
         let mut child = process::spawn_keeping_fd(&mut cmd, theirs.as_fd())
             .map_err(|e| PmiError::Launcher(format!("{}: {e}", exe.display())))?;
         drop(theirs);
-        let mut pmi = Pmi::new(Conn::Unix(ours));
+        let mut pmi = Pmi1::new(Conn::Unix(ours));
         pmi.our_launcher = true;
         let handshake = (|| {
-            if let Conn::Unix(s) = &pmi.conn {
-                s.set_read_timeout(Some(LAUNCHER_HANDSHAKE_TIMEOUT))?;
-            }
+            pmi.conn
+                .set_read_timeout(Some(LAUNCHER_HANDSHAKE_TIMEOUT))?;
             pmi.handshake()?;
-            if let Conn::Unix(s) = &pmi.conn {
-                s.set_read_timeout(None)?;
-            }
+            pmi.conn.set_read_timeout(None)?;
             Ok::<(), PmiError>(())
         })();
         if let Err(e) = handshake {
@@ -567,12 +418,7 @@ impl Pmi {
                 return Ok(Message::parse_bytes(&line?)?);
             }
             let mut buf = [0u8; 4096];
-            let n = match self.conn.read(&mut buf) {
-                Ok(0) => return Err(PmiError::Closed),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
+            let n = self.conn.read_some(&mut buf)?;
             self.lines.push(&buf[..n]);
         }
     }
@@ -666,21 +512,7 @@ fn encode_spawn(cmds: &[SpawnCmd], preput: &[(String, String)]) -> Result<String
 
 /// Fails on a response carrying `rc` other than 0 (no `rc` means success).
 fn check_rc(m: &Message) -> Result<(), PmiError> {
-    match m.get("rc") {
-        None => Ok(()),
-        Some(rc) => match rc.trim().parse::<i64>() {
-            Ok(0) => Ok(()),
-            Ok(rc) => Err(PmiError::Refused {
-                cmd: m.cmd.clone(),
-                rc,
-                msg: m.get("msg").unwrap_or("").to_string(),
-            }),
-            Err(_) => Err(PmiError::Protocol(format!(
-                "{}: rc={rc:?} is not a number",
-                m.cmd
-            ))),
-        },
-    }
+    check_status(&m.cmd, m.get("rc"), m.get("msg"))
 }
 
 #[cfg(test)]

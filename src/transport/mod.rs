@@ -4,6 +4,7 @@ pub mod fd;
 pub mod loopback;
 pub mod mem;
 pub mod net;
+pub mod pmix;
 pub mod process;
 pub mod shared_map;
 pub mod shm;
