@@ -3,9 +3,11 @@
 //! checks its arguments and calls `crate::rma`. Errors go through the window's errhandler
 //! once the window argument is known (the communicator's for the creation calls).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::consts::PROC_NULL;
 use super::pt2pt::data;
-use super::ptr;
 use super::request::handle_of;
 use super::Ctx;
 use crate::error::{class, MpiError};
@@ -85,13 +87,18 @@ fn null_ptr() -> UserPtr {
 }
 
 /// Registers a new window and stores its handle.
-fn publish(w: Arc<Win>, out: *mut c_int) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn publish(w: Arc<Win>, out: *mut c_int) -> Result<(), MpiError> {
     let h = WINS.insert(w);
-    ptr::write(out, h, "win")
+    // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(out, h, "win") }
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn create(
+unsafe fn create(
     ctx: &mut Ctx,
     base: *mut c_void,
     size: i64,
@@ -104,7 +111,8 @@ fn create(
     let size = size_arg(size)?;
     let disp_unit = disp_unit_arg(disp_unit)?;
     let user = super::info::get_or_empty(info, "info")?;
-    ptr::write(win, predefined::WIN_NULL, "win")?;
+    // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
     // SAFETY: MPI's contract: `base` holds `size` bytes that stay valid until the window is
     // freed; only offsets checked against `size` are accessed.
     let p = unsafe { UserPtr::new(base as *const u8) };
@@ -117,19 +125,24 @@ fn create(
         disp_unit,
         Hints::from_info(&user),
     )?;
-    publish(w, win)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { publish(w, win) }
 }
 
 mpi_fn!(MPI_Win_create, PMPI_Win_create, (base: *mut c_void, size: Aint, disp_unit: c_int, info: c_int, comm: c_int, win: *mut c_int), |ctx| {
-    create(ctx, base, size as i64, disp_unit as i64, info, comm, win)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ctx, base, size as i64, disp_unit as i64, info, comm, win) }
 });
 
 mpi_fn!(MPI_Win_create_c, PMPI_Win_create_c, (base: *mut c_void, size: Aint, disp_unit: Aint, info: c_int, comm: c_int, win: *mut c_int), |ctx| {
-    create(ctx, base, size as i64, disp_unit as i64, info, comm, win)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ctx, base, size as i64, disp_unit as i64, info, comm, win) }
 });
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn allocate(
+unsafe fn allocate(
     ctx: &mut Ctx,
     size: i64,
     disp_unit: i64,
@@ -143,8 +156,10 @@ fn allocate(
     let size = size_arg(size)?;
     let disp_unit = disp_unit_arg(disp_unit)?;
     let user = super::info::get_or_empty(info, "info")?;
-    ptr::write(win, predefined::WIN_NULL, "win")?;
-    ptr::write(baseptr as *mut usize, 0, "baseptr")?;
+    // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
+    // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(baseptr as *mut usize, 0, "baseptr") }?;
     let i = Hints::from_info(&user);
     let w = if shared {
         crate::rma::shared::allocate(&c, size, disp_unit, i, null_ptr())?
@@ -163,34 +178,42 @@ fn allocate(
         let wc = Win::dup_comm(&c)?;
         Win::build(wc, Flavor::Allocate, mem, size, disp_unit, i)?
     };
-    ptr::write(baseptr as *mut usize, w.base.addr(), "baseptr")?;
-    publish(w, win)
+    // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(baseptr as *mut usize, w.base.addr(), "baseptr") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { publish(w, win) }
 }
 
 mpi_fn!(MPI_Win_allocate, PMPI_Win_allocate, (size: Aint, disp_unit: c_int, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_int), |ctx| {
-    allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, false)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, false) }
 });
 
 mpi_fn!(MPI_Win_allocate_c, PMPI_Win_allocate_c, (size: Aint, disp_unit: Aint, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_int), |ctx| {
-    allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, false)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, false) }
 });
 
 mpi_fn!(MPI_Win_allocate_shared, PMPI_Win_allocate_shared, (size: Aint, disp_unit: c_int, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_int), |ctx| {
-    allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, true)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, true) }
 });
 
 mpi_fn!(MPI_Win_allocate_shared_c, PMPI_Win_allocate_shared_c, (size: Aint, disp_unit: Aint, info: c_int, comm: c_int, baseptr: *mut c_void, win: *mut c_int), |ctx| {
-    allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, true)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { allocate(ctx, size as i64, disp_unit as i64, info, comm, baseptr, win, true) }
 });
 
 mpi_fn!(MPI_Win_create_dynamic, PMPI_Win_create_dynamic, (info: c_int, comm: c_int, win: *mut c_int), |ctx| {
     let c = super::comm::get(ctx, comm)?;
     let user = super::info::get_or_empty(info, "info")?;
-    ptr::write(win, predefined::WIN_NULL, "win")?;
+    // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
     // Displacements of a dynamic window are absolute addresses: its base is address 0.
     let wc = Win::dup_comm(&c)?;
     let w = Win::build(wc, Flavor::Dynamic, Memory::Dynamic(null_ptr()), 0, 1, Hints::from_info(&user))?;
-    publish(w, win)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { publish(w, win) }
 });
 
 mpi_fn!(MPI_Win_attach, PMPI_Win_attach, (win: c_int, base: *mut c_void, size: Aint), |ctx| {
@@ -208,22 +231,26 @@ mpi_fn!(MPI_Win_detach, PMPI_Win_detach, (win: c_int, base: *const c_void), |ctx
 });
 
 mpi_fn!(MPI_Win_free, PMPI_Win_free, (win: *mut c_int), |ctx| {
-    let h = ptr::read(win, "win")?;
+    // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(win, "win") }?;
     let w = get(ctx, h)?;
     w.free()?;
     super::attr::delete_all(h, &w.attrs)?;
     WINS.remove(h);
-    ptr::write(win, predefined::WIN_NULL, "win")
+    // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(win, predefined::WIN_NULL, "win") }
 });
 
 mpi_fn!(MPI_Win_get_group, PMPI_Win_get_group, (win: c_int, group: *mut c_int), |ctx| {
     let w = get(ctx, win)?;
-    ptr::write(group, super::group::handle_of((*w.comm.group).clone()), "group")
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, super::group::handle_of((*w.comm.group).clone()), "group") }
 });
 
 mpi_fn!(MPI_Win_set_name, PMPI_Win_set_name, (win: c_int, win_name: *const c_char), |ctx| {
     let w = get(ctx, win)?;
-    let s = ptr::cstr(win_name, "win_name")?;
+    // SAFETY: `win_name` is the C caller's, null or valid for this use (MPI contract).
+    let s = unsafe { arg::cstr(win_name, "win_name") }?;
     let max = super::consts::MAX_OBJECT_NAME - 1;
     let mut n = s.len().min(max);
     while !s.is_char_boundary(n) {
@@ -237,11 +264,13 @@ mpi_fn!(MPI_Win_get_name, PMPI_Win_get_name, (win: c_int, win_name: *mut c_char,
     let cap = super::consts::MAX_OBJECT_NAME;
     if win == predefined::WIN_NULL {
         // As MPICH: the null handle has a name of its own.
-        return ptr::write_str(win_name, cap, "MPI_WIN_NULL", resultlen, "win_name");
+        // SAFETY: `win_name` is the C caller's, null or valid for this use (MPI contract).
+        return unsafe { arg::write_str(win_name, cap, "MPI_WIN_NULL", resultlen, "win_name") };
     }
     let w = get(ctx, win)?;
     let name = w.name.lock().clone();
-    ptr::write_str(win_name, cap, &name, resultlen, "win_name")
+    // SAFETY: `win_name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(win_name, cap, &name, resultlen, "win_name") }
 });
 
 mpi_fn!(MPI_Win_set_info, PMPI_Win_set_info, (win: c_int, info: c_int) , |ctx| {
@@ -254,10 +283,13 @@ mpi_fn!(MPI_Win_set_info, PMPI_Win_set_info, (win: c_int, info: c_int) , |ctx| {
 mpi_fn!(MPI_Win_get_info, PMPI_Win_get_info, (win: c_int, info_used: *mut c_int), |ctx| {
     let w = get(ctx, win)?;
     let i = w.hints.lock().to_info();
-    ptr::write(info_used, super::info::new_handle(i), "info_used")
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, super::info::new_handle(i), "info_used") }
 });
 
-fn shared_query(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn shared_query(
     ctx: &mut Ctx,
     win: c_int,
     rank: c_int,
@@ -280,17 +312,21 @@ fn shared_query(
         ));
     };
     let (s, d, b) = w.shared_query(r)?;
-    ptr::write(size, s as Aint, "size")?;
+    // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(size, s as Aint, "size") }?;
     disp_unit(d)?;
-    ptr::write(baseptr as *mut usize, b, "baseptr")
+    // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(baseptr as *mut usize, b, "baseptr") }
 }
 
 mpi_fn!(MPI_Win_shared_query, PMPI_Win_shared_query, (win: c_int, rank: c_int, size: *mut Aint, disp_unit: *mut c_int, baseptr: *mut c_void), |ctx| {
-    shared_query(ctx, win, rank, size, |d| ptr::write(disp_unit, d as c_int, "disp_unit"), baseptr)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { shared_query(ctx, win, rank, size, |d| arg::write(disp_unit, d as c_int, "disp_unit"), baseptr) }
 });
 
 mpi_fn!(MPI_Win_shared_query_c, PMPI_Win_shared_query_c, (win: c_int, rank: c_int, size: *mut Aint, disp_unit: *mut Aint, baseptr: *mut c_void), |ctx| {
-    shared_query(ctx, win, rank, size, |d| ptr::write(disp_unit, d as Aint, "disp_unit"), baseptr)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { shared_query(ctx, win, rank, size, |d| arg::write(disp_unit, d as Aint, "disp_unit"), baseptr) }
 });
 
 // ---- communication ----
@@ -338,7 +374,9 @@ fn type_keep(dt: c_int, arg: &'static str) -> Result<TypeKeep, MpiError> {
 }
 
 /// Stores the request of an R-call (a completed one for MPI_PROC_NULL).
-fn out_request(req: *mut c_int, id: Option<ReqId>) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn out_request(req: *mut c_int, id: Option<ReqId>) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
     let id = match id {
         Some(id) => id,
@@ -348,7 +386,8 @@ fn out_request(req: *mut c_int, id: Option<ReqId>) -> Result<(), MpiError> {
             ..Default::default()
         }),
     };
-    ptr::write(req, handle_of(id), "request")
+    // SAFETY: `req` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(req, handle_of(id), "request") }
 }
 
 /// Where an operation goes, as the C call gives it.
@@ -363,7 +402,9 @@ struct Target {
 /// (its errhandler applies from here), the request cleared, the origin side checked by
 /// `prepare`, nothing more for MPI_PROC_NULL, else `op` started on the target. `req` is
 /// null for the non-request forms.
-fn start<P>(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn start<P>(
     ctx: &mut Ctx,
     win: c_int,
     req: *mut c_int,
@@ -373,7 +414,8 @@ fn start<P>(
 ) -> Result<(), MpiError> {
     let w = get(ctx, win)?;
     if !req.is_null() {
-        ptr::write(req, predefined::REQUEST_NULL, "request")?;
+        // SAFETY: `req` is the C caller's, null or valid for this use (MPI contract).
+        unsafe { arg::write(req, predefined::REQUEST_NULL, "request") }?;
     }
     let p = prepare()?;
     let id = match target_of(&w, t.rank)? {
@@ -388,7 +430,8 @@ fn start<P>(
     if req.is_null() {
         Ok(())
     } else {
-        out_request(req, id)
+        // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+        unsafe { out_request(req, id) }
     }
 }
 
@@ -396,8 +439,10 @@ fn start<P>(
 type Transfer = fn(&Win, Data, TargetSpec, bool) -> Result<Option<ReqId>, MpiError>;
 
 /// MPI_(R)Put and MPI_(R)Get: `op` is `ops::put` or `ops::get`.
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn transfer(
+unsafe fn transfer(
     ctx: &mut Ctx,
     oaddr: *const c_void,
     ocount: Count,
@@ -416,11 +461,14 @@ fn transfer(
         count,
         dt,
     };
-    start(ctx, win, req, t, || data(oaddr, ocount, odt), op)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { start(ctx, win, req, t, || data(oaddr, ocount, odt), op) }
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn accumulate(
+unsafe fn accumulate(
     ctx: &mut Ctx,
     oaddr: *const c_void,
     ocount: Count,
@@ -439,14 +487,17 @@ fn accumulate(
         count,
         dt,
     };
-    start(
-        ctx,
-        win,
-        req,
-        t,
-        || data(oaddr, ocount, odt),
-        |w, o, t, user| ops::accumulate(w, o, t, acc_op(op)?, user),
-    )
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe {
+        start(
+            ctx,
+            win,
+            req,
+            t,
+            || data(oaddr, ocount, odt),
+            |w, o, t, user| ops::accumulate(w, o, t, acc_op(op)?, user),
+        )
+    }
 }
 
 /// The operation of an accumulate: one-sided accumulates take only predefined ones.
@@ -475,8 +526,10 @@ fn gacc_origin(
     data(oaddr, ocount, odt)
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn get_accumulate(
+unsafe fn get_accumulate(
     ctx: &mut Ctx,
     oaddr: *const c_void,
     ocount: Count,
@@ -504,81 +557,108 @@ fn get_accumulate(
             data(raddr, rcount, rdt)?,
         ))
     };
-    start(ctx, win, req, t, prepare, |w, (o, r), t, user| {
-        ops::get_accumulate(w, o, r, t, acc_op(op)?, user)
-    })
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe {
+        start(ctx, win, req, t, prepare, |w, (o, r), t, user| {
+            ops::get_accumulate(w, o, r, t, acc_op(op)?, user)
+        })
+    }
 }
 
 mpi_fn!(MPI_Put, PMPI_Put, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int), |ctx| {
-    transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::put)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::put) }
 });
 
 mpi_fn!(MPI_Put_c, PMPI_Put_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int), |ctx| {
-    transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::put)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::put) }
 });
 
 mpi_fn!(MPI_Rput, PMPI_Rput, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::put)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::put) }
 });
 
 mpi_fn!(MPI_Rput_c, PMPI_Rput_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::put)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::put) }
 });
 
 mpi_fn!(MPI_Get, PMPI_Get, (origin_addr: *mut c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int), |ctx| {
-    transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::get)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, std::ptr::null_mut(), ops::get) }
 });
 
 mpi_fn!(MPI_Get_c, PMPI_Get_c, (origin_addr: *mut c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int), |ctx| {
-    transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::get)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, std::ptr::null_mut(), ops::get) }
 });
 
 mpi_fn!(MPI_Rget, PMPI_Rget, (origin_addr: *mut c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::get)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr as *const c_void, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, win, request, ops::get) }
 });
 
 mpi_fn!(MPI_Rget_c, PMPI_Rget_c, (origin_addr: *mut c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::get)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { transfer(ctx, origin_addr as *const c_void, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, win, request, ops::get) }
 });
 
 mpi_fn!(MPI_Accumulate, PMPI_Accumulate, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, op: c_int, win: c_int), |ctx| {
-    accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, std::ptr::null_mut())
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, std::ptr::null_mut()) }
 });
 
 mpi_fn!(MPI_Accumulate_c, PMPI_Accumulate_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, op: c_int, win: c_int), |ctx| {
-    accumulate(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, std::ptr::null_mut())
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { accumulate(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, std::ptr::null_mut()) }
 });
 
 mpi_fn!(MPI_Raccumulate, PMPI_Raccumulate, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, request)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, request) }
 });
 
 mpi_fn!(MPI_Raccumulate_c, PMPI_Raccumulate_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    accumulate(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { accumulate(ctx, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request) }
 });
 
 mpi_fn!(MPI_Get_accumulate, PMPI_Get_accumulate, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, result_addr: *mut c_void, result_count: c_int, result_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, op: c_int, win: c_int), |ctx| {
-    get_accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, result_addr, result_count as Count, result_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, std::ptr::null_mut())
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { get_accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, result_addr, result_count as Count, result_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, std::ptr::null_mut()) }
 });
 
 mpi_fn!(MPI_Get_accumulate_c, PMPI_Get_accumulate_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, result_addr: *mut c_void, result_count: Count, result_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, op: c_int, win: c_int), |ctx| {
-    get_accumulate(ctx, origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, std::ptr::null_mut())
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { get_accumulate(ctx, origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, std::ptr::null_mut()) }
 });
 
 mpi_fn!(MPI_Rget_accumulate, PMPI_Rget_accumulate, (origin_addr: *const c_void, origin_count: c_int, origin_datatype: c_int, result_addr: *mut c_void, result_count: c_int, result_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: c_int, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    get_accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, result_addr, result_count as Count, result_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, request)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { get_accumulate(ctx, origin_addr, origin_count as Count, origin_datatype, result_addr, result_count as Count, result_datatype, target_rank, target_disp, target_count as Count, target_datatype, op, win, request) }
 });
 
 mpi_fn!(MPI_Rget_accumulate_c, PMPI_Rget_accumulate_c, (origin_addr: *const c_void, origin_count: Count, origin_datatype: c_int, result_addr: *mut c_void, result_count: Count, result_datatype: c_int, target_rank: c_int, target_disp: Aint, target_count: Count, target_datatype: c_int, op: c_int, win: c_int, request: *mut c_int), |ctx| {
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
-    get_accumulate(ctx, origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request)
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { get_accumulate(ctx, origin_addr, origin_count, origin_datatype, result_addr, result_count, result_datatype, target_rank, target_disp, target_count, target_datatype, op, win, request) }
 });
 
 mpi_fn!(MPI_Fetch_and_op, PMPI_Fetch_and_op, (origin_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, op: c_int, win: c_int), |ctx| {
@@ -587,9 +667,10 @@ mpi_fn!(MPI_Fetch_and_op, PMPI_Fetch_and_op, (origin_addr: *const c_void, result
         ops::check_fetch_and_op_type(&type_keep(datatype, "datatype")?)?;
         Ok((gacc_origin(origin_addr, 1, datatype, op)?, data(result_addr, 1, datatype)?))
     };
-    start(ctx, win, std::ptr::null_mut(), t, prepare, |w, (o, r), t, user| {
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { start(ctx, win, std::ptr::null_mut(), t, prepare, |w, (o, r), t, user| {
         ops::get_accumulate(w, o, r, t, acc_op(op)?, user)
-    })
+    }) }
 });
 
 mpi_fn!(MPI_Compare_and_swap, PMPI_Compare_and_swap, (origin_addr: *const c_void, compare_addr: *const c_void, result_addr: *mut c_void, datatype: c_int, target_rank: c_int, target_disp: Aint, win: c_int), |ctx| {
@@ -659,7 +740,8 @@ mpi_fn!(MPI_Win_wait, PMPI_Win_wait, (win: c_int), |ctx| {
 mpi_fn!(MPI_Win_test, PMPI_Win_test, (win: c_int, flag: *mut c_int), |ctx| {
     let w = get(ctx, win)?;
     let done = sync::test(&w)?;
-    ptr::write(flag, done as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, done as c_int, "flag") }
 });
 
 mpi_fn!(MPI_Win_lock, PMPI_Win_lock, (lock_type: c_int, rank: c_int, assert: c_int, win: c_int), |ctx| {
@@ -729,7 +811,8 @@ mpi_fn!(MPI_Alloc_mem, PMPI_Alloc_mem, (size: Aint, info: c_int, baseptr: *mut c
     let size = size_arg(size as i64)?;
     super::info::get_or_empty(info, "info")?;
     let addr = crate::rma::alloc::alloc(size as usize)?;
-    ptr::write(baseptr as *mut usize, addr, "baseptr")
+    // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(baseptr as *mut usize, addr, "baseptr") }
 });
 
 mpi_fn!(MPI_Free_mem, PMPI_Free_mem, (base: *mut c_void), |_ctx| {
