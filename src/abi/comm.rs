@@ -150,8 +150,8 @@ fn given_errhandler(h: c_int) -> Result<Errhandler, MpiError> {
     Ok(e)
 }
 
-/// The handle of an errhandler value (predefined ones have fixed handles; a user one is
-/// registered anew, as MPI_Comm_get_errhandler returns a new reference).
+/// The handle of an errhandler value (predefined ones have fixed handles; a user one its
+/// handle, with one more reference, as MPI_Comm_get_errhandler returns in MPICH).
 pub fn errhandler_handle(e: &Errhandler) -> c_int {
     match e {
         // An unset handler reads as MPI_ERRORS_ARE_FATAL, as in MPICH (whatever the handler
@@ -159,7 +159,7 @@ pub fn errhandler_handle(e: &Errhandler) -> c_int {
         Errhandler::Fatal | Errhandler::Unset => predefined::ERRORS_ARE_FATAL,
         Errhandler::Return => predefined::ERRORS_RETURN,
         Errhandler::Abort => predefined::ERRORS_ABORT,
-        Errhandler::User { .. } => super::errhandler::ERRHANDLERS.insert(Arc::new(e.clone())),
+        Errhandler::User { .. } => super::errhandler::hold(e),
     }
 }
 

@@ -7,17 +7,58 @@ use crate::error::{class, MpiError};
 use crate::handle::{kind, obj, predefined, HandleTable, KIND_BUILTIN};
 use crate::mpi_fn;
 use crate::object::errhandler::{Errhandler, ErrhandlerKind};
+use parking_lot::Mutex;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
 /// User errhandlers.
 pub static ERRHANDLERS: HandleTable<Errhandler> = HandleTable::new(obj::ERRHANDLER);
 
+/// The handle of each live user errhandler and the references the program holds to it. As
+/// in MPICH, MPI_*_get_errhandler returns the handle of the errhandler the object uses (the
+/// same value at every call) and adds a reference; MPI_Errhandler_free drops one, and the
+/// handle goes away with the last. (The objects themselves keep their errhandler by value,
+/// so freeing the handle never affects them.)
+static HELD: Mutex<Vec<(Errhandler, c_int, usize)>> = Mutex::new(Vec::new());
+
+/// A new handle for user errhandler `e`, held once.
+fn register(e: Errhandler) -> c_int {
+    let h = ERRHANDLERS.insert(Arc::new(e.clone()));
+    HELD.lock().push((e, h, 1));
+    h
+}
+
+/// The handle of user errhandler `e` with one more reference: its live handle if it has
+/// one, else a new one (the program freed every handle it had).
+pub fn hold(e: &Errhandler) -> c_int {
+    let mut held = HELD.lock();
+    if let Some(entry) = held.iter_mut().find(|(x, _, _)| x == e) {
+        entry.2 += 1;
+        return entry.1;
+    }
+    drop(held);
+    register(e.clone())
+}
+
+/// Drops one reference to user handle `h`; false if `h` is no live errhandler handle.
+fn release(h: c_int) -> bool {
+    let mut held = HELD.lock();
+    let Some(i) = held.iter().position(|(_, x, _)| *x == h) else {
+        return false;
+    };
+    held[i].2 -= 1;
+    if held[i].2 == 0 {
+        held.swap_remove(i);
+        ERRHANDLERS.remove(h);
+    }
+    true
+}
+
 mpi_fn!(MPI_Errhandler_free, PMPI_Errhandler_free, (errhandler: *mut c_int), |_ctx| {
     // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
     let h = unsafe { arg::read(errhandler, "errhandler") }?;
     let builtin = kind(h) == KIND_BUILTIN && crate::handle::obj_type(h) == obj::ERRHANDLER;
-    if !builtin && ERRHANDLERS.remove(h).is_none() {
+    if !builtin && !release(h) {
         return Err(MpiError::arg(class::ERR_ARG, "errhandler", format!("invalid errhandler handle {h:#x}")));
     }
     // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
@@ -52,9 +93,14 @@ unsafe fn create(kind: ErrhandlerKind, f: usize, out: *mut c_int) -> Result<(), 
     }
     // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(out, predefined::ERRHANDLER_NULL, "errhandler") }?;
-    let h = ERRHANDLERS.insert(Arc::new(Errhandler::User { kind, func: f }));
     // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(out, h, "errhandler") }
+    unsafe {
+        arg::write(
+            out,
+            register(Errhandler::User { kind, func: f }),
+            "errhandler",
+        )
+    }
 }
 
 /// An errhandler function pointer as C passes it.

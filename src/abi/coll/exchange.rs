@@ -19,11 +19,7 @@ fn allgather(
     rt: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    let t = team(ctx, comm)?;
-    let inter_comm = t.remote.is_some();
-    if inter_comm {
-        no_in_place(sb, "sendbuf")?;
-    }
+    let (t, inter_comm) = all_team(ctx, comm, sb, rb, None)?;
     let n = t.peer_size();
     let rbuf = buf(rb, rt, "recvtype")?;
     if !inter_comm {
@@ -144,13 +140,7 @@ fn alltoall(
     same_layout: bool,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    let t = team(ctx, comm)?;
-    let inter_comm = t.remote.is_some();
-    if inter_comm {
-        no_in_place(sb, "sendbuf")?;
-    } else {
-        check_alias(sb, rb, same_layout, "recvbuf")?;
-    }
+    let (t, inter_comm) = all_team(ctx, comm, sb, rb, Some(same_layout))?;
     let recvs = rblocks.data(rb);
     let sends = if in_place(sb) {
         None

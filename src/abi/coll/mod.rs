@@ -3,6 +3,12 @@
 //! locally (root, counts, datatypes, op against type) before any communication, describes
 //! the buffers, and hands a schedule builder to `launch`; the algorithms are in
 //! `crate::coll::algo` (intracommunicators) and `crate::coll::inter`.
+//!
+//! Here: how a collective is started ([`How`], `launch`, the [`coll3!`] macro that exports
+//! the three forms of one body, also used by the neighbourhood collectives), the shared
+//! argument checks, barrier and broadcast. The families are in `rooted` (gather, scatter),
+//! `exchange` (allgather, alltoall) and `reductions` (reduce, allreduce, reduce-scatter,
+//! scan).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -106,6 +112,27 @@ fn role_of(t: &Team, root: c_int) -> Result<Role, MpiError> {
             ),
         )),
     }
+}
+
+/// The team of `comm` for a collective where every rank sends and receives, and whether it
+/// is an intercommunicator, after the checks they all make first: MPI_IN_PLACE is refused
+/// on an intercommunicator; on an intracommunicator, aliased buffers are when `alias` says
+/// whether the call moves the same data both ways (`None`: checked later, per block).
+fn all_team(
+    ctx: &mut Ctx,
+    comm: c_int,
+    sb: *const c_void,
+    rb: *const c_void,
+    alias: Option<bool>,
+) -> Result<(Team, bool), MpiError> {
+    let t = team(ctx, comm)?;
+    let inter_comm = t.remote.is_some();
+    if inter_comm {
+        no_in_place(sb, "sendbuf")?;
+    } else if let Some(same) = alias {
+        check_alias(sb, rb, same, "recvbuf")?;
+    }
+    Ok((t, inter_comm))
 }
 
 /// MPI_IN_PLACE is not defined for collectives on intercommunicators.
@@ -313,8 +340,13 @@ fn bcast(
 ) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
     let role = role_of(&t, root)?;
+    // Nothing to move: MPI_Bcast(buf, 0, MPI_DATATYPE_NULL, ...) is accepted, as MPICH
+    // accepts it (its other collectives refuse MPI_DATATYPE_NULL whatever the count, and so
+    // do we).
+    let nothing = count == 0 && dt == crate::handle::predefined::DATATYPE_NULL;
     let d = match role {
         Role::Idle => Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
+        _ if nothing => Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);

@@ -93,13 +93,7 @@ fn allreduce(
     op_h: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    let t = team(ctx, comm)?;
-    let inter_comm = t.remote.is_some();
-    if inter_comm {
-        no_in_place(sb, "sendbuf")?;
-    } else {
-        check_alias(sb, rb, count > 0, "recvbuf")?;
-    }
+    let (t, inter_comm) = all_team(ctx, comm, sb, rb, Some(count > 0))?;
     let red = reduction(op_h, dt)?;
     let out = data(rb, count, dt)?;
     let input = if in_place(sb) {
@@ -139,11 +133,7 @@ fn reduce_scatter(
     op_h: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    let t = team(ctx, comm)?;
-    let inter_comm = t.remote.is_some();
-    if inter_comm {
-        no_in_place(sb, "sendbuf")?;
-    }
+    let (t, inter_comm) = all_team(ctx, comm, sb, rb, None)?;
     let red = reduction(op_h, dt)?;
     let total: u64 = rcounts.iter().sum();
     if !inter_comm {

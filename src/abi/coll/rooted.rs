@@ -119,6 +119,32 @@ fn rooted(
     })
 }
 
+/// The v forms' counts and displacements, significant at the root only (None elsewhere).
+///
+/// # Safety
+/// At the root, `counts` and `displs` are null or the C caller's arrays of one entry per
+/// rank (of the remote group on an intercommunicator).
+unsafe fn root_arrays<C: Wide, D: Wide>(
+    ctx: &mut Ctx,
+    comm: c_int,
+    root: c_int,
+    counts_p: *const C,
+    counts_arg: &str,
+    displs: *const D,
+) -> Result<(Option<Vec<u64>>, Option<Vec<i64>>), MpiError> {
+    if !is_root(ctx, comm, root)? {
+        return Ok((None, None));
+    }
+    let n = size_of(ctx, comm)?;
+    // SAFETY: by this function's contract.
+    unsafe {
+        Ok((
+            Some(counts(counts_p, n, counts_arg)?),
+            Some(arr(displs, n, "displs")?),
+        ))
+    }
+}
+
 macro_rules! gather_fns {
     ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
         coll3!($b, $pb, $i, $pi, $p, $pp,
@@ -156,13 +182,8 @@ macro_rules! gatherv_fns {
             (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
              recvcounts: *const $cnt, displs: *const $disp, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
-                let n = size_of(ctx, comm)?;
-                let (c, d) = if is_root(ctx, comm, root)? {
-                    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-                    (Some(unsafe { counts(recvcounts, n, "recvcounts") }?), Some(unsafe { arr(displs, n, "displs") }?))
-                } else {
-                    (None, None)
-                };
+                // SAFETY: the arrays are the C caller's, of one entry per rank (MPI contract).
+                let (c, d) = unsafe { root_arrays(ctx, comm, root, recvcounts, "recvcounts", displs) }?;
                 let blocks = RootBlocks { p: recvbuf, dt: recvtype, counts: c, displs: d, count: 0 };
                 let one = OwnBuf { p: sendbuf, count: sendcount as Count, dt: sendtype };
                 rooted(ctx, how, Dir::Gather, blocks, one, root, comm)
@@ -227,13 +248,8 @@ macro_rules! scatterv_fns {
             (sendbuf: *const c_void, sendcounts: *const $cnt, displs: *const $disp, sendtype: c_int,
              recvbuf: *mut c_void, recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
-                let n = size_of(ctx, comm)?;
-                let (c, d) = if is_root(ctx, comm, root)? {
-                    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-                    (Some(unsafe { counts(sendcounts, n, "sendcounts") }?), Some(unsafe { arr(displs, n, "displs") }?))
-                } else {
-                    (None, None)
-                };
+                // SAFETY: the arrays are the C caller's, of one entry per rank (MPI contract).
+                let (c, d) = unsafe { root_arrays(ctx, comm, root, sendcounts, "sendcounts", displs) }?;
                 let blocks = RootBlocks { p: sendbuf, dt: sendtype, counts: c, displs: d, count: 0 };
                 let one = OwnBuf { p: recvbuf, count: recvcount as Count, dt: recvtype };
                 rooted(ctx, how, Dir::Scatter, blocks, one, root, comm)

@@ -3,6 +3,10 @@
 //!
 //! Each `int` function and its `_c` twin share one body; the core lives in
 //! `crate::datatype`.
+//!
+//! Here: handles, commit and free, extents and sizes, names and addresses; the type
+//! constructors are in `constructors`, the envelope and contents queries in `contents`, the
+//! element counts of a status in `counts`, and packing in `pack`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -1,6 +1,11 @@
 //! Point-to-point: sends in the four modes, receives, sendrecv, persistent requests,
 //! probe / matched probe, and the attached buffer for buffered sends. Each function has an
-//! `int`-count form and an `MPI_Count` (`_c`) form sharing one implementation.
+//! `int`-count form and an `MPI_Count` (`_c`) form sharing one implementation: the form
+//! builds a [`Msg`] from its arguments and everything after it is shared.
+//!
+//! Here: the argument checks every call shares and the sends; `recv` (receives and
+//! send-receives), `persistent`, `probe` (probe and matched probe) and `buffer` (the
+//! buffers of buffered sends) hold the rest.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -141,6 +146,55 @@ fn proc_null_status() -> Status {
     }
 }
 
+/// The message arguments of a point-to-point call (`buf, count, datatype, peer, tag,
+/// comm`), the count widened to MPI_Count: the int and `_c` forms of a call build one and
+/// share everything after it.
+#[derive(Clone, Copy)]
+struct Msg {
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    peer: c_int,
+    tag: c_int,
+    comm: c_int,
+}
+
+impl Msg {
+    fn new(
+        buf: *const c_void,
+        count: Count,
+        dt: c_int,
+        peer: c_int,
+        tag: c_int,
+        comm: c_int,
+    ) -> Msg {
+        Msg {
+            buf,
+            count,
+            dt,
+            peer,
+            tag,
+            comm,
+        }
+    }
+}
+
+/// The request argument of a nonblocking or persistent call, checked before it starts.
+type ReqOut<'a> = arg::Out<'a, c_int>;
+
+/// # Safety
+/// `p` is the C caller's request argument: null or valid for a write (MPI contract).
+unsafe fn req_out<'a>(p: *mut c_int) -> Result<ReqOut<'a>, MpiError> {
+    // SAFETY: by this function's contract.
+    unsafe { arg::out(p, "request") }
+}
+
+/// Stores a new request's handle.
+fn set_req(mut req: ReqOut, id: ReqId) -> Result<(), MpiError> {
+    req.set(handle_of(id));
+    Ok(())
+}
+
 /// Everything a send needs, checked.
 struct SendSpec {
     comm: c_int,
@@ -151,22 +205,13 @@ struct SendSpec {
     data: Data,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn send_spec(
-    ctx: &mut Ctx,
-    buf: *const c_void,
-    count: Count,
-    dt: c_int,
-    dst: c_int,
-    tag: c_int,
-    comm_h: c_int,
-) -> Result<SendSpec, MpiError> {
-    let c = comm::get(ctx, comm_h)?;
-    let data = msg_data(buf, count, dt)?;
-    let tag = send_tag(tag)?;
-    let ep = dest(&c, dst)?;
+fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
+    let c = comm::get(ctx, m.comm)?;
+    let data = msg_data(m.buf, m.count, m.dt)?;
+    let tag = send_tag(m.tag)?;
+    let ep = dest(&c, m.peer)?;
     Ok(SendSpec {
-        comm: comm_h,
+        comm: m.comm,
         ep,
         args_ctx: c.context_id,
         me: c.rank as i32,
@@ -194,148 +239,33 @@ fn rt() -> Result<&'static Runtime, MpiError> {
 }
 
 /// Blocking send in `mode`.
-#[allow(clippy::too_many_arguments)]
-fn send(
-    ctx: &mut Ctx,
-    buf: *const c_void,
-    count: Count,
-    dt: c_int,
-    dst: c_int,
-    tag: c_int,
-    comm_h: c_int,
-    mode: Mode,
-) -> Result<(), MpiError> {
-    let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
+fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
     let Some(ep) = s.ep else { return Ok(()) };
     rt()?.engine.send(s.args(ep, mode))
 }
 
 /// Nonblocking send in `mode`.
-/// # Safety
-/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
-#[allow(clippy::too_many_arguments)]
-unsafe fn isend(
-    ctx: &mut Ctx,
-    buf: *const c_void,
-    count: Count,
-    dt: c_int,
-    dst: c_int,
-    tag: c_int,
-    comm_h: c_int,
-    mode: Mode,
-    req: *mut c_int,
-) -> Result<(), MpiError> {
-    if req.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
-    }
-    let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
+fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, req: ReqOut) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
     let e = &rt()?.engine;
     let id = match s.ep {
         None => e.completed(proc_null_status()),
         Some(ep) => e.isend(s.args(ep, mode))?,
     };
-    // SAFETY: `req` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(req, handle_of(id), "request") }
+    set_req(req, id)
 }
 
 /// Buffered send: copies into the attached buffer, then sends from there.
-fn bsend_start(
-    ctx: &mut Ctx,
-    buf: *const c_void,
-    count: Count,
-    dt: c_int,
-    dst: c_int,
-    tag: c_int,
-    comm_h: c_int,
-) -> Result<(), MpiError> {
-    let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
+fn bsend(ctx: &mut Ctx, m: Msg) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
     let Some(ep) = s.ep else { return Ok(()) };
     rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_type())
 }
 
-/// MPI_BYTE, the type of a message packed into the attached buffer.
-fn byte_type() -> TypeKeep {
-    TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"))
-}
-
-macro_rules! send_fns {
-    ($mpi:ident, $pmpi:ident, $mpi_c:ident, $pmpi_c:ident, $mode:expr) => {
-        mpi_fn!($mpi, $pmpi, (buf: *const c_void, count: c_int, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
-            send(ctx, buf, count as Count, datatype, dest, tag, comm, $mode)
-        });
-        mpi_fn!($mpi_c, $pmpi_c, (buf: *const c_void, count: Count, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
-            send(ctx, buf, count, datatype, dest, tag, comm, $mode)
-        });
-    };
-}
-
-macro_rules! isend_fns {
-    ($mpi:ident, $pmpi:ident, $mpi_c:ident, $pmpi_c:ident, $mode:expr) => {
-        mpi_fn!($mpi, $pmpi, (buf: *const c_void, count: c_int, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
-            // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-            unsafe { isend(ctx, buf, count as Count, datatype, dest, tag, comm, $mode, request) }
-        });
-        mpi_fn!($mpi_c, $pmpi_c, (buf: *const c_void, count: Count, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
-            // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-            unsafe { isend(ctx, buf, count, datatype, dest, tag, comm, $mode, request) }
-        });
-    };
-}
-
-send_fns!(MPI_Send, PMPI_Send, MPI_Send_c, PMPI_Send_c, Mode::Standard);
-send_fns!(MPI_Ssend, PMPI_Ssend, MPI_Ssend_c, PMPI_Ssend_c, Mode::Sync);
-send_fns!(
-    MPI_Rsend,
-    PMPI_Rsend,
-    MPI_Rsend_c,
-    PMPI_Rsend_c,
-    Mode::Ready
-);
-isend_fns!(
-    MPI_Isend,
-    PMPI_Isend,
-    MPI_Isend_c,
-    PMPI_Isend_c,
-    Mode::Standard
-);
-isend_fns!(
-    MPI_Issend,
-    PMPI_Issend,
-    MPI_Issend_c,
-    PMPI_Issend_c,
-    Mode::Sync
-);
-isend_fns!(
-    MPI_Irsend,
-    PMPI_Irsend,
-    MPI_Irsend_c,
-    PMPI_Irsend_c,
-    Mode::Ready
-);
-
-mpi_fn!(MPI_Bsend, PMPI_Bsend, (buf: *const c_void, count: c_int, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
-    bsend_start(ctx, buf, count as Count, datatype, dest, tag, comm)
-});
-mpi_fn!(MPI_Bsend_c, PMPI_Bsend_c, (buf: *const c_void, count: Count, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
-    bsend_start(ctx, buf, count, datatype, dest, tag, comm)
-});
-
-/// # Safety
-/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
-unsafe fn ibsend(
-    ctx: &mut Ctx,
-    buf: *const c_void,
-    count: Count,
-    dt: c_int,
-    dst: c_int,
-    tag: c_int,
-    comm_h: c_int,
-    req: *mut c_int,
-) -> Result<(), MpiError> {
-    if req.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
-    }
-    let s = send_spec(ctx, buf, count, dt, dst, tag, comm_h)?;
+/// Nonblocking buffered send.
+fn ibsend(ctx: &mut Ctx, m: Msg, req: ReqOut) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
     // The data is in the attached buffer once this returns: the user's request is complete
     // (and stands for the internal send, which MPI_Cancel cancels).
     let status = Status {
@@ -348,18 +278,63 @@ unsafe fn ibsend(
         None => e.completed(status),
         Some(ep) => e.ibsend(s.args(ep, Mode::Standard), byte_type(), status)?,
     };
-    // SAFETY: `req` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(req, handle_of(id), "request") }
+    set_req(req, id)
 }
 
-mpi_fn!(MPI_Ibsend, PMPI_Ibsend, (buf: *const c_void, count: c_int, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { ibsend(ctx, buf, count as Count, datatype, dest, tag, comm, request) }
-});
-mpi_fn!(MPI_Ibsend_c, PMPI_Ibsend_c, (buf: *const c_void, count: Count, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { ibsend(ctx, buf, count, datatype, dest, tag, comm, request) }
-});
+/// MPI_BYTE, the type of a message packed into the attached buffer.
+fn byte_type() -> TypeKeep {
+    TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"))
+}
+
+/// The blocking sends (`$body` given the message and the mode) and their `_c` forms.
+macro_rules! send_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
+            let m = Msg::new(buf, count as Count, datatype, dest, tag, comm);
+            match $mode {
+                Some(mode) => send(ctx, m, mode),
+                None => bsend(ctx, m),
+            }
+        });
+    )*};
+}
+
+/// The nonblocking sends and their `_c` forms.
+macro_rules! isend_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
+            // SAFETY: `request` is the C caller's output argument (MPI contract).
+            let req = unsafe { req_out(request) }?;
+            let m = Msg::new(buf, count as Count, datatype, dest, tag, comm);
+            match $mode {
+                Some(mode) => isend(ctx, m, mode, req),
+                None => ibsend(ctx, m, req),
+            }
+        });
+    )*};
+}
+
+// (`None`: buffered.)
+send_fns! {
+    MPI_Send PMPI_Send c_int, Some(Mode::Standard);
+    MPI_Send_c PMPI_Send_c Count, Some(Mode::Standard);
+    MPI_Ssend PMPI_Ssend c_int, Some(Mode::Sync);
+    MPI_Ssend_c PMPI_Ssend_c Count, Some(Mode::Sync);
+    MPI_Rsend PMPI_Rsend c_int, Some(Mode::Ready);
+    MPI_Rsend_c PMPI_Rsend_c Count, Some(Mode::Ready);
+    MPI_Bsend PMPI_Bsend c_int, None;
+    MPI_Bsend_c PMPI_Bsend_c Count, None;
+}
+isend_fns! {
+    MPI_Isend PMPI_Isend c_int, Some(Mode::Standard);
+    MPI_Isend_c PMPI_Isend_c Count, Some(Mode::Standard);
+    MPI_Issend PMPI_Issend c_int, Some(Mode::Sync);
+    MPI_Issend_c PMPI_Issend_c Count, Some(Mode::Sync);
+    MPI_Irsend PMPI_Irsend c_int, Some(Mode::Ready);
+    MPI_Irsend_c PMPI_Irsend_c Count, Some(Mode::Ready);
+    MPI_Ibsend PMPI_Ibsend c_int, None;
+    MPI_Ibsend_c PMPI_Ibsend_c Count, None;
+}
 
 /// A completed receive's error becomes the call's error (MPI_ERR_TRUNCATE).
 fn check_status(s: &Status) -> Result<(), MpiError> {
