@@ -4,6 +4,8 @@
 //! `arg`'s `unsafe fn`s; once `mpit.rs` does too (its helpers that take C pointers become
 //! `unsafe fn`, and `use super::ptr` becomes `use super::arg as ptr`), delete this file.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use crate::error::MpiError;
 use std::os::raw::{c_char, c_int};
 

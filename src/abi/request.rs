@@ -250,7 +250,7 @@ unsafe fn many<'a>(
     }
 }
 
-/// Completes entry `i` that is done: stores status, retires the handle.
+/// Retires entry `i`, whose request completed with status `s` (returned).
 fn take(e: &NodeEngine, hs: &mut [c_int], i: usize, id: ReqId, s: Status) -> Status {
     retire(e, &mut hs[i], id);
     s
@@ -377,7 +377,7 @@ mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *
 
 /// The arguments of the some calls: the request array, the indices and the statuses, each
 /// of `incount` entries, and `outcount`, all checked before anything completes.
-struct Some_<'a> {
+struct SomeArgs<'a> {
     m: Many<'a>,
     indices: &'a mut [c_int],
     outcount: arg::Out<'a, c_int>,
@@ -392,12 +392,12 @@ unsafe fn some_args<'a>(
     outcount: *mut c_int,
     indices: *mut c_int,
     statuses: *mut MPI_Status,
-) -> Result<Some_<'a>, MpiError> {
+) -> Result<SomeArgs<'a>, MpiError> {
     // SAFETY: by this function's contract.
     unsafe {
         let m = many(incount, "incount", requests, statuses)?;
         let n = m.hs.len();
-        Ok(Some_ {
+        Ok(SomeArgs {
             indices: arg::slice_mut(indices, n, "array_of_indices")?,
             outcount: arg::out(outcount, "outcount")?,
             m,
@@ -406,7 +406,11 @@ unsafe fn some_args<'a>(
 }
 
 /// Reaps every complete request; returns how many and whether one failed.
-fn some(e: &NodeEngine, a: &mut Some_, ids: &[Option<ReqId>]) -> Result<(usize, bool), MpiError> {
+fn some(
+    e: &NodeEngine,
+    a: &mut SomeArgs,
+    ids: &[Option<ReqId>],
+) -> Result<(usize, bool), MpiError> {
     let mut n = 0;
     let mut any_err = false;
     for (i, id) in ids.iter().enumerate() {
