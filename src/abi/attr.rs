@@ -5,8 +5,10 @@
 //!
 //! Callbacks are called with no lock held, so they may call MPI on the same object.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::consts::{ANY_SOURCE, PROC_NULL, TAG_UB};
-use super::ptr;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
 use crate::mpi_fn;
@@ -194,22 +196,29 @@ fn delete(obj_handle: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<
     Ok(())
 }
 
-fn create_keyval(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn create_keyval(
     kind: KeyvalKind,
     copy: usize,
     del: usize,
     extra: usize,
     out: *mut c_int,
 ) -> Result<(), MpiError> {
-    ptr::write(out, predefined::KEYVAL_INVALID, "keyval")?;
+    // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(out, predefined::KEYVAL_INVALID, "keyval") }?;
     let k = Arc::new(Keyval::new(kind, copy, del, extra));
     let h = KEYVALS.insert(k.clone());
     k.set_handle(h);
-    ptr::write(out, h, "keyval")
+    // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(out, h, "keyval") }
 }
 
-fn free_keyval(p: *mut c_int, kind: KeyvalKind) -> Result<(), MpiError> {
-    let h = ptr::read(p, "keyval")?;
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn free_keyval(p: *mut c_int, kind: KeyvalKind) -> Result<(), MpiError> {
+    // SAFETY: `p` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(p, "keyval") }?;
     if predefined_attr(h).is_some() {
         return Err(MpiError::arg(
             class::ERR_KEYVAL,
@@ -223,7 +232,8 @@ fn free_keyval(p: *mut c_int, kind: KeyvalKind) -> Result<(), MpiError> {
     // runs when they go; the keyval is gone with its last use.
     k.mark_freed();
     release_if_unused(&k);
-    ptr::write(p, predefined::KEYVAL_INVALID, "keyval")
+    // SAFETY: `p` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(p, predefined::KEYVAL_INVALID, "keyval") }
 }
 
 /// Drops the handle of a freed keyval that no attribute uses any more. `k` is a reference
@@ -253,19 +263,23 @@ fn finalize_self_attrs() -> Result<(), MpiError> {
 // ---- communicators ----
 
 mpi_fn!(MPI_Comm_create_keyval, PMPI_Comm_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
-    create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval) }
 });
 
 mpi_fn!(MPI_Keyval_create, PMPI_Keyval_create, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
-    create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create_keyval(KeyvalKind::Comm, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval) }
 });
 
 mpi_fn!(MPI_Comm_free_keyval, PMPI_Comm_free_keyval, (keyval: *mut c_int), |_ctx| {
-    free_keyval(keyval, KeyvalKind::Comm)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { free_keyval(keyval, KeyvalKind::Comm) }
 });
 
 mpi_fn!(MPI_Keyval_free, PMPI_Keyval_free, (keyval: *mut c_int), |_ctx| {
-    free_keyval(keyval, KeyvalKind::Comm)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { free_keyval(keyval, KeyvalKind::Comm) }
 });
 
 fn comm_set(
@@ -289,7 +303,9 @@ fn comm_set(
     set(comm, &c.attrs, &k, val as usize)
 }
 
-fn comm_get(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn comm_get(
     ctx: &mut super::Ctx,
     comm: c_int,
     keyval: c_int,
@@ -309,10 +325,13 @@ fn comm_get(
     };
     match found {
         Some(v) => {
-            ptr::write(val as *mut usize, v, "attribute_val")?;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `val` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(val as *mut usize, v, "attribute_val") }?;
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
     }
 }
 
@@ -338,11 +357,13 @@ mpi_fn!(MPI_Attr_put, PMPI_Attr_put, (comm: c_int, keyval: c_int, attribute_val:
 });
 
 mpi_fn!(MPI_Comm_get_attr, PMPI_Comm_get_attr, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
-    comm_get(ctx, comm, keyval, attribute_val, flag)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag) }
 });
 
 mpi_fn!(MPI_Attr_get, PMPI_Attr_get, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
-    comm_get(ctx, comm, keyval, attribute_val, flag)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag) }
 });
 
 mpi_fn!(MPI_Comm_delete_attr, PMPI_Comm_delete_attr, (comm: c_int, keyval: c_int), |ctx| {
@@ -393,11 +414,13 @@ pub fn type_free_attrs(handle: c_int, dt: &crate::datatype::Datatype) -> Result<
 }
 
 mpi_fn!(MPI_Type_create_keyval, PMPI_Type_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
-    create_keyval(KeyvalKind::Type, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create_keyval(KeyvalKind::Type, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval) }
 });
 
 mpi_fn!(MPI_Type_free_keyval, PMPI_Type_free_keyval, (keyval: *mut c_int), |_ctx| {
-    free_keyval(keyval, KeyvalKind::Type)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { free_keyval(keyval, KeyvalKind::Type) }
 });
 
 mpi_fn!(MPI_Type_set_attr, PMPI_Type_set_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void), |_ctx| {
@@ -411,10 +434,13 @@ mpi_fn!(MPI_Type_get_attr, PMPI_Type_get_attr, (datatype: c_int, keyval: c_int, 
     let k = keyval_arg(keyval, KeyvalKind::Type)?;
     match with_type_attrs(&dt, |l| l.lock().get(&k)) {
         Some(v) => {
-            ptr::write(attribute_val as *mut usize, v, "attribute_val")?;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `attribute_val` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(attribute_val as *mut usize, v, "attribute_val") }?;
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
     }
 });
 
@@ -427,11 +453,13 @@ mpi_fn!(MPI_Type_delete_attr, PMPI_Type_delete_attr, (datatype: c_int, keyval: c
 // ---- windows ----
 
 mpi_fn!(MPI_Win_create_keyval, PMPI_Win_create_keyval, (copy_fn: Option<CopyFn>, delete_fn: Option<DeleteFn>, keyval: *mut c_int, extra_state: *mut c_void), |_ctx| {
-    create_keyval(KeyvalKind::Win, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create_keyval(KeyvalKind::Win, copy_fn.map_or(0, |f| f as usize), delete_fn.map_or(0, |f| f as usize), extra_state as usize, keyval) }
 });
 
 mpi_fn!(MPI_Win_free_keyval, PMPI_Win_free_keyval, (keyval: *mut c_int), |_ctx| {
-    free_keyval(keyval, KeyvalKind::Win)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { free_keyval(keyval, KeyvalKind::Win) }
 });
 
 /// For the one-sided chapter: the keyval behind a Win keyval handle.
@@ -503,10 +531,13 @@ mpi_fn!(MPI_Win_get_attr, PMPI_Win_get_attr, (win: c_int, keyval: c_int, attribu
     };
     match found {
         Some(v) => {
-            ptr::write(attribute_val as *mut usize, v, "attribute_val")?;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `attribute_val` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(attribute_val as *mut usize, v, "attribute_val") }?;
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
     }
 });
 

@@ -1,6 +1,8 @@
 //! Communicator handles, and the communicator calls the foundation needs.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::Ctx;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
@@ -100,12 +102,14 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
 
 mpi_fn!(MPI_Comm_rank, PMPI_Comm_rank, (comm: c_int, rank: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    ptr::write(rank, c.rank as c_int, "rank")
+    // SAFETY: `rank` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(rank, c.rank as c_int, "rank") }
 });
 
 mpi_fn!(MPI_Comm_size, PMPI_Comm_size, (comm: c_int, size: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    ptr::write(size, c.size() as c_int, "size")
+    // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(size, c.size() as c_int, "size") }
 });
 
 /// The errhandler behind a handle: a predefined one, or a user one (errhandler chapter).
@@ -146,8 +150,8 @@ fn given_errhandler(h: c_int) -> Result<Errhandler, MpiError> {
     Ok(e)
 }
 
-/// The handle of an errhandler value (predefined ones have fixed handles; a user one is
-/// registered anew, as MPI_Comm_get_errhandler returns a new reference).
+/// The handle of an errhandler value (predefined ones have fixed handles; a user one its
+/// handle, with one more reference, as MPI_Comm_get_errhandler returns in MPICH).
 pub fn errhandler_handle(e: &Errhandler) -> c_int {
     match e {
         // An unset handler reads as MPI_ERRORS_ARE_FATAL, as in MPICH (whatever the handler
@@ -155,7 +159,7 @@ pub fn errhandler_handle(e: &Errhandler) -> c_int {
         Errhandler::Fatal | Errhandler::Unset => predefined::ERRORS_ARE_FATAL,
         Errhandler::Return => predefined::ERRORS_RETURN,
         Errhandler::Abort => predefined::ERRORS_ABORT,
-        Errhandler::User { .. } => super::errhandler::ERRHANDLERS.insert(Arc::new(e.clone())),
+        Errhandler::User { .. } => super::errhandler::hold(e),
     }
 }
 
@@ -188,7 +192,8 @@ pub fn default_errhandler() -> Option<(Errhandler, c_int)> {
 mpi_fn!(MPI_Comm_get_errhandler, PMPI_Comm_get_errhandler, (comm: c_int, errhandler: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     let e = c.own_errhandler();
-    ptr::write(errhandler, errhandler_handle(&e), "errhandler")
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errhandler, errhandler_handle(&e), "errhandler") }
 });
 
 // ---- constructors ----
@@ -230,13 +235,19 @@ pub fn register(c: Comm) -> c_int {
 
 /// Checks `newcomm` is writable before a collective creation (so a bad pointer is reported
 /// before any agreement starts).
-fn newcomm_arg(newcomm: *mut c_int) -> Result<(), MpiError> {
-    ptr::write(newcomm, predefined::COMM_NULL, "newcomm")
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn newcomm_arg(newcomm: *mut c_int) -> Result<(), MpiError> {
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, predefined::COMM_NULL, "newcomm") }
 }
 
-fn out(newcomm: *mut c_int, c: Option<Comm>) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn out(newcomm: *mut c_int, c: Option<Comm>) -> Result<(), MpiError> {
     let h = c.map(register).unwrap_or(predefined::COMM_NULL);
-    ptr::write(newcomm, h, "newcomm")
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, h, "newcomm") }
 }
 
 fn intra(c: &Comm, arg: &str) -> Result<(), MpiError> {
@@ -271,16 +282,20 @@ fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiE
 }
 
 mpi_fn!(MPI_Comm_dup, PMPI_Comm_dup, (comm: c_int, newcomm: *mut c_int), |ctx| {
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     let n = dup_full(ctx, comm, None)?;
-    out(newcomm, Some(n))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, Some(n)) }
 });
 
 mpi_fn!(MPI_Comm_dup_with_info, PMPI_Comm_dup_with_info, (comm: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     let i = super::info::get_or_empty(info, "info")?;
     let n = dup_full(ctx, comm, Some(i))?;
-    out(newcomm, Some(n))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, Some(n)) }
 });
 
 /// Comm_idup: the new handle is written at once (as MPICH does) and stands for a placeholder
@@ -288,15 +303,19 @@ mpi_fn!(MPI_Comm_dup_with_info, PMPI_Comm_dup_with_info, (comm: c_int, info: c_i
 /// when it is, the finished communicator replaces the placeholder and the request completes.
 /// Attributes are copied (their copy callbacks run) at the call, from the parent as it is
 /// then.
-fn idup(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn idup(
     ctx: &mut Ctx,
     comm: c_int,
     info: Option<Info>,
     newcomm: *mut c_int,
     request: *mut c_int,
 ) -> Result<(), MpiError> {
-    newcomm_arg(newcomm)?;
-    ptr::write(request, predefined::REQUEST_NULL, "request")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }?;
     let c = get(ctx, comm)?;
     let rt = runtime::rt()?;
     let attrs = super::attr::copy_list(comm, &c.attrs)?;
@@ -322,8 +341,10 @@ fn idup(
     *placeholder.topo.write() = topo;
     *placeholder.info.lock() = info;
     let h = register(placeholder);
-    ptr::write(newcomm, h, "newcomm")?;
-    ptr::write(request, super::request::handle_of(req), "request")?;
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, h, "newcomm") }?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, super::request::handle_of(req), "request") }?;
 
     comm_idup::start(
         net,
@@ -368,12 +389,14 @@ fn idup(
 }
 
 mpi_fn!(MPI_Comm_idup, PMPI_Comm_idup, (comm: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {
-    idup(ctx, comm, None, newcomm, request)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { idup(ctx, comm, None, newcomm, request) }
 });
 
 mpi_fn!(MPI_Comm_idup_with_info, PMPI_Comm_idup_with_info, (comm: c_int, info: c_int, newcomm: *mut c_int, request: *mut c_int), |ctx| {
     let i = super::info::get_or_empty(info, "info")?;
-    idup(ctx, comm, Some(i), newcomm, request)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { idup(ctx, comm, Some(i), newcomm, request) }
 });
 
 mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: *mut c_int), |ctx| {
@@ -381,20 +404,23 @@ mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: 
     // of the (local) group.
     let c = get(ctx, comm)?;
     let g = super::group::get(group, "group")?;
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
         let which = if c.is_inter() { "local group" } else { "group" };
         return Err(MpiError::arg(class::ERR_GROUP, "group", format!("not a subgroup of the communicator's {which}")));
     }
     let n = comm_create::create_any(&c, &g)?;
-    out(newcomm, n)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n) }
 });
 
 mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_int, tag: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     intra(&c, "comm")?;
     let g = super::group::get(group, "group")?;
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     if tag < 0 || tag > super::consts::TAG_UB {
         return Err(MpiError::arg(class::ERR_TAG, "tag", format!("invalid tag {tag}")));
     }
@@ -402,17 +428,20 @@ mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_in
         return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
     }
     let n = comm_create::create_group(&c, &g, tag)?;
-    out(newcomm, n)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n) }
 });
 
 mpi_fn!(MPI_Comm_split, PMPI_Comm_split, (comm: c_int, color: c_int, key: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     if color < 0 && color != UNDEFINED {
         return Err(MpiError::arg(class::ERR_ARG, "color", format!("negative color {color}")));
     }
     let n = comm_create::split_any(&c, color, key)?;
-    out(newcomm, n)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n) }
 });
 
 /// MPI_COMM_TYPE_* values of mpi.h.
@@ -459,7 +488,8 @@ fn neighborhood_color(hints: &Info, my_node: i32) -> i32 {
 
 mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     let hints = super::info::get_or_empty(info, "info")?;
     let rt = runtime::rt()?;
     let my_node = rt.node_of.get(rt.rank as usize).copied().unwrap_or(0) as i32;
@@ -493,18 +523,21 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         }
         *n.info.lock() = i;
     }
-    out(newcomm, n)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n) }
 });
 
 mpi_fn!(MPI_Comm_free, PMPI_Comm_free, (comm: *mut c_int), |ctx| {
-    let h = ptr::read(comm, "comm")?;
+    // SAFETY: `comm` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(comm, "comm") }?;
     if h == predefined::COMM_WORLD || h == predefined::COMM_SELF {
         get(ctx, h)?;
         return Err(MpiError::arg(class::ERR_COMM, "comm", "predefined communicators cannot be freed"));
     }
     get(ctx, h)?;
     free_handle(h)?;
-    ptr::write(comm, predefined::COMM_NULL, "comm")
+    // SAFETY: `comm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm, predefined::COMM_NULL, "comm") }
 });
 
 /// Frees user communicator `h` (MPI_Comm_free, MPI_Comm_disconnect): its attributes are
@@ -543,18 +576,22 @@ mpi_fn!(MPI_Comm_compare, PMPI_Comm_compare, (comm1: c_int, comm2: c_int, result
             _ => UNEQUAL,
         }
     };
-    ptr::write(result, r, "result")
+    // SAFETY: `result` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(result, r, "result") }
 });
 
 mpi_fn!(MPI_Comm_group, PMPI_Comm_group, (comm: c_int, group: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    ptr::write(group, predefined::GROUP_NULL, "group")?;
-    ptr::write(group, super::group::handle_of((*c.group).clone()), "group")
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, predefined::GROUP_NULL, "group") }?;
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, super::group::handle_of((*c.group).clone()), "group") }
 });
 
 mpi_fn!(MPI_Comm_test_inter, PMPI_Comm_test_inter, (comm: c_int, flag: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    ptr::write(flag, c.is_inter() as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, c.is_inter() as c_int, "flag") }
 });
 
 fn remote(c: &Comm) -> Result<&Arc<crate::object::group::Group>, MpiError> {
@@ -566,19 +603,23 @@ fn remote(c: &Comm) -> Result<&Arc<crate::object::group::Group>, MpiError> {
 mpi_fn!(MPI_Comm_remote_size, PMPI_Comm_remote_size, (comm: c_int, size: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     let n = remote(&c)?.size();
-    ptr::write(size, n as c_int, "size")
+    // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(size, n as c_int, "size") }
 });
 
 mpi_fn!(MPI_Comm_remote_group, PMPI_Comm_remote_group, (comm: c_int, group: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
     let g = (**remote(&c)?).clone();
-    ptr::write(group, predefined::GROUP_NULL, "group")?;
-    ptr::write(group, super::group::handle_of(g), "group")
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, predefined::GROUP_NULL, "group") }?;
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, super::group::handle_of(g), "group") }
 });
 
 mpi_fn!(MPI_Comm_set_name, PMPI_Comm_set_name, (comm: c_int, comm_name: *const c_char), |ctx| {
     let c = get(ctx, comm)?;
-    let n = ptr::cstr(comm_name, "comm_name")?;
+    // SAFETY: `comm_name` is the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { arg::cstr(comm_name, "comm_name") }?;
     // Longer names are truncated to MPI_MAX_OBJECT_NAME - 1 characters.
     let mut end = n.len().min(super::consts::MAX_OBJECT_NAME - 1);
     while !n.is_char_boundary(end) {
@@ -591,11 +632,13 @@ mpi_fn!(MPI_Comm_set_name, PMPI_Comm_set_name, (comm: c_int, comm_name: *const c
 mpi_fn!(MPI_Comm_get_name, PMPI_Comm_get_name, (comm: c_int, comm_name: *mut c_char, resultlen: *mut c_int), |ctx| {
     if comm == predefined::COMM_NULL {
         // MPICH names the null handle too (mpi4py relies on it).
-        return ptr::write_str(comm_name, super::consts::MAX_OBJECT_NAME, "MPI_COMM_NULL", resultlen, "comm_name");
+        // SAFETY: `comm_name` is the C caller's, null or valid for this use (MPI contract).
+        return unsafe { arg::write_str(comm_name, super::consts::MAX_OBJECT_NAME, "MPI_COMM_NULL", resultlen, "comm_name") };
     }
     let c = get(ctx, comm)?;
     let n = c.name.lock().clone();
-    ptr::write_str(comm_name, super::consts::MAX_OBJECT_NAME, &n, resultlen, "comm_name")
+    // SAFETY: `comm_name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(comm_name, super::consts::MAX_OBJECT_NAME, &n, resultlen, "comm_name") }
 });
 
 mpi_fn!(MPI_Comm_set_info, PMPI_Comm_set_info, (comm: c_int, info: c_int), |ctx| {
@@ -608,7 +651,8 @@ mpi_fn!(MPI_Comm_set_info, PMPI_Comm_set_info, (comm: c_int, info: c_int), |ctx|
 
 mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_int), |ctx| {
     let c = get(ctx, comm)?;
-    ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, predefined::INFO_NULL, "info_used") }?;
     // Every hint we honour, with its value in force (false unless set), as MPICH reports
     // them; then what we set ourselves (mpi_hw_resource_type of a hardware split).
     let mut i = Info::new();
@@ -618,15 +662,18 @@ mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_i
     for (k, v) in c.info.lock().iter() {
         i.set(k, v);
     }
-    ptr::write(info_used, super::info::new_handle(i), "info_used")
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, super::info::new_handle(i), "info_used") }
 });
 
 mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, stringtag: *const c_char, info: c_int, errhandler: c_int, newcomm: *mut c_int), |_ctx| {
     let g = super::group::get(group, "group")?;
-    let tag = ptr::cstr(stringtag, "stringtag")?;
+    // SAFETY: `stringtag` is the C caller's, null or valid for this use (MPI contract).
+    let tag = unsafe { arg::cstr(stringtag, "stringtag") }?;
     let i = super::info::get_or_empty(info, "info")?;
     let e = given_errhandler(errhandler)?;
-    newcomm_arg(newcomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newcomm) }?;
     let n = comm_create::from_group(&g, tag)?;
     if let Some(n) = &n {
         *n.errhandler.lock() = e;
@@ -635,7 +682,8 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
             crate::runtime::rt()?.engine.bind_session(n.context_id, session as u32);
         }
     }
-    out(newcomm, n)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n) }
 });
 
 // ---- intercommunicators ----
@@ -649,7 +697,8 @@ mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_l
     if tag < 0 || tag > super::consts::TAG_UB {
         return Err(MpiError::arg(class::ERR_TAG, "tag", format!("invalid tag {tag}")));
     }
-    ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
+    // SAFETY: `newintercomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newintercomm, predefined::COMM_NULL, "newintercomm") }?;
     // peer_comm and remote_leader matter at the local leader only.
     let peer = if l.rank as i32 == local_leader {
         let p = lookup(peer_comm).ok_or_else(|| MpiError::arg(class::ERR_COMM, "peer_comm", format!("invalid communicator handle {peer_comm:#x}")))?;
@@ -661,7 +710,8 @@ mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_l
         None
     };
     let n = comm_create::intercomm_create(&l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
-    out(newintercomm, Some(n))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newintercomm, Some(n)) }
 });
 
 mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (local_group: c_int, local_leader: c_int, remote_group: c_int, remote_leader: c_int, stringtag: *const c_char, info: c_int, errhandler: c_int, newintercomm: *mut c_int), |_ctx| {
@@ -672,22 +722,27 @@ mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (lo
             return Err(MpiError::arg(class::ERR_RANK, arg, format!("invalid rank {r} (group size {})", g.size())));
         }
     }
-    let tag = ptr::cstr(stringtag, "stringtag")?;
+    // SAFETY: `stringtag` is the C caller's, null or valid for this use (MPI contract).
+    let tag = unsafe { arg::cstr(stringtag, "stringtag") }?;
     let i = super::info::get_or_empty(info, "info")?;
     let e = given_errhandler(errhandler)?;
-    ptr::write(newintercomm, predefined::COMM_NULL, "newintercomm")?;
+    // SAFETY: `newintercomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newintercomm, predefined::COMM_NULL, "newintercomm") }?;
     let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
     *n.errhandler.lock() = e;
     *n.info.lock() = with_hints(Info::new(), &i);
-    out(newintercomm, Some(n))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newintercomm, Some(n)) }
 });
 
 mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_int, newintracomm: *mut c_int), |ctx| {
     let c = get(ctx, intercomm)?;
     remote(&c)?;
-    newcomm_arg(newintracomm)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { newcomm_arg(newintracomm) }?;
     let n = comm_create::intercomm_merge(&c, high != 0)?;
-    out(newintracomm, Some(n))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newintracomm, Some(n)) }
 });
 
 // ---- misc ----
@@ -697,8 +752,10 @@ mpi_fn!(MPI_Get_hw_resource_info, PMPI_Get_hw_resource_info, (hw_info: *mut c_in
     let mut i = Info::new();
     // The one hardware level we know about.
     i.set(HW_KEY, HW_SHARED);
-    ptr::write(hw_info, predefined::INFO_NULL, "hw_info")?;
-    ptr::write(hw_info, super::info::new_handle(i), "hw_info")
+    // SAFETY: `hw_info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(hw_info, predefined::INFO_NULL, "hw_info") }?;
+    // SAFETY: `hw_info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(hw_info, super::info::new_handle(i), "hw_info") }
 });
 
 /// MPI_Pcontrol(level, ...): profiling control; without a profiling tool it does nothing,

@@ -1,5 +1,7 @@
 //! Constants of the C header that the C surface interprets (MPICH values).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::os::raw::c_int;
 
 pub const UNDEFINED: c_int = -32766;

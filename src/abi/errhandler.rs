@@ -1,40 +1,89 @@
 //! Errhandler objects and the error-code queries.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use crate::error::{class, MpiError};
 use crate::handle::{kind, obj, predefined, HandleTable, KIND_BUILTIN};
 use crate::mpi_fn;
 use crate::object::errhandler::{Errhandler, ErrhandlerKind};
+use parking_lot::Mutex;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
 /// User errhandlers.
 pub static ERRHANDLERS: HandleTable<Errhandler> = HandleTable::new(obj::ERRHANDLER);
 
+/// The handle of each live user errhandler and the references the program holds to it. As
+/// in MPICH, MPI_*_get_errhandler returns the handle of the errhandler the object uses (the
+/// same value at every call) and adds a reference; MPI_Errhandler_free drops one, and the
+/// handle goes away with the last. (The objects themselves keep their errhandler by value,
+/// so freeing the handle never affects them.)
+static HELD: Mutex<Vec<(Errhandler, c_int, usize)>> = Mutex::new(Vec::new());
+
+/// A new handle for user errhandler `e`, held once.
+fn register(e: Errhandler) -> c_int {
+    let h = ERRHANDLERS.insert(Arc::new(e.clone()));
+    HELD.lock().push((e, h, 1));
+    h
+}
+
+/// The handle of user errhandler `e` with one more reference: its live handle if it has
+/// one, else a new one (the program freed every handle it had).
+pub fn hold(e: &Errhandler) -> c_int {
+    let mut held = HELD.lock();
+    if let Some(entry) = held.iter_mut().find(|(x, _, _)| x == e) {
+        entry.2 += 1;
+        return entry.1;
+    }
+    drop(held);
+    register(e.clone())
+}
+
+/// Drops one reference to user handle `h`; false if `h` is no live errhandler handle.
+fn release(h: c_int) -> bool {
+    let mut held = HELD.lock();
+    let Some(i) = held.iter().position(|(_, x, _)| *x == h) else {
+        return false;
+    };
+    held[i].2 -= 1;
+    if held[i].2 == 0 {
+        held.swap_remove(i);
+        ERRHANDLERS.remove(h);
+    }
+    true
+}
+
 mpi_fn!(MPI_Errhandler_free, PMPI_Errhandler_free, (errhandler: *mut c_int), |_ctx| {
-    let h = ptr::read(errhandler, "errhandler")?;
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(errhandler, "errhandler") }?;
     let builtin = kind(h) == KIND_BUILTIN && crate::handle::obj_type(h) == obj::ERRHANDLER;
-    if !builtin && ERRHANDLERS.remove(h).is_none() {
+    if !builtin && !release(h) {
         return Err(MpiError::arg(class::ERR_ARG, "errhandler", format!("invalid errhandler handle {h:#x}")));
     }
-    ptr::write(errhandler, predefined::ERRHANDLER_NULL, "errhandler")
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errhandler, predefined::ERRHANDLER_NULL, "errhandler") }
 });
 
 mpi_fn!(MPI_Error_class, PMPI_Error_class, (errorcode: c_int, errorclass: *mut c_int), |_ctx| {
     if !super::errors::is_valid(errorcode) {
         return Err(MpiError::arg(class::ERR_ARG, "errorcode", format!("{errorcode} is not a valid error code")));
     }
-    ptr::write(errorclass, super::errors::class_of(errorcode), "errorclass")
+    // SAFETY: `errorclass` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errorclass, super::errors::class_of(errorcode), "errorclass") }
 });
 
 mpi_fn!(MPI_Error_string, PMPI_Error_string, (errorcode: c_int, string: *mut c_char, resultlen: *mut c_int), |_ctx| {
     let s = super::errors::string_of(errorcode)
         .ok_or_else(|| MpiError::arg(class::ERR_ARG, "errorcode", format!("{errorcode} is not a valid error code")))?;
-    ptr::write_str(string, super::consts::MAX_ERROR_STRING, &s, resultlen, "string")
+    // SAFETY: `string` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(string, super::consts::MAX_ERROR_STRING, &s, resultlen, "string") }
 });
 
 /// Registers a user errhandler function for objects of `kind`.
-fn create(kind: ErrhandlerKind, f: usize, out: *mut c_int) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn create(kind: ErrhandlerKind, f: usize, out: *mut c_int) -> Result<(), MpiError> {
     if f == 0 {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -42,9 +91,16 @@ fn create(kind: ErrhandlerKind, f: usize, out: *mut c_int) -> Result<(), MpiErro
             "null function pointer",
         ));
     }
-    ptr::write(out, predefined::ERRHANDLER_NULL, "errhandler")?;
-    let h = ERRHANDLERS.insert(Arc::new(Errhandler::User { kind, func: f }));
-    ptr::write(out, h, "errhandler")
+    // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(out, predefined::ERRHANDLER_NULL, "errhandler") }?;
+    // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+    unsafe {
+        arg::write(
+            out,
+            register(Errhandler::User { kind, func: f }),
+            "errhandler",
+        )
+    }
 }
 
 /// An errhandler function pointer as C passes it.
@@ -55,23 +111,28 @@ fn addr(f: ErrFn) -> usize {
 }
 
 mpi_fn!(MPI_Comm_create_errhandler, PMPI_Comm_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
-    create(ErrhandlerKind::Comm, addr(function), errhandler)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ErrhandlerKind::Comm, addr(function), errhandler) }
 });
 
 mpi_fn!(MPI_Errhandler_create, PMPI_Errhandler_create, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
-    create(ErrhandlerKind::Comm, addr(function), errhandler)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ErrhandlerKind::Comm, addr(function), errhandler) }
 });
 
 mpi_fn!(MPI_Win_create_errhandler, PMPI_Win_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
-    create(ErrhandlerKind::Win, addr(function), errhandler)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ErrhandlerKind::Win, addr(function), errhandler) }
 });
 
 mpi_fn!(MPI_File_create_errhandler, PMPI_File_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
-    create(ErrhandlerKind::File, addr(function), errhandler)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ErrhandlerKind::File, addr(function), errhandler) }
 });
 
 mpi_fn!(MPI_Session_create_errhandler, PMPI_Session_create_errhandler, (function: ErrFn, errhandler: *mut c_int), |_ctx| {
-    create(ErrhandlerKind::Session, addr(function), errhandler)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(ErrhandlerKind::Session, addr(function), errhandler) }
 });
 
 mpi_fn!(MPI_Errhandler_set, PMPI_Errhandler_set, (comm: c_int, errhandler: c_int), |_ctx| {
@@ -114,7 +175,8 @@ mpi_fn!(MPI_Win_set_errhandler, PMPI_Win_set_errhandler, (win: c_int, errhandler
 mpi_fn!(MPI_Win_get_errhandler, PMPI_Win_get_errhandler, (win: c_int, errhandler: *mut c_int), |ctx| {
     let w = super::rma::get(ctx, win)?;
     let e = w.errhandler.lock().clone();
-    ptr::write(errhandler, super::comm::errhandler_handle(&e), "errhandler")
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errhandler, super::comm::errhandler_handle(&e), "errhandler") }
 });
 
 mpi_fn!(MPI_Win_call_errhandler, PMPI_Win_call_errhandler, (win: c_int, errorcode: c_int), |ctx| {
@@ -133,18 +195,23 @@ mpi_fn!(MPI_Session_call_errhandler, PMPI_Session_call_errhandler, (session: c_i
 });
 
 mpi_fn!(MPI_Add_error_class, PMPI_Add_error_class, (errorclass: *mut c_int), |_ctx| {
-    ptr::write(errorclass, 0, "errorclass")?;
-    ptr::write(errorclass, super::errors::add_class(), "errorclass")
+    // SAFETY: `errorclass` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errorclass, 0, "errorclass") }?;
+    // SAFETY: `errorclass` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errorclass, super::errors::add_class(), "errorclass") }
 });
 
 mpi_fn!(MPI_Add_error_code, PMPI_Add_error_code, (errorclass: c_int, errorcode: *mut c_int), |_ctx| {
-    ptr::write(errorcode, 0, "errorcode")?;
+    // SAFETY: `errorcode` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errorcode, 0, "errorcode") }?;
     let c = super::errors::add_code(errorclass)?;
-    ptr::write(errorcode, c, "errorcode")
+    // SAFETY: `errorcode` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errorcode, c, "errorcode") }
 });
 
 mpi_fn!(MPI_Add_error_string, PMPI_Add_error_string, (errorcode: c_int, string: *const c_char), |_ctx| {
-    let s = ptr::cstr(string, "string")?;
+    // SAFETY: `string` is the C caller's, null or valid for this use (MPI contract).
+    let s = unsafe { arg::cstr(string, "string") }?;
     if s.len() >= super::consts::MAX_ERROR_STRING {
         return Err(MpiError::arg(class::ERR_ARG, "string", "longer than MPI_MAX_ERROR_STRING - 1"));
     }
@@ -227,7 +294,8 @@ fn file_handler(f: &Option<Arc<crate::io::File>>) -> Errhandler {
 
 mpi_fn!(MPI_File_get_errhandler, PMPI_File_get_errhandler, (file: usize, errhandler: *mut c_int), |ctx| {
     let f = file_arg(ctx, file)?;
-    ptr::write(errhandler, super::comm::errhandler_handle(&file_handler(&f)), "errhandler")
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errhandler, super::comm::errhandler_handle(&file_handler(&f)), "errhandler") }
 });
 
 mpi_fn!(MPI_File_call_errhandler, PMPI_File_call_errhandler, (fh: usize, errorcode: c_int), |ctx| {

@@ -4,6 +4,8 @@
 //! recent messages above, so MPI_Error_string can give back the full message (which
 //! argument, why) for a code returned under MPI_ERRORS_RETURN, as MPICH does.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use super::{Ctx, Target};
 use crate::error::{class, class_string, MpiError};
 use crate::object::errhandler::Errhandler;
@@ -297,6 +299,7 @@ fn dispatch(func: &str, target: Target, handler: Errhandler, code: c_int, e: &Mp
                 // void f(MPI_File *, int *, ...).
                 let f: unsafe extern "C" fn(*mut usize, *mut c_int, ...) =
                     unsafe { std::mem::transmute(func) };
+                // SAFETY: the user's callback, called with the arguments its MPI signature takes.
                 unsafe { f(&mut handle, &mut c) };
                 return code;
             }
@@ -309,6 +312,7 @@ fn dispatch(func: &str, target: Target, handler: Errhandler, code: c_int, e: &Mp
             // object kind: void f(Handle *, int *, ...).
             let f: unsafe extern "C" fn(*mut c_int, *mut c_int, ...) =
                 unsafe { std::mem::transmute(func) };
+            // SAFETY: the user's callback, called with the arguments its MPI signature takes.
             unsafe { f(&mut handle, &mut c) };
             code
         }

@@ -2,6 +2,8 @@
 //! handles, which are ints already, they are the identity. MPI_File is a pointer in this
 //! ABI; its conversions belong to the I/O chapter.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use crate::mpi_fn_value;
 use std::os::raw::c_int;
 

@@ -1,7 +1,9 @@
 //! Info handles and the info calls. MPI_INFO_ENV is built on first use from the process's
 //! command line and environment.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
 use crate::mpi_fn;
@@ -76,8 +78,11 @@ pub fn new_handle(i: Info) -> c_int {
     INFOS.insert(Arc::new(Mutex::new(i)))
 }
 
-fn key_arg<'a>(key: *const c_char) -> Result<&'a str, MpiError> {
-    let k = ptr::cstr(key, "key")?;
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn key_arg<'a>(key: *const c_char) -> Result<&'a str, MpiError> {
+    // SAFETY: `key` is the C caller's, null or valid for this use (MPI contract).
+    let k = unsafe { arg::cstr(key, "key") }?;
     if k.is_empty() || k.len() > MAX_KEY {
         return Err(MpiError::arg(
             class::ERR_INFO_KEY,
@@ -89,14 +94,18 @@ fn key_arg<'a>(key: *const c_char) -> Result<&'a str, MpiError> {
 }
 
 mpi_fn!(MPI_Info_create, PMPI_Info_create, (info: *mut c_int), |_ctx| {
-    ptr::write(info, predefined::INFO_NULL, "info")?;
-    ptr::write(info, new_handle(Info::new()), "info")
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, predefined::INFO_NULL, "info") }?;
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, new_handle(Info::new()), "info") }
 });
 
 mpi_fn!(MPI_Info_create_env, PMPI_Info_create_env, (_argc: c_int, _argv: *mut *mut c_char, info: *mut c_int), |_ctx| {
-    ptr::write(info, predefined::INFO_NULL, "info")?;
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, predefined::INFO_NULL, "info") }?;
     let i = env_info().lock().clone();
-    ptr::write(info, new_handle(i), "info")
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, new_handle(i), "info") }
 });
 
 mpi_fn!(MPI_Info_set, PMPI_Info_set, (info: c_int, key: *const c_char, value: *const c_char), |_ctx| {
@@ -104,8 +113,10 @@ mpi_fn!(MPI_Info_set, PMPI_Info_set, (info: c_int, key: *const c_char, value: *c
     if info == predefined::INFO_ENV {
         return Err(MpiError::arg(class::ERR_INFO, "info", "MPI_INFO_ENV cannot be modified"));
     }
-    let k = key_arg(key)?;
-    let v = ptr::cstr(value, "value")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let k = unsafe { key_arg(key) }?;
+    // SAFETY: `value` is the C caller's, null or valid for this use (MPI contract).
+    let v = unsafe { arg::cstr(value, "value") }?;
     if v.len() > MAX_VAL {
         return Err(MpiError::arg(class::ERR_INFO_VALUE, "value", format!("value length {} exceeds MPI_MAX_INFO_VAL ({MAX_VAL})", v.len())));
     }
@@ -118,7 +129,8 @@ mpi_fn!(MPI_Info_delete, PMPI_Info_delete, (info: c_int, key: *const c_char), |_
     if info == predefined::INFO_ENV {
         return Err(MpiError::arg(class::ERR_INFO, "info", "MPI_INFO_ENV cannot be modified"));
     }
-    let k = key_arg(key)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let k = unsafe { key_arg(key) }?;
     if !i.lock().delete(k) {
         return Err(MpiError::arg(class::ERR_INFO_NOKEY, "key", format!("\"{k}\" is not set")));
     }
@@ -127,55 +139,69 @@ mpi_fn!(MPI_Info_delete, PMPI_Info_delete, (info: c_int, key: *const c_char), |_
 
 mpi_fn!(MPI_Info_get, PMPI_Info_get, (info: c_int, key: *const c_char, valuelen: c_int, value: *mut c_char, flag: *mut c_int), |_ctx| {
     let i = get(info, "info")?;
-    let k = key_arg(key)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let k = unsafe { key_arg(key) }?;
     if valuelen < 0 {
         return Err(MpiError::arg(class::ERR_ARG, "valuelen", format!("negative length {valuelen}")));
     }
     let g = i.lock();
     match g.get(k) {
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
         Some(v) => {
             // MPI_Info_get copies at most valuelen characters plus the NUL.
             let n = v.len().min(valuelen as usize);
-            let out = ptr::slice_mut(value as *mut u8, n + 1, "value")?;
+            // SAFETY: `value` is the C caller's, null or valid for this use (MPI contract).
+            let out = unsafe { arg::slice_mut(value as *mut u8, n + 1, "value") }?;
             out[..n].copy_from_slice(&v.as_bytes()[..n]);
             out[n] = 0;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
     }
 });
 
 mpi_fn!(MPI_Info_get_valuelen, PMPI_Info_get_valuelen, (info: c_int, key: *const c_char, valuelen: *mut c_int, flag: *mut c_int), |_ctx| {
     let i = get(info, "info")?;
-    let k = key_arg(key)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let k = unsafe { key_arg(key) }?;
     let g = i.lock();
     match g.get(k) {
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
         Some(v) => {
-            ptr::write(valuelen, v.len() as c_int, "valuelen")?;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `valuelen` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(valuelen, v.len() as c_int, "valuelen") }?;
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
     }
 });
 
 mpi_fn!(MPI_Info_get_string, PMPI_Info_get_string, (info: c_int, key: *const c_char, buflen: *mut c_int, value: *mut c_char, flag: *mut c_int), |_ctx| {
     let i = get(info, "info")?;
-    let k = key_arg(key)?;
-    let n = ptr::read(buflen, "buflen")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let k = unsafe { key_arg(key) }?;
+    // SAFETY: `buflen` is the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { arg::read(buflen, "buflen") }?;
     let g = i.lock();
     match g.get(k) {
-        None => ptr::write(flag, 0, "flag"),
+        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(flag, 0, "flag") },
         Some(v) => {
             // buflen in: room in value; out: the length the value needs including the NUL.
             if n > 0 {
                 let room = n as usize - 1;
                 let c = v.len().min(room);
-                let out = ptr::slice_mut(value as *mut u8, c + 1, "value")?;
+                // SAFETY: `value` is the C caller's, null or valid for this use (MPI contract).
+                let out = unsafe { arg::slice_mut(value as *mut u8, c + 1, "value") }?;
                 out[..c].copy_from_slice(&v.as_bytes()[..c]);
                 out[c] = 0;
             }
-            ptr::write(buflen, v.len() as c_int + 1, "buflen")?;
-            ptr::write(flag, 1, "flag")
+            // SAFETY: `buflen` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(buflen, v.len() as c_int + 1, "buflen") }?;
+            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(flag, 1, "flag") }
         }
     }
 });
@@ -183,7 +209,8 @@ mpi_fn!(MPI_Info_get_string, PMPI_Info_get_string, (info: c_int, key: *const c_c
 mpi_fn!(MPI_Info_get_nkeys, PMPI_Info_get_nkeys, (info: c_int, nkeys: *mut c_int), |_ctx| {
     let i = get(info, "info")?;
     let n = i.lock().len();
-    ptr::write(nkeys, n as c_int, "nkeys")
+    // SAFETY: `nkeys` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(nkeys, n as c_int, "nkeys") }
 });
 
 mpi_fn!(MPI_Info_get_nthkey, PMPI_Info_get_nthkey, (info: c_int, n: c_int, key: *mut c_char), |_ctx| {
@@ -192,17 +219,21 @@ mpi_fn!(MPI_Info_get_nthkey, PMPI_Info_get_nthkey, (info: c_int, n: c_int, key: 
     let k = (n >= 0).then(|| g.nth_key(n as usize)).flatten().ok_or_else(|| {
         MpiError::arg(class::ERR_ARG, "n", format!("{n} is not in 0..{}", g.len()))
     })?;
-    ptr::write_str(key, MAX_KEY + 1, k, std::ptr::null_mut(), "key")
+    // SAFETY: `key` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(key, MAX_KEY + 1, k, std::ptr::null_mut(), "key") }
 });
 
 mpi_fn!(MPI_Info_dup, PMPI_Info_dup, (info: c_int, newinfo: *mut c_int), |_ctx| {
     let i = get(info, "info")?.lock().clone();
-    ptr::write(newinfo, predefined::INFO_NULL, "newinfo")?;
-    ptr::write(newinfo, new_handle(i), "newinfo")
+    // SAFETY: `newinfo` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newinfo, predefined::INFO_NULL, "newinfo") }?;
+    // SAFETY: `newinfo` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newinfo, new_handle(i), "newinfo") }
 });
 
 mpi_fn!(MPI_Info_free, PMPI_Info_free, (info: *mut c_int), |_ctx| {
-    let h = ptr::read(info, "info")?;
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(info, "info") }?;
     if h == predefined::INFO_ENV {
         return Err(MpiError::arg(class::ERR_INFO, "info", "MPI_INFO_ENV cannot be freed"));
     }
@@ -210,5 +241,6 @@ mpi_fn!(MPI_Info_free, PMPI_Info_free, (info: *mut c_int), |_ctx| {
         let why = if h == predefined::INFO_NULL { "MPI_INFO_NULL".to_string() } else { format!("invalid info handle {h:#x}") };
         return Err(MpiError::arg(class::ERR_INFO, "info", why));
     }
-    ptr::write(info, predefined::INFO_NULL, "info")
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, predefined::INFO_NULL, "info") }
 });

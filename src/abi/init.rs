@@ -1,7 +1,9 @@
 //! Environment: init/finalize, thread levels, abort, versions, processor name, timers.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::consts::*;
-use super::ptr;
 use crate::error::{class, MpiError};
 use crate::{mpi_fn, mpi_fn_value, runtime};
 use std::os::raw::{c_char, c_int};
@@ -11,7 +13,9 @@ use std::time::Instant;
 /// `required` is checked: MPICH 4.0.2 takes any int without a word (and gives
 /// MPI_THREAD_SINGLE, or leaves `provided` unwritten, for values out of range); a clear
 /// error is kinder than a level nobody asked for.
-fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
     if !(THREAD_SINGLE..=THREAD_MULTIPLE).contains(&required) {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -21,21 +25,24 @@ fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiError> {
     }
     let p = runtime::init(required)?;
     if !provided.is_null() {
-        ptr::write(provided, p, "provided")?;
+        // SAFETY: `provided` is the C caller's, null or valid for this use (MPI contract).
+        unsafe { arg::write(provided, p, "provided") }?;
     }
     Ok(())
 }
 
 // MPI_Init gives MPI_THREAD_SINGLE, or what MPIR_CVAR_DEFAULT_THREAD_LEVEL says (MPICH).
 mpi_fn!(MPI_Init, PMPI_Init, (_argc: *mut c_int, _argv: *mut *mut *mut c_char), |_ctx| {
-    init_common(runtime::default_thread_level()?, std::ptr::null_mut())
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { init_common(runtime::default_thread_level()?, std::ptr::null_mut()) }
 });
 
 mpi_fn!(MPI_Init_thread, PMPI_Init_thread, (_argc: *mut c_int, _argv: *mut *mut *mut c_char, required: c_int, provided: *mut c_int), |_ctx| {
     if provided.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "provided", "null pointer"));
     }
-    init_common(required, provided)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { init_common(required, provided) }
 });
 
 mpi_fn!(MPI_Finalize, PMPI_Finalize, (), |_ctx| {
@@ -43,21 +50,25 @@ mpi_fn!(MPI_Finalize, PMPI_Finalize, (), |_ctx| {
 });
 
 mpi_fn!(MPI_Initialized, PMPI_Initialized, (flag: *mut c_int), |_ctx| {
-    ptr::write(flag, runtime::initialized() as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, runtime::initialized() as c_int, "flag") }
 });
 
 mpi_fn!(MPI_Finalized, PMPI_Finalized, (flag: *mut c_int), |_ctx| {
-    ptr::write(flag, runtime::finalized() as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, runtime::finalized() as c_int, "flag") }
 });
 
 mpi_fn!(MPI_Query_thread, PMPI_Query_thread, (provided: *mut c_int), |_ctx| {
     runtime::rt()?;
-    ptr::write(provided, runtime::thread_level(), "provided")
+    // SAFETY: `provided` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(provided, runtime::thread_level(), "provided") }
 });
 
 mpi_fn!(MPI_Is_thread_main, PMPI_Is_thread_main, (flag: *mut c_int), |_ctx| {
     let rt = runtime::rt()?;
-    ptr::write(flag, (std::thread::current().id() == rt.main_thread) as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, (std::thread::current().id() == rt.main_thread) as c_int, "flag") }
 });
 
 // The job ends whatever `comm` is: the standard lets an implementation abort every process
@@ -70,8 +81,10 @@ mpi_fn!(MPI_Abort, PMPI_Abort, (comm: c_int, errorcode: c_int), |_ctx| {
 });
 
 mpi_fn!(MPI_Get_version, PMPI_Get_version, (version: *mut c_int, subversion: *mut c_int), |_ctx| {
-    ptr::write(version, 4, "version")?;
-    ptr::write(subversion, 1, "subversion")
+    // SAFETY: `version` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(version, 4, "version") }?;
+    // SAFETY: `subversion` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(subversion, 1, "subversion") }
 });
 
 pub const LIBRARY_VERSION: &str = concat!(
@@ -81,7 +94,8 @@ pub const LIBRARY_VERSION: &str = concat!(
 );
 
 mpi_fn!(MPI_Get_library_version, PMPI_Get_library_version, (version: *mut c_char, resultlen: *mut c_int), |_ctx| {
-    ptr::write_str(version, MAX_LIBRARY_VERSION_STRING, LIBRARY_VERSION, resultlen, "version")
+    // SAFETY: `version` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(version, MAX_LIBRARY_VERSION_STRING, LIBRARY_VERSION, resultlen, "version") }
 });
 
 fn hostname() -> String {
@@ -91,7 +105,8 @@ fn hostname() -> String {
 }
 
 mpi_fn!(MPI_Get_processor_name, PMPI_Get_processor_name, (name: *mut c_char, resultlen: *mut c_int), |_ctx| {
-    ptr::write_str(name, MAX_PROCESSOR_NAME, &hostname(), resultlen, "name")
+    // SAFETY: `name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(name, MAX_PROCESSOR_NAME, &hostname(), resultlen, "name") }
 });
 
 fn epoch() -> &'static Instant {

@@ -7,6 +7,7 @@
 //! panics (they become `MPI_ERR_INTERN`), and routes errors through the errhandler of the
 //! object the body named with `ctx.on_comm(..)` and friends.
 
+pub mod arg;
 pub mod attr;
 pub mod coll;
 pub mod comm;
@@ -124,7 +125,7 @@ pub fn run_value<T>(func: &'static str, fallback: T, body: impl FnOnce() -> T) -
 /// ```ignore
 /// mpi_fn!(MPI_Comm_size, PMPI_Comm_size, (comm: c_int, size: *mut c_int), |ctx| {
 ///     let c = comm::get(ctx, comm)?;
-///     ptr::write(size, c.size() as c_int, "size")
+///     arg::write(size, c.size() as c_int, "size")
 /// });
 /// ```
 #[macro_export]
@@ -132,10 +133,10 @@ macro_rules! mpi_fn {
     ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?), |$ctx:ident| $body:block) => {
         #[no_mangle]
         pub unsafe extern "C" fn $pmpi($($a: $t),*) -> ::std::os::raw::c_int {
-            $crate::abi::run(stringify!($mpi), |$ctx: &mut $crate::abi::Ctx| {
-                #[allow(unused_unsafe)]
-                $body
-            })
+            // Unsafe operations in the body need their own `unsafe` block and SAFETY line.
+            #[deny(unsafe_op_in_unsafe_fn)]
+            let rc = $crate::abi::run(stringify!($mpi), |$ctx: &mut $crate::abi::Ctx| $body);
+            rc
         }
         #[no_mangle]
         pub unsafe extern "C" fn $mpi($($a: $t),*) -> ::std::os::raw::c_int {
@@ -151,10 +152,10 @@ macro_rules! mpi_fn_value {
     ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?) -> $ret:ty, fallback $fb:expr, $body:block) => {
         #[no_mangle]
         pub unsafe extern "C" fn $pmpi($($a: $t),*) -> $ret {
-            $crate::abi::run_value(stringify!($mpi), $fb, || {
-                #[allow(unused_unsafe)]
-                $body
-            })
+            // As in `mpi_fn!`: the body's unsafe operations are explicit.
+            #[deny(unsafe_op_in_unsafe_fn)]
+            let v = $crate::abi::run_value(stringify!($mpi), $fb, || $body);
+            v
         }
         #[no_mangle]
         pub unsafe extern "C" fn $mpi($($a: $t),*) -> $ret {

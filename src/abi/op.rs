@@ -1,10 +1,12 @@
 //! Reduction operations: MPI_Op_create(_c), MPI_Op_free, MPI_Op_commutative,
 //! MPI_Reduce_local(_c). User functions are kept as closures that make the C call.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::coll;
 use super::consts::IN_PLACE;
 use super::pt2pt::data;
-use super::ptr;
 use crate::coll::reduce;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
@@ -33,7 +35,9 @@ pub fn get(h: c_int) -> Result<Op, MpiError> {
         .ok_or_else(|| MpiError::arg(class::ERR_OP, "op", format!("invalid op handle {h:#x}")))
 }
 
-fn create(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn create(
     call: Box<crate::op::user::UserCall>,
     commute: c_int,
     op: *mut c_int,
@@ -45,7 +49,8 @@ fn create(
         commute: commute != 0,
         call,
     }));
-    ptr::write(op, h, "op")
+    // SAFETY: `op` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(op, h, "op") }
 }
 
 mpi_fn!(MPI_Op_create, PMPI_Op_create, (user_fn: Option<UserFn>, commute: c_int, op: *mut c_int), |_ctx| {
@@ -70,7 +75,8 @@ mpi_fn!(MPI_Op_create, PMPI_Op_create, (user_fn: Option<UserFn>, commute: c_int,
             done += n.max(1) as u64;
         }
     };
-    create(Box::new(call), commute, op)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(Box::new(call), commute, op) }
 });
 
 mpi_fn!(MPI_Op_create_c, PMPI_Op_create_c, (user_fn: Option<UserFnC>, commute: c_int, op: *mut c_int), |_ctx| {
@@ -82,23 +88,27 @@ mpi_fn!(MPI_Op_create_c, PMPI_Op_create_c, (user_fn: Option<UserFnC>, commute: c
         // `count` elements of `dt` in its memory layout for the duration of the call.
         unsafe { f(a as *mut c_void, b as *mut c_void, &mut n, &mut d) };
     };
-    create(Box::new(call), commute, op)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { create(Box::new(call), commute, op) }
 });
 
 mpi_fn!(MPI_Op_free, PMPI_Op_free, (op: *mut c_int), |_ctx| {
-    let h = ptr::read(op, "op")?;
+    // SAFETY: `op` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(op, "op") }?;
     if PredefOp::from_handle(h).is_some() {
         return Err(MpiError::arg(class::ERR_OP, "op", "cannot free a predefined op"));
     }
     // Collectives in flight keep their own reference to the function.
     OPS.remove(h)
         .ok_or_else(|| MpiError::arg(class::ERR_OP, "op", format!("invalid op handle {h:#x}")))?;
-    ptr::write(op, predefined::OP_NULL, "op")
+    // SAFETY: `op` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(op, predefined::OP_NULL, "op") }
 });
 
 mpi_fn!(MPI_Op_commutative, PMPI_Op_commutative, (op: c_int, commute: *mut c_int), |_ctx| {
     let o = get(op)?;
-    ptr::write(commute, o.is_commutative() as c_int, "commute")
+    // SAFETY: `commute` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(commute, o.is_commutative() as c_int, "commute") }
 });
 
 fn reduce_local(

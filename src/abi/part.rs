@@ -1,9 +1,11 @@
 //! Partitioned communication: Psend_init, Precv_init, Pready(_range, _list), Parrived.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::comm;
 use super::consts::{ANY_SOURCE, ANY_TAG, PROC_NULL};
 use super::pt2pt::{dest, msg_data, send_tag, source};
-use super::ptr;
 use super::request::{handle_of, id_of};
 use crate::error::{class, MpiError};
 use crate::mpi_fn;
@@ -43,7 +45,8 @@ mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int,
     let ep = dest(&c, dest_)?.expect("not PROC_NULL");
     let a = SendArgs { ep, ctx: c.context_id + PART_CONTEXT_OFFSET, src: c.rank as i32, tag, mode: Mode::Standard, data: d, owner: comm_ };
     let id = runtime::rt()?.engine.psend_init(a, parts);
-    ptr::write(request, handle_of(id), "request")
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, handle_of(id), "request") }
 });
 
 mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
@@ -60,7 +63,8 @@ mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, c
     let tag = send_tag(tag)?;
     let a = RecvArgs { ctx: c.context_id + PART_CONTEXT_OFFSET, src, tag, data: d, owner: comm_ };
     let id = runtime::rt()?.engine.precv_init(a, parts);
-    ptr::write(request, handle_of(id), "request")
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, handle_of(id), "request") }
 });
 
 fn request(e: &NodeEngine, h: c_int) -> Result<ReqId, MpiError> {
@@ -103,7 +107,8 @@ mpi_fn!(MPI_Pready_list, PMPI_Pready_list, (length: c_int, array_of_partitions: 
     if length < 0 {
         return Err(MpiError::arg(class::ERR_ARG, "length", format!("negative length {length}")));
     }
-    let list = ptr::slice(array_of_partitions, length as usize, "array_of_partitions")?;
+    // SAFETY: `array_of_partitions` is the C caller's, null or valid for this use (MPI contract).
+    let list = unsafe { arg::slice(array_of_partitions, length as usize, "array_of_partitions") }?;
     ready(ctx, request, list.iter().copied())
 });
 
@@ -117,5 +122,6 @@ mpi_fn!(MPI_Parrived, PMPI_Parrived, (request: c_int, partition: c_int, flag: *m
         return Err(MpiError::arg(class::ERR_ARG, "partition", format!("negative partition {partition}")));
     }
     let arrived = e.parrived(id, partition as u64)?;
-    ptr::write(flag, arrived as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, arrived as c_int, "flag") }
 });

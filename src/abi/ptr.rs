@@ -1,70 +1,43 @@
-//! Checked access to the pointers C hands us. A null where the standard requires an
-//! argument becomes an MPI error naming that argument, never a crash.
+//! Legacy: safe-looking wrappers over [`super::arg`], kept only for `mpit.rs` (not part of
+//! this restructuring). They dereference raw pointers inside safe functions, which is the
+//! unsoundness issue 12 names: a safe caller could pass any pointer. The C face uses
+//! `arg`'s `unsafe fn`s; once `mpit.rs` does too (its helpers that take C pointers become
+//! `unsafe fn`, and `use super::ptr` becomes `use super::arg as ptr`), delete this file.
 
-use crate::error::{class, MpiError};
-use std::ffi::CStr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use crate::error::MpiError;
 use std::os::raw::{c_char, c_int};
 
-/// Writes `v` through the output argument `p`.
+/// See [`super::arg::write`].
 #[inline]
 pub fn write<T>(p: *mut T, v: T, arg: &str) -> Result<(), MpiError> {
-    if p.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null pointer"));
-    }
-    // SAFETY: non-null; the MPI contract makes `p` a valid, aligned output location.
-    unsafe { p.write(v) };
-    Ok(())
+    // SAFETY: NOT checked by the type system (see the module doc): mpit.rs passes only
+    // pointers its own C caller handed it.
+    unsafe { super::arg::write(p, v, arg) }
 }
 
-/// Reads the input argument `p`.
+/// See [`super::arg::read`].
 #[inline]
 pub fn read<T: Copy>(p: *const T, arg: &str) -> Result<T, MpiError> {
-    if p.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null pointer"));
-    }
-    // SAFETY: non-null; the MPI contract makes `p` a valid input location.
-    Ok(unsafe { p.read() })
+    // SAFETY: as in `write`.
+    unsafe { super::arg::read(p, arg) }
 }
 
-/// A C array of `n` elements as a slice (empty for n == 0, whatever `p` is).
-#[inline]
-pub fn slice<'a, T>(p: *const T, n: usize, arg: &str) -> Result<&'a [T], MpiError> {
-    if n == 0 {
-        return Ok(&[]);
-    }
-    if p.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null array"));
-    }
-    // SAFETY: non-null; the caller passes an array of at least n elements.
-    Ok(unsafe { std::slice::from_raw_parts(p, n) })
-}
-
-/// A mutable C array of `n` elements.
+/// See [`super::arg::slice_mut`].
 #[inline]
 pub fn slice_mut<'a, T>(p: *mut T, n: usize, arg: &str) -> Result<&'a mut [T], MpiError> {
-    if n == 0 {
-        return Ok(&mut []);
-    }
-    if p.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null array"));
-    }
-    // SAFETY: non-null; the caller passes a writable array of at least n elements.
-    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+    // SAFETY: as in `write`.
+    unsafe { super::arg::slice_mut(p, n, arg) }
 }
 
-/// A NUL-terminated C string argument.
+/// See [`super::arg::cstr`].
 pub fn cstr<'a>(p: *const c_char, arg: &str) -> Result<&'a str, MpiError> {
-    if p.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null string"));
-    }
-    // SAFETY: non-null, NUL-terminated by the MPI contract.
-    let s = unsafe { CStr::from_ptr(p) };
-    s.to_str()
-        .map_err(|_| MpiError::arg(class::ERR_ARG, arg, "string is not valid UTF-8"))
+    // SAFETY: as in `write`.
+    unsafe { super::arg::cstr(p, arg) }
 }
 
-/// Copies `s` into the caller's buffer of `cap` bytes (including the NUL), truncating at a
-/// character boundary, and stores the length written (without NUL) in `len` if non-null.
+/// See [`super::arg::write_str`].
 pub fn write_str(
     buf: *mut c_char,
     cap: usize,
@@ -72,22 +45,6 @@ pub fn write_str(
     len: *mut c_int,
     arg: &str,
 ) -> Result<(), MpiError> {
-    if buf.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, arg, "null buffer"));
-    }
-    let mut n = s.len().min(cap.saturating_sub(1));
-    while !s.is_char_boundary(n) {
-        n -= 1;
-    }
-    // SAFETY: buf is non-null and the MPI contract gives it room for `cap` bytes; we write
-    // n + 1 <= cap bytes.
-    unsafe {
-        std::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, n);
-        *buf.add(n) = 0;
-    }
-    if !len.is_null() {
-        // SAFETY: non-null output argument.
-        unsafe { *len = n as c_int };
-    }
-    Ok(())
+    // SAFETY: as in `write`.
+    unsafe { super::arg::write_str(buf, cap, s, len, arg) }
 }

@@ -1,7 +1,9 @@
 //! Requests: handles, the wait/test families, request status, cancel, start, free, and
 //! generalized requests.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::status::{self, MPI_Status};
 use crate::error::{class, MpiError};
 use crate::handle::{self, obj, predefined, KIND_DIRECT, KIND_INDIRECT};
@@ -68,9 +70,11 @@ fn finish_grequest(ext: [usize; 4]) -> Result<Status, MpiError> {
     let extra = ext[3] as *mut c_void;
     // SAFETY: the functions were registered by MPI_Grequest_start with these signatures.
     let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
+    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
     let rc = unsafe { q(extra, &mut st) };
     // SAFETY: as above.
     let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
+    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
     let rc2 = unsafe { f(extra) };
     let s = Status {
         source: st.MPI_SOURCE,
@@ -144,8 +148,11 @@ fn op_error(s: &Status) -> Result<(), MpiError> {
 }
 
 mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |ctx| {
+    // SAFETY: `request` and `status` are from the C caller, null or valid for this use by
+    // the MPI contract (MPI_STATUS_IGNORE is handled by `status::out`).
+    let (mut req, mut status) = unsafe { (arg::inout(request, "request")?, status::out(status, "status")?) };
     let e = engine()?;
-    let mut h = ptr::read(request, "request")?;
+    let mut h = req.get();
     let s = match id_of(e, h)? {
         None => status::empty(),
         Some(id) => {
@@ -154,17 +161,22 @@ mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |ct
             // callback reports an error: the handle becomes MPI_REQUEST_NULL either way.
             let r = wait_id(e, id);
             retire(e, &mut h, id);
-            ptr::write(request, h, "request")?;
+            req.set(h);
             r?
         }
     };
-    status::store(status, &s);
+    status.store(&s);
     op_error(&s)
 });
 
 mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
+    // SAFETY: `request`, `flag` and `status` are from the C caller, null or valid for this
+    // use by the MPI contract.
+    let (mut req, mut flag, mut status) = unsafe {
+        (arg::inout(request, "request")?, arg::out(flag, "flag")?, status::out(status, "status")?)
+    };
     let e = engine()?;
-    let mut h = ptr::read(request, "request")?;
+    let mut h = req.get();
     let s = match id_of(e, h)? {
         None => Some(status::empty()),
         Some(id) => {
@@ -172,22 +184,21 @@ mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mu
             let s = test_id(e, id)?;
             if s.is_some() {
                 retire(e, &mut h, id);
-                ptr::write(request, h, "request")?;
+                req.set(h);
             }
             s
         }
     };
-    ptr::write(flag, s.is_some() as c_int, "flag")?;
+    flag.set(s.is_some() as c_int);
     match s {
         Some(s) => {
-            status::store(status, &s);
+            status.store(&s);
             op_error(&s)
         }
         None => Ok(()),
     }
 });
 
-/// Resolves every handle of an array (null entries → None).
 /// `ids` with inactive persistent requests counted as null (the any/some calls).
 fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
     ids.into_iter()
@@ -195,7 +206,8 @@ fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
         .collect()
 }
 
-/// Errors are reported on the communicator of the first request.
+/// Resolves every handle of an array (null entries → None); errors are reported on the
+/// communicator of the first request.
 fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
     let v: Vec<Option<ReqId>> = hs.iter().map(|&h| id_of(e, h)).collect::<Result<_, _>>()?;
     if let Some(id) = v.iter().flatten().next() {
@@ -204,19 +216,43 @@ fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<
     Ok(v)
 }
 
-/// Completes entry `i` that is done: stores status, retires the handle.
-fn take(
-    e: &NodeEngine,
-    hs: &mut [c_int],
-    i: usize,
-    id: ReqId,
-    s: Status,
+/// The length of a request array: a negative one is MPI_ERR_COUNT (MPICH's
+/// `MPIR_ERRTEST_COUNT`), never taken as 0.
+fn count_of(n: c_int, arg: &str) -> Result<usize, MpiError> {
+    usize::try_from(n)
+        .map_err(|_| MpiError::arg(class::ERR_COUNT, arg, format!("negative count {n}")))
+}
+
+/// The arguments of the multiple-completion calls, checked before anything completes: a
+/// negative count (MPI_ERR_COUNT), a null request array, status array or index array
+/// with a positive count (MPI_ERR_ARG, as MPICH; MPI_STATUSES_IGNORE is not null).
+struct Many<'a> {
+    hs: &'a mut [c_int],
+    statuses: status::StatusesOut<'a>,
+}
+
+/// # Safety
+/// `requests` is null or an array of `count` handles, `statuses` null, MPI_STATUSES_IGNORE
+/// or an array of `count` statuses, both the caller's for `'a`.
+unsafe fn many<'a>(
+    count: c_int,
+    count_arg: &str,
+    requests: *mut c_int,
     statuses: *mut MPI_Status,
-    pos: usize,
-    multi: bool,
-) -> Status {
+) -> Result<Many<'a>, MpiError> {
+    let n = count_of(count, count_arg)?;
+    // SAFETY: by this function's contract.
+    unsafe {
+        Ok(Many {
+            hs: arg::slice_mut(requests, n, "array_of_requests")?,
+            statuses: status::out_array(statuses, n, "array_of_statuses")?,
+        })
+    }
+}
+
+/// Retires entry `i`, whose request completed with status `s` (returned).
+fn take(e: &NodeEngine, hs: &mut [c_int], i: usize, id: ReqId, s: Status) -> Status {
     retire(e, &mut hs[i], id);
-    status::store_at(statuses, pos, &s, multi);
     s
 }
 
@@ -231,50 +267,46 @@ fn in_status_error(any_err: bool) -> Result<(), MpiError> {
     }
 }
 
-mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses: *mut MPI_Status), |ctx| {
-    let e = engine()?;
-    let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+/// Waits for every request of `m` (all complete, or about to be) and stores the statuses:
+/// the common end of MPI_Waitall and of a successful MPI_Testall.
+fn complete_all(e: &NodeEngine, m: &mut Many, ids: Vec<Option<ReqId>>) -> Result<(), MpiError> {
     let mut any_err = false;
     for (i, id) in ids.into_iter().enumerate() {
         let s = match id {
             None => status::empty(),
             Some(id) => {
                 let s = wait_id(e, id)?;
-                retire(e, &mut hs[i], id);
+                retire(e, &mut m.hs[i], id);
                 s
             }
         };
         any_err |= s.error != 0;
-        status::store_at(statuses, i, &s, true);
+        m.statuses.store(i, &s, true);
     }
     in_status_error(any_err)
+}
+
+mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    // SAFETY: `requests` and `statuses` are from the C caller, arrays of `count` entries
+    // (or null / MPI_STATUSES_IGNORE) by the MPI contract.
+    let mut m = unsafe { many(count, "count", requests, statuses) }?;
+    let e = engine()?;
+    let ids = ids(ctx, e, m.hs)?;
+    complete_all(e, &mut m, ids)
 });
 
 mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    // SAFETY: as in MPI_Waitall; `flag` is the caller's output argument.
+    let (mut m, mut flag) = unsafe { (many(count, "count", requests, statuses)?, arg::out(flag, "flag")?) };
     let e = engine()?;
-    let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
-    let ids = ids(ctx, e, hs)?;
+    let ids = ids(ctx, e, m.hs)?;
     // Complete only if all are complete: check first without reaping.
     let all = ids.iter().all(|id| id.map(|id| e.peek(id).is_some()).unwrap_or(true));
-    ptr::write(flag, all as c_int, "flag")?;
+    flag.set(all as c_int);
     if !all {
         return Ok(());
     }
-    let mut any_err = false;
-    for (i, id) in ids.into_iter().enumerate() {
-        let s = match id {
-            None => status::empty(),
-            Some(id) => {
-                let s = wait_id(e, id)?;
-                retire(e, &mut hs[i], id);
-                s
-            }
-        };
-        any_err |= s.error != 0;
-        status::store_at(statuses, i, &s, true);
-    }
-    in_status_error(any_err)
+    complete_all(e, &mut m, ids)
 });
 
 /// Index of the first complete request among `ids`, reaped; None if none is.
@@ -290,55 +322,94 @@ fn first_done(e: &NodeEngine, ids: &[Option<ReqId>]) -> Result<Option<(usize, St
 }
 
 mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *mut c_int, status: *mut MPI_Status), |ctx| {
+    let n = count_of(count, "count")?;
+    // SAFETY: `requests` (of `count` entries), `index` and `status` are from the C caller,
+    // null or valid for this use by the MPI contract.
+    let (hs, mut index, mut status) = unsafe {
+        (arg::slice_mut(requests, n, "array_of_requests")?, arg::out(index, "index")?, status::out(status, "status")?)
+    };
     let e = engine()?;
-    let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
     let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store_empty(status);
+        index.set(super::consts::UNDEFINED);
+        status.store_empty();
         return Ok(());
     }
     // Sleep in the engine until one is done, then reap it outside the lock.
     let live: Vec<(usize, ReqId)> = ids.iter().enumerate().filter_map(|(i, id)| id.map(|id| (i, id))).collect();
     let i = e.wait_until(|_, st| live.iter().find(|(_, id)| st.reqs.get(*id).map(|r| r.done || (r.persist.is_some() && !r.active)).unwrap_or(true)).map(|(i, _)| *i));
     let id = ids[i].expect("live entry");
-    let s = wait_id(e, id)?;
-    take(e, hs, i, id, s, status, 0, false);
-    ptr::write(index, i as c_int, "index")?;
+    let s = take(e, hs, i, id, wait_id(e, id)?);
+    status.store(&s);
+    index.set(i as c_int);
     op_error(&s)
 });
 
 mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
+    let n = count_of(count, "count")?;
+    // SAFETY: as in MPI_Waitany; `flag` is the caller's output argument.
+    let (hs, mut index, mut flag, mut status) = unsafe {
+        (arg::slice_mut(requests, n, "array_of_requests")?, arg::out(index, "index")?, arg::out(flag, "flag")?, status::out(status, "status")?)
+    };
     let e = engine()?;
-    let hs = ptr::slice_mut(requests, count.max(0) as usize, "array_of_requests")?;
     let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        ptr::write(flag, 1, "flag")?;
-        ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store_empty(status);
+        flag.set(1);
+        index.set(super::consts::UNDEFINED);
+        status.store_empty();
         return Ok(());
     }
     match first_done(e, &ids)? {
         Some((i, s)) => {
-            take(e, hs, i, ids[i].expect("live"), s, status, 0, false);
-            ptr::write(flag, 1, "flag")?;
-            ptr::write(index, i as c_int, "index")?;
+            take(e, hs, i, ids[i].expect("live"), s);
+            status.store(&s);
+            flag.set(1);
+            index.set(i as c_int);
             op_error(&s)
         }
         None => {
-            ptr::write(flag, 0, "flag")?;
-            ptr::write(index, super::consts::UNDEFINED, "index")
+            flag.set(0);
+            index.set(super::consts::UNDEFINED);
+            Ok(())
         }
     }
 });
 
-/// Reaps every complete request; returns how many.
-fn some(
-    e: &NodeEngine,
-    hs: &mut [c_int],
-    ids: &[Option<ReqId>],
+/// The arguments of the some calls: the request array, the indices and the statuses, each
+/// of `incount` entries, and `outcount`, all checked before anything completes.
+struct SomeArgs<'a> {
+    m: Many<'a>,
+    indices: &'a mut [c_int],
+    outcount: arg::Out<'a, c_int>,
+}
+
+/// # Safety
+/// As [`many`], and `indices` null or an array of `incount` ints, `outcount` null or valid
+/// for a write.
+unsafe fn some_args<'a>(
+    incount: c_int,
+    requests: *mut c_int,
+    outcount: *mut c_int,
     indices: *mut c_int,
     statuses: *mut MPI_Status,
+) -> Result<SomeArgs<'a>, MpiError> {
+    // SAFETY: by this function's contract.
+    unsafe {
+        let m = many(incount, "incount", requests, statuses)?;
+        let n = m.hs.len();
+        Ok(SomeArgs {
+            indices: arg::slice_mut(indices, n, "array_of_indices")?,
+            outcount: arg::out(outcount, "outcount")?,
+            m,
+        })
+    }
+}
+
+/// Reaps every complete request; returns how many and whether one failed.
+fn some(
+    e: &NodeEngine,
+    a: &mut SomeArgs,
+    ids: &[Option<ReqId>],
 ) -> Result<(usize, bool), MpiError> {
     let mut n = 0;
     let mut any_err = false;
@@ -347,9 +418,9 @@ fn some(
         if e.peek(id).is_none() {
             continue;
         }
-        let s = wait_id(e, id)?;
-        take(e, hs, i, id, s, statuses, n, true);
-        ptr::slice_mut(indices, n + 1, "array_of_indices")?[n] = i as c_int;
+        let s = take(e, a.m.hs, i, id, wait_id(e, id)?);
+        a.m.statuses.store(n, &s, true);
+        a.indices[n] = i as c_int;
         any_err |= s.error != 0;
         n += 1;
     }
@@ -357,28 +428,33 @@ fn some(
 }
 
 mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    // SAFETY: the arrays (of `incount` entries) and `outcount` are from the C caller, null
+    // or valid for this use by the MPI contract.
+    let mut a = unsafe { some_args(incount, requests, outcount, indices, statuses) }?;
     let e = engine()?;
-    let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = active(e, ids(ctx, e, hs)?);
+    let ids = active(e, ids(ctx, e, a.m.hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
+        a.outcount.set(super::consts::UNDEFINED);
+        return Ok(());
     }
     let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
     e.wait_until(|_, st| live.iter().any(|id| st.reqs.get(*id).map(|r| r.done || (r.persist.is_some() && !r.active)).unwrap_or(true)).then_some(()));
-    let (n, err) = some(e, hs, &ids, indices, statuses)?;
-    ptr::write(outcount, n as c_int, "outcount")?;
+    let (n, err) = some(e, &mut a, &ids)?;
+    a.outcount.set(n as c_int);
     in_status_error(err)
 });
 
 mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    // SAFETY: as in MPI_Waitsome.
+    let mut a = unsafe { some_args(incount, requests, outcount, indices, statuses) }?;
     let e = engine()?;
-    let hs = ptr::slice_mut(requests, incount.max(0) as usize, "array_of_requests")?;
-    let ids = active(e, ids(ctx, e, hs)?);
+    let ids = active(e, ids(ctx, e, a.m.hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
+        a.outcount.set(super::consts::UNDEFINED);
+        return Ok(());
     }
-    let (n, err) = some(e, hs, &ids, indices, statuses)?;
-    ptr::write(outcount, n as c_int, "outcount")?;
+    let (n, err) = some(e, &mut a, &ids)?;
+    a.outcount.set(n as c_int);
     in_status_error(err)
 });
 
@@ -392,6 +468,7 @@ fn peek_status(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
         let mut st = MPI_Status::default();
         // SAFETY: registered by MPI_Grequest_start with this signature.
         let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
+        // SAFETY: the user's query function, called as MPI_Grequest_start's contract says.
         unsafe { q(ext[3] as *mut c_void, &mut st) };
         return Ok(Some(Status {
             source: st.MPI_SOURCE,
@@ -405,45 +482,59 @@ fn peek_status(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
 }
 
 mpi_fn!(MPI_Request_get_status, PMPI_Request_get_status, (request: c_int, flag: *mut c_int, status: *mut MPI_Status), |_ctx| {
+    // SAFETY: `flag` and `status` are from the C caller, null or valid for this use by the
+    // MPI contract.
+    let (mut flag, mut status) = unsafe { (arg::out(flag, "flag")?, status::out(status, "status")?) };
     let e = engine()?;
     let s = match id_of(e, request)? {
         None => Some(status::empty()),
         Some(id) => peek_status(e, id)?,
     };
-    ptr::write(flag, s.is_some() as c_int, "flag")?;
+    flag.set(s.is_some() as c_int);
     if let Some(s) = s {
-        status::store(status, &s);
+        status.store(&s);
     }
     Ok(())
 });
 
 mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, requests: *const c_int, index: *mut c_int, flag: *mut c_int, status: *mut MPI_Status), |ctx| {
+    let n = count_of(count, "count")?;
+    // SAFETY: `requests` (of `count` entries), `index`, `flag` and `status` are from the C
+    // caller, null or valid for this use by the MPI contract.
+    let (hs, mut index, mut flag, mut status) = unsafe {
+        (arg::slice(requests, n, "array_of_requests")?, arg::out(index, "index")?, arg::out(flag, "flag")?, status::out(status, "status")?)
+    };
     let e = engine()?;
-    let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
     let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        ptr::write(flag, 1, "flag")?;
-        ptr::write(index, super::consts::UNDEFINED, "index")?;
-        status::store_empty(status);
+        flag.set(1);
+        index.set(super::consts::UNDEFINED);
+        status.store_empty();
         return Ok(());
     }
     for (i, id) in ids.iter().enumerate() {
         if let Some(id) = id {
             if let Some(s) = peek_status(e, *id)? {
-                ptr::write(flag, 1, "flag")?;
-                ptr::write(index, i as c_int, "index")?;
-                status::store(status, &s);
+                flag.set(1);
+                index.set(i as c_int);
+                status.store(&s);
                 return Ok(());
             }
         }
     }
-    ptr::write(flag, 0, "flag")?;
-    ptr::write(index, super::consts::UNDEFINED, "index")
+    flag.set(0);
+    index.set(super::consts::UNDEFINED);
+    Ok(())
 });
 
 mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, requests: *const c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    let n = count_of(count, "count")?;
+    // SAFETY: `requests` and `statuses` (of `count` entries) and `flag` are from the C
+    // caller, null or valid for this use by the MPI contract.
+    let (hs, mut flag, mut statuses) = unsafe {
+        (arg::slice(requests, n, "array_of_requests")?, arg::out(flag, "flag")?, status::out_array(statuses, n, "array_of_statuses")?)
+    };
     let e = engine()?;
-    let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
     let ids = ids(ctx, e, hs)?;
     let mut all = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -453,58 +544,75 @@ mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, 
         }
     }
     let done = all.iter().all(|s| s.is_some());
-    ptr::write(flag, done as c_int, "flag")?;
+    flag.set(done as c_int);
     if done {
         for (i, s) in all.iter().enumerate() {
-            status::store_at(statuses, i, s.as_ref().expect("checked"), true);
+            statuses.store(i, s.as_ref().expect("checked"), true);
         }
     }
     Ok(())
 });
 
 mpi_fn!(MPI_Request_get_status_some, PMPI_Request_get_status_some, (incount: c_int, requests: *const c_int, outcount: *mut c_int, indices: *mut c_int, statuses: *mut MPI_Status), |ctx| {
+    let n = count_of(incount, "incount")?;
+    // SAFETY: the arrays (of `incount` entries) and `outcount` are from the C caller, null
+    // or valid for this use by the MPI contract.
+    let (hs, indices, mut outcount, mut statuses) = unsafe {
+        (
+            arg::slice(requests, n, "array_of_requests")?,
+            arg::slice_mut(indices, n, "array_of_indices")?,
+            arg::out(outcount, "outcount")?,
+            status::out_array(statuses, n, "array_of_statuses")?,
+        )
+    };
     let e = engine()?;
-    let hs = ptr::slice(requests, incount.max(0) as usize, "array_of_requests")?;
     let ids = active(e, ids(ctx, e, hs)?);
     if ids.iter().all(|i| i.is_none()) {
-        return ptr::write(outcount, super::consts::UNDEFINED, "outcount");
+        outcount.set(super::consts::UNDEFINED);
+        return Ok(());
     }
-    let mut n = 0;
+    let mut k = 0;
     for (i, id) in ids.iter().enumerate() {
         let Some(id) = id else { continue };
         if let Some(s) = peek_status(e, *id)? {
-            ptr::slice_mut(indices, n + 1, "array_of_indices")?[n] = i as c_int;
-            status::store_at(statuses, n, &s, true);
-            n += 1;
+            indices[k] = i as c_int;
+            statuses.store(k, &s, true);
+            k += 1;
         }
     }
-    ptr::write(outcount, n as c_int, "outcount")
+    outcount.set(k as c_int);
+    Ok(())
 });
 
 mpi_fn!(MPI_Request_free, PMPI_Request_free, (request: *mut c_int), |_ctx| {
     let e = engine()?;
-    let h = ptr::read(request, "request")?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(request, "request") }?;
     let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest && done {
         e.free(id);
         // SAFETY: registered by MPI_Grequest_start with this signature.
         let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
+        // SAFETY: the user's callback, called with the arguments its MPI signature takes.
         unsafe { f(ext[3] as *mut c_void) };
     } else {
         e.free(id);
     }
-    ptr::write(request, predefined::REQUEST_NULL, "request")
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, predefined::REQUEST_NULL, "request") }
 });
 
 mpi_fn!(MPI_Cancel, PMPI_Cancel, (request: *mut c_int), |_ctx| {
     let e = engine()?;
-    let h = ptr::read(request, "request")?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(request, "request") }?;
     let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest {
         // SAFETY: registered by MPI_Grequest_start with this signature.
         let c: CancelFn = unsafe { std::mem::transmute(ext[2]) };
+        // SAFETY: the user's callback, called with the arguments its MPI signature takes.
         let rc = unsafe { c(ext[3] as *mut c_void, done as c_int) };
         if rc != 0 {
             return Err(MpiError::new(super::errors::class_of(rc), "generalized request cancel function failed"));
@@ -515,20 +623,25 @@ mpi_fn!(MPI_Cancel, PMPI_Cancel, (request: *mut c_int), |_ctx| {
 });
 
 mpi_fn!(MPI_Test_cancelled, PMPI_Test_cancelled, (status: *const MPI_Status, flag: *mut c_int), |_ctx| {
-    let s = ptr::read(status, "status")?;
-    ptr::write(flag, s.cancelled() as c_int, "flag")
+    // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+    let s = unsafe { arg::read(status, "status") }?;
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, s.cancelled() as c_int, "flag") }
 });
 
 mpi_fn!(MPI_Start, PMPI_Start, (request: *mut c_int), |_ctx| {
     let e = engine()?;
-    let h = ptr::read(request, "request")?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(request, "request") }?;
     let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     e.start(id)
 });
 
 mpi_fn!(MPI_Startall, PMPI_Startall, (count: c_int, requests: *mut c_int), |_ctx| {
     let e = engine()?;
-    let hs = ptr::slice(requests, count.max(0) as usize, "array_of_requests")?;
+    let n = count_of(count, "count")?;
+    // SAFETY: `requests` is the C caller's array of `count` handles (MPI contract).
+    let hs = unsafe { arg::slice(requests, n, "array_of_requests") }?;
     for &h in hs {
         let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "array_of_requests", "MPI_REQUEST_NULL"))?;
         e.start(id)?;
@@ -542,7 +655,8 @@ mpi_fn!(MPI_Grequest_start, PMPI_Grequest_start, (query_fn: usize, free_fn: usiz
     }
     let e = engine()?;
     let id = e.external(Kind::Grequest, [query_fn, free_fn, cancel_fn, extra_state as usize]);
-    ptr::write(request, handle_of(id), "request")
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, handle_of(id), "request") }
 });
 
 mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| {
@@ -557,6 +671,7 @@ mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| 
             if freed {
                 // SAFETY: registered by MPI_Grequest_start with this signature.
                 let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
+                // SAFETY: the user's callback, called with the arguments its MPI signature takes.
                 unsafe { f(ext[3] as *mut c_void) };
             }
             Ok(())
@@ -569,20 +684,25 @@ mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| 
 // Status setters and the MPI 5.0 accessors
 
 mpi_fn!(MPI_Status_set_cancelled, PMPI_Status_set_cancelled, (status: *mut MPI_Status, flag: c_int), |_ctx| {
-    let mut s = ptr::read(status, "status")?;
+    // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+    let mut s = unsafe { arg::read(status, "status") }?;
     s.set_cancelled(flag != 0);
-    ptr::write(status, s, "status")
+    // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(status, s, "status") }
 });
 
 macro_rules! status_field {
     ($get:ident, $pget:ident, $set:ident, $pset:ident, $field:ident) => {
         mpi_fn!($get, $pget, (status: *const MPI_Status, value: *mut c_int), |_ctx| {
-            ptr::write(value, ptr::read(status, "status")?.$field, "value")
+            // SAFETY: `value` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(value, arg::read(status, "status")?.$field, "value") }
         });
         mpi_fn!($set, $pset, (status: *mut MPI_Status, value: c_int), |_ctx| {
-            let mut s = ptr::read(status, "status")?;
+            // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+            let mut s = unsafe { arg::read(status, "status") }?;
             s.$field = value;
-            ptr::write(status, s, "status")
+            // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(status, s, "status") }
         });
     };
 }

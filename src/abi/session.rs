@@ -1,7 +1,9 @@
 //! Sessions (MPI 4): init/finalize, process sets, session errhandlers and info, and the
 //! groups of psets that MPI_Comm_create_from_group turns into communicators.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::Ctx;
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
@@ -65,7 +67,8 @@ pub unsafe extern "C" fn PMPI_Session_init(
 ) -> c_int {
     let mut made = None;
     let rc = super::run("MPI_Session_init", |ctx| {
-        session_init(ctx, info, errhandler, session, &mut made)
+        // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+        unsafe { session_init(ctx, info, errhandler, session, &mut made) }
     });
     if rc != 0 {
         if let Some(h) = made {
@@ -88,7 +91,9 @@ pub unsafe extern "C" fn MPI_Session_init(
     unsafe { PMPI_Session_init(info, errhandler, session) }
 }
 
-fn session_init(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn session_init(
     ctx: &mut Ctx,
     info: c_int,
     errhandler: c_int,
@@ -103,24 +108,29 @@ fn session_init(
     *made = Some(h);
     ctx.on_session(h);
     let mut i = super::info::get_or_empty(info, "info")?;
-    ptr::write(session, predefined::SESSION_NULL, "session")?;
+    // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(session, predefined::SESSION_NULL, "session") }?;
     // We always provide MPI_THREAD_MULTIPLE; the info says so.
     i.set("mpi_thread_support_level", "MPI_THREAD_MULTIPLE");
     *s.info.lock() = i;
-    ptr::write(session, h, "session")
+    // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(session, h, "session") }
 }
 
 mpi_fn!(MPI_Session_finalize, PMPI_Session_finalize, (session: *mut c_int), |ctx| {
-    let h = ptr::read(session, "session")?;
+    // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(session, "session") }?;
     get(ctx, h)?;
     SESSIONS.remove(h);
-    ptr::write(session, predefined::SESSION_NULL, "session")?;
+    // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(session, predefined::SESSION_NULL, "session") }?;
     runtime::session_finalize()
 });
 
 mpi_fn!(MPI_Session_get_num_psets, PMPI_Session_get_num_psets, (session: c_int, _info: c_int, npset_names: *mut c_int), |ctx| {
     get(ctx, session)?;
-    ptr::write(npset_names, PSETS.len() as c_int, "npset_names")
+    // SAFETY: `npset_names` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(npset_names, PSETS.len() as c_int, "npset_names") }
 });
 
 mpi_fn!(MPI_Session_get_nth_pset, PMPI_Session_get_nth_pset, (session: c_int, _info: c_int, n: c_int, pset_len: *mut c_int, pset_name: *mut c_char), |ctx| {
@@ -128,17 +138,23 @@ mpi_fn!(MPI_Session_get_nth_pset, PMPI_Session_get_nth_pset, (session: c_int, _i
     let name = usize::try_from(n).ok().and_then(|i| PSETS.get(i)).ok_or_else(|| {
         MpiError::arg(class::ERR_ARG, "n", format!("{n} is not in 0..{}", PSETS.len()))
     })?;
-    let room = ptr::read(pset_len, "pset_len")?;
+    // SAFETY: `pset_len` is the C caller's, null or valid for this use (MPI contract).
+    let room = unsafe { arg::read(pset_len, "pset_len") }?;
     // A zero length asks for the length needed (including the NUL).
     if room > 0 {
-        ptr::write_str(pset_name, room as usize, name, std::ptr::null_mut(), "pset_name")?;
+        // SAFETY: `pset_name` is the C caller's, null or valid for this use (MPI contract).
+        unsafe { arg::write_str(pset_name, room as usize, name, std::ptr::null_mut(), "pset_name") }?;
     }
-    ptr::write(pset_len, name.len() as c_int + 1, "pset_len")
+    // SAFETY: `pset_len` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(pset_len, name.len() as c_int + 1, "pset_len") }
 });
 
-fn pset_arg(name: *const c_char) -> Result<crate::object::group::Group, MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn pset_arg(name: *const c_char) -> Result<crate::object::group::Group, MpiError> {
     let rt = runtime::rt()?;
-    let n = ptr::cstr(name, "pset_name")?;
+    // SAFETY: `name` is the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { arg::cstr(name, "pset_name") }?;
     pset_group(n, rt.rank, rt.size).ok_or_else(|| {
         MpiError::arg(
             class::ERR_ARG,
@@ -150,18 +166,23 @@ fn pset_arg(name: *const c_char) -> Result<crate::object::group::Group, MpiError
 
 mpi_fn!(MPI_Session_get_pset_info, PMPI_Session_get_pset_info, (session: c_int, pset_name: *const c_char, info: *mut c_int), |ctx| {
     get(ctx, session)?;
-    let g = pset_arg(pset_name)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let g = unsafe { pset_arg(pset_name) }?;
     let mut i = Info::new();
     i.set("mpi_size", &g.size().to_string());
-    ptr::write(info, predefined::INFO_NULL, "info")?;
-    ptr::write(info, super::info::new_handle(i), "info")
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, predefined::INFO_NULL, "info") }?;
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, super::info::new_handle(i), "info") }
 });
 
 mpi_fn!(MPI_Session_get_info, PMPI_Session_get_info, (session: c_int, info_used: *mut c_int), |ctx| {
     let s = get(ctx, session)?;
-    ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, predefined::INFO_NULL, "info_used") }?;
     let i = s.info.lock().clone();
-    ptr::write(info_used, super::info::new_handle(i), "info_used")
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, super::info::new_handle(i), "info_used") }
 });
 
 mpi_fn!(MPI_Session_set_errhandler, PMPI_Session_set_errhandler, (session: c_int, errhandler: c_int), |ctx| {
@@ -179,20 +200,24 @@ mpi_fn!(MPI_Session_set_errhandler, PMPI_Session_set_errhandler, (session: c_int
 mpi_fn!(MPI_Session_get_errhandler, PMPI_Session_get_errhandler, (session: c_int, errhandler: *mut c_int), |ctx| {
     let s = get(ctx, session)?;
     let e = s.errhandler.lock().clone();
-    ptr::write(errhandler, super::comm::errhandler_handle(&e), "errhandler")
+    // SAFETY: `errhandler` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(errhandler, super::comm::errhandler_handle(&e), "errhandler") }
 });
 
 mpi_fn!(MPI_Group_from_session_pset, PMPI_Group_from_session_pset, (session: c_int, pset_name: *const c_char, newgroup: *mut c_int), |ctx| {
     get(ctx, session)?;
-    let g = pset_arg(pset_name)?;
-    ptr::write(newgroup, predefined::GROUP_NULL, "newgroup")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let g = unsafe { pset_arg(pset_name) }?;
+    // SAFETY: `newgroup` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newgroup, predefined::GROUP_NULL, "newgroup") }?;
     let h = super::group::handle_of(g);
     if let Ok(g) = super::group::get(h, "newgroup") {
         let mut m = GROUP_SESSION.lock();
         m.retain(|(w, _)| w.strong_count() > 0);
         m.push((std::sync::Arc::downgrade(&g), session));
     }
-    ptr::write(newgroup, h, "newgroup")
+    // SAFETY: `newgroup` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newgroup, h, "newgroup") }
 });
 
 /// Groups made by MPI_Group_from_session_pset and their session: communicators created from

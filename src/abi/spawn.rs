@@ -2,8 +2,10 @@
 //! disconnect and the name service. The work happens in `dpm`; here the arguments are
 //! checked and handles made.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg;
 use super::comm;
-use super::ptr;
 use crate::dpm;
 use crate::error::{class, MpiError};
 use crate::handle::predefined;
@@ -42,9 +44,12 @@ fn check_root(c: &Comm, root: c_int) -> Result<usize, MpiError> {
 
 /// Registers `c` (inheriting `from`'s errhandler, as communicators made from another do;
 /// an unset one stays unset, so the dynamic default applies) and writes its handle.
-fn out(newcomm: *mut c_int, c: Comm, from: &Comm) -> Result<(), MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn out(newcomm: *mut c_int, c: Comm, from: &Comm) -> Result<(), MpiError> {
     *c.errhandler.lock() = from.own_errhandler();
-    ptr::write(newcomm, comm::register(c), "newcomm")
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, comm::register(c), "newcomm") }
 }
 
 mpi_fn!(MPI_Open_port, PMPI_Open_port, (info: c_int, port_name: *mut c_char), |_ctx| {
@@ -54,17 +59,21 @@ mpi_fn!(MPI_Open_port, PMPI_Open_port, (info: c_int, port_name: *mut c_char), |_
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }
     let name = dpm::port::open()?;
-    ptr::write_str(port_name, MAX_PORT_NAME, &name, std::ptr::null_mut(), "port_name")
+    // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(port_name, MAX_PORT_NAME, &name, std::ptr::null_mut(), "port_name") }
 });
 
 mpi_fn!(MPI_Close_port, PMPI_Close_port, (port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
-    dpm::port::close(ptr::cstr(port_name, "port_name")?)
+    // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
+    dpm::port::close(unsafe { arg::cstr(port_name, "port_name") }?)
 });
 
 /// MPI_Comm_accept and MPI_Comm_connect share their checks; the port name and info matter
 /// at the root only (elsewhere they may be anything, even null).
-fn meet(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn meet(
     ctx: &mut super::Ctx,
     port_name: *const c_char,
     info: c_int,
@@ -75,25 +84,30 @@ fn meet(
 ) -> Result<(), MpiError> {
     let c = comm::get(ctx, comm_h)?;
     let root = check_root(&c, root)?;
-    ptr::write(newcomm, predefined::COMM_NULL, "newcomm")?;
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, predefined::COMM_NULL, "newcomm") }?;
     let (name, info) = if c.rank as usize == root {
         let i = super::info::get_or_empty(info, "info")?;
-        (ptr::cstr(port_name, "port_name")?, i)
+        // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
+        (unsafe { arg::cstr(port_name, "port_name") }?, i)
     } else {
         ("", crate::object::info::Info::new())
     };
     let n = f(name, &info, &c, root)?;
-    out(newcomm, n, &c)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(newcomm, n, &c) }
 }
 
 mpi_fn!(MPI_Comm_accept, PMPI_Comm_accept, (port_name: *const c_char, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_int), |ctx| {
-    meet(ctx, port_name, info, root, comm, newcomm, |p, _, c, r| dpm::connect::accept(p, c, r))
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { meet(ctx, port_name, info, root, comm, newcomm, |p, _, c, r| dpm::connect::accept(p, c, r)) }
 });
 
 // The info key "timeout" (whole seconds) bounds the wait for an MPI_Comm_accept, as in
 // MPICH; without it, dpm::connect::default_connect_timeout applies.
 mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_int), |ctx| {
-    meet(ctx, port_name, info, root, comm, newcomm, |p, i, c, r| {
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { meet(ctx, port_name, info, root, comm, newcomm, |p, i, c, r| {
         let timeout = match i.get("timeout") {
             None => dpm::connect::default_connect_timeout(),
             Some(v) => dpm::connect::parse_seconds(v).ok_or_else(|| {
@@ -105,7 +119,7 @@ mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_
             })?,
         };
         dpm::connect::connect(p, c, r, timeout)
-    })
+    }) }
 });
 
 // The new intercommunicator has MPI_COMM_WORLD's errhandler if the program set one, else
@@ -114,13 +128,16 @@ mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_
 mpi_fn!(MPI_Comm_join, PMPI_Comm_join, (fd: c_int, intercomm: *mut c_int), |ctx| {
     let rt = crate::runtime::rt()?;
     ctx.on_comm(predefined::COMM_WORLD);
-    ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
+    // SAFETY: `intercomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(intercomm, predefined::COMM_NULL, "intercomm") }?;
     let c = dpm::join::join(fd)?;
-    out(intercomm, c, &rt.world)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { out(intercomm, c, &rt.world) }
 });
 
 mpi_fn!(MPI_Comm_disconnect, PMPI_Comm_disconnect, (comm: *mut c_int), |ctx| {
-    let h = ptr::read(comm, "comm")?;
+    // SAFETY: `comm` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(comm, "comm") }?;
     let c = comm::get(ctx, h)?;
     if h == predefined::COMM_WORLD || h == predefined::COMM_SELF {
         return Err(MpiError::arg(
@@ -132,13 +149,16 @@ mpi_fn!(MPI_Comm_disconnect, PMPI_Comm_disconnect, (comm: *mut c_int), |ctx| {
     dpm::disconnect::disconnect(&c)?;
     drop(c);
     comm::free_handle(h)?;
-    ptr::write(comm, predefined::COMM_NULL, "comm")
+    // SAFETY: `comm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm, predefined::COMM_NULL, "comm") }
 });
 
 // ---- spawning ----
 
 /// A NULL-terminated `char *argv[]` (MPI_ARGV_NULL: no arguments).
-fn argv_list(argv: *const *const c_char, arg: &str) -> Result<Vec<String>, MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn argv_list(argv: *const *const c_char, arg: &str) -> Result<Vec<String>, MpiError> {
     let mut out = Vec::new();
     if argv.is_null() {
         return Ok(out);
@@ -150,18 +170,22 @@ fn argv_list(argv: *const *const c_char, arg: &str) -> Result<Vec<String>, MpiEr
         if p.is_null() {
             return Ok(out);
         }
-        out.push(ptr::cstr(p, arg)?.to_string());
+        // SAFETY: `p` is the C caller's, null or valid for this use (MPI contract).
+        out.push(unsafe { arg::cstr(p, arg) }?.to_string());
     }
 }
 
 /// One command's arguments, as the root checks them.
-fn read_command(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn read_command(
     exe: *const c_char,
     argv: *const *const c_char,
     maxprocs: c_int,
     info: c_int,
 ) -> Result<dpm::spawn::Command, MpiError> {
-    let exe = ptr::cstr(exe, "command")?;
+    // SAFETY: `exe` is the C caller's, null or valid for this use (MPI contract).
+    let exe = unsafe { arg::cstr(exe, "command") }?;
     if exe.is_empty() {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -179,7 +203,8 @@ fn read_command(
     let info = super::info::get_or_empty(info, "info")?;
     Ok(dpm::spawn::Command {
         exe: exe.to_string(),
-        argv: argv_list(argv, "argv")?,
+        // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+        argv: unsafe { argv_list(argv, "argv") }?,
         maxprocs: maxprocs as u32,
         info: info
             .iter()
@@ -190,7 +215,9 @@ fn read_command(
 
 /// The common part of MPI_Comm_spawn and MPI_Comm_spawn_multiple: `cmds` is what the root
 /// read from its arguments (other ranks pass anything).
-fn spawn_common(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn spawn_common(
     c: &Comm,
     root: usize,
     cmds: Result<Vec<dpm::spawn::Command>, MpiError>,
@@ -200,55 +227,68 @@ fn spawn_common(
     let (sp, result) = dpm::spawn::spawn(c, root, cmds.as_deref().map_err(Clone::clone));
     // Every rank learns how many were asked for, so each can fill its errcodes array.
     if !errcodes.is_null() {
-        let codes = ptr::slice_mut(errcodes, sp.asked, "array_of_errcodes")?;
+        // SAFETY: `errcodes` is the C caller's, null or valid for this use (MPI contract).
+        let codes = unsafe { arg::slice_mut(errcodes, sp.asked, "array_of_errcodes") }?;
         for (i, e) in codes.iter_mut().enumerate() {
             *e = if i < sp.started { 0 } else { class::ERR_SPAWN };
         }
     }
     result?;
     match sp.inter {
-        Some(n) => out(intercomm, n, c),
-        None => ptr::write(intercomm, predefined::COMM_NULL, "intercomm"),
+        // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+        Some(n) => unsafe { out(intercomm, n, c) },
+        // SAFETY: `intercomm` is the C caller's, null or valid for this use (MPI contract).
+        None => unsafe { arg::write(intercomm, predefined::COMM_NULL, "intercomm") },
     }
 }
 
 mpi_fn!(MPI_Comm_spawn, PMPI_Comm_spawn, (command: *const c_char, argv: *mut *mut c_char, maxprocs: c_int, info: c_int, root: c_int, comm: c_int, intercomm: *mut c_int, array_of_errcodes: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm)?;
     let root = check_root(&c, root)?;
-    ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
+    // SAFETY: `intercomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(intercomm, predefined::COMM_NULL, "intercomm") }?;
     let cmds = if c.rank as usize == root {
-        read_command(command, argv as *const *const c_char, maxprocs, info).map(|c| vec![c])
+        // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+        unsafe { read_command(command, argv as *const *const c_char, maxprocs, info) }.map(|c| vec![c])
     } else {
         Ok(Vec::new())
     };
-    spawn_common(&c, root, cmds, intercomm, array_of_errcodes)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { spawn_common(&c, root, cmds, intercomm, array_of_errcodes) }
 });
 
 mpi_fn!(MPI_Comm_spawn_multiple, PMPI_Comm_spawn_multiple, (count: c_int, array_of_commands: *mut *mut c_char, array_of_argv: *mut *mut *mut c_char, array_of_maxprocs: *const c_int, array_of_info: *const c_int, root: c_int, comm: c_int, intercomm: *mut c_int, array_of_errcodes: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm)?;
     let root = check_root(&c, root)?;
-    ptr::write(intercomm, predefined::COMM_NULL, "intercomm")?;
+    // SAFETY: `intercomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(intercomm, predefined::COMM_NULL, "intercomm") }?;
     let cmds = if c.rank as usize == root {
         (|| {
             if count <= 0 {
                 return Err(MpiError::arg(class::ERR_ARG, "count", format!("{count}: at least one command is needed")));
             }
             let n = count as usize;
-            let exes = ptr::slice(array_of_commands as *const *const c_char, n, "array_of_commands")?;
-            let maxprocs = ptr::slice(array_of_maxprocs, n, "array_of_maxprocs")?;
-            let infos = ptr::slice(array_of_info, n, "array_of_info")?;
+            // SAFETY: `array_of_commands` is the C caller's, null or valid for this use (MPI contract).
+            let exes = unsafe { arg::slice(array_of_commands as *const *const c_char, n, "array_of_commands") }?;
+            // SAFETY: `array_of_maxprocs` is the C caller's, null or valid for this use (MPI contract).
+            let maxprocs = unsafe { arg::slice(array_of_maxprocs, n, "array_of_maxprocs") }?;
+            // SAFETY: `array_of_info` is the C caller's, null or valid for this use (MPI contract).
+            let infos = unsafe { arg::slice(array_of_info, n, "array_of_info") }?;
             // MPI_ARGVS_NULL: no command has arguments.
             let argvs: Vec<*const *const c_char> = if array_of_argv.is_null() {
                 vec![std::ptr::null(); n]
             } else {
-                ptr::slice(array_of_argv as *const *const *const c_char, n, "array_of_argv")?.to_vec()
+                // SAFETY: `array_of_argv` is the C caller's, null or valid for this use (MPI contract).
+                unsafe { arg::slice(array_of_argv as *const *const *const c_char, n, "array_of_argv") }?.to_vec()
             };
-            (0..n).map(|i| read_command(exes[i], argvs[i], maxprocs[i], infos[i])).collect()
+            // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+            (0..n).map(|i| unsafe { read_command(exes[i], argvs[i], maxprocs[i], infos[i]) }).collect()
         })()
     } else {
         Ok(Vec::new())
     };
-    spawn_common(&c, root, cmds, intercomm, array_of_errcodes)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { spawn_common(&c, root, cmds, intercomm, array_of_errcodes) }
 });
 
 /// The handle of the parents' intercommunicator, made on first request; MPI_COMM_NULL after
@@ -283,7 +323,8 @@ mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| 
     } else {
         handle
     };
-    ptr::write(parent, handle, "parent")
+    // SAFETY: `parent` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(parent, handle, "parent") }
 });
 
 // ---- names ----
@@ -291,14 +332,17 @@ mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| 
 mpi_fn!(MPI_Publish_name, PMPI_Publish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
     check_info(info)?;
-    dpm::names::publish(ptr::cstr(service_name, "service_name")?, ptr::cstr(port_name, "port_name")?)
+    // SAFETY: `service_name`, `port_name` are the C caller's, null or valid for this use (MPI contract).
+    dpm::names::publish(unsafe { arg::cstr(service_name, "service_name") }?, unsafe { arg::cstr(port_name, "port_name") }?)
 });
 
 mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
     check_info(info)?;
-    ptr::cstr(port_name, "port_name")?;
-    dpm::names::unpublish(ptr::cstr(service_name, "service_name")?)
+    // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::cstr(port_name, "port_name") }?;
+    // SAFETY: `service_name` is the C caller's, null or valid for this use (MPI contract).
+    dpm::names::unpublish(unsafe { arg::cstr(service_name, "service_name") }?)
 });
 
 mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c_int, port_name: *mut c_char), |_ctx| {
@@ -307,6 +351,8 @@ mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c
     if port_name.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }
-    let port = dpm::names::lookup(ptr::cstr(service_name, "service_name")?)?;
-    ptr::write_str(port_name, MAX_PORT_NAME, &port, std::ptr::null_mut(), "port_name")
+    // SAFETY: `service_name` is the C caller's, null or valid for this use (MPI contract).
+    let port = dpm::names::lookup(unsafe { arg::cstr(service_name, "service_name") }?)?;
+    // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(port_name, MAX_PORT_NAME, &port, std::ptr::null_mut(), "port_name") }
 });

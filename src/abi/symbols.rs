@@ -1,6 +1,8 @@
 //! Data objects and helper functions that MPICH's mpi.h macros refer to: binaries built
 //! against that header link to them by name (reference/mpich-abi-data-symbols.txt).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::cell::UnsafeCell;
 use std::os::raw::{c_int, c_void};
 

@@ -2,11 +2,13 @@
 //! distributed graphs, MPI_Dims_create, MPI_Topo_test. The neighbourhood collectives are in
 //! `topo/neighbor.rs`. The topology objects themselves live in `crate::topo`.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod neighbor;
 
+use super::arg;
 use super::comm::{self, CommRef, COMMS};
 use super::consts::UNDEFINED;
-use super::ptr;
 use super::symbols::{is_unweighted, is_weights_empty};
 use super::Ctx;
 use crate::error::{class, MpiError};
@@ -147,10 +149,18 @@ fn rank_arg(rank: c_int, size: usize) -> Result<u32, MpiError> {
 }
 
 /// The grid described by (ndims, dims, periods) arguments.
-fn grid_arg(ndims: c_int, dims: *const c_int, periods: *const c_int) -> Result<Cart, MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn grid_arg(
+    ndims: c_int,
+    dims: *const c_int,
+    periods: *const c_int,
+) -> Result<Cart, MpiError> {
     let n = count_arg(ndims, "ndims", class::ERR_DIMS)?;
-    let d = ptr::slice(dims, n, "dims")?;
-    let p = ptr::slice(periods, n, "periods")?;
+    // SAFETY: `dims` is the C caller's, null or valid for this use (MPI contract).
+    let d = unsafe { arg::slice(dims, n, "dims") }?;
+    // SAFETY: `periods` is the C caller's, null or valid for this use (MPI contract).
+    let p = unsafe { arg::slice(periods, n, "periods") }?;
     let mut cart = Cart {
         dims: Vec::with_capacity(n),
         periods: p.iter().map(|&x| x != 0).collect(),
@@ -191,24 +201,30 @@ fn grid_too_big(cart: &Cart, size: usize) -> Result<(), MpiError> {
 mpi_fn!(MPI_Cart_create, PMPI_Cart_create, (comm_old: c_int, ndims: c_int, dims: *const c_int, periods: *const c_int, reorder: c_int, comm_cart: *mut c_int), |ctx| {
     let _ = reorder;
     let c = intracomm(ctx, comm_old)?;
-    let cart = grid_arg(ndims, dims, periods)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let cart = unsafe { grid_arg(ndims, dims, periods) }?;
     grid_too_big(&cart, c.size())?;
-    ptr::write(comm_cart, predefined::COMM_NULL, "comm_cart")?;
+    // SAFETY: `comm_cart` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_cart, predefined::COMM_NULL, "comm_cart") }?;
     let new = create::cart_create(&c, cart)?;
-    ptr::write(comm_cart, register(new), "comm_cart")
+    // SAFETY: `comm_cart` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_cart, register(new), "comm_cart") }
 });
 
 mpi_fn!(MPI_Cart_map, PMPI_Cart_map, (comm: c_int, ndims: c_int, dims: *const c_int, periods: *const c_int, newrank: *mut c_int), |ctx| {
     let c = intracomm(ctx, comm)?;
-    let cart = grid_arg(ndims, dims, periods)?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let cart = unsafe { grid_arg(ndims, dims, periods) }?;
     grid_too_big(&cart, c.size())?;
     let r = if (c.rank as u64) < cart.size() { c.rank as c_int } else { UNDEFINED };
-    ptr::write(newrank, r, "newrank")
+    // SAFETY: `newrank` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newrank, r, "newrank") }
 });
 
 mpi_fn!(MPI_Cartdim_get, PMPI_Cartdim_get, (comm: c_int, ndims: *mut c_int), |ctx| {
     let n = with_cart(ctx, comm, |_, cart| Ok(cart.dims.len()))?;
-    ptr::write(ndims, n as c_int, "ndims")
+    // SAFETY: `ndims` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(ndims, n as c_int, "ndims") }
 });
 
 mpi_fn!(MPI_Cart_get, PMPI_Cart_get, (comm: c_int, maxdims: c_int, dims: *mut c_int, periods: *mut c_int, coords: *mut c_int), |ctx| {
@@ -216,9 +232,12 @@ mpi_fn!(MPI_Cart_get, PMPI_Cart_get, (comm: c_int, maxdims: c_int, dims: *mut c_
         let max = count_arg(maxdims, "maxdims", class::ERR_ARG)?;
         let n = cart.dims.len().min(max);
         let here = cart.coords(c.rank);
-        let d = ptr::slice_mut(dims, n, "dims")?;
-        let p = ptr::slice_mut(periods, n, "periods")?;
-        let k = ptr::slice_mut(coords, n, "coords")?;
+        // SAFETY: `dims` is the C caller's, null or valid for this use (MPI contract).
+        let d = unsafe { arg::slice_mut(dims, n, "dims") }?;
+        // SAFETY: `periods` is the C caller's, null or valid for this use (MPI contract).
+        let p = unsafe { arg::slice_mut(periods, n, "periods") }?;
+        // SAFETY: `coords` is the C caller's, null or valid for this use (MPI contract).
+        let k = unsafe { arg::slice_mut(coords, n, "coords") }?;
         for i in 0..n {
             d[i] = cart.dims[i] as c_int;
             p[i] = cart.periods[i] as c_int;
@@ -230,7 +249,8 @@ mpi_fn!(MPI_Cart_get, PMPI_Cart_get, (comm: c_int, maxdims: c_int, dims: *mut c_
 
 mpi_fn!(MPI_Cart_rank, PMPI_Cart_rank, (comm: c_int, coords: *const c_int, rank: *mut c_int), |ctx| {
     let r = with_cart(ctx, comm, |_, cart| {
-        let k = ptr::slice(coords, cart.dims.len(), "coords")?;
+        // SAFETY: `coords` is the C caller's, null or valid for this use (MPI contract).
+        let k = unsafe { arg::slice(coords, cart.dims.len(), "coords") }?;
         let k: Vec<i64> = k.iter().map(|&x| x as i64).collect();
         cart.rank(&k).map_err(|e| {
             MpiError::arg(
@@ -243,7 +263,8 @@ mpi_fn!(MPI_Cart_rank, PMPI_Cart_rank, (comm: c_int, coords: *const c_int, rank:
             )
         })
     })?;
-    ptr::write(rank, r as c_int, "rank")
+    // SAFETY: `rank` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(rank, r as c_int, "rank") }
 });
 
 mpi_fn!(MPI_Cart_coords, PMPI_Cart_coords, (comm: c_int, rank: c_int, maxdims: c_int, coords: *mut c_int), |ctx| {
@@ -257,7 +278,8 @@ mpi_fn!(MPI_Cart_coords, PMPI_Cart_coords, (comm: c_int, rank: c_int, maxdims: c
                 format!("maxdims {maxdims} is less than the {n} dimensions"),
             ));
         }
-        let out = ptr::slice_mut(coords, n, "coords")?;
+        // SAFETY: `coords` is the C caller's, null or valid for this use (MPI contract).
+        let out = unsafe { arg::slice_mut(coords, n, "coords") }?;
         for (o, x) in out.iter_mut().zip(cart.coords(r)) {
             *o = x as c_int;
         }
@@ -277,18 +299,23 @@ mpi_fn!(MPI_Cart_shift, PMPI_Cart_shift, (comm: c_int, direction: c_int, disp: c
         Ok(cart.shift(c.rank, direction as usize, disp as i64))
     })?;
     let proc = |r: Option<u32>| r.map_or(super::consts::PROC_NULL, |r| r as c_int);
-    ptr::write(rank_source, proc(s), "rank_source")?;
-    ptr::write(rank_dest, proc(d), "rank_dest")
+    // SAFETY: `rank_source` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(rank_source, proc(s), "rank_source") }?;
+    // SAFETY: `rank_dest` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(rank_dest, proc(d), "rank_dest") }
 });
 
 mpi_fn!(MPI_Cart_sub, PMPI_Cart_sub, (comm: c_int, remain_dims: *const c_int, newcomm: *mut c_int), |ctx| {
     let new = with_cart(ctx, comm, |c, cart| {
-        let keep = ptr::slice(remain_dims, cart.dims.len(), "remain_dims")?;
+        // SAFETY: `remain_dims` is the C caller's, null or valid for this use (MPI contract).
+        let keep = unsafe { arg::slice(remain_dims, cart.dims.len(), "remain_dims") }?;
         let keep: Vec<bool> = keep.iter().map(|&x| x != 0).collect();
-        ptr::write(newcomm, predefined::COMM_NULL, "newcomm")?;
+        // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+        unsafe { arg::write(newcomm, predefined::COMM_NULL, "newcomm") }?;
         create::cart_sub(c, cart, &keep)
     })?;
-    ptr::write(newcomm, register(Some(new)), "newcomm")
+    // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newcomm, register(Some(new)), "newcomm") }
 });
 
 mpi_fn!(MPI_Dims_create, PMPI_Dims_create, (nnodes: c_int, ndims: c_int, dims: *mut c_int), |_ctx| {
@@ -296,7 +323,8 @@ mpi_fn!(MPI_Dims_create, PMPI_Dims_create, (nnodes: c_int, ndims: c_int, dims: *
     if nnodes < 0 {
         return Err(MpiError::arg(class::ERR_ARG, "nnodes", format!("negative value {nnodes}")));
     }
-    let d = ptr::slice_mut(dims, n, "dims")?;
+    // SAFETY: `dims` is the C caller's, null or valid for this use (MPI contract).
+    let d = unsafe { arg::slice_mut(dims, n, "dims") }?;
     let mut want = Vec::with_capacity(n);
     for (i, &x) in d.iter().enumerate() {
         if x < 0 {
@@ -325,7 +353,9 @@ mpi_fn!(MPI_Dims_create, PMPI_Dims_create, (nnodes: c_int, ndims: c_int, dims: *
 // Graph topologies
 
 /// The graph described by (nnodes, index, edges) arguments.
-fn graph_arg(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn graph_arg(
     nnodes: c_int,
     index: *const c_int,
     edges: *const c_int,
@@ -339,10 +369,12 @@ fn graph_arg(
             format!("{n} nodes is more than the communicator size {size}"),
         ));
     }
-    let index = ptr::slice(index, n, "index")?;
+    // SAFETY: `index` is the C caller's, null or valid for this use (MPI contract).
+    let index = unsafe { arg::slice(index, n, "index") }?;
     let nedges = index.last().copied().unwrap_or(0);
     let nedges = count_arg(nedges, "index", class::ERR_ARG)?;
-    let edges = ptr::slice(edges, nedges, "edges")?;
+    // SAFETY: `edges` is the C caller's, null or valid for this use (MPI contract).
+    let edges = unsafe { arg::slice(edges, nedges, "edges") }?;
     Graph::validate(index, edges)
         .map_err(|why| MpiError::arg(class::ERR_ARG, "index/edges", why))?;
     Ok(Graph {
@@ -354,33 +386,42 @@ fn graph_arg(
 mpi_fn!(MPI_Graph_create, PMPI_Graph_create, (comm_old: c_int, nnodes: c_int, index: *const c_int, edges: *const c_int, reorder: c_int, comm_graph: *mut c_int), |ctx| {
     let _ = reorder;
     let c = intracomm(ctx, comm_old)?;
-    let g = graph_arg(nnodes, index, edges, c.size())?;
-    ptr::write(comm_graph, predefined::COMM_NULL, "comm_graph")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let g = unsafe { graph_arg(nnodes, index, edges, c.size()) }?;
+    // SAFETY: `comm_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_graph, predefined::COMM_NULL, "comm_graph") }?;
     let new = create::graph_create(&c, g)?;
-    ptr::write(comm_graph, register(new), "comm_graph")
+    // SAFETY: `comm_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_graph, register(new), "comm_graph") }
 });
 
 mpi_fn!(MPI_Graph_map, PMPI_Graph_map, (comm: c_int, nnodes: c_int, index: *const c_int, edges: *const c_int, newrank: *mut c_int), |ctx| {
     let c = intracomm(ctx, comm)?;
-    let g = graph_arg(nnodes, index, edges, c.size())?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let g = unsafe { graph_arg(nnodes, index, edges, c.size()) }?;
     let r = if (c.rank as usize) < g.nnodes() { c.rank as c_int } else { UNDEFINED };
-    ptr::write(newrank, r, "newrank")
+    // SAFETY: `newrank` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(newrank, r, "newrank") }
 });
 
 mpi_fn!(MPI_Graphdims_get, PMPI_Graphdims_get, (comm: c_int, nnodes: *mut c_int, nedges: *mut c_int), |ctx| {
     let (n, e) = with_graph(ctx, comm, |_, g| Ok((g.nnodes(), g.edges.len())))?;
-    ptr::write(nnodes, n as c_int, "nnodes")?;
-    ptr::write(nedges, e as c_int, "nedges")
+    // SAFETY: `nnodes` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(nnodes, n as c_int, "nnodes") }?;
+    // SAFETY: `nedges` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(nedges, e as c_int, "nedges") }
 });
 
 mpi_fn!(MPI_Graph_get, PMPI_Graph_get, (comm: c_int, maxindex: c_int, maxedges: c_int, index: *mut c_int, edges: *mut c_int), |ctx| {
     with_graph(ctx, comm, |_, g| {
         let ni = g.nnodes().min(count_arg(maxindex, "maxindex", class::ERR_ARG)?);
         let ne = g.edges.len().min(count_arg(maxedges, "maxedges", class::ERR_ARG)?);
-        for (o, &x) in ptr::slice_mut(index, ni, "index")?.iter_mut().zip(&g.index) {
+        // SAFETY: `index` is the C caller's, null or valid for this use (MPI contract).
+        for (o, &x) in unsafe { arg::slice_mut(index, ni, "index") }?.iter_mut().zip(&g.index) {
             *o = x as c_int;
         }
-        for (o, &x) in ptr::slice_mut(edges, ne, "edges")?.iter_mut().zip(&g.edges) {
+        // SAFETY: `edges` is the C caller's, null or valid for this use (MPI contract).
+        for (o, &x) in unsafe { arg::slice_mut(edges, ne, "edges") }?.iter_mut().zip(&g.edges) {
             *o = x as c_int;
         }
         Ok(())
@@ -389,14 +430,16 @@ mpi_fn!(MPI_Graph_get, PMPI_Graph_get, (comm: c_int, maxindex: c_int, maxedges: 
 
 mpi_fn!(MPI_Graph_neighbors_count, PMPI_Graph_neighbors_count, (comm: c_int, rank: c_int, nneighbors: *mut c_int), |ctx| {
     let n = with_graph(ctx, comm, |c, g| Ok(g.neighbors(rank_arg(rank, c.size())?).len()))?;
-    ptr::write(nneighbors, n as c_int, "nneighbors")
+    // SAFETY: `nneighbors` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(nneighbors, n as c_int, "nneighbors") }
 });
 
 mpi_fn!(MPI_Graph_neighbors, PMPI_Graph_neighbors, (comm: c_int, rank: c_int, maxneighbors: c_int, neighbors: *mut c_int), |ctx| {
     with_graph(ctx, comm, |c, g| {
         let nb = g.neighbors(rank_arg(rank, c.size())?);
         let n = nb.len().min(count_arg(maxneighbors, "maxneighbors", class::ERR_ARG)?);
-        for (o, &x) in ptr::slice_mut(neighbors, n, "neighbors")?.iter_mut().zip(nb) {
+        // SAFETY: `neighbors` is the C caller's, null or valid for this use (MPI contract).
+        for (o, &x) in unsafe { arg::slice_mut(neighbors, n, "neighbors") }?.iter_mut().zip(nb) {
             *o = x as c_int;
         }
         Ok(())
@@ -407,7 +450,9 @@ mpi_fn!(MPI_Graph_neighbors, PMPI_Graph_neighbors, (comm: c_int, rank: c_int, ma
 // Distributed graph topologies
 
 /// Weights of `n` edges: None for MPI_UNWEIGHTED (all weights 1).
-fn weights_arg(w: *const c_int, n: usize, arg: &str) -> Result<Option<Vec<i32>>, MpiError> {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn weights_arg(w: *const c_int, n: usize, arg: &str) -> Result<Option<Vec<i32>>, MpiError> {
     if is_unweighted(w) {
         return Ok(None);
     }
@@ -421,7 +466,8 @@ fn weights_arg(w: *const c_int, n: usize, arg: &str) -> Result<Option<Vec<i32>>,
         }
         return Ok(Some(Vec::new()));
     }
-    let s = ptr::slice(w, n, arg)?;
+    // SAFETY: `w` is the C caller's, null or valid for this use (MPI contract).
+    let s = unsafe { arg::slice(w, n, arg) }?;
     if let Some((i, &x)) = s.iter().enumerate().find(|(_, &x)| x < 0) {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -438,10 +484,14 @@ mpi_fn!(MPI_Dist_graph_create_adjacent, PMPI_Dist_graph_create_adjacent, (comm_o
     check_info(info)?;
     let nin = count_arg(indegree, "indegree", class::ERR_ARG)?;
     let nout = count_arg(outdegree, "outdegree", class::ERR_ARG)?;
-    let sources = check_ranks(ptr::slice(sources, nin, "sources")?, c.size(), "sources")?;
-    let destinations = check_ranks(ptr::slice(destinations, nout, "destinations")?, c.size(), "destinations")?;
-    let sw = weights_arg(sourceweights, nin, "sourceweights")?;
-    let dw = weights_arg(destweights, nout, "destweights")?;
+    // SAFETY: `sources` is the C caller's, null or valid for this use (MPI contract).
+    let sources = check_ranks(unsafe { arg::slice(sources, nin, "sources") }?, c.size(), "sources")?;
+    // SAFETY: `destinations` is the C caller's, null or valid for this use (MPI contract).
+    let destinations = check_ranks(unsafe { arg::slice(destinations, nout, "destinations") }?, c.size(), "destinations")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let sw = unsafe { weights_arg(sourceweights, nin, "sourceweights") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let dw = unsafe { weights_arg(destweights, nout, "destweights") }?;
     let weighted = sw.is_some() && dw.is_some();
     let g = DistGraph {
         source_weights: sw.unwrap_or_else(|| vec![1; nin]),
@@ -450,9 +500,11 @@ mpi_fn!(MPI_Dist_graph_create_adjacent, PMPI_Dist_graph_create_adjacent, (comm_o
         destinations,
         weighted,
     };
-    ptr::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph")?;
+    // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph") }?;
     let new = create::dist_graph_adjacent(&c, g)?;
-    ptr::write(comm_dist_graph, register(Some(new)), "comm_dist_graph")
+    // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_dist_graph, register(Some(new)), "comm_dist_graph") }
 });
 
 mpi_fn!(MPI_Dist_graph_create, PMPI_Dist_graph_create, (comm_old: c_int, n: c_int, sources: *const c_int, degrees: *const c_int, destinations: *const c_int, weights: *const c_int, info: c_int, reorder: c_int, comm_dist_graph: *mut c_int), |ctx| {
@@ -460,14 +512,18 @@ mpi_fn!(MPI_Dist_graph_create, PMPI_Dist_graph_create, (comm_old: c_int, n: c_in
     let c = intracomm(ctx, comm_old)?;
     check_info(info)?;
     let n = count_arg(n, "n", class::ERR_ARG)?;
-    let sources = check_ranks(ptr::slice(sources, n, "sources")?, c.size(), "sources")?;
-    let degrees = ptr::slice(degrees, n, "degrees")?;
+    // SAFETY: `sources` is the C caller's, null or valid for this use (MPI contract).
+    let sources = check_ranks(unsafe { arg::slice(sources, n, "sources") }?, c.size(), "sources")?;
+    // SAFETY: `degrees` is the C caller's, null or valid for this use (MPI contract).
+    let degrees = unsafe { arg::slice(degrees, n, "degrees") }?;
     let mut total = 0usize;
     for (i, &d) in degrees.iter().enumerate() {
         total += count_arg(d, &format!("degrees[{i}]"), class::ERR_ARG)?;
     }
-    let dests = check_ranks(ptr::slice(destinations, total, "destinations")?, c.size(), "destinations")?;
-    let w = weights_arg(weights, total, "weights")?;
+    // SAFETY: `destinations` is the C caller's, null or valid for this use (MPI contract).
+    let dests = check_ranks(unsafe { arg::slice(destinations, total, "destinations") }?, c.size(), "destinations")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let w = unsafe { weights_arg(weights, total, "weights") }?;
     let mut edges = Vec::with_capacity(total);
     let mut k = 0;
     for (&s, &d) in sources.iter().zip(degrees) {
@@ -480,16 +536,21 @@ mpi_fn!(MPI_Dist_graph_create, PMPI_Dist_graph_create, (comm_old: c_int, n: c_in
             k += 1;
         }
     }
-    ptr::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph")?;
+    // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph") }?;
     let new = create::dist_graph_create(&c, &edges, w.is_some())?;
-    ptr::write(comm_dist_graph, register(Some(new)), "comm_dist_graph")
+    // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(comm_dist_graph, register(Some(new)), "comm_dist_graph") }
 });
 
 mpi_fn!(MPI_Dist_graph_neighbors_count, PMPI_Dist_graph_neighbors_count, (comm: c_int, indegree: *mut c_int, outdegree: *mut c_int, weighted: *mut c_int), |ctx| {
     let (i, o, w) = with_dist_graph(ctx, comm, |g| Ok((g.sources.len(), g.destinations.len(), g.weighted)))?;
-    ptr::write(indegree, i as c_int, "indegree")?;
-    ptr::write(outdegree, o as c_int, "outdegree")?;
-    ptr::write(weighted, w as c_int, "weighted")
+    // SAFETY: `indegree` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(indegree, i as c_int, "indegree") }?;
+    // SAFETY: `outdegree` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(outdegree, o as c_int, "outdegree") }?;
+    // SAFETY: `weighted` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(weighted, w as c_int, "weighted") }
 });
 
 mpi_fn!(MPI_Dist_graph_neighbors, PMPI_Dist_graph_neighbors, (comm: c_int, maxindegree: c_int, sources: *mut c_int, sourceweights: *mut c_int, maxoutdegree: c_int, destinations: *mut c_int, destweights: *mut c_int), |ctx| {
@@ -497,7 +558,8 @@ mpi_fn!(MPI_Dist_graph_neighbors, PMPI_Dist_graph_neighbors, (comm: c_int, maxin
         let ni = g.sources.len().min(count_arg(maxindegree, "maxindegree", class::ERR_ARG)?);
         let no = g.destinations.len().min(count_arg(maxoutdegree, "maxoutdegree", class::ERR_ARG)?);
         let copy = |out: *mut c_int, src: &[i32], n: usize, arg: &str| -> Result<(), MpiError> {
-            ptr::slice_mut(out, n, arg)?.copy_from_slice(&src[..n]);
+            // SAFETY: `out` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::slice_mut(out, n, arg) }?.copy_from_slice(&src[..n]);
             Ok(())
         };
         let si: Vec<i32> = g.sources.iter().map(|&r| r as i32).collect();
@@ -527,5 +589,6 @@ mpi_fn!(MPI_Topo_test, PMPI_Topo_test, (comm: c_int, status: *mut c_int), |ctx| 
         Some(Topology::DistGraph(_)) => DIST_GRAPH,
         None => UNDEFINED,
     };
-    ptr::write(status, kind, "status")
+    // SAFETY: `status` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(status, kind, "status") }
 });

@@ -1,8 +1,10 @@
 //! MPI_Register_datarep (MPI 4.1 §14.5.3): a named data representation made of the user's
 //! conversion and extent functions. Registered representations live for the process.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use super::FILE_NULL;
-use crate::abi::ptr;
+use crate::abi::arg;
 use crate::error::{class, MpiError};
 use crate::io::UserRep;
 use crate::mpi_fn;
@@ -159,7 +161,9 @@ impl UserRep for CRep {
     }
 }
 
-fn register(
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn register(
     name: *const c_char,
     read: Conv,
     write: Conv,
@@ -167,7 +171,8 @@ fn register(
     extra: *mut c_void,
 ) -> Result<(), MpiError> {
     crate::runtime::rt()?;
-    let name = ptr::cstr(name, "datarep")?;
+    // SAFETY: `name` is the C caller's, null or valid for this use (MPI contract).
+    let name = unsafe { arg::cstr(name, "datarep") }?;
     if name.is_empty() || name.len() >= super::manage::MAX_DATAREP_STRING {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -203,11 +208,13 @@ fn register(
 mpi_fn!(MPI_Register_datarep, PMPI_Register_datarep, (datarep: *const c_char, read_conversion_fn: Option<ConvFn>, write_conversion_fn: Option<ConvFn>, dtype_file_extent_fn: Option<ExtentFn>, extra_state: *mut c_void), |ctx| {
     ctx.on_file(FILE_NULL);
     let conv = |f: Option<ConvFn>| f.map(Conv::Int).unwrap_or(Conv::Null);
-    register(datarep, conv(read_conversion_fn), conv(write_conversion_fn), dtype_file_extent_fn, extra_state)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { register(datarep, conv(read_conversion_fn), conv(write_conversion_fn), dtype_file_extent_fn, extra_state) }
 });
 
 mpi_fn!(MPI_Register_datarep_c, PMPI_Register_datarep_c, (datarep: *const c_char, read_conversion_fn: Option<ConvFnC>, write_conversion_fn: Option<ConvFnC>, dtype_file_extent_fn: Option<ExtentFn>, extra_state: *mut c_void), |ctx| {
     ctx.on_file(FILE_NULL);
     let conv = |f: Option<ConvFnC>| f.map(Conv::Large).unwrap_or(Conv::Null);
-    register(datarep, conv(read_conversion_fn), conv(write_conversion_fn), dtype_file_extent_fn, extra_state)
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { register(datarep, conv(read_conversion_fn), conv(write_conversion_fn), dtype_file_extent_fn, extra_state) }
 });

@@ -1,8 +1,10 @@
 //! File manipulation (MPI 4.1 §14.2), views (§14.3) and file pointers (§14.4.3–4).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use super::{get, register, unregister, FILE_NULL};
 use crate::abi::datatype::{self as dtabi, DtRef, TYPES};
-use crate::abi::{comm, group, info, ptr};
+use crate::abi::{arg, comm, group, info};
 use crate::datatype::{construct, TypeRef};
 use crate::error::{class, MpiError};
 use crate::handle::predefined;
@@ -27,32 +29,38 @@ mpi_fn!(MPI_File_open, PMPI_File_open, (comm: c_int, filename: *const c_char, am
     ctx.on_file(FILE_NULL);
     let c = comm::get(ctx, comm)?;
     ctx.on_file(FILE_NULL);
-    ptr::write(fh, FILE_NULL, "fh")?;
+    // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(fh, FILE_NULL, "fh") }?;
     if c.is_inter() {
         return Err(MpiError::arg(class::ERR_COMM, "comm", "MPI_File_open needs an intracommunicator"));
     }
-    let name = ptr::cstr(filename, "filename")?;
+    // SAFETY: `filename` is the C caller's, null or valid for this use (MPI contract).
+    let name = unsafe { arg::cstr(filename, "filename") }?;
     let hints = info::get_or_empty(info, "info")?;
     let f = io::open::open(&c, name, amode, hints)?;
     *f.errhandler.lock() = crate::abi::errhandler::file_default();
-    ptr::write(fh, register(f), "fh")
+    // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(fh, register(f), "fh") }
 });
 
 mpi_fn!(MPI_File_close, PMPI_File_close, (fh: *mut usize), |ctx| {
     ctx.on_file(FILE_NULL);
-    let h = ptr::read(fh, "fh")?;
+    // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { arg::read(fh, "fh") }?;
     let f = get(ctx, h)?;
     let r = io::open::close(&f);
     unregister(h);
     ctx.on_file(FILE_NULL);
     r?;
-    ptr::write(fh, FILE_NULL, "fh")
+    // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(fh, FILE_NULL, "fh") }
 });
 
 mpi_fn!(MPI_File_delete, PMPI_File_delete, (filename: *const c_char, info: c_int), |ctx| {
     crate::runtime::rt()?;
     ctx.on_file(FILE_NULL);
-    let name = ptr::cstr(filename, "filename")?;
+    // SAFETY: `filename` is the C caller's, null or valid for this use (MPI contract).
+    let name = unsafe { arg::cstr(filename, "filename") }?;
     info::get_or_empty(info, "info")?;
     io::open::delete(name)
 });
@@ -69,25 +77,31 @@ mpi_fn!(MPI_File_preallocate, PMPI_File_preallocate, (fh: usize, size: Offset), 
 
 mpi_fn!(MPI_File_get_size, PMPI_File_get_size, (fh: usize, size: *mut Offset), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(size, f.size()? as Offset, "size")
+    // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(size, f.size()? as Offset, "size") }
 });
 
 mpi_fn!(MPI_File_get_group, PMPI_File_get_group, (fh: usize, group: *mut c_int), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(group, predefined::GROUP_NULL, "group")?;
-    ptr::write(group, group::handle_of((*f.comm.group).clone()), "group")
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, predefined::GROUP_NULL, "group") }?;
+    // SAFETY: `group` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(group, group::handle_of((*f.comm.group).clone()), "group") }
 });
 
 mpi_fn!(MPI_File_get_amode, PMPI_File_get_amode, (fh: usize, amode: *mut c_int), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(amode, f.amode, "amode")
+    // SAFETY: `amode` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(amode, f.amode, "amode") }
 });
 
 mpi_fn!(MPI_File_get_info, PMPI_File_get_info, (fh: usize, info_used: *mut c_int), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(info_used, predefined::INFO_NULL, "info_used")?;
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, predefined::INFO_NULL, "info_used") }?;
     let i = f.state.lock().info.clone();
-    ptr::write(info_used, info::new_handle(i), "info_used")
+    // SAFETY: `info_used` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info_used, info::new_handle(i), "info_used") }
 });
 
 mpi_fn!(MPI_File_set_info, PMPI_File_set_info, (fh: usize, info: c_int), |ctx| {
@@ -105,7 +119,8 @@ mpi_fn!(MPI_File_set_atomicity, PMPI_File_set_atomicity, (fh: usize, flag: c_int
 
 mpi_fn!(MPI_File_get_atomicity, PMPI_File_get_atomicity, (fh: usize, flag: *mut c_int), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(flag, f.atomicity() as c_int, "flag")
+    // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(flag, f.atomicity() as c_int, "flag") }
 });
 
 mpi_fn!(MPI_File_sync, PMPI_File_sync, (fh: usize), |ctx| {
@@ -120,7 +135,8 @@ mpi_fn!(MPI_File_seek, PMPI_File_seek, (fh: usize, offset: Offset, whence: c_int
 
 mpi_fn!(MPI_File_get_position, PMPI_File_get_position, (fh: usize, offset: *mut Offset), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(offset, f.position()? as Offset, "offset")
+    // SAFETY: `offset` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(offset, f.position()? as Offset, "offset") }
 });
 
 mpi_fn!(MPI_File_seek_shared, PMPI_File_seek_shared, (fh: usize, offset: Offset, whence: c_int), |ctx| {
@@ -130,13 +146,15 @@ mpi_fn!(MPI_File_seek_shared, PMPI_File_seek_shared, (fh: usize, offset: Offset,
 
 mpi_fn!(MPI_File_get_position_shared, PMPI_File_get_position_shared, (fh: usize, offset: *mut Offset), |ctx| {
     let f = get(ctx, fh)?;
-    ptr::write(offset, f.position_shared()? as Offset, "offset")
+    // SAFETY: `offset` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(offset, f.position_shared()? as Offset, "offset") }
 });
 
 mpi_fn!(MPI_File_get_byte_offset, PMPI_File_get_byte_offset, (fh: usize, offset: Offset, disp: *mut Offset), |ctx| {
     let f = get(ctx, fh)?;
     let o = non_negative(offset, "offset")?;
-    ptr::write(disp, f.byte_offset(o)? as Offset, "disp")
+    // SAFETY: `disp` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(disp, f.byte_offset(o)? as Offset, "disp") }
 });
 
 fn type_extent(ctx: &mut crate::abi::Ctx, fh: usize, datatype: c_int) -> Result<i64, MpiError> {
@@ -147,12 +165,14 @@ fn type_extent(ctx: &mut crate::abi::Ctx, fh: usize, datatype: c_int) -> Result<
 
 mpi_fn!(MPI_File_get_type_extent, PMPI_File_get_type_extent, (fh: usize, datatype: c_int, extent: *mut i64), |ctx| {
     let e = type_extent(ctx, fh, datatype)?;
-    ptr::write(extent, e, "extent")
+    // SAFETY: `extent` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(extent, e, "extent") }
 });
 
 mpi_fn!(MPI_File_get_type_extent_c, PMPI_File_get_type_extent_c, (fh: usize, datatype: c_int, extent: *mut i64), |ctx| {
     let e = type_extent(ctx, fh, datatype)?;
-    ptr::write(extent, e, "extent")
+    // SAFETY: `extent` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(extent, e, "extent") }
 });
 
 /// A committed datatype argument as a constructor-style reference.
@@ -168,7 +188,8 @@ mpi_fn!(MPI_File_set_view, PMPI_File_set_view, (fh: usize, disp: Offset, etype: 
     let disp = if disp == DISPLACEMENT_CURRENT { None } else { Some(non_negative(disp, "disp")?) };
     let e = type_ref(etype, "etype")?;
     let ft = type_ref(filetype, "filetype")?;
-    let name = ptr::cstr(datarep, "datarep")?;
+    // SAFETY: `datarep` is the C caller's, null or valid for this use (MPI contract).
+    let name = unsafe { arg::cstr(datarep, "datarep") }?;
     let rep = Rep::by_name(name, super::datarep::lookup)?;
     // Checked, then ignored: we act on no view hint.
     info::get_or_empty(info, "info")?;
@@ -187,11 +208,17 @@ fn view_type_handle(t: &TypeRef) -> c_int {
 mpi_fn!(MPI_File_get_view, PMPI_File_get_view, (fh: usize, disp: *mut Offset, etype: *mut c_int, filetype: *mut c_int, datarep: *mut c_char), |ctx| {
     let f = get(ctx, fh)?;
     let v = f.view();
-    ptr::write(disp, v.disp as Offset, "disp")?;
+    // SAFETY: `disp` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(disp, v.disp as Offset, "disp") }?;
     // Check every output pointer before making handles the caller would have to free.
-    ptr::write(etype, predefined::DATATYPE_NULL, "etype")?;
-    ptr::write(filetype, predefined::DATATYPE_NULL, "filetype")?;
-    ptr::write_str(datarep, MAX_DATAREP_STRING, &v.rep.name(), std::ptr::null_mut(), "datarep")?;
-    ptr::write(etype, view_type_handle(&v.etype), "etype")?;
-    ptr::write(filetype, view_type_handle(&v.filetype), "filetype")
+    // SAFETY: `etype` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(etype, predefined::DATATYPE_NULL, "etype") }?;
+    // SAFETY: `filetype` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(filetype, predefined::DATATYPE_NULL, "filetype") }?;
+    // SAFETY: `datarep` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write_str(datarep, MAX_DATAREP_STRING, &v.rep.name(), std::ptr::null_mut(), "datarep") }?;
+    // SAFETY: `etype` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(etype, view_type_handle(&v.etype), "etype") }?;
+    // SAFETY: `filetype` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(filetype, view_type_handle(&v.filetype), "filetype") }
 });

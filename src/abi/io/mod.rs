@@ -6,6 +6,8 @@
 //! * `rw`      — every read and write (blocking, nonblocking, split, collective, _c).
 //! * `datarep` — MPI_Register_datarep and the user representation it defines.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod datarep;
 pub mod manage;
 pub mod rw;

@@ -5,11 +5,13 @@
 //! Nonblocking and split forms do the I/O at the call: the request comes back complete and
 //! the _end call reports the status kept by the _begin.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use super::get;
 use crate::abi::pt2pt;
 use crate::abi::request::handle_of;
 use crate::abi::status::{self, MPI_Status};
-use crate::abi::{ptr, Ctx};
+use crate::abi::{arg, Ctx};
 use crate::error::{class, MpiError};
 use crate::io::access::{self, At, Dir};
 use crate::io::file::Split;
@@ -78,8 +80,10 @@ fn transfer(
 }
 
 /// A nonblocking access: done now, returned as a completed request.
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn start(
+unsafe fn start(
     ctx: &mut Ctx,
     fh: usize,
     dir: Dir,
@@ -91,9 +95,11 @@ fn start(
     request: *mut c_int,
 ) -> Result<(), MpiError> {
     let rt = runtime::rt()?;
-    ptr::write(request, crate::handle::predefined::REQUEST_NULL, "request")?;
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, crate::handle::predefined::REQUEST_NULL, "request") }?;
     let s = transfer(ctx, fh, dir, pos, offset, buf, count, datatype, false)?;
-    ptr::write(request, handle_of(rt.engine.completed(s)), "request")
+    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(request, handle_of(rt.engine.completed(s)), "request") }
 }
 
 /// The _begin of a split collective: does the access and keeps its status for the _end.
@@ -127,7 +133,7 @@ fn begin(
 }
 
 /// The _end of a split collective begun by `partner`.
-fn end(ctx: &mut Ctx, fh: usize, st: *mut MPI_Status, partner: &str) -> Result<(), MpiError> {
+fn end(ctx: &mut Ctx, fh: usize, mut st: status::StatusOut, partner: &str) -> Result<(), MpiError> {
     let f = get(ctx, fh)?;
     let mut state = f.state.lock();
     match &state.split {
@@ -150,7 +156,7 @@ fn end(ctx: &mut Ctx, fh: usize, st: *mut MPI_Status, partner: &str) -> Result<(
     }
     let s = state.split.take().expect("checked above").status;
     drop(state);
-    status::store(st, &s);
+    st.store(&s);
     Ok(())
 }
 
@@ -158,8 +164,12 @@ fn end(ctx: &mut Ctx, fh: usize, st: *mut MPI_Status, partner: &str) -> Result<(
 macro_rules! blocking {
     ($dir:expr, $pos:expr, $bt:ty, $($m:ident $p:ident $ct:ty;)*) => {$(
         mpi_fn!($m, $p, (fh: usize, buf: $bt, count: $ct, datatype: c_int, status: *mut MPI_Status), |ctx| {
+            ctx.on_file(fh);
+            // SAFETY: `status` is the C caller's, null, MPI_STATUS_IGNORE or valid (MPI
+            // contract); checked before the transfer.
+            let mut st = unsafe { status::out(status, "status") }?;
             let s = transfer(ctx, fh, $dir, $pos, 0, buf as *const c_void, count as Count, datatype, true)?;
-            status::store(status, &s);
+            st.store(&s);
             Ok(())
         });
     )*};
@@ -168,8 +178,12 @@ macro_rules! blocking {
 macro_rules! blocking_at {
     ($dir:expr, $pos:expr, $bt:ty, $($m:ident $p:ident $ct:ty;)*) => {$(
         mpi_fn!($m, $p, (fh: usize, offset: Offset, buf: $bt, count: $ct, datatype: c_int, status: *mut MPI_Status), |ctx| {
+            ctx.on_file(fh);
+            // SAFETY: `status` is the C caller's, null, MPI_STATUS_IGNORE or valid (MPI
+            // contract); checked before the transfer.
+            let mut st = unsafe { status::out(status, "status") }?;
             let s = transfer(ctx, fh, $dir, $pos, offset, buf as *const c_void, count as Count, datatype, true)?;
-            status::store(status, &s);
+            st.store(&s);
             Ok(())
         });
     )*};
@@ -178,7 +192,8 @@ macro_rules! blocking_at {
 macro_rules! nonblocking {
     ($dir:expr, $pos:expr, $bt:ty, $($m:ident $p:ident $ct:ty;)*) => {$(
         mpi_fn!($m, $p, (fh: usize, buf: $bt, count: $ct, datatype: c_int, request: *mut c_int), |ctx| {
-            start(ctx, fh, $dir, $pos, 0, buf as *const c_void, count as Count, datatype, request)
+            // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+            unsafe { start(ctx, fh, $dir, $pos, 0, buf as *const c_void, count as Count, datatype, request) }
         });
     )*};
 }
@@ -186,7 +201,8 @@ macro_rules! nonblocking {
 macro_rules! nonblocking_at {
     ($dir:expr, $pos:expr, $bt:ty, $($m:ident $p:ident $ct:ty;)*) => {$(
         mpi_fn!($m, $p, (fh: usize, offset: Offset, buf: $bt, count: $ct, datatype: c_int, request: *mut c_int), |ctx| {
-            start(ctx, fh, $dir, $pos, offset, buf as *const c_void, count as Count, datatype, request)
+            // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+            unsafe { start(ctx, fh, $dir, $pos, offset, buf as *const c_void, count as Count, datatype, request) }
         });
     )*};
 }
@@ -210,8 +226,12 @@ macro_rules! split_begin_at {
 macro_rules! split_end {
     ($bt:ty, $($m:ident $p:ident $partner:literal;)*) => {$(
         mpi_fn!($m, $p, (fh: usize, buf: $bt, status: *mut MPI_Status), |ctx| {
+            ctx.on_file(fh);
+            // SAFETY: `status` is the C caller's, null, MPI_STATUS_IGNORE or valid (MPI
+            // contract); checked before the transfer.
+            let st = unsafe { status::out(status, "status") }?;
             let _ = buf;
-            end(ctx, fh, status, $partner)
+            end(ctx, fh, st, $partner)
         });
     )*};
 }

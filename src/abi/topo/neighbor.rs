@@ -2,13 +2,15 @@
 //! their `_c` forms): check the arguments against the communicator's topology, describe
 //! one buffer per neighbour slot, and hand the exchange to `crate::topo::neighbor`.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::super::coll::{coll3, How};
 use super::super::consts::IN_PLACE;
 use super::super::pt2pt::data;
 use super::super::request::handle_of;
-use super::super::{comm, ptr, Ctx};
-use super::{check_info, topology};
+use super::super::{arg, comm, Ctx};
+use super::topology;
 use crate::error::{class, MpiError};
-use crate::mpi_fn;
 use crate::p2p::Data;
 use crate::runtime;
 use crate::topo::neighbor::{persistent, Exchange};
@@ -18,73 +20,53 @@ use std::os::raw::{c_int, c_void};
 type Count = i64;
 type Aint = isize;
 
-/// How the call runs the exchange.
-#[derive(Clone, Copy)]
-enum Form {
-    Blocking,
-    Nonblocking(*mut c_int),
-    /// MPI_*_init: (info, request).
-    Persistent(c_int, *mut c_int),
-}
-
-impl Form {
-    /// Checks the form's own arguments before anything starts.
-    fn check(self) -> Result<(), MpiError> {
-        match self {
-            Form::Blocking => Ok(()),
-            Form::Nonblocking(req) => non_null_request(req),
-            Form::Persistent(info, req) => {
-                check_info(info)?;
-                non_null_request(req)
-            }
+/// Runs the exchange as the call says: now, as a nonblocking request, or as a persistent
+/// one.
+fn run(how: How, ex: Exchange, owner: c_int) -> Result<(), MpiError> {
+    let e = &runtime::rt()?.engine;
+    match how {
+        How::Block => ex.run(),
+        How::Nonblock(mut req) => {
+            let id = ex.start()?;
+            e.set_owner(id, owner);
+            req.set(handle_of(id));
+            Ok(())
+        }
+        How::Persist(mut req) => {
+            req.set(handle_of(persistent(ex, owner)?));
+            Ok(())
         }
     }
-
-    fn run(self, ex: Exchange, owner: c_int) -> Result<(), MpiError> {
-        let e = &runtime::rt()?.engine;
-        match self {
-            Form::Blocking => ex.run(),
-            Form::Nonblocking(req) => {
-                let id = ex.start()?;
-                e.set_owner(id, owner);
-                ptr::write(req, handle_of(id), "request")
-            }
-            Form::Persistent(_, req) => {
-                let id = persistent(ex, owner)?;
-                ptr::write(req, handle_of(id), "request")
-            }
-        }
-    }
-}
-
-fn non_null_request(req: *mut c_int) -> Result<(), MpiError> {
-    if req.is_null() {
-        return Err(MpiError::arg(class::ERR_ARG, "request", "null pointer"));
-    }
-    Ok(())
 }
 
 /// An integer array argument of a C call, whatever its element type.
 trait Ints: Copy {
-    fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError>;
+    /// The `n` elements as i64.
+    ///
+    /// # Safety
+    /// `self` is null or the C caller's array of at least `n` elements.
+    unsafe fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError>;
 }
 
 impl Ints for *const c_int {
-    fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
-        Ok(ptr::slice(self, n, arg)?
+    unsafe fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
+        // SAFETY: `self` is the C caller's, null or valid for this use (MPI contract).
+        Ok(unsafe { arg::slice(self, n, arg) }?
             .iter()
             .map(|&x| x as i64)
             .collect())
     }
 }
 impl Ints for *const Count {
-    fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
-        Ok(ptr::slice(self, n, arg)?.to_vec())
+    unsafe fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
+        // SAFETY: `self` is the C caller's, null or valid for this use (MPI contract).
+        Ok(unsafe { arg::slice(self, n, arg) }?.to_vec())
     }
 }
 impl Ints for *const Aint {
-    fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
-        Ok(ptr::slice(self, n, arg)?
+    unsafe fn ints(self, n: usize, arg: &str) -> Result<Vec<i64>, MpiError> {
+        // SAFETY: `self` is the C caller's, null or valid for this use (MPI contract).
+        Ok(unsafe { arg::slice(self, n, arg) }?
             .iter()
             .map(|&x| x as i64)
             .collect())
@@ -99,7 +81,7 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(ctx: &mut Ctx, h: c_int, sendbuf: *const c_void, form: Form) -> Result<Setup, MpiError> {
+    fn new(ctx: &mut Ctx, h: c_int, sendbuf: *const c_void) -> Result<Setup, MpiError> {
         let c = super::intracomm(ctx, h)?;
         let t = topology(&c)?;
         let nb = t.neighbors(c.rank);
@@ -110,7 +92,6 @@ impl Setup {
                 "MPI_IN_PLACE is not allowed in neighbourhood collectives",
             ));
         }
-        form.check()?;
         Ok(Setup {
             comm: c,
             owner: h,
@@ -126,9 +107,10 @@ impl Setup {
         self.nb.destinations.len()
     }
 
-    fn finish(self, send: Vec<Data>, recv: Vec<Data>, form: Form) -> Result<(), MpiError> {
+    /// Runs the exchange of `send` and `recv` as `how` says.
+    fn finish(self, send: Vec<Data>, recv: Vec<Data>, how: How) -> Result<(), MpiError> {
         let ex = Exchange::new(&self.comm, self.owner, &self.nb, send, recv)?;
-        form.run(ex, self.owner)
+        run(how, ex, self.owner)
     }
 }
 
@@ -192,17 +174,19 @@ fn allgather(
     recvcount: Count,
     recvtype: c_int,
     comm: c_int,
-    form: Form,
+    how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf, form)?;
+    let s = Setup::new(ctx, comm, sendbuf)?;
     let one = data(sendbuf, sendcount, sendtype)?;
     let send = vec![one; s.outdegree()];
     let recv = blocks(recvbuf, recvcount, recvtype, s.indegree())?;
-    s.finish(send, recv, form)
+    s.finish(send, recv, how)
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn allgatherv(
+unsafe fn allgatherv(
     ctx: &mut Ctx,
     sendbuf: *const c_void,
     sendcount: Count,
@@ -212,16 +196,18 @@ fn allgatherv(
     displs: impl Ints,
     recvtype: c_int,
     comm: c_int,
-    form: Form,
+    how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf, form)?;
+    let s = Setup::new(ctx, comm, sendbuf)?;
     let one = data(sendbuf, sendcount, sendtype)?;
     let send = vec![one; s.outdegree()];
     let n = s.indegree();
-    let rc = recvcounts.ints(n, "recvcounts")?;
-    let rd = displs.ints(n, "displs")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rc = unsafe { recvcounts.ints(n, "recvcounts") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rd = unsafe { displs.ints(n, "displs") }?;
     let recv = vblocks(recvbuf, &rc, &rd, recvtype)?;
-    s.finish(send, recv, form)
+    s.finish(send, recv, how)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,16 +220,18 @@ fn alltoall(
     recvcount: Count,
     recvtype: c_int,
     comm: c_int,
-    form: Form,
+    how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf, form)?;
+    let s = Setup::new(ctx, comm, sendbuf)?;
     let send = blocks(sendbuf, sendcount, sendtype, s.outdegree())?;
     let recv = blocks(recvbuf, recvcount, recvtype, s.indegree())?;
-    s.finish(send, recv, form)
+    s.finish(send, recv, how)
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn alltoallv(
+unsafe fn alltoallv(
     ctx: &mut Ctx,
     sendbuf: *const c_void,
     sendcounts: impl Ints,
@@ -254,21 +242,27 @@ fn alltoallv(
     rdispls: impl Ints,
     recvtype: c_int,
     comm: c_int,
-    form: Form,
+    how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf, form)?;
+    let s = Setup::new(ctx, comm, sendbuf)?;
     let (no, ni) = (s.outdegree(), s.indegree());
-    let sc = sendcounts.ints(no, "sendcounts")?;
-    let sd = sdispls.ints(no, "sdispls")?;
-    let rc = recvcounts.ints(ni, "recvcounts")?;
-    let rd = rdispls.ints(ni, "rdispls")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let sc = unsafe { sendcounts.ints(no, "sendcounts") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let sd = unsafe { sdispls.ints(no, "sdispls") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rc = unsafe { recvcounts.ints(ni, "recvcounts") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rd = unsafe { rdispls.ints(ni, "rdispls") }?;
     let send = vblocks(sendbuf, &sc, &sd, sendtype)?;
     let recv = vblocks(recvbuf, &rc, &rd, recvtype)?;
-    s.finish(send, recv, form)
+    s.finish(send, recv, how)
 }
 
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 #[allow(clippy::too_many_arguments)]
-fn alltoallw(
+unsafe fn alltoallw(
     ctx: &mut Ctx,
     sendbuf: *const c_void,
     sendcounts: impl Ints,
@@ -279,141 +273,184 @@ fn alltoallw(
     rdispls: *const Aint,
     recvtypes: *const c_int,
     comm: c_int,
-    form: Form,
+    how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf, form)?;
+    let s = Setup::new(ctx, comm, sendbuf)?;
     let (no, ni) = (s.outdegree(), s.indegree());
-    let sc = sendcounts.ints(no, "sendcounts")?;
-    let sd = sdispls.ints(no, "sdispls")?;
-    let st = ptr::slice(sendtypes, no, "sendtypes")?;
-    let rc = recvcounts.ints(ni, "recvcounts")?;
-    let rd = rdispls.ints(ni, "rdispls")?;
-    let rt = ptr::slice(recvtypes, ni, "recvtypes")?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let sc = unsafe { sendcounts.ints(no, "sendcounts") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let sd = unsafe { sdispls.ints(no, "sdispls") }?;
+    // SAFETY: `sendtypes` is the C caller's, null or valid for this use (MPI contract).
+    let st = unsafe { arg::slice(sendtypes, no, "sendtypes") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rc = unsafe { recvcounts.ints(ni, "recvcounts") }?;
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    let rd = unsafe { rdispls.ints(ni, "rdispls") }?;
+    // SAFETY: `recvtypes` is the C caller's, null or valid for this use (MPI contract).
+    let rt = unsafe { arg::slice(recvtypes, ni, "recvtypes") }?;
     let send = wblocks(sendbuf, &sc, &sd, st)?;
     let recv = wblocks(recvbuf, &rc, &rd, rt)?;
-    s.finish(send, recv, form)
+    s.finish(send, recv, how)
 }
 
 // ---------------------------------------------------------------------------------------
-// The C entry points: blocking, nonblocking and persistent, each with int and MPI_Count
-// counts.
+// The C entry points: blocking, nonblocking and persistent (`coll3!`), each with int and
+// MPI_Count counts.
 
-mpi_fn!(MPI_Neighbor_allgather, PMPI_Neighbor_allgather, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Blocking)
-});
+macro_rules! allgather_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, how)
+            });
+    };
+}
+allgather_fns!(
+    MPI_Neighbor_allgather,
+    PMPI_Neighbor_allgather,
+    MPI_Ineighbor_allgather,
+    PMPI_Ineighbor_allgather,
+    MPI_Neighbor_allgather_init,
+    PMPI_Neighbor_allgather_init,
+    c_int
+);
+allgather_fns!(
+    MPI_Neighbor_allgather_c,
+    PMPI_Neighbor_allgather_c,
+    MPI_Ineighbor_allgather_c,
+    PMPI_Ineighbor_allgather_c,
+    MPI_Neighbor_allgather_init_c,
+    PMPI_Neighbor_allgather_init_c,
+    Count
+);
 
-mpi_fn!(MPI_Ineighbor_allgather, PMPI_Ineighbor_allgather, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Nonblocking(request))
-});
+macro_rules! allgatherv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcounts: *const $cnt, displs: *const $disp, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                // SAFETY: the arrays are the C caller's, of one entry per source (MPI
+                // contract).
+                unsafe { allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, how) }
+            });
+    };
+}
+allgatherv_fns!(
+    MPI_Neighbor_allgatherv,
+    PMPI_Neighbor_allgatherv,
+    MPI_Ineighbor_allgatherv,
+    PMPI_Ineighbor_allgatherv,
+    MPI_Neighbor_allgatherv_init,
+    PMPI_Neighbor_allgatherv_init,
+    c_int,
+    c_int
+);
+allgatherv_fns!(
+    MPI_Neighbor_allgatherv_c,
+    PMPI_Neighbor_allgatherv_c,
+    MPI_Ineighbor_allgatherv_c,
+    PMPI_Ineighbor_allgatherv_c,
+    MPI_Neighbor_allgatherv_init_c,
+    PMPI_Neighbor_allgatherv_init_c,
+    Count,
+    Aint
+);
 
-mpi_fn!(MPI_Neighbor_allgather_init, PMPI_Neighbor_allgather_init, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Persistent(info, request))
-});
+macro_rules! alltoall_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
+             recvcount: $cnt, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, how)
+            });
+    };
+}
+alltoall_fns!(
+    MPI_Neighbor_alltoall,
+    PMPI_Neighbor_alltoall,
+    MPI_Ineighbor_alltoall,
+    PMPI_Ineighbor_alltoall,
+    MPI_Neighbor_alltoall_init,
+    PMPI_Neighbor_alltoall_init,
+    c_int
+);
+alltoall_fns!(
+    MPI_Neighbor_alltoall_c,
+    PMPI_Neighbor_alltoall_c,
+    MPI_Ineighbor_alltoall_c,
+    PMPI_Ineighbor_alltoall_c,
+    MPI_Neighbor_alltoall_init_c,
+    PMPI_Neighbor_alltoall_init_c,
+    Count
+);
 
-mpi_fn!(MPI_Neighbor_allgather_c, PMPI_Neighbor_allgather_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Blocking)
-});
+macro_rules! alltoallv_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty, $disp:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp,
+             sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const $cnt,
+             rdispls: *const $disp, recvtype: c_int, comm: c_int),
+            |ctx, how| {
+                // SAFETY: the arrays are the C caller's, of one entry per neighbour (MPI
+                // contract).
+                unsafe { alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, how) }
+            });
+    };
+}
+alltoallv_fns!(
+    MPI_Neighbor_alltoallv,
+    PMPI_Neighbor_alltoallv,
+    MPI_Ineighbor_alltoallv,
+    PMPI_Ineighbor_alltoallv,
+    MPI_Neighbor_alltoallv_init,
+    PMPI_Neighbor_alltoallv_init,
+    c_int,
+    c_int
+);
+alltoallv_fns!(
+    MPI_Neighbor_alltoallv_c,
+    PMPI_Neighbor_alltoallv_c,
+    MPI_Ineighbor_alltoallv_c,
+    PMPI_Ineighbor_alltoallv_c,
+    MPI_Neighbor_alltoallv_init_c,
+    PMPI_Neighbor_alltoallv_init_c,
+    Count,
+    Aint
+);
 
-mpi_fn!(MPI_Ineighbor_allgather_c, PMPI_Ineighbor_allgather_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_allgather_init_c, PMPI_Neighbor_allgather_init_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    allgather(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_allgatherv, PMPI_Neighbor_allgatherv, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: c_int, comm: c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_allgatherv, PMPI_Ineighbor_allgatherv, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_allgatherv_init, PMPI_Neighbor_allgatherv_init, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, displs: *const c_int, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_allgatherv_c, PMPI_Neighbor_allgatherv_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, displs: *const Aint, recvtype: c_int, comm: c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_allgatherv_c, PMPI_Ineighbor_allgatherv_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, displs: *const Aint, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_allgatherv_init_c, PMPI_Neighbor_allgatherv_init_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, displs: *const Aint, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    allgatherv(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcounts, displs, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoall, PMPI_Neighbor_alltoall, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoall, PMPI_Ineighbor_alltoall, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoall_init, PMPI_Neighbor_alltoall_init, (sendbuf: *const c_void, sendcount: c_int, sendtype: c_int, recvbuf: *mut c_void, recvcount: c_int, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoall_c, PMPI_Neighbor_alltoall_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoall_c, PMPI_Ineighbor_alltoall_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoall_init_c, PMPI_Neighbor_alltoall_init_c, (sendbuf: *const c_void, sendcount: Count, sendtype: c_int, recvbuf: *mut c_void, recvcount: Count, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoall(ctx, sendbuf, sendcount as Count, sendtype, recvbuf, recvcount as Count, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallv, PMPI_Neighbor_alltoallv, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: c_int, comm: c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoallv, PMPI_Ineighbor_alltoallv, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallv_init, PMPI_Neighbor_alltoallv_init, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const c_int, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallv_c, PMPI_Neighbor_alltoallv_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtype: c_int, comm: c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoallv_c, PMPI_Ineighbor_alltoallv_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtype: c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallv_init_c, PMPI_Neighbor_alltoallv_init_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtype: c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtype: c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoallv(ctx, sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallw, PMPI_Neighbor_alltoallw, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoallw, PMPI_Ineighbor_alltoallw, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallw_init, PMPI_Neighbor_alltoallw_init, (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const c_int, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Persistent(info, request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallw_c, PMPI_Neighbor_alltoallw_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Blocking)
-});
-
-mpi_fn!(MPI_Ineighbor_alltoallw_c, PMPI_Ineighbor_alltoallw_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int, request: *mut c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Nonblocking(request))
-});
-
-mpi_fn!(MPI_Neighbor_alltoallw_init_c, PMPI_Neighbor_alltoallw_init_c, (sendbuf: *const c_void, sendcounts: *const Count, sdispls: *const Aint, sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const Count, rdispls: *const Aint, recvtypes: *const c_int, comm: c_int, info: c_int, request: *mut c_int), |ctx| {
-    alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, Form::Persistent(info, request))
-});
+macro_rules! alltoallw_fns {
+    ($b:ident, $pb:ident, $i:ident, $pi:ident, $p:ident, $pp:ident, $cnt:ty) => {
+        coll3!($b, $pb, $i, $pi, $p, $pp,
+            (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const Aint,
+             sendtypes: *const c_int, recvbuf: *mut c_void, recvcounts: *const $cnt,
+             rdispls: *const Aint, recvtypes: *const c_int, comm: c_int),
+            |ctx, how| {
+                // SAFETY: the arrays are the C caller's, of one entry per neighbour (MPI
+                // contract).
+                unsafe { alltoallw(ctx, sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm, how) }
+            });
+    };
+}
+alltoallw_fns!(
+    MPI_Neighbor_alltoallw,
+    PMPI_Neighbor_alltoallw,
+    MPI_Ineighbor_alltoallw,
+    PMPI_Ineighbor_alltoallw,
+    MPI_Neighbor_alltoallw_init,
+    PMPI_Neighbor_alltoallw_init,
+    c_int
+);
+alltoallw_fns!(
+    MPI_Neighbor_alltoallw_c,
+    PMPI_Neighbor_alltoallw_c,
+    MPI_Ineighbor_alltoallw_c,
+    PMPI_Ineighbor_alltoallw_c,
+    MPI_Neighbor_alltoallw_init_c,
+    PMPI_Neighbor_alltoallw_init_c,
+    Count
+);

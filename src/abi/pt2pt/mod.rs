@@ -1,0 +1,355 @@
+//! Point-to-point: sends in the four modes, receives, sendrecv, persistent requests,
+//! probe / matched probe, and the attached buffer for buffered sends. Each function has an
+//! `int`-count form and an `MPI_Count` (`_c`) form sharing one implementation: the form
+//! builds a [`Msg`] from its arguments and everything after it is shared.
+//!
+//! Here: the argument checks every call shares and the sends; `recv` (receives and
+//! send-receives), `persistent`, `probe` (probe and matched probe) and `buffer` (the
+//! buffers of buffered sends) hold the rest.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod buffer;
+mod persistent;
+mod probe;
+mod recv;
+pub use buffer::*;
+pub use persistent::*;
+pub use probe::*;
+pub use recv::*;
+
+use super::arg;
+use super::comm::{self, CommRef};
+use super::consts::*;
+use super::datatype;
+use super::request::{handle_of, msg_handle, msg_id};
+use super::status::{self, MPI_Status, StatusOut};
+use super::Ctx;
+use crate::error::{class, MpiError};
+use crate::handle::predefined;
+use crate::mpi_fn;
+use crate::p2p::buffered::Scope;
+use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
+use crate::runtime::{self, Runtime};
+use crate::transport::mem::UserPtr;
+use std::os::raw::{c_int, c_void};
+
+type Count = i64;
+
+/// Checks buffer, count and datatype of a message argument and describes the data.
+pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
+    data_at(buf, 0, count, datatype)
+}
+
+/// [`data`] for the message of a point-to-point call: MPICH checks its datatype only when
+/// count > 0, so an empty message may name MPI_DATATYPE_NULL (described as zero bytes).
+/// (MPICH's one-sided and I/O calls, and reductions, still refuse it: they use [`data`].)
+pub fn msg_data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
+    if count == 0 && datatype == predefined::DATATYPE_NULL {
+        // SAFETY: no byte at `buf` is ever accessed for zero bytes.
+        let p = unsafe { UserPtr::new(buf as *const u8) };
+        return Ok(Data::new(p, 0, byte_type()));
+    }
+    data(buf, count, datatype)
+}
+
+/// Like [`data`] for the block at byte displacement `displ` from `buf` (the `w` forms of
+/// collectives): the null-buffer check applies to the block's own address, so
+/// MPI_BOTTOM plus absolute displacements is accepted.
+pub fn data_at(
+    buf: *const c_void,
+    displ: i64,
+    count: Count,
+    datatype: c_int,
+) -> Result<Data, MpiError> {
+    let buf = (buf as usize).wrapping_add(displ as usize) as *const c_void;
+    if count < 0 {
+        return Err(MpiError::arg(
+            class::ERR_COUNT,
+            "count",
+            format!("negative count {count}"),
+        ));
+    }
+    // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype` for the life of the
+    // operation.
+    let p = unsafe { UserPtr::new(buf as *const u8) };
+    let dt = datatype::get(datatype, "datatype")?;
+    if buf.is_null() && count > 0 && dt.size() > 0 && dt.true_lb == 0 {
+        return Err(MpiError::arg(
+            class::ERR_BUFFER,
+            "buf",
+            format!("null buffer with count {count}"),
+        ));
+    }
+    let keep = match dt {
+        datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
+        datatype::DtRef::User(d) => TypeKeep::Shared(d),
+    };
+    Ok(Data::new(p, count as u64, keep))
+}
+
+/// Destination rank → endpoint; None for MPI_PROC_NULL.
+pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
+    if dest == PROC_NULL {
+        return Ok(None);
+    }
+    if dest < 0 || dest as usize >= c.peer_size() {
+        return Err(MpiError::arg(
+            class::ERR_RANK,
+            "dest",
+            format!("invalid rank {dest} (communicator size {})", c.peer_size()),
+        ));
+    }
+    Ok(Some(c.peer(dest as usize)))
+}
+
+pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
+    if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
+        Ok(src)
+    } else {
+        Err(MpiError::arg(
+            class::ERR_RANK,
+            "source",
+            format!("invalid rank {src} (communicator size {})", c.peer_size()),
+        ))
+    }
+}
+
+pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
+    if (0..=TAG_UB).contains(&tag) {
+        Ok(tag)
+    } else {
+        Err(MpiError::arg(
+            class::ERR_TAG,
+            "tag",
+            format!("invalid tag {tag} (must be 0..={TAG_UB})"),
+        ))
+    }
+}
+
+fn recv_tag(tag: c_int) -> Result<c_int, MpiError> {
+    if tag == ANY_TAG {
+        Ok(tag)
+    } else {
+        send_tag(tag)
+    }
+}
+
+/// The status of an operation with MPI_PROC_NULL.
+fn proc_null_status() -> Status {
+    Status {
+        source: PROC_NULL,
+        tag: ANY_TAG,
+        error: 0,
+        bytes: 0,
+        cancelled: false,
+    }
+}
+
+/// The message arguments of a point-to-point call (`buf, count, datatype, peer, tag,
+/// comm`), the count widened to MPI_Count: the int and `_c` forms of a call build one and
+/// share everything after it.
+#[derive(Clone, Copy)]
+struct Msg {
+    buf: *const c_void,
+    count: Count,
+    dt: c_int,
+    peer: c_int,
+    tag: c_int,
+    comm: c_int,
+}
+
+impl Msg {
+    fn new(
+        buf: *const c_void,
+        count: Count,
+        dt: c_int,
+        peer: c_int,
+        tag: c_int,
+        comm: c_int,
+    ) -> Msg {
+        Msg {
+            buf,
+            count,
+            dt,
+            peer,
+            tag,
+            comm,
+        }
+    }
+}
+
+/// The request argument of a nonblocking or persistent call, checked before it starts.
+type ReqOut<'a> = arg::Out<'a, c_int>;
+
+/// # Safety
+/// `p` is the C caller's request argument: null or valid for a write (MPI contract).
+unsafe fn req_out<'a>(p: *mut c_int) -> Result<ReqOut<'a>, MpiError> {
+    // SAFETY: by this function's contract.
+    unsafe { arg::out(p, "request") }
+}
+
+/// Stores a new request's handle.
+fn set_req(mut req: ReqOut, id: ReqId) -> Result<(), MpiError> {
+    req.set(handle_of(id));
+    Ok(())
+}
+
+/// Everything a send needs, checked.
+struct SendSpec {
+    comm: c_int,
+    ep: Option<u32>,
+    args_ctx: u32,
+    me: i32,
+    tag: c_int,
+    data: Data,
+}
+
+fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
+    let c = comm::get(ctx, m.comm)?;
+    let data = msg_data(m.buf, m.count, m.dt)?;
+    let tag = send_tag(m.tag)?;
+    let ep = dest(&c, m.peer)?;
+    Ok(SendSpec {
+        comm: m.comm,
+        ep,
+        args_ctx: c.context_id,
+        me: c.rank as i32,
+        tag,
+        data,
+    })
+}
+
+impl SendSpec {
+    fn args(self, ep: u32, mode: Mode) -> SendArgs {
+        SendArgs {
+            ep,
+            ctx: self.args_ctx,
+            src: self.me,
+            tag: self.tag,
+            mode,
+            data: self.data,
+            owner: self.comm,
+        }
+    }
+}
+
+fn rt() -> Result<&'static Runtime, MpiError> {
+    runtime::rt()
+}
+
+/// Blocking send in `mode`.
+fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
+    let Some(ep) = s.ep else { return Ok(()) };
+    rt()?.engine.send(s.args(ep, mode))
+}
+
+/// Nonblocking send in `mode`.
+fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, req: ReqOut) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
+    let e = &rt()?.engine;
+    let id = match s.ep {
+        None => e.completed(proc_null_status()),
+        Some(ep) => e.isend(s.args(ep, mode))?,
+    };
+    set_req(req, id)
+}
+
+/// Buffered send: copies into the attached buffer, then sends from there.
+fn bsend(ctx: &mut Ctx, m: Msg) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
+    let Some(ep) = s.ep else { return Ok(()) };
+    rt()?.engine.bsend(s.args(ep, Mode::Standard), byte_type())
+}
+
+/// Nonblocking buffered send.
+fn ibsend(ctx: &mut Ctx, m: Msg, req: ReqOut) -> Result<(), MpiError> {
+    let s = send_spec(ctx, m)?;
+    // The data is in the attached buffer once this returns: the user's request is complete
+    // (and stands for the internal send, which MPI_Cancel cancels).
+    let status = Status {
+        source: ANY_SOURCE,
+        tag: ANY_TAG,
+        ..Default::default()
+    };
+    let e = &rt()?.engine;
+    let id = match s.ep {
+        None => e.completed(status),
+        Some(ep) => e.ibsend(s.args(ep, Mode::Standard), byte_type(), status)?,
+    };
+    set_req(req, id)
+}
+
+/// MPI_BYTE, the type of a message packed into the attached buffer.
+fn byte_type() -> TypeKeep {
+    TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"))
+}
+
+/// The blocking sends (`$body` given the message and the mode) and their `_c` forms.
+macro_rules! send_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
+            let m = Msg::new(buf, count as Count, datatype, dest, tag, comm);
+            match $mode {
+                Some(mode) => send(ctx, m, mode),
+                None => bsend(ctx, m),
+            }
+        });
+    )*};
+}
+
+/// The nonblocking sends and their `_c` forms.
+macro_rules! isend_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
+            // SAFETY: `request` is the C caller's output argument (MPI contract).
+            let req = unsafe { req_out(request) }?;
+            let m = Msg::new(buf, count as Count, datatype, dest, tag, comm);
+            match $mode {
+                Some(mode) => isend(ctx, m, mode, req),
+                None => ibsend(ctx, m, req),
+            }
+        });
+    )*};
+}
+
+// (`None`: buffered.)
+send_fns! {
+    MPI_Send PMPI_Send c_int, Some(Mode::Standard);
+    MPI_Send_c PMPI_Send_c Count, Some(Mode::Standard);
+    MPI_Ssend PMPI_Ssend c_int, Some(Mode::Sync);
+    MPI_Ssend_c PMPI_Ssend_c Count, Some(Mode::Sync);
+    MPI_Rsend PMPI_Rsend c_int, Some(Mode::Ready);
+    MPI_Rsend_c PMPI_Rsend_c Count, Some(Mode::Ready);
+    MPI_Bsend PMPI_Bsend c_int, None;
+    MPI_Bsend_c PMPI_Bsend_c Count, None;
+}
+isend_fns! {
+    MPI_Isend PMPI_Isend c_int, Some(Mode::Standard);
+    MPI_Isend_c PMPI_Isend_c Count, Some(Mode::Standard);
+    MPI_Issend PMPI_Issend c_int, Some(Mode::Sync);
+    MPI_Issend_c PMPI_Issend_c Count, Some(Mode::Sync);
+    MPI_Irsend PMPI_Irsend c_int, Some(Mode::Ready);
+    MPI_Irsend_c PMPI_Irsend_c Count, Some(Mode::Ready);
+    MPI_Ibsend PMPI_Ibsend c_int, None;
+    MPI_Ibsend_c PMPI_Ibsend_c Count, None;
+}
+
+/// A completed receive's error becomes the call's error (MPI_ERR_TRUNCATE).
+fn check_status(s: &Status) -> Result<(), MpiError> {
+    if s.error != 0 {
+        return Err(MpiError::new(
+            s.error,
+            format!(
+                "message of source {} tag {} truncated: {} bytes received, more were sent",
+                s.source, s.tag, s.bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn predefined_byte() -> c_int {
+    0x4c00010d
+}
