@@ -301,6 +301,9 @@ impl Universe {
         if let Some(at) = self.all_exited_at {
             consider(at + DRAIN_GRACE);
         }
+        if let Some(at) = self.names.next_deadline() {
+            consider(at);
+        }
         match next {
             None => -1,
             // Round up so we do not wake just before the deadline and spin.
@@ -340,6 +343,7 @@ impl Universe {
 
     fn check_timers(&mut self) {
         let now = Instant::now();
+        self.names.on_timer(now);
         if let Some((dur, at)) = self.timeout {
             if self.teardown.is_none() && now >= at {
                 eprintln!(
