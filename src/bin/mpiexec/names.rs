@@ -20,7 +20,8 @@ use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mpi::pmi::wire::{LineBuffer, Message};
+use crate::line_guard::{BoundedLines, Line};
+use mpi::pmi::wire::Message;
 use mpi::transport::sock::gate::{self, Accepted, Pending};
 use std::time::Instant;
 
@@ -130,7 +131,7 @@ impl NameTable {
 /// A connection from another mpiexec, waiting for its request line.
 struct Peer {
     sock: UnixStream,
-    input: LineBuffer,
+    input: BoundedLines,
 }
 
 /// The name service of this mpiexec.
@@ -325,7 +326,7 @@ impl NameService {
                     drop(self.peers.admit(
                         Peer {
                             sock,
-                            input: LineBuffer::new(),
+                            input: BoundedLines::new(),
                         },
                         now,
                     ));
@@ -351,10 +352,11 @@ impl NameService {
         let Some(line) = peer.input.next_line() else {
             return true;
         };
-        let reply = match line
-            .map_err(|e| e.to_string())
-            .and_then(|l| Message::parse_bytes(&l).map_err(|e| e.to_string()))
-        {
+        let parsed = match line {
+            Line::Ok(l) => Message::parse_bytes(&l).map_err(|e| e.to_string()),
+            Line::TooLong => Err("line_too_long".to_string()),
+        };
+        let reply = match parsed {
             Ok(m) => match NameRequest::from_message(&m) {
                 Some(Ok(req)) => self.table.answer(&req),
                 Some(Err(reply)) => reply,
