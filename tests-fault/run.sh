@@ -332,6 +332,33 @@ EOF
     fi
 fi
 
+# The bad-argument sweep, generated from reference/mpi-functions.tsv and include/mpi.h (see
+# sweep_gen.py): no crash, no hang, and the right class, except the cases listed in
+# sweep-known.tsv (defects of the argument checks, to be fixed in src/abi).
+if want bad-argument-sweep; then
+    dir=$work/sweep
+    mkdir -p "$dir"
+    if python3 "$here/sweep_gen.py" "$root" "$dir/sweep.c" 2>"$dir/gen" &&
+        "$mpicc" -w -o "$dir/sweep" "$dir/sweep.c" 2>"$dir/cc"; then
+        # A singleton (no mpiexec): each case runs in a forked child of the one process.
+        (cd "$dir" && timeout 600 ./sweep >"$dir/out" 2>"$dir/err")
+        code=$?
+        grep -v '^#' "$here/sweep-known.tsv" | sort >"$dir/known"
+        awk -F'\t' '$4 != "ok" {print $1"\t"$2"\t"$3"\t"$4}' "$dir/out" | sort >"$dir/bad"
+        new=$(comm -13 "$dir/known" "$dir/bad")
+        fixed=$(comm -23 "$dir/known" "$dir/bad")
+        if [ $code = 0 ] && [ -z "$new" ] && [ -z "$fixed" ]; then
+            ok "bad-argument-sweep: $(tail -1 "$dir/err" | sed 's/^sweep: //') (all known: sweep-known.tsv)"
+        else
+            [ -n "$new" ] && new="; new failures: $(echo "$new" | head -20 | tr '\t\n' ' ;')"
+            [ -n "$fixed" ] && fixed="; now passing (remove from sweep-known.tsv): $(echo "$fixed" | head -20 | tr '\t\n' ' ;')"
+            bad "bad-argument-sweep: exit $code: $(tail -1 "$dir/err")$new$fixed"
+        fi
+    else
+        bad "bad-argument-sweep: cannot generate or build: $(cat "$dir/gen" "$dir/cc" | head -c 600)"
+    fi
+fi
+
 if [ $cargo = 1 ] && want fuzz; then
     # proptest targets for the socket hello/frame decoder and the PMI-1 parser, bounded by
     # their case counts (PROPTEST_CASES overrides).
