@@ -197,6 +197,51 @@ signal_case sighup-to-mpiexec HUP 129 'Hangup \(signal 1\): forwarding'
 # Nothing of mpiexec runs after SIGKILL: the ranks go by their parent-death signal.
 signal_case sigkill-to-mpiexec KILL 137 ''
 
+# Under a foreign launcher (hydra) the node segment has a name in /dev/shm while the ranks
+# attach. A rank killed in that window leaves no name behind for long: its peers are ended
+# (SIGTERM: the creator's handler removes the name) or, if the creator itself died by
+# SIGKILL, the next job on the host removes the name (the creator's pid is gone).
+hydra=/usr/bin/mpiexec.hydra
+if want hydra-segment; then
+    if [ ! -x $hydra ]; then
+        echo "SKIP hydra-segment: $hydra missing (scripts/deps.sh installs it)"
+    elif ! grep -q create_node_segment "$root/src/runtime.rs"; then
+        echo "SKIP hydra-segment: src/runtime.rs does not create the segment with Shm::create_node_segment yet"
+    else
+        dir=$work/hydra
+        mkdir -p "$dir"
+        # Names of dead jobs, in the current and the older format.
+        touch /dev/shm/oximpi-4194305-12345-0 /dev/shm/oximpi-4194306-0
+        FAULT_DIR=$dir timeout 60 $hydra -n 2 "$prog" init >"$dir/out" 2>"$dir/err" &
+        hpid=$!
+        if wait_files 1 'ready.init.1' 30; then
+            sleep 0.5
+            t0=$(now_ms)
+            kill -9 "$(cat "$dir"/pid.init.1.* | head -1)"
+            wait $hpid
+            hcode=$?
+            ms=$(($(now_ms) - t0))
+            left1=$(ls /dev/shm | grep -E '^oximpi-(4194305-12345|4194306)-' | tr '\n' ' ')
+            # The next job sweeps whatever a dead creator left.
+            timeout 60 $hydra -n 2 "$prog" pingpong 100 >"$dir/out2" 2>"$dir/err2"
+            code2=$?
+            left=
+            for p in $(cat "$dir"/pid.* 2>/dev/null); do
+                left="$left$(ls /dev/shm | grep -E "^oximpi-$p-" | tr '\n' ' ')"
+            done
+            if [ -z "$left1" ] && [ -z "$left" ] && [ $code2 = 0 ]; then
+                ok "hydra-segment: stale names swept; rank killed in the window: hydra exit $hcode after ${ms} ms, no name left after the next job"
+            else
+                bad "hydra-segment: stale left: [$left1]; job names left: [$left]; next job exit $code2: $(head -c 300 "$dir/err2")"
+            fi
+        else
+            kill -9 $hpid 2>/dev/null
+            bad "hydra-segment: the job did not get ready: $(head -c 300 "$dir/err")"
+        fi
+        rm -f /dev/shm/oximpi-4194305-12345-0 /dev/shm/oximpi-4194306-0
+    fi
+fi
+
 # Every descriptor the library opens is close-on-exec: a program a rank starts (fork+exec,
 # system()) sees only 0, 1 and 2.
 if want fds-close-on-exec; then
