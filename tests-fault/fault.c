@@ -11,9 +11,9 @@
  *   sleep         every rank sleeps in MPI_Recv                 (driver: signals mpiexec)
  *   fds           a rank starts a program (fork+exec, and system()) that lists its fds:
  *                 only 0, 1 and 2 may be open                   (exit code = extra fds)
- *   pingpong N    ranks 0 and 1 exchange N messages and check them; rank 0 opens a port
- *                 first so its socket listener runs (the hostile-peer target); prints
- *                 the rate
+ *   pingpong N    ranks 0 and 1 exchange N messages (N = 0: until $FAULT_DIR/stop
+ *                 exists) and check them; rank 0 opens a port first so its socket
+ *                 listener runs (the hostile-peer target); prints the rate
  *   listfds       (internal) print the open fds other than 0-2; exit with their count
  */
 #include <mpi.h>
@@ -176,19 +176,32 @@ int main(int argc, char **argv)
         ready("pingpong", rank);
         struct timeval t0, t1;
         gettimeofday(&t0, NULL);
-        long errors = 0;
-        for (long i = 0; i < n && size > 1; i++) {
+        long errors = 0, i;
+        /* n == 0: until the driver creates $FAULT_DIR/stop (rank 0 looks every 256 round
+         * trips and tells rank 1 with the value -1). */
+        char stop[4096];
+        snprintf(stop, sizeof stop, "%s/stop", getenv("FAULT_DIR") ? getenv("FAULT_DIR") : ".");
+        for (i = 0; (n == 0 || i < n) && size > 1; i++) {
             long v = i;
             if (rank == 0) {
+                if (n == 0 && i % 256 == 255 && access(stop, F_OK) == 0)
+                    v = -1;
                 MPI_Send(&v, 1, MPI_LONG, 1, 1, MPI_COMM_WORLD);
+                long sent = v;
                 MPI_Recv(&v, 1, MPI_LONG, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                errors += v != i + 1;
+                errors += v != (sent < 0 ? sent : i + 1);
+                if (sent < 0)
+                    break;
             } else if (rank == 1) {
                 MPI_Recv(&v, 1, MPI_LONG, 0, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                v++;
+                if (v >= 0)
+                    v++;
                 MPI_Send(&v, 1, MPI_LONG, 0, 1, MPI_COMM_WORLD);
+                if (v < 0)
+                    break;
             }
         }
+        n = i;
         gettimeofday(&t1, NULL);
         double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / 1e6;
         if (rank == 0) {
