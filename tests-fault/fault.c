@@ -7,6 +7,8 @@
  *   init          rank 1 waits before MPI_Init, the others are inside it (kill -9 rank 1)
  *   spawn         the parents spawn 2 children; all loop in a barrier over the intercomm
  *                 merge                                         (driver: kill -9 a child)
+ *   spawnwait     the parents spawn a child that waits before MPI_Init, so the parents are
+ *                 inside MPI_Comm_spawn                         (driver: kill -9 the child)
  *   abort_thread  a second thread calls MPI_Abort(7) while main waits in MPI_Recv
  *   sleep         every rank sleeps in MPI_Recv                 (driver: signals mpiexec)
  *   fds           a rank starts a program (fork+exec, and system()) that lists its fds:
@@ -102,6 +104,11 @@ int main(int argc, char **argv)
             sleep(600); /* the driver kills us here */
         }
     }
+    if (!strcmp(mode, "spawnee")) {
+        note_pid("spawnwait", 100);
+        ready("spawnwait", 100);
+        sleep(600); /* the driver kills us here, while our parents wait in MPI_Comm_spawn */
+    }
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -131,6 +138,12 @@ int main(int argc, char **argv)
         }
         for (;;)
             MPI_Barrier(all);
+    } else if (!strcmp(mode, "spawnwait")) {
+        char *args[] = {"spawnee", NULL};
+        MPI_Comm inter;
+        ready("spawnwait", rank);
+        MPI_Comm_spawn(argv[0], args, 1, MPI_INFO_NULL, 0, MPI_COMM_WORLD, &inter,
+                       MPI_ERRCODES_IGNORE);
     } else if (!strcmp(mode, "abort_thread")) {
         pthread_t t;
         if (rank == 0)

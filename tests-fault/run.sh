@@ -137,15 +137,20 @@ finish() {
     fi
 }
 
+# not_ready NAME: the job started last never reached the state the case needs.
+not_ready() {
+    kill -9 "$mpx" 2>/dev/null
+    wait "$mpx" 2>/dev/null
+    bad "$1: the job did not get ready: $(head -c 300 "$dir/err")"
+}
+
 # kill_rank_case NAME MODE NP TAG READY_COUNT READY_PATTERN MSG
 kill_rank_case() {
     local name=$1 mode=$2 np=$3 victim_tag=$4 nready=$5 pat=$6 msg=$7
     want "$name" || return 0
     start "$name" "$np" "$prog" "$mode"
     if ! wait_files "$nready" "$pat" 30; then
-        kill -9 $mpx 2>/dev/null
-        bad "$name: the job did not get ready: $(head -c 300 "$dir/err")"
-        wait $mpx 2>/dev/null
+        not_ready "$name"
         return
     fi
     sleep 0.2
@@ -161,6 +166,7 @@ kill_rank_case() {
 kill_rank_case kill9-in-collective coll 3 1 3 'ready.coll.*' 'rank 1 \(pid [0-9]+\) killed by signal 9'
 kill_rank_case kill9-in-receive recv 3 2 3 'ready.recv.*' 'rank 2 \(pid [0-9]+\) killed by signal 9'
 kill_rank_case kill9-during-init init 3 1 1 'ready.init.1' 'rank 1 \(pid [0-9]+\) killed by signal 9'
+kill_rank_case kill9-during-spawn spawnwait 2 100 3 'ready.spawnwait.*' 'job 1 rank 0 \(pid [0-9]+\) killed by signal 9'
 kill_rank_case kill9-spawned-child spawn 2 101 2 'ready.spawn.1*' 'job 1 rank 1 \(pid [0-9]+\) killed by signal 9'
 
 if want abort-from-thread; then
@@ -178,9 +184,7 @@ signal_case() {
     want "$name" || return 0
     start "$name" 3 "$prog" sleep
     if ! wait_files 3 'ready.sleep.*' 30; then
-        kill -9 $mpx 2>/dev/null
-        bad "$name: the job did not get ready"
-        wait $mpx 2>/dev/null
+        not_ready "$name"
         return
     fi
     sleep 0.2
@@ -235,8 +239,8 @@ if want hydra-segment; then
                 bad "hydra-segment: stale left: [$left1]; job names left: [$left]; next job exit $code2: $(head -c 300 "$dir/err2")"
             fi
         else
-            kill -9 $hpid 2>/dev/null
-            bad "hydra-segment: the job did not get ready: $(head -c 300 "$dir/err")"
+            mpx=$hpid
+            not_ready hydra-segment
         fi
         rm -f /dev/shm/oximpi-4194305-12345-0 /dev/shm/oximpi-4194306-0
     fi
@@ -283,9 +287,7 @@ if want hostile-peer; then
             bad "hostile-peer: exit $code, listeners [$addrs]: $(cat "$dir/out" "$dir/err" "$dir/attack" | head -c 800 | tr '\n' ' ')"
         fi
     else
-        kill -9 $mpx 2>/dev/null
-        wait $mpx 2>/dev/null
-        bad "hostile-peer: the job did not get ready: $(head -c 300 "$dir/err")"
+        not_ready hostile-peer
     fi
 fi
 
@@ -317,9 +319,7 @@ if want hostile-emfile; then
             bad "hostile-emfile: exit $code: $(cat "$dir/out" "$dir/err" "$dir/attack" | head -c 800 | tr '\n' ' ')"
         fi
     else
-        kill -9 $mpx 2>/dev/null
-        wait $mpx 2>/dev/null
-        bad "hostile-emfile: the job did not get ready: $(head -c 300 "$dir/err")"
+        not_ready hostile-emfile
     fi
 fi
 
