@@ -206,8 +206,12 @@ impl Sockets {
                 now,
                 pending.next_deadline().into_iter().chain(resting_until),
             );
-            if super::fd::poll(&mut fds, timeout).is_err() {
-                continue; // EINTR; poll's other failures need a bad pollfd, which we never build
+            if let Err(e) = super::fd::poll(&mut fds, timeout) {
+                // EINTR: at once. Anything else (ENOMEM) would fail again at once: rest.
+                if e.kind() != io::ErrorKind::Interrupted {
+                    std::thread::sleep(gate::ACCEPT_BACKOFF);
+                }
+                continue;
             }
             let now = std::time::Instant::now();
             let skip = usize::from(listening);
