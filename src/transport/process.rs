@@ -1,6 +1,7 @@
 //! Safe wrappers for process-level syscalls std lacks: signalling a process group,
 //! leaving at once (`_exit`), turning signals into bytes on a pipe (so a poll loop can wait
-//! for them), and asking whether stdin is a terminal we may not read from.
+//! for them), tying a child's life to its launcher (the parent-death signal), and asking
+//! whether stdin is a terminal we may not read from.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -55,6 +56,73 @@ pub fn spawn_keeping_fd(cmd: &mut Command, keep: BorrowedFd<'_>) -> io::Result<C
         });
     }
     cmd.spawn()
+}
+
+/// Arms (`Some(sig)`) or disarms (`None`) the signal the kernel sends this process when
+/// its parent dies (`prctl(PR_SET_PDEATHSIG)`).
+///
+/// With `Some`, `parent` closes the race where the parent died before the call: if our
+/// parent is no longer `parent` (we were re-parented to init or a subreaper), the signal is
+/// raised at once, as the kernel would have done. Pass the parent's pid as the launcher
+/// announced it; `None` skips the check.
+///
+/// The setting survives `execve` (except into set-user-ID programs) and is cleared in the
+/// children of `fork`. "Parent" means the *thread* that forked us: a launcher must start
+/// its children from a thread that lives as long as it does (mpiexec: its main thread).
+pub fn set_parent_death_signal(sig: Option<i32>, parent: Option<u32>) -> io::Result<()> {
+    let sig = sig.unwrap_or(0);
+    if !(0..=64).contains(&sig) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number (0 = none) and touches no memory.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if sig != 0 {
+        if let Some(parent) = parent {
+            if !parent_is(parent) {
+                // SAFETY: raise has no memory effects; it delivers `sig` to this thread.
+                unsafe { libc::raise(sig) };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True while `pid` is our parent process.
+pub fn parent_is(pid: u32) -> bool {
+    // SAFETY: getppid has no preconditions.
+    let ppid = unsafe { libc::getppid() };
+    u32::try_from(ppid).is_ok_and(|p| p == pid)
+}
+
+/// Makes the program `cmd` starts die by SIGKILL when the calling thread's process dies,
+/// even by `kill -9` and even before the program reaches MPI_Init (or if it never does).
+/// Call on the thread that spawns and that lives as long as the launcher.
+pub fn die_with_launcher(cmd: &mut Command) {
+    // SAFETY: getpid has no preconditions.
+    let launcher = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and only makes the
+    // async-signal-safe calls prctl, getppid and _exit; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The launcher died between fork and prctl: the kernel will not tell us.
+            if libc::getppid() != launcher {
+                libc::_exit(137);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Ends the process now with `code`, without running atexit handlers or destructors
@@ -168,6 +236,54 @@ pub fn stdin_is_background_tty() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parent_death_signal_arms_and_disarms() {
+        // SAFETY (test): getppid has no preconditions.
+        let ppid = unsafe { libc::getppid() } as u32;
+        assert!(parent_is(ppid));
+        assert!(!parent_is(ppid.wrapping_add(1)));
+        // Armed with our real parent: nothing is raised (SIGURG's default is to ignore it,
+        // so even a wrong raise would not end the test run).
+        set_parent_death_signal(Some(libc::SIGURG), Some(ppid)).unwrap();
+        let mut now: libc::c_int = -1;
+        // SAFETY (test): PR_GET_PDEATHSIG writes the current signal into `now`.
+        unsafe { libc::prctl(libc::PR_GET_PDEATHSIG, &mut now as *mut libc::c_int) };
+        assert_eq!(now, libc::SIGURG);
+        set_parent_death_signal(None, None).unwrap();
+        assert!(set_parent_death_signal(Some(1000), None).is_err());
+        let mut now: libc::c_int = -1;
+        // SAFETY (test): PR_GET_PDEATHSIG writes the current signal into `now`.
+        unsafe { libc::prctl(libc::PR_GET_PDEATHSIG, &mut now as *mut libc::c_int) };
+        assert_eq!(now, 0);
+    }
+
+    #[test]
+    fn a_child_dies_with_its_launcher() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        die_with_launcher(&mut cmd);
+        // Spawn from a short-lived thread: the parent-death signal follows the thread that
+        // forked, so the thread's end stands for the launcher's death.
+        let child = std::thread::spawn(move || cmd.spawn().unwrap())
+            .join()
+            .unwrap();
+        let pid = child.id();
+        let mut child = child;
+        let t0 = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(10),
+                "pid {pid} lived on"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+    }
 
     #[test]
     fn kill_group_refuses_dangerous_targets() {

@@ -5,10 +5,11 @@
 //!
 //! Modules: `args` (command line), `start` (shared resources and process start),
 //! `pmi_server` (PMI-1 protocol logic), `spawn` (spawn requests), `names` (name service),
-//! `stdio` (line forwarding), `signals` (names, forwarding set), `universe` (the event loop
+//! `line_guard` (bounded PMI lines), `stdio` (line forwarding), `signals` (names, forwarding set), `universe` (the event loop
 //! and the ending rules).
 
 mod args;
+mod line_guard;
 mod names;
 mod pmi_server;
 mod signals;
@@ -94,6 +95,13 @@ fn run() -> i32 {
         inherit_env: spec.inherit_env,
         label: spec.label,
         universe_size,
+        max_spawn: match spawn::max_spawn(std::env::var("OXIMPI_MAX_SPAWN").ok().as_deref()) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("mpiexec: {e}");
+                return 1;
+            }
+        },
     };
     let mut universe = Universe::new(names, defaults, sigpipe, spec.timeout);
     match singleton_sock {

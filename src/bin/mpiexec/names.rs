@@ -7,6 +7,10 @@
 //! table for as long as it runs, and the others forward each request to it: one connection
 //! per request carrying the same PMI-1 lines the ranks send, answered with the same replies.
 //! If the server has gone away, the next request makes the forwarding mpiexec the server.
+//!
+//! The shared address may be reachable by other users (an abstract name always is): the
+//! server admits connections under the rules of `mpi::transport::sock::gate` (deadline
+//! for the request line, a cap on connections waiting, back-off when out of descriptors).
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -16,7 +20,10 @@ use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mpi::pmi::wire::{LineBuffer, Message};
+use crate::line_guard::{BoundedLines, Line};
+use mpi::pmi::wire::Message;
+use mpi::transport::sock::gate::{self, Accepted, Pending};
+use std::time::Instant;
 
 /// How long a forwarded request may take before the rank gets a failure.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -124,7 +131,7 @@ impl NameTable {
 /// A connection from another mpiexec, waiting for its request line.
 struct Peer {
     sock: UnixStream,
-    input: LineBuffer,
+    input: BoundedLines,
 }
 
 /// The name service of this mpiexec.
@@ -134,7 +141,12 @@ pub struct NameService {
     shared: Option<SharedAddr>,
     /// We serve the shared address.
     listener: Option<UnixListener>,
-    peers: Vec<Peer>,
+    /// Connections waiting for their request line.
+    peers: Pending<Peer>,
+    /// The listener is not polled until then (accept ran out of descriptors).
+    resting_until: Option<Instant>,
+    /// Said once that accept failed.
+    warned_resting: bool,
 }
 
 /// A unix socket address given as `@abstract` or a path.
@@ -176,7 +188,9 @@ impl NameService {
             table: NameTable::default(),
             shared,
             listener: None,
-            peers: Vec::new(),
+            peers: Pending::new(gate::MAX_PENDING, gate::HANDSHAKE_DEADLINE),
+            resting_until: None,
+            warned_resting: false,
         };
         if ns.shared.is_some() {
             ns.try_to_serve();
@@ -242,32 +256,51 @@ impl NameService {
 
     /// The fds the event loop must poll for us.
     pub fn poll_fds(&self) -> Vec<RawFd> {
-        let mut v: Vec<RawFd> = self.listener.iter().map(|l| l.as_raw_fd()).collect();
+        let resting = self.resting_until.is_some_and(|t| Instant::now() < t);
+        let mut v: Vec<RawFd> = self
+            .listener
+            .iter()
+            .filter(|_| !resting)
+            .map(|l| l.as_raw_fd())
+            .collect();
         v.extend(self.peers.iter().map(|p| p.sock.as_raw_fd()));
         v
+    }
+
+    /// When the event loop must call [`Self::on_timer`] next (a connection's deadline, or
+    /// the end of a rest), if ever.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [self.peers.next_deadline(), self.resting_until]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Drops connections that did not send their request in time; ends a rest.
+    pub fn on_timer(&mut self, now: Instant) {
+        drop(self.peers.expire(now));
+        if self.resting_until.is_some_and(|t| now >= t) {
+            self.resting_until = None;
+        }
     }
 
     /// Serves whatever is ready on `fd` (one of [`Self::poll_fds`]). Never blocks.
     pub fn on_readable(&mut self, fd: RawFd) {
         if self.listener.as_ref().is_some_and(|l| l.as_raw_fd() == fd) {
-            while let Some(Ok((sock, _))) = self.listener.as_ref().map(|l| l.accept()) {
-                if sock.set_nonblocking(true).is_ok() {
-                    self.peers.push(Peer {
-                        sock,
-                        input: LineBuffer::new(),
-                    });
-                }
-            }
+            self.accept_ready();
             return;
         }
         let Some(i) = self.peers.iter().position(|p| p.sock.as_raw_fd() == fd) else {
             return;
         };
         let mut buf = [0u8; 4096];
-        let keep = match self.peers[i].sock.read(&mut buf) {
+        let Some(peer) = self.peers.get_mut(i) else {
+            return;
+        };
+        let keep = match peer.sock.read(&mut buf) {
             Ok(0) => false,
             Ok(n) => {
-                self.peers[i].input.push(&buf[..n]);
+                peer.input.push(&buf[..n]);
                 self.serve_peer(i)
             }
             Err(e) => matches!(
@@ -276,19 +309,54 @@ impl NameService {
             ),
         };
         if !keep {
-            self.peers.swap_remove(i);
+            drop(self.peers.remove(i));
+        }
+    }
+
+    /// Accepts a bounded batch of connections (the oldest waiting one is dropped when too
+    /// many wait); rests the listener when out of descriptors.
+    fn accept_ready(&mut self) {
+        let Some(l) = self.listener.as_ref() else {
+            return;
+        };
+        let now = Instant::now();
+        for _ in 0..gate::MAX_PENDING {
+            match gate::accept_one(l, now) {
+                Accepted::Conn(sock) => {
+                    drop(self.peers.admit(
+                        Peer {
+                            sock,
+                            input: BoundedLines::new(),
+                        },
+                        now,
+                    ));
+                }
+                Accepted::Drained => return,
+                Accepted::Rest(until, e) => {
+                    if !self.warned_resting {
+                        self.warned_resting = true;
+                        eprintln!("mpiexec: name server: cannot accept connections for now: {e}");
+                    }
+                    self.resting_until = Some(until);
+                    return;
+                }
+            }
         }
     }
 
     /// Answers the peer's request once its line is complete; false when done with it.
     fn serve_peer(&mut self, i: usize) -> bool {
-        let Some(line) = self.peers[i].input.next_line() else {
+        let Some(peer) = self.peers.get_mut(i) else {
+            return false;
+        };
+        let Some(line) = peer.input.next_line() else {
             return true;
         };
-        let reply = match line
-            .map_err(|e| e.to_string())
-            .and_then(|l| Message::parse_bytes(&l).map_err(|e| e.to_string()))
-        {
+        let parsed = match line {
+            Line::Ok(l) => Message::parse_bytes(&l).map_err(|e| e.to_string()),
+            Line::TooLong => Err("line_too_long".to_string()),
+        };
+        let reply = match parsed {
             Ok(m) => match NameRequest::from_message(&m) {
                 Some(Ok(req)) => self.table.answer(&req),
                 Some(Err(reply)) => reply,
@@ -300,7 +368,10 @@ impl NameService {
         };
         if let Ok(wire) = reply.encode() {
             // The peer waits for this one short line; a full socket buffer is impossible.
-            let sock = &mut self.peers[i].sock;
+            let Some(peer) = self.peers.get_mut(i) else {
+                return false;
+            };
+            let sock = &mut peer.sock;
             let _ = sock.set_nonblocking(false);
             let _ = sock.set_write_timeout(Some(FORWARD_TIMEOUT));
             let _ = sock.write_all(wire.as_bytes());

@@ -15,6 +15,8 @@ use crate::spawn::{Collector, SpawnRequest};
 const KVSNAME_MAX: usize = 256;
 const KEYLEN_MAX: usize = 64;
 const VALLEN_MAX: usize = 1024;
+/// Lines of one `mcmd=` block (a spawn command: its arguments, info keys, ...).
+const MCMD_LINES_MAX: usize = 4096;
 
 /// Every job's key-value space, by kvs name.
 #[derive(Debug, Default)]
@@ -131,11 +133,21 @@ impl PmiServer {
             let text = String::from_utf8_lossy(line);
             let text = text.strip_suffix('\r').unwrap_or(&text);
             if text.trim() == "endcmd" {
+                if lines.len() > MCMD_LINES_MAX {
+                    reply(out, rank, spawn_failure("request_has_too_many_lines"));
+                    return None;
+                }
                 return self.handle_mcmd(rank, &cmd, &lines, out);
             }
             if let Some((k, v)) = text.split_once('=') {
                 let k = k.trim();
-                if !k.is_empty() {
+                // Past the bound, lines are counted (to refuse the block once, at its
+                // end) but not kept: a rank cannot grow our memory without bound.
+                if lines.len() >= MCMD_LINES_MAX {
+                    if lines.len() == MCMD_LINES_MAX {
+                        lines.push((String::new(), String::new()));
+                    }
+                } else if !k.is_empty() {
                     lines.push((k.to_string(), v.to_string()));
                 }
             }

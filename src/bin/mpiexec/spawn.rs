@@ -272,6 +272,26 @@ pub fn plan_counts(cmds: &[SpawnCmd]) -> Result<Vec<u32>, String> {
     Ok(counts)
 }
 
+/// The default bound on the processes of one spawn request. Hydra has none: it starts
+/// whatever is asked, so one request for 100,000 processes forks until the host gives out
+/// (issue 15). A request is a program's decision, so the bound is generous: far above any
+/// universe this launcher serves on one host, far below what exhausts the process table.
+pub const DEFAULT_MAX_SPAWN: u32 = 1024;
+
+/// The bound on the processes of one spawn request: `OXIMPI_MAX_SPAWN` if set (a positive
+/// integer), else [`DEFAULT_MAX_SPAWN`].
+pub fn max_spawn(env: Option<&str>) -> Result<u32, String> {
+    match env.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(DEFAULT_MAX_SPAWN),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "OXIMPI_MAX_SPAWN={v:?} is not a positive number of processes"
+            )),
+        },
+    }
+}
+
 /// Finds the file execvp would run for `exe` in a child whose working directory is `cwd`:
 /// a name with a '/' is taken as is (relative to `cwd`); otherwise the directories of the
 /// `path` info key come first, then `env_path` (the children's PATH).
@@ -370,6 +390,18 @@ pub fn host_is_local(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_spawn_bound_is_configurable_and_checked() {
+        assert_eq!(max_spawn(None), Ok(DEFAULT_MAX_SPAWN));
+        assert_eq!(max_spawn(Some("")), Ok(DEFAULT_MAX_SPAWN));
+        assert_eq!(max_spawn(Some(" 8 ")), Ok(8));
+        for bad in ["0", "-1", "many", "99999999999"] {
+            assert!(max_spawn(Some(bad))
+                .unwrap_err()
+                .contains("OXIMPI_MAX_SPAWN"));
+        }
+    }
 
     fn kv(lines: &str) -> Vec<(String, String)> {
         lines

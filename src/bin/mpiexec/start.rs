@@ -147,7 +147,7 @@ fn start_one(
     for (k, v) in spec.genv.iter().chain(&section.env) {
         cmd.env(k, v);
     }
-    let vars: [(&str, OsString); 7] = [
+    let vars: [(&str, OsString); 8] = [
         ("PMI_FD", theirs.as_raw_fd().to_string().into()),
         ("PMI_RANK", rank.to_string().into()),
         ("PMI_SIZE", size.to_string().into()),
@@ -155,6 +155,9 @@ fn start_one(
         ("OXIMPI_JOB_SECRET", res.secret.clone().into()),
         ("OXIMPI_LOCAL_RANK", rank.to_string().into()),
         ("OXIMPI_LOCAL_SIZE", size.to_string().into()),
+        // Who the rank's parent must be: the library checks it when it takes over the
+        // parent-death watch (the launcher may have died before that).
+        ("OXIMPI_LAUNCHER_PID", std::process::id().to_string().into()),
     ];
     cmd.envs(vars);
     if let Some(dir) = section.wdir.as_ref().or(spec.gwdir.as_ref()) {
@@ -168,6 +171,9 @@ fn start_one(
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .process_group(0);
+    // A rank never outlives us, even if we are killed with SIGKILL (nothing of ours runs
+    // then): the kernel kills it. We spawn from the main thread, which lives as long as we do.
+    process::die_with_launcher(&mut cmd);
     fd::set_cloexec(theirs.as_fd(), false)?;
     let mut child = cmd.spawn()?;
     drop(theirs);

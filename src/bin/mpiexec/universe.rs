@@ -23,10 +23,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-use mpi::pmi::wire::{LineBuffer, Message};
+use mpi::pmi::wire::{Message, MAX_LINE};
 use mpi::transport::{fd, process};
 
 use crate::args::{JobSpec, Section};
+use crate::line_guard::{BoundedLines, Line};
 use crate::names::NameService;
 use crate::pmi_server::{spawn_failure, Event, KvsSpaces, PmiServer};
 use crate::signals;
@@ -57,7 +58,7 @@ struct Proc {
     /// `None` for the singleton, which is not our child.
     child: Option<Child>,
     pmi: Option<UnixStream>,
-    pmi_in: LineBuffer,
+    pmi_in: BoundedLines,
     stdout: Option<File>,
     stderr: Option<File>,
     out_fwd: LineForwarder,
@@ -81,6 +82,8 @@ pub struct SpawnDefaults {
     pub inherit_env: bool,
     pub label: bool,
     pub universe_size: u32,
+    /// The most processes one spawn request may start (see `spawn::max_spawn`).
+    pub max_spawn: u32,
 }
 
 /// The universe is being ended: signals were sent, SIGKILL follows at `kill_at`.
@@ -159,7 +162,7 @@ impl Universe {
             pid: s.child.id(),
             child: Some(s.child),
             pmi: Some(s.pmi),
-            pmi_in: LineBuffer::new(),
+            pmi_in: BoundedLines::new(),
             stdout: Some(s.stdout),
             stderr: Some(s.stderr),
             out_fwd: LineForwarder::new(label.then(|| stdio::label(job, s.rank))),
@@ -193,7 +196,7 @@ impl Universe {
             pid,
             child: None,
             pmi: Some(sock),
-            pmi_in: LineBuffer::new(),
+            pmi_in: BoundedLines::new(),
             stdout: None,
             stderr: None,
             out_fwd: LineForwarder::new(None),
@@ -301,6 +304,9 @@ impl Universe {
         if let Some(at) = self.all_exited_at {
             consider(at + DRAIN_GRACE);
         }
+        if let Some(at) = self.names.next_deadline() {
+            consider(at);
+        }
         match next {
             None => -1,
             // Round up so we do not wake just before the deadline and spin.
@@ -340,6 +346,7 @@ impl Universe {
 
     fn check_timers(&mut self) {
         let now = Instant::now();
+        self.names.on_timer(now);
         if let Some((dur, at)) = self.timeout {
             if self.teardown.is_none() && now >= at {
                 eprintln!(
@@ -533,13 +540,23 @@ impl Universe {
         let mut replies = Vec::new();
         while let Some(line) = self.procs[i].pmi_in.next_line() {
             let event = match line {
-                Ok(line) => {
+                Line::Ok(line) => {
                     self.jobs[job]
                         .server
                         .handle_line(rank, &line, &mut self.kvs, &mut replies)
                 }
-                Err(e) => {
-                    eprintln!("mpiexec: {}: bad PMI input: {e}", who_rank(job, rank));
+                Line::TooLong => {
+                    // Once per overlong line, however long (see line_guard).
+                    eprintln!(
+                        "mpiexec: {}: bad PMI input: a line longer than {MAX_LINE} bytes (dropped)",
+                        who_rank(job, rank)
+                    );
+                    let m = Message::new("error")
+                        .arg("rc", -1)
+                        .arg("msg", format!("PMI_line_longer_than_{MAX_LINE}_bytes"));
+                    if let Ok(wire) = m.encode() {
+                        replies.push((rank, wire));
+                    }
                     None
                 }
             };
@@ -587,6 +604,14 @@ impl Universe {
             return Err("the job is ending".into());
         }
         let counts = spawn::plan_counts(&req.cmds)?;
+        let total: u64 = counts.iter().map(|&n| u64::from(n)).sum();
+        if total > u64::from(self.defaults.max_spawn) {
+            return Err(format!(
+                "a spawn of {total} processes exceeds this launcher's limit of {} \
+                 (OXIMPI_MAX_SPAWN)",
+                self.defaults.max_spawn
+            ));
+        }
         let here = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
         let env_path = self.children_path();
         let mut sections = Vec::with_capacity(req.cmds.len());

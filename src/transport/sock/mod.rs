@@ -9,7 +9,10 @@
 //! stream and nobody needs to arbitrate who connects — MPI's non-overtaking order holds
 //! per direction.
 //!
-//! Threads: one accepts connections; one per inbound connection reads frames into the
+//! Threads: one accepts connections and reads their hellos, all from one poll loop under
+//! the admission rules of [`gate`] (deadline, cap on pending connections, back-off when out
+//! of descriptors), so strangers on the host cannot exhaust the listener or slow the job;
+//! one per *authenticated* inbound connection reads frames into the
 //! inbox and rings the process's doorbell (the engine sleeps on it), so a blocked rank
 //! wakes for socket traffic exactly as for shared memory. Sending writes the frame in the
 //! caller's thread: the peer's reader always drains, so a write never waits on the peer's
@@ -18,6 +21,7 @@
 //! Addresses are Unix sockets in the abstract namespace (nothing to clean up in the file
 //! system): all peers are on this host for now; TCP for other hosts fits behind `Card`.
 
+pub mod gate;
 pub mod wire;
 
 use parking_lot::{Mutex, RwLock};
@@ -174,25 +178,101 @@ impl Sockets {
         Ok(card)
     }
 
+    /// The listener's one thread: accepts, reads hellos without blocking, and hands each
+    /// authenticated connection on (see the module doc and [`gate`]).
     fn accept_loop(self: Arc<Self>, listener: UnixListener, token: u64) {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { continue };
-            let me = Arc::clone(&self);
-            let _ = std::thread::Builder::new()
-                .name("oximpi-sock".into())
-                .spawn(move || me.serve(conn, token));
+        use std::os::fd::AsRawFd;
+        if listener.set_nonblocking(true).is_err() {
+            eprintln!("oximpi: cannot make the socket listener non-blocking; not listening");
+            return;
+        }
+        let mut pending: gate::Pending<Handshake> =
+            gate::Pending::new(gate::MAX_PENDING, gate::HANDSHAKE_DEADLINE);
+        let mut resting_until: Option<std::time::Instant> = None;
+        let mut warned = Warned::default();
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        loop {
+            let now = std::time::Instant::now();
+            if resting_until.is_some_and(|t| now >= t) {
+                resting_until = None;
+            }
+            fds.clear();
+            let listening = resting_until.is_none();
+            if listening {
+                fds.push(pollin(listener.as_raw_fd()));
+            }
+            fds.extend(pending.iter().map(|h| pollin(h.conn.as_raw_fd())));
+            let timeout = gate::poll_timeout_ms(
+                now,
+                pending.next_deadline().into_iter().chain(resting_until),
+            );
+            if let Err(e) = super::fd::poll(&mut fds, timeout) {
+                // EINTR: at once. Anything else (ENOMEM) would fail again at once: rest.
+                if e.kind() != io::ErrorKind::Interrupted {
+                    std::thread::sleep(gate::ACCEPT_BACKOFF);
+                }
+                continue;
+            }
+            let now = std::time::Instant::now();
+            let skip = usize::from(listening);
+            // Hellos first, so a connection that is complete is never evicted by the
+            // newcomers accepted below.
+            let ready: Vec<usize> = (0..pending.len())
+                .filter(|&i| fds[skip + i].revents != 0)
+                .collect();
+            let mut done = Vec::new();
+            // From the back, so removing one keeps the indices still to visit valid.
+            for &i in ready.iter().rev() {
+                let step = match pending.get_mut(i) {
+                    Some(h) => h.advance(token),
+                    None => continue,
+                };
+                match step {
+                    Step::More => {}
+                    Step::Done(hello) => {
+                        if let Some(h) = pending.remove(i) {
+                            done.push((h.conn, hello));
+                        }
+                    }
+                    Step::Fail(e) => {
+                        warned.rejected(&e);
+                        drop(pending.remove(i));
+                    }
+                }
+            }
+            // In arrival order.
+            done.reverse();
+            for (conn, hello) in done {
+                self.admitted(conn, hello);
+            }
+            if listening && fds[0].revents != 0 {
+                // A bounded batch per round keeps the loop fair to pending hellos.
+                for _ in 0..gate::MAX_PENDING {
+                    match gate::accept_one(&listener, now) {
+                        gate::Accepted::Conn(conn) => {
+                            // The evicted connection is dropped (closed) here.
+                            let _ = pending.admit(Handshake::new(conn), now);
+                        }
+                        gate::Accepted::Drained => break,
+                        gate::Accepted::Rest(until, e) => {
+                            warned.resting(&e);
+                            resting_until = Some(until);
+                            break;
+                        }
+                    }
+                }
+            }
+            drop(pending.expire(now));
         }
     }
 
-    /// One inbound connection: check the hello, then either read the peer's frames until
-    /// it closes, or hand the connection to the port it asked for.
-    fn serve(&self, mut conn: UnixStream, token: u64) {
-        let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
-        let hello = match wire::read_hello(&mut conn, token) {
-            Ok(h) => h,
-            Err(_) => return, // a stranger or garbage: drop it
-        };
-        let _ = conn.set_read_timeout(None);
+    /// An authenticated connection: either read the peer's frames until it closes (on a
+    /// thread of its own), or hand the connection to the port it asked for.
+    fn admitted(self: &Arc<Self>, conn: UnixStream, hello: Hello) {
+        // Everything after the hello is read with blocking calls.
+        if conn.set_nonblocking(false).is_err() {
+            return;
+        }
         match hello {
             Hello::Port { port } => {
                 let mut ports = self.ports.lock();
@@ -203,23 +283,34 @@ impl Sockets {
                 }
             }
             Hello::Peer { gpid, pid, token } => {
-                let src = self.peer(Card { gpid, token });
-                if let Some(p) = self.peers.read().get(src) {
-                    p.pid.store(pid, Ordering::Relaxed);
+                let me = Arc::clone(self);
+                let spawned = std::thread::Builder::new()
+                    .name("oximpi-sock".into())
+                    .spawn(move || me.read_frames(conn, gpid, pid, token));
+                if let Err(e) = spawned {
+                    eprintln!("oximpi: cannot serve process {gpid:#x}: no thread: {e}");
                 }
-                loop {
-                    match wire::read_frame(&mut conn, self.max_payload) {
-                        Ok(Some(buf)) => {
-                            self.inbox.lock().push_back(Frame { src, buf });
-                            self.pending.fetch_add(1, Ordering::Release);
-                            self.wake();
-                        }
-                        Ok(None) => return,
-                        Err(e) => {
-                            eprintln!("oximpi: connection from process {gpid:#x} broken: {e}");
-                            return;
-                        }
-                    }
+            }
+        }
+    }
+
+    /// Reads frames from peer `gpid` until it closes its connection.
+    fn read_frames(&self, mut conn: UnixStream, gpid: u64, pid: u32, token: u64) {
+        let src = self.peer(Card { gpid, token });
+        if let Some(p) = self.peers.read().get(src) {
+            p.pid.store(pid, Ordering::Relaxed);
+        }
+        loop {
+            match wire::read_frame(&mut conn, self.max_payload) {
+                Ok(Some(buf)) => {
+                    self.inbox.lock().push_back(Frame { src, buf });
+                    self.pending.fetch_add(1, Ordering::Release);
+                    self.wake();
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    eprintln!("oximpi: connection from process {gpid:#x} broken: {e}");
+                    return;
                 }
             }
         }
@@ -359,6 +450,100 @@ impl Sockets {
     }
 }
 
+fn pollin(fd: std::os::fd::RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// A connection whose hello is being read, without blocking, a few bytes at a time.
+struct Handshake {
+    conn: UnixStream,
+    buf: Vec<u8>,
+}
+
+enum Step {
+    More,
+    Done(Hello),
+    Fail(io::Error),
+}
+
+impl Handshake {
+    fn new(conn: UnixStream) -> Handshake {
+        Handshake {
+            conn,
+            buf: Vec::with_capacity(64),
+        }
+    }
+
+    /// Reads what has arrived, never past the end of the hello.
+    fn advance(&mut self, token: u64) -> Step {
+        use std::io::Read;
+        loop {
+            let want = if self.buf.len() < wire::HELLO_PREFIX {
+                wire::HELLO_PREFIX
+            } else {
+                match wire::hello_len(&self.buf) {
+                    Ok(n) => n,
+                    Err(e) => return Step::Fail(e),
+                }
+            };
+            if self.buf.len() == want {
+                return match wire::read_hello(&mut &self.buf[..], token) {
+                    Ok(h) => Step::Done(h),
+                    Err(e) => Step::Fail(e),
+                };
+            }
+            let mut chunk = [0u8; 64];
+            let room = want - self.buf.len();
+            match self.conn.read(&mut chunk[..room]) {
+                Ok(0) => {
+                    return Step::Fail(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "closed before its hello",
+                    ))
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::More,
+                Err(e) => return Step::Fail(e),
+            }
+        }
+    }
+}
+
+/// Problems on the listener are reported once each, so a flood cannot flood stderr too.
+#[derive(Default)]
+struct Warned {
+    rejected: bool,
+    resting: bool,
+}
+
+impl Warned {
+    fn rejected(&mut self, e: &io::Error) {
+        // A connector that just closes is no news; garbage or a wrong secret is.
+        if e.kind() == io::ErrorKind::InvalidData && !self.rejected {
+            self.rejected = true;
+            eprintln!(
+                "oximpi: rejected a connection to this process's socket: {e} (further \
+                 rejections are not reported)"
+            );
+        }
+    }
+
+    fn resting(&mut self, e: &io::Error) {
+        if !self.resting {
+            self.resting = true;
+            eprintln!(
+                "oximpi: cannot accept connections for now: {e}; retrying every {} ms",
+                gate::ACCEPT_BACKOFF.as_millis()
+            );
+        }
+    }
+}
+
 /// True if the peer of `s` has closed its end (or the socket failed).
 fn hung_up(s: &UnixStream) -> bool {
     use std::os::fd::AsRawFd;
@@ -427,6 +612,50 @@ mod tests {
             }
         }
         assert!(rings.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[test]
+    fn a_flood_of_idle_and_garbage_connections_does_not_stop_the_traffic() {
+        let (a, b, _) = ends();
+        let bcard = b.card().unwrap();
+        let addr = SocketAddr::from_abstract_name(bcard.name().as_bytes()).unwrap();
+        // Three times the cap of idle connections, and some garbage hellos.
+        let mut idle = Vec::new();
+        for k in 0..3 * gate::MAX_PENDING {
+            let mut c = UnixStream::connect_addr(&addr).unwrap();
+            if k % 8 == 0 {
+                let _ = c.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            }
+            idle.push(c);
+        }
+        let i = a.peer(bcard);
+        let hdr = [3u8; crate::p2p::fabric::HDR_BYTES];
+        for k in 0..10u32 {
+            a.send(i, &hdr, &k.to_le_bytes()).unwrap();
+        }
+        let t0 = std::time::Instant::now();
+        let mut got = 0;
+        while got < 10 {
+            if b.poll().is_some() {
+                got += 1;
+            } else {
+                assert!(t0.elapsed() < Duration::from_secs(20), "frames lost");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        // Most idle connections were closed by the listener (evicted): reading gives EOF,
+        // or a reset where the listener left unread garbage behind.
+        let mut closed = 0;
+        for c in &idle {
+            c.set_nonblocking(true).unwrap();
+            let mut byte = [0u8; 1];
+            match io::Read::read(&mut &*c, &mut byte) {
+                Ok(0) => closed += 1,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => closed += 1,
+                _ => {}
+            }
+        }
+        assert!(closed >= 2 * gate::MAX_PENDING - 1, "only {closed} closed");
     }
 
     #[test]

@@ -63,6 +63,25 @@ fn u64_of<R: Read + ?Sized>(r: &mut R) -> io::Result<u64> {
     Ok(u64::from_le_bytes(b))
 }
 
+/// Bytes that tell a hello's length: the magic and the kind.
+pub const HELLO_PREFIX: usize = 12;
+
+/// The whole length of a hello that starts with `prefix` (its first [`HELLO_PREFIX`]
+/// bytes), so a listener reading without blocking takes exactly the hello and not a byte
+/// of what follows it. Fails when the prefix is not one of a hello.
+pub fn hello_len(prefix: &[u8]) -> io::Result<usize> {
+    if prefix.len() < HELLO_PREFIX || &prefix[..8] != MAGIC {
+        return Err(bad("not an OxiMPI connection"));
+    }
+    let kind = u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]);
+    // magic, kind, token, then the kind's fields.
+    match kind {
+        PEER => Ok(HELLO_PREFIX + 8 + 8 + 4 + 8),
+        PORT => Ok(HELLO_PREFIX + 8 + 8),
+        _ => Err(bad("unknown connection kind")),
+    }
+}
+
 /// Reads a hello; fails unless it carries `token` (a stranger, or garbage).
 pub fn read_hello<R: Read + ?Sized>(r: &mut R, token: u64) -> io::Result<Hello> {
     let mut magic = [0u8; 8];
@@ -147,6 +166,7 @@ mod tests {
             let b = encode_hello(99, &h);
             assert_eq!(read_hello(&mut &b[..], 99).unwrap(), h);
             assert!(read_hello(&mut &b[..], 98).is_err());
+            assert_eq!(hello_len(&b[..HELLO_PREFIX]).unwrap(), b.len());
             // Every truncation is an error, never a panic.
             for cut in 0..b.len() {
                 assert!(read_hello(&mut &b[..cut], 99).is_err());
