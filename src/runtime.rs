@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
-pub type NodeEngine = Engine<Net>;
+pub use crate::p2p::NodeEngine;
 
 pub struct Runtime {
     pub engine: NodeEngine,
@@ -36,6 +36,14 @@ pub struct Runtime {
     pub job: JobIdentity,
     /// The job was started by MPI_Comm_spawn.
     pub spawned: bool,
+}
+
+impl Runtime {
+    /// How this process reaches other jobs (ports, their processes): the dynamic-process
+    /// layer's view of the transport.
+    pub fn links(&self) -> &dyn crate::transport::links::Links {
+        &self.engine.fab
+    }
 }
 
 /// A job's identity towards other jobs: process `rank` of the job is `key | rank` (its gpid),

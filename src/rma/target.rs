@@ -5,7 +5,7 @@ use super::win::{registered, Win};
 use super::wire::{self, kind, Request, LOCK_EXCLUSIVE, REQ_TAG};
 use crate::error::{class, MpiError};
 use crate::op::{self, Layout, PredefOp};
-use crate::p2p::{Data, Engine, Mode, ReqId, SendArgs, TypeKeep};
+use crate::p2p::{Data, Mode, ReqId, SendArgs, TypeKeep};
 use crate::runtime;
 use crate::transport::mem::UserPtr;
 use parking_lot::Mutex;
@@ -100,11 +100,7 @@ fn serve(win: &Win) -> bool {
         return false;
     };
     let mut did = false;
-    while let Some((msg, s)) = e.improbe(
-        win.comm.context_id,
-        Engine::<crate::transport::net::Net>::any_source(),
-        REQ_TAG,
-    ) {
+    while let Some((msg, s)) = e.improbe(win.comm.context_id, crate::p2p::ANY_SOURCE, REQ_TAG) {
         let mut buf = vec![0u8; s.bytes as usize];
         match e.imrecv(msg, byte_data(&mut buf)) {
             Ok(id) => t.inbox.push_back((id, buf, s.source as usize)),

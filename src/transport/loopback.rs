@@ -2,7 +2,7 @@
 //! through a hub. It exists so the point-to-point engine's protocols — eager, rendezvous,
 //! pipelined fallback, backlog when cells run out — can be unit-tested without processes.
 
-use crate::p2p::fabric::{Fabric, HDR_BYTES};
+use crate::transport::fabric::{Fabric, HDR_BYTES};
 use parking_lot::Mutex;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
