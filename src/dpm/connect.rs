@@ -1,17 +1,17 @@
 //! MPI_Comm_accept / MPI_Comm_connect, and the meeting every dynamic-process call ends in:
 //! two intracommunicators, one in each job, become the two sides of an intercommunicator.
 //! The roots talk over one socket (a port connection, or the user's socket for
-//! MPI_Comm_join); the meeting itself is `object::two_sided`, which intercommunicators
+//! MPI_Comm_join); the meeting itself is `comm_build::two_sided`, which intercommunicators
 //! within a job use too. Before it, every member makes sure it listens, since the other
 //! side's processes will connect to it.
 
 use super::endpoints;
 use crate::coll::internal::INTERNAL_TAG;
+use crate::comm_build::group_net::GroupNet;
+use crate::comm_build::two_sided::{self, Broken, Exchange};
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::group::Group;
-use crate::object::group_net::GroupNet;
-use crate::object::two_sided::{self, Broken, Exchange};
 use crate::runtime;
 use crate::transport::links::{self, Stream};
 use std::io::{Read, Write};

@@ -18,6 +18,6 @@ pub use matching::ANY_SOURCE;
 /// The engine of a real process: over the node segment and the sockets to other jobs.
 /// Layers above name this alias, never the fabric type.
 pub type NodeEngine = Engine<crate::transport::net::Net>;
-pub use request::{Kind, Mode, ReqId, Status};
+pub use request::{Kind, Mode, ReqId, Starter, Status};
 #[cfg(test)]
 mod tests;

@@ -55,8 +55,7 @@ pub struct Origin {
 }
 
 fn byte_data(buf: &[u8]) -> Data {
-    let byte = crate::datatype::byte();
-    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
+    Data::of_bytes(buf)
 }
 
 fn sync_error(msg: impl Into<String>) -> MpiError {

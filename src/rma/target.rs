@@ -73,7 +73,10 @@ impl TargetState {
 /// Serializes the poller: only one thread serves windows at a time.
 static SERVING: Mutex<()> = Mutex::new(());
 
-/// The engine poller: serves every window. Never blocks.
+/// The target side of every window, as the progress registry runs it.
+pub static POLLER: crate::progress::FnPoller = crate::progress::FnPoller(poll);
+
+/// Serves every window. Never blocks.
 pub fn poll() -> bool {
     let Some(_g) = SERVING.try_lock() else {
         return false;
@@ -87,9 +90,7 @@ pub fn poll() -> bool {
 }
 
 fn byte_data(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::byte();
-    let n = buf.len() as u64;
-    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
+    Data::of_bytes_mut(buf)
 }
 
 /// Receives and applies what has arrived for `win`.

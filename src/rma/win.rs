@@ -5,10 +5,10 @@ use super::hints::Hints;
 use super::origin::Origin;
 use super::target::TargetState;
 use crate::coll::internal;
+use crate::comm_build::create as comm_create;
 use crate::error::{class, MpiError};
 use crate::object::attr::AttrList;
 use crate::object::comm::Comm;
-use crate::object::comm_create;
 use crate::object::errhandler::Errhandler;
 use crate::runtime;
 use crate::transport::mem::UserPtr;
@@ -174,7 +174,7 @@ impl Win {
             comm,
         });
         REGISTRY.lock().push(w.clone());
-        runtime::rt()?.engine.add_poller(super::target::poll);
+        runtime::rt()?.engine.add_poller(&super::target::POLLER);
         Ok(w)
     }
 

@@ -8,6 +8,7 @@
 //! implementation behind the same trait (or a further arm of `Net`, as sockets are today).
 //! Nothing here knows of requests, matching or communicators: transport imports no p2p.
 
+use super::mem::UserPtr;
 use std::time::Duration;
 
 pub const HDR_BYTES: usize = 48;
@@ -37,11 +38,12 @@ pub trait Fabric: Send + Sync {
     fn wait_since(&self, ticket: u32, timeout: Duration);
     fn ring(&self, dst: usize);
     fn pid_of(&self, local: usize) -> i32;
-    /// Single-copy read of another local process's memory; Err when the kernel forbids it.
+    /// Single-copy read of another local process's memory into the operation's memory at
+    /// `dst` (address, length ranges, in order); Err when the kernel forbids it.
     fn read_remote(
         &self,
         local: usize,
         remote: &[(usize, usize)],
-        dst: &mut [&mut [u8]],
+        dst: &[(UserPtr, usize)],
     ) -> std::io::Result<usize>;
 }

@@ -8,6 +8,7 @@
 
 use super::fabric::{Fabric, HDR_BYTES};
 use super::links::{Links, Stream};
+use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
 use super::sock::{Card, Frame, Sockets};
 use std::io;
@@ -147,7 +148,7 @@ impl Fabric for Net {
         &self,
         local: usize,
         remote: &[(usize, usize)],
-        dst: &mut [&mut [u8]],
+        dst: &[(UserPtr, usize)],
     ) -> io::Result<usize> {
         cma::read_into(self.pid_of(local), remote, dst)
     }
