@@ -210,6 +210,22 @@ pub struct Req {
 }
 
 impl Req {
+    /// MPI_Start's share for a persistent request: active again, not done, a fresh status;
+    /// an error if it is already active.
+    pub fn restart(&mut self) -> Result<(), crate::error::MpiError> {
+        if self.active {
+            return Err(crate::error::MpiError::arg(
+                crate::error::class::ERR_REQUEST,
+                "request",
+                "persistent request is already active",
+            ));
+        }
+        self.active = true;
+        self.done = false;
+        self.status = Status::default();
+        Ok(())
+    }
+
     fn blank(gen: u32) -> Req {
         Req {
             gen,

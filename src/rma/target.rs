@@ -6,7 +6,6 @@ use super::wire::{self, kind, Request, LOCK_EXCLUSIVE, REQ_TAG};
 use crate::error::{class, MpiError};
 use crate::op::{self, Layout, PredefOp};
 use crate::p2p::{Data, Mode, ReqId, SendArgs, TypeKeep};
-use crate::runtime;
 use crate::transport::mem::UserPtr;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -95,8 +94,7 @@ fn byte_data(buf: &mut [u8]) -> Data {
 
 /// Receives and applies what has arrived for `win`.
 fn serve(win: &Win) -> bool {
-    let Ok(rt) = runtime::rt() else { return false };
-    let e = &rt.engine;
+    let e = win.engine;
     let Some(mut t) = win.target.try_lock() else {
         return false;
     };
@@ -136,10 +134,10 @@ fn serve(win: &Win) -> bool {
 
 /// Sends `buf` to `origin` with tag `tag`.
 fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) {
-    let Ok(rt) = runtime::rt() else { return };
+    let e = win.engine;
     let byte = crate::datatype::byte();
     let data = Data::new(UserPtr::of(&buf), buf.len() as u64, TypeKeep::Static(byte));
-    let sent = rt.engine.isend(SendArgs {
+    let sent = e.isend(SendArgs {
         ep: win.comm.peer(origin),
         ctx: win.comm.context_id,
         src: win.comm.rank as i32,

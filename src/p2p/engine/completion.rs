@@ -244,17 +244,7 @@ impl<F: Fabric> Engine<F> {
             .reqs
             .get_mut(id)
             .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
-        if r.active {
-            return Err(MpiError::arg(
-                class::ERR_REQUEST,
-                "request",
-                "persistent request is already active",
-            ));
-        }
-        r.active = true;
-        r.done = false;
-        r.status = Status::default();
-        Ok(())
+        r.restart()
     }
 
     /// Sets the status an external request reports.

@@ -70,16 +70,7 @@ impl<F: Fabric> Engine<F> {
         let p = r.persist.clone().ok_or_else(|| {
             MpiError::arg(class::ERR_REQUEST, "request", "not a persistent request")
         })?;
-        if r.active {
-            return Err(MpiError::arg(
-                class::ERR_REQUEST,
-                "request",
-                "persistent request is already active",
-            ));
-        }
-        r.active = true;
-        r.done = false;
-        r.status = Status::default();
+        r.restart()?;
         match *p {
             Persist::PSend { parts, .. } => {
                 self.start_psend(&mut st, id, parts);
