@@ -3,6 +3,7 @@
 
 pub mod abi;
 pub mod coll;
+pub mod comm_build;
 pub mod datatype;
 pub mod dpm;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod object;
 pub mod op;
 pub mod p2p;
 pub mod pmi;
+pub mod progress;
 pub mod rma;
 pub mod runtime;
 pub mod settings;

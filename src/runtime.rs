@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 
-pub type NodeEngine = Engine<Net>;
+pub use crate::p2p::NodeEngine;
 
 pub struct Runtime {
     pub engine: NodeEngine,
@@ -36,6 +36,14 @@ pub struct Runtime {
     pub job: JobIdentity,
     /// The job was started by MPI_Comm_spawn.
     pub spawned: bool,
+}
+
+impl Runtime {
+    /// How this process reaches other jobs (ports, their processes): the dynamic-process
+    /// layer's view of the transport.
+    pub fn links(&self) -> &dyn crate::transport::links::Links {
+        &self.engine.fab
+    }
 }
 
 /// A job's identity towards other jobs: process `rank` of the job is `key | rank` (its gpid),
@@ -157,6 +165,15 @@ pub fn rt() -> Result<&'static Runtime, MpiError> {
     })
 }
 
+/// The thread levels, numbered in the standard's order (SINGLE < FUNNELED < SERIALIZED <
+/// MULTIPLE), which are also the values of MPICH's mpi.h: the C surface passes them through.
+pub mod thread_level {
+    pub const THREAD_SINGLE: i32 = 0;
+    pub const THREAD_FUNNELED: i32 = 1;
+    pub const THREAD_SERIALIZED: i32 = 2;
+    pub const THREAD_MULTIPLE: i32 = 3;
+}
+
 /// MPI_Query_thread: the level MPI_Init or MPI_Init_thread gave.
 pub fn thread_level() -> i32 {
     THREAD_LEVEL.load(Ordering::Acquire)
@@ -166,7 +183,7 @@ pub fn thread_level() -> i32 {
 /// names another (MPICH's variable, read case-insensitively as MPICH does; MPICH exits on a
 /// value it does not know, we fail MPI_Init with an error naming it).
 pub fn default_thread_level() -> Result<i32, MpiError> {
-    use crate::abi::consts::*;
+    use thread_level::*;
     const VAR: &str = "MPIR_CVAR_DEFAULT_THREAD_LEVEL";
     let Ok(v) = std::env::var(VAR) else {
         return Ok(THREAD_SINGLE);

@@ -5,57 +5,22 @@
 
 use crate::error::MpiError;
 use crate::object::comm::Comm;
-use crate::p2p::{Data, Mode, RecvArgs, SendArgs, TypeKeep};
 use crate::runtime;
-use crate::transport::mem::UserPtr;
 
 /// Tags from here up on a collective context belong to these helpers.
 pub const INTERNAL_TAG: i32 = 1 << 30;
 const GATHER_TAG: i32 = INTERNAL_TAG;
 const BCAST_TAG: i32 = INTERNAL_TAG + 1;
 
-fn bytes(buf: &[u8]) -> Data {
-    let byte = crate::datatype::byte();
-    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
-}
-
-/// `bytes` for a buffer a receive writes into.
-fn bytes_mut(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::byte();
-    let n = buf.len() as u64;
-    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
-}
-
 fn send(comm: &Comm, to: usize, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
-    e.send(SendArgs {
-        ep: comm.group.proc_of(to),
-        ctx: comm.coll_context(),
-        src: comm.rank as i32,
-        tag,
-        mode: Mode::Standard,
-        data: bytes(buf),
-        owner: 0,
-    })
+    let ep = comm.group.proc_of(to);
+    e.send_bytes(ep, comm.coll_context(), comm.rank as i32, tag, buf)
 }
 
 fn recv(comm: &Comm, from: usize, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
-    let s = e.recv(RecvArgs {
-        ctx: comm.coll_context(),
-        src: from as i32,
-        tag,
-        data: bytes_mut(buf),
-        owner: 0,
-    });
-    if s.error != 0 || s.bytes != buf.len() as u64 {
-        return Err(MpiError::intern(format!(
-            "internal exchange: expected {} bytes from rank {from}, got {}",
-            buf.len(),
-            s.bytes
-        )));
-    }
-    Ok(())
+    e.recv_exact(comm.coll_context(), from as i32, tag, buf)
 }
 
 /// Every rank's `mine` (all of length `mine.len()`), in rank order, on every rank.

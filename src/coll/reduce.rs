@@ -70,9 +70,10 @@ pub fn reduce(
     let bytes = (count * dt.size()) as usize;
     let elems = bytes / op::elem_size(basic, op::Layout::Packed).max(1);
     if dt.is_contiguous() {
-        let a = inp.offset(dt.true_lb).slice(0, bytes);
-        let b = inout.offset(dt.true_lb).slice_mut(0, bytes);
-        op::apply(p, basic, a, b, elems)?;
+        let (a, b) = (inp.offset(dt.true_lb), inout.offset(dt.true_lb));
+        a.with_slice(0, bytes, |a| {
+            b.with_slice_mut(0, bytes, |b| op::apply(p, basic, a, b, elems))
+        })?;
         return Ok(());
     }
     // Scattered or padded elements: reduce packed copies, then scatter the result back.

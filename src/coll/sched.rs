@@ -9,11 +9,10 @@ use super::reduce;
 use crate::error::MpiError;
 use crate::object::group::Group;
 use crate::op::user::Op;
-use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
+use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Starter, Status, TypeKeep};
+use crate::progress::{Active, Advance};
 use crate::runtime;
 use crate::transport::mem::UserPtr;
-use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// MPI_BYTE, for library-owned byte buffers.
@@ -224,7 +223,7 @@ impl Schedule {
                     let n = src.bytes() as usize;
                     if let (Some(a), Some(b)) = (src.contiguous(), dst.contiguous()) {
                         // Both sides contiguous: one copy, no staging buffer.
-                        b.slice_mut(0, n).copy_from_slice(a.slice(0, n));
+                        b.copy_from(0, a, 0, n);
                         continue;
                     }
                     let mut buf = vec![0u8; n];
@@ -290,7 +289,7 @@ impl Schedule {
     }
 
     /// Moves the schedule on as far as it can without blocking; true when it is finished.
-    fn advance(&mut self) -> Result<bool, MpiError> {
+    fn go(&mut self) -> Result<bool, MpiError> {
         let e = &runtime::rt()?.engine;
         loop {
             if !self.pending.is_empty() {
@@ -337,6 +336,18 @@ impl Schedule {
             self.post(ph.xfers)?;
         }
     }
+}
+
+impl Advance for Schedule {
+    type Output = ();
+
+    fn advance(&mut self) -> Result<Option<()>, MpiError> {
+        Ok(self.go()?.then_some(()))
+    }
+
+    fn mark(&self) -> (usize, usize, usize) {
+        (self.next, self.pending.len(), 0)
+    }
 
     /// Abandons outstanding transfers after an error (they complete in the background).
     fn abandon(&mut self) {
@@ -346,14 +357,19 @@ impl Schedule {
             }
         }
     }
+
+    fn finish(self, r: Result<(), MpiError>) {
+        if let Some(req) = self.req {
+            finish(req, r);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // Active schedules and the poller
 
-static ACTIVE: Mutex<Vec<Schedule>> = Mutex::new(Vec::new());
-/// Number of schedules in ACTIVE, read without the lock by every poll.
-static ACTIVE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Nonblocking and persistent schedules in flight.
+static ACTIVE: Active<Schedule> = Active::new();
 
 fn finish(req: ReqId, r: Result<(), MpiError>) {
     let Ok(rt) = runtime::rt() else { return };
@@ -368,65 +384,11 @@ fn finish(req: ReqId, r: Result<(), MpiError>) {
     rt.engine.complete_external(req);
 }
 
-/// Runs every active schedule as far as it goes. Never blocks: if another thread is
-/// already advancing schedules, returns at once.
-fn poll() -> bool {
-    if ACTIVE_COUNT.load(std::sync::atomic::Ordering::Acquire) == 0 {
-        return false;
-    }
-    let Some(mut list) = ACTIVE.try_lock() else {
-        return false;
-    };
-    let mut did = false;
-    let mut finished = Vec::new();
-    let mut i = 0;
-    while i < list.len() {
-        let before = (list[i].next, list[i].pending.len());
-        match list[i].advance() {
-            Ok(false) => {
-                did |= before != (list[i].next, list[i].pending.len());
-                i += 1;
-            }
-            Ok(true) => {
-                let s = list.swap_remove(i);
-                finished.push((s.req, Ok(())));
-                did = true;
-            }
-            Err(e) => {
-                let mut s = list.swap_remove(i);
-                s.abandon();
-                finished.push((s.req, Err(e)));
-                did = true;
-            }
-        }
-    }
-    ACTIVE_COUNT.store(list.len(), std::sync::atomic::Ordering::Release);
-    drop(list);
-    for (req, r) in finished {
-        if let Some(req) = req {
-            finish(req, r);
-        }
-    }
-    did
-}
-
 /// Starts `s` as request `req` (created by the caller with `Kind::Schedule`).
 pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
     let rt = runtime::rt()?;
     s.req = Some(req);
-    match s.advance() {
-        Ok(true) => finish(req, Ok(())),
-        Ok(false) => {
-            rt.engine.add_poller(poll);
-            let mut list = ACTIVE.lock();
-            list.push(s);
-            ACTIVE_COUNT.store(list.len(), std::sync::atomic::Ordering::Release);
-        }
-        Err(e) => {
-            s.abandon();
-            finish(req, Err(e));
-        }
-    }
+    ACTIVE.start(s, rt.engine.pollers());
     Ok(())
 }
 
@@ -436,7 +398,7 @@ pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
 pub fn run(mut s: Schedule) -> Result<(), MpiError> {
     let e = &runtime::rt()?.engine;
     loop {
-        match s.advance() {
+        match s.go() {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(err) => {
@@ -467,30 +429,16 @@ pub fn launch(s: Schedule) -> Result<ReqId, MpiError> {
 
 type Builder = Arc<dyn Fn() -> Result<Schedule, MpiError> + Send + Sync>;
 
-/// Builders of persistent requests, by request slot. A freed request's entry is
-/// overwritten when its slot is reused.
-static PERSISTENT: Mutex<Option<HashMap<u32, Builder>>> = Mutex::new(None);
-
-fn start_persistent(id: ReqId) -> Result<(), MpiError> {
-    let b = PERSISTENT
-        .lock()
-        .as_ref()
-        .and_then(|m| m.get(&id.0).cloned())
-        .ok_or_else(|| MpiError::intern("persistent collective without a schedule"))?;
-    let s = b()?;
-    runtime::rt()?.engine.activate(id)?;
-    start(s, id)
-}
-
-/// A persistent collective request (inactive until MPI_Start).
+/// A persistent collective request (inactive until MPI_Start): the request carries the
+/// builder, which makes the schedule anew at every start.
 pub fn persistent(build: Builder) -> Result<ReqId, MpiError> {
     let e = &runtime::rt()?.engine;
-    let id = e.external_persistent(Kind::Schedule, [0; 4], start_persistent);
-    PERSISTENT
-        .lock()
-        .get_or_insert_with(HashMap::new)
-        .insert(id.0, build);
-    Ok(id)
+    let start = move |id: ReqId| -> Result<(), MpiError> {
+        let s = build()?;
+        runtime::rt()?.engine.activate(id)?;
+        start(s, id)
+    };
+    Ok(e.external_persistent(Kind::Schedule, [0; 4], Starter(Arc::new(start))))
 }
 
 // ---------------------------------------------------------------------------------------

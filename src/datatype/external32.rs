@@ -164,8 +164,9 @@ impl Datatype {
             let n = e.size as usize;
             let x = e.ext.ext_size(e.size) as usize;
             for k in 0..(len as usize / n) {
-                let src = buf.slice(off + (k * n) as i64, n);
-                e.ext.encode(src, &mut out[w..w + x]);
+                buf.with_slice(off + (k * n) as i64, n, |src| {
+                    e.ext.encode(src, &mut out[w..w + x])
+                });
                 w += x;
             }
         });
@@ -181,8 +182,9 @@ impl Datatype {
             let n = e.size as usize;
             let x = e.ext.ext_size(e.size) as usize;
             for k in 0..(len as usize / n) {
-                let dst = buf.slice_mut(off + (k * n) as i64, n);
-                e.ext.decode(&inp[r..r + x], dst);
+                buf.with_slice_mut(off + (k * n) as i64, n, |dst| {
+                    e.ext.decode(&inp[r..r + x], dst)
+                });
                 r += x;
             }
         });

@@ -1,20 +1,19 @@
 //! MPI_Comm_accept / MPI_Comm_connect, and the meeting every dynamic-process call ends in:
 //! two intracommunicators, one in each job, become the two sides of an intercommunicator.
 //! The roots talk over one socket (a port connection, or the user's socket for
-//! MPI_Comm_join); the meeting itself is `object::two_sided`, which intercommunicators
+//! MPI_Comm_join); the meeting itself is `comm_build::two_sided`, which intercommunicators
 //! within a job use too. Before it, every member makes sure it listens, since the other
 //! side's processes will connect to it.
 
 use super::endpoints;
 use crate::coll::internal::INTERNAL_TAG;
+use crate::comm_build::group_net::GroupNet;
+use crate::comm_build::two_sided::{self, Broken, Exchange};
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::group::Group;
-use crate::object::group_net::GroupNet;
-use crate::object::two_sided::{self, Broken, Exchange};
 use crate::runtime;
-use crate::transport::fd::NoSigPipe;
-use crate::transport::sock::wire;
+use crate::transport::links::{self, Stream};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,13 +24,12 @@ const DPM_TAG: i32 = INTERNAL_TAG + (1 << 27);
 /// Largest message the roots accept from each other (a process list of a million members).
 const LINK_MAX: usize = 16 << 20;
 
-/// The roots' socket.
-pub trait Link: Read + Write {}
-impl<T: Read + Write> Link for T {}
+/// The roots' connection (a port connection, or the user's socket for MPI_Comm_join).
+pub type Link = dyn Stream;
 
 /// A socket as the roots' channel: both write, then both read (a step's messages are small
 /// enough for the socket buffers, so neither write waits for the other's read).
-struct SocketExchange(Box<dyn Link>);
+struct SocketExchange(Box<Link>);
 
 impl Exchange for SocketExchange {
     fn exchange(&mut self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
@@ -41,8 +39,8 @@ impl Exchange for SocketExchange {
                 format!("the connection to the other side failed: {e}"),
             )
         };
-        wire::write_blob(&mut self.0, mine).map_err(fail)?;
-        wire::read_blob(&mut self.0, LINK_MAX).map_err(fail)
+        links::write_blob(&mut *self.0, mine).map_err(fail)?;
+        links::read_blob(&mut *self.0, LINK_MAX).map_err(fail)
     }
 }
 
@@ -67,7 +65,7 @@ pub fn root_net(comm: &Comm, root: usize) -> GroupNet {
 pub fn establish(
     comm: &Comm,
     root: usize,
-    link: Option<&mut dyn FnMut() -> Result<Box<dyn Link>, MpiError>>,
+    link: Option<&mut dyn FnMut() -> Result<Box<Link>, MpiError>>,
 ) -> Result<Comm, MpiError> {
     if comm.is_inter() {
         return Err(MpiError::arg(
@@ -110,15 +108,15 @@ pub fn accept(port_name: &str, comm: &Comm, root: usize) -> Result<Comm, MpiErro
 
 /// `accept` with the port name given at the root only.
 pub fn accept_at(comm: &Comm, root: usize, port_name: Option<&str>) -> Result<Comm, MpiError> {
-    let mut wait = || -> Result<Box<dyn Link>, MpiError> {
+    let mut wait = || -> Result<Box<Link>, MpiError> {
         let rt = runtime::rt()?;
         let number = super::port::mine(port_name.unwrap_or_default())?;
-        let sock = &rt.engine.fab.sock;
+        let links = rt.links();
         let conn = rt.engine.wait_until(|_, _| {
-            if !sock.port_is_open(number) {
+            if !links.port_is_open(number) {
                 return Some(None);
             }
-            sock.take_connection(number).map(Some)
+            links.take_connection(number).map(Some)
         });
         let conn = conn.ok_or_else(|| {
             MpiError::arg(
@@ -127,7 +125,7 @@ pub fn accept_at(comm: &Comm, root: usize, port_name: Option<&str>) -> Result<Co
                 "the port was closed while waiting",
             )
         })?;
-        Ok(Box::new(conn))
+        Ok(conn)
     };
     let link = port_name
         .is_some()
@@ -161,7 +159,7 @@ pub fn parse_seconds(v: &str) -> Option<Duration> {
 /// The connecting root's socket until the acceptor first answers: reads give up after
 /// `timeout` (nobody accepting on the port), then block as usual.
 struct AwaitAccept {
-    sock: NoSigPipe,
+    sock: Box<Link>,
     timeout: Option<Duration>,
     port: String,
 }
@@ -171,7 +169,7 @@ impl Read for AwaitAccept {
         match self.sock.read(buf) {
             Ok(n) => {
                 if self.timeout.take().is_some() {
-                    self.sock.0.set_read_timeout(None)?;
+                    self.sock.set_read_timeout(None)?;
                 }
                 Ok(n)
             }
@@ -206,6 +204,12 @@ impl Write for AwaitAccept {
     }
 }
 
+impl Stream for AwaitAccept {
+    fn set_read_timeout(&mut self, t: Option<Duration>) -> std::io::Result<()> {
+        self.sock.set_read_timeout(t)
+    }
+}
+
 /// MPI_Comm_connect: fails with MPI_ERR_PORT if nobody accepts within `timeout`.
 pub fn connect(
     port_name: &str,
@@ -213,7 +217,7 @@ pub fn connect(
     root: usize,
     timeout: Duration,
 ) -> Result<Comm, MpiError> {
-    let mut dial = || -> Result<Box<dyn Link>, MpiError> {
+    let mut dial = || -> Result<Box<Link>, MpiError> {
         let p = super::port::parse(port_name)?;
         let unreachable = |e: std::io::Error| {
             MpiError::arg(
@@ -222,9 +226,12 @@ pub fn connect(
                 format!("cannot reach port '{port_name}': {e}"),
             )
         };
-        let s = crate::transport::sock::Sockets::connect_port(&p.card, p.number)
+        let rt = runtime::rt()?;
+        let mut s = rt
+            .links()
+            .connect_port(&p.card, p.number)
             .map_err(unreachable)?;
-        s.0.set_read_timeout(Some(timeout)).map_err(unreachable)?;
+        s.set_read_timeout(Some(timeout)).map_err(unreachable)?;
         Ok(Box::new(AwaitAccept {
             sock: s,
             timeout: Some(timeout),

@@ -3,10 +3,10 @@
 //! message still in flight between them.
 
 use crate::coll::internal::INTERNAL_TAG;
+use crate::comm_build::group_net::{recv_from, send_to};
 use crate::error::MpiError;
 use crate::object::comm::Comm;
 use crate::object::context::STRIDE;
-use crate::object::group_net::{recv_from, send_to};
 use crate::runtime;
 
 /// Tag of the farewell messages (collective context, internal range).

@@ -5,7 +5,7 @@
 
 use crate::error::{class, MpiError};
 use crate::runtime::{self, GPID_RANK_BITS};
-use crate::transport::sock::Card;
+use crate::transport::links::Card;
 
 const RANK_MASK: u64 = (1 << GPID_RANK_BITS) - 1;
 
@@ -18,9 +18,7 @@ pub fn card_of(ep: u32) -> Result<Card, MpiError> {
             token: rt.job.token,
         });
     }
-    rt.engine
-        .fab
-        .sock
+    rt.links()
         .card_of((ep - rt.size) as usize)
         .ok_or_else(|| MpiError::intern(format!("unknown endpoint {ep}")))
 }
@@ -38,7 +36,7 @@ pub fn ep_of(card: Card) -> Result<u32, MpiError> {
         }
         return Ok(r);
     }
-    Ok(rt.size + rt.engine.fab.sock.peer(card) as u32)
+    Ok(rt.size + rt.links().peer(card) as u32)
 }
 
 /// A key that orders processes the same way in every process (unlike endpoint numbers).
@@ -55,7 +53,7 @@ pub fn precedes(a: u32, b: u32) -> bool {
 /// Makes sure this process listens for processes of other jobs.
 pub fn listen() -> Result<(), MpiError> {
     let rt = runtime::rt()?;
-    rt.engine.fab.sock.card().map(|_| ()).map_err(|e| {
+    rt.links().listen().map(|_| ()).map_err(|e| {
         MpiError::new(
             class::ERR_OTHER,
             format!("cannot listen for other jobs' processes: {e}"),

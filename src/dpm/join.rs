@@ -5,16 +5,15 @@
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::runtime;
-use crate::transport::fd::BorrowedSocket;
+use crate::transport::links;
 
 pub fn join(fd: i32) -> Result<Comm, MpiError> {
     let rt = runtime::rt()?;
-    let sock = BorrowedSocket::new(fd)
+    let sock = links::borrow_user_socket(fd)
         .map_err(|e| MpiError::arg(class::ERR_ARG, "fd", format!("not a connected socket: {e}")))?;
     let mut link = Some(sock);
-    let mut give = || -> Result<Box<dyn super::connect::Link>, MpiError> {
+    let mut give = || -> Result<Box<super::connect::Link>, MpiError> {
         link.take()
-            .map(|s| Box::new(s) as Box<dyn super::connect::Link>)
             .ok_or_else(|| MpiError::intern("join: socket used twice"))
     };
     super::connect::establish(&rt.self_comm, 0, Some(&mut give))

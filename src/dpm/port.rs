@@ -3,7 +3,7 @@
 
 use crate::error::{class, MpiError};
 use crate::runtime;
-use crate::transport::sock::Card;
+use crate::transport::links::Card;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Port {
@@ -47,9 +47,7 @@ fn bad_port(name: &str) -> MpiError {
 pub fn open() -> Result<String, MpiError> {
     let rt = runtime::rt()?;
     let (card, number) = rt
-        .engine
-        .fab
-        .sock
+        .links()
         .open_port()
         .map_err(|e| MpiError::new(class::ERR_OTHER, format!("cannot open a port: {e}")))?;
     Ok(Port { card, number }.name())
@@ -60,7 +58,7 @@ pub fn mine(name: &str) -> Result<u64, MpiError> {
     let rt = runtime::rt()?;
     let p = Port::parse(name).ok_or_else(|| bad_port(name))?;
     let me = crate::dpm::endpoints::card_of(rt.rank)?;
-    if p.card != me || !rt.engine.fab.sock.port_is_open(p.number) {
+    if p.card != me || !rt.links().port_is_open(p.number) {
         return Err(MpiError::arg(
             class::ERR_PORT,
             "port_name",
@@ -73,7 +71,7 @@ pub fn mine(name: &str) -> Result<u64, MpiError> {
 /// MPI_Close_port.
 pub fn close(name: &str) -> Result<(), MpiError> {
     let n = mine(name)?;
-    runtime::rt()?.engine.fab.sock.close_port(n);
+    runtime::rt()?.links().close_port(n);
     Ok(())
 }
 

@@ -7,9 +7,9 @@
 //! runs without a launcher (singleton) starts one on demand.
 
 use super::connect;
+use crate::comm_build::group_net::GroupNet;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::object::group_net::GroupNet;
 use crate::pmi::SpawnCmd;
 use crate::runtime;
 use parking_lot::Mutex;

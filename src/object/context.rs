@@ -1,5 +1,5 @@
 //! Context ids in use by this process. A new communicator's id is agreed among its members
-//! (see `object::comm_create`): the smallest id free on all of them. Ids of freed
+//! (see `comm_build::create`): the smallest id free on all of them. Ids of freed
 //! communicators are reused, so dup/free cycles never exhaust the space.
 
 use crate::error::{class, MpiError};

@@ -23,6 +23,8 @@ mod x87;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pairs;
 
 use std::fmt;
 

@@ -111,7 +111,7 @@ impl BsendBuffer {
     pub fn stage(&self, off: usize, src: &Data, bytes_type: TypeKeep) -> Data {
         let base = self.base.expect("attached").offset(off as i64);
         let n = src.bytes() as usize;
-        src.pack(0, base.slice_mut(0, n));
+        base.with_slice_mut(0, n, |dst| src.pack(0, dst));
         Data::new(base, n as u64, bytes_type)
     }
 }

@@ -36,6 +36,27 @@ impl Data {
         Data { ptr, count, dt }
     }
 
+    /// The bytes of a library-owned buffer an internal send reads (MPI_BYTE). The caller
+    /// keeps `buf` alive and untouched until the operation completes (see `UserPtr::of`).
+    pub fn of_bytes(buf: &[u8]) -> Self {
+        let n = buf.len() as u64;
+        Data::new(
+            UserPtr::of(buf),
+            n,
+            TypeKeep::Static(crate::datatype::byte()),
+        )
+    }
+
+    /// `of_bytes` for a buffer an internal receive writes into.
+    pub fn of_bytes_mut(buf: &mut [u8]) -> Self {
+        let n = buf.len() as u64;
+        Data::new(
+            UserPtr::of_mut(buf),
+            n,
+            TypeKeep::Static(crate::datatype::byte()),
+        )
+    }
+
     /// Total bytes of data.
     #[inline]
     pub fn bytes(&self) -> u64 {

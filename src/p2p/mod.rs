@@ -13,6 +13,11 @@ pub mod request;
 
 pub use data::{Data, TypeKeep};
 pub use engine::{Engine, MsgId, RecvArgs, SendArgs};
-pub use request::{Kind, Mode, ReqId, Status};
+pub use matching::ANY_SOURCE;
+
+/// The engine of a real process: over the node segment and the sockets to other jobs.
+/// Layers above name this alias, never the fabric type.
+pub type NodeEngine = Engine<crate::transport::net::Net>;
+pub use request::{Kind, Mode, ReqId, Starter, Status};
 #[cfg(test)]
 mod tests;

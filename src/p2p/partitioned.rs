@@ -14,6 +14,7 @@ use super::header::{flag, kind, Header};
 use super::matching::{Body, Piece, Posted, Unexpected};
 use super::request::{Kind, Mode, Persist, ReqId, Status};
 use crate::error::{class, MpiError};
+use crate::transport::mem::UserPtr;
 
 /// Adds `[off, off + len)` to a sorted list of disjoint ranges, merging neighbours.
 pub fn add_range(r: &mut Vec<(u64, u64)>, off: u64, len: u64) {
@@ -431,11 +432,11 @@ impl<F: Fabric> Engine<F> {
         };
         if cma && st.cma {
             if let Ok(local) = self.local(ep) {
-                let mut pieces: Vec<&mut [u8]> = Vec::new();
-                data.pieces(off, len, |p, l| pieces.push(p.slice_mut(0, l)));
+                let mut pieces: Vec<(UserPtr, usize)> = Vec::new();
+                data.pieces(off, len, |p, l| pieces.push((p, l)));
                 if let Ok(n) =
                     self.fab
-                        .read_remote(local, &[(addr as usize, len as usize)], &mut pieces)
+                        .read_remote(local, &[(addr as usize, len as usize)], &pieces)
                 {
                     if n as u64 == len {
                         self.ctrl(

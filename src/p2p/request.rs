@@ -2,6 +2,7 @@
 //! recognised), each holding the state of one operation.
 
 use super::data::Data;
+use std::sync::Arc;
 
 /// Index (20 bits) and generation (6 bits): fits the 26 index bits of a handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -123,8 +124,21 @@ pub enum Persist {
         owner: i32,
         pair: u16,
     },
-    /// Started and completed by a higher layer (persistent collectives).
-    External,
+    /// Started and completed by a higher layer (persistent collectives): what MPI_Start
+    /// calls for it.
+    External(Starter),
+}
+
+/// How a higher layer starts one of its persistent requests (it activates the request and
+/// runs what the request stands for). The request carries it: the request slab is the one
+/// registry of persistent requests.
+#[derive(Clone)]
+pub struct Starter(pub Arc<dyn Fn(ReqId) -> Result<(), crate::error::MpiError> + Send + Sync>);
+
+impl std::fmt::Debug for Starter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Starter")
+    }
 }
 
 /// Where a rendezvous send stands.
@@ -170,6 +184,8 @@ pub struct Req {
     /// A joined request this one completes a part of, and whether it gives it its status.
     pub parent: Option<ReqId>,
     pub gives_status: bool,
+    /// The part gives the joined request its status only if it carries an error.
+    pub gives_error: bool,
     /// Parts of a joined request still running.
     pub pending: u32,
     /// Partitioned transfers: a send piece's place, or Some(default) on a partitioned
@@ -180,8 +196,6 @@ pub struct Req {
     /// Partitioned send: partitions marked ready in this round. Partitioned receive: the
     /// sender's partitions that arrived (sized when the first arrives).
     pub ready: Vec<bool>,
-    /// For persistent requests of a higher layer: what MPI_Start calls.
-    pub starter: Option<fn(ReqId) -> Result<(), crate::error::MpiError>>,
     /// Memory that must live until completion (e.g. the packed copy of Sendrecv_replace).
     pub keep: Option<Box<[u8]>>,
     /// Send: MPI_Cancel asked the receiver to drop the message and its answer has not come
@@ -196,6 +210,22 @@ pub struct Req {
 }
 
 impl Req {
+    /// MPI_Start's share for a persistent request: active again, not done, a fresh status;
+    /// an error if it is already active.
+    pub fn restart(&mut self) -> Result<(), crate::error::MpiError> {
+        if self.active {
+            return Err(crate::error::MpiError::arg(
+                crate::error::class::ERR_REQUEST,
+                "request",
+                "persistent request is already active",
+            ));
+        }
+        self.active = true;
+        self.done = false;
+        self.status = Status::default();
+        Ok(())
+    }
+
     fn blank(gen: u32) -> Req {
         Req {
             gen,
@@ -220,9 +250,9 @@ impl Req {
             ext: [0; 4],
             parent: None,
             gives_status: false,
+            gives_error: false,
             pending: 0,
             keep: None,
-            starter: None,
             part: None,
             arrived: Vec::new(),
             ready: Vec::new(),

@@ -5,7 +5,6 @@ use super::win::Win;
 use super::wire::{kind, Request, REQ_TAG};
 use crate::error::{class, MpiError};
 use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
-use crate::runtime;
 use crate::transport::mem::UserPtr;
 use std::sync::atomic::Ordering;
 
@@ -55,8 +54,7 @@ pub struct Origin {
 }
 
 fn byte_data(buf: &[u8]) -> Data {
-    let byte = crate::datatype::byte();
-    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
+    Data::of_bytes(buf)
 }
 
 fn sync_error(msg: impl Into<String>) -> MpiError {
@@ -137,8 +135,7 @@ impl Origin {
 
     /// Forgets sends that have completed (their buffers go).
     fn reap_sends(&mut self, win: &Win) {
-        let Ok(rt) = runtime::rt() else { return };
-        let e = &rt.engine;
+        let e = win.engine;
         if self.outbox.is_empty() {
             return;
         }
@@ -157,7 +154,7 @@ pub(crate) fn send(
     target: usize,
     req: &Request,
 ) -> Result<(), MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     o.reap_sends(win);
     let buf = req.encode();
     let id = e.isend(SendArgs {
@@ -185,7 +182,7 @@ pub fn issue(
     reply: Option<Data>,
     user: bool,
 ) -> Result<Option<ReqId>, MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     let mut o = win.origin.lock();
     if !o.may_access(target) {
         return Err(sync_error(format!(
@@ -235,8 +232,7 @@ pub fn issue(
 
 /// Poller share: completes the get-family operations whose reply arrived.
 pub(crate) fn advance(win: &Win) -> bool {
-    let Ok(rt) = runtime::rt() else { return false };
-    let e = &rt.engine;
+    let e = win.engine;
     let Some(mut o) = win.origin.try_lock() else {
         return false;
     };
@@ -279,7 +275,7 @@ pub(crate) fn advance(win: &Win) -> bool {
 
 /// Waits until the replies expected from `target` (every target for None) have arrived.
 pub fn wait_replies(win: &Win, target: Option<usize>) {
-    let Ok(rt) = runtime::rt() else { return };
+    let e = win.engine;
     let outstanding = || match target {
         Some(t) => win.pending[t].load(Ordering::Acquire),
         None => win.pending.iter().map(|p| p.load(Ordering::Acquire)).sum(),
@@ -287,8 +283,7 @@ pub fn wait_replies(win: &Win, target: Option<usize>) {
     if outstanding() == 0 {
         return;
     }
-    rt.engine
-        .wait_until(|_, _| (outstanding() == 0).then_some(()));
+    e.wait_until(|_, _| (outstanding() == 0).then_some(()));
 }
 
 /// Sends `kind` (FLUSH or UNLOCK) to every rank of `targets` and waits for their
@@ -298,7 +293,7 @@ pub fn acknowledged(win: &Win, targets: &[usize], what: u8) -> Result<(), MpiErr
     if targets.is_empty() {
         return Ok(());
     }
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     for &t in targets {
         wait_replies(win, Some(t));
     }

@@ -7,7 +7,6 @@ use super::wire::{kind, Request, LOCK_EXCLUSIVE, LOCK_SHARED};
 use crate::coll::internal;
 use crate::error::{class, MpiError};
 use crate::p2p::{Data, RecvArgs, TypeKeep};
-use crate::runtime;
 use crate::transport::mem::UserPtr;
 use std::sync::atomic::Ordering;
 
@@ -119,7 +118,7 @@ pub fn start(win: &Win, ranks: Vec<usize>, assert: i32) -> Result<(), MpiError> 
         o.check_fence("MPI_Win_start")?;
     }
     if assert & mode::NOCHECK == 0 {
-        let e = &runtime::rt()?.engine;
+        let e = win.engine;
         e.wait_until(|_, _| {
             ranks
                 .iter()
@@ -180,7 +179,7 @@ pub fn wait(win: &Win) -> Result<(), MpiError> {
         .post
         .clone()
         .ok_or_else(|| sync_error("MPI_Win_wait without MPI_Win_post"))?;
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     e.wait_until(|_, _| exposure_done(win, &ranks).then_some(()));
     end_exposure(win, &ranks);
     Ok(())
@@ -194,7 +193,7 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
         .post
         .clone()
         .ok_or_else(|| sync_error("MPI_Win_test without MPI_Win_post"))?;
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     e.run_pollers();
     {
         let mut st = e.lock();
@@ -211,7 +210,7 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
 
 /// Sends LOCK requests to `targets` and waits until each is granted.
 fn acquire(win: &Win, targets: &[usize], lock: u8) -> Result<(), MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     let byte = crate::datatype::byte();
     let grant = [0u8; 0];
     let mut recvs = Vec::with_capacity(targets.len());
@@ -372,7 +371,7 @@ pub fn flush_local(win: &Win, target: Option<usize>) -> Result<(), MpiError> {
 pub fn sync(win: &Win) -> Result<(), MpiError> {
     let _ = win;
     std::sync::atomic::fence(Ordering::SeqCst);
-    let e = &runtime::rt()?.engine;
+    let e = win.engine;
     e.run_pollers();
     std::sync::atomic::fence(Ordering::SeqCst);
     Ok(())

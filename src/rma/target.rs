@@ -5,8 +5,7 @@ use super::win::{registered, Win};
 use super::wire::{self, kind, Request, LOCK_EXCLUSIVE, REQ_TAG};
 use crate::error::{class, MpiError};
 use crate::op::{self, Layout, PredefOp};
-use crate::p2p::{Data, Engine, Mode, ReqId, SendArgs, TypeKeep};
-use crate::runtime;
+use crate::p2p::{Data, Mode, ReqId, SendArgs, TypeKeep};
 use crate::transport::mem::UserPtr;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -73,7 +72,10 @@ impl TargetState {
 /// Serializes the poller: only one thread serves windows at a time.
 static SERVING: Mutex<()> = Mutex::new(());
 
-/// The engine poller: serves every window. Never blocks.
+/// The target side of every window, as the progress registry runs it.
+pub static POLLER: crate::progress::FnPoller = crate::progress::FnPoller(poll);
+
+/// Serves every window. Never blocks.
 pub fn poll() -> bool {
     let Some(_g) = SERVING.try_lock() else {
         return false;
@@ -87,24 +89,17 @@ pub fn poll() -> bool {
 }
 
 fn byte_data(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::byte();
-    let n = buf.len() as u64;
-    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
+    Data::of_bytes_mut(buf)
 }
 
 /// Receives and applies what has arrived for `win`.
 fn serve(win: &Win) -> bool {
-    let Ok(rt) = runtime::rt() else { return false };
-    let e = &rt.engine;
+    let e = win.engine;
     let Some(mut t) = win.target.try_lock() else {
         return false;
     };
     let mut did = false;
-    while let Some((msg, s)) = e.improbe(
-        win.comm.context_id,
-        Engine::<crate::transport::net::Net>::any_source(),
-        REQ_TAG,
-    ) {
+    while let Some((msg, s)) = e.improbe(win.comm.context_id, crate::p2p::ANY_SOURCE, REQ_TAG) {
         let mut buf = vec![0u8; s.bytes as usize];
         match e.imrecv(msg, byte_data(&mut buf)) {
             Ok(id) => t.inbox.push_back((id, buf, s.source as usize)),
@@ -139,10 +134,10 @@ fn serve(win: &Win) -> bool {
 
 /// Sends `buf` to `origin` with tag `tag`.
 fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) {
-    let Ok(rt) = runtime::rt() else { return };
+    let e = win.engine;
     let byte = crate::datatype::byte();
     let data = Data::new(UserPtr::of(&buf), buf.len() as u64, TypeKeep::Static(byte));
-    let sent = rt.engine.isend(SendArgs {
+    let sent = e.isend(SendArgs {
         ep: win.comm.peer(origin),
         ctx: win.comm.context_id,
         src: win.comm.rank as i32,

@@ -5,11 +5,12 @@ use super::hints::Hints;
 use super::origin::Origin;
 use super::target::TargetState;
 use crate::coll::internal;
+use crate::comm_build::create as comm_create;
 use crate::error::{class, MpiError};
 use crate::object::attr::AttrList;
 use crate::object::comm::Comm;
-use crate::object::comm_create;
 use crate::object::errhandler::Errhandler;
+use crate::p2p::NodeEngine;
 use crate::runtime;
 use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
@@ -64,6 +65,9 @@ pub struct Peer {
 pub struct Win {
     /// Private duplicate of the creating communicator.
     pub comm: Comm,
+    /// The job's engine: every transfer of the window goes through it (handed down once,
+    /// at creation, so the one-sided layer never reaches for the process-wide runtime).
+    pub engine: &'static NodeEngine,
     pub flavor: Flavor,
     /// Local memory (address 0 for a dynamic window: displacements are addresses).
     pub base: UserPtr,
@@ -130,6 +134,7 @@ impl Win {
         disp_unit: i64,
         hints: Hints,
     ) -> Result<Arc<Win>, MpiError> {
+        let engine = &runtime::rt()?.engine;
         let mut mine = Vec::with_capacity(16);
         mine.extend_from_slice(&size.to_le_bytes());
         mine.extend_from_slice(&disp_unit.to_le_bytes());
@@ -172,9 +177,10 @@ impl Win {
             attr_flavor: flavor as i32,
             attr_model: MODEL_UNIFIED,
             comm,
+            engine,
         });
         REGISTRY.lock().push(w.clone());
-        runtime::rt()?.engine.add_poller(super::target::poll);
+        engine.add_poller(&super::target::POLLER);
         Ok(w)
     }
 
@@ -208,7 +214,7 @@ impl Win {
         super::origin::wait_replies(self, None);
         internal::barrier(&self.comm)?;
         // Replies and acknowledgements this rank sent must leave before the context goes.
-        let e = &runtime::rt()?.engine;
+        let e = self.engine;
         e.wait_until(|_, _| (self.in_flight.load(Ordering::Acquire) == 0).then_some(()));
         REGISTRY.lock().retain(|w| !Arc::ptr_eq(w, self));
         comm_create::release_context(self.comm.context_id);

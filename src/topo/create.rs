@@ -5,9 +5,9 @@
 use super::dist_graph::Edge;
 use super::{attach, Cart, DistGraph, Graph, Topology};
 use crate::coll::internal;
+use crate::comm_build::create::{dup, split};
 use crate::error::MpiError;
 use crate::object::comm::Comm;
-use crate::object::comm_create::{dup, split};
 
 /// Colour for processes left out of a new communicator (MPI_UNDEFINED).
 const NOT_MEMBER: i32 = -32766;

@@ -6,11 +6,9 @@
 use super::Neighbors;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Status};
+use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Starter, Status};
 use crate::runtime;
-use parking_lot::Mutex;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// The operations of one neighbourhood collective call, ready to post.
 #[derive(Debug, Clone)]
@@ -133,99 +131,35 @@ fn status_error(s: &Status) -> MpiError {
 // ---------------------------------------------------------------------------------------
 // Persistent neighbourhood collectives (MPI_Neighbor_*_init)
 
-struct Persistent {
-    plan: Exchange,
-    /// The joined request of the running instance, between MPI_Start and completion.
-    running: Option<ReqId>,
-}
-
-/// Persistent requests of this layer, by request id.
-static PERSISTENT: Mutex<Option<HashMap<u32, Persistent>>> = Mutex::new(None);
-/// How many of them are running (lets the poller skip the lock when none is).
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
-
-/// An inactive persistent request that runs `plan` at each MPI_Start.
+/// An inactive persistent request that runs `plan` at each MPI_Start. The request carries
+/// the plan (its starter): at each start the operations are posted as parts of it, and it
+/// completes when they all have, with the first receive's status if that failed.
 pub fn persistent(plan: Exchange, owner: i32) -> Result<ReqId, MpiError> {
     let e = &runtime::rt()?.engine;
-    let id = e.external_persistent(Kind::Schedule, [0; 4], start_persistent);
-    e.set_owner(id, owner);
-    let mut table = PERSISTENT.lock();
-    let table = table.get_or_insert_with(HashMap::new);
-    // Forget requests the user has freed since (their slots may be reused).
-    table.retain(|&k, p| p.running.is_some() || e.is_valid(ReqId(k)));
-    table.insert(
-        id.0,
-        Persistent {
-            plan,
-            running: None,
-        },
-    );
-    e.add_poller(poll);
-    Ok(id)
-}
-
-/// MPI_Start of one of our persistent requests.
-fn start_persistent(id: ReqId) -> Result<(), MpiError> {
-    let e = &runtime::rt()?.engine;
-    let mut table = PERSISTENT.lock();
-    let p = table
-        .as_mut()
-        .and_then(|t| t.get_mut(&id.0))
-        .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
-    e.activate(id)?;
-    match p.plan.start() {
-        Ok(j) => {
-            p.running = Some(j);
-            RUNNING.fetch_add(1, Ordering::AcqRel);
-            Ok(())
-        }
-        Err(err) => {
-            // Leave the request complete (with the error) so a wait does not hang.
-            e.set_status(
-                id,
-                Status {
-                    error: err.class,
-                    ..Status::default()
-                },
-            );
-            e.complete_external(id);
-            Err(err)
-        }
-    }
-}
-
-/// Engine poller: completes persistent requests whose operations have all finished.
-/// Never blocks: if the table is busy, it tries again at the next poll.
-fn poll() -> bool {
-    if RUNNING.load(Ordering::Acquire) == 0 {
-        return false;
-    }
-    let Ok(rt) = runtime::rt() else { return false };
-    let e = &rt.engine;
-    let mut finished = Vec::new();
-    {
-        let Some(mut table) = PERSISTENT.try_lock() else {
-            return false;
-        };
-        let Some(table) = table.as_mut() else {
-            return false;
-        };
-        let mut st = e.lock();
-        for (&k, p) in table.iter_mut() {
-            if let Some(j) = p.running {
-                if let Some(s) = e.reap(&mut st, j) {
-                    p.running = None;
-                    finished.push((ReqId(k), s));
-                }
+    let start = move |id: ReqId| -> Result<(), MpiError> {
+        let e = &runtime::rt()?.engine;
+        e.activate(id)?;
+        match plan.post() {
+            Ok(ids) => {
+                let from = ids.first().copied().unwrap_or(ReqId(u32::MAX));
+                e.join_into(id, &ids, from);
+                Ok(())
+            }
+            Err(err) => {
+                // Leave the request complete (with the error) so a wait does not hang.
+                e.set_status(
+                    id,
+                    Status {
+                        error: err.class,
+                        ..Status::default()
+                    },
+                );
+                e.complete_external(id);
+                Err(err)
             }
         }
-    }
-    for (id, s) in &finished {
-        RUNNING.fetch_sub(1, Ordering::AcqRel);
-        if s.error != 0 {
-            e.set_status(*id, *s);
-        }
-        e.complete_external(*id);
-    }
-    !finished.is_empty()
+    };
+    let id = e.external_persistent(Kind::Schedule, [0; 4], Starter(Arc::new(start)));
+    e.set_owner(id, owner);
+    Ok(id)
 }

@@ -2,7 +2,8 @@
 //! through a hub. It exists so the point-to-point engine's protocols — eager, rendezvous,
 //! pipelined fallback, backlog when cells run out — can be unit-tested without processes.
 
-use crate::p2p::fabric::{Fabric, HDR_BYTES};
+use super::fabric::{Fabric, HDR_BYTES};
+use super::mem::UserPtr;
 use parking_lot::Mutex;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -128,7 +129,7 @@ impl Fabric for Loopback {
         &self,
         _local: usize,
         remote: &[(usize, usize)],
-        dst: &mut [&mut [u8]],
+        dst: &[(UserPtr, usize)],
     ) -> std::io::Result<usize> {
         if !self.hub.allow_cma {
             return Err(std::io::Error::from_raw_os_error(libc::EPERM));
@@ -140,9 +141,9 @@ impl Fabric for Loopback {
             src.extend_from_slice(unsafe { std::slice::from_raw_parts(a as *const u8, l) });
         }
         let mut off = 0;
-        for d in dst.iter_mut() {
-            let n = d.len().min(src.len() - off);
-            d[..n].copy_from_slice(&src[off..off + n]);
+        for &(d, l) in dst {
+            let n = l.min(src.len() - off);
+            d.write(0, &src[off..off + n]);
             off += n;
         }
         Ok(off)

@@ -89,25 +89,49 @@ impl UserPtr {
         }
     }
 
-    /// A view of `len` bytes at `self + off` for reading while the operation is active.
+    /// Runs `f` on a view of `len` bytes at `self + off`. The view lives only as long as
+    /// the call (the closure cannot keep it), which is what the constructor's contract
+    /// covers: the memory stays valid while the operation is active.
     #[inline]
-    pub fn slice<'a>(self, off: i64, len: usize) -> &'a [u8] {
+    pub fn with_slice<R>(self, off: i64, len: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+        // SAFETY: constructor contract; the borrow cannot escape `f`.
+        f(unsafe { self.slice(off, len) })
+    }
+
+    /// `with_slice` for a writable view.
+    #[inline]
+    pub fn with_slice_mut<R>(self, off: i64, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        // SAFETY: constructor contract; the borrow cannot escape `f`, and no other Rust
+        // reference to the operation's memory is alive during an MPI call's copy.
+        f(unsafe { self.slice_mut(off, len) })
+    }
+
+    /// A view of `len` bytes at `self + off` for reading.
+    ///
+    /// # Safety
+    /// The range must be covered by the constructor's contract for as long as the returned
+    /// slice lives (the caller picks the lifetime: keep it within the copy that needs it).
+    /// For the C surface and the transports only; other layers use `with_slice`.
+    #[inline]
+    pub unsafe fn slice<'a>(self, off: i64, len: usize) -> &'a [u8] {
         if len == 0 {
             return &[];
         }
-        // SAFETY: constructor contract; the slice is used only for the duration of a copy.
+        // SAFETY: the caller's contract (above).
         unsafe { std::slice::from_raw_parts((self.0 as *const u8).offset(off as isize), len) }
     }
 
     /// A writable view of `len` bytes at `self + off`.
+    ///
+    /// # Safety
+    /// As for `slice`, and no other reference to that memory may be alive meanwhile.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn slice_mut<'a>(self, off: i64, len: usize) -> &'a mut [u8] {
+    pub unsafe fn slice_mut<'a>(self, off: i64, len: usize) -> &'a mut [u8] {
         if len == 0 {
             return &mut [];
         }
-        // SAFETY: constructor contract; used only for the duration of a copy, with no other
-        // Rust reference to that memory alive.
+        // SAFETY: the caller's contract (above).
         unsafe { std::slice::from_raw_parts_mut((self.0 as *mut u8).offset(off as isize), len) }
     }
 }

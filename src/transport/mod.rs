@@ -1,6 +1,11 @@
 //! Transports below the progress engine: shared memory on the node, TCP across hosts.
+//! `fabric::Fabric` is the interface the engine drives; `links::Links` the one the dynamic-
+//! process layer uses to open ports and reach other jobs; `mem::UserPtr` is where user
+//! addresses become byte copies.
 
+pub mod fabric;
 pub mod fd;
+pub mod links;
 pub mod loopback;
 pub mod mem;
 pub mod net;

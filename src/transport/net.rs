@@ -6,9 +6,11 @@
 //! socket and goes straight back to our free list. The doorbell is the segment's: socket
 //! reader threads ring it, so one sleep covers both transports.
 
+use super::fabric::{Fabric, HDR_BYTES};
+use super::links::{Links, Stream};
+use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
 use super::sock::{Card, Frame, Sockets};
-use crate::p2p::fabric::{Fabric, HDR_BYTES};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,8 +148,37 @@ impl Fabric for Net {
         &self,
         local: usize,
         remote: &[(usize, usize)],
-        dst: &mut [&mut [u8]],
+        dst: &[(UserPtr, usize)],
     ) -> io::Result<usize> {
         cma::read_into(self.pid_of(local), remote, dst)
+    }
+}
+
+impl Links for Net {
+    fn listen(&self) -> io::Result<Card> {
+        self.sock.card()
+    }
+    fn peer(&self, card: Card) -> usize {
+        self.sock.peer(card)
+    }
+    fn card_of(&self, i: usize) -> Option<Card> {
+        self.sock.card_of(i)
+    }
+    fn open_port(&self) -> io::Result<(Card, u64)> {
+        self.sock.open_port()
+    }
+    fn close_port(&self, port: u64) -> bool {
+        self.sock.close_port(port)
+    }
+    fn port_is_open(&self, port: u64) -> bool {
+        self.sock.port_is_open(port)
+    }
+    fn take_connection(&self, port: u64) -> Option<Box<dyn Stream>> {
+        self.sock
+            .take_connection(port)
+            .map(|c| Box::new(c) as Box<dyn Stream>)
+    }
+    fn connect_port(&self, card: &Card, port: u64) -> io::Result<Box<dyn Stream>> {
+        Ok(Box::new(Sockets::connect_port(card, port)?))
     }
 }

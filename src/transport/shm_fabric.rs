@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 
 // The engine writes its header into a cell's header bytes: both sides must agree.
-const _: () = assert!(HDR_BYTES == crate::p2p::fabric::HDR_BYTES);
+const _: () = assert!(HDR_BYTES == crate::transport::fabric::HDR_BYTES);
 
 /// A one-rank segment for a process without peers on its node (a singleton, or the only
 /// rank of a job on this host): an anonymous memfd nobody else maps.

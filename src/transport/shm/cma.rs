@@ -3,6 +3,7 @@
 //! to use it (large messages) and must probe it once, because the kernel may forbid it
 //! (Yama ptrace_scope ≥ 2, containers without CAP_SYS_PTRACE, seccomp).
 
+use crate::transport::mem::UserPtr;
 use std::io::{self, IoSliceMut};
 
 /// Linux's UIO_MAXIOV: the most iovecs one call accepts on either side.
@@ -34,9 +35,18 @@ struct Cursor {
     off: usize,
 }
 
-/// `read_from` into plain byte slices (the engine's `Fabric::read_remote`).
-pub fn read_into(pid: i32, remote: &[(usize, usize)], dst: &mut [&mut [u8]]) -> io::Result<usize> {
-    let mut iov: Vec<IoSliceMut> = dst.iter_mut().map(|d| IoSliceMut::new(d)).collect();
+/// `read_from` into an operation's memory ranges (the engine's `Fabric::read_remote`).
+pub fn read_into(
+    pid: i32,
+    remote: &[(usize, usize)],
+    dst: &[(UserPtr, usize)],
+) -> io::Result<usize> {
+    let mut iov: Vec<IoSliceMut> = dst
+        .iter()
+        // SAFETY: the ranges are the receive's memory (UserPtr's contract); the slices live
+        // only for this call, and nothing else references that memory meanwhile.
+        .map(|&(p, l)| IoSliceMut::new(unsafe { p.slice_mut(0, l) }))
+        .collect();
     read_from(pid, remote, &mut iov)
 }
 

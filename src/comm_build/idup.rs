@@ -3,8 +3,8 @@
 //! The agreement is the one of `comm_create::agree_context` (propose the lowest id free
 //! here, take the largest proposal if it is free, retry higher if any member could not take
 //! it), written as a state machine whose exchanges are nonblocking sends and receives over
-//! a `GroupNet` (member 0 gathers, then sends the result back). The engine runs [`poll`] from
-//! every wait and test, so agreements move on whenever the process makes MPI progress, and a
+//! a `GroupNet` (member 0 gathers, then sends the result back). The progress registry runs
+//! the agreements in flight (`progress::Active`) from every wait and test, so agreements move on whenever the process makes MPI progress, and a
 //! process may do other communication between MPI_Comm_idup and its MPI_Wait.
 //!
 //! Several agreements may be in flight at once, on the same or different parents, completed
@@ -14,14 +14,13 @@
 //! strides drawn from its own (context, tag, round), which is the same on all its members
 //! and different between agreements, so collisions do not repeat.
 
-use super::context::STRIDE;
 use super::group_net::GroupNet;
 use crate::error::{class, MpiError};
+use crate::object::context::STRIDE;
 use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs};
+use crate::progress::{Active, Advance};
 use crate::runtime;
 use crate::transport::mem::UserPtr;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The context id of a communicator whose MPI_Comm_idup has not completed: its handle exists
 /// (MPI_Comm_idup writes it at once) but it may not be used. Never a real id (those are
@@ -238,7 +237,7 @@ impl Agreement {
 
     /// Moves the agreement on as far as it goes without blocking: the context id once
     /// every member has taken it.
-    fn advance(&mut self) -> Result<Option<u32>, MpiError> {
+    fn go(&mut self) -> Result<Option<u32>, MpiError> {
         let rt = runtime::rt()?;
         loop {
             let Some(r) = self.poll_exchange()? else {
@@ -246,7 +245,7 @@ impl Agreement {
             };
             match self.step {
                 Step::Propose => {
-                    self.candidate = super::context::agreed(r)?;
+                    self.candidate = crate::object::context::agreed(r)?;
                     self.took = rt.contexts.lock().try_take(r);
                     self.step = Step::Check;
                     self.start_exchange((!self.took) as u32)?;
@@ -272,7 +271,7 @@ impl Agreement {
 
     /// Gives up after an error: gives back a tentatively taken id, and lets the buffers of
     /// transfers still in flight live on (the engine may still write into them).
-    fn abandon(&mut self) {
+    fn give_up(&mut self) {
         if let Ok(rt) = runtime::rt() {
             if self.took {
                 rt.contexts.lock().release(self.candidate);
@@ -289,52 +288,31 @@ impl Agreement {
     }
 }
 
-static ACTIVE: Mutex<Vec<Agreement>> = Mutex::new(Vec::new());
-/// Number of agreements in ACTIVE, read without the lock by every poll.
-static ACTIVE_COUNT: AtomicUsize = AtomicUsize::new(0);
+impl Advance for Agreement {
+    type Output = u32;
 
-/// Runs every agreement in flight as far as it goes; calls the `Done` of those that end.
-/// Never blocks: if another thread is already advancing them, returns at once.
-fn poll() -> bool {
-    if ACTIVE_COUNT.load(Ordering::Acquire) == 0 {
-        return false;
+    fn advance(&mut self) -> Result<Option<u32>, MpiError> {
+        self.go()
     }
-    let Some(mut list) = ACTIVE.try_lock() else {
-        return false;
-    };
-    let mut did = false;
-    let mut finished = Vec::new();
-    let mut i = 0;
-    // In call order (no swap_remove), so agreements started in the same order on every
-    // member also try their ids in the same order.
-    while i < list.len() {
-        let before = (list[i].step, list[i].round, list[i].reqs.len());
-        match list[i].advance() {
-            Ok(None) => {
-                did |= before != (list[i].step, list[i].round, list[i].reqs.len());
-                i += 1;
-            }
-            Ok(Some(c)) => {
-                let mut a = list.remove(i);
-                finished.push((a.done.take(), Ok(c)));
-            }
-            Err(e) => {
-                let mut a = list.remove(i);
-                a.abandon();
-                finished.push((a.done.take(), Err(e)));
-            }
-        }
+
+    fn mark(&self) -> (usize, usize, usize) {
+        (self.step as usize, self.round as usize, self.reqs.len())
     }
-    ACTIVE_COUNT.store(list.len(), Ordering::Release);
-    drop(list);
-    for (done, r) in finished {
-        did = true;
-        if let Some(d) = done {
+
+    fn abandon(&mut self) {
+        self.give_up()
+    }
+
+    fn finish(mut self, r: Result<u32, MpiError>) {
+        if let Some(d) = self.done.take() {
             d(r);
         }
     }
-    did
 }
+
+/// Agreements in flight, advanced in call order (agreements started in the same order on
+/// every member then also try their ids in the same order).
+static ACTIVE: Active<Agreement> = Active::new();
 
 /// Starts agreeing on a context id among the members of `net` (every member must start
 /// the same agreement: same net, same tag). `done` gets the id — taken in this process's
@@ -344,21 +322,10 @@ pub fn start(net: GroupNet, done: Done) {
         Ok(a) => a,
         Err(e) => return done(Err(e)),
     };
-    match a.advance() {
-        Ok(Some(c)) => done(Ok(c)),
-        Ok(None) => {
-            if let Ok(rt) = runtime::rt() {
-                rt.engine.add_poller(poll);
-            }
-            a.done = Some(done);
-            let mut list = ACTIVE.lock();
-            list.push(a);
-            ACTIVE_COUNT.store(list.len(), Ordering::Release);
-        }
-        Err(e) => {
-            a.abandon();
-            done(Err(e));
-        }
+    a.done = Some(done);
+    match runtime::rt() {
+        Ok(rt) => ACTIVE.start(a, rt.engine.pollers()),
+        Err(e) => a.finish(Err(e)),
     }
 }
 

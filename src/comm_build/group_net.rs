@@ -4,11 +4,9 @@
 //! message of one net uses one (context, tag) pair, so two creations with different tags on
 //! the same context never mix, and rounds stay ordered by MPI's non-overtaking rule.
 
-use super::context::STRIDE;
 use crate::error::MpiError;
-use crate::p2p::{Data, Mode, RecvArgs, SendArgs, TypeKeep};
+use crate::object::context::STRIDE;
 use crate::runtime;
-use crate::transport::mem::UserPtr;
 
 /// The members of an exchange and how they address each other.
 #[derive(Debug, Clone)]
@@ -25,48 +23,14 @@ pub struct GroupNet {
     pub me: usize,
 }
 
-fn bytes(buf: &[u8]) -> Data {
-    let byte = crate::datatype::byte();
-    Data::new(UserPtr::of(buf), buf.len() as u64, TypeKeep::Static(byte))
-}
-
-/// `bytes` for a buffer a receive writes into.
-fn bytes_mut(buf: &mut [u8]) -> Data {
-    let byte = crate::datatype::byte();
-    let n = buf.len() as u64;
-    Data::new(UserPtr::of_mut(buf), n, TypeKeep::Static(byte))
-}
-
 /// Sends `buf` on (ctx, tag) to endpoint `ep`, carrying source id `src`.
 pub fn send_to(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
-    runtime::rt()?.engine.send(SendArgs {
-        ep,
-        ctx,
-        src,
-        tag,
-        mode: Mode::Standard,
-        data: bytes(buf),
-        owner: 0,
-    })
+    runtime::rt()?.engine.send_bytes(ep, ctx, src, tag, buf)
 }
 
 /// Receives exactly `buf.len()` bytes on (ctx, tag) from source id `src`.
 pub fn recv_from(ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
-    let s = runtime::rt()?.engine.recv(RecvArgs {
-        ctx,
-        src,
-        tag,
-        data: bytes_mut(buf),
-        owner: 0,
-    });
-    if s.error != 0 || s.bytes != buf.len() as u64 {
-        return Err(MpiError::intern(format!(
-            "group exchange: expected {} bytes from {src}, got {}",
-            buf.len(),
-            s.bytes
-        )));
-    }
-    Ok(())
+    runtime::rt()?.engine.recv_exact(ctx, src, tag, buf)
 }
 
 /// Sends a variable-length message (length first).
@@ -171,7 +135,7 @@ impl GroupNet {
         let mut floor = 0;
         loop {
             let mine = rt.contexts.lock().lowest_free(floor);
-            let c = super::context::agreed(self.allreduce_max_u32(mine)?)?;
+            let c = crate::object::context::agreed(self.allreduce_max_u32(mine)?)?;
             let took = rt.contexts.lock().try_take(c);
             let failed = self.allreduce_max_u32((!took) as u32)?;
             if failed == 0 {

@@ -2,11 +2,11 @@
 //! group. The C surface (and topologies) build every intracommunicator constructor on
 //! `split`.
 
-use super::comm::Comm;
-use super::context::STRIDE;
-use super::group::Group;
 use crate::coll::internal;
 use crate::error::MpiError;
+use crate::object::comm::Comm;
+use crate::object::context::STRIDE;
+use crate::object::group::Group;
 use crate::runtime;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
     let mut floor = 0;
     loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = super::context::agreed(internal::allreduce_max_u32(parent, mine)?)?;
+        let c = crate::object::context::agreed(internal::allreduce_max_u32(parent, mine)?)?;
         let took = rt.contexts.lock().try_take(c);
         // 1 = somebody could not take it: everyone releases and tries above it.
         let failed = internal::allreduce_max_u32(parent, (!took) as u32)?;

@@ -11,10 +11,10 @@
 //!    above it).
 //! A leader whose link fails broadcasts the error, so every member fails the same way.
 
-use super::context::STRIDE;
 use super::group_net::GroupNet;
 use crate::dpm::endpoints;
 use crate::error::MpiError;
+use crate::object::context::STRIDE;
 use crate::runtime;
 
 /// The leaders' channel: sends `mine`, returns the other leader's message of the same step.
@@ -61,7 +61,11 @@ pub fn meet(
     let mut floor = 0;
     let ctx = loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = super::context::agreed(swap_max(net, &mut link, net.allreduce_max_u32(mine)?)?)?;
+        let c = crate::object::context::agreed(swap_max(
+            net,
+            &mut link,
+            net.allreduce_max_u32(mine)?,
+        )?)?;
         let took = rt.contexts.lock().try_take(c);
         let failed_here = net.allreduce_max_u32((!took) as u32)?;
         if swap_max(net, &mut link, failed_here)? == 0 {

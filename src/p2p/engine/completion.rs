@@ -1,0 +1,286 @@
+//! Completion and waiting: completing requests (and the joined requests they are parts of),
+//! the blocking loop (`progress::block_on` with the engine's protocols as its first stage and
+//! the registry's pollers as its second), reaping, testing and freeing requests, and the
+//! requests a higher layer completes itself.
+
+use super::*;
+
+impl<F: Fabric> Engine<F> {
+    /// Marks request `id` complete (recycling it if the user already freed it).
+    pub fn complete(&self, st: &mut State, id: ReqId) {
+        let Some(r) = st.reqs.get_mut(id) else { return };
+        if r.done {
+            return;
+        }
+        if r.cancel_pending {
+            // The receiver's answer to MPI_Cancel decides (see `cancel_answered`).
+            r.proto_done = true;
+            return;
+        }
+        r.done = true;
+        r.active = false;
+        r.phase = Phase::Idle;
+        let (parent, status) = (r.parent, r.status);
+        let gives = r.gives_status || (r.gives_error && status.error != 0);
+        st.completions += 1;
+        if r.freed {
+            st.reqs.release(id);
+        }
+        if let Some(p) = parent {
+            let finished = match st.reqs.get_mut(p) {
+                Some(pr) => {
+                    if gives {
+                        pr.status = status;
+                    } else if status.cancelled {
+                        // The send a buffered-mode request stands for was cancelled.
+                        pr.status.cancelled = true;
+                    }
+                    pr.pending -= 1;
+                    pr.pending == 0
+                }
+                None => false,
+            };
+            if finished {
+                self.complete(st, p);
+            }
+        }
+    }
+
+    /// One request standing for several (Isendrecv): it completes when all parts have,
+    /// with the status of `status_from`. `keep` lives until then.
+    pub fn join(&self, parts: &[ReqId], status_from: ReqId, keep: Option<Box<[u8]>>) -> ReqId {
+        let mut st = self.lock();
+        let parent = st.reqs.alloc(Kind::Schedule);
+        st.reqs.get_mut(parent).expect("fresh").keep = keep;
+        self.attach_parts(&mut st, parent, parts, status_from, false);
+        parent
+    }
+
+    /// A started persistent request of a higher layer completes when all `parts` have;
+    /// it takes the status of `status_from` only if that carries an error.
+    pub fn join_into(&self, parent: ReqId, parts: &[ReqId], status_from: ReqId) {
+        let mut st = self.lock();
+        self.attach_parts(&mut st, parent, parts, status_from, true);
+    }
+
+    /// Makes `parts` parts of `parent` (see `join`); parts already done count at once.
+    fn attach_parts(
+        &self,
+        st: &mut State,
+        parent: ReqId,
+        parts: &[ReqId],
+        status_from: ReqId,
+        errors_only: bool,
+    ) {
+        for &c in parts {
+            let Some(r) = st.reqs.get_mut(c) else {
+                continue;
+            };
+            if r.done {
+                let s = r.status;
+                st.reqs.release(c);
+                if c == status_from && (!errors_only || s.error != 0) {
+                    if let Some(p) = st.reqs.get_mut(parent) {
+                        p.status = s;
+                    }
+                }
+            } else {
+                r.parent = Some(parent);
+                r.gives_status = c == status_from && !errors_only;
+                r.gives_error = c == status_from && errors_only;
+                r.freed = true;
+                if let Some(p) = st.reqs.get_mut(parent) {
+                    p.pending += 1;
+                }
+            }
+        }
+        if st.reqs.get(parent).is_some_and(|p| p.pending == 0) {
+            self.complete(st, parent);
+        }
+    }
+
+    /// The registry of higher layers' progress (see `progress::registry`).
+    pub fn pollers(&self) -> &Registry {
+        &self.pollers
+    }
+
+    /// Completes a request from outside the engine (generalized requests, schedules) and
+    /// wakes threads that sleep waiting for it.
+    pub fn complete_external(&self, id: ReqId) {
+        let mut st = self.lock();
+        self.complete(&mut st, id);
+        drop(st);
+        if self.policy.anyone_asleep() {
+            self.fab.ring(self.fab.me());
+        }
+    }
+
+    /// Registers the progress of a higher layer (see `progress::registry`).
+    pub fn add_poller(&self, p: &'static dyn Poller) {
+        self.pollers.add(p);
+    }
+
+    /// Runs the registered pollers; true if any did work.
+    #[inline]
+    pub fn run_pollers(&self) -> bool {
+        self.pollers.run()
+    }
+
+    /// Runs progress until `f` returns Some: each round runs the registry's pollers (outside
+    /// the engine lock), then the engine's protocols and `f` under it. How the round repeats
+    /// (spin, yield, sleep on the doorbell) is `progress::block_on`'s policy.
+    pub fn wait_until<R>(&self, mut f: impl FnMut(&Self, &mut State) -> Option<R>) -> R {
+        let others = self.fab.remote_peers();
+        crate::progress::block_on(&self.policy, &self.fab, others, || {
+            let polled = self.run_pollers();
+            let mut st = self.lock();
+            let did = self.progress(&mut st) | polled;
+            (did, f(self, &mut st))
+        })
+    }
+
+    /// Waits for request `id` and frees it (unless persistent); returns its status.
+    pub fn wait(&self, id: ReqId) -> Status {
+        self.wait_until(|e, st| e.reap(st, id))
+    }
+
+    /// If `id` is complete: its status, and the request freed (persistent ones become
+    /// inactive). An inactive persistent request reports the empty status.
+    pub fn reap(&self, st: &mut State, id: ReqId) -> Option<Status> {
+        let r = st.reqs.get_mut(id)?;
+        if r.persist.is_some() {
+            if !r.active && !r.done {
+                return Some(Status::empty());
+            }
+            if !r.done {
+                return None;
+            }
+            r.done = false;
+            r.active = false;
+            let s = r.status;
+            if let Some(i) = r.inner.take() {
+                st.reqs.forget(i);
+            }
+            return Some(s);
+        }
+        if !r.done {
+            return None;
+        }
+        let s = r.status;
+        st.reqs.release(id);
+        Some(s)
+    }
+
+    /// Test without waiting.
+    pub fn test(&self, id: ReqId) -> Option<Status> {
+        self.run_pollers();
+        let mut st = self.lock();
+        self.progress(&mut st);
+        self.reap(&mut st, id)
+    }
+
+    /// Status of `id` if complete, without freeing it (MPI_Request_get_status).
+    pub fn peek(&self, id: ReqId) -> Option<Status> {
+        self.run_pollers();
+        let mut st = self.lock();
+        self.progress(&mut st);
+        let r = st.reqs.get(id)?;
+        if r.persist.is_some() && !r.active && !r.done {
+            return Some(Status::empty());
+        }
+        r.done.then_some(r.status)
+    }
+
+    pub fn is_valid(&self, id: ReqId) -> bool {
+        self.lock().reqs.get(id).is_some()
+    }
+
+    /// MPI_Request_free: forget the request; an active one completes in the background.
+    pub fn free(&self, id: ReqId) {
+        let mut st = self.lock();
+        let Some(r) = st.reqs.get_mut(id) else { return };
+        if r.done || (r.persist.is_some() && !r.active) || r.kind == Kind::Done {
+            st.reqs.release(id);
+        } else {
+            r.freed = true;
+            r.persist = None;
+        }
+    }
+
+    /// A request that is already complete with `status` (e.g. MPI_PROC_NULL operations).
+    pub fn completed(&self, status: Status) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Done);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.status = status;
+        r.done = true;
+        id
+    }
+
+    /// A request completed later by `complete_external` (generalized requests, schedules).
+    pub fn external(&self, kind: Kind, ext: [usize; 4]) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(kind);
+        st.reqs.get_mut(id).expect("fresh").ext = ext;
+        id
+    }
+
+    /// A persistent request started and completed by a higher layer (persistent
+    /// collectives): inactive until `activate`, reusable after each completion.
+    /// `starter` is what MPI_Start calls for it.
+    pub fn external_persistent(&self, kind: Kind, ext: [usize; 4], starter: Starter) -> ReqId {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(kind);
+        let r = st.reqs.get_mut(id).expect("fresh");
+        r.ext = ext;
+        r.persist = Some(Box::new(Persist::External(starter)));
+        id
+    }
+
+    /// Marks an external persistent request active (its owner's MPI_Start).
+    pub fn activate(&self, id: ReqId) -> Result<(), MpiError> {
+        let mut st = self.lock();
+        let r = st
+            .reqs
+            .get_mut(id)
+            .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "not a valid request"))?;
+        r.restart()
+    }
+
+    /// Sets the status an external request reports.
+    pub fn set_status(&self, id: ReqId, s: Status) {
+        if let Some(r) = self.lock().reqs.get_mut(id) {
+            r.status = s;
+        }
+    }
+
+    pub fn kind_of(&self, id: ReqId) -> Option<(Kind, [usize; 4], bool)> {
+        self.lock().reqs.get(id).map(|r| (r.kind, r.ext, r.done))
+    }
+
+    /// True for a persistent request that is not started (MPI treats it like a null
+    /// request in the any/some completion calls).
+    pub fn is_inactive(&self, id: ReqId) -> bool {
+        self.lock()
+            .reqs
+            .get(id)
+            .map(|r| r.persist.is_some() && !r.active && !r.done)
+            .unwrap_or(false)
+    }
+
+    /// True when the user freed the request while it was still active.
+    pub fn is_freed(&self, id: ReqId) -> bool {
+        self.lock().reqs.get(id).map(|r| r.freed).unwrap_or(false)
+    }
+
+    /// The opaque owner of a request (see `Req::owner`).
+    pub fn owner_of(&self, id: ReqId) -> Option<i32> {
+        self.lock().reqs.get(id).map(|r| r.owner)
+    }
+
+    pub fn set_owner(&self, id: ReqId, owner: i32) {
+        if let Some(r) = self.lock().reqs.get_mut(id) {
+            r.owner = owner;
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The point-to-point engine: protocols over a `Fabric`, the matching queues and the
+//! request slab, behind one lock that is held during progress and released while a
+//! blocked caller sleeps on its doorbell.
+//!
+//! Protocols. A message that fits a cell goes EAGER (data in the cell; a synchronous send
+//! asks for a SACK when matched). A larger one sends RTS with its address; the receiver,
+//! once matched, reads the data straight from the sender's memory (single copy) and sends
+//! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
+//! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
+//!
+//! The engine's parts, one file each: `send`, `recv` (with the receiver's side of the
+//! rendezvous), `protocol` (the cells as they arrive, the backlog, streaming), `completion`
+//! (completing, waiting, testing, freeing), `persistent` (init/start), `probe` (probe and
+//! matched probe), `cancel`. The blocking loop and its policy are `crate::progress`'s.
+
+use super::buffered::Buffers;
+use super::data::Data;
+use super::data::TypeKeep;
+use super::fabric::Fabric;
+use super::header::{flag, kind, Header};
+use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
+use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Starter, Status};
+use crate::error::{class, MpiError};
+use crate::progress::{Poller, Registry, WaitPolicy};
+use crate::settings::{self, Value};
+use crate::tool::{counters, event};
+use crate::transport::mem::UserPtr;
+use parking_lot::{Mutex, MutexGuard};
+use std::collections::VecDeque;
+
+mod cancel;
+mod completion;
+mod persistent;
+mod probe;
+mod protocol;
+mod recv;
+mod send;
+
+/// A cell-sized message waiting for a free cell, in send order.
+#[derive(Debug)]
+enum Out {
+    /// First cell of a send (EAGER or RTS) of request `req`.
+    Start { req: ReqId },
+    /// A control message.
+    Ctrl { dst: usize, h: Header },
+}
+
+/// Everything the engine lock protects.
+pub struct State {
+    pub q: Queues,
+    pub reqs: Slab,
+    backlog: VecDeque<Out>,
+    streaming: Vec<ReqId>,
+    /// Messages taken by MPI_Mprobe, waiting for MPI_Mrecv.
+    messages: Vec<Option<Unexpected>>,
+    free_messages: Vec<usize>,
+    /// Single-copy reads allowed (cleared on the first EPERM/ENOSYS).
+    pub(super) cma: bool,
+    /// Requests completed since the last wake-up check (to ring sleeping threads).
+    completions: u64,
+    /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
+    /// one's place in the init order (see `Piece::pair`).
+    pub(super) part_seq: std::collections::HashMap<(u32, u32, i32, bool), u16>,
+    /// Started partitioned receives waiting for pieces, with their pair number.
+    pub(super) part_posted: Vec<(Posted, u16)>,
+}
+
+pub struct Engine<F: Fabric> {
+    pub fab: F,
+    st: Mutex<State>,
+    /// My endpoint id (world rank).
+    pub me: u32,
+    /// Local index in the fabric of every endpoint (None: not on this node).
+    local_of: Vec<Option<usize>>,
+    ep_of_local: Vec<u32>,
+    /// Slots of the node segment (fabric indices below it are node-local ranks).
+    nlocal: usize,
+    eager_limit: usize,
+    /// How long a blocked call polls before it yields and then sleeps, and who sleeps.
+    policy: WaitPolicy,
+    /// The buffers attached for buffered-mode sends (see `buffered`).
+    pub(super) buffers: Mutex<Buffers>,
+    /// Progress of higher layers (collective schedules, agreements, RMA targets), run
+    /// outside the engine lock by every wait and test.
+    pollers: Registry,
+}
+
+/// Arguments of a send.
+#[derive(Clone, Debug)]
+pub struct SendArgs {
+    pub ep: u32,
+    pub ctx: u32,
+    /// My rank in the communicator (what the receiver sees as MPI_SOURCE).
+    pub src: i32,
+    pub tag: i32,
+    pub mode: Mode,
+    pub data: Data,
+    /// Opaque owner recorded in the request (see `Req::owner`).
+    pub owner: i32,
+}
+
+/// Arguments of a receive.
+#[derive(Clone, Debug)]
+pub struct RecvArgs {
+    pub ctx: u32,
+    pub src: i32,
+    pub tag: i32,
+    pub data: Data,
+    pub owner: i32,
+}
+
+/// A message taken by MPI_Mprobe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgId(pub u32);
+
+impl<F: Fabric> Engine<F> {
+    /// `local_of[ep]` maps endpoints to fabric indices.
+    pub fn new(fab: F, me: u32, local_of: Vec<Option<usize>>) -> Self {
+        let mut ep_of_local = vec![0; local_of.len()];
+        for (ep, l) in local_of.iter().enumerate() {
+            if let Some(l) = l {
+                if *l >= ep_of_local.len() {
+                    ep_of_local.resize(*l + 1, 0);
+                }
+                ep_of_local[*l] = ep as u32;
+            }
+        }
+        let nlocal = local_of.iter().filter(|l| l.is_some()).count();
+        // The knobs (environment, or MPI_T writes before MPI_Init), and what is in force.
+        let policy = WaitPolicy::new(nlocal);
+        let cap = fab.payload_capacity();
+        let eager_limit = settings::EAGER_LIMIT
+            .get_u64()
+            .map(|v| (v as usize).min(cap))
+            .unwrap_or(cap);
+        settings::EAGER_LIMIT.set_effective(Value::Unsigned(eager_limit as u64));
+        let cma = settings::CMA.get_switch().unwrap_or(true);
+        settings::CMA.set_effective(Value::Switch(cma));
+        Engine {
+            fab,
+            st: Mutex::new(State {
+                q: Queues::default(),
+                reqs: Slab::new(),
+                backlog: VecDeque::new(),
+                streaming: Vec::new(),
+                messages: Vec::new(),
+                free_messages: Vec::new(),
+                cma,
+                completions: 0,
+                part_seq: Default::default(),
+                part_posted: Vec::new(),
+            }),
+            me,
+            local_of,
+            ep_of_local,
+            nlocal,
+            eager_limit,
+            policy,
+            buffers: Mutex::new(Buffers::default()),
+            pollers: Registry::new(),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock()
+    }
+
+    /// The fabric index of endpoint `ep`. Endpoints are world ranks first; endpoints from
+    /// `local_of.len()` on are processes of other jobs, numbered in the order the fabric
+    /// learnt them (socket peer `i` is endpoint `nworld + i`, fabric index `nlocal + i`).
+    #[inline]
+    pub(super) fn local(&self, ep: u32) -> Result<usize, MpiError> {
+        let ep = ep as usize;
+        let nworld = self.local_of.len();
+        let found = if ep < nworld {
+            self.local_of[ep]
+        } else {
+            let i = ep - nworld;
+            (i < self.fab.remote_peers()).then_some(self.nlocal + i)
+        };
+        found.ok_or_else(|| {
+            MpiError::new(
+                class::ERR_OTHER,
+                format!("process {ep} is not reachable: only node-local transport is available"),
+            )
+        })
+    }
+
+    /// The endpoint of fabric index `local` (inverse of `local`).
+    #[inline]
+    fn ep_of(&self, local: usize) -> u32 {
+        if local < self.nlocal {
+            self.ep_of_local[local]
+        } else {
+            (self.local_of.len() + local - self.nlocal) as u32
+        }
+    }
+
+    /// Progresses until nothing this process owes its peers is still queued (control
+    /// messages, streamed data): called before leaving at MPI_Finalize.
+    pub fn quiesce(&self) {
+        self.wait_until(|_, st| (st.backlog.is_empty() && st.streaming.is_empty()).then_some(()))
+    }
+
+    /// Waits until no operation on a context in `ctxs` is still running (what
+    /// MPI_Comm_disconnect waits for). Inactive persistent requests do not count.
+    pub fn drain_contexts(&self, ctxs: std::ops::Range<u32>) {
+        self.wait_until(|_, st| {
+            let busy = st
+                .reqs
+                .any(|r| !r.done && ctxs.contains(&r.ctx) && (r.persist.is_none() || r.active));
+            (!busy).then_some(())
+        })
+    }
+
+    /// Number of live requests (leak checks).
+    pub fn live_requests(&self) -> usize {
+        self.lock().reqs.live()
+    }
+
+    /// True when `src` names a rank that can match (used for ANY_SOURCE checks).
+    pub fn any_source() -> i32 {
+        ANY_SOURCE
+    }
+}

@@ -1,0 +1,205 @@
+//! The protocol loop: draining the fabric and dispatching each arrived cell (EAGER, RTS,
+//! CTS, DATA, FIN/SACK, CANCEL), the backlog of cells that found no free cell, and the
+//! streaming of DATA cells for pipelined sends.
+
+use super::*;
+
+impl<F: Fabric> Engine<F> {
+    /// Drains the fabric and advances transfers; true when anything happened.
+    pub fn progress(&self, st: &mut State) -> bool {
+        let mut did = self.drain_backlog(st);
+        for _ in 0..64 {
+            let Some(rx) = self.fab.poll() else { break };
+            let h = Header::decode(self.fab.header(&rx));
+            let from = self.ep_of(self.fab.src(&rx));
+            self.on_cell(st, from, &h, &rx);
+            self.fab.release(rx);
+            did = true;
+        }
+        did |= self.stream(st);
+        if did && st.completions > 0 {
+            st.completions = 0;
+            if self.policy.anyone_asleep() {
+                self.fab.ring(self.fab.me());
+            }
+        }
+        did
+    }
+
+    pub(in crate::p2p) fn on_cell(&self, st: &mut State, from: u32, h: &Header, rx: &F::Rx) {
+        match h.kind {
+            kind::EAGER | kind::RTS if h.flags & flag::PART != 0 => {
+                self.on_part_piece(st, from, h, rx)
+            }
+            kind::EAGER => {
+                self.count_recvd(from, h.len);
+                let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
+                if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
+                    if let Some((ep, sreq)) = sync {
+                        self.acknowledge(st, ep, sreq);
+                    }
+                    self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
+                } else {
+                    let buf = self.fab.payload(rx)[..h.len as usize].to_vec();
+                    st.q.push_unexpected(Unexpected {
+                        ctx: h.context,
+                        src: h.src,
+                        tag: h.tag,
+                        len: h.len,
+                        body: Body::Data(buf),
+                        sync,
+                        part: None,
+                        // A blocking send's eager cell names no request (sreq 0).
+                        origin: (h.sreq != 0).then_some((from, h.sreq)),
+                    });
+                }
+            }
+            kind::RTS => {
+                self.count_recvd(from, h.len);
+                let cma = h.flags & flag::CMA != 0;
+                if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
+                    self.rendezvous(st, p.req, h.src, h.tag, from, h.sreq, h.addr, cma, h.len);
+                } else {
+                    let body = Body::Rts {
+                        ep: from,
+                        sreq: h.sreq,
+                        addr: h.addr,
+                        cma,
+                    };
+                    st.q.push_unexpected(Unexpected {
+                        ctx: h.context,
+                        src: h.src,
+                        tag: h.tag,
+                        len: h.len,
+                        body,
+                        sync: None,
+                        part: None,
+                        origin: Some((from, h.sreq)),
+                    });
+                }
+            }
+            kind::CTS => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    if let Some(r) = st.reqs.get_mut(id) {
+                        r.rreq = h.rreq;
+                        r.phase = Phase::Streaming;
+                        st.streaming.push(id);
+                    }
+                }
+            }
+            kind::DATA => {
+                if let Some(id) = ReqId::from_wire(h.rreq) {
+                    let payload = self.fab.payload(rx);
+                    let done = match st.reqs.get_mut(id) {
+                        Some(r) => {
+                            if let Some(d) = r.data.as_ref() {
+                                d.unpack(h.addr, &payload[..h.len as usize]);
+                            }
+                            if r.part.is_some() {
+                                crate::p2p::partitioned::add_range(&mut r.arrived, h.addr, h.len);
+                            }
+                            r.got += h.len;
+                            r.got >= r.total
+                        }
+                        None => false,
+                    };
+                    if done {
+                        self.complete(st, id);
+                    }
+                }
+            }
+            kind::FIN | kind::SACK => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    self.complete(st, id);
+                }
+            }
+            kind::CANCEL => {
+                let dropped = st.q.take_sent((from, h.sreq), h.context, h.src, h.tag);
+                self.ctrl(
+                    st,
+                    from,
+                    Header {
+                        kind: kind::CANCEL_ACK,
+                        sreq: h.sreq,
+                        len: dropped as u64,
+                        ..Default::default()
+                    },
+                );
+            }
+            kind::CANCEL_ACK => {
+                if let Some(id) = ReqId::from_wire(h.sreq) {
+                    self.cancel_answered(st, id, h.len == 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(in crate::p2p) fn drain_backlog(&self, st: &mut State) -> bool {
+        let mut did = false;
+        while let Some(out) = st.backlog.front() {
+            let (dst, start) = match *out {
+                Out::Ctrl { dst, .. } => (dst, None),
+                Out::Start { req } => match st.reqs.get(req).and_then(|r| self.local(r.ep).ok()) {
+                    Some(dst) => (dst, Some(req)),
+                    None => {
+                        // The request is gone: nothing to send.
+                        st.backlog.pop_front();
+                        continue;
+                    }
+                },
+            };
+            let Some(mut c) = self.fab.alloc() else { break };
+            match (st.backlog.pop_front(), start) {
+                (Some(Out::Ctrl { h, .. }), _) => {
+                    h.encode(self.fab.header_mut(&mut c));
+                    self.fab.send(dst, c, 0);
+                }
+                (_, Some(req)) => self.emit_start(st, req, c, dst),
+                _ => unreachable!("backlog entry checked above"),
+            }
+            did = true;
+        }
+        did
+    }
+
+    /// Streams DATA cells of pipelined sends while cells are free.
+    pub(in crate::p2p) fn stream(&self, st: &mut State) -> bool {
+        let mut did = false;
+        let mut i = 0;
+        while i < st.streaming.len() {
+            let id = st.streaming[i];
+            let finished;
+            if let Some(r) = st.reqs.get_mut(id) {
+                let dst = self.local(r.ep).unwrap_or(0);
+                while r.sent < r.total {
+                    let Some(mut c) = self.fab.alloc() else { break };
+                    let data = r.data.as_ref().expect("send data");
+                    let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
+                    let base = r.part.map(|p| p.off).unwrap_or(0);
+                    let h = Header {
+                        kind: kind::DATA,
+                        len: n as u64,
+                        rreq: r.rreq,
+                        addr: base + r.sent,
+                        ..Default::default()
+                    };
+                    h.encode(self.fab.header_mut(&mut c));
+                    self.fab.send(dst, c, n);
+                    r.sent += n as u64;
+                    did = true;
+                }
+                finished = r.sent >= r.total;
+            } else {
+                finished = true;
+            }
+            if finished {
+                st.streaming.swap_remove(i);
+                self.complete(st, id);
+            } else {
+                i += 1;
+            }
+        }
+        did
+    }
+}

@@ -1,0 +1,262 @@
+//! Sending: the blocking and nonblocking sends, the eager cell, the first cell of a
+//! rendezvous (RTS), control messages, and messages to oneself (which never touch the fabric).
+
+use super::*;
+
+impl<F: Fabric> Engine<F> {
+    /// Blocking send. The eager case needs no request at all.
+    pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
+        {
+            let st = self.lock();
+            if a.ep != self.me
+                && a.mode != Mode::Sync
+                && st.backlog.is_empty()
+                && a.data.bytes() as usize <= self.eager_limit
+            {
+                let dst = self.local(a.ep)?;
+                if let Some(c) = self.fab.alloc() {
+                    self.emit_eager(c, dst, &a, 0, 0);
+                    return Ok(());
+                }
+            }
+            drop(st);
+        }
+        let id = self.isend(a)?;
+        self.wait(id);
+        Ok(())
+    }
+
+    /// Starts a send and returns its request.
+    pub fn isend(&self, a: SendArgs) -> Result<ReqId, MpiError> {
+        let mut st = self.lock();
+        let id = st.reqs.alloc(Kind::Send);
+        self.start_send(&mut st, id, a)?;
+        Ok(id)
+    }
+
+    pub(in crate::p2p) fn start_send(
+        &self,
+        st: &mut State,
+        id: ReqId,
+        a: SendArgs,
+    ) -> Result<(), MpiError> {
+        let dst = if a.ep == self.me {
+            None
+        } else {
+            Some(self.local(a.ep)?)
+        };
+        let total = a.data.bytes();
+        {
+            let r = st.reqs.get_mut(id).expect("fresh request");
+            r.ep = a.ep;
+            r.ctx = a.ctx;
+            r.src = a.src;
+            r.tag = a.tag;
+            r.total = total;
+            r.sent = 0;
+            r.phase = Phase::Idle;
+            r.status = Status::default();
+            r.done = false;
+            r.data = dst.map(|_| a.data.clone());
+            // Remember the mode in `rreq` until the first cell goes out.
+            r.rreq = a.mode as u64;
+            r.owner = a.owner;
+        }
+        let Some(dst) = dst else {
+            // The envelope above also identifies a send to myself for MPI_Cancel.
+            self.send_to_self(st, id, a);
+            return Ok(());
+        };
+        if st.backlog.is_empty() {
+            if let Some(c) = self.fab.alloc() {
+                self.emit_start(st, id, c, dst);
+                return Ok(());
+            }
+        }
+        st.backlog.push_back(Out::Start { req: id });
+        Ok(())
+    }
+
+    /// MPI_T counters of a message sent to fabric index `dst` (below `nlocal`: the node's
+    /// shared memory; above: sockets).
+    #[inline]
+    pub(in crate::p2p) fn count_sent(&self, dst: usize, bytes: u64, eager: bool) {
+        let t = if dst < self.nlocal {
+            &counters::SHM
+        } else {
+            &counters::SOCK
+        };
+        t.msgs_sent.add(1);
+        t.bytes_sent.add(bytes);
+        if eager {
+            counters::EAGER_SENDS.add(1);
+        } else {
+            counters::RNDV_SENDS.add(1);
+        }
+    }
+
+    /// MPI_T counters of a message (eager cell or rendezvous request) from endpoint `ep`.
+    #[inline]
+    pub(in crate::p2p) fn count_recvd(&self, ep: u32, bytes: u64) {
+        let local = matches!(self.local_of.get(ep as usize), Some(Some(_)));
+        let t = if local {
+            &counters::SHM
+        } else {
+            &counters::SOCK
+        };
+        t.msgs_recvd.add(1);
+        t.bytes_recvd.add(bytes);
+    }
+
+    /// Writes an EAGER cell for `a` and sends it.
+    #[inline]
+    pub(in crate::p2p) fn emit_eager(
+        &self,
+        mut c: F::Cell,
+        dst: usize,
+        a: &SendArgs,
+        flags: u8,
+        sreq: u64,
+    ) {
+        let n = a.data.pack(0, self.fab.payload_mut(&mut c));
+        let h = Header {
+            kind: kind::EAGER,
+            flags,
+            aux: 0,
+            context: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            len: n as u64,
+            sreq,
+            rreq: 0,
+            addr: 0,
+        };
+        h.encode(self.fab.header_mut(&mut c));
+        self.fab.send(dst, c, n);
+        self.count_sent(dst, n as u64, true);
+    }
+
+    /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
+    pub(in crate::p2p) fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
+        let r = st.reqs.get_mut(id).expect("send request");
+        let data = r.data.as_ref().expect("send data");
+        let sync = r.rreq == Mode::Sync as u64;
+        r.rreq = 0;
+        // A partition piece carries its offset; an eager one also its index and the
+        // sender's partition count (in the otherwise unused sreq/addr).
+        let (part_flag, part_off, piece) = match r.part {
+            Some(p) => (flag::PART, p.off, Some(p)),
+            None => (0, 0, None),
+        };
+        let total = r.total;
+        if total as usize <= self.eager_limit {
+            let n = data.pack(0, self.fab.payload_mut(&mut c));
+            let flags = if sync { flag::SYNC } else { 0 } | part_flag;
+            let h = Header {
+                kind: kind::EAGER,
+                flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
+                context: r.ctx,
+                src: r.src,
+                tag: r.tag,
+                len: n as u64,
+                sreq: piece.map(|p| p.index).unwrap_or(id.wire()),
+                rreq: part_off,
+                addr: piece.map(|p| p.parts).unwrap_or(0),
+            };
+            h.encode(self.fab.header_mut(&mut c));
+            self.fab.send(dst, c, n);
+            self.count_sent(dst, n as u64, true);
+            if !sync {
+                self.complete(st, id);
+            } else {
+                r.phase = Phase::WaitReply;
+            }
+        } else {
+            let (flags, addr) = match data.contiguous() {
+                Some(p) if st.cma => (flag::CMA | part_flag, p.addr() as u64),
+                _ => (part_flag, 0),
+            };
+            let h = Header {
+                kind: kind::RTS,
+                flags,
+                aux: piece.map(|p| p.pair).unwrap_or(0),
+                context: r.ctx,
+                src: r.src,
+                tag: r.tag,
+                len: total,
+                sreq: id.wire(),
+                rreq: part_off,
+                addr,
+            };
+            h.encode(self.fab.header_mut(&mut c));
+            self.fab.send(dst, c, 0);
+            r.phase = Phase::WaitReply;
+            self.count_sent(dst, total, false);
+            event::emit(
+                event::Kind::RendezvousStart,
+                self.ep_of(dst) as i32,
+                h.tag,
+                total as i64,
+            );
+        }
+    }
+
+    pub(in crate::p2p) fn send_to_self(&self, st: &mut State, id: ReqId, a: SendArgs) {
+        let len = a.data.bytes();
+        if let Some(p) = st.q.take_posted(a.ctx, a.src, a.tag) {
+            let mut buf = vec![0u8; len as usize];
+            a.data.pack(0, &mut buf);
+            self.deliver(st, p.req, a.src, a.tag, &buf, len);
+            self.complete(st, id);
+            return;
+        }
+        let mut buf = vec![0u8; len as usize];
+        a.data.pack(0, &mut buf);
+        let sync = (a.mode == Mode::Sync).then(|| (self.me, id.wire()));
+        st.q.push_unexpected(Unexpected {
+            ctx: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            len,
+            body: Body::Data(buf),
+            sync,
+            part: None,
+            origin: Some((self.me, id.wire())),
+        });
+        if sync.is_none() {
+            self.complete(st, id);
+        }
+    }
+
+    pub(in crate::p2p) fn ctrl(&self, st: &mut State, ep: u32, h: Header) {
+        let Ok(dst) = self.local(ep) else { return };
+        if let Some(mut c) = self.fab.alloc() {
+            h.encode(self.fab.header_mut(&mut c));
+            self.fab.send(dst, c, 0);
+        } else {
+            st.backlog.push_front(Out::Ctrl { dst, h });
+        }
+    }
+
+    /// The library's own blocking send of `buf` (bytes) on (ctx, tag) to endpoint `ep`,
+    /// carrying source id `src`.
+    pub fn send_bytes(
+        &self,
+        ep: u32,
+        ctx: u32,
+        src: i32,
+        tag: i32,
+        buf: &[u8],
+    ) -> Result<(), MpiError> {
+        self.send(SendArgs {
+            ep,
+            ctx,
+            src,
+            tag,
+            mode: Mode::Standard,
+            data: Data::of_bytes(buf),
+            owner: 0,
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! The transport interface: what the point-to-point engine needs from whatever carries its
+//! messages. Cells with an opaque header (`HDR_BYTES`) and a payload, sent to a fabric index,
+//! polled FIFO per sender, returned to their owner after use, and a doorbell to sleep on.
+//!
+//! Implementations: `net::Net` (the node segment for our job's ranks on this host plus the
+//! socket engine for other jobs' processes) in a real process, and `loopback::Loopback` in
+//! one process for the engine's unit tests. A TCP transport between hosts is a further
+//! implementation behind the same trait (or a further arm of `Net`, as sockets are today).
+//! Nothing here knows of requests, matching or communicators: transport imports no p2p.
+
+use super::mem::UserPtr;
+use std::time::Duration;
+
+pub const HDR_BYTES: usize = 48;
+
+pub trait Fabric: Send + Sync {
+    type Cell;
+    type Rx;
+    fn me(&self) -> usize;
+    fn payload_capacity(&self) -> usize;
+    /// Peers beyond the node's slots (processes of other jobs, over sockets): fabric
+    /// indices `nlocal..nlocal + remote_peers()`; they grow while the process runs.
+    fn remote_peers(&self) -> usize {
+        0
+    }
+    fn alloc(&self) -> Option<Self::Cell>;
+    fn header_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8; HDR_BYTES];
+    fn payload_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8];
+    fn send(&self, dst: usize, c: Self::Cell, len: usize);
+    fn poll(&self) -> Option<Self::Rx>;
+    fn src(&self, r: &Self::Rx) -> usize;
+    fn header<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8; HDR_BYTES];
+    fn payload<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8];
+    fn release(&self, r: Self::Rx);
+    /// A ticket of my doorbell, taken before the last check for work.
+    fn ticket(&self) -> u32;
+    /// Sleeps until rung after `ticket`, inbound traffic arrives, or `timeout` passes.
+    fn wait_since(&self, ticket: u32, timeout: Duration);
+    fn ring(&self, dst: usize);
+    fn pid_of(&self, local: usize) -> i32;
+    /// Single-copy read of another local process's memory into the operation's memory at
+    /// `dst` (address, length ranges, in order); Err when the kernel forbids it.
+    fn read_remote(
+        &self,
+        local: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+    ) -> std::io::Result<usize>;
+}
