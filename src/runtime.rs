@@ -230,8 +230,6 @@ pub fn init(required: i32) -> Result<i32, MpiError> {
     start()?;
     THREAD_LEVEL.store(required, Ordering::Release);
     WORLD.store(READY, Ordering::Release);
-    // A spawned job meets its parents before MPI_Init returns (MPI_Comm_get_parent).
-    crate::dpm::spawn::connect_parent()?;
     Ok(required)
 }
 
@@ -313,7 +311,12 @@ fn start() -> Result<(), MpiError> {
         None => (0, 1, 0),
     };
     let universe_size = match pmi.as_mut() {
-        Some(p) => p.universe_size().unwrap_or(size as i32),
+        // Hydra says -1 when not given -usize: not a size to show the program.
+        Some(p) => p
+            .universe_size()
+            .ok()
+            .filter(|&u| u > 0)
+            .unwrap_or(size as i32),
         None => 1,
     };
     // Which ranks share this node, and my index among them.
@@ -420,12 +423,15 @@ fn attach_segment(
                 MpiError::new(class::ERR_OTHER, format!("process manager: {e}"))
             };
             let shm = if me == 0 {
-                let name = format!("/oximpi-{}-{}", std::process::id(), p.rank());
-                let s = Shm::create_named(&name, nlocal, me, cfg).map_err(|e| fail("create", e))?;
+                // The name is removed once every local rank attached, or on any exit path
+                // before that (see Shm::create_node_segment).
+                let s = Shm::create_node_segment(p.rank(), nlocal, me, cfg)
+                    .map_err(|e| fail("create", e))?;
+                let name = s.segment_name().unwrap_or_default();
                 p.put(&format!("{key}-{}", p.rank()), &name).map_err(perr)?;
                 p.barrier().map_err(perr)?;
                 p.barrier().map_err(perr)?;
-                let _ = Shm::unlink_named(&name);
+                let _ = s.unlink_name();
                 s
             } else {
                 p.barrier().map_err(perr)?;

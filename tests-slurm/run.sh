@@ -156,10 +156,9 @@ keep_err() { wrapped=(sh -c 'exec "$0" 2>>"$1"' "$tmp/hang" "$1"); }
 keep_err "$tmp/death-oximpi-mpiexec.err"
 death death-oximpi-mpiexec 4 launcher yes "$root/build/bin/mpiexec" -n 4 "${wrapped[@]}"
 if command -v mpiexec.mpich >/dev/null; then
-    # Without -usize hydra reports a universe of -1, which the runtime passes on to
-    # MPI_UNIVERSE_SIZE as it is (MPICH leaves the attribute unset): reported to the lead.
-    run_job hydra-launched launched timeout 60 mpiexec.mpich -usize 4 -n 4 "$tmp/launched" 4
-    run_job hydra-pmi-port-launched launched timeout 60 mpiexec.mpich -usize 4 -pmi-port -n 4 \
+    # Without -usize hydra reports a universe of -1; the runtime then takes the world size.
+    run_job hydra-launched launched timeout 60 mpiexec.mpich -n 4 "$tmp/launched" 4
+    run_job hydra-pmi-port-launched launched timeout 60 mpiexec.mpich -pmi-port -n 4 \
         "$tmp/launched" 4
     run_job hydra-env env timeout 60 mpiexec.mpich -n 4 "$tmp/env"
     run_job hydra-sendrecv sendrecv timeout 60 mpiexec.mpich -n 3 "$tmp/sendrecv"

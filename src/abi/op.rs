@@ -22,9 +22,26 @@ pub static OPS: HandleTable<UserOp> = HandleTable::new(obj::OP);
 type UserFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_int, *mut c_int);
 type UserFnC = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut i64, *mut c_int);
 
+/// Handle of MPI_MAX; the other predefined ops follow in `PredefOp::ALL`'s order (MPICH's
+/// mpi.h), up to MPI_NO_OP (0x5800000e).
+const FIRST_PREDEF_OP: u32 = 0x5800_0001;
+
+/// The predefined op behind an MPICH op handle; None for anything else, including
+/// MPI_OP_NULL and user ops.
+pub(crate) fn predef_op(h: c_int) -> Option<PredefOp> {
+    let idx = (h as u32).checked_sub(FIRST_PREDEF_OP)? as usize;
+    PredefOp::ALL.get(idx).copied()
+}
+
+/// The MPICH handle of a predefined op (the inverse of `predef_op`; only the tests need it).
+#[cfg(test)]
+fn predef_handle(op: PredefOp) -> c_int {
+    (FIRST_PREDEF_OP + op as u32) as c_int
+}
+
 /// The operation behind handle `h`.
 pub fn get(h: c_int) -> Result<Op, MpiError> {
-    if let Some(p) = PredefOp::from_handle(h) {
+    if let Some(p) = predef_op(h) {
         return Ok(Op::Predef(p));
     }
     if h == predefined::OP_NULL {
@@ -95,7 +112,7 @@ mpi_fn!(MPI_Op_create_c, PMPI_Op_create_c, (user_fn: Option<UserFnC>, commute: c
 mpi_fn!(MPI_Op_free, PMPI_Op_free, (op: *mut c_int), |_ctx| {
     // SAFETY: `op` is the C caller's, null or valid for this use (MPI contract).
     let h = unsafe { arg::read(op, "op") }?;
-    if PredefOp::from_handle(h).is_some() {
+    if predef_op(h).is_some() {
         return Err(MpiError::arg(class::ERR_OP, "op", "cannot free a predefined op"));
     }
     // Collectives in flight keep their own reference to the function.
@@ -143,3 +160,33 @@ mpi_fn!(MPI_Reduce_local, PMPI_Reduce_local, (inbuf: *const c_void, inoutbuf: *m
 mpi_fn!(MPI_Reduce_local_c, PMPI_Reduce_local_c, (inbuf: *const c_void, inoutbuf: *mut c_void, count: i64, datatype: c_int, op: c_int), |_ctx| {
     reduce_local(inbuf, inoutbuf, count, datatype, op)
 });
+
+#[cfg(test)]
+mod tests {
+    use super::{predef_handle, predef_op};
+    use crate::op::PredefOp::{self, Max, Minloc, NoOp, Sum};
+
+    #[test]
+    fn handles_round_trip_with_mpich_values() {
+        assert_eq!(predef_op(0x58000001), Some(Max));
+        assert_eq!(predef_op(0x58000003), Some(Sum));
+        assert_eq!(predef_op(0x5800000b), Some(Minloc));
+        assert_eq!(predef_op(0x5800000e), Some(NoOp));
+        for op in PredefOp::ALL {
+            assert_eq!(predef_op(predef_handle(op)), Some(op));
+            assert!(op.name().starts_with("MPI_"));
+        }
+        assert_eq!(Sum.name(), "MPI_SUM");
+        assert_eq!(NoOp.name(), "MPI_NO_OP");
+        for bad in [
+            0x18000000u32,
+            0x58000000,
+            0x5800000f,
+            0x98000000,
+            0,
+            0xffffffff,
+        ] {
+            assert_eq!(predef_op(bad as i32), None, "{bad:#x}");
+        }
+    }
+}

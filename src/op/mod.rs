@@ -50,9 +50,6 @@ pub enum PredefOp {
     NoOp,
 }
 
-/// Handle of MPI_MAX; the others follow in the enum's order (MPICH's mpi.h).
-const FIRST_HANDLE: u32 = 0x5800_0001;
-
 impl PredefOp {
     /// Every predefined op, in handle order.
     pub const ALL: [PredefOp; 14] = [
@@ -71,18 +68,6 @@ impl PredefOp {
         PredefOp::Replace,
         PredefOp::NoOp,
     ];
-
-    /// The op behind an MPICH predefined op handle (0x58000001 MPI_MAX ..= 0x5800000e
-    /// MPI_NO_OP); None for anything else, including MPI_OP_NULL and user ops.
-    pub fn from_handle(h: i32) -> Option<PredefOp> {
-        let idx = (h as u32).checked_sub(FIRST_HANDLE)? as usize;
-        Self::ALL.get(idx).copied()
-    }
-
-    /// The MPICH handle value of this op.
-    pub fn handle(self) -> i32 {
-        (FIRST_HANDLE + self as u32) as i32
-    }
 
     /// The standard name, e.g. "MPI_SUM".
     pub fn name(&self) -> &'static str {

@@ -176,7 +176,7 @@ unsafe fn accumulate(
 
 /// The operation of an accumulate: one-sided accumulates take only predefined ones.
 fn acc_op(op: c_int) -> Result<PredefOp, MpiError> {
-    PredefOp::from_handle(op).ok_or_else(|| {
+    crate::abi::op::predef_op(op).ok_or_else(|| {
         MpiError::arg(
             class::ERR_OP,
             "op",
@@ -193,7 +193,7 @@ fn gacc_origin(
     odt: c_int,
     op: c_int,
 ) -> Result<Data, MpiError> {
-    if PredefOp::from_handle(op) == Some(PredefOp::NoOp) {
+    if crate::abi::op::predef_op(op) == Some(PredefOp::NoOp) {
         let byte = crate::datatype::byte();
         return Ok(Data::new(UserPtr::of::<u8>(&[]), 0, TypeKeep::Static(byte)));
     }

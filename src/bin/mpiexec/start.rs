@@ -28,6 +28,9 @@ const STRIPPED_ENV: &[&str] = &[
     "HYDI_CONTROL_FD",
     "MPI_LOCALRANKID",
     "MPI_LOCALNRANKS",
+    "PMI_JOBID",
+    "PMIX_NAMESPACE",
+    "PMIX_RANK",
 ];
 
 /// What every rank of the job shares.

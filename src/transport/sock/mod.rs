@@ -593,7 +593,7 @@ mod tests {
         let (a, b, rings) = ends();
         let bcard = b.card().unwrap();
         let i = a.peer(bcard);
-        let hdr = [3u8; crate::p2p::fabric::HDR_BYTES];
+        let hdr = [3u8; crate::transport::fabric::HDR_BYTES];
         for k in 0..100u32 {
             a.send(i, &hdr, &k.to_le_bytes()).unwrap();
         }
@@ -629,7 +629,7 @@ mod tests {
             idle.push(c);
         }
         let i = a.peer(bcard);
-        let hdr = [3u8; crate::p2p::fabric::HDR_BYTES];
+        let hdr = [3u8; crate::transport::fabric::HDR_BYTES];
         for k in 0..10u32 {
             a.send(i, &hdr, &k.to_le_bytes()).unwrap();
         }

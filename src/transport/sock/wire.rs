@@ -107,7 +107,7 @@ pub fn read_hello<R: Read + ?Sized>(r: &mut R, token: u64) -> io::Result<Hello> 
 
 /// Writes one frame: header and payload.
 pub fn write_frame<W: Write + ?Sized>(w: &mut W, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
-    let mut head = [0u8; 4 + crate::p2p::fabric::HDR_BYTES];
+    let mut head = [0u8; 4 + crate::transport::fabric::HDR_BYTES];
     head[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
     head[4..].copy_from_slice(hdr);
     w.write_all(&head)?;
@@ -127,7 +127,7 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: usize) -> io::Result<Option<
     if n > max {
         return Err(bad("frame larger than a cell"));
     }
-    let mut buf = vec![0u8; crate::p2p::fabric::HDR_BYTES + n];
+    let mut buf = vec![0u8; crate::transport::fabric::HDR_BYTES + n];
     r.read_exact(&mut buf)?;
     Ok(Some(buf))
 }
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn frames_round_trip_and_bounds() {
         let mut out = Vec::new();
-        let hdr = [7u8; crate::p2p::fabric::HDR_BYTES];
+        let hdr = [7u8; crate::transport::fabric::HDR_BYTES];
         write_frame(&mut out, &hdr, b"hello").unwrap();
         write_frame(&mut out, &hdr, b"").unwrap();
         let mut r = &out[..];
