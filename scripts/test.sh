@@ -91,6 +91,25 @@ else
     steps_skipped+=("tests-f (needs gfortran)")
 fi
 
+# Faults (issue 15): killed ranks and launchers, signals, hostile peers, descriptors, the
+# bad-argument sweep; each case asserts that every process and file of the job is gone. The
+# fuzz targets of the same issue run in cargo test above, hence --no-cargo.
+step "tests-fault (faults, hostile peers, bad-argument sweep)"
+if ! timeout 600 tests-fault/run.sh --no-cargo; then
+    steps_failed+=("tests-fault")
+fi
+
+# Foreign launchers (issue 14): Slurm srun --mpi=pmi2 and --mpi=pmix with daemons of its own,
+# hydra (PMI-1, PMI_FD and -pmi-port), and the launcher-death watch under each.
+step "tests-slurm (srun pmi2/pmix, hydra)"
+log=$(mktemp)
+timeout 600 tests-slurm/run.sh 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-slurm")
+if grep -qE '^[0-9]+ passed, [0-9]+ failed, [1-9][0-9]* skipped$' "$log"; then
+    steps_skipped+=("tests-slurm: some parts (see its notices)")
+fi
+rm -f "$log"
+
 if [ -x tests-py/run.sh ]; then
     step "tests-py"
     if ! timeout 1800 tests-py/run.sh; then
@@ -114,7 +133,7 @@ fi
 echo
 if [ ${#steps_skipped[@]} -gt 0 ]; then
     echo "################################################################################"
-    echo "NOT RUN (MPICH missing and not installable here: apt-get install libmpich-dev mpich):"
+    echo "NOT RUN (what they need is missing here and could not be installed; see their notices):"
     printf '    %s\n' "${steps_skipped[@]}"
     echo "################################################################################"
 fi
