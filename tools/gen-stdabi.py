@@ -60,7 +60,11 @@ MPI_Message_fromint MPI_Op_fromint MPI_Request_fromint MPI_Session_fromint MPI_T
 MPI_Win_fromint MPI_Comm_toint MPI_Errhandler_toint MPI_File_toint MPI_Group_toint
 MPI_Info_toint MPI_Message_toint MPI_Op_toint MPI_Request_toint MPI_Session_toint
 MPI_Type_toint MPI_Win_toint
-MPI_Pcontrol MPI_Session_init
+MPI_Pcontrol MPI_Session_init MPI_Get_version
+MPI_Buffer_attach MPI_Buffer_attach_c MPI_Buffer_detach MPI_Buffer_detach_c
+MPI_Comm_attach_buffer MPI_Comm_attach_buffer_c MPI_Comm_detach_buffer MPI_Comm_detach_buffer_c
+MPI_Session_attach_buffer MPI_Session_attach_buffer_c MPI_Session_detach_buffer
+MPI_Session_detach_buffer_c
 '''.split())
 
 # Exported unchanged by the MPICH-ABI face in the std-abi build (their #[no_mangle] is not
@@ -472,6 +476,8 @@ def write_tables(mv):
                  'MPI_DISTRIBUTE_DFLT_DARG'):
         o.append('pub const MPICH_%s: c_int = %d;' % (name[4:], mv[name]))
     o.append('pub const MPICH_DISPLACEMENT_CURRENT: i64 = %d;' % mv['MPI_DISPLACEMENT_CURRENT'])
+    o.append('/// The standard\'s MPI_BSEND_OVERHEAD.')
+    o.append('pub const STD_BSEND_OVERHEAD: i32 = %d;' % dict(K.STRING_SIZES)['MPI_BSEND_OVERHEAD'])
     o.append('/// Standard values of the same.')
     for group, how, pairs in K.GROUPS:
         if group == 'rank':

@@ -1682,66 +1682,6 @@ pub unsafe extern "C" fn MPI_Bsend_init_c(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn PMPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Buffer_attach asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Buffer_attach(v::buf_in(buffer as *const c_void) as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Buffer_attach(buffer: *mut c_void, size: c_int) -> c_int {
-    // SAFETY: same contract as PMPI_Buffer_attach.
-    unsafe { PMPI_Buffer_attach(buffer, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Buffer_attach_c(buffer: *mut c_void, size: i64) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Buffer_attach_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Buffer_attach_c(v::buf_in(buffer as *const c_void) as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Buffer_attach_c(buffer: *mut c_void, size: i64) -> c_int {
-    // SAFETY: same contract as PMPI_Buffer_attach_c.
-    unsafe { PMPI_Buffer_attach_c(buffer, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Buffer_detach asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Buffer_detach(buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Buffer_detach(buffer_addr: *mut c_void, size: *mut c_int) -> c_int {
-    // SAFETY: same contract as PMPI_Buffer_detach.
-    unsafe { PMPI_Buffer_detach(buffer_addr, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut i64) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Buffer_detach_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Buffer_detach_c(buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Buffer_detach_c(buffer_addr: *mut c_void, size: *mut i64) -> c_int {
-    // SAFETY: same contract as PMPI_Buffer_detach_c.
-    unsafe { PMPI_Buffer_detach_c(buffer_addr, size) }
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn PMPI_Buffer_flush() -> c_int {
     // SAFETY: the caller passes what the standard-ABI prototype of MPI_Buffer_flush asks for;
     // every pointer is handed on unchanged or replaced by one to a local.
@@ -2131,60 +2071,6 @@ pub unsafe extern "C" fn MPI_Comm_accept(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn PMPI_Comm_attach_buffer(
-    comm: usize,
-    buffer: *mut c_void,
-    size: c_int,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Comm_attach_buffer asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Comm_attach_buffer(
-            h::comm_in(comm),
-            v::buf_in(buffer as *const c_void) as _,
-            size as _,
-        );
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Comm_attach_buffer(
-    comm: usize,
-    buffer: *mut c_void,
-    size: c_int,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Comm_attach_buffer.
-    unsafe { PMPI_Comm_attach_buffer(comm, buffer, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Comm_attach_buffer_c(
-    comm: usize,
-    buffer: *mut c_void,
-    size: i64,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Comm_attach_buffer_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Comm_attach_buffer_c(
-            h::comm_in(comm),
-            v::buf_in(buffer as *const c_void) as _,
-            size as _,
-        );
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Comm_attach_buffer_c(
-    comm: usize,
-    buffer: *mut c_void,
-    size: i64,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Comm_attach_buffer_c.
-    unsafe { PMPI_Comm_attach_buffer_c(comm, buffer, size) }
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn PMPI_Comm_call_errhandler(comm: usize, errorcode: c_int) -> c_int {
     // SAFETY: the caller passes what the standard-ABI prototype of MPI_Comm_call_errhandler asks for;
     // every pointer is handed on unchanged or replaced by one to a local.
@@ -2397,52 +2283,6 @@ pub unsafe extern "C" fn PMPI_Comm_delete_attr(comm: usize, comm_keyval: c_int) 
 pub unsafe extern "C" fn MPI_Comm_delete_attr(comm: usize, comm_keyval: c_int) -> c_int {
     // SAFETY: same contract as PMPI_Comm_delete_attr.
     unsafe { PMPI_Comm_delete_attr(comm, comm_keyval) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Comm_detach_buffer(
-    comm: usize,
-    buffer_addr: *mut c_void,
-    size: *mut c_int,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Comm_detach_buffer asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Comm_detach_buffer(h::comm_in(comm), buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Comm_detach_buffer(
-    comm: usize,
-    buffer_addr: *mut c_void,
-    size: *mut c_int,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Comm_detach_buffer.
-    unsafe { PMPI_Comm_detach_buffer(comm, buffer_addr, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Comm_detach_buffer_c(
-    comm: usize,
-    buffer_addr: *mut c_void,
-    size: *mut i64,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Comm_detach_buffer_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Comm_detach_buffer_c(h::comm_in(comm), buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Comm_detach_buffer_c(
-    comm: usize,
-    buffer_addr: *mut c_void,
-    size: *mut i64,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Comm_detach_buffer_c.
-    unsafe { PMPI_Comm_detach_buffer_c(comm, buffer_addr, size) }
 }
 
 #[no_mangle]
@@ -7668,21 +7508,6 @@ pub unsafe extern "C" fn PMPI_Get_processor_name(
 pub unsafe extern "C" fn MPI_Get_processor_name(name: *mut c_char, resultlen: *mut c_int) -> c_int {
     // SAFETY: same contract as PMPI_Get_processor_name.
     unsafe { PMPI_Get_processor_name(name, resultlen) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Get_version(version: *mut c_int, subversion: *mut c_int) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Get_version asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Get_version(version as _, subversion as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Get_version(version: *mut c_int, subversion: *mut c_int) -> c_int {
-    // SAFETY: same contract as PMPI_Get_version.
-    unsafe { PMPI_Get_version(version, subversion) }
 }
 
 #[no_mangle]
@@ -16483,60 +16308,6 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace_c(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn PMPI_Session_attach_buffer(
-    session: usize,
-    buffer: *mut c_void,
-    size: c_int,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_attach_buffer asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Session_attach_buffer(
-            h::session_in(session),
-            v::buf_in(buffer as *const c_void) as _,
-            size as _,
-        );
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Session_attach_buffer(
-    session: usize,
-    buffer: *mut c_void,
-    size: c_int,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Session_attach_buffer.
-    unsafe { PMPI_Session_attach_buffer(session, buffer, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Session_attach_buffer_c(
-    session: usize,
-    buffer: *mut c_void,
-    size: i64,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_attach_buffer_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Session_attach_buffer_c(
-            h::session_in(session),
-            v::buf_in(buffer as *const c_void) as _,
-            size as _,
-        );
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Session_attach_buffer_c(
-    session: usize,
-    buffer: *mut c_void,
-    size: i64,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Session_attach_buffer_c.
-    unsafe { PMPI_Session_attach_buffer_c(session, buffer, size) }
-}
-
-#[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_call_errhandler(session: usize, errorcode: c_int) -> c_int {
     // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_call_errhandler asks for;
     // every pointer is handed on unchanged or replaced by one to a local.
@@ -16549,53 +16320,6 @@ pub unsafe extern "C" fn PMPI_Session_call_errhandler(session: usize, errorcode:
 pub unsafe extern "C" fn MPI_Session_call_errhandler(session: usize, errorcode: c_int) -> c_int {
     // SAFETY: same contract as PMPI_Session_call_errhandler.
     unsafe { PMPI_Session_call_errhandler(session, errorcode) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Session_detach_buffer(
-    session: usize,
-    buffer_addr: *mut c_void,
-    size: *mut c_int,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_detach_buffer asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc = m::PMPI_Session_detach_buffer(h::session_in(session), buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Session_detach_buffer(
-    session: usize,
-    buffer_addr: *mut c_void,
-    size: *mut c_int,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Session_detach_buffer.
-    unsafe { PMPI_Session_detach_buffer(session, buffer_addr, size) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn PMPI_Session_detach_buffer_c(
-    session: usize,
-    buffer_addr: *mut c_void,
-    size: *mut i64,
-) -> c_int {
-    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_detach_buffer_c asks for;
-    // every pointer is handed on unchanged or replaced by one to a local.
-    unsafe {
-        let rc =
-            m::PMPI_Session_detach_buffer_c(h::session_in(session), buffer_addr as _, size as _);
-        v::err_out(rc)
-    }
-}
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Session_detach_buffer_c(
-    session: usize,
-    buffer_addr: *mut c_void,
-    size: *mut i64,
-) -> c_int {
-    // SAFETY: same contract as PMPI_Session_detach_buffer_c.
-    unsafe { PMPI_Session_detach_buffer_c(session, buffer_addr, size) }
 }
 
 #[no_mangle]

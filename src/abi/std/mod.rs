@@ -27,6 +27,8 @@ pub mod abi_calls;
 #[cfg(feature = "std-abi")]
 mod arrays;
 #[cfg(feature = "std-abi")]
+mod buffers;
+#[cfg(feature = "std-abi")]
 mod callbacks;
 #[cfg(feature = "std-abi")]
 mod conv;

@@ -829,6 +829,8 @@ pub const MPICH_ROOT: c_int = -3;
 pub const MPICH_UNDEFINED: c_int = -32766;
 pub const MPICH_DISTRIBUTE_DFLT_DARG: c_int = -49767;
 pub const MPICH_DISPLACEMENT_CURRENT: i64 = -54278278;
+/// The standard's MPI_BSEND_OVERHEAD.
+pub const STD_BSEND_OVERHEAD: i32 = 512;
 /// Standard values of the same.
 pub const STD_ANY_SOURCE: c_int = -1;
 pub const STD_ANY_TAG: c_int = -2;
