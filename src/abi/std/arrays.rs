@@ -220,39 +220,59 @@ fn neighbor_peers(comm: c_int) -> (usize, usize) {
     }
 }
 
+/// The send and receive datatype arrays of an alltoallw call, as MPICH handles.
+struct Types {
+    send: Vec<c_int>,
+    recv: Vec<c_int>,
+    user_send: *const usize,
+    user_recv: *const usize,
+}
+
+impl Types {
+    /// # Safety
+    /// The arrays are NULL or hold the block counts `peers(comm)` gives.
+    unsafe fn new(
+        comm: c_int,
+        peers: fn(c_int) -> (usize, usize),
+        s: *const usize,
+        r: *const usize,
+    ) -> Types {
+        let (ns, nr) = peers(comm);
+        Types {
+            // SAFETY: as the caller promises.
+            send: unsafe { handles_in(s, ns, h::dtype_in) },
+            recv: unsafe { handles_in(r, nr, h::dtype_in) },
+            user_send: s,
+            user_recv: r,
+        }
+    }
+    fn send(&self) -> *const c_int {
+        ptr_of(self.user_send, &self.send)
+    }
+    /// The same array for both stays one array (the implementation notices it).
+    fn recv(&self) -> *const c_int {
+        if self.user_recv == self.user_send && self.recv.len() == self.send.len() {
+            self.send()
+        } else {
+            ptr_of(self.user_recv, &self.recv)
+        }
+    }
+}
+
 macro_rules! alltoallw {
     ($mpi:ident, $pmpi:ident, $peers:ident, $cnt:ty, $disp:ty) => {
         face!($mpi, $pmpi, (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtypes: *const usize, recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtypes: *const usize, comm: usize) {
             let c = h::comm_in(comm);
-            let (ns, nr) = $peers(c);
-            let st = handles_in(sendtypes, ns, h::dtype_in);
-            let rt = handles_in(recvtypes, nr, h::dtype_in);
-            // The same array for both stays one array (the implementation notices it).
-            let rp = if recvtypes == sendtypes && ns == nr { ptr_of(sendtypes, &st) } else { ptr_of(recvtypes, &rt) };
-            v::err_out(imp::$pmpi(v::buf_in(sendbuf) as _, sendcounts, sdispls, ptr_of(sendtypes, &st), v::buf_in(recvbuf) as _, recvcounts, rdispls, rp, c))
+            let t = Types::new(c, $peers, sendtypes, recvtypes);
+            v::err_out(imp::$pmpi(v::buf_in(sendbuf) as _, sendcounts, sdispls, t.send(), v::buf_in(recvbuf) as _, recvcounts, rdispls, t.recv(), c))
         });
     };
-    ($mpi:ident, $pmpi:ident, $peers:ident, $cnt:ty, $disp:ty, request) => {
-        face!($mpi, $pmpi, (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtypes: *const usize, recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtypes: *const usize, comm: usize, request: *mut usize) {
+    ($mpi:ident, $pmpi:ident, $peers:ident, $cnt:ty, $disp:ty, $(info: $info:ident,)? request) => {
+        face!($mpi, $pmpi, (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtypes: *const usize, recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtypes: *const usize, comm: usize, $($info: usize,)? request: *mut usize) {
             let c = h::comm_in(comm);
-            let (ns, nr) = $peers(c);
-            let st = handles_in(sendtypes, ns, h::dtype_in);
-            let rt = handles_in(recvtypes, nr, h::dtype_in);
-            let rp = if recvtypes == sendtypes && ns == nr { ptr_of(sendtypes, &st) } else { ptr_of(recvtypes, &rt) };
+            let t = Types::new(c, $peers, sendtypes, recvtypes);
             out_handle(request, h::req_out, |p| {
-                imp::$pmpi(v::buf_in(sendbuf) as _, sendcounts, sdispls, ptr_of(sendtypes, &st), v::buf_in(recvbuf) as _, recvcounts, rdispls, rp, c, p)
-            })
-        });
-    };
-    ($mpi:ident, $pmpi:ident, $peers:ident, $cnt:ty, $disp:ty, info, request) => {
-        face!($mpi, $pmpi, (sendbuf: *const c_void, sendcounts: *const $cnt, sdispls: *const $disp, sendtypes: *const usize, recvbuf: *mut c_void, recvcounts: *const $cnt, rdispls: *const $disp, recvtypes: *const usize, comm: usize, info: usize, request: *mut usize) {
-            let c = h::comm_in(comm);
-            let (ns, nr) = $peers(c);
-            let st = handles_in(sendtypes, ns, h::dtype_in);
-            let rt = handles_in(recvtypes, nr, h::dtype_in);
-            let rp = if recvtypes == sendtypes && ns == nr { ptr_of(sendtypes, &st) } else { ptr_of(recvtypes, &rt) };
-            out_handle(request, h::req_out, |p| {
-                imp::$pmpi(v::buf_in(sendbuf) as _, sendcounts, sdispls, ptr_of(sendtypes, &st), v::buf_in(recvbuf) as _, recvcounts, rdispls, rp, c, h::info_in(info), p)
+                imp::$pmpi(v::buf_in(sendbuf) as _, sendcounts, sdispls, t.send(), v::buf_in(recvbuf) as _, recvcounts, rdispls, t.recv(), c, $(h::info_in($info),)? p)
             })
         });
     };
@@ -281,7 +301,7 @@ alltoallw!(
     all_peers,
     c_int,
     c_int,
-    info,
+    info: info,
     request
 );
 alltoallw!(
@@ -290,7 +310,7 @@ alltoallw!(
     all_peers,
     i64,
     isize,
-    info,
+    info: info,
     request
 );
 alltoallw!(
@@ -329,7 +349,7 @@ alltoallw!(
     neighbor_peers,
     c_int,
     isize,
-    info,
+    info: info,
     request
 );
 alltoallw!(
@@ -338,7 +358,7 @@ alltoallw!(
     neighbor_peers,
     i64,
     isize,
-    info,
+    info: info,
     request
 );
 

@@ -90,23 +90,21 @@ face!(MPI_Testany, PMPI_Testany, (count: c_int, array_of_requests: *mut usize, i
     v::err_out(rc)
 });
 
-face!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, array_of_requests: *mut usize, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut Status) {
-    let mut r = Requests::new(array_of_requests, incount);
-    let mut s = st::Array::new(array_of_statuses, r.m.len());
-    let rc = imp::PMPI_Waitsome(incount, r.ptr(), outcount, array_of_indices, s.ptr() as _);
-    r.store();
-    s.write_back(filled(outcount).min(r.m.len()));
-    v::err_out(rc)
-});
-
-face!(MPI_Testsome, PMPI_Testsome, (incount: c_int, array_of_requests: *mut usize, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut Status) {
-    let mut r = Requests::new(array_of_requests, incount);
-    let mut s = st::Array::new(array_of_statuses, r.m.len());
-    let rc = imp::PMPI_Testsome(incount, r.ptr(), outcount, array_of_indices, s.ptr() as _);
-    r.store();
-    s.write_back(filled(outcount).min(r.m.len()));
-    v::err_out(rc)
-});
+/// MPI_Waitsome / MPI_Testsome: the filled statuses are the first *outcount.
+macro_rules! some {
+    ($mpi:ident, $pmpi:ident) => {
+        face!($mpi, $pmpi, (incount: c_int, array_of_requests: *mut usize, outcount: *mut c_int, array_of_indices: *mut c_int, array_of_statuses: *mut Status) {
+            let mut r = Requests::new(array_of_requests, incount);
+            let mut s = st::Array::new(array_of_statuses, r.m.len());
+            let rc = imp::$pmpi(incount, r.ptr(), outcount, array_of_indices, s.ptr() as _);
+            r.store();
+            s.write_back(filled(outcount).min(r.m.len()));
+            v::err_out(rc)
+        });
+    };
+}
+some!(MPI_Waitsome, PMPI_Waitsome);
+some!(MPI_Testsome, PMPI_Testsome);
 
 face!(MPI_Startall, PMPI_Startall, (count: c_int, array_of_requests: *mut usize) {
     let mut r = Requests::new(array_of_requests, count);
