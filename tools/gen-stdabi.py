@@ -65,11 +65,15 @@ MPI_Buffer_attach MPI_Buffer_attach_c MPI_Buffer_detach MPI_Buffer_detach_c
 MPI_Comm_attach_buffer MPI_Comm_attach_buffer_c MPI_Comm_detach_buffer MPI_Comm_detach_buffer_c
 MPI_Session_attach_buffer MPI_Session_attach_buffer_c MPI_Session_detach_buffer
 MPI_Session_detach_buffer_c
+MPI_T_cvar_handle_alloc MPI_T_pvar_handle_alloc MPI_T_event_handle_alloc MPI_T_event_get_info
+MPI_T_event_register_callback MPI_T_event_handle_free MPI_T_event_set_dropped_handler
 '''.split())
 
-# Exported unchanged by the MPICH-ABI face in the std-abi build (their #[no_mangle] is not
-# under the std-abi feature yet): see src/abi/std/mod.rs.
-NOT_WRAPPED_PREFIX = ('MPI_T_',)
+# Wrappers written to gen_mpit.rs, compiled with the std-abi-mpit feature: in the std-abi
+# build abi/mpit.rs still exports the MPICH-face MPI_T functions under their own names
+# until its macro follows mpi_fn! (see src/abi/std/mod.rs).
+MPIT_PREFIX = 'MPI_T_'
+NOT_WRAPPED_PREFIX = ()
 
 # Exported as they are by the MPICH-ABI face in the std-abi build (a #[no_mangle] outside
 # the mpi_fn! macros): not wrapped until their files follow the std-abi feature.
@@ -82,6 +86,7 @@ INT_IN = {
     'required': 'thread_in', 'split_type': 'split_type_in', 'lock_type': 'lock_in',
     'assert': 'win_assert_in', 'amode': 'file_mode_in', 'whence': 'seek_in',
     'order': 'order_in', 'typeclass': 'typeclass_in',
+    'var_class': 't_pvar_class_in', 'cb_safety': 't_cb_safety_in',
     'keyval': 'keyval_in', 'comm_keyval': 'keyval_in', 'type_keyval': 'keyval_in',
     'win_keyval': 'keyval_in',
 }
@@ -101,6 +106,8 @@ ERR_IN = {
 # int * outputs translated back, by (function, name) or by name alone.
 INT_OUT = {
     'provided': 'thread_out', 'result': 'compare_out', 'combiner': 'combiner_out',
+    'verbosity': 't_verbosity_out', 'bind': 't_bind_out', 'scope': 't_scope_out',
+    'var_class': 't_pvar_class_out', 'ordering': 't_source_order_out',
     'rank_source': 'rank_out', 'rank_dest': 'rank_out',
     ('MPI_Topo_test', 'status'): 'topo_out',
     ('MPI_File_get_amode', 'amode'): 'file_mode_out',
@@ -131,7 +138,10 @@ WEIGHT_NAMES = {'weights', 'sourceweights', 'destweights'}
 
 SCALAR = {'int': 'c_int', 'double': 'f64', 'MPI_Aint': 'isize', 'MPI_Count': 'i64',
           'MPI_Offset': 'i64', 'MPI_Fint': 'c_int', 'char': 'c_char', 'void': 'c_void',
-          'MPI_Status': 'st::Status'}
+          'MPI_Status': 'st::Status', 'MPI_T_cb_safety': 'c_int', 'MPI_T_source_order': 'c_int',
+          'MPI_T_enum': 'usize', 'MPI_T_cvar_handle': 'usize', 'MPI_T_pvar_handle': 'usize',
+          'MPI_T_pvar_session': 'usize', 'MPI_T_event_registration': 'usize',
+          'MPI_T_event_instance': 'usize'}
 
 
 # ----------------------------------------------------------------------------------------
@@ -216,6 +226,8 @@ def all_translated_names():
     for _, how, pairs in K.GROUPS:
         if how in ('map', 'bits', 'hand'):
             names += [n for n, _ in pairs]
+    for _, pairs in K.TYPED_GROUPS:
+        names += [n for n, _ in pairs]
     names += ['MPI_DISTRIBUTE_DFLT_DARG', 'MPI_DISPLACEMENT_CURRENT']
     return names
 
@@ -349,16 +361,7 @@ typedef struct MPI_T_event_instance_t *MPI_T_event_instance;
 #define MPI_T_PVAR_SESSION_NULL ((MPI_T_pvar_session)0)
 #define MPI_T_PVAR_HANDLE_NULL  ((MPI_T_pvar_handle)0)
 #define MPI_T_PVAR_ALL_HANDLES  ((MPI_T_pvar_handle)1)
-typedef enum MPI_T_cb_safety {
-    MPI_T_CB_REQUIRE_NONE = 0x00,
-    MPI_T_CB_REQUIRE_MPI_RESTRICTED = 0x03,
-    MPI_T_CB_REQUIRE_THREAD_SAFE = 0x0F,
-    MPI_T_CB_REQUIRE_ASYNC_SIGNAL_SAFE = 0x3F
-} MPI_T_cb_safety;
-typedef enum MPI_T_source_order {
-    MPI_T_SOURCE_ORDERED = 1,
-    MPI_T_SOURCE_UNORDERED = 2
-} MPI_T_source_order;
+@TYPED_GROUPS@
 typedef void (MPI_T_event_cb_function)(MPI_T_event_instance event_instance,
                                        MPI_T_event_registration event_registration,
                                        MPI_T_cb_safety cb_safety, void *user_data);
@@ -396,7 +399,12 @@ def write_header(protos, funcs):
     out.append('/* String sizes and buffer overhead. */')
     for name, value in K.STRING_SIZES:
         out.append('#define %-32s %d' % (name, value))
-    out.append(HEADER_TYPES)
+    typed = []
+    for group, pairs in K.TYPED_GROUPS:
+        tname = {'t_cb_safety': 'MPI_T_cb_safety', 't_source_order': 'MPI_T_source_order'}[group]
+        typed.append('typedef enum %s {\n%s\n} %s;' % (
+            tname, ',\n'.join('    %s = %d' % (n, v) for n, v in pairs), tname))
+    out.append(HEADER_TYPES.replace('@TYPED_GROUPS@', '\n'.join(typed)))
     out.append('/* Functions (MPI_X) and their profiling twins (PMPI_X). */')
     for prefix in ('MPI_', 'PMPI_'):
         for f in funcs:
@@ -453,7 +461,7 @@ def write_tables(mv):
     for name, value in K.ERROR_CLASSES:
         o.append('        %d => %d, // %s' % (mv[name], value, name))
     o.append('        _ => return None,\n    })\n}\n')
-    for group, how, pairs in K.GROUPS:
+    for group, how, pairs in K.GROUPS + [(g, 'map', p) for g, p in K.TYPED_GROUPS]:
         if how == 'map':
             o.append('/// %s: standard value -> MPICH value (others unchanged).' % group)
             o.append('pub fn %s_in(v: c_int) -> c_int {\n    match v {' % group)
@@ -545,7 +553,9 @@ def wrapper(f, ret, params):
             args.append('%s_p as _' % n)
             if not p['const']:
                 post.append('st::write_std(%s as *mut st::Status, &%s_m);' % (rn, n))
-        elif base == 'int' and ptr == 0:
+        elif base == 'MPI_T_pvar_handle' and ptr == 0:
+            args.append('v::pvar_handle_in(%s) as _' % rn)
+        elif base in ('int', 'MPI_T_cb_safety', 'MPI_T_source_order') and ptr == 0:
             key = (f, n)
             if key in ERR_IN:
                 args.append('v::err_in(%s)' % rn)
@@ -553,7 +563,7 @@ def wrapper(f, ret, params):
                 args.append('v::%s(%s)' % (INT_IN[n], rn))
             else:
                 args.append('%s as _' % rn)
-        elif base == 'int' and ptr == 1 and not p['const']:
+        elif base in ('int', 'MPI_T_source_order') and ptr == 1 and not p['const']:
             conv = INT_OUT.get((f, n), INT_OUT.get(n) if (f, n) not in INT_OUT else None)
             if (f, n) in ERRCODE_ARRAYS:
                 post.append('v::errcodes_out(%s, %s);' % (rn, ERRCODE_ARRAYS[(f, n)]))
@@ -642,6 +652,9 @@ def write_gen(protos, funcs):
              '#![allow(clippy::all, dead_code)]', '',
              'use super::status::Mpich;',
              'use std::os::raw::{c_char, c_int, c_void};', '', 'extern "C" {']
+    mpit = list(o)
+    mpit[0] = '//! The standard-ABI wrappers of the MPI_T functions that translate argument by argument.'
+    mpit[1] = '//! Generated by tools/gen-stdabi.py from include/mpi.h: do not edit.'
     done, skipped = [], []
     for f in funcs:
         if f.startswith(NOT_WRAPPED_PREFIX) or f in NOT_WRAPPED or f.startswith('MPI_Abi_'):
@@ -655,12 +668,13 @@ def write_gen(protos, funcs):
         if f in HAND:
             continue
         try:
-            o.append(wrapper(f, ret, params))
+            (mpit if f.startswith(MPIT_PREFIX) else o).append(wrapper(f, ret, params))
             done.append(f)
         except Skip as e:
             skipped.append((f, str(e)))
     decls.append('}')
     open(os.path.join(ROOT, 'src', 'abi', 'std', 'gen.rs'), 'w').write('\n'.join(o))
+    open(os.path.join(ROOT, 'src', 'abi', 'std', 'gen_mpit.rs'), 'w').write('\n'.join(mpit))
     open(os.path.join(ROOT, 'src', 'abi', 'std', 'mpich.rs'), 'w').write('\n'.join(decls) + '\n')
     return done, skipped
 
@@ -675,7 +689,7 @@ def main():
     # As `cargo fmt` would leave them, so a regeneration shows only real changes.
     subprocess.call(['rustfmt', '--edition', '2021'] +
                     [os.path.join(ROOT, 'src', 'abi', 'std', f)
-                     for f in ('gen.rs', 'mpich.rs', 'tables.rs')])
+                     for f in ('gen.rs', 'gen_mpit.rs', 'mpich.rs', 'tables.rs')])
     print('gen-stdabi: %d wrappers generated, %d hand-written or not wrapped'
           % (len(done), len(funcs) - len(done)))
     for f, why in skipped:

@@ -346,8 +346,8 @@ GROUPS = [
         MPI_WIN_CREATE_FLAVOR 604
         MPI_WIN_MODEL 605
     """)),
-    # MPI_T: declared for tools; the MPI_T functions are not translated yet (see mod.rs).
-    ('t_verbosity', 'declare', _pairs("""
+    # MPI_T.
+    ('t_verbosity', 'map', _pairs("""
         MPI_T_VERBOSITY_USER_BASIC 0x09
         MPI_T_VERBOSITY_USER_DETAIL 0x0a
         MPI_T_VERBOSITY_USER_ALL 0x0c
@@ -358,7 +358,7 @@ GROUPS = [
         MPI_T_VERBOSITY_MPIDEV_DETAIL 0x22
         MPI_T_VERBOSITY_MPIDEV_ALL 0x24
     """)),
-    ('t_bind', 'declare', _pairs("""
+    ('t_bind', 'map', _pairs("""
         MPI_T_BIND_NO_OBJECT 1
         MPI_T_BIND_MPI_COMM 2
         MPI_T_BIND_MPI_DATATYPE 3
@@ -372,7 +372,7 @@ GROUPS = [
         MPI_T_BIND_MPI_INFO 11
         MPI_T_BIND_MPI_SESSION 12
     """)),
-    ('t_scope', 'declare', _pairs("""
+    ('t_scope', 'map', _pairs("""
         MPI_T_SCOPE_CONSTANT 1
         MPI_T_SCOPE_READONLY 2
         MPI_T_SCOPE_LOCAL 3
@@ -381,7 +381,7 @@ GROUPS = [
         MPI_T_SCOPE_ALL 6
         MPI_T_SCOPE_ALL_EQ 7
     """)),
-    ('t_pvar_class', 'declare', _pairs("""
+    ('t_pvar_class', 'map', _pairs("""
         MPI_T_PVAR_CLASS_STATE 1
         MPI_T_PVAR_CLASS_LEVEL 2
         MPI_T_PVAR_CLASS_SIZE 3
@@ -392,6 +392,21 @@ GROUPS = [
         MPI_T_PVAR_CLASS_AGGREGATE 8
         MPI_T_PVAR_CLASS_TIMER 9
         MPI_T_PVAR_CLASS_GENERIC 10
+    """)),
+]
+
+# Typed enumerations of MPI_T (the header declares them with their typedefs): mapped like
+# GROUPS.
+TYPED_GROUPS = [
+    ('t_cb_safety', _pairs("""
+        MPI_T_CB_REQUIRE_NONE 0x00
+        MPI_T_CB_REQUIRE_MPI_RESTRICTED 0x03
+        MPI_T_CB_REQUIRE_THREAD_SAFE 0x0F
+        MPI_T_CB_REQUIRE_ASYNC_SIGNAL_SAFE 0x3F
+    """)),
+    ('t_source_order', _pairs("""
+        MPI_T_SOURCE_ORDERED 1
+        MPI_T_SOURCE_UNORDERED 2
     """)),
 ]
 

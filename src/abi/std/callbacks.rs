@@ -33,7 +33,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    const fn new() -> Pool {
+    pub const fn new() -> Pool {
         #[allow(clippy::declare_interior_mutable_const)]
         const FREE: AtomicUsize = AtomicUsize::new(0);
         Pool {
@@ -54,7 +54,7 @@ impl Pool {
         self.fns[i].store(f, Ordering::Release);
         Some(i)
     }
-    fn get(&self, i: usize) -> usize {
+    pub fn get(&self, i: usize) -> usize {
         self.fns[i].load(Ordering::Acquire)
     }
 }
@@ -67,6 +67,22 @@ macro_rules! trampolines {
             55 56 57 58 59 60 61 62 63)
     };
     (@ $f:ident $ty:ty; $($n:literal)*) => { [$($f::<$n> as $ty),*] };
+}
+#[allow(unused_imports)]
+pub(crate) use trampolines;
+
+/// The trampoline address for user function `user_fn` (`tramp(slot)`), 0 for a null
+/// function (which the implementation reports), or the error code of a full pool.
+pub fn pooled(
+    func: &'static str,
+    pool: &Pool,
+    user_fn: usize,
+    tramp: impl Fn(usize) -> usize,
+) -> Result<usize, c_int> {
+    if user_fn == 0 {
+        return Ok(0);
+    }
+    pool.slot(user_fn).map(tramp).ok_or_else(|| pool_full(func))
 }
 
 /// Reports a full pool through the errhandler, as the MPICH face reports its errors.
@@ -126,8 +142,7 @@ type OpTrampC = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut i64, *mut c_
 const OP_TRAMPS: [OpTramp; POOL_SIZE] = trampolines!(op_tramp as OpTramp);
 const OP_C_TRAMPS: [OpTrampC; POOL_SIZE] = trampolines!(op_c_tramp as OpTrampC);
 
-/// Calls `create(trampoline address, commute, op)` with the slot of `user_fn` in `pool`
-/// (address 0, which the implementation reports, for a null function).
+/// Calls `create(trampoline address, commute, op)` with the slot of `user_fn` in `pool`.
 unsafe fn op_create(
     func: &'static str,
     pool: &Pool,
@@ -137,16 +152,11 @@ unsafe fn op_create(
     op: *mut usize,
     create: impl FnOnce(usize, c_int, *mut c_int) -> c_int,
 ) -> c_int {
-    let t = if user_fn == 0 {
-        0
-    } else {
-        match pool.slot(user_fn) {
-            Some(i) => tramp(i),
-            None => return pool_full(func),
-        }
-    };
-    // SAFETY: op is the user's output pointer.
-    unsafe { out_handle(op, h::op_out, |p| create(t, commute, p)) }
+    match pooled(func, pool, user_fn, tramp) {
+        // SAFETY: op is the user's output pointer.
+        Ok(t) => unsafe { out_handle(op, h::op_out, |p| create(t, commute, p)) },
+        Err(rc) => rc,
+    }
 }
 
 /// Runs `call` with a pointer to a local MPICH handle (or NULL if `out` is NULL) and stores
@@ -258,13 +268,9 @@ const FILE_EH_TRAMPS: [FileEhTramp; POOL_SIZE] = trampolines!(file_eh as FileEhT
 macro_rules! create_errhandler {
     ($mpi:ident, $pmpi:ident, $pool:ident, $tramps:ident) => {
         face!($mpi, $pmpi, (function: usize, errhandler: *mut usize) {
-            let t = if function == 0 {
-                0
-            } else {
-                match $pool.slot(function) {
-                    Some(i) => $tramps[i] as usize,
-                    None => return pool_full(stringify!($mpi)),
-                }
+            let t = match pooled(stringify!($mpi), &$pool, function, |i| $tramps[i] as usize) {
+                Ok(t) => t,
+                Err(rc) => return rc,
             };
             out_handle(errhandler, h::errh_out, |p| {
                 imp::$pmpi(t, p)

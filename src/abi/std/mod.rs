@@ -18,9 +18,15 @@
 //! * `callbacks`, `requests`, `arrays`, `conv`: the hand-written rest (user callbacks
 //!   behind trampolines, arrays of handles and statuses, value-returning functions).
 //!
-//! Not yet translated in the std-abi build: the MPI_T functions, MPI_Session_init and
-//! MPI_Pcontrol, whose MPICH-face `#[no_mangle]` lives outside `mpi_fn!` (abi/mpit.rs,
-//! abi/session.rs, abi/comm.rs) and so is exported as it is.
+//! * `gen_mpit` (generated) and `tool`: the MPI_T functions, with the `std-abi-mpit`
+//!   feature.
+//!
+//! Exported as they are in the std-abi build, because their MPICH-face `#[no_mangle]` lives
+//! outside `mpi_fn!` and does not follow the std-abi feature: MPI_Session_init
+//! (abi/session.rs: so no session can be created through the standard ABI yet), the MPI_T
+//! functions (abi/mpit.rs: the `std-abi-mpit` feature holds their translation until that
+//! macro exports the MPICH face as `OXIMPI_MPICH_PMPI_T_*` like `mpi_fn!`), and
+//! MPI_Pcontrol (abi/comm.rs; its signature is the same in both ABIs, so it works).
 
 pub mod abi_calls;
 
@@ -45,5 +51,7 @@ mod requests;
 pub mod status;
 #[cfg(feature = "std-abi")]
 mod tables;
+#[cfg(feature = "std-abi-mpit")]
+mod tool;
 #[cfg(feature = "std-abi")]
 pub mod values;

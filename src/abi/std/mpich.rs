@@ -3474,6 +3474,225 @@ extern "C" {
     pub fn PMPI_Status_set_source(status: *mut Mpich, source: c_int) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Status_set_tag"]
     pub fn PMPI_Status_set_tag(status: *mut Mpich, tag: c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_changed"]
+    pub fn PMPI_T_category_changed(update_number: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_categories"]
+    pub fn PMPI_T_category_get_categories(
+        cat_index: c_int,
+        len: c_int,
+        indices: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_cvars"]
+    pub fn PMPI_T_category_get_cvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_events"]
+    pub fn PMPI_T_category_get_events(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_index"]
+    pub fn PMPI_T_category_get_index(name: *const c_char, cat_index: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_info"]
+    pub fn PMPI_T_category_get_info(
+        cat_index: c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+        desc: *mut c_char,
+        desc_len: *mut c_int,
+        num_cvars: *mut c_int,
+        num_pvars: *mut c_int,
+        num_categories: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_num"]
+    pub fn PMPI_T_category_get_num(num_cat: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_num_events"]
+    pub fn PMPI_T_category_get_num_events(cat_index: c_int, num_events: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_category_get_pvars"]
+    pub fn PMPI_T_category_get_pvars(cat_index: c_int, len: c_int, indices: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_get_index"]
+    pub fn PMPI_T_cvar_get_index(name: *const c_char, cvar_index: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_get_info"]
+    pub fn PMPI_T_cvar_get_info(
+        cvar_index: c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+        verbosity: *mut c_int,
+        datatype: *mut c_int,
+        enumtype: *mut usize,
+        desc: *mut c_char,
+        desc_len: *mut c_int,
+        bind: *mut c_int,
+        scope: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_get_num"]
+    pub fn PMPI_T_cvar_get_num(num_cvar: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_handle_alloc"]
+    pub fn PMPI_T_cvar_handle_alloc(
+        cvar_index: c_int,
+        obj_handle: *mut c_void,
+        handle: *mut usize,
+        count: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_handle_free"]
+    pub fn PMPI_T_cvar_handle_free(handle: *mut usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_read"]
+    pub fn PMPI_T_cvar_read(handle: usize, buf: *mut c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_cvar_write"]
+    pub fn PMPI_T_cvar_write(handle: usize, buf: *const c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_enum_get_info"]
+    pub fn PMPI_T_enum_get_info(
+        enumtype: usize,
+        num: *mut c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_enum_get_item"]
+    pub fn PMPI_T_enum_get_item(
+        enumtype: usize,
+        indx: c_int,
+        value: *mut c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_callback_get_info"]
+    pub fn PMPI_T_event_callback_get_info(
+        event_registration: usize,
+        cb_safety: c_int,
+        info_used: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_callback_set_info"]
+    pub fn PMPI_T_event_callback_set_info(
+        event_registration: usize,
+        cb_safety: c_int,
+        info: c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_copy"]
+    pub fn PMPI_T_event_copy(event_instance: usize, buffer: *mut c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_get_index"]
+    pub fn PMPI_T_event_get_index(name: *const c_char, event_index: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_get_info"]
+    pub fn PMPI_T_event_get_info(
+        event_index: c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+        verbosity: *mut c_int,
+        array_of_datatypes: *mut c_int,
+        array_of_displacements: *mut isize,
+        num_elements: *mut c_int,
+        enumtype: *mut usize,
+        info: *mut c_int,
+        desc: *mut c_char,
+        desc_len: *mut c_int,
+        bind: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_get_num"]
+    pub fn PMPI_T_event_get_num(num_events: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_get_source"]
+    pub fn PMPI_T_event_get_source(event_instance: usize, source_index: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_get_timestamp"]
+    pub fn PMPI_T_event_get_timestamp(event_instance: usize, event_timestamp: *mut i64) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_handle_alloc"]
+    pub fn PMPI_T_event_handle_alloc(
+        event_index: c_int,
+        obj_handle: *mut c_void,
+        info: c_int,
+        event_registration: *mut usize,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_handle_free"]
+    pub fn PMPI_T_event_handle_free(
+        event_registration: usize,
+        user_data: *mut c_void,
+        free_cb_function: usize,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_handle_get_info"]
+    pub fn PMPI_T_event_handle_get_info(event_registration: usize, info_used: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_handle_set_info"]
+    pub fn PMPI_T_event_handle_set_info(event_registration: usize, info: c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_read"]
+    pub fn PMPI_T_event_read(
+        event_instance: usize,
+        element_index: c_int,
+        buffer: *mut c_void,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_register_callback"]
+    pub fn PMPI_T_event_register_callback(
+        event_registration: usize,
+        cb_safety: c_int,
+        info: c_int,
+        user_data: *mut c_void,
+        event_cb_function: usize,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_event_set_dropped_handler"]
+    pub fn PMPI_T_event_set_dropped_handler(
+        event_registration: usize,
+        dropped_cb_function: usize,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_finalize"]
+    pub fn PMPI_T_finalize() -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_init_thread"]
+    pub fn PMPI_T_init_thread(required: c_int, provided: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_get_index"]
+    pub fn PMPI_T_pvar_get_index(
+        name: *const c_char,
+        var_class: c_int,
+        pvar_index: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_get_info"]
+    pub fn PMPI_T_pvar_get_info(
+        pvar_index: c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+        verbosity: *mut c_int,
+        var_class: *mut c_int,
+        datatype: *mut c_int,
+        enumtype: *mut usize,
+        desc: *mut c_char,
+        desc_len: *mut c_int,
+        bind: *mut c_int,
+        readonly: *mut c_int,
+        continuous: *mut c_int,
+        atomic: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_get_num"]
+    pub fn PMPI_T_pvar_get_num(num_pvar: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_handle_alloc"]
+    pub fn PMPI_T_pvar_handle_alloc(
+        session: usize,
+        pvar_index: c_int,
+        obj_handle: *mut c_void,
+        handle: *mut usize,
+        count: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_handle_free"]
+    pub fn PMPI_T_pvar_handle_free(session: usize, handle: *mut usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_read"]
+    pub fn PMPI_T_pvar_read(session: usize, handle: usize, buf: *mut c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_readreset"]
+    pub fn PMPI_T_pvar_readreset(session: usize, handle: usize, buf: *mut c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_reset"]
+    pub fn PMPI_T_pvar_reset(session: usize, handle: usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_session_create"]
+    pub fn PMPI_T_pvar_session_create(session: *mut usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_session_free"]
+    pub fn PMPI_T_pvar_session_free(session: *mut usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_start"]
+    pub fn PMPI_T_pvar_start(session: usize, handle: usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_stop"]
+    pub fn PMPI_T_pvar_stop(session: usize, handle: usize) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_pvar_write"]
+    pub fn PMPI_T_pvar_write(session: usize, handle: usize, buf: *const c_void) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_source_get_info"]
+    pub fn PMPI_T_source_get_info(
+        source_index: c_int,
+        name: *mut c_char,
+        name_len: *mut c_int,
+        desc: *mut c_char,
+        desc_len: *mut c_int,
+        ordering: *mut c_int,
+        ticks_per_second: *mut i64,
+        max_ticks: *mut i64,
+        info: *mut c_int,
+    ) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_source_get_num"]
+    pub fn PMPI_T_source_get_num(num_sources: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_T_source_get_timestamp"]
+    pub fn PMPI_T_source_get_timestamp(source_index: c_int, timestamp: *mut i64) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Test"]
     pub fn PMPI_Test(request: *mut c_int, flag: *mut c_int, status: *mut Mpich) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Test_cancelled"]

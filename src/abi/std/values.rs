@@ -182,3 +182,13 @@ pub fn darg_in(d: c_int) -> c_int {
         d
     }
 }
+
+/// The standard's MPI_T_PVAR_ALL_HANDLES ((MPI_T_pvar_handle)1) -> MPICH's (the address of
+/// an exported sentinel).
+pub fn pvar_handle_in(h: usize) -> usize {
+    if h == 1 {
+        symbols::MPI_T_PVAR_ALL_HANDLES.0 as usize
+    } else {
+        h
+    }
+}
