@@ -374,6 +374,13 @@ typedef void (MPI_T_event_dropped_cb_function)(MPI_Count count,
 '''
 
 
+# Where include/mpi.h keeps MPICH 4.0.2's spelling (its ABI) and the standard's differs only
+# in const: the standard-ABI header takes the standard's.
+STANDARD_SPELLING = {
+    'MPI_Pready_list': ('int array_of_partitions[]', 'const int array_of_partitions[]'),
+}
+
+
 def write_header(protos, funcs):
     out = [HEADER_TOP, '/* Handles: opaque pointers; the predefined ones are small integers. */']
     for ctype, pairs in K.HANDLES.items():
@@ -409,6 +416,8 @@ def write_header(protos, funcs):
     for prefix in ('MPI_', 'PMPI_'):
         for f in funcs:
             ret, params = protos[f]
+            if f in STANDARD_SPELLING:
+                params = params.replace(*STANDARD_SPELLING[f])
             out.append('%s %s%s(%s);' % (ret, prefix, f[4:], params))
         out.append('')
     out.append('''/* The MPI_Wtime / MPI_Wtick / MPI_Aint_add / MPI_Aint_diff functions are real
