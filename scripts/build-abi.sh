@@ -15,10 +15,11 @@ mkdir -p "$out/lib" "$out/include" "$out/bin"
 
 # The soname: build.rs gives every cdylib of the crate -soname libmpi.so.12, after any
 # argument passed here; ld keeps the last -soname it sees, so a linker wrapper appends ours
-# behind everything rustc passes.
+# behind everything rustc passes. -z defs: every OXIMPI_MPICH_* the face calls must be
+# defined in the library (a shared object may otherwise link with undefined symbols).
 mkdir -p target/std-abi
 linker=target/std-abi/cc-soname-abi
-printf '#!/bin/sh\nexec %s "$@" -Wl,-soname,libmpi_abi.so.1\n' "${CC:-cc}" >"$linker.tmp"
+printf '#!/bin/sh\nexec %s "$@" -Wl,-z,defs -Wl,-soname,libmpi_abi.so.1\n' "${CC:-cc}" >"$linker.tmp"
 chmod 755 "$linker.tmp"
 mv -f "$linker.tmp" "$linker"
 cargo rustc --release --lib --crate-type cdylib --features std-abi --target-dir target/std-abi \

@@ -41,6 +41,9 @@ mod conv;
 #[cfg(feature = "std-abi")]
 #[allow(clippy::all)]
 mod gen;
+#[cfg(feature = "std-abi-mpit")]
+#[allow(clippy::all)]
+mod gen_mpit;
 #[cfg(feature = "std-abi")]
 pub mod handles;
 #[cfg(feature = "std-abi")]
