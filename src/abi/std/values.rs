@@ -10,6 +10,11 @@ pub use t::{
     combiner_out, compare_out, keyval_in, keyval_out, lock_in, order_in, seek_in, split_type_in,
     thread_in, thread_out, topo_out, typeclass_in,
 };
+#[cfg(feature = "std-abi-mpit")]
+pub use t::{
+    t_bind_out, t_cb_safety_in, t_pvar_class_in, t_pvar_class_out, t_scope_out,
+    t_source_order_out, t_verbosity_out,
+};
 
 /// A negative rank or tag that means nothing in either ABI: standard values that collide
 /// with an MPICH special of another meaning become it, so they are reported as invalid.
