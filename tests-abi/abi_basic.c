@@ -153,6 +153,12 @@ static void check_p2p(void)
     MPI_Get_count(&st, MPI_INT, &cnt);
     CHECK(st.MPI_SOURCE == MPI_PROC_NULL && st.MPI_TAG == MPI_ANY_TAG && cnt == 0,
           "recv from PROC_NULL: source %d tag %d count %d", st.MPI_SOURCE, st.MPI_TAG, cnt);
+    int src = 0, tg = 0;
+    MPI_Status_get_source(&st, &src);
+    MPI_Status_get_tag(&st, &tg);
+    CHECK(src == MPI_PROC_NULL && tg == MPI_ANY_TAG, "Status_get_source/tag: %d %d", src, tg);
+    MPI_Status_set_error(&st, MPI_ERR_TAG);
+    CHECK(st.MPI_ERROR == MPI_ERR_TAG, "Status_set_error: %d", st.MPI_ERROR);
     /* ring with wildcards; statuses through Waitall */
     int right = (rank + 1) % size, left = (rank + size - 1) % size;
     int sendv[3] = {rank, rank * 10, 7}, recvv[3] = {-1, -1, -1};

@@ -101,7 +101,7 @@ ERR_IN = {
     ('MPI_Comm_call_errhandler', 'errorcode'), ('MPI_Win_call_errhandler', 'errorcode'),
     ('MPI_File_call_errhandler', 'errorcode'), ('MPI_Session_call_errhandler', 'errorcode'),
     ('MPI_Remove_error_class', 'errorclass'), ('MPI_Remove_error_code', 'errorcode'),
-    ('MPI_Remove_error_string', 'errorcode'),
+    ('MPI_Remove_error_string', 'errorcode'), ('MPI_Status_set_error', 'error'),
 }
 # int * outputs translated back, by (function, name) or by name alone.
 INT_OUT = {
@@ -119,7 +119,10 @@ INT_OUT = {
     ('MPI_Win_free_keyval', 'win_keyval'): 'keyval_out',
     ('MPI_Keyval_free', 'keyval'): 'keyval_out',
     ('MPI_Query_thread', 'provided'): 'thread_out',
-    ('MPI_Comm_spawn', 'array_of_errcodes'): None,  # arrays: see HAND_ARRAYS
+    ('MPI_Comm_spawn', 'array_of_errcodes'): None,  # arrays: see ERRCODE_ARRAYS
+    ('MPI_Status_get_source', 'source'): 'rank_out',
+    ('MPI_Status_get_tag', 'tag'): 'tag_out',
+    ('MPI_Status_get_error', 'error'): 'err_out',
 }
 # int * in/out arguments whose input is translated too.
 INT_INOUT_IN = {

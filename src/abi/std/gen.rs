@@ -16786,6 +16786,9 @@ pub unsafe extern "C" fn PMPI_Status_get_error(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_error(status_p as _, error as _);
+        if !error.is_null() {
+            *error = v::err_out(*error);
+        }
         v::err_out(rc)
     }
 }
@@ -16809,6 +16812,9 @@ pub unsafe extern "C" fn PMPI_Status_get_source(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_source(status_p as _, source as _);
+        if !source.is_null() {
+            *source = v::rank_out(*source);
+        }
         v::err_out(rc)
     }
 }
@@ -16829,6 +16835,9 @@ pub unsafe extern "C" fn PMPI_Status_get_tag(status: *const st::Status, tag: *mu
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_tag(status_p as _, tag as _);
+        if !tag.is_null() {
+            *tag = v::tag_out(*tag);
+        }
         v::err_out(rc)
     }
 }
@@ -16941,7 +16950,7 @@ pub unsafe extern "C" fn PMPI_Status_set_error(status: *mut st::Status, error: c
     unsafe {
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
-        let rc = m::PMPI_Status_set_error(status_p as _, error as _);
+        let rc = m::PMPI_Status_set_error(status_p as _, v::err_in(error));
         st::write_std(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
