@@ -120,10 +120,13 @@ INT_OUT = {
     ('MPI_Keyval_free', 'keyval'): 'keyval_out',
     ('MPI_Query_thread', 'provided'): 'thread_out',
     ('MPI_Comm_spawn', 'array_of_errcodes'): None,  # arrays: see ERRCODE_ARRAYS
-    ('MPI_Status_get_source', 'source'): 'rank_out',
-    ('MPI_Status_get_tag', 'tag'): 'tag_out',
-    ('MPI_Status_get_error', 'error'): 'err_out',
+
 }
+# MPI_Status_get_X: after the call has checked the arguments, the field of the user's own
+# (standard) status is the answer, exactly as the user stored it.
+STATUS_GET = {'MPI_Status_get_source': 'source', 'MPI_Status_get_tag': 'tag',
+              'MPI_Status_get_error': 'error'}
+
 # int * in/out arguments whose input is translated too.
 INT_INOUT_IN = {
     ('MPI_Comm_free_keyval', 'comm_keyval'): 'keyval_in',
@@ -564,7 +567,11 @@ def wrapper(f, ret, params):
             pre.append('let %s_p = st::mpich_ptr(%s, &mut %s_m);' % (n, rn, n))
             args.append('%s_p as _' % n)
             if not p['const']:
-                post.append('st::write_std(%s as *mut st::Status, &%s_m);' % (rn, n))
+                keep = 'write_std_keep' if f.startswith('MPI_Status_set_') else 'write_std'
+                post.append('st::%s(%s as *mut st::Status, &%s_m);' % (keep, rn, n))
+            if f in STATUS_GET:
+                field = STATUS_GET[f]
+                post.append('if rc == 0 { *%s = (*%s).%s; }' % (field, rn, field))
         elif base == 'MPI_T_pvar_handle' and ptr == 0:
             args.append('v::pvar_handle_in(%s) as _' % rn)
         elif base in ('int', 'MPI_T_cb_safety', 'MPI_T_source_order') and ptr == 0:

@@ -60,20 +60,19 @@ fn abi_info() -> Info {
     i
 }
 
-/// The Fortran types' sizes and which optional kinds exist. The optional kinds are those
-/// the MPICH-ABI header defines a datatype for (MPI_LOGICALn, MPI_REAL2, MPI_COMPLEX4 and
-/// MPI_INTEGER16 have none in MPICH 4's ABI); a binding's MPI_Abi_set_fortran_info wins.
+/// The Fortran types' sizes (those of the library's MPI_LOGICAL, MPI_INTEGER, MPI_REAL and
+/// MPI_DOUBLE_PRECISION) and which optional kinds exist: those the MPICH-ABI header defines
+/// a datatype for (MPI_LOGICALn, MPI_REAL2, MPI_COMPLEX4 and MPI_INTEGER16 have none in
+/// MPICH 4's ABI). A binding's MPI_Abi_set_fortran_info wins.
 fn fortran_info() -> Info {
     let mut i = Info::new();
-    if BUILT_IN_FORTRAN {
-        for (k, v) in [
-            ("mpi_logical_size", "4"),
-            ("mpi_integer_size", "4"),
-            ("mpi_real_size", "4"),
-            ("mpi_double_precision_size", "8"),
-        ] {
-            i.set(k, v);
-        }
+    for (k, v) in [
+        ("mpi_logical_size", "4"),
+        ("mpi_integer_size", "4"),
+        ("mpi_real_size", "4"),
+        ("mpi_double_precision_size", "8"),
+    ] {
+        i.set(k, v);
     }
     let supported = [
         ("integer1", true),

@@ -16786,8 +16786,8 @@ pub unsafe extern "C" fn PMPI_Status_get_error(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_error(status_p as _, error as _);
-        if !error.is_null() {
-            *error = v::err_out(*error);
+        if rc == 0 {
+            *error = (*status).error;
         }
         v::err_out(rc)
     }
@@ -16812,8 +16812,8 @@ pub unsafe extern "C" fn PMPI_Status_get_source(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_source(status_p as _, source as _);
-        if !source.is_null() {
-            *source = v::rank_out(*source);
+        if rc == 0 {
+            *source = (*status).source;
         }
         v::err_out(rc)
     }
@@ -16835,8 +16835,8 @@ pub unsafe extern "C" fn PMPI_Status_get_tag(status: *const st::Status, tag: *mu
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_get_tag(status_p as _, tag as _);
-        if !tag.is_null() {
-            *tag = v::tag_out(*tag);
+        if rc == 0 {
+            *tag = (*status).tag;
         }
         v::err_out(rc)
     }
@@ -16855,7 +16855,7 @@ pub unsafe extern "C" fn PMPI_Status_set_cancelled(status: *mut st::Status, flag
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_cancelled(status_p as _, flag as _);
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16877,7 +16877,7 @@ pub unsafe extern "C" fn PMPI_Status_set_elements(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_elements(status_p as _, h::dtype_in(datatype), count as _);
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16903,7 +16903,7 @@ pub unsafe extern "C" fn PMPI_Status_set_elements_c(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_elements_c(status_p as _, h::dtype_in(datatype), count as _);
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16929,7 +16929,7 @@ pub unsafe extern "C" fn PMPI_Status_set_elements_x(
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_elements_x(status_p as _, h::dtype_in(datatype), count as _);
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16951,7 +16951,7 @@ pub unsafe extern "C" fn PMPI_Status_set_error(status: *mut st::Status, error: c
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_error(status_p as _, v::err_in(error));
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16969,7 +16969,7 @@ pub unsafe extern "C" fn PMPI_Status_set_source(status: *mut st::Status, source:
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_source(status_p as _, v::rank_in(source));
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }
@@ -16987,7 +16987,7 @@ pub unsafe extern "C" fn PMPI_Status_set_tag(status: *mut st::Status, tag: c_int
         let mut status_m = st::Mpich::default();
         let status_p = st::mpich_ptr(status, &mut status_m);
         let rc = m::PMPI_Status_set_tag(status_p as _, v::tag_in(tag));
-        st::write_std(status as *mut st::Status, &status_m);
+        st::write_std_keep(status as *mut st::Status, &status_m);
         v::err_out(rc)
     }
 }

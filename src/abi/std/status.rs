@@ -76,6 +76,27 @@ pub unsafe fn write_std(s: *mut Status, m: &Mpich) {
     }
 }
 
+/// As `write_std`, for a status the user passed in (MPI_Status_set_*): an MPI_ERROR value
+/// the implementation kept as it was handed (`err_in` of the old value) keeps the user's
+/// spelling, so a value that is no error code crosses unchanged.
+///
+/// # Safety
+/// `s` is NULL or points to a readable and writable standard status.
+pub unsafe fn write_std_keep(s: *mut Status, m: &Mpich) {
+    if s.is_null() {
+        return;
+    }
+    // SAFETY: non-null, readable and writable by the caller's contract.
+    unsafe {
+        let old = (*s).error;
+        let mut new = to_std(m);
+        if v::err_in(old) == m.error {
+            new.error = old;
+        }
+        *s = new;
+    }
+}
+
 /// A scratch array of MPICH statuses for `n` standard ones (or MPICH's ignore value).
 pub struct Array {
     buf: Vec<Mpich>,

@@ -12,8 +12,8 @@ pub use t::{
 };
 #[cfg(feature = "std-abi-mpit")]
 pub use t::{
-    t_bind_out, t_cb_safety_in, t_pvar_class_in, t_pvar_class_out, t_scope_out,
-    t_source_order_out, t_verbosity_out,
+    t_bind_out, t_cb_safety_in, t_pvar_class_in, t_pvar_class_out, t_scope_out, t_source_order_out,
+    t_verbosity_out,
 };
 
 /// A negative rank or tag that means nothing in either ABI: standard values that collide
