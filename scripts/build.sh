@@ -86,4 +86,6 @@ EOF
     mv -f "$out/lib/pkgconfig/.$pc.pc.tmp" "$out/lib/pkgconfig/$pc.pc"
 done
 
+"$root/scripts/build-abi.sh"   # the MPI 5.0 standard-ABI library (libmpi_abi.so.1)
+
 echo "build.sh: OxiMPI installed in $out"

@@ -9,6 +9,9 @@
 #   tests-py/run.sh --examples      only the examples       --filter RX  examples matching RX
 #   tests-py/run.sh --wheel         the prebuilt PyPI wheel (loads build/lib/libmpi.so.12) at np=2
 #   tests-py/run.sh --mpich         baseline: mpi4py built against MPICH 4.0.2, np=1..4, counts only
+#   tests-py/run.sh --stdabi        mpi4py built with MPI4PY_BUILD_MPIABI=1 by build/bin/mpicc_abi
+#                                   against the MPI 5.0 standard ABI (libmpi_abi.so.1), np=1,2
+#                                   (known failures: known-failures-stdabi.txt)
 #   tests-py/run.sh --suite -- -i test_p2p -k testSend    (after --: arguments for mpi4py's main.py)
 #
 # Each suite run is the documented command, from the top of mpi4py's source release:
@@ -37,7 +40,7 @@ cache=${OXIMPI_PY_CACHE:-$here/.cache}
 work=$here/work
 python=${PYTHON:-python3}
 
-do_suite=0 do_examples=0 do_wheel=0 do_mpich=0
+do_suite=0 do_examples=0 do_wheel=0 do_mpich=0 do_stdabi=0
 np_list=""
 timeout_s=600
 budget_s=1200
@@ -49,17 +52,18 @@ while [ $# -gt 0 ]; do
         --examples) do_examples=1 ;;
         --wheel) do_wheel=1 ;;
         --mpich) do_mpich=1 ;;
+        --stdabi) do_stdabi=1 ;;
         --np) np_list=$2; shift ;;
         --timeout) timeout_s=$2; shift ;;
         --budget) budget_s=$2; shift ;;
         --filter) filter=$2; shift ;;
         --) shift; suite_args=("$@"); break ;;
-        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-if [ $((do_suite + do_examples + do_wheel + do_mpich)) -eq 0 ]; then
+if [ $((do_suite + do_examples + do_wheel + do_mpich + do_stdabi)) -eq 0 ]; then
     do_suite=1 do_examples=1 do_wheel=1
 fi
 
@@ -233,6 +237,25 @@ if [ $do_wheel -eq 1 ]; then
         unset MPI4PY_LIBMPI
     else
         fail_part "wheel: could not install the mpi4py $MPI4PY_VERSION binary wheel"
+    fi
+fi
+
+if [ $do_stdabi -eq 1 ]; then
+    # The standard ABI: mpi4py's build with MPI4PY_BUILD_MPIABI=1 and our mpicc_abi compiles
+    # against mpi_abi.h and links libmpi_abi.so.1 (rpath to build/lib).
+    venv=$here/.venv-stdabi
+    abicc=$root/build/bin/mpicc_abi
+    if [ ! -x "$abicc" ] || [ ! -f "$root/build/lib/libmpi_abi.so.1" ]; then
+        fail_part "stdabi: build/bin/mpicc_abi or build/lib/libmpi_abi.so.1 missing (scripts/build-abi.sh)"
+    elif get_sdist && unpack_tests && make_venv "$venv" &&
+        key=$({ build_key "$abicc" "$root/build/lib/libmpi_abi.so.1" "$root/build/include";
+                cat "$root/build/include/mpi_abi.h"; } | sha256sum | cut -c1-16) &&
+        MPI4PY_BUILD_MPIABI=1 build_wheel stdabi "$abicc" "$key" "$venv"; then
+        run_harness stdabi "$venv" "$root/build/bin/mpiexec" "${np_list:-1,2}" --mpiexec-timeout \
+            --known "$here/known-failures-stdabi.txt" --allowed-skips "$here/allowed-skips-stdabi.txt"
+        count_part "$work/stdabi.log" stdabi
+    else
+        fail_part "stdabi: could not build or install mpi4py against the standard ABI"
     fi
 fi
 

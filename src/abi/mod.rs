@@ -15,6 +15,7 @@ pub mod consts;
 pub mod datatype;
 pub mod errhandler;
 pub mod errors;
+#[cfg(not(feature = "std-abi"))]
 pub mod fortran;
 pub mod group;
 pub mod handle_conv;
@@ -30,6 +31,8 @@ pub mod request;
 pub mod rma;
 pub mod session;
 pub mod spawn;
+#[path = "std/mod.rs"]
+pub mod standard;
 pub mod status;
 pub mod symbols;
 pub mod topo;
@@ -131,14 +134,16 @@ pub fn run_value<T>(func: &'static str, fallback: T, body: impl FnOnce() -> T) -
 #[macro_export]
 macro_rules! mpi_fn {
     ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?), |$ctx:ident| $body:block) => {
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", export_name = concat!("OXIMPI_MPICH_", stringify!($pmpi)), allow(non_snake_case))]
         pub unsafe extern "C" fn $pmpi($($a: $t),*) -> ::std::os::raw::c_int {
             // Unsafe operations in the body need their own `unsafe` block and SAFETY line.
             #[deny(unsafe_op_in_unsafe_fn)]
             let rc = $crate::abi::run(stringify!($mpi), |$ctx: &mut $crate::abi::Ctx| $body);
             rc
         }
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", allow(dead_code, non_snake_case))]
         pub unsafe extern "C" fn $mpi($($a: $t),*) -> ::std::os::raw::c_int {
             // SAFETY: same contract as the PMPI_ function it forwards to.
             unsafe { $pmpi($($a),*) }
@@ -150,14 +155,16 @@ macro_rules! mpi_fn {
 #[macro_export]
 macro_rules! mpi_fn_value {
     ($mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),* $(,)?) -> $ret:ty, fallback $fb:expr, $body:block) => {
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", export_name = concat!("OXIMPI_MPICH_", stringify!($pmpi)), allow(non_snake_case))]
         pub unsafe extern "C" fn $pmpi($($a: $t),*) -> $ret {
             // As in `mpi_fn!`: the body's unsafe operations are explicit.
             #[deny(unsafe_op_in_unsafe_fn)]
             let v = $crate::abi::run_value(stringify!($mpi), $fb, || $body);
             v
         }
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", allow(dead_code, non_snake_case))]
         pub unsafe extern "C" fn $mpi($($a: $t),*) -> $ret {
             // SAFETY: same contract as the PMPI_ function it forwards to.
             unsafe { $pmpi($($a),*) }
