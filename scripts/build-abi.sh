@@ -22,7 +22,7 @@ linker=target/std-abi/cc-soname-abi
 printf '#!/bin/sh\nexec %s "$@" -Wl,-z,defs -Wl,-soname,libmpi_abi.so.1\n' "${CC:-cc}" >"$linker.tmp"
 chmod 755 "$linker.tmp"
 mv -f "$linker.tmp" "$linker"
-cargo rustc --release --lib --crate-type cdylib --features std-abi --target-dir target/std-abi \
+cargo rustc --release --lib --crate-type cdylib --features std-abi-mpit --target-dir target/std-abi \
     -- -C linker="$root/$linker"
 
 lib=target/std-abi/release/libmpi.so

@@ -60,7 +60,7 @@ MPI_Message_fromint MPI_Op_fromint MPI_Request_fromint MPI_Session_fromint MPI_T
 MPI_Win_fromint MPI_Comm_toint MPI_Errhandler_toint MPI_File_toint MPI_Group_toint
 MPI_Info_toint MPI_Message_toint MPI_Op_toint MPI_Request_toint MPI_Session_toint
 MPI_Type_toint MPI_Win_toint
-MPI_Pcontrol MPI_Session_init MPI_Get_version
+MPI_Pcontrol MPI_Get_version
 MPI_Buffer_attach MPI_Buffer_attach_c MPI_Buffer_detach MPI_Buffer_detach_c
 MPI_Comm_attach_buffer MPI_Comm_attach_buffer_c MPI_Comm_detach_buffer MPI_Comm_detach_buffer_c
 MPI_Session_attach_buffer MPI_Session_attach_buffer_c MPI_Session_detach_buffer
@@ -77,7 +77,7 @@ NOT_WRAPPED_PREFIX = ()
 
 # Exported as they are by the MPICH-ABI face in the std-abi build (a #[no_mangle] outside
 # the mpi_fn! macros): not wrapped until their files follow the std-abi feature.
-NOT_WRAPPED = {'MPI_Pcontrol', 'MPI_Session_init'}
+NOT_WRAPPED = {'MPI_Pcontrol'}
 # By-value int arguments translated by name.
 INT_IN = {
     'source': 'rank_in', 'dest': 'rank_in', 'root': 'rank_in', 'target_rank': 'rank_in',

@@ -89,11 +89,13 @@ macro_rules! mpit_fn {
         mpit_fn!(@emit $mpi, $pmpi, ($($a: $t),*), $body);
     };
     (@emit $mpi:ident, $pmpi:ident, ($($a:ident : $t:ty),*), $body:block) => {
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", export_name = concat!("OXIMPI_MPICH_", stringify!($pmpi)), allow(non_snake_case))]
         pub unsafe extern "C" fn $pmpi($($a: $t),*) -> c_int {
             run(|| $body)
         }
-        #[no_mangle]
+        #[cfg_attr(not(feature = "std-abi"), no_mangle)]
+        #[cfg_attr(feature = "std-abi", allow(dead_code, non_snake_case))]
         pub unsafe extern "C" fn $mpi($($a: $t),*) -> c_int {
             // SAFETY: same contract as the PMPI_ function it forwards to.
             unsafe { $pmpi($($a),*) }

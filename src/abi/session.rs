@@ -59,7 +59,10 @@ fn register_exit_hook() {
 /// carrying that errhandler, so the usual dispatch finds it; if the call fails it is
 /// removed again once the errhandler has run. An invalid `errhandler` itself is reported as
 /// any error outside an object is.
-#[no_mangle]
+// In the standard-ABI library the standard face exports MPI_Session_init and calls this one
+// under its internal name (see mpi_fn!).
+#[cfg_attr(not(feature = "std-abi"), no_mangle)]
+#[cfg_attr(feature = "std-abi", export_name = "OXIMPI_MPICH_PMPI_Session_init", allow(non_snake_case))]
 pub unsafe extern "C" fn PMPI_Session_init(
     info: c_int,
     errhandler: c_int,
@@ -81,7 +84,8 @@ pub unsafe extern "C" fn PMPI_Session_init(
     rc
 }
 
-#[no_mangle]
+#[cfg_attr(not(feature = "std-abi"), no_mangle)]
+#[cfg_attr(feature = "std-abi", allow(dead_code, non_snake_case))]
 pub unsafe extern "C" fn MPI_Session_init(
     info: c_int,
     errhandler: c_int,

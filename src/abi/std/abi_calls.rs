@@ -8,7 +8,7 @@
 //! not take an MPICH-ABI library for a standard-ABI one; the other queries describe the
 //! library's types as the standard asks. The standard-ABI face reports version 1.0.
 
-use super::super::ptr;
+use super::super::arg;
 use crate::error::{class, MpiError};
 use crate::mpi_fn;
 use crate::object::info::Info;
@@ -110,16 +110,22 @@ fn fortran_info() -> Info {
 }
 
 mpi_fn!(MPI_Abi_get_version, PMPI_Abi_get_version, (abi_major: *mut c_int, abi_minor: *mut c_int), |_ctx| {
-    ptr::write(abi_major, MPICH_ABI_VERSION.0, "abi_major")?;
-    ptr::write(abi_minor, MPICH_ABI_VERSION.1, "abi_minor")
+    // SAFETY: `abi_major` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(abi_major, MPICH_ABI_VERSION.0, "abi_major") }?;
+    // SAFETY: `abi_minor` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(abi_minor, MPICH_ABI_VERSION.1, "abi_minor") }
 });
 
 mpi_fn!(MPI_Abi_get_info, PMPI_Abi_get_info, (info: *mut c_int), |_ctx| {
-    ptr::write(info, super::super::info::new_handle(abi_info()), "info")
+    let h = super::super::info::new_handle(abi_info());
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, h, "info") }
 });
 
 mpi_fn!(MPI_Abi_get_fortran_info, PMPI_Abi_get_fortran_info, (info: *mut c_int), |_ctx| {
-    ptr::write(info, super::super::info::new_handle(fortran_info()), "info")
+    let h = super::super::info::new_handle(fortran_info());
+    // SAFETY: `info` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(info, h, "info") }
 });
 
 mpi_fn!(MPI_Abi_set_fortran_info, PMPI_Abi_set_fortran_info, (info: c_int), |_ctx| {
@@ -135,17 +141,22 @@ mpi_fn!(MPI_Abi_get_fortran_booleans, PMPI_Abi_get_fortran_booleans, (logical_si
         Some((t, f)) => (t, f, true),
         None => (logical_bytes(1, size), logical_bytes(0, size), BUILT_IN_FORTRAN),
     };
-    let tt = ptr::slice_mut(logical_true as *mut u8, size, "logical_true")?;
-    let ff = ptr::slice_mut(logical_false as *mut u8, size, "logical_false")?;
+    // SAFETY: the caller's buffers hold `logical_size` bytes each (MPI contract).
+    let tt = unsafe { arg::slice_mut(logical_true as *mut u8, size, "logical_true") }?;
+    // SAFETY: as above.
+    let ff = unsafe { arg::slice_mut(logical_false as *mut u8, size, "logical_false") }?;
     tt.copy_from_slice(&t);
     ff.copy_from_slice(&f);
-    ptr::write(is_set, known as c_int, "is_set")
+    // SAFETY: `is_set` is the C caller's, null or valid for this use (MPI contract).
+    unsafe { arg::write(is_set, known as c_int, "is_set") }
 });
 
 mpi_fn!(MPI_Abi_set_fortran_booleans, PMPI_Abi_set_fortran_booleans, (logical_size: c_int, logical_true: *mut c_void, logical_false: *mut c_void), |_ctx| {
     let size = check_logical_size(logical_size)?;
-    let t = ptr::slice(logical_true as *const u8, size, "logical_true")?.to_vec();
-    let f = ptr::slice(logical_false as *const u8, size, "logical_false")?.to_vec();
+    // SAFETY: the caller's buffers hold `logical_size` bytes each (MPI contract).
+    let t = unsafe { arg::slice(logical_true as *const u8, size, "logical_true") }?.to_vec();
+    // SAFETY: as above.
+    let f = unsafe { arg::slice(logical_false as *const u8, size, "logical_false") }?.to_vec();
     if t == f {
         return Err(MpiError::arg(class::ERR_ARG, "logical_true", "equals logical_false"));
     }

@@ -16560,6 +16560,45 @@ pub unsafe extern "C" fn MPI_Session_iflush_buffer(session: usize, request: *mut
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn PMPI_Session_init(
+    info: usize,
+    errhandler: usize,
+    session: *mut usize,
+) -> c_int {
+    // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_init asks for;
+    // every pointer is handed on unchanged or replaced by one to a local.
+    unsafe {
+        let mut session_m: c_int = if session.is_null() {
+            h::session_in(0)
+        } else {
+            h::session_in(*session)
+        };
+        let rc = m::PMPI_Session_init(
+            h::info_in(info),
+            h::errh_in(errhandler),
+            if session.is_null() {
+                std::ptr::null_mut()
+            } else {
+                &mut session_m
+            },
+        );
+        if !session.is_null() {
+            *session = h::session_out(session_m);
+        }
+        v::err_out(rc)
+    }
+}
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Session_init(
+    info: usize,
+    errhandler: usize,
+    session: *mut usize,
+) -> c_int {
+    // SAFETY: same contract as PMPI_Session_init.
+    unsafe { PMPI_Session_init(info, errhandler, session) }
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn PMPI_Session_set_errhandler(session: usize, errhandler: usize) -> c_int {
     // SAFETY: the caller passes what the standard-ABI prototype of MPI_Session_set_errhandler asks for;
     // every pointer is handed on unchanged or replaced by one to a local.

@@ -3408,6 +3408,8 @@ extern "C" {
     ) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Session_iflush_buffer"]
     pub fn PMPI_Session_iflush_buffer(session: c_int, request: *mut c_int) -> c_int;
+    #[link_name = "OXIMPI_MPICH_PMPI_Session_init"]
+    pub fn PMPI_Session_init(info: c_int, errhandler: c_int, session: *mut c_int) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Session_set_errhandler"]
     pub fn PMPI_Session_set_errhandler(session: c_int, errhandler: c_int) -> c_int;
     #[link_name = "OXIMPI_MPICH_PMPI_Session_toint"]
