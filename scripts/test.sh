@@ -1,10 +1,12 @@
 #!/bin/bash
 # Run every test suite against the already-built prefix in build/ (make test builds first):
-#   cargo test --release; the export check (tools/export-check.py, if present); tests-c
-#   natively and in both ABI modes (binaries built by MPICH's mpicc); tests-f (Fortran:
-#   built by our mpifort, and by MPICH's mpif90 run on our library); tests-py/run.sh (if
-#   present); tests-eco/run.sh (the build tools and packages people use); then checks
-#   that no process the tests started is left (tests-c/leftovers.sh).
+#   cargo test --release (with the fuzz targets); the export checks of libmpi.so.12 and
+#   libmpi_abi.so.1 (tools/export-check.py); tests-c natively and in both ABI modes
+#   (binaries built by MPICH's mpicc); tests-f (Fortran: built by our mpifort, and by
+#   MPICH's mpif90 run on our library); tests-fault (faults, hostile peers, the bad-argument
+#   sweep); tests-slurm (srun pmi2/pmix, hydra); tests-abi (the MPI 5.0 standard ABI);
+#   tests-py/run.sh (mpi4py's suite); tests-eco/run.sh (the build tools and packages people
+#   use); then checks that no process the tests started is left (tests-c/leftovers.sh).
 #   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
 #   any step failed. What the ABI runs need (MPICH) is installed when it can be
 #   (scripts/deps.sh); when it cannot, those runs are skipped and named loudly at the end
@@ -32,6 +34,12 @@ if [ -f tools/export-check.py ]; then
     if ! timeout 300 python3 tools/export-check.py --lib build/lib/libmpi.so.12 \
         --header include/mpi.h --tsv reference/mpi-functions.tsv; then
         steps_failed+=("export check")
+    fi
+    step "export check (standard ABI: libmpi_abi.so.1)"
+    if ! timeout 300 python3 tools/export-check.py --standard-only \
+        --lib build/lib/libmpi_abi.so.1 --header include/mpi_abi.h \
+        --tsv reference/mpi-functions.tsv; then
+        steps_failed+=("export check (standard ABI)")
     fi
 else
     echo "(tools/export-check.py not present: export check skipped)"
@@ -109,6 +117,14 @@ if grep -qE '^[0-9]+ passed, [0-9]+ failed, [1-9][0-9]* skipped$' "$log"; then
     steps_skipped+=("tests-slurm: some parts (see its notices)")
 fi
 rm -f "$log"
+
+# The MPI 5.0 standard ABI (issue 16): programs built by MPICH 5's mpicc_abi and by our
+# mpicc -mpi-abi on libmpi_abi.so.1, a selection of tests-c, and mpi4py built with
+# MPI4PY_BUILD_MPIABI=1 (its suite at np 1 and 2).
+step "tests-abi (the MPI 5.0 standard ABI, libmpi_abi.so.1)"
+if ! timeout 2400 tests-abi/run.sh; then
+    steps_failed+=("tests-abi")
+fi
 
 if [ -x tests-py/run.sh ]; then
     step "tests-py"

@@ -233,13 +233,17 @@ def exports(lib):
     return functions, symbols
 
 
-def read_tsv(path):
-    """Ordered {function: chapter} from mpi-functions.tsv."""
+def read_tsv(path, standard_only=False):
+    """Ordered {function: chapter} from mpi-functions.tsv; with standard_only, only the
+    functions of the MPI 5.0 standard (its last column), which is what the standard ABI's
+    library must export (the MPICH ABI also has functions MPI 4 removed)."""
     chapters = {}
     for line in open(path):
         if line.startswith('#') or not line.strip():
             continue
         fields = line.rstrip('\n').split('\t')
+        if standard_only and fields[-1] != 'yes':
+            continue
         chapters[fields[0]] = fields[1]
     return chapters
 
@@ -354,9 +358,13 @@ def main():
                     help='print the tsv functions of CHAPTER (or "all") that the library '
                          'does not export, and exit')
     ap.add_argument('--cc', default='gcc', help='C compiler used as preprocessor')
+    ap.add_argument('--standard-only', action='store_true',
+                    help='check against the MPI 5.0 standard\'s functions only (the standard '
+                         'ABI library, libmpi_abi.so.1, with --header include/mpi_abi.h); no '
+                         'MPICH data symbols are expected')
     args = ap.parse_args()
 
-    tsv = read_tsv(args.tsv)
+    tsv = read_tsv(args.tsv, args.standard_only)
     funcs, symbols = exports(args.lib) if args.lib else (set(), set())
 
     if args.list_missing:
@@ -374,6 +382,8 @@ def main():
     data_path = args.data_symbols or os.path.join(os.path.dirname(args.tsv),
                                                   'mpich-abi-data-symbols.txt')
     data_symbols = read_list(data_path) if os.path.exists(data_path) else []
+    if args.standard_only:
+        data_symbols = []
 
     rep = Report()
     print('header %s: %d prototypes, %d function-like macros'
