@@ -5,7 +5,7 @@
 use super::arg;
 use super::comm;
 use super::consts::{ANY_SOURCE, ANY_TAG, PROC_NULL};
-use super::pt2pt::{dest, msg_data, send_tag, source};
+use super::pt2pt::{data, dest, send_tag, source};
 use super::request::{handle_of, id_of};
 use crate::error::{class, MpiError};
 use crate::mpi_fn;
@@ -34,10 +34,12 @@ fn parts_arg(partitions: c_int, count: i64) -> Result<u64, MpiError> {
     Ok(partitions as u64)
 }
 
-mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int, count: i64, datatype: c_int, dest_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
+mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int, count: i64, datatype: c_int, dest_: c_int, tag: c_int, comm_: c_int, info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = msg_data(buf, count * parts as i64, datatype)?;
+    // Not msg_data: MPICH checks the datatype even for an empty partitioned message.
+    let d = data(buf, count * parts as i64, datatype)?;
+    super::topo::check_info(info)?;
     let tag = send_tag(tag)?;
     if dest_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "dest", "MPI_PROC_NULL is not allowed in partitioned communication"));
@@ -49,10 +51,12 @@ mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int,
     unsafe { arg::write(request, handle_of(id), "request") }
 });
 
-mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
+mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = msg_data(buf, count * parts as i64, datatype)?;
+    // Not msg_data: MPICH checks the datatype even for an empty partitioned message.
+    let d = data(buf, count * parts as i64, datatype)?;
+    super::topo::check_info(info)?;
     if source_ == ANY_SOURCE || source_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "source", "MPI_ANY_SOURCE and MPI_PROC_NULL are not allowed in partitioned communication"));
     }

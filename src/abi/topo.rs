@@ -12,7 +12,7 @@ use super::consts::UNDEFINED;
 use super::symbols::{is_unweighted, is_weights_empty};
 use super::Ctx;
 use crate::error::{class, MpiError};
-use crate::handle::{self, obj, predefined};
+use crate::handle::predefined;
 use crate::mpi_fn;
 use crate::object::comm::Comm;
 use crate::topo::dist_graph::Edge;
@@ -100,17 +100,14 @@ fn register(c: Option<Comm>) -> c_int {
     }
 }
 
-/// Checks an MPI_Info argument: MPI_INFO_NULL or an info handle. (Hints are not used.)
+/// Checks an MPI_Info argument: MPI_INFO_NULL or a live info handle (a freed or forged one
+/// is MPI_ERR_INFO, as MPICH's MPIR_ERRTEST_INFO_OR_NULL + MPIR_Info_valid_ptr). Hints are
+/// not used. Shared by the persistent collectives, Dist_graph_create* and spawn.
 pub(crate) fn check_info(h: c_int) -> Result<(), MpiError> {
-    if h == predefined::INFO_NULL || handle::obj_type(h) == obj::INFO {
-        Ok(())
-    } else {
-        Err(MpiError::arg(
-            class::ERR_INFO,
-            "info",
-            format!("invalid info handle {h:#x}"),
-        ))
+    if h == predefined::INFO_NULL {
+        return Ok(());
     }
+    super::info::get(h, "info").map(|_| ())
 }
 
 fn count_arg(n: c_int, arg: &str, class: i32) -> Result<usize, MpiError> {
@@ -146,6 +143,13 @@ fn rank_arg(rank: c_int, size: usize) -> Result<u32, MpiError> {
             format!("invalid rank {rank} (communicator size {size})"),
         ))
     }
+}
+
+/// A `rank` argument of a topology query, checked against the communicator before its
+/// topology is looked at: MPICH's generated argument checks (MPIR_ERRTEST_RANK) run before
+/// the call finds the communicator has no Cartesian or graph topology.
+fn comm_rank_arg(ctx: &mut Ctx, h: c_int, rank: c_int) -> Result<u32, MpiError> {
+    rank_arg(rank, intracomm(ctx, h)?.size())
 }
 
 /// The grid described by (ndims, dims, periods) arguments.
@@ -268,8 +272,8 @@ mpi_fn!(MPI_Cart_rank, PMPI_Cart_rank, (comm: c_int, coords: *const c_int, rank:
 });
 
 mpi_fn!(MPI_Cart_coords, PMPI_Cart_coords, (comm: c_int, rank: c_int, maxdims: c_int, coords: *mut c_int), |ctx| {
-    with_cart(ctx, comm, |c, cart| {
-        let r = rank_arg(rank, c.size())?;
+    let r = comm_rank_arg(ctx, comm, rank)?;
+    with_cart(ctx, comm, |_, cart| {
         let n = cart.dims.len();
         if (maxdims as i64) < n as i64 {
             return Err(MpiError::arg(
@@ -429,14 +433,16 @@ mpi_fn!(MPI_Graph_get, PMPI_Graph_get, (comm: c_int, maxindex: c_int, maxedges: 
 });
 
 mpi_fn!(MPI_Graph_neighbors_count, PMPI_Graph_neighbors_count, (comm: c_int, rank: c_int, nneighbors: *mut c_int), |ctx| {
-    let n = with_graph(ctx, comm, |c, g| Ok(g.neighbors(rank_arg(rank, c.size())?).len()))?;
+    let r = comm_rank_arg(ctx, comm, rank)?;
+    let n = with_graph(ctx, comm, |_, g| Ok(g.neighbors(r).len()))?;
     // SAFETY: `nneighbors` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(nneighbors, n as c_int, "nneighbors") }
 });
 
 mpi_fn!(MPI_Graph_neighbors, PMPI_Graph_neighbors, (comm: c_int, rank: c_int, maxneighbors: c_int, neighbors: *mut c_int), |ctx| {
-    with_graph(ctx, comm, |c, g| {
-        let nb = g.neighbors(rank_arg(rank, c.size())?);
+    let r = comm_rank_arg(ctx, comm, rank)?;
+    with_graph(ctx, comm, |_, g| {
+        let nb = g.neighbors(r);
         let n = nb.len().min(count_arg(maxneighbors, "maxneighbors", class::ERR_ARG)?);
         // SAFETY: `neighbors` is the C caller's, null or valid for this use (MPI contract).
         for (o, &x) in unsafe { arg::slice_mut(neighbors, n, "neighbors") }?.iter_mut().zip(nb) {
