@@ -39,7 +39,7 @@ mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int,
     let parts = parts_arg(partitions, count)?;
     // Not msg_data: MPICH checks the datatype even for an empty partitioned message.
     let d = data(buf, count * parts as i64, datatype)?;
-    super::topo::check_info(info)?;
+    super::info::check(info)?;
     let tag = send_tag(tag)?;
     if dest_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "dest", "MPI_PROC_NULL is not allowed in partitioned communication"));
@@ -56,7 +56,7 @@ mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, c
     let parts = parts_arg(partitions, count)?;
     // Not msg_data: MPICH checks the datatype even for an empty partitioned message.
     let d = data(buf, count * parts as i64, datatype)?;
-    super::topo::check_info(info)?;
+    super::info::check(info)?;
     if source_ == ANY_SOURCE || source_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "source", "MPI_ANY_SOURCE and MPI_PROC_NULL are not allowed in partitioned communication"));
     }

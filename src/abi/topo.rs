@@ -100,16 +100,6 @@ fn register(c: Option<Comm>) -> c_int {
     }
 }
 
-/// Checks an MPI_Info argument: MPI_INFO_NULL or a live info handle (a freed or forged one
-/// is MPI_ERR_INFO, as MPICH's MPIR_ERRTEST_INFO_OR_NULL + MPIR_Info_valid_ptr). Hints are
-/// not used. Shared by the persistent collectives, Dist_graph_create* and spawn.
-pub(crate) fn check_info(h: c_int) -> Result<(), MpiError> {
-    if h == predefined::INFO_NULL {
-        return Ok(());
-    }
-    super::info::get(h, "info").map(|_| ())
-}
-
 fn count_arg(n: c_int, arg: &str, class: i32) -> Result<usize, MpiError> {
     usize::try_from(n).map_err(|_| MpiError::arg(class, arg, format!("negative value {n}")))
 }
@@ -487,7 +477,7 @@ unsafe fn weights_arg(w: *const c_int, n: usize, arg: &str) -> Result<Option<Vec
 mpi_fn!(MPI_Dist_graph_create_adjacent, PMPI_Dist_graph_create_adjacent, (comm_old: c_int, indegree: c_int, sources: *const c_int, sourceweights: *const c_int, outdegree: c_int, destinations: *const c_int, destweights: *const c_int, info: c_int, reorder: c_int, comm_dist_graph: *mut c_int), |ctx| {
     let _ = reorder;
     let c = intracomm(ctx, comm_old)?;
-    check_info(info)?;
+    super::info::check(info)?;
     let nin = count_arg(indegree, "indegree", class::ERR_ARG)?;
     let nout = count_arg(outdegree, "outdegree", class::ERR_ARG)?;
     // SAFETY: `sources` is the C caller's, null or valid for this use (MPI contract).
@@ -516,7 +506,7 @@ mpi_fn!(MPI_Dist_graph_create_adjacent, PMPI_Dist_graph_create_adjacent, (comm_o
 mpi_fn!(MPI_Dist_graph_create, PMPI_Dist_graph_create, (comm_old: c_int, n: c_int, sources: *const c_int, degrees: *const c_int, destinations: *const c_int, weights: *const c_int, info: c_int, reorder: c_int, comm_dist_graph: *mut c_int), |ctx| {
     let _ = reorder;
     let c = intracomm(ctx, comm_old)?;
-    check_info(info)?;
+    super::info::check(info)?;
     let n = count_arg(n, "n", class::ERR_ARG)?;
     // SAFETY: `sources` is the C caller's, null or valid for this use (MPI contract).
     let sources = check_ranks(unsafe { arg::slice(sources, n, "sources") }?, c.size(), "sources")?;
