@@ -81,20 +81,89 @@ fn callback_error(what: &str, rc: c_int) -> MpiError {
     MpiError::new(cls, format!("attribute {what} callback returned {rc}"))
 }
 
+/// MPICH's MPII_Attr_copy_proxy: (user copy function, object, keyval, extra_state,
+/// MPIR_Attr_type, value, &new value, &flag).
+pub type CopyProxy = unsafe extern "C" fn(
+    usize,
+    c_int,
+    c_int,
+    *mut c_void,
+    c_int,
+    *mut c_void,
+    *mut *mut c_void,
+    *mut c_int,
+) -> c_int;
+/// MPICH's MPII_Attr_delete_proxy: (user delete function, object, keyval, MPIR_Attr_type,
+/// value, extra_state).
+pub type DeleteProxy =
+    unsafe extern "C" fn(usize, c_int, c_int, c_int, *mut c_void, *mut c_void) -> c_int;
+
+/// MPIR_ATTR_AINT: the attribute type the proxies are told. The values are stored as one
+/// address-sized word whatever language set them, and MPICH's Fortran proxies read the word
+/// as an integer of the kind their binding uses.
+const MPIR_ATTR_AINT: c_int = 1;
+
+/// The callers' proxies of a keyval (MPICH's MPII_Keyval_set_proxy): MPICH's own libmpifort
+/// registers Fortran callbacks as if they were C ones and has the library call them
+/// through its proxies, which pass the arguments by reference as Fortran wants.
+#[derive(Clone, Copy)]
+struct Proxies {
+    copy: CopyProxy,
+    delete: DeleteProxy,
+}
+
+/// The proxies by keyval, keyed by the keyval's address (an `Arc<Keyval>` lives as long as
+/// any of its attributes, and the entry goes with it in [`release_if_unused`]).
+static PROXIES: Mutex<Vec<(usize, Proxies)>> = Mutex::new(Vec::new());
+
+fn proxies_of(k: &Keyval) -> Option<Proxies> {
+    let key = k as *const Keyval as usize;
+    PROXIES
+        .lock()
+        .iter()
+        .find(|(a, _)| *a == key)
+        .map(|(_, p)| *p)
+}
+
+/// Has the callbacks of keyval handle `h` called through `copy` and `delete` (MPICH's
+/// MPII_Keyval_set_proxy, which ignores an invalid keyval: it returns nothing).
+pub fn set_proxies(h: c_int, copy: CopyProxy, delete: DeleteProxy) {
+    let Some(k) = KEYVALS.get(h) else { return };
+    let key = Arc::as_ptr(&k) as usize;
+    let mut t = PROXIES.lock();
+    t.retain(|(a, _)| *a != key);
+    t.push((key, Proxies { copy, delete }));
+}
+
 fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiError> {
     if k.delete_fn == 0 {
         return Ok(());
     }
-    // SAFETY: delete_fn was registered by the user as an MPI_*_delete_attr_function.
-    let f: DeleteFn = unsafe { std::mem::transmute(k.delete_fn) };
-    // SAFETY: calling the user's callback with the arguments MPI defines.
-    let rc = unsafe {
-        f(
-            obj_handle,
-            k.handle(),
-            value as *mut c_void,
-            k.extra_state as *mut c_void,
-        )
+    let rc = if let Some(p) = proxies_of(k) {
+        // SAFETY: the proxy and the function it calls were registered together by MPICH's
+        // Fortran binding (MPII_Keyval_set_proxy), which defines this call.
+        unsafe {
+            (p.delete)(
+                k.delete_fn,
+                obj_handle,
+                k.handle(),
+                MPIR_ATTR_AINT,
+                value as *mut c_void,
+                k.extra_state as *mut c_void,
+            )
+        }
+    } else {
+        // SAFETY: delete_fn was registered by the user as an MPI_*_delete_attr_function.
+        let f: DeleteFn = unsafe { std::mem::transmute(k.delete_fn) };
+        // SAFETY: calling the user's callback with the arguments MPI defines.
+        unsafe {
+            f(
+                obj_handle,
+                k.handle(),
+                value as *mut c_void,
+                k.extra_state as *mut c_void,
+            )
+        }
     };
     if rc != 0 {
         return Err(callback_error("delete", rc));
@@ -113,19 +182,36 @@ pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, M
         }
         let mut newval: *mut c_void = std::ptr::null_mut();
         let mut flag: c_int = 0;
-        // SAFETY: copy_fn was registered by the user as an MPI_*_copy_attr_function (or is
-        // MPIR_Dup_fn).
-        let f: CopyFn = unsafe { std::mem::transmute(k.copy_fn) };
-        // SAFETY: the callback's out-arguments point to our locals.
-        let rc = unsafe {
-            f(
-                old_handle,
-                k.handle(),
-                k.extra_state as *mut c_void,
-                v as *mut c_void,
-                &mut newval as *mut *mut c_void as *mut c_void,
-                &mut flag,
-            )
+        let rc = if let Some(p) = proxies_of(&k) {
+            // SAFETY: the proxy and the function it calls were registered together by
+            // MPICH's Fortran binding; the out-arguments point to our locals.
+            unsafe {
+                (p.copy)(
+                    k.copy_fn,
+                    old_handle,
+                    k.handle(),
+                    k.extra_state as *mut c_void,
+                    MPIR_ATTR_AINT,
+                    v as *mut c_void,
+                    &mut newval,
+                    &mut flag,
+                )
+            }
+        } else {
+            // SAFETY: copy_fn was registered by the user as an MPI_*_copy_attr_function (or
+            // is MPIR_Dup_fn).
+            let f: CopyFn = unsafe { std::mem::transmute(k.copy_fn) };
+            // SAFETY: the callback's out-arguments point to our locals.
+            unsafe {
+                f(
+                    old_handle,
+                    k.handle(),
+                    k.extra_state as *mut c_void,
+                    v as *mut c_void,
+                    &mut newval as *mut *mut c_void as *mut c_void,
+                    &mut flag,
+                )
+            }
         };
         if rc != 0 {
             return Err(callback_error("copy", rc));
@@ -244,6 +330,8 @@ fn release_if_unused(k: &Arc<Keyval>) {
         let h = k.handle();
         if KEYVALS.get(h).is_some_and(|t| Arc::ptr_eq(&t, k)) {
             KEYVALS.remove(h);
+            let key = Arc::as_ptr(k) as usize;
+            PROXIES.lock().retain(|(a, _)| *a != key);
         }
     }
 }

@@ -131,11 +131,15 @@ pub fn errhandler_of(h: c_int) -> Result<Errhandler, MpiError> {
     }
 }
 
-/// The `errhandler` argument of the constructors from groups: MPI_ERRHANDLER_NULL leaves
-/// the new communicator's handler unset (the dynamic default), as MPICH does.
+/// The `errhandler` argument of the constructors from groups: a communicator errhandler.
+/// MPI_ERRHANDLER_NULL is MPI_ERR_ARG, as MPICH's MPIR_ERRTEST_ERRHANDLER.
 fn given_errhandler(h: c_int) -> Result<Errhandler, MpiError> {
     if h == predefined::ERRHANDLER_NULL {
-        return Ok(Errhandler::Unset);
+        return Err(MpiError::arg(
+            class::ERR_ARG,
+            "errhandler",
+            "MPI_ERRHANDLER_NULL",
+        ));
     }
     let e = errhandler_of(h)?;
     if let Errhandler::User { kind, .. } = e {
@@ -667,11 +671,12 @@ mpi_fn!(MPI_Comm_get_info, PMPI_Comm_get_info, (comm: c_int, info_used: *mut c_i
 });
 
 mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, stringtag: *const c_char, info: c_int, errhandler: c_int, newcomm: *mut c_int), |_ctx| {
+    // MPICH's order: the handles (group, info, errhandler), then the pointers.
     let g = super::group::get(group, "group")?;
-    // SAFETY: `stringtag` is the C caller's, null or valid for this use (MPI contract).
-    let tag = unsafe { arg::cstr(stringtag, "stringtag") }?;
     let i = super::info::get_or_empty(info, "info")?;
     let e = given_errhandler(errhandler)?;
+    // SAFETY: `stringtag` is the C caller's, null or valid for this use (MPI contract).
+    let tag = unsafe { arg::cstr(stringtag, "stringtag") }?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { newcomm_arg(newcomm) }?;
     let n = comm_create::from_group(&g, tag)?;

@@ -73,6 +73,17 @@ pub fn get_or_empty(h: c_int, arg: &str) -> Result<Info, MpiError> {
     Ok(get(h, arg)?.lock().clone())
 }
 
+/// Checks an MPI_Info argument that is only validated (its hints are not used):
+/// MPI_INFO_NULL or a live info handle; a freed or forged one is MPI_ERR_INFO, as MPICH's
+/// MPIR_ERRTEST_INFO_OR_NULL + MPIR_Info_valid_ptr. Used by the persistent collectives,
+/// partitioned calls, Dist_graph_create* and the dynamic-process calls.
+pub(crate) fn check(h: c_int) -> Result<(), MpiError> {
+    if h == predefined::INFO_NULL {
+        return Ok(());
+    }
+    get(h, "info").map(|_| ())
+}
+
 /// A new info handle holding `i`.
 pub fn new_handle(i: Info) -> c_int {
     INFOS.insert(Arc::new(Mutex::new(i)))

@@ -9,7 +9,7 @@ use super::pt2pt::{dest, msg_data, send_tag, source};
 use super::request::{handle_of, id_of};
 use crate::error::{class, MpiError};
 use crate::mpi_fn;
-use crate::p2p::{Mode, RecvArgs, ReqId, SendArgs};
+use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs};
 use crate::runtime::{self, NodeEngine};
 use std::os::raw::{c_int, c_void};
 
@@ -34,10 +34,27 @@ fn parts_arg(partitions: c_int, count: i64) -> Result<u64, MpiError> {
     Ok(partitions as u64)
 }
 
-mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int, count: i64, datatype: c_int, dest_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
+/// The message of a partitioned call: `parts` partitions of `count` elements. As MPICH,
+/// the datatype is checked whenever the per-partition count is positive (so zero
+/// partitions of a positive count still need a valid type), and MPI_DATATYPE_NULL is
+/// allowed only with a zero count.
+fn part_data(
+    buf: *const c_void,
+    count: i64,
+    parts: u64,
+    datatype: c_int,
+) -> Result<Data, MpiError> {
+    if count > 0 {
+        super::datatype::get(datatype, "datatype")?;
+    }
+    msg_data(buf, count * parts as i64, datatype)
+}
+
+mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int, count: i64, datatype: c_int, dest_: c_int, tag: c_int, comm_: c_int, info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = msg_data(buf, count * parts as i64, datatype)?;
+    let d = part_data(buf, count, parts, datatype)?;
+    super::info::check(info)?;
     let tag = send_tag(tag)?;
     if dest_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "dest", "MPI_PROC_NULL is not allowed in partitioned communication"));
@@ -49,10 +66,11 @@ mpi_fn!(MPI_Psend_init, PMPI_Psend_init, (buf: *const c_void, partitions: c_int,
     unsafe { arg::write(request, handle_of(id), "request") }
 });
 
-mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, _info: c_int, request: *mut c_int), |ctx| {
+mpi_fn!(MPI_Precv_init, PMPI_Precv_init, (buf: *mut c_void, partitions: c_int, count: i64, datatype: c_int, source_: c_int, tag: c_int, comm_: c_int, info: c_int, request: *mut c_int), |ctx| {
     let c = comm::get(ctx, comm_)?;
     let parts = parts_arg(partitions, count)?;
-    let d = msg_data(buf, count * parts as i64, datatype)?;
+    let d = part_data(buf, count, parts, datatype)?;
+    super::info::check(info)?;
     if source_ == ANY_SOURCE || source_ == PROC_NULL {
         return Err(MpiError::arg(class::ERR_RANK, "source", "MPI_ANY_SOURCE and MPI_PROC_NULL are not allowed in partitioned communication"));
     }

@@ -63,26 +63,115 @@ pub fn pair(w: ReqId, r: ReqId, keep: Option<Box<[u8]>>, comm: c_int) -> Result<
 type QueryFn = unsafe extern "C" fn(*mut c_void, *mut MPI_Status) -> c_int;
 type FreeFn = unsafe extern "C" fn(*mut c_void) -> c_int;
 type CancelFn = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
+// MPICH's MPIR_Grequest_f77_*_function: the Fortran callbacks of MPICH's own libmpifort,
+// every argument by reference and the error in a last MPI_Fint out-argument.
+type F77QueryFn = unsafe extern "C" fn(*mut c_void, *mut c_int, *mut c_int);
+type F77FreeFn = unsafe extern "C" fn(*mut c_void, *mut c_int);
+type F77CancelFn = unsafe extern "C" fn(*mut c_void, *mut c_int, *mut c_int);
 
-/// Runs the query and free callbacks of a completed generalized request.
-fn finish_grequest(ext: [usize; 4]) -> Result<Status, MpiError> {
-    let mut st = MPI_Status::default();
+/// The generalized requests whose callbacks are Fortran ones (MPII_Grequest_set_lang_f77,
+/// called by MPICH's libmpifort right after MPI_Grequest_start); an entry goes when the
+/// free callback has run.
+static F77_GREQUESTS: parking_lot::Mutex<Vec<ReqId>> = parking_lot::Mutex::new(Vec::new());
+
+fn is_f77(id: ReqId) -> bool {
+    F77_GREQUESTS.lock().contains(&id)
+}
+
+/// Marks generalized request `h` as having Fortran callbacks (MPICH's
+/// MPII_Grequest_set_lang_f77, which returns nothing: another handle is ignored).
+pub fn set_grequest_f77(h: c_int) {
+    let Ok(e) = engine() else { return };
+    let Ok(Some(id)) = id_of(e, h) else { return };
+    if matches!(e.kind_of(id), Some((Kind::Grequest, _, _))) {
+        let mut t = F77_GREQUESTS.lock();
+        if !t.contains(&id) {
+            t.push(id);
+        }
+    }
+}
+
+/// Calls the query callback of generalized request `id` (callbacks `ext`) into `st`.
+fn call_query(id: ReqId, ext: [usize; 4], st: &mut MPI_Status) -> c_int {
     let extra = ext[3] as *mut c_void;
+    if is_f77(id) {
+        // SAFETY: registered by MPICH's MPI_GREQUEST_START binding as a Fortran query
+        // function (MPII_Grequest_set_lang_f77).
+        let q: F77QueryFn = unsafe { std::mem::transmute(ext[0]) };
+        // A Fortran status is the C one's ints (MPICH's PMPI_Status_f2c copies them); it is
+        // taken only if the callback succeeded, as MPICH does.
+        let mut fst = MPI_Status::default();
+        let mut ierr: c_int = 0;
+        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
+        unsafe { q(extra, &mut fst as *mut MPI_Status as *mut c_int, &mut ierr) };
+        if ierr == 0 {
+            *st = fst;
+        }
+        return ierr;
+    }
     // SAFETY: the functions were registered by MPI_Grequest_start with these signatures.
     let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
     // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-    let rc = unsafe { q(extra, &mut st) };
-    // SAFETY: as above.
+    unsafe { q(extra, st) }
+}
+
+/// Calls the free callback of generalized request `id`; its Fortran mark goes with it.
+fn call_free(id: ReqId, ext: [usize; 4]) -> c_int {
+    let extra = ext[3] as *mut c_void;
+    let f77 = {
+        let mut t = F77_GREQUESTS.lock();
+        let had = t.contains(&id);
+        t.retain(|x| *x != id);
+        had
+    };
+    if f77 {
+        // SAFETY: registered by MPICH's Fortran binding as a Fortran free function.
+        let f: F77FreeFn = unsafe { std::mem::transmute(ext[1]) };
+        let mut ierr: c_int = 0;
+        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
+        unsafe { f(extra, &mut ierr) };
+        return ierr;
+    }
+    // SAFETY: registered by MPI_Grequest_start with this signature.
     let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
     // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-    let rc2 = unsafe { f(extra) };
-    let s = Status {
+    unsafe { f(extra) }
+}
+
+/// Calls the cancel callback of generalized request `id` (`done`: already complete).
+fn call_cancel(id: ReqId, ext: [usize; 4], done: bool) -> c_int {
+    let extra = ext[3] as *mut c_void;
+    if is_f77(id) {
+        // SAFETY: registered by MPICH's Fortran binding as a Fortran cancel function.
+        let c: F77CancelFn = unsafe { std::mem::transmute(ext[2]) };
+        let (mut complete, mut ierr): (c_int, c_int) = (done as c_int, 0);
+        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
+        unsafe { c(extra, &mut complete, &mut ierr) };
+        return ierr;
+    }
+    // SAFETY: registered by MPI_Grequest_start with this signature.
+    let c: CancelFn = unsafe { std::mem::transmute(ext[2]) };
+    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
+    unsafe { c(extra, done as c_int) }
+}
+
+/// The status a generalized request's query callback filled in.
+fn grequest_status(st: &MPI_Status) -> Status {
+    Status {
         source: st.MPI_SOURCE,
         tag: st.MPI_TAG,
         error: st.MPI_ERROR,
         bytes: st.bytes(),
         cancelled: st.cancelled(),
-    };
+    }
+}
+
+/// Runs the query and free callbacks of a completed generalized request.
+fn finish_grequest(id: ReqId, ext: [usize; 4]) -> Result<Status, MpiError> {
+    let mut st = MPI_Status::default();
+    let rc = call_query(id, ext, &mut st);
+    let rc2 = call_free(id, ext);
+    let s = grequest_status(&st);
     for rc in [rc, rc2] {
         if rc != 0 {
             return Err(MpiError::new(
@@ -102,7 +191,7 @@ fn wait_id(e: &NodeEngine, id: ReqId) -> Result<Status, MpiError> {
         .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
     let s = e.wait(id);
     if kind == Kind::Grequest {
-        return finish_grequest(ext);
+        return finish_grequest(id, ext);
     }
     Ok(s)
 }
@@ -113,7 +202,7 @@ fn test_id(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
         .ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "invalid request"))?;
     match e.test(id) {
         None => Ok(None),
-        Some(_) if kind == Kind::Grequest => finish_grequest(ext).map(Some),
+        Some(_) if kind == Kind::Grequest => finish_grequest(id, ext).map(Some),
         Some(s) => Ok(Some(s)),
     }
 }
@@ -466,17 +555,8 @@ fn peek_status(e: &NodeEngine, id: ReqId) -> Result<Option<Status>, MpiError> {
     let Some(s) = e.peek(id) else { return Ok(None) };
     if kind == Kind::Grequest {
         let mut st = MPI_Status::default();
-        // SAFETY: registered by MPI_Grequest_start with this signature.
-        let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
-        // SAFETY: the user's query function, called as MPI_Grequest_start's contract says.
-        unsafe { q(ext[3] as *mut c_void, &mut st) };
-        return Ok(Some(Status {
-            source: st.MPI_SOURCE,
-            tag: st.MPI_TAG,
-            error: st.MPI_ERROR,
-            bytes: st.bytes(),
-            cancelled: st.cancelled(),
-        }));
+        call_query(id, ext, &mut st);
+        return Ok(Some(grequest_status(&st)));
     }
     Ok(Some(s))
 }
@@ -592,10 +672,7 @@ mpi_fn!(MPI_Request_free, PMPI_Request_free, (request: *mut c_int), |_ctx| {
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest && done {
         e.free(id);
-        // SAFETY: registered by MPI_Grequest_start with this signature.
-        let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
-        // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-        unsafe { f(ext[3] as *mut c_void) };
+        call_free(id, ext);
     } else {
         e.free(id);
     }
@@ -610,10 +687,7 @@ mpi_fn!(MPI_Cancel, PMPI_Cancel, (request: *mut c_int), |_ctx| {
     let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest {
-        // SAFETY: registered by MPI_Grequest_start with this signature.
-        let c: CancelFn = unsafe { std::mem::transmute(ext[2]) };
-        // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-        let rc = unsafe { c(ext[3] as *mut c_void, done as c_int) };
+        let rc = call_cancel(id, ext, done);
         if rc != 0 {
             return Err(MpiError::new(super::errors::class_of(rc), "generalized request cancel function failed"));
         }
@@ -669,10 +743,7 @@ mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| 
             let freed = e.is_freed(id);
             e.complete_external(id);
             if freed {
-                // SAFETY: registered by MPI_Grequest_start with this signature.
-                let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
-                // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-                unsafe { f(ext[3] as *mut c_void) };
+                call_free(id, ext);
             }
             Ok(())
         }

@@ -15,12 +15,6 @@ use std::os::raw::{c_char, c_int};
 
 const MAX_PORT_NAME: usize = 256;
 
-/// Info arguments of this chapter are checked but carry no keys we act on (ports and
-/// names have no options here); MPI_INFO_NULL is allowed.
-fn check_info(info: c_int) -> Result<(), MpiError> {
-    super::info::get_or_empty(info, "info").map(|_| ())
-}
-
 fn check_root(c: &Comm, root: c_int) -> Result<usize, MpiError> {
     if c.is_inter() {
         return Err(MpiError::arg(
@@ -54,7 +48,7 @@ unsafe fn out(newcomm: *mut c_int, c: Comm, from: &Comm) -> Result<(), MpiError>
 
 mpi_fn!(MPI_Open_port, PMPI_Open_port, (info: c_int, port_name: *mut c_char), |_ctx| {
     crate::runtime::rt()?;
-    check_info(info)?;
+    super::info::check(info)?;
     if port_name.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }
@@ -331,14 +325,14 @@ mpi_fn!(MPI_Comm_get_parent, PMPI_Comm_get_parent, (parent: *mut c_int), |_ctx| 
 
 mpi_fn!(MPI_Publish_name, PMPI_Publish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
-    check_info(info)?;
+    super::info::check(info)?;
     // SAFETY: `service_name`, `port_name` are the C caller's, null or valid for this use (MPI contract).
     dpm::names::publish(unsafe { arg::cstr(service_name, "service_name") }?, unsafe { arg::cstr(port_name, "port_name") }?)
 });
 
 mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
-    check_info(info)?;
+    super::info::check(info)?;
     // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::cstr(port_name, "port_name") }?;
     // SAFETY: `service_name` is the C caller's, null or valid for this use (MPI contract).
@@ -347,7 +341,7 @@ mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, i
 
 mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c_int, port_name: *mut c_char), |_ctx| {
     crate::runtime::rt()?;
-    check_info(info)?;
+    super::info::check(info)?;
     if port_name.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }

@@ -407,7 +407,7 @@ macro_rules! coll3 {
         $crate::mpi_fn!($p, $pp,
             ($($a: $t,)* info: ::std::os::raw::c_int, request: *mut ::std::os::raw::c_int),
             |$ctx| {
-                $crate::abi::topo::check_info(info)?;
+                $crate::abi::info::check(info)?;
                 // SAFETY: `request` is the C caller's output argument (MPI contract).
                 let req = unsafe { $crate::abi::arg::out(request, "request") }?;
                 let $how = $crate::abi::coll::How::Persist(req);

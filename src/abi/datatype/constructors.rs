@@ -201,6 +201,8 @@ unsafe fn subarray_c<T: Copy + Into<i64>>(
     new: *mut c_int,
     large: bool,
 ) -> Result<(), MpiError> {
+    // MPICH's order: the oldtype handle before the values of the other arguments.
+    let old = tref(old, "oldtype")?;
     if ndims < 1 {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -218,12 +220,7 @@ unsafe fn subarray_c<T: Copy + Into<i64>>(
         unsafe { ints(starts, n, "array_of_starts") }?,
     );
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe {
-        publish(
-            subarray::subarray(&s, &ss, &st, order, &tref(old, "oldtype")?, large)?,
-            new,
-        )
-    }
+    unsafe { publish(subarray::subarray(&s, &ss, &st, order, &old, large)?, new) }
 }
 
 mpi_fn!(MPI_Type_create_subarray, PMPI_Type_create_subarray, (ndims: c_int, array_of_sizes: *const c_int, array_of_subsizes: *const c_int, array_of_starts: *const c_int, order: c_int, oldtype: c_int, newtype: *mut c_int), |_ctx| {
@@ -251,6 +248,16 @@ unsafe fn darray_c<T: Copy + Into<i64>>(
     new: *mut c_int,
     large: bool,
 ) -> Result<(), MpiError> {
+    // MPICH's order: the oldtype handle, then the process's rank in the grid
+    // (MPI_ERR_RANK), before the values of the other arguments.
+    let old = tref(old, "oldtype")?;
+    if size > 0 && (rank < 0 || rank >= size) {
+        return Err(MpiError::arg(
+            class::ERR_RANK,
+            "rank",
+            format!("rank {rank} is not in [0, {size})"),
+        ));
+    }
     if ndims < 1 {
         return Err(MpiError::arg(
             class::ERR_ARG,
@@ -270,17 +277,7 @@ unsafe fn darray_c<T: Copy + Into<i64>>(
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe {
         publish(
-            subarray::darray(
-                size,
-                rank,
-                &g,
-                di,
-                da,
-                ps,
-                order,
-                &tref(old, "oldtype")?,
-                large,
-            )?,
+            subarray::darray(size, rank, &g, di, da, ps, order, &old, large)?,
             new,
         )
     }

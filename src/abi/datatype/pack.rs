@@ -146,7 +146,8 @@ unsafe fn unpack(
 macro_rules! pack_fns {
     ($pk:ident, $ppk:ident, $un:ident, $pun:ident, $cnt:ty, $pos:ty) => {
         mpi_fn!($pk, $ppk, (inbuf: *const c_void, incount: $cnt, datatype: c_int, outbuf: *mut c_void, outsize: $pos, position: *mut $pos, comm: c_int), |ctx| {
-            ctx.on_comm(comm);
+            // The communicator is checked first (as MPICH), though packing does not use it.
+            crate::abi::comm::get(ctx, comm)?;
             // SAFETY: `position` is the C caller's, null or valid for this use (MPI contract).
             let mut at = unsafe { arg::inout(position, "position") }?;
             // SAFETY: `inbuf` and `outbuf` are the C caller's buffers (MPI contract).
@@ -155,7 +156,8 @@ macro_rules! pack_fns {
             Ok(())
         });
         mpi_fn!($un, $pun, (inbuf: *const c_void, insize: $pos, position: *mut $pos, outbuf: *mut c_void, outcount: $cnt, datatype: c_int, comm: c_int), |ctx| {
-            ctx.on_comm(comm);
+            // The communicator is checked first (as MPICH), though packing does not use it.
+            crate::abi::comm::get(ctx, comm)?;
             // SAFETY: `position` is the C caller's, null or valid for this use (MPI contract).
             let mut at = unsafe { arg::inout(position, "position") }?;
             // SAFETY: `inbuf` and `outbuf` are the C caller's buffers (MPI contract).
@@ -181,21 +183,37 @@ fn pack_size(count: i64, h: c_int) -> Result<i64, MpiError> {
 }
 
 mpi_fn!(MPI_Pack_size, PMPI_Pack_size, (incount: c_int, datatype: c_int, comm: c_int, size: *mut c_int), |ctx| {
-    ctx.on_comm(comm);
+    // The communicator is checked first (as MPICH), though the size does not depend on it.
+    crate::abi::comm::get(ctx, comm)?;
     // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(size, to_int(pack_size(incount as i64, datatype)?, "size")?, "size") }
 });
 mpi_fn!(MPI_Pack_size_c, PMPI_Pack_size_c, (incount: Count, datatype: c_int, comm: c_int, size: *mut Count), |ctx| {
-    ctx.on_comm(comm);
+    // The communicator is checked first (as MPICH), though the size does not depend on it.
+    crate::abi::comm::get(ctx, comm)?;
     // SAFETY: `size` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(size, pack_size(incount, datatype)?, "size") }
 });
+
+/// The argument checks of the external32 calls in MPICH's order: the count and the datatype
+/// (its generated argument checks) before the datarep's value (checked by the call itself),
+/// so a bad count or type is MPI_ERR_COUNT / MPI_ERR_TYPE whatever the datarep.
+fn check_external(rep: &str, count: i64, count_name: &str, h: c_int) -> Result<(), MpiError> {
+    count_arg(count, count_name)?;
+    get(h, "datatype")?;
+    datatype::external32::check_datarep(rep)
+}
 
 /// # Safety
 /// `datarep` is null or the C caller's NUL-terminated string.
 unsafe fn external_size(datarep: *const c_char, count: i64, h: c_int) -> Result<i64, MpiError> {
     // SAFETY: by this function's contract.
-    datatype::external32::check_datarep(unsafe { arg::cstr(datarep, "datarep") }?)?;
+    check_external(
+        unsafe { arg::cstr(datarep, "datarep") }?,
+        count,
+        "incount",
+        h,
+    )?;
     let n = count_arg(count, "incount")? as u64;
     Ok(packed_size(&*get(h, "datatype")?, n, Format::External32)? as i64)
 }
@@ -217,7 +235,7 @@ macro_rules! pack_external_fns {
             // SAFETY: `datarep` and `position` are the C caller's, null or valid for this
             // use (MPI contract).
             let (rep, mut at) = unsafe { (arg::cstr(datarep, "datarep")?, arg::inout(position, "position")?) };
-            datatype::external32::check_datarep(rep)?;
+            check_external(rep, incount as i64, "incount", datatype)?;
             // SAFETY: `inbuf` and `outbuf` are the C caller's buffers (MPI contract).
             let end = unsafe { pack(Format::External32, inbuf, incount as i64, datatype, outbuf, outsize as i64, at.get() as i64) }?;
             at.set(end as $pos);
@@ -227,7 +245,7 @@ macro_rules! pack_external_fns {
             // SAFETY: `datarep` and `position` are the C caller's, null or valid for this
             // use (MPI contract).
             let (rep, mut at) = unsafe { (arg::cstr(datarep, "datarep")?, arg::inout(position, "position")?) };
-            datatype::external32::check_datarep(rep)?;
+            check_external(rep, outcount as i64, "outcount", datatype)?;
             // SAFETY: `inbuf` and `outbuf` are the C caller's buffers (MPI contract).
             let end = unsafe { unpack(Format::External32, inbuf, insize as i64, at.get() as i64, outbuf, outcount as i64, datatype) }?;
             at.set(end as $pos);

@@ -4,9 +4,10 @@
 //! and an attribute type saying whether the caller wants the pointer (C) or the value
 //! (Fortran); the value comes back stored as a `void *`, as MPICH's core does.
 //!
-//! Not here: MPII_Keyval_set_proxy and MPII_Grequest_set_lang_f77, which make the core call
-//! Fortran callbacks through MPICH's proxies; they need a hook in the attribute and
-//! generalized-request machinery (see the issue 17 report).
+//! Also MPII_Keyval_set_proxy and MPII_Grequest_set_lang_f77, with which that library has
+//! the core call Fortran attribute callbacks through its proxies and Fortran generalized
+//! request callbacks with Fortran conventions (the hooks are in `abi::attr` and
+//! `abi::request`).
 
 use super::attr::get_attr_value;
 use super::rt::Fint;
@@ -93,3 +94,24 @@ mpich_attr!(
     crate::abi::attr::PMPI_Win_get_attr,
     crate::abi::attr::PMPI_Win_set_attr
 );
+
+/// MPICH's MPII_Keyval_set_proxy: the attribute callbacks of `keyval` are Fortran ones,
+/// called through `copy_proxy` and `delete_proxy` (MPICH's libmpifort calls this right
+/// after creating a keyval from Fortran). Returns nothing, as MPICH's.
+#[no_mangle]
+pub extern "C" fn MPII_Keyval_set_proxy(
+    keyval: c_int,
+    copy_proxy: Option<crate::abi::attr::CopyProxy>,
+    delete_proxy: Option<crate::abi::attr::DeleteProxy>,
+) {
+    if let (Some(c), Some(d)) = (copy_proxy, delete_proxy) {
+        crate::abi::attr::set_proxies(keyval, c, d);
+    }
+}
+
+/// MPICH's MPII_Grequest_set_lang_f77: the callbacks of generalized request `greq` are
+/// Fortran ones (arguments by reference, error in an out-argument).
+#[no_mangle]
+pub extern "C" fn MPII_Grequest_set_lang_f77(greq: c_int) {
+    crate::abi::request::set_grequest_f77(greq);
+}

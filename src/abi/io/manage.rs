@@ -188,11 +188,12 @@ mpi_fn!(MPI_File_set_view, PMPI_File_set_view, (fh: usize, disp: Offset, etype: 
     let disp = if disp == DISPLACEMENT_CURRENT { None } else { Some(non_negative(disp, "disp")?) };
     let e = type_ref(etype, "etype")?;
     let ft = type_ref(filetype, "filetype")?;
+    // Checked (a handle, before the datarep's value, as MPICH), then ignored: we act on no
+    // view hint.
+    info::get_or_empty(info, "info")?;
     // SAFETY: `datarep` is the C caller's, null or valid for this use (MPI contract).
     let name = unsafe { arg::cstr(datarep, "datarep") }?;
     let rep = Rep::by_name(name, super::datarep::lookup)?;
-    // Checked, then ignored: we act on no view hint.
-    info::get_or_empty(info, "info")?;
     f.set_view(disp, e, ft, rep)
 });
 

@@ -115,10 +115,11 @@ unsafe fn create(
     comm: c_int,
     win: *mut c_int,
 ) -> Result<(), MpiError> {
+    // MPICH's order: the handles (comm, info) before the values (size, disp_unit).
     let c = super::comm::get(ctx, comm)?;
+    let user = super::info::get_or_empty(info, "info")?;
     let size = size_arg(size)?;
     let disp_unit = disp_unit_arg(disp_unit)?;
-    let user = super::info::get_or_empty(info, "info")?;
     // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
     // SAFETY: MPI's contract: `base` holds `size` bytes that stay valid until the window is
@@ -160,10 +161,11 @@ unsafe fn allocate(
     win: *mut c_int,
     shared: bool,
 ) -> Result<(), MpiError> {
+    // MPICH's order: the handles (comm, info) before the values (size, disp_unit).
     let c = super::comm::get(ctx, comm)?;
+    let user = super::info::get_or_empty(info, "info")?;
     let size = size_arg(size)?;
     let disp_unit = disp_unit_arg(disp_unit)?;
-    let user = super::info::get_or_empty(info, "info")?;
     // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
     // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).

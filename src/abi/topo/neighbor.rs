@@ -8,7 +8,7 @@ use super::super::coll::{coll3, How};
 use super::super::consts::IN_PLACE;
 use super::super::pt2pt::data;
 use super::super::request::handle_of;
-use super::super::{arg, comm, Ctx};
+use super::super::{arg, comm, datatype, Ctx};
 use super::topology;
 use crate::error::{class, MpiError};
 use crate::p2p::Data;
@@ -80,9 +80,38 @@ struct Setup {
     nb: Neighbors,
 }
 
+/// One (count, datatype) pair of a call, checked before the topology is looked at:
+/// `None` for the count of a `v`/`w` form (its counts are per neighbour).
+type Block<'a> = (Option<Count>, c_int, &'a str, &'a str);
+
+/// The argument checks MPICH makes before the call reaches the topology (its generated
+/// MPIR_ERRTEST_COUNT / MPIR_ERRTEST_DATATYPE, after the communicator): a negative count
+/// or a null, freed or forged datatype is reported as such even on a communicator
+/// without a topology (MPI_ERR_TOPOLOGY comes only after them).
+fn check_blocks(blocks: &[Block]) -> Result<(), MpiError> {
+    for &(count, dt, count_arg, type_arg) in blocks {
+        if let Some(n) = count.filter(|&n| n < 0) {
+            return Err(MpiError::arg(
+                class::ERR_COUNT,
+                count_arg,
+                format!("negative count {n}"),
+            ));
+        }
+        datatype::get(dt, type_arg)?;
+    }
+    Ok(())
+}
+
 impl Setup {
-    fn new(ctx: &mut Ctx, h: c_int, sendbuf: *const c_void) -> Result<Setup, MpiError> {
+    /// Checks the communicator, then `blocks` (see [`check_blocks`]), then the topology.
+    fn new(
+        ctx: &mut Ctx,
+        h: c_int,
+        sendbuf: *const c_void,
+        blocks: &[Block],
+    ) -> Result<Setup, MpiError> {
         let c = super::intracomm(ctx, h)?;
+        check_blocks(blocks)?;
         let t = topology(&c)?;
         let nb = t.neighbors(c.rank);
         if sendbuf as usize == IN_PLACE {
@@ -176,7 +205,11 @@ fn allgather(
     comm: c_int,
     how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf)?;
+    let checks = [
+        (Some(sendcount), sendtype, "sendcount", "sendtype"),
+        (Some(recvcount), recvtype, "recvcount", "recvtype"),
+    ];
+    let s = Setup::new(ctx, comm, sendbuf, &checks)?;
     let one = data(sendbuf, sendcount, sendtype)?;
     let send = vec![one; s.outdegree()];
     let recv = blocks(recvbuf, recvcount, recvtype, s.indegree())?;
@@ -198,7 +231,11 @@ unsafe fn allgatherv(
     comm: c_int,
     how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf)?;
+    let checks = [
+        (Some(sendcount), sendtype, "sendcount", "sendtype"),
+        (None, recvtype, "recvcounts", "recvtype"),
+    ];
+    let s = Setup::new(ctx, comm, sendbuf, &checks)?;
     let one = data(sendbuf, sendcount, sendtype)?;
     let send = vec![one; s.outdegree()];
     let n = s.indegree();
@@ -222,7 +259,11 @@ fn alltoall(
     comm: c_int,
     how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf)?;
+    let checks = [
+        (Some(sendcount), sendtype, "sendcount", "sendtype"),
+        (Some(recvcount), recvtype, "recvcount", "recvtype"),
+    ];
+    let s = Setup::new(ctx, comm, sendbuf, &checks)?;
     let send = blocks(sendbuf, sendcount, sendtype, s.outdegree())?;
     let recv = blocks(recvbuf, recvcount, recvtype, s.indegree())?;
     s.finish(send, recv, how)
@@ -244,7 +285,11 @@ unsafe fn alltoallv(
     comm: c_int,
     how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf)?;
+    let checks = [
+        (None, sendtype, "sendcounts", "sendtype"),
+        (None, recvtype, "recvcounts", "recvtype"),
+    ];
+    let s = Setup::new(ctx, comm, sendbuf, &checks)?;
     let (no, ni) = (s.outdegree(), s.indegree());
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     let sc = unsafe { sendcounts.ints(no, "sendcounts") }?;
@@ -275,7 +320,7 @@ unsafe fn alltoallw(
     comm: c_int,
     how: How,
 ) -> Result<(), MpiError> {
-    let s = Setup::new(ctx, comm, sendbuf)?;
+    let s = Setup::new(ctx, comm, sendbuf, &[])?;
     let (no, ni) = (s.outdegree(), s.indegree());
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     let sc = unsafe { sendcounts.ints(no, "sendcounts") }?;
