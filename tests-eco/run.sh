@@ -9,6 +9,8 @@
 #   cmake-cc    ... with -DMPI_C_COMPILER=build/bin/mpicc                 /  mpiexec, ctest 3 ranks
 #               (cmake-cc: FindMPI takes mpiexec from PATH before it looks at the compiler,
 #               so there it may be Debian's hydra, which runs our ranks through PMI-1)
+#   cmake-fortran  find_package(MPI COMPONENTS C Fortran), build/bin first on PATH: our
+#               mpifort and libmpifort, the mpi_f08 module, a use-mpi_f08 ring under ctest
 #   meson       dependency('mpi') (Meson from PyPI) with build/bin first on PATH
 #   destdir     make install DESTDIR=... round trip: the staged wrappers build and run a
 #               program; make uninstall leaves nothing
@@ -129,6 +131,21 @@ cmake_case() {
 t_cmake_path() { cmake_case path ours "PATH=$build/bin:$PATH" --; }
 t_cmake_home() { cmake_case home ours "MPI_HOME=$build" --; }
 t_cmake_cc() { cmake_case cc any -- "-DMPI_C_COMPILER=$build/bin/mpicc"; }
+
+# find_package(MPI COMPONENTS C Fortran) with our build/bin first on PATH: both languages
+# must be ours (mpifort's libmpifort from build/lib, the mpi_f08 module found) and the
+# use-mpi_f08 ring runs under ctest.
+t_cmake_fortran() {
+    set -e
+    local b=$work/cmake-fortran
+    rm -rf "$b"
+    env "PATH=$build/bin:$PATH" cmake -S tests-eco/cmake-fortran -B "$b" | tee "$b.log"
+    grep -E "MPI_Fortran_COMPILER=$build/bin/" "$b.log"
+    grep -E "MPI_Fortran_LIBRARIES=.*$build/lib/libmpifort" "$b.log"
+    cmake --build "$b"
+    uses_our_lib "$b/ring_f08" "$build/lib"
+    (cd "$b" && "${clean_env[@]}" timeout 120 ctest --output-on-failure)
+}
 
 t_meson() {
     set -e
@@ -253,6 +270,8 @@ if have_tools cmake:cmake; then
     part cmake-path t_cmake_path
     part cmake-home t_cmake_home
     part cmake-cc t_cmake_cc
+    if have_gfortran; then part cmake-fortran t_cmake_fortran
+    else skip cmake-fortran "gfortran missing"; fi
 else skip cmake "cmake missing"; fi
 
 part meson t_meson
