@@ -8,7 +8,7 @@
 #   tests-c  the tests-c programs listed in tests-abi/tests-c.list, built with
 #            `mpicc -mpi-abi`, at the rank counts of their manifest line (at most --max-np)
 #   mpi4py   mpi4py built with MPI4PY_BUILD_MPIABI=1 against our standard ABI, its suite
-#            (tests-py/run.sh --stdabi --np 1,2)
+#            (tests-py/run.sh --stdabi --np 1,2,3,4)
 #
 # usage: tests-abi/run.sh [--part wheel,ours,tests-c,mpi4py] [--np 1,2,3] [--max-np 3]
 #                         [--mpi4py-np 1,2]
@@ -26,7 +26,7 @@ python=${PYTHON:-python3}
 parts=wheel,ours,tests-c,mpi4py
 np_list=1,2,3
 max_np=3
-mpi4py_np=1,2
+mpi4py_np=1,2,3,4
 while [ $# -gt 0 ]; do
     case $1 in
         --part | --parts) parts=$2; shift ;;

@@ -62,7 +62,11 @@ fn register_exit_hook() {
 // In the standard-ABI library the standard face exports MPI_Session_init and calls this one
 // under its internal name (see mpi_fn!).
 #[cfg_attr(not(feature = "std-abi"), no_mangle)]
-#[cfg_attr(feature = "std-abi", export_name = "OXIMPI_MPICH_PMPI_Session_init", allow(non_snake_case))]
+#[cfg_attr(
+    feature = "std-abi",
+    export_name = "OXIMPI_MPICH_PMPI_Session_init",
+    allow(non_snake_case)
+)]
 pub unsafe extern "C" fn PMPI_Session_init(
     info: c_int,
     errhandler: c_int,

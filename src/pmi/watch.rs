@@ -13,7 +13,9 @@
 //! their proxy loses its upstream (hydra sends SIGTERM then SIGKILL; a handler cannot catch
 //! the second one, and neither can it here). Watching stops at MPI_Finalize, before the
 //! finalize request, so a launcher that closes the connection after the last message is
-//! no false alarm.
+//! no false alarm. Starting the watcher disarms the parent-death signal our mpiexec arms
+//! before exec (transport::process::die_with_launcher): the watcher covers the same case and
+//! says why the rank ends.
 
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -48,7 +50,7 @@ impl Watch {
     /// can see) and the parent process, on behalf of `rank`. When either goes, the process
     /// ends as described in the module docs.
     pub fn start(rank: u32, conn: Option<OwnedFd>) -> io::Result<Watch> {
-        Watch::start_with(conn, move |gone, launcher| {
+        let watch = Watch::start_with(conn, move |gone, launcher| {
             let why = match gone {
                 Gone::HungUp => "closed the PMI connection",
                 Gone::Orphaned => "has exited",
@@ -59,7 +61,12 @@ impl Watch {
             );
             let _ = process::kill_pid(std::process::id(), libc::SIGKILL);
             process::exit_now(128 + libc::SIGKILL)
-        })
+        })?;
+        // Our mpiexec starts every rank with a parent-death SIGKILL (for programs that never
+        // reach MPI_Init); from here on this watcher takes over, so that the rank says why it
+        // ends instead of vanishing. It notices the same death within PARENT_CHECK_MS.
+        let _ = process::set_parent_death_signal(None, None);
+        Ok(watch)
     }
 
     /// As `start`, with what to do when the launcher is gone (tests record it instead).
