@@ -26,7 +26,6 @@ pub mod mpit;
 pub mod op;
 pub mod part;
 pub mod pt2pt;
-pub mod ptr;
 pub mod request;
 pub mod rma;
 pub mod session;

@@ -7,7 +7,9 @@
 //! null buffer or a zero length, the length needed (NUL included) is returned; otherwise
 //! the string is truncated to fit and the length written (NUL included) returned.
 
-use super::ptr;
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use super::arg as ptr;
 use crate::error::class;
 use crate::object::info::Info;
 use crate::settings::{Kind, Value};
@@ -104,35 +106,50 @@ macro_rules! mpit_fn {
 }
 
 /// MPICH's string convention (see the module doc) for an IN/OUT length.
-fn put_str(buf: *mut c_char, len: *mut c_int, s: &str) -> R {
+///
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn put_str(buf: *mut c_char, len: *mut c_int, s: &str) -> R {
     if len.is_null() {
         // Without a length nothing can be returned (the standard allows NULL for both).
         return Ok(());
     }
-    let cap = ptr::read(len as *const c_int, "len")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let cap = unsafe { ptr::read(len as *const c_int, "len") }?;
     if buf.is_null() || cap <= 0 {
-        return Ok(ptr::write(len, s.len() as c_int + 1, "len")?);
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        return Ok(unsafe { ptr::write(len, s.len() as c_int + 1, "len") }?);
     }
     let mut n = 0;
-    ptr::write_str(buf, cap as usize, s, &mut n, "name")?;
-    Ok(ptr::write(len, n + 1, "len")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { ptr::write_str(buf, cap as usize, s, &mut n, "name") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(len, n + 1, "len") }?)
 }
 
 /// Writes `v` through `p` unless `p` is null (MPI_T lets callers skip any output).
-fn put<T>(p: *mut T, v: T) -> R {
+///
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn put<T>(p: *mut T, v: T) -> R {
     if !p.is_null() {
-        ptr::write(p, v, "output")?;
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        unsafe { ptr::write(p, v, "output") }?;
     }
     Ok(())
 }
 
 /// Copies a list of indices into the caller's array of `len` entries.
-fn put_indices(v: &[usize], len: c_int, out: *mut c_int) -> R {
+///
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn put_indices(v: &[usize], len: c_int, out: *mut c_int) -> R {
     if len < 0 {
         return Err(Fail(class::ERR_ARG));
     }
     let n = v.len().min(len as usize);
-    let dst = ptr::slice_mut(out, n, "indices")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let dst = unsafe { ptr::slice_mut(out, n, "indices") }?;
     for (d, s) in dst.iter_mut().zip(v) {
         *d = *s as c_int;
     }
@@ -158,9 +175,12 @@ fn info_of(h: c_int) -> Result<Info, Fail> {
     Ok(super::info::get_or_empty(h, "info")?)
 }
 
-fn new_info(out: *mut c_int, i: Info) -> R {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn new_info(out: *mut c_int, i: Info) -> R {
     if !out.is_null() {
-        ptr::write(out, super::info::new_handle(i), "info_used")?;
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        unsafe { ptr::write(out, super::info::new_handle(i), "info_used") }?;
     }
     Ok(())
 }
@@ -180,7 +200,8 @@ mpit_fn!(uninit MPI_T_init_thread, PMPI_T_init_thread, (required: c_int, provide
     }
     tool::init();
     // Every level can be given (the library is thread safe); return the one asked for.
-    Ok(ptr::write(provided, required, "provided")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(provided, required, "provided") }?)
 });
 
 mpit_fn!(uninit MPI_T_finalize, PMPI_T_finalize, (), { Ok(tool::finalize()?) });
@@ -188,29 +209,39 @@ mpit_fn!(uninit MPI_T_finalize, PMPI_T_finalize, (), { Ok(tool::finalize()?) });
 // ---- control variables ------------------------------------------------------------------
 
 mpit_fn!(MPI_T_cvar_get_num, PMPI_T_cvar_get_num, (num: *mut c_int), {
-    Ok(ptr::write(num, cvar::count() as c_int, "num_cvar")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num, cvar::count() as c_int, "num_cvar") }?)
 });
 
 mpit_fn!(MPI_T_cvar_get_info, PMPI_T_cvar_get_info, (cvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, datatype: *mut c_int, enumtype: *mut *mut c_void, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, scope: *mut c_int), {
     let k = cvar::get(index(cvar_index)?)?;
-    put_str(name, name_len, k.name)?;
-    put_str(desc, desc_len, k.desc)?;
-    put(verbosity, VERBOSITY_TUNER_BASIC)?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, k.name) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(desc, desc_len, k.desc) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(verbosity, VERBOSITY_TUNER_BASIC) }?;
     let (ty, en) = match k.kind {
         Kind::Unsigned => (dt::UNSIGNED_LONG_LONG, std::ptr::null_mut()),
         Kind::Switch => (dt::INT, switch_enum()),
         Kind::Text => (dt::CHAR, std::ptr::null_mut()),
     };
-    put(datatype, ty)?;
-    put(enumtype, en)?;
-    put(bind, BIND_NO_OBJECT)?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(datatype, ty) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(enumtype, en) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(bind, BIND_NO_OBJECT) }?;
     // Writable until the layer that uses it has started; then the value is fixed.
-    put(scope, if k.writable() { SCOPE_LOCAL } else { SCOPE_CONSTANT })
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(scope, if k.writable() { SCOPE_LOCAL } else { SCOPE_CONSTANT }) }
 });
 
 mpit_fn!(MPI_T_cvar_get_index, PMPI_T_cvar_get_index, (name: *const c_char, cvar_index: *mut c_int), {
-    let n = ptr::cstr(name, "name")?;
-    Ok(ptr::write(cvar_index, cvar::index(n)? as c_int, "cvar_index")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { ptr::cstr(name, "name") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(cvar_index, cvar::index(n)? as c_int, "cvar_index") }?)
 });
 
 mpit_fn!(MPI_T_cvar_handle_alloc, PMPI_T_cvar_handle_alloc, (cvar_index: c_int, _obj_handle: *mut c_void, handle: *mut *mut c_void, count: *mut c_int), {
@@ -219,23 +250,30 @@ mpit_fn!(MPI_T_cvar_handle_alloc, PMPI_T_cvar_handle_alloc, (cvar_index: c_int, 
     }
     // Every variable is bound to no object: obj_handle is ignored, as the standard says.
     let (id, n) = cvar::handle_alloc(index(cvar_index)?)?;
-    ptr::write(count, n as c_int, "count")?;
-    Ok(ptr::write(handle, ptr_of(id), "handle")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { ptr::write(count, n as c_int, "count") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(handle, ptr_of(id), "handle") }?)
 });
 
 mpit_fn!(MPI_T_cvar_handle_free, PMPI_T_cvar_handle_free, (handle: *mut *mut c_void), {
-    let h = ptr::read(handle as *const *mut c_void, "handle")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { ptr::read(handle as *const *mut c_void, "handle") }?;
     cvar::handle_free(id_of(h)?)?;
-    Ok(ptr::write(handle, std::ptr::null_mut(), "handle")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(handle, std::ptr::null_mut(), "handle") }?)
 });
 
 mpit_fn!(MPI_T_cvar_read, PMPI_T_cvar_read, (handle: *mut c_void, buf: *mut c_void), {
     let k = cvar::handle_knob(id_of(handle)?)?;
     match cvar::read(k) {
-        Value::Unsigned(n) => Ok(ptr::write(buf as *mut u64, n, "buf")?),
-        Value::Switch(b) => Ok(ptr::write(buf as *mut c_int, b as c_int, "buf")?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        Value::Unsigned(n) => Ok(unsafe { ptr::write(buf as *mut u64, n, "buf") }?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        Value::Switch(b) => Ok(unsafe { ptr::write(buf as *mut c_int, b as c_int, "buf") }?),
         Value::Text(s) => {
-            Ok(ptr::write_str(buf as *mut c_char, cvar::element_count(k), &s, std::ptr::null_mut(), "buf")?)
+            // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+            Ok(unsafe { ptr::write_str(buf as *mut c_char, cvar::element_count(k), &s, std::ptr::null_mut(), "buf") }?)
         }
     }
 });
@@ -243,9 +281,12 @@ mpit_fn!(MPI_T_cvar_read, PMPI_T_cvar_read, (handle: *mut c_void, buf: *mut c_vo
 mpit_fn!(MPI_T_cvar_write, PMPI_T_cvar_write, (handle: *mut c_void, buf: *const c_void), {
     let k = cvar::handle_knob(id_of(handle)?)?;
     let v = match k.kind {
-        Kind::Unsigned => Value::Unsigned(ptr::read(buf as *const u64, "buf")?),
-        Kind::Switch => Value::Switch(ptr::read(buf as *const c_int, "buf")? != 0),
-        Kind::Text => Value::Text(ptr::cstr(buf as *const c_char, "buf")?.to_string()),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        Kind::Unsigned => Value::Unsigned(unsafe { ptr::read(buf as *const u64, "buf") }?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        Kind::Switch => Value::Switch(unsafe { ptr::read(buf as *const c_int, "buf") }? != 0),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        Kind::Text => Value::Text(unsafe { ptr::cstr(buf as *const c_char, "buf") }?.to_string()),
     };
     Ok(cvar::write(k, v)?)
 });
@@ -261,15 +302,19 @@ fn check_enum(e: *mut c_void) -> R {
 
 mpit_fn!(MPI_T_enum_get_info, PMPI_T_enum_get_info, (enumtype: *mut c_void, num: *mut c_int, name: *mut c_char, name_len: *mut c_int), {
     check_enum(enumtype)?;
-    put(num, cvar::SWITCH_ITEMS.len() as c_int)?;
-    put_str(name, name_len, cvar::SWITCH_ENUM_NAME)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(num, cvar::SWITCH_ITEMS.len() as c_int) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, cvar::SWITCH_ENUM_NAME) }
 });
 
 mpit_fn!(MPI_T_enum_get_item, PMPI_T_enum_get_item, (enumtype: *mut c_void, indx: c_int, value: *mut c_int, name: *mut c_char, name_len: *mut c_int), {
     check_enum(enumtype)?;
     let (n, v) = *cvar::SWITCH_ITEMS.get(index(indx)?).ok_or(Fail(class::T_ERR_INVALID_INDEX))?;
-    put(value, v)?;
-    put_str(name, name_len, n)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(value, v) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, n) }
 });
 
 // ---- performance variables --------------------------------------------------------------
@@ -294,48 +339,64 @@ fn class_of_code(c: c_int) -> Option<pvar::Class> {
 }
 
 mpit_fn!(MPI_T_pvar_get_num, PMPI_T_pvar_get_num, (num: *mut c_int), {
-    Ok(ptr::write(num, pvar::ALL.len() as c_int, "num_pvar")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num, pvar::ALL.len() as c_int, "num_pvar") }?)
 });
 
 mpit_fn!(MPI_T_pvar_get_info, PMPI_T_pvar_get_info, (pvar_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, var_class: *mut c_int, datatype: *mut c_int, enumtype: *mut *mut c_void, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int, readonly: *mut c_int, continuous: *mut c_int, atomic: *mut c_int), {
     let v = pvar::get(index(pvar_index)?)?;
-    put_str(name, name_len, v.name)?;
-    put_str(desc, desc_len, v.desc)?;
-    put(verbosity, VERBOSITY_USER_BASIC)?;
-    put(var_class, class_code(v.class))?;
-    put(datatype, match v.ty() {
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, v.name) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(desc, desc_len, v.desc) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(verbosity, VERBOSITY_USER_BASIC) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(var_class, class_code(v.class)) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(datatype, match v.ty() {
         pvar::Type::U64 => dt::UNSIGNED_LONG_LONG,
         pvar::Type::F64 => dt::DOUBLE,
-    })?;
-    put(enumtype, std::ptr::null_mut())?;
-    put(bind, BIND_NO_OBJECT)?;
-    put(readonly, v.readonly() as c_int)?;
-    put(continuous, 1)?;
+    }) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(enumtype, std::ptr::null_mut()) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(bind, BIND_NO_OBJECT) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(readonly, v.readonly() as c_int) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(continuous, 1) }?;
     // A read-and-reset is not atomic with respect to the engine's concurrent updates.
-    put(atomic, 0)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(atomic, 0) }
 });
 
 mpit_fn!(MPI_T_pvar_get_index, PMPI_T_pvar_get_index, (name: *const c_char, var_class: c_int, pvar_index: *mut c_int), {
-    let n = ptr::cstr(name, "name")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { ptr::cstr(name, "name") }?;
     // A class that no variable has (or no class at all) names nothing.
     let c = class_of_code(var_class).ok_or(Fail(class::T_ERR_INVALID_NAME))?;
-    Ok(ptr::write(pvar_index, pvar::index(n, c)? as c_int, "pvar_index")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(pvar_index, pvar::index(n, c)? as c_int, "pvar_index") }?)
 });
 
 mpit_fn!(MPI_T_pvar_session_create, PMPI_T_pvar_session_create, (session: *mut *mut c_void), {
     if session.is_null() {
         return Err(Fail(class::ERR_ARG));
     }
-    Ok(ptr::write(session, ptr_of(pvar::session_create()), "session")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(session, ptr_of(pvar::session_create()), "session") }?)
 });
 
 mpit_fn!(MPI_T_pvar_session_free, PMPI_T_pvar_session_free, (session: *mut *mut c_void), {
-    let s = ptr::read(session as *const *mut c_void, "session")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let s = unsafe { ptr::read(session as *const *mut c_void, "session") }?;
     if s.is_null() {
         return Err(Fail(class::T_ERR_INVALID_SESSION));
     }
     pvar::session_free(id_of(s)?)?;
-    Ok(ptr::write(session, std::ptr::null_mut(), "session")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(session, std::ptr::null_mut(), "session") }?)
 });
 
 fn session_id(s: *mut c_void) -> Result<u64, Fail> {
@@ -363,14 +424,18 @@ mpit_fn!(MPI_T_pvar_handle_alloc, PMPI_T_pvar_handle_alloc, (session: *mut c_voi
         return Err(Fail(class::ERR_ARG));
     }
     let (id, n) = pvar::handle_alloc(session_id(session)?, index(pvar_index)?)?;
-    ptr::write(count, n as c_int, "count")?;
-    Ok(ptr::write(handle, ptr_of(id), "handle")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { ptr::write(count, n as c_int, "count") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(handle, ptr_of(id), "handle") }?)
 });
 
 mpit_fn!(MPI_T_pvar_handle_free, PMPI_T_pvar_handle_free, (session: *mut c_void, handle: *mut *mut c_void), {
-    let h = ptr::read(handle as *const *mut c_void, "handle")?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let h = unsafe { ptr::read(handle as *const *mut c_void, "handle") }?;
     pvar::handle_free(session_id(session)?, one_pvar_handle(h)?)?;
-    Ok(ptr::write(handle, std::ptr::null_mut(), "handle")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(handle, std::ptr::null_mut(), "handle") }?)
 });
 
 mpit_fn!(MPI_T_pvar_start, PMPI_T_pvar_start, (session: *mut c_void, handle: *mut c_void), {
@@ -381,30 +446,38 @@ mpit_fn!(MPI_T_pvar_stop, PMPI_T_pvar_stop, (session: *mut c_void, handle: *mut 
     Ok(pvar::start_stop(session_id(session)?, pvar_handle(handle)?)?)
 });
 
-fn write_pvar(buf: *mut c_void, v: pvar::Value) -> R {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn write_pvar(buf: *mut c_void, v: pvar::Value) -> R {
     match v {
-        pvar::Value::U64(n) => Ok(ptr::write(buf as *mut u64, n, "buf")?),
-        pvar::Value::F64(x) => Ok(ptr::write(buf as *mut f64, x, "buf")?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        pvar::Value::U64(n) => Ok(unsafe { ptr::write(buf as *mut u64, n, "buf") }?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        pvar::Value::F64(x) => Ok(unsafe { ptr::write(buf as *mut f64, x, "buf") }?),
     }
 }
 
 mpit_fn!(MPI_T_pvar_read, PMPI_T_pvar_read, (session: *mut c_void, handle: *mut c_void, buf: *mut c_void), {
-    write_pvar(buf, pvar::read(session_id(session)?, one_pvar_handle(handle)?, false)?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { write_pvar(buf, pvar::read(session_id(session)?, one_pvar_handle(handle)?, false)?) }
 });
 
 mpit_fn!(MPI_T_pvar_readreset, PMPI_T_pvar_readreset, (session: *mut c_void, handle: *mut c_void, buf: *mut c_void), {
     if buf.is_null() {
         return Err(Fail(class::ERR_ARG));
     }
-    write_pvar(buf, pvar::read(session_id(session)?, one_pvar_handle(handle)?, true)?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { write_pvar(buf, pvar::read(session_id(session)?, one_pvar_handle(handle)?, true)?) }
 });
 
 mpit_fn!(MPI_T_pvar_write, PMPI_T_pvar_write, (session: *mut c_void, handle: *mut c_void, buf: *const c_void), {
     let s = session_id(session)?;
     let h = one_pvar_handle(handle)?;
     let v = match pvar::handle_pvar(s, h)?.ty() {
-        pvar::Type::U64 => pvar::Value::U64(ptr::read(buf as *const u64, "buf")?),
-        pvar::Type::F64 => pvar::Value::F64(ptr::read(buf as *const f64, "buf")?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        pvar::Type::U64 => pvar::Value::U64(unsafe { ptr::read(buf as *const u64, "buf") }?),
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        pvar::Type::F64 => pvar::Value::F64(unsafe { ptr::read(buf as *const f64, "buf") }?),
     };
     Ok(pvar::write(s, h, v)?)
 });
@@ -416,67 +489,87 @@ mpit_fn!(MPI_T_pvar_reset, PMPI_T_pvar_reset, (session: *mut c_void, handle: *mu
 // ---- categories -------------------------------------------------------------------------
 
 mpit_fn!(MPI_T_category_get_num, PMPI_T_category_get_num, (num: *mut c_int), {
-    Ok(ptr::write(num, category::ALL.len() as c_int, "num_cat")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num, category::ALL.len() as c_int, "num_cat") }?)
 });
 
 mpit_fn!(MPI_T_category_get_info, PMPI_T_category_get_info, (cat_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, num_cvars: *mut c_int, num_pvars: *mut c_int, num_categories: *mut c_int), {
     let i = index(cat_index)?;
     let c = category::get(i)?;
-    put_str(name, name_len, c.name)?;
-    put_str(desc, desc_len, c.desc)?;
-    put(num_cvars, category::cvars(i)?.len() as c_int)?;
-    put(num_pvars, category::pvars(i)?.len() as c_int)?;
-    put(num_categories, category::subcategories(i)?.len() as c_int)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, c.name) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(desc, desc_len, c.desc) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(num_cvars, category::cvars(i)?.len() as c_int) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(num_pvars, category::pvars(i)?.len() as c_int) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(num_categories, category::subcategories(i)?.len() as c_int) }
 });
 
 mpit_fn!(MPI_T_category_get_index, PMPI_T_category_get_index, (name: *const c_char, cat_index: *mut c_int), {
-    let n = ptr::cstr(name, "name")?;
-    Ok(ptr::write(cat_index, category::index(n)? as c_int, "cat_index")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { ptr::cstr(name, "name") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(cat_index, category::index(n)? as c_int, "cat_index") }?)
 });
 
 mpit_fn!(MPI_T_category_get_cvars, PMPI_T_category_get_cvars, (cat_index: c_int, len: c_int, indices: *mut c_int), {
-    put_indices(&category::cvars(index(cat_index)?)?, len, indices)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_indices(&category::cvars(index(cat_index)?)?, len, indices) }
 });
 
 mpit_fn!(MPI_T_category_get_pvars, PMPI_T_category_get_pvars, (cat_index: c_int, len: c_int, indices: *mut c_int), {
-    put_indices(&category::pvars(index(cat_index)?)?, len, indices)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_indices(&category::pvars(index(cat_index)?)?, len, indices) }
 });
 
 mpit_fn!(MPI_T_category_get_categories, PMPI_T_category_get_categories, (cat_index: c_int, len: c_int, indices: *mut c_int), {
-    put_indices(&category::subcategories(index(cat_index)?)?, len, indices)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_indices(&category::subcategories(index(cat_index)?)?, len, indices) }
 });
 
 mpit_fn!(MPI_T_category_get_events, PMPI_T_category_get_events, (cat_index: c_int, len: c_int, indices: *mut c_int), {
-    put_indices(&category::events(index(cat_index)?)?, len, indices)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_indices(&category::events(index(cat_index)?)?, len, indices) }
 });
 
 mpit_fn!(MPI_T_category_get_num_events, PMPI_T_category_get_num_events, (cat_index: c_int, num_events: *mut c_int), {
     let n = category::events(index(cat_index)?)?.len();
-    Ok(ptr::write(num_events, n as c_int, "num_events")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num_events, n as c_int, "num_events") }?)
 });
 
 mpit_fn!(MPI_T_category_changed, PMPI_T_category_changed, (update_number: *mut c_int), {
     // Variables and categories are fixed for the life of the process.
-    Ok(ptr::write(update_number, 0, "update_number")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(update_number, 0, "update_number") }?)
 });
 
 // ---- events -----------------------------------------------------------------------------
 
 mpit_fn!(MPI_T_event_get_num, PMPI_T_event_get_num, (num: *mut c_int), {
-    Ok(ptr::write(num, event::ALL.len() as c_int, "num_events")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num, event::ALL.len() as c_int, "num_events") }?)
 });
 
 mpit_fn!(MPI_T_event_get_info, PMPI_T_event_get_info, (event_index: c_int, name: *mut c_char, name_len: *mut c_int, verbosity: *mut c_int, array_of_datatypes: *mut c_int, array_of_displacements: *mut isize, num_elements: *mut c_int, enumtype: *mut *mut c_void, info: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, bind: *mut c_int), {
     let e = event::get(index(event_index)?)?;
-    put_str(name, name_len, e.name)?;
-    put_str(desc, desc_len, e.desc)?;
-    put(verbosity, VERBOSITY_TUNER_DETAIL)?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, e.name) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(desc, desc_len, e.desc) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(verbosity, VERBOSITY_TUNER_DETAIL) }?;
     if !num_elements.is_null() {
         // IN: the arrays' length; OUT: the number of elements.
-        let cap = ptr::read(num_elements as *const c_int, "num_elements")?.max(0) as usize;
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        let cap = unsafe { ptr::read(num_elements as *const c_int, "num_elements") }?.max(0) as usize;
         let n = e.elems.len().min(cap);
         if !array_of_datatypes.is_null() {
-            let d = ptr::slice_mut(array_of_datatypes, n, "array_of_datatypes")?;
+            // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+            let d = unsafe { ptr::slice_mut(array_of_datatypes, n, "array_of_datatypes") }?;
             for (d, el) in d.iter_mut().zip(e.elems) {
                 *d = match el {
                     event::Elem::I32 => dt::INT,
@@ -485,21 +578,28 @@ mpit_fn!(MPI_T_event_get_info, PMPI_T_event_get_info, (event_index: c_int, name:
             }
         }
         if !array_of_displacements.is_null() {
-            let d = ptr::slice_mut(array_of_displacements, n, "array_of_displacements")?;
+            // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+            let d = unsafe { ptr::slice_mut(array_of_displacements, n, "array_of_displacements") }?;
             for (d, o) in d.iter_mut().zip(e.offsets) {
                 *d = *o as isize;
             }
         }
-        ptr::write(num_elements, e.elems.len() as c_int, "num_elements")?;
+        // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+        unsafe { ptr::write(num_elements, e.elems.len() as c_int, "num_elements") }?;
     }
-    put(enumtype, std::ptr::null_mut())?;
-    new_info(info, Info::new())?;
-    put(bind, BIND_NO_OBJECT)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(enumtype, std::ptr::null_mut()) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { new_info(info, Info::new()) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(bind, BIND_NO_OBJECT) }
 });
 
 mpit_fn!(MPI_T_event_get_index, PMPI_T_event_get_index, (name: *const c_char, event_index: *mut c_int), {
-    let n = ptr::cstr(name, "name")?;
-    Ok(ptr::write(event_index, event::index(n)? as c_int, "event_index")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let n = unsafe { ptr::cstr(name, "name") }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(event_index, event::index(n)? as c_int, "event_index") }?)
 });
 
 mpit_fn!(MPI_T_event_handle_alloc, PMPI_T_event_handle_alloc, (event_index: c_int, _obj_handle: *mut c_void, info: c_int, event_registration: *mut *mut c_void), {
@@ -507,7 +607,8 @@ mpit_fn!(MPI_T_event_handle_alloc, PMPI_T_event_handle_alloc, (event_index: c_in
         return Err(Fail(class::ERR_ARG));
     }
     let id = event::handle_alloc(index(event_index)?, info_of(info)?)?;
-    Ok(ptr::write(event_registration, ptr_of(id), "event_registration")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(event_registration, ptr_of(id), "event_registration") }?)
 });
 
 type FreeCb = unsafe extern "C" fn(*mut c_void, c_int, *mut c_void);
@@ -530,7 +631,8 @@ mpit_fn!(MPI_T_event_handle_get_info, PMPI_T_event_handle_get_info, (event_regis
     if info_used.is_null() {
         return Err(Fail(class::ERR_ARG));
     }
-    new_info(info_used, event::handle_info(id_of(event_registration)?)?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { new_info(info_used, event::handle_info(id_of(event_registration)?)?) }
 });
 
 mpit_fn!(MPI_T_event_handle_set_info, PMPI_T_event_handle_set_info, (event_registration: *mut c_void, info: c_int), {
@@ -551,6 +653,7 @@ mpit_fn!(MPI_T_event_register_callback, PMPI_T_event_register_callback, (event_r
         let cb: event::Callback = Arc::new(move |inst, reg, safety| {
             // SAFETY: a user function of type MPI_T_event_cb_function, called from
             // event::deliver outside every lock; the instance id is live until it returns.
+            // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
             unsafe { f(ptr_of(inst), ptr_of(reg), safety as c_int, user as *mut c_void) }
         });
         cb
@@ -562,7 +665,8 @@ mpit_fn!(MPI_T_event_callback_get_info, PMPI_T_event_callback_get_info, (event_r
     if info_used.is_null() {
         return Err(Fail(class::ERR_ARG));
     }
-    new_info(info_used, event::callback_info(id_of(event_registration)?, safety(cb_safety)?)?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { new_info(info_used, event::callback_info(id_of(event_registration)?, safety(cb_safety)?)?) }
 });
 
 mpit_fn!(MPI_T_event_callback_set_info, PMPI_T_event_callback_set_info, (event_registration: *mut c_void, cb_safety: c_int, info: c_int), {
@@ -584,8 +688,12 @@ mpit_fn!(MPI_T_event_set_dropped_handler, PMPI_T_event_set_dropped_handler, (eve
 });
 
 /// Copies `bytes` to the caller's buffer.
-fn copy_out(buffer: *mut c_void, bytes: &[u8]) -> R {
-    let dst = ptr::slice_mut(buffer as *mut u8, bytes.len(), "buffer")?;
+///
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn copy_out(buffer: *mut c_void, bytes: &[u8]) -> R {
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    let dst = unsafe { ptr::slice_mut(buffer as *mut u8, bytes.len(), "buffer") }?;
     dst.copy_from_slice(bytes);
     Ok(())
 }
@@ -593,28 +701,33 @@ fn copy_out(buffer: *mut c_void, bytes: &[u8]) -> R {
 mpit_fn!(MPI_T_event_read, PMPI_T_event_read, (event_instance: *mut c_void, element_index: c_int, buffer: *mut c_void), {
     let i = index(element_index)?;
     let bytes = event::with_instance(id_of(event_instance)?, |inst| inst.element(i).map(<[u8]>::to_vec))??;
-    copy_out(buffer, &bytes)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { copy_out(buffer, &bytes) }
 });
 
 mpit_fn!(MPI_T_event_copy, PMPI_T_event_copy, (event_instance: *mut c_void, buffer: *mut c_void), {
     let bytes = event::with_instance(id_of(event_instance)?, |inst| inst.bytes().to_vec())?;
-    copy_out(buffer, &bytes)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { copy_out(buffer, &bytes) }
 });
 
 mpit_fn!(MPI_T_event_get_timestamp, PMPI_T_event_get_timestamp, (event_instance: *mut c_void, event_timestamp: *mut i64), {
     let t = event::with_instance(id_of(event_instance)?, |inst| inst.timestamp)?;
-    Ok(ptr::write(event_timestamp, t, "event_timestamp")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(event_timestamp, t, "event_timestamp") }?)
 });
 
 mpit_fn!(MPI_T_event_get_source, PMPI_T_event_get_source, (event_instance: *mut c_void, source_index: *mut c_int), {
     let s = event::with_instance(id_of(event_instance)?, |inst| inst.source)?;
-    Ok(ptr::write(source_index, s as c_int, "source_index")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(source_index, s as c_int, "source_index") }?)
 });
 
 // ---- event sources ----------------------------------------------------------------------
 
 mpit_fn!(MPI_T_source_get_num, PMPI_T_source_get_num, (num_sources: *mut c_int), {
-    Ok(ptr::write(num_sources, 1, "num_sources")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(num_sources, 1, "num_sources") }?)
 });
 
 fn check_source(i: c_int) -> R {
@@ -626,15 +739,22 @@ fn check_source(i: c_int) -> R {
 
 mpit_fn!(MPI_T_source_get_info, PMPI_T_source_get_info, (source_index: c_int, name: *mut c_char, name_len: *mut c_int, desc: *mut c_char, desc_len: *mut c_int, ordering: *mut c_int, ticks_per_second: *mut i64, max_ticks: *mut i64, info: *mut c_int), {
     check_source(source_index)?;
-    put_str(name, name_len, event::SOURCE_NAME)?;
-    put_str(desc, desc_len, event::SOURCE_DESC)?;
-    put(ordering, SOURCE_ORDERED)?;
-    put(ticks_per_second, event::TICKS_PER_SECOND)?;
-    put(max_ticks, i64::MAX)?;
-    new_info(info, Info::new())
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(name, name_len, event::SOURCE_NAME) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put_str(desc, desc_len, event::SOURCE_DESC) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(ordering, SOURCE_ORDERED) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(ticks_per_second, event::TICKS_PER_SECOND) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { put(max_ticks, i64::MAX) }?;
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    unsafe { new_info(info, Info::new()) }
 });
 
 mpit_fn!(MPI_T_source_get_timestamp, PMPI_T_source_get_timestamp, (source_index: c_int, timestamp: *mut i64), {
     check_source(source_index)?;
-    Ok(ptr::write(timestamp, event::now(), "timestamp")?)
+    // SAFETY: the pointers are the C caller's, null or valid for this use (MPI contract).
+    Ok(unsafe { ptr::write(timestamp, event::now(), "timestamp") }?)
 });
