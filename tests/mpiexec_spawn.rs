@@ -388,21 +388,9 @@ fn names_across_two_mpiexec_runs() {
         ],
         &[("OXIMPI_NAMESERVER", &addr)],
     );
-    // The first run must have published before the second looks up.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r = mpiexec_env(
-            &["-n", "1", "H", "lookup", "svc"],
-            &[("OXIMPI_NAMESERVER", &addr)],
-        );
-        assert_eq!(r.code, Some(0), "{}", r.stderr);
-        if r.stdout == format!("found {PORT}\n") {
-            break;
-        }
-        assert_eq!(r.stdout, "unknown\n");
-        assert!(Instant::now() < deadline, "never published");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The first run must have published before the second looks up. The lookups may bind
+    // the shared address first and serve it for a moment: the name must survive that.
+    lookup_until_found(&addr, "svc", "never published");
     // The option works as the variable does.
     let r = mpiexec(&["-nameserver", &addr, "-n", "1", "H", "lookup", "svc"]);
     assert_eq!(r.stdout, format!("found {PORT}\n"), "{}", r.stderr);
@@ -414,6 +402,69 @@ fn names_across_two_mpiexec_runs() {
     let _ = std::fs::remove_file(&flag);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
     assert_eq!(first.stdout, "published\n");
+}
+
+/// Looks `svc` up through the shared address until it is found (or `what` fails).
+fn lookup_until_found(addr: &str, svc: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = mpiexec_env(
+            &["-n", "1", "H", "lookup", svc],
+            &[("OXIMPI_NAMESERVER", addr)],
+        );
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        if r.stdout == format!("found {PORT}\n") {
+            return;
+        }
+        assert_eq!(r.stdout, "unknown\n");
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn names_survive_the_server_leaving() {
+    // The first mpiexec serves the shared table; a second one publishes through it. When the
+    // server exits, the publisher's names must come back (it serves them or publishes them
+    // again), not vanish with the server's table.
+    let tag = unique_tag();
+    let h = helper();
+    let addr = format!("@oximpi-l2-handover-{tag}");
+    let flag = |who: &str| std::env::temp_dir().join(format!("oximpi-l2-{who}-{tag}"));
+    let (flag_srv, flag_pub) = (flag("srv"), flag("pub"));
+    let env = [("OXIMPI_NAMESERVER", addr.as_str())];
+    // Each run has a tag of its own: `finish` checks that run alone left nothing behind.
+    let run = |svc: &str, f: &std::path::Path, tag: &str| {
+        let f = f.to_string_lossy().into_owned();
+        let args = [
+            "-genv",
+            "L2_TEST_TAG",
+            tag,
+            "-n",
+            "1",
+            &h,
+            "publish",
+            svc,
+            PORT,
+            &f,
+        ];
+        start(MPIEXEC, &args, &env)
+    };
+    let (srv_tag, pub_tag) = (unique_tag(), unique_tag());
+    let (srv, srv_rx) = run("first", &flag_srv, &srv_tag);
+    lookup_until_found(&addr, "first", "the server never published");
+    let (publ, pub_rx) = run("second", &flag_pub, &pub_tag);
+    lookup_until_found(&addr, "second", "the publisher never published");
+    std::fs::write(&flag_srv, "").unwrap();
+    let first = finish(srv, srv_rx, "mpiexec publish first", &srv_tag);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    lookup_until_found(&addr, "second", "the name vanished with the server");
+    std::fs::write(&flag_pub, "").unwrap();
+    let second = finish(publ, pub_rx, "mpiexec publish second", &pub_tag);
+    let _ = std::fs::remove_file(&flag_srv);
+    let _ = std::fs::remove_file(&flag_pub);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_eq!(second.stdout, "published\n");
 }
 
 /// Runs the helper without a launcher: it starts `mpiexec --singleton`.

@@ -8,6 +8,13 @@
 //! per request carrying the same PMI-1 lines the ranks send, answered with the same replies.
 //! If the server has gone away, the next request makes the forwarding mpiexec the server.
 //!
+//! The server's table dies with it, and whichever mpiexec binds ADDR first is the server,
+//! even one that only looks a name up and exits a moment later. So a forwarding mpiexec
+//! whose ranks published names keeps a *watch* connection open to the server (a
+//! `watch_names` line, never answered); when the server goes, the hang-up wakes it, and it
+//! either becomes the server with its own names in the table or publishes them again to
+//! whoever serves now. Names are therefore only missing while a server changes hands.
+//!
 //! The shared address may be reachable by other users (an abstract name always is): the
 //! server admits connections under the rules of `mpi::transport::sock::gate` (deadline
 //! for the request line, a cap on connections waiting, back-off when out of descriptors).
@@ -128,6 +135,10 @@ impl NameTable {
     }
 }
 
+/// Most mpiexec runs a server keeps watch connections of (beyond, the oldest is dropped,
+/// and its mpiexec re-publishes its names at once, then watches again).
+const MAX_WATCHERS: usize = 256;
+
 /// A connection from another mpiexec, waiting for its request line.
 struct Peer {
     sock: UnixStream,
@@ -147,6 +158,13 @@ pub struct NameService {
     resting_until: Option<Instant>,
     /// Said once that accept failed.
     warned_resting: bool,
+    /// Names our ranks published while another mpiexec served them (to publish again
+    /// when that server goes away).
+    mine: HashMap<String, String>,
+    /// Our watch on the server that holds `mine`: hangs up when it exits.
+    watch: Option<UnixStream>,
+    /// Watch connections of other mpiexec runs (when we serve).
+    watchers: Vec<UnixStream>,
 }
 
 /// A unix socket address given as `@abstract` or a path.
@@ -191,6 +209,9 @@ impl NameService {
             peers: Pending::new(gate::MAX_PENDING, gate::HANDSHAKE_DEADLINE),
             resting_until: None,
             warned_resting: false,
+            mine: HashMap::new(),
+            watch: None,
+            watchers: Vec::new(),
         };
         if ns.shared.is_some() {
             ns.try_to_serve();
@@ -227,17 +248,96 @@ impl NameService {
         if self.shared.is_none() || self.listener.is_some() {
             return self.table.answer(req);
         }
-        match self.forward(req) {
+        let reply = match self.forward(req) {
             Ok(m) => m,
             Err(_) => {
                 // The server went away (its names with it): serve from now on, if we can.
-                self.try_to_serve();
+                self.rejoin();
                 if self.listener.is_some() {
                     self.table.answer(req)
                 } else {
                     let addr = self.shared.as_ref().map_or("", |s| s.text.as_str());
-                    req.failure(&format!("name_server_{addr}_unreachable"))
+                    return req.failure(&format!("name_server_{addr}_unreachable"));
                 }
+            }
+        };
+        self.remember(req, &reply);
+        reply
+    }
+
+    /// Records what our ranks published elsewhere, and watches the server that holds it.
+    fn remember(&mut self, req: &NameRequest, reply: &Message) {
+        if self.listener.is_some() || reply.get("rc") != Some("0") {
+            return;
+        }
+        match req {
+            NameRequest::Publish { service, port } => {
+                self.mine.insert(service.clone(), port.clone());
+            }
+            NameRequest::Unpublish { service } => {
+                self.mine.remove(service);
+            }
+            NameRequest::Lookup { .. } => {}
+        }
+        if self.mine.is_empty() {
+            self.watch = None;
+        } else if self.watch.is_none() {
+            self.watch = self.open_watch().ok();
+        }
+    }
+
+    fn open_watch(&self) -> io::Result<UnixStream> {
+        let shared = self.shared.as_ref().ok_or(io::ErrorKind::NotConnected)?;
+        let mut sock = UnixStream::connect_addr(&shared.addr)?;
+        sock.set_write_timeout(Some(FORWARD_TIMEOUT))?;
+        let line = Message::new("watch_names")
+            .encode()
+            .map_err(io::Error::other)?;
+        sock.write_all(line.as_bytes())?;
+        sock.set_nonblocking(true)?;
+        Ok(sock)
+    }
+
+    /// The server we forwarded to is gone (or unreachable): become the server with our
+    /// own names in the table, or publish them again to the mpiexec that serves now and
+    /// watch it. Bounded: a server that keeps vanishing gets a few rounds, then the next
+    /// request or hang-up tries again.
+    fn rejoin(&mut self) {
+        self.watch = None;
+        for _ in 0..8 {
+            self.try_to_serve();
+            if self.listener.is_some() {
+                for (service, port) in std::mem::take(&mut self.mine) {
+                    let req = NameRequest::Publish { service, port };
+                    // A name published meanwhile by somebody else keeps its new port.
+                    let _ = self.table.answer(&req);
+                }
+                return;
+            }
+            let mine: Vec<(String, String)> = self
+                .mine
+                .iter()
+                .map(|(s, p)| (s.clone(), p.clone()))
+                .collect();
+            let mut reached = true;
+            for (service, port) in mine {
+                // "Already published" is fine: the name is there again.
+                if self
+                    .forward(&NameRequest::Publish { service, port })
+                    .is_err()
+                {
+                    reached = false;
+                    break;
+                }
+            }
+            if reached {
+                if !self.mine.is_empty() {
+                    self.watch = self.open_watch().ok();
+                    if self.watch.is_none() {
+                        continue;
+                    }
+                }
+                return;
             }
         }
     }
@@ -264,6 +364,8 @@ impl NameService {
             .map(|l| l.as_raw_fd())
             .collect();
         v.extend(self.peers.iter().map(|p| p.sock.as_raw_fd()));
+        v.extend(self.watch.iter().map(|w| w.as_raw_fd()));
+        v.extend(self.watchers.iter().map(|w| w.as_raw_fd()));
         v
     }
 
@@ -288,6 +390,19 @@ impl NameService {
     pub fn on_readable(&mut self, fd: RawFd) {
         if self.listener.as_ref().is_some_and(|l| l.as_raw_fd() == fd) {
             self.accept_ready();
+            return;
+        }
+        if self.watch.as_ref().is_some_and(|w| w.as_raw_fd() == fd) {
+            // The server never writes on a watch: readable means it hung up.
+            if hung_up(self.watch.as_mut()) {
+                self.rejoin();
+            }
+            return;
+        }
+        if let Some(i) = self.watchers.iter().position(|w| w.as_raw_fd() == fd) {
+            if hung_up(self.watchers.get_mut(i)) {
+                self.watchers.swap_remove(i);
+            }
             return;
         }
         let Some(i) = self.peers.iter().position(|p| p.sock.as_raw_fd() == fd) else {
@@ -356,6 +471,18 @@ impl NameService {
             Line::Ok(l) => Message::parse_bytes(&l).map_err(|e| e.to_string()),
             Line::TooLong => Err("line_too_long".to_string()),
         };
+        if let Ok(m) = &parsed {
+            if m.cmd == "watch_names" {
+                if let Some(peer) = self.peers.remove(i) {
+                    if self.watchers.len() >= MAX_WATCHERS {
+                        self.watchers.remove(0);
+                    }
+                    self.watchers.push(peer.sock);
+                }
+                // Already taken out of `peers`.
+                return true;
+            }
+        }
         let reply = match parsed {
             Ok(m) => match NameRequest::from_message(&m) {
                 Some(Ok(req)) => self.table.answer(&req),
@@ -377,6 +504,21 @@ impl NameService {
             let _ = sock.write_all(wire.as_bytes());
         }
         false
+    }
+}
+
+/// Reads what is ready on a watch connection; true when the other side has gone.
+fn hung_up(sock: Option<&mut UnixStream>) -> bool {
+    let Some(sock) = sock else { return false };
+    let mut buf = [0u8; 256];
+    loop {
+        match sock.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return true,
+        }
     }
 }
 
