@@ -320,3 +320,60 @@ fn ranks_end_within_two_seconds_of_mpiexec_killed() {
     let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
     let _ = std::io::stderr().write_all(err.as_bytes());
 }
+
+#[test]
+fn bind_to_core_pins_each_rank() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for hosts in [&[][..], TWO_HOSTS] {
+        let mut args: Vec<&str> = hosts.to_vec();
+        args.extend([
+            "-bind-to",
+            "core",
+            "-n",
+            "2",
+            "sh",
+            "-c",
+            "echo $OXIMPI_LOCAL_RANK $(grep Cpus_allowed_list /proc/self/status | cut -f2)",
+        ]);
+        let r = mpiexec(&args);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        for line in r.stdout.lines() {
+            let (local, cpus) = line.split_once(' ').unwrap();
+            let want = local.parse::<usize>().unwrap() % cores;
+            assert_eq!(cpus, want.to_string(), "{args:?}: {}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn stdin_goes_to_rank_zero_on_its_host() {
+    // Rank 0 runs under a proxy: our stdin travels to it over the control stream.
+    let mut child = Command::new(MPIEXEC)
+        .args([
+            "-hosts",
+            "127.0.0.1,localhost:3",
+            "-launcher",
+            "fork",
+            "-l",
+            "-n",
+            "2",
+            "sh",
+            "-c",
+            "echo got $(wc -c)",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = sin.write_all(&vec![b'x'; 100_000]);
+    });
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        sorted_lines(&String::from_utf8_lossy(&out.stdout)),
+        ["[0] got 100000", "[1] got 0"]
+    );
+}

@@ -44,6 +44,8 @@ pub enum Frame {
     Job(ProxyJob),
     /// mpiexec → proxy: PMI bytes for a rank.
     ToRank { rank: u32, data: Vec<u8> },
+    /// mpiexec → proxy: bytes of mpiexec's stdin for rank 0 (empty: its end).
+    Stdin { data: Vec<u8> },
     /// mpiexec → proxy: signal a rank's process group.
     Signal { rank: u32, sig: i32 },
     /// proxy → mpiexec: a rank runs with this pid.
@@ -139,6 +141,10 @@ impl Frame {
             Frame::ToRank { rank, data } => {
                 e.0.push(2);
                 e.u32(*rank);
+                e.bytes(data);
+            }
+            Frame::Stdin { data } => {
+                e.0.push(10);
                 e.bytes(data);
             }
             Frame::Signal { rank, sig } => {
@@ -249,6 +255,7 @@ impl Frame {
                 rank: d.u32()?,
                 status: d.u32()? as i32,
             },
+            10 => Frame::Stdin { data: d.bytes()? },
             k => return Err(bad(&format!("unknown frame kind {k}"))),
         };
         if !d.0.is_empty() {
@@ -343,6 +350,9 @@ mod tests {
                 data: b"cmd=barrier_out\n".to_vec(),
             },
             Frame::Signal { rank: 3, sig: 15 },
+            Frame::Stdin {
+                data: b"in".to_vec(),
+            },
             Frame::Started { rank: 3, pid: 99 },
             Frame::StartFailed {
                 rank: 0,

@@ -228,6 +228,7 @@ fn start_on_hosts(spec: &JobSpec, placement: hosts::Placement, universe: &mut Un
                 placement,
                 proxies,
                 appnums,
+                forward_stdin: start::stdin_usable(),
             },
             res,
         ),

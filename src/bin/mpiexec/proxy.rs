@@ -20,7 +20,8 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command};
+use std::process::{Child, ChildStdin};
+use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, Instant};
 
 use mpi::transport::{fd, process};
@@ -129,7 +130,8 @@ fn serve(addr: &str, index: u32) -> io::Result<i32> {
     wanted.push(libc::SIGCHLD);
     let sigpipe = process::SignalPipe::install(&wanted)?;
     let res = JobResources::for_host(secret)?;
-    let ranks = start_ranks(&job, &res, &mut ctl)?;
+    let mut stdin = None;
+    let ranks = start_ranks(&job, &res, &mut ctl, &mut stdin)?;
     ctl.set_nonblocking(true)?;
     Proxy {
         ctl,
@@ -138,28 +140,24 @@ fn serve(addr: &str, index: u32) -> io::Result<i32> {
         signals: sigpipe,
         host: job.host,
         all_exited_at: None,
+        stdin,
     }
     .run()
 }
 
 /// Starts the host's ranks, telling mpiexec each one's pid (or why it did not start).
-fn start_ranks(job: &ProxyJob, res: &JobResources, ctl: &mut TcpStream) -> io::Result<Vec<Rank>> {
+fn start_ranks(
+    job: &ProxyJob,
+    res: &JobResources,
+    ctl: &mut TcpStream,
+    stdin: &mut Option<Sender<Vec<u8>>>,
+) -> io::Result<Vec<Rank>> {
     fd::set_cloexec(res.shm.as_fd(), false)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let local_size = job.ranks.len() as u32;
     let mut ranks = Vec::new();
     for (local, r) in job.ranks.iter().enumerate() {
-        let mut cmd = if job.bind_core {
-            // Pinning is inherited across exec: taskset pins itself, then runs the rank.
-            let mut c = Command::new("taskset");
-            c.arg("--cpu-list").arg((local % cores).to_string());
-            c.args(&r.argv);
-            c
-        } else {
-            let mut c = Command::new(&r.argv[0]);
-            c.args(&r.argv[1..]);
-            c
-        };
+        let mut cmd = start::rank_command(&r.argv, job.bind_core.then_some(local % cores));
         cmd.env_clear();
         cmd.envs(r.env.iter().map(|(k, v)| (k, v)));
         if let Some(w) = &r.wdir {
@@ -172,11 +170,16 @@ fn start_ranks(job: &ProxyJob, res: &JobResources, ctl: &mut TcpStream) -> io::R
             local_size,
             res,
         };
-        match start::spawn_rank(cmd, &launch, false).and_then(|(mut child, pmi, _)| {
+        // Rank 0 reads mpiexec's stdin, as on one host.
+        let gets_stdin = r.rank == 0;
+        match start::spawn_rank(cmd, &launch, gets_stdin).and_then(|(mut child, pmi, sin)| {
             let (out, err) = start::take_output(&mut child)?;
-            Ok((child, pmi, out, err))
+            Ok((child, pmi, sin, out, err))
         }) {
-            Ok((child, pmi, out, err)) => {
+            Ok((child, pmi, sin, out, err)) => {
+                if let Some(sin) = sin {
+                    *stdin = Some(stdin_writer(sin));
+                }
                 Frame::Started {
                     rank: r.rank,
                     pid: child.id(),
@@ -211,6 +214,8 @@ struct Proxy {
     signals: process::SignalPipe,
     host: String,
     all_exited_at: Option<Instant>,
+    /// Rank 0's stdin, when it runs here (dropped at the end of mpiexec's stdin).
+    stdin: Option<Sender<Vec<u8>>>,
 }
 
 impl Proxy {
@@ -320,6 +325,13 @@ impl Proxy {
                             // A rank that went away is judged by its exit, not here.
                             let _ = write_all_waiting(s, &data);
                         }
+                    }
+                }
+                Frame::Stdin { data } if data.is_empty() => self.stdin = None,
+                Frame::Stdin { data } => {
+                    if let Some(tx) = &self.stdin {
+                        // Rank 0 may have closed its stdin: the rest is dropped, as on one host.
+                        let _ = tx.send(data);
                     }
                 }
                 Frame::Signal { rank, sig } => {
@@ -443,4 +455,20 @@ impl Proxy {
         }
         Ok(())
     }
+}
+
+/// Writes what it is sent to rank 0's stdin on a thread of its own (the rank may not read
+/// for a long time; the event loop never waits for it). Dropping the sender closes stdin.
+fn stdin_writer(mut sin: ChildStdin) -> Sender<Vec<u8>> {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let _ = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            for data in rx {
+                if sin.write_all(&data).is_err() {
+                    break;
+                }
+            }
+        });
+    tx
 }

@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 
 use mpi::transport::{fd, process};
 
-use crate::args::JobSpec;
+use crate::args::{Bind, JobSpec};
 
 /// Environment variables of an enclosing launcher that must not leak into our ranks.
 const STRIPPED_ENV: &[&str] = &[
@@ -138,9 +138,10 @@ fn start_one(
     gets_stdin: bool,
 ) -> io::Result<(Started, Option<ChildStdin>)> {
     let section = &spec.sections[appnum];
-    let mut cmd = Command::new(&section.argv[0]);
-    cmd.args(&section.argv[1..]);
-    if let Some(arg0) = &section.arg0 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let core = (spec.hosts.bind == Bind::Core).then_some(rank as usize % cores);
+    let mut cmd = rank_command(&section.argv, core);
+    if let (Some(arg0), None) = (&section.arg0, core) {
         cmd.arg0(arg0);
     }
     if spec.inherit_env {
@@ -197,6 +198,27 @@ pub fn rank_env(spec: &JobSpec, appnum: usize) -> Vec<(String, String)> {
     env.extend(spec.genv.iter().cloned());
     env.extend(spec.sections[appnum].env.iter().cloned());
     env
+}
+
+/// The command that runs `argv`, pinned to `core` when given (`-bind-to core`).
+///
+/// Pinning goes through util-linux's `taskset`, which sets its own affinity and then execs
+/// the program (affinity survives exec, and the rank keeps taskset's pid, so signals and
+/// exit statuses are the program's). Setting the affinity in the child between fork and
+/// exec needs `unsafe`, which this crate keeps in src/transport (see docs/hosts.md).
+pub fn rank_command(argv: &[String], core: Option<usize>) -> Command {
+    match core {
+        Some(core) => {
+            let mut c = Command::new("taskset");
+            c.arg("--cpu-list").arg(core.to_string()).args(argv);
+            c
+        }
+        None => {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+    }
 }
 
 /// Which rank is started, among how many, with which shared resources.

@@ -121,6 +121,8 @@ pub struct Universe {
     user_signals: u32,
     /// The proxies of a multi-host job (empty on one host).
     proxies: Vec<remote::ProxyLink>,
+    /// The proxy of rank 0 while our stdin is forwarded to it.
+    stdin_to: Option<usize>,
 }
 
 enum Source {
@@ -130,6 +132,8 @@ enum Source {
     Stderr(usize),
     Names(RawFd),
     Proxy(usize),
+    /// Our stdin, forwarded to rank 0 on another host.
+    Stdin,
 }
 
 impl Universe {
@@ -152,6 +156,7 @@ impl Universe {
             all_exited_at: None,
             user_signals: 0,
             proxies: Vec::new(),
+            stdin_to: None,
         }
     }
 
@@ -296,6 +301,7 @@ impl Universe {
                 }
                 match *src {
                     Source::Signals => self.on_signals(),
+                    Source::Stdin => self.read_stdin(),
                     Source::Pmi(i) => self.read_pmi(i),
                     Source::Stdout(i) => self.read_stdio(i, false),
                     Source::Stderr(i) => self.read_stdio(i, true),
@@ -324,6 +330,9 @@ impl Universe {
         set.clear();
         let mut add = |fd: i32, src: Source| set.add(fd, src);
         add(self.signals.fd(), Source::Signals);
+        if self.stdin_to.is_some() {
+            add(0, Source::Stdin);
+        }
         for fd in self.names.poll_fds() {
             add(fd, Source::Names(fd));
         }

@@ -52,6 +52,8 @@ pub struct RemoteJob {
     pub proxies: Vec<ProxyConn>,
     /// The appnum (section) of every rank.
     pub appnums: Vec<i32>,
+    /// Forward our stdin to rank 0 (not when reading it would stop us).
+    pub forward_stdin: bool,
 }
 
 impl Universe {
@@ -97,6 +99,13 @@ impl Universe {
                 launcher: conn.launcher,
                 first,
             });
+        }
+        let rank0 =
+            self.proxies.len() - rj.placement.hosts.len() + rj.placement.host_of[0] as usize;
+        if rj.forward_stdin {
+            self.stdin_to = Some(rank0);
+        } else {
+            self.send_frame(rank0, Frame::Stdin { data: Vec::new() });
         }
         // A proxy whose stream failed above is gone already.
         for p in 0..self.proxies.len() {
@@ -144,6 +153,25 @@ impl Universe {
         };
         let (proxy, rank) = (r.proxy, self.procs[i].rank);
         self.send_frame(proxy, Frame::Signal { rank, sig });
+    }
+
+    /// Forwards what our stdin has (one read per readiness) to rank 0's proxy.
+    pub(super) fn read_stdin(&mut self) {
+        let Some(p) = self.stdin_to else {
+            return;
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = match std::io::Read::read(&mut std::io::stdin().lock(), &mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return,
+            Ok(n) => n,
+            Err(_) => 0,
+        };
+        buf.truncate(n);
+        if n == 0 {
+            self.stdin_to = None;
+        }
+        // An empty frame is the end of stdin.
+        self.send_frame(p, Frame::Stdin { data: buf });
     }
 
     pub(super) fn read_proxy(&mut self, p: usize) {
