@@ -279,7 +279,7 @@ fi
 
 # Cross-host MPI: C tests of tests-c on 2 hosts x 2 ranks (they need the TCP transport).
 if [ $cross = 1 ]; then
-    for name in sendrecv coll_ops dtype_p2p rma_fence dpm_spawn1; do
+    for name in sendrecv coll_ops dtype_order rma_fence dpm_spawn1; do
         "$MPICC" -O1 -o "$work/$name" "$root/tests-c/$name.c" 2>"$work/err" || {
             bad "cross_$name" "does not compile"
             continue

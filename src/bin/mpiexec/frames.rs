@@ -50,7 +50,7 @@ pub enum Frame {
     Signal { rank: u32, sig: i32 },
     /// proxy → mpiexec: a rank runs with this pid.
     Started { rank: u32, pid: u32 },
-    /// proxy → mpiexec: a rank could not be started.
+    /// proxy → mpiexec: a rank could not be started (`msg`: "(program): why").
     StartFailed { rank: u32, msg: String },
     /// proxy → mpiexec: PMI bytes from a rank.
     FromRank { rank: u32, data: Vec<u8> },

@@ -197,7 +197,7 @@ fn start_ranks(
             Err(e) => {
                 Frame::StartFailed {
                     rank: r.rank,
-                    msg: e.to_string(),
+                    msg: format!("({}): {e}", r.argv[0]),
                 }
                 .send(ctl)?;
             }
@@ -219,7 +219,18 @@ struct Proxy {
 }
 
 impl Proxy {
+    /// Serves until every rank ended; if the stream to mpiexec fails, the ranks end too.
     fn run(mut self) -> io::Result<i32> {
+        match self.event_loop() {
+            Ok(code) => Ok(code),
+            Err(e) => {
+                eprintln!("mpiexec proxy on {}: {e}", self.host);
+                Ok(self.lost_mpiexec())
+            }
+        }
+    }
+
+    fn event_loop(&mut self) -> io::Result<i32> {
         let mut set = PollSet::new();
         loop {
             self.reap()?;

@@ -230,7 +230,7 @@ impl Universe {
             Frame::StartFailed { rank, msg } => {
                 if let Some(i) = proc_of(self, rank) {
                     let host = &self.proxies[p].host;
-                    eprintln!("mpiexec: cannot start rank {rank} on host {host}: {msg}");
+                    eprintln!("mpiexec: cannot start rank {rank} on host {host} {msg}");
                     if let Some(r) = self.procs[i].remote.as_mut() {
                         // As a shell that cannot run a command.
                         r.status = Some(ExitStatus::from_raw(127 << 8));
