@@ -26,10 +26,109 @@ Local options (per section, between ':'):
   -env NAME VALUE      set NAME=VALUE for this section's ranks
   -wdir DIR            working directory of this section's ranks
 
-Options are accepted with one dash or two. Not yet: hydra's options that place or bind
-ranks on several hosts (-hosts, -f, -ppn, -bind-to, -launcher, -iface, ...): every rank
-runs on this host.
+Hosts (one proxy per host, started through the launcher; see docs/hosts.md):
+  -hosts H1,H2[:N]     run on these hosts, N slots each (default 1); ranks fill each
+                       host's slots in order, then wrap around (hydra's placement)
+  -f, -hostfile FILE   the same from a file: one `host[:N]` per line, # comments
+  --host H1,H2[:N]     Open MPI's spelling: more ranks than slots needs --oversubscribe
+  --oversubscribe      allow more ranks than the --host slots
+  -ppn N               N ranks per host at a time (instead of the slots)
+  -launcher ssh|rsh|fork   how proxies start on other hosts (default ssh; fork: all here)
+  -launcher-exec CMD   the launcher command (split into words; `CMD host proxy...` runs)
+  -iface NAME          network interface for MPI and proxy traffic (OXIMPI_TCP_IFACE)
+  -genvlist A,B        pass only these variables of mpiexec's environment
+  -bind-to none|core   pin each rank to one core of its host (default none)
+  -outfile-pattern P   write each rank's stdout to file P (%r rank, %g job, %h host, %%)
+  -errfile-pattern P   the same for stderr
+  -verbose             say where each rank runs and how proxies are started
+
+Options are accepted with one dash or two.
 ";
+
+/// One host of the host list and its slot count (`host:N`; 1 when not given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSlots {
+    pub name: String,
+    pub slots: u32,
+}
+
+/// Where the ranks run when a host list is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostSource {
+    /// `-hosts` (hydra: ranks wrap around the slots freely).
+    Hydra(Vec<HostSlots>),
+    /// `-f FILE` (read by the caller, see `hosts::parse_hostfile`).
+    File(PathBuf),
+    /// Open MPI's `--host`: more ranks than slots only with `--oversubscribe`.
+    OpenMpi(Vec<HostSlots>),
+}
+
+/// How proxies are started on other hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launcher {
+    Ssh,
+    Rsh,
+    /// Every proxy runs on this host, started directly.
+    Fork,
+    /// `-launcher-exec CMD`: the words of CMD; `CMD host proxy-command...` is run.
+    Exec(Vec<String>),
+}
+
+/// Rank pinning (`-bind-to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    None,
+    Core,
+}
+
+/// The multi-host options (all unset: every rank runs on this host, no proxies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostOptions {
+    pub hosts: Option<HostSource>,
+    pub ppn: Option<u32>,
+    pub launcher: Option<Launcher>,
+    pub launcher_exec: Option<Vec<String>>,
+    pub oversubscribe: bool,
+    pub iface: Option<String>,
+    pub bind: Bind,
+    pub outfile_pattern: Option<String>,
+    pub errfile_pattern: Option<String>,
+    pub verbose: bool,
+    /// `-genvlist`: names of mpiexec's variables to pass (with nothing else inherited).
+    pub genvlist: Option<Vec<String>>,
+}
+
+impl HostOptions {
+    pub fn new() -> HostOptions {
+        HostOptions {
+            hosts: None,
+            ppn: None,
+            launcher: None,
+            launcher_exec: None,
+            oversubscribe: false,
+            iface: None,
+            bind: Bind::None,
+            outfile_pattern: None,
+            errfile_pattern: None,
+            verbose: false,
+            genvlist: None,
+        }
+    }
+
+    /// Whether the job runs through proxies (any host list or launcher was asked for).
+    pub fn multi_host(&self) -> bool {
+        self.hosts.is_some() || self.launcher.is_some() || self.launcher_exec.is_some()
+    }
+
+    /// The launcher in effect: `-launcher-exec` wins (hydra: it names the command of the
+    /// chosen launcher), else `-launcher`, else ssh.
+    pub fn effective_launcher(&self) -> Launcher {
+        if let Some(words) = &self.launcher_exec {
+            return Launcher::Exec(words.clone());
+        }
+        self.launcher.clone().unwrap_or(Launcher::Ssh)
+    }
+}
 
 /// One `:`-separated part of an MPMD command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +156,7 @@ pub struct JobSpec {
     /// `--singleton FD` (hidden): serve PMI on the inherited socket FD for a process that
     /// is already running, instead of starting a job.
     pub singleton: Option<i32>,
+    pub hosts: HostOptions,
 }
 
 impl JobSpec {
@@ -71,6 +171,11 @@ pub enum Command {
     Run(JobSpec),
     /// `--singleton FD`: no sections; `spec.singleton` holds the fd.
     Singleton(JobSpec),
+    /// `--proxy ADDR HOST_INDEX` (hidden): serve one host's ranks for the mpiexec at ADDR.
+    Proxy {
+        addr: String,
+        index: u32,
+    },
     Help,
     Version,
 }
@@ -92,7 +197,11 @@ pub fn parse(
         gwdir: None,
         nameserver: None,
         singleton: None,
+        hosts: HostOptions::new(),
     };
+    if args.first().map(String::as_str) == Some("--proxy") {
+        return parse_proxy(&args[1..]);
+    }
     if let Some(t) = env_timeout.filter(|t| !t.trim().is_empty()) {
         spec.timeout = Some(parse_timeout(t).map_err(|e| format!("MPIEXEC_TIMEOUT: {e}"))?);
     }
@@ -130,14 +239,84 @@ pub fn parse(
                     let val = value(arg)?;
                     spec.genv.push((checked_name(name)?, val));
                 }
-                "-genvall" | "--genvall" => spec.inherit_env = true,
-                "-genvnone" | "--genvnone" => spec.inherit_env = false,
+                "-genvall" | "--genvall" => {
+                    spec.inherit_env = true;
+                    spec.hosts.genvlist = None;
+                }
+                "-genvnone" | "--genvnone" => {
+                    spec.inherit_env = false;
+                    spec.hosts.genvlist = None;
+                }
                 "-l" | "-prepend-rank" | "--prepend-rank" | "--label" => spec.label = true,
                 "-timeout" | "--timeout" => spec.timeout = Some(parse_timeout(&value(arg)?)?),
                 "-usize" | "--usize" => spec.universe_size = Some(parse_count(&value(arg)?)?),
                 "-wdir" | "--wdir" => section.wdir = Some(PathBuf::from(value(arg)?)),
                 "-gwdir" | "--gwdir" => spec.gwdir = Some(PathBuf::from(value(arg)?)),
                 "-nameserver" | "--nameserver" => spec.nameserver = Some(value(arg)?),
+                "-hosts" | "--hosts" => {
+                    spec.hosts.hosts = Some(HostSource::Hydra(parse_host_list(&value(arg)?)?))
+                }
+                "--host" | "-host" | "--H" | "-H" => {
+                    spec.hosts.hosts = Some(HostSource::OpenMpi(parse_host_list(&value(arg)?)?))
+                }
+                "-f" | "-hostfile" | "--hostfile" | "-machinefile" | "--machinefile" => {
+                    spec.hosts.hosts = Some(HostSource::File(PathBuf::from(value(arg)?)))
+                }
+                "--oversubscribe" | "-oversubscribe" => spec.hosts.oversubscribe = true,
+                "-ppn" | "--ppn" => match parse_count(&value(arg)?)? {
+                    0 => return Err("-ppn needs at least 1".into()),
+                    n => spec.hosts.ppn = Some(n),
+                },
+                "-launcher" | "--launcher" | "-bootstrap" | "--bootstrap" => {
+                    spec.hosts.launcher = Some(match value(arg)?.as_str() {
+                        "ssh" => Launcher::Ssh,
+                        "rsh" => Launcher::Rsh,
+                        "fork" => Launcher::Fork,
+                        other => {
+                            return Err(format!(
+                                "{arg} {other:?}: OxiMPI's mpiexec knows ssh, rsh and fork \
+                                 (or give the command with -launcher-exec)"
+                            ))
+                        }
+                    })
+                }
+                "-launcher-exec" | "--launcher-exec" | "-bootstrap-exec" | "--bootstrap-exec" => {
+                    let cmd = value(arg)?;
+                    let words = split_words(&cmd).map_err(|e| format!("{arg} {cmd:?}: {e}"))?;
+                    if words.is_empty() {
+                        return Err(format!("{arg} needs a command"));
+                    }
+                    spec.hosts.launcher_exec = Some(words);
+                }
+                "-iface" | "--iface" => spec.hosts.iface = Some(value(arg)?),
+                "-genvlist" | "--genvlist" => {
+                    let list = value(arg)?;
+                    let names = list
+                        .split(',')
+                        .filter(|n| !n.is_empty())
+                        .map(|n| checked_name(n.to_string()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    spec.hosts.genvlist = Some(names);
+                    spec.inherit_env = false;
+                }
+                "-bind-to" | "--bind-to" => {
+                    spec.hosts.bind = match value(arg)?.as_str() {
+                        "none" => Bind::None,
+                        "core" => Bind::Core,
+                        other => {
+                            return Err(format!(
+                                "{arg} {other:?}: OxiMPI's mpiexec binds to none or core"
+                            ))
+                        }
+                    }
+                }
+                "-outfile-pattern" | "--outfile-pattern" => {
+                    spec.hosts.outfile_pattern = Some(value(arg)?)
+                }
+                "-errfile-pattern" | "--errfile-pattern" => {
+                    spec.hosts.errfile_pattern = Some(value(arg)?)
+                }
+                "-verbose" | "--verbose" | "-v" => spec.hosts.verbose = true,
                 "--singleton" => {
                     let v = value(arg)?;
                     match v.parse::<i32>() {
@@ -208,31 +387,25 @@ const KNOWN: &[&str] = &[
     "-wdir",
     "-gwdir",
     "-nameserver",
-];
-
-/// Hydra's options that this mpiexec does not take yet: they place processes on several
-/// hosts or bind them, which needs the multi-host launcher.
-const HYDRA_ONLY: &[&str] = &[
-    "-ppn",
     "-hosts",
-    "-host",
+    "--host",
     "-f",
     "-hostfile",
     "-machinefile",
-    "-bind-to",
-    "-map-by",
-    "-genvlist",
-    "-envlist",
+    "--oversubscribe",
+    "-ppn",
     "-launcher",
     "-launcher-exec",
     "-iface",
-    "-verbose",
-    "-v",
+    "-genvlist",
+    "-bind-to",
     "-outfile-pattern",
     "-errfile-pattern",
-    "-rmk",
-    "-bootstrap",
+    "-verbose",
 ];
+
+/// Hydra's options that this mpiexec does not take.
+const HYDRA_ONLY: &[&str] = &["-map-by", "-envlist", "-rmk", "-binding", "-topolib"];
 
 /// The message for an option we do not know: hydra's that we do not have yet, else the
 /// closest known option when one is near (edit distance at most 2).
@@ -269,6 +442,119 @@ fn distance(a: &str, k: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// `--proxy ADDR INDEX` (nothing else): the proxy learns everything else from mpiexec.
+fn parse_proxy(args: &[String]) -> Result<Command, String> {
+    match args {
+        [addr, index] => match index.parse::<u32>() {
+            Ok(index) => Ok(Command::Proxy {
+                addr: addr.clone(),
+                index,
+            }),
+            Err(_) => Err(format!("--proxy: bad host index {index:?}")),
+        },
+        _ => Err("--proxy takes ADDR INDEX".into()),
+    }
+}
+
+/// `h1,h2:4,...`: host names with optional slot counts.
+pub fn parse_host_list(list: &str) -> Result<Vec<HostSlots>, String> {
+    let hosts = list
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(parse_host_slots)
+        .collect::<Result<Vec<_>, _>>()?;
+    if hosts.is_empty() {
+        return Err(format!("host list {list:?} names no host"));
+    }
+    Ok(hosts)
+}
+
+/// `host` or `host:N` (N at least 1).
+pub fn parse_host_slots(entry: &str) -> Result<HostSlots, String> {
+    let (name, slots) = match entry.rsplit_once(':') {
+        Some((name, n)) => match n.trim().parse::<u32>() {
+            Ok(n) if (1..=1 << 20).contains(&n) => (name.trim(), n),
+            _ => return Err(format!("host {entry:?}: slots must be a positive number")),
+        },
+        None => (entry.trim(), 1),
+    };
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    if !ok {
+        return Err(format!("bad host name {name:?}"));
+    }
+    Ok(HostSlots {
+        name: name.to_string(),
+        slots,
+    })
+}
+
+/// Splits `cmd` into words as a shell would for a plain command line: blanks separate
+/// words, single quotes keep everything, double quotes keep all but `\"` and `\\`, a
+/// backslash outside quotes escapes the next character. No expansions.
+pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated single quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err("unterminated double quote".into()),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated double quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(c) => cur.push(c),
+                    None => return Err("trailing backslash".into()),
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
 }
 
 fn parse_count(s: &str) -> Result<u32, String> {
@@ -308,7 +594,7 @@ mod tests {
         assert!(e.contains("did you mean -n"), "{e}");
         let e = p("--genvnon a.out").unwrap_err();
         assert!(e.contains("did you mean -genvnone"), "{e}");
-        let e = p("-hosts a,b -n 2 a.out").unwrap_err();
+        let e = p("-map-by core -n 2 a.out").unwrap_err();
         assert!(e.contains("hydra's"), "{e}");
         let e = p("-zzzzzzzz a.out").unwrap_err();
         assert!(e.contains("mpiexec --help lists"), "{e}");
@@ -372,6 +658,76 @@ mod tests {
         assert_eq!(p("-h"), Ok(Command::Help));
         assert_eq!(p("--version"), Ok(Command::Version));
         assert!(p("-n 0 prog").is_err());
+    }
+
+    #[test]
+    fn host_options() {
+        let j = spec("-hosts a,b:2 -ppn 3 -launcher fork -bind-to core -verbose -n 4 prog");
+        assert_eq!(
+            j.hosts.hosts,
+            Some(HostSource::Hydra(vec![
+                HostSlots {
+                    name: "a".into(),
+                    slots: 1
+                },
+                HostSlots {
+                    name: "b".into(),
+                    slots: 2
+                }
+            ]))
+        );
+        assert_eq!(j.hosts.ppn, Some(3));
+        assert_eq!(j.hosts.effective_launcher(), Launcher::Fork);
+        assert_eq!(j.hosts.bind, Bind::Core);
+        assert!(j.hosts.verbose && j.hosts.multi_host());
+        let v: Vec<String> = [
+            "-launcher-exec",
+            "ip netns exec 'x y' \"q\\\"\"",
+            "--host",
+            "h:2",
+            "--oversubscribe",
+            "-genvlist",
+            "A,B",
+            "prog",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let Ok(Command::Run(j)) = parse(&v, None, None) else {
+            panic!()
+        };
+        assert_eq!(
+            j.hosts.effective_launcher(),
+            Launcher::Exec(vec![
+                "ip".into(),
+                "netns".into(),
+                "exec".into(),
+                "x y".into(),
+                "q\"".into()
+            ])
+        );
+        assert!(matches!(j.hosts.hosts, Some(HostSource::OpenMpi(_))));
+        assert!(j.hosts.oversubscribe);
+        assert_eq!(j.hosts.genvlist, Some(vec!["A".into(), "B".into()]));
+        assert!(!j.inherit_env);
+        assert!(!spec("-n 2 prog").hosts.multi_host());
+        for bad in [
+            "-hosts a:0 prog",
+            "-hosts a;b prog",
+            "-ppn 0 prog",
+            "-launcher foo prog",
+            "-bind-to socket prog",
+        ] {
+            assert!(p(bad).is_err(), "{bad:?} should fail");
+        }
+        assert!(split_words("a 'b").is_err());
+        assert_eq!(
+            p("--proxy 10.0.0.1:5 3"),
+            Ok(Command::Proxy {
+                addr: "10.0.0.1:5".into(),
+                index: 3
+            })
+        );
     }
 
     #[test]

@@ -1,17 +1,26 @@
-//! `mpiexec`: starts the ranks of a job on this host, serves PMI-1 to them (including spawn
-//! and the name service), forwards their stdio and signals, and ends the universe cleanly
-//! when one of them fails. `--singleton FD` serves a program started without mpiexec that
-//! needs a launcher (to spawn).
+//! `mpiexec`: starts the ranks of a job on this host or on several, serves PMI-1 to them
+//! (including spawn and the name service), forwards their stdio and signals, and ends the
+//! universe cleanly when one of them fails. `--singleton FD` serves a program started
+//! without mpiexec that needs a launcher (to spawn). `--proxy ADDR INDEX` is the part of a
+//! multi-host job that runs on one host.
 //!
 //! Modules: `args` (command line), `start` (shared resources and process start),
 //! `pmi_server` (PMI-1 protocol logic), `spawn` (spawn requests), `names` (name service),
-//! `line_guard` (bounded PMI lines), `stdio` (line forwarding), `signals` (names, forwarding set), `universe` (the event loop
-//! and the ending rules).
+//! `line_guard` (bounded PMI lines), `stdio` (line forwarding), `signals` (names,
+//! forwarding set), `universe` (the event loop and the ending rules). Several hosts:
+//! `hosts` (host file, placement, process mapping), `launch` (starting the proxies),
+//! `auth` (the secret handshake), `frames` (the proxy stream), `proxy` (proxy mode).
 
 mod args;
+mod auth;
+mod frames;
+mod hosts;
+mod launch;
 mod line_guard;
 mod names;
 mod pmi_server;
+mod pollset;
+mod proxy;
 mod signals;
 mod spawn;
 mod start;
@@ -24,7 +33,7 @@ use std::os::fd::{AsRawFd, IntoRawFd};
 use mpi::transport::process::SignalPipe;
 
 use args::{Command, JobSpec};
-use universe::{SpawnDefaults, Universe};
+use universe::{RemoteJob, SpawnDefaults, Universe};
 
 fn main() {
     std::process::exit(run());
@@ -38,6 +47,11 @@ fn run() -> i32 {
         match args::parse(&argv, env_timeout.as_deref(), env_usize.as_deref()) {
             Ok(Command::Run(spec)) => (spec, false),
             Ok(Command::Singleton(spec)) => (spec, true),
+            Ok(Command::Proxy { addr, index }) => {
+                ensure_std_fds_open();
+                let _ = mpi::transport::fd::cloexec_from(3);
+                return proxy::run(&addr, index);
+            }
             Ok(Command::Help) => {
                 print!("{}", args::USAGE);
                 return 0;
@@ -51,6 +65,17 @@ fn run() -> i32 {
                 return 1;
             }
         };
+    // -genvlist's variables and -iface travel as -genv ones (the ranks of every host get them).
+    if let Some(list) = &spec.hosts.genvlist {
+        let listed = list
+            .iter()
+            .filter_map(|n| std::env::var(n).ok().map(|v| (n.clone(), v)));
+        spec.genv.splice(0..0, listed.collect::<Vec<_>>());
+    }
+    if let Some(iface) = &spec.hosts.iface {
+        spec.genv
+            .push(("OXIMPI_TCP_IFACE".to_string(), iface.clone()));
+    }
     if spec.nameserver.is_none() {
         spec.nameserver = std::env::var("OXIMPI_NAMESERVER")
             .ok()
@@ -89,6 +114,17 @@ fn run() -> i32 {
             return 1;
         }
     };
+    let placement = if spec.hosts.multi_host() && !singleton {
+        match place_ranks(&spec) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("mpiexec: {e}");
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
     let universe_size = start::universe_size(spec.universe_size, spec.total_ranks().max(1));
     let defaults = SpawnDefaults {
         genv: spec.genv.clone(),
@@ -102,6 +138,8 @@ fn run() -> i32 {
                 return 1;
             }
         },
+        outfile_pattern: spec.hosts.outfile_pattern.clone(),
+        errfile_pattern: spec.hosts.errfile_pattern.clone(),
     };
     let mut universe = Universe::new(names, defaults, sigpipe, spec.timeout);
     match singleton_sock {
@@ -113,20 +151,30 @@ fn run() -> i32 {
             // The singleton started us: it is our parent.
             universe.add_singleton(sock, std::os::unix::process::parent_id());
         }
-        None => start_first_job(&spec, &mut universe),
+        None => match placement {
+            Some(p) => start_on_hosts(&spec, p, &mut universe),
+            None => start_first_job(&spec, &mut universe),
+        },
     }
     universe.run()
 }
 
-/// Starts the command line's job as job 0.
-fn start_first_job(spec: &JobSpec, universe: &mut Universe) {
-    let res = match start::JobResources::create(0) {
-        Ok(r) => r,
+/// The resources of job 0; when they cannot be made, says why and ends the universe.
+fn first_job_resources(universe: &mut Universe) -> Option<start::JobResources> {
+    match start::JobResources::create(0) {
+        Ok(r) => Some(r),
         Err(e) => {
             eprintln!("mpiexec: cannot set up the job: {e}");
             universe.fail_now(1);
-            return;
+            None
         }
+    }
+}
+
+/// Starts the command line's job as job 0.
+fn start_first_job(spec: &JobSpec, universe: &mut Universe) {
+    let Some(res) = first_job_resources(universe) else {
+        return;
     };
     let (started, stdin0, error) = start::start_all(spec, &res, start::stdin_usable());
     universe.add_job(started, res, &[]);
@@ -136,6 +184,58 @@ fn start_first_job(spec: &JobSpec, universe: &mut Universe) {
         universe.fail_now(127);
     } else if let Some(stdin) = stdin0 {
         start::forward_stdin(stdin);
+    }
+}
+
+/// Where the ranks of a multi-host job run (the host list, or this host alone when only a
+/// launcher was given, as hydra uses localhost).
+fn place_ranks(spec: &JobSpec) -> Result<hosts::Placement, String> {
+    use args::HostSource;
+    let (list, strict) = match &spec.hosts.hosts {
+        Some(HostSource::Hydra(l)) => (l.clone(), false),
+        Some(HostSource::OpenMpi(l)) => (l.clone(), !spec.hosts.oversubscribe),
+        Some(HostSource::File(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read host file {}: {e}", path.display()))?;
+            (
+                hosts::parse_hostfile(&text, &path.display().to_string())?,
+                false,
+            )
+        }
+        None => (args::parse_host_list("localhost")?, false),
+    };
+    let p = hosts::place(&list, spec.total_ranks(), spec.hosts.ppn, strict)?;
+    if spec.hosts.verbose {
+        for (h, name) in p.hosts.iter().enumerate() {
+            eprintln!("mpiexec: host {name}: ranks {:?}", p.ranks_on(h as u32));
+        }
+    }
+    Ok(p)
+}
+
+/// Starts the command line's job on several hosts, one proxy per host.
+fn start_on_hosts(spec: &JobSpec, placement: hosts::Placement, universe: &mut Universe) {
+    let Some(res) = first_job_resources(universe) else {
+        return;
+    };
+    let appnums = launch::section_of_ranks(spec)
+        .into_iter()
+        .map(|a| a as i32)
+        .collect();
+    match launch::start_proxies(spec, &placement, &res.secret) {
+        Ok(proxies) => universe.add_remote_job(
+            RemoteJob {
+                placement,
+                proxies,
+                appnums,
+                forward_stdin: start::stdin_usable(),
+            },
+            res,
+        ),
+        Err(e) => {
+            eprintln!("mpiexec: {e}");
+            universe.fail_now(1);
+        }
     }
 }
 

@@ -359,6 +359,13 @@ fn executable(p: &Path) -> Result<(), Why> {
 
 /// Whether `host` (a `host` info value) names this machine: its hostname, "localhost", or
 /// any address that resolves to one of its own (binding to it succeeds only if it is ours).
+/// This host's name (the UTS namespace's, as `hostname` prints it).
+pub fn own_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
 pub fn host_is_local(host: &str) -> bool {
     let host = host.trim();
     if host.is_empty() {
@@ -367,8 +374,8 @@ pub fn host_is_local(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    let own = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    let own = own.trim();
+    let own = own_hostname();
+    let own = own.as_str();
     if !own.is_empty()
         && (host.eq_ignore_ascii_case(own)
             || host

@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 
 use mpi::transport::{fd, process};
 
-use crate::args::JobSpec;
+use crate::args::{Bind, JobSpec};
 
 /// Environment variables of an enclosing launcher that must not leak into our ranks.
 const STRIPPED_ENV: &[&str] = &[
@@ -49,6 +49,15 @@ impl JobResources {
             shm: fd::memfd_create(c"oximpi-job")?,
         })
     }
+
+    /// A proxy's resources for its host's ranks of a job whose secret mpiexec made.
+    pub fn for_host(secret: String) -> io::Result<JobResources> {
+        Ok(JobResources {
+            kvsname: String::new(),
+            secret,
+            shm: fd::memfd_create(c"oximpi-job")?,
+        })
+    }
 }
 
 /// The universe size: `-usize`/MPIEXEC_UNIVERSE_SIZE, else the number of cores, but at
@@ -60,7 +69,7 @@ pub fn universe_size(requested: Option<u32>, first_job: u32) -> u32 {
     requested.unwrap_or(cores.max(first_job))
 }
 
-fn random_hex(bytes: usize) -> io::Result<String> {
+pub fn random_hex(bytes: usize) -> io::Result<String> {
     let mut buf = vec![0u8; bytes];
     File::open("/dev/urandom")?.read_exact(&mut buf)?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
@@ -129,10 +138,10 @@ fn start_one(
     gets_stdin: bool,
 ) -> io::Result<(Started, Option<ChildStdin>)> {
     let section = &spec.sections[appnum];
-    let (ours, theirs) = UnixStream::pair()?;
-    let mut cmd = Command::new(&section.argv[0]);
-    cmd.args(&section.argv[1..]);
-    if let Some(arg0) = &section.arg0 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let core = (spec.hosts.bind == Bind::Core).then_some(rank as usize % cores);
+    let mut cmd = rank_command(&section.argv, core);
+    if let (Some(arg0), None) = (&section.arg0, core) {
         cmd.arg0(arg0);
     }
     if spec.inherit_env {
@@ -150,22 +159,101 @@ fn start_one(
     for (k, v) in spec.genv.iter().chain(&section.env) {
         cmd.env(k, v);
     }
+    if let Some(dir) = section.wdir.as_ref().or(spec.gwdir.as_ref()) {
+        cmd.current_dir(dir);
+    }
+    let launch = Launch {
+        rank,
+        size,
+        local_rank: rank,
+        local_size: size,
+        res,
+    };
+    let (mut child, pmi, stdin) = spawn_rank(cmd, &launch, gets_stdin)?;
+    let (stdout, stderr) = take_output(&mut child)?;
+    Ok((
+        Started {
+            rank,
+            appnum: appnum as i32,
+            child,
+            pmi,
+            stdout,
+            stderr,
+        },
+        stdin,
+    ))
+}
+
+/// The environment of a rank that mpiexec computes (what the proxy of another host gets):
+/// ours unless `-genvnone`/`-genvlist`, without a launcher's variables, then `-genv`'s (which
+/// hold `-genvlist`'s, see main) and the section's.
+pub fn rank_env(spec: &JobSpec, appnum: usize) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    if spec.inherit_env {
+        env.extend(
+            std::env::vars()
+                .filter(|(k, _)| !STRIPPED_ENV.contains(&k.as_str()) && !k.starts_with("OXIMPI_")),
+        );
+    }
+    env.extend(spec.genv.iter().cloned());
+    env.extend(spec.sections[appnum].env.iter().cloned());
+    env
+}
+
+/// The command that runs `argv`, pinned to `core` when given (`-bind-to core`).
+///
+/// Pinning goes through util-linux's `taskset`, which sets its own affinity and then execs
+/// the program (affinity survives exec, and the rank keeps taskset's pid, so signals and
+/// exit statuses are the program's). Setting the affinity in the child between fork and
+/// exec needs `unsafe`, which this crate keeps in src/transport (see docs/hosts.md).
+pub fn rank_command(argv: &[String], core: Option<usize>) -> Command {
+    match core {
+        Some(core) => {
+            let mut c = Command::new("taskset");
+            c.arg("--cpu-list").arg(core.to_string()).args(argv);
+            c
+        }
+        None => {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+    }
+}
+
+/// Which rank is started, among how many, with which shared resources.
+pub struct Launch<'a> {
+    pub rank: u32,
+    pub size: u32,
+    /// Index among the ranks of this host, and how many there are.
+    pub local_rank: u32,
+    pub local_size: u32,
+    pub res: &'a JobResources,
+}
+
+/// Starts `cmd` (program, arguments, environment and directory already set) as a rank:
+/// adds the launch variables and its PMI socket, pipes its stdout/stderr, makes it the
+/// leader of its own process group and ties its life to ours. Returns the child, our end of
+/// its PMI socket (non-blocking) and its stdin pipe when `gets_stdin`.
+pub fn spawn_rank(
+    mut cmd: Command,
+    l: &Launch,
+    gets_stdin: bool,
+) -> io::Result<(Child, UnixStream, Option<ChildStdin>)> {
+    let (ours, theirs) = UnixStream::pair()?;
     let vars: [(&str, OsString); 8] = [
         ("PMI_FD", theirs.as_raw_fd().to_string().into()),
-        ("PMI_RANK", rank.to_string().into()),
-        ("PMI_SIZE", size.to_string().into()),
-        ("OXIMPI_SHM_FD", res.shm.as_raw_fd().to_string().into()),
-        ("OXIMPI_JOB_SECRET", res.secret.clone().into()),
-        ("OXIMPI_LOCAL_RANK", rank.to_string().into()),
-        ("OXIMPI_LOCAL_SIZE", size.to_string().into()),
+        ("PMI_RANK", l.rank.to_string().into()),
+        ("PMI_SIZE", l.size.to_string().into()),
+        ("OXIMPI_SHM_FD", l.res.shm.as_raw_fd().to_string().into()),
+        ("OXIMPI_JOB_SECRET", l.res.secret.clone().into()),
+        ("OXIMPI_LOCAL_RANK", l.local_rank.to_string().into()),
+        ("OXIMPI_LOCAL_SIZE", l.local_size.to_string().into()),
         // Who the rank's parent must be: the library checks it when it takes over the
         // parent-death watch (the launcher may have died before that).
         ("OXIMPI_LAUNCHER_PID", std::process::id().to_string().into()),
     ];
     cmd.envs(vars);
-    if let Some(dir) = section.wdir.as_ref().or(spec.gwdir.as_ref()) {
-        cmd.current_dir(dir);
-    }
     cmd.stdin(if gets_stdin {
         Stdio::piped()
     } else {
@@ -182,6 +270,11 @@ fn start_one(
     drop(theirs);
     ours.set_nonblocking(true)?;
     let stdin = child.stdin.take();
+    Ok((child, ours, stdin))
+}
+
+/// Takes the stdout and stderr pipes of a child started by [`spawn_rank`].
+pub fn take_output(child: &mut Child) -> io::Result<(File, File)> {
     let stdout = File::from(OwnedFd::from(
         child
             .stdout
@@ -194,17 +287,7 @@ fn start_one(
             .take()
             .ok_or_else(|| io::Error::other("no stderr pipe"))?,
     ));
-    Ok((
-        Started {
-            rank,
-            appnum: appnum as i32,
-            child,
-            pmi: ours,
-            stdout,
-            stderr,
-        },
-        stdin,
-    ))
+    Ok((stdout, stderr))
 }
 
 /// Copies our stdin to rank 0 on a helper thread (blocking I/O on both sides keeps it

@@ -27,13 +27,19 @@ use mpi::pmi::wire::{Message, MAX_LINE};
 use mpi::transport::{fd, process};
 
 use crate::args::{JobSpec, Section};
+use crate::hosts;
 use crate::line_guard::{BoundedLines, Line};
 use crate::names::NameService;
 use crate::pmi_server::{spawn_failure, Event, KvsSpaces, PmiServer};
+use crate::pollset::PollSet;
 use crate::signals;
 use crate::spawn::{self, SpawnRequest};
 use crate::start::{self, JobResources, Started};
 use crate::stdio::{self, LineForwarder};
+
+mod remote;
+
+pub use remote::RemoteJob;
 
 /// Time between SIGTERM and SIGKILL when we end a job.
 const KILL_GRACE: Duration = Duration::from_millis(500);
@@ -63,6 +69,11 @@ struct Proc {
     stderr: Option<File>,
     out_fwd: LineForwarder,
     err_fwd: LineForwarder,
+    /// `-outfile-pattern`/`-errfile-pattern`: the rank's output goes there, not to ours.
+    out_file: Option<File>,
+    err_file: Option<File>,
+    /// A rank on another host, reached through its proxy.
+    remote: Option<remote::RemoteRank>,
     ended: Option<Ending>,
 }
 
@@ -84,6 +95,9 @@ pub struct SpawnDefaults {
     pub universe_size: u32,
     /// The most processes one spawn request may start (see `spawn::max_spawn`).
     pub max_spawn: u32,
+    /// `-outfile-pattern` and `-errfile-pattern` (see `hosts::expand_pattern`).
+    pub outfile_pattern: Option<String>,
+    pub errfile_pattern: Option<String>,
 }
 
 /// The universe is being ended: signals were sent, SIGKILL follows at `kill_at`.
@@ -105,6 +119,10 @@ pub struct Universe {
     all_exited_at: Option<Instant>,
     /// Signals forwarded from the user so far (a second one means SIGKILL now).
     user_signals: u32,
+    /// The proxies of a multi-host job (empty on one host).
+    proxies: Vec<remote::ProxyLink>,
+    /// The proxy of rank 0 while our stdin is forwarded to it.
+    stdin_to: Option<usize>,
 }
 
 enum Source {
@@ -113,6 +131,9 @@ enum Source {
     Stdout(usize),
     Stderr(usize),
     Names(RawFd),
+    Proxy(usize),
+    /// Our stdin, forwarded to rank 0 on another host.
+    Stdin,
 }
 
 impl Universe {
@@ -134,6 +155,8 @@ impl Universe {
             timeout: timeout.map(|t| (t, Instant::now() + t)),
             all_exited_at: None,
             user_signals: 0,
+            proxies: Vec::new(),
+            stdin_to: None,
         }
     }
 
@@ -155,27 +178,27 @@ impl Universe {
                 .chain(preput.iter().cloned()),
         );
         let first = self.procs.len();
-        let label = self.defaults.label;
-        self.procs.extend(started.into_iter().map(|s| Proc {
-            job,
-            rank: s.rank,
-            pid: s.child.id(),
-            child: Some(s.child),
-            pmi: Some(s.pmi),
-            pmi_in: BoundedLines::new(),
-            stdout: Some(s.stdout),
-            stderr: Some(s.stderr),
-            out_fwd: LineForwarder::new(label.then(|| stdio::label(job, s.rank))),
-            err_fwd: LineForwarder::new(label.then(|| stdio::label(job, s.rank))),
-            ended: None,
-        }));
+        let here = spawn::own_hostname();
+        for s in started {
+            let mut p = self.new_proc(job, s.rank, &here);
+            p.pid = s.child.id();
+            p.child = Some(s.child);
+            p.pmi = Some(s.pmi);
+            p.stdout = Some(s.stdout);
+            p.stderr = Some(s.stderr);
+            self.procs.push(p);
+        }
+        self.push_job(server, first, res);
+        job
+    }
+
+    fn push_job(&mut self, server: PmiServer, first: usize, res: JobResources) {
         self.jobs.push(Job {
             server,
             first,
             _res: Some(res),
             someone_left: None,
         });
-        job
     }
 
     /// Adds the singleton: a one-process job whose process `pid` (our parent) is already
@@ -201,8 +224,43 @@ impl Universe {
             stderr: None,
             out_fwd: LineForwarder::new(None),
             err_fwd: LineForwarder::new(None),
+            out_file: None,
+            err_file: None,
+            remote: None,
             ended: None,
         });
+    }
+
+    /// A process of `job` on `host` that has not started yet: its output forwarders (with
+    /// the label and output files the options ask for), no channels.
+    fn new_proc(&mut self, job: usize, rank: u32, host: &str) -> Proc {
+        let label = self.defaults.label;
+        let open = |pattern: &Option<String>| -> Option<File> {
+            let path = hosts::expand_pattern(pattern.as_deref()?, rank, job, host);
+            match File::create(&path) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    eprintln!("mpiexec: cannot create {path} for rank {rank}'s output: {e}");
+                    None
+                }
+            }
+        };
+        Proc {
+            job,
+            rank,
+            pid: 0,
+            child: None,
+            pmi: None,
+            pmi_in: BoundedLines::new(),
+            stdout: None,
+            stderr: None,
+            out_fwd: LineForwarder::new(label.then(|| stdio::label(job, rank))),
+            err_fwd: LineForwarder::new(label.then(|| stdio::label(job, rank))),
+            out_file: open(&self.defaults.outfile_pattern),
+            err_file: open(&self.defaults.errfile_pattern),
+            remote: None,
+            ended: None,
+        }
     }
 
     /// Ends the universe right away (e.g. a later rank failed to start), with `code`.
@@ -213,22 +271,22 @@ impl Universe {
 
     /// Runs until every process has ended and returns mpiexec's exit code.
     pub fn run(mut self) -> i32 {
-        let mut pollfds: Vec<libc::pollfd> = Vec::new();
-        let mut sources: Vec<Source> = Vec::new();
+        let mut set = PollSet::new();
         loop {
             self.reap();
             if self.procs.iter().all(|p| p.ended.is_some()) {
                 let since = *self.all_exited_at.get_or_insert_with(Instant::now);
-                let pipes_open = self
-                    .procs
-                    .iter()
-                    .any(|p| p.stdout.is_some() || p.stderr.is_some());
+                let pipes_open = self.procs.iter().any(|p| {
+                    p.stdout.is_some()
+                        || p.stderr.is_some()
+                        || p.remote.as_ref().is_some_and(|r| r.output_open())
+                });
                 if !pipes_open || since.elapsed() >= DRAIN_GRACE {
                     break;
                 }
             }
-            self.build_pollset(&mut pollfds, &mut sources);
-            match fd::poll(&mut pollfds, self.poll_timeout_ms()) {
+            self.build_pollset(&mut set);
+            match fd::poll(&mut set.fds, self.poll_timeout_ms()) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -237,42 +295,49 @@ impl Universe {
                     continue;
                 }
             }
-            for (pfd, src) in pollfds.iter().zip(&sources) {
+            for (pfd, src) in set.fds.iter().zip(&set.sources) {
                 if pfd.revents == 0 {
                     continue;
                 }
                 match *src {
                     Source::Signals => self.on_signals(),
+                    Source::Stdin => self.read_stdin(),
                     Source::Pmi(i) => self.read_pmi(i),
                     Source::Stdout(i) => self.read_stdio(i, false),
                     Source::Stderr(i) => self.read_stdio(i, true),
                     Source::Names(fd) => self.names.on_readable(fd),
+                    Source::Proxy(p) => self.read_proxy(p),
                 }
             }
             self.check_timers();
         }
         let (mut out, mut err) = (io::stdout().lock(), io::stderr().lock());
         for p in &mut self.procs {
-            p.out_fwd.flush(&mut out);
-            p.err_fwd.flush(&mut err);
+            match &mut p.out_file {
+                Some(f) => p.out_fwd.flush(f),
+                None => p.out_fwd.flush(&mut out),
+            }
+            match &mut p.err_file {
+                Some(f) => p.err_fwd.flush(f),
+                None => p.err_fwd.flush(&mut err),
+            }
         }
+        self.close_proxies();
         self.exit_code.unwrap_or(0)
     }
 
-    fn build_pollset(&self, pollfds: &mut Vec<libc::pollfd>, sources: &mut Vec<Source>) {
-        pollfds.clear();
-        sources.clear();
-        let mut add = |fd: i32, src: Source| {
-            pollfds.push(libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            });
-            sources.push(src);
-        };
+    fn build_pollset(&self, set: &mut PollSet<Source>) {
+        set.clear();
+        let mut add = |fd: i32, src: Source| set.add(fd, src);
         add(self.signals.fd(), Source::Signals);
+        if self.stdin_to.is_some() {
+            add(0, Source::Stdin);
+        }
         for fd in self.names.poll_fds() {
             add(fd, Source::Names(fd));
+        }
+        for (i, fd) in self.proxy_fds() {
+            add(fd, Source::Proxy(i));
         }
         for (i, p) in self.procs.iter().enumerate() {
             if let Some(s) = &p.pmi {
@@ -385,6 +450,10 @@ impl Universe {
     }
 
     fn kill_proc(&mut self, i: usize, sig: i32) {
+        if self.procs[i].remote.is_some() {
+            self.signal_remote(i, sig);
+            return;
+        }
         let p = &mut self.procs[i];
         match &mut p.child {
             // Each rank leads its own process group (its children included).
@@ -413,6 +482,10 @@ impl Universe {
             }
             let p = &mut self.procs[i];
             let ending = match &mut p.child {
+                _ if p.remote.is_some() => match p.remote.as_ref().and_then(|r| r.status) {
+                    Some(s) => Ending::Exited(s),
+                    None => continue,
+                },
                 Some(child) => match child.try_wait() {
                     Ok(Some(s)) => Ending::Exited(s),
                     _ => continue,
@@ -522,6 +595,10 @@ impl Universe {
     }
 
     fn send_to(&mut self, i: usize, line: &str) {
+        if self.procs.get(i).is_some_and(|p| p.remote.is_some()) {
+            self.send_remote(i, line.as_bytes());
+            return;
+        }
         if let Some(sock) = self.procs.get_mut(i).and_then(|p| p.pmi.as_mut()) {
             // A rank that stopped reading or went away is judged by its exit, not here.
             let _ = sock.write_all(line.as_bytes());
@@ -653,6 +730,7 @@ impl Universe {
             gwdir: None,
             nameserver: None,
             singleton: None,
+            hosts: crate::args::HostOptions::new(),
         };
         let res = JobResources::create(self.jobs.len())
             .map_err(|e| format!("cannot set up the job: {e}"))?;
@@ -685,25 +763,30 @@ impl Universe {
 
     fn read_stdio(&mut self, i: usize, is_err: bool) {
         let p = &mut self.procs[i];
-        let (pipe, fwd) = if is_err {
-            (&mut p.stderr, &mut p.err_fwd)
-        } else {
-            (&mut p.stdout, &mut p.out_fwd)
-        };
+        let pipe = if is_err { &mut p.stderr } else { &mut p.stdout };
         let Some(f) = pipe.as_mut() else { return };
         let mut buf = [0u8; 64 * 1024];
         // One read per readiness: poll said data (or EOF) is there, so this does not block.
         match f.read(&mut buf) {
             Ok(0) => *pipe = None,
-            Ok(n) => {
-                if is_err {
-                    fwd.push(&buf[..n], &mut io::stderr().lock());
-                } else {
-                    fwd.push(&buf[..n], &mut io::stdout().lock());
-                }
-            }
+            Ok(n) => self.write_output(i, is_err, &buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => *pipe = None,
+        }
+    }
+
+    /// Forwards output of process `i`: to its output file if it has one, else to ours.
+    fn write_output(&mut self, i: usize, is_err: bool, data: &[u8]) {
+        let p = &mut self.procs[i];
+        let (fwd, file) = if is_err {
+            (&mut p.err_fwd, &mut p.err_file)
+        } else {
+            (&mut p.out_fwd, &mut p.out_file)
+        };
+        match file {
+            Some(f) => fwd.push(data, f),
+            None if is_err => fwd.push(data, &mut io::stderr().lock()),
+            None => fwd.push(data, &mut io::stdout().lock()),
         }
     }
 }

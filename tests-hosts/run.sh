@@ -1,0 +1,301 @@
+#!/bin/bash
+# tests-hosts/run.sh: mpiexec across hosts, on test hosts made of network namespaces.
+#
+# Two hosts, hosta (10.77.0.1) and hostb (10.77.0.2): each a network namespace joined by a
+# veth pair, with its own /etc/hosts (ip netns exec mounts /etc/netns/NS/hosts) and, for
+# every process started through tests-hosts/nsexec, a UTS namespace whose hostname is the
+# host's. mpiexec runs on hosta and reaches hostb through `-launcher-exec nsexec`, as it would
+# through ssh. Everything is removed on exit (trap): processes, namespaces, links, files.
+#
+#   tests-hosts/run.sh [--no-cross] [--filter REGEX]
+#
+# Groups: launcher tests (PMI-level programs: ranks/hosts, stdio labels, exit codes,
+# abort, a rank killed, kill -9 of mpiexec, signals, env, output files; also under hydra)
+# and cross-host MPI tests (C tests from tests-c on 2 hosts x 2 ranks under our mpiexec and
+# under hydra; they need the TCP transport; --no-cross skips them).
+# Needs root (namespaces); skipped with a notice where the kernel or the user cannot make
+# them. Build first: scripts/build.sh.
+set -u
+root=$(cd -P -- "$(dirname -- "$0")/.." && pwd)
+build=$root/build
+MPIEXEC=$build/bin/mpiexec
+MPICC=$build/bin/mpicc
+HYDRA=/usr/bin/mpiexec.hydra
+NSEXEC=$root/tests-hosts/nsexec
+cross=1
+filter=.
+while [ $# -gt 0 ]; do
+    case $1 in
+    --no-cross) cross=0 ;;
+    --filter) filter=$2; shift ;;
+    *) echo "usage: $0 [--no-cross] [--filter REGEX]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ ! -x "$MPIEXEC" ] || [ ! -x "$MPICC" ]; then
+    echo "tests-hosts: build/ is missing; run scripts/build.sh first" >&2
+    exit 2
+fi
+
+tag=oxh$$
+NSA=${tag}a
+NSB=${tag}b
+work=$(mktemp -d /tmp/tests-hosts.XXXXXX)
+
+cleanup() {
+    for ns in "$NSA" "$NSB"; do
+        # Whatever still runs in a test host (nothing should) goes with it.
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$pids" ] && kill -9 $pids 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+        rm -rf "/etc/netns/$ns"
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+skip() {
+    echo "tests-hosts: SKIPPED: $*" >&2
+    exit 0
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
+ip netns add "$NSA" 2>"$work/err" || skip "the kernel refuses network namespaces: $(cat "$work/err")"
+ip netns add "$NSB" || exit 1
+unshare --uts true 2>"$work/err" || skip "the kernel refuses UTS namespaces: $(cat "$work/err")"
+set -e
+ip link add "${tag}x" netns "$NSA" type veth peer name "${tag}y" netns "$NSB"
+ip -n "$NSA" addr add 10.77.0.1/24 dev "${tag}x"
+ip -n "$NSB" addr add 10.77.0.2/24 dev "${tag}y"
+for ns in "$NSA" "$NSB"; do
+    ip -n "$ns" link set lo up
+    mkdir -p "/etc/netns/$ns"
+    printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
+done
+ip -n "$NSA" link set "${tag}x" up
+ip -n "$NSB" link set "${tag}y" up
+set +e
+export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
+
+"$MPICC" -O1 -o "$work/hostinfo" "$root/tests-hosts/hostinfo.c" || exit 1
+
+pass=0
+fail=0
+failed=""
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+bad() {
+    fail=$((fail + 1))
+    failed="$failed $1"
+    echo "FAIL $1: $2"
+    sed 's/^/    | /' "$work/out" "$work/err" 2>/dev/null | head -40
+}
+want() { [[ $filter == . ]] || [[ $1 =~ $filter ]]; }
+
+# run LIMIT cmd...: runs on hosta (as a user logged in there would), output in $work/out
+# and $work/err, exit code in $rc.
+run() {
+    local limit=$1
+    shift
+    timeout -k 2 "$limit" "$NSEXEC" hosta "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+}
+
+MX="$MPIEXEC -hosts hosta:2,hostb:2 -launcher-exec $NSEXEC"
+HX="$HYDRA -hosts hosta:2,hostb:2 -launcher-exec $NSEXEC"
+HI=$work/hostinfo
+
+# Ranks 0,1 on hosta and 2,3 on hostb, each sees its own host name; -l labels the lines.
+t=ranks_and_hosts
+if want $t; then
+    run 30 $MX -l -n 4 $HI info
+    got=$(sed -E 's/ pid [0-9]+//' "$work/out" | sort)
+    exp=$(printf '[0] rank 0 of 4 on hosta\n[1] rank 1 of 4 on hosta\n[2] rank 2 of 4 on hostb\n[3] rank 3 of 4 on hostb')
+    if [ $rc = 0 ] && [ "$got" = "$exp" ]; then ok $t; else bad $t "rc=$rc, got: $got"; fi
+fi
+
+# hydra's placement: -ppn 1 alternates the hosts.
+t=ppn_round_robin
+if want $t; then
+    run 30 $MX -ppn 1 -n 4 $HI info
+    got=$(sed -E 's/ pid [0-9]+//' "$work/out" | sort)
+    exp=$(printf 'rank 0 of 4 on hosta\nrank 1 of 4 on hostb\nrank 2 of 4 on hosta\nrank 3 of 4 on hostb')
+    if [ $rc = 0 ] && [ "$got" = "$exp" ]; then ok $t; else bad $t "rc=$rc, got: $got"; fi
+fi
+
+# A host file, and the proxy of hostb reached only through the launcher.
+t=hostfile
+if want $t; then
+    printf '# test hosts\nhostb:3\nhosta # one slot\n' >"$work/hosts"
+    run 30 $MPIEXEC -f "$work/hosts" -launcher-exec $NSEXEC -n 4 $HI info
+    got=$(sed -E 's/ pid [0-9]+//' "$work/out" | sort)
+    exp=$(printf 'rank 0 of 4 on hostb\nrank 1 of 4 on hostb\nrank 2 of 4 on hostb\nrank 3 of 4 on hosta')
+    if [ $rc = 0 ] && [ "$got" = "$exp" ]; then ok $t; else bad $t "rc=$rc, got: $got"; fi
+fi
+
+# The exit code of a rank on the other host is the job's.
+t=exit_code_remote
+if want $t; then
+    run 30 $MX -n 4 $HI exit 3 5
+    if [ $rc = 5 ]; then ok $t; else bad $t "rc=$rc, want 5"; fi
+fi
+
+# MPI_Abort on hostb ends the whole job with its code and says so once.
+t=abort_remote
+if want $t; then
+    run 30 $MX -n 4 $HI abort 2 7
+    if [ $rc = 7 ] && grep -q "rank 2 (pid [0-9]*) aborted the job with code 7" "$work/err"; then
+        ok $t
+    else
+        bad $t "rc=$rc, want 7 and the abort message"
+    fi
+fi
+
+# A rank killed on hostb: the same message and code (128+9) as on one host.
+t=killed_remote
+if want $t; then
+    run 30 $MX -n 4 $HI killself 3
+    if [ $rc = 137 ] && grep -q "rank 3 (pid [0-9]*) killed by signal 9 (Killed)" "$work/err"; then
+        ok $t
+    else
+        bad $t "rc=$rc, want 137 and the signal message"
+    fi
+fi
+
+# Environment: -genv, -genvlist and -iface reach the ranks of both hosts.
+t=env_remote
+if want $t; then
+    export OXH_PASSED=yes
+    run 30 $MX -genvlist OXH_PASSED,PATH -n 4 $HI env OXH_PASSED
+    n=$(grep -c "OXH_PASSED=yes" "$work/out")
+    run 30 $MX -genvnone -n 4 $HI env OXH_PASSED
+    u=$(grep -c "OXH_PASSED unset" "$work/out")
+    run 30 $MX -iface eth9 -n 4 $HI env OXIMPI_TCP_IFACE
+    i=$(grep -c "OXIMPI_TCP_IFACE=eth9" "$work/out")
+    if [ "$n" = 4 ] && [ "$u" = 4 ] && [ "$i" = 4 ]; then ok $t; else bad $t "genvlist $n/4, genvnone $u/4, iface $i/4"; fi
+fi
+
+# -outfile-pattern: each rank's output in its own file, on the host of mpiexec.
+t=outfile_pattern
+if want $t; then
+    run 30 $MX -outfile-pattern "$work/out.%r.%h" -n 4 $HI info
+    okf=1
+    for r in 0 1 2 3; do
+        h=hosta
+        [ $r -ge 2 ] && h=hostb
+        grep -q "^rank $r of 4 on $h" "$work/out.$r.$h" 2>/dev/null || okf=0
+    done
+    if [ $rc = 0 ] && [ $okf = 1 ] && [ ! -s "$work/out" ]; then ok $t; else bad $t "rc=$rc, files: $(ls "$work")"; fi
+fi
+
+# wait_ready N: waits (up to 20 s) until N ranks printed "ready" in $work/out.
+wait_ready() {
+    for _ in $(seq 200); do
+        [ "$(grep -c '^ready' "$work/out" 2>/dev/null)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# all_gone PIDS...: true when none of the processes exists within 2 s.
+all_gone() {
+    for _ in $(seq 20); do
+        local alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_sleepers: starts mpiexec ($mx) with 4 sleeping ranks ($pids) in the background;
+# false (and nothing left running) if they do not all start.
+start_sleepers() {
+    "$NSEXEC" hosta $MX -n 4 $HI sleep >"$work/out" 2>"$work/err" &
+    mx=$!
+    if wait_ready 4; then
+        pids=$(awk '/^ready/ {print $4}' "$work/out")
+        return 0
+    fi
+    kill -9 $mx
+    wait $mx 2>/dev/null
+    return 1
+}
+
+# kill -9 of mpiexec: the proxies notice and every rank on both hosts is gone within 2 s.
+t=launcher_killed
+if want $t; then
+    if start_sleepers; then
+        kill -9 $mx
+        wait $mx 2>/dev/null
+        if all_gone $pids; then ok $t; else bad $t "ranks still alive 2 s after kill -9 of mpiexec: $pids"; fi
+    else
+        bad $t "the ranks did not start"
+    fi
+fi
+
+# SIGTERM to mpiexec is forwarded to the ranks of both hosts; exit code 128+15.
+t=sigterm_forwarded
+if want $t; then
+    if start_sleepers; then
+        kill -TERM $mx
+        wait $mx
+        rc=$?
+        if [ $rc = 143 ] && all_gone $pids; then ok $t; else bad $t "rc=$rc, want 143 and no rank left"; fi
+    else
+        bad $t "the ranks did not start"
+    fi
+fi
+
+# A proxy killed: mpiexec ends the job and says which host was lost.
+t=proxy_killed
+if want $t; then
+    if start_sleepers; then
+        proxy=$(pgrep -f -- "--proxy .* 1$" | while read -r p; do
+            [ "$(ip netns identify "$p" 2>/dev/null)" = "$NSB" ] && echo "$p"
+        done | head -1)
+        [ -n "$proxy" ] && kill -9 "$proxy"
+        wait $mx
+        rc=$?
+        if [ -n "$proxy" ] && [ $rc != 0 ] && grep -q "lost the proxy of host hostb" "$work/err" && all_gone $pids; then
+            ok $t
+        else
+            bad $t "rc=$rc proxy=$proxy"
+        fi
+    else
+        bad $t "the ranks did not start"
+    fi
+fi
+
+# hydra across the same hosts, with our library (PMI-1 through hydra's proxies).
+t=hydra_ranks_and_hosts
+if want $t; then
+    run 60 $HX -n 4 $HI info
+    got=$(sed -E 's/ pid [0-9]+//' "$work/out" | sort)
+    exp=$(printf 'rank 0 of 4 on hosta\nrank 1 of 4 on hosta\nrank 2 of 4 on hostb\nrank 3 of 4 on hostb')
+    if [ $rc = 0 ] && [ "$got" = "$exp" ]; then ok $t; else bad $t "rc=$rc, got: $got"; fi
+fi
+
+# Cross-host MPI: C tests of tests-c on 2 hosts x 2 ranks (they need the TCP transport).
+if [ $cross = 1 ]; then
+    for name in sendrecv coll_ops dtype_order rma_fence dpm_spawn1; do
+        "$MPICC" -O1 -o "$work/$name" "$root/tests-c/$name.c" 2>"$work/err" || {
+            bad "cross_$name" "does not compile"
+            continue
+        }
+        for launcher in oximpi hydra; do
+            t=cross_${launcher}_$name
+            want $t || continue
+            if [ $launcher = oximpi ]; then
+                run 120 $MX -n 4 "$work/$name"
+            else
+                run 120 $HX -n 4 "$work/$name"
+            fi
+            if [ $rc = 0 ] && grep -q "PASS $name" "$work/out"; then ok $t; else bad $t "rc=$rc"; fi
+        done
+    done
+fi
+
+echo "tests-hosts: $pass passed, $fail failed${failed:+:$failed}"
+[ $fail = 0 ]
