@@ -31,7 +31,9 @@
 
 static int rank, size;
 
-/* The port of this process's TCP listener, from /proc/self/net/tcp and its fds. */
+/* The port of this process's TCP listener on 127.0.0.1 (OXIMPI_TCP_IFACE=lo), from
+ * /proc/self/net/tcp and its fds (a launcher's listener a rank inherited is on another
+ * address). */
 static int my_listen_port(void) {
     char line[512];
     FILE *f = fopen("/proc/self/net/tcp", "r");
@@ -44,7 +46,8 @@ static int my_listen_port(void) {
         if (sscanf(line, " %*d: %63[0-9A-Fa-f:] %*s %x %*s %*s %*s %*s %*s %lu", local, &st,
                    &inode) != 3)
             continue;
-        if (st != 0x0A || sscanf(strchr(local, ':') + 1, "%x", &lport) != 1)
+        if (st != 0x0A || strncmp(local, "0100007F:", 9) ||
+            sscanf(strchr(local, ':') + 1, "%x", &lport) != 1)
             continue;
         /* Ours if one of our descriptors is this socket. */
         char want[64];

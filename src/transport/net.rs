@@ -117,7 +117,8 @@ impl Fabric for Net {
         if let Some((tcp, i)) = self.tcp_peer(dst) {
             if let Err(e) = tcp.send(i, &h[..], &p[..len]) {
                 eprintln!(
-                    "oximpi: cannot send to rank {} over TCP: {e}",
+                    "oximpi: rank {}: cannot send to rank {} over TCP: {e}",
+                    tcp.me(),
                     tcp.rank_of(i)
                 );
             }

@@ -284,6 +284,11 @@ impl Tcp {
         r
     }
 
+    /// Our world rank.
+    pub fn me(&self) -> u32 {
+        self.me
+    }
+
     /// The rank of peer `i`.
     pub fn rank_of(&self, i: usize) -> u32 {
         self.peers.get(i).map(|p| p.rank).unwrap_or(u32::MAX)
@@ -539,6 +544,9 @@ impl Reader {
                 }
                 continue;
             }
+            // After the poll: a connection accepted now gets its whole deadline (the poll
+            // may have slept until an older one's).
+            let now = Instant::now();
             let skip = usize::from(listening);
             let npending = self.pending.len();
             // Frames first (the job's traffic), from the back so removals keep indices.
@@ -594,7 +602,7 @@ impl Reader {
                     }
                 }
             }
-            for h in self.pending.expire(Instant::now()) {
+            for h in self.pending.expire(now) {
                 self.reject(h.from, "no handshake within the deadline");
             }
         }
