@@ -325,6 +325,10 @@ fn start() -> Result<(), MpiError> {
         None => vec![0],
     };
     let my_node = node_of[rank as usize];
+    let forced_tcp = forced_tcp()?;
+    // Ranks reached over TCP: those on other nodes, or every other rank when forced.
+    let over_tcp = |r: u32| r != rank && (forced_tcp || node_of[r as usize] != my_node);
+    let tcp_ranks: Vec<u32> = (0..size).filter(|&r| over_tcp(r)).collect();
     let mut local_of: Vec<Option<usize>> = vec![None; size as usize];
     let mut nlocal = 0;
     for (r, n) in node_of.iter().enumerate() {
@@ -334,11 +338,27 @@ fn start() -> Result<(), MpiError> {
         }
     }
     let me_local = local_of[rank as usize].expect("own rank is local");
+    // TCP peers come after the node's slots (see `transport::net`).
+    for (i, &r) in tcp_ranks.iter().enumerate() {
+        local_of[r as usize] = Some(nlocal + i);
+    }
     let cfg = ShmConfig::from_env();
     let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
     let _ = crate::transport::shm::cma::allow_peers_to_read();
     let job = job_identity(pmi.as_ref());
-    let net = Net::new(shm);
+    // Every rank takes the same decision (same node map, same environment): the exchange
+    // below has a PMI barrier, so all must come or none.
+    let job_uses_tcp = size > 1 && (forced_tcp || node_of.iter().any(|n| *n != node_of[0]));
+    let tcp = match (job_uses_tcp, pmi.as_mut()) {
+        (true, Some(p)) => Some(tcp_exchange(p, rank, &tcp_ranks, shm.payload_capacity())?),
+        _ => None,
+    };
+    let net = Net::new(shm, tcp).map_err(|e| {
+        MpiError::new(
+            class::ERR_OTHER,
+            format!("cannot start the TCP transport: {e}"),
+        )
+    })?;
     net.set_identity(Card {
         gpid: job.key | rank as u64,
         token: job.token,
@@ -392,6 +412,88 @@ fn start() -> Result<(), MpiError> {
     }
     STATE.store(READY, Ordering::Release);
     Ok(())
+}
+
+/// OXIMPI_TRANSPORT: true for "tcp" (every peer over TCP); empty or "auto" is the default.
+fn forced_tcp() -> Result<bool, MpiError> {
+    let v = crate::settings::TRANSPORT.get_text().unwrap_or_default();
+    let forced = match v.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => false,
+        "tcp" => true,
+        _ => {
+            return Err(MpiError::new(
+                class::ERR_ARG,
+                format!("OXIMPI_TRANSPORT={v:?} is not a transport (\"auto\" or \"tcp\")"),
+            ))
+        }
+    };
+    crate::settings::TRANSPORT
+        .set_effective(Value::Text(if forced { "tcp" } else { "auto" }.into()));
+    Ok(forced)
+}
+
+/// KVS keys of the TCP exchange: the job key (when the launcher gave no secret) and each
+/// rank's card.
+const TCP_KEY_KVS: &str = "oximpi-tcp-key";
+const TCP_CARD_KVS: &str = "oximpi-tcp-card";
+
+/// The TCP business-card exchange (collective over the job): listen, publish our card
+/// (and, from rank 0 when the launcher set no OXIMPI_JOB_SECRET, a random job key) before
+/// the PMI barrier, then read the key and our peers' cards.
+fn tcp_exchange(
+    p: &mut Pmi,
+    rank: u32,
+    tcp_ranks: &[u32],
+    max_payload: usize,
+) -> Result<
+    (
+        crate::transport::tcp::Listener,
+        crate::transport::tcp::Config,
+    ),
+    MpiError,
+> {
+    use crate::transport::tcp;
+    let fail = |what: String| MpiError::new(class::ERR_OTHER, what);
+    let perr = |e: crate::pmi::PmiError| fail(format!("process manager: {e}"));
+    let iface = crate::settings::TCP_IFACE.get_text();
+    let listener = tcp::Listener::bind(iface.as_deref())
+        .map_err(|e| fail(format!("cannot listen for TCP connections: {e}")))?;
+    crate::settings::TCP_IFACE.set_effective(Value::Text(listener.card()));
+    let env_key = tcp::key_from_env();
+    if env_key.is_none() && rank == 0 {
+        let k = tcp::random_bytes::<32>()
+            .map_err(|e| fail(format!("no random job key for TCP: {e}")))?;
+        p.put(TCP_KEY_KVS, &tcp::to_hex(&k)).map_err(perr)?;
+    }
+    p.put(&format!("{TCP_CARD_KVS}-{rank}"), &listener.card())
+        .map_err(perr)?;
+    p.barrier().map_err(perr)?;
+    let key = match env_key {
+        Some(k) => k,
+        None => {
+            let v = p.get(TCP_KEY_KVS).map_err(perr)?;
+            tcp::key_from_hex(&v)
+                .ok_or_else(|| fail(format!("bad TCP job key in the process manager: {v:?}")))?
+        }
+    };
+    let mut peers = Vec::with_capacity(tcp_ranks.len());
+    for &r in tcp_ranks {
+        let v = p.get(&format!("{TCP_CARD_KVS}-{r}")).map_err(perr)?;
+        let card = v
+            .trim()
+            .parse()
+            .map_err(|_| fail(format!("rank {r} published a bad TCP address {v:?}")))?;
+        peers.push((r, card));
+    }
+    Ok((
+        listener,
+        tcp::Config {
+            me: rank,
+            key,
+            peers,
+            max_payload,
+        },
+    ))
 }
 
 /// Maps the node's shared segment: inherited from our mpiexec, or created by the first

@@ -247,14 +247,37 @@ pub static MPIEXEC: Knob = Knob::new(
      mpiexec on PATH.",
 );
 
+/// Which transport reaches the other ranks of the job (read by `runtime` at start-up).
+pub static TRANSPORT: Knob = Knob::new(
+    "OXIMPI_TRANSPORT",
+    Kind::Text,
+    Some(Value::Text(String::new())),
+    "p2p",
+    "How ranks reach each other: empty or \"auto\" uses shared memory on a host and TCP \
+     between hosts; \"tcp\" sends to every other rank over TCP, also on one host (shared \
+     memory stays for messages to oneself). Every rank of a job must have the same value.",
+);
+
+/// The interface TCP listens on (read by `runtime` at start-up, see `transport::tcp::addr`).
+pub static TCP_IFACE: Knob = Knob::new(
+    "OXIMPI_TCP_IFACE",
+    Kind::Text,
+    None,
+    "p2p",
+    "Network interface (or IPv4 address) the TCP transport listens on; default the address \
+     of the host's name, else the first non-loopback interface, else loopback.",
+);
+
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 6] = [
+pub static ALL: [&Knob; 8] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
     &SHM_CELLS,
     &SHM_CELL_SIZE,
     &MPIEXEC,
+    &TRANSPORT,
+    &TCP_IFACE,
 ];
 
 #[cfg(test)]

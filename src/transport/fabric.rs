@@ -4,8 +4,8 @@
 //!
 //! Implementations: `net::Net` (the node segment for our job's ranks on this host plus the
 //! socket engine for other jobs' processes) in a real process, and `loopback::Loopback` in
-//! one process for the engine's unit tests. A TCP transport between hosts is a further
-//! implementation behind the same trait (or a further arm of `Net`, as sockets are today).
+//! one process for the engine's unit tests. TCP between hosts is a further arm of `Net`
+//! (`transport::tcp`), as sockets are.
 //! Nothing here knows of requests, matching or communicators: transport imports no p2p.
 
 use super::mem::UserPtr;
@@ -18,8 +18,9 @@ pub trait Fabric: Send + Sync {
     type Rx;
     fn me(&self) -> usize;
     fn payload_capacity(&self) -> usize;
-    /// Peers beyond the node's slots (processes of other jobs, over sockets): fabric
-    /// indices `nlocal..nlocal + remote_peers()`; they grow while the process runs.
+    /// Processes of other jobs (over sockets): fabric indices `base..base +
+    /// remote_peers()`, where `base` is one past the last index of a world rank; they grow
+    /// while the process runs.
     fn remote_peers(&self) -> usize {
         0
     }
@@ -38,8 +39,15 @@ pub trait Fabric: Send + Sync {
     fn wait_since(&self, ticket: u32, timeout: Duration);
     fn ring(&self, dst: usize);
     fn pid_of(&self, local: usize) -> i32;
-    /// Single-copy read of another local process's memory into the operation's memory at
-    /// `dst` (address, length ranges, in order); Err when the kernel forbids it.
+    /// Ranks of the job on this host (they share its cores), when it differs from the
+    /// number of world ranks the fabric reaches directly (ranks on other hosts, or every
+    /// rank over TCP on one host).
+    fn host_ranks(&self) -> Option<usize> {
+        None
+    }
+    /// Single-copy read of another process's memory into the operation's memory at `dst`
+    /// (address, length ranges, in order): CMA on this host, a pull over TCP otherwise;
+    /// Err when the kernel forbids it or the peer cannot answer.
     fn read_remote(
         &self,
         local: usize,

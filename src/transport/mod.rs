@@ -15,3 +15,4 @@ pub mod shared_map;
 pub mod shm;
 pub mod shm_fabric;
 pub mod sock;
+pub mod tcp;

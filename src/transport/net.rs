@@ -1,16 +1,20 @@
 //! The engine's fabric in a real process: the node's shared-memory segment for the ranks
-//! of our job on this host, and sockets for processes of other jobs (dynamic processes).
+//! of our job on this host, TCP for the ranks of our job on other hosts (or all of them
+//! with `OXIMPI_TRANSPORT=tcp`), and Unix sockets for processes of other jobs (dynamic
+//! processes).
 //!
-//! Fabric indices: `0..nlocal` are shared-memory slots; `nlocal + i` is socket peer `i`.
-//! Cells always come from our segment; a cell bound for a socket peer is written to the
-//! socket and goes straight back to our free list. The doorbell is the segment's: socket
-//! reader threads ring it, so one sleep covers both transports.
+//! Fabric indices: `0..nlocal` are shared-memory slots; `nlocal + i` is TCP peer `i`
+//! (`i < ntcp`); `nlocal + ntcp + i` is socket peer `i`. Cells always come from our
+//! segment; a cell bound for a TCP or socket peer is written to its connection and goes
+//! straight back to our free list. The doorbell is the segment's: the TCP and socket reader
+//! threads ring it, so one sleep covers every transport.
 
 use super::fabric::{Fabric, HDR_BYTES};
 use super::links::{Links, Stream};
 use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
 use super::sock::{Card, Frame, Sockets};
+use super::tcp::Tcp;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,23 +22,54 @@ use std::time::Duration;
 pub struct Net {
     pub shm: Arc<Shm>,
     pub sock: Arc<Sockets>,
+    tcp: Option<Arc<Tcp>>,
     nlocal: usize,
+    ntcp: usize,
 }
 
 pub enum Rx {
     Shm(Received),
+    Tcp(Frame),
     Sock(Frame),
 }
 
 impl Net {
-    pub fn new(shm: Shm) -> Net {
+    /// `tcp`: the listener and configuration of our TCP peers, when the job has any.
+    pub fn new(
+        shm: Shm,
+        tcp: Option<(super::tcp::Listener, super::tcp::Config)>,
+    ) -> io::Result<Net> {
         let nlocal = shm.nlocal();
         let cap = shm.payload_capacity();
-        Net {
-            shm: Arc::new(shm),
+        let shm = Arc::new(shm);
+        let tcp = match tcp {
+            Some((l, cfg)) => {
+                let bell = Arc::clone(&shm);
+                let slot = bell.me();
+                Some(Tcp::start(l, cfg, Box::new(move || bell.ring(slot)))?)
+            }
+            None => None,
+        };
+        Ok(Net {
+            shm,
             sock: Arc::new(Sockets::new(cap)),
+            ntcp: tcp.as_ref().map_or(0, |t| t.count()),
+            tcp,
             nlocal,
-        }
+        })
+    }
+
+    /// The TCP peer of fabric index `dst`, if it is one.
+    #[inline]
+    fn tcp_peer(&self, dst: usize) -> Option<(&Tcp, usize)> {
+        let i = dst.checked_sub(self.nlocal)?;
+        (i < self.ntcp).then(|| (self.tcp.as_deref().expect("ntcp > 0"), i))
+    }
+
+    /// The first fabric index of the socket peers.
+    #[inline]
+    fn sock_base(&self) -> usize {
+        self.nlocal + self.ntcp
     }
 
     /// Tells the socket side who we are; its readers ring our doorbell.
@@ -78,8 +113,18 @@ impl Fabric for Net {
         if dst < self.nlocal {
             return self.shm.send(dst, c, len);
         }
-        let peer = dst - self.nlocal;
         let (h, p) = self.shm.parts_mut(&mut c);
+        if let Some((tcp, i)) = self.tcp_peer(dst) {
+            if let Err(e) = tcp.send(i, &h[..], &p[..len]) {
+                eprintln!(
+                    "oximpi: rank {}: cannot send to rank {} over TCP: {e}",
+                    tcp.me(),
+                    tcp.rank_of(i)
+                );
+            }
+            return self.shm.free_unsent(c);
+        }
+        let peer = dst - self.sock_base();
         if let Err(e) = self.sock.send(peer, &h[..], &p[..len]) {
             eprintln!(
                 "oximpi: cannot send to process {:#x}: {e}",
@@ -93,27 +138,31 @@ impl Fabric for Net {
         if let Some(r) = self.shm.poll() {
             return Some(Rx::Shm(r));
         }
+        if let Some(f) = self.tcp.as_ref().and_then(|t| t.poll()) {
+            return Some(Rx::Tcp(f));
+        }
         self.sock.poll().map(Rx::Sock)
     }
     #[inline]
     fn src(&self, r: &Rx) -> usize {
         match r {
             Rx::Shm(r) => r.src(),
-            Rx::Sock(f) => self.nlocal + f.src,
+            Rx::Tcp(f) => self.nlocal + f.src,
+            Rx::Sock(f) => self.sock_base() + f.src,
         }
     }
     #[inline]
     fn header<'a>(&'a self, r: &'a Rx) -> &'a [u8; HDR_BYTES] {
         match r {
             Rx::Shm(r) => self.shm.header(r),
-            Rx::Sock(f) => f.buf[..HDR_BYTES].try_into().expect("frame header"),
+            Rx::Tcp(f) | Rx::Sock(f) => f.buf[..HDR_BYTES].try_into().expect("frame header"),
         }
     }
     #[inline]
     fn payload<'a>(&'a self, r: &'a Rx) -> &'a [u8] {
         match r {
             Rx::Shm(r) => self.shm.payload(r),
-            Rx::Sock(f) => &f.buf[HDR_BYTES..],
+            Rx::Tcp(f) | Rx::Sock(f) => &f.buf[HDR_BYTES..],
         }
     }
     #[inline]
@@ -126,13 +175,13 @@ impl Fabric for Net {
         self.shm.doorbell_ticket()
     }
     fn wait_since(&self, ticket: u32, timeout: Duration) {
-        if self.sock.has_inbound() {
+        if self.sock.has_inbound() || self.tcp.as_ref().is_some_and(|t| t.has_inbound()) {
             return;
         }
         self.shm.wait_since(ticket, timeout)
     }
     fn ring(&self, dst: usize) {
-        // Socket peers are woken by their own reader threads when our frame lands.
+        // TCP and socket peers are woken by their own reader threads when our frame lands.
         if dst < self.nlocal {
             self.shm.ring(dst)
         }
@@ -140,8 +189,11 @@ impl Fabric for Net {
     fn pid_of(&self, local: usize) -> i32 {
         if local < self.nlocal {
             self.shm.pid_of(local)
+        } else if self.tcp_peer(local).is_some() {
+            // Another host (or forced TCP): no process to read with CMA.
+            0
         } else {
-            self.sock.pid_of(local - self.nlocal)
+            self.sock.pid_of(local - self.sock_base())
         }
     }
     fn read_remote(
@@ -150,7 +202,13 @@ impl Fabric for Net {
         remote: &[(usize, usize)],
         dst: &[(UserPtr, usize)],
     ) -> io::Result<usize> {
+        if let Some((tcp, i)) = self.tcp_peer(local) {
+            return tcp.pull(i, remote, dst);
+        }
         cma::read_into(self.pid_of(local), remote, dst)
+    }
+    fn host_ranks(&self) -> Option<usize> {
+        Some(self.nlocal)
     }
 }
 

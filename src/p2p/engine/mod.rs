@@ -73,7 +73,8 @@ pub struct Engine<F: Fabric> {
     /// Local index in the fabric of every endpoint (None: not on this node).
     local_of: Vec<Option<usize>>,
     ep_of_local: Vec<u32>,
-    /// Slots of the node segment (fabric indices below it are node-local ranks).
+    /// One past the last fabric index of a world rank (node slots, then TCP peers); the
+    /// processes of other jobs come after.
     nlocal: usize,
     eager_limit: usize,
     /// How long a blocked call polls before it yields and then sleeps, and who sleeps.
@@ -125,9 +126,12 @@ impl<F: Fabric> Engine<F> {
                 ep_of_local[*l] = ep as u32;
             }
         }
-        let nlocal = local_of.iter().filter(|l| l.is_some()).count();
+        // World ranks may skip node slots (with every peer over TCP, only my own slot of
+        // the node segment is used): socket peers start past the highest index.
+        let nlocal = local_of.iter().flatten().max().map_or(0, |m| m + 1);
         // The knobs (environment, or MPI_T writes before MPI_Init), and what is in force.
-        let policy = WaitPolicy::new(nlocal);
+        // The waiting policy counts the ranks that share this host's cores.
+        let policy = WaitPolicy::new(fab.host_ranks().unwrap_or(nlocal));
         let cap = fab.payload_capacity();
         let eager_limit = settings::EAGER_LIMIT
             .get_u64()
@@ -168,7 +172,8 @@ impl<F: Fabric> Engine<F> {
 
     /// The fabric index of endpoint `ep`. Endpoints are world ranks first; endpoints from
     /// `local_of.len()` on are processes of other jobs, numbered in the order the fabric
-    /// learnt them (socket peer `i` is endpoint `nworld + i`, fabric index `nlocal + i`).
+    /// learnt them (socket peer `i` is endpoint `nworld + i`, fabric index `nlocal + i`,
+    /// `nlocal` being one past the world ranks' indices).
     #[inline]
     pub(super) fn local(&self, ep: u32) -> Result<usize, MpiError> {
         let ep = ep as usize;

@@ -105,9 +105,9 @@ impl<T> Pending<T> {
 }
 
 /// What one `accept` on a non-blocking listener gave.
-pub enum Accepted {
+pub enum Accepted<C = UnixStream> {
     /// A new connection, already non-blocking.
-    Conn(UnixStream),
+    Conn(C),
     /// Nothing more to accept now.
     Drained,
     /// Out of descriptors or memory: rest until the given instant.
@@ -116,14 +116,19 @@ pub enum Accepted {
 
 /// Accepts one connection from a non-blocking `listener`.
 pub fn accept_one(listener: &UnixListener, now: Instant) -> Accepted {
+    accept_with(now, || {
+        let (s, _) = listener.accept()?;
+        s.set_nonblocking(true)?;
+        Ok(s)
+    })
+}
+
+/// Accepts one connection with `accept` (an `accept` on a non-blocking listener of any
+/// kind that also makes the new connection non-blocking), under the rules above.
+pub fn accept_with<C>(now: Instant, mut accept: impl FnMut() -> io::Result<C>) -> Accepted<C> {
     loop {
-        match listener.accept() {
-            Ok((s, _)) => {
-                if s.set_nonblocking(true).is_ok() {
-                    return Accepted::Conn(s);
-                }
-                // Cannot happen on a fresh socket; drop it rather than block on it later.
-            }
+        match accept() {
+            Ok(s) => return Accepted::Conn(s),
             Err(e) => match e.raw_os_error() {
                 Some(libc::EINTR) | Some(libc::ECONNABORTED) | Some(libc::EPROTO) => {}
                 Some(libc::EAGAIN) => return Accepted::Drained,

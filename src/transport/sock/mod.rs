@@ -22,6 +22,7 @@
 //! system): all peers are on this host for now; TCP for other hosts fits behind `Card`.
 
 pub mod gate;
+pub mod inbox;
 pub mod wire;
 
 use parking_lot::{Mutex, RwLock};
@@ -111,8 +112,7 @@ pub struct Sockets {
     /// `peers.len()`, readable without the lock (the engine asks on every blocking call).
     npeers: AtomicUsize,
     by_gpid: Mutex<HashMap<u64, usize>>,
-    inbox: Mutex<VecDeque<Frame>>,
-    pending: AtomicUsize,
+    inbox: inbox::Inbox,
     /// Connections made to our ports, waiting for MPI_Comm_accept (port number → queue).
     ports: Mutex<HashMap<u64, VecDeque<UnixStream>>>,
     next_port: AtomicU64,
@@ -131,8 +131,7 @@ impl Sockets {
             peers: RwLock::new(Vec::new()),
             npeers: AtomicUsize::new(0),
             by_gpid: Mutex::new(HashMap::new()),
-            inbox: Mutex::new(VecDeque::new()),
-            pending: AtomicUsize::new(0),
+            inbox: inbox::Inbox::default(),
             ports: Mutex::new(HashMap::new()),
             next_port: AtomicU64::new(1),
             waker: OnceLock::new(),
@@ -303,8 +302,7 @@ impl Sockets {
         loop {
             match wire::read_frame(&mut conn, self.max_payload) {
                 Ok(Some(buf)) => {
-                    self.inbox.lock().push_back(Frame { src, buf });
-                    self.pending.fetch_add(1, Ordering::Release);
+                    self.inbox.push(Frame { src, buf });
                     self.wake();
                 }
                 Ok(None) => return,
@@ -393,18 +391,11 @@ impl Sockets {
     /// True when frames wait in the inbox (one atomic load: cheap on the shm hot path).
     #[inline]
     pub fn has_inbound(&self) -> bool {
-        self.pending.load(Ordering::Acquire) != 0
+        self.inbox.has_inbound()
     }
 
     pub fn poll(&self) -> Option<Frame> {
-        if !self.has_inbound() {
-            return None;
-        }
-        let f = self.inbox.lock().pop_front();
-        if f.is_some() {
-            self.pending.fetch_sub(1, Ordering::Release);
-        }
-        f
+        self.inbox.poll()
     }
 
     // ----------------------------------------------------------------------------------
