@@ -63,12 +63,15 @@ pub const GPID_RANK_BITS: u32 = 24;
 fn job_identity(pmi: Option<&Pmi>) -> JobIdentity {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let secret = std::env::var("OXIMPI_JOB_SECRET").ok();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let mut h = DefaultHasher::new();
-    host.hash(&mut h);
     match pmi {
+        // Every rank of the job, on whichever host, must come to the same key.
         Some(p) => p.kvsname().hash(&mut h),
-        None => crate::transport::sock::random_u64().hash(&mut h),
+        None => {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+            host.hash(&mut h);
+            crate::transport::sock::random_u64().hash(&mut h);
+        }
     }
     secret.hash(&mut h);
     let key = h.finish() << GPID_RANK_BITS;
