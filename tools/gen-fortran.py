@@ -52,7 +52,7 @@ HAND = {
     "comm_get_attr", "type_get_attr", "win_get_attr", "attr_get",
     "op_create", "comm_create_errhandler", "win_create_errhandler",
     "file_create_errhandler", "session_create_errhandler", "errhandler_create",
-    "grequest_start", "register_datarep",
+    "grequest_start", "register_datarep", "register_datarep_c",
     "comm_spawn", "comm_spawn_multiple",
     "waitany", "testany", "waitsome", "testsome",
     "request_get_status_any", "request_get_status_some",
@@ -280,6 +280,8 @@ def gen_rust(protos):
     # The MPI_Count forms of the f08 generics: one name each, pmpi_x_c_ (the f08 wrappers
     # call them; `use mpi` and mpif.h have no large-count routines).
     for lname in f08.large_forms(protos, has_fortran_binding):
+        if lname in HAND:
+            continue
         cname, ret, params = protos[lname]
         try:
             out.append(gen_function(lname, cname, ret, params, [f"pmpi_{lname}_"]))
