@@ -176,8 +176,62 @@ fn is_conversion_null(f: *const c_void) -> bool {
 
 /// The C library's conversion function with a count of kind `N`
 /// (MPI_Datarep_conversion_function or MPI_Datarep_conversion_function_c).
-type ConvC<N> = unsafe extern "C" fn(*mut c_void, c_int, N, *mut c_void, i64, *mut c_void) -> c_int;
-type ExtentC = unsafe extern "C" fn(c_int, *mut i64, *mut c_void) -> c_int;
+pub type ConvC<N> =
+    unsafe extern "C" fn(*mut c_void, c_int, N, *mut c_void, i64, *mut c_void) -> c_int;
+pub type ExtentC = unsafe extern "C" fn(c_int, *mut i64, *mut c_void) -> c_int;
+
+/// Fortran datarep functions as the C library takes them: trampolines, and as extra state a
+/// record of the Fortran functions (`rec`).
+pub struct Wrapped<N> {
+    pub read: Option<ConvC<N>>,
+    pub write: Option<ConvC<N>>,
+    pub extent: ExtentC,
+    pub rec: *mut c_void,
+}
+
+impl<N> Wrapped<N> {
+    /// Wraps the Fortran procedures at `read`, `write` (null or MPI_CONVERSION_FN_NULL: no
+    /// conversion) and `extent` (not null), with the user's extra state value `extra`.
+    ///
+    /// # Safety
+    /// The addresses are Fortran procedures of the datarep interfaces, with a count of kind N.
+    pub unsafe fn new(
+        read: *const c_void,
+        write: *const c_void,
+        extent: *const c_void,
+        extra: i64,
+    ) -> Self {
+        let conv_of = |f: *const c_void| {
+            if is_conversion_null(f) {
+                None
+            } else {
+                // SAFETY: a Fortran conversion procedure (caller's contract).
+                Some(unsafe { transmute::<*const c_void, ConvF<N>>(f) })
+            }
+        };
+        let (rf, wf) = (conv_of(read), conv_of(write));
+        let rec = Box::into_raw(Box::new(Datarep {
+            read: rf,
+            write: wf,
+            // SAFETY: a Fortran extent procedure (caller's contract).
+            extent: unsafe { transmute::<*const c_void, ExtentF>(extent) },
+            extra,
+        }));
+        Wrapped {
+            read: rf.map(|_| datarep_read::<N> as ConvC<N>),
+            write: wf.map(|_| datarep_write::<N> as ConvC<N>),
+            extent: datarep_extent::<N>,
+            rec: rec as *mut c_void,
+        }
+    }
+
+    /// Frees the record of a registration that failed (a registered one lives for the
+    /// program, as the representation does).
+    pub fn discard(self) {
+        // SAFETY: `rec` came from Box::into_raw in `new` and the C library did not keep it.
+        drop(unsafe { Box::from_raw(self.rec as *mut Datarep<N>) });
+    }
+}
 
 /// A count kind and the C registration that takes conversion functions of that kind.
 trait CountKind: Sized + 'static {
@@ -213,7 +267,7 @@ impl CountKind for i64 {
 }
 
 /// Registers the Fortran functions `read`, `write`, `extent` (addresses from Fortran) under
-/// `name` with C trampolines whose extra state is a record of them.
+/// `name`, wrapped.
 unsafe fn register_fortran<N: CountKind>(
     name: &[u8],
     read: *const c_void,
@@ -226,32 +280,10 @@ unsafe fn register_fortran<N: CountKind>(
         // Let the C layer report the null extent function.
         return N::register_c(name, None, None, None, std::ptr::null_mut());
     }
-    let conv_of = |f: *const c_void| {
-        if is_conversion_null(f) {
-            None
-        } else {
-            Some(transmute::<*const c_void, ConvF<N>>(f))
-        }
-    };
-    let (rf, wf) = (conv_of(read), conv_of(write));
-    let rd_c = rf.map(|_| datarep_read::<N> as ConvC<N>);
-    let wr_c = wf.map(|_| datarep_write::<N> as ConvC<N>);
-    // A representation stays registered for the life of the program, and so does this record.
-    let rec = Box::into_raw(Box::new(Datarep {
-        read: rf,
-        write: wf,
-        extent: transmute::<*const c_void, ExtentF>(extent),
-        extra,
-    }));
-    let r = N::register_c(
-        name,
-        rd_c,
-        wr_c,
-        Some(datarep_extent::<N>),
-        rec as *mut c_void,
-    );
+    let w = Wrapped::<N>::new(read, write, extent, extra);
+    let r = N::register_c(name, w.read, w.write, Some(w.extent), w.rec);
     if r != MPI_SUCCESS {
-        drop(Box::from_raw(rec));
+        w.discard();
     }
     r
 }
