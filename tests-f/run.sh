@@ -67,6 +67,13 @@ if ! command -v gfortran >/dev/null 2>&1; then
     echo "$pass passed, $fail failed"
     exit 1
 fi
+# Every function of reference/mpi-functions.tsv with a Fortran binding is exported in its
+# `use mpi`, `use mpi_f08` and f08 `_c` forms (tools/gen-fortran.py --coverage).
+if python3 "$root/tools/gen-fortran.py" --coverage "$root/build/lib" >"$work/cov.out" 2>&1; then
+    ok "coverage: $(tr -s ' ' <"$work/cov.out" | paste -sd ';' -)"
+else
+    ko "coverage: $(cat "$work/cov.out")"
+fi
 # The explicit interfaces of our mpi module accept exactly the calls MPICH's accept: a
 # program calling every interfaced routine with our interfaces' argument types compiles
 # against both modules (tools/gen-fortran.py --interface-probe).
