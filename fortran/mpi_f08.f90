@@ -4865,6 +4865,19 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Register_datarep_f08
     end interface MPI_Register_datarep
+    interface MPI_Register_datarep_c
+        subroutine MPI_Register_datarep_c_f08(datarep, read_conversion_fn, write_conversion_fn, &
+                dtype_file_extent_fn, extra_state, ierror)
+            import
+            implicit none
+            CHARACTER(LEN=*), INTENT(IN) :: datarep
+            PROCEDURE(MPI_Datarep_conversion_function_c) :: read_conversion_fn
+            PROCEDURE(MPI_Datarep_conversion_function_c) :: write_conversion_fn
+            PROCEDURE(MPI_Datarep_extent_function) :: dtype_file_extent_fn
+            INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Register_datarep_c_f08
+    end interface MPI_Register_datarep_c
     interface MPI_Remove_error_class
         subroutine MPI_Remove_error_class_f08(errorclass, ierror)
             import
@@ -11736,6 +11749,19 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Register_datarep_f08
     end interface PMPI_Register_datarep
+    interface PMPI_Register_datarep_c
+        subroutine PMPIR_Register_datarep_c_f08(datarep, read_conversion_fn, &
+                write_conversion_fn, dtype_file_extent_fn, extra_state, ierror)
+            import
+            implicit none
+            CHARACTER(LEN=*), INTENT(IN) :: datarep
+            PROCEDURE(MPI_Datarep_conversion_function_c) :: read_conversion_fn
+            PROCEDURE(MPI_Datarep_conversion_function_c) :: write_conversion_fn
+            PROCEDURE(MPI_Datarep_extent_function) :: dtype_file_extent_fn
+            INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Register_datarep_c_f08
+    end interface PMPI_Register_datarep_c
     interface PMPI_Remove_error_class
         subroutine PMPIR_Remove_error_class_f08(errorclass, ierror)
             import

@@ -212,7 +212,7 @@ contains
         ierror = 0
     end subroutine
     ! MPI_CONVERSION_FN_NULL(_C): its address means "no conversion" to MPI_Register_datarep
-    ! (src/abi/fortran/hand.rs, is_conversion_null); the library never calls it.
+    ! (src/abi/fortran/callbacks.rs, is_conversion_null); the library never calls it.
     subroutine MPI_CONVERSION_FN_NULL(userbuf, datatype, count, filebuf, position, &
             extra_state, ierror)
         type(c_ptr), value :: userbuf, filebuf

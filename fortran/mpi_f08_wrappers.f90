@@ -18861,6 +18861,44 @@ subroutine MPI_Register_datarep_f08(datarep, read_conversion_fn, write_conversio
             dtype_file_extent_fn, extra_state, ierror)
 end subroutine MPI_Register_datarep_f08
 
+subroutine PMPIR_Register_datarep_c_f08(datarep, read_conversion_fn, write_conversion_fn, &
+        dtype_file_extent_fn, extra_state, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    CHARACTER(LEN=*), INTENT(IN) :: datarep
+    PROCEDURE(MPI_Datarep_conversion_function_c) :: read_conversion_fn
+    PROCEDURE(MPI_Datarep_conversion_function_c) :: write_conversion_fn
+    PROCEDURE(MPI_Datarep_extent_function) :: dtype_file_extent_fn
+    INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_register_datarep_c(datarep, read_conversion_fn, write_conversion_fn, &
+                dtype_file_extent_fn, extra_state, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Register_datarep_c_f08
+
+subroutine MPI_Register_datarep_c_f08(datarep, read_conversion_fn, write_conversion_fn, &
+        dtype_file_extent_fn, extra_state, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Register_datarep_c
+    implicit none
+    CHARACTER(LEN=*), INTENT(IN) :: datarep
+    PROCEDURE(MPI_Datarep_conversion_function_c) :: read_conversion_fn
+    PROCEDURE(MPI_Datarep_conversion_function_c) :: write_conversion_fn
+    PROCEDURE(MPI_Datarep_extent_function) :: dtype_file_extent_fn
+    INTEGER(KIND=MPI_ADDRESS_KIND), INTENT(IN) :: extra_state
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Register_datarep_c(datarep, read_conversion_fn, write_conversion_fn, &
+            dtype_file_extent_fn, extra_state, ierror)
+end subroutine MPI_Register_datarep_c_f08
+
 subroutine PMPIR_Remove_error_class_f08(errorclass, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types

@@ -21,6 +21,11 @@ Writes:
                                 e.g. those of MPICH's libmpichfort.so.12)
     tools/gen-fortran.py --compare-mpich [mpif.h]
                                     check every PARAMETER of MPICH's mpif.h against ours
+    tools/gen-fortran.py --coverage [BUILD_LIB]
+                                the Fortran bindings of reference/mpi-functions.tsv that
+                                build/lib exports: `use mpi`/mpif.h (mpi_x_ and pmpi_x_),
+                                `use mpi_f08` (its specific procedures) and the f08 `_c`
+                                forms; lists what is missing, exits 1 if anything is
 
 Rules of the MPICH Fortran ABI (gfortran): every argument by reference, handles are the C
 integers, CHARACTER arguments carry a hidden size_t length appended after all the others,
@@ -52,7 +57,7 @@ HAND = {
     "comm_get_attr", "type_get_attr", "win_get_attr", "attr_get",
     "op_create", "comm_create_errhandler", "win_create_errhandler",
     "file_create_errhandler", "session_create_errhandler", "errhandler_create",
-    "grequest_start", "register_datarep",
+    "grequest_start", "register_datarep", "register_datarep_c",
     "comm_spawn", "comm_spawn_multiple",
     "waitany", "testany", "waitsome", "testsome",
     "request_get_status_any", "request_get_status_some",
@@ -280,6 +285,8 @@ def gen_rust(protos):
     # The MPI_Count forms of the f08 generics: one name each, pmpi_x_c_ (the f08 wrappers
     # call them; `use mpi` and mpif.h have no large-count routines).
     for lname in f08.large_forms(protos, has_fortran_binding):
+        if lname in HAND:
+            continue
         cname, ret, params = protos[lname]
         try:
             out.append(gen_function(lname, cname, ret, params, [f"pmpi_{lname}_"]))
@@ -608,6 +615,45 @@ def compare_mpich(ours_text, path):
     return bad
 
 
+def coverage(protos, libdir):
+    """Counts the Fortran bindings of the reference table that libdir's libraries export
+    (see --coverage). Returns the number missing."""
+    import subprocess
+    syms = set()
+    for lib in ("libmpi.so.12", "libmpifort.so.12"):
+        out = subprocess.run(["nm", "-D", "--defined-only", os.path.join(libdir, lib)],
+                             capture_output=True, text=True, check=True).stdout
+        syms |= {line.split()[-1] for line in out.splitlines() if line.strip()}
+    table = os.path.join(ROOT, "reference", "mpi-functions.tsv")
+    names = [line.split("\t")[0] for line in open(table)
+             if line.startswith("MPI_")]
+    procs = f08.procedures(protos, has_fortran_binding)
+    specifics = {p.lname: "mpi_" + p.specific.lower() + "_" for ps in procs.values() for p in ps}
+    rows = {"use mpi": [0, []], "use mpi_f08": [0, []], "mpi_f08 _c forms": [0, []]}
+    for name in names:
+        lname = name[4:].lower()
+        large = lname.endswith("_c") and lname[:-2] in protos
+        base = lname[:-2] if large else lname
+        if lname not in protos or not has_fortran_binding(base):
+            continue
+        if not large:
+            rows["use mpi"][0] += 1
+            if not {f"mpi_{lname}_", f"pmpi_{lname}_"} <= syms:
+                rows["use mpi"][1].append(name)
+            if base in f08.REMOVED:
+                continue
+        key = "mpi_f08 _c forms" if large else "use mpi_f08"
+        rows[key][0] += 1
+        if specifics.get(lname) not in syms:
+            rows[key][1].append(name)
+    missing = 0
+    for what, (total, miss) in rows.items():
+        print(f"{what:18} {total - len(miss)}/{total}" + (f"  missing: {' '.join(miss)}" if miss else ""))
+        missing += len(miss)
+    return missing
+
+
+
 def main():
     src = open(HEADER).read()
     protos = parse_prototypes(src)
@@ -630,6 +676,10 @@ def main():
         with open(sys.argv[i + 1], "w") as f:
             f.write(f08.gen_probe(protos, has_fortran_binding, only))
         return
+    if "--coverage" in sys.argv:
+        i = sys.argv.index("--coverage")
+        libdir = sys.argv[i + 1] if len(sys.argv) > i + 1 else os.path.join(ROOT, "build", "lib")
+        sys.exit(1 if coverage(protos, libdir) else 0)
     if "--compare-mpich" in sys.argv:
         i = sys.argv.index("--compare-mpich")
         path = sys.argv[i + 1] if len(sys.argv) > i + 1 else MPICH_MPIF

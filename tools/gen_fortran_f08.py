@@ -37,13 +37,13 @@ HANDLE_TYPES = {"MPI_" + h for h in HANDLES}
 REMOVED = {"address", "attr_delete", "attr_get", "attr_put", "errhandler_create",
            "errhandler_get", "errhandler_set", "keyval_create", "keyval_free", "type_extent",
            "type_hindexed", "type_hvector", "type_lb", "type_struct", "type_ub"}
-# Large-count forms whose callbacks have a C calling convention the `use mpi` binding does
-# not convert (MPI_Datarep_conversion_function_c takes its arguments by value).
-NO_LARGE = {"register_datarep_c"}
 # Large-count forms a generic cannot tell from the INTEGER form (a procedure argument, or
 # MPI_Aint and MPI_Count of one kind): their own name MPI_X_c, as the standard gives them
-# (MPICH 4.0.2's module has none of them).
-OWN_NAME = {"op_create_c"}
+# (MPICH 4.0.2's module has none of them; later MPICH names the specifics MPI_X_c_f08).
+# MPI_Register_datarep_c's `use mpi`-style binding is written by hand (the conversion
+# functions need a trampoline: MPI_Datarep_conversion_function_c takes its arguments by
+# value, src/abi/fortran/callbacks.rs).
+OWN_NAME = {"op_create_c", "register_datarep_c"}
 # Buffers whose address is all the call needs (no count/datatype to describe a section).
 ADDRESS_ONLY = {("get_address", "location"), ("win_create", "base"), ("win_attach", "base"),
                 ("win_detach", "base"), ("free_mem", "base"), ("buffer_attach", "buffer"),
@@ -253,7 +253,7 @@ def procedures(protos, has_fortran_binding):
         cname, ret, params = protos[lname]
         large = lname.endswith("_c")
         base = lname[:-2] if large else lname
-        if base in REMOVED or lname in NO_LARGE:
+        if base in REMOVED:
             continue
         if large:
             if base not in protos or not has_fortran_binding(base):

@@ -7,7 +7,8 @@
 //! Also MPII_Keyval_set_proxy and MPII_Grequest_set_lang_f77, with which that library has
 //! the core call Fortran attribute callbacks through its proxies and Fortran generalized
 //! request callbacks with Fortran conventions (the hooks are in `abi::attr` and
-//! `abi::request`).
+//! `abi::request`), and the recognition of its MPI_Register_datarep calls, whose Fortran
+//! conversion functions get trampolines (the hook is in `abi::io::datarep`).
 
 use super::attr::get_attr_value;
 use super::rt::Fint;
@@ -114,4 +115,126 @@ pub extern "C" fn MPII_Keyval_set_proxy(
 #[no_mangle]
 pub extern "C" fn MPII_Grequest_set_lang_f77(greq: c_int) {
     crate::abi::request::set_grequest_f77(greq);
+}
+
+// ---------------------------------------------------------------------------------------
+// MPI_Register_datarep from MPICH's libmpifort. Its `use mpi`/mpif.h and mpi_f08 bindings
+// (MPICH 4.0.2: pmpi_register_datarep_, pmpir_register_datarep_f08_) call the C
+// MPI_Register_datarep with the user's Fortran procedures unwrapped, NULL for
+// MPI_CONVERSION_FN_NULL and the *address* of the INTEGER(MPI_ADDRESS_KIND) extra state;
+// they set no hook, because MPICH's ROMIO refuses user conversion functions anyway. So
+// MPI_Register_datarep asks, through `called_from_mpich_fortran`, whether its caller is that
+// library, and then registers Fortran trampolines instead (`mpich_datarep`).
+
+/// `_Unwind_Reason_Code` values of the Itanium C++ ABI unwinder (libgcc_s, which the Rust
+/// standard library links on Linux).
+const URC_NO_REASON: c_int = 0;
+const URC_NORMAL_STOP: c_int = 4;
+
+extern "C" {
+    fn _Unwind_Backtrace(
+        trace: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+        arg: *mut c_void,
+    ) -> c_int;
+    fn _Unwind_GetIP(ctx: *mut c_void) -> usize;
+}
+
+/// The base address of the loaded object holding `addr` (0 if none).
+fn object_base(addr: usize) -> usize {
+    // SAFETY: Dl_info is plain pointers, for which all zeroes is valid (null).
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr only reads the loader's tables and fills `info`.
+    if unsafe { libc::dladdr(addr as *const c_void, &mut info) } == 0 {
+        return 0;
+    }
+    info.dli_fbase as usize
+}
+
+/// The walk's state: our object's base, the frames seen, and the first return address
+/// outside our object.
+struct Walk {
+    ours: usize,
+    frames: u32,
+    caller: usize,
+}
+
+unsafe extern "C" fn walk_frame(ctx: *mut c_void, arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the Walk that `caller_outside` passes, alive for the walk.
+    let w = unsafe { &mut *(arg as *mut Walk) };
+    // SAFETY: `ctx` is the unwinder's context for this frame.
+    let ip = unsafe { _Unwind_GetIP(ctx) };
+    w.frames += 1;
+    if ip != 0 && object_base(ip) != w.ours {
+        w.caller = ip;
+        return URC_NORMAL_STOP;
+    }
+    // A call from outside is a few frames up; give up past any plausible depth.
+    if w.frames > 64 {
+        return URC_NORMAL_STOP;
+    }
+    URC_NO_REASON
+}
+
+/// The return address of the nearest frame outside this library (0 if none is found).
+fn caller_outside() -> usize {
+    let mut w = Walk {
+        ours: object_base(caller_outside as *const () as usize),
+        frames: 0,
+        caller: 0,
+    };
+    // SAFETY: the callback only touches `w`, which outlives the walk.
+    unsafe { _Unwind_Backtrace(walk_frame, &mut w as *mut Walk as *mut c_void) };
+    w.caller
+}
+
+/// Whether the nearest caller outside this library is MPICH's own libmpifort (Debian:
+/// libmpichfort.so.12), known by `mpirinitf_`, which MPICH's has and ours does not.
+pub fn called_from_mpich_fortran() -> bool {
+    let ip = caller_outside();
+    if ip == 0 {
+        return false;
+    }
+    // SAFETY: Dl_info is plain pointers, for which all zeroes is valid (null).
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr only reads the loader's tables and fills `info`.
+    if unsafe { libc::dladdr(ip as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
+        return false;
+    }
+    // SAFETY: RTLD_NOLOAD only returns a handle to an object already loaded (the caller's),
+    // taking a reference that dlclose gives back; dlsym only reads.
+    unsafe {
+        let h = libc::dlopen(info.dli_fname, libc::RTLD_LAZY | libc::RTLD_NOLOAD);
+        if h.is_null() {
+            return false;
+        }
+        let found = !libc::dlsym(h, c"mpirinitf_".as_ptr()).is_null();
+        libc::dlclose(h);
+        found
+    }
+}
+
+/// For MPI_Register_datarep called by MPICH's libmpifort: the trampolines to register in
+/// place of its caller's Fortran procedures (see above). None if `extent` is null (the C
+/// checks report it).
+///
+/// # Safety
+/// The arguments are those MPICH's binding passes: Fortran procedures of the datarep
+/// interfaces (INTEGER count) or null, and the address of an INTEGER(MPI_ADDRESS_KIND).
+pub unsafe fn mpich_datarep(
+    read: *const c_void,
+    write: *const c_void,
+    extent: *const c_void,
+    extra: *const i64,
+) -> Option<super::callbacks::Wrapped<c_int>> {
+    if extent.is_null() {
+        return None;
+    }
+    // SAFETY: `extra` is null or the address of the caller's extra state (contract).
+    let extra = if extra.is_null() {
+        0
+    } else {
+        unsafe { *extra }
+    };
+    // SAFETY: Fortran procedures with an INTEGER count (contract).
+    Some(unsafe { super::callbacks::Wrapped::new(read, write, extent, extra) })
 }

@@ -205,8 +205,56 @@ unsafe fn register(
     Ok(())
 }
 
+/// MPICH's own libmpifort, run over this library, passes its callers' Fortran procedures
+/// to MPI_Register_datarep unwrapped (abi::fortran::mpich): registers Fortran trampolines
+/// instead. None if the caller is not that library.
+///
+/// # Safety
+/// As MPI_Register_datarep's arguments.
+#[cfg(not(feature = "std-abi"))]
+unsafe fn register_from_mpich_fortran(
+    datarep: *const c_char,
+    read: Option<ConvFn>,
+    write: Option<ConvFn>,
+    extent: Option<ExtentFn>,
+    extra: *mut c_void,
+) -> Option<Result<(), MpiError>> {
+    use crate::abi::fortran::mpich;
+    if !mpich::called_from_mpich_fortran() {
+        return None;
+    }
+    let addr = |f: Option<ConvFn>| f.map_or(std::ptr::null(), |f| f as *const c_void);
+    let extent = extent.map_or(std::ptr::null(), |f| f as *const c_void);
+    // SAFETY: MPICH's binding passes Fortran datarep procedures (or null) and the address of
+    // the INTEGER(MPI_ADDRESS_KIND) extra state.
+    let w = unsafe { mpich::mpich_datarep(addr(read), addr(write), extent, extra as *const i64) }?;
+    let conv = |f: Option<ConvFn>| f.map(Conv::Int).unwrap_or(Conv::Null);
+    // SAFETY: `datarep` is the C caller's, null or valid (MPI contract); the functions and
+    // record are the trampolines' own.
+    let r = unsafe { register(datarep, conv(w.read), conv(w.write), Some(w.extent), w.rec) };
+    if r.is_err() {
+        w.discard();
+    }
+    Some(r)
+}
+/// The standard ABI library has no Fortran face.
+#[cfg(feature = "std-abi")]
+unsafe fn register_from_mpich_fortran(
+    _datarep: *const c_char,
+    _read: Option<ConvFn>,
+    _write: Option<ConvFn>,
+    _extent: Option<ExtentFn>,
+    _extra: *mut c_void,
+) -> Option<Result<(), MpiError>> {
+    None
+}
+
 mpi_fn!(MPI_Register_datarep, PMPI_Register_datarep, (datarep: *const c_char, read_conversion_fn: Option<ConvFn>, write_conversion_fn: Option<ConvFn>, dtype_file_extent_fn: Option<ExtentFn>, extra_state: *mut c_void), |ctx| {
     ctx.on_file(FILE_NULL);
+    // SAFETY: the C caller's arguments, null or valid for this use (MPI contract).
+    if let Some(r) = unsafe { register_from_mpich_fortran(datarep, read_conversion_fn, write_conversion_fn, dtype_file_extent_fn, extra_state) } {
+        return r;
+    }
     let conv = |f: Option<ConvFn>| f.map(Conv::Int).unwrap_or(Conv::Null);
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { register(datarep, conv(read_conversion_fn), conv(write_conversion_fn), dtype_file_extent_fn, extra_state) }
