@@ -12,7 +12,7 @@ use super::consts::{ANY_SOURCE, PROC_NULL, TAG_UB};
 use crate::error::{class, MpiError};
 use crate::handle::{obj, predefined, HandleTable};
 use crate::mpi_fn;
-use crate::object::attr::{AttrList, Keyval, KeyvalKind};
+use crate::object::attr::{AttrKind, AttrList, Keyval, KeyvalKind};
 use crate::runtime;
 use parking_lot::Mutex;
 use std::os::raw::{c_int, c_void};
@@ -98,11 +98,6 @@ pub type CopyProxy = unsafe extern "C" fn(
 pub type DeleteProxy =
     unsafe extern "C" fn(usize, c_int, c_int, c_int, *mut c_void, *mut c_void) -> c_int;
 
-/// MPIR_ATTR_AINT: the attribute type the proxies are told. The values are stored as one
-/// address-sized word whatever language set them, and MPICH's Fortran proxies read the word
-/// as an integer of the kind their binding uses.
-const MPIR_ATTR_AINT: c_int = 1;
-
 /// The callers' proxies of a keyval (MPICH's MPII_Keyval_set_proxy): MPICH's own libmpifort
 /// registers Fortran callbacks as if they were C ones and has the library call them
 /// through its proxies, which pass the arguments by reference as Fortran wants.
@@ -135,7 +130,22 @@ pub fn set_proxies(h: c_int, copy: CopyProxy, delete: DeleteProxy) {
     t.push((key, Proxies { copy, delete }));
 }
 
-fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiError> {
+/// The value a C callback gets: the attribute itself, or for one Fortran set the address of
+/// the integer (`local`, a copy), as MPICH's C proxies pass it.
+fn for_c_callback(value: usize, kind: AttrKind, local: &usize) -> *mut c_void {
+    if kind.is_integer() {
+        local as *const usize as *mut c_void
+    } else {
+        value as *mut c_void
+    }
+}
+
+fn call_delete(
+    k: &Keyval,
+    obj_handle: c_int,
+    value: usize,
+    kind: AttrKind,
+) -> Result<(), MpiError> {
     if k.delete_fn == 0 {
         return Ok(());
     }
@@ -147,7 +157,7 @@ fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiErr
                 k.delete_fn,
                 obj_handle,
                 k.handle(),
-                MPIR_ATTR_AINT,
+                kind.mpich_code(),
                 value as *mut c_void,
                 k.extra_state as *mut c_void,
             )
@@ -160,7 +170,7 @@ fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiErr
             f(
                 obj_handle,
                 k.handle(),
-                value as *mut c_void,
+                for_c_callback(value, kind, &value),
                 k.extra_state as *mut c_void,
             )
         }
@@ -174,9 +184,9 @@ fn call_delete(k: &Keyval, obj_handle: c_int, value: usize) -> Result<(), MpiErr
 /// Runs the copy callbacks of `old`'s attributes (object `old_handle`), giving the list for
 /// the new object. On a callback failure, the attributes already copied are deleted again.
 pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, MpiError> {
-    let entries = old.lock().entries.clone();
+    let entries = old.lock().snapshot();
     let mut out = AttrList::default();
-    for (k, v) in entries {
+    for (k, v, kind) in entries {
         if k.copy_fn == 0 {
             continue;
         }
@@ -191,7 +201,7 @@ pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, M
                     old_handle,
                     k.handle(),
                     k.extra_state as *mut c_void,
-                    MPIR_ATTR_AINT,
+                    kind.mpich_code(),
                     v as *mut c_void,
                     &mut newval,
                     &mut flag,
@@ -207,7 +217,7 @@ pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, M
                     old_handle,
                     k.handle(),
                     k.extra_state as *mut c_void,
-                    v as *mut c_void,
+                    for_c_callback(v, kind, &v),
                     &mut newval as *mut *mut c_void as *mut c_void,
                     &mut flag,
                 )
@@ -216,8 +226,9 @@ pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, M
         if rc != 0 {
             return Err(callback_error("copy", rc));
         }
+        // The copy keeps the kind of the original (MPICH's MPIR_Attr_dup_list).
         if flag != 0 {
-            out.set(&k, newval as usize);
+            out.set(&k, newval as usize, kind);
         }
     }
     Ok(out)
@@ -226,9 +237,11 @@ pub fn copy_list(old_handle: c_int, old: &Mutex<AttrList>) -> Result<AttrList, M
 /// Deletes every attribute of an object being freed, the last set first (MPICH's order).
 pub fn delete_all(obj_handle: c_int, list: &Mutex<AttrList>) -> Result<(), MpiError> {
     loop {
-        let last = list.lock().entries.last().cloned();
-        let Some((k, v)) = last else { return Ok(()) };
-        call_delete(&k, obj_handle, v)?;
+        let last = list.lock().last();
+        let Some((k, v, kind)) = last else {
+            return Ok(());
+        };
+        call_delete(&k, obj_handle, v, kind)?;
         list.lock().remove(&k);
         release_if_unused(&k);
     }
@@ -258,13 +271,14 @@ fn set(
     list: &Mutex<AttrList>,
     k: &Arc<Keyval>,
     v: usize,
+    kind: AttrKind,
 ) -> Result<(), MpiError> {
     // Setting over an existing value deletes the old one first (its callback may fail).
     let old = list.lock().get(k);
-    if let Some(old) = old {
-        call_delete(k, obj_handle, old)?;
+    if let Some((old, old_kind)) = old {
+        call_delete(k, obj_handle, old, old_kind)?;
     }
-    list.lock().set(k, v);
+    list.lock().set(k, v, kind);
     Ok(())
 }
 
@@ -276,7 +290,7 @@ fn delete(obj_handle: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<
             "no attribute is set for this keyval",
         )
     })?;
-    call_delete(k, obj_handle, old)?;
+    call_delete(k, obj_handle, old.0, old.1)?;
     list.lock().remove(k);
     release_if_unused(k);
     Ok(())
@@ -375,6 +389,7 @@ fn comm_set(
     comm: c_int,
     keyval: c_int,
     val: *mut c_void,
+    kind: AttrKind,
 ) -> Result<(), MpiError> {
     let c = super::comm::get(ctx, comm)?;
     if predefined_attr(keyval).is_some() {
@@ -388,7 +403,7 @@ fn comm_set(
     if comm == predefined::COMM_SELF {
         register_finalize_hook();
     }
-    set(comm, &c.attrs, &k, val as usize)
+    set(comm, &c.attrs, &k, val as usize, kind)
 }
 
 /// # Safety
@@ -399,6 +414,7 @@ unsafe fn comm_get(
     keyval: c_int,
     val: *mut c_void,
     flag: *mut c_int,
+    reader: AttrKind,
 ) -> Result<(), MpiError> {
     let c = super::comm::get(ctx, comm)?;
     let found = match predefined_attr(keyval) {
@@ -409,18 +425,13 @@ unsafe fn comm_get(
                 Some(p as usize)
             }
         }
-        None => c.attrs.lock().get(&keyval_arg(keyval, KeyvalKind::Comm)?),
+        None => c
+            .attrs
+            .lock()
+            .get_as(&keyval_arg(keyval, KeyvalKind::Comm)?, reader),
     };
-    match found {
-        Some(v) => {
-            // SAFETY: `val` is the C caller's, null or valid for this use (MPI contract).
-            unsafe { arg::write(val as *mut usize, v, "attribute_val") }?;
-            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
-            unsafe { arg::write(flag, 1, "flag") }
-        }
-        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
-        None => unsafe { arg::write(flag, 0, "flag") },
-    }
+    // SAFETY: the C caller's pointers (contract).
+    unsafe { write_found(found, val, flag) }
 }
 
 fn comm_delete(ctx: &mut super::Ctx, comm: c_int, keyval: c_int) -> Result<(), MpiError> {
@@ -437,21 +448,21 @@ fn comm_delete(ctx: &mut super::Ctx, comm: c_int, keyval: c_int) -> Result<(), M
 }
 
 mpi_fn!(MPI_Comm_set_attr, PMPI_Comm_set_attr, (comm: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
-    comm_set(ctx, comm, keyval, attribute_val)
+    comm_set(ctx, comm, keyval, attribute_val, AttrKind::Ptr)
 });
 
 mpi_fn!(MPI_Attr_put, PMPI_Attr_put, (comm: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
-    comm_set(ctx, comm, keyval, attribute_val)
+    comm_set(ctx, comm, keyval, attribute_val, AttrKind::Ptr)
 });
 
 mpi_fn!(MPI_Comm_get_attr, PMPI_Comm_get_attr, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag) }
+    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag, AttrKind::Ptr) }
 });
 
 mpi_fn!(MPI_Attr_get, PMPI_Attr_get, (comm: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag) }
+    unsafe { comm_get(ctx, comm, keyval, attribute_val, flag, AttrKind::Ptr) }
 });
 
 mpi_fn!(MPI_Comm_delete_attr, PMPI_Comm_delete_attr, (comm: c_int, keyval: c_int), |ctx| {
@@ -511,25 +522,66 @@ mpi_fn!(MPI_Type_free_keyval, PMPI_Type_free_keyval, (keyval: *mut c_int), |_ctx
     unsafe { free_keyval(keyval, KeyvalKind::Type) }
 });
 
-mpi_fn!(MPI_Type_set_attr, PMPI_Type_set_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void), |_ctx| {
+fn type_set(
+    datatype: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    kind: AttrKind,
+) -> Result<(), MpiError> {
     let dt = super::datatype::get_any(datatype, "datatype")?;
     let k = keyval_arg(keyval, KeyvalKind::Type)?;
-    with_type_attrs(&dt, |l| set(datatype, l, &k, attribute_val as usize))
-});
+    with_type_attrs(&dt, |l| set(datatype, l, &k, val as usize, kind))
+}
 
-mpi_fn!(MPI_Type_get_attr, PMPI_Type_get_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |_ctx| {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn type_get(
+    datatype: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    flag: *mut c_int,
+    reader: AttrKind,
+) -> Result<(), MpiError> {
     let dt = super::datatype::get_any(datatype, "datatype")?;
     let k = keyval_arg(keyval, KeyvalKind::Type)?;
-    match with_type_attrs(&dt, |l| l.lock().get(&k)) {
+    // SAFETY: the caller's pointers (contract).
+    unsafe {
+        write_found(
+            with_type_attrs(&dt, |l| l.lock().get_as(&k, reader)),
+            val,
+            flag,
+        )
+    }
+}
+
+/// Writes an attribute lookup's result: the value and flag 1, or flag 0.
+///
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn write_found(
+    found: Option<usize>,
+    val: *mut c_void,
+    flag: *mut c_int,
+) -> Result<(), MpiError> {
+    match found {
         Some(v) => {
-            // SAFETY: `attribute_val` is the C caller's, null or valid for this use (MPI contract).
-            unsafe { arg::write(attribute_val as *mut usize, v, "attribute_val") }?;
+            // SAFETY: `val` is the C caller's, null or valid for this use (MPI contract).
+            unsafe { arg::write(val as *mut usize, v, "attribute_val") }?;
             // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
             unsafe { arg::write(flag, 1, "flag") }
         }
         // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
         None => unsafe { arg::write(flag, 0, "flag") },
     }
+}
+
+mpi_fn!(MPI_Type_set_attr, PMPI_Type_set_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void), |_ctx| {
+    type_set(datatype, keyval, attribute_val, AttrKind::Ptr)
+});
+
+mpi_fn!(MPI_Type_get_attr, PMPI_Type_get_attr, (datatype: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |_ctx| {
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { type_get(datatype, keyval, attribute_val, flag, AttrKind::Ptr) }
 });
 
 mpi_fn!(MPI_Type_delete_attr, PMPI_Type_delete_attr, (datatype: c_int, keyval: c_int), |_ctx| {
@@ -562,7 +614,7 @@ pub fn win_set(
     k: &Arc<Keyval>,
     v: usize,
 ) -> Result<(), MpiError> {
-    set(win, list, k, v)
+    set(win, list, k, v, AttrKind::Ptr)
 }
 
 pub fn win_delete(win: c_int, list: &Mutex<AttrList>, k: &Arc<Keyval>) -> Result<(), MpiError> {
@@ -602,31 +654,54 @@ fn is_win_predefined(k: c_int) -> bool {
     )
 }
 
-mpi_fn!(MPI_Win_set_attr, PMPI_Win_set_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
+fn win_set_attr(
+    ctx: &mut super::Ctx,
+    win: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    kind: AttrKind,
+) -> Result<(), MpiError> {
     let w = super::rma::get(ctx, win)?;
     if is_win_predefined(keyval) {
-        return Err(MpiError::arg(class::ERR_KEYVAL, "keyval", "predefined attributes cannot be set"));
+        return Err(MpiError::arg(
+            class::ERR_KEYVAL,
+            "keyval",
+            "predefined attributes cannot be set",
+        ));
     }
     let k = keyval_arg(keyval, KeyvalKind::Win)?;
-    set(win, &w.attrs, &k, attribute_val as usize)
-});
+    set(win, &w.attrs, &k, val as usize, kind)
+}
 
-mpi_fn!(MPI_Win_get_attr, PMPI_Win_get_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
+/// # Safety
+/// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
+unsafe fn win_get_attr(
+    ctx: &mut super::Ctx,
+    win: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    flag: *mut c_int,
+    reader: AttrKind,
+) -> Result<(), MpiError> {
     let w = super::rma::get(ctx, win)?;
     let found = match win_predefined(&w, keyval) {
         Some(v) => Some(v),
-        None => w.attrs.lock().get(&keyval_arg(keyval, KeyvalKind::Win)?),
+        None => w
+            .attrs
+            .lock()
+            .get_as(&keyval_arg(keyval, KeyvalKind::Win)?, reader),
     };
-    match found {
-        Some(v) => {
-            // SAFETY: `attribute_val` is the C caller's, null or valid for this use (MPI contract).
-            unsafe { arg::write(attribute_val as *mut usize, v, "attribute_val") }?;
-            // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
-            unsafe { arg::write(flag, 1, "flag") }
-        }
-        // SAFETY: `flag` is the C caller's, null or valid for this use (MPI contract).
-        None => unsafe { arg::write(flag, 0, "flag") },
-    }
+    // SAFETY: the C caller's pointers (contract).
+    unsafe { write_found(found, val, flag) }
+}
+
+mpi_fn!(MPI_Win_set_attr, PMPI_Win_set_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void), |ctx| {
+    win_set_attr(ctx, win, keyval, attribute_val, AttrKind::Ptr)
+});
+
+mpi_fn!(MPI_Win_get_attr, PMPI_Win_get_attr, (win: c_int, keyval: c_int, attribute_val: *mut c_void, flag: *mut c_int), |ctx| {
+    // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
+    unsafe { win_get_attr(ctx, win, keyval, attribute_val, flag, AttrKind::Ptr) }
 });
 
 mpi_fn!(MPI_Win_delete_attr, PMPI_Win_delete_attr, (win: c_int, keyval: c_int), |ctx| {
@@ -637,3 +712,52 @@ mpi_fn!(MPI_Win_delete_attr, PMPI_Win_delete_attr, (win: c_int, keyval: c_int), 
     let k = keyval_arg(keyval, KeyvalKind::Win)?;
     delete(win, &w.attrs, &k)
 });
+
+// ---- the attribute functions with the caller's language ----
+
+/// MPI_{Comm,Type,Win}_set_attr for a caller of another language (the Fortran bindings,
+/// and MPICH's libmpifort through MPII_*_set_attr): `kind` says how the value was given.
+pub fn set_attr_as(
+    obj: KeyvalKind,
+    h: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    kind: AttrKind,
+) -> c_int {
+    match obj {
+        KeyvalKind::Comm => super::run("MPI_Comm_set_attr", |ctx| {
+            comm_set(ctx, h, keyval, val, kind)
+        }),
+        KeyvalKind::Type => super::run("MPI_Type_set_attr", |_ctx| type_set(h, keyval, val, kind)),
+        KeyvalKind::Win => super::run("MPI_Win_set_attr", |ctx| {
+            win_set_attr(ctx, h, keyval, val, kind)
+        }),
+    }
+}
+
+/// MPI_{Comm,Type,Win}_get_attr for a reader of kind `reader` (MPICH's MPII_*_get_attr):
+/// the value is written to `val` as that reader sees it (object::attr::Attr::seen_by).
+///
+/// # Safety
+/// `val` and `flag` are null or valid for a `usize` and an `int` (MPI contract).
+pub unsafe fn get_attr_as(
+    obj: KeyvalKind,
+    h: c_int,
+    keyval: c_int,
+    val: *mut c_void,
+    flag: *mut c_int,
+    reader: AttrKind,
+) -> c_int {
+    match obj {
+        // SAFETY: (all three) the caller's pointers (contract).
+        KeyvalKind::Comm => super::run("MPI_Comm_get_attr", |ctx| unsafe {
+            comm_get(ctx, h, keyval, val, flag, reader)
+        }),
+        KeyvalKind::Type => super::run("MPI_Type_get_attr", |_ctx| unsafe {
+            type_get(h, keyval, val, flag, reader)
+        }),
+        KeyvalKind::Win => super::run("MPI_Win_get_attr", |ctx| unsafe {
+            win_get_attr(ctx, h, keyval, val, flag, reader)
+        }),
+    }
+}

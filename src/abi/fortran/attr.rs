@@ -3,12 +3,14 @@
 use super::fort;
 use super::rt::*;
 use crate::abi::attr::*;
+use crate::object::attr::{AttrKind, KeyvalKind};
 use std::mem::transmute;
 use std::os::raw::{c_int, c_void};
 
 // Attributes. Fortran attribute values are INTEGER(KIND=MPI_ADDRESS_KIND) (INTEGER for the
-// MPI-1 MPI_ATTR_PUT/GET); the C layer stores them as the pointer value, so a value set in
-// Fortran reads back unchanged in Fortran and as `(void *)value` in C. The predefined
+// MPI-1 MPI_ATTR_PUT/GET); the C layer stores them with their kind (object::attr::AttrKind),
+// so a value set in Fortran reads back unchanged in Fortran and, as in MPICH, as the address
+// of the integer in C; a pointer set in C reads as its address value in Fortran. The predefined
 // attributes are read through their Fortran keyvals (C keyval + 1, MPICH's values), which
 // give the value itself where C gives a pointer to it.
 
@@ -34,22 +36,29 @@ fn predefined(fortran_keyval: Fint) -> Option<(c_int, Predef)> {
     Some((c, kind))
 }
 
-pub(super) type GetAttr = unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_int) -> c_int;
-
-/// Reads an attribute for Fortran: (error code, value if set). Also serves MPICH's
-/// libmpifort through `MPII_*_get_attr` (mpich.rs).
+/// Reads an attribute of object `obj` (of kind `of`) for a Fortran reader of `reader`'s
+/// kind: (error code, value if set). Also serves MPICH's libmpifort through
+/// `MPII_*_get_attr` (mpich.rs).
 pub(super) unsafe fn get_attr_value(
-    getter: GetAttr,
+    of: KeyvalKind,
     obj: Fint,
     keyval: Fint,
     flag: *mut Fint,
+    reader: AttrKind,
 ) -> (c_int, i64) {
     let mut v: *mut c_void = std::ptr::null_mut();
     let (kv, kind) = match predefined(keyval) {
         Some((c, k)) => (c, Some(k)),
         None => (keyval, None),
     };
-    let r = getter(obj, kv, &mut v as *mut *mut c_void as *mut c_void, flag);
+    let r = get_attr_as(
+        of,
+        obj,
+        kv,
+        &mut v as *mut *mut c_void as *mut c_void,
+        flag,
+        reader,
+    );
     if r != MPI_SUCCESS || rd(flag) == 0 {
         return (r, 0);
     }
@@ -66,7 +75,7 @@ macro_rules! attr_get_binding {
     ([$($alias:ident),*] $imp:ident, $c:ident) => {
         fort! { [$($alias),*] $imp (obj: *const Fint, keyval: *const Fint, value: *mut i64, flag: *mut Fint,
             ierror: *mut Fint) {
-            let (r, v) = get_attr_value($c, rd(obj), rd(keyval), flag);
+            let (r, v) = get_attr_value(KeyvalKind::$c, rd(obj), rd(keyval), flag, AttrKind::Aint);
             if r == MPI_SUCCESS {
                 wr(value, v);
             }
@@ -75,15 +84,15 @@ macro_rules! attr_get_binding {
     };
 }
 attr_get_binding!([pmpi_comm_get_attr, pmpi_comm_get_attr__, PMPI_COMM_GET_ATTR, mpi_comm_get_attr,
-    mpi_comm_get_attr_, mpi_comm_get_attr__, MPI_COMM_GET_ATTR] pmpi_comm_get_attr_, PMPI_Comm_get_attr);
+    mpi_comm_get_attr_, mpi_comm_get_attr__, MPI_COMM_GET_ATTR] pmpi_comm_get_attr_, Comm);
 attr_get_binding!([pmpi_type_get_attr, pmpi_type_get_attr__, PMPI_TYPE_GET_ATTR, mpi_type_get_attr,
-    mpi_type_get_attr_, mpi_type_get_attr__, MPI_TYPE_GET_ATTR] pmpi_type_get_attr_, PMPI_Type_get_attr);
+    mpi_type_get_attr_, mpi_type_get_attr__, MPI_TYPE_GET_ATTR] pmpi_type_get_attr_, Type);
 attr_get_binding!([pmpi_win_get_attr, pmpi_win_get_attr__, PMPI_WIN_GET_ATTR, mpi_win_get_attr,
-    mpi_win_get_attr_, mpi_win_get_attr__, MPI_WIN_GET_ATTR] pmpi_win_get_attr_, PMPI_Win_get_attr);
+    mpi_win_get_attr_, mpi_win_get_attr__, MPI_WIN_GET_ATTR] pmpi_win_get_attr_, Win);
 
 fort! { [pmpi_attr_get, pmpi_attr_get__, PMPI_ATTR_GET, mpi_attr_get, mpi_attr_get_, mpi_attr_get__, MPI_ATTR_GET]
 pmpi_attr_get_ (comm: *const Fint, keyval: *const Fint, value: *mut Fint, flag: *mut Fint, ierror: *mut Fint) {
-    let (r, v) = get_attr_value(PMPI_Comm_get_attr, rd(comm), rd(keyval), flag);
+    let (r, v) = get_attr_value(KeyvalKind::Comm, rd(comm), rd(keyval), flag, AttrKind::Int);
     if r == MPI_SUCCESS {
         wr(value, v as Fint);
     }
@@ -93,20 +102,22 @@ pmpi_attr_get_ (comm: *const Fint, keyval: *const Fint, value: *mut Fint, flag: 
 macro_rules! attr_set_binding {
     ([$($alias:ident),*] $imp:ident, $c:ident) => {
         fort! { [$($alias),*] $imp (obj: *const Fint, keyval: *const Fint, value: *const i64, ierror: *mut Fint) {
-            set_ierr(ierror, $c(rd(obj), rd(keyval), rd(value) as isize as *mut c_void));
+            let value = rd(value) as isize as *mut c_void;
+            set_ierr(ierror, set_attr_as(KeyvalKind::$c, rd(obj), rd(keyval), value, AttrKind::Aint));
         } }
     };
 }
 attr_set_binding!([pmpi_comm_set_attr, pmpi_comm_set_attr__, PMPI_COMM_SET_ATTR, mpi_comm_set_attr,
-    mpi_comm_set_attr_, mpi_comm_set_attr__, MPI_COMM_SET_ATTR] pmpi_comm_set_attr_, PMPI_Comm_set_attr);
+    mpi_comm_set_attr_, mpi_comm_set_attr__, MPI_COMM_SET_ATTR] pmpi_comm_set_attr_, Comm);
 attr_set_binding!([pmpi_type_set_attr, pmpi_type_set_attr__, PMPI_TYPE_SET_ATTR, mpi_type_set_attr,
-    mpi_type_set_attr_, mpi_type_set_attr__, MPI_TYPE_SET_ATTR] pmpi_type_set_attr_, PMPI_Type_set_attr);
+    mpi_type_set_attr_, mpi_type_set_attr__, MPI_TYPE_SET_ATTR] pmpi_type_set_attr_, Type);
 attr_set_binding!([pmpi_win_set_attr, pmpi_win_set_attr__, PMPI_WIN_SET_ATTR, mpi_win_set_attr,
-    mpi_win_set_attr_, mpi_win_set_attr__, MPI_WIN_SET_ATTR] pmpi_win_set_attr_, PMPI_Win_set_attr);
+    mpi_win_set_attr_, mpi_win_set_attr__, MPI_WIN_SET_ATTR] pmpi_win_set_attr_, Win);
 
 fort! { [pmpi_attr_put, pmpi_attr_put__, PMPI_ATTR_PUT, mpi_attr_put, mpi_attr_put_, mpi_attr_put__, MPI_ATTR_PUT]
 pmpi_attr_put_ (comm: *const Fint, keyval: *const Fint, value: *const Fint, ierror: *mut Fint) {
-    set_ierr(ierror, PMPI_Comm_set_attr(rd(comm), rd(keyval), rd(value) as isize as *mut c_void));
+    let value = rd(value) as isize as *mut c_void;
+    set_ierr(ierror, set_attr_as(KeyvalKind::Comm, rd(comm), rd(keyval), value, AttrKind::Int));
 } }
 
 // Keyvals with Fortran copy/delete functions: the C layer gets trampolines, and the extra
@@ -199,6 +210,32 @@ unsafe extern "C" fn delete_tramp(
     ierr
 }
 
+// The C layer calls the trampolines through these proxies (MPICH's MPII_Keyval_set_proxy
+// mechanism), which get the stored value itself whatever its kind: a C callback would be
+// given the address of a Fortran-set value instead.
+unsafe extern "C" fn copy_proxy(
+    _tramp: usize,
+    old: c_int,
+    keyval: c_int,
+    extra: *mut c_void,
+    _kind: c_int,
+    attr_in: *mut c_void,
+    attr_out: *mut *mut c_void,
+    flag: *mut c_int,
+) -> c_int {
+    copy_tramp(old, keyval, extra, attr_in, attr_out as *mut c_void, flag)
+}
+unsafe extern "C" fn delete_proxy(
+    _tramp: usize,
+    obj: c_int,
+    keyval: c_int,
+    _kind: c_int,
+    attr: *mut c_void,
+    extra: *mut c_void,
+) -> c_int {
+    delete_tramp(obj, keyval, attr, extra)
+}
+
 type CreateKeyval = unsafe extern "C" fn(usize, usize, *mut c_int, *mut c_void) -> c_int;
 
 unsafe fn create_keyval(
@@ -224,6 +261,8 @@ unsafe fn create_keyval(
     );
     if r != MPI_SUCCESS {
         drop(Box::from_raw(rec));
+    } else {
+        set_proxies(rd(keyval), copy_proxy, delete_proxy);
     }
     r
 }

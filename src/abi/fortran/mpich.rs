@@ -12,31 +12,29 @@
 
 use super::attr::get_attr_value;
 use super::rt::Fint;
+use crate::abi::attr::{get_attr_as, set_attr_as};
+use crate::object::attr::{AttrKind, KeyvalKind};
 use std::os::raw::{c_int, c_void};
 
-/// MPIR_Attr_type: MPIR_ATTR_PTR (0) asks for the C view; MPIR_ATTR_AINT (1) and
-/// MPIR_ATTR_INT (3) for the Fortran one.
-const MPIR_ATTR_PTR: c_int = 0;
-
-type GetAttr = unsafe extern "C" fn(c_int, c_int, *mut c_void, *mut c_int) -> c_int;
-type SetAttr = unsafe extern "C" fn(c_int, c_int, *mut c_void) -> c_int;
-
+/// MPII_{Comm,Type,Win}_get_attr: `kind` is MPICH's MPIR_Attr_type of the reader;
+/// MPIR_ATTR_PTR asks for the C view, MPIR_ATTR_AINT and MPIR_ATTR_INT for the Fortran one.
 unsafe fn get(
-    getter: GetAttr,
+    of: KeyvalKind,
     obj: c_int,
     keyval: c_int,
     out: *mut c_void,
     flag: *mut c_int,
     kind: c_int,
 ) -> c_int {
-    if kind == MPIR_ATTR_PTR {
+    let reader = AttrKind::from_mpich_code(kind);
+    if !reader.is_integer() {
         // SAFETY: the caller's arguments, as for the C function.
-        return unsafe { getter(obj, keyval, out, flag) };
+        return unsafe { get_attr_as(of, obj, keyval, out, flag, reader) };
     }
     // SAFETY: flag is the caller's int; out is a `void *` slot (MPICH's binding passes the
     // address of a local `void *`).
     unsafe {
-        let (r, v) = get_attr_value(getter, obj, keyval as Fint, flag);
+        let (r, v) = get_attr_value(of, obj, keyval as Fint, flag, reader);
         if r == 0 && *flag != 0 {
             *(out as *mut *mut c_void) = v as isize as *mut c_void;
         }
@@ -45,7 +43,7 @@ unsafe fn get(
 }
 
 macro_rules! mpich_attr {
-    ($get:ident, $set:ident, $cget:path, $cset:path) => {
+    ($get:ident, $set:ident, $of:ident) => {
         /// MPICH's attribute read for its Fortran bindings.
         ///
         /// # Safety
@@ -59,42 +57,30 @@ macro_rules! mpich_attr {
             kind: c_int,
         ) -> c_int {
             // SAFETY: forwarded contract.
-            unsafe { get($cget as GetAttr, obj, keyval, out, flag, kind) }
+            unsafe { get(KeyvalKind::$of, obj, keyval, out, flag, kind) }
         }
-        /// MPICH's attribute store for its Fortran bindings: the value is the `void *`.
-        ///
-        /// # Safety
-        /// As the C attribute functions.
+        /// MPICH's attribute store for its Fortran bindings: the value is the `void *`, of
+        /// MPICH's MPIR_Attr_type `kind`.
         #[no_mangle]
-        pub unsafe extern "C" fn $set(
+        pub extern "C" fn $set(
             obj: c_int,
             keyval: c_int,
             value: *mut c_void,
-            _kind: c_int,
+            kind: c_int,
         ) -> c_int {
-            // SAFETY: forwarded contract.
-            unsafe { ($cset as SetAttr)(obj, keyval, value) }
+            set_attr_as(
+                KeyvalKind::$of,
+                obj,
+                keyval,
+                value,
+                AttrKind::from_mpich_code(kind),
+            )
         }
     };
 }
-mpich_attr!(
-    MPII_Comm_get_attr,
-    MPII_Comm_set_attr,
-    crate::abi::attr::PMPI_Comm_get_attr,
-    crate::abi::attr::PMPI_Comm_set_attr
-);
-mpich_attr!(
-    MPII_Type_get_attr,
-    MPII_Type_set_attr,
-    crate::abi::attr::PMPI_Type_get_attr,
-    crate::abi::attr::PMPI_Type_set_attr
-);
-mpich_attr!(
-    MPII_Win_get_attr,
-    MPII_Win_set_attr,
-    crate::abi::attr::PMPI_Win_get_attr,
-    crate::abi::attr::PMPI_Win_set_attr
-);
+mpich_attr!(MPII_Comm_get_attr, MPII_Comm_set_attr, Comm);
+mpich_attr!(MPII_Type_get_attr, MPII_Type_set_attr, Type);
+mpich_attr!(MPII_Win_get_attr, MPII_Win_set_attr, Win);
 
 /// MPICH's MPII_Keyval_set_proxy: the attribute callbacks of `keyval` are Fortran ones,
 /// called through `copy_proxy` and `delete_proxy` (MPICH's libmpifort calls this right
