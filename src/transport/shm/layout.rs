@@ -43,12 +43,16 @@ pub(crate) const CTL_BYTES: usize = 8 * LINE;
 /// Cell metadata offsets (inside the first line of a cell).
 pub(crate) const C_NEXT: usize = 0; // u32 link token
 pub(crate) const C_LEN: usize = 4; // u32 payload length
+pub(crate) const C_INLINE: usize = 8; // a fast box's payload of up to INLINE_BYTES
 pub(crate) const C_HDR: usize = 16; // HDR_BYTES opaque bytes
 pub(crate) const CELL_META: usize = LINE;
 
 /// Payload bytes of a fast box. A box is laid out like a cell (its first line holds the full
 /// flag where a cell has its link, the length and the header), so the same offsets serve.
 pub(crate) const FBOX_PAYLOAD: usize = 1024;
+/// A boxed payload this small rides in the box's first line (bytes 8..16), with the flag and
+/// the header: the receiver's whole read is one cache line.
+pub(crate) const INLINE_BYTES: usize = 8;
 pub(crate) const FBOX_STRIDE: usize = CELL_META + FBOX_PAYLOAD;
 /// Above this many local ranks there are no fast boxes (their memory is quadratic, and a
 /// receiver polls one box per peer).

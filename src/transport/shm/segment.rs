@@ -95,6 +95,15 @@ struct RxState {
     out_boxes: u64,
 }
 
+/// Where a boxed payload of `len` bytes sits in its box.
+fn box_payload(len: usize) -> usize {
+    if len <= layout::INLINE_BYTES {
+        layout::C_INLINE
+    } else {
+        layout::CELL_META
+    }
+}
+
 /// Marks a cell that was never queued to anyone (`queued_to`).
 const NO_DST: u32 = u32::MAX;
 
@@ -351,7 +360,10 @@ impl Shm {
     /// is allocating right now): progress and retry, or `wait`.
     pub fn alloc(&self) -> Option<Cell> {
         let mut sp = self.local.try_lock()?;
-        let idx = sp.cells.pop().or_else(|| self.reclaim_one()).or_else(|| {
+        // Cells back from receivers first: that keeps `in_queue` current, so a sender that
+        // streams through the queue stays on it (no alternating with the box) and one that
+        // stopped returns to the box after a few sends.
+        let idx = self.reclaim_one().or_else(|| sp.cells.pop()).or_else(|| {
             let f = sp.fresh;
             (f < self.lay.cells_per_rank as u32).then(|| {
                 sp.fresh = f + 1;
@@ -404,13 +416,10 @@ impl Shm {
         let Some(mut sp) = self.local.try_lock() else {
             return Err(c);
         };
-        // Cells queued to `dst` earlier and since released are taken back first: while one
-        // is still queued, a boxed message could overtake it.
-        while self.in_queue[dst].load(Ordering::Relaxed) != 0 {
-            match self.reclaim_one() {
-                Some(idx) => sp.cells.push(idx),
-                None => return Err(c),
-            }
+        // While a cell queued to `dst` is not back (see `alloc`), a boxed message could
+        // overtake it.
+        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
+            return Err(c);
         }
         let full = self.box_flag(self.me, dst);
         if !fastbox::is_free(full) {
@@ -419,7 +428,7 @@ impl Shm {
         let cell = self.cell_ptr(c.idx);
         let bx = self.box_ptr(self.me, dst);
         // SAFETY: the cell is ours (we hold its token) and its header and first `len`
-        // payload bytes are in bounds (len <= FBOX_PAYLOAD <= the box's payload, and
+        // payload bytes are in bounds (len <= FBOX_PAYLOAD, or <= INLINE_BYTES at C_INLINE, and
         // `send` checked len <= the cell's payload). The box is written only by this process
         // (holding `local`) and only while its flag says empty: its receiver does not read
         // it then (see `fastbox`). Cell and box do not overlap.
@@ -431,7 +440,7 @@ impl Shm {
             );
             std::ptr::copy_nonoverlapping(
                 cell.add(layout::CELL_META),
-                bx.add(layout::CELL_META),
+                bx.add(box_payload(len)),
                 len,
             );
         }
@@ -593,6 +602,15 @@ impl Shm {
             || self.inbound(self.me).has_deliverable()
     }
 
+    /// Offset of a received message's payload from `rx_ptr`.
+    fn rx_payload(&self, r: &Received) -> usize {
+        if r.boxed {
+            box_payload(r.len as usize)
+        } else {
+            layout::CELL_META
+        }
+    }
+
     /// Start of a received message's memory (the cell or the box, laid out alike).
     fn rx_ptr(&self, r: &Received) -> *mut u8 {
         if r.boxed {
@@ -613,7 +631,9 @@ impl Shm {
     pub fn payload<'a>(&'a self, r: &'a Received) -> &'a [u8] {
         // SAFETY: as in `header` (a box is not rewritten until released either); `len` was
         // clamped to the cell's or the box's payload capacity in `poll`.
-        unsafe { std::slice::from_raw_parts(self.rx_ptr(r).add(layout::CELL_META), r.len as usize) }
+        unsafe {
+            std::slice::from_raw_parts(self.rx_ptr(r).add(self.rx_payload(r)), r.len as usize)
+        }
     }
 
     /// Give a received cell back to its owner, ringing the owner if it sleeps; or empty the
