@@ -1,6 +1,10 @@
 //! The node-local transport: every message between ranks of one node travels through one
 //! shared segment (see `layout` for the picture).
 //!
+//! Small messages (up to 1 KiB) go first through a per-pair fast box (`fastbox`), polled
+//! before the queue; the rest of this paragraph is the queue path, which carries everything
+//! else and whatever finds its box full.
+//!
 //! Each local rank owns `cells_per_rank` cells and two MPSC queues (`queue`): its *inbound*
 //! queue, where any rank enqueues cells for it, and its *free* queue, where receivers return
 //! its cells. Sending is: take a cell of mine ([`Shm::alloc`]), fill the header/payload, enqueue
@@ -27,6 +31,8 @@ mod sync;
 
 #[cfg(not(loom))]
 pub mod cma;
+#[cfg(not(loom))]
+mod fastbox;
 #[cfg(not(loom))]
 mod futex;
 #[cfg(not(loom))]

@@ -8,6 +8,7 @@
 //! start time, so the next job on the host that finds it removes it.
 
 use super::doorbell::Doorbell;
+use super::fastbox;
 use super::futex::SharedFutex;
 use super::layout::{self, Ctl, Layout};
 use super::mapping::{self, Mapping};
@@ -25,12 +26,14 @@ pub struct Cell {
     idx: u32,
 }
 
-/// A cell delivered to me, until [`Shm::release`] gives it back to its owner.
+/// A message delivered to me — in a cell, or in the sender's fast box to me — until
+/// [`Shm::release`] gives the cell back to its owner or empties the box.
 #[derive(Debug)]
 pub struct Received {
     idx: u32,
     src: u32,
     len: u32,
+    boxed: bool,
 }
 
 impl Received {
@@ -54,36 +57,62 @@ pub struct Shm {
     map: Mapping,
     lay: Layout,
     me: usize,
-    /// My cells never handed out yet are `fresh..cells_per_rank` (process-local: a zeroed
-    /// segment needs no initialisation pass, so no start-up barrier is needed).
-    fresh: AtomicU32,
-    polling: AtomicBool,
-    allocating: AtomicBool,
+    /// The sending side's process-local state. Taken with `try_lock` only (a thread that
+    /// finds it taken gets no cell, or sends through the queue): it serialises the free
+    /// queue's consumer and the writers of my fast boxes.
+    local: parking_lot::Mutex<Spare>,
+    /// Per destination: my cells queued to it and not yet back in my hands. A fast box is
+    /// used only while this is 0 (see `fastbox` for why that keeps FIFO order).
+    in_queue: Box<[AtomicU32]>,
+    /// Per cell of mine (index from my first cell): the destination it was last queued to.
+    queued_to: Box<[AtomicU32]>,
+    /// The receiving side's process-local state; `try_lock` only, like `local`.
+    rx: parking_lot::Mutex<RxState>,
+    /// `RxState::deferred` holds a message (read without the lock by the sleep re-check).
+    has_deferred: AtomicBool,
     /// The last `alloc` found no cell: `wait` then also watches my free queue.
     starved: AtomicBool,
     /// The /dev/shm name this process created for the segment, until it is removed.
     name: parking_lot::Mutex<Option<String>>,
 }
 
+/// Cells of mine that are not in flight, and those never handed out.
+struct Spare {
+    /// Cells handed back to me (LIFO: the last one used is still in my cache).
+    cells: Vec<u32>,
+    /// My cells never handed out yet are `fresh..cells_per_rank` (process-local: a zeroed
+    /// segment needs no initialisation pass, so no start-up barrier is needed).
+    fresh: u32,
+}
+
+struct RxState {
+    /// A queued cell taken while its sender's fast box held an older message: delivered
+    /// right after that message.
+    deferred: Option<Received>,
+    /// Where the next scan of the fast boxes starts (round robin: no sender starves).
+    next_box: usize,
+    /// Bit `s`: the box from local rank `s` is handed out and not released yet.
+    out_boxes: u64,
+}
+
+/// Where a boxed payload of `len` bytes sits in its box.
+fn box_payload(len: usize) -> usize {
+    if len <= layout::INLINE_BYTES {
+        layout::C_INLINE
+    } else {
+        layout::CELL_META
+    }
+}
+
+/// Marks a cell that was never queued to anyone (`queued_to`).
+const NO_DST: u32 = u32::MAX;
+
+const _: () = assert!(layout::FBOX_MAX_RANKS <= 64, "RxState::out_boxes is a u64");
+
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Shm>();
 };
-
-/// Holds a per-process consumer flag for the duration of a dequeue.
-struct TryGuard<'a>(&'a AtomicBool);
-impl<'a> TryGuard<'a> {
-    fn take(flag: &'a AtomicBool) -> Option<Self> {
-        flag.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()
-            .map(|_| TryGuard(flag))
-    }
-}
-impl Drop for TryGuard<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
 
 impl Links for Shm {
     fn next(&self, token: u32) -> &AtomicU32 {
@@ -206,9 +235,20 @@ impl Shm {
             map,
             lay,
             me,
-            fresh: AtomicU32::new(0),
-            polling: AtomicBool::new(false),
-            allocating: AtomicBool::new(false),
+            local: parking_lot::Mutex::new(Spare {
+                cells: Vec::with_capacity(lay.cells_per_rank),
+                fresh: 0,
+            }),
+            in_queue: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
+            queued_to: (0..lay.cells_per_rank)
+                .map(|_| AtomicU32::new(NO_DST))
+                .collect(),
+            rx: parking_lot::Mutex::new(RxState {
+                deferred: None,
+                next_box: 0,
+                out_boxes: 0,
+            }),
+            has_deferred: AtomicBool::new(false),
             starved: AtomicBool::new(false),
             name: parking_lot::Mutex::new(None),
         };
@@ -319,19 +359,98 @@ impl Shm {
     /// A free cell of mine, or None when all are in flight (or another thread of this process
     /// is allocating right now): progress and retry, or `wait`.
     pub fn alloc(&self) -> Option<Cell> {
-        let _g = TryGuard::take(&self.allocating)?;
-        let idx = match self.free(self.me).dequeue() {
-            Dequeue::Item(tok) => Some(tok - 1),
-            Dequeue::Empty | Dequeue::Pending => {
-                let f = self.fresh.load(Ordering::Relaxed);
-                (f < self.lay.cells_per_rank as u32).then(|| {
-                    self.fresh.store(f + 1, Ordering::Relaxed);
-                    (self.me * self.lay.cells_per_rank) as u32 + f
-                })
-            }
-        };
+        let mut sp = self.local.try_lock()?;
+        // Cells back from receivers first: that keeps `in_queue` current, so a sender that
+        // streams through the queue stays on it (no alternating with the box) and one that
+        // stopped returns to the box after a few sends.
+        let idx = self.reclaim_one().or_else(|| sp.cells.pop()).or_else(|| {
+            let f = sp.fresh;
+            (f < self.lay.cells_per_rank as u32).then(|| {
+                sp.fresh = f + 1;
+                self.first_cell() + f
+            })
+        });
         self.starved.store(idx.is_none(), Ordering::SeqCst);
         idx.map(|idx| Cell { idx })
+    }
+
+    /// Global index of my first cell.
+    fn first_cell(&self) -> u32 {
+        (self.me * self.lay.cells_per_rank) as u32
+    }
+
+    /// Takes one cell back from my free queue (the caller holds `local`), and forgets where
+    /// it had been queued to.
+    fn reclaim_one(&self) -> Option<u32> {
+        match self.free(self.me).dequeue() {
+            Dequeue::Item(tok) => {
+                let idx = tok - 1;
+                if let Some(q) = self.queued_to.get((idx - self.first_cell()) as usize) {
+                    let dst = q.swap(NO_DST, Ordering::Relaxed);
+                    if let Some(n) = self.in_queue.get(dst as usize) {
+                        n.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+                Some(idx)
+            }
+            Dequeue::Empty | Dequeue::Pending => None,
+        }
+    }
+
+    /// The full flag of the box local rank `from` fills for `to`.
+    fn box_flag(&self, from: usize, to: usize) -> &AtomicU32 {
+        self.word(self.lay.fbox(from, to) + layout::C_NEXT)
+    }
+
+    fn box_ptr(&self, from: usize, to: usize) -> *mut u8 {
+        // SAFETY: `Layout::fbox` gives an offset inside the mapping for ranks < nlocal.
+        unsafe { self.map.base().add(self.lay.fbox(from, to)) }
+    }
+
+    /// Sends `len` bytes of cell `c` through my fast box to `dst` if that keeps FIFO order
+    /// and the box is empty; gives the cell back when it does not.
+    fn try_box(&self, dst: usize, c: Cell, len: usize) -> Result<(), Cell> {
+        if !self.lay.fboxes || dst == self.me || len > layout::FBOX_PAYLOAD {
+            return Err(c);
+        }
+        let Some(mut sp) = self.local.try_lock() else {
+            return Err(c);
+        };
+        // While a cell queued to `dst` is not back (see `alloc`), a boxed message could
+        // overtake it.
+        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
+            return Err(c);
+        }
+        let full = self.box_flag(self.me, dst);
+        if !fastbox::is_free(full) {
+            return Err(c);
+        }
+        let cell = self.cell_ptr(c.idx);
+        let bx = self.box_ptr(self.me, dst);
+        // SAFETY: the cell is ours (we hold its token) and its header and first `len`
+        // payload bytes are in bounds (len <= FBOX_PAYLOAD, or <= INLINE_BYTES at C_INLINE, and
+        // `send` checked len <= the cell's payload). The box is written only by this process
+        // (holding `local`) and only while its flag says empty: its receiver does not read
+        // it then (see `fastbox`). Cell and box do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                cell.add(layout::C_HDR),
+                bx.add(layout::C_HDR),
+                HDR_BYTES,
+            );
+            std::ptr::copy_nonoverlapping(
+                cell.add(layout::CELL_META),
+                bx.add(box_payload(len)),
+                len,
+            );
+        }
+        self.word(self.lay.fbox(self.me, dst) + layout::C_LEN)
+            .store(len as u32, Ordering::Relaxed);
+        fastbox::publish(full);
+        sp.cells.push(c.idx);
+        drop(sp);
+        self.bell(dst).notify(&SharedFutex);
+        Ok(())
     }
 
     /// Return a cell that will not be sent after all.
@@ -382,16 +501,46 @@ impl Shm {
             len <= self.lay.payload,
             "oximpi shm: {len} bytes exceed the cell payload"
         );
+        let c = match self.try_box(dst, c, len) {
+            Ok(()) => return,
+            Err(c) => c,
+        };
+        if self.lay.fboxes {
+            self.in_queue[dst].fetch_add(1, Ordering::Relaxed);
+            self.queued_to[(c.idx - self.first_cell()) as usize]
+                .store(dst as u32, Ordering::Relaxed);
+        }
         self.word(self.lay.cell(c.idx as usize) + layout::C_LEN)
             .store(len as u32, Ordering::Relaxed);
         self.inbound(dst).enqueue(c.idx + 1);
         self.bell(dst).notify(&SharedFutex);
     }
 
-    /// Next inbound cell, FIFO per sender; None when empty, empty-for-now (a sender is
-    /// mid-enqueue) or another thread of this process is polling.
+    /// Next inbound message, FIFO per sender: a deferred one, then the fast boxes (round
+    /// robin), then the queue. None when empty, empty-for-now (a sender is mid-enqueue) or
+    /// another thread of this process is polling.
     pub fn poll(&self) -> Option<Received> {
-        let _g = TryGuard::take(&self.polling)?;
+        let mut rx = self.rx.try_lock()?;
+        if let Some(r) = rx.deferred.take() {
+            self.has_deferred.store(false, Ordering::Relaxed);
+            return Some(r);
+        }
+        if self.lay.fboxes {
+            // This runs on every poll of a spinning waiter: flags only, no iterator chains.
+            let n = self.lay.nlocal;
+            let row = self.lay.fbox(0, self.me) + layout::C_NEXT;
+            let mut src = rx.next_box;
+            for _ in 0..n {
+                if src != self.me
+                    && rx.out_boxes & (1 << src) == 0
+                    && fastbox::is_full(self.word(row + src * layout::FBOX_STRIDE))
+                {
+                    rx.next_box = if src + 1 == n { 0 } else { src + 1 };
+                    return self.take_box(&mut rx, src);
+                }
+                src = if src + 1 == n { 0 } else { src + 1 };
+            }
+        }
         match self.inbound(self.me).dequeue() {
             Dequeue::Item(tok) => {
                 let idx = tok - 1;
@@ -399,39 +548,105 @@ impl Shm {
                 let len = self
                     .word(self.lay.cell(idx as usize) + layout::C_LEN)
                     .load(Ordering::Relaxed);
-                Some(Received {
+                let src = self.lay.owner(idx as usize);
+                let r = Received {
                     idx,
-                    src: self.lay.owner(idx as usize) as u32,
+                    src: src as u32,
                     len: len.min(self.lay.payload as u32),
-                })
+                    boxed: false,
+                };
+                // The dequeue's acquire also shows a box message the sender published before
+                // this cell: that one is older and goes first (see `fastbox`).
+                if self.lay.fboxes && rx.out_boxes & (1 << src) == 0 {
+                    if let Some(b) = self.take_box(&mut rx, src) {
+                        rx.deferred = Some(r);
+                        self.has_deferred.store(true, Ordering::Relaxed);
+                        return Some(b);
+                    }
+                }
+                Some(r)
             }
             Dequeue::Empty | Dequeue::Pending => None,
         }
     }
 
-    /// True when `poll` would find a cell now (cheap, read-only).
+    /// The message in local rank `src`'s box to me, if there is one (marked handed out).
+    fn take_box(&self, rx: &mut RxState, src: usize) -> Option<Received> {
+        if !fastbox::is_full(self.box_flag(src, self.me)) {
+            return None;
+        }
+        // Relaxed: the flag's acquire made the sender's writes visible.
+        let len = self
+            .word(self.lay.fbox(src, self.me) + layout::C_LEN)
+            .load(Ordering::Relaxed);
+        rx.out_boxes |= 1 << src;
+        Some(Received {
+            idx: 0,
+            src: src as u32,
+            len: len.min(layout::FBOX_PAYLOAD as u32),
+            boxed: true,
+        })
+    }
+
+    /// A box to me is full (SeqCst: for the sleep re-check, see `Doorbell`).
+    fn any_box_full(&self) -> bool {
+        self.lay.fboxes
+            && (0..self.lay.nlocal)
+                .any(|s| s != self.me && self.box_flag(s, self.me).load(Ordering::SeqCst) != 0)
+    }
+
+    /// True when `poll` would find a message now (cheap, read-only).
     pub fn has_inbound(&self) -> bool {
-        self.inbound(self.me).has_deliverable()
+        self.has_deferred.load(Ordering::SeqCst)
+            || self.any_box_full()
+            || self.inbound(self.me).has_deliverable()
+    }
+
+    /// Offset of a received message's payload from `rx_ptr`.
+    fn rx_payload(&self, r: &Received) -> usize {
+        if r.boxed {
+            box_payload(r.len as usize)
+        } else {
+            layout::CELL_META
+        }
+    }
+
+    /// Start of a received message's memory (the cell or the box, laid out alike).
+    fn rx_ptr(&self, r: &Received) -> *mut u8 {
+        if r.boxed {
+            self.box_ptr(r.src as usize, self.me)
+        } else {
+            self.cell_ptr(r.idx)
+        }
     }
 
     /// The sender's header bytes of a received cell.
     pub fn header<'a>(&'a self, r: &'a Received) -> &'a [u8; HDR_BYTES] {
         // SAFETY: until released, the cell is neither written by its owner nor by anyone else;
         // the borrow of `r` (consumed by `release`) bounds this borrow.
-        unsafe { &*(self.cell_ptr(r.idx).add(layout::C_HDR) as *const [u8; HDR_BYTES]) }
+        unsafe { &*(self.rx_ptr(r).add(layout::C_HDR) as *const [u8; HDR_BYTES]) }
     }
 
     /// The `r.len()` payload bytes of a received cell.
     pub fn payload<'a>(&'a self, r: &'a Received) -> &'a [u8] {
-        // SAFETY: as in `header`; `len` was clamped to the payload capacity in `poll`.
+        // SAFETY: as in `header` (a box is not rewritten until released either); `len` was
+        // clamped to the cell's or the box's payload capacity in `poll`.
         unsafe {
-            std::slice::from_raw_parts(self.cell_ptr(r.idx).add(layout::CELL_META), r.len as usize)
+            std::slice::from_raw_parts(self.rx_ptr(r).add(self.rx_payload(r)), r.len as usize)
         }
     }
 
-    /// Give a received cell back to its owner, ringing the owner if it sleeps.
+    /// Give a received cell back to its owner, ringing the owner if it sleeps; or empty the
+    /// box it came in (nobody waits for that: a sender finding its box full queues a cell).
     pub fn release(&self, r: Received) {
         let owner = r.src as usize;
+        if r.boxed {
+            fastbox::clear(self.box_flag(owner, self.me));
+            // Only the poller's thread can be in `poll`; a release from another thread
+            // waits for it (rare: the engine releases under its lock).
+            self.rx.lock().out_boxes &= !(1 << owner);
+            return;
+        }
         self.free(owner).enqueue(r.idx + 1);
         self.bell(owner).notify(&SharedFutex);
     }
@@ -451,7 +666,7 @@ impl Shm {
     /// `wait`, also ending on any ring since `ticket` was taken.
     pub fn wait_since(&self, ticket: u32, timeout: Duration) {
         let ready = || {
-            self.inbound(self.me).has_deliverable()
+            self.has_inbound()
                 || (self.starved.load(Ordering::SeqCst) && self.free(self.me).has_deliverable())
         };
         self.bell(self.me)
