@@ -9,3 +9,4 @@ pub mod inter;
 pub mod internal;
 pub mod reduce;
 pub mod sched;
+pub mod scratch;

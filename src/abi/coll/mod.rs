@@ -66,6 +66,7 @@ fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
         ),
     };
     Ok(Team {
+        engine: &crate::runtime::rt()?.engine,
         ctx: tctx,
         rank: c.rank as usize,
         group: c.group.clone(),
@@ -306,7 +307,10 @@ fn launch(
             Ok(())
         }
         How::Persist(mut req) => {
-            req.set(handle_of(sched::persistent(Arc::new(move || build(tag)))?));
+            req.set(handle_of(sched::persistent(
+                t.engine,
+                Arc::new(move || build(tag)),
+            )?));
             Ok(())
         }
     }
