@@ -7,6 +7,8 @@
  *    products: the result shows the rank order) and on MPI_INT pairs;
  *  - a non-contiguous bcast datatype (vector) next to a contiguous one of the same signature
  *    on other ranks;
+ *  - gather, scatter, allgather of equal blocks (every root, MPI_IN_PLACE, blocks below and
+ *    above the shared-memory limit) next to their v forms, whose counts only the root knows;
  *  - sub-communicators (split, dup, freed and made again in a loop) and blocking calls
  *    interleaved with nonblocking ones on the same communicator;
  *  - with MPI_THREAD_MULTIPLE, two threads running collectives on two communicators at once.
@@ -239,9 +241,80 @@ static void check_mixed(MPI_Comm comm, int k)
     CHECK(a == 11 + k && b == n * (n - 1) / 2 && c == 22 + k, "mixed %d %d %d", a, b, c);
 }
 
+static void check_blocks(MPI_Comm comm, int k)
+{
+    int me, n;
+    MPI_Comm_rank(comm, &me);
+    MPI_Comm_size(comm, &n);
+    const int counts[] = {0, 1, 3, 100, 1000, 4096, 5000};
+    int *mine = malloc(5000 * sizeof(int)), *all = malloc((size_t)5000 * n * sizeof(int));
+    int *cnt = malloc(n * sizeof(int)), *dsp = malloc(n * sizeof(int));
+    CHECK(mine && all && cnt && dsp, "malloc");
+    for (unsigned c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        int m = counts[c];
+        for (int root = 0; root < n; root++) {
+            for (int ip = 0; ip < 2; ip++) {
+                int inplace = ip && me == root;
+                for (int i = 0; i < m; i++)
+                    mine[i] = val(me, i, k) + 10 * me;
+                memset(all, 0, (size_t)m * n * sizeof(int));
+                if (inplace)
+                    memcpy(all + (size_t)root * m, mine, m * sizeof(int));
+                MPI_CHECK(MPI_Gather(inplace ? MPI_IN_PLACE : mine, m, MPI_INT, all, m, MPI_INT,
+                                     root, comm));
+                if (me == root)
+                    for (int q = 0; q < n; q++)
+                        for (int i = 0; i < m; i++)
+                            CHECK(all[(size_t)q * m + i] == val(q, i, k) + 10 * q,
+                                  "gather m %d root %d from %d elem %d", m, root, q, i);
+                /* The v form right after: the leaves know only their own count. */
+                for (int q = 0; q < n; q++)
+                    cnt[q] = m, dsp[q] = (n - 1 - q) * m;
+                MPI_CHECK(MPI_Gatherv(mine, m, MPI_INT, all, cnt, dsp, MPI_INT, root, comm));
+                if (me == root)
+                    for (int q = 0; q < n; q++)
+                        for (int i = 0; i < m; i++)
+                            CHECK(all[(size_t)(n - 1 - q) * m + i] == val(q, i, k) + 10 * q,
+                                  "gatherv m %d root %d", m, root);
+                for (int q = 0; q < n; q++)
+                    for (int i = 0; i < m; i++)
+                        all[(size_t)q * m + i] = me == root ? val(q, i, k) - q : -7;
+                for (int i = 0; i < m; i++)
+                    mine[i] = -9;
+                MPI_CHECK(MPI_Scatter(all, m, MPI_INT, inplace ? MPI_IN_PLACE : mine, m, MPI_INT,
+                                      root, comm));
+                if (!inplace)
+                    for (int i = 0; i < m; i++)
+                        CHECK(mine[i] == val(me, i, k) - me, "scatter m %d root %d elem %d", m,
+                              root, i);
+                MPI_CHECK(MPI_Scatterv(all, cnt, dsp, MPI_INT, mine, m, MPI_INT, root, comm));
+                for (int i = 0; i < m; i++)
+                    CHECK(mine[i] == val(n - 1 - me, i, k) - (n - 1 - me), "scatterv m %d", m);
+            }
+        }
+        for (int ip = 0; ip < 2; ip++) {
+            for (int i = 0; i < m; i++)
+                mine[i] = val(me, i, k) * 3;
+            memset(all, 0, (size_t)m * n * sizeof(int));
+            if (ip)
+                memcpy(all + (size_t)me * m, mine, m * sizeof(int));
+            MPI_CHECK(MPI_Allgather(ip ? MPI_IN_PLACE : mine, m, MPI_INT, all, m, MPI_INT, comm));
+            for (int q = 0; q < n; q++)
+                for (int i = 0; i < m; i++)
+                    CHECK(all[(size_t)q * m + i] == val(q, i, k) * 3, "allgather m %d ip %d", m,
+                          ip);
+        }
+    }
+    free(mine);
+    free(all);
+    free(cnt);
+    free(dsp);
+}
+
 static void check_all(MPI_Comm comm, int rounds)
 {
     for (int k = 0; k < rounds; k++) {
+        check_blocks(comm, k);
         check_bcast(comm, k);
         check_predefined(comm, k);
         check_user_ops(comm, k);

@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod exchange;
+mod fast;
 mod reductions;
 mod rooted;
 pub use exchange::*;
@@ -321,6 +322,11 @@ fn launch(
 
 fn barrier(ctx: &mut Ctx, how: How, comm: c_int) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    if let How::Block = how {
+        if fast::barrier(&t)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
@@ -354,6 +360,12 @@ fn bcast(
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);
+    if let (How::Block, Role::Root | Role::Leaf(_)) = (&how, role) {
+        let root = if let Role::Leaf(r) = role { r } else { me };
+        if fast::bcast(&t, &d, root)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
