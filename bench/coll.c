@@ -8,7 +8,8 @@
  * always the one with the least work.
  *
  * Output (rank 0): "OP BYTES USEC" lines.
- * usage: coll [--scale FACTOR] [--max BYTES]
+ * usage: coll [--scale FACTOR] [--max BYTES] [--min BYTES] [--ops NAME,NAME,...]
+ * (--ops: run only the named operations, e.g. --ops reduce,allreduce)
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -44,15 +45,21 @@ static void run(int op, char *a, char *b, size_t bytes, int root)
 int main(int argc, char **argv)
 {
     double scale = 1.0;
-    size_t maxb = 1 << 20;
+    size_t maxb = 1 << 20, minb = 0;
+    const char *only = NULL;
     MPI_Init(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--scale") && i + 1 < argc)
             scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--max") && i + 1 < argc)
             maxb = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--min") && i + 1 < argc)
+            minb = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
+            only = argv[++i];
         else {
-            fprintf(stderr, "usage: coll [--scale FACTOR] [--max BYTES]\n");
+            fprintf(stderr, "usage: coll [--scale FACTOR] [--max BYTES] [--min BYTES] "
+                            "[--ops NAME,NAME,...]\n");
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
@@ -68,10 +75,25 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     for (int op = 0; op < NOPS; op++) {
+        if (only) {
+            /* the name as a whole item of the comma-separated list */
+            size_t len = strlen(names[op]);
+            const char *p = only;
+            int found = 0;
+            while ((p = strstr(p, names[op])) != NULL) {
+                if ((p == only || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+                    found = 1;
+                p += len;
+            }
+            if (!found)
+                continue;
+        }
         for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
             size_t bytes = sizes[k];
             if (bytes > maxb || (op == BARRIER && k > 0) || (op == ALLTOALL && bytes > maxb / 4))
                 break;
+            if (bytes < minb && op != BARRIER)
+                continue;
             int reps = (int)(scale * (bytes <= 4096 ? 1000 : bytes <= 65536 ? 200 : 30));
             if (reps < 9)
                 reps = 9;

@@ -9,9 +9,9 @@ use super::reduce;
 use crate::error::MpiError;
 use crate::object::group::Group;
 use crate::op::user::Op;
+use crate::p2p::NodeEngine;
 use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Starter, Status, TypeKeep};
 use crate::progress::{Active, Advance};
-use crate::runtime;
 use crate::transport::mem::UserPtr;
 use std::sync::Arc;
 
@@ -20,9 +20,10 @@ pub fn byte_type() -> TypeKeep {
     TypeKeep::Static(crate::datatype::byte())
 }
 
-/// The communicator as a schedule sees it.
+/// The communicator as a schedule sees it, and the engine its transfers go through.
 #[derive(Clone)]
 pub struct Team {
+    pub engine: &'static NodeEngine,
     pub ctx: u32,
     pub rank: usize,
     pub group: Arc<Group>,
@@ -104,6 +105,8 @@ pub struct Schedule {
     next: usize,
     pending: Vec<(ReqId, u64, bool)>,
     req: Option<ReqId>,
+    /// Transfers were abandoned after an error (see `Drop`).
+    abandoned: bool,
 }
 
 impl Schedule {
@@ -117,6 +120,7 @@ impl Schedule {
             next: 0,
             pending: Vec::new(),
             req: None,
+            abandoned: false,
         }
     }
 
@@ -195,7 +199,7 @@ impl Schedule {
 
     /// A scratch buffer of `bytes` bytes.
     pub fn scratch(&mut self, bytes: usize) -> UserPtr {
-        let mut b = vec![0u8; bytes.max(1)].into_boxed_slice();
+        let mut b = super::scratch::take(bytes);
         let p = UserPtr::of_mut(&mut b);
         self.tmp.push(b);
         p
@@ -242,7 +246,7 @@ impl Schedule {
     }
 
     fn post(&mut self, xfers: Vec<Xfer>) -> Result<(), MpiError> {
-        let e = &runtime::rt()?.engine;
+        let e = self.team.engine;
         let team = self.team.clone();
         // Where rank `peer` of the chosen side lives, and the context that reaches it.
         let side = |remote: bool| -> Result<(&Group, u32), MpiError> {
@@ -290,7 +294,7 @@ impl Schedule {
 
     /// Moves the schedule on as far as it can without blocking; true when it is finished.
     fn go(&mut self) -> Result<bool, MpiError> {
-        let e = &runtime::rt()?.engine;
+        let e = self.team.engine;
         loop {
             if !self.pending.is_empty() {
                 let mut err = None;
@@ -338,6 +342,21 @@ impl Schedule {
     }
 }
 
+impl Drop for Schedule {
+    /// Scratch buffers go back to the pool, except after [`Advance::abandon`]: transfers
+    /// left running may still write into them, so they are leaked rather than reused.
+    fn drop(&mut self) {
+        let abandoned = self.abandoned;
+        for b in self.tmp.drain(..) {
+            if abandoned {
+                std::mem::forget(b);
+            } else {
+                super::scratch::give(b);
+            }
+        }
+    }
+}
+
 impl Advance for Schedule {
     type Output = ();
 
@@ -351,16 +370,15 @@ impl Advance for Schedule {
 
     /// Abandons outstanding transfers after an error (they complete in the background).
     fn abandon(&mut self) {
-        if let Ok(rt) = runtime::rt() {
-            for (id, _, _) in self.pending.drain(..) {
-                rt.engine.free(id);
-            }
+        self.abandoned |= !self.pending.is_empty();
+        for (id, _, _) in self.pending.drain(..) {
+            self.team.engine.free(id);
         }
     }
 
     fn finish(self, r: Result<(), MpiError>) {
         if let Some(req) = self.req {
-            finish(req, r);
+            finish(self.team.engine, req, r);
         }
     }
 }
@@ -371,8 +389,7 @@ impl Advance for Schedule {
 /// Nonblocking and persistent schedules in flight.
 static ACTIVE: Active<Schedule> = Active::new();
 
-fn finish(req: ReqId, r: Result<(), MpiError>) {
-    let Ok(rt) = runtime::rt() else { return };
+fn finish(e: &NodeEngine, req: ReqId, r: Result<(), MpiError>) {
     let status = Status {
         source: -2, // MPI_ANY_SOURCE, as MPICH reports for collectives
         tag: -1,
@@ -380,23 +397,22 @@ fn finish(req: ReqId, r: Result<(), MpiError>) {
         bytes: 0,
         cancelled: false,
     };
-    rt.engine.set_status(req, status);
-    rt.engine.complete_external(req);
+    e.set_status(req, status);
+    e.complete_external(req);
 }
 
 /// Starts `s` as request `req` (created by the caller with `Kind::Schedule`).
 pub fn start(mut s: Schedule, req: ReqId) -> Result<(), MpiError> {
-    let rt = runtime::rt()?;
+    let e = s.team.engine;
     s.req = Some(req);
-    ACTIVE.start(s, rt.engine.pollers());
+    ACTIVE.start(s, e.pollers());
     Ok(())
 }
 
-/// Runs `s` to completion (blocking collectives).
 /// Runs `s` to completion in the calling thread (blocking collectives): no request and no
 /// trip through the poller — the schedule advances whenever one of its transfers is done.
 pub fn run(mut s: Schedule) -> Result<(), MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = s.team.engine;
     loop {
         match s.go() {
             Ok(true) => return Ok(()),
@@ -418,7 +434,7 @@ pub fn run(mut s: Schedule) -> Result<(), MpiError> {
 
 /// Starts `s` and returns its request (nonblocking collectives).
 pub fn launch(s: Schedule) -> Result<ReqId, MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = s.team.engine;
     let req = e.external(Kind::Schedule, [0; 4]);
     start(s, req)?;
     Ok(req)
@@ -431,11 +447,10 @@ type Builder = Arc<dyn Fn() -> Result<Schedule, MpiError> + Send + Sync>;
 
 /// A persistent collective request (inactive until MPI_Start): the request carries the
 /// builder, which makes the schedule anew at every start.
-pub fn persistent(build: Builder) -> Result<ReqId, MpiError> {
-    let e = &runtime::rt()?.engine;
+pub fn persistent(e: &'static NodeEngine, build: Builder) -> Result<ReqId, MpiError> {
     let start = move |id: ReqId| -> Result<(), MpiError> {
         let s = build()?;
-        runtime::rt()?.engine.activate(id)?;
+        e.activate(id)?;
         start(s, id)
     };
     Ok(e.external_persistent(Kind::Schedule, [0; 4], Starter(Arc::new(start))))

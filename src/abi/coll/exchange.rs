@@ -21,6 +21,7 @@ fn allgather(
 ) -> Result<(), MpiError> {
     let (t, inter_comm) = all_team(ctx, comm, sb, rb, None)?;
     let n = t.peer_size();
+    let regular = rcounts.is_none();
     let rbuf = buf(rb, rt, "recvtype")?;
     if !inter_comm {
         let v = rcounts.as_deref().zip(displs.as_deref());
@@ -42,6 +43,11 @@ fn allgather(
         Some(data(sb, sc, st)?)
     };
     let me = t.rank;
+    if let (How::Block, true) = (&how, regular) {
+        if fast::allgather(&t, own.as_ref(), &blocks)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);

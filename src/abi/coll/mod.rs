@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod exchange;
+mod fast;
 mod reductions;
 mod rooted;
 pub use exchange::*;
@@ -66,6 +67,7 @@ fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
         ),
     };
     Ok(Team {
+        engine: &crate::runtime::rt()?.engine,
         ctx: tctx,
         rank: c.rank as usize,
         group: c.group.clone(),
@@ -306,7 +308,10 @@ fn launch(
             Ok(())
         }
         How::Persist(mut req) => {
-            req.set(handle_of(sched::persistent(Arc::new(move || build(tag)))?));
+            req.set(handle_of(sched::persistent(
+                t.engine,
+                Arc::new(move || build(tag)),
+            )?));
             Ok(())
         }
     }
@@ -317,6 +322,11 @@ fn launch(
 
 fn barrier(ctx: &mut Ctx, how: How, comm: c_int) -> Result<(), MpiError> {
     let t = team(ctx, comm)?;
+    if let How::Block = how {
+        if fast::barrier(&t)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
@@ -350,6 +360,12 @@ fn bcast(
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);
+    if let (How::Block, Role::Root | Role::Leaf(_)) = (&how, role) {
+        let root = if let Role::Leaf(r) = role { r } else { me };
+        if fast::bcast(&t, &d, root)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);

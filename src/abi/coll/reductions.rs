@@ -37,6 +37,11 @@ fn reduce(
     } else {
         input.clone()
     };
+    if let How::Block = how {
+        if fast::reduce(&t, &red, &input, &out, root)? {
+            return Ok(());
+        }
+    }
     let comm_ok = red.op.is_commutative();
     let tt = t.clone();
     launch(how, &t, move |tag| {
@@ -101,6 +106,11 @@ fn allreduce(
     } else {
         Some(data(sb, count, dt)?)
     };
+    if let How::Block = how {
+        if fast::allreduce(&t, &red, input.as_ref().unwrap_or(&out), &out)? {
+            return Ok(());
+        }
+    }
     let commutative = red.op.is_commutative();
     let tt = t.clone();
     launch(how, &t, move |tag| {

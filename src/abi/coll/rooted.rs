@@ -31,6 +31,8 @@ struct RootBlocks {
     counts: Option<Vec<u64>>,
     displs: Option<Vec<i64>>,
     count: Count,
+    /// A v form (the counts are known at the root only, so this says it everywhere).
+    v: bool,
 }
 
 /// Every rank's own buffer in a gather (what it sends) or scatter (what it receives).
@@ -53,6 +55,7 @@ fn rooted(
 ) -> Result<(), MpiError> {
     let (type_arg, count_arg, one_arg, alias_arg) = dir.names();
     let t = team(ctx, comm)?;
+    let regular = !blocks.v;
     let role = role_of(&t, root)?;
     let inter_comm = t.remote.is_some();
     let n = t.peer_size();
@@ -93,6 +96,13 @@ fn rooted(
     } else {
         (None, Vec::new(), None)
     };
+    if let (How::Block, true) = (&how, regular) {
+        let root = if let Role::Leaf(r) = role { r } else { me };
+        let (mine, own) = (mine.as_ref(), own.as_ref());
+        if fast::rooted(&t, dir == Dir::Scatter, root, mine, &all, own)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
@@ -151,7 +161,7 @@ macro_rules! gather_fns {
             (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
              recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
-                let blocks = RootBlocks { p: recvbuf, dt: recvtype, counts: None, displs: None, count: recvcount as Count };
+                let blocks = RootBlocks { p: recvbuf, dt: recvtype, counts: None, displs: None, count: recvcount as Count, v: false };
                 let one = OwnBuf { p: sendbuf, count: sendcount as Count, dt: sendtype };
                 rooted(ctx, how, Dir::Gather, blocks, one, root, comm)
             });
@@ -184,7 +194,7 @@ macro_rules! gatherv_fns {
             |ctx, how| {
                 // SAFETY: the arrays are the C caller's, of one entry per rank (MPI contract).
                 let (c, d) = unsafe { root_arrays(ctx, comm, root, recvcounts, "recvcounts", displs) }?;
-                let blocks = RootBlocks { p: recvbuf, dt: recvtype, counts: c, displs: d, count: 0 };
+                let blocks = RootBlocks { p: recvbuf, dt: recvtype, counts: c, displs: d, count: 0, v: true };
                 let one = OwnBuf { p: sendbuf, count: sendcount as Count, dt: sendtype };
                 rooted(ctx, how, Dir::Gather, blocks, one, root, comm)
             });
@@ -217,7 +227,7 @@ macro_rules! scatter_fns {
             (sendbuf: *const c_void, sendcount: $cnt, sendtype: c_int, recvbuf: *mut c_void,
              recvcount: $cnt, recvtype: c_int, root: c_int, comm: c_int),
             |ctx, how| {
-                let blocks = RootBlocks { p: sendbuf, dt: sendtype, counts: None, displs: None, count: sendcount as Count };
+                let blocks = RootBlocks { p: sendbuf, dt: sendtype, counts: None, displs: None, count: sendcount as Count, v: false };
                 let one = OwnBuf { p: recvbuf, count: recvcount as Count, dt: recvtype };
                 rooted(ctx, how, Dir::Scatter, blocks, one, root, comm)
             });
@@ -250,7 +260,7 @@ macro_rules! scatterv_fns {
             |ctx, how| {
                 // SAFETY: the arrays are the C caller's, of one entry per rank (MPI contract).
                 let (c, d) = unsafe { root_arrays(ctx, comm, root, sendcounts, "sendcounts", displs) }?;
-                let blocks = RootBlocks { p: sendbuf, dt: sendtype, counts: c, displs: d, count: 0 };
+                let blocks = RootBlocks { p: sendbuf, dt: sendtype, counts: c, displs: d, count: 0, v: true };
                 let one = OwnBuf { p: recvbuf, count: recvcount as Count, dt: recvtype };
                 rooted(ctx, how, Dir::Scatter, blocks, one, root, comm)
             });

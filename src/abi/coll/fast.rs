@@ -1,0 +1,144 @@
+//! The blocking collectives' shared-memory route (`crate::coll::shm`): taken when the
+//! communicator is an intracommunicator whose ranks share this node and the message fits a
+//! slot; every rank decides alike (same communicator, same byte count, and for reductions
+//! the same datatype, as MPI requires), so they all go the same way. Each function returns
+//! whether it did the collective; false sends the caller to the schedules.
+
+use crate::coll::sched::{Reduction, Team};
+use crate::coll::shm::{self, Locate, ShmComm};
+use crate::error::MpiError;
+use crate::p2p::Data;
+use std::sync::Arc;
+
+/// Where `t`'s ranks are, from the job's node map: their fabric indices (a node's ranks are
+/// numbered in world-rank order, as the engine numbers them) when all are this job's
+/// processes on this node.
+fn locate(t: &Team) -> Locate {
+    let Ok(rt) = crate::runtime::rt() else {
+        return Locate {
+            bells: None,
+            oversubscribed: false,
+        };
+    };
+    let node = rt.node_of.get(rt.rank as usize).copied();
+    let mut local_of = vec![None; rt.node_of.len()];
+    let mut nlocal = 0;
+    for (p, &nd) in rt.node_of.iter().enumerate() {
+        if Some(nd) == node {
+            local_of[p] = Some(nlocal);
+            nlocal += 1;
+        }
+    }
+    let bells = (0..t.size())
+        .map(|r| local_of.get(t.group.proc_of(r) as usize).copied().flatten())
+        .collect();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Locate {
+        bells,
+        oversubscribed: nlocal > cpus,
+    }
+}
+
+/// The region of `t`'s communicator when a message of `bytes` can use it.
+fn region(t: &Team, bytes: u64) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    if t.remote.is_some() || t.size() < 2 || bytes > shm::SLOT as u64 {
+        return Ok(None);
+    }
+    shm::get(t, || locate(t))
+}
+
+pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {
+    let Some(c) = region(t, 0)? else {
+        return Ok(false);
+    };
+    shm::barrier(&c, t.engine);
+    Ok(true)
+}
+
+pub(super) fn bcast(t: &Team, d: &Data, root: usize) -> Result<bool, MpiError> {
+    let Some(c) = region(t, d.bytes())? else {
+        return Ok(false);
+    };
+    shm::bcast(&c, t.engine, d, root);
+    Ok(true)
+}
+
+/// Reductions need a contiguous datatype: the slots hold packed bytes, which are then the
+/// memory image the operation (or a user function) reads.
+fn reduction_region(t: &Team, red: &Reduction, d: &Data) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    if !red.dt.is_contiguous() {
+        return Ok(None);
+    }
+    region(t, d.bytes())
+}
+
+pub(super) fn reduce(
+    t: &Team,
+    red: &Reduction,
+    input: &Data,
+    out: &Data,
+    root: usize,
+) -> Result<bool, MpiError> {
+    let Some(c) = reduction_region(t, red, input)? else {
+        return Ok(false);
+    };
+    shm::reduce(&c, t.engine, red, input, out, root)?;
+    Ok(true)
+}
+
+pub(super) fn allreduce(
+    t: &Team,
+    red: &Reduction,
+    input: &Data,
+    out: &Data,
+) -> Result<bool, MpiError> {
+    let Some(c) = reduction_region(t, red, input)? else {
+        return Ok(false);
+    };
+    shm::allreduce(&c, t.engine, red, input, out)?;
+    Ok(true)
+}
+
+/// Bytes of one rank's block in a regular gather/scatter/allgather: what this rank sends or
+/// receives, or at the root (which has no own buffer when in place) any block of its array.
+fn block_bytes(mine: Option<&Data>, blocks: &[Data]) -> u64 {
+    match mine {
+        Some(m) => m.bytes(),
+        None => blocks.first().map_or(0, |b| b.bytes()),
+    }
+}
+
+/// A regular gather (`scatter` false) or scatter (true) of blocks of equal size; a scatter
+/// needs every block in the root's slot.
+pub(super) fn rooted(
+    t: &Team,
+    scatter: bool,
+    root: usize,
+    mine: Option<&Data>,
+    blocks: &[Data],
+    own: Option<&(Data, Data)>,
+) -> Result<bool, MpiError> {
+    let blk = block_bytes(mine, blocks);
+    let need = if scatter {
+        blk.saturating_mul(t.size() as u64)
+    } else {
+        blk
+    };
+    let Some(c) = region(t, need)? else {
+        return Ok(false);
+    };
+    if scatter {
+        shm::scatter(&c, t.engine, root, mine, blocks, own);
+    } else {
+        shm::gather(&c, t.engine, root, mine, blocks, own);
+    }
+    Ok(true)
+}
+
+pub(super) fn allgather(t: &Team, mine: Option<&Data>, blocks: &[Data]) -> Result<bool, MpiError> {
+    let Some(c) = region(t, block_bytes(mine, blocks))? else {
+        return Ok(false);
+    };
+    shm::allgather(&c, t.engine, mine, blocks);
+    Ok(true)
+}

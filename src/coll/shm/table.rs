@@ -1,0 +1,136 @@
+//! Which communicators have a region: made collectively on a communicator's first
+//! collective that could use one, then found again at every call.
+//!
+//! The table is keyed by the communicator's collective-call counter (`Team::seq`, one
+//! `Arc` per communicator) and holds a `Weak` of it: while the entry lives the address
+//! cannot be reused by another communicator, and an entry whose communicator is gone
+//! (freed) is swept, unmapping its region, when the next region is made.
+//!
+//! Making a region (all members, in the same call, over point-to-point messages on the
+//! collective context with an internal tag): rank 0 creates the memfd and sends its pid and
+//! descriptor number; each rank maps it and answers whether it could; rank 0 sends the
+//! verdict to all and closes the descriptor (the mappings keep the memory). Any failure and
+//! every rank goes on without a region for that communicator.
+
+use super::{ShmComm, SLOT};
+use crate::coll::internal::INTERNAL_TAG;
+use crate::coll::sched::Team;
+use crate::error::MpiError;
+use crate::transport::coll_region::Region;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Weak};
+
+/// Tag of the messages that set a region up (`internal` uses the two below it).
+const REGION_TAG: i32 = INTERNAL_TAG + 2;
+
+/// Where a communicator's ranks are, as the caller (which knows the node map) sees them.
+pub struct Locate {
+    /// Fabric index of each rank of the communicator when all are processes of this job on
+    /// this node (None otherwise: no region).
+    pub bells: Option<Vec<usize>>,
+    /// More local ranks than cores.
+    pub oversubscribed: bool,
+}
+
+struct Entry {
+    comm: Weak<AtomicU32>,
+    /// None: the communicator goes without.
+    region: Option<Arc<ShmComm>>,
+}
+
+static TABLE: RwLock<Option<HashMap<usize, Entry>>> = RwLock::new(None);
+
+fn key(t: &Team) -> usize {
+    Arc::as_ptr(&t.seq) as usize
+}
+
+/// The region of `t`'s communicator, made on the first call (`locate` says where its ranks
+/// are); None when it has none. Collective on the first call of a communicator, so call it
+/// only where every member calls it (a blocking collective every rank routes the same way).
+pub fn get(t: &Team, locate: impl FnOnce() -> Locate) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    if let Some(e) = TABLE.read().as_ref().and_then(|m| m.get(&key(t))) {
+        return Ok(e.region.clone());
+    }
+    let region = if t.remote.is_some() || t.size() < 2 {
+        None
+    } else {
+        let at = locate();
+        match at.bells {
+            Some(bells) if bells.len() == t.size() => make(t, bells, at.oversubscribed)?,
+            _ => None,
+        }
+    };
+    let mut table = TABLE.write();
+    let map = table.get_or_insert_with(HashMap::new);
+    map.retain(|_, e| e.comm.strong_count() > 0);
+    map.insert(
+        key(t),
+        Entry {
+            comm: Arc::downgrade(&t.seq),
+            region: region.clone(),
+        },
+    );
+    Ok(region)
+}
+
+fn words(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+fn bytes(w: &[u64]) -> Vec<u8> {
+    w.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The collective set-up described in the module doc.
+fn make(
+    t: &Team,
+    bells: Vec<usize>,
+    oversubscribed: bool,
+) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    let (e, n, me) = (t.engine, t.size(), t.rank);
+    let send = |to: usize, w: &[u64]| {
+        e.send_bytes(t.group.proc_of(to), t.ctx, me as i32, REGION_TAG, &bytes(w))
+    };
+    let recv = |from: usize, k: usize| -> Result<Vec<u64>, MpiError> {
+        let mut b = vec![0u8; 8 * k];
+        e.recv_exact(t.ctx, from as i32, REGION_TAG, &mut b)?;
+        Ok(words(&b))
+    };
+    if me == 0 {
+        let made = Region::create(n, SLOT).ok();
+        let offer = match &made {
+            Some((_, fd)) => [1, std::process::id() as u64, fd.as_raw_fd() as u64],
+            None => [0; 3],
+        };
+        for r in 1..n {
+            send(r, &offer)?;
+        }
+        let mut all = made.is_some();
+        for r in 1..n {
+            all &= recv(r, 1)?[0] == 1;
+        }
+        for r in 1..n {
+            send(r, &[all as u64])?;
+        }
+        // The descriptor closes here: every rank has mapped the memory or given up.
+        Ok(made
+            .filter(|_| all)
+            .map(|(reg, _fd)| Arc::new(ShmComm::new(reg, me, bells, oversubscribed))))
+    } else {
+        let offer = recv(0, 3)?;
+        let mapped = match offer[..] {
+            [1, pid, fd] => Region::open(pid as u32, fd as i32, n, SLOT).ok(),
+            _ => None,
+        };
+        send(0, &[mapped.is_some() as u64])?;
+        let all = recv(0, 1)?[0] == 1;
+        Ok(mapped
+            .filter(|_| all)
+            .map(|reg| Arc::new(ShmComm::new(reg, me, bells, oversubscribed))))
+    }
+}
