@@ -5,10 +5,13 @@
 use super::{Contents, Datatype, TypeRef};
 use crate::error::{class, MpiError, MpiResult};
 
-pub const TYPECLASS_REAL: i32 = 1;
-pub const TYPECLASS_INTEGER: i32 = 2;
-pub const TYPECLASS_COMPLEX: i32 = 3;
-const UNDEFINED: i32 = -32766;
+/// The type classes of MPI_Type_match_size (the C surface maps MPI_TYPECLASS_* to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeClass {
+    Real,
+    Integer,
+    Complex,
+}
 
 use super::Builtin;
 use Builtin::{
@@ -19,10 +22,13 @@ fn no_type(arg: &str, why: String) -> MpiError {
     MpiError::arg(class::ERR_ARG, arg, why)
 }
 
-/// The integer kind holding `r` decimal digits (Fortran's SELECTED_INT_KIND).
-pub fn f90_integer_base(r: i32) -> MpiResult<Builtin> {
+/// The integer kind holding `r` decimal digits (Fortran's SELECTED_INT_KIND); None
+/// (MPI_UNDEFINED) gives the default integer.
+pub fn f90_integer_base(r: Option<i32>) -> MpiResult<Builtin> {
+    let Some(r) = r else {
+        return Ok(Integer4);
+    };
     match r {
-        UNDEFINED => Ok(Integer4),
         i32::MIN..=2 => Ok(Integer1),
         3..=4 => Ok(Integer2),
         5..=9 => Ok(Integer4),
@@ -35,10 +41,10 @@ pub fn f90_integer_base(r: i32) -> MpiResult<Builtin> {
 }
 
 /// The real kind with precision `p` and exponent range `r` (SELECTED_REAL_KIND); either
-/// may be MPI_UNDEFINED. Index 0, 1, 2: 4, 8, 16 bytes (16: x87 extended).
-fn real_index(p: i32, r: i32) -> MpiResult<usize> {
-    let p = if p == UNDEFINED { 0 } else { p };
-    let r = if r == UNDEFINED { 0 } else { r };
+/// may be None (MPI_UNDEFINED: no requirement). Index 0, 1, 2: 4, 8, 16 bytes (16: x87
+/// extended).
+fn real_index(p: Option<i32>, r: Option<i32>) -> MpiResult<usize> {
+    let (p, r) = (p.unwrap_or(0), r.unwrap_or(0));
     const LIMITS: [(i32, i32); 3] = [(6, 37), (15, 307), (18, 4931)];
     LIMITS
         .iter()
@@ -46,11 +52,11 @@ fn real_index(p: i32, r: i32) -> MpiResult<usize> {
         .ok_or_else(|| no_type("p", format!("no real type has precision {p} and range {r}")))
 }
 
-pub fn f90_real_base(p: i32, r: i32) -> MpiResult<Builtin> {
+pub fn f90_real_base(p: Option<i32>, r: Option<i32>) -> MpiResult<Builtin> {
     Ok([Real4, Real8, Real16][real_index(p, r)?])
 }
 
-pub fn f90_complex_base(p: i32, r: i32) -> MpiResult<Builtin> {
+pub fn f90_complex_base(p: Option<i32>, r: Option<i32>) -> MpiResult<Builtin> {
     Ok([Complex8, Complex16, Complex32][real_index(p, r)?])
 }
 
@@ -66,32 +72,26 @@ pub fn f90_type(base: &TypeRef, comb: i32, ints: &[i32]) -> Datatype {
 
 /// MPI_Type_match_size: the Fortran-sized predefined type of a class and byte size (as
 /// MPICH answers).
-pub fn match_size(typeclass: i32, size: i32) -> MpiResult<Builtin> {
-    let found = match (typeclass, size) {
-        (TYPECLASS_REAL, 4) => Real4,
-        (TYPECLASS_REAL, 8) => Real8,
-        (TYPECLASS_REAL, 16) => Real16,
-        (TYPECLASS_INTEGER, 1) => Integer1,
-        (TYPECLASS_INTEGER, 2) => Integer2,
-        (TYPECLASS_INTEGER, 4) => Integer4,
-        (TYPECLASS_INTEGER, 8) => Integer8,
-        (TYPECLASS_COMPLEX, 8) => Complex8,
-        (TYPECLASS_COMPLEX, 16) => Complex16,
-        (TYPECLASS_COMPLEX, 32) => Complex32,
-        (TYPECLASS_REAL | TYPECLASS_INTEGER | TYPECLASS_COMPLEX, _) => {
-            return Err(no_type(
-                "size",
-                format!("no type of class {typeclass} has {size} bytes"),
-            ))
-        }
+pub fn match_size(class: TypeClass, size: i32) -> MpiResult<Builtin> {
+    use TypeClass::*;
+    Ok(match (class, size) {
+        (Real, 4) => Real4,
+        (Real, 8) => Real8,
+        (Real, 16) => Real16,
+        (Integer, 1) => Integer1,
+        (Integer, 2) => Integer2,
+        (Integer, 4) => Integer4,
+        (Integer, 8) => Integer8,
+        (Complex, 8) => Complex8,
+        (Complex, 16) => Complex16,
+        (Complex, 32) => Complex32,
         _ => {
             return Err(no_type(
-                "typeclass",
-                format!("unknown type class {typeclass}"),
+                "size",
+                format!("no type of class {class:?} has {size} bytes"),
             ))
         }
-    };
-    Ok(found)
+    })
 }
 
 /// MPI_Type_get_value_index: the predefined (value, index) pair type for MINLOC/MAXLOC,

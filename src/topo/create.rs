@@ -10,8 +10,9 @@ use crate::error::MpiError;
 use crate::object::comm::Comm;
 use crate::runtime::Runtime;
 
-/// Colour for processes left out of a new communicator (MPI_UNDEFINED).
-const NOT_MEMBER: i32 = -32766;
+/// Colour for processes left out of a new communicator (`split` leaves out every negative
+/// colour).
+const NOT_MEMBER: i32 = -1;
 
 /// A new communicator takes the topology (its errhandler came from the parent in
 /// `comm_create`, like every derived communicator's).

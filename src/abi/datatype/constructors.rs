@@ -338,22 +338,38 @@ unsafe fn f90(
     unsafe { arg::write(out, h, "newtype") }
 }
 
+/// An f90 argument: None for MPI_UNDEFINED (no requirement).
+fn defined(v: c_int) -> Option<i32> {
+    (v != crate::abi::consts::UNDEFINED).then_some(v)
+}
+
+/// MPI_TYPECLASS_* of mpi.h.
+const TYPECLASS_REAL: c_int = 1;
+const TYPECLASS_INTEGER: c_int = 2;
+const TYPECLASS_COMPLEX: c_int = 3;
+
 mpi_fn!(MPI_Type_create_f90_integer, PMPI_Type_create_f90_integer, (r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_INTEGER, f90::f90_integer_base(r)?, &[r], newtype) }
+    unsafe { f90(datatype::combiner::F90_INTEGER, f90::f90_integer_base(defined(r))?, &[r], newtype) }
 });
 mpi_fn!(MPI_Type_create_f90_real, PMPI_Type_create_f90_real, (p: c_int, r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_REAL, f90::f90_real_base(p, r)?, &[p, r], newtype) }
+    unsafe { f90(datatype::combiner::F90_REAL, f90::f90_real_base(defined(p), defined(r))?, &[p, r], newtype) }
 });
 mpi_fn!(MPI_Type_create_f90_complex, PMPI_Type_create_f90_complex, (p: c_int, r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_COMPLEX, f90::f90_complex_base(p, r)?, &[p, r], newtype) }
+    unsafe { f90(datatype::combiner::F90_COMPLEX, f90::f90_complex_base(defined(p), defined(r))?, &[p, r], newtype) }
 });
 
 mpi_fn!(MPI_Type_match_size, PMPI_Type_match_size, (typeclass: c_int, size: c_int, datatype: *mut c_int), |_ctx| {
+    let tc = match typeclass {
+        TYPECLASS_REAL => f90::TypeClass::Real,
+        TYPECLASS_INTEGER => f90::TypeClass::Integer,
+        TYPECLASS_COMPLEX => f90::TypeClass::Complex,
+        _ => return Err(MpiError::arg(class::ERR_ARG, "typeclass", format!("unknown type class {typeclass}"))),
+    };
     // SAFETY: `datatype` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(datatype, super::builtins::handle_of(f90::match_size(typeclass, size)?), "datatype") }
+    unsafe { arg::write(datatype, super::builtins::handle_of(f90::match_size(tc, size)?), "datatype") }
 });
 
 mpi_fn!(MPI_Type_get_value_index, PMPI_Type_get_value_index, (value_type: c_int, index_type: c_int, pair_type: *mut c_int), |_ctx| {
