@@ -269,11 +269,12 @@ fn intra(c: &Comm, arg: &str) -> Result<(), MpiError> {
 /// errhandler, topology, and `info` (or the parent's hints).
 fn dup_full(ctx: &mut Ctx, comm: c_int, info: Option<Info>) -> Result<Comm, MpiError> {
     let c = get(ctx, comm)?;
-    let n = comm_create::dup_any(&c)?;
+    let rt = crate::runtime::rt()?;
+    let n = comm_create::dup_any(rt, &c)?;
     let attrs = match super::attr::copy_list(comm, &c.attrs) {
         Ok(a) => a,
         Err(e) => {
-            comm_create::release_context(n.context_id);
+            comm_create::release_context(rt, n.context_id);
             return Err(e);
         }
     };
@@ -332,7 +333,7 @@ unsafe fn idup(
     let seq = c
         .coll_seq
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let net = comm_create::idup_net(&c, seq);
+    let net = comm_create::idup_net(rt, &c, seq);
     let (rank, group, remote) = (c.rank, c.group.clone(), c.remote.clone());
     drop(c);
 
@@ -379,7 +380,7 @@ unsafe fn idup(
                 }
                 // The handle was freed before the request completed (erroneous): nobody
                 // can use the id.
-                (Ok(context), None) => comm_create::release_context(context),
+                (Ok(context), None) => comm_create::release_context(rt, context),
                 (Err(e), _) => {
                     COMMS.remove(h);
                     status.error = e.class;
@@ -414,7 +415,7 @@ mpi_fn!(MPI_Comm_create, PMPI_Comm_create, (comm: c_int, group: c_int, newcomm: 
         let which = if c.is_inter() { "local group" } else { "group" };
         return Err(MpiError::arg(class::ERR_GROUP, "group", format!("not a subgroup of the communicator's {which}")));
     }
-    let n = comm_create::create_any(&c, &g)?;
+    let n = comm_create::create_any(crate::runtime::rt()?, &c, &g)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(newcomm, n) }
 });
@@ -431,7 +432,7 @@ mpi_fn!(MPI_Comm_create_group, PMPI_Comm_create_group, (comm: c_int, group: c_in
     if g.procs.iter().any(|&p| c.group.rank_of(p).is_none()) {
         return Err(MpiError::arg(class::ERR_GROUP, "group", "not a subgroup of the communicator's group"));
     }
-    let n = comm_create::create_group(&c, &g, tag)?;
+    let n = comm_create::create_group(crate::runtime::rt()?, &c, &g, tag)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(newcomm, n) }
 });
@@ -443,7 +444,7 @@ mpi_fn!(MPI_Comm_split, PMPI_Comm_split, (comm: c_int, color: c_int, key: c_int,
     if color < 0 && color != UNDEFINED {
         return Err(MpiError::arg(class::ERR_ARG, "color", format!("negative color {color}")));
     }
-    let n = comm_create::split_any(&c, color, key)?;
+    let n = comm_create::split_any(crate::runtime::rt()?, &c, color, key)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(newcomm, n) }
 });
@@ -512,10 +513,11 @@ mpi_fn!(MPI_Comm_split_type, PMPI_Comm_split_type, (comm: c_int, split_type: c_i
         _ => return Err(MpiError::arg(class::ERR_ARG, "split_type", format!("unknown split type {split_type}"))),
     };
     // On an intercommunicator the type is the color on both sides (MPI 4.1 §7.4.2).
-    let n = comm_create::split_any(&c, color, key)?;
+    let rt = crate::runtime::rt()?;
+    let n = comm_create::split_any(rt, &c, color, key)?;
     let n = match (split_type, n) {
         (split_type::HW_UNGUIDED, Some(n)) if n.size() == c.size() && n.peer_size() == c.peer_size() => {
-            comm_create::release_context(n.context_id);
+            comm_create::release_context(rt, n.context_id);
             None
         }
         (_, n) => n,
@@ -554,10 +556,11 @@ pub fn free_handle(h: c_int) -> Result<(), MpiError> {
     let id = c.context_id;
     drop(c);
     COMMS.remove(h);
-    crate::runtime::rt()?.engine.forget_context(id);
+    let rt = crate::runtime::rt()?;
+    rt.engine.forget_context(id);
     // Operations already started keep their context id; a later communicator may reuse it
     // only after an agreement among its members, which those members reach after this.
-    comm_create::release_context(id);
+    comm_create::release_context(rt, id);
     Ok(())
 }
 
@@ -679,7 +682,7 @@ mpi_fn!(MPI_Comm_create_from_group, PMPI_Comm_create_from_group, (group: c_int, 
     let tag = unsafe { arg::cstr(stringtag, "stringtag") }?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { newcomm_arg(newcomm) }?;
-    let n = comm_create::from_group(&g, tag)?;
+    let n = comm_create::from_group(crate::runtime::rt()?, &g, tag)?;
     if let Some(n) = &n {
         *n.errhandler.lock() = e;
         *n.info.lock() = with_hints(Info::new(), &i);
@@ -714,7 +717,7 @@ mpi_fn!(MPI_Intercomm_create, PMPI_Intercomm_create, (local_comm: c_int, local_l
     } else {
         None
     };
-    let n = comm_create::intercomm_create(&l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
+    let n = comm_create::intercomm_create(crate::runtime::rt()?, &l, local_leader as usize, peer.as_deref().map(|p| (p, remote_leader as usize)), tag)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(newintercomm, Some(n)) }
 });
@@ -733,7 +736,7 @@ mpi_fn!(MPI_Intercomm_create_from_groups, PMPI_Intercomm_create_from_groups, (lo
     let e = given_errhandler(errhandler)?;
     // SAFETY: `newintercomm` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(newintercomm, predefined::COMM_NULL, "newintercomm") }?;
-    let n = comm_create::intercomm_from_groups(&lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
+    let n = comm_create::intercomm_from_groups(crate::runtime::rt()?, &lg, local_leader as usize, &rg, remote_leader as usize, tag)?;
     *n.errhandler.lock() = e;
     *n.info.lock() = with_hints(Info::new(), &i);
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
@@ -745,7 +748,7 @@ mpi_fn!(MPI_Intercomm_merge, PMPI_Intercomm_merge, (intercomm: c_int, high: c_in
     remote(&c)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { newcomm_arg(newintracomm) }?;
-    let n = comm_create::intercomm_merge(&c, high != 0)?;
+    let n = comm_create::intercomm_merge(crate::runtime::rt()?, &c, high != 0)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(newintracomm, Some(n)) }
 });

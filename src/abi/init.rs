@@ -26,7 +26,7 @@ unsafe fn init_common(required: c_int, provided: *mut c_int) -> Result<(), MpiEr
     let p = runtime::init(required)?;
     // A spawned job meets its parents before MPI_Init returns (MPI_Comm_get_parent); dpm sits
     // above the runtime, so the call is made here rather than in runtime::init.
-    crate::dpm::spawn::connect_parent()?;
+    crate::dpm::spawn::connect_parent(crate::runtime::rt()?)?;
     if !provided.is_null() {
         // SAFETY: `provided` is the C caller's, null or valid for this use (MPI contract).
         unsafe { arg::write(provided, p, "provided") }?;

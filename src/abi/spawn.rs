@@ -52,7 +52,7 @@ mpi_fn!(MPI_Open_port, PMPI_Open_port, (info: c_int, port_name: *mut c_char), |_
     if port_name.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }
-    let name = dpm::port::open()?;
+    let name = dpm::port::open(crate::runtime::rt()?)?;
     // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write_str(port_name, MAX_PORT_NAME, &name, std::ptr::null_mut(), "port_name") }
 });
@@ -60,7 +60,7 @@ mpi_fn!(MPI_Open_port, PMPI_Open_port, (info: c_int, port_name: *mut c_char), |_
 mpi_fn!(MPI_Close_port, PMPI_Close_port, (port_name: *const c_char), |_ctx| {
     crate::runtime::rt()?;
     // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
-    dpm::port::close(unsafe { arg::cstr(port_name, "port_name") }?)
+    dpm::port::close(crate::runtime::rt()?, unsafe { arg::cstr(port_name, "port_name") }?)
 });
 
 /// MPI_Comm_accept and MPI_Comm_connect share their checks; the port name and info matter
@@ -94,7 +94,7 @@ unsafe fn meet(
 
 mpi_fn!(MPI_Comm_accept, PMPI_Comm_accept, (port_name: *const c_char, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_int), |ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { meet(ctx, port_name, info, root, comm, newcomm, |p, _, c, r| dpm::connect::accept(p, c, r)) }
+    unsafe { meet(ctx, port_name, info, root, comm, newcomm, |p, _, c, r| dpm::connect::accept(crate::runtime::rt()?, p, c, r)) }
 });
 
 // The info key "timeout" (whole seconds) bounds the wait for an MPI_Comm_accept, as in
@@ -112,7 +112,7 @@ mpi_fn!(MPI_Comm_connect, PMPI_Comm_connect, (port_name: *const c_char, info: c_
                 )
             })?,
         };
-        dpm::connect::connect(p, c, r, timeout)
+        dpm::connect::connect(crate::runtime::rt()?, p, c, r, timeout)
     }) }
 });
 
@@ -124,7 +124,7 @@ mpi_fn!(MPI_Comm_join, PMPI_Comm_join, (fd: c_int, intercomm: *mut c_int), |ctx|
     ctx.on_comm(predefined::COMM_WORLD);
     // SAFETY: `intercomm` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(intercomm, predefined::COMM_NULL, "intercomm") }?;
-    let c = dpm::join::join(fd)?;
+    let c = dpm::join::join(crate::runtime::rt()?, fd)?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { out(intercomm, c, &rt.world) }
 });
@@ -140,7 +140,7 @@ mpi_fn!(MPI_Comm_disconnect, PMPI_Comm_disconnect, (comm: *mut c_int), |ctx| {
             "predefined communicators cannot be disconnected",
         ));
     }
-    dpm::disconnect::disconnect(&c)?;
+    dpm::disconnect::disconnect(crate::runtime::rt()?, &c)?;
     drop(c);
     comm::free_handle(h)?;
     // SAFETY: `comm` is the C caller's, null or valid for this use (MPI contract).
@@ -218,7 +218,12 @@ unsafe fn spawn_common(
     intercomm: *mut c_int,
     errcodes: *mut c_int,
 ) -> Result<(), MpiError> {
-    let (sp, result) = dpm::spawn::spawn(c, root, cmds.as_deref().map_err(Clone::clone));
+    let (sp, result) = dpm::spawn::spawn(
+        crate::runtime::rt()?,
+        c,
+        root,
+        cmds.as_deref().map_err(Clone::clone),
+    );
     // Every rank learns how many were asked for, so each can fill its errcodes array.
     if !errcodes.is_null() {
         // SAFETY: `errcodes` is the C caller's, null or valid for this use (MPI contract).
@@ -327,7 +332,7 @@ mpi_fn!(MPI_Publish_name, PMPI_Publish_name, (service_name: *const c_char, info:
     crate::runtime::rt()?;
     super::info::check(info)?;
     // SAFETY: `service_name`, `port_name` are the C caller's, null or valid for this use (MPI contract).
-    dpm::names::publish(unsafe { arg::cstr(service_name, "service_name") }?, unsafe { arg::cstr(port_name, "port_name") }?)
+    dpm::names::publish(crate::runtime::rt()?, unsafe { arg::cstr(service_name, "service_name") }?, unsafe { arg::cstr(port_name, "port_name") }?)
 });
 
 mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, info: c_int, port_name: *const c_char), |_ctx| {
@@ -336,7 +341,7 @@ mpi_fn!(MPI_Unpublish_name, PMPI_Unpublish_name, (service_name: *const c_char, i
     // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::cstr(port_name, "port_name") }?;
     // SAFETY: `service_name` is the C caller's, null or valid for this use (MPI contract).
-    dpm::names::unpublish(unsafe { arg::cstr(service_name, "service_name") }?)
+    dpm::names::unpublish(crate::runtime::rt()?, unsafe { arg::cstr(service_name, "service_name") }?)
 });
 
 mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c_int, port_name: *mut c_char), |_ctx| {
@@ -346,7 +351,7 @@ mpi_fn!(MPI_Lookup_name, PMPI_Lookup_name, (service_name: *const c_char, info: c
         return Err(MpiError::arg(class::ERR_ARG, "port_name", "null buffer"));
     }
     // SAFETY: `service_name` is the C caller's, null or valid for this use (MPI contract).
-    let port = dpm::names::lookup(unsafe { arg::cstr(service_name, "service_name") }?)?;
+    let port = dpm::names::lookup(crate::runtime::rt()?, unsafe { arg::cstr(service_name, "service_name") }?)?;
     // SAFETY: `port_name` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write_str(port_name, MAX_PORT_NAME, &port, std::ptr::null_mut(), "port_name") }
 });

@@ -200,7 +200,7 @@ mpi_fn!(MPI_Cart_create, PMPI_Cart_create, (comm_old: c_int, ndims: c_int, dims:
     grid_too_big(&cart, c.size())?;
     // SAFETY: `comm_cart` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_cart, predefined::COMM_NULL, "comm_cart") }?;
-    let new = create::cart_create(&c, cart)?;
+    let new = create::cart_create(crate::runtime::rt()?, &c, cart)?;
     // SAFETY: `comm_cart` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_cart, register(new), "comm_cart") }
 });
@@ -306,7 +306,7 @@ mpi_fn!(MPI_Cart_sub, PMPI_Cart_sub, (comm: c_int, remain_dims: *const c_int, ne
         let keep: Vec<bool> = keep.iter().map(|&x| x != 0).collect();
         // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
         unsafe { arg::write(newcomm, predefined::COMM_NULL, "newcomm") }?;
-        create::cart_sub(c, cart, &keep)
+        create::cart_sub(crate::runtime::rt()?, c, cart, &keep)
     })?;
     // SAFETY: `newcomm` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(newcomm, register(Some(new)), "newcomm") }
@@ -384,7 +384,7 @@ mpi_fn!(MPI_Graph_create, PMPI_Graph_create, (comm_old: c_int, nnodes: c_int, in
     let g = unsafe { graph_arg(nnodes, index, edges, c.size()) }?;
     // SAFETY: `comm_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_graph, predefined::COMM_NULL, "comm_graph") }?;
-    let new = create::graph_create(&c, g)?;
+    let new = create::graph_create(crate::runtime::rt()?, &c, g)?;
     // SAFETY: `comm_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_graph, register(new), "comm_graph") }
 });
@@ -498,7 +498,7 @@ mpi_fn!(MPI_Dist_graph_create_adjacent, PMPI_Dist_graph_create_adjacent, (comm_o
     };
     // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph") }?;
-    let new = create::dist_graph_adjacent(&c, g)?;
+    let new = create::dist_graph_adjacent(crate::runtime::rt()?, &c, g)?;
     // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_dist_graph, register(Some(new)), "comm_dist_graph") }
 });
@@ -534,7 +534,7 @@ mpi_fn!(MPI_Dist_graph_create, PMPI_Dist_graph_create, (comm_old: c_int, n: c_in
     }
     // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_dist_graph, predefined::COMM_NULL, "comm_dist_graph") }?;
-    let new = create::dist_graph_create(&c, &edges, w.is_some())?;
+    let new = create::dist_graph_create(crate::runtime::rt()?, &c, &edges, w.is_some())?;
     // SAFETY: `comm_dist_graph` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(comm_dist_graph, register(Some(new)), "comm_dist_graph") }
 });

@@ -7,14 +7,14 @@ use crate::error::MpiError;
 use crate::object::comm::Comm;
 use crate::object::context::STRIDE;
 use crate::object::group::Group;
-use crate::runtime;
+use crate::runtime::{self, Runtime};
 use std::sync::Arc;
 
 /// Agrees with every member of `parent` on a context id free in all of them, and takes it.
 /// Collective over `parent`. Several communicators with disjoint groups made by one call
-/// (MPI_Comm_split) share the id, as their traffic never meets.
-pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
-    let rt = runtime::rt()?;
+/// (MPI_Comm_split) share the id, as their traffic never meets. The ids are taken in
+/// `rt`'s context table.
+pub fn agree_context(rt: &Runtime, parent: &Comm) -> Result<u32, MpiError> {
     let mut floor = 0;
     loop {
         let mine = rt.contexts.lock().lowest_free(floor);
@@ -35,11 +35,9 @@ pub fn agree_context(parent: &Comm) -> Result<u32, MpiError> {
 /// A communicator made from `parent` belongs to the same session as `parent` (if any), so
 /// the session's attached buffer serves its buffered sends (MPI 4.1 §3.6: buffers attach
 /// to a session's communicators, derived ones included).
-pub fn inherit_session(parent: &Comm, child_context: u32) {
-    if let Ok(rt) = runtime::rt() {
-        if let Some(s) = rt.engine.session_of(parent.context_id) {
-            rt.engine.bind_session(child_context, s);
-        }
+pub fn inherit_session(rt: &Runtime, parent: &Comm, child_context: u32) {
+    if let Some(s) = rt.engine.session_of(parent.context_id) {
+        rt.engine.bind_session(child_context, s);
     }
 }
 
@@ -51,45 +49,49 @@ pub fn inherit_session(parent: &Comm, child_context: u32) {
 /// MPICH 4.0.2 leaves the handler of MPI_Comm_create, MPI_Comm_create_group,
 /// MPI_Intercomm_merge and MPI_Cart_sub results unset instead; we follow the standard there
 /// (the two differ only when the parent's handler is not MPI_COMM_WORLD's).
-fn derived(parent: &Comm, c: Comm) -> Comm {
-    inherit_session(parent, c.context_id);
+fn derived(rt: &Runtime, parent: &Comm, c: Comm) -> Comm {
+    inherit_session(rt, parent, c.context_id);
     *c.errhandler.lock() = parent.own_errhandler();
     c
 }
 
 /// Gives a context id back when its communicator is freed.
-pub fn release_context(c: u32) {
-    if let Ok(rt) = runtime::rt() {
-        rt.contexts.lock().release(c);
-    }
+pub fn release_context(rt: &Runtime, c: u32) {
+    rt.contexts.lock().release(c);
 }
 
 /// MPI_Comm_split on an intracommunicator: ranks with the same `color` form a new
 /// communicator ordered by (`key`, parent rank); a negative color (MPI_UNDEFINED) gets None.
 /// Collective over `parent`.
-pub fn split(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+pub fn split(rt: &Runtime, parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
     let mut mine = [0u8; 8];
     mine[..4].copy_from_slice(&color.to_le_bytes());
     mine[4..].copy_from_slice(&key.to_le_bytes());
     let all = internal::allgather(parent, &mine)?;
-    let ctx = agree_context(parent)?;
+    let ctx = agree_context(rt, parent)?;
     if color < 0 {
-        release_context(ctx);
+        release_context(rt, ctx);
         return Ok(None);
     }
     let (procs, rank) = members_of(&parent.group, &all, color, Some(parent.rank as usize));
     let rank = rank.expect("own rank is a member") as u32;
     Ok(Some(derived(
+        rt,
         parent,
         Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
     )))
 }
 
 /// MPI_Comm_split of either kind of communicator.
-pub fn split_any(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+pub fn split_any(
+    rt: &'static Runtime,
+    parent: &Comm,
+    color: i32,
+    key: i32,
+) -> Result<Option<Comm>, MpiError> {
     match parent.remote {
-        None => split(parent, color, key),
-        Some(_) => split_inter(parent, color, key),
+        None => split(rt, parent, color, key),
+        Some(_) => split_inter(rt, parent, color, key),
     }
 }
 
@@ -119,21 +121,26 @@ fn members_of(
 /// one color form the two groups of a new intercommunicator, each ordered by (key, rank). A
 /// color chosen on one side only, and MPI_UNDEFINED, give None. Collective over both groups;
 /// the new intercommunicators (disjoint) share one context id, as in `split`.
-pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, MpiError> {
+pub fn split_inter(
+    rt: &'static Runtime,
+    parent: &Comm,
+    color: i32,
+    key: i32,
+) -> Result<Option<Comm>, MpiError> {
     let remote = parent.remote.as_ref().expect("an intercommunicator");
-    let net = inter_net(parent);
+    let net = inter_net(rt, parent);
     let mut mine = [0u8; 8];
     mine[..4].copy_from_slice(&color.to_le_bytes());
     mine[4..].copy_from_slice(&key.to_le_bytes());
     let all = net.allgather(&mine)?;
     let ctx = net.agree_context()?;
     if color < 0 {
-        release_context(ctx);
+        release_context(rt, ctx);
         return Ok(None);
     }
     // The net lists the group whose rank 0 has the lower endpoint first.
     let (lsize, rsize) = (parent.group.size(), remote.size());
-    let (local_pairs, remote_pairs) = if precedes(parent.group.proc_of(0), remote.proc_of(0)) {
+    let (local_pairs, remote_pairs) = if precedes(rt, parent.group.proc_of(0), remote.proc_of(0)) {
         (&all[..8 * lsize], &all[8 * lsize..])
     } else {
         (&all[8 * rsize..], &all[..8 * rsize])
@@ -146,11 +153,12 @@ pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, 
     );
     let (others, _) = members_of(remote, remote_pairs, color, None);
     if others.is_empty() {
-        release_context(ctx);
+        release_context(rt, ctx);
         return Ok(None);
     }
     let rank = rank.expect("own rank has its color") as u32;
     Ok(Some(derived(
+        rt,
         parent,
         Comm::new_inter(
             ctx,
@@ -162,9 +170,10 @@ pub fn split_inter(parent: &Comm, color: i32, key: i32) -> Result<Option<Comm>, 
 }
 
 /// MPI_Comm_dup: same group, new context. Collective over `parent`.
-pub fn dup(parent: &Comm) -> Result<Comm, MpiError> {
-    let ctx = agree_context(parent)?;
+pub fn dup(rt: &Runtime, parent: &Comm) -> Result<Comm, MpiError> {
+    let ctx = agree_context(rt, parent)?;
     Ok(derived(
+        rt,
         parent,
         Comm::new(ctx, parent.rank, parent.group.clone(), ""),
     ))
@@ -198,26 +207,31 @@ pub fn string_tag(s: &str) -> i32 {
 /// MPI_Comm_create on an intracommunicator: collective over `parent`; the members of
 /// `group` (which must be a subgroup of parent; disjoint groups given by different ranks
 /// share one context id) get the new communicator, the others None.
-pub fn create(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
-    let ctx = agree_context(parent)?;
+pub fn create(rt: &Runtime, parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+    let ctx = agree_context(rt, parent)?;
     let me = parent.group.proc_of(parent.rank as usize);
     match group.rank_of(me) {
         Some(r) => Ok(Some(derived(
+            rt,
             parent,
             Comm::new(ctx, r as u32, Arc::new(group.clone()), ""),
         ))),
         None => {
-            release_context(ctx);
+            release_context(rt, ctx);
             Ok(None)
         }
     }
 }
 
 /// MPI_Comm_create of either kind of communicator.
-pub fn create_any(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+pub fn create_any(
+    rt: &'static Runtime,
+    parent: &Comm,
+    group: &Group,
+) -> Result<Option<Comm>, MpiError> {
     match parent.remote {
-        None => create(parent, group),
-        Some(_) => create_inter(parent, group),
+        None => create(rt, parent, group),
+        Some(_) => create_inter(rt, parent, group),
     }
 }
 
@@ -227,18 +241,27 @@ pub fn create_any(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError
 /// so does everybody when one side passed an empty group. Collective over both groups, which
 /// is exactly a split of the intercommunicator with one color for the members, MPI_UNDEFINED
 /// for the others, and the rank in `group` as the key.
-pub fn create_inter(parent: &Comm, group: &Group) -> Result<Option<Comm>, MpiError> {
+pub fn create_inter(
+    rt: &'static Runtime,
+    parent: &Comm,
+    group: &Group,
+) -> Result<Option<Comm>, MpiError> {
     let me = parent.group.proc_of(parent.rank as usize);
     let (color, key) = match group.rank_of(me) {
         Some(r) => (0, r as i32),
         None => (-1, 0),
     };
-    split_inter(parent, color, key)
+    split_inter(rt, parent, color, key)
 }
 
 /// The net of `group`'s members over `parent`'s collective context, `tag` kept apart from
 /// other concurrent creations on the same parent. None if I am not a member.
-fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> {
+fn parent_group_net(
+    rt: &'static Runtime,
+    parent: &Comm,
+    group: &Group,
+    tag: i32,
+) -> Option<GroupNet> {
     let me = parent.group.proc_of(parent.rank as usize);
     let my_index = group.rank_of(me)?;
     let srcs = group
@@ -247,6 +270,7 @@ fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> 
         .map(|&p| parent.group.rank_of(p).map(|r| r as i32).unwrap_or(-1))
         .collect();
     Some(GroupNet {
+        rt,
         ctx: parent.coll_context(),
         tag: GROUP_TAG + (tag & TAG_MASK),
         eps: group.procs.clone(),
@@ -257,34 +281,44 @@ fn parent_group_net(parent: &Comm, group: &Group, tag: i32) -> Option<GroupNet> 
 
 /// MPI_Comm_create_group: collective only over the members of `group` (a subgroup of the
 /// intracommunicator `parent`). None if the caller is not a member.
-pub fn create_group(parent: &Comm, group: &Group, tag: i32) -> Result<Option<Comm>, MpiError> {
-    let Some(net) = parent_group_net(parent, group, tag) else {
+pub fn create_group(
+    rt: &'static Runtime,
+    parent: &Comm,
+    group: &Group,
+    tag: i32,
+) -> Result<Option<Comm>, MpiError> {
+    let Some(net) = parent_group_net(rt, parent, group, tag) else {
         return Ok(None);
     };
     let ctx = net.agree_context()?;
     Ok(Some(derived(
+        rt,
         parent,
         Comm::new(ctx, net.me as u32, Arc::new(group.clone()), ""),
     )))
 }
 
 /// The net of `group`'s members on the bootstrap context (no parent communicator).
-fn bootstrap_net(group: &Group, tag: i32) -> Result<Option<GroupNet>, MpiError> {
-    let me = runtime::rt()?.rank;
-    Ok(group.rank_of(me).map(|i| GroupNet {
+fn bootstrap_net(rt: &'static Runtime, group: &Group, tag: i32) -> Option<GroupNet> {
+    group.rank_of(rt.rank).map(|i| GroupNet {
+        rt,
         ctx: BOOTSTRAP_CONTEXT,
         tag,
         eps: group.procs.clone(),
         srcs: group.procs.iter().map(|&p| p as i32).collect(),
         me: i,
-    }))
+    })
 }
 
 /// MPI_Comm_create_from_group: collective over the members of `group`, matched by
 /// `stringtag`. None if the caller is not a member: MPICH builds this call on
 /// MPI_Comm_create_group, which gives such a caller MPI_COMM_NULL.
-pub fn from_group(group: &Group, stringtag: &str) -> Result<Option<Comm>, MpiError> {
-    let Some(net) = bootstrap_net(group, string_tag(stringtag))? else {
+pub fn from_group(
+    rt: &'static Runtime,
+    group: &Group,
+    stringtag: &str,
+) -> Result<Option<Comm>, MpiError> {
+    let Some(net) = bootstrap_net(rt, group, string_tag(stringtag)) else {
         return Ok(None);
     };
     let ctx = net.agree_context()?;
@@ -297,7 +331,8 @@ pub fn from_group(group: &Group, stringtag: &str) -> Result<Option<Comm>, MpiErr
 }
 
 /// The link between the two leaders of an intercommunicator construction.
-struct Link {
+struct Link<'a> {
+    e: &'a crate::p2p::NodeEngine,
     ep: u32,
     ctx: u32,
     my_src: i32,
@@ -307,14 +342,14 @@ struct Link {
     first: bool,
 }
 
-impl super::two_sided::Exchange for Link {
+impl super::two_sided::Exchange for Link<'_> {
     fn exchange(&mut self, mine: &[u8]) -> Result<Vec<u8>, MpiError> {
         if self.first {
-            send_var(self.ep, self.ctx, self.my_src, self.tag, mine)?;
-            recv_var(self.ctx, self.peer_src, self.tag)
+            send_var(self.e, self.ep, self.ctx, self.my_src, self.tag, mine)?;
+            recv_var(self.e, self.ctx, self.peer_src, self.tag)
         } else {
-            let theirs = recv_var(self.ctx, self.peer_src, self.tag)?;
-            send_var(self.ep, self.ctx, self.my_src, self.tag, mine)?;
+            let theirs = recv_var(self.e, self.ctx, self.peer_src, self.tag)?;
+            send_var(self.e, self.ep, self.ctx, self.my_src, self.tag, mine)?;
             Ok(theirs)
         }
     }
@@ -325,7 +360,7 @@ impl super::two_sided::Exchange for Link {
 fn two_sided(
     net: &GroupNet,
     my_group: &Group,
-    link: Option<Link>,
+    link: Option<Link<'_>>,
 ) -> Result<(u32, Group), MpiError> {
     let mut link = link;
     let l = link
@@ -345,6 +380,7 @@ fn leader_first(members: &[u32], leader: usize) -> Vec<usize> {
 /// MPI_Intercomm_create: `local` is my intracommunicator, `local_leader` a rank in it; the
 /// leaders reach each other through `peer` (only meaningful at the leader) with `tag`.
 pub fn intercomm_create(
+    rt: &'static Runtime,
     local: &Comm,
     local_leader: usize,
     peer: Option<(&Comm, usize)>,
@@ -352,6 +388,7 @@ pub fn intercomm_create(
 ) -> Result<Comm, MpiError> {
     let order = leader_first(&local.group.procs, local_leader);
     let net = GroupNet {
+        rt,
         ctx: local.coll_context(),
         tag: INTERCOMM_TAG,
         eps: order.iter().map(|&i| local.group.proc_of(i)).collect(),
@@ -365,12 +402,13 @@ pub fn intercomm_create(
         (0, Some((p, remote_leader))) => {
             let ep = p.peer(remote_leader);
             Some(Link {
+                e: &rt.engine,
                 ep,
                 ctx: p.context_id,
                 my_src: p.rank as i32,
                 peer_src: remote_leader as i32,
                 tag,
-                first: precedes(net.eps[0], ep),
+                first: precedes(rt, net.eps[0], ep),
             })
         }
         (0, None) => return Err(MpiError::intern("intercomm_create: leader without a peer")),
@@ -378,6 +416,7 @@ pub fn intercomm_create(
     };
     let (ctx, remote) = two_sided(&net, &local.group, link)?;
     Ok(derived(
+        rt,
         local,
         Comm::new_inter(ctx, local.rank, local.group.clone(), Arc::new(remote)),
     ))
@@ -386,13 +425,14 @@ pub fn intercomm_create(
 /// MPI_Intercomm_create_from_groups: like `intercomm_create` with the groups given
 /// directly; the two sides find each other on the bootstrap context by `stringtag`.
 pub fn intercomm_from_groups(
+    rt: &'static Runtime,
     local: &Group,
     local_leader: usize,
     remote: &Group,
     remote_leader: usize,
     stringtag: &str,
 ) -> Result<Comm, MpiError> {
-    let me = runtime::rt()?.rank;
+    let me = rt.rank;
     let my_rank = local.rank_of(me).ok_or_else(|| {
         MpiError::arg(
             crate::error::class::ERR_GROUP,
@@ -404,6 +444,7 @@ pub fn intercomm_from_groups(
     let order = leader_first(&local.procs, local_leader);
     let eps: Vec<u32> = order.iter().map(|&i| local.proc_of(i)).collect();
     let net = GroupNet {
+        rt,
         ctx: BOOTSTRAP_CONTEXT,
         tag,
         srcs: eps.iter().map(|&p| p as i32).collect(),
@@ -413,13 +454,14 @@ pub fn intercomm_from_groups(
     let link = (net.me == 0).then(|| {
         let ep = remote.proc_of(remote_leader);
         Link {
+            e: &rt.engine,
             ep,
             ctx: BOOTSTRAP_CONTEXT,
             my_src: me as i32,
             peer_src: ep as i32,
             // The leaders' own exchange gets a tag of its own (the nets use `tag`).
             tag: tag ^ 1,
-            first: precedes(me, ep),
+            first: precedes(rt, me, ep),
         }
     });
     let (ctx, remote_seen) = two_sided(&net, local, link)?;
@@ -433,9 +475,9 @@ pub fn intercomm_from_groups(
 
 /// The net of all members of intercommunicator `c` (both groups), on the spare context id
 /// `c.context_id + 2`. The group whose rank 0 has the lower endpoint comes first.
-fn inter_net(c: &Comm) -> GroupNet {
+fn inter_net(rt: &'static Runtime, c: &Comm) -> GroupNet {
     let remote = c.remote.as_ref().expect("an intercommunicator");
-    let local_first = precedes(c.group.proc_of(0), remote.proc_of(0));
+    let local_first = precedes(rt, c.group.proc_of(0), remote.proc_of(0));
     let (a, b) = if local_first {
         (&c.group, remote)
     } else {
@@ -448,6 +490,7 @@ fn inter_net(c: &Comm) -> GroupNet {
         remote.size() + c.rank as usize
     };
     GroupNet {
+        rt,
         ctx: c.context_id + 2,
         tag: INTERNAL_TAG,
         srcs: (0..eps.len() as i32).collect(),
@@ -458,11 +501,11 @@ fn inter_net(c: &Comm) -> GroupNet {
 
 /// MPI_Intercomm_merge: the group with `high` false comes first (if both sides give the
 /// same value, the side whose rank 0 has the lower endpoint).
-pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
-    let net = inter_net(c);
+pub fn intercomm_merge(rt: &'static Runtime, c: &Comm, high: bool) -> Result<Comm, MpiError> {
+    let net = inter_net(rt, c);
     let highs = net.allgather(&[high as u8])?;
     let remote = c.remote.as_ref().expect("an intercommunicator");
-    let local_first_in_net = precedes(c.group.proc_of(0), remote.proc_of(0));
+    let local_first_in_net = precedes(rt, c.group.proc_of(0), remote.proc_of(0));
     let (a_size, a_high, b_high) = if local_first_in_net {
         (c.group.size(), highs[0], highs[c.group.size()])
     } else {
@@ -482,6 +525,7 @@ pub fn intercomm_merge(c: &Comm, high: bool) -> Result<Comm, MpiError> {
     let me = eps[net.me];
     let rank = procs.iter().position(|&p| p == me).expect("member") as u32;
     Ok(derived(
+        rt,
         c,
         Comm::new(ctx, rank, Arc::new(Group::new(procs)), ""),
     ))
@@ -495,10 +539,11 @@ const IDUP_MASK: u32 = (1 << 27) - 1;
 /// The net over which MPI_Comm_idup number `seq` of `parent` agrees on its context id (see
 /// `comm_idup`): the parent's collective context for an intracommunicator, both groups on
 /// the spare context for an intercommunicator (as `dup_any`), with a tag of its own.
-pub fn idup_net(parent: &Comm, seq: u32) -> GroupNet {
+pub fn idup_net(rt: &'static Runtime, parent: &Comm, seq: u32) -> GroupNet {
     let tag = IDUP_TAG + (seq & IDUP_MASK) as i32;
     match parent.remote {
         None => GroupNet {
+            rt,
             ctx: parent.coll_context(),
             tag,
             eps: parent.group.procs.clone(),
@@ -507,18 +552,19 @@ pub fn idup_net(parent: &Comm, seq: u32) -> GroupNet {
         },
         Some(_) => GroupNet {
             tag,
-            ..inter_net(parent)
+            ..inter_net(rt, parent)
         },
     }
 }
 
 /// MPI_Comm_dup of either kind of communicator.
-pub fn dup_any(parent: &Comm) -> Result<Comm, MpiError> {
+pub fn dup_any(rt: &'static Runtime, parent: &Comm) -> Result<Comm, MpiError> {
     match &parent.remote {
-        None => dup(parent),
+        None => dup(rt, parent),
         Some(remote) => {
-            let ctx = inter_net(parent).agree_context()?;
+            let ctx = inter_net(rt, parent).agree_context()?;
             Ok(derived(
+                rt,
                 parent,
                 Comm::new_inter(ctx, parent.rank, parent.group.clone(), remote.clone()),
             ))

@@ -6,11 +6,15 @@
 
 use crate::error::MpiError;
 use crate::object::context::STRIDE;
-use crate::runtime;
+use crate::p2p::NodeEngine;
+use crate::runtime::Runtime;
 
 /// The members of an exchange and how they address each other.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GroupNet {
+    /// The process's runtime: its engine carries the messages, its context table gives the
+    /// ids agreed on (handed down by the caller, never fetched).
+    pub rt: &'static Runtime,
     /// Context id carrying the exchange.
     pub ctx: u32,
     pub tag: i32,
@@ -24,30 +28,54 @@ pub struct GroupNet {
 }
 
 /// Sends `buf` on (ctx, tag) to endpoint `ep`, carrying source id `src`.
-pub fn send_to(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
-    runtime::rt()?.engine.send_bytes(ep, ctx, src, tag, buf)
+pub fn send_to(
+    e: &NodeEngine,
+    ep: u32,
+    ctx: u32,
+    src: i32,
+    tag: i32,
+    buf: &[u8],
+) -> Result<(), MpiError> {
+    e.send_bytes(ep, ctx, src, tag, buf)
 }
 
 /// Receives exactly `buf.len()` bytes on (ctx, tag) from source id `src`.
-pub fn recv_from(ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
-    runtime::rt()?.engine.recv_exact(ctx, src, tag, buf)
+pub fn recv_from(
+    e: &NodeEngine,
+    ctx: u32,
+    src: i32,
+    tag: i32,
+    buf: &mut [u8],
+) -> Result<(), MpiError> {
+    e.recv_exact(ctx, src, tag, buf)
 }
 
 /// Sends a variable-length message (length first).
-pub fn send_var(ep: u32, ctx: u32, src: i32, tag: i32, buf: &[u8]) -> Result<(), MpiError> {
-    send_to(ep, ctx, src, tag, &(buf.len() as u64).to_le_bytes())?;
-    send_to(ep, ctx, src, tag, buf)
+pub fn send_var(
+    e: &NodeEngine,
+    ep: u32,
+    ctx: u32,
+    src: i32,
+    tag: i32,
+    buf: &[u8],
+) -> Result<(), MpiError> {
+    send_to(e, ep, ctx, src, tag, &(buf.len() as u64).to_le_bytes())?;
+    send_to(e, ep, ctx, src, tag, buf)
 }
 
-pub fn recv_var(ctx: u32, src: i32, tag: i32) -> Result<Vec<u8>, MpiError> {
+pub fn recv_var(e: &NodeEngine, ctx: u32, src: i32, tag: i32) -> Result<Vec<u8>, MpiError> {
     let mut n = [0u8; 8];
-    recv_from(ctx, src, tag, &mut n)?;
+    recv_from(e, ctx, src, tag, &mut n)?;
     let mut v = vec![0u8; u64::from_le_bytes(n) as usize];
-    recv_from(ctx, src, tag, &mut v)?;
+    recv_from(e, ctx, src, tag, &mut v)?;
     Ok(v)
 }
 
 impl GroupNet {
+    fn engine(&self) -> &'static NodeEngine {
+        &self.rt.engine
+    }
+
     fn my_src(&self) -> i32 {
         self.srcs[self.me]
     }
@@ -61,6 +89,7 @@ impl GroupNet {
             all[..each].copy_from_slice(mine);
             for r in 1..n {
                 recv_from(
+                    self.engine(),
                     self.ctx,
                     self.srcs[r],
                     self.tag,
@@ -68,11 +97,25 @@ impl GroupNet {
                 )?;
             }
             for r in 1..n {
-                send_to(self.eps[r], self.ctx, self.my_src(), self.tag, &all)?;
+                send_to(
+                    self.engine(),
+                    self.eps[r],
+                    self.ctx,
+                    self.my_src(),
+                    self.tag,
+                    &all,
+                )?;
             }
         } else {
-            send_to(self.eps[0], self.ctx, self.my_src(), self.tag, mine)?;
-            recv_from(self.ctx, self.srcs[0], self.tag, &mut all)?;
+            send_to(
+                self.engine(),
+                self.eps[0],
+                self.ctx,
+                self.my_src(),
+                self.tag,
+                mine,
+            )?;
+            recv_from(self.engine(), self.ctx, self.srcs[0], self.tag, &mut all)?;
         }
         Ok(all)
     }
@@ -81,11 +124,18 @@ impl GroupNet {
     pub fn bcast(&self, buf: &[u8]) -> Result<Vec<u8>, MpiError> {
         if self.me == 0 {
             for r in 1..self.eps.len() {
-                send_var(self.eps[r], self.ctx, self.my_src(), self.tag, buf)?;
+                send_var(
+                    self.engine(),
+                    self.eps[r],
+                    self.ctx,
+                    self.my_src(),
+                    self.tag,
+                    buf,
+                )?;
             }
             Ok(buf.to_vec())
         } else {
-            recv_var(self.ctx, self.srcs[0], self.tag)
+            recv_var(self.engine(), self.ctx, self.srcs[0], self.tag)
         }
     }
 
@@ -131,7 +181,7 @@ impl GroupNet {
     /// Agrees on a context id free on every member and takes it (as
     /// `comm_create::agree_context`, over this group).
     pub fn agree_context(&self) -> Result<u32, MpiError> {
-        let rt = runtime::rt()?;
+        let rt = self.rt;
         let mut floor = 0;
         loop {
             let mine = rt.contexts.lock().lowest_free(floor);

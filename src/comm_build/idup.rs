@@ -19,7 +19,6 @@ use crate::error::{class, MpiError};
 use crate::object::context::STRIDE;
 use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs};
 use crate::progress::{Active, Advance};
-use crate::runtime;
 use crate::transport::mem::UserPtr;
 
 /// The context id of a communicator whose MPI_Comm_idup has not completed: its handle exists
@@ -105,14 +104,14 @@ impl Agreement {
             outbox: Box::new([0u8; 4]),
             done: None,
         };
-        let first = runtime::rt()?.contexts.lock().lowest_free(0);
+        let first = a.net.rt.contexts.lock().lowest_free(0);
         a.start_exchange(first)?;
         Ok(a)
     }
 
     fn send(&self, to: usize) -> Result<ReqId, MpiError> {
         let n = &self.net;
-        runtime::rt()?.engine.isend(SendArgs {
+        n.rt.engine.isend(SendArgs {
             ep: n.eps[to],
             ctx: n.ctx,
             src: n.srcs[n.me],
@@ -129,9 +128,8 @@ impl Agreement {
 
     /// Posts a receive from member `from` into `inbox[slot]`.
     fn recv(&mut self, from: usize, slot: usize) -> Result<ReqId, MpiError> {
-        let e = &runtime::rt()?.engine;
         let n = &self.net;
-        Ok(e.irecv(RecvArgs {
+        Ok(n.rt.engine.irecv(RecvArgs {
             ctx: n.ctx,
             src: n.srcs[from],
             tag: n.tag,
@@ -177,7 +175,7 @@ impl Agreement {
         if self.reqs.is_empty() {
             return Ok(true);
         }
-        let e = &runtime::rt()?.engine;
+        let e = &self.net.rt.engine;
         let mut err = None;
         {
             let mut st = e.lock();
@@ -238,7 +236,7 @@ impl Agreement {
     /// Moves the agreement on as far as it goes without blocking: the context id once
     /// every member has taken it.
     fn go(&mut self) -> Result<Option<u32>, MpiError> {
-        let rt = runtime::rt()?;
+        let rt = self.net.rt;
         loop {
             let Some(r) = self.poll_exchange()? else {
                 return Ok(None);
@@ -272,18 +270,17 @@ impl Agreement {
     /// Gives up after an error: gives back a tentatively taken id, and lets the buffers of
     /// transfers still in flight live on (the engine may still write into them).
     fn give_up(&mut self) {
-        if let Ok(rt) = runtime::rt() {
-            if self.took {
-                rt.contexts.lock().release(self.candidate);
-                self.took = false;
+        let rt = self.net.rt;
+        if self.took {
+            rt.contexts.lock().release(self.candidate);
+            self.took = false;
+        }
+        if !self.reqs.is_empty() {
+            for (id, _) in self.reqs.drain(..) {
+                rt.engine.free(id);
             }
-            if !self.reqs.is_empty() {
-                for (id, _) in self.reqs.drain(..) {
-                    rt.engine.free(id);
-                }
-                std::mem::forget(std::mem::take(&mut self.inbox));
-                std::mem::forget(std::mem::replace(&mut self.outbox, Box::new([])));
-            }
+            std::mem::forget(std::mem::take(&mut self.inbox));
+            std::mem::forget(std::mem::replace(&mut self.outbox, Box::new([])));
         }
     }
 }
@@ -318,15 +315,14 @@ static ACTIVE: Active<Agreement> = Active::new();
 /// the same agreement: same net, same tag). `done` gets the id — taken in this process's
 /// `runtime.contexts` — or the error; it may run before `start` returns.
 pub fn start(net: GroupNet, done: Done) {
+    let rt = net.rt;
+    let pollers = rt.engine.pollers();
     let mut a = match Agreement::new(net) {
         Ok(a) => a,
         Err(e) => return done(Err(e)),
     };
     a.done = Some(done);
-    match runtime::rt() {
-        Ok(rt) => ACTIVE.start(a, rt.engine.pollers()),
-        Err(e) => a.finish(Err(e)),
-    }
+    ACTIVE.start(a, pollers);
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use super::group_net::GroupNet;
 use crate::dpm::endpoints;
 use crate::error::MpiError;
 use crate::object::context::STRIDE;
-use crate::runtime;
 
 /// The leaders' channel: sends `mine`, returns the other leader's message of the same step.
 pub trait Exchange {
@@ -53,10 +52,10 @@ pub fn meet(
     my_procs: &[u32],
     mut link: Option<&mut dyn Exchange>,
 ) -> Result<(u32, Vec<u32>), MpiError> {
-    let rt = runtime::rt()?;
+    let rt = net.rt;
     let outcome = link
         .as_mut()
-        .map(|l| endpoints::encode(my_procs).and_then(|b| l.exchange(&b)));
+        .map(|l| endpoints::encode(rt, my_procs).and_then(|b| l.exchange(&b)));
     let remote = net.bcast_result(outcome)?;
     let mut floor = 0;
     let ctx = loop {
@@ -76,7 +75,7 @@ pub fn meet(
         }
         floor = c + STRIDE;
     };
-    match endpoints::decode(&remote) {
+    match endpoints::decode(rt, &remote) {
         Ok(r) => Ok((ctx, r)),
         Err(e) => {
             rt.contexts.lock().release(ctx);

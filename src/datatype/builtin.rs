@@ -1,12 +1,12 @@
-//! The predefined datatypes of MPICH's ABI: handle value, name, size and layout.
+//! The predefined datatypes: the model's id for each, its name, size and layout.
 
 use super::external32::Ext;
 use super::layout::{Elem, Node};
 use super::{Basic, Contents, Datatype, Shape};
 
-/// One predefined datatype: its MPICH handle, standard name, and what it holds.
+/// One predefined datatype: its id, standard name, and what it holds.
 pub struct BuiltinDef {
-    pub handle: i32,
+    pub id: Builtin,
     pub name: &'static str,
     pub basic: Basic,
     /// Byte size of the data.
@@ -16,18 +16,18 @@ pub struct BuiltinDef {
 }
 
 macro_rules! b {
-    ($h:expr, $n:expr, $basic:expr, $size:expr) => {
+    ($id:expr, $n:expr, $basic:expr, $size:expr) => {
         BuiltinDef {
-            handle: $h as i32,
+            id: $id,
             name: $n,
             basic: $basic,
             size: $size,
             pair: None,
         }
     };
-    ($h:expr, $n:expr, $basic:expr, $size:expr, $ioff:expr, $ext:expr) => {
+    ($id:expr, $n:expr, $basic:expr, $size:expr, $ioff:expr, $ext:expr) => {
         BuiltinDef {
-            handle: $h as i32,
+            id: $id,
             name: $n,
             basic: $basic,
             size: $size,
@@ -38,81 +38,307 @@ macro_rules! b {
 
 use Basic::*;
 
-/// Every predefined datatype handle of MPICH 4's mpi.h (x86_64 sizes).
+/// The predefined datatypes, named by the model's own ids. Which C handle names which
+/// builtin is the C surface's business (`abi::datatype::builtins` maps MPICH's handles, and
+/// through them the standard ABI's); below abi a builtin is only ever this id. The order
+/// is that of [`BUILTINS`], which the id indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Builtin {
+    /// MPI_CHAR
+    Char,
+    /// MPI_SIGNED_CHAR
+    SignedChar,
+    /// MPI_UNSIGNED_CHAR
+    UnsignedChar,
+    /// MPI_BYTE
+    Byte,
+    /// MPI_WCHAR
+    WChar,
+    /// MPI_SHORT
+    Short,
+    /// MPI_UNSIGNED_SHORT
+    UnsignedShort,
+    /// MPI_INT
+    Int,
+    /// MPI_UNSIGNED
+    Unsigned,
+    /// MPI_LONG
+    Long,
+    /// MPI_UNSIGNED_LONG
+    UnsignedLong,
+    /// MPI_FLOAT
+    Float,
+    /// MPI_DOUBLE
+    Double,
+    /// MPI_LONG_DOUBLE
+    LongDouble,
+    /// MPI_LONG_LONG_INT
+    LongLongInt,
+    /// MPI_UNSIGNED_LONG_LONG
+    UnsignedLongLong,
+    /// MPI_PACKED
+    Packed,
+    /// MPI_LB
+    Lb,
+    /// MPI_UB
+    Ub,
+    /// MPI_FLOAT_INT
+    FloatInt,
+    /// MPI_DOUBLE_INT
+    DoubleInt,
+    /// MPI_LONG_INT
+    LongInt,
+    /// MPI_SHORT_INT
+    ShortInt,
+    /// MPI_2INT
+    TwoInt,
+    /// MPI_LONG_DOUBLE_INT
+    LongDoubleInt,
+    /// MPI_COMPLEX
+    Complex,
+    /// MPI_DOUBLE_COMPLEX
+    DoubleComplex,
+    /// MPI_LOGICAL
+    Logical,
+    /// MPI_REAL
+    Real,
+    /// MPI_DOUBLE_PRECISION
+    DoublePrecision,
+    /// MPI_INTEGER
+    Integer,
+    /// MPI_2INTEGER
+    TwoInteger,
+    /// MPI_2REAL
+    TwoReal,
+    /// MPI_2DOUBLE_PRECISION
+    TwoDoublePrecision,
+    /// MPI_CHARACTER
+    Character,
+    /// MPI_REAL4
+    Real4,
+    /// MPI_REAL8
+    Real8,
+    /// MPI_REAL16
+    Real16,
+    /// MPI_COMPLEX8
+    Complex8,
+    /// MPI_COMPLEX16
+    Complex16,
+    /// MPI_COMPLEX32
+    Complex32,
+    /// MPI_INTEGER1
+    Integer1,
+    /// MPI_INTEGER2
+    Integer2,
+    /// MPI_INTEGER4
+    Integer4,
+    /// MPI_INTEGER8
+    Integer8,
+    /// MPI_INT8_T
+    Int8T,
+    /// MPI_INT16_T
+    Int16T,
+    /// MPI_INT32_T
+    Int32T,
+    /// MPI_INT64_T
+    Int64T,
+    /// MPI_UINT8_T
+    Uint8T,
+    /// MPI_UINT16_T
+    Uint16T,
+    /// MPI_UINT32_T
+    Uint32T,
+    /// MPI_UINT64_T
+    Uint64T,
+    /// MPI_C_BOOL
+    CBool,
+    /// MPI_C_COMPLEX
+    CComplex,
+    /// MPI_C_DOUBLE_COMPLEX
+    CDoubleComplex,
+    /// MPI_C_LONG_DOUBLE_COMPLEX
+    CLongDoubleComplex,
+    /// MPIX_C_FLOAT16
+    CFloat16,
+    /// MPI_AINT
+    Aint,
+    /// MPI_OFFSET
+    Offset,
+    /// MPI_COUNT
+    Count,
+    /// MPI_CXX_BOOL
+    CxxBool,
+    /// MPI_CXX_FLOAT_COMPLEX
+    CxxFloatComplex,
+    /// MPI_CXX_DOUBLE_COMPLEX
+    CxxDoubleComplex,
+    /// MPI_CXX_LONG_DOUBLE_COMPLEX
+    CxxLongDoubleComplex,
+}
+
+impl Builtin {
+    /// Every builtin, in id order.
+    pub const ALL: [Builtin; 65] = [
+        Builtin::Char,
+        Builtin::SignedChar,
+        Builtin::UnsignedChar,
+        Builtin::Byte,
+        Builtin::WChar,
+        Builtin::Short,
+        Builtin::UnsignedShort,
+        Builtin::Int,
+        Builtin::Unsigned,
+        Builtin::Long,
+        Builtin::UnsignedLong,
+        Builtin::Float,
+        Builtin::Double,
+        Builtin::LongDouble,
+        Builtin::LongLongInt,
+        Builtin::UnsignedLongLong,
+        Builtin::Packed,
+        Builtin::Lb,
+        Builtin::Ub,
+        Builtin::FloatInt,
+        Builtin::DoubleInt,
+        Builtin::LongInt,
+        Builtin::ShortInt,
+        Builtin::TwoInt,
+        Builtin::LongDoubleInt,
+        Builtin::Complex,
+        Builtin::DoubleComplex,
+        Builtin::Logical,
+        Builtin::Real,
+        Builtin::DoublePrecision,
+        Builtin::Integer,
+        Builtin::TwoInteger,
+        Builtin::TwoReal,
+        Builtin::TwoDoublePrecision,
+        Builtin::Character,
+        Builtin::Real4,
+        Builtin::Real8,
+        Builtin::Real16,
+        Builtin::Complex8,
+        Builtin::Complex16,
+        Builtin::Complex32,
+        Builtin::Integer1,
+        Builtin::Integer2,
+        Builtin::Integer4,
+        Builtin::Integer8,
+        Builtin::Int8T,
+        Builtin::Int16T,
+        Builtin::Int32T,
+        Builtin::Int64T,
+        Builtin::Uint8T,
+        Builtin::Uint16T,
+        Builtin::Uint32T,
+        Builtin::Uint64T,
+        Builtin::CBool,
+        Builtin::CComplex,
+        Builtin::CDoubleComplex,
+        Builtin::CLongDoubleComplex,
+        Builtin::CFloat16,
+        Builtin::Aint,
+        Builtin::Offset,
+        Builtin::Count,
+        Builtin::CxxBool,
+        Builtin::CxxFloatComplex,
+        Builtin::CxxDoubleComplex,
+        Builtin::CxxLongDoubleComplex,
+    ];
+}
+
+/// Every predefined datatype (x86_64 sizes), in [`Builtin`] order.
 pub static BUILTINS: &[BuiltinDef] = &[
-    b!(0x4c000101u32, "MPI_CHAR", Char, 1),
-    b!(0x4c000118u32, "MPI_SIGNED_CHAR", I8, 1),
-    b!(0x4c000102u32, "MPI_UNSIGNED_CHAR", U8, 1),
-    b!(0x4c00010du32, "MPI_BYTE", Byte, 1),
-    b!(0x4c00040eu32, "MPI_WCHAR", WChar, 4),
-    b!(0x4c000203u32, "MPI_SHORT", I16, 2),
-    b!(0x4c000204u32, "MPI_UNSIGNED_SHORT", U16, 2),
-    b!(0x4c000405u32, "MPI_INT", I32, 4),
-    b!(0x4c000406u32, "MPI_UNSIGNED", U32, 4),
-    b!(0x4c000807u32, "MPI_LONG", I64, 8),
-    b!(0x4c000808u32, "MPI_UNSIGNED_LONG", U64, 8),
-    b!(0x4c00040au32, "MPI_FLOAT", F32, 4),
-    b!(0x4c00080bu32, "MPI_DOUBLE", F64, 8),
-    b!(0x4c00100cu32, "MPI_LONG_DOUBLE", F80, 16),
-    b!(0x4c000809u32, "MPI_LONG_LONG_INT", I64, 8),
-    b!(0x4c000819u32, "MPI_UNSIGNED_LONG_LONG", U64, 8),
-    b!(0x4c00010fu32, "MPI_PACKED", Packed, 1),
-    b!(0x4c000010u32, "MPI_LB", Marker, 0),
-    b!(0x4c000011u32, "MPI_UB", Marker, 0),
-    b!(0x8c000000u32, "MPI_FLOAT_INT", PairF32I32, 8, 4, 8),
-    b!(0x8c000001u32, "MPI_DOUBLE_INT", PairF64I32, 12, 8, 16),
-    b!(0x8c000002u32, "MPI_LONG_INT", PairI64I32, 12, 8, 16),
-    b!(0x8c000003u32, "MPI_SHORT_INT", PairI16I32, 6, 4, 8),
-    b!(0x4c000816u32, "MPI_2INT", PairI32I32, 8, 4, 8),
-    b!(0x8c000004u32, "MPI_LONG_DOUBLE_INT", PairF80I32, 20, 16, 32),
-    b!(0x4c00081eu32, "MPI_COMPLEX", C32, 8),
-    b!(0x4c001022u32, "MPI_DOUBLE_COMPLEX", C64, 16),
-    b!(0x4c00041du32, "MPI_LOGICAL", Logical, 4),
-    b!(0x4c00041cu32, "MPI_REAL", F32, 4),
-    b!(0x4c00081fu32, "MPI_DOUBLE_PRECISION", F64, 8),
-    b!(0x4c00041bu32, "MPI_INTEGER", I32, 4),
-    b!(0x4c000820u32, "MPI_2INTEGER", PairI32I32, 8, 4, 8),
-    b!(0x4c000821u32, "MPI_2REAL", PairF32F32, 8, 4, 8),
+    b!(Builtin::Char, "MPI_CHAR", Char, 1),
+    b!(Builtin::SignedChar, "MPI_SIGNED_CHAR", I8, 1),
+    b!(Builtin::UnsignedChar, "MPI_UNSIGNED_CHAR", U8, 1),
+    b!(Builtin::Byte, "MPI_BYTE", Byte, 1),
+    b!(Builtin::WChar, "MPI_WCHAR", WChar, 4),
+    b!(Builtin::Short, "MPI_SHORT", I16, 2),
+    b!(Builtin::UnsignedShort, "MPI_UNSIGNED_SHORT", U16, 2),
+    b!(Builtin::Int, "MPI_INT", I32, 4),
+    b!(Builtin::Unsigned, "MPI_UNSIGNED", U32, 4),
+    b!(Builtin::Long, "MPI_LONG", I64, 8),
+    b!(Builtin::UnsignedLong, "MPI_UNSIGNED_LONG", U64, 8),
+    b!(Builtin::Float, "MPI_FLOAT", F32, 4),
+    b!(Builtin::Double, "MPI_DOUBLE", F64, 8),
+    b!(Builtin::LongDouble, "MPI_LONG_DOUBLE", F80, 16),
+    b!(Builtin::LongLongInt, "MPI_LONG_LONG_INT", I64, 8),
+    b!(Builtin::UnsignedLongLong, "MPI_UNSIGNED_LONG_LONG", U64, 8),
+    b!(Builtin::Packed, "MPI_PACKED", Packed, 1),
+    b!(Builtin::Lb, "MPI_LB", Marker, 0),
+    b!(Builtin::Ub, "MPI_UB", Marker, 0),
+    b!(Builtin::FloatInt, "MPI_FLOAT_INT", PairF32I32, 8, 4, 8),
+    b!(Builtin::DoubleInt, "MPI_DOUBLE_INT", PairF64I32, 12, 8, 16),
+    b!(Builtin::LongInt, "MPI_LONG_INT", PairI64I32, 12, 8, 16),
+    b!(Builtin::ShortInt, "MPI_SHORT_INT", PairI16I32, 6, 4, 8),
+    b!(Builtin::TwoInt, "MPI_2INT", PairI32I32, 8, 4, 8),
     b!(
-        0x4c001023u32,
+        Builtin::LongDoubleInt,
+        "MPI_LONG_DOUBLE_INT",
+        PairF80I32,
+        20,
+        16,
+        32
+    ),
+    b!(Builtin::Complex, "MPI_COMPLEX", C32, 8),
+    b!(Builtin::DoubleComplex, "MPI_DOUBLE_COMPLEX", C64, 16),
+    b!(Builtin::Logical, "MPI_LOGICAL", Logical, 4),
+    b!(Builtin::Real, "MPI_REAL", F32, 4),
+    b!(Builtin::DoublePrecision, "MPI_DOUBLE_PRECISION", F64, 8),
+    b!(Builtin::Integer, "MPI_INTEGER", I32, 4),
+    b!(Builtin::TwoInteger, "MPI_2INTEGER", PairI32I32, 8, 4, 8),
+    b!(Builtin::TwoReal, "MPI_2REAL", PairF32F32, 8, 4, 8),
+    b!(
+        Builtin::TwoDoublePrecision,
         "MPI_2DOUBLE_PRECISION",
         PairF64F64,
         16,
         8,
         16
     ),
-    b!(0x4c00011au32, "MPI_CHARACTER", Char, 1),
-    b!(0x4c000427u32, "MPI_REAL4", F32, 4),
-    b!(0x4c000829u32, "MPI_REAL8", F64, 8),
-    b!(0x4c00102bu32, "MPI_REAL16", F80, 16),
-    b!(0x4c000828u32, "MPI_COMPLEX8", C32, 8),
-    b!(0x4c00102au32, "MPI_COMPLEX16", C64, 16),
-    b!(0x4c00202cu32, "MPI_COMPLEX32", C80, 32),
-    b!(0x4c00012du32, "MPI_INTEGER1", I8, 1),
-    b!(0x4c00022fu32, "MPI_INTEGER2", I16, 2),
-    b!(0x4c000430u32, "MPI_INTEGER4", I32, 4),
-    b!(0x4c000831u32, "MPI_INTEGER8", I64, 8),
-    b!(0x4c000137u32, "MPI_INT8_T", I8, 1),
-    b!(0x4c000238u32, "MPI_INT16_T", I16, 2),
-    b!(0x4c000439u32, "MPI_INT32_T", I32, 4),
-    b!(0x4c00083au32, "MPI_INT64_T", I64, 8),
-    b!(0x4c00013bu32, "MPI_UINT8_T", U8, 1),
-    b!(0x4c00023cu32, "MPI_UINT16_T", U16, 2),
-    b!(0x4c00043du32, "MPI_UINT32_T", U32, 4),
-    b!(0x4c00083eu32, "MPI_UINT64_T", U64, 8),
-    b!(0x4c00013fu32, "MPI_C_BOOL", Bool, 1),
-    // MPI_C_COMPLEX and MPI_C_FLOAT_COMPLEX are one handle; MPICH names it MPI_C_COMPLEX.
-    b!(0x4c000840u32, "MPI_C_COMPLEX", C32, 8),
-    b!(0x4c001041u32, "MPI_C_DOUBLE_COMPLEX", C64, 16),
-    b!(0x4c002042u32, "MPI_C_LONG_DOUBLE_COMPLEX", C80, 32),
-    b!(0x4c000246u32, "MPIX_C_FLOAT16", F16, 2),
-    b!(0x4c000843u32, "MPI_AINT", I64, 8),
-    b!(0x4c000844u32, "MPI_OFFSET", I64, 8),
-    b!(0x4c000845u32, "MPI_COUNT", I64, 8),
-    b!(0x4c000133u32, "MPI_CXX_BOOL", Bool, 1),
-    b!(0x4c000834u32, "MPI_CXX_FLOAT_COMPLEX", C32, 8),
-    b!(0x4c001035u32, "MPI_CXX_DOUBLE_COMPLEX", C64, 16),
-    b!(0x4c002036u32, "MPI_CXX_LONG_DOUBLE_COMPLEX", C80, 32),
+    b!(Builtin::Character, "MPI_CHARACTER", Char, 1),
+    b!(Builtin::Real4, "MPI_REAL4", F32, 4),
+    b!(Builtin::Real8, "MPI_REAL8", F64, 8),
+    b!(Builtin::Real16, "MPI_REAL16", F80, 16),
+    b!(Builtin::Complex8, "MPI_COMPLEX8", C32, 8),
+    b!(Builtin::Complex16, "MPI_COMPLEX16", C64, 16),
+    b!(Builtin::Complex32, "MPI_COMPLEX32", C80, 32),
+    b!(Builtin::Integer1, "MPI_INTEGER1", I8, 1),
+    b!(Builtin::Integer2, "MPI_INTEGER2", I16, 2),
+    b!(Builtin::Integer4, "MPI_INTEGER4", I32, 4),
+    b!(Builtin::Integer8, "MPI_INTEGER8", I64, 8),
+    b!(Builtin::Int8T, "MPI_INT8_T", I8, 1),
+    b!(Builtin::Int16T, "MPI_INT16_T", I16, 2),
+    b!(Builtin::Int32T, "MPI_INT32_T", I32, 4),
+    b!(Builtin::Int64T, "MPI_INT64_T", I64, 8),
+    b!(Builtin::Uint8T, "MPI_UINT8_T", U8, 1),
+    b!(Builtin::Uint16T, "MPI_UINT16_T", U16, 2),
+    b!(Builtin::Uint32T, "MPI_UINT32_T", U32, 4),
+    b!(Builtin::Uint64T, "MPI_UINT64_T", U64, 8),
+    b!(Builtin::CBool, "MPI_C_BOOL", Bool, 1),
+    b!(Builtin::CComplex, "MPI_C_COMPLEX", C32, 8),
+    b!(Builtin::CDoubleComplex, "MPI_C_DOUBLE_COMPLEX", C64, 16),
+    b!(
+        Builtin::CLongDoubleComplex,
+        "MPI_C_LONG_DOUBLE_COMPLEX",
+        C80,
+        32
+    ),
+    b!(Builtin::CFloat16, "MPIX_C_FLOAT16", F16, 2),
+    b!(Builtin::Aint, "MPI_AINT", I64, 8),
+    b!(Builtin::Offset, "MPI_OFFSET", I64, 8),
+    b!(Builtin::Count, "MPI_COUNT", I64, 8),
+    b!(Builtin::CxxBool, "MPI_CXX_BOOL", Bool, 1),
+    b!(Builtin::CxxFloatComplex, "MPI_CXX_FLOAT_COMPLEX", C32, 8),
+    b!(Builtin::CxxDoubleComplex, "MPI_CXX_DOUBLE_COMPLEX", C64, 16),
+    b!(
+        Builtin::CxxLongDoubleComplex,
+        "MPI_CXX_LONG_DOUBLE_COMPLEX",
+        C80,
+        32
+    ),
 ];
 
 /// How one basic element of `basic` converts to external32. MPI_LONG, MPI_UNSIGNED_LONG

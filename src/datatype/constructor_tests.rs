@@ -1,8 +1,8 @@
 //! Constructors, layouts and walks checked against hand-computed type maps.
 
-use super::construct::{self, h, predef, LB_MARKER, UB_MARKER};
+use super::construct::{self, predef};
 use super::subarray::{self, *};
-use super::{combiner, Datatype, TypeRef};
+use super::{combiner, Builtin, Datatype, TypeRef};
 use crate::transport::mem::UserPtr;
 use std::sync::Arc;
 
@@ -79,7 +79,7 @@ fn check_seek(t: &Datatype, count: u64) {
 
 #[test]
 fn contiguous_of_int_is_contiguous() {
-    let t = construct::contiguous(5, &predef(h::INT), false).unwrap();
+    let t = construct::contiguous(5, &predef(Builtin::Int), false).unwrap();
     assert_eq!(bounds(&t), (20, 0, 20, 0, 20));
     assert!(t.is_contiguous());
     assert_eq!(pieces(&t, 3), vec![(0, 60)]);
@@ -89,7 +89,7 @@ fn contiguous_of_int_is_contiguous() {
 
 #[test]
 fn vector_layout_bounds_and_seek() {
-    let t = construct::vector(3, 2, 4, &predef(h::INT), false).unwrap();
+    let t = construct::vector(3, 2, 4, &predef(Builtin::Int), false).unwrap();
     assert_eq!(bounds(&t), (24, 0, 40, 0, 40));
     assert!(!t.is_contiguous());
     assert_eq!(pieces(&t, 1), vec![(0, 8), (16, 8), (32, 8)]);
@@ -104,7 +104,7 @@ fn vector_layout_bounds_and_seek() {
 
 #[test]
 fn million_element_vector_is_compact_and_seekable() {
-    let t = construct::vector(1_000_000, 1, 2, &predef(h::DOUBLE), false).unwrap();
+    let t = construct::vector(1_000_000, 1, 2, &predef(Builtin::Double), false).unwrap();
     assert!(
         t.layout.node_count() <= 3,
         "{} nodes",
@@ -125,7 +125,7 @@ fn million_element_vector_is_compact_and_seekable() {
 
 #[test]
 fn hvector_with_negative_stride() {
-    let t = construct::hvector(3, 1, -8, &predef(h::INT), false).unwrap();
+    let t = construct::hvector(3, 1, -8, &predef(Builtin::Int), false).unwrap();
     assert_eq!(bounds(&t), (12, -16, 4, -16, 4));
     assert_eq!(pieces(&t, 1), vec![(0, 4), (-8, 4), (-16, 4)]);
     assert_eq!(t.contents.ints, vec![3, 1]);
@@ -135,7 +135,7 @@ fn hvector_with_negative_stride() {
 
 #[test]
 fn indexed_keeps_type_map_order() {
-    let t = construct::indexed(&[2, 1, 0], &[3, 0, 9], &predef(h::INT), false).unwrap();
+    let t = construct::indexed(&[2, 1, 0], &[3, 0, 9], &predef(Builtin::Int), false).unwrap();
     assert_eq!(bounds(&t), (12, 0, 20, 0, 20));
     assert_eq!(pieces(&t, 1), vec![(12, 8), (0, 4)]);
     assert_eq!(t.contents.ints, vec![3, 2, 1, 0, 3, 0, 9]);
@@ -145,7 +145,7 @@ fn indexed_keeps_type_map_order() {
 #[test]
 fn regular_hindexed_folds_into_a_loop() {
     let disps: Vec<i64> = (0..1000).map(|i| i * 12 + 4).collect();
-    let t = construct::hindexed(&vec![1; 1000], &disps, &predef(h::INT), false).unwrap();
+    let t = construct::hindexed(&vec![1; 1000], &disps, &predef(Builtin::Int), false).unwrap();
     assert!(
         t.layout.node_count() <= 3,
         "{} nodes",
@@ -153,9 +153,9 @@ fn regular_hindexed_folds_into_a_loop() {
     );
     assert_eq!(items(&t, 1, 4), disps);
     assert_eq!(t.contents.addrs, disps);
-    let b = construct::hindexed_block(2, &[0, 100], &predef(h::SHORT), false).unwrap();
+    let b = construct::hindexed_block(2, &[0, 100], &predef(Builtin::Short), false).unwrap();
     assert_eq!(pieces(&b, 1), vec![(0, 4), (100, 4)]);
-    let ib = construct::indexed_block(2, &[5, 1], &predef(h::SHORT), false).unwrap();
+    let ib = construct::indexed_block(2, &[5, 1], &predef(Builtin::Short), false).unwrap();
     assert_eq!(pieces(&ib, 1), vec![(10, 4), (2, 4)]);
     assert_eq!(ib.contents.ints, vec![2, 2, 5, 1]);
 }
@@ -165,28 +165,31 @@ fn struct_pads_to_alignment_like_mpich() {
     let s = |ty: &[TypeRef], disp: &[i64]| {
         construct::structure(&vec![1; ty.len()], disp, ty, false).unwrap()
     };
-    let t = s(&[predef(h::DOUBLE), predef(h::CHAR)], &[0, 8]);
+    let t = s(&[predef(Builtin::Double), predef(Builtin::Char)], &[0, 8]);
     assert_eq!(bounds(&t), (9, 0, 16, 0, 9));
     assert_eq!(t.elements, 2);
     assert_eq!(t.basic, None);
-    let t = s(&[predef(h::INT), predef(h::CHAR)], &[0, 4]);
+    let t = s(&[predef(Builtin::Int), predef(Builtin::Char)], &[0, 4]);
     assert_eq!(t.extent(), 8);
-    let t = s(&[predef(h::FLOAT_INT), predef(h::CHAR)], &[0, 8]);
+    let t = s(&[predef(Builtin::FloatInt), predef(Builtin::Char)], &[0, 8]);
     assert_eq!((t.extent(), t.elements), (12, 3));
-    let lb = predef(LB_MARKER);
-    let t = s(&[lb, predef(h::DOUBLE), predef(h::CHAR)], &[-4, 0, 8]);
+    let lb = predef(Builtin::Lb);
+    let t = s(
+        &[lb, predef(Builtin::Double), predef(Builtin::Char)],
+        &[-4, 0, 8],
+    );
     assert_eq!((t.lb, t.extent()), (-4, 20));
-    let t = s(&[predef(h::INT), predef(UB_MARKER)], &[0, 10]);
+    let t = s(&[predef(Builtin::Int), predef(Builtin::Ub)], &[0, 10]);
     assert_eq!((t.lb, t.ub, t.size), (0, 10, 4));
-    let t = s(&[predef(h::INT), predef(h::INT)], &[4, 0]);
+    let t = s(&[predef(Builtin::Int), predef(Builtin::Int)], &[4, 0]);
     assert_eq!(pieces(&t, 1), vec![(4, 4), (0, 4)]);
-    assert_eq!(t.basic, predef(h::INT).dt().basic);
+    assert_eq!(t.basic, predef(Builtin::Int).dt().basic);
     check_seek(&t, 3);
 }
 
 #[test]
 fn resized_and_nested_types_seek_into_the_middle() {
-    let r = construct::resized(&predef(h::INT), -4, 12, false).unwrap();
+    let r = construct::resized(&predef(Builtin::Int), -4, 12, false).unwrap();
     assert_eq!(bounds(&r), (4, -4, 8, 0, 4));
     let c = construct::contiguous(3, &d(r), false).unwrap();
     assert_eq!(items(&c, 1, 4), vec![0, 12, 24]);
@@ -195,7 +198,7 @@ fn resized_and_nested_types_seek_into_the_middle() {
     let st = construct::structure(
         &[1, 1],
         &[0, 8],
-        &[predef(h::SHORT), predef(h::DOUBLE)],
+        &[predef(Builtin::Short), predef(Builtin::Double)],
         false,
     )
     .unwrap();
@@ -212,26 +215,31 @@ fn resized_and_nested_types_seek_into_the_middle() {
 
 #[test]
 fn large_count_constructors_record_counts() {
-    let t = construct::hvector(3, 1, 16, &predef(h::INT), true).unwrap();
+    let t = construct::hvector(3, 1, 16, &predef(Builtin::Int), true).unwrap();
     assert!(t.contents.ints.is_empty() && t.contents.addrs.is_empty());
     assert_eq!(t.contents.counts, vec![3, 1, 16]);
-    let s =
-        construct::structure(&[1, 2], &[0, 8], &[predef(h::INT), predef(h::INT)], true).unwrap();
+    let s = construct::structure(
+        &[1, 2],
+        &[0, 8],
+        &[predef(Builtin::Int), predef(Builtin::Int)],
+        true,
+    )
+    .unwrap();
     assert_eq!(s.contents.counts, vec![2, 1, 2, 0, 8]);
 }
 
 #[test]
 fn bad_arguments_have_the_right_class() {
     use crate::error::class;
-    let e = construct::contiguous(-1, &predef(h::INT), false)
+    let e = construct::contiguous(-1, &predef(Builtin::Int), false)
         .err()
         .unwrap();
     assert_eq!(e.class, class::ERR_COUNT);
-    let e = construct::vector(2, -1, 1, &predef(h::INT), false)
+    let e = construct::vector(2, -1, 1, &predef(Builtin::Int), false)
         .err()
         .unwrap();
     assert_eq!(e.class, class::ERR_ARG);
-    let e = subarray::subarray(&[4], &[3], &[2], ORDER_C, &predef(h::INT), false)
+    let e = subarray::subarray(&[4], &[3], &[2], ORDER_C, &predef(Builtin::Int), false)
         .err()
         .unwrap();
     assert_eq!(e.class, class::ERR_ARG);
@@ -243,7 +251,7 @@ fn bad_arguments_have_the_right_class() {
         &[1],
         &[4],
         ORDER_C,
-        &predef(h::INT),
+        &predef(Builtin::Int),
         false,
     )
     .err()
@@ -254,7 +262,8 @@ fn bad_arguments_have_the_right_class() {
 #[test]
 fn subarray_matches_explicit_indices() {
     let (sizes, sub, starts) = ([4i64, 5, 6], [2i64, 3, 2], [1i64, 1, 3]);
-    let c = subarray::subarray(&sizes, &sub, &starts, ORDER_C, &predef(h::INT), false).unwrap();
+    let c =
+        subarray::subarray(&sizes, &sub, &starts, ORDER_C, &predef(Builtin::Int), false).unwrap();
     let mut want = Vec::new();
     for i in 1..3 {
         for j in 1..4 {
@@ -266,8 +275,15 @@ fn subarray_matches_explicit_indices() {
     assert_eq!(items(&c, 1, 4), want);
     assert_eq!((c.lb, c.ub, c.size), (0, 480, 48));
     assert_eq!(c.contents.ints, vec![3, 4, 5, 6, 2, 3, 2, 1, 1, 3, ORDER_C]);
-    let f =
-        subarray::subarray(&sizes, &sub, &starts, ORDER_FORTRAN, &predef(h::INT), false).unwrap();
+    let f = subarray::subarray(
+        &sizes,
+        &sub,
+        &starts,
+        ORDER_FORTRAN,
+        &predef(Builtin::Int),
+        false,
+    )
+    .unwrap();
     let mut want = Vec::new();
     for k in 3..5 {
         for j in 1..4 {
@@ -322,7 +338,7 @@ fn darray_matches_explicit_ownership() {
                 &dargs,
                 &ps,
                 order,
-                &predef(h::INT),
+                &predef(Builtin::Int),
                 false,
             )
             .unwrap();
@@ -370,7 +386,7 @@ fn elements_count_basic_items() {
     let t = construct::structure(
         &[1, 1],
         &[0, 8],
-        &[predef(h::CHAR), predef(h::DOUBLE)],
+        &[predef(Builtin::Char), predef(Builtin::Double)],
         false,
     )
     .unwrap();
@@ -382,15 +398,21 @@ fn elements_count_basic_items() {
     assert_eq!(t.count_of(18), Some(2));
     assert_eq!(t.count_of(10), None);
     assert_eq!(t.bytes_of_elements(3), 10);
-    let fi = predef(h::FLOAT_INT);
+    let fi = predef(Builtin::FloatInt);
     assert_eq!(fi.dt().elements_of(12), 3);
     assert_eq!(fi.dt().bytes_of_elements(3), 12);
 }
 
 #[test]
 fn external32_of_a_struct() {
-    let long = 0x4c000807u32 as i32;
-    let t = construct::structure(&[1, 1], &[0, 8], &[predef(h::INT), predef(long)], false).unwrap();
+    let long = Builtin::Long;
+    let t = construct::structure(
+        &[1, 1],
+        &[0, 8],
+        &[predef(Builtin::Int), predef(long)],
+        false,
+    )
+    .unwrap();
     assert_eq!(t.external32_size(2), 16);
     #[repr(C)]
     struct S {
@@ -421,7 +443,7 @@ fn external32_of_a_struct() {
 
 #[test]
 fn contiguous_run_needs_increasing_memory_order() {
-    let int = predef(h::INT);
+    let int = predef(Builtin::Int);
     // No gaps but reversed: indexed {2,1,0} and a struct with descending displacements.
     let rev = construct::indexed(&[1, 1, 1], &[2, 1, 0], &int, false).unwrap();
     assert_eq!(rev.true_ub - rev.true_lb, rev.size as i64);

@@ -194,17 +194,13 @@ impl Datatype {
 
 #[cfg(test)]
 mod tests {
-    use crate::datatype::predefined;
+    use crate::datatype::builtin;
+    use crate::datatype::Builtin::{self, Double as DOUBLE, Int as INT, Long as LONG};
+    use crate::datatype::Builtin::{LongDouble as LONG_DOUBLE, WChar as WCHAR};
     use crate::transport::mem::UserPtr;
 
-    const LONG: i32 = 0x4c000807u32 as i32;
-    const INT: i32 = 0x4c000405u32 as i32;
-    const DOUBLE: i32 = 0x4c00080bu32 as i32;
-    const WCHAR: i32 = 0x4c00040eu32 as i32;
-    const LONG_DOUBLE: i32 = 0x4c00100cu32 as i32;
-
-    fn roundtrip<T: Copy + PartialEq + std::fmt::Debug>(h: i32, v: &[T], expect: &[u8]) {
-        let dt = predefined(h).unwrap();
+    fn roundtrip<T: Copy + PartialEq + std::fmt::Debug>(id: Builtin, v: &[T], expect: &[u8]) {
+        let dt = builtin(id);
         let n = v.len() as u64;
         assert_eq!(dt.external32_size(n), expect.len() as u64);
         let mut out = vec![0u8; expect.len()];

@@ -14,6 +14,7 @@
 //! `elements` (get_count / get_elements / set_elements arithmetic).
 
 pub mod builtin;
+pub use builtin::{Builtin, BUILTINS};
 pub mod construct;
 pub mod elements;
 pub mod external32;
@@ -91,12 +92,12 @@ pub mod combiner {
     pub const HINDEXED_BLOCK: i32 = 19;
 }
 
-/// A component type named in a constructor: a predefined type (kept with its handle, which
-/// get_contents returns as is) or a derived one (kept alive here even after the user frees
+/// A component type named in a constructor: a predefined type (kept with its id, which
+/// get_contents turns back into the caller's handle) or a derived one (kept alive here even after the user frees
 /// its handle).
 #[derive(Clone)]
 pub enum TypeRef {
-    Predefined(i32, &'static Datatype),
+    Predefined(Builtin, &'static Datatype),
     Derived(Arc<Datatype>),
 }
 
@@ -366,42 +367,40 @@ impl Datatype {
 }
 
 /// MPI_BYTE, the type of every internal byte stream (collective and RMA payloads, group
-/// exchanges): the layers below abi name it here instead of by its handle.
+/// exchanges).
+#[inline]
 pub fn byte() -> &'static Datatype {
-    predefined(construct::h::BYTE).expect("MPI_BYTE is a builtin type")
+    builtin(Builtin::Byte)
 }
 
-/// The predefined type behind an MPICH builtin handle, decoded without a lookup in a
-/// user table. Returns None for handles that are not predefined datatypes.
+/// The predefined types' objects, in [`Builtin`] order (made once, on first use).
+fn builtins() -> &'static [Datatype] {
+    static TABLE: OnceLock<Vec<Datatype>> = OnceLock::new();
+    TABLE.get_or_init(|| builtin::BUILTINS.iter().map(builtin::make).collect())
+}
+
+/// The datatype object of predefined type `id`.
 #[inline]
+pub fn builtin(id: Builtin) -> &'static Datatype {
+    &builtins()[id as usize]
+}
+
+impl Datatype {
+    /// Which predefined type this is, if it is one (the object itself, not a copy).
+    pub fn builtin_id(&self) -> Option<Builtin> {
+        // An address inside the table names its entry; anything else is not a builtin.
+        let all = builtins();
+        let at = (self as *const Datatype as usize).checked_sub(all.as_ptr() as usize)?;
+        let i = at / std::mem::size_of::<Datatype>();
+        (at % std::mem::size_of::<Datatype>() == 0 && i < all.len()).then(|| Builtin::ALL[i])
+    }
+}
+
+/// Bridge for `p2p/tests.rs`, which still names its types by MPICH handle: the map lives in
+/// the C surface. To go once those tests say `builtin(Builtin::Byte)`.
+#[cfg(test)]
 pub fn predefined(handle: i32) -> Option<&'static Datatype> {
-    // Builtin datatype handles are 0x4c00ssii (size ss, index ii) and the pair types
-    // 0x8c0000ii; an index by the low byte finds them in one step.
-    static TABLE: OnceLock<(Vec<Datatype>, [[u8; 256]; 2])> = OnceLock::new();
-    let (types, index) = TABLE.get_or_init(|| {
-        let mut index = [[u8::MAX; 256]; 2];
-        let types = builtin::BUILTINS
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let h = d.handle as u32;
-                index[(h >> 31) as usize][(h & 0xff) as usize] = i as u8;
-                builtin::make(d)
-            })
-            .collect();
-        (types, index)
-    });
-    let h = handle as u32;
-    if h & 0x3c00_0000 != 0x0c00_0000 {
-        return None;
-    }
-    let i = index[(h >> 31) as usize][(h & 0xff) as usize];
-    let def = builtin::BUILTINS.get(i as usize)?;
-    if def.handle == handle {
-        types.get(i as usize)
-    } else {
-        None
-    }
+    crate::abi::datatype::builtins::builtin_of(handle).map(builtin)
 }
 
 #[cfg(test)]
@@ -410,7 +409,7 @@ mod tests {
 
     #[test]
     fn pair_type_packs_without_padding() {
-        let dt = predefined(0x8c000003u32 as i32).unwrap(); // MPI_SHORT_INT
+        let dt = builtin(Builtin::ShortInt);
         assert_eq!((dt.size(), dt.extent()), (6, 8));
         assert!(!dt.is_contiguous());
         assert_eq!(dt.elements, 2);
@@ -432,25 +431,20 @@ mod tests {
     }
 
     #[test]
-    fn builtin_sizes_match_handle_bits() {
-        for d in builtin::BUILTINS {
-            let h = d.handle as u32;
-            if h >> 30 == 1 {
-                assert_eq!(((h >> 8) & 0xff) as u64, d.size, "{}", d.name);
-            }
-            let t = predefined(d.handle).unwrap();
+    fn builtins_are_made_in_id_order() {
+        for (i, d) in builtin::BUILTINS.iter().enumerate() {
+            assert_eq!(d.id as usize, i, "{}", d.name);
+            let t = builtin(d.id);
             assert_eq!(*t.name.lock(), d.name);
             assert_eq!(t.size, d.size);
         }
-        assert!(predefined(0x4c00080b).unwrap().is_contiguous());
-        assert!(predefined(0x4c00080a).is_none());
-        assert!(predefined(0x0c000000).is_none());
-        assert!(predefined(0x8c000005u32 as i32).is_none());
+        assert_eq!(builtin::BUILTINS.len(), Builtin::ALL.len());
+        assert!(builtin(Builtin::Double).is_contiguous());
     }
 
     #[test]
     fn two_int_is_one_contiguous_block_of_two_elements() {
-        let dt = predefined(0x4c000816).unwrap(); // MPI_2INT
+        let dt = builtin(Builtin::TwoInt);
         assert!(dt.is_contiguous());
         assert_eq!(dt.elements, 2);
     }

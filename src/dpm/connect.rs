@@ -12,7 +12,7 @@ use crate::comm_build::two_sided::{self, Broken, Exchange};
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::group::Group;
-use crate::runtime;
+use crate::runtime::Runtime;
 use crate::transport::links::{self, Stream};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -45,10 +45,11 @@ impl Exchange for SocketExchange {
 }
 
 /// The members of `comm` with `root` first, for the roots' broadcasts.
-pub fn root_net(comm: &Comm, root: usize) -> GroupNet {
+pub fn root_net(rt: &'static Runtime, comm: &Comm, root: usize) -> GroupNet {
     let mut order = vec![root];
     order.extend((0..comm.size()).filter(|&r| r != root));
     GroupNet {
+        rt,
         ctx: comm.coll_context(),
         tag: DPM_TAG,
         eps: order.iter().map(|&r| comm.group.proc_of(r)).collect(),
@@ -63,6 +64,7 @@ pub fn root_net(comm: &Comm, root: usize) -> GroupNet {
 /// The meeting itself. `link` is called at the root only, to get its socket to the other
 /// side's root (waiting for it as long as needed). Collective over `comm`.
 pub fn establish(
+    rt: &'static Runtime,
     comm: &Comm,
     root: usize,
     link: Option<&mut dyn FnMut() -> Result<Box<Link>, MpiError>>,
@@ -74,8 +76,8 @@ pub fn establish(
             "must be an intracommunicator",
         ));
     }
-    let net = root_net(comm, root);
-    let listening = endpoints::listen();
+    let net = root_net(rt, comm, root);
+    let listening = endpoints::listen(rt);
     if net.allreduce_max_u32(listening.is_err() as u32)? != 0 {
         listening?;
         return Err(MpiError::new(
@@ -98,8 +100,14 @@ pub fn establish(
 }
 
 /// MPI_Comm_accept: `port` is an open port of this process (checked at the root).
-pub fn accept(port_name: &str, comm: &Comm, root: usize) -> Result<Comm, MpiError> {
+pub fn accept(
+    rt: &'static Runtime,
+    port_name: &str,
+    comm: &Comm,
+    root: usize,
+) -> Result<Comm, MpiError> {
     accept_at(
+        rt,
         comm,
         root,
         (comm.rank as usize == root).then_some(port_name),
@@ -107,10 +115,14 @@ pub fn accept(port_name: &str, comm: &Comm, root: usize) -> Result<Comm, MpiErro
 }
 
 /// `accept` with the port name given at the root only.
-pub fn accept_at(comm: &Comm, root: usize, port_name: Option<&str>) -> Result<Comm, MpiError> {
+pub fn accept_at(
+    rt: &'static Runtime,
+    comm: &Comm,
+    root: usize,
+    port_name: Option<&str>,
+) -> Result<Comm, MpiError> {
     let mut wait = || -> Result<Box<Link>, MpiError> {
-        let rt = runtime::rt()?;
-        let number = super::port::mine(port_name.unwrap_or_default())?;
+        let number = super::port::mine(rt, port_name.unwrap_or_default())?;
         let links = rt.links();
         let conn = rt.engine.wait_until(|_, _| {
             if !links.port_is_open(number) {
@@ -130,7 +142,7 @@ pub fn accept_at(comm: &Comm, root: usize, port_name: Option<&str>) -> Result<Co
     let link = port_name
         .is_some()
         .then_some(&mut wait as &mut dyn FnMut() -> _);
-    establish(comm, root, link)
+    establish(rt, comm, root, link)
 }
 
 /// How long MPI_Comm_connect waits for an MPI_Comm_accept on a port that exists, unless
@@ -212,6 +224,7 @@ impl Stream for AwaitAccept {
 
 /// MPI_Comm_connect: fails with MPI_ERR_PORT if nobody accepts within `timeout`.
 pub fn connect(
+    rt: &'static Runtime,
     port_name: &str,
     comm: &Comm,
     root: usize,
@@ -226,7 +239,6 @@ pub fn connect(
                 format!("cannot reach port '{port_name}': {e}"),
             )
         };
-        let rt = runtime::rt()?;
         let mut s = rt
             .links()
             .connect_port(&p.card, p.number)
@@ -239,5 +251,5 @@ pub fn connect(
         }))
     };
     let link = (comm.rank as usize == root).then_some(&mut dial as &mut dyn FnMut() -> _);
-    establish(comm, root, link)
+    establish(rt, comm, root, link)
 }

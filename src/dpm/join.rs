@@ -4,11 +4,10 @@
 
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::runtime;
+use crate::runtime::Runtime;
 use crate::transport::links;
 
-pub fn join(fd: i32) -> Result<Comm, MpiError> {
-    let rt = runtime::rt()?;
+pub fn join(rt: &'static Runtime, fd: i32) -> Result<Comm, MpiError> {
     let sock = links::borrow_user_socket(fd)
         .map_err(|e| MpiError::arg(class::ERR_ARG, "fd", format!("not a connected socket: {e}")))?;
     let mut link = Some(sock);
@@ -16,5 +15,5 @@ pub fn join(fd: i32) -> Result<Comm, MpiError> {
         link.take()
             .ok_or_else(|| MpiError::intern("join: socket used twice"))
     };
-    super::connect::establish(&rt.self_comm, 0, Some(&mut give))
+    super::connect::establish(rt, &rt.self_comm, 0, Some(&mut give))
 }

@@ -4,13 +4,13 @@
 
 use crate::error::{class, MpiError};
 use crate::pmi::{Pmi, PmiError};
-use crate::runtime;
+use crate::runtime::Runtime;
 
 /// Runs `f` on the launcher connection, starting a launcher first for a singleton.
 pub fn with_launcher<R>(
+    rt: &Runtime,
     f: impl FnOnce(&mut Pmi) -> Result<R, PmiError>,
 ) -> Result<Result<R, PmiError>, MpiError> {
-    let rt = runtime::rt()?;
     let mut g = rt.pmi.lock();
     if g.is_none() {
         let p = Pmi::start_launcher().map_err(|e| {
@@ -34,13 +34,13 @@ fn refused_or(e: PmiError, class: i32, what: String) -> MpiError {
     }
 }
 
-pub fn publish(service: &str, port: &str) -> Result<(), MpiError> {
-    with_launcher(|p| p.publish_name(service, port))?
+pub fn publish(rt: &Runtime, service: &str, port: &str) -> Result<(), MpiError> {
+    with_launcher(rt, |p| p.publish_name(service, port))?
         .map_err(|e| refused_or(e, class::ERR_SERVICE, format!("cannot publish '{service}'")))
 }
 
-pub fn unpublish(service: &str) -> Result<(), MpiError> {
-    with_launcher(|p| p.unpublish_name(service))?.map_err(|e| {
+pub fn unpublish(rt: &Runtime, service: &str) -> Result<(), MpiError> {
+    with_launcher(rt, |p| p.unpublish_name(service))?.map_err(|e| {
         refused_or(
             e,
             class::ERR_SERVICE,
@@ -49,8 +49,8 @@ pub fn unpublish(service: &str) -> Result<(), MpiError> {
     })
 }
 
-pub fn lookup(service: &str) -> Result<String, MpiError> {
-    with_launcher(|p| p.lookup_name(service))?.map_err(|e| {
+pub fn lookup(rt: &Runtime, service: &str) -> Result<String, MpiError> {
+    with_launcher(rt, |p| p.lookup_name(service))?.map_err(|e| {
         refused_or(
             e,
             class::ERR_NAME,

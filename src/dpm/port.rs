@@ -2,7 +2,7 @@
 //! process listens, the token it accepts, and which of its ports.
 
 use crate::error::{class, MpiError};
-use crate::runtime;
+use crate::runtime::Runtime;
 use crate::transport::links::Card;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +44,7 @@ fn bad_port(name: &str) -> MpiError {
 }
 
 /// MPI_Open_port: a new port of this process.
-pub fn open() -> Result<String, MpiError> {
-    let rt = runtime::rt()?;
+pub fn open(rt: &Runtime) -> Result<String, MpiError> {
     let (card, number) = rt
         .links()
         .open_port()
@@ -54,10 +53,9 @@ pub fn open() -> Result<String, MpiError> {
 }
 
 /// A port of this process named `name`, checked to be open.
-pub fn mine(name: &str) -> Result<u64, MpiError> {
-    let rt = runtime::rt()?;
+pub fn mine(rt: &Runtime, name: &str) -> Result<u64, MpiError> {
     let p = Port::parse(name).ok_or_else(|| bad_port(name))?;
-    let me = crate::dpm::endpoints::card_of(rt.rank)?;
+    let me = crate::dpm::endpoints::card_of(rt, rt.rank)?;
     if p.card != me || !rt.links().port_is_open(p.number) {
         return Err(MpiError::arg(
             class::ERR_PORT,
@@ -69,9 +67,9 @@ pub fn mine(name: &str) -> Result<u64, MpiError> {
 }
 
 /// MPI_Close_port.
-pub fn close(name: &str) -> Result<(), MpiError> {
-    let n = mine(name)?;
-    runtime::rt()?.links().close_port(n);
+pub fn close(rt: &Runtime, name: &str) -> Result<(), MpiError> {
+    let n = mine(rt, name)?;
+    rt.links().close_port(n);
     Ok(())
 }
 

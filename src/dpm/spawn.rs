@@ -7,11 +7,10 @@
 //! runs without a launcher (singleton) starts one on demand.
 
 use super::connect;
-use crate::comm_build::group_net::GroupNet;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::pmi::SpawnCmd;
-use crate::runtime;
+use crate::runtime::Runtime;
 use parking_lot::Mutex;
 
 /// The key under which children find their parents' port.
@@ -29,9 +28,9 @@ fn spawn_err(msg: impl Into<String>) -> MpiError {
 }
 
 /// Asks the launcher to start `cmds` with our port preset; the number of processes started.
-fn launch(cmds: &[Command], port: &str) -> Result<u32, MpiError> {
+fn launch(rt: &Runtime, cmds: &[Command], port: &str) -> Result<u32, MpiError> {
     let preput = [(PARENT_PORT_KEY.to_string(), port.to_string())];
-    super::names::with_launcher(|p| p.spawn(cmds, &preput))?
+    super::names::with_launcher(rt, |p| p.spawn(cmds, &preput))?
         .map_err(|e| spawn_err(format!("the processes could not be started: {e}")))
 }
 
@@ -47,12 +46,13 @@ pub struct Spawned {
 /// error there — bad arguments found by the caller — fails every member the same way).
 /// Started processes are the first ones asked for (fewer only with the "soft" info key).
 pub fn spawn(
+    rt: &'static Runtime,
     comm: &Comm,
     root: usize,
     cmds: Result<&[Command], MpiError>,
 ) -> (Spawned, Result<(), MpiError>) {
     let am_root = comm.rank as usize == root;
-    let net = root_net(comm, root);
+    let net = connect::root_net(rt, comm, root);
     let failed = |asked| Spawned {
         inter: None,
         started: 0,
@@ -72,10 +72,10 @@ pub fn spawn(
     };
     let outcome = am_root.then(|| {
         let cmds = cmds?;
-        port = super::port::open()?;
-        let r = launch(cmds, &port);
+        port = super::port::open(rt)?;
+        let r = launch(rt, cmds, &port);
         if r.is_err() {
-            let _ = super::port::close(&port);
+            let _ = super::port::close(rt, &port);
         }
         Ok((r? as u64).to_le_bytes().to_vec())
     });
@@ -91,9 +91,9 @@ pub fn spawn(
         },
         Err(e) => return (failed(asked), Err(e)),
     };
-    let inter = connect::accept_at(comm, root, am_root.then_some(port.as_str()));
+    let inter = connect::accept_at(rt, comm, root, am_root.then_some(port.as_str()));
     if am_root {
-        let _ = super::port::close(&port);
+        let _ = super::port::close(rt, &port);
     }
     match inter {
         Ok(c) => (
@@ -108,13 +108,8 @@ pub fn spawn(
     }
 }
 
-fn root_net(comm: &Comm, root: usize) -> GroupNet {
-    connect::root_net(comm, root)
-}
-
 /// Called at the end of MPI_Init: a spawned job connects to its parents.
-pub fn connect_parent() -> Result<(), MpiError> {
-    let rt = runtime::rt()?;
+pub fn connect_parent(rt: &'static Runtime) -> Result<(), MpiError> {
     if !rt.spawned {
         return Ok(());
     }
@@ -128,7 +123,7 @@ pub fn connect_parent() -> Result<(), MpiError> {
     } else {
         String::new()
     };
-    let c = connect::connect(&port, &rt.world, 0, connect::default_connect_timeout())?;
+    let c = connect::connect(rt, &port, &rt.world, 0, connect::default_connect_timeout())?;
     *PARENT.lock() = Some(c);
     Ok(())
 }

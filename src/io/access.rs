@@ -92,8 +92,8 @@ fn check_mode(file: &File, dir: Dir, at: At) -> Result<(), MpiError> {
 }
 
 /// File bytes of `data` in `view`; they must be whole etypes.
-fn file_len(view: &View, data: &Data, h: i32) -> Result<u64, MpiError> {
-    let n = view.rep.file_size(&data.dt, h, data.count)?;
+fn file_len(view: &View, data: &Data) -> Result<u64, MpiError> {
+    let n = view.rep.file_size(&data.dt, data.count)?;
     if n % view.esize != 0 {
         return Err(MpiError::arg(
             class::ERR_TYPE,
@@ -116,7 +116,7 @@ fn at_pos(
     data: &Data,
     h: i32,
 ) -> Result<Moved, MpiError> {
-    let n = file_len(view, data, h)?;
+    let n = file_len(view, data)?;
     let _g = atomic_guard(file, dir)?;
     match dir {
         Dir::Write => {
@@ -177,7 +177,7 @@ pub fn access(file: &File, dir: Dir, at: At, data: &Data, h: i32) -> Result<Move
             Ok(m)
         }
         At::Shared => {
-            let n = file_len(&view, data, h)?;
+            let n = file_len(&view, data)?;
             let start = file.shared.fetch_add(n / view.esize)?;
             at_pos(file, &view, dir, start * view.esize, data, h)
         }
@@ -205,7 +205,7 @@ pub fn access_all(
 /// rank order from the shared pointer, which ends after all of them.
 pub fn ordered(file: &File, dir: Dir, data: &Data, h: i32) -> Result<Moved, MpiError> {
     let view = file.view();
-    let mine = check_mode(file, dir, At::Shared).and_then(|_| file_len(&view, data, h));
+    let mine = check_mode(file, dir, At::Shared).and_then(|_| file_len(&view, data));
     let n = agree::all_ok(&file.comm, mine)?;
     let sizes = agree::allgather_u64(&file.comm, n / view.esize)?;
     let rank = file.comm.rank as usize;

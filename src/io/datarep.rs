@@ -4,18 +4,18 @@
 //! (MPI_Register_datarep) calls the user's conversion and extent functions, which the C
 //! layer wraps in a [`UserRep`].
 
-use crate::datatype::{Datatype, TypeRef};
+use crate::datatype::{Builtin, Datatype, TypeRef};
 use crate::error::{class, MpiError};
 use crate::p2p::Data;
 use std::sync::Arc;
 
 /// A data representation registered by the user (implemented by the C layer, which holds
-/// the function pointers). Datatypes are passed with the caller's handle, which is what
-/// the user's functions expect.
+/// the function pointers). The conversion functions get the datatype as the caller named
+/// it: `handle` is the C layer's own value, carried through this layer untouched.
 pub trait UserRep: Send + Sync {
     fn name(&self) -> &str;
-    /// File extent of one element of the predefined datatype `handle`.
-    fn extent(&self, handle: i32) -> Result<u64, MpiError>;
+    /// File extent of one element of the predefined datatype `basic`.
+    fn extent(&self, basic: Builtin) -> Result<u64, MpiError>;
     /// Writes `count` items of datatype `handle` from `data` into `file` (its file size).
     fn write(&self, data: &Data, handle: i32, count: u64, file: &mut [u8]) -> Result<(), MpiError>;
     /// Reads `count` items of datatype `handle` from `file` into `data`.
@@ -64,8 +64,8 @@ impl Rep {
         matches!(self, Rep::Native | Rep::Internal)
     }
 
-    /// Bytes `count` elements of `dt` (handle `h`) take in the file.
-    pub fn file_size(&self, dt: &Datatype, h: i32, count: u64) -> Result<u64, MpiError> {
+    /// Bytes `count` elements of `dt` take in the file.
+    pub fn file_size(&self, dt: &Datatype, count: u64) -> Result<u64, MpiError> {
         match self {
             Rep::Native | Rep::Internal => Ok(dt.size() * count),
             Rep::External32 => Ok(dt.external32_size(count)),
@@ -73,7 +73,7 @@ impl Rep {
                 if dt.size() == 0 {
                     return Ok(0);
                 }
-                let (b, bsize) = basic_of(dt, h).ok_or_else(|| {
+                let (b, bsize) = basic_of(dt).ok_or_else(|| {
                     MpiError::arg(
                         class::ERR_UNSUPPORTED_DATAREP,
                         "datatype",
@@ -88,9 +88,10 @@ impl Rep {
         }
     }
 
-    /// The file bytes of all of `data` (handle `h` names its datatype).
+    /// The file bytes of all of `data` (`h`: the caller's handle of its datatype, for a
+    /// user representation's conversion function).
     pub fn encode(&self, data: &Data, h: i32) -> Result<Vec<u8>, MpiError> {
-        let n = self.file_size(&data.dt, h, data.count)? as usize;
+        let n = self.file_size(&data.dt, data.count)? as usize;
         let mut out = vec![0u8; n];
         match self {
             Rep::Native | Rep::Internal => {
@@ -111,7 +112,7 @@ impl Rep {
         match self {
             Rep::Native | Rep::Internal => Ok(data.unpack(0, inp) as u64),
             Rep::External32 | Rep::User(_) => {
-                let one = self.file_size(&data.dt, h, 1)?;
+                let one = self.file_size(&data.dt, 1)?;
                 if one == 0 {
                     return Ok(0);
                 }
@@ -130,12 +131,12 @@ impl Rep {
 }
 
 /// The one predefined type `dt` is built from, with its size (None if several or none).
-fn basic_of(dt: &Datatype, h: i32) -> Option<(i32, u64)> {
-    if let Some(p) = crate::datatype::predefined(h) {
-        return Some((h, p.size()));
+fn basic_of(dt: &Datatype) -> Option<(Builtin, u64)> {
+    if let Some(id) = dt.builtin_id() {
+        return Some((id, dt.size()));
     }
-    let mut found: Option<(i32, u64)> = None;
-    fn visit(dt: &Datatype, found: &mut Option<(i32, u64)>, ok: &mut bool) {
+    let mut found: Option<(Builtin, u64)> = None;
+    fn visit(dt: &Datatype, found: &mut Option<(Builtin, u64)>, ok: &mut bool) {
         for t in &dt.contents.types {
             match t {
                 TypeRef::Predefined(h, d) => {

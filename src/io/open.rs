@@ -10,6 +10,7 @@ use crate::comm_build::create as comm_create;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::info::Info;
+use crate::runtime::Runtime;
 use std::ffi::OsStr;
 use std::fs::OpenOptions;
 use std::io;
@@ -115,7 +116,13 @@ fn options(amode: i32, create: bool, perm: Option<u32>) -> OpenOptions {
 }
 
 /// MPI_File_open: collective over `parent` (an intracommunicator).
-pub fn open(parent: &Comm, name: &str, amode: i32, info: Info) -> Result<File, MpiError> {
+pub fn open(
+    rt: &Runtime,
+    parent: &Comm,
+    name: &str,
+    amode: i32,
+    info: Info,
+) -> Result<File, MpiError> {
     let checked = path_of(name).and_then(|p| check_amode(amode).map(|_| p));
     let path = agree::all_ok(parent, checked)?;
     let modes = agree::allgather_u64(parent, amode as u32 as u64)?;
@@ -126,22 +133,20 @@ pub fn open(parent: &Comm, name: &str, amode: i32, info: Info) -> Result<File, M
             "the processes passed different access modes",
         ));
     }
-    let comm = comm_create::dup(parent)?;
+    let comm = comm_create::dup(rt, parent)?;
     match open_on(&comm, &path, amode, file_perm(&info)) {
         Ok((fd, shared)) => File::new(comm, path, fd, amode, hints_in_use(&info), shared),
         Err(e) => {
-            forget(&comm);
+            forget(rt, &comm);
             Err(e)
         }
     }
 }
 
 /// Frees the file's private communicator.
-fn forget(comm: &Comm) {
-    if let Ok(rt) = crate::runtime::rt() {
-        rt.engine.forget_context(comm.context_id);
-    }
-    comm_create::release_context(comm.context_id);
+fn forget(rt: &Runtime, comm: &Comm) {
+    rt.engine.forget_context(comm.context_id);
+    comm_create::release_context(rt, comm.context_id);
 }
 
 fn open_on(
@@ -193,7 +198,7 @@ fn open_on(
 
 /// MPI_File_close: collective. Everyone finishes its accesses, then rank 0 removes the
 /// sidecar (and the file with MPI_MODE_DELETE_ON_CLOSE).
-pub fn close(f: &File) -> Result<(), MpiError> {
+pub fn close(rt: &Runtime, f: &File) -> Result<(), MpiError> {
     agree::barrier(&f.comm)?;
     let r = if f.comm.rank == 0 {
         f.shared.remove();
@@ -207,7 +212,7 @@ pub fn close(f: &File) -> Result<(), MpiError> {
         Ok(())
     };
     let r = agree::all_ok(&f.comm, r);
-    forget(&f.comm);
+    forget(rt, &f.comm);
     r
 }
 

@@ -28,17 +28,6 @@ pub struct View {
     starts: Vec<u64>,
 }
 
-/// A handle value that names no predefined type, for user datarep size queries on a
-/// derived type (they look at the type's components instead).
-const DERIVED: i32 = 0;
-
-fn handle_of(t: &TypeRef) -> i32 {
-    match t {
-        TypeRef::Predefined(h, _) => *h,
-        TypeRef::Derived(_) => DERIVED,
-    }
-}
-
 fn type_err(arg: &str, why: impl std::fmt::Display) -> MpiError {
     MpiError::arg(class::ERR_TYPE, arg, why)
 }
@@ -47,7 +36,7 @@ impl View {
     /// The view of a newly opened file: displacement 0, etype and filetype MPI_BYTE,
     /// "native".
     pub fn default_view() -> View {
-        let byte = crate::datatype::construct::predef(crate::datatype::construct::h::BYTE);
+        let byte = crate::datatype::construct::predef(crate::datatype::Builtin::Byte);
         View::new(0, byte.clone(), byte, Rep::Native).expect("the default view is valid")
     }
 
@@ -91,9 +80,9 @@ impl View {
             return Err(type_err("filetype", why));
         }
         let mut tile_extent = f.extent() as u64;
-        let esize = rep.file_size(e, handle_of(&etype), 1)?;
+        let esize = rep.file_size(e, 1)?;
         if !rep.is_native() {
-            let fsize = rep.file_size(f, handle_of(&filetype), 1)?;
+            let fsize = rep.file_size(f, 1)?;
             let dense = f.is_contiguous() && f.true_lb == 0 && f.extent() as u64 == f.size();
             if dense {
                 // A dense filetype is a plain stream in any representation.
@@ -208,15 +197,14 @@ impl View {
         self.data_below(size).div_ceil(self.esize)
     }
 
-    /// Extent of `dt` (handle `h`) in this view's representation
-    /// (MPI_File_get_type_extent).
-    pub fn type_extent(&self, dt: &crate::datatype::Datatype, h: i32) -> Result<i64, MpiError> {
+    /// Extent of `dt` in this view's representation (MPI_File_get_type_extent).
+    pub fn type_extent(&self, dt: &crate::datatype::Datatype) -> Result<i64, MpiError> {
         if self.rep.is_native() {
             return Ok(dt.extent());
         }
         let dense = dt.is_contiguous() && dt.true_lb == 0 && dt.extent() as u64 == dt.size();
         if dense {
-            Ok(self.rep.file_size(dt, h, 1)? as i64)
+            Ok(self.rep.file_size(dt, 1)? as i64)
         } else {
             Ok(dt.extent())
         }
@@ -226,18 +214,26 @@ impl View {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::datatype::construct::{self, h};
+    use crate::datatype::construct;
+    use crate::datatype::Builtin;
     use std::sync::Arc;
 
     fn vector(count: i64, bl: i64, stride: i64) -> TypeRef {
-        let d = construct::vector(count, bl, stride, &construct::predef(h::INT), false).unwrap();
+        let d =
+            construct::vector(count, bl, stride, &construct::predef(Builtin::Int), false).unwrap();
         d.commit();
         TypeRef::Derived(Arc::new(d))
     }
 
     #[test]
     fn strided_view_maps_runs_and_tiles() {
-        let v = View::new(100, construct::predef(h::INT), vector(2, 1, 3), Rep::Native).unwrap();
+        let v = View::new(
+            100,
+            construct::predef(Builtin::Int),
+            vector(2, 1, 3),
+            Rep::Native,
+        )
+        .unwrap();
         let mut got = vec![];
         v.pieces(0, 16, |o, l, d| {
             got.push((o, l, d));
@@ -255,8 +251,8 @@ mod tests {
     fn contiguous_view_merges_tiles() {
         let v = View::new(
             3,
-            construct::predef(h::INT),
-            construct::predef(h::INT),
+            construct::predef(Builtin::Int),
+            construct::predef(Builtin::Int),
             Rep::Native,
         )
         .unwrap();

@@ -241,9 +241,6 @@ pub fn get_accumulate(
     issue(win, t.rank, r, Some(result), user)
 }
 
-/// MPI_WCHAR: stored as a 32-bit integer, but a character type for the atomics.
-const WCHAR: i32 = 0x4c00040e;
-
 /// The predefined (named) datatype `dt` is, if it is one: not a user type, not even a
 /// duplicate of a predefined one or a cached MPI_Type_create_f90_* type (MPICH's test).
 fn named(dt: &TypeKeep) -> Option<&'static Datatype> {
@@ -259,7 +256,8 @@ fn named(dt: &TypeKeep) -> Option<&'static Datatype> {
 pub fn check_cas_type(dt: &TypeKeep) -> Result<(), MpiError> {
     use Basic::*;
     let ok = named(dt).is_some_and(|d| {
-        !datatype::predefined(WCHAR).is_some_and(|w| std::ptr::eq(w, d))
+        // MPI_WCHAR is stored as a 32-bit integer, but is a character type for the atomics.
+        d.builtin_id() != Some(datatype::Builtin::WChar)
             && matches!(
                 d.basic,
                 Some(Char | Byte | Bool | Logical | I8 | I16 | I32 | I64 | U8 | U16 | U32 | U64)

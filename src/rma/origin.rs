@@ -135,7 +135,7 @@ impl Origin {
 
     /// Forgets sends that have completed (their buffers go).
     fn reap_sends(&mut self, win: &Win) {
-        let e = win.engine;
+        let e = win.engine();
         if self.outbox.is_empty() {
             return;
         }
@@ -154,7 +154,7 @@ pub(crate) fn send(
     target: usize,
     req: &Request,
 ) -> Result<(), MpiError> {
-    let e = win.engine;
+    let e = win.engine();
     o.reap_sends(win);
     let buf = req.encode();
     let id = e.isend(SendArgs {
@@ -182,7 +182,7 @@ pub fn issue(
     reply: Option<Data>,
     user: bool,
 ) -> Result<Option<ReqId>, MpiError> {
-    let e = win.engine;
+    let e = win.engine();
     let mut o = win.origin.lock();
     if !o.may_access(target) {
         return Err(sync_error(format!(
@@ -232,7 +232,7 @@ pub fn issue(
 
 /// Poller share: completes the get-family operations whose reply arrived.
 pub(crate) fn advance(win: &Win) -> bool {
-    let e = win.engine;
+    let e = win.engine();
     let Some(mut o) = win.origin.try_lock() else {
         return false;
     };
@@ -275,7 +275,7 @@ pub(crate) fn advance(win: &Win) -> bool {
 
 /// Waits until the replies expected from `target` (every target for None) have arrived.
 pub fn wait_replies(win: &Win, target: Option<usize>) {
-    let e = win.engine;
+    let e = win.engine();
     let outstanding = || match target {
         Some(t) => win.pending[t].load(Ordering::Acquire),
         None => win.pending.iter().map(|p| p.load(Ordering::Acquire)).sum(),
@@ -293,7 +293,7 @@ pub fn acknowledged(win: &Win, targets: &[usize], what: u8) -> Result<(), MpiErr
     if targets.is_empty() {
         return Ok(());
     }
-    let e = win.engine;
+    let e = win.engine();
     for &t in targets {
         wait_replies(win, Some(t));
     }

@@ -9,7 +9,7 @@ use super::win::{Flavor, Memory, Win};
 use crate::coll::internal;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::runtime;
+use crate::runtime::Runtime;
 use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
 use std::os::fd::AsRawFd;
@@ -27,14 +27,14 @@ fn words(b: &[u8]) -> Vec<u64> {
 /// gives no memory gets a null base, and MPI_Win_shared_query answers size 0 and a null
 /// base for it (a zero-size segment would share its address with the next rank's).
 pub fn allocate(
+    rt: &'static Runtime,
     parent: &Comm,
     size: u64,
     disp_unit: i64,
     hints: Hints,
     null: UserPtr,
 ) -> Result<Arc<Win>, MpiError> {
-    let rt = runtime::rt()?;
-    let comm = Win::dup_comm(parent)?;
+    let comm = Win::dup_comm(rt, parent)?;
     let node = |p: u32| rt.node_of.get(p as usize).copied();
     let first = node(comm.group.proc_of(0));
     if first.is_none() || comm.group.procs.iter().any(|&p| node(p) != first) {
@@ -104,6 +104,7 @@ pub fn allocate(
         m.ptr().offset(offsets[comm.rank as usize] as i64)
     };
     Win::build(
+        rt,
         comm,
         Flavor::Shared,
         Memory::Shared(m, base, bases),

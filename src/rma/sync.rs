@@ -118,7 +118,7 @@ pub fn start(win: &Win, ranks: Vec<usize>, assert: i32) -> Result<(), MpiError> 
         o.check_fence("MPI_Win_start")?;
     }
     if assert & mode::NOCHECK == 0 {
-        let e = win.engine;
+        let e = win.engine();
         e.wait_until(|_, _| {
             ranks
                 .iter()
@@ -179,7 +179,7 @@ pub fn wait(win: &Win) -> Result<(), MpiError> {
         .post
         .clone()
         .ok_or_else(|| sync_error("MPI_Win_wait without MPI_Win_post"))?;
-    let e = win.engine;
+    let e = win.engine();
     e.wait_until(|_, _| exposure_done(win, &ranks).then_some(()));
     end_exposure(win, &ranks);
     Ok(())
@@ -193,7 +193,7 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
         .post
         .clone()
         .ok_or_else(|| sync_error("MPI_Win_test without MPI_Win_post"))?;
-    let e = win.engine;
+    let e = win.engine();
     e.run_pollers();
     {
         let mut st = e.lock();
@@ -210,7 +210,7 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
 
 /// Sends LOCK requests to `targets` and waits until each is granted.
 fn acquire(win: &Win, targets: &[usize], lock: u8) -> Result<(), MpiError> {
-    let e = win.engine;
+    let e = win.engine();
     let byte = crate::datatype::byte();
     let grant = [0u8; 0];
     let mut recvs = Vec::with_capacity(targets.len());
@@ -371,7 +371,7 @@ pub fn flush_local(win: &Win, target: Option<usize>) -> Result<(), MpiError> {
 pub fn sync(win: &Win) -> Result<(), MpiError> {
     let _ = win;
     std::sync::atomic::fence(Ordering::SeqCst);
-    let e = win.engine;
+    let e = win.engine();
     e.run_pollers();
     std::sync::atomic::fence(Ordering::SeqCst);
     Ok(())

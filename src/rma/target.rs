@@ -94,7 +94,7 @@ fn byte_data(buf: &mut [u8]) -> Data {
 
 /// Receives and applies what has arrived for `win`.
 fn serve(win: &Win) -> bool {
-    let e = win.engine;
+    let e = win.engine();
     let Some(mut t) = win.target.try_lock() else {
         return false;
     };
@@ -134,7 +134,7 @@ fn serve(win: &Win) -> bool {
 
 /// Sends `buf` to `origin` with tag `tag`.
 fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) {
-    let e = win.engine;
+    let e = win.engine();
     let byte = crate::datatype::byte();
     let data = Data::new(UserPtr::of(&buf), buf.len() as u64, TypeKeep::Static(byte));
     let sent = e.isend(SendArgs {

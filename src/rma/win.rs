@@ -11,7 +11,7 @@ use crate::object::attr::AttrList;
 use crate::object::comm::Comm;
 use crate::object::errhandler::Errhandler;
 use crate::p2p::NodeEngine;
-use crate::runtime;
+use crate::runtime::Runtime;
 use crate::transport::mem::UserPtr;
 use crate::transport::shared_map::Mapping;
 use parking_lot::Mutex;
@@ -65,9 +65,10 @@ pub struct Peer {
 pub struct Win {
     /// Private duplicate of the creating communicator.
     pub comm: Comm,
-    /// The job's engine: every transfer of the window goes through it (handed down once,
-    /// at creation, so the one-sided layer never reaches for the process-wide runtime).
-    pub engine: &'static NodeEngine,
+    /// The process's runtime, handed down once at creation so the one-sided layer never
+    /// reaches for a global: its engine carries every transfer of the window, its context
+    /// table gets the window's context back at MPI_Win_free.
+    pub rt: &'static Runtime,
     pub flavor: Flavor,
     /// Local memory (address 0 for a dynamic window: displacements are addresses).
     pub base: UserPtr,
@@ -127,6 +128,7 @@ impl Win {
     /// Creates a window over `parent` (collective). `comm` is the already duplicated
     /// communicator when the flavor needed it before (shared windows).
     pub fn build(
+        rt: &'static Runtime,
         comm: Comm,
         flavor: Flavor,
         mem: Memory,
@@ -134,7 +136,7 @@ impl Win {
         disp_unit: i64,
         hints: Hints,
     ) -> Result<Arc<Win>, MpiError> {
-        let engine = &runtime::rt()?.engine;
+        let engine = &rt.engine;
         let mut mine = Vec::with_capacity(16);
         mine.extend_from_slice(&size.to_le_bytes());
         mine.extend_from_slice(&disp_unit.to_le_bytes());
@@ -177,7 +179,7 @@ impl Win {
             attr_flavor: flavor as i32,
             attr_model: MODEL_UNIFIED,
             comm,
-            engine,
+            rt,
         });
         REGISTRY.lock().push(w.clone());
         engine.add_poller(&super::target::POLLER);
@@ -185,7 +187,7 @@ impl Win {
     }
 
     /// The private communicator for a new window over `parent`.
-    pub fn dup_comm(parent: &Comm) -> Result<Comm, MpiError> {
+    pub fn dup_comm(rt: &Runtime, parent: &Comm) -> Result<Comm, MpiError> {
         if parent.is_inter() {
             return Err(MpiError::arg(
                 class::ERR_COMM,
@@ -193,7 +195,13 @@ impl Win {
                 "windows need an intracommunicator",
             ));
         }
-        comm_create::dup(parent)
+        comm_create::dup(rt, parent)
+    }
+
+    /// The engine every transfer of the window goes through.
+    #[inline]
+    pub fn engine(&self) -> &'static NodeEngine {
+        &self.rt.engine
     }
 
     #[inline]
@@ -214,10 +222,10 @@ impl Win {
         super::origin::wait_replies(self, None);
         internal::barrier(&self.comm)?;
         // Replies and acknowledgements this rank sent must leave before the context goes.
-        let e = self.engine;
+        let e = self.engine();
         e.wait_until(|_, _| (self.in_flight.load(Ordering::Acquire) == 0).then_some(()));
         REGISTRY.lock().retain(|w| !Arc::ptr_eq(w, self));
-        comm_create::release_context(self.comm.context_id);
+        comm_create::release_context(self.rt, self.comm.context_id);
         Ok(())
     }
 

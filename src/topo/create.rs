@@ -8,9 +8,11 @@ use crate::coll::internal;
 use crate::comm_build::create::{dup, split};
 use crate::error::MpiError;
 use crate::object::comm::Comm;
+use crate::runtime::Runtime;
 
-/// Colour for processes left out of a new communicator (MPI_UNDEFINED).
-const NOT_MEMBER: i32 = -32766;
+/// Colour for processes left out of a new communicator (`split` leaves out every negative
+/// colour).
+const NOT_MEMBER: i32 = -1;
 
 /// A new communicator takes the topology (its errhandler came from the parent in
 /// `comm_create`, like every derived communicator's).
@@ -20,37 +22,47 @@ fn finish(c: Comm, t: Topology) -> Comm {
 }
 
 /// MPI_Cart_create: ranks below the grid size form the grid; the others get None.
-pub fn cart_create(parent: &Comm, cart: Cart) -> Result<Option<Comm>, MpiError> {
+pub fn cart_create(rt: &Runtime, parent: &Comm, cart: Cart) -> Result<Option<Comm>, MpiError> {
     let member = (parent.rank as u64) < cart.size();
     let color = if member { 0 } else { NOT_MEMBER };
-    Ok(split(parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Cart(cart))))
+    Ok(split(rt, parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Cart(cart))))
 }
 
 /// MPI_Cart_sub: one communicator per sub-grid; every process of the grid gets one.
-pub fn cart_sub(parent: &Comm, cart: &Cart, remain: &[bool]) -> Result<Comm, MpiError> {
+pub fn cart_sub(
+    rt: &Runtime,
+    parent: &Comm,
+    cart: &Cart,
+    remain: &[bool],
+) -> Result<Comm, MpiError> {
     let (color, key, sub) = cart.sub(parent.rank, remain);
-    let c = split(parent, color as i32, key as i32)?
+    let c = split(rt, parent, color as i32, key as i32)?
         .ok_or_else(|| MpiError::intern("Cart_sub: a grid process has no sub-grid"))?;
     Ok(finish(c, Topology::Cart(sub)))
 }
 
 /// MPI_Graph_create: ranks below the node count form the graph; the others get None.
-pub fn graph_create(parent: &Comm, graph: Graph) -> Result<Option<Comm>, MpiError> {
+pub fn graph_create(rt: &Runtime, parent: &Comm, graph: Graph) -> Result<Option<Comm>, MpiError> {
     let member = (parent.rank as usize) < graph.nnodes();
     let color = if member { 0 } else { NOT_MEMBER };
-    Ok(split(parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Graph(graph))))
+    Ok(split(rt, parent, color, parent.rank as i32)?.map(|c| finish(c, Topology::Graph(graph))))
 }
 
 /// MPI_Dist_graph_create_adjacent: every process already knows its edges.
-pub fn dist_graph_adjacent(parent: &Comm, g: DistGraph) -> Result<Comm, MpiError> {
-    let c = dup(parent)?;
+pub fn dist_graph_adjacent(rt: &Runtime, parent: &Comm, g: DistGraph) -> Result<Comm, MpiError> {
+    let c = dup(rt, parent)?;
     Ok(finish(c, Topology::DistGraph(g)))
 }
 
 /// MPI_Dist_graph_create: each process contributes any edges of the graph (`mine`); they
 /// are exchanged so each process learns its own in- and out-edges. The graph is weighted
 /// unless some process passed MPI_UNWEIGHTED (the standard requires all or none to).
-pub fn dist_graph_create(parent: &Comm, mine: &[Edge], weighted: bool) -> Result<Comm, MpiError> {
+pub fn dist_graph_create(
+    rt: &Runtime,
+    parent: &Comm,
+    mine: &[Edge],
+    weighted: bool,
+) -> Result<Comm, MpiError> {
     // Round 1: how many edges each process has, and whether it gave weights.
     let mut head = [0u8; 8];
     head[..4].copy_from_slice(&(mine.len() as u32).to_le_bytes());
@@ -80,6 +92,6 @@ pub fn dist_graph_create(parent: &Comm, mine: &[Edge], weighted: bool) -> Result
             .collect::<Vec<_>>()
     });
     let g = DistGraph::from_edges(parent.rank, edges, weighted);
-    let c = dup(parent)?;
+    let c = dup(rt, parent)?;
     Ok(finish(c, Topology::DistGraph(g)))
 }

@@ -6,13 +6,14 @@
 use super::Neighbors;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
-use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Starter, Status};
-use crate::runtime;
+use crate::p2p::{Data, Kind, Mode, NodeEngine, RecvArgs, ReqId, SendArgs, Starter, Status};
 use std::sync::Arc;
 
 /// The operations of one neighbourhood collective call, ready to post.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Exchange {
+    /// The engine that carries the operations (the process's, handed down by the caller).
+    engine: &'static NodeEngine,
     sends: Vec<SendArgs>,
     recvs: Vec<RecvArgs>,
 }
@@ -22,6 +23,7 @@ impl Exchange {
     /// slot i of `nb` (the neighbourhood of `comm`'s calling process). `owner` is the
     /// communicator handle whose errhandler reports the operations' errors.
     pub fn new(
+        engine: &'static NodeEngine,
         comm: &Comm,
         owner: i32,
         nb: &Neighbors,
@@ -68,12 +70,16 @@ impl Exchange {
                 })
             })
             .collect();
-        Ok(Exchange { sends, recvs })
+        Ok(Exchange {
+            engine,
+            sends,
+            recvs,
+        })
     }
 
     /// Posts every operation (receives first, so messages to oneself find them).
     fn post(&self) -> Result<Vec<ReqId>, MpiError> {
-        let e = &runtime::rt()?.engine;
+        let e = self.engine;
         let mut ids: Vec<ReqId> = self.recvs.iter().map(|r| e.irecv(r.clone())).collect();
         for s in &self.sends {
             match e.isend(s.clone()) {
@@ -92,7 +98,7 @@ impl Exchange {
 
     /// The blocking call: posts everything and waits for all of it.
     pub fn run(&self) -> Result<(), MpiError> {
-        let e = &runtime::rt()?.engine;
+        let e = self.engine;
         let ids = self.post()?;
         let mut first_err = None;
         for id in ids {
@@ -106,7 +112,7 @@ impl Exchange {
 
     /// The nonblocking call: one request standing for all the operations.
     pub fn start(&self) -> Result<ReqId, MpiError> {
-        let e = &runtime::rt()?.engine;
+        let e = self.engine;
         let ids = self.post()?;
         // Report a receive's status (its error, e.g. truncation), if there is a receive.
         let from = ids.first().copied().unwrap_or(ReqId(u32::MAX));
@@ -135,9 +141,8 @@ fn status_error(s: &Status) -> MpiError {
 /// the plan (its starter): at each start the operations are posted as parts of it, and it
 /// completes when they all have, with the first receive's status if that failed.
 pub fn persistent(plan: Exchange, owner: i32) -> Result<ReqId, MpiError> {
-    let e = &runtime::rt()?.engine;
+    let e = plan.engine;
     let start = move |id: ReqId| -> Result<(), MpiError> {
-        let e = &runtime::rt()?.engine;
         e.activate(id)?;
         match plan.post() {
             Ok(ids) => {

@@ -16,6 +16,13 @@ impl UserPtr {
         UserPtr(p as usize)
     }
 
+    /// The pointer of an operation that moves no bytes (count 0, or data MPI says to
+    /// ignore): nothing is ever read or written through it, so no contract is needed.
+    #[inline]
+    pub fn empty() -> Self {
+        UserPtr(std::ptr::NonNull::<u8>::dangling().as_ptr() as usize)
+    }
+
     /// The address of a library-owned buffer that an internal operation only reads
     /// (collective helpers, tests). Contract: the caller keeps `buf` alive and untouched
     /// until the operations on it complete — every internal user waits before it drops.

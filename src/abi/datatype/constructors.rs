@@ -317,13 +317,18 @@ static F90_CACHE: Mutex<Vec<((i32, i32, i32), c_int)>> = Mutex::new(Vec::new());
 
 /// # Safety
 /// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
-unsafe fn f90(comb: i32, base: c_int, args: &[i32], out: *mut c_int) -> Result<(), MpiError> {
+unsafe fn f90(
+    comb: i32,
+    base: datatype::Builtin,
+    args: &[i32],
+    out: *mut c_int,
+) -> Result<(), MpiError> {
     let key = (comb, args[0], args.get(1).copied().unwrap_or(0));
     let mut cache = F90_CACHE.lock();
     let h = match cache.iter().find(|(k, _)| *k == key) {
         Some(&(_, h)) => h,
         None => {
-            let dt = f90::f90_type(&tref(base, "base")?, comb, args);
+            let dt = f90::f90_type(&datatype::construct::predef(base), comb, args);
             let h = TYPES.insert(Arc::new(dt));
             cache.push((key, h));
             h
@@ -333,28 +338,46 @@ unsafe fn f90(comb: i32, base: c_int, args: &[i32], out: *mut c_int) -> Result<(
     unsafe { arg::write(out, h, "newtype") }
 }
 
+/// An f90 argument: None for MPI_UNDEFINED (no requirement).
+fn defined(v: c_int) -> Option<i32> {
+    (v != crate::abi::consts::UNDEFINED).then_some(v)
+}
+
+/// MPI_TYPECLASS_* of mpi.h.
+const TYPECLASS_REAL: c_int = 1;
+const TYPECLASS_INTEGER: c_int = 2;
+const TYPECLASS_COMPLEX: c_int = 3;
+
 mpi_fn!(MPI_Type_create_f90_integer, PMPI_Type_create_f90_integer, (r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_INTEGER, f90::f90_integer_base(r)?, &[r], newtype) }
+    unsafe { f90(datatype::combiner::F90_INTEGER, f90::f90_integer_base(defined(r))?, &[r], newtype) }
 });
 mpi_fn!(MPI_Type_create_f90_real, PMPI_Type_create_f90_real, (p: c_int, r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_REAL, f90::f90_real_base(p, r)?, &[p, r], newtype) }
+    unsafe { f90(datatype::combiner::F90_REAL, f90::f90_real_base(defined(p), defined(r))?, &[p, r], newtype) }
 });
 mpi_fn!(MPI_Type_create_f90_complex, PMPI_Type_create_f90_complex, (p: c_int, r: c_int, newtype: *mut c_int), |_ctx| {
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
-    unsafe { f90(datatype::combiner::F90_COMPLEX, f90::f90_complex_base(p, r)?, &[p, r], newtype) }
+    unsafe { f90(datatype::combiner::F90_COMPLEX, f90::f90_complex_base(defined(p), defined(r))?, &[p, r], newtype) }
 });
 
 mpi_fn!(MPI_Type_match_size, PMPI_Type_match_size, (typeclass: c_int, size: c_int, datatype: *mut c_int), |_ctx| {
+    let tc = match typeclass {
+        TYPECLASS_REAL => f90::TypeClass::Real,
+        TYPECLASS_INTEGER => f90::TypeClass::Integer,
+        TYPECLASS_COMPLEX => f90::TypeClass::Complex,
+        _ => return Err(MpiError::arg(class::ERR_ARG, "typeclass", format!("unknown type class {typeclass}"))),
+    };
     // SAFETY: `datatype` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(datatype, f90::match_size(typeclass, size)?, "datatype") }
+    unsafe { arg::write(datatype, super::builtins::handle_of(f90::match_size(tc, size)?), "datatype") }
 });
 
 mpi_fn!(MPI_Type_get_value_index, PMPI_Type_get_value_index, (value_type: c_int, index_type: c_int, pair_type: *mut c_int), |_ctx| {
     get_any(value_type, "value_type")?;
     get_any(index_type, "index_type")?;
-    let p = f90::value_index(value_type, index_type).unwrap_or(predefined::DATATYPE_NULL);
+    use super::builtins::{builtin_of, handle_of};
+    let pair = builtin_of(value_type).zip(builtin_of(index_type)).and_then(|(v, i)| f90::value_index(v, i));
+    let p = pair.map_or(predefined::DATATYPE_NULL, handle_of);
     // SAFETY: `pair_type` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(pair_type, p, "pair_type") }
 });

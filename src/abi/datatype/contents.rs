@@ -108,7 +108,7 @@ unsafe fn contents(
     let out = unsafe { arg::slice_mut(types_out, need[3], "array_of_datatypes") }?;
     for (o, t) in out.iter_mut().zip(&c.types) {
         *o = match t {
-            TypeRef::Predefined(h, _) => *h,
+            TypeRef::Predefined(id, _) => super::builtins::handle_of(*id),
             TypeRef::Derived(d) => TYPES.insert(d.clone()),
         };
     }

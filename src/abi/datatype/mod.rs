@@ -10,6 +10,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod builtins;
 mod constructors;
 mod contents;
 mod counts;
@@ -72,8 +73,8 @@ pub fn get(h: c_int, arg: &str) -> Result<DtRef, MpiError> {
 /// Resolves a datatype handle committed or not (constructors, queries, commit itself).
 #[inline]
 pub fn get_any(h: c_int, arg: &str) -> Result<DtRef, MpiError> {
-    if let Some(d) = datatype::predefined(h) {
-        return Ok(DtRef::Builtin(d));
+    if let Some(id) = builtins::builtin_of(h) {
+        return Ok(DtRef::Builtin(datatype::builtin(id)));
     }
     if h == predefined::DATATYPE_NULL {
         return Err(MpiError::arg(class::ERR_TYPE, arg, "MPI_DATATYPE_NULL"));
@@ -89,8 +90,21 @@ pub fn get_any(h: c_int, arg: &str) -> Result<DtRef, MpiError> {
 
 /// A handle as a constructor component.
 fn tref(h: c_int, arg: &str) -> Result<TypeRef, MpiError> {
-    Ok(match get_any(h, arg)? {
-        DtRef::Builtin(d) => TypeRef::Predefined(h, d),
+    component(h, get_any(h, arg)?)
+}
+
+/// `d`, resolved from handle `h`, as the datatype model names a component: a builtin by
+/// its id, a user type by its object.
+pub fn component(h: c_int, d: DtRef) -> Result<TypeRef, MpiError> {
+    Ok(match d {
+        DtRef::Builtin(d) => {
+            let id = builtins::builtin_of(h).ok_or_else(|| {
+                MpiError::intern(format!(
+                    "{h:#x} resolved to a builtin type without being one"
+                ))
+            })?;
+            TypeRef::Predefined(id, d)
+        }
         DtRef::User(d) => TypeRef::Derived(d),
     })
 }

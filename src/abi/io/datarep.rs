@@ -110,7 +110,8 @@ impl UserRep for CRep {
         &self.name
     }
 
-    fn extent(&self, handle: i32) -> Result<u64, MpiError> {
+    fn extent(&self, basic: crate::datatype::Builtin) -> Result<u64, MpiError> {
+        let handle = crate::abi::datatype::builtins::handle_of(basic);
         let mut e: i64 = 0;
         // SAFETY: the user's extent function, called with a predefined datatype handle and
         // a valid output location.

@@ -3,7 +3,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use super::{get, register, unregister, FILE_NULL};
-use crate::abi::datatype::{self as dtabi, DtRef, TYPES};
+use crate::abi::datatype::{self as dtabi, TYPES};
 use crate::abi::{arg, comm, group, info};
 use crate::datatype::{construct, TypeRef};
 use crate::error::{class, MpiError};
@@ -37,7 +37,7 @@ mpi_fn!(MPI_File_open, PMPI_File_open, (comm: c_int, filename: *const c_char, am
     // SAFETY: `filename` is the C caller's, null or valid for this use (MPI contract).
     let name = unsafe { arg::cstr(filename, "filename") }?;
     let hints = info::get_or_empty(info, "info")?;
-    let f = io::open::open(&c, name, amode, hints)?;
+    let f = io::open::open(crate::runtime::rt()?, &c, name, amode, hints)?;
     *f.errhandler.lock() = crate::abi::errhandler::file_default();
     // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(fh, register(f), "fh") }
@@ -48,7 +48,7 @@ mpi_fn!(MPI_File_close, PMPI_File_close, (fh: *mut usize), |ctx| {
     // SAFETY: `fh` is the C caller's, null or valid for this use (MPI contract).
     let h = unsafe { arg::read(fh, "fh") }?;
     let f = get(ctx, h)?;
-    let r = io::open::close(&f);
+    let r = crate::runtime::rt().and_then(|rt| io::open::close(rt, &f));
     unregister(h);
     ctx.on_file(FILE_NULL);
     r?;
@@ -160,7 +160,7 @@ mpi_fn!(MPI_File_get_byte_offset, PMPI_File_get_byte_offset, (fh: usize, offset:
 fn type_extent(ctx: &mut crate::abi::Ctx, fh: usize, datatype: c_int) -> Result<i64, MpiError> {
     let f = get(ctx, fh)?;
     let dt = dtabi::get_any(datatype, "datatype")?;
-    f.view().type_extent(&dt, datatype)
+    f.view().type_extent(&dt)
 }
 
 mpi_fn!(MPI_File_get_type_extent, PMPI_File_get_type_extent, (fh: usize, datatype: c_int, extent: *mut i64), |ctx| {
@@ -177,10 +177,7 @@ mpi_fn!(MPI_File_get_type_extent_c, PMPI_File_get_type_extent_c, (fh: usize, dat
 
 /// A committed datatype argument as a constructor-style reference.
 fn type_ref(h: c_int, arg: &str) -> Result<TypeRef, MpiError> {
-    Ok(match dtabi::get(h, arg)? {
-        DtRef::Builtin(d) => TypeRef::Predefined(h, d),
-        DtRef::User(d) => TypeRef::Derived(d),
-    })
+    dtabi::component(h, dtabi::get(h, arg)?)
 }
 
 mpi_fn!(MPI_File_set_view, PMPI_File_set_view, (fh: usize, disp: Offset, etype: c_int, filetype: c_int, datarep: *const c_char, info: c_int), |ctx| {
@@ -201,7 +198,7 @@ mpi_fn!(MPI_File_set_view, PMPI_File_set_view, (fh: usize, disp: Offset, etype: 
 /// new handle to a duplicate of a derived type (the caller frees it).
 fn view_type_handle(t: &TypeRef) -> c_int {
     match t {
-        TypeRef::Predefined(h, _) => *h,
+        TypeRef::Predefined(id, _) => dtabi::builtins::handle_of(*id),
         TypeRef::Derived(_) => TYPES.insert(Arc::new(construct::dup(t))),
     }
 }

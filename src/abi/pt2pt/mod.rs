@@ -283,7 +283,7 @@ fn ibsend(ctx: &mut Ctx, m: Msg, req: ReqOut) -> Result<(), MpiError> {
 
 /// MPI_BYTE, the type of a message packed into the attached buffer.
 fn byte_type() -> TypeKeep {
-    TypeKeep::Static(crate::datatype::predefined(predefined_byte()).expect("MPI_BYTE"))
+    TypeKeep::Static(crate::datatype::byte())
 }
 
 /// The blocking sends (`$body` given the message and the mode) and their `_c` forms.
@@ -350,6 +350,7 @@ fn check_status(s: &Status) -> Result<(), MpiError> {
     Ok(())
 }
 
+/// MPICH's handle of MPI_BYTE (what a packed staging buffer is described with).
 fn predefined_byte() -> c_int {
-    0x4c00010d
+    crate::abi::datatype::builtins::handle_of(crate::datatype::Builtin::Byte)
 }

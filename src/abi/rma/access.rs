@@ -195,7 +195,7 @@ fn gacc_origin(
 ) -> Result<Data, MpiError> {
     if crate::abi::op::predef_op(op) == Some(PredefOp::NoOp) {
         let byte = crate::datatype::byte();
-        return Ok(Data::new(UserPtr::of::<u8>(&[]), 0, TypeKeep::Static(byte)));
+        return Ok(Data::new(UserPtr::empty(), 0, TypeKeep::Static(byte)));
     }
     data(oaddr, ocount, odt)
 }

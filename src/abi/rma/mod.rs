@@ -125,8 +125,9 @@ unsafe fn create(
     // SAFETY: MPI's contract: `base` holds `size` bytes that stay valid until the window is
     // freed; only offsets checked against `size` are accessed.
     let p = unsafe { UserPtr::new(base as *const u8) };
-    let wc = Win::dup_comm(&c)?;
+    let wc = Win::dup_comm(crate::runtime::rt()?, &c)?;
     let w = Win::build(
+        crate::runtime::rt()?,
         wc,
         Flavor::Create,
         Memory::User(p),
@@ -172,7 +173,7 @@ unsafe fn allocate(
     unsafe { arg::write(baseptr as *mut usize, 0, "baseptr") }?;
     let i = Hints::from_info(&user);
     let w = if shared {
-        crate::rma::shared::allocate(&c, size, disp_unit, i, null_ptr())?
+        crate::rma::shared::allocate(crate::runtime::rt()?, &c, size, disp_unit, i, null_ptr())?
     } else {
         // As MPICH: no memory, a null base.
         let mem = if size == 0 {
@@ -185,8 +186,16 @@ unsafe fn allocate(
                 )
             })?)
         };
-        let wc = Win::dup_comm(&c)?;
-        Win::build(wc, Flavor::Allocate, mem, size, disp_unit, i)?
+        let wc = Win::dup_comm(crate::runtime::rt()?, &c)?;
+        Win::build(
+            crate::runtime::rt()?,
+            wc,
+            Flavor::Allocate,
+            mem,
+            size,
+            disp_unit,
+            i,
+        )?
     };
     // SAFETY: `baseptr` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(baseptr as *mut usize, w.base.addr(), "baseptr") }?;
@@ -220,8 +229,8 @@ mpi_fn!(MPI_Win_create_dynamic, PMPI_Win_create_dynamic, (info: c_int, comm: c_i
     // SAFETY: `win` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(win, predefined::WIN_NULL, "win") }?;
     // Displacements of a dynamic window are absolute addresses: its base is address 0.
-    let wc = Win::dup_comm(&c)?;
-    let w = Win::build(wc, Flavor::Dynamic, Memory::Dynamic(null_ptr()), 0, 1, Hints::from_info(&user))?;
+    let wc = Win::dup_comm(crate::runtime::rt()?, &c)?;
+    let w = Win::build(crate::runtime::rt()?, wc, Flavor::Dynamic, Memory::Dynamic(null_ptr()), 0, 1, Hints::from_info(&user))?;
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { publish(w, win) }
 });

@@ -138,7 +138,8 @@ impl Setup {
 
     /// Runs the exchange of `send` and `recv` as `how` says.
     fn finish(self, send: Vec<Data>, recv: Vec<Data>, how: How) -> Result<(), MpiError> {
-        let ex = Exchange::new(&self.comm, self.owner, &self.nb, send, recv)?;
+        let engine = &runtime::rt()?.engine;
+        let ex = Exchange::new(engine, &self.comm, self.owner, &self.nb, send, recv)?;
         run(how, ex, self.owner)
     }
 }
