@@ -62,20 +62,29 @@ skip() {
 }
 
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
+if ! command -v ip >/dev/null; then
+    echo "tests-hosts: installing iproute2 (ip netns)"
+    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends iproute2 >/dev/null ||
+        skip "ip (iproute2) is missing and could not be installed"
+fi
 ip netns add "$NSA" 2>"$work/err" || skip "the kernel refuses network namespaces: $(cat "$work/err")"
 ip netns add "$NSB" || exit 1
 unshare --uts true 2>"$work/err" || skip "the kernel refuses UTS namespaces: $(cat "$work/err")"
 set -e
 ip link add "${tag}x" netns "$NSA" type veth peer name "${tag}y" netns "$NSB"
-ip -n "$NSA" addr add 10.77.0.1/24 dev "${tag}x"
-ip -n "$NSB" addr add 10.77.0.2/24 dev "${tag}y"
+# One interface name on both hosts (names are per namespace), so that `-iface oxnet0` means
+# the link between them everywhere, as eth0 would on a cluster.
+ip -n "$NSA" link set "${tag}x" name oxnet0
+ip -n "$NSB" link set "${tag}y" name oxnet0
+ip -n "$NSA" addr add 10.77.0.1/24 dev oxnet0
+ip -n "$NSB" addr add 10.77.0.2/24 dev oxnet0
 for ns in "$NSA" "$NSB"; do
     ip -n "$ns" link set lo up
     mkdir -p "/etc/netns/$ns"
     printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
 done
-ip -n "$NSA" link set "${tag}x" up
-ip -n "$NSB" link set "${tag}y" up
+ip -n "$NSA" link set oxnet0 up
+ip -n "$NSB" link set oxnet0 up
 set +e
 export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
 
@@ -171,8 +180,8 @@ if want $t; then
     n=$(grep -c "OXH_PASSED=yes" "$work/out")
     run 30 $MX -genvnone -n 4 $HI env OXH_PASSED
     u=$(grep -c "OXH_PASSED unset" "$work/out")
-    run 30 $MX -iface eth9 -n 4 $HI env OXIMPI_TCP_IFACE
-    i=$(grep -c "OXIMPI_TCP_IFACE=eth9" "$work/out")
+    run 30 $MX -iface oxnet0 -n 4 $HI env OXIMPI_TCP_IFACE
+    i=$(grep -c "OXIMPI_TCP_IFACE=oxnet0" "$work/out")
     if [ "$n" = 4 ] && [ "$u" = 4 ] && [ "$i" = 4 ]; then ok $t; else bad $t "genvlist $n/4, genvnone $u/4, iface $i/4"; fi
 fi
 
@@ -278,8 +287,11 @@ if want $t; then
 fi
 
 # Cross-host MPI: C tests of tests-c on 2 hosts x 2 ranks (they need the TCP transport).
+# Not among them yet: MPI_Comm_spawn and connect/accept across hosts (the link between two
+# jobs is still a Unix socket, so a parent on another host than its children cannot reach
+# them; issue 14 keeps this open).
 if [ $cross = 1 ]; then
-    for name in sendrecv coll_ops dtype_order rma_fence dpm_spawn1; do
+    for name in sendrecv coll_ops dtype_order rma_fence; do
         "$MPICC" -O1 -o "$work/$name" "$root/tests-c/$name.c" 2>"$work/err" || {
             bad "cross_$name" "does not compile"
             continue

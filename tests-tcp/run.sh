@@ -4,11 +4,12 @@
 #
 # usage: tests-tcp/run.sh [any tests-c/run.sh option: --filter REGEX, --timeout S, ...]
 #
-# Our mpiexec passes no OXIMPI_* variable of its own environment to the ranks (only what
-# -genv names), so the suite runs in a shadow tree whose build/bin/mpiexec is a wrapper
-# adding `-genv OXIMPI_TRANSPORT tcp -genv OXIMPI_TCP_IFACE lo`; everything else (the
-# compilers, the library, the tests) is the real tree's, by symlink. The shadow tree keeps
-# its own build/tests-c/ (binaries, logs) and is removed at exit.
+# The suite runs in a shadow tree whose build/bin/mpiexec is a wrapper adding
+# `-genv OXIMPI_TRANSPORT tcp -genv OXIMPI_TCP_IFACE lo` (explicit, so that it holds also for
+# the tests that clear or rebuild the environment of their ranks) and whose manifests leave
+# out the skipped tests; everything else (the compilers, the library, the tests) is the real
+# tree's, by symlink. The shadow tree keeps its own build/tests-c/ (binaries, logs) and is
+# removed at exit.
 #
 # Skips (tests that cannot mean anything over TCP) are listed in tests-tcp/skip with reasons.
 set -u

@@ -18,10 +18,11 @@ pub fn agree_context(rt: &Runtime, parent: &Comm) -> Result<u32, MpiError> {
     let mut floor = 0;
     loop {
         let mine = rt.contexts.lock().lowest_free(floor);
-        let c = crate::object::context::agreed(internal::allreduce_max_u32(parent, mine)?)?;
+        let c =
+            crate::object::context::agreed(internal::allreduce_max_u32(&rt.engine, parent, mine)?)?;
         let took = rt.contexts.lock().try_take(c);
         // 1 = somebody could not take it: everyone releases and tries above it.
-        let failed = internal::allreduce_max_u32(parent, (!took) as u32)?;
+        let failed = internal::allreduce_max_u32(&rt.engine, parent, (!took) as u32)?;
         if failed == 0 {
             return Ok(c);
         }
@@ -67,7 +68,7 @@ pub fn split(rt: &Runtime, parent: &Comm, color: i32, key: i32) -> Result<Option
     let mut mine = [0u8; 8];
     mine[..4].copy_from_slice(&color.to_le_bytes());
     mine[4..].copy_from_slice(&key.to_le_bytes());
-    let all = internal::allgather(parent, &mine)?;
+    let all = internal::allgather(&rt.engine, parent, &mine)?;
     let ctx = agree_context(rt, parent)?;
     if color < 0 {
         release_context(rt, ctx);

@@ -398,10 +398,3 @@ pub fn dup(old: &TypeRef) -> Datatype {
 pub fn predef(id: Builtin) -> TypeRef {
     TypeRef::Predefined(id, super::builtin(id))
 }
-
-/// Bridge for `p2p/tests.rs`, which still names MPI_BYTE by its MPICH handle (see
-/// `datatype::predefined`). To go with it.
-#[cfg(test)]
-pub mod h {
-    pub const BYTE: i32 = crate::abi::datatype::builtins::handle_of(super::Builtin::Byte);
-}

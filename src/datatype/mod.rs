@@ -396,13 +396,6 @@ impl Datatype {
     }
 }
 
-/// Bridge for `p2p/tests.rs`, which still names its types by MPICH handle: the map lives in
-/// the C surface. To go once those tests say `builtin(Builtin::Byte)`.
-#[cfg(test)]
-pub fn predefined(handle: i32) -> Option<&'static Datatype> {
-    crate::abi::datatype::builtins::builtin_of(handle).map(builtin)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

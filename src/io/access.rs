@@ -196,7 +196,7 @@ pub fn access_all(
 ) -> Result<Moved, MpiError> {
     let r = access(file, dir, at, data, h);
     if blocking && dir == Dir::Write {
-        agree::barrier(&file.comm)?;
+        agree::barrier(file.engine, &file.comm)?;
     }
     r
 }
@@ -206,8 +206,8 @@ pub fn access_all(
 pub fn ordered(file: &File, dir: Dir, data: &Data, h: i32) -> Result<Moved, MpiError> {
     let view = file.view();
     let mine = check_mode(file, dir, At::Shared).and_then(|_| file_len(&view, data));
-    let n = agree::all_ok(&file.comm, mine)?;
-    let sizes = agree::allgather_u64(&file.comm, n / view.esize)?;
+    let n = agree::all_ok(file.engine, &file.comm, mine)?;
+    let sizes = agree::allgather_u64(file.engine, &file.comm, n / view.esize)?;
     let rank = file.comm.rank as usize;
     let before: u64 = sizes[..rank].iter().sum();
     let total: u64 = sizes.iter().sum();
@@ -216,11 +216,11 @@ pub fn ordered(file: &File, dir: Dir, data: &Data, h: i32) -> Result<Moved, MpiE
     } else {
         Ok(0)
     };
-    let base = agree::all_ok(&file.comm, base)?;
-    let base = agree::allgather_u64(&file.comm, base)?[0];
+    let base = agree::all_ok(file.engine, &file.comm, base)?;
+    let base = agree::allgather_u64(file.engine, &file.comm, base)?[0];
     let r = at_pos(file, &view, dir, (base + before) * view.esize, data, h);
     if dir == Dir::Write {
-        agree::barrier(&file.comm)?;
+        agree::barrier(file.engine, &file.comm)?;
     }
     r
 }

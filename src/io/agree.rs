@@ -4,10 +4,11 @@
 use crate::coll::internal;
 use crate::error::MpiError;
 use crate::object::comm::Comm;
+use crate::p2p::NodeEngine;
 
 /// Every rank's `v`, in rank order.
-pub fn allgather_u64(comm: &Comm, v: u64) -> Result<Vec<u64>, MpiError> {
-    let all = internal::allgather(comm, &v.to_le_bytes())?;
+pub fn allgather_u64(e: &NodeEngine, comm: &Comm, v: u64) -> Result<Vec<u64>, MpiError> {
+    let all = internal::allgather(e, comm, &v.to_le_bytes())?;
     Ok(all
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -17,12 +18,12 @@ pub fn allgather_u64(comm: &Comm, v: u64) -> Result<Vec<u64>, MpiError> {
 /// Collective success: every rank learns whether all succeeded. A rank that failed keeps
 /// its own error; the others fail with the class of the first failing rank, so a
 /// collective call fails the same way everywhere instead of leaving some ranks waiting.
-pub fn all_ok<T>(comm: &Comm, r: Result<T, MpiError>) -> Result<T, MpiError> {
+pub fn all_ok<T>(e: &NodeEngine, comm: &Comm, r: Result<T, MpiError>) -> Result<T, MpiError> {
     let mine = match &r {
         Ok(_) => 0u64,
         Err(e) => e.class as u32 as u64,
     };
-    let all = allgather_u64(comm, mine)?;
+    let all = allgather_u64(e, comm, mine)?;
     if r.is_err() {
         return r;
     }
@@ -36,8 +37,9 @@ pub fn all_ok<T>(comm: &Comm, r: Result<T, MpiError>) -> Result<T, MpiError> {
 }
 
 /// Rank 0's `bytes` on every rank (others pass anything).
-pub fn bcast0(comm: &Comm, bytes: &[u8]) -> Result<Vec<u8>, MpiError> {
+pub fn bcast0(e: &NodeEngine, comm: &Comm, bytes: &[u8]) -> Result<Vec<u8>, MpiError> {
     let len = allgather_u64(
+        e,
         comm,
         if comm.rank == 0 {
             bytes.len() as u64
@@ -49,11 +51,11 @@ pub fn bcast0(comm: &Comm, bytes: &[u8]) -> Result<Vec<u8>, MpiError> {
     if comm.rank == 0 {
         mine.copy_from_slice(bytes);
     }
-    let all = internal::allgather(comm, &mine)?;
+    let all = internal::allgather(e, comm, &mine)?;
     Ok(all[..len as usize].to_vec())
 }
 
 /// Waits until every rank of the file's group has called it.
-pub fn barrier(comm: &Comm) -> Result<(), MpiError> {
-    internal::barrier(comm)
+pub fn barrier(e: &NodeEngine, comm: &Comm) -> Result<(), MpiError> {
+    internal::barrier(e, comm)
 }

@@ -14,6 +14,7 @@ use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::errhandler::Errhandler;
 use crate::object::info::Info;
+use crate::p2p::NodeEngine;
 use crate::p2p::Status;
 use parking_lot::Mutex;
 use std::os::unix::fs::FileExt;
@@ -38,6 +39,8 @@ pub struct State {
 }
 
 pub struct File {
+    /// The engine the file's agreements run on (handed down at open).
+    pub engine: &'static NodeEngine,
     /// A private dup of the communicator given to open: the file's group.
     pub comm: Comm,
     pub path: PathBuf,
@@ -61,6 +64,7 @@ fn size_of(fd: &std::fs::File) -> Result<u64, MpiError> {
 
 impl File {
     pub(super) fn new(
+        engine: &'static NodeEngine,
         comm: Comm,
         path: PathBuf,
         fd: std::fs::File,
@@ -76,6 +80,7 @@ impl File {
             0
         };
         Ok(File {
+            engine,
             comm,
             path,
             fd,
@@ -114,7 +119,7 @@ impl File {
     /// Fails unless every rank passed the same `v` (for arguments the standard requires
     /// to be equal on all processes).
     fn same(&self, v: u64, arg: &str) -> Result<(), MpiError> {
-        let all = agree::allgather_u64(&self.comm, v)?;
+        let all = agree::allgather_u64(self.engine, &self.comm, v)?;
         if all.iter().any(|&x| x != all[0]) {
             return Err(MpiError::arg(
                 class::ERR_NOT_SAME,
@@ -127,7 +132,7 @@ impl File {
 
     /// MPI_File_set_size (collective): rank 0 truncates or extends.
     pub fn set_size(&self, size: u64) -> Result<(), MpiError> {
-        agree::all_ok(&self.comm, self.writable())?;
+        agree::all_ok(self.engine, &self.comm, self.writable())?;
         self.same(size, "size")?;
         let r = if self.comm.rank == 0 {
             self.fd
@@ -136,14 +141,14 @@ impl File {
         } else {
             Ok(())
         };
-        agree::all_ok(&self.comm, r)
+        agree::all_ok(self.engine, &self.comm, r)
     }
 
     /// MPI_File_preallocate (collective): rank 0 writes zeros over the bytes past the
     /// end, so the storage is really reserved (and a full disk is reported now); the data
     /// before `size` and a larger file are left alone.
     pub fn preallocate(&self, size: u64) -> Result<(), MpiError> {
-        agree::all_ok(&self.comm, self.writable())?;
+        agree::all_ok(self.engine, &self.comm, self.writable())?;
         self.same(size, "size")?;
         let r = if self.comm.rank == 0 {
             (|| {
@@ -161,7 +166,7 @@ impl File {
         } else {
             Ok(())
         };
-        agree::all_ok(&self.comm, r)
+        agree::all_ok(self.engine, &self.comm, r)
     }
 
     /// MPI_File_sync (collective): this process's writes reach the storage device.
@@ -173,7 +178,7 @@ impl File {
                 .sync_all()
                 .map_err(|e| io_err(&e, "synchronising the file"))
         };
-        agree::all_ok(&self.comm, r)
+        agree::all_ok(self.engine, &self.comm, r)
     }
 
     /// MPI_File_set_atomicity (collective).
@@ -215,13 +220,13 @@ impl File {
             View::new(disp, etype, filetype, rep)
         })();
         // Everyone has finished its accesses through the old view once this returns.
-        let view = agree::all_ok(&self.comm, local)?;
+        let view = agree::all_ok(self.engine, &self.comm, local)?;
         let reset = if self.comm.rank == 0 {
             self.shared.set(0)
         } else {
             Ok(())
         };
-        agree::all_ok(&self.comm, reset)?;
+        agree::all_ok(self.engine, &self.comm, reset)?;
         let mut st = self.state.lock();
         st.view = Arc::new(view);
         st.pos = 0;
@@ -298,7 +303,7 @@ impl File {
         } else {
             Ok(())
         };
-        agree::all_ok(&self.comm, r)
+        agree::all_ok(self.engine, &self.comm, r)
     }
 
     /// MPI_File_get_position_shared.

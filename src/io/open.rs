@@ -10,6 +10,7 @@ use crate::comm_build::create as comm_create;
 use crate::error::{class, MpiError};
 use crate::object::comm::Comm;
 use crate::object::info::Info;
+use crate::p2p::NodeEngine;
 use crate::runtime::Runtime;
 use std::ffi::OsStr;
 use std::fs::OpenOptions;
@@ -117,15 +118,15 @@ fn options(amode: i32, create: bool, perm: Option<u32>) -> OpenOptions {
 
 /// MPI_File_open: collective over `parent` (an intracommunicator).
 pub fn open(
-    rt: &Runtime,
+    rt: &'static Runtime,
     parent: &Comm,
     name: &str,
     amode: i32,
     info: Info,
 ) -> Result<File, MpiError> {
     let checked = path_of(name).and_then(|p| check_amode(amode).map(|_| p));
-    let path = agree::all_ok(parent, checked)?;
-    let modes = agree::allgather_u64(parent, amode as u32 as u64)?;
+    let path = agree::all_ok(&rt.engine, parent, checked)?;
+    let modes = agree::allgather_u64(&rt.engine, parent, amode as u32 as u64)?;
     if modes.iter().any(|&m| m != modes[0]) {
         return Err(MpiError::arg(
             class::ERR_NOT_SAME,
@@ -134,8 +135,16 @@ pub fn open(
         ));
     }
     let comm = comm_create::dup(rt, parent)?;
-    match open_on(&comm, &path, amode, file_perm(&info)) {
-        Ok((fd, shared)) => File::new(comm, path, fd, amode, hints_in_use(&info), shared),
+    match open_on(&rt.engine, &comm, &path, amode, file_perm(&info)) {
+        Ok((fd, shared)) => File::new(
+            &rt.engine,
+            comm,
+            path,
+            fd,
+            amode,
+            hints_in_use(&info),
+            shared,
+        ),
         Err(e) => {
             forget(rt, &comm);
             Err(e)
@@ -150,6 +159,7 @@ fn forget(rt: &Runtime, comm: &Comm) {
 }
 
 fn open_on(
+    e: &NodeEngine,
     comm: &Comm,
     path: &Path,
     amode: i32,
@@ -171,12 +181,12 @@ fn open_on(
     } else {
         Ok((None, None))
     };
-    let (fd0, side) = agree::all_ok(comm, first)?;
+    let (fd0, side) = agree::all_ok(e, comm, first)?;
     let side_name = side
         .as_ref()
         .map(|p| p.as_os_str().as_bytes().to_vec())
         .unwrap_or_default();
-    let side_name = agree::bcast0(comm, &side_name)?;
+    let side_name = agree::bcast0(e, comm, &side_name)?;
     let side = (!side_name.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(&side_name)));
     let shared = SharedPtr::new(side);
     let rest = match fd0 {
@@ -185,7 +195,7 @@ fn open_on(
             .open(path)
             .map_err(|e| io_err(&e, &format!("opening {}", path.display()))),
     };
-    match agree::all_ok(comm, rest) {
+    match agree::all_ok(e, comm, rest) {
         Ok(fd) => Ok((fd, shared)),
         Err(e) => {
             if comm.rank == 0 {
@@ -199,7 +209,7 @@ fn open_on(
 /// MPI_File_close: collective. Everyone finishes its accesses, then rank 0 removes the
 /// sidecar (and the file with MPI_MODE_DELETE_ON_CLOSE).
 pub fn close(rt: &Runtime, f: &File) -> Result<(), MpiError> {
-    agree::barrier(&f.comm)?;
+    agree::barrier(f.engine, &f.comm)?;
     let r = if f.comm.rank == 0 {
         f.shared.remove();
         if f.amode & mode::DELETE_ON_CLOSE != 0 {
@@ -211,7 +221,7 @@ pub fn close(rt: &Runtime, f: &File) -> Result<(), MpiError> {
     } else {
         Ok(())
     };
-    let r = agree::all_ok(&f.comm, r);
+    let r = agree::all_ok(f.engine, &f.comm, r);
     forget(rt, &f.comm);
     r
 }

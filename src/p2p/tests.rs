@@ -1,16 +1,13 @@
 //! Engine tests over the in-process loopback fabric: one thread per rank.
 
 use super::*;
-use crate::datatype::predefined;
+use crate::datatype::{builtin, Builtin};
 use crate::transport::loopback::{Hub, Loopback};
 use crate::transport::mem::UserPtr;
 use std::sync::Arc;
 
-use crate::datatype::construct::h::BYTE;
-const INT: i32 = 0x4c000405;
-
-fn data(buf: &[u8], dt: i32) -> Data {
-    let t = predefined(dt).unwrap();
+fn data(buf: &[u8], dt: Builtin) -> Data {
+    let t = builtin(dt);
     let p = UserPtr::of(buf);
     Data::new(p, buf.len() as u64 / t.size(), TypeKeep::Static(t))
 }
@@ -38,7 +35,7 @@ fn send(e: &Engine<Loopback>, to: u32, tag: i32, buf: &[u8], mode: Mode) {
         src: e.me as i32,
         tag,
         mode,
-        data: data(buf, BYTE),
+        data: data(buf, Builtin::Byte),
         owner: 0,
     })
     .unwrap();
@@ -49,7 +46,7 @@ fn recv(e: &Engine<Loopback>, from: i32, tag: i32, buf: &mut [u8]) -> Status {
         ctx: 0,
         src: from,
         tag,
-        data: data(buf, BYTE),
+        data: data(buf, Builtin::Byte),
         owner: 0,
     })
 }
@@ -138,7 +135,7 @@ fn truncation_and_self_messages() {
             src: 0,
             tag: 5,
             mode: Mode::Standard,
-            data: data(&b, BYTE),
+            data: data(&b, Builtin::Byte),
             owner: 0,
         })
         .unwrap();
@@ -157,7 +154,7 @@ fn truncation_and_self_messages() {
             src: 0,
             tag: 9,
             mode: Mode::Sync,
-            data: data(bytes, INT),
+            data: data(bytes, Builtin::Int),
             owner: 0,
         })
         .unwrap();
@@ -185,7 +182,7 @@ fn cancel_probe_and_mprobe() {
         ctx: 0,
         src: 0,
         tag: 1,
-        data: data(&b, BYTE),
+        data: data(&b, Builtin::Byte),
         owner: 0,
     });
     es[0].cancel(id).unwrap();
@@ -196,7 +193,7 @@ fn cancel_probe_and_mprobe() {
     let (msg, s) = es[0].improbe(0, 0, matching::ANY_TAG).unwrap();
     assert_eq!(s.tag, 3);
     assert!(es[0].iprobe(0, 0, 3).is_none());
-    let id = es[0].imrecv(msg, data(&b[..3], BYTE)).unwrap();
+    let id = es[0].imrecv(msg, data(&b[..3], Builtin::Byte)).unwrap();
     es[0].wait(id);
     b[3] = 0;
     assert_eq!(&b[..3], &m);
@@ -240,7 +237,7 @@ fn cancelled_sends_never_arrive() {
                 src: 0,
                 tag: 1,
                 mode,
-                data: data(buf, BYTE),
+                data: data(buf, Builtin::Byte),
                 owner: 0,
             })
             .unwrap();
@@ -261,7 +258,7 @@ fn cancelled_sends_never_arrive() {
             src: 0,
             tag: 2,
             mode: Mode::Sync,
-            data: data(&[5], BYTE),
+            data: data(&[5], Builtin::Byte),
             owner: 0,
         })
         .unwrap();

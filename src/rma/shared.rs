@@ -44,7 +44,11 @@ pub fn allocate(
             "the processes of the communicator do not share memory (not all on one node)",
         ));
     }
-    let sizes = words(&internal::allgather(&comm, &size.to_le_bytes())?);
+    let sizes = words(&internal::allgather(
+        &rt.engine,
+        &comm,
+        &size.to_le_bytes(),
+    )?);
     let noncontig = hints.alloc_shared_noncontig;
     let mut offsets = Vec::with_capacity(sizes.len());
     let mut total = 0u64;
@@ -68,7 +72,7 @@ pub fn allocate(
         }
     }
     let bytes: Vec<u8> = mine.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let all = words(&internal::allgather(&comm, &bytes)?);
+    let all = words(&internal::allgather(&rt.engine, &comm, &bytes)?);
     let (ok, pid, fd) = (all[0], all[1] as u32, all[2] as i32);
     if ok == 0 {
         return Err(MpiError::new(
@@ -82,7 +86,11 @@ pub fn allocate(
     };
     let opened = u64::from(mapping.is_ok());
     // Everyone has mapped it (or failed) before rank 0 closes the descriptor.
-    let oks = words(&internal::allgather(&comm, &opened.to_le_bytes())?);
+    let oks = words(&internal::allgather(
+        &rt.engine,
+        &comm,
+        &opened.to_le_bytes(),
+    )?);
     let (m, fd) = match mapping {
         Ok(x) if oks.iter().all(|&o| o == 1) => x,
         _ => {

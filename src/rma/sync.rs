@@ -58,7 +58,7 @@ pub fn fence(win: &Win, assert: i32) -> Result<(), MpiError> {
     }
     let r = acknowledged(win, &dirty_targets(win), kind::FLUSH);
     wait_replies(win, None);
-    internal::barrier(&win.comm)?;
+    internal::barrier(win.engine(), &win.comm)?;
     win.origin.lock().fence = if assert & mode::NOSUCCEED == 0 {
         Fence::Issued
     } else {

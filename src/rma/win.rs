@@ -140,7 +140,7 @@ impl Win {
         let mut mine = Vec::with_capacity(16);
         mine.extend_from_slice(&size.to_le_bytes());
         mine.extend_from_slice(&disp_unit.to_le_bytes());
-        let all = internal::allgather(&comm, &mine)?;
+        let all = internal::allgather(engine, &comm, &mine)?;
         let peers = all
             .chunks_exact(16)
             .map(|c| Peer {
@@ -220,9 +220,9 @@ impl Win {
     pub fn free(self: &Arc<Win>) -> Result<(), MpiError> {
         self.origin.lock().check_closed()?;
         super::origin::wait_replies(self, None);
-        internal::barrier(&self.comm)?;
-        // Replies and acknowledgements this rank sent must leave before the context goes.
         let e = self.engine();
+        internal::barrier(e, &self.comm)?;
+        // Replies and acknowledgements this rank sent must leave before the context goes.
         e.wait_until(|_, _| (self.in_flight.load(Ordering::Acquire) == 0).then_some(()));
         REGISTRY.lock().retain(|w| !Arc::ptr_eq(w, self));
         comm_create::release_context(self.rt, self.comm.context_id);

@@ -67,7 +67,7 @@ pub fn dist_graph_create(
     let mut head = [0u8; 8];
     head[..4].copy_from_slice(&(mine.len() as u32).to_le_bytes());
     head[4] = weighted as u8;
-    let heads = internal::allgather(parent, &head)?;
+    let heads = internal::allgather(&rt.engine, parent, &head)?;
     let counts: Vec<usize> = heads
         .chunks_exact(8)
         .map(|h| u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize)
@@ -83,7 +83,7 @@ pub fn dist_graph_create(
     let all = if width == 0 {
         Vec::new()
     } else {
-        internal::allgather(parent, &block)?
+        internal::allgather(&rt.engine, parent, &block)?
     };
     let edges = counts.iter().enumerate().flat_map(|(r, &n)| {
         let b = &all[r * width..r * width + n * Edge::BYTES];

@@ -355,8 +355,8 @@ fn bcast(
     // do we).
     let nothing = count == 0 && dt == crate::handle::predefined::DATATYPE_NULL;
     let d = match role {
-        Role::Idle => Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
-        _ if nothing => Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
+        Role::Idle => Data::new(UserPtr::empty(), 0, sched::byte_type()),
+        _ if nothing => Data::new(UserPtr::empty(), 0, sched::byte_type()),
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);

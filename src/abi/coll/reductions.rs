@@ -64,10 +64,7 @@ fn reduce_inter(
     role: Role,
 ) -> Result<(), MpiError> {
     let (red, d) = match role {
-        Role::Idle => (
-            None,
-            Data::new(UserPtr::of::<u8>(&[]), 0, sched::byte_type()),
-        ),
+        Role::Idle => (None, Data::new(UserPtr::empty(), 0, sched::byte_type())),
         Role::Root => (Some(reduction(op_h, dt)?), data(rb, count, dt)?),
         Role::Leaf(_) => {
             no_in_place(sb, "sendbuf")?;

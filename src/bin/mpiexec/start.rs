@@ -19,6 +19,14 @@ use crate::args::{Bind, JobSpec};
 
 /// Environment variables of an enclosing launcher that must not leak into our ranks.
 const STRIPPED_ENV: &[&str] = &[
+    // An outer launcher's own variables (a rank may itself run mpiexec); the user's
+    // OXIMPI_* settings (OXIMPI_TRANSPORT, OXIMPI_EAGER_LIMIT, ...) reach the ranks, as
+    // hydra passes MPIR_CVAR_* on.
+    "OXIMPI_SHM_FD",
+    "OXIMPI_JOB_SECRET",
+    "OXIMPI_LAUNCHER_PID",
+    "OXIMPI_LOCAL_RANK",
+    "OXIMPI_LOCAL_SIZE",
     "PMI_FD",
     "PMI_PORT",
     "PMI_ID",
@@ -148,11 +156,6 @@ fn start_one(
         for var in STRIPPED_ENV {
             cmd.env_remove(var);
         }
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("OXIMPI_") {
-                cmd.env_remove(&k);
-            }
-        }
     } else {
         cmd.env_clear();
     }
@@ -190,10 +193,7 @@ fn start_one(
 pub fn rank_env(spec: &JobSpec, appnum: usize) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::new();
     if spec.inherit_env {
-        env.extend(
-            std::env::vars()
-                .filter(|(k, _)| !STRIPPED_ENV.contains(&k.as_str()) && !k.starts_with("OXIMPI_")),
-        );
+        env.extend(std::env::vars().filter(|(k, _)| !STRIPPED_ENV.contains(&k.as_str())));
     }
     env.extend(spec.genv.iter().cloned());
     env.extend(spec.sections[appnum].env.iter().cloned());
