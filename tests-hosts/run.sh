@@ -307,6 +307,21 @@ if [ $cross = 1 ]; then
             if [ $rc = 0 ] && grep -q "PASS $name" "$work/out"; then ok $t; else bad $t "rc=$rc"; fi
         done
     done
+    # Until then, a spawn from a job on two hosts fails at once with a clear error (not a hang).
+    if "$MPICC" -O1 -o "$work/dpm_spawn1" "$root/tests-c/dpm_spawn1.c" 2>"$work/err"; then
+        for launcher in oximpi hydra; do
+            t=cross_${launcher}_spawn_refused
+            want $t || continue
+            if [ $launcher = oximpi ]; then run 60 $MX -n 4 "$work/dpm_spawn1"; else run 60 $HX -n 4 "$work/dpm_spawn1"; fi
+            if [ $rc != 0 ] && [ $rc != 124 ] && grep -q "spans several hosts is not supported" "$work/out" "$work/err" 2>/dev/null; then
+                ok $t
+            else
+                bad $t "rc=$rc, want a quick failure naming the reason"
+            fi
+        done
+    else
+        bad cross_spawn_refused "does not compile"
+    fi
 fi
 
 echo "tests-hosts: $pass passed, $fail failed${failed:+:$failed}"

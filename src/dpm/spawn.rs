@@ -72,6 +72,15 @@ pub fn spawn(
     };
     let outcome = am_root.then(|| {
         let cmds = cmds?;
+        // The link between two jobs is a Unix socket, which does not reach another host:
+        // children could not reach parents there (a hang). Refuse instead, clearly.
+        if rt.node_of.iter().any(|&n| n != rt.node_of[0]) {
+            return Err(spawn_err(
+                "MPI_Comm_spawn: spawning from a job that spans several hosts is not \
+                 supported yet (processes of different jobs talk over Unix sockets, which \
+                 do not cross hosts)",
+            ));
+        }
         port = super::port::open(rt)?;
         let r = launch(rt, cmds, &port);
         if r.is_err() {
