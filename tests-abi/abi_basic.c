@@ -85,6 +85,8 @@ static void check_abi_queries(void)
         int len = 0;
         MPI_Get_library_version(lib, &len);
         CHECK(strstr(lib, want) != NULL, "library version '%.60s' does not name %s", lib, want);
+        CHECK(strstr(lib, "standard ABI") != NULL, "library version '%.60s' does not name the "
+              "standard ABI", lib);
     }
     int major = -9, minor = -9;
     CHECK(MPI_Abi_get_version(&major, &minor) == MPI_SUCCESS, "Abi_get_version failed");
@@ -182,6 +184,26 @@ static void check_p2p(void)
     MPI_Sendrecv(&a, 1, MPI_INT, right, 1, &b, 1, MPI_INT, left, 1, MPI_COMM_WORLD,
                  MPI_STATUS_IGNORE);
     CHECK(b == left, "sendrecv %d", b);
+}
+
+/* A Fortran binding whose compiler's .TRUE. is -1 (Intel's) tells the library so; the
+ * LOGICAL reductions then read and write its words. */
+static void check_fortran_booleans(void)
+{
+    int t = -1, f = 0, is_set = -1;
+    CHECK(MPI_Abi_set_fortran_booleans(4, &t, &f) == MPI_SUCCESS, "Abi_set_fortran_booleans");
+    int gt = 0, gf = 1;
+    MPI_Abi_get_fortran_booleans(4, &gt, &gf, &is_set);
+    CHECK(is_set == 1 && gt == -1 && gf == 0, "get_fortran_booleans %d %d %d", is_set, gt, gf);
+    int v[3] = {-1, rank == 0 ? 0 : -1, 0}, land[3], lor[3];
+    MPI_Allreduce(v, land, 3, MPI_LOGICAL, MPI_LAND, MPI_COMM_WORLD);
+    MPI_Allreduce(v, lor, 3, MPI_LOGICAL, MPI_LOR, MPI_COMM_WORLD);
+    CHECK(land[0] == -1 && land[1] == 0 && land[2] == 0, "LAND on LOGICAL: %d %d %d", land[0],
+          land[1], land[2]);
+    CHECK(lor[0] == -1 && lor[1] == (size > 1 ? -1 : 0) && lor[2] == 0,
+          "LOR on LOGICAL: %d %d %d", lor[0], lor[1], lor[2]);
+    t = 1; /* back to gfortran's words for the rest of the test */
+    MPI_Abi_set_fortran_booleans(4, &t, &f);
 }
 
 static void check_collectives(void)
@@ -389,6 +411,7 @@ int main(int argc, char **argv)
     check_predefined();
     check_p2p();
     check_collectives();
+    check_fortran_booleans();
     check_datatypes();
     check_errors();
     check_attributes();

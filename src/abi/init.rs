@@ -90,10 +90,19 @@ mpi_fn!(MPI_Get_version, PMPI_Get_version, (version: *mut c_int, subversion: *mu
     unsafe { arg::write(subversion, 1, "subversion") }
 });
 
+/// What MPI_Get_library_version says: the ABI is the face this build exports (libmpi.so.12
+/// speaks MPICH's, libmpi_abi.so.1 the MPI 5.0 standard's).
+#[cfg(not(feature = "std-abi"))]
 pub const LIBRARY_VERSION: &str = concat!(
     "OxiMPI ",
     env!("CARGO_PKG_VERSION"),
     " (MPI 4.1, MPICH ABI)"
+);
+#[cfg(feature = "std-abi")]
+pub const LIBRARY_VERSION: &str = concat!(
+    "OxiMPI ",
+    env!("CARGO_PKG_VERSION"),
+    " (MPI 4.1, MPI 5.0 standard ABI)"
 );
 
 mpi_fn!(MPI_Get_library_version, PMPI_Get_library_version, (version: *mut c_char, resultlen: *mut c_int), |_ctx| {

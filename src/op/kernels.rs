@@ -157,6 +157,26 @@ fn int_op<T: Int>(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
     true
 }
 
+/// LAND, LOR, LXOR on Fortran LOGICAL: a word is false when it equals the false word, and
+/// the results are the true and false words (`super::logical`).
+fn logical_op(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
+    let (t, f) = super::logical::get();
+    logical_with(op, (t, f), inp, inout)
+}
+
+/// `logical_op` with the true and false words given.
+pub(super) fn logical_with(op: PredefOp, (t, f): (i32, i32), inp: &[u8], inout: &mut [u8]) -> bool {
+    use PredefOp::*;
+    let word = |x: bool| if x { t } else { f };
+    match op {
+        Land => zip_map::<i32>(inp, inout, |a, c| word(a != f && c != f)),
+        Lor => zip_map::<i32>(inp, inout, |a, c| word(a != f || c != f)),
+        Lxor => zip_map::<i32>(inp, inout, |a, c| word((a != f) != (c != f))),
+        _ => return false,
+    }
+    true
+}
+
 /// MAX, MIN, SUM, PROD and the logical ops on a floating kind.
 fn float_op<T: Arith>(op: PredefOp, inp: &[u8], inout: &mut [u8]) -> bool {
     let truth = |x: bool| if x { T::ONE } else { T::ZERO };
@@ -203,10 +223,10 @@ pub(super) fn apply(op: PredefOp, t: Basic, inp: &[u8], inout: &mut [u8]) -> boo
         U16 => int_op::<u16>(op, inp, inout),
         U32 => int_op::<u32>(op, inp, inout),
         U64 => int_op::<u64>(op, inp, inout),
-        // C _Bool and Fortran LOGICAL: nonzero is true, results are 0/1 in the same width.
-        // Only the logical ops reach here (`allowed`).
+        // C _Bool: nonzero is true, results are 0/1. Fortran LOGICAL: the words of the
+        // binding's compiler (`logical`). Only the logical ops reach here (`allowed`).
         Bool => int_op::<u8>(op, inp, inout),
-        Logical => int_op::<i32>(op, inp, inout),
+        Logical => logical_op(op, inp, inout),
         Byte => int_op::<u8>(op, inp, inout),
         F16 => float_op::<H16>(op, inp, inout),
         F32 => float_op::<f32>(op, inp, inout),

@@ -16,6 +16,7 @@
 
 mod half;
 mod kernels;
+pub mod logical;
 mod pairs;
 pub mod user;
 #[cfg(target_arch = "x86_64")]

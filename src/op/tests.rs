@@ -268,6 +268,31 @@ fn logical_types_give_zero_or_one() {
 }
 
 #[test]
+fn logical_words_of_another_compiler() {
+    // Intel Fortran's .TRUE. is -1: a word is false only when it equals .FALSE., and the
+    // results are the compiler's own words.
+    let (t, f) = (-1i32, 0i32);
+    let words = |v: &[i32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_ne_bytes()).collect() };
+    let a = words(&[0, 0, -1, -1, 1]);
+    let c = words(&[0, -1, 0, -1, 0]);
+    for (op, want) in [
+        (Land, [f, f, f, t, f]),
+        (Lor, [f, t, t, t, t]),
+        (Lxor, [f, t, t, f, t]),
+    ] {
+        let mut io = c.clone();
+        assert!(super::kernels::logical_with(op, (t, f), &a, &mut io));
+        assert_eq!(io, words(&want), "{}", op.name());
+    }
+    assert!(!super::kernels::logical_with(
+        Sum,
+        (t, f),
+        &a,
+        &mut c.clone()
+    ));
+}
+
+#[test]
 fn byte_bit_ops() {
     let a = [0b1100_1010u8, 0xff, 0x00, 0x0f];
     let c = [0b1010_0110u8, 0x00, 0x00, 0xf0];

@@ -160,6 +160,15 @@ mpi_fn!(MPI_Abi_set_fortran_booleans, PMPI_Abi_set_fortran_booleans, (logical_si
     if t == f {
         return Err(MpiError::arg(class::ERR_ARG, "logical_true", "equals logical_false"));
     }
+    if size == crate::op::logical::SIZE {
+        // MPI_LOGICAL's reductions read and write these words from now on.
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(b);
+            i32::from_ne_bytes(w)
+        };
+        crate::op::logical::set(word(&t), word(&f));
+    }
     BOOLEANS.lock().get_or_insert_with(HashMap::new).insert(logical_size, (t, f));
     Ok(())
 });
