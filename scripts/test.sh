@@ -4,7 +4,8 @@
 #   libmpi_abi.so.1 (tools/export-check.py); tests-c natively and in both ABI modes
 #   (binaries built by MPICH's mpicc); tests-f (Fortran: built by our mpifort, and by
 #   MPICH's mpif90 run on our library); tests-fault (faults, hostile peers, the bad-argument
-#   sweep); tests-slurm (srun pmi2/pmix, hydra); tests-abi (the MPI 5.0 standard ABI);
+#   sweep); tests-slurm (srun pmi2/pmix, hydra; and on two namespace hosts); tests-abi (the
+#   MPI 5.0 standard ABI);
 #   tests-py/run.sh (mpi4py's suite); tests-eco/run.sh (the build tools and packages people
 #   use); then checks that no process the tests started is left (tests-c/leftovers.sh).
 #   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
@@ -129,6 +130,17 @@ timeout 900 tests-hosts/run.sh 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-hosts")
 if grep -q '^tests-hosts: SKIPPED' "$log"; then
     steps_skipped+=("tests-hosts (network namespaces not allowed here)")
+fi
+rm -f "$log"
+
+# Slurm across hosts (issue 14): slurmctld and two slurmd on two namespace hosts, jobs of
+# 2 hosts x 2 ranks under srun --mpi=pmi2 and --mpi=pmix, traffic over TCP between them.
+step "tests-slurm/two_hosts (srun pmi2/pmix on 2 namespace hosts)"
+log=$(mktemp)
+timeout 600 tests-slurm/two_hosts.sh 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-slurm/two_hosts")
+if grep -q 'two_hosts: SKIPPED' "$log"; then
+    steps_skipped+=("tests-slurm/two_hosts (see its notice)")
 fi
 rm -f "$log"
 
