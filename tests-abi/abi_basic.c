@@ -186,6 +186,39 @@ static void check_p2p(void)
     CHECK(b == left, "sendrecv %d", b);
 }
 
+/* More distinct reduction functions than any fixed pool of trampolines would hold: each op
+ * must call its own function, with the datatype as a standard handle. */
+#define OP_FN(k)                                                                           \
+    static void op_fn##k(void *in, void *io, int *len, MPI_Datatype *dt)                  \
+    {                                                                                      \
+        for (int i = 0; i < *len && *dt == MPI_INT; i++)                                   \
+            ((int *)io)[i] += ((int *)in)[i] + k;                                          \
+    }
+#define OP_FN10(d) OP_FN(d##0) OP_FN(d##1) OP_FN(d##2) OP_FN(d##3) OP_FN(d##4) OP_FN(d##5) \
+    OP_FN(d##6) OP_FN(d##7) OP_FN(d##8) OP_FN(d##9)
+OP_FN10(1) OP_FN10(2) OP_FN10(3) OP_FN10(4) OP_FN10(5) OP_FN10(6) OP_FN10(7) OP_FN10(8)
+#define OP_REF10(d) op_fn##d##0, op_fn##d##1, op_fn##d##2, op_fn##d##3, op_fn##d##4,      \
+    op_fn##d##5, op_fn##d##6, op_fn##d##7, op_fn##d##8, op_fn##d##9
+static MPI_User_function *op_fns[80] = {OP_REF10(1), OP_REF10(2), OP_REF10(3), OP_REF10(4),
+                                        OP_REF10(5), OP_REF10(6), OP_REF10(7), OP_REF10(8)};
+
+static void check_many_ops(void)
+{
+    MPI_Op ops[80];
+    for (int k = 0; k < 80; k++)
+        CHECK(MPI_Op_create(op_fns[k], 1, &ops[k]) == MPI_SUCCESS, "Op_create #%d", k);
+    for (int k = 0; k < 80; k++) {
+        int in[2] = {1, 2}, io[2] = {100, 200};
+        MPI_Reduce_local(in, io, 2, MPI_INT, ops[k]);
+        int base = 10 + k; /* op_fns[k] is op_fn<10+k> */
+        CHECK(io[0] == 101 + base && io[1] == 202 + base, "op #%d called the wrong function: "
+              "%d %d", k, io[0], io[1]);
+    }
+    for (int k = 0; k < 80; k++)
+        MPI_Op_free(&ops[k]);
+    CHECK(ops[79] == MPI_OP_NULL, "Op_free did not reset the handle");
+}
+
 /* A Fortran binding whose compiler's .TRUE. is -1 (Intel's) tells the library so; the
  * LOGICAL reductions then read and write its words. */
 static void check_fortran_booleans(void)
@@ -412,6 +445,7 @@ int main(int argc, char **argv)
     check_p2p();
     check_collectives();
     check_fortran_booleans();
+    check_many_ops();
     check_datatypes();
     check_errors();
     check_attributes();

@@ -52,6 +52,23 @@ pub fn get(h: c_int) -> Result<Op, MpiError> {
         .ok_or_else(|| MpiError::arg(class::ERR_OP, "op", format!("invalid op handle {h:#x}")))
 }
 
+/// Registers a user operation; its handle. The standard-ABI face registers its callers here
+/// too (one closure per op: no trampoline, so no limit on distinct functions).
+pub(crate) fn insert(call: Box<crate::op::user::UserCall>, commute: bool) -> c_int {
+    OPS.insert(Arc::new(UserOp { commute, call }))
+}
+
+/// Calls `f(byte offset, n)` over `count` elements of a datatype of extent `extent` in pieces
+/// of at most INT_MAX elements: what an `int`-count MPI_User_function can take in one call.
+pub(crate) fn in_int_pieces(count: u64, extent: i64, mut f: impl FnMut(isize, &mut c_int)) {
+    let mut done = 0u64;
+    while done < count {
+        let mut n = (count - done).min(c_int::MAX as u64) as c_int;
+        f((done as i64 * extent) as isize, &mut n);
+        done += n.max(1) as u64;
+    }
+}
+
 /// # Safety
 /// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 unsafe fn create(
@@ -62,10 +79,7 @@ unsafe fn create(
     if op.is_null() {
         return Err(MpiError::arg(class::ERR_ARG, "op", "null pointer"));
     }
-    let h = OPS.insert(Arc::new(UserOp {
-        commute: commute != 0,
-        call,
-    }));
+    let h = insert(call, commute != 0);
     // SAFETY: `op` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(op, h, "op") }
 }
@@ -73,24 +87,19 @@ unsafe fn create(
 mpi_fn!(MPI_Op_create, PMPI_Op_create, (user_fn: Option<UserFn>, commute: c_int, op: *mut c_int), |_ctx| {
     let f = user_fn.ok_or_else(|| MpiError::arg(class::ERR_ARG, "user_fn", "null function"))?;
     let call = move |a: usize, b: usize, count: u64, dt: i32, extent: i64| {
-        // The int-count function takes at most INT_MAX elements per call.
-        let mut done = 0u64;
-        while done < count {
-            let mut n = (count - done).min(c_int::MAX as u64) as c_int;
+        in_int_pieces(count, extent, |off, n| {
             let mut d = dt;
-            let off = done as i64 * extent;
             // SAFETY: the user registered `f` as an MPI_User_function; the buffers hold
             // `count` elements of `dt` in its memory layout for the duration of the call.
             unsafe {
                 f(
-                    (a as *mut u8).wrapping_offset(off as isize) as *mut c_void,
-                    (b as *mut u8).wrapping_offset(off as isize) as *mut c_void,
-                    &mut n,
+                    (a as *mut u8).wrapping_offset(off) as *mut c_void,
+                    (b as *mut u8).wrapping_offset(off) as *mut c_void,
+                    n,
                     &mut d,
                 )
-            };
-            done += n.max(1) as u64;
-        }
+            }
+        })
     };
     // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
     unsafe { create(Box::new(call), commute, op) }

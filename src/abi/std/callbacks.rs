@@ -5,7 +5,9 @@
 //! * callbacks that carry an `extra_state` (attribute copy/delete, generalized requests,
 //!   data representations) get a boxed record of the user's functions and extra state as
 //!   their extra state, and one trampoline per signature;
-//! * callbacks without one (reduction functions, errhandler functions) get a trampoline from
+//! * reduction functions are not callbacks of the MPICH face at all: the op's closure calls
+//!   the user's function directly (`op_create`), so there is no limit on them;
+//! * callbacks without an extra state (errhandler functions) get a trampoline from
 //!   a fixed pool, one slot per distinct user function (`Pool`): the slot index is a const
 //!   generic parameter, so slot N's trampoline finds its user function in `fns[N]`. A
 //!   function registered twice reuses its slot, so the pool bounds the number of distinct
@@ -105,60 +107,6 @@ fn pool_full(func: &'static str) -> c_int {
 type StdUserFn = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_int, *mut usize);
 type StdUserFnC = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut i64, *mut usize);
 
-static OPS: Pool = Pool::new();
-static OPS_C: Pool = Pool::new();
-
-unsafe extern "C" fn op_tramp<const N: usize>(
-    a: *mut c_void,
-    b: *mut c_void,
-    len: *mut c_int,
-    dt: *mut c_int,
-) {
-    // SAFETY: slot N holds a user MPI_User_function (set before the op was created); the
-    // implementation passes a valid datatype pointer.
-    unsafe {
-        let f: StdUserFn = std::mem::transmute(OPS.get(N));
-        let mut d = h::dtype_out(*dt);
-        f(a, b, len, &mut d);
-    }
-}
-
-unsafe extern "C" fn op_c_tramp<const N: usize>(
-    a: *mut c_void,
-    b: *mut c_void,
-    len: *mut i64,
-    dt: *mut c_int,
-) {
-    // SAFETY: as op_tramp, for MPI_User_function_c.
-    unsafe {
-        let f: StdUserFnC = std::mem::transmute(OPS_C.get(N));
-        let mut d = h::dtype_out(*dt);
-        f(a, b, len, &mut d);
-    }
-}
-
-type OpTramp = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_int, *mut c_int);
-type OpTrampC = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut i64, *mut c_int);
-const OP_TRAMPS: [OpTramp; POOL_SIZE] = trampolines!(op_tramp as OpTramp);
-const OP_C_TRAMPS: [OpTrampC; POOL_SIZE] = trampolines!(op_c_tramp as OpTrampC);
-
-/// Calls `create(trampoline address, commute, op)` with the slot of `user_fn` in `pool`.
-unsafe fn op_create(
-    func: &'static str,
-    pool: &Pool,
-    tramp: impl Fn(usize) -> usize,
-    user_fn: usize,
-    commute: c_int,
-    op: *mut usize,
-    create: impl FnOnce(usize, c_int, *mut c_int) -> c_int,
-) -> c_int {
-    match pooled(func, pool, user_fn, tramp) {
-        // SAFETY: op is the user's output pointer.
-        Ok(t) => unsafe { out_handle(op, h::op_out, |p| create(t, commute, p)) },
-        Err(rc) => rc,
-    }
-}
-
 /// Runs `call` with a pointer to a local MPICH handle (or NULL if `out` is NULL) and stores
 /// the result into `out` as a standard handle.
 ///
@@ -202,20 +150,70 @@ macro_rules! face {
 }
 pub(crate) use face;
 
+/// MPI_Op_create(_c) of the standard face: the op's closure calls the user's function with
+/// the datatype translated to a standard handle. No trampoline, so any number of distinct
+/// functions. `call(f)` makes the closure; errors go through the errhandler as in the MPICH
+/// face.
+///
+/// # Safety
+/// `op` is NULL or writable (MPI contract).
+unsafe fn op_create(
+    func: &'static str,
+    user_fn: usize,
+    commute: c_int,
+    op: *mut usize,
+    call: impl FnOnce(usize) -> Box<crate::op::user::UserCall>,
+) -> c_int {
+    v::err_out(crate::abi::run(func, |_ctx| {
+        if user_fn == 0 {
+            return Err(MpiError::arg(class::ERR_ARG, "user_fn", "null function"));
+        }
+        if op.is_null() {
+            return Err(MpiError::arg(class::ERR_ARG, "op", "null pointer"));
+        }
+        let m = crate::abi::op::insert(call(user_fn), commute != 0);
+        // SAFETY: `op` is non-null and writable by the caller's contract.
+        unsafe { *op = h::op_out(m) };
+        Ok(())
+    }))
+}
+
 face!(MPI_Op_create, PMPI_Op_create, (user_fn: usize, commute: c_int, op: *mut usize) {
-    op_create("MPI_Op_create", &OPS, |i| OP_TRAMPS[i] as usize, user_fn, commute, op, |f, c, p| {
-        imp::PMPI_Op_create(f, c, p)
+    op_create("MPI_Op_create", user_fn, commute, op, |user_fn| {
+        // SAFETY: the user registered `user_fn` as an MPI_User_function (non-null, checked).
+        let f: StdUserFn = unsafe { std::mem::transmute(user_fn) };
+        Box::new(move |a: usize, b: usize, count: u64, dt: i32, extent: i64| {
+            crate::abi::op::in_int_pieces(count, extent, |off, n| {
+                let mut d = h::dtype_out(dt);
+                // SAFETY: the buffers hold `count` elements of `dt` in its memory layout for
+                // the duration of the call; `off` stays inside them.
+                unsafe {
+                    f(
+                        (a as *mut u8).wrapping_offset(off) as *mut c_void,
+                        (b as *mut u8).wrapping_offset(off) as *mut c_void,
+                        n,
+                        &mut d,
+                    )
+                }
+            })
+        })
     })
 });
 
 face!(MPI_Op_create_c, PMPI_Op_create_c, (user_fn: usize, commute: c_int, op: *mut usize) {
-    op_create("MPI_Op_create_c", &OPS_C, |i| OP_C_TRAMPS[i] as usize, user_fn, commute, op, |f, c, p| {
-        imp::PMPI_Op_create_c(f, c, p)
+    op_create("MPI_Op_create_c", user_fn, commute, op, |user_fn| {
+        // SAFETY: the user registered `user_fn` as an MPI_User_function_c (non-null, checked).
+        let f: StdUserFnC = unsafe { std::mem::transmute(user_fn) };
+        Box::new(move |a: usize, b: usize, count: u64, dt: i32, _extent: i64| {
+            let mut n = count as i64;
+            let mut d = h::dtype_out(dt);
+            // SAFETY: the buffers hold `count` elements of `dt` for the duration of the call.
+            unsafe { f(a as *mut c_void, b as *mut c_void, &mut n, &mut d) }
+        })
     })
 });
 
 face!(MPI_Op_free, PMPI_Op_free, (op: *mut usize) {
-    // The trampoline slot stays with its function (another op may use it).
     let mut m = if op.is_null() { 0 } else { h::op_in(*op) };
     let rc = imp::PMPI_Op_free(if op.is_null() { std::ptr::null_mut() } else { &mut m });
     if !op.is_null() {
