@@ -268,8 +268,18 @@ pub static TCP_IFACE: Knob = Knob::new(
      of the host's name, else the first non-loopback interface, else loopback.",
 );
 
+/// The PMIx library loaded when a PMIx server started the process (read by `pmi::pmix`).
+pub static PMIX_LIBRARY: Knob = Knob::new(
+    "OXIMPI_PMIX_LIBRARY",
+    Kind::Text,
+    Some(Value::Text(String::new())),
+    "launch",
+    "The PMIx client library loaded (at MPI_Init) when the environment says a PMIx server \
+     started the process (srun --mpi=pmix, prterun); empty means libpmix.so.2.",
+);
+
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 8] = [
+pub static ALL: [&Knob; 9] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
@@ -278,6 +288,7 @@ pub static ALL: [&Knob; 8] = [
     &MPIEXEC,
     &TRANSPORT,
     &TCP_IFACE,
+    &PMIX_LIBRARY,
 ];
 
 #[cfg(test)]

@@ -42,10 +42,12 @@ impl PmixClient {
     /// Loads libpmix (`OXIMPI_PMIX_LIBRARY`, else `libpmix.so.2`) and initialises it.
     /// `announced` is the variable that told us PMIx started this process, for the error.
     pub(super) fn connect(announced: &str) -> Result<PmixClient, PmiError> {
-        let lib_name = std::env::var("OXIMPI_PMIX_LIBRARY")
-            .ok()
+        let knob = &crate::settings::PMIX_LIBRARY;
+        let lib_name = knob
+            .get_text()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| DEFAULT_LIBRARY.to_string());
+        knob.set_effective(crate::settings::Value::Text(lib_name.clone()));
         let lib = Pmix::open(&lib_name).map_err(|e| {
             PmiError::Library(format!(
                 "{announced} says a PMIx server started this process, but {e}; install \

@@ -14,7 +14,7 @@ pub struct Category {
 }
 
 /// Index 0 is the root; its subcategories are all the others.
-pub static ALL: [Category; 6] = [
+pub static ALL: [Category; 7] = [
     Category {
         name: "oximpi",
         desc: "Everything OxiMPI exposes through MPI_T",
@@ -44,6 +44,11 @@ pub static ALL: [Category; 6] = [
         name: "oximpi_dpm",
         desc: "Dynamic processes: launcher and name service",
         key: Some("dpm"),
+    },
+    Category {
+        name: "oximpi_launch",
+        desc: "How a process learns its job from the launcher (PMI-1, PMI-2, PMIx)",
+        key: Some("launch"),
     },
 ];
 
