@@ -7,27 +7,37 @@ use super::sched::Schedule;
 use crate::p2p::{Data, TypeKeep};
 use crate::transport::mem::UserPtr;
 
-/// A buffer and the datatype its elements have.
+/// A buffer and the datatype its elements have: the user's memory, or a schedule's
+/// scratch block, which every `Data` cut from it then holds (see `p2p::Data::owned`).
 #[derive(Clone)]
 pub struct Buf {
-    pub ptr: UserPtr,
-    pub dt: TypeKeep,
+    base: Data,
 }
 
 impl Buf {
+    /// User memory at `ptr`.
     pub fn new(ptr: UserPtr, dt: TypeKeep) -> Self {
-        Buf { ptr, dt }
+        Buf {
+            base: Data::new(ptr, 0, dt),
+        }
     }
+    /// The buffer `d` lies in (its address, type and memory).
     pub fn of(d: &Data) -> Self {
-        Buf::new(d.ptr, d.dt.clone())
+        Buf {
+            base: d.shifted(0, 0, d.dt.clone()),
+        }
+    }
+    /// The type of the buffer's elements.
+    pub fn dt(&self) -> &TypeKeep {
+        &self.base.dt
     }
     /// `count` elements starting at element `index`.
     pub fn at(&self, index: u64, count: u64) -> Data {
-        self.at_bytes(index as i64 * self.dt.extent(), count)
+        self.at_bytes(index as i64 * self.base.dt.extent(), count)
     }
     /// `count` elements starting `off` bytes past the buffer address.
     pub fn at_bytes(&self, off: i64, count: u64) -> Data {
-        Data::new(self.ptr.offset(off), count, self.dt.clone())
+        self.base.shifted(off, count, self.base.dt.clone())
     }
 }
 
@@ -47,11 +57,10 @@ fn abs(v: usize, root: usize, n: usize) -> usize {
 /// Dissemination barrier: ceil(log2 n) rounds of empty messages.
 pub fn barrier(s: &mut Schedule) {
     let (r, n) = (s.team().rank, s.team().size());
-    let z = s.scratch(0);
     let mut k = 1;
     while k < n {
         s.step();
-        let empty = Data::new(z, 0, super::sched::byte_type());
+        let empty = Data::new(UserPtr::empty(), 0, super::sched::byte_type());
         s.send((r + k) % n, empty.clone());
         s.recv((r + n - k) % n, empty);
         k *= 2;
@@ -89,7 +98,7 @@ pub fn bcast_binomial(s: &mut Schedule, d: &Data, root: usize) {
 pub fn bcast_scatter_allgather(s: &mut Schedule, d: &Data, root: usize) {
     let (r, n) = (s.team().rank, s.team().size());
     let total = d.bytes();
-    let bytes = Buf::new(s.scratch(total as usize), super::sched::byte_type());
+    let bytes = Buf::of(&s.scratch_bytes(total as usize));
     if r == root {
         s.copy(d.clone(), bytes.at(0, total));
     }
@@ -304,7 +313,7 @@ pub fn allreduce_ring(s: &mut Schedule, acc: &Data) {
         let (rlo, rlen) = chunk((r + n - k - 1) % n);
         s.step();
         s.send(next, buf.at(slo, slen));
-        let t = Data::new(tmp.ptr, rlen, acc.dt.clone());
+        let t = tmp.shifted(0, rlen, acc.dt.clone());
         s.recv(prev, t.clone());
         s.reduce(t.ptr, buf.at(rlo, rlen));
     }

@@ -10,12 +10,13 @@
 use super::algo::{self, Buf};
 use super::sched::{byte_type, Schedule};
 use crate::p2p::Data;
+use crate::transport::mem::UserPtr;
 
 /// Local barrier, the leaders exchange an empty message, then the leader releases its
 /// group: nobody leaves before everybody in both groups has entered.
 pub fn barrier(s: &mut Schedule) {
     algo::barrier(s);
-    let empty = Data::new(s.scratch(0), 0, byte_type());
+    let empty = Data::new(UserPtr::empty(), 0, byte_type());
     s.step();
     if s.team().rank == 0 {
         s.send_remote(0, empty.clone());

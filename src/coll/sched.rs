@@ -12,7 +12,7 @@ use crate::op::user::Op;
 use crate::p2p::NodeEngine;
 use crate::p2p::{Data, Kind, Mode, RecvArgs, ReqId, SendArgs, Starter, Status, TypeKeep};
 use crate::progress::{Active, Advance};
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::{OwnedBytes, UserPtr};
 use std::sync::Arc;
 
 /// MPI_BYTE, for library-owned byte buffers.
@@ -100,13 +100,11 @@ pub struct Schedule {
     tag: i32,
     red: Option<Reduction>,
     phases: Vec<Phase>,
-    /// Scratch buffers; their heap memory never moves while the schedule lives.
-    tmp: Vec<Box<[u8]>>,
+    /// Scratch blocks (each also held by the transfers that use it).
+    tmp: Vec<OwnedBytes>,
     next: usize,
     pending: Vec<(ReqId, u64, bool)>,
     req: Option<ReqId>,
-    /// Transfers were abandoned after an error (see `Drop`).
-    abandoned: bool,
 }
 
 impl Schedule {
@@ -120,7 +118,6 @@ impl Schedule {
             next: 0,
             pending: Vec::new(),
             req: None,
-            abandoned: false,
         }
     }
 
@@ -197,24 +194,29 @@ impl Schedule {
         self.local(Local::Reduce { inp, inout });
     }
 
-    /// A scratch buffer of `bytes` bytes.
-    pub fn scratch(&mut self, bytes: usize) -> UserPtr {
-        let mut b = super::scratch::take(bytes);
-        let p = UserPtr::of_mut(&mut b);
-        self.tmp.push(b);
-        p
+    /// A scratch buffer of `bytes` bytes, as MPI_BYTE.
+    pub fn scratch_bytes(&mut self, bytes: usize) -> Data {
+        let b = self.scratch(bytes);
+        Data::owned(b, 0, bytes as u64, byte_type())
     }
 
-    /// A scratch buffer holding `count` elements of `dt` in its memory layout; returns the
-    /// buffer address to use with `dt` (shifted by the type's lower bound).
+    /// A scratch block of at least `bytes` bytes (recycled ones may be longer).
+    fn scratch(&mut self, bytes: usize) -> OwnedBytes {
+        let b = OwnedBytes::new(super::scratch::take(bytes));
+        self.tmp.push(b.clone());
+        b
+    }
+
+    /// A scratch buffer holding `count` elements of `dt` in its memory layout, addressed
+    /// for use with `dt` (shifted by the type's lower bound).
     pub fn scratch_typed(&mut self, count: u64, dt: &TypeKeep) -> Data {
         let span = if count == 0 {
             0
         } else {
             (dt.true_ub - dt.true_lb) + (count as i64 - 1) * dt.extent()
         };
-        let p = self.scratch(span.max(0) as usize);
-        Data::new(p.offset(-dt.true_lb), count, dt.clone())
+        let b = self.scratch(span.max(0) as usize);
+        Data::owned(b, -dt.true_lb, count, dt.clone())
     }
 
     // ----------------------------------------------------------------------------------
@@ -343,14 +345,11 @@ impl Schedule {
 }
 
 impl Drop for Schedule {
-    /// Scratch buffers go back to the pool, except after [`Advance::abandon`]: transfers
-    /// left running may still write into them, so they are leaked rather than reused.
+    /// Scratch blocks go back to the pool, except those a transfer still holds (abandoned
+    /// after an error: it may still write into its block, which lives on until it ends).
     fn drop(&mut self) {
-        let abandoned = self.abandoned;
         for b in self.tmp.drain(..) {
-            if abandoned {
-                std::mem::forget(b);
-            } else {
+            if let Ok(b) = b.into_box() {
                 super::scratch::give(b);
             }
         }
@@ -370,7 +369,6 @@ impl Advance for Schedule {
 
     /// Abandons outstanding transfers after an error (they complete in the background).
     fn abandon(&mut self) {
-        self.abandoned |= !self.pending.is_empty();
         for (id, _, _) in self.pending.drain(..) {
             self.team.engine.free(id);
         }

@@ -19,7 +19,7 @@ use crate::error::{class, MpiError};
 use crate::object::context::STRIDE;
 use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs};
 use crate::progress::{Active, Advance};
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::OwnedBytes;
 
 /// The context id of a communicator whose MPI_Comm_idup has not completed: its handle exists
 /// (MPI_Comm_idup writes it at once) but it may not be used. Never a real id (those are
@@ -63,17 +63,22 @@ struct Agreement {
     ex: Exchange,
     /// Transfers of the current exchange (request, is a receive).
     reqs: Vec<(ReqId, bool)>,
-    /// Buffers of the current exchange: 4 bytes each; their heap memory does not move
-    /// while the transfers use it.
-    inbox: Vec<Box<[u8]>>,
-    outbox: Box<[u8]>,
+    /// Blocks the current exchange receives into, 4 bytes each (held by their receives
+    /// too, so a transfer abandoned after an error keeps its memory).
+    inbox: Vec<OwnedBytes>,
+    /// The value the current exchange sends.
+    outbox: u32,
     done: Option<Done>,
 }
 
-fn u32_of(b: &[u8]) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[..4]);
-    u32::from_le_bytes(a)
+/// The value a finished receive left in `b` (its request reaped, so the block is ours).
+fn u32_of(b: &mut OwnedBytes) -> Result<u32, MpiError> {
+    match b.to_vec().as_deref() {
+        Some(&[a, b, c, d]) => Ok(u32::from_le_bytes([a, b, c, d])),
+        _ => Err(MpiError::intern(
+            "MPI_Comm_idup's agreement: a receive block is still held after it completed",
+        )),
+    }
 }
 
 /// The number of strides a failed agreement jumps (1..=8), from its identity and round.
@@ -101,7 +106,7 @@ impl Agreement {
             ex: Exchange::Ready(0),
             reqs: Vec::new(),
             inbox: Vec::new(),
-            outbox: Box::new([0u8; 4]),
+            outbox: 0,
             done: None,
         };
         let first = a.net.rt.contexts.lock().lowest_free(0);
@@ -117,11 +122,7 @@ impl Agreement {
             src: n.srcs[n.me],
             tag: n.tag,
             mode: Mode::Standard,
-            data: Data::new(
-                UserPtr::of(&self.outbox),
-                4,
-                crate::coll::sched::byte_type(),
-            ),
+            data: Data::owned_bytes(OwnedBytes::new(self.outbox.to_le_bytes().to_vec())),
             owner: 0,
         })
     }
@@ -133,11 +134,7 @@ impl Agreement {
             ctx: n.ctx,
             src: n.srcs[from],
             tag: n.tag,
-            data: Data::new(
-                UserPtr::of_mut(&mut self.inbox[slot]),
-                4,
-                crate::coll::sched::byte_type(),
-            ),
+            data: Data::owned_bytes(self.inbox[slot].clone()),
             owner: 0,
         }))
     }
@@ -152,15 +149,15 @@ impl Agreement {
         }
         self.reqs.clear();
         if self.net.me == 0 {
-            self.inbox = (1..n).map(|_| Box::new([0u8; 4]) as Box<[u8]>).collect();
+            self.inbox = (1..n).map(|_| OwnedBytes::zeroed(4)).collect();
             for r in 1..n {
                 let id = self.recv(r, r - 1)?;
                 self.reqs.push((id, true));
             }
             self.ex = Exchange::Gather;
         } else {
-            self.outbox = Box::new(v.to_le_bytes());
-            self.inbox = vec![Box::new([0u8; 4])];
+            self.outbox = v;
+            self.inbox = vec![OwnedBytes::zeroed(4)];
             let s = self.send(0)?;
             self.reqs.push((s, false));
             let r = self.recv(0, 0)?;
@@ -215,14 +212,13 @@ impl Agreement {
             }
             match self.ex {
                 Exchange::Ready(v) | Exchange::Bcast(v) => return Ok(Some(v)),
-                Exchange::Leaf => return Ok(Some(u32_of(&self.inbox[0]))),
+                Exchange::Leaf => return Ok(Some(u32_of(&mut self.inbox[0])?)),
                 Exchange::Gather => {
-                    let max = self
-                        .inbox
-                        .iter()
-                        .map(|b| u32_of(b))
-                        .fold(self.mine, u32::max);
-                    self.outbox = Box::new(max.to_le_bytes());
+                    let mut max = self.mine;
+                    for b in &mut self.inbox {
+                        max = max.max(u32_of(b)?);
+                    }
+                    self.outbox = max;
                     for r in 1..self.net.eps.len() {
                         let id = self.send(r)?;
                         self.reqs.push((id, false));
@@ -267,8 +263,8 @@ impl Agreement {
         }
     }
 
-    /// Gives up after an error: gives back a tentatively taken id, and lets the buffers of
-    /// transfers still in flight live on (the engine may still write into them).
+    /// Gives up after an error: gives back a tentatively taken id, and lets transfers
+    /// still in flight finish in the background (their receives hold their blocks).
     fn give_up(&mut self) {
         let rt = self.net.rt;
         if self.took {
@@ -279,8 +275,6 @@ impl Agreement {
             for (id, _) in self.reqs.drain(..) {
                 rt.engine.free(id);
             }
-            std::mem::forget(std::mem::take(&mut self.inbox));
-            std::mem::forget(std::mem::replace(&mut self.outbox, Box::new([])));
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::construct::{self, predef};
 use super::subarray::{self, *};
 use super::{combiner, Builtin, Datatype, TypeRef};
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::OwnedBytes;
 use std::sync::Arc;
 
 fn d(t: Datatype) -> TypeRef {
@@ -42,28 +42,25 @@ fn check_seek(t: &Datatype, count: u64) {
     let src: Vec<u8> = (0..span + base).map(|i| (i * 7 + 3) as u8).collect();
     let total = (t.size * count) as usize;
     let mut full = vec![0u8; total];
-    let n = t.pack(UserPtr::of(&src).offset(base as i64), count, 0, &mut full);
+    let src = OwnedBytes::new(src);
+    let at = src.ptr().offset(base as i64);
+    let n = t.pack(at, count, 0, &mut full);
     assert_eq!(n, total);
     for off in 0..total {
         for len in [1usize, 3, 7, 16] {
             let mut part = vec![0u8; len];
-            let n = t.pack(
-                UserPtr::of(&src).offset(base as i64),
-                count,
-                off as u64,
-                &mut part,
-            );
+            let n = t.pack(at, count, off as u64, &mut part);
             let want = &full[off..(off + len).min(total)];
             assert_eq!(&part[..n], want, "offset {off} len {len}");
         }
     }
-    let mut dst = vec![0u8; src.len()];
+    let dst = OwnedBytes::zeroed(src.len());
     let mut off = 0;
     let mut step = 1;
     while off < total {
         let end = (off + step).min(total);
         let n = t.unpack(
-            UserPtr::of_mut(&mut dst).offset(base as i64),
+            dst.ptr().offset(base as i64),
             count,
             off as u64,
             &full[off..end],
@@ -73,7 +70,7 @@ fn check_seek(t: &Datatype, count: u64) {
         step = step % 5 + 1;
     }
     let mut again = vec![0u8; total];
-    t.pack(UserPtr::of(&dst).offset(base as i64), count, 0, &mut again);
+    t.pack(dst.ptr().offset(base as i64), count, 0, &mut again);
     assert_eq!(again, full);
 }
 
@@ -414,30 +411,21 @@ fn external32_of_a_struct() {
     )
     .unwrap();
     assert_eq!(t.external32_size(2), 16);
-    #[repr(C)]
-    struct S {
-        a: i32,
-        b: i64,
-    }
-    let v = [
-        S { a: 1, b: -2 },
-        S {
-            a: 0x01020304,
-            b: 5,
-        },
-    ];
+    // Two {int a; long b;} in this machine's layout (4 bytes of padding after a).
+    let elem = |a: i32, b: i64| [&a.to_ne_bytes()[..], &[0; 4], &b.to_ne_bytes()].concat();
+    let v = OwnedBytes::new([elem(1, -2), elem(0x01020304, 5)].concat());
     let mut out = [0u8; 16];
-    let n = t.pack_external32(UserPtr::of(&v), 2, &mut out);
+    let n = t.pack_external32(v.ptr(), 2, &mut out);
     assert_eq!(n, 16);
     assert_eq!(
         out,
         [0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe, 1, 2, 3, 4, 0, 0, 0, 5]
     );
-    let mut back = [S { a: 9, b: 9 }, S { a: 9, b: 9 }];
-    t.unpack_external32(UserPtr::of_mut(&mut back), 2, &out);
+    let mut back = OwnedBytes::new([elem(9, 9), elem(9, 9)].concat());
+    t.unpack_external32(back.ptr(), 2, &out);
     assert_eq!(
-        (back[0].a, back[0].b, back[1].a, back[1].b),
-        (1, -2, 0x01020304, 5)
+        back.to_vec().unwrap(),
+        [elem(1, -2), elem(0x01020304, 5)].concat()
     );
 }
 

@@ -197,43 +197,58 @@ mod tests {
     use crate::datatype::builtin;
     use crate::datatype::Builtin::{self, Double as DOUBLE, Int as INT, Long as LONG};
     use crate::datatype::Builtin::{LongDouble as LONG_DOUBLE, WChar as WCHAR};
-    use crate::transport::mem::UserPtr;
+    use crate::transport::mem::OwnedBytes;
 
-    fn roundtrip<T: Copy + PartialEq + std::fmt::Debug>(id: Builtin, v: &[T], expect: &[u8]) {
+    /// Packs `native` (elements of `id` in this machine's format) to external32, checks the
+    /// stream against `expect`, and unpacks it back over clobbered memory.
+    fn roundtrip(id: Builtin, native: &[u8], expect: &[u8]) {
         let dt = builtin(id);
-        let n = v.len() as u64;
+        let n = native.len() as u64 / dt.size();
         assert_eq!(dt.external32_size(n), expect.len() as u64);
         let mut out = vec![0u8; expect.len()];
-        let w = dt.pack_external32(UserPtr::of(v), n, &mut out);
+        let src = OwnedBytes::new(native.to_vec());
+        let w = dt.pack_external32(src.ptr(), n, &mut out);
         assert_eq!(w, expect.len());
         assert_eq!(out, expect);
-        let mut back = v.to_vec();
-        // Clobber before decoding.
-        UserPtr::of_mut(&mut back).write(0, &vec![0x5a; std::mem::size_of_val(v)]);
-        let r = dt.unpack_external32(UserPtr::of_mut(&mut back), n, &out);
+        // Decode over clobbered memory.
+        let mut back = OwnedBytes::new(vec![0x5a; native.len()]);
+        let r = dt.unpack_external32(back.ptr(), n, &out);
         assert_eq!(r, expect.len());
-        assert_eq!(back, v);
+        assert_eq!(back.to_vec().unwrap(), native);
+    }
+
+    /// The native bytes of a list of values.
+    fn ne<const N: usize>(vals: &[[u8; N]]) -> Vec<u8> {
+        vals.concat()
     }
 
     #[test]
     fn integers_are_big_endian_with_standard_sizes() {
         roundtrip(
             INT,
-            &[0x01020304i32, -2],
+            &ne(&[0x01020304i32.to_ne_bytes(), (-2i32).to_ne_bytes()]),
             &[1, 2, 3, 4, 0xff, 0xff, 0xff, 0xfe],
         );
         // MPI_LONG is 4 bytes in external32; negative values sign-extend back.
         roundtrip(
             LONG,
-            &[0x0a0b0c0di64, -3],
+            &ne(&[0x0a0b0c0di64.to_ne_bytes(), (-3i64).to_ne_bytes()]),
             &[0x0a, 0x0b, 0x0c, 0x0d, 0xff, 0xff, 0xff, 0xfd],
         );
-        roundtrip(WCHAR, &[0x41u32, 0x263a], &[0, 0x41, 0x26, 0x3a]);
+        roundtrip(
+            WCHAR,
+            &ne(&[0x41u32.to_ne_bytes(), 0x263au32.to_ne_bytes()]),
+            &[0, 0x41, 0x26, 0x3a],
+        );
     }
 
     #[test]
     fn doubles_and_long_doubles_are_ieee_big_endian() {
-        roundtrip(DOUBLE, &[1.0f64], &[0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
+        roundtrip(
+            DOUBLE,
+            &1.0f64.to_ne_bytes(),
+            &[0x3f, 0xf0, 0, 0, 0, 0, 0, 0],
+        );
         // 1.0 as x87 extended: significand 0x8000000000000000, exponent 0x3fff.
         let mut x87 = [0u8; 16];
         x87[7] = 0x80;
@@ -242,7 +257,7 @@ mod tests {
         let mut quad = [0u8; 16];
         quad[0] = 0x3f;
         quad[1] = 0xff;
-        roundtrip(LONG_DOUBLE, &[x87], &quad);
+        roundtrip(LONG_DOUBLE, &x87, &quad);
         // -2.5: significand 0xA000000000000000, exponent 0x4000, sign set.
         let mut x87 = [0u8; 16];
         x87[7] = 0xa0;
@@ -252,6 +267,6 @@ mod tests {
         quad[0] = 0xc0;
         quad[1] = 0x00;
         quad[2] = 0x40;
-        roundtrip(LONG_DOUBLE, &[x87], &quad);
+        roundtrip(LONG_DOUBLE, &x87, &quad);
     }
 }

@@ -399,6 +399,7 @@ impl Datatype {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::mem::OwnedBytes;
 
     #[test]
     fn pair_type_packs_without_padding() {
@@ -406,18 +407,19 @@ mod tests {
         assert_eq!((dt.size(), dt.extent()), (6, 8));
         assert!(!dt.is_contiguous());
         assert_eq!(dt.elements, 2);
-        let src: [u8; 16] = core::array::from_fn(|i| i as u8);
+        let src = OwnedBytes::new((0..16).collect::<Vec<u8>>());
         let mut out = [0u8; 12];
-        let n = dt.pack(UserPtr::of(&src), 2, 0, &mut out);
+        let n = dt.pack(src.ptr(), 2, 0, &mut out);
         assert_eq!(n, 12);
         assert_eq!(out, [0, 1, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15]);
         // Resume in the middle of an element.
         let mut part = [0u8; 5];
-        let n = dt.pack(UserPtr::of(&src), 2, 3, &mut part);
+        let n = dt.pack(src.ptr(), 2, 3, &mut part);
         assert_eq!(n, 5);
         assert_eq!(part, [5, 6, 7, 8, 9]);
-        let mut back = [0u8; 16];
-        dt.unpack(UserPtr::of_mut(&mut back), 2, 0, &out);
+        let mut back = OwnedBytes::zeroed(16);
+        dt.unpack(back.ptr(), 2, 0, &out);
+        let back = back.to_vec().unwrap();
         assert_eq!(&back[0..2], &[0, 1]);
         assert_eq!(&back[4..10], &[4, 5, 6, 7, 8, 9]);
         assert_eq!(&back[12..16], &[12, 13, 14, 15]);

@@ -122,9 +122,9 @@ mod tests {
 
     #[test]
     fn first_fit_and_reuse() {
-        let mem = vec![0u8; 1000];
+        let mem = crate::transport::mem::OwnedBytes::zeroed(1000);
         let mut b = BsendBuffer::default();
-        assert!(b.attach(UserPtr::of(&mem), mem.len(), false));
+        assert!(b.attach(mem.ptr(), mem.len(), false));
         let a = b.reserve(300).unwrap();
         b.bind(a, ReqId(1));
         let c = b.reserve(300).unwrap();

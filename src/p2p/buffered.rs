@@ -10,7 +10,7 @@ use super::engine::{Engine, SendArgs};
 use super::fabric::Fabric;
 use super::request::{Kind, Mode, ReqId, Status};
 use crate::error::{class, MpiError};
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::{OwnedBytes, UserPtr};
 use std::collections::HashMap;
 
 /// Which buffer: the process's, or a communicator's (by its context id).
@@ -213,12 +213,11 @@ impl<F: Fabric> Engine<F> {
         let bytes = a.data.bytes() as usize;
         if b.is_automatic() {
             // A heap copy owned by the internal send, freed when it completes.
-            let mut copy = vec![0u8; bytes].into_boxed_slice();
+            let mut copy = vec![0u8; bytes];
             a.data.pack(0, &mut copy);
-            let staged = Data::new(UserPtr::of_mut(&mut copy), bytes as u64, byte_type);
+            let staged = Data::owned(OwnedBytes::new(copy), 0, bytes as u64, byte_type);
             let mut st = self.lock();
             let id = st.reqs.alloc(Kind::Send);
-            st.reqs.get_mut(id).expect("fresh").keep = Some(copy);
             self.start_send(
                 &mut st,
                 id,

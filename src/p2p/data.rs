@@ -1,8 +1,13 @@
 //! A message buffer as an operation sees it: user address, count, datatype. Packing and
 //! unpacking walk the datatype's runs; contiguous data is copied in one piece.
+//!
+//! The address is the user's (valid until the operation completes: MPI's contract, which
+//! the C surface asserts when it makes the `UserPtr`) or the library's own bytes, which the
+//! `Data` then keeps alive itself (`keep`): an internal operation cannot outlive its buffer
+//! whatever path the code that started it takes.
 
 use crate::datatype::Datatype;
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::{OwnedBytes, UserPtr};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -29,25 +34,60 @@ pub struct Data {
     pub ptr: UserPtr,
     pub count: u64,
     pub dt: TypeKeep,
+    /// The library-owned block `ptr` points into, held for as long as the data is (None:
+    /// user memory).
+    pub keep: Option<OwnedBytes>,
 }
 
 impl Data {
+    /// User memory (or none: `UserPtr::empty` with nothing to move).
     pub fn new(ptr: UserPtr, count: u64, dt: TypeKeep) -> Self {
-        Data { ptr, count, dt }
+        Data {
+            ptr,
+            count,
+            dt,
+            keep: None,
+        }
     }
 
-    /// The bytes of a library-owned buffer an internal send reads (MPI_BYTE). The caller
-    /// keeps `buf` alive and untouched until the operation completes (see `UserPtr::of`).
+    /// `count` elements of `dt` in the library-owned `block`, starting `off` bytes into it
+    /// (negative for a type whose lower bound is below zero). The data holds the block.
+    pub fn owned(block: OwnedBytes, off: i64, count: u64, dt: TypeKeep) -> Self {
+        Data {
+            ptr: block.ptr().offset(off),
+            count,
+            dt,
+            keep: Some(block),
+        }
+    }
+
+    /// All of `block` as MPI_BYTE.
+    pub fn owned_bytes(block: OwnedBytes) -> Self {
+        let n = block.len() as u64;
+        Data::owned(block, 0, n, TypeKeep::Static(crate::datatype::byte()))
+    }
+
+    /// The same memory `off` bytes further on, as `count` elements of `dt` (keeping the
+    /// block, if the library owns it).
+    pub fn shifted(&self, off: i64, count: u64, dt: TypeKeep) -> Self {
+        Data {
+            ptr: self.ptr.offset(off),
+            count,
+            dt,
+            keep: self.keep.clone(),
+        }
+    }
+
+    /// A copy of `buf` as MPI_BYTE, for an internal send: the copy lives as long as the
+    /// operation, so the caller's buffer is free again at once.
     pub fn of_bytes(buf: &[u8]) -> Self {
-        let n = buf.len() as u64;
-        Data::new(
-            UserPtr::of(buf),
-            n,
-            TypeKeep::Static(crate::datatype::byte()),
-        )
+        Data::owned_bytes(OwnedBytes::new(buf.to_vec()))
     }
 
-    /// `of_bytes` for a buffer an internal receive writes into.
+    /// The bytes of `buf` for an internal receive. Unsound as a safe function (the `Data`
+    /// does not borrow `buf`), kept only for `Engine::recv_exact`, which waits for the
+    /// receive before it returns; to go once that receives into an `OwnedBytes` (the diff
+    /// is in the arch2 report). Nothing else may call it.
     pub fn of_bytes_mut(buf: &mut [u8]) -> Self {
         let n = buf.len() as u64;
         Data::new(

@@ -3,13 +3,19 @@
 use super::*;
 use crate::datatype::{builtin, Builtin};
 use crate::transport::loopback::{Hub, Loopback};
-use crate::transport::mem::UserPtr;
+use crate::transport::mem::OwnedBytes;
 use std::sync::Arc;
 
+/// A copy of `buf` as elements of `dt` (held by the operation, as library memory is).
 fn data(buf: &[u8], dt: Builtin) -> Data {
     let t = builtin(dt);
-    let p = UserPtr::of(buf);
-    Data::new(p, buf.len() as u64 / t.size(), TypeKeep::Static(t))
+    let n = buf.len() as u64 / t.size();
+    Data::owned(OwnedBytes::new(buf.to_vec()), 0, n, TypeKeep::Static(t))
+}
+
+/// The bytes a finished operation left in `b`.
+fn bytes(mut b: OwnedBytes) -> Vec<u8> {
+    b.to_vec().expect("the operation has let go of its block")
 }
 
 fn engines(n: usize, cells: usize, cap: usize, cma: bool) -> Vec<Arc<Engine<Loopback>>> {
@@ -41,14 +47,18 @@ fn send(e: &Engine<Loopback>, to: u32, tag: i32, buf: &[u8], mode: Mode) {
     .unwrap();
 }
 
+/// A blocking receive into `buf` (through a block of the same size).
 fn recv(e: &Engine<Loopback>, from: i32, tag: i32, buf: &mut [u8]) -> Status {
-    e.recv(RecvArgs {
+    let b = OwnedBytes::zeroed(buf.len());
+    let s = e.recv(RecvArgs {
         ctx: 0,
         src: from,
         tag,
-        data: data(buf, Builtin::Byte),
+        data: Data::owned_bytes(b.clone()),
         owner: 0,
-    })
+    });
+    buf.copy_from_slice(&bytes(b));
+    s
 }
 
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
@@ -177,12 +187,12 @@ fn int_bytes(v: &[i32]) -> &[u8] {
 #[test]
 fn cancel_probe_and_mprobe() {
     let es = engines(1, 4, 64, true);
-    let mut b = [0u8; 4];
+    let b = OwnedBytes::zeroed(4);
     let id = es[0].irecv(RecvArgs {
         ctx: 0,
         src: 0,
         tag: 1,
-        data: data(&b, Builtin::Byte),
+        data: Data::owned_bytes(b.clone()),
         owner: 0,
     });
     es[0].cancel(id).unwrap();
@@ -193,10 +203,10 @@ fn cancel_probe_and_mprobe() {
     let (msg, s) = es[0].improbe(0, 0, matching::ANY_TAG).unwrap();
     assert_eq!(s.tag, 3);
     assert!(es[0].iprobe(0, 0, 3).is_none());
-    let id = es[0].imrecv(msg, data(&b[..3], Builtin::Byte)).unwrap();
+    let three = Data::owned(b.clone(), 0, 3, TypeKeep::Static(builtin(Builtin::Byte)));
+    let id = es[0].imrecv(msg, three).unwrap();
     es[0].wait(id);
-    b[3] = 0;
-    assert_eq!(&b[..3], &m);
+    assert_eq!(bytes(b), [7, 8, 9, 0]);
 }
 
 #[test]

@@ -4,8 +4,8 @@
 use super::win::Win;
 use super::wire::{kind, Request, REQ_TAG};
 use crate::error::{class, MpiError};
-use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
-use crate::transport::mem::UserPtr;
+use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status};
+use crate::transport::mem::OwnedBytes;
 use std::sync::atomic::Ordering;
 
 /// Reply tags cycle below this (requests use tag 0).
@@ -49,12 +49,8 @@ pub struct Origin {
     pub dirty: Vec<bool>,
     next_tag: i32,
     pending: Vec<Pending>,
-    /// Sends in flight and their buffers.
-    outbox: Vec<(ReqId, Vec<u8>)>,
-}
-
-fn byte_data(buf: &[u8]) -> Data {
-    Data::of_bytes(buf)
+    /// Sends in flight (each holds its encoded request).
+    outbox: Vec<ReqId>,
 }
 
 fn sync_error(msg: impl Into<String>) -> MpiError {
@@ -141,7 +137,7 @@ impl Origin {
         }
         let mut st = e.lock();
         let before = self.outbox.len();
-        self.outbox.retain(|(id, _)| e.reap(&mut st, *id).is_none());
+        self.outbox.retain(|id| e.reap(&mut st, *id).is_none());
         win.in_flight
             .fetch_sub(before - self.outbox.len(), Ordering::AcqRel);
     }
@@ -156,18 +152,17 @@ pub(crate) fn send(
 ) -> Result<(), MpiError> {
     let e = win.engine();
     o.reap_sends(win);
-    let buf = req.encode();
     let id = e.isend(SendArgs {
         ep: win.comm.peer(target),
         ctx: win.comm.context_id,
         src: win.comm.rank as i32,
         tag: REQ_TAG,
         mode: Mode::Standard,
-        data: byte_data(&buf),
+        data: Data::owned_bytes(OwnedBytes::new(req.encode())),
         owner: 0,
     })?;
     win.in_flight.fetch_add(1, Ordering::AcqRel);
-    o.outbox.push((id, buf));
+    o.outbox.push(id);
     Ok(())
 }
 
@@ -297,20 +292,23 @@ pub fn acknowledged(win: &Win, targets: &[usize], what: u8) -> Result<(), MpiErr
     for &t in targets {
         wait_replies(win, Some(t));
     }
-    let mut acks = vec![[0u8; 4]; targets.len()];
+    // Each acknowledgement (the target's first error code, 4 bytes) lands in a block its
+    // receive holds: should a send below fail, the posted receives keep their memory.
+    let mut acks = Vec::with_capacity(targets.len());
     let mut recvs = Vec::with_capacity(targets.len());
     {
         let mut o = win.origin.lock();
-        for (i, &t) in targets.iter().enumerate() {
+        for &t in targets {
             let tag = o.tag();
-            let byte = crate::datatype::byte();
+            let ack = OwnedBytes::zeroed(4);
             recvs.push(e.irecv(RecvArgs {
                 ctx: win.comm.context_id,
                 src: t as i32,
                 tag,
-                data: Data::new(UserPtr::of_mut(&mut acks[i]), 4, TypeKeep::Static(byte)),
+                data: Data::owned_bytes(ack.clone()),
                 owner: 0,
             }));
+            acks.push(ack);
             send(win, &mut o, t, &Request::control(what, tag))?;
             o.dirty[t] = false;
         }
@@ -318,8 +316,13 @@ pub fn acknowledged(win: &Win, targets: &[usize], what: u8) -> Result<(), MpiErr
     for id in recvs {
         e.wait(id);
     }
-    for (i, a) in acks.iter().enumerate() {
-        let err = i32::from_le_bytes(*a);
+    for (i, mut a) in acks.into_iter().enumerate() {
+        let code = a.to_vec().ok_or_else(|| {
+            MpiError::intern(
+                "an RMA acknowledgement is still held by its receive after it completed",
+            )
+        })?;
+        let err = i32::from_le_bytes([code[0], code[1], code[2], code[3]]);
         if err != 0 {
             return Err(MpiError::new(
                 err,

@@ -212,7 +212,6 @@ pub fn test(win: &Win) -> Result<bool, MpiError> {
 fn acquire(win: &Win, targets: &[usize], lock: u8) -> Result<(), MpiError> {
     let e = win.engine();
     let byte = crate::datatype::byte();
-    let grant = [0u8; 0];
     let mut recvs = Vec::with_capacity(targets.len());
     {
         let mut o = win.origin.lock();
@@ -222,7 +221,8 @@ fn acquire(win: &Win, targets: &[usize], lock: u8) -> Result<(), MpiError> {
                 ctx: win.comm.context_id,
                 src: t as i32,
                 tag,
-                data: Data::new(UserPtr::of(&grant), 0, TypeKeep::Static(byte)),
+                // The grant is an empty message: no memory to lend.
+                data: Data::new(UserPtr::empty(), 0, TypeKeep::Static(byte)),
                 owner: 0,
             }));
             let mut req = Request::control(kind::LOCK, tag);

@@ -5,8 +5,8 @@ use super::win::{registered, Win};
 use super::wire::{self, kind, Request, LOCK_EXCLUSIVE, REQ_TAG};
 use crate::error::{class, MpiError};
 use crate::op::{self, Layout, PredefOp};
-use crate::p2p::{Data, Mode, ReqId, SendArgs, TypeKeep};
-use crate::transport::mem::UserPtr;
+use crate::p2p::{Data, Mode, ReqId, SendArgs};
+use crate::transport::mem::OwnedBytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -50,9 +50,9 @@ impl LockManager {
 
 pub struct TargetState {
     /// Requests being received, in the order they were matched.
-    inbox: VecDeque<(ReqId, Vec<u8>, usize)>,
-    /// Replies in flight and their buffers.
-    outbox: Vec<(ReqId, Vec<u8>)>,
+    inbox: VecDeque<(ReqId, OwnedBytes, usize)>,
+    /// Replies in flight (each holds its bytes).
+    outbox: Vec<ReqId>,
     lock: LockManager,
     /// First error class each origin's operations hit since its last acknowledgement.
     errors: Vec<i32>,
@@ -88,10 +88,6 @@ pub fn poll() -> bool {
     did
 }
 
-fn byte_data(buf: &mut [u8]) -> Data {
-    Data::of_bytes_mut(buf)
-}
-
 /// Receives and applies what has arrived for `win`.
 fn serve(win: &Win) -> bool {
     let e = win.engine();
@@ -100,8 +96,8 @@ fn serve(win: &Win) -> bool {
     };
     let mut did = false;
     while let Some((msg, s)) = e.improbe(win.comm.context_id, crate::p2p::ANY_SOURCE, REQ_TAG) {
-        let mut buf = vec![0u8; s.bytes as usize];
-        match e.imrecv(msg, byte_data(&mut buf)) {
+        let buf = OwnedBytes::zeroed(s.bytes as usize);
+        match e.imrecv(msg, Data::owned_bytes(buf.clone())) {
             Ok(id) => t.inbox.push_back((id, buf, s.source as usize)),
             Err(_) => break,
         }
@@ -119,13 +115,21 @@ fn serve(win: &Win) -> bool {
             break;
         }
         let (_, buf, src) = t.inbox.pop_front().expect("front exists");
-        handle(win, &mut t, src, &buf);
+        match buf.into_box() {
+            Ok(buf) => handle(win, &mut t, src, &buf),
+            // The receive completed and was reaped, so nothing else holds the block.
+            Err(_) => note(
+                &mut t,
+                src,
+                MpiError::intern("an RMA request is still held by its receive after it completed"),
+            ),
+        }
         did = true;
     }
     if !t.outbox.is_empty() {
         let mut st = e.lock();
         let before = t.outbox.len();
-        t.outbox.retain(|(id, _)| e.reap(&mut st, *id).is_none());
+        t.outbox.retain(|id| e.reap(&mut st, *id).is_none());
         win.in_flight
             .fetch_sub(before - t.outbox.len(), Ordering::AcqRel);
     }
@@ -135,8 +139,7 @@ fn serve(win: &Win) -> bool {
 /// Sends `buf` to `origin` with tag `tag`.
 fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) {
     let e = win.engine();
-    let byte = crate::datatype::byte();
-    let data = Data::new(UserPtr::of(&buf), buf.len() as u64, TypeKeep::Static(byte));
+    let data = Data::owned_bytes(OwnedBytes::new(buf));
     let sent = e.isend(SendArgs {
         ep: win.comm.peer(origin),
         ctx: win.comm.context_id,
@@ -148,7 +151,7 @@ fn reply(win: &Win, t: &mut TargetState, origin: usize, tag: i32, buf: Vec<u8>) 
     });
     if let Ok(id) = sent {
         win.in_flight.fetch_add(1, Ordering::AcqRel);
-        t.outbox.push((id, buf));
+        t.outbox.push(id);
     }
 }
 

@@ -2,6 +2,12 @@
 //! that the address is valid for what the operation's datatype and count describe until
 //! the operation completes — MPI's contract with the caller. Everything above that
 //! assertion (packing, matching, protocols) then moves bytes without `unsafe`.
+//!
+//! Memory the library itself lends to an operation (staging copies, scratch, the words of
+//! an internal exchange) is an [`OwnedBytes`]: a heap block that the operation's `Data`
+//! holds a handle to, so it lives as long as the operation can touch it (even when the
+//! code that started the operation returns early), and that no Rust reference ever covers
+//! while it is lent. Its owner sees the bytes again only once no operation holds it.
 
 /// An address in this process's memory given to an MPI operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +29,11 @@ impl UserPtr {
         UserPtr(std::ptr::NonNull::<u8>::dangling().as_ptr() as usize)
     }
 
-    /// The address of a library-owned buffer that an internal operation only reads
-    /// (collective helpers, tests). Contract: the caller keeps `buf` alive and untouched
-    /// until the operations on it complete — every internal user waits before it drops.
-    pub fn of<T>(buf: &[T]) -> Self {
-        UserPtr(buf.as_ptr() as usize)
-    }
-
-    /// Like [`UserPtr::of`] for a buffer the operation writes into.
+    /// The address of a buffer that a blocking call fills before it returns. A safe
+    /// function that makes an address, so unsound in general: the last two users are
+    /// `p2p::Data::of_bytes_mut` (for `Engine::recv_exact`) and `transport::tcp`'s test,
+    /// files of other owners; both are to move to [`OwnedBytes`] (diffs in the arch2
+    /// report), and then this goes. Nothing else may call it.
     pub fn of_mut<T>(buf: &mut [T]) -> Self {
         UserPtr(buf.as_mut_ptr() as usize)
     }
@@ -140,5 +143,121 @@ impl UserPtr {
         }
         // SAFETY: the caller's contract (above).
         unsafe { std::slice::from_raw_parts_mut((self.0 as *mut u8).offset(off as isize), len) }
+    }
+}
+
+/// A heap block of bytes the library lends to operations by address (see the module
+/// docs). Handles are shared (`Clone`); the block is freed with the last one. The bytes are
+/// held by raw pointer, never behind a Rust reference, so writes through a [`UserPtr`]
+/// alias nothing; the owner reads them back only when its handle is the last one
+/// ([`OwnedBytes::into_box`], [`OwnedBytes::to_vec`]), i.e. once every operation that
+/// held the block has let it go.
+#[derive(Clone)]
+pub struct OwnedBytes(std::sync::Arc<Block>);
+
+/// The block itself: a `Box<[u8]>` taken apart with `Box::into_raw`.
+struct Block {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: a Block is plain bytes with no thread affinity; every access to them goes through
+// UserPtr copies (the operations' contract) or through a handle that is the only one.
+unsafe impl Send for Block {}
+// SAFETY: as above; &Block gives no access to the bytes.
+unsafe impl Sync for Block {}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+        // SAFETY: `raw` came from Box::into_raw in `OwnedBytes::new` and is dropped once,
+        // with the last handle: no operation holds the block any more.
+        drop(unsafe { Box::from_raw(raw) });
+    }
+}
+
+impl OwnedBytes {
+    /// Takes `bytes` over (no copy).
+    pub fn new(bytes: impl Into<Box<[u8]>>) -> Self {
+        let b: Box<[u8]> = bytes.into();
+        let len = b.len();
+        let raw = Box::into_raw(b) as *mut u8;
+        // A Box's pointer is never null (dangling but non-null when empty).
+        let ptr = std::ptr::NonNull::new(raw).unwrap_or(std::ptr::NonNull::dangling());
+        OwnedBytes(std::sync::Arc::new(Block { ptr, len }))
+    }
+
+    /// `n` zero bytes.
+    pub fn zeroed(n: usize) -> Self {
+        OwnedBytes::new(vec![0u8; n])
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.len == 0
+    }
+
+    /// The block's address, for the operation this handle is lent to: it stays valid while
+    /// this handle or a clone lives, which `p2p::Data::owned` ensures by keeping one in
+    /// the `Data` the address travels in.
+    pub fn ptr(&self) -> UserPtr {
+        UserPtr(self.0.ptr.as_ptr() as usize)
+    }
+
+    /// The bytes back, when this is the last handle (no operation holds the block);
+    /// otherwise the handle again.
+    pub fn into_box(self) -> Result<Box<[u8]>, OwnedBytes> {
+        match std::sync::Arc::try_unwrap(self.0) {
+            Ok(block) => {
+                let block = std::mem::ManuallyDrop::new(block);
+                let raw = std::ptr::slice_from_raw_parts_mut(block.ptr.as_ptr(), block.len);
+                // SAFETY: the last handle: the block is ours alone, and `raw` came from
+                // Box::into_raw; ManuallyDrop keeps Block::drop from freeing it again.
+                Ok(unsafe { Box::from_raw(raw) })
+            }
+            Err(arc) => Err(OwnedBytes(arc)),
+        }
+    }
+
+    /// A copy of the bytes when this is the last handle (None while an operation still
+    /// holds the block, when reading could race with its writes).
+    pub fn to_vec(&mut self) -> Option<Vec<u8>> {
+        std::sync::Arc::get_mut(&mut self.0)?;
+        let mut v = vec![0u8; self.0.len];
+        self.ptr().read(0, &mut v);
+        Some(v)
+    }
+}
+
+impl std::fmt::Debug for OwnedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OwnedBytes({} bytes at {:#x})",
+            self.len(),
+            self.ptr().addr()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_bytes_come_back_only_from_the_last_handle() {
+        let mut b = OwnedBytes::new(vec![1u8, 2, 3]);
+        b.ptr().write(1, &[9]);
+        let lent = b.clone();
+        assert!(b.to_vec().is_none(), "an operation still holds it");
+        let b = b.into_box().unwrap_err();
+        drop(lent);
+        assert_eq!(&*b.into_box().unwrap(), &[1, 9, 3]);
+        let mut e = OwnedBytes::zeroed(0);
+        assert!(e.is_empty());
+        assert_eq!(e.to_vec(), Some(vec![]));
     }
 }

@@ -25,12 +25,12 @@ fn allgather(
     let rbuf = buf(rb, rt, "recvtype")?;
     if !inter_comm {
         let v = rcounts.as_deref().zip(displs.as_deref());
-        let (blk, n_own) = own_block(rb, rbuf.dt.extent(), t.rank, rc, v);
+        let (blk, n_own) = own_block(rb, rbuf.dt().extent(), t.rank, rc, v);
         check_alias(sb, blk, st == rt && sc == n_own && sc != 0, "recvbuf")?;
     }
     let blocks: Vec<Data> = match (rcounts, displs) {
         (Some(c), Some(d)) => (0..n)
-            .map(|i| rbuf.at_bytes(d[i] * rbuf.dt.extent(), c[i]))
+            .map(|i| rbuf.at_bytes(d[i] * rbuf.dt().extent(), c[i]))
             .collect(),
         _ => {
             let rc = count_ok(rc, "recvcount")?;
@@ -168,8 +168,7 @@ fn alltoall(
                     .iter()
                     .map(|r| {
                         let n = r.bytes();
-                        let p = s.scratch(n as usize);
-                        let d = Data::new(p, n, sched::byte_type());
+                        let d = s.scratch_bytes(n as usize);
                         s.copy(r.clone(), d.clone());
                         d
                     })

@@ -10,32 +10,52 @@ use crate::error::MpiError;
 use crate::p2p::Data;
 use std::sync::Arc;
 
-/// Where `t`'s ranks are, from the job's node map: their fabric indices (a node's ranks are
-/// numbered in world-rank order, as the engine numbers them) when all are this job's
-/// processes on this node.
+/// This node's share of the job's node map, made once per process: the fabric index of
+/// every world rank on this node (a node's ranks are numbered in world-rank order, as the
+/// engine numbers them), and how many there are.
+struct NodeMap {
+    local_of: Vec<Option<usize>>,
+    nlocal: usize,
+}
+
+fn node_map() -> Option<&'static NodeMap> {
+    static MAP: std::sync::OnceLock<NodeMap> = std::sync::OnceLock::new();
+    let rt = crate::runtime::rt().ok()?;
+    Some(MAP.get_or_init(|| {
+        let node = rt.node_of.get(rt.rank as usize).copied();
+        let mut local_of = vec![None; rt.node_of.len()];
+        let mut nlocal = 0;
+        for (p, &nd) in rt.node_of.iter().enumerate() {
+            if Some(nd) == node {
+                local_of[p] = Some(nlocal);
+                nlocal += 1;
+            }
+        }
+        NodeMap { local_of, nlocal }
+    }))
+}
+
+/// Where `t`'s ranks are: their fabric indices when all are this job's processes on this
+/// node. Runs once per communicator, when its shared-memory state is made (`shm::get`).
 fn locate(t: &Team) -> Locate {
-    let Ok(rt) = crate::runtime::rt() else {
+    let Some(map) = node_map() else {
         return Locate {
             bells: None,
             oversubscribed: false,
         };
     };
-    let node = rt.node_of.get(rt.rank as usize).copied();
-    let mut local_of = vec![None; rt.node_of.len()];
-    let mut nlocal = 0;
-    for (p, &nd) in rt.node_of.iter().enumerate() {
-        if Some(nd) == node {
-            local_of[p] = Some(nlocal);
-            nlocal += 1;
-        }
-    }
     let bells = (0..t.size())
-        .map(|r| local_of.get(t.group.proc_of(r) as usize).copied().flatten())
+        .map(|r| {
+            map.local_of
+                .get(t.group.proc_of(r) as usize)
+                .copied()
+                .flatten()
+        })
         .collect();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     Locate {
         bells,
-        oversubscribed: nlocal > cpus,
+        oversubscribed: map.nlocal > cpus,
     }
 }
 

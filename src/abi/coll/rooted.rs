@@ -64,13 +64,13 @@ fn rooted(
         let bbuf = buf(blocks.p, blocks.dt, type_arg)?;
         if !inter_comm {
             let v = blocks.counts.as_deref().zip(blocks.displs.as_deref());
-            let (blk, n_own) = own_block(blocks.p, bbuf.dt.extent(), me, blocks.count, v);
+            let (blk, n_own) = own_block(blocks.p, bbuf.dt().extent(), me, blocks.count, v);
             let same = blocks.dt == one.dt && one.count == n_own && one.count != 0;
             check_alias(one.p, blk, same, alias_arg)?;
         }
         let all: Vec<Data> = match (blocks.counts, blocks.displs) {
             (Some(c), Some(d)) => (0..n)
-                .map(|i| bbuf.at_bytes(d[i] * bbuf.dt.extent(), c[i]))
+                .map(|i| bbuf.at_bytes(d[i] * bbuf.dt().extent(), c[i]))
                 .collect(),
             _ => {
                 let c = count_ok(blocks.count, count_arg)?;

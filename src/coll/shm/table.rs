@@ -4,7 +4,10 @@
 //! The table is keyed by the communicator's collective-call counter (`Team::seq`, one
 //! `Arc` per communicator) and holds a `Weak` of it: while the entry lives the address
 //! cannot be reused by another communicator, and an entry whose communicator is gone
-//! (freed) is swept, unmapping its region, when the next region is made.
+//! (freed) is swept, unmapping its region, when the next region is made. Each thread keeps
+//! its last lookup in front of the table. Everything goes through [`get`]: once the
+//! communicator carries this state itself (a `OnceLock` in `object::Comm`, reached through
+//! `Team`), `get` reads it there and the table goes.
 //!
 //! Making a region (all members, in the same call, over point-to-point messages on the
 //! collective context with an internal tag): rank 0 creates the memfd and sends its pid and
@@ -43,6 +46,17 @@ struct Entry {
 
 static TABLE: RwLock<Option<HashMap<usize, Entry>>> = RwLock::new(None);
 
+thread_local! {
+    /// The communicator this thread looked up last, and its region: a run of collectives
+    /// on one communicator finds it without the table's lock and hash. The `Weak` pins the
+    /// key's address, as the table's does, so an equal key is the same communicator. (A
+    /// region freed meanwhile stays mapped until the thread looks up another communicator.)
+    /// To go when the state hangs off the communicator (see the module doc).
+    #[allow(clippy::type_complexity)]
+    static LAST: std::cell::RefCell<Option<(usize, Weak<AtomicU32>, Option<Arc<ShmComm>>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 fn key(t: &Team) -> usize {
     Arc::as_ptr(&t.seq) as usize
 }
@@ -51,9 +65,28 @@ fn key(t: &Team) -> usize {
 /// are); None when it has none. Collective on the first call of a communicator, so call it
 /// only where every member calls it (a blocking collective every rank routes the same way).
 pub fn get(t: &Team, locate: impl FnOnce() -> Locate) -> Result<Option<Arc<ShmComm>>, MpiError> {
-    if let Some(e) = TABLE.read().as_ref().and_then(|m| m.get(&key(t))) {
-        return Ok(e.region.clone());
+    let k = key(t);
+    if let Some(r) = LAST.with(|l| match &*l.borrow() {
+        Some((lk, _, r)) if *lk == k => Some(r.clone()),
+        _ => None,
+    }) {
+        return Ok(r);
     }
+    let found = TABLE
+        .read()
+        .as_ref()
+        .and_then(|m| m.get(&k))
+        .map(|e| e.region.clone());
+    let region = match found {
+        Some(r) => r,
+        None => made(t, locate)?,
+    };
+    LAST.with(|l| *l.borrow_mut() = Some((k, Arc::downgrade(&t.seq), region.clone())));
+    Ok(region)
+}
+
+/// Makes `t`'s region (or settles that it has none) and enters it in the table.
+fn made(t: &Team, locate: impl FnOnce() -> Locate) -> Result<Option<Arc<ShmComm>>, MpiError> {
     let region = if t.remote.is_some() || t.size() < 2 {
         None
     } else {

@@ -40,6 +40,8 @@ mod layout;
 #[cfg(not(loom))]
 mod mapping;
 #[cfg(not(loom))]
+mod named;
+#[cfg(not(loom))]
 mod segment;
 #[cfg(all(test, not(loom)))]
 mod tests;

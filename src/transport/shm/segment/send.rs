@@ -1,0 +1,150 @@
+//! The sending side of a rank's attachment: taking one of my cells, filling it, and handing
+//! it to the receiver through our fast box or its inbound queue.
+
+use super::*;
+
+impl Shm {
+    /// A free cell of mine, or None when all are in flight (or another thread of this process
+    /// is allocating right now): progress and retry, or `wait`.
+    pub fn alloc(&self) -> Option<Cell> {
+        let mut sp = self.local.try_lock()?;
+        // Cells back from receivers first: that keeps `in_queue` current, so a sender that
+        // streams through the queue stays on it (no alternating with the box) and one that
+        // stopped returns to the box after a few sends.
+        let idx = self.reclaim_one().or_else(|| sp.cells.pop()).or_else(|| {
+            let f = sp.fresh;
+            (f < self.lay.cells_per_rank as u32).then(|| {
+                sp.fresh = f + 1;
+                self.first_cell() + f
+            })
+        });
+        self.starved.store(idx.is_none(), Ordering::SeqCst);
+        idx.map(|idx| Cell { idx })
+    }
+
+    /// Global index of my first cell.
+    fn first_cell(&self) -> u32 {
+        (self.me * self.lay.cells_per_rank) as u32
+    }
+
+    /// Takes one cell back from my free queue (the caller holds `local`), and forgets where
+    /// it had been queued to.
+    fn reclaim_one(&self) -> Option<u32> {
+        match self.free(self.me).dequeue() {
+            Dequeue::Item(tok) => {
+                let idx = tok - 1;
+                if let Some(q) = self.queued_to.get((idx - self.first_cell()) as usize) {
+                    let dst = q.swap(NO_DST, Ordering::Relaxed);
+                    if let Some(n) = self.in_queue.get(dst as usize) {
+                        n.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+                Some(idx)
+            }
+            Dequeue::Empty | Dequeue::Pending => None,
+        }
+    }
+
+    /// Sends `len` bytes of cell `c` through my fast box to `dst` if that keeps FIFO order
+    /// and the box is empty; gives the cell back when it does not.
+    fn try_box(&self, dst: usize, c: Cell, len: usize) -> Result<(), Cell> {
+        if !self.lay.fboxes || dst == self.me || len > layout::FBOX_PAYLOAD {
+            return Err(c);
+        }
+        let Some(mut sp) = self.local.try_lock() else {
+            return Err(c);
+        };
+        // While a cell queued to `dst` is not back (see `alloc`), a boxed message could
+        // overtake it.
+        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
+            return Err(c);
+        }
+        let full = self.box_flag(self.me, dst);
+        if !fastbox::is_free(full) {
+            return Err(c);
+        }
+        let cell = self.cell_ptr(c.idx);
+        let bx = self.box_ptr(self.me, dst);
+        // SAFETY: the cell is ours (we hold its token) and its header and first `len`
+        // payload bytes are in bounds (len <= FBOX_PAYLOAD, or <= INLINE_BYTES at C_INLINE, and
+        // `send` checked len <= the cell's payload). The box is written only by this process
+        // (holding `local`) and only while its flag says empty: its receiver does not read
+        // it then (see `fastbox`). Cell and box do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                cell.add(layout::C_HDR),
+                bx.add(layout::C_HDR),
+                HDR_BYTES,
+            );
+            std::ptr::copy_nonoverlapping(
+                cell.add(layout::CELL_META),
+                bx.add(box_payload(len)),
+                len,
+            );
+        }
+        self.word(self.lay.fbox(self.me, dst) + layout::C_LEN)
+            .store(len as u32, Ordering::Relaxed);
+        fastbox::publish(full);
+        sp.cells.push(c.idx);
+        drop(sp);
+        self.bell(dst).notify(&SharedFutex);
+        Ok(())
+    }
+
+    /// Return a cell that will not be sent after all.
+    pub fn free_unsent(&self, c: Cell) {
+        self.free(self.me).enqueue(c.idx + 1);
+    }
+
+    /// The 48 header bytes of a cell I hold.
+    pub fn header_mut<'a>(&'a self, c: &'a mut Cell) -> &'a mut [u8; HDR_BYTES] {
+        // SAFETY: the cell is exclusively ours while we hold its unique `Cell` token (it is in
+        // no queue); the borrow of the token bounds the borrow of its memory.
+        unsafe { &mut *(self.cell_ptr(c.idx).add(layout::C_HDR) as *mut [u8; HDR_BYTES]) }
+    }
+
+    /// The whole payload area (`payload_capacity()` bytes) of a cell I hold.
+    pub fn payload_mut<'a>(&'a self, c: &'a mut Cell) -> &'a mut [u8] {
+        self.parts_mut(c).1
+    }
+
+    /// Header and payload of a cell I hold, both writable at once.
+    pub fn parts_mut<'a>(&'a self, c: &'a mut Cell) -> (&'a mut [u8; HDR_BYTES], &'a mut [u8]) {
+        let p = self.cell_ptr(c.idx);
+        // SAFETY: as in `header_mut`; the header (bytes 16..64) and payload (64..64+capacity)
+        // regions of the cell do not overlap.
+        unsafe {
+            (
+                &mut *(p.add(layout::C_HDR) as *mut [u8; HDR_BYTES]),
+                std::slice::from_raw_parts_mut(p.add(layout::CELL_META), self.lay.payload),
+            )
+        }
+    }
+
+    /// Enqueue `c` on local rank `dst`'s inbound queue carrying `len` payload bytes, and ring
+    /// `dst` if it sleeps. FIFO per (sender, receiver).
+    pub fn send(&self, dst: usize, c: Cell, len: usize) {
+        assert!(
+            dst < self.lay.nlocal,
+            "oximpi shm: send to local rank {dst} of {}",
+            self.lay.nlocal
+        );
+        assert!(
+            len <= self.lay.payload,
+            "oximpi shm: {len} bytes exceed the cell payload"
+        );
+        let c = match self.try_box(dst, c, len) {
+            Ok(()) => return,
+            Err(c) => c,
+        };
+        if self.lay.fboxes {
+            self.in_queue[dst].fetch_add(1, Ordering::Relaxed);
+            self.queued_to[(c.idx - self.first_cell()) as usize]
+                .store(dst as u32, Ordering::Relaxed);
+        }
+        self.word(self.lay.cell(c.idx as usize) + layout::C_LEN)
+            .store(len as u32, Ordering::Relaxed);
+        self.inbound(dst).enqueue(c.idx + 1);
+        self.bell(dst).notify(&SharedFutex);
+    }
+}
