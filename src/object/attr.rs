@@ -209,14 +209,17 @@ mod tests {
         let (k, mut l) = (keyval(), AttrList::default());
         l.set(&k, 42, AttrKind::Aint);
         assert_eq!(l.get_as(&k, AttrKind::Aint), Some(42));
-        let p = l.get_as(&k, AttrKind::Ptr).unwrap() as *const usize;
-        // SAFETY: the address of the boxed value, alive while the attribute is.
-        assert_eq!(unsafe { *p }, 42);
+        // The address C gets is the boxed value's, which holds 42.
+        let boxed = |l: &AttrList| -> (usize, usize) {
+            let a = l.find(&k).unwrap();
+            (&*a.value as *const usize as usize, *a.value)
+        };
+        let p = l.get_as(&k, AttrKind::Ptr).unwrap();
+        assert_eq!(boxed(&l), (p, 42));
         // Setting again keeps the address (MPICH updates the value in place).
         l.set(&k, 7, AttrKind::Int);
-        assert_eq!(l.get_as(&k, AttrKind::Ptr), Some(p as usize));
-        // SAFETY: as above.
-        assert_eq!(unsafe { *p }, 7);
+        assert_eq!(l.get_as(&k, AttrKind::Ptr), Some(p));
+        assert_eq!(boxed(&l), (p, 7));
     }
 
     #[test]
