@@ -277,6 +277,46 @@ if want $t; then
     fi
 fi
 
+# A rank killed on hostb while rank 0 on hosta waits on it over TCP: the job ends
+# promptly (not a hang) with the message naming the lost rank, under our mpiexec and hydra.
+"$MPICC" -O1 -o "$work/peer_lost" "$root/tests-hosts/peer_lost.c" || exit 1
+for launcher in oximpi hydra; do
+    t=peer_lost_$launcher
+    want $t || continue
+    # Whoever notices first says so: our mpiexec, or rank 0's TCP transport; hydra's
+    # proxies may also end the job before the transport speaks, with hydra's own words.
+    named="lost rank 3 over TCP|rank 3 \(pid [0-9]+\) killed by signal 9"
+    if [ $launcher = oximpi ]; then lx=$MX; else lx=$HX named="$named|processes terminated badly"; fi
+    "$NSEXEC" hosta $lx -n 4 "$work/peer_lost" >"$work/out" 2>"$work/err" &
+    mx=$!
+    if wait_ready 1; then
+        victim=$(awk '/^ready/ {print $4}' "$work/out")
+        kill -9 "$victim"
+        ended=0
+        for _ in $(seq 100); do
+            kill -0 $mx 2>/dev/null || { ended=1; break; }
+            sleep 0.1
+        done
+        if [ $ended = 1 ]; then
+            wait $mx
+            rc=$?
+            if [ $rc != 0 ] && grep -Eq "$named" "$work/err"; then
+                ok $t
+            else
+                bad $t "rc=$rc, want a failure naming rank 3"
+            fi
+        else
+            kill -9 $mx
+            wait $mx 2>/dev/null
+            bad $t "the job still ran 10 s after rank 3 was killed"
+        fi
+    else
+        kill -9 $mx
+        wait $mx 2>/dev/null
+        bad $t "rank 3 never got ready"
+    fi
+done
+
 # hydra across the same hosts, with our library (PMI-1 through hydra's proxies).
 t=hydra_ranks_and_hosts
 if want $t; then

@@ -44,6 +44,7 @@
 pub mod addr;
 pub mod hmac;
 mod keys;
+mod liveness;
 mod rawio;
 mod reader;
 #[cfg(test)]
@@ -109,6 +110,7 @@ struct Peer {
     card: SocketAddr,
     /// Our connection to it (opened on the first send or pull answer).
     out: Mutex<Option<TcpStream>>,
+    health: liveness::Health,
 }
 
 /// A rendezvous read in flight: where the bytes go and how it ended.
@@ -136,6 +138,8 @@ pub struct Tcp {
     next_pull: AtomicU64,
     waker: Box<dyn Fn() + Send + Sync>,
     max_payload: usize,
+    /// Peers lost and not yet reported (see `liveness`).
+    lost: Mutex<Vec<(usize, String)>>,
 }
 
 impl Tcp {
@@ -161,6 +165,7 @@ impl Tcp {
                     rank,
                     card,
                     out: Mutex::new(None),
+                    health: Default::default(),
                 })
                 .collect(),
             idx_of,
@@ -169,7 +174,9 @@ impl Tcp {
             next_pull: AtomicU64::new(1),
             waker,
             max_payload: cfg.max_payload,
+            lost: Mutex::new(Vec::new()),
         });
+        liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
         let (tx, rx) = mpsc::channel::<Serve>();
         let me = Arc::clone(&tcp);
@@ -198,17 +205,43 @@ impl Tcp {
         self.inbox.poll()
     }
 
-    /// Our connection to peer `i`, opened and authenticated if it is not yet.
+    /// Our connection to peer `i`, opened and authenticated if it is not yet. A peer we
+    /// cannot connect to is lost (see `liveness`).
     fn out(&self, i: usize) -> io::Result<parking_lot::MutexGuard<'_, Option<TcpStream>>> {
-        let peer = self
-            .peers
-            .get(i)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such TCP peer"))?;
+        self.check_alive(i)?;
+        let peer = &self.peers[i];
         let mut out = peer.out.lock();
         if out.is_none() {
-            *out = Some(self.connect(peer)?);
+            match self.connect(peer) {
+                Ok(s) => *out = Some(s),
+                Err(e) => {
+                    drop(out);
+                    let why = format!("cannot connect to it at {}: {e}", peer.card);
+                    self.lose(i, why.clone());
+                    return Err(io::Error::new(e.kind(), why));
+                }
+            }
         }
         Ok(out)
+    }
+
+    /// Writes with `write` on our connection to peer `i`; a failed write drops the
+    /// connection (a half-written frame leaves it unusable) and loses the peer.
+    fn write_to(
+        &self,
+        i: usize,
+        write: impl FnOnce(&mut TcpStream) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut out = self.out(i)?;
+        let r = write(out.as_mut().expect("connected by out()"));
+        if let Err(e) = &r {
+            *out = None;
+            drop(out);
+            if !self.has_departed(i) {
+                self.lose(i, format!("cannot write to it: {e}"));
+            }
+        }
+        r
     }
 
     /// Connects to `peer` and runs the connector's side of the handshake.
@@ -237,15 +270,10 @@ impl Tcp {
 
     /// Sends one cell (header and payload) to peer `i`.
     pub fn send(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
-        let mut out = self.out(i)?;
-        let s = out.as_mut().expect("connected by out()");
-        let r = s
-            .write_all(&wire::cell_head(hdr, payload.len()))
-            .and_then(|()| s.write_all(payload));
-        if r.is_err() {
-            *out = None;
-        }
-        r
+        self.write_to(i, |s| {
+            s.write_all(&wire::cell_head(hdr, payload.len()))?;
+            s.write_all(payload)
+        })
     }
 
     /// Our world rank.
@@ -274,14 +302,7 @@ impl Tcp {
             cv: Condvar::new(),
         });
         self.pulls.lock().insert(id, Arc::clone(&p));
-        let sent = self.out(i).and_then(|mut out| {
-            let s = out.as_mut().expect("connected by out()");
-            let r = s.write_all(&wire::pull(id, remote));
-            if r.is_err() {
-                *out = None;
-            }
-            r
-        });
+        let sent = self.write_to(i, |s| s.write_all(&wire::pull(id, remote)));
         if let Err(e) = sent {
             self.pulls.lock().remove(&id);
             return Err(e);
@@ -300,27 +321,16 @@ impl Tcp {
     fn serve_pulls(self: Arc<Self>, rx: mpsc::Receiver<Serve>) {
         while let Ok(req) = rx.recv() {
             let total: u64 = req.ranges.iter().map(|r| r.1 as u64).sum();
-            let r = self.out(req.to).and_then(|mut out| {
-                let s = out.as_mut().expect("connected by out()");
-                let r = s.write_all(&wire::data_head(req.id, total)).and_then(|()| {
-                    req.ranges
-                        .iter()
-                        .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send))
-                });
-                if r.is_err() {
-                    // A half-written answer leaves the stream unusable: the peer sees the
-                    // connection close and fails its pull.
-                    *out = None;
-                }
-                r
+            // A half-written answer closes the stream: the peer sees it end and fails its
+            // pull.
+            let r = self.write_to(req.to, |s| {
+                s.write_all(&wire::data_head(req.id, total))?;
+                req.ranges
+                    .iter()
+                    .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send))
             });
-            if let Err(e) = r {
-                eprintln!(
-                    "oximpi: rank {}: cannot answer rank {}'s read over TCP: {e}",
-                    self.me,
-                    self.rank_of(req.to)
-                );
-            }
+            // A failure lost the peer, which `write_to` reported; there is no one to tell.
+            drop(r);
         }
     }
 

@@ -199,25 +199,33 @@ impl Reader {
             && h.conn.set_nonblocking(false).is_ok();
         if ok {
             let _ = h.conn.set_nodelay(true);
+            self.tcp.returned(src);
             self.inbound.push(Inbound { conn: h.conn, src });
         } else {
             self.reject(h.from, "could not send the proof");
         }
     }
 
-    /// Reads one frame from inbound connection `i`; false when the connection is over.
+    /// Reads one frame from inbound connection `i`; false when the connection is over. An
+    /// end without `BYE`, or a broken stream, loses the peer (see `liveness`).
     fn read_one(&mut self, i: usize) -> bool {
         let tcp = Arc::clone(&self.tcp);
         let c = &mut self.inbound[i];
         let src = c.src;
         match read_frame(&tcp, &mut c.conn, src, &self.serve) {
-            Ok(open) => open,
+            Ok(true) => true,
+            Ok(false) => {
+                if !tcp.has_departed(src) {
+                    tcp.lose(
+                        src,
+                        "its connection ended without a goodbye (the process died or hung up)"
+                            .into(),
+                    );
+                }
+                false
+            }
             Err(e) => {
-                eprintln!(
-                    "oximpi: rank {}: TCP connection from rank {} broken: {e}",
-                    tcp.me,
-                    tcp.rank_of(src)
-                );
+                tcp.lose(src, format!("its connection broke: {e}"));
                 false
             }
         }
@@ -254,6 +262,7 @@ fn read_frame(
             tcp.inbox.push(Frame { src, buf });
             (tcp.waker)();
         }
+        wire::BYE => tcp.departed(src),
         wire::PULL => {
             let (id, ranges) = wire::read_pull(conn)?;
             let _ = serve.send(Serve {

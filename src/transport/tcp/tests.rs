@@ -99,3 +99,85 @@ fn a_connector_without_the_key_is_refused_and_the_listener_goes_on() {
     assert!(b.send(0, &hdr, b"y").is_err());
     assert!(!a.has_inbound() && !b.has_inbound());
 }
+
+/// Waits until `t` reports lost peers.
+fn next_losses(t: &Tcp) -> Vec<(usize, String)> {
+    let t0 = Instant::now();
+    loop {
+        let l = t.lost_peers();
+        if !l.is_empty() {
+            return l;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "loss never reported"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_goodbye_is_not_a_loss_but_a_hang_up_is_and_fails_what_follows_at_once() {
+    let (a, b, rings) = pair([[5u8; 32]; 2]);
+    let hdr = [1u8; crate::transport::fabric::HDR_BYTES];
+    a.send(0, &hdr, b"one").unwrap();
+    assert_eq!(&next_frame(&b).buf[48..], b"one");
+    // A normal exit: BYE, then the end of stream.
+    a.say_goodbye();
+    let t0 = Instant::now();
+    while !b.has_departed(0) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "goodbye lost");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // A second connection from a, closed without a goodbye (as when its process dies).
+    a.send(0, &hdr, b"two").unwrap();
+    assert_eq!(&next_frame(&b).buf[48..], b"two");
+    let before = rings.load(Ordering::SeqCst);
+    *a.peers[0].out.lock() = None;
+    let lost = next_losses(&b);
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].0, 0);
+    assert!(lost[0].1.contains("without a goodbye"), "{}", lost[0].1);
+    assert!(
+        rings.load(Ordering::SeqCst) > before,
+        "the waiter was not woken"
+    );
+    // Everything towards the lost peer fails at once, and it is reported only once.
+    let e = b.send(0, &hdr, b"x").unwrap_err();
+    assert!(e.to_string().contains("rank 0 was lost"), "{e}");
+    let mut d = [0u8; 8];
+    assert!(b
+        .pull(
+            0,
+            &[(d.as_ptr() as usize, 8)],
+            &[(UserPtr::of_mut(&mut d), 8)]
+        )
+        .is_err());
+    assert!(b.lost_peers().is_empty());
+}
+
+#[test]
+fn a_peer_that_cannot_be_reached_is_lost_promptly() {
+    // A card whose listener is gone: the connect is refused.
+    let gone = TcpListener::bind("127.0.0.1:0").unwrap();
+    let card = gone.local_addr().unwrap();
+    drop(gone);
+    let l = Listener::bind(Some("lo")).unwrap();
+    let cfg = Config {
+        me: 0,
+        key: [7u8; 32],
+        peers: vec![(1, card)],
+        max_payload: 64,
+    };
+    let t = Tcp::start(l, cfg, Box::new(|| {})).unwrap();
+    let hdr = [0u8; crate::transport::fabric::HDR_BYTES];
+    let t0 = Instant::now();
+    let e = t.send(0, &hdr, b"x").unwrap_err();
+    assert!(e.to_string().contains(&card.to_string()), "{e}");
+    let lost = t.lost_peers();
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].1.contains("cannot connect"), "{}", lost[0].1);
+    assert!(t.send(0, &hdr, b"y").is_err());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(t.lost_peers().is_empty());
+}

@@ -17,7 +17,9 @@
 //! * `PULL`: request id (u64), range count (u32), then (address, length) u64 pairs: "write
 //!   me these bytes of your memory" (the rendezvous read, see the module above);
 //! * `DATA`: request id (u64), length (u64) then that many raw bytes, the answer to a
-//!   `PULL` (length [`REFUSED`]: no bytes follow, the pull failed).
+//!   `PULL` (length [`REFUSED`]: no bytes follow, the pull failed);
+//! * `BYE`: nothing more: the sender's process is exiting normally, so the end of the
+//!   stream that follows is not a lost peer (see `liveness`).
 //!
 //! Integers are little-endian; the engine's header is copied as it is (native order: the
 //! hosts of one job are assumed to share a byte order, as MPICH's ch4 assumes).
@@ -36,6 +38,7 @@ pub const CLIENT_HELLO: usize = 8 + 4 + NONCE + MAC;
 pub const CELL: u8 = 1;
 pub const PULL: u8 = 2;
 pub const DATA: u8 = 3;
+pub const BYE: u8 = 4;
 /// A `DATA` length that says the pull was refused.
 pub const REFUSED: u64 = u64::MAX;
 /// Most ranges one `PULL` may name (the engine asks for one).
