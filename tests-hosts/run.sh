@@ -38,19 +38,11 @@ if [ ! -x "$MPIEXEC" ] || [ ! -x "$MPICC" ]; then
     exit 2
 fi
 
-tag=oxh$$
-NSA=${tag}a
-NSB=${tag}b
 work=$(mktemp -d /tmp/tests-hosts.XXXXXX)
+. "$root/tests-hosts/netns.sh"
 
 cleanup() {
-    for ns in "$NSA" "$NSB"; do
-        # Whatever still runs in a test host (nothing should) goes with it.
-        pids=$(ip netns pids "$ns" 2>/dev/null)
-        [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-        rm -rf "/etc/netns/$ns"
-    done
+    netns_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,32 +53,11 @@ skip() {
     exit 0
 }
 
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
-if ! command -v ip >/dev/null; then
-    echo "tests-hosts: installing iproute2 (ip netns)"
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends iproute2 >/dev/null ||
-        skip "ip (iproute2) is missing and could not be installed"
+if ! netns_setup; then
+    [ -n "$netns_why" ] && skip "$netns_why"
+    echo "tests-hosts: could not make the test hosts" >&2
+    exit 1
 fi
-ip netns add "$NSA" 2>"$work/err" || skip "the kernel refuses network namespaces: $(cat "$work/err")"
-ip netns add "$NSB" || exit 1
-unshare --uts true 2>"$work/err" || skip "the kernel refuses UTS namespaces: $(cat "$work/err")"
-set -e
-ip link add "${tag}x" netns "$NSA" type veth peer name "${tag}y" netns "$NSB"
-# One interface name on both hosts (names are per namespace), so that `-iface oxnet0` means
-# the link between them everywhere, as eth0 would on a cluster.
-ip -n "$NSA" link set "${tag}x" name oxnet0
-ip -n "$NSB" link set "${tag}y" name oxnet0
-ip -n "$NSA" addr add 10.77.0.1/24 dev oxnet0
-ip -n "$NSB" addr add 10.77.0.2/24 dev oxnet0
-for ns in "$NSA" "$NSB"; do
-    ip -n "$ns" link set lo up
-    mkdir -p "/etc/netns/$ns"
-    printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
-done
-ip -n "$NSA" link set oxnet0 up
-ip -n "$NSB" link set oxnet0 up
-set +e
-export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
 
 "$MPICC" -O1 -o "$work/hostinfo" "$root/tests-hosts/hostinfo.c" || exit 1
 
