@@ -43,6 +43,7 @@
 
 pub mod addr;
 pub mod hmac;
+mod inbound;
 mod keys;
 mod liveness;
 mod rawio;
@@ -140,6 +141,10 @@ pub struct Tcp {
     max_payload: usize,
     /// Peers lost and not yet reported (see `liveness`).
     lost: Mutex<Vec<(usize, String)>>,
+    /// Authenticated connections from our peers (see `inbound`).
+    inbound: inbound::Set,
+    /// Peers' reads of our memory, for the pull server.
+    serve: mpsc::Sender<Serve>,
 }
 
 impl Tcp {
@@ -155,6 +160,7 @@ impl Tcp {
             .enumerate()
             .map(|(i, (r, _))| (*r, i))
             .collect();
+        let (tx, rx) = mpsc::channel::<Serve>();
         let tcp = Arc::new(Tcp {
             me: cfg.me,
             key: cfg.key,
@@ -175,10 +181,11 @@ impl Tcp {
             waker,
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
+            inbound: Default::default(),
+            serve: tx,
         });
         liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
-        let (tx, rx) = mpsc::channel::<Serve>();
         let me = Arc::clone(&tcp);
         std::thread::Builder::new()
             .name("oximpi-tcp-pull".into())
@@ -186,7 +193,7 @@ impl Tcp {
         let me = Arc::clone(&tcp);
         std::thread::Builder::new()
             .name("oximpi-tcp".into())
-            .spawn(move || Reader::new(me, l.listener, tx).run())?;
+            .spawn(move || Reader::new(me, l.listener).run())?;
         Ok(tcp)
     }
 
@@ -201,7 +208,13 @@ impl Tcp {
         self.inbox.has_inbound()
     }
 
+    /// The next frame: what the reader thread queued, else what this thread can read now
+    /// (see `inbound`).
     pub fn poll(&self) -> Option<Frame> {
+        if let Some(f) = self.inbox.poll() {
+            return Some(f);
+        }
+        self.pump();
         self.inbox.poll()
     }
 
@@ -270,10 +283,8 @@ impl Tcp {
 
     /// Sends one cell (header and payload) to peer `i`.
     pub fn send(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
-        self.write_to(i, |s| {
-            s.write_all(&wire::cell_head(hdr, payload.len()))?;
-            s.write_all(payload)
-        })
+        let head = wire::cell_head(hdr, payload.len());
+        self.write_to(i, |s| rawio::send_all(s.as_raw_fd(), &[&head, payload]))
     }
 
     /// Our world rank.

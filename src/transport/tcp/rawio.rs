@@ -79,3 +79,78 @@ pub(super) fn discard(conn: &mut TcpStream, n: u64) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// What a non-blocking read of one byte found.
+pub(super) enum Byte {
+    Got(u8),
+    /// Nothing has arrived.
+    None,
+    /// The peer closed the stream.
+    End,
+}
+
+/// Reads one byte from socket `fd` if one has arrived (recv(2) with MSG_DONTWAIT: the
+/// socket stays blocking for the rest of the frame).
+pub(super) fn try_byte(fd: RawFd) -> io::Result<Byte> {
+    let mut b = 0u8;
+    loop {
+        // SAFETY: recv writes at most 1 byte into `b`, a local we own.
+        let n = unsafe { libc::recv(fd, (&mut b as *mut u8).cast(), 1, libc::MSG_DONTWAIT) };
+        match n {
+            1 => return Ok(Byte::Got(b)),
+            0 => return Ok(Byte::End),
+            _ => {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::WouldBlock => return Ok(Byte::None),
+                    _ => return Err(e),
+                }
+            }
+        }
+    }
+}
+
+/// Writes all of `parts`, in order, with as few sendmsg(2) calls as the socket allows (one
+/// for a cell: header and payload together) and MSG_NOSIGNAL: a peer that is gone gives
+/// EPIPE, never a SIGPIPE that would kill a C program.
+pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
+    let mut iov: Vec<libc::iovec> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| libc::iovec {
+            iov_base: p.as_ptr() as *mut libc::c_void,
+            iov_len: p.len(),
+        })
+        .collect();
+    let mut first = 0;
+    while first < iov.len() {
+        // SAFETY: zeroed msghdr is a valid empty header; we then point it at `iov[first..]`,
+        // whose entries describe the caller's slices (alive for this call) and are only read.
+        let n = unsafe {
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = iov[first..].as_mut_ptr();
+            m.msg_iovlen = iov.len() - first;
+            libc::sendmsg(fd, &m, libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let mut n = n as usize;
+        while first < iov.len() && n >= iov[first].iov_len {
+            n -= iov[first].iov_len;
+            first += 1;
+        }
+        if n > 0 {
+            let v = &mut iov[first];
+            // SAFETY: n < iov_len: the new base stays inside the same slice.
+            v.iov_base = unsafe { v.iov_base.cast::<u8>().add(n).cast() };
+            v.iov_len -= n;
+        }
+    }
+    Ok(())
+}

@@ -4,14 +4,15 @@
 //! rank's doorbell, hands PULL requests to the pull server, and lands pull answers straight
 //! in the destination memory.
 
+use super::inbound::{pollin, Inbound};
 use super::keys::random_bytes;
 use super::rawio::{discard, raw_io, Way};
 use super::{wire, Serve, Tcp, HANDSHAKE_DEADLINE};
 use crate::transport::sock::{gate, Frame};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::{mpsc, Arc};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Rejected connections reported on stderr, before going quiet.
@@ -31,30 +32,20 @@ enum Step {
     Fail(String),
 }
 
-/// An authenticated connection from peer `src`.
-struct Inbound {
-    conn: TcpStream,
-    src: usize,
-}
-
 /// The reader thread's state.
 pub(super) struct Reader {
     tcp: Arc<Tcp>,
     listener: TcpListener,
-    serve: mpsc::Sender<Serve>,
     pending: gate::Pending<Handshake>,
-    inbound: Vec<Inbound>,
     reports: u32,
 }
 
 impl Reader {
-    pub(super) fn new(tcp: Arc<Tcp>, listener: TcpListener, serve: mpsc::Sender<Serve>) -> Reader {
+    pub(super) fn new(tcp: Arc<Tcp>, listener: TcpListener) -> Reader {
         Reader {
             tcp,
             listener,
-            serve,
             pending: gate::Pending::new(gate::MAX_PENDING, HANDSHAKE_DEADLINE),
-            inbound: Vec::new(),
             reports: 0,
         }
     }
@@ -89,7 +80,20 @@ impl Reader {
                 fds.push(pollin(self.listener.as_raw_fd()));
             }
             fds.extend(self.pending.iter().map(|h| pollin(h.conn.as_raw_fd())));
-            fds.extend(self.inbound.iter().map(|c| pollin(c.conn.as_raw_fd())));
+            {
+                // Only this thread removes connections: the indices hold until the reads.
+                let mut set = self.tcp.inbound.lock();
+                let mut i = 0;
+                while i < set.list.len() {
+                    if set.list[i].closed {
+                        let c = set.list.swap_remove(i);
+                        self.tcp.fail_pulls_of(c.src);
+                    } else {
+                        i += 1;
+                    }
+                }
+                fds.extend(set.list.iter().map(|c| pollin(c.conn.as_raw_fd())));
+            }
             let timeout = gate::poll_timeout_ms(
                 now,
                 self.pending
@@ -108,14 +112,12 @@ impl Reader {
             let now = Instant::now();
             let skip = usize::from(listening);
             let npending = self.pending.len();
-            // Frames first (the job's traffic), from the back so removals keep indices.
-            let ready: Vec<usize> = (0..self.inbound.len())
-                .filter(|&i| fds[skip + npending + i].revents != 0)
-                .collect();
-            for &i in ready.iter().rev() {
-                if !self.read_one(i) {
-                    let c = self.inbound.swap_remove(i);
-                    self.tcp.fail_pulls_of(c.src);
+            // Frames first (the job's traffic); what the rank read meanwhile is simply gone.
+            {
+                let mut set = self.tcp.inbound.lock();
+                let ready = fds[skip + npending..].iter().map(|f| f.revents != 0);
+                for (c, _) in set.list.iter_mut().zip(ready).filter(|(_, r)| *r) {
+                    self.tcp.drain(c);
                 }
             }
             let ready: Vec<usize> = (0..npending)
@@ -200,55 +202,20 @@ impl Reader {
         if ok {
             let _ = h.conn.set_nodelay(true);
             self.tcp.returned(src);
-            self.inbound.push(Inbound { conn: h.conn, src });
+            self.tcp.inbound.lock().list.push(Inbound {
+                conn: h.conn,
+                src,
+                closed: false,
+            });
         } else {
             self.reject(h.from, "could not send the proof");
         }
     }
-
-    /// Reads one frame from inbound connection `i`; false when the connection is over. An
-    /// end without `BYE`, or a broken stream, loses the peer (see `liveness`).
-    fn read_one(&mut self, i: usize) -> bool {
-        let tcp = Arc::clone(&self.tcp);
-        let c = &mut self.inbound[i];
-        let src = c.src;
-        match read_frame(&tcp, &mut c.conn, src, &self.serve) {
-            Ok(true) => true,
-            Ok(false) => {
-                if !tcp.has_departed(src) {
-                    tcp.lose(
-                        src,
-                        "its connection ended without a goodbye (the process died or hung up)"
-                            .into(),
-                    );
-                }
-                false
-            }
-            Err(e) => {
-                tcp.lose(src, format!("its connection broke: {e}"));
-                false
-            }
-        }
-    }
 }
 
-/// Reads and handles one frame of peer `src`; Ok(false) at a clean end of stream.
-fn read_frame(
-    tcp: &Tcp,
-    conn: &mut TcpStream,
-    src: usize,
-    serve: &mpsc::Sender<Serve>,
-) -> io::Result<bool> {
-    let mut t = [0u8; 1];
-    loop {
-        match conn.read(&mut t) {
-            Ok(0) => return Ok(false),
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    match t[0] {
+/// Reads the rest of a frame of type `t` from peer `src` and handles it.
+pub(super) fn read_frame(tcp: &Tcp, t: u8, conn: &mut TcpStream, src: usize) -> io::Result<()> {
+    match t {
         wire::CELL => {
             let n = wire::u32_of(conn)? as usize;
             if n > tcp.max_payload {
@@ -265,7 +232,7 @@ fn read_frame(
         wire::BYE => tcp.departed(src),
         wire::PULL => {
             let (id, ranges) = wire::read_pull(conn)?;
-            let _ = serve.send(Serve {
+            let _ = tcp.serve.send(Serve {
                 to: src,
                 id,
                 ranges,
@@ -276,12 +243,11 @@ fn read_frame(
             let len = wire::u64_of(conn)?;
             if len == wire::REFUSED {
                 tcp.finish_pull(id, Err(io::Error::other("the peer refused the read")));
-                return Ok(true);
+                return Ok(());
             }
             let p = tcp.pulls.lock().get(&id).cloned();
             let Some(p) = p.filter(|p| p.peer == src) else {
-                discard(conn, len)?;
-                return Ok(true);
+                return discard(conn, len);
             };
             let mut left = len;
             for &(a, l) in &p.dst {
@@ -303,7 +269,7 @@ fn read_frame(
             ))
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 impl Handshake {
@@ -330,13 +296,5 @@ impl Handshake {
                 Err(e) => return Step::Fail(e.to_string()),
             }
         }
-    }
-}
-
-fn pollin(fd: RawFd) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
     }
 }

@@ -165,11 +165,11 @@ pub fn u64_of<R: Read + ?Sized>(r: &mut R) -> io::Result<u64> {
 }
 
 /// The head of a `CELL` frame (type, length, header); the payload follows.
-pub fn cell_head(hdr: &[u8], len: usize) -> Vec<u8> {
-    let mut b = Vec::with_capacity(5 + hdr.len() + len);
-    b.push(CELL);
-    b.extend_from_slice(&(len as u32).to_le_bytes());
-    b.extend_from_slice(hdr);
+pub fn cell_head(hdr: &[u8], len: usize) -> [u8; 5 + crate::transport::fabric::HDR_BYTES] {
+    let mut b = [0u8; 5 + crate::transport::fabric::HDR_BYTES];
+    b[0] = CELL;
+    b[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+    b[5..].copy_from_slice(hdr);
     b
 }
 
