@@ -61,17 +61,7 @@ fi
 
 "$MPICC" -O1 -o "$work/hostinfo" "$root/tests-hosts/hostinfo.c" || exit 1
 
-pass=0
-fail=0
-failed=""
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-bad() {
-    fail=$((fail + 1))
-    failed="$failed $1"
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$work/out" "$work/err" 2>/dev/null | head -40
-}
-want() { [[ $filter == . ]] || [[ $1 =~ $filter ]]; }
+. "$root/tests-hosts/tally.sh"
 
 # run LIMIT cmd...: runs on hosta (as a user logged in there would), output in $work/out
 # and $work/err, exit code in $rc.
