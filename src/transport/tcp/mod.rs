@@ -17,9 +17,10 @@
 //! Threads: no thread per peer. One *reader* per process polls the listener, the
 //! connections still in their handshake (non-blocking, under the admission rules of
 //! `sock::gate`: deadline, cap) and every authenticated inbound connection; it reads
-//! frames into the inbox and rings the rank's doorbell (the engine sleeps on it). One
-//! *pull server* per process answers the peers' rendezvous reads. Sends are written by
-//! the calling thread.
+//! frames into the inbox and rings the rank's doorbell (the engine sleeps on it). A rank
+//! spinning in a blocking call reads the frames itself first (`inbound`: no hand-over).
+//! One *pull server* per process answers the peers' rendezvous reads. Sends are written
+//! by the calling thread. A peer whose connection fails is *lost* (`liveness`).
 //!
 //! Large messages: the engine's rendezvous reads the sender's memory with
 //! `Fabric::read_remote` (CMA on one host). Over TCP the receiver sends a `PULL` naming the

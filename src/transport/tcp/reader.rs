@@ -1,8 +1,9 @@
 //! The reader thread of a rank's TCP transport: one `poll(2)` loop over the listener, the
 //! connections still in their handshake (non-blocking, under `sock::gate`'s admission rules)
-//! and every authenticated inbound connection. It reads cells into the inbox and rings the
-//! rank's doorbell, hands PULL requests to the pull server, and lands pull answers straight
-//! in the destination memory.
+//! and every authenticated inbound connection (shared with the rank's own progress, see
+//! `inbound`). `read_frame` handles one frame for whichever thread read its type: cells go
+//! to the inbox (and ring the rank's doorbell), PULL requests to the pull server, pull
+//! answers straight into the destination memory.
 
 use super::inbound::{pollin, Inbound};
 use super::keys::random_bytes;
