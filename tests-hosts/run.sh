@@ -38,19 +38,11 @@ if [ ! -x "$MPIEXEC" ] || [ ! -x "$MPICC" ]; then
     exit 2
 fi
 
-tag=oxh$$
-NSA=${tag}a
-NSB=${tag}b
 work=$(mktemp -d /tmp/tests-hosts.XXXXXX)
+. "$root/tests-hosts/netns.sh"
 
 cleanup() {
-    for ns in "$NSA" "$NSB"; do
-        # Whatever still runs in a test host (nothing should) goes with it.
-        pids=$(ip netns pids "$ns" 2>/dev/null)
-        [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-        rm -rf "/etc/netns/$ns"
-    done
+    netns_cleanup
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,46 +53,15 @@ skip() {
     exit 0
 }
 
-[ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
-if ! command -v ip >/dev/null; then
-    echo "tests-hosts: installing iproute2 (ip netns)"
-    DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends iproute2 >/dev/null ||
-        skip "ip (iproute2) is missing and could not be installed"
+if ! netns_setup; then
+    [ -n "$netns_why" ] && skip "$netns_why"
+    echo "tests-hosts: could not make the test hosts" >&2
+    exit 1
 fi
-ip netns add "$NSA" 2>"$work/err" || skip "the kernel refuses network namespaces: $(cat "$work/err")"
-ip netns add "$NSB" || exit 1
-unshare --uts true 2>"$work/err" || skip "the kernel refuses UTS namespaces: $(cat "$work/err")"
-set -e
-ip link add "${tag}x" netns "$NSA" type veth peer name "${tag}y" netns "$NSB"
-# One interface name on both hosts (names are per namespace), so that `-iface oxnet0` means
-# the link between them everywhere, as eth0 would on a cluster.
-ip -n "$NSA" link set "${tag}x" name oxnet0
-ip -n "$NSB" link set "${tag}y" name oxnet0
-ip -n "$NSA" addr add 10.77.0.1/24 dev oxnet0
-ip -n "$NSB" addr add 10.77.0.2/24 dev oxnet0
-for ns in "$NSA" "$NSB"; do
-    ip -n "$ns" link set lo up
-    mkdir -p "/etc/netns/$ns"
-    printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
-done
-ip -n "$NSA" link set oxnet0 up
-ip -n "$NSB" link set oxnet0 up
-set +e
-export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
 
 "$MPICC" -O1 -o "$work/hostinfo" "$root/tests-hosts/hostinfo.c" || exit 1
 
-pass=0
-fail=0
-failed=""
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-bad() {
-    fail=$((fail + 1))
-    failed="$failed $1"
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$work/out" "$work/err" 2>/dev/null | head -40
-}
-want() { [[ $filter == . ]] || [[ $1 =~ $filter ]]; }
+. "$root/tests-hosts/tally.sh"
 
 # run LIMIT cmd...: runs on hosta (as a user logged in there would), output in $work/out
 # and $work/err, exit code in $rc.
@@ -276,6 +237,46 @@ if want $t; then
         bad $t "the ranks did not start"
     fi
 fi
+
+# A rank killed on hostb while rank 0 on hosta waits on it over TCP: the job ends
+# promptly (not a hang) with the message naming the lost rank, under our mpiexec and hydra.
+"$MPICC" -O1 -o "$work/peer_lost" "$root/tests-hosts/peer_lost.c" || exit 1
+for launcher in oximpi hydra; do
+    t=peer_lost_$launcher
+    want $t || continue
+    # Whoever notices first says so: our mpiexec, or rank 0's TCP transport; hydra's
+    # proxies may also end the job before the transport speaks, with hydra's own words.
+    named="lost rank 3 over TCP|rank 3 \(pid [0-9]+\) killed by signal 9"
+    if [ $launcher = oximpi ]; then lx=$MX; else lx=$HX named="$named|processes terminated badly"; fi
+    "$NSEXEC" hosta $lx -n 4 "$work/peer_lost" >"$work/out" 2>"$work/err" &
+    mx=$!
+    if wait_ready 1; then
+        victim=$(awk '/^ready/ {print $4}' "$work/out")
+        kill -9 "$victim"
+        ended=0
+        for _ in $(seq 100); do
+            kill -0 $mx 2>/dev/null || { ended=1; break; }
+            sleep 0.1
+        done
+        if [ $ended = 1 ]; then
+            wait $mx
+            rc=$?
+            if [ $rc != 0 ] && grep -Eq "$named" "$work/err"; then
+                ok $t
+            else
+                bad $t "rc=$rc, want a failure naming rank 3"
+            fi
+        else
+            kill -9 $mx
+            wait $mx 2>/dev/null
+            bad $t "the job still ran 10 s after rank 3 was killed"
+        fi
+    else
+        kill -9 $mx
+        wait $mx 2>/dev/null
+        bad $t "rank 3 never got ready"
+    fi
+done
 
 # hydra across the same hosts, with our library (PMI-1 through hydra's proxies).
 t=hydra_ranks_and_hosts

@@ -13,6 +13,14 @@ use std::time::Duration;
 
 pub const HDR_BYTES: usize = 48;
 
+/// A peer the fabric can no longer reach (its connection failed or ended without a
+/// goodbye): fabric index and why, for the failure detector above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostPeer {
+    pub index: usize,
+    pub reason: String,
+}
+
 pub trait Fabric: Send + Sync {
     type Cell;
     type Rx;
@@ -39,6 +47,13 @@ pub trait Fabric: Send + Sync {
     fn wait_since(&self, ticket: u32, timeout: Duration);
     fn ring(&self, dst: usize);
     fn pid_of(&self, local: usize) -> i32;
+    /// Peers lost since the last call, each reported once; the doorbell is rung when one
+    /// is lost, so a blocked waiter wakes up to look. Sends to a lost peer are dropped and
+    /// its reads fail: the operations waiting on it must be failed by the caller. Fabrics
+    /// that cannot lose a peer (one process) keep the default.
+    fn lost_peers(&self) -> Vec<LostPeer> {
+        Vec::new()
+    }
     /// Ranks of the job on this host (they share its cores), when it differs from the
     /// number of world ranks the fabric reaches directly (ranks on other hosts, or every
     /// rank over TCP on one host).

@@ -9,7 +9,7 @@
 //! straight back to our free list. The doorbell is the segment's: the TCP and socket reader
 //! threads ring it, so one sleep covers every transport.
 
-use super::fabric::{Fabric, HDR_BYTES};
+use super::fabric::{Fabric, LostPeer, HDR_BYTES};
 use super::links::{Links, Stream};
 use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
@@ -115,13 +115,8 @@ impl Fabric for Net {
         }
         let (h, p) = self.shm.parts_mut(&mut c);
         if let Some((tcp, i)) = self.tcp_peer(dst) {
-            if let Err(e) = tcp.send(i, &h[..], &p[..len]) {
-                eprintln!(
-                    "oximpi: rank {}: cannot send to rank {} over TCP: {e}",
-                    tcp.me(),
-                    tcp.rank_of(i)
-                );
-            }
+            // A failure loses the peer: reported once by `tcp` and through `lost_peers`.
+            let _ = tcp.send(i, &h[..], &p[..len]);
             return self.shm.free_unsent(c);
         }
         let peer = dst - self.sock_base();
@@ -209,6 +204,18 @@ impl Fabric for Net {
     }
     fn host_ranks(&self) -> Option<usize> {
         Some(self.nlocal)
+    }
+    fn lost_peers(&self) -> Vec<LostPeer> {
+        let Some(tcp) = &self.tcp else {
+            return Vec::new();
+        };
+        tcp.lost_peers()
+            .into_iter()
+            .map(|(i, why)| LostPeer {
+                index: self.nlocal + i,
+                reason: format!("rank {}: {why}", tcp.rank_of(i)),
+            })
+            .collect()
     }
 }
 

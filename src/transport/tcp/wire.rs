@@ -17,7 +17,9 @@
 //! * `PULL`: request id (u64), range count (u32), then (address, length) u64 pairs: "write
 //!   me these bytes of your memory" (the rendezvous read, see the module above);
 //! * `DATA`: request id (u64), length (u64) then that many raw bytes, the answer to a
-//!   `PULL` (length [`REFUSED`]: no bytes follow, the pull failed).
+//!   `PULL` (length [`REFUSED`]: no bytes follow, the pull failed);
+//! * `BYE`: nothing more: the sender's process is exiting normally, so the end of the
+//!   stream that follows is not a lost peer (see `liveness`).
 //!
 //! Integers are little-endian; the engine's header is copied as it is (native order: the
 //! hosts of one job are assumed to share a byte order, as MPICH's ch4 assumes).
@@ -36,6 +38,7 @@ pub const CLIENT_HELLO: usize = 8 + 4 + NONCE + MAC;
 pub const CELL: u8 = 1;
 pub const PULL: u8 = 2;
 pub const DATA: u8 = 3;
+pub const BYE: u8 = 4;
 /// A `DATA` length that says the pull was refused.
 pub const REFUSED: u64 = u64::MAX;
 /// Most ranges one `PULL` may name (the engine asks for one).
@@ -162,11 +165,11 @@ pub fn u64_of<R: Read + ?Sized>(r: &mut R) -> io::Result<u64> {
 }
 
 /// The head of a `CELL` frame (type, length, header); the payload follows.
-pub fn cell_head(hdr: &[u8], len: usize) -> Vec<u8> {
-    let mut b = Vec::with_capacity(5 + hdr.len() + len);
-    b.push(CELL);
-    b.extend_from_slice(&(len as u32).to_le_bytes());
-    b.extend_from_slice(hdr);
+pub fn cell_head(hdr: &[u8], len: usize) -> [u8; 5 + crate::transport::fabric::HDR_BYTES] {
+    let mut b = [0u8; 5 + crate::transport::fabric::HDR_BYTES];
+    b[0] = CELL;
+    b[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+    b[5..].copy_from_slice(hdr);
     b
 }
 

@@ -1,0 +1,156 @@
+//! Blocking byte moves on a TCP stream: the zero-copy send/recv of rendezvous ranges
+//! (addresses, not references), reads under a handshake deadline, and skipping bytes.
+
+use std::io::{self, Read};
+use std::net::TcpStream;
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+/// Which way [`raw_io`] moves bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    /// From our memory into the socket (answering a pull).
+    Send,
+    /// From the socket into our memory (a pull's answer).
+    Recv,
+}
+
+/// Moves exactly `len` bytes between socket `fd` and address `addr` of this process with
+/// send(2)/recv(2), without forming a reference to the memory: the kernel copies it (a
+/// range that is not mapped gives EFAULT, never a crash).
+pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way) -> io::Result<()> {
+    let mut off = 0;
+    while off < len {
+        let (p, n) = ((addr + off) as *mut libc::c_void, len - off);
+        let done = match way {
+            // SAFETY: send(2) only reads [addr + off, addr + len), which the owner keeps
+            // valid until the reader's FIN (the rendezvous contract, as for CMA).
+            Way::Send => unsafe { libc::send(fd, p, n, libc::MSG_NOSIGNAL) },
+            // SAFETY: recv(2) writes only [addr + off, addr + len), memory of an operation
+            // whose caller is blocked in `Tcp::pull` until this read ends (the MPI contract
+            // keeps it valid and untouched meanwhile).
+            Way::Recv => unsafe { libc::recv(fd, p, n, libc::MSG_WAITALL) },
+        };
+        match done {
+            0 if way == Way::Recv => return Err(io::ErrorKind::UnexpectedEof.into()),
+            d if d < 0 => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            d => off += d as usize,
+        }
+    }
+    Ok(())
+}
+
+/// Fills `buf` from `s` before `deadline` (TimedOut after it).
+pub(super) fn read_exact_by(
+    s: &mut TcpStream,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> io::Result<()> {
+    let mut got = 0;
+    while got < buf.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the handshake took too long",
+            ));
+        }
+        s.set_read_timeout(Some(left))?;
+        match s.read(&mut buf[got..]) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Skips `n` bytes of a stream.
+pub(super) fn discard(conn: &mut TcpStream, n: u64) -> io::Result<()> {
+    let got = io::copy(&mut (&*conn).take(n), &mut io::sink())?;
+    if got < n {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+/// What a non-blocking read of one byte found.
+pub(super) enum Byte {
+    Got(u8),
+    /// Nothing has arrived.
+    None,
+    /// The peer closed the stream.
+    End,
+}
+
+/// Reads one byte from socket `fd` if one has arrived (recv(2) with MSG_DONTWAIT: the
+/// socket stays blocking for the rest of the frame).
+pub(super) fn try_byte(fd: RawFd) -> io::Result<Byte> {
+    let mut b = 0u8;
+    loop {
+        // SAFETY: recv writes at most 1 byte into `b`, a local we own.
+        let n = unsafe { libc::recv(fd, (&mut b as *mut u8).cast(), 1, libc::MSG_DONTWAIT) };
+        match n {
+            1 => return Ok(Byte::Got(b)),
+            0 => return Ok(Byte::End),
+            _ => {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::WouldBlock => return Ok(Byte::None),
+                    _ => return Err(e),
+                }
+            }
+        }
+    }
+}
+
+/// Writes all of `parts`, in order, with as few sendmsg(2) calls as the socket allows (one
+/// for a cell: header and payload together) and MSG_NOSIGNAL: a peer that is gone gives
+/// EPIPE, never a SIGPIPE that would kill a C program.
+pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
+    let mut iov: Vec<libc::iovec> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| libc::iovec {
+            iov_base: p.as_ptr() as *mut libc::c_void,
+            iov_len: p.len(),
+        })
+        .collect();
+    let mut first = 0;
+    while first < iov.len() {
+        // SAFETY: zeroed msghdr is a valid empty header; we then point it at `iov[first..]`,
+        // whose entries describe the caller's slices (alive for this call) and are only read.
+        let n = unsafe {
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = iov[first..].as_mut_ptr();
+            m.msg_iovlen = iov.len() - first;
+            libc::sendmsg(fd, &m, libc::MSG_NOSIGNAL)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        let mut n = n as usize;
+        while first < iov.len() && n >= iov[first].iov_len {
+            n -= iov[first].iov_len;
+            first += 1;
+        }
+        if n > 0 {
+            let v = &mut iov[first];
+            // SAFETY: n < iov_len: the new base stays inside the same slice.
+            v.iov_base = unsafe { v.iov_base.cast::<u8>().add(n).cast() };
+            v.iov_len -= n;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Two TCP endpoints in one process: order, doorbells, in-place pulls, refused keys.
+
+use super::*;
+use std::sync::atomic::AtomicUsize;
+
+/// Two TCP endpoints in one process (ranks 0 and 1) on loopback, with `keys`; the
+/// counter counts rank 1's doorbell rings.
+fn pair(keys: [[u8; 32]; 2]) -> (Arc<Tcp>, Arc<Tcp>, Arc<AtomicUsize>) {
+    let l0 = Listener::bind(Some("lo")).unwrap();
+    let l1 = Listener::bind(Some("lo")).unwrap();
+    let (c0, c1) = (l0.card, l1.card);
+    let rings = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&rings);
+    let cfg = |me: u32, peer: (u32, SocketAddr)| Config {
+        me,
+        key: keys[me as usize],
+        peers: vec![peer],
+        max_payload: 1024,
+    };
+    let t0 = Tcp::start(l0, cfg(0, (1, c1)), Box::new(|| {})).unwrap();
+    let t1 = Tcp::start(
+        l1,
+        cfg(1, (0, c0)),
+        Box::new(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        }),
+    )
+    .unwrap();
+    (t0, t1, rings)
+}
+
+fn next_frame(t: &Tcp) -> Frame {
+    let t0 = Instant::now();
+    loop {
+        if let Some(f) = t.poll() {
+            return f;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "frame lost");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn cells_in_order_both_ways_and_pulls_land_in_place() {
+    let (a, b, rings) = pair([[3u8; 32]; 2]);
+    let hdr = [9u8; crate::transport::fabric::HDR_BYTES];
+    for k in 0..200u32 {
+        a.send(0, &hdr, &k.to_le_bytes()).unwrap();
+    }
+    b.send(0, &hdr, b"back").unwrap();
+    for k in 0..200u32 {
+        let f = next_frame(&b);
+        assert_eq!(f.src, 0);
+        assert_eq!(&f.buf[..48], &hdr[..]);
+        assert_eq!(&f.buf[48..], &k.to_le_bytes());
+    }
+    assert!(rings.load(Ordering::SeqCst) >= 1);
+    assert_eq!(&next_frame(&a).buf[48..], b"back");
+    // b reads 3 MiB of a's memory into two destination pieces, then both pull at once.
+    let src: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let mut d1 = vec![0u8; 1 << 20];
+    let mut d2 = vec![0u8; 2 << 20];
+    let got = b
+        .pull(
+            0,
+            &[(src.as_ptr() as usize, src.len())],
+            &[
+                (UserPtr::of_mut(&mut d1), d1.len()),
+                (UserPtr::of_mut(&mut d2), d2.len()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(got, src.len());
+    assert!(d1[..] == src[..1 << 20] && d2[..] == src[1 << 20..]);
+    let mut e1 = vec![0u8; src.len()];
+    let mut e2 = vec![0u8; src.len()];
+    let (pa, pb) = (src.as_ptr() as usize, src.len());
+    std::thread::scope(|s| {
+        let (a, b) = (&a, &b);
+        let (p1, p2) = (UserPtr::of_mut(&mut e1), UserPtr::of_mut(&mut e2));
+        s.spawn(move || a.pull(0, &[(pa, pb)], &[(p1, pb)]).unwrap());
+        s.spawn(move || b.pull(0, &[(pa, pb)], &[(p2, pb)]).unwrap());
+    });
+    assert!(e1 == src && e2 == src);
+}
+
+#[test]
+fn a_connector_without_the_key_is_refused_and_the_listener_goes_on() {
+    let (a, b, _) = pair([[1u8; 32], [2u8; 32]]);
+    let hdr = [0u8; crate::transport::fabric::HDR_BYTES];
+    let e = a.send(0, &hdr, b"x").unwrap_err();
+    assert!(
+        e.kind() == io::ErrorKind::InvalidData
+            || e.kind() == io::ErrorKind::UnexpectedEof
+            || e.kind() == io::ErrorKind::ConnectionReset,
+        "{e}"
+    );
+    // The other direction is refused too (b cannot prove the key to a either).
+    assert!(b.send(0, &hdr, b"y").is_err());
+    assert!(!a.has_inbound() && !b.has_inbound());
+}
+
+/// Waits until `t` reports lost peers.
+fn next_losses(t: &Tcp) -> Vec<(usize, String)> {
+    let t0 = Instant::now();
+    loop {
+        let l = t.lost_peers();
+        if !l.is_empty() {
+            return l;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "loss never reported"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_goodbye_is_not_a_loss_but_a_hang_up_is_and_fails_what_follows_at_once() {
+    let (a, b, rings) = pair([[5u8; 32]; 2]);
+    let hdr = [1u8; crate::transport::fabric::HDR_BYTES];
+    a.send(0, &hdr, b"one").unwrap();
+    assert_eq!(&next_frame(&b).buf[48..], b"one");
+    // A normal exit: BYE, then the end of stream.
+    a.say_goodbye();
+    let t0 = Instant::now();
+    while !b.has_departed(0) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "goodbye lost");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // A second connection from a, closed without a goodbye (as when its process dies).
+    a.send(0, &hdr, b"two").unwrap();
+    assert_eq!(&next_frame(&b).buf[48..], b"two");
+    let before = rings.load(Ordering::SeqCst);
+    *a.peers[0].out.lock() = None;
+    let lost = next_losses(&b);
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0].0, 0);
+    assert!(lost[0].1.contains("without a goodbye"), "{}", lost[0].1);
+    assert!(
+        rings.load(Ordering::SeqCst) > before,
+        "the waiter was not woken"
+    );
+    // Everything towards the lost peer fails at once, and it is reported only once.
+    let e = b.send(0, &hdr, b"x").unwrap_err();
+    assert!(e.to_string().contains("rank 0 was lost"), "{e}");
+    let mut d = [0u8; 8];
+    assert!(b
+        .pull(
+            0,
+            &[(d.as_ptr() as usize, 8)],
+            &[(UserPtr::of_mut(&mut d), 8)]
+        )
+        .is_err());
+    assert!(b.lost_peers().is_empty());
+}
+
+#[test]
+fn a_peer_that_cannot_be_reached_is_lost_promptly() {
+    // A card whose listener is gone: the connect is refused.
+    let gone = TcpListener::bind("127.0.0.1:0").unwrap();
+    let card = gone.local_addr().unwrap();
+    drop(gone);
+    let l = Listener::bind(Some("lo")).unwrap();
+    let cfg = Config {
+        me: 0,
+        key: [7u8; 32],
+        peers: vec![(1, card)],
+        max_payload: 64,
+    };
+    let t = Tcp::start(l, cfg, Box::new(|| {})).unwrap();
+    let hdr = [0u8; crate::transport::fabric::HDR_BYTES];
+    let t0 = Instant::now();
+    let e = t.send(0, &hdr, b"x").unwrap_err();
+    assert!(e.to_string().contains(&card.to_string()), "{e}");
+    let lost = t.lost_peers();
+    assert_eq!(lost.len(), 1);
+    assert!(lost[0].1.contains("cannot connect"), "{}", lost[0].1);
+    assert!(t.send(0, &hdr, b"y").is_err());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(t.lost_peers().is_empty());
+}
