@@ -4,8 +4,8 @@
 #   libmpi_abi.so.1 (tools/export-check.py); tests-c natively and in both ABI modes
 #   (binaries built by MPICH's mpicc); tests-f (Fortran: built by our mpifort, and by
 #   MPICH's mpif90 run on our library); tests-fault (faults, hostile peers, the bad-argument
-#   sweep); tests-slurm (srun pmi2/pmix, hydra; and on two namespace hosts); tests-abi (the
-#   MPI 5.0 standard ABI);
+#   sweep); tests-slurm (srun pmi2/pmix, hydra; and on two namespace hosts); tests-hosts;
+#   tests-prte (Open MPI's prterun); tests-abi (the MPI 5.0 standard ABI);
 #   tests-py/run.sh (mpi4py's suite); tests-eco/run.sh (the build tools and packages people
 #   use); then checks that no process the tests started is left (tests-c/leftovers.sh).
 #   Prints the summed tests-c line "N passed, N failed" last; exits non-zero if
@@ -130,6 +130,17 @@ timeout 900 tests-hosts/run.sh 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-hosts")
 if grep -q '^tests-hosts: SKIPPED' "$log"; then
     steps_skipped+=("tests-hosts (network namespaces not allowed here)")
+fi
+rm -f "$log"
+
+# Open MPI's launcher (issue 14): prterun/mpirun from the PyPI wheel start our programs
+# through PMIx (with the wheel's libpmix and with Debian's).
+step "tests-prte (Open MPI's prterun/mpirun through PMIx)"
+log=$(mktemp)
+timeout 900 tests-prte/run.sh 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-prte")
+if grep -q '^tests-prte: SKIPPED' "$log"; then
+    steps_skipped+=("tests-prte (Open MPI not available)")
 fi
 rm -f "$log"
 

@@ -3,8 +3,8 @@
 # under `srun --mpi=pmi2` and `srun --mpi=pmix` (issue 14: "a program runs across two test
 # hosts ... under Slurm (pmi2 and pmix)").
 #
-# The hosts are network namespaces joined by a veth pair, hosta (10.78.0.1) and hostb
-# (10.78.0.2), each with its own /etc/hosts and, for every process started in it, a UTS
+# The hosts are network namespaces joined by a veth pair, hosta (10.77.0.1) and hostb
+# (10.77.0.2), each with its own /etc/hosts and, for every process started in it, a UTS
 # namespace whose hostname is the host's (as tests-hosts/run.sh makes them). slurmctld and
 # one slurmd run on hosta, a second slurmd on hostb; munged (a Unix socket, shared through the
 # file system) serves both. srun runs on hosta. Ranks on one host share memory, ranks on
@@ -28,9 +28,6 @@ skip() {
     exit 0
 }
 
-tag=oxs$$
-NSA=${tag}a
-NSB=${tag}b
 tmp=$(mktemp -d /tmp/oximpi-slurm2.XXXXXX)
 chmod 755 "$tmp"
 daemons=()
@@ -41,12 +38,7 @@ cleanup() {
         for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$p" 2>/dev/null
     done
-    for ns in "$NSA" "$NSB"; do
-        p=$(ip netns pids "$ns" 2>/dev/null)
-        [ -n "$p" ] && kill -9 $p 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-        rm -rf "/etc/netns/$ns"
-    done
+    declare -F netns_cleanup >/dev/null && netns_cleanup
     if [ -n "${KEEP_TMP:-}" ]; then echo "two_hosts: kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -54,27 +46,15 @@ trap 'exit 130' INT TERM
 
 [ -x "$root/build/bin/mpicc" ] || { echo "two_hosts: build/ is missing; run scripts/build.sh" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces"
-for t in ip unshare slurmd slurmctld srun munged; do
+for t in unshare nsenter slurmd slurmctld srun munged; do
     command -v $t >/dev/null || skip "$t is not installed (tests-slurm/run.sh installs Slurm and munge)"
 done
 [ -r /etc/munge/munge.key ] || skip "no /etc/munge/munge.key"
 
 # --- the hosts -----------------------------------------------------------------------------
-ip netns add "$NSA" 2>"$tmp/err" || skip "the kernel refuses network namespaces: $(cat "$tmp/err")"
-ip netns add "$NSB" || exit 1
-unshare --uts true 2>"$tmp/err" || skip "the kernel refuses UTS namespaces: $(cat "$tmp/err")"
-ip link add "${tag}x" netns "$NSA" type veth peer name "${tag}y" netns "$NSB" || exit 1
-ip -n "$NSA" link set "${tag}x" name oxnet0
-ip -n "$NSB" link set "${tag}y" name oxnet0
-ip -n "$NSA" addr add 10.78.0.1/24 dev oxnet0
-ip -n "$NSB" addr add 10.78.0.2/24 dev oxnet0
-for ns in "$NSA" "$NSB"; do
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set oxnet0 up
-    mkdir -p "/etc/netns/$ns"
-    printf '127.0.0.1 localhost\n10.78.0.1 hosta\n10.78.0.2 hostb\n' >"/etc/netns/$ns/hosts"
-done
-export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
+# hosta 10.77.0.1 and hostb 10.77.0.2, as tests-hosts makes them.
+. "$root/tests-hosts/netns.sh"
+netns_setup || skip "$netns_why"
 
 # --- the cluster ---------------------------------------------------------------------------
 # Ports from the pid, so that a concurrent tests-slurm/run.sh (root namespace) never collides.
@@ -83,7 +63,7 @@ conf=$tmp/slurm.conf
 mkdir -p "$tmp/state"
 cat >"$conf" <<EOF
 ClusterName=oximpi2
-SlurmctldHost=hosta(10.78.0.1)
+SlurmctldHost=hosta(10.77.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=$p
@@ -108,8 +88,8 @@ MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 KillWait=1
-NodeName=hosta NodeAddr=10.78.0.1 CPUs=2 State=UNKNOWN
-NodeName=hostb NodeAddr=10.78.0.2 CPUs=2 State=UNKNOWN
+NodeName=hosta NodeAddr=10.77.0.1 CPUs=2 State=UNKNOWN
+NodeName=hostb NodeAddr=10.77.0.2 CPUs=2 State=UNKNOWN
 PartitionName=oximpi Nodes=hosta,hostb Default=YES MaxTime=10 State=UP OverSubscribe=FORCE:4
 EOF
 echo "PMIxCliTmpDirBase=$tmp/pmix" >"$tmp/mpi.conf"
