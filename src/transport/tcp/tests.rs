@@ -1,6 +1,7 @@
 //! Two TCP endpoints in one process: order, doorbells, in-place pulls, refused keys.
 
 use super::*;
+use crate::transport::mem::OwnedBytes;
 use std::sync::atomic::AtomicUsize;
 
 /// Two TCP endpoints in one process (ranks 0 and 1) on loopback, with `keys`; the
@@ -58,30 +59,27 @@ fn cells_in_order_both_ways_and_pulls_land_in_place() {
     assert_eq!(&next_frame(&a).buf[48..], b"back");
     // b reads 3 MiB of a's memory into two destination pieces, then both pull at once.
     let src: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
-    let mut d1 = vec![0u8; 1 << 20];
-    let mut d2 = vec![0u8; 2 << 20];
+    let (mut d1, mut d2) = (OwnedBytes::zeroed(1 << 20), OwnedBytes::zeroed(2 << 20));
     let got = b
         .pull(
             0,
             &[(src.as_ptr() as usize, src.len())],
-            &[
-                (UserPtr::of_mut(&mut d1), d1.len()),
-                (UserPtr::of_mut(&mut d2), d2.len()),
-            ],
+            &[(d1.ptr(), d1.len()), (d2.ptr(), d2.len())],
         )
         .unwrap();
     assert_eq!(got, src.len());
-    assert!(d1[..] == src[..1 << 20] && d2[..] == src[1 << 20..]);
-    let mut e1 = vec![0u8; src.len()];
-    let mut e2 = vec![0u8; src.len()];
+    assert!(
+        d1.to_vec().unwrap()[..] == src[..1 << 20] && d2.to_vec().unwrap()[..] == src[1 << 20..]
+    );
+    let (mut e1, mut e2) = (OwnedBytes::zeroed(src.len()), OwnedBytes::zeroed(src.len()));
     let (pa, pb) = (src.as_ptr() as usize, src.len());
     std::thread::scope(|s| {
         let (a, b) = (&a, &b);
-        let (p1, p2) = (UserPtr::of_mut(&mut e1), UserPtr::of_mut(&mut e2));
+        let (p1, p2) = (e1.ptr(), e2.ptr());
         s.spawn(move || a.pull(0, &[(pa, pb)], &[(p1, pb)]).unwrap());
         s.spawn(move || b.pull(0, &[(pa, pb)], &[(p2, pb)]).unwrap());
     });
-    assert!(e1 == src && e2 == src);
+    assert!(e1.to_vec().unwrap() == src && e2.to_vec().unwrap() == src);
 }
 
 #[test]
@@ -145,14 +143,8 @@ fn a_goodbye_is_not_a_loss_but_a_hang_up_is_and_fails_what_follows_at_once() {
     // Everything towards the lost peer fails at once, and it is reported only once.
     let e = b.send(0, &hdr, b"x").unwrap_err();
     assert!(e.to_string().contains("rank 0 was lost"), "{e}");
-    let mut d = [0u8; 8];
-    assert!(b
-        .pull(
-            0,
-            &[(d.as_ptr() as usize, 8)],
-            &[(UserPtr::of_mut(&mut d), 8)]
-        )
-        .is_err());
+    let d = OwnedBytes::zeroed(8);
+    assert!(b.pull(0, &[(d.ptr().addr(), 8)], &[(d.ptr(), 8)]).is_err());
     assert!(b.lost_peers().is_empty());
 }
 
