@@ -3336,7 +3336,21 @@ int PMPIX_Grequest_class_create(MPI_Grequest_query_function *query_fn,
                                 MPIX_Grequest_class *greq_class);
 int PMPIX_Grequest_class_allocate(MPIX_Grequest_class greq_class, void *extra_state,
                                   MPI_Request *request);
-/* @ULFM@ */
+/* ULFM (fault tolerance): needs a run under mpiexec -disable-auto-cleanup (see README). */
+int MPIX_Comm_revoke(MPI_Comm comm);
+int MPIX_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int MPIX_Comm_failure_ack(MPI_Comm comm);
+int MPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp);
+int MPIX_Comm_agree(MPI_Comm comm, int *flag);
+int MPIX_Comm_get_failed(MPI_Comm comm, MPI_Group *failedgrp);
+int MPIX_Comm_is_revoked(MPI_Comm comm, int *flag);
+int PMPIX_Comm_revoke(MPI_Comm comm);
+int PMPIX_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int PMPIX_Comm_failure_ack(MPI_Comm comm);
+int PMPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp);
+int PMPIX_Comm_agree(MPI_Comm comm, int *flag);
+int PMPIX_Comm_get_failed(MPI_Comm comm, MPI_Group *failedgrp);
+int PMPIX_Comm_is_revoked(MPI_Comm comm, int *flag);
 
 #if defined(__cplusplus)
 }

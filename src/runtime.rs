@@ -378,6 +378,12 @@ fn start() -> Result<(), MpiError> {
         }
         None => (0, 0),
     });
+    // A fault-tolerant run (the launcher was given -disable-auto-cleanup): the launcher's
+    // failure notices feed the failed set (see `crate::ft`).
+    crate::ft::members::enable();
+    if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
+        crate::ft::detector::install();
+    }
     let world = Comm::new(
         WORLD_CONTEXT,
         rank,
@@ -413,8 +419,43 @@ fn start() -> Result<(), MpiError> {
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));
     }
+    if let Some(rt) = RT.get() {
+        rt.engine.add_poller(&FT_POLLER);
+    }
     STATE.store(READY, Ordering::Release);
     Ok(())
+}
+
+/// The fault-tolerance poller: reads the launcher's failure notices into the failed set,
+/// takes revoke notices, and ends the operations either made impossible. Runs in every
+/// wait and test of a fault-tolerant run.
+struct FtPoller;
+
+static FT_POLLER: FtPoller = FtPoller;
+/// A notice arrived while the PMI connection was busy: read the key at the next poll.
+static FT_NOTICE_DUE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl crate::progress::Poller for FtPoller {
+    fn poll(&self) -> bool {
+        use crate::ft;
+        let Some(rt) = get() else { return false };
+        let mut did = false;
+        if ft::detector::notice() || FT_NOTICE_DUE.swap(false, Ordering::AcqRel) {
+            match rt.pmi.try_lock() {
+                Some(mut p) => {
+                    if let Some(Ok(v)) = p.as_mut().map(|p| p.get(ft::detector::DEAD_KEY)) {
+                        did |= ft::add_failed(ft::detector::parse_dead(&v));
+                    }
+                }
+                None => FT_NOTICE_DUE.store(true, Ordering::Release),
+            }
+        }
+        did |= ft::revoke::poll_notices(&rt.engine, rt.rank);
+        if ft::epoch() != 0 || ft::any_revoked() {
+            did |= ft::members::sweep(&rt.engine, ft::acked_all) > 0;
+        }
+        did
+    }
 }
 
 /// OXIMPI_TRANSPORT: true for "tcp" (every peer over TCP); empty or "auto" is the default.

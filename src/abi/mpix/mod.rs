@@ -6,3 +6,4 @@
 
 pub mod errors;
 pub mod gpu;
+pub mod ulfm;
