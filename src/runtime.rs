@@ -303,6 +303,12 @@ fn start() -> Result<(), MpiError> {
         }
         _ => {}
     }
+    // A fault-tolerant run (-disable-auto-cleanup): take the launcher's SIGUSR1 notices from
+    // before the first PMI barrier, so no rank can die and be announced to a rank that
+    // has not installed the handler yet (the default action would kill it).
+    if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
+        crate::ft::detector::install();
+    }
     let mut pmi = Pmi::connect().map_err(|e| {
         MpiError::new(
             class::ERR_OTHER,
@@ -381,9 +387,6 @@ fn start() -> Result<(), MpiError> {
     // A fault-tolerant run (the launcher was given -disable-auto-cleanup): the launcher's
     // failure notices feed the failed set (see `crate::ft`).
     crate::ft::members::enable();
-    if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
-        crate::ft::detector::install();
-    }
     let world = Comm::new(
         WORLD_CONTEXT,
         rank,
@@ -622,9 +625,12 @@ fn teardown() -> Result<(), MpiError> {
     rt.engine.quiesce();
     if let Some(p) = rt.pmi.lock().as_mut() {
         // The barrier keeps every rank's memory (single-copy reads, cells) alive until all
-        // have stopped touching it.
-        p.barrier()
-            .map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
+        // have stopped touching it. After a rank failed (ULFM) it is skipped: hydra's
+        // barrier would wait for the dead rank for ever (ours would not).
+        if crate::ft::epoch() == 0 {
+            p.barrier()
+                .map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
+        }
         let _ = p.finalize();
     }
     STATE.store(DONE, Ordering::Release);

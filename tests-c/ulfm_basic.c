@@ -51,9 +51,12 @@ int main(int argc, char **argv)
         MPI_Error_class(rc, &cls);
         CHECK(cls == MPIX_ERR_REVOKED, "pending recv on a revoked comm: class %d", cls);
     }
+#ifdef OXIMPI
+    /* Later MPICH's name; MPICH 4.0.2's header (the ABI runs) does not declare it. */
     int revoked = 0;
     MPI_CHECK(MPIX_Comm_is_revoked(world, &revoked));
     CHECK(revoked, "comm not revoked");
+#endif
 
     /* Shrink: the survivors, ranks in the old order. */
     MPI_Comm small;
@@ -72,7 +75,7 @@ int main(int argc, char **argv)
     CHECK(flag == 1, "agree(1): %d", flag);
     flag = ot_rank == 0 ? 0x6 : 0x7;
     MPI_CHECK(MPIX_Comm_agree(small, &flag));
-    CHECK(flag == (ot_size > 2 ? 0x6 : 0x6), "agree(AND): %#x", flag);
+    CHECK(flag == 0x6, "agree(AND): %#x", flag);
     /* On the old communicator (revoked, with an acked failure): agreement still works. */
     flag = 1;
     MPI_CHECK(MPIX_Comm_agree(world, &flag));
