@@ -308,6 +308,8 @@ fn start() -> Result<(), MpiError> {
     // has not installed the handler yet (the default action would kill it).
     if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
         crate::ft::detector::install();
+        // Ranks that died before we listened were not signalled to us: read the list once.
+        FT_NOTICE_DUE.store(true, Ordering::Release);
     }
     let mut pmi = Pmi::connect().map_err(|e| {
         MpiError::new(

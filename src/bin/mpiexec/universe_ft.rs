@@ -43,12 +43,14 @@ impl Universe {
         for (to, line) in replies {
             self.send_to(first + to as usize, &line);
         }
+        // Only ranks that spoke PMI init have the library's handler (it is installed before
+        // init); the others read the key when they start (SIGUSR1 would kill them).
+        let server = &self.jobs[job].server;
         for p in &self.procs {
-            if p.job == job && p.rank != rank && p.ended.is_none() && p.remote.is_none() {
-                if p.child.is_some() {
-                    // Gone meanwhile: its own end is judged when it is reaped.
-                    let _ = process::kill_pid(p.pid, libc::SIGUSR1);
-                }
+            let told = p.job == job && p.rank != rank && server.initialized(p.rank);
+            if told && p.ended.is_none() && p.remote.is_none() && p.child.is_some() {
+                // Gone meanwhile: its own end is judged when it is reaped.
+                let _ = process::kill_pid(p.pid, libc::SIGUSR1);
             }
         }
     }
