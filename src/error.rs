@@ -87,8 +87,16 @@ pub mod class {
     pub const T_ERR_NOT_ACCESSIBLE: i32 = 79;
     pub const ERR_ERRHANDLER: i32 = 80;
     pub const ERR_ABI: i32 = 81;
-    /// The last predefined class.
+    /// The last predefined class of the standard.
     pub const LAST_CLASS: i32 = 81;
+    /// MPICH's MPIX_ classes (MPICH_ERR_FIRST_MPIX + 1 ..= + 5): ULFM's.
+    pub const ERR_PROC_FAILED: i32 = 101;
+    pub const ERR_PROC_FAILED_PENDING: i32 = 102;
+    pub const ERR_REVOKED: i32 = 103;
+    pub const ERR_EAGAIN: i32 = 104;
+    pub const ERR_NOREQ: i32 = 105;
+    /// The range of the MPIX_ classes.
+    pub const MPIX_CLASSES: std::ops::RangeInclusive<i32> = 101..=105;
     /// MPI_ERR_LASTCODE as MPICH defines it.
     pub const ERR_LASTCODE: i32 = 0x3fff_ffff;
 }
@@ -180,6 +188,11 @@ pub fn class_string(c: i32) -> &'static str {
         T_ERR_NOT_ACCESSIBLE => "Requested functionality not accessible",
         ERR_ERRHANDLER => "Invalid errhandler",
         ERR_ABI => "ABI mismatch",
+        ERR_PROC_FAILED => "Process failed",
+        ERR_PROC_FAILED_PENDING => "A failure has caused this request to be pending",
+        ERR_REVOKED => "The communication object has been revoked",
+        ERR_EAGAIN => "Operation could not be issued (try again)",
+        ERR_NOREQ => "Cannot allocate request",
         _ => "Unknown error class",
     }
 }

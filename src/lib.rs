@@ -7,6 +7,7 @@ pub mod comm_build;
 pub mod datatype;
 pub mod dpm;
 pub mod error;
+pub mod ft;
 pub mod handle;
 pub mod io;
 pub mod object;

@@ -303,6 +303,14 @@ fn start() -> Result<(), MpiError> {
         }
         _ => {}
     }
+    // A fault-tolerant run (-disable-auto-cleanup): take the launcher's SIGUSR1 notices from
+    // before the first PMI barrier, so no rank can die and be announced to a rank that
+    // has not installed the handler yet (the default action would kill it).
+    if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
+        crate::ft::detector::install();
+        // Ranks that died before we listened were not signalled to us: read the list once.
+        FT_NOTICE_DUE.store(true, Ordering::Release);
+    }
     let mut pmi = Pmi::connect().map_err(|e| {
         MpiError::new(
             class::ERR_OTHER,
@@ -378,6 +386,9 @@ fn start() -> Result<(), MpiError> {
         }
         None => (0, 0),
     });
+    // A fault-tolerant run (the launcher was given -disable-auto-cleanup): the launcher's
+    // failure notices feed the failed set (see `crate::ft`).
+    crate::ft::members::enable();
     let world = Comm::new(
         WORLD_CONTEXT,
         rank,
@@ -413,8 +424,43 @@ fn start() -> Result<(), MpiError> {
     if RT.set(rt).is_err() {
         return Err(MpiError::intern("runtime initialized twice"));
     }
+    if let Some(rt) = RT.get() {
+        rt.engine.add_poller(&FT_POLLER);
+    }
     STATE.store(READY, Ordering::Release);
     Ok(())
+}
+
+/// The fault-tolerance poller: reads the launcher's failure notices into the failed set,
+/// takes revoke notices, and ends the operations either made impossible. Runs in every
+/// wait and test of a fault-tolerant run.
+struct FtPoller;
+
+static FT_POLLER: FtPoller = FtPoller;
+/// A notice arrived while the PMI connection was busy: read the key at the next poll.
+static FT_NOTICE_DUE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl crate::progress::Poller for FtPoller {
+    fn poll(&self) -> bool {
+        use crate::ft;
+        let Some(rt) = get() else { return false };
+        let mut did = false;
+        if ft::detector::notice() || FT_NOTICE_DUE.swap(false, Ordering::AcqRel) {
+            match rt.pmi.try_lock() {
+                Some(mut p) => {
+                    if let Some(Ok(v)) = p.as_mut().map(|p| p.get(ft::detector::DEAD_KEY)) {
+                        did |= ft::add_failed(ft::detector::parse_dead(&v));
+                    }
+                }
+                None => FT_NOTICE_DUE.store(true, Ordering::Release),
+            }
+        }
+        did |= ft::revoke::poll_notices(&rt.engine, rt.rank);
+        if ft::epoch() != 0 || ft::any_revoked() {
+            did |= ft::members::sweep(&rt.engine, ft::acked_all) > 0;
+        }
+        did
+    }
 }
 
 /// OXIMPI_TRANSPORT: true for "tcp" (every peer over TCP); empty or "auto" is the default.
@@ -581,9 +627,12 @@ fn teardown() -> Result<(), MpiError> {
     rt.engine.quiesce();
     if let Some(p) = rt.pmi.lock().as_mut() {
         // The barrier keeps every rank's memory (single-copy reads, cells) alive until all
-        // have stopped touching it.
-        p.barrier()
-            .map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
+        // have stopped touching it. After a rank failed (ULFM) it is skipped: hydra's
+        // barrier would wait for the dead rank for ever (ours would not).
+        if crate::ft::epoch() == 0 {
+            p.barrier()
+                .map_err(|e| MpiError::new(class::ERR_OTHER, format!("process manager: {e}")))?;
+        }
         let _ = p.finalize();
     }
     STATE.store(DONE, Ordering::Release);

@@ -182,7 +182,12 @@ pub fn is_valid(code: c_int) -> bool {
     if code & DYN_BIT != 0 {
         return USER.lock().codes.contains_key(&code);
     }
-    code >= 0 && class_of(code) <= class::LAST_CLASS
+    code >= 0 && known_class(class_of(code))
+}
+
+/// A predefined class: the standard's, or one of MPICH's MPIX_ (ULFM) classes.
+fn known_class(c: c_int) -> bool {
+    (0..=class::LAST_CLASS).contains(&c) || class::MPIX_CLASSES.contains(&c)
 }
 
 /// The error class of a code returned by this library or defined by the user.
@@ -195,7 +200,7 @@ pub fn class_of(code: c_int) -> c_int {
             .map(|e| e.class)
             .unwrap_or(code);
     }
-    if (0..=class::LAST_CLASS).contains(&code) {
+    if known_class(code) {
         code
     } else {
         code & ((1 << CLASS_BITS) - 1)
@@ -208,7 +213,7 @@ pub fn string_of(code: c_int) -> Option<String> {
         return USER.lock().codes.get(&code).map(|e| e.string.clone());
     }
     let c = class_of(code);
-    if code < 0 || c > class::LAST_CLASS {
+    if code < 0 || !known_class(c) {
         return None;
     }
     let base = class_string(c);

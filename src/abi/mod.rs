@@ -17,12 +17,14 @@ pub mod errhandler;
 pub mod errors;
 #[cfg(not(feature = "std-abi"))]
 pub mod fortran;
+pub mod grequest;
 pub mod group;
 pub mod handle_conv;
 pub mod info;
 pub mod init;
 pub mod io;
 pub mod mpit;
+pub mod mpix;
 pub mod op;
 pub mod part;
 pub mod pt2pt;

@@ -4,13 +4,18 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use super::arg;
+use super::grequest::{
+    call_cancel, call_free, call_query, finish_grequest, grequest_status, wait_extended,
+};
+// (Re-exported: other faces reach them through this module.)
+pub use super::grequest::{set_grequest_f77, PMPI_Grequest_complete, PMPI_Grequest_start};
 use super::status::{self, MPI_Status};
 use crate::error::{class, MpiError};
 use crate::handle::{self, obj, predefined, KIND_DIRECT, KIND_INDIRECT};
 use crate::mpi_fn;
 use crate::p2p::{Kind, MsgId, ReqId, Status};
 use crate::runtime::{self, NodeEngine};
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 
 #[inline]
 pub fn handle_of(id: ReqId) -> c_int {
@@ -45,7 +50,7 @@ pub(crate) fn id_of(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError>
     ))
 }
 
-fn engine() -> Result<&'static NodeEngine, MpiError> {
+pub(super) fn engine() -> Result<&'static NodeEngine, MpiError> {
     Ok(&runtime::rt()?.engine)
 }
 
@@ -55,132 +60,6 @@ pub fn pair(w: ReqId, r: ReqId, keep: Option<Box<[u8]>>, comm: c_int) -> Result<
     let id = e.join(&[w, r], r, keep);
     e.set_owner(id, comm);
     Ok(id)
-}
-
-// ---------------------------------------------------------------------------------------
-// Generalized requests: ext = [query_fn, free_fn, cancel_fn, extra_state]
-
-type QueryFn = unsafe extern "C" fn(*mut c_void, *mut MPI_Status) -> c_int;
-type FreeFn = unsafe extern "C" fn(*mut c_void) -> c_int;
-type CancelFn = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
-// MPICH's MPIR_Grequest_f77_*_function: the Fortran callbacks of MPICH's own libmpifort,
-// every argument by reference and the error in a last MPI_Fint out-argument.
-type F77QueryFn = unsafe extern "C" fn(*mut c_void, *mut c_int, *mut c_int);
-type F77FreeFn = unsafe extern "C" fn(*mut c_void, *mut c_int);
-type F77CancelFn = unsafe extern "C" fn(*mut c_void, *mut c_int, *mut c_int);
-
-/// The generalized requests whose callbacks are Fortran ones (MPII_Grequest_set_lang_f77,
-/// called by MPICH's libmpifort right after MPI_Grequest_start); an entry goes when the
-/// free callback has run.
-static F77_GREQUESTS: parking_lot::Mutex<Vec<ReqId>> = parking_lot::Mutex::new(Vec::new());
-
-fn is_f77(id: ReqId) -> bool {
-    F77_GREQUESTS.lock().contains(&id)
-}
-
-/// Marks generalized request `h` as having Fortran callbacks (MPICH's
-/// MPII_Grequest_set_lang_f77, which returns nothing: another handle is ignored).
-pub fn set_grequest_f77(h: c_int) {
-    let Ok(e) = engine() else { return };
-    let Ok(Some(id)) = id_of(e, h) else { return };
-    if matches!(e.kind_of(id), Some((Kind::Grequest, _, _))) {
-        let mut t = F77_GREQUESTS.lock();
-        if !t.contains(&id) {
-            t.push(id);
-        }
-    }
-}
-
-/// Calls the query callback of generalized request `id` (callbacks `ext`) into `st`.
-fn call_query(id: ReqId, ext: [usize; 4], st: &mut MPI_Status) -> c_int {
-    let extra = ext[3] as *mut c_void;
-    if is_f77(id) {
-        // SAFETY: registered by MPICH's MPI_GREQUEST_START binding as a Fortran query
-        // function (MPII_Grequest_set_lang_f77).
-        let q: F77QueryFn = unsafe { std::mem::transmute(ext[0]) };
-        // A Fortran status is the C one's ints (MPICH's PMPI_Status_f2c copies them); it is
-        // taken only if the callback succeeded, as MPICH does.
-        let mut fst = MPI_Status::default();
-        let mut ierr: c_int = 0;
-        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
-        unsafe { q(extra, &mut fst as *mut MPI_Status as *mut c_int, &mut ierr) };
-        if ierr == 0 {
-            *st = fst;
-        }
-        return ierr;
-    }
-    // SAFETY: the functions were registered by MPI_Grequest_start with these signatures.
-    let q: QueryFn = unsafe { std::mem::transmute(ext[0]) };
-    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-    unsafe { q(extra, st) }
-}
-
-/// Calls the free callback of generalized request `id`; its Fortran mark goes with it.
-fn call_free(id: ReqId, ext: [usize; 4]) -> c_int {
-    let extra = ext[3] as *mut c_void;
-    let f77 = {
-        let mut t = F77_GREQUESTS.lock();
-        let had = t.contains(&id);
-        t.retain(|x| *x != id);
-        had
-    };
-    if f77 {
-        // SAFETY: registered by MPICH's Fortran binding as a Fortran free function.
-        let f: F77FreeFn = unsafe { std::mem::transmute(ext[1]) };
-        let mut ierr: c_int = 0;
-        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
-        unsafe { f(extra, &mut ierr) };
-        return ierr;
-    }
-    // SAFETY: registered by MPI_Grequest_start with this signature.
-    let f: FreeFn = unsafe { std::mem::transmute(ext[1]) };
-    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-    unsafe { f(extra) }
-}
-
-/// Calls the cancel callback of generalized request `id` (`done`: already complete).
-fn call_cancel(id: ReqId, ext: [usize; 4], done: bool) -> c_int {
-    let extra = ext[3] as *mut c_void;
-    if is_f77(id) {
-        // SAFETY: registered by MPICH's Fortran binding as a Fortran cancel function.
-        let c: F77CancelFn = unsafe { std::mem::transmute(ext[2]) };
-        let (mut complete, mut ierr): (c_int, c_int) = (done as c_int, 0);
-        // SAFETY: the user's Fortran callback with by-reference arguments to our locals.
-        unsafe { c(extra, &mut complete, &mut ierr) };
-        return ierr;
-    }
-    // SAFETY: registered by MPI_Grequest_start with this signature.
-    let c: CancelFn = unsafe { std::mem::transmute(ext[2]) };
-    // SAFETY: the user's callback, called with the arguments its MPI signature takes.
-    unsafe { c(extra, done as c_int) }
-}
-
-/// The status a generalized request's query callback filled in.
-fn grequest_status(st: &MPI_Status) -> Status {
-    Status {
-        source: st.MPI_SOURCE,
-        tag: st.MPI_TAG,
-        error: st.MPI_ERROR,
-        bytes: st.bytes(),
-        cancelled: st.cancelled(),
-    }
-}
-
-/// Runs the query and free callbacks of a completed generalized request.
-fn finish_grequest(id: ReqId, ext: [usize; 4]) -> Result<Status, MpiError> {
-    let mut st = MPI_Status::default();
-    let rc = call_query(id, ext, &mut st);
-    let rc2 = call_free(id, ext);
-    let s = grequest_status(&st);
-    for rc in [rc, rc2] {
-        if rc != 0 {
-            return Err(MpiError::new(
-                super::errors::class_of(rc),
-                format!("generalized request callback returned error {rc}"),
-            ));
-        }
-    }
-    Ok(s)
 }
 
 /// Waits for request `id` and returns its status (callbacks of generalized requests run
@@ -359,6 +238,8 @@ fn in_status_error(any_err: bool) -> Result<(), MpiError> {
 /// Waits for every request of `m` (all complete, or about to be) and stores the statuses:
 /// the common end of MPI_Waitall and of a successful MPI_Testall.
 fn complete_all(e: &NodeEngine, m: &mut Many, ids: Vec<Option<ReqId>>) -> Result<(), MpiError> {
+    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
+    wait_extended(&live)?;
     let mut any_err = false;
     for (i, id) in ids.into_iter().enumerate() {
         let s = match id {
@@ -721,34 +602,6 @@ mpi_fn!(MPI_Startall, PMPI_Startall, (count: c_int, requests: *mut c_int), |_ctx
         e.start(id)?;
     }
     Ok(())
-});
-
-mpi_fn!(MPI_Grequest_start, PMPI_Grequest_start, (query_fn: usize, free_fn: usize, cancel_fn: usize, extra_state: *mut c_void, request: *mut c_int), |_ctx| {
-    if query_fn == 0 || free_fn == 0 || cancel_fn == 0 {
-        return Err(MpiError::arg(class::ERR_ARG, "query_fn/free_fn/cancel_fn", "null function"));
-    }
-    let e = engine()?;
-    let id = e.external(Kind::Grequest, [query_fn, free_fn, cancel_fn, extra_state as usize]);
-    // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
-    unsafe { arg::write(request, handle_of(id), "request") }
-});
-
-mpi_fn!(MPI_Grequest_complete, PMPI_Grequest_complete, (request: c_int), |_ctx| {
-    let e = engine()?;
-    let id = id_of(e, request)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
-    match e.kind_of(id) {
-        Some((Kind::Grequest, ext, _)) => {
-            // A request the user already freed is gone once complete: its free callback
-            // runs now, as nobody will wait for it.
-            let freed = e.is_freed(id);
-            e.complete_external(id);
-            if freed {
-                call_free(id, ext);
-            }
-            Ok(())
-        }
-        _ => Err(MpiError::arg(class::ERR_REQUEST, "request", "not a generalized request")),
-    }
 });
 
 // ---------------------------------------------------------------------------------------

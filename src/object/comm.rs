@@ -41,10 +41,24 @@ pub struct Comm {
     /// Number of collective calls started on this communicator: each gets its own tag
     /// sequence, the same on every member because every member counts from 0.
     pub coll_seq: Arc<std::sync::atomic::AtomicU32>,
+    /// ULFM state: acknowledged failures, agreements run.
+    pub ft: crate::ft::CommFt,
+}
+
+impl Drop for Comm {
+    fn drop(&mut self) {
+        // Its context block may be reused: the fault-tolerance layer forgets it (once per
+        // registration; see `ft::members`).
+        crate::ft::members::forget(self.context_id, &self.group);
+        if self.remote.is_some() {
+            crate::ft::members::forget(self.context_id, &self.group);
+        }
+    }
 }
 
 impl Comm {
     pub fn new(context_id: u32, rank: u32, group: Arc<Group>, name: &str) -> Self {
+        crate::ft::members::register(context_id, &group, None);
         Comm {
             context_id,
             rank,
@@ -58,12 +72,14 @@ impl Comm {
             attrs: Mutex::new(AttrList::default()),
             info: Mutex::new(Info::new()),
             coll_seq: Arc::new(std::sync::atomic::AtomicU32::new(0)),
+            ft: Default::default(),
         }
     }
 
     /// An intercommunicator: `group` is the local group, `remote` the other side.
     pub fn new_inter(context_id: u32, rank: u32, group: Arc<Group>, remote: Arc<Group>) -> Self {
         let mut c = Comm::new(context_id, rank, group, "");
+        crate::ft::members::register(context_id, &c.group, Some(&remote));
         c.remote = Some(remote);
         c
     }

@@ -8,6 +8,13 @@ use std::collections::VecDeque;
 pub const ANY_SOURCE: i32 = -2;
 pub const ANY_TAG: i32 = -1;
 
+/// The tag of control notices nobody posts a receive for (ULFM's revoke: `ft::revoke`).
+pub const CONTROL_TAG: i32 = (1 << 30) + (1 << 28) - 1;
+/// Set when a message with `CONTROL_TAG` was queued: lets the poller that takes them skip
+/// the queue scan when none came.
+pub static CONTROL_ARRIVED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 #[derive(Clone, Copy, Debug)]
 pub struct Posted {
     pub ctx: u32,
@@ -75,6 +82,9 @@ impl Queues {
     /// mark and the MPI_T event "unexpected_message".
     #[inline]
     pub fn push_unexpected(&mut self, m: Unexpected) {
+        if m.tag == CONTROL_TAG {
+            CONTROL_ARRIVED.store(true, std::sync::atomic::Ordering::Release);
+        }
         crate::tool::event::emit(
             crate::tool::event::Kind::Unexpected,
             m.src,

@@ -345,6 +345,16 @@ impl Slab {
         self.slots.len() - self.free.len()
     }
 
+    /// The live requests that satisfy `f`.
+    pub fn ids_where(&self, f: impl Fn(&Req) -> bool) -> Vec<ReqId> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.live && f(r))
+            .map(|(i, r)| ReqId::make(i, r.gen))
+            .collect()
+    }
+
     /// True if a live request satisfies `f`.
     pub fn any(&self, f: impl Fn(&Req) -> bool) -> bool {
         self.slots.iter().any(|r| r.live && f(r))

@@ -141,6 +141,9 @@ pub struct Section {
     pub arg0: Option<String>,
 }
 
+/// Set in the ranks' environment by `-disable-auto-cleanup`: a fault-tolerant run.
+pub const FT_ENV: &str = "OXIMPI_FT";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobSpec {
     pub sections: Vec<Section>,
@@ -248,6 +251,11 @@ pub fn parse(
                     spec.hosts.genvlist = None;
                 }
                 "-l" | "-prepend-rank" | "--prepend-rank" | "--label" => spec.label = true,
+                // Hydra's spelling: a rank's death does not end the job; the others are told
+                // (ULFM, see mpi::ft). The ranks learn it from OXIMPI_FT.
+                "-disable-auto-cleanup" | "--disable-auto-cleanup" => {
+                    spec.genv.push((FT_ENV.to_string(), "1".to_string()))
+                }
                 "-timeout" | "--timeout" => spec.timeout = Some(parse_timeout(&value(arg)?)?),
                 "-usize" | "--usize" => spec.universe_size = Some(parse_count(&value(arg)?)?),
                 "-wdir" | "--wdir" => section.wdir = Some(PathBuf::from(value(arg)?)),
@@ -381,6 +389,8 @@ const KNOWN: &[&str] = &[
     "-l",
     "-prepend-rank",
     "--label",
+    "-disable-auto-cleanup",
+    "--disable-auto-cleanup",
     "-timeout",
     "--timeout",
     "-usize",

@@ -51,6 +51,8 @@ struct RankState {
     initialized: bool,
     finalized: bool,
     in_barrier: bool,
+    /// Died while the job goes on (`-disable-auto-cleanup`): barriers no longer wait for it.
+    dead: bool,
     /// The key/value lines of a multi-line `mcmd=` request being collected until `endcmd`.
     mcmd: Option<(String, Vec<(String, String)>)>,
     /// The blocks of a spawn request received so far.
@@ -299,13 +301,7 @@ impl PmiServer {
                     self.ranks[r].in_barrier = true;
                     self.barrier_waiting += 1;
                 }
-                if self.barrier_waiting == self.ranks.len() {
-                    for (i, st) in self.ranks.iter_mut().enumerate() {
-                        st.in_barrier = false;
-                        reply(out, i as u32, Message::new("barrier_out"));
-                    }
-                    self.barrier_waiting = 0;
-                }
+                self.release_barrier(out);
             }
             "finalize" => {
                 self.ranks[r].finalized = true;
@@ -338,6 +334,46 @@ impl PmiServer {
 /// The reply to a spawn request that starts nothing.
 pub fn spawn_failure(why: &str) -> Message {
     Message::new("spawn_result").arg("rc", -1).arg("msg", why)
+}
+
+impl PmiServer {
+    /// Releases the barrier once every rank that is alive has entered it.
+    fn release_barrier(&mut self, out: &mut Vec<(u32, String)>) {
+        let dead = self
+            .ranks
+            .iter()
+            .filter(|r| r.dead && !r.in_barrier)
+            .count();
+        if self.barrier_waiting > 0 && self.barrier_waiting + dead == self.ranks.len() {
+            for (i, st) in self.ranks.iter_mut().enumerate() {
+                if st.in_barrier {
+                    st.in_barrier = false;
+                    reply(out, i as u32, Message::new("barrier_out"));
+                }
+            }
+            self.barrier_waiting = 0;
+        }
+    }
+
+    /// Rank `rank` died and the job goes on without it (`-disable-auto-cleanup`): later
+    /// barriers do not wait for it, and one already waiting only for it ends (replies in
+    /// `out`).
+    pub fn mark_dead(&mut self, rank: u32, out: &mut Vec<(u32, String)>) {
+        let Some(st) = self.ranks.get_mut(rank as usize) else {
+            return;
+        };
+        st.dead = true;
+        if st.in_barrier {
+            st.in_barrier = false;
+            self.barrier_waiting -= 1;
+        }
+        self.release_barrier(out);
+    }
+
+    /// Stores `key=val` in the job's space (the launcher's own keys: PMI_dead_processes).
+    pub fn publish(&self, kvs: &mut KvsSpaces, key: &str, val: &str) {
+        kvs.put(&self.kvsname, key, val);
+    }
 }
 
 fn reply(out: &mut Vec<(u32, String)>, rank: u32, m: Message) {

@@ -37,6 +37,10 @@ use crate::spawn::{self, SpawnRequest};
 use crate::start::{self, JobResources, Started};
 use crate::stdio::{self, LineForwarder};
 
+#[path = "universe_ft.rs"]
+mod ft;
+#[path = "universe_output.rs"]
+mod output;
 mod remote;
 
 pub use remote::RemoteJob;
@@ -504,7 +508,7 @@ impl Universe {
         }
         for j in 0..self.jobs.len() {
             let job = &self.jobs[j];
-            if job.server.barrier_waiting() > 0 {
+            if job.server.barrier_waiting() > 0 && !self.fault_tolerant() {
                 if let Some(rank) = job.someone_left {
                     eprintln!(
                         "mpiexec: {} exited while other ranks wait in a PMI barrier; ending the job",
@@ -544,6 +548,10 @@ impl Universe {
             }
         };
         if let Some(sig) = status.signal() {
+            if !ending_now && self.fault_tolerant() {
+                let how = format!("killed by signal {sig} ({})", signals::describe(sig));
+                return self.survive_death(i, 128 + sig, &how);
+            }
             self.exit_code.get_or_insert(128 + sig);
             if !ending_now {
                 eprintln!(
@@ -557,6 +565,10 @@ impl Universe {
         let code = status.code().unwrap_or(1);
         if code != 0 {
             self.exit_code.get_or_insert(code);
+        }
+        if in_pmi && !ending_now && self.fault_tolerant() {
+            let how = format!("exited with code {code} without PMI finalize");
+            return self.survive_death(i, if code == 0 { 1 } else { code }, &how);
         }
         if in_pmi && !ending_now {
             eprintln!(
@@ -759,35 +771,6 @@ impl Universe {
             }
         }
         Some("/bin:/usr/bin".to_string())
-    }
-
-    fn read_stdio(&mut self, i: usize, is_err: bool) {
-        let p = &mut self.procs[i];
-        let pipe = if is_err { &mut p.stderr } else { &mut p.stdout };
-        let Some(f) = pipe.as_mut() else { return };
-        let mut buf = [0u8; 64 * 1024];
-        // One read per readiness: poll said data (or EOF) is there, so this does not block.
-        match f.read(&mut buf) {
-            Ok(0) => *pipe = None,
-            Ok(n) => self.write_output(i, is_err, &buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => *pipe = None,
-        }
-    }
-
-    /// Forwards output of process `i`: to its output file if it has one, else to ours.
-    fn write_output(&mut self, i: usize, is_err: bool, data: &[u8]) {
-        let p = &mut self.procs[i];
-        let (fwd, file) = if is_err {
-            (&mut p.err_fwd, &mut p.err_file)
-        } else {
-            (&mut p.out_fwd, &mut p.out_file)
-        };
-        match file {
-            Some(f) => fwd.push(data, f),
-            None if is_err => fwd.push(data, &mut io::stderr().lock()),
-            None => fwd.push(data, &mut io::stdout().lock()),
-        }
     }
 }
 

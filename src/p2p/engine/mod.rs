@@ -11,7 +11,8 @@
 //! The engine's parts, one file each: `send`, `recv` (with the receiver's side of the
 //! rendezvous), `protocol` (the cells as they arrive, the backlog, streaming), `completion`
 //! (completing, waiting, testing, freeing), `persistent` (init/start), `probe` (probe and
-//! matched probe), `cancel`. The blocking loop and its policy are `crate::progress`'s.
+//! matched probe), `cancel`, `fail` (ending operations a peer's failure or a revoke
+//! makes impossible). The blocking loop and its policy are `crate::progress`'s.
 
 use super::buffered::Buffers;
 use super::data::Data;
@@ -30,6 +31,8 @@ use std::collections::VecDeque;
 
 mod cancel;
 mod completion;
+mod fail;
+pub use fail::Pending;
 mod persistent;
 mod probe;
 mod protocol;

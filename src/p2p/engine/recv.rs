@@ -181,7 +181,8 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// The library's own blocking receive of exactly `buf.len()` bytes on (ctx, src, tag):
-    /// anything else (an error, a shorter message) is an internal error naming the sizes.
+    /// anything else (an error, a shorter message) is an internal error naming the sizes,
+    /// except that a failed peer or a revoked communicator (ULFM) keeps its own class.
     pub fn recv_exact(&self, ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
         let want = buf.len() as u64;
         let s = self.recv(RecvArgs {
@@ -191,6 +192,12 @@ impl<F: Fabric> Engine<F> {
             data: Data::of_bytes_mut(buf),
             owner: 0,
         });
+        if [class::ERR_PROC_FAILED, class::ERR_REVOKED].contains(&s.error) {
+            return Err(MpiError::new(
+                s.error,
+                format!("internal exchange with rank {src} (context {ctx}, tag {tag}) failed"),
+            ));
+        }
         if s.error != 0 || s.bytes != want {
             return Err(MpiError::intern(format!(
                 "internal exchange: expected {want} bytes from {src} (context {ctx}, tag {tag}), \

@@ -1,0 +1,116 @@
+//! Which communicator a pending operation belongs to, so that a failure or a revoke can
+//! end exactly the operations it concerns. Kept only in fault-tolerant runs (`enabled`):
+//! every communicator registers its context block and groups when it is made
+//! (`object::comm`) and leaves when it is dropped.
+
+use super::agree::is_agree_tag;
+use crate::object::group::Group;
+use crate::p2p::engine::Pending;
+use crate::p2p::{NodeEngine, ANY_SOURCE};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Context block base → (local group, remote group of an intercommunicator). Several
+/// entries may share a base for a while (a communicator and a temporary copy): the newest
+/// answers.
+type Entry = (Arc<Group>, Option<Arc<Group>>);
+static COMMS: Mutex<Option<HashMap<u32, Vec<Entry>>>> = Mutex::new(None);
+
+/// Fault-tolerant run: the launcher reports failures (set once, at start-up).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Release);
+}
+
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Acquire)
+}
+
+const fn base(ctx: u32) -> u32 {
+    ctx - ctx % crate::object::context::STRIDE
+}
+
+pub fn register(ctx: u32, group: &Arc<Group>, remote: Option<&Arc<Group>>) {
+    if !enabled() {
+        return;
+    }
+    COMMS
+        .lock()
+        .get_or_insert_with(HashMap::new)
+        .entry(base(ctx))
+        .or_default()
+        .push((group.clone(), remote.cloned()));
+}
+
+/// The communicator with this block and these groups is gone.
+pub fn forget(ctx: u32, group: &Arc<Group>) {
+    if !enabled() {
+        return;
+    }
+    let mut m = COMMS.lock();
+    let Some(map) = m.as_mut() else { return };
+    if let Some(v) = map.get_mut(&base(ctx)) {
+        if let Some(i) = v.iter().rposition(|(g, _)| Arc::ptr_eq(g, group)) {
+            v.remove(i);
+        }
+        if v.is_empty() {
+            map.remove(&base(ctx));
+            super::forget_context(base(ctx));
+        }
+    }
+}
+
+/// What happens to pending operation `op`: None (it goes on), MPIX_ERR_REVOKED (its
+/// communicator is revoked) or MPIX_ERR_PROC_FAILED (its peer failed). A receive from
+/// MPI_ANY_SOURCE ends with MPIX_ERR_PROC_FAILED_PENDING when any member of its
+/// communicator failed and `acked(ctx)` does not cover them all (MPICH's rule; here the
+/// receive is completed, not left pending - see the module docs of abi::mpix::ulfm).
+/// Agreement traffic is exempt from both.
+pub fn judge(op: &Pending, acked_all: impl Fn(u32, &[u32]) -> bool) -> Option<i32> {
+    if is_agree_tag(op.tag) {
+        return None;
+    }
+    let b = base(op.ctx);
+    if super::is_revoked(b) {
+        return Some(crate::error::class::ERR_REVOKED);
+    }
+    if super::epoch() == 0 {
+        return None;
+    }
+    if !op.is_recv {
+        return super::is_failed(op.ep).then_some(crate::error::class::ERR_PROC_FAILED);
+    }
+    let m = COMMS.lock();
+    let (g, remote) = m.as_ref()?.get(&b)?.last()?.clone();
+    drop(m);
+    // Point-to-point on an intercommunicator names ranks of the remote group.
+    let peers = remote.unwrap_or(g);
+    if op.src == ANY_SOURCE {
+        let failed: Vec<u32> = (0..peers.size())
+            .map(|r| peers.proc_of(r))
+            .filter(|&p| super::is_failed(p))
+            .collect();
+        if !failed.is_empty() && !acked_all(b, &failed) {
+            return Some(crate::error::class::ERR_PROC_FAILED_PENDING);
+        }
+        return None;
+    }
+    let r = usize::try_from(op.src).ok()?;
+    (r < peers.size() && super::is_failed(peers.proc_of(r)))
+        .then_some(crate::error::class::ERR_PROC_FAILED)
+}
+
+/// Ends every pending operation that a failure or revoke made impossible.
+pub fn sweep(e: &NodeEngine, acked_all: impl Fn(u32, &[u32]) -> bool) -> usize {
+    e.fail_pending(|op| judge(op, &acked_all))
+}
+
+/// The endpoints of the members of the (intra)communicator of block `ctx`, if known.
+pub fn members_of(ctx: u32) -> Option<Vec<u32>> {
+    let m = COMMS.lock();
+    let (g, _) = m.as_ref()?.get(&base(ctx))?.last()?.clone();
+    Some((0..g.size()).map(|r| g.proc_of(r)).collect())
+}
