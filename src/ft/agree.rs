@@ -40,6 +40,7 @@
 
 use crate::error::{class, MpiError};
 use crate::p2p::{Data, NodeEngine, RecvArgs, ANY_SOURCE};
+use crate::transport::mem::OwnedBytes;
 
 /// First tag of the agreements (above the library's other internal tags, 2^30 + small).
 pub const AGREE_TAG: i32 = (1 << 30) + (1 << 28);
@@ -122,7 +123,9 @@ pub fn agree(
     let mut have = vec![false; n];
     have[m.me] = true;
     let mut sent_to: Option<usize> = None;
-    let mut buf = vec![0u8; 9 + n];
+    // The receive writes into a block it owns (see transport::mem::OwnedBytes); the vote is
+    // read out of it once the receive has completed and let it go.
+    let mut block = OwnedBytes::zeroed(9 + n);
     let mut pending: Option<crate::p2p::ReqId> = None;
     loop {
         let failed_now: Vec<bool> = m.eps.iter().map(|&ep| known_failed(ep)).collect();
@@ -155,7 +158,7 @@ pub fn agree(
                     ctx: m.ctx,
                     src: ANY_SOURCE,
                     tag,
-                    data: Data::of_bytes_mut(&mut buf),
+                    data: Data::owned_bytes(block.clone()),
                     owner: 0,
                 });
                 pending = Some(id);
@@ -174,17 +177,20 @@ pub fn agree(
             continue;
         }
         pending = None;
-        if got.error != 0 || got.bytes as usize != buf.len() {
+        if got.error != 0 || got.bytes as usize != block.len() {
             return Err(MpiError::new(
                 class::ERR_INTERN,
                 format!(
                     "agreement: a message of {} bytes (error {}) where {} were expected",
                     got.bytes,
                     got.error,
-                    buf.len()
+                    block.len()
                 ),
             ));
         }
+        let buf = block
+            .to_vec()
+            .ok_or_else(|| MpiError::intern("agreement: the receive still holds its block"))?;
         let (kind, v) = Vote::decode(&buf);
         if kind == DECISION {
             let d = v.encode(DECISION);

@@ -84,19 +84,6 @@ impl Data {
         Data::owned_bytes(OwnedBytes::new(buf.to_vec()))
     }
 
-    /// The bytes of `buf` for an internal receive. Unsound as a safe function (the `Data`
-    /// does not borrow `buf`), kept only for `Engine::recv_exact`, which waits for the
-    /// receive before it returns; to go once that receives into an `OwnedBytes` (the diff
-    /// is in the arch2 report). Nothing else may call it.
-    pub fn of_bytes_mut(buf: &mut [u8]) -> Self {
-        let n = buf.len() as u64;
-        Data::new(
-            UserPtr::of_mut(buf),
-            n,
-            TypeKeep::Static(crate::datatype::byte()),
-        )
-    }
-
     /// Total bytes of data.
     #[inline]
     pub fn bytes(&self) -> u64 {

@@ -29,15 +29,6 @@ impl UserPtr {
         UserPtr(std::ptr::NonNull::<u8>::dangling().as_ptr() as usize)
     }
 
-    /// The address of a buffer that a blocking call fills before it returns. A safe
-    /// function that makes an address, so unsound in general: the last two users are
-    /// `p2p::Data::of_bytes_mut` (for `Engine::recv_exact`) and `transport::tcp`'s test,
-    /// files of other owners; both are to move to [`OwnedBytes`] (diffs in the arch2
-    /// report), and then this goes. Nothing else may call it.
-    pub fn of_mut<T>(buf: &mut [T]) -> Self {
-        UserPtr(buf.as_mut_ptr() as usize)
-    }
-
     #[inline]
     pub fn addr(self) -> usize {
         self.0

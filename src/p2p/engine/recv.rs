@@ -3,6 +3,7 @@
 //! stream).
 
 use super::*;
+use crate::transport::mem::OwnedBytes;
 
 impl<F: Fabric> Engine<F> {
     /// Posts a receive; matches an unexpected message at once if there is one.
@@ -185,11 +186,14 @@ impl<F: Fabric> Engine<F> {
     /// except that a failed peer or a revoked communicator (ULFM) keeps its own class.
     pub fn recv_exact(&self, ctx: u32, src: i32, tag: i32, buf: &mut [u8]) -> Result<(), MpiError> {
         let want = buf.len() as u64;
+        // The receive writes into a block the operation owns (never into `buf` by address),
+        // copied out once the receive has let it go.
+        let mut block = OwnedBytes::zeroed(buf.len());
         let s = self.recv(RecvArgs {
             ctx,
             src,
             tag,
-            data: Data::of_bytes_mut(buf),
+            data: Data::owned_bytes(block.clone()),
             owner: 0,
         });
         if [class::ERR_PROC_FAILED, class::ERR_REVOKED].contains(&s.error) {
@@ -205,6 +209,10 @@ impl<F: Fabric> Engine<F> {
                 s.bytes, s.error
             )));
         }
+        let got = block.to_vec().ok_or_else(|| {
+            MpiError::intern("internal exchange: the receive still holds its block")
+        })?;
+        buf.copy_from_slice(&got);
         Ok(())
     }
 }
