@@ -306,7 +306,9 @@ fn start() -> Result<(), MpiError> {
     // A fault-tolerant run (-disable-auto-cleanup): take the launcher's SIGUSR1 notices from
     // before the first PMI barrier, so no rank can die and be announced to a rank that
     // has not installed the handler yet (the default action would kill it).
-    if std::env::var("OXIMPI_FT").is_ok_and(|v| v.trim() == "1") {
+    let ft = crate::settings::FT.get_switch().unwrap_or(false);
+    crate::settings::FT.set_effective(Value::Switch(ft));
+    if ft {
         crate::ft::detector::install();
         // Ranks that died before we listened were not signalled to us: read the list once.
         FT_NOTICE_DUE.store(true, Ordering::Release);
@@ -454,6 +456,12 @@ impl crate::progress::Poller for FtPoller {
                 }
                 None => FT_NOTICE_DUE.store(true, Ordering::Release),
             }
+        }
+        // A peer lost by a transport (TCP: it hung up without a goodbye) has failed too:
+        // the only notice of a death on another host when the launcher does not signal it.
+        let lost = rt.engine.lost_peers();
+        if !lost.is_empty() {
+            did |= ft::add_failed(lost.into_iter().map(|(ep, _)| ep));
         }
         did |= ft::revoke::poll_notices(&rt.engine, rt.rank);
         if ft::epoch() != 0 || ft::any_revoked() {

@@ -278,8 +278,20 @@ pub static PMIX_LIBRARY: Knob = Knob::new(
      started the process (srun --mpi=pmix, prterun); empty means libpmix.so.2.",
 );
 
+/// A fault-tolerant run (ULFM, read by `runtime` at start-up): set by mpiexec
+/// -disable-auto-cleanup; under hydra's own -disable-auto-cleanup the user sets it.
+pub static FT: Knob = Knob::new(
+    "OXIMPI_FT",
+    Kind::Switch,
+    Some(Value::Switch(false)),
+    "launch",
+    "Fault-tolerant run (ULFM): the launcher keeps the job going when a rank dies and \
+     announces the death (SIGUSR1 and the PMI key PMI_dead_processes); operations on a \
+     failed peer end with MPIX_ERR_PROC_FAILED. Set by mpiexec -disable-auto-cleanup.",
+);
+
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 9] = [
+pub static ALL: [&Knob; 10] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
@@ -289,6 +301,7 @@ pub static ALL: [&Knob; 9] = [
     &TRANSPORT,
     &TCP_IFACE,
     &PMIX_LIBRARY,
+    &FT,
 ];
 
 #[cfg(test)]

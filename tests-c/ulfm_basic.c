@@ -56,6 +56,16 @@ int main(int argc, char **argv)
     int revoked = 0;
     MPI_CHECK(MPIX_Comm_is_revoked(world, &revoked));
     CHECK(revoked, "comm not revoked");
+    /* A revoked communicator refuses new operations at the call, even ones that would
+     * complete locally (as mpi4py's test_ulfm checks): a send to MPI_PROC_NULL, a barrier. */
+    {
+        int e = MPI_Send(NULL, 0, MPI_BYTE, MPI_PROC_NULL, 0, world), c = -1;
+        MPI_Error_class(e, &c);
+        CHECK(c == MPIX_ERR_REVOKED, "send to MPI_PROC_NULL on a revoked comm: class %d", c);
+        e = MPI_Barrier(world);
+        MPI_Error_class(e, &c);
+        CHECK(c == MPIX_ERR_REVOKED, "barrier on a revoked comm: class %d", c);
+    }
 #endif
 
     /* Shrink: the survivors, ranks in the old order. */

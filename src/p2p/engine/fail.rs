@@ -25,6 +25,17 @@ pub struct Pending {
 }
 
 impl<F: Fabric> Engine<F> {
+    /// The endpoints the transports lost since the last call (a TCP peer that hung up
+    /// without a goodbye, or could not be reached), each with the reason; each is reported
+    /// once. In a fault-tolerant run they join the failed set like the launcher's notices.
+    pub fn lost_peers(&self) -> Vec<(u32, String)> {
+        self.fab
+            .lost_peers()
+            .into_iter()
+            .map(|l| (self.ep_of(l.index), l.reason))
+            .collect()
+    }
+
     /// Completes with error class `judge(op)` every pending receive and unfinished send for
     /// which it returns Some. Returns how many were ended.
     pub fn fail_pending(&self, judge: impl Fn(&Pending) -> Option<i32>) -> usize {

@@ -62,6 +62,7 @@ impl Tcp {
                 self.me, peer.rank
             );
             self.lost.lock().push((i, reason));
+            self.any_lost.store(true, Ordering::Release);
         }
         self.fail_pulls_of(i);
         (self.waker)();
@@ -102,6 +103,12 @@ impl Tcp {
 
     /// The peers lost since the last call: (peer index, reason), each once.
     pub fn lost_peers(&self) -> Vec<(usize, String)> {
+        // Every progress round asks: one atomic load when nothing was lost.
+        if !self.any_lost.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        // Cleared before the take: a loss pushed meanwhile is taken now or flagged again.
+        self.any_lost.store(false, Ordering::Release);
         std::mem::take(&mut *self.lost.lock())
     }
 

@@ -142,6 +142,8 @@ pub struct Tcp {
     max_payload: usize,
     /// Peers lost and not yet reported (see `liveness`).
     lost: Mutex<Vec<(usize, String)>>,
+    /// `lost` is not empty: the check every progress round makes without the lock.
+    any_lost: std::sync::atomic::AtomicBool,
     /// Authenticated connections from our peers (see `inbound`).
     inbound: inbound::Set,
     /// Peers' reads of our memory, for the pull server.
@@ -182,6 +184,7 @@ impl Tcp {
             waker,
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
+            any_lost: std::sync::atomic::AtomicBool::new(false),
             inbound: Default::default(),
             serve: tx,
         });
