@@ -49,40 +49,6 @@ pub fn lookup(h: c_int) -> Option<CommRef> {
 /// standard makes any use erroneous, but MPICH accepts the local ones (mpi4py sets the
 /// errhandler of the new communicator right after MPI_Comm_idup returns), so we do too:
 /// they act on the placeholder, whose state the finished communicator takes over.
-/// What a revoked communicator still allows (ULFM, as MPICH): the fault-tolerance calls,
-/// freeing, and the calls that only read or set local state.
-const REVOKE_EXEMPT: &[&str] = &[
-    "MPIX_Comm_revoke",
-    "MPIX_Comm_is_revoked",
-    "MPIX_Comm_shrink",
-    "MPIX_Comm_agree",
-    "MPIX_Comm_failure_ack",
-    "MPIX_Comm_failure_get_acked",
-    "MPIX_Comm_get_failed",
-    "MPI_Comm_free",
-    "MPI_Comm_disconnect",
-    "MPI_Comm_rank",
-    "MPI_Comm_size",
-    "MPI_Comm_remote_size",
-    "MPI_Comm_group",
-    "MPI_Comm_remote_group",
-    "MPI_Comm_test_inter",
-    "MPI_Comm_compare",
-    "MPI_Comm_set_errhandler",
-    "MPI_Comm_get_errhandler",
-    "MPI_Comm_call_errhandler",
-    "MPI_Comm_set_name",
-    "MPI_Comm_get_name",
-    "MPI_Comm_set_attr",
-    "MPI_Comm_get_attr",
-    "MPI_Comm_delete_attr",
-    "MPI_Attr_put",
-    "MPI_Attr_get",
-    "MPI_Attr_delete",
-    "MPI_Comm_get_info",
-    "MPI_Comm_set_info",
-];
-
 const LOCAL_ON_PENDING: &[&str] = &[
     "MPI_Comm_set_errhandler",
     "MPI_Comm_get_errhandler",
@@ -125,7 +91,7 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
             // queries, the fault-tolerance calls and freeing (one atomic load otherwise).
             if crate::ft::is_revoked(c.context_id)
                 && !c.is_inter()
-                && !REVOKE_EXEMPT.contains(&ctx.func)
+                && !super::mpix::ulfm::REVOKE_EXEMPT.contains(&ctx.func)
             {
                 return Err(MpiError::new(
                     class::ERR_REVOKED,

@@ -163,3 +163,37 @@ mpi_fn!(MPIX_Comm_get_failed, PMPIX_Comm_get_failed, (comm: c_int, failedgrp: *m
     // SAFETY: `failedgrp` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(failedgrp, group::handle_of(Group::new(failed_members(&c))), "failedgrp") }
 });
+
+/// What a revoked communicator still allows (ULFM, as MPICH): the fault-tolerance calls,
+/// freeing, and the calls that only read or set local state.
+pub(crate) const REVOKE_EXEMPT: &[&str] = &[
+    "MPIX_Comm_revoke",
+    "MPIX_Comm_is_revoked",
+    "MPIX_Comm_shrink",
+    "MPIX_Comm_agree",
+    "MPIX_Comm_failure_ack",
+    "MPIX_Comm_failure_get_acked",
+    "MPIX_Comm_get_failed",
+    "MPI_Comm_free",
+    "MPI_Comm_disconnect",
+    "MPI_Comm_rank",
+    "MPI_Comm_size",
+    "MPI_Comm_remote_size",
+    "MPI_Comm_group",
+    "MPI_Comm_remote_group",
+    "MPI_Comm_test_inter",
+    "MPI_Comm_compare",
+    "MPI_Comm_set_errhandler",
+    "MPI_Comm_get_errhandler",
+    "MPI_Comm_call_errhandler",
+    "MPI_Comm_set_name",
+    "MPI_Comm_get_name",
+    "MPI_Comm_set_attr",
+    "MPI_Comm_get_attr",
+    "MPI_Comm_delete_attr",
+    "MPI_Attr_put",
+    "MPI_Attr_get",
+    "MPI_Attr_delete",
+    "MPI_Comm_get_info",
+    "MPI_Comm_set_info",
+];
