@@ -309,6 +309,7 @@ fn start() -> Result<(), MpiError> {
     let ft = crate::settings::FT.get_switch().unwrap_or(false);
     crate::settings::FT.set_effective(Value::Switch(ft));
     if ft {
+        FT_RUN.store(true, Ordering::Release);
         crate::ft::detector::install();
         // Ranks that died before we listened were not signalled to us: read the list once.
         FT_NOTICE_DUE.store(true, Ordering::Release);
@@ -441,13 +442,26 @@ struct FtPoller;
 static FT_POLLER: FtPoller = FtPoller;
 /// A notice arrived while the PMI connection was busy: read the key at the next poll.
 static FT_NOTICE_DUE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// A fault-tolerant run (OXIMPI_FT): the launcher's notices and lost peers are watched.
+static FT_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl crate::progress::Poller for FtPoller {
     fn poll(&self) -> bool {
         use crate::ft;
+        // Every wait round runs this. Outside a fault-tolerant run only a revoke (ours, or a
+        // notice that arrived) gives it work: four loads otherwise.
+        if !FT_RUN.load(Ordering::Relaxed)
+            && !crate::p2p::matching::CONTROL_ARRIVED.load(Ordering::Relaxed)
+            && !ft::any_revoked()
+            && ft::epoch() == 0
+        {
+            return false;
+        }
         let Some(rt) = get() else { return false };
         let mut did = false;
-        if ft::detector::notice() || FT_NOTICE_DUE.swap(false, Ordering::AcqRel) {
+        let due =
+            FT_NOTICE_DUE.load(Ordering::Relaxed) && FT_NOTICE_DUE.swap(false, Ordering::AcqRel);
+        if due || ft::detector::notice() {
             match rt.pmi.try_lock() {
                 Some(mut p) => {
                     if let Some(Ok(v)) = p.as_mut().map(|p| p.get(ft::detector::DEAD_KEY)) {
@@ -463,7 +477,9 @@ impl crate::progress::Poller for FtPoller {
         if !lost.is_empty() {
             did |= ft::add_failed(lost.into_iter().map(|(ep, _)| ep));
         }
-        did |= ft::revoke::poll_notices(&rt.engine, rt.rank);
+        if crate::p2p::matching::CONTROL_ARRIVED.load(Ordering::Relaxed) {
+            did |= ft::revoke::poll_notices(&rt.engine, rt.rank);
+        }
         if ft::epoch() != 0 || ft::any_revoked() {
             did |= ft::members::sweep(&rt.engine, ft::acked_all) > 0;
         }

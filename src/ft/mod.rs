@@ -45,6 +45,7 @@ pub fn add_failed(ranks: impl IntoIterator<Item = u32>) -> bool {
 }
 
 /// How many times the failed set grew (0: nobody failed).
+#[inline]
 pub fn epoch() -> u64 {
     EPOCH.load(Ordering::Acquire)
 }
@@ -66,10 +67,18 @@ pub fn revoke(ctx: u32) -> bool {
     fresh
 }
 
+#[inline]
 pub fn is_revoked(ctx: u32) -> bool {
-    ANY_REVOKED.load(Ordering::Acquire) && REVOKED.lock().as_ref().is_some_and(|s| s.contains(&ctx))
+    // Every communicator lookup asks (abi::comm::get): one load unless something was revoked.
+    ANY_REVOKED.load(Ordering::Acquire) && revoked_slow(ctx)
 }
 
+#[inline(never)]
+fn revoked_slow(ctx: u32) -> bool {
+    REVOKED.lock().as_ref().is_some_and(|s| s.contains(&ctx))
+}
+
+#[inline]
 pub fn any_revoked() -> bool {
     ANY_REVOKED.load(Ordering::Acquire)
 }

@@ -29,9 +29,11 @@ impl<F: Fabric> Engine<F> {
     /// without a goodbye, or could not be reached), each with the reason; each is reported
     /// once. In a fault-tolerant run they join the failed set like the launcher's notices.
     pub fn lost_peers(&self) -> Vec<(u32, String)> {
-        self.fab
-            .lost_peers()
-            .into_iter()
+        let lost = self.fab.lost_peers();
+        if lost.is_empty() {
+            return Vec::new();
+        }
+        lost.into_iter()
             .map(|l| (self.ep_of(l.index), l.reason))
             .collect()
     }
