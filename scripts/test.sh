@@ -111,49 +111,42 @@ if ! timeout 600 tests-fault/run.sh --no-cargo; then
     steps_failed+=("tests-fault")
 fi
 
+# suite NAME LIMIT SKIP_REGEX SKIP_NOTE CMD...: runs a launcher suite under a time limit;
+# it fails the step when CMD fails, and is named among the skipped when its log matches
+# SKIP_REGEX (a part it could not run here, with its own notice).
+suite() {
+    local name=$1 limit=$2 skip_re=$3 skip_note=$4 log
+    shift 4
+    log=$(mktemp)
+    timeout "$limit" "$@" 2>&1 | tee "$log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("$name")
+    if grep -qE "$skip_re" "$log"; then
+        steps_skipped+=("$name ($skip_note)")
+    fi
+    rm -f "$log"
+}
+
 # Foreign launchers (issue 14): Slurm srun --mpi=pmi2 and --mpi=pmix with daemons of its own,
 # hydra (PMI-1, PMI_FD and -pmi-port), and the launcher-death watch under each.
 step "tests-slurm (srun pmi2/pmix, hydra)"
-log=$(mktemp)
-timeout 600 tests-slurm/run.sh 2>&1 | tee "$log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-slurm")
-if grep -qE '^[0-9]+ passed, [0-9]+ failed, [1-9][0-9]* skipped$' "$log"; then
-    steps_skipped+=("tests-slurm: some parts (see its notices)")
-fi
-rm -f "$log"
+suite tests-slurm 600 '^[0-9]+ passed, [0-9]+ failed, [1-9][0-9]* skipped$' \
+    "some parts, see its notices" tests-slurm/run.sh
 
 # Several hosts (issue 14): two network namespaces with hostnames of their own, our
 # mpiexec with a proxy per host and hydra across them, MPI traffic over TCP between them.
 step "tests-hosts (2 namespace hosts: mpiexec and hydra)"
-log=$(mktemp)
-timeout 900 tests-hosts/run.sh 2>&1 | tee "$log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-hosts")
-if grep -q '^tests-hosts: SKIPPED' "$log"; then
-    steps_skipped+=("tests-hosts (network namespaces not allowed here)")
-fi
-rm -f "$log"
+suite tests-hosts 900 '^tests-hosts: SKIPPED' "network namespaces not allowed here" \
+    tests-hosts/run.sh
 
 # Open MPI's launcher (issue 14): prterun/mpirun from the PyPI wheel start our programs
 # through PMIx (with the wheel's libpmix and with Debian's).
 step "tests-prte (Open MPI's prterun/mpirun through PMIx)"
-log=$(mktemp)
-timeout 900 tests-prte/run.sh 2>&1 | tee "$log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-prte")
-if grep -q '^tests-prte: SKIPPED' "$log"; then
-    steps_skipped+=("tests-prte (Open MPI not available)")
-fi
-rm -f "$log"
+suite tests-prte 900 '^tests-prte: SKIPPED' "Open MPI not available" tests-prte/run.sh
 
 # Slurm across hosts (issue 14): slurmctld and two slurmd on two namespace hosts, jobs of
 # 2 hosts x 2 ranks under srun --mpi=pmi2 and --mpi=pmix, traffic over TCP between them.
 step "tests-slurm/two_hosts (srun pmi2/pmix on 2 namespace hosts)"
-log=$(mktemp)
-timeout 600 tests-slurm/two_hosts.sh 2>&1 | tee "$log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || steps_failed+=("tests-slurm/two_hosts")
-if grep -q 'two_hosts: SKIPPED' "$log"; then
-    steps_skipped+=("tests-slurm/two_hosts (see its notice)")
-fi
-rm -f "$log"
+suite tests-slurm/two_hosts 600 'two_hosts: SKIPPED' "see its notice" tests-slurm/two_hosts.sh
 
 # The MPI 5.0 standard ABI (issue 16): programs built by MPICH 5's mpicc_abi and by our
 # mpicc -mpi-abi on libmpi_abi.so.1, a selection of tests-c, and mpi4py built with

@@ -49,7 +49,7 @@ pub fn lookup(h: c_int) -> Option<CommRef> {
 /// standard makes any use erroneous, but MPICH accepts the local ones (mpi4py sets the
 /// errhandler of the new communicator right after MPI_Comm_idup returns), so we do too:
 /// they act on the placeholder, whose state the finished communicator takes over.
-const LOCAL_ON_PENDING: &[&str] = &[
+pub(crate) const LOCAL_ON_PENDING: &[&str] = &[
     "MPI_Comm_set_errhandler",
     "MPI_Comm_get_errhandler",
     "MPI_Comm_set_name",
@@ -91,6 +91,7 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
             // queries, the fault-tolerance calls and freeing (one atomic load otherwise).
             if crate::ft::is_revoked(c.context_id)
                 && !c.is_inter()
+                && !LOCAL_ON_PENDING.contains(&ctx.func)
                 && !super::mpix::ulfm::REVOKE_EXEMPT.contains(&ctx.func)
             {
                 return Err(MpiError::new(

@@ -164,8 +164,9 @@ mpi_fn!(MPIX_Comm_get_failed, PMPIX_Comm_get_failed, (comm: c_int, failedgrp: *m
     unsafe { arg::write(failedgrp, group::handle_of(Group::new(failed_members(&c))), "failedgrp") }
 });
 
-/// What a revoked communicator still allows (ULFM, as MPICH): the fault-tolerance calls,
-/// freeing, and the calls that only read or set local state.
+/// What a revoked communicator still allows besides the local calls (the ones
+/// `abi::comm::LOCAL_ON_PENDING` lists): the fault-tolerance calls, freeing, and the other
+/// calls that only read or act locally.
 pub(crate) const REVOKE_EXEMPT: &[&str] = &[
     "MPIX_Comm_revoke",
     "MPIX_Comm_is_revoked",
@@ -176,24 +177,6 @@ pub(crate) const REVOKE_EXEMPT: &[&str] = &[
     "MPIX_Comm_get_failed",
     "MPI_Comm_free",
     "MPI_Comm_disconnect",
-    "MPI_Comm_rank",
-    "MPI_Comm_size",
-    "MPI_Comm_remote_size",
-    "MPI_Comm_group",
-    "MPI_Comm_remote_group",
-    "MPI_Comm_test_inter",
     "MPI_Comm_compare",
-    "MPI_Comm_set_errhandler",
-    "MPI_Comm_get_errhandler",
     "MPI_Comm_call_errhandler",
-    "MPI_Comm_set_name",
-    "MPI_Comm_get_name",
-    "MPI_Comm_set_attr",
-    "MPI_Comm_get_attr",
-    "MPI_Comm_delete_attr",
-    "MPI_Attr_put",
-    "MPI_Attr_get",
-    "MPI_Attr_delete",
-    "MPI_Comm_get_info",
-    "MPI_Comm_set_info",
 ];
