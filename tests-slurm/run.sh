@@ -16,6 +16,7 @@ set -u
 
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
 root=$(dirname -- "$here")
+. "$here/conf.sh"
 install=yes
 [ "${1:-}" = --no-install ] && install=no
 
@@ -187,12 +188,8 @@ start_slurm() {
     cat >"$conf" <<EOF
 ClusterName=oximpi
 SlurmctldHost=$host
-SlurmUser=root
-SlurmdUser=root
 SlurmctldPort=$p
 SlurmdPort=$((p + 1))
-AuthType=auth/munge
-CredType=cred/munge
 AuthInfo=socket=$tmp/munge.sock
 StateSaveLocation=$tmp/state
 SlurmdSpoolDir=$tmp/spool
@@ -200,19 +197,10 @@ SlurmctldPidFile=$tmp/slurmctld.pid
 SlurmdPidFile=$tmp/slurmd.pid
 SlurmctldLogFile=$tmp/slurmctld.log
 SlurmdLogFile=$tmp/slurmd.log
-ProctrackType=proctrack/pgid
-TaskPlugin=task/none
-SchedulerType=sched/builtin
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MpiDefault=none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-KillWait=1
 NodeName=$host CPUs=2 State=UNKNOWN
 PartitionName=oximpi Nodes=$host Default=YES MaxTime=10 State=UP OverSubscribe=FORCE:4
 EOF
+slurm_conf_common >>"$conf"
     # The PMIx plugin's per-step client dirs go to our temp dir too: left in /tmp by a
     # killed slurmstepd, they would make a later run's step with the same id fail.
     echo "PMIxCliTmpDirBase=$tmp/spool" >"$tmp/mpi.conf"

@@ -54,6 +54,7 @@ done
 # --- the hosts -----------------------------------------------------------------------------
 # hosta 10.77.0.1 and hostb 10.77.0.2, as tests-hosts makes them.
 . "$root/tests-hosts/netns.sh"
+. "$here/conf.sh"
 netns_setup || skip "$netns_why"
 
 # --- the cluster ---------------------------------------------------------------------------
@@ -64,13 +65,9 @@ mkdir -p "$tmp/state"
 cat >"$conf" <<EOF
 ClusterName=oximpi2
 SlurmctldHost=hosta(10.77.0.1)
-SlurmUser=root
-SlurmdUser=root
 SlurmctldPort=$p
 SlurmdPort=$((p + 1))
 SrunPortRange=$((p + 2))-$((p + 40))
-AuthType=auth/munge
-CredType=cred/munge
 AuthInfo=socket=$tmp/munge.sock
 StateSaveLocation=$tmp/state
 SlurmdSpoolDir=$tmp/spool-%n
@@ -78,20 +75,11 @@ SlurmctldPidFile=$tmp/slurmctld.pid
 SlurmdPidFile=$tmp/slurmd-%n.pid
 SlurmctldLogFile=$tmp/slurmctld.log
 SlurmdLogFile=$tmp/slurmd-%n.log
-ProctrackType=proctrack/pgid
-TaskPlugin=task/none
-SchedulerType=sched/builtin
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MpiDefault=none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-KillWait=1
 NodeName=hosta NodeAddr=10.77.0.1 CPUs=2 State=UNKNOWN
 NodeName=hostb NodeAddr=10.77.0.2 CPUs=2 State=UNKNOWN
 PartitionName=oximpi Nodes=hosta,hostb Default=YES MaxTime=10 State=UP OverSubscribe=FORCE:4
 EOF
+slurm_conf_common >>"$conf"
 echo "PMIxCliTmpDirBase=$tmp/pmix" >"$tmp/mpi.conf"
 mkdir -p "$tmp/pmix" "$tmp/pmix-hosta" "$tmp/pmix-hostb"
 export SLURM_CONF=$conf OXH_PMIX_DIR=$tmp/pmix
