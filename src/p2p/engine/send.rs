@@ -26,9 +26,31 @@ impl<F: Fabric> Engine<F> {
         Ok(())
     }
 
-    /// Starts a send and returns its request.
+    /// Starts a send and returns its request. An eager message that finds a cell goes out
+    /// at once and its request is born complete, keeping only the envelope MPI_Cancel
+    /// needs (the general path below also records the data for later cells).
     pub fn isend(&self, a: SendArgs) -> Result<ReqId, MpiError> {
         let mut st = self.lock();
+        if a.ep != self.me
+            && a.mode != Mode::Sync
+            && st.backlog.is_empty()
+            && a.data.bytes() as usize <= self.eager_limit
+        {
+            let dst = self.local(a.ep)?;
+            if let Some(c) = self.fab.alloc() {
+                let id = st.reqs.alloc(Kind::Send);
+                let r = st.reqs.get_mut(id).expect("fresh request");
+                r.ep = a.ep;
+                r.ctx = a.ctx;
+                r.src = a.src;
+                r.tag = a.tag;
+                r.total = a.data.bytes();
+                r.owner = a.owner;
+                self.emit_eager(c, dst, &a, 0, id.wire());
+                self.complete(&mut st, id);
+                return Ok(id);
+            }
+        }
         let id = st.reqs.alloc(Kind::Send);
         self.start_send(&mut st, id, a)?;
         Ok(id)
