@@ -13,7 +13,7 @@ use super::status::{self, MPI_Status};
 use crate::error::{class, MpiError};
 use crate::handle::{self, obj, predefined, KIND_DIRECT, KIND_INDIRECT};
 use crate::mpi_fn;
-use crate::p2p::{Kind, MsgId, ReqId, Status};
+use crate::p2p::{Kind, MsgId, Reaped, ReqId, Status};
 use crate::runtime::{self, NodeEngine};
 use std::os::raw::c_int;
 
@@ -34,20 +34,31 @@ pub fn msg_id(h: c_int) -> Option<MsgId> {
 /// A request handle → its id; None for MPI_REQUEST_NULL.
 #[inline]
 pub(crate) fn id_of(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError> {
+    match decode(h)? {
+        Some(id) if !e.is_valid(id) => Err(bad_handle(h)),
+        id => Ok(id),
+    }
+}
+
+/// A request handle's id by its bits alone (None for MPI_REQUEST_NULL); whether the
+/// request is live is the engine's to say.
+#[inline]
+fn decode(h: c_int) -> Result<Option<ReqId>, MpiError> {
     if h == predefined::REQUEST_NULL {
         return Ok(None);
     }
     if handle::kind(h) == KIND_INDIRECT && handle::obj_type(h) == obj::REQUEST {
-        let id = ReqId(handle::index(h));
-        if e.is_valid(id) {
-            return Ok(Some(id));
-        }
+        return Ok(Some(ReqId(handle::index(h))));
     }
-    Err(MpiError::arg(
+    Err(bad_handle(h))
+}
+
+fn bad_handle(h: c_int) -> MpiError {
+    MpiError::arg(
         class::ERR_REQUEST,
         "request",
         format!("invalid request handle {h:#x}"),
-    ))
+    )
 }
 
 pub(super) fn engine() -> Result<&'static NodeEngine, MpiError> {
@@ -174,14 +185,19 @@ fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
         .collect()
 }
 
-/// Resolves every handle of an array (null entries → None); errors are reported on the
-/// communicator of the first request.
+/// Resolves every handle of an array (null entries → None), checking them under one
+/// engine lock; errors are reported on the communicator of the first request.
 fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
-    let v: Vec<Option<ReqId>> = hs.iter().map(|&h| id_of(e, h)).collect::<Result<_, _>>()?;
-    if let Some(id) = v.iter().flatten().next() {
-        on_owner(ctx, e, *id);
+    let v: Vec<Option<ReqId>> = hs.iter().map(|&h| decode(h)).collect::<Result<_, _>>()?;
+    match e.check_all(&v) {
+        Err(i) => Err(bad_handle(hs[i])),
+        Ok(owner) => {
+            if let Some(o) = owner.filter(|&o| o != 0) {
+                ctx.on_comm(o);
+            }
+            Ok(v)
+        }
     }
-    Ok(v)
 }
 
 /// The length of a request array: a negative one is MPI_ERR_COUNT (MPICH's
@@ -235,23 +251,47 @@ fn in_status_error(any_err: bool) -> Result<(), MpiError> {
     }
 }
 
-/// Waits for every request of `m` (all complete, or about to be) and stores the statuses:
-/// the common end of MPI_Waitall and of a successful MPI_Testall.
-fn complete_all(e: &NodeEngine, m: &mut Many, ids: Vec<Option<ReqId>>) -> Result<(), MpiError> {
-    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
-    wait_extended(&live)?;
+/// Stores the statuses of an array reaped by `Engine::wait_all`/`test_all` and retires
+/// the handles: the common end of MPI_Waitall and of a successful MPI_Testall. Every entry
+/// is stored and retired before an error of a generalized request's callbacks (the first)
+/// is returned: the engine has already let go of every request.
+fn store_all(
+    m: &mut Many,
+    ids: &[Option<ReqId>],
+    reaped: Vec<Option<Reaped>>,
+) -> Result<(), MpiError> {
     let mut any_err = false;
-    for (i, id) in ids.into_iter().enumerate() {
-        let s = match id {
-            None => status::empty(),
-            Some(id) => {
-                let s = wait_id(e, id)?;
-                retire(e, &mut m.hs[i], id);
-                s
+    let mut first_err = None;
+    for (i, r) in reaped.into_iter().enumerate() {
+        let s = match r {
+            None if ids[i].is_none() => status::empty(),
+            // Freed by another thread since the check: as MPI_Wait on a stale handle.
+            None => {
+                first_err.get_or_insert(bad_handle(m.hs[i]));
+                continue;
+            }
+            Some(r) => {
+                if !r.live {
+                    m.hs[i] = predefined::REQUEST_NULL;
+                }
+                if r.kind != Kind::Grequest {
+                    r.status
+                } else {
+                    match finish_grequest(ids[i].expect("reaped entry"), r.ext) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            first_err.get_or_insert(e);
+                            continue;
+                        }
+                    }
+                }
             }
         };
         any_err |= s.error != 0;
         m.statuses.store(i, &s, true);
+    }
+    if let Some(e) = first_err {
+        return Err(e);
     }
     in_status_error(any_err)
 }
@@ -262,7 +302,10 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
     let mut m = unsafe { many(count, "count", requests, statuses) }?;
     let e = engine()?;
     let ids = ids(ctx, e, m.hs)?;
-    complete_all(e, &mut m, ids)
+    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
+    wait_extended(&live)?;
+    let reaped = e.wait_all(&ids);
+    store_all(&mut m, &ids, reaped)
 });
 
 mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
@@ -270,13 +313,13 @@ mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *m
     let (mut m, mut flag) = unsafe { (many(count, "count", requests, statuses)?, arg::out(flag, "flag")?) };
     let e = engine()?;
     let ids = ids(ctx, e, m.hs)?;
-    // Complete only if all are complete: check first without reaping.
-    let all = ids.iter().all(|id| id.map(|id| e.peek(id).is_some()).unwrap_or(true));
-    flag.set(all as c_int);
-    if !all {
-        return Ok(());
+    // Complete only if all are complete (nothing is reaped otherwise).
+    let reaped = e.test_all(&ids);
+    flag.set(reaped.is_some() as c_int);
+    match reaped {
+        Some(reaped) => store_all(&mut m, &ids, reaped),
+        None => Ok(()),
     }
-    complete_all(e, &mut m, ids)
 });
 
 /// Index of the first complete request among `ids`, reaped; None if none is.

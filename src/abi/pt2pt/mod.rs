@@ -73,18 +73,22 @@ pub fn data_at(
     // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype` for the life of the
     // operation.
     let p = unsafe { UserPtr::new(buf as *const u8) };
-    let dt = datatype::get(datatype, "datatype")?;
-    if buf.is_null() && count > 0 && dt.size() > 0 && dt.true_lb == 0 {
+    // A predefined type's handle names it by its bits: no table of user types, no
+    // reference count (the common case of every small message).
+    let keep = match datatype::builtins::builtin_of(datatype) {
+        Some(id) => TypeKeep::Static(crate::datatype::builtin(id)),
+        None => match datatype::get(datatype, "datatype")? {
+            datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
+            datatype::DtRef::User(d) => TypeKeep::Shared(d),
+        },
+    };
+    if buf.is_null() && count > 0 && keep.size() > 0 && keep.true_lb == 0 {
         return Err(MpiError::arg(
             class::ERR_BUFFER,
             "buf",
             format!("null buffer with count {count}"),
         ));
     }
-    let keep = match dt {
-        datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
-        datatype::DtRef::User(d) => TypeKeep::Shared(d),
-    };
     Ok(Data::new(p, count as u64, keep))
 }
 

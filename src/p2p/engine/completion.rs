@@ -153,28 +153,45 @@ impl<F: Fabric> Engine<F> {
     /// If `id` is complete: its status, and the request freed (persistent ones become
     /// inactive). An inactive persistent request reports the empty status.
     pub fn reap(&self, st: &mut State, id: ReqId) -> Option<Status> {
-        let r = st.reqs.get_mut(id)?;
-        if r.persist.is_some() {
-            if !r.active && !r.done {
-                return Some(Status::empty());
+        reap_now(st, id)
+    }
+
+    /// Waits until every request of `ids` can be reaped, then reaps them all under one
+    /// lock (the core of MPI_Waitall). An array whose requests are already complete (a
+    /// window of eager sends) costs one lock and no progress round; otherwise the blocking
+    /// loop checks the array from the first request not yet complete on.
+    pub fn wait_all(&self, ids: &[Option<ReqId>]) -> Vec<Option<Reaped>> {
+        let mut from = 0;
+        {
+            let mut st = self.lock();
+            if all_reapable(&st, ids, &mut from) {
+                return reap_all(&mut st, ids);
             }
-            if !r.done {
-                return None;
-            }
-            r.done = false;
-            r.active = false;
-            let s = r.status;
-            if let Some(i) = r.inner.take() {
-                st.reqs.forget(i);
-            }
-            return Some(s);
         }
-        if !r.done {
-            return None;
+        self.wait_until(|_, st| all_reapable(st, ids, &mut from).then(|| reap_all(st, ids)))
+    }
+
+    /// One progress round, then every request of `ids` reaped if all can be, None (nothing
+    /// reaped) otherwise (the core of MPI_Testall).
+    pub fn test_all(&self, ids: &[Option<ReqId>]) -> Option<Vec<Option<Reaped>>> {
+        self.run_pollers();
+        let mut st = self.lock();
+        self.progress(&mut st);
+        all_reapable(&st, ids, &mut 0).then(|| reap_all(&mut st, ids))
+    }
+
+    /// Checks under one lock that every request of `ids` is live: Ok with the owner of the
+    /// first one (None if all entries are null), or Err with the index of a stale one.
+    pub fn check_all(&self, ids: &[Option<ReqId>]) -> Result<Option<i32>, usize> {
+        let st = self.lock();
+        let mut owner = None;
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(id) = id {
+                let r = st.reqs.get(*id).ok_or(i)?;
+                owner.get_or_insert(r.owner);
+            }
         }
-        let s = r.status;
-        st.reqs.release(id);
-        Some(s)
+        Ok(owner)
     }
 
     /// Test without waiting.
@@ -289,4 +306,80 @@ impl<F: Fabric> Engine<F> {
             r.owner = owner;
         }
     }
+}
+
+/// What reaping found for one request of an array: its status, what kind of request it
+/// was (generalized requests still owe their callbacks), and whether it lives on.
+#[derive(Clone, Copy, Debug)]
+pub struct Reaped {
+    pub status: Status,
+    pub kind: Kind,
+    pub ext: [usize; 4],
+    /// A persistent request: inactive now, its handle stays valid.
+    pub live: bool,
+}
+
+/// May request `r` be reaped: complete, or a persistent request that is not started.
+#[inline]
+fn reapable(r: &super::super::request::Req) -> bool {
+    r.done || (r.persist.is_some() && !r.active)
+}
+
+/// True when every request of `ids` from `*from` on can be reaped; `*from` advances past
+/// those that can (they stay so until reaped), so a blocking loop does not rescan them.
+fn all_reapable(st: &State, ids: &[Option<ReqId>], from: &mut usize) -> bool {
+    while let Some(id) = ids.get(*from) {
+        if let Some(id) = id {
+            if !st.reqs.get(*id).is_none_or(reapable) {
+                return false;
+            }
+        }
+        *from += 1;
+    }
+    true
+}
+
+/// Reaps every request of `ids` (all reapable): None for null entries and for requests
+/// that are no longer live.
+fn reap_all(st: &mut State, ids: &[Option<ReqId>]) -> Vec<Option<Reaped>> {
+    ids.iter()
+        .map(|id| {
+            let id = (*id)?;
+            let r = st.reqs.get(id)?;
+            let (kind, ext, live) = (r.kind, r.ext, r.persist.is_some());
+            let status = reap_now(st, id)?;
+            Some(Reaped {
+                status,
+                kind,
+                ext,
+                live,
+            })
+        })
+        .collect()
+}
+
+/// `Engine::reap` (a free function: it needs only the state).
+fn reap_now(st: &mut State, id: ReqId) -> Option<Status> {
+    let r = st.reqs.get_mut(id)?;
+    if r.persist.is_some() {
+        if !r.active && !r.done {
+            return Some(Status::empty());
+        }
+        if !r.done {
+            return None;
+        }
+        r.done = false;
+        r.active = false;
+        let s = r.status;
+        if let Some(i) = r.inner.take() {
+            st.reqs.forget(i);
+        }
+        return Some(s);
+    }
+    if !r.done {
+        return None;
+    }
+    let s = r.status;
+    st.reqs.release(id);
+    Some(s)
 }

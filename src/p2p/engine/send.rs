@@ -8,16 +8,9 @@ impl<F: Fabric> Engine<F> {
     pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
         {
             let st = self.lock();
-            if a.ep != self.me
-                && a.mode != Mode::Sync
-                && st.backlog.is_empty()
-                && a.data.bytes() as usize <= self.eager_limit
-            {
-                let dst = self.local(a.ep)?;
-                if let Some(c) = self.fab.alloc() {
-                    self.emit_eager(c, dst, &a, 0, 0);
-                    return Ok(());
-                }
+            if let Some((dst, c)) = self.eager_cell(&st, &a)? {
+                self.emit_eager(c, dst, &a, 0, 0);
+                return Ok(());
             }
             drop(st);
         }
@@ -26,9 +19,39 @@ impl<F: Fabric> Engine<F> {
         Ok(())
     }
 
-    /// Starts a send and returns its request.
+    /// The fabric index and a cell for `a` if it can go out as one eager cell right now (to
+    /// a peer, not synchronous, nothing queued before it, a cell free).
+    #[inline]
+    fn eager_cell(&self, st: &State, a: &SendArgs) -> Result<Option<(usize, F::Cell)>, MpiError> {
+        if a.ep == self.me
+            || a.mode == Mode::Sync
+            || !st.backlog.is_empty()
+            || a.data.bytes() as usize > self.eager_limit
+        {
+            return Ok(None);
+        }
+        let dst = self.local(a.ep)?;
+        Ok(self.fab.alloc().map(|c| (dst, c)))
+    }
+
+    /// Starts a send and returns its request. An eager message that finds a cell goes out
+    /// at once and its request is born complete, keeping only the envelope MPI_Cancel
+    /// needs (the general path below also records the data for later cells).
     pub fn isend(&self, a: SendArgs) -> Result<ReqId, MpiError> {
         let mut st = self.lock();
+        if let Some((dst, c)) = self.eager_cell(&st, &a)? {
+            let id = st.reqs.alloc(Kind::Send);
+            let r = st.reqs.get_mut(id).expect("fresh request");
+            r.ep = a.ep;
+            r.ctx = a.ctx;
+            r.src = a.src;
+            r.tag = a.tag;
+            r.total = a.data.bytes();
+            r.owner = a.owner;
+            self.emit_eager(c, dst, &a, 0, id.wire());
+            self.complete(&mut st, id);
+            return Ok(id);
+        }
         let id = st.reqs.alloc(Kind::Send);
         self.start_send(&mut st, id, a)?;
         Ok(id)

@@ -1,107 +1,482 @@
-//! Fast boxes: one single-message slot per ordered pair of local ranks, polled by the
-//! receiver before its queue. A small message then costs the sender one box write and one
-//! flag store, and the receiver one flag load — no queue atomics, no cell travelling back —
-//! which is where the small-message latency went (issue 13). The idea is Open MPI's `sm`
-//! BTL fast boxes and MPICH's ch4 `posix` fastbox (eager/fbox): a per-pair region in the
-//! node segment that the receiver polls first.
+//! Fast boxes: one ring of cache lines per ordered pair of local ranks, polled by the
+//! receiver before its queue. A small message costs the sender a few line writes and one
+//! flag store, and the receiver one flag load and the lines it reads — no queue atomics, no
+//! cell travelling back — and a window of small messages fits the ring instead of falling
+//! to the MPSC queue after the first (issue 13). The design is Open MPI's `sm` BTL fast
+//! box (a per-pair ring of line-aligned records with a read pointer the receiver hands
+//! back, btl/sm `fbox.h`) and MPICH's ch4 `posix` eager fastbox, both polled first.
 //!
-//! A box is laid out like a cell (see `layout`): line 0 holds the *full* flag (where a cell
-//! has its link), the length and the 48 header bytes; the payload follows. The protocol is
-//! single-producer / single-consumer on the flag:
+//! A ring is `RING_LINES` lines of 64 bytes plus one control line holding `rpos`, the
+//! receiver's release point. Positions are absolute line counts (u32, wrapping); line
+//! `p % RING_LINES` holds position `p`. A record starts on a line whose first word says
+//! what it is (`FULL`, `COMPACT`, `SKIP`; 0 = nothing yet), then the payload length:
 //!
-//! * sender: `is_free` (Acquire: the receiver's reads of the previous message happen before
-//!   our writes), write length, header, payload, `publish` (Release), then the doorbell's
-//!   `notify` (it rings only a sleeping receiver).
-//! * receiver: `is_full` (Acquire: the sender's writes are visible), read, `clear` (Release).
+//! * `COMPACT` (an eager header: its length field equals the payload length and its last 16
+//!   bytes are zero): header bytes 0..16 and 24..32 at 8..32 of the line, payload of up to
+//!   32 bytes in the rest of the line — header and payload of a small message in one line.
+//! * `FULL`: the 48 header bytes at 16..64, a payload of up to 8 bytes at 8..16.
+//! * A larger payload follows in the next lines, contiguous (never split at the ring's end:
+//!   a `SKIP` record fills the rest of the lap and the record starts the next one).
 //!
-//! Only one thread per process writes a given box (the sender's `local` lock in `segment`)
-//! and only one polls it (the receiver's `rx` lock), so the flag is the whole protocol.
+//! Protocol (single producer, single consumer per ring):
+//! * sender (process-local `Tx`): needs `k` lines plus one. It may write lines below
+//!   `rpos + RING_LINES` (Acquire load of `rpos`, only when its cached copy says full: the
+//!   receiver's reads of those lines happen before our writes). It writes the record's body,
+//!   makes sure the first word of the line after the record (the *terminator*: where the
+//!   next record will start) is zero, then stores the kind word (Release). The terminator is
+//!   usually zeroed already: after publishing, the sender zeroes the first words of up to
+//!   `ZERO_AHEAD` free lines past its write position (no record writes them before they
+//!   are reached, so a zero stored before an earlier publish still stands), which keeps
+//!   the extra line write off the message's path.
+//! * receiver: loads the kind word at its read position (Acquire: the body and the
+//!   terminator are visible), reads, and on release stores the record's end to `rpos`
+//!   (Release). Its next read position is the old terminator: it reads 0 there until the
+//!   sender's next Release, never a stale word of an older lap (a payload byte, an old kind),
+//!   because the terminator store happens before the kind word it read.
 //!
-//! FIFO per sender across box and queue (MPI's non-overtaking rule) rests on two rules in
-//! `segment`:
-//! 1. A sender uses its box to `dst` only when none of its cells queued to `dst` is still
-//!    out: it takes back released cells first, and a cell is released only after `dst`
-//!    dequeued it. So a boxed message is never older than a message still in the queue.
-//! 2. A boxed message can be older than a queued one (the box was full, the next message
-//!    went to the queue). The receiver checks the boxes before the queue, but it may read a
-//!    box as empty just before the sender fills it and then dequeue the newer cell. So after
-//!    every dequeue from sender `s` it looks at `s`'s box again: the dequeue's acquire makes
-//!    the older box write visible, and if the box is full the box goes first and the cell
-//!    is *deferred* to the next poll (by rule 1 no newer box message can appear while that
-//!    cell is unreleased).
+//! Why the terminator instead of sequence numbers: records have variable length, so the
+//! line at the read position may have held payload in the previous lap; a stale payload
+//! word could equal any sequence number. The terminator makes "0 until published" hold for
+//! exactly the one line the receiver looks at. (Reasoned loom-style: the only
+//! cross-thread edges are kind-word Release → Acquire (sender → receiver: body,
+//! terminator) and `rpos` Release → Acquire (receiver → sender: lines free); every shared
+//! access is ordered by one of them, as the two-thread stress test below exercises.)
+//!
+//! Only one thread per process writes a given ring (the sender's `local` lock in
+//! `segment`) and only one reads it (the receiver's `rx` lock). FIFO per sender across ring
+//! and queue (MPI's non-overtaking rule) rests on two rules in `segment`:
+//! 1. A sender uses its ring to `dst` only when none of its cells queued to `dst` is still
+//!    out: a cell is released only after `dst` dequeued it, so a ring message is never
+//!    younger than a message still in the queue.
+//! 2. A ring message can be older than a queued one (the ring was full, the next message
+//!    went to the queue). The receiver checks the rings before the queue, but it may find a
+//!    ring empty just before the sender fills it and then dequeue the newer cell. So after a
+//!    dequeue from sender `s` it looks at `s`'s ring again: the dequeue's acquire makes the
+//!    older ring writes visible; if the ring holds a message, the cell is *deferred* until
+//!    `s`'s ring is empty (by rule 1 no newer ring message appears while that cell is out).
 
+use super::layout::LINE;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// May the sender write the box? (Acquire pairs with the receiver's `clear`.)
-#[inline]
-pub(crate) fn is_free(full: &AtomicU32) -> bool {
-    full.load(Ordering::Acquire) == 0
+/// Lines of one ring: a window of 64 one-line messages, or seven of 1 KiB, fits.
+pub(crate) const RING_LINES: u32 = 128;
+/// Bytes of a pair's ring block: the control line (`rpos`), then the ring.
+pub(crate) const PAIR_BYTES: usize = LINE + RING_LINES as usize * LINE;
+/// The largest payload a ring carries.
+pub(crate) const MAX_PAYLOAD: usize = 1024;
+const _: () = assert!(1 + MAX_PAYLOAD / LINE + 1 < RING_LINES as usize / 2);
+
+/// Record kinds (the first word of a record's line; 0 = nothing published there).
+const FULL: u32 = 1;
+const COMPACT: u32 = 2;
+const SKIP: u32 = 3;
+
+/// Offsets inside a record's first line.
+const R_LEN: usize = 4;
+const FULL_INLINE: usize = 8;
+const FULL_HDR: usize = 16;
+const COMPACT_HDR: usize = 8;
+const COMPACT_INLINE: usize = 32;
+/// Inline payload capacities of the two forms.
+const FULL_INLINE_MAX: usize = FULL_HDR - FULL_INLINE;
+const COMPACT_INLINE_MAX: usize = LINE - COMPACT_INLINE;
+
+/// Header bytes: a record's header is `HDR` bytes (the engine's, opaque here except for the
+/// compact test: bytes 16..24 hold the payload length, 32..48 are zero for an eager cell).
+const HDR: usize = super::HDR_BYTES;
+const _: () = assert!(HDR == 48);
+
+/// One ring as both sides see it: its first line and its release word.
+#[derive(Clone, Copy)]
+pub(crate) struct Ring<'a> {
+    /// Start of line 0 (64-aligned, `RING_LINES` lines, inside the mapping).
+    pub lines: *mut u8,
+    /// The receiver's release point (its own line).
+    pub rpos: &'a AtomicU32,
 }
 
-/// Hands the written box to the receiver (Release pairs with its `is_full`).
-#[inline]
-pub(crate) fn publish(full: &AtomicU32) {
-    full.store(1, Ordering::Release);
+/// The sender's private state of one ring.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tx {
+    /// Where the next record starts.
+    wpos: u32,
+    /// Last `rpos` read: lines below `seen + RING_LINES` may be written.
+    seen: u32,
+    /// Lines `wpos..zeroed` have their first word zeroed already (see `push`).
+    zeroed: u32,
 }
 
-/// Does the box hold a message? (Acquire pairs with the sender's `publish`.)
+/// Lines the sender zeroes ahead of its write position, off the critical path.
+const ZERO_AHEAD: u32 = 16;
+
+/// Is position `a` after position `b` (both within a lap of each other)?
 #[inline]
-pub(crate) fn is_full(full: &AtomicU32) -> bool {
-    full.load(Ordering::Acquire) != 0
+fn after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
 }
 
-/// Gives the read box back to the sender (Release pairs with its `is_free`).
+/// A record the receiver took: where it is and what it carries.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Record {
+    /// Position of the record's first line.
+    pub pos: u32,
+    /// Position after the record (what `release` hands back).
+    pub end: u32,
+    pub len: u32,
+    /// Payload offset from the record's first line.
+    pub off: u32,
+    pub hdr: [u8; HDR],
+}
+
+/// Payload lines after the first line for `len` bytes with `inline` bytes in line 0.
 #[inline]
-pub(crate) fn clear(full: &AtomicU32) {
-    full.store(0, Ordering::Release);
+fn body_lines(len: usize, inline: usize) -> u32 {
+    if len <= inline {
+        0
+    } else {
+        len.div_ceil(LINE) as u32
+    }
+}
+
+/// Can this header travel compact? (Lossless: the receiver rebuilds the same 48 bytes.)
+#[inline]
+fn compactable(hdr: &[u8; HDR], len: usize) -> bool {
+    hdr[16..24] == (len as u64).to_ne_bytes() && hdr[32..48] == [0u8; 16]
+}
+
+impl<'a> Ring<'a> {
+    #[inline]
+    fn line(&self, pos: u32) -> *mut u8 {
+        // SAFETY (of the callers' use): `pos % RING_LINES` is a line of this ring.
+        self.lines.wrapping_add((pos % RING_LINES) as usize * LINE)
+    }
+
+    #[inline]
+    fn kind_word(&self, pos: u32) -> &AtomicU32 {
+        // SAFETY: the first word of a ring line is 4-aligned, inside the mapping (which
+        // outlives the ring view) and only ever accessed atomically.
+        unsafe { &*(self.line(pos) as *const AtomicU32) }
+    }
+
+    /// Does the record at `pos` exist (SeqCst: for the sleep re-check, see `Doorbell`)?
+    pub fn has_record(&self, pos: u32) -> bool {
+        self.kind_word(pos).load(Ordering::SeqCst) != 0
+    }
+
+    /// Sender: writes a record of `hdr` and `payload` (at most `MAX_PAYLOAD` bytes) and
+    /// publishes it; false (nothing written) when the ring has no room.
+    ///
+    /// # Safety
+    /// The caller is the ring's only writer (serialised per process, one process per ring),
+    /// `tx` is this ring's sender state, and `self` points into a live mapping.
+    pub unsafe fn push(&self, tx: &mut Tx, hdr: &[u8; HDR], payload: &[u8]) -> bool {
+        let len = payload.len();
+        debug_assert!(len <= MAX_PAYLOAD);
+        let compact = compactable(hdr, len);
+        let inline = if compact {
+            COMPACT_INLINE_MAX
+        } else {
+            FULL_INLINE_MAX
+        };
+        let k = 1 + body_lines(len, inline);
+        let at = tx.wpos % RING_LINES;
+        let pad = if at + k > RING_LINES {
+            RING_LINES - at
+        } else {
+            0
+        };
+        // The record, the padding before it and the terminator line after it.
+        let need = pad + k + 1;
+        if tx.wpos.wrapping_sub(tx.seen) + need > RING_LINES {
+            tx.seen = self.rpos.load(Ordering::Acquire);
+            if tx.wpos.wrapping_sub(tx.seen) + need > RING_LINES {
+                return false;
+            }
+        }
+        let pos = tx.wpos.wrapping_add(pad);
+        let p = self.line(pos);
+        // SAFETY: lines `pos .. pos + k` are contiguous inside the ring (no wrap, by `pad`)
+        // and free (below `seen + RING_LINES`): the receiver does not read them until the
+        // kind word is published. The payload does not overlap the ring.
+        unsafe {
+            (p.add(R_LEN) as *mut u32).write(len as u32);
+            if compact {
+                std::ptr::copy_nonoverlapping(hdr.as_ptr(), p.add(COMPACT_HDR), 16);
+                std::ptr::copy_nonoverlapping(hdr.as_ptr().add(24), p.add(COMPACT_HDR + 16), 8);
+            } else {
+                std::ptr::copy_nonoverlapping(hdr.as_ptr(), p.add(FULL_HDR), HDR);
+            }
+            let dst = if k == 1 {
+                p.add(if compact { COMPACT_INLINE } else { FULL_INLINE })
+            } else {
+                p.add(LINE)
+            };
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), dst, len);
+        }
+        let end = pos.wrapping_add(k);
+        if !after(tx.zeroed, end) {
+            // The terminator was not zeroed ahead: zero it now (it is free: `need`).
+            self.kind_word(end).store(0, Ordering::Relaxed);
+            tx.zeroed = end.wrapping_add(1);
+        }
+        self.kind_word(pos)
+            .store(if compact { COMPACT } else { FULL }, Ordering::Release);
+        if pad > 0 {
+            // The record at the lap's start is complete before the receiver may skip to it.
+            self.kind_word(tx.wpos).store(SKIP, Ordering::Release);
+        }
+        tx.wpos = end;
+        self.zero_ahead(tx);
+        true
+    }
+
+    /// Zeroes the first word of the free lines after the write position, so that the
+    /// terminator of the next records is (usually) zero already and `push` publishes after
+    /// one line write: a terminator store before the kind word would put a second
+    /// cache-line transfer on the message's path (x86 makes stores visible in order).
+    /// These stores follow the publication, so they delay nothing the receiver waits for.
+    fn zero_ahead(&self, tx: &mut Tx) {
+        if tx.zeroed.wrapping_sub(tx.wpos) > ZERO_AHEAD / 2 {
+            return;
+        }
+        // Free lines end at `seen + RING_LINES`; a stale `seen` only zeroes fewer.
+        let free_end = tx.seen.wrapping_add(RING_LINES);
+        let mut target = tx.wpos.wrapping_add(ZERO_AHEAD);
+        if after(target, free_end) {
+            target = free_end;
+        }
+        while after(target, tx.zeroed) {
+            self.kind_word(tx.zeroed).store(0, Ordering::Relaxed);
+            tx.zeroed = tx.zeroed.wrapping_add(1);
+        }
+    }
+
+    /// Receiver: the record at `pos` (skipping a `SKIP`), None if nothing is published.
+    /// Lengths are clamped to what the ring holds (a corrupt peer cannot make us read
+    /// outside it).
+    pub fn take(&self, pos: u32) -> Option<Record> {
+        let mut pos = pos;
+        let mut kind = self.kind_word(pos).load(Ordering::Acquire);
+        if kind == SKIP {
+            pos = pos.wrapping_add(RING_LINES - pos % RING_LINES);
+            kind = self.kind_word(pos).load(Ordering::Acquire);
+        }
+        if kind != FULL && kind != COMPACT {
+            return None;
+        }
+        let p = self.line(pos);
+        let (inline, at) = if kind == COMPACT {
+            (COMPACT_INLINE_MAX, COMPACT_INLINE)
+        } else {
+            (FULL_INLINE_MAX, FULL_INLINE)
+        };
+        // Bytes the lines after this one hold up to the lap's end.
+        let room = (RING_LINES - pos % RING_LINES - 1) as usize * LINE;
+        // SAFETY: the kind word's acquire made the sender's writes of this record visible;
+        // the sender does not touch its lines again until we release them.
+        let raw = unsafe { (p.add(R_LEN) as *const u32).read() } as usize;
+        let len = raw.min(MAX_PAYLOAD);
+        let (len, off) = if len <= inline {
+            (len, at)
+        } else {
+            (len.min(room), LINE)
+        };
+        let mut hdr = [0u8; HDR];
+        // SAFETY: as above; the reads stay inside the record's first line.
+        unsafe {
+            if kind == COMPACT {
+                std::ptr::copy_nonoverlapping(p.add(COMPACT_HDR), hdr.as_mut_ptr(), 16);
+                std::ptr::copy_nonoverlapping(p.add(COMPACT_HDR + 16), hdr.as_mut_ptr().add(24), 8);
+            } else {
+                std::ptr::copy_nonoverlapping(p.add(FULL_HDR), hdr.as_mut_ptr(), HDR);
+            }
+        }
+        if kind == COMPACT {
+            hdr[16..24].copy_from_slice(&(len as u64).to_ne_bytes());
+        }
+        Some(Record {
+            pos,
+            end: pos.wrapping_add(1 + body_lines(len, inline)),
+            len: len as u32,
+            off: off as u32,
+            hdr,
+        })
+    }
+
+    /// Receiver: the payload of the record at `pos` whose take gave `off` and `len`.
+    ///
+    /// # Safety
+    /// The record was taken from this ring (so the bytes lie inside it) and is not released
+    /// for as long as the slice is used.
+    pub unsafe fn payload(&self, pos: u32, off: u32, len: u32) -> &'a [u8] {
+        // SAFETY: by the contract.
+        unsafe { std::slice::from_raw_parts(self.line(pos).add(off as usize), len as usize) }
+    }
+
+    /// Receiver: hands the lines of every record up to `end` back to the sender.
+    pub fn release(&self, end: u32) {
+        self.rpos.store(end, Ordering::Release);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::UnsafeCell;
     use std::sync::Arc;
 
-    /// A box on the heap: the flag and a payload of plain (non-atomic) words.
-    struct Slot {
-        full: AtomicU32,
-        words: UnsafeCell<[u64; 8]>,
+    /// A ring on the heap (64-aligned), as in the segment.
+    struct HeapRing {
+        mem: Vec<u128>,
+        rpos: AtomicU32,
     }
-    // SAFETY (test): `words` is written only while `full` is 0 by the one producer and read
-    // only while it is 1 by the one consumer; the flag's release/acquire orders them.
-    unsafe impl Sync for Slot {}
+    // SAFETY (test): the ring protocol orders every access to `mem` (see the module doc).
+    unsafe impl Sync for HeapRing {}
+    unsafe impl Send for HeapRing {}
 
-    /// Two threads hand 200k messages through one box: every message arrives once, in
-    /// order, with every word the sender wrote (a torn or early read would show as a word
-    /// of another message).
+    impl HeapRing {
+        fn new() -> Arc<HeapRing> {
+            Arc::new(HeapRing {
+                mem: vec![0u128; RING_LINES as usize * LINE / 16 + 4],
+                rpos: AtomicU32::new(0),
+            })
+        }
+        fn ring(&self) -> Ring<'_> {
+            let base = self.mem.as_ptr() as usize;
+            let aligned = base.div_ceil(LINE) * LINE;
+            Ring {
+                lines: aligned as *mut u8,
+                rpos: &self.rpos,
+            }
+        }
+    }
+
+    fn eager_hdr(seq: u64, len: usize, full: bool) -> [u8; HDR] {
+        let mut h = [0u8; HDR];
+        h[..8].copy_from_slice(&seq.to_ne_bytes());
+        h[8..16].copy_from_slice(&(!seq).to_ne_bytes());
+        h[16..24].copy_from_slice(&(len as u64).to_ne_bytes());
+        h[24..32].copy_from_slice(&(seq * 3).to_ne_bytes());
+        if full {
+            h[40..48].copy_from_slice(&(seq | 1).to_ne_bytes());
+        }
+        h
+    }
+
+    fn size(seq: u64) -> usize {
+        match seq % 11 {
+            0 => MAX_PAYLOAD,
+            1 => 33 + (seq % 500) as usize,
+            2 => 0,
+            _ => (seq % 40) as usize,
+        }
+    }
+
+    fn byte(seq: u64, k: usize) -> u8 {
+        (seq as u8).wrapping_mul(31).wrapping_add(k as u8)
+    }
+
+    /// Payload byte `k` of message `seq`: the first word of every payload line reads as a
+    /// record kind (1..=3), so a stale payload line taken for a record start would show.
+    fn body_byte(seq: u64, k: usize) -> u8 {
+        match k % LINE {
+            0 => 1 + (seq % 3) as u8,
+            1..=3 => 0,
+            _ => byte(seq, k),
+        }
+    }
+
+    /// Two threads hand 300k records of every form and size (compact and full headers,
+    /// inline and multi-line payloads, records that must skip to the next lap) through one
+    /// ring, the receiver releasing each after reading: every record arrives once, in
+    /// order, with every byte the sender wrote (a torn or stale read shows as a wrong byte).
+    /// Payload bytes are chosen so that stale payload words at a read position would look
+    /// like kind words if the terminator rule were broken.
     #[test]
     fn two_threads_hand_over_in_order_without_tearing() {
-        const N: u64 = 200_000;
-        let slot = Arc::new(Slot {
-            full: AtomicU32::new(0),
-            words: UnsafeCell::new([0; 8]),
-        });
-        let tx = Arc::clone(&slot);
+        const N: u64 = 300_000;
+        let heap = HeapRing::new();
+        let tx_heap = Arc::clone(&heap);
         let producer = std::thread::spawn(move || {
-            for k in 1..=N {
-                while !is_free(&tx.full) {
+            let ring = tx_heap.ring();
+            let mut tx = Tx::default();
+            for seq in 0..N {
+                let n = size(seq);
+                let body: Vec<u8> = (0..n).map(|k| body_byte(seq, k)).collect();
+                let hdr = eager_hdr(seq, n, seq % 5 == 0);
+                // SAFETY (test): this thread is the ring's only writer.
+                while !unsafe { ring.push(&mut tx, &hdr, &body) } {
                     std::hint::spin_loop();
                 }
-                // SAFETY (test): the box is empty, so the consumer does not read it.
-                unsafe { *tx.words.get() = [k; 8] };
-                publish(&tx.full);
             }
         });
-        for k in 1..=N {
-            while !is_full(&slot.full) {
+        let ring = heap.ring();
+        let mut pos = 0u32;
+        for seq in 0..N {
+            let r = loop {
+                if let Some(r) = ring.take(pos) {
+                    break r;
+                }
                 std::hint::spin_loop();
+            };
+            let n = size(seq);
+            assert_eq!(r.hdr, eager_hdr(seq, n, seq % 5 == 0), "header of {seq}");
+            assert_eq!(r.len as usize, n, "length of {seq}");
+            // SAFETY (test): taken and not released.
+            let got = unsafe { ring.payload(r.pos, r.off, r.len) };
+            for (k, &x) in got.iter().enumerate() {
+                assert_eq!(x, body_byte(seq, k), "byte {k} of {seq}");
             }
-            // SAFETY (test): the box is full, so the producer does not write it.
-            let got = unsafe { *slot.words.get() };
-            assert_eq!(got, [k; 8], "message {k}");
-            clear(&slot.full);
+            pos = r.end;
+            ring.release(r.end);
         }
         producer.join().unwrap();
-        assert!(is_free(&slot.full));
+        assert!(ring.take(pos).is_none());
+    }
+
+    /// A full ring refuses (nothing written) and takes records again once released; a
+    /// record that does not fit the rest of a lap skips to the next one.
+    #[test]
+    fn full_ring_refuses_then_recovers_and_skips() {
+        let heap = HeapRing::new();
+        let ring = heap.ring();
+        let mut tx = Tx::default();
+        let hdr = eager_hdr(1, 8, false);
+        let mut sent = 0;
+        // SAFETY (test): single thread, the only writer.
+        while unsafe { ring.push(&mut tx, &hdr, &[7u8; 8]) } {
+            sent += 1;
+        }
+        assert_eq!(
+            sent,
+            RING_LINES - 1,
+            "one line stays free for the terminator"
+        );
+        let mut pos = 0;
+        for _ in 0..sent {
+            let r = ring.take(pos).expect("record");
+            assert_eq!(unsafe { ring.payload(r.pos, r.off, r.len) }, &[7u8; 8]);
+            pos = r.end;
+        }
+        assert!(ring.take(pos).is_none());
+        ring.release(pos);
+        // Now at line RING_LINES - 1: a 1 KiB record must skip to the next lap.
+        let big = vec![9u8; MAX_PAYLOAD];
+        let hdr = eager_hdr(2, MAX_PAYLOAD, false);
+        assert!(unsafe { ring.push(&mut tx, &hdr, &big) });
+        let r = ring.take(pos).expect("record after the skip");
+        assert_eq!(r.pos, RING_LINES, "starts the next lap");
+        assert_eq!(unsafe { ring.payload(r.pos, r.off, r.len) }, &big[..]);
+        assert_eq!(r.hdr, hdr);
+        ring.release(r.end);
+        assert!(ring.take(r.end).is_none());
+    }
+
+    #[test]
+    fn compact_only_when_lossless() {
+        let mut h = eager_hdr(5, 8, false);
+        assert!(compactable(&h, 8));
+        assert!(!compactable(&h, 9));
+        h[47] = 1;
+        assert!(!compactable(&h, 8));
     }
 }

@@ -3,15 +3,15 @@
 //! ```text
 //! [ segment header: 64 B ]                       magic, nlocal, cells_per_rank, cell_payload
 //! [ rank 0 control: 8 lines ] ... [ rank n-1 ]   one cache line per hot word (see Ctl)
-//! [ fast boxes: n*n slots, receiver-major ]      only when n <= FBOX_MAX_RANKS (see fastbox)
+//! [ fast boxes: n*n rings, receiver-major ]      only when n <= FBOX_MAX_RANKS (see fastbox)
 //! [ rank 0 cells ] ... [ rank n-1 cells ]        cells_per_rank cells each
 //! ```
 //! A cell is one 64-byte line of metadata (link word, payload length, 48 header bytes for
 //! the p2p engine) followed by the payload rounded up to whole lines. Memory is therefore
-//! linear in the number of local ranks, except for the fast boxes: one slot per ordered pair
+//! linear in the number of local ranks, except for the fast boxes: one ring per ordered pair
 //! (as Open MPI's sm and MPICH's ch4 posix fastboxes are), bounded by allowing them only up to
-//! `FBOX_MAX_RANKS` local ranks (64 ranks: 4.3 MiB of address space, of which a rank touches
-//! only its own 2n slots). A zero-filled segment is a valid initial state: every
+//! `FBOX_MAX_RANKS` local ranks (64 ranks: 32 MiB of address space, of which a rank touches
+//! only its own 2n rings, and of those only the lines its traffic reached). A zero-filled segment is a valid initial state: every
 //! queue is empty, every doorbell is quiet (token 0 means "no cell").
 
 use super::ShmConfig;
@@ -24,7 +24,7 @@ pub(crate) const H_MAGIC: usize = 0; // u64
 pub(crate) const H_NLOCAL: usize = 8; // u32
 pub(crate) const H_CELLS: usize = 12; // u32
 pub(crate) const H_PAYLOAD: usize = 16; // u32
-pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"OxiShm02");
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"OxiShm03");
 
 /// Per-rank control block: each hot word on its own cache line so that producers hammering a
 /// tail do not slow the consumer's head or the doorbell.
@@ -43,17 +43,11 @@ pub(crate) const CTL_BYTES: usize = 8 * LINE;
 /// Cell metadata offsets (inside the first line of a cell).
 pub(crate) const C_NEXT: usize = 0; // u32 link token
 pub(crate) const C_LEN: usize = 4; // u32 payload length
-pub(crate) const C_INLINE: usize = 8; // a fast box's payload of up to INLINE_BYTES
 pub(crate) const C_HDR: usize = 16; // HDR_BYTES opaque bytes
 pub(crate) const CELL_META: usize = LINE;
 
-/// Payload bytes of a fast box. A box is laid out like a cell (its first line holds the full
-/// flag where a cell has its link, the length and the header), so the same offsets serve.
-pub(crate) const FBOX_PAYLOAD: usize = 1024;
-/// A boxed payload this small rides in the box's first line (bytes 8..16), with the flag and
-/// the header: the receiver's whole read is one cache line.
-pub(crate) const INLINE_BYTES: usize = 8;
-pub(crate) const FBOX_STRIDE: usize = CELL_META + FBOX_PAYLOAD;
+/// Bytes of one pair's fast-box ring block (control line and ring, see `fastbox`).
+pub(crate) const FBOX_STRIDE: usize = super::fastbox::PAIR_BYTES;
 /// Above this many local ranks there are no fast boxes (their memory is quadratic, and a
 /// receiver polls one box per peer).
 pub(crate) const FBOX_MAX_RANKS: usize = 64;
@@ -131,8 +125,8 @@ impl Layout {
         self.cells_off + idx * self.stride
     }
 
-    /// Byte offset of the fast box that local rank `from` fills for local rank `to` (the
-    /// boxes a receiver polls are contiguous).
+    /// Byte offset of the fast-box ring block that local rank `from` fills for local rank
+    /// `to` (the rings a receiver polls are contiguous).
     pub fn fbox(&self, from: usize, to: usize) -> usize {
         debug_assert!(self.fboxes && from < self.nlocal && to < self.nlocal);
         self.fbox_off + (to * self.nlocal + from) * FBOX_STRIDE

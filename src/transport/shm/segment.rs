@@ -33,14 +33,24 @@ pub struct Cell {
     idx: u32,
 }
 
-/// A message delivered to me — in a cell, or in the sender's fast box to me — until
-/// [`Shm::release`] gives the cell back to its owner or empties the box.
+/// A message delivered to me — in a cell, or in the sender's fast-box ring to me — until
+/// [`Shm::release`] gives the cell back to its owner or the ring's lines to the sender.
 #[derive(Debug)]
 pub struct Received {
+    /// The cell's global index, or the ring record's position.
     idx: u32,
     src: u32,
     len: u32,
-    boxed: bool,
+    /// From a ring: where its record ends, its payload offset and its header (rebuilt from
+    /// the record's compact form, see `fastbox`).
+    boxed: Option<Boxed>,
+}
+
+#[derive(Debug)]
+struct Boxed {
+    end: u32,
+    off: u32,
+    hdr: [u8; HDR_BYTES],
 }
 
 impl Received {
@@ -77,6 +87,9 @@ pub struct Shm {
     rx: parking_lot::Mutex<RxState>,
     /// `RxState::deferred` holds a message (read without the lock by the sleep re-check).
     has_deferred: AtomicBool,
+    /// Per sender: where its next record in its ring to me starts (written under `rx`,
+    /// read without it by the sleep re-check).
+    rx_pos: Box<[AtomicU32]>,
     /// The last `alloc` found no cell: `wait` then also watches my free queue.
     starved: AtomicBool,
     /// The /dev/shm name this process created for the segment, until it is removed.
@@ -87,6 +100,8 @@ pub struct Shm {
 struct Spare {
     /// Cells handed back to me (LIFO: the last one used is still in my cache).
     cells: Vec<u32>,
+    /// Per destination: my side of my fast-box ring to it.
+    rings: Vec<fastbox::Tx>,
     /// My cells never handed out yet are `fresh..cells_per_rank` (process-local: a zeroed
     /// segment needs no initialisation pass, so no start-up barrier is needed).
     fresh: u32,
@@ -98,17 +113,9 @@ struct RxState {
     deferred: Option<Received>,
     /// Where the next scan of the fast boxes starts (round robin: no sender starves).
     next_box: usize,
-    /// Bit `s`: the box from local rank `s` is handed out and not released yet.
+    /// Bit `s`: a record of the ring from local rank `s` is handed out and not released
+    /// yet (records are released in order: the next one waits).
     out_boxes: u64,
-}
-
-/// Where a boxed payload of `len` bytes sits in its box.
-fn box_payload(len: usize) -> usize {
-    if len <= layout::INLINE_BYTES {
-        layout::C_INLINE
-    } else {
-        layout::CELL_META
-    }
 }
 
 /// Marks a cell that was never queued to anyone (`queued_to`).
@@ -244,6 +251,7 @@ impl Shm {
             me,
             local: parking_lot::Mutex::new(Spare {
                 cells: Vec::with_capacity(lay.cells_per_rank),
+                rings: vec![fastbox::Tx::default(); if lay.fboxes { lay.nlocal } else { 0 }],
                 fresh: 0,
             }),
             in_queue: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
@@ -256,6 +264,7 @@ impl Shm {
                 out_boxes: 0,
             }),
             has_deferred: AtomicBool::new(false),
+            rx_pos: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
             starved: AtomicBool::new(false),
             name: parking_lot::Mutex::new(None),
         };
@@ -363,14 +372,15 @@ impl Shm {
         self.ctl(local, Ctl::Pid).load(Ordering::Acquire) as i32
     }
 
-    /// The full flag of the box local rank `from` fills for `to`.
-    fn box_flag(&self, from: usize, to: usize) -> &AtomicU32 {
-        self.word(self.lay.fbox(from, to) + layout::C_NEXT)
-    }
-
-    fn box_ptr(&self, from: usize, to: usize) -> *mut u8 {
-        // SAFETY: `Layout::fbox` gives an offset inside the mapping for ranks < nlocal.
-        unsafe { self.map.base().add(self.lay.fbox(from, to)) }
+    /// The fast-box ring local rank `from` fills for `to`.
+    fn fbox(&self, from: usize, to: usize) -> fastbox::Ring<'_> {
+        let off = self.lay.fbox(from, to);
+        fastbox::Ring {
+            // SAFETY: `Layout::fbox` gives the offset of a pair block inside the mapping for
+            // ranks < nlocal: its control line, then the ring's lines.
+            lines: unsafe { self.map.base().add(off + layout::LINE) },
+            rpos: self.word(off),
+        }
     }
 
     fn cell_ptr(&self, idx: u32) -> *mut u8 {

@@ -298,14 +298,17 @@ fn all_to_all_with_tiny_pools() {
 
 #[test]
 fn alloc_exhausts_and_recovers() {
+    use super::fastbox::MAX_PAYLOAD;
     let fd = memfd();
+    // Messages larger than a fast-box ring carries travel in their cells.
+    let big = MAX_PAYLOAD + 1;
     let cfg = ShmConfig {
         cells_per_rank: 4,
-        cell_payload: 100,
+        cell_payload: big as u32,
     };
     let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
     let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
-    assert_eq!(a.payload_capacity(), 100);
+    assert_eq!(a.payload_capacity(), big);
     assert_eq!(a.pid_of(1), std::process::id() as i32);
     let mut cells: Vec<_> = (0..4).map(|_| a.alloc().expect("fresh cell")).collect();
     assert!(a.alloc().is_none(), "pool of 4 must be exhausted");
@@ -315,17 +318,13 @@ fn alloc_exhausts_and_recovers() {
     for (i, mut c) in cells.into_iter().enumerate() {
         a.payload_mut(&mut c)[0] = i as u8;
         a.header_mut(&mut c)[0] = 0xA0 + i as u8;
-        a.send(1, c, 1);
+        a.send(1, c, big);
     }
-    // The first message went by the fast box, so its cell is back at once; the other three
-    // found the box full and are queued behind it.
-    let boxed = a.alloc().expect("the boxed message's cell");
-    assert!(a.alloc().is_none());
-    a.free_unsent(boxed);
+    assert!(a.alloc().is_none(), "all four are queued");
     for i in 0..4u8 {
         let r = b.poll().expect("delivered");
-        assert_eq!((r.src(), r.len()), (0, 1));
-        assert_eq!(b.payload(&r), &[i]);
+        assert_eq!((r.src(), r.len()), (0, big));
+        assert_eq!(b.payload(&r)[0], i);
         assert_eq!(b.header(&r)[0], 0xA0 + i);
         b.release(r);
     }
@@ -334,6 +333,47 @@ fn alloc_exhausts_and_recovers() {
     let again: Vec<_> = (0..4).map(|_| a.alloc().expect("recycled cell")).collect();
     assert!(a.alloc().is_none());
     drop(again); // (tokens leak harmlessly in this test)
+}
+
+/// Small messages take the fast-box ring and give their cells back at once: a window of
+/// more messages than cells goes out without the receiver; then, once the ring is full,
+/// the next one is queued, and everything arrives in order.
+#[test]
+fn ring_carries_a_window_then_the_queue_takes_over() {
+    let fd = memfd();
+    let cfg = ShmConfig {
+        cells_per_rank: 2,
+        cell_payload: 64,
+    };
+    let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
+    let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
+    let mut sent = 0u32;
+    // One-line records: the ring holds RING_LINES - 1 of them.
+    loop {
+        let mut c = a.alloc().expect("the ring gives cells back");
+        a.payload_mut(&mut c)[..4].copy_from_slice(&sent.to_le_bytes());
+        a.header_mut(&mut c).fill(0);
+        a.header_mut(&mut c)[..4].copy_from_slice(&sent.to_le_bytes());
+        a.send(1, c, 4);
+        sent += 1;
+        if a.alloc().map(|c| a.free_unsent(c)).is_none() {
+            break;
+        }
+        if sent == super::fastbox::RING_LINES * 2 {
+            panic!("the ring never filled");
+        }
+    }
+    assert!(
+        sent >= super::fastbox::RING_LINES - 1,
+        "only {sent} went by the ring"
+    );
+    for i in 0..sent {
+        let r = b.poll().expect("delivered");
+        assert_eq!(b.payload(&r), &i.to_le_bytes());
+        assert_eq!(&b.header(&r)[..4], &i.to_le_bytes());
+        b.release(r);
+    }
+    assert!(b.poll().is_none());
 }
 
 #[test]
@@ -453,27 +493,22 @@ fn wait_returns_when_rung_or_sent_to() {
 #[test]
 fn starved_sender_woken_by_release() {
     let fd = memfd();
+    let big = super::fastbox::MAX_PAYLOAD + 1;
     let cfg = ShmConfig {
         cells_per_rank: 1,
-        cell_payload: 8,
+        cell_payload: big as u32,
     };
     let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
     let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
-    // The first message takes the fast box and gives its cell back; the second is queued.
+    // A message larger than a ring carries keeps its cell until the receiver releases it.
     let c = a.alloc().unwrap();
-    a.send(1, c, 0);
-    let c = a
-        .alloc()
-        .expect("a boxed message's cell comes back at once");
-    a.send(1, c, 0);
+    a.send(1, c, big);
     assert!(a.alloc().is_none());
     std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(Duration::from_millis(50));
-            for _ in 0..2 {
-                let r = b.poll().unwrap();
-                b.release(r);
-            }
+            let r = b.poll().unwrap();
+            b.release(r);
         });
         let t = Instant::now();
         let got = loop {
@@ -705,7 +740,7 @@ fn pingpong_latency() {
 /// arrives once, in order, intact.
 #[test]
 fn fast_box_and_queue_keep_fifo_between_threads() {
-    use super::layout::FBOX_PAYLOAD;
+    use super::fastbox::MAX_PAYLOAD as FBOX_PAYLOAD;
     const N: u64 = 200_000;
     let fd = memfd();
     let cfg = ShmConfig {

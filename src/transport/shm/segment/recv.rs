@@ -4,27 +4,33 @@
 use super::*;
 
 impl Shm {
-    /// Next inbound message, FIFO per sender: a deferred one, then the fast boxes (round
-    /// robin), then the queue. None when empty, empty-for-now (a sender is mid-enqueue) or
+    /// Next inbound message, FIFO per sender: the fast-box rings (round robin), then the
+    /// queue; a queued cell that found older ring messages of its sender waits (deferred)
+    /// until that ring is empty. None when empty, empty-for-now (a sender is mid-enqueue) or
     /// another thread of this process is polling.
     pub fn poll(&self) -> Option<Received> {
         let mut rx = self.rx.try_lock()?;
-        if let Some(r) = rx.deferred.take() {
+        if let Some(src) = rx.deferred.as_ref().map(|d| d.src as usize) {
+            // Older ring messages of its sender first (none newer can come, see `fastbox`).
+            if rx.out_boxes & (1 << src) != 0 {
+                return None;
+            }
+            if let Some(b) = self.take_box(&mut rx, src) {
+                return Some(b);
+            }
             self.has_deferred.store(false, Ordering::Relaxed);
-            return Some(r);
+            return rx.deferred.take();
         }
         if self.lay.fboxes {
-            // This runs on every poll of a spinning waiter: flags only, no iterator chains.
+            // This runs on every poll of a spinning waiter: one flag load per sender.
             let n = self.lay.nlocal;
-            let row = self.lay.fbox(0, self.me) + layout::C_NEXT;
             let mut src = rx.next_box;
             for _ in 0..n {
-                if src != self.me
-                    && rx.out_boxes & (1 << src) == 0
-                    && fastbox::is_full(self.word(row + src * layout::FBOX_STRIDE))
-                {
-                    rx.next_box = if src + 1 == n { 0 } else { src + 1 };
-                    return self.take_box(&mut rx, src);
+                if src != self.me && rx.out_boxes & (1 << src) == 0 {
+                    if let Some(b) = self.take_box(&mut rx, src) {
+                        rx.next_box = if src + 1 == n { 0 } else { src + 1 };
+                        return Some(b);
+                    }
                 }
                 src = if src + 1 == n { 0 } else { src + 1 };
             }
@@ -41,10 +47,10 @@ impl Shm {
                     idx,
                     src: src as u32,
                     len: len.min(self.lay.payload as u32),
-                    boxed: false,
+                    boxed: None,
                 };
-                // The dequeue's acquire also shows a box message the sender published before
-                // this cell: that one is older and goes first (see `fastbox`).
+                // The dequeue's acquire also shows ring messages the sender published before
+                // this cell: they are older and go first (see `fastbox`).
                 if self.lay.fboxes && rx.out_boxes & (1 << src) == 0 {
                     if let Some(b) = self.take_box(&mut rx, src) {
                         rx.deferred = Some(r);
@@ -58,29 +64,34 @@ impl Shm {
         }
     }
 
-    /// The message in local rank `src`'s box to me, if there is one (marked handed out).
+    /// The next record in local rank `src`'s ring to me, if there is one (marked handed
+    /// out until released).
     fn take_box(&self, rx: &mut RxState, src: usize) -> Option<Received> {
-        if !fastbox::is_full(self.box_flag(src, self.me)) {
-            return None;
-        }
-        // Relaxed: the flag's acquire made the sender's writes visible.
-        let len = self
-            .word(self.lay.fbox(src, self.me) + layout::C_LEN)
-            .load(Ordering::Relaxed);
+        let pos = self.rx_pos[src].load(Ordering::Relaxed);
+        let rec = self.fbox(src, self.me).take(pos)?;
+        self.rx_pos[src].store(rec.end, Ordering::Relaxed);
         rx.out_boxes |= 1 << src;
         Some(Received {
-            idx: 0,
+            idx: rec.pos,
             src: src as u32,
-            len: len.min(layout::FBOX_PAYLOAD as u32),
-            boxed: true,
+            len: rec.len,
+            boxed: Some(Boxed {
+                end: rec.end,
+                off: rec.off,
+                hdr: rec.hdr,
+            }),
         })
     }
 
-    /// A box to me is full (SeqCst: for the sleep re-check, see `Doorbell`).
+    /// A ring to me holds a record (SeqCst: for the sleep re-check, see `Doorbell`).
     fn any_box_full(&self) -> bool {
         self.lay.fboxes
-            && (0..self.lay.nlocal)
-                .any(|s| s != self.me && self.box_flag(s, self.me).load(Ordering::SeqCst) != 0)
+            && (0..self.lay.nlocal).any(|s| {
+                s != self.me
+                    && self
+                        .fbox(s, self.me)
+                        .has_record(self.rx_pos[s].load(Ordering::SeqCst))
+            })
     }
 
     /// True when `poll` would find a message now (cheap, read-only).
@@ -90,46 +101,42 @@ impl Shm {
             || self.inbound(self.me).has_deliverable()
     }
 
-    /// Offset of a received message's payload from `rx_ptr`.
-    fn rx_payload(&self, r: &Received) -> usize {
-        if r.boxed {
-            box_payload(r.len as usize)
-        } else {
-            layout::CELL_META
-        }
-    }
-
-    /// Start of a received message's memory (the cell or the box, laid out alike).
-    fn rx_ptr(&self, r: &Received) -> *mut u8 {
-        if r.boxed {
-            self.box_ptr(r.src as usize, self.me)
-        } else {
-            self.cell_ptr(r.idx)
-        }
-    }
-
-    /// The sender's header bytes of a received cell.
+    /// The sender's header bytes of a received message.
     pub fn header<'a>(&'a self, r: &'a Received) -> &'a [u8; HDR_BYTES] {
+        if let Some(b) = &r.boxed {
+            return &b.hdr;
+        }
         // SAFETY: until released, the cell is neither written by its owner nor by anyone else;
         // the borrow of `r` (consumed by `release`) bounds this borrow.
-        unsafe { &*(self.rx_ptr(r).add(layout::C_HDR) as *const [u8; HDR_BYTES]) }
+        unsafe { &*(self.cell_ptr(r.idx).add(layout::C_HDR) as *const [u8; HDR_BYTES]) }
     }
 
-    /// The `r.len()` payload bytes of a received cell.
+    /// The `r.len()` payload bytes of a received message.
     pub fn payload<'a>(&'a self, r: &'a Received) -> &'a [u8] {
-        // SAFETY: as in `header` (a box is not rewritten until released either); `len` was
-        // clamped to the cell's or the box's payload capacity in `poll`.
-        unsafe {
-            std::slice::from_raw_parts(self.rx_ptr(r).add(self.rx_payload(r)), r.len as usize)
+        match &r.boxed {
+            // SAFETY: taken from this ring and not released (`release` consumes `r`, whose
+            // borrow bounds this one).
+            Some(b) => unsafe {
+                self.fbox(r.src as usize, self.me)
+                    .payload(r.idx, b.off, r.len)
+            },
+            // SAFETY: as in `header`; `len` was clamped to the cell's payload in `poll`.
+            None => unsafe {
+                std::slice::from_raw_parts(
+                    self.cell_ptr(r.idx).add(layout::CELL_META),
+                    r.len as usize,
+                )
+            },
         }
     }
 
-    /// Give a received cell back to its owner, ringing the owner if it sleeps; or empty the
-    /// box it came in (nobody waits for that: a sender finding its box full queues a cell).
+    /// Give a received cell back to its owner, ringing the owner if it sleeps; or hand the
+    /// lines of a ring record back (nobody waits for that: a sender finding its ring full
+    /// queues a cell).
     pub fn release(&self, r: Received) {
         let owner = r.src as usize;
-        if r.boxed {
-            fastbox::clear(self.box_flag(owner, self.me));
+        if let Some(b) = r.boxed {
+            self.fbox(owner, self.me).release(b.end);
             // Only the poller's thread can be in `poll`; a release from another thread
             // waits for it (rare: the engine releases under its lock).
             self.rx.lock().out_boxes &= !(1 << owner);

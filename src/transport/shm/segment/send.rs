@@ -18,7 +18,11 @@ impl Shm {
                 self.first_cell() + f
             })
         });
-        self.starved.store(idx.is_none(), Ordering::SeqCst);
+        // (Stored only on a change: a SeqCst store is a full barrier, and the sleep re-check
+        // only needs the value to be current.)
+        if self.starved.load(Ordering::Relaxed) != idx.is_none() {
+            self.starved.store(idx.is_none(), Ordering::SeqCst);
+        }
         idx.map(|idx| Cell { idx })
     }
 
@@ -45,46 +49,37 @@ impl Shm {
         }
     }
 
-    /// Sends `len` bytes of cell `c` through my fast box to `dst` if that keeps FIFO order
-    /// and the box is empty; gives the cell back when it does not.
+    /// Sends `len` bytes of cell `c` through my fast-box ring to `dst` if that keeps FIFO
+    /// order and the ring has room; gives the cell back when it does not.
     fn try_box(&self, dst: usize, c: Cell, len: usize) -> Result<(), Cell> {
-        if !self.lay.fboxes || dst == self.me || len > layout::FBOX_PAYLOAD {
+        if !self.lay.fboxes || dst == self.me || len > fastbox::MAX_PAYLOAD {
             return Err(c);
         }
         let Some(mut sp) = self.local.try_lock() else {
             return Err(c);
         };
-        // While a cell queued to `dst` is not back (see `alloc`), a boxed message could
+        // While a cell queued to `dst` is not back (see `alloc`), a ring message could
         // overtake it.
         if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
             return Err(c);
         }
-        let full = self.box_flag(self.me, dst);
-        if !fastbox::is_free(full) {
+        let cell = self.cell_ptr(c.idx);
+        // SAFETY: the cell is ours (we hold its token): its header and its first `len`
+        // payload bytes (`send` checked len <= the cell's payload) are ours to read.
+        let (hdr, payload) = unsafe {
+            (
+                &*(cell.add(layout::C_HDR) as *const [u8; HDR_BYTES]),
+                std::slice::from_raw_parts(cell.add(layout::CELL_META), len),
+            )
+        };
+        // SAFETY: this process writes its rings only holding `local` (held), and only this
+        // process writes rings from `self.me`; the ring lies in the mapping.
+        if !unsafe {
+            self.fbox(self.me, dst)
+                .push(&mut sp.rings[dst], hdr, payload)
+        } {
             return Err(c);
         }
-        let cell = self.cell_ptr(c.idx);
-        let bx = self.box_ptr(self.me, dst);
-        // SAFETY: the cell is ours (we hold its token) and its header and first `len`
-        // payload bytes are in bounds (len <= FBOX_PAYLOAD, or <= INLINE_BYTES at C_INLINE, and
-        // `send` checked len <= the cell's payload). The box is written only by this process
-        // (holding `local`) and only while its flag says empty: its receiver does not read
-        // it then (see `fastbox`). Cell and box do not overlap.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                cell.add(layout::C_HDR),
-                bx.add(layout::C_HDR),
-                HDR_BYTES,
-            );
-            std::ptr::copy_nonoverlapping(
-                cell.add(layout::CELL_META),
-                bx.add(box_payload(len)),
-                len,
-            );
-        }
-        self.word(self.lay.fbox(self.me, dst) + layout::C_LEN)
-            .store(len as u32, Ordering::Relaxed);
-        fastbox::publish(full);
         sp.cells.push(c.idx);
         drop(sp);
         self.bell(dst).notify(&SharedFutex);
