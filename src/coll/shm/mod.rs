@@ -139,6 +139,11 @@ impl ShmComm {
         self.direct
     }
 
+    /// More local ranks than cores.
+    pub fn oversubscribed(&self) -> bool {
+        self.spin == 0
+    }
+
     /// Whether a message of `bytes` (per source and reader) goes single-copy, its sources
     /// publishing `entries` descriptors each.
     fn single_copy(&self, bytes: u64, entries: usize) -> bool {
