@@ -144,6 +144,7 @@ fn alltoall(
     rb: *mut c_void,
     rblocks: Blocks,
     same_layout: bool,
+    regular: bool,
     comm: c_int,
 ) -> Result<(), MpiError> {
     let (t, inter_comm) = all_team(ctx, comm, sb, rb, Some(same_layout))?;
@@ -153,6 +154,11 @@ fn alltoall(
     } else {
         sblocks.map(|b| b.data(sb))
     };
+    if let (How::Block, true, false) = (&how, regular, inter_comm) {
+        if fast::alltoall(&t, sends.as_deref(), &recvs)? {
+            return Ok(());
+        }
+    }
     let tt = t.clone();
     launch(how, &t, move |tag| {
         let mut s = Schedule::new(&tt, tag, None);
@@ -253,7 +259,7 @@ macro_rules! alltoall_fns {
                 let s = if in_place(sendbuf) { None } else { Some(Blocks::regular(n, sendcount as Count, sendtype, "sendtype")?) };
                 let r = Blocks::regular(n, recvcount as Count, recvtype, "recvtype")?;
                 let same = sendtype == recvtype && sendcount == recvcount && recvcount != 0;
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, true, comm)
             });
     };
 }
@@ -290,7 +296,7 @@ macro_rules! alltoallv_fns {
                 // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
                 let r = Blocks::vector(unsafe { counts(recvcounts, n, "recvcounts") }?, unsafe { arr(rdispls, n, "rdispls") }?, recvtype, "recvtype")?;
                 let same = std::ptr::eq(sendcounts, recvcounts) && sendtype == recvtype;
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, false, comm)
             });
     };
 }
@@ -329,7 +335,7 @@ macro_rules! alltoallw_fns {
                 // SAFETY: the pointers passed on are the C caller's arguments, null or valid for this use (MPI contract).
                 let r = unsafe { Blocks::w(n, counts(recvcounts, n, "recvcounts")?, arr(rdispls, n, "rdispls")?, recvtypes, "recvtypes") }?;
                 let same = std::ptr::eq(sendcounts, recvcounts) && std::ptr::eq(sendtypes, recvtypes);
-                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, comm)
+                alltoall(ctx, how, sendbuf, s, recvbuf, r, same, false, comm)
             });
     };
 }

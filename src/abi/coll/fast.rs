@@ -59,16 +59,23 @@ fn locate(t: &Team) -> Locate {
     }
 }
 
-/// The region of `t`'s communicator when a message of `bytes` can use it.
-fn region(t: &Team, bytes: u64) -> Result<Option<Arc<ShmComm>>, MpiError> {
-    if t.remote.is_some() || t.size() < 2 || bytes > shm::SLOT as u64 {
+/// The region of `t`'s communicator when a message of `bytes` can use it (`max`: the
+/// operation's limit, see `shm::Limits`).
+fn region(t: &Team, bytes: u64, max: u64) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    if t.remote.is_some() || t.size() < 2 || bytes > max {
         return Ok(None);
     }
-    shm::get(t, || locate(t))
+    // Without single-copy reads, what does not fit a slot goes to the schedules, whose
+    // pipelined copies beat a run of slot-sized calls. So does it when ranks outnumber
+    // cores: there every reader of the single-copy route pulls the whole message while
+    // the schedules' trees and rings spread it (4 ranks on 2 cores, bcast 256 KiB: 97 us
+    // single-copy, 47 us scheduled; issue 13).
+    Ok(shm::get(t, || locate(t))?
+        .filter(|c| bytes <= shm::SLOT as u64 || (c.single_copy_ok() && !c.oversubscribed())))
 }
 
 pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {
-    let Some(c) = region(t, 0)? else {
+    let Some(c) = region(t, 0, 0)? else {
         return Ok(false);
     };
     shm::barrier(&c, t.engine);
@@ -76,20 +83,26 @@ pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {
 }
 
 pub(super) fn bcast(t: &Team, d: &Data, root: usize) -> Result<bool, MpiError> {
-    let Some(c) = region(t, d.bytes())? else {
+    let Some(c) = region(t, d.bytes(), shm::limit(shm::Op::Bcast))? else {
         return Ok(false);
     };
-    shm::bcast(&c, t.engine, d, root);
+    shm::bcast(&c, t.engine, d, root)?;
     Ok(true)
 }
 
-/// Reductions need a contiguous datatype: the slots hold packed bytes, which are then the
-/// memory image the operation (or a user function) reads.
-fn reduction_region(t: &Team, red: &Reduction, d: &Data) -> Result<Option<Arc<ShmComm>>, MpiError> {
-    if !red.dt.is_contiguous() {
+/// Reductions need a contiguous datatype whose elements follow each other (extent equal
+/// to size): the slots and single-copy reads hold packed bytes, which are then the memory
+/// image the operation (or a user function) reads.
+fn reduction_region(
+    t: &Team,
+    red: &Reduction,
+    d: &Data,
+    op: shm::Op,
+) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    if !red.dt.is_contiguous() || red.dt.extent() != red.dt.size() as i64 {
         return Ok(None);
     }
-    region(t, d.bytes())
+    region(t, d.bytes(), shm::limit(op))
 }
 
 pub(super) fn reduce(
@@ -99,7 +112,7 @@ pub(super) fn reduce(
     out: &Data,
     root: usize,
 ) -> Result<bool, MpiError> {
-    let Some(c) = reduction_region(t, red, input)? else {
+    let Some(c) = reduction_region(t, red, input, shm::Op::Reduce)? else {
         return Ok(false);
     };
     shm::reduce(&c, t.engine, red, input, out, root)?;
@@ -112,24 +125,14 @@ pub(super) fn allreduce(
     input: &Data,
     out: &Data,
 ) -> Result<bool, MpiError> {
-    let Some(c) = reduction_region(t, red, input)? else {
+    let Some(c) = reduction_region(t, red, input, shm::Op::Allreduce)? else {
         return Ok(false);
     };
     shm::allreduce(&c, t.engine, red, input, out)?;
     Ok(true)
 }
 
-/// Bytes of one rank's block in a regular gather/scatter/allgather: what this rank sends or
-/// receives, or at the root (which has no own buffer when in place) any block of its array.
-fn block_bytes(mine: Option<&Data>, blocks: &[Data]) -> u64 {
-    match mine {
-        Some(m) => m.bytes(),
-        None => blocks.first().map_or(0, |b| b.bytes()),
-    }
-}
-
-/// A regular gather (`scatter` false) or scatter (true) of blocks of equal size; a scatter
-/// needs every block in the root's slot.
+/// A regular gather (`scatter` false) or scatter (true) of blocks of equal size.
 pub(super) fn rooted(
     t: &Team,
     scatter: bool,
@@ -138,27 +141,38 @@ pub(super) fn rooted(
     blocks: &[Data],
     own: Option<&(Data, Data)>,
 ) -> Result<bool, MpiError> {
-    let blk = block_bytes(mine, blocks);
-    let need = if scatter {
-        blk.saturating_mul(t.size() as u64)
+    let op = if scatter {
+        shm::Op::Scatter
     } else {
-        blk
+        shm::Op::Gather
     };
-    let Some(c) = region(t, need)? else {
+    let blk = shm::block_bytes(mine, blocks);
+    let Some(c) = region(t, blk, shm::limit(op))? else {
         return Ok(false);
     };
     if scatter {
-        shm::scatter(&c, t.engine, root, mine, blocks, own);
+        shm::scatter(&c, t.engine, root, mine, blocks, own)?;
     } else {
-        shm::gather(&c, t.engine, root, mine, blocks, own);
+        shm::gather(&c, t.engine, root, mine, blocks, own)?;
     }
     Ok(true)
 }
 
 pub(super) fn allgather(t: &Team, mine: Option<&Data>, blocks: &[Data]) -> Result<bool, MpiError> {
-    let Some(c) = region(t, block_bytes(mine, blocks))? else {
+    let blk = shm::block_bytes(mine, blocks);
+    let Some(c) = region(t, blk, shm::limit(shm::Op::Allgather))? else {
         return Ok(false);
     };
-    shm::allgather(&c, t.engine, mine, blocks);
+    shm::allgather(&c, t.engine, mine, blocks)?;
+    Ok(true)
+}
+
+/// A regular alltoall (`sends` None: in place).
+pub(super) fn alltoall(t: &Team, sends: Option<&[Data]>, recvs: &[Data]) -> Result<bool, MpiError> {
+    let blk = recvs.first().map_or(0, |b| b.bytes());
+    let Some(c) = region(t, blk, shm::limit(shm::Op::Alltoall))? else {
+        return Ok(false);
+    };
+    shm::alltoall(&c, t.engine, sends, recvs)?;
     Ok(true)
 }

@@ -1,14 +1,37 @@
 //! The collectives over a communicator's region (see the parent module for the protocol).
-//! Callers check that the data fits a slot ([`super::SLOT`]) and, for reductions, that the
-//! datatype is contiguous (the slots hold the packed bytes, which then are the memory
-//! layout a reduction and a user function expect).
+//!
+//! A message longer than a slot is cut into pieces and moved as a run of calls, one piece
+//! per call: every rank knows the byte count (MPI requires equal signatures), so all make
+//! the same number of calls. Because a rank's two slots alternate between odd and even
+//! calls, a writer fills piece `k + 1` while the readers still copy piece `k` out: the
+//! double-buffered pipeline of MPICH's release_gather and Open MPI's coll/sm fragments,
+//! with no extra protocol. Reductions need a contiguous datatype (the slots hold packed
+//! bytes, which then are the memory layout a reduction and a user function expect), and
+//! their pieces hold whole elements.
 
-use super::ShmComm;
+use super::{direct, ShmComm};
 use crate::coll::reduce;
 use crate::coll::sched::Reduction;
 use crate::error::MpiError;
 use crate::p2p::{Data, NodeEngine};
 use crate::transport::mem::UserPtr;
+
+/// The pieces `(offset, length)` of `total` bytes cut every `per` bytes; at least one
+/// (an empty message is still one call: every rank takes part in it).
+fn pieces(total: u64, per: u64) -> impl Iterator<Item = (u64, usize)> {
+    let calls = total.div_ceil(per.max(1)).max(1);
+    (0..calls).map(move |k| {
+        let off = k * per;
+        (off, total.saturating_sub(off).min(per) as usize)
+    })
+}
+
+/// Bytes of one rank's share of a slot that holds a share for each of `n` ranks (scatter,
+/// alltoall): a cache-line multiple when there is room for one.
+fn share(slot: usize, n: usize) -> u64 {
+    let s = slot / n;
+    (if s >= 64 { s & !63 } else { s.max(1) }) as u64
+}
 
 /// Every rank reaches the call, then leaves.
 pub fn barrier(c: &ShmComm, e: &NodeEngine) {
@@ -17,16 +40,25 @@ pub fn barrier(c: &ShmComm, e: &NodeEngine) {
     c.wait_all(e, s);
 }
 
-/// `d` (packed, at most a slot) from `root` to every rank.
-pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) {
+/// `d` from `root` to every rank: large messages single-copy, others a slot at a time.
+pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    if c.single_copy(d.bytes(), 1) {
+        return direct::bcast(c, e, d, root);
+    }
+    for (off, len) in pieces(d.bytes(), c.slot_len() as u64) {
+        bcast_piece(c, e, d, root, off, len);
+    }
+    Ok(())
+}
+
+fn bcast_piece(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize, off: u64, len: usize) {
     let s = c.next();
     let k = (s & 1) as usize;
-    let bytes = d.bytes() as usize;
     if c.me == root {
         c.slot_free(e, s);
         c.region
             .slot(c.me, k)
-            .with_slice_mut(0, bytes, |b| d.pack(0, b));
+            .with_slice_mut(0, len, |b| d.pack(off, b));
         c.publish(e, s);
     } else {
         // Reached this call (what the root's next slot_free waits for); then the data.
@@ -34,23 +66,30 @@ pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) {
         c.wait_for(e, root, s);
         c.region
             .slot(root, k)
-            .with_slice(0, bytes, |b| d.unpack(0, b));
+            .with_slice(0, len, |b| d.unpack(off, b));
     }
 }
 
-/// Writes this rank's contribution to its slot for call `s` and publishes it.
-fn contribute(c: &ShmComm, e: &NodeEngine, s: u64, input: &Data) {
+/// Writes bytes `[off, off + len)` of this rank's contribution to its slot for call `s`
+/// and publishes them.
+fn contribute(c: &ShmComm, e: &NodeEngine, s: u64, input: &Data, off: u64, len: usize) {
     c.slot_free(e, s);
     let k = (s & 1) as usize;
     c.region
         .slot(c.me, k)
-        .with_slice_mut(0, input.bytes() as usize, |b| input.pack(0, b));
+        .with_slice_mut(0, len, |b| input.pack(off, b));
     c.publish(e, s);
+}
+
+/// The elements `[first, first + count)` of `d` (a contiguous datatype: element `i` is
+/// `i` extents on).
+fn elements(d: &Data, first: u64, count: u64) -> Data {
+    d.shifted(first as i64 * d.dt.extent(), count, d.dt.clone())
 }
 
 /// `out = x0 op x1 op ... op x(n-1)` from the slots of call `s` (rank order, for
 /// non-commutative operations): the last rank's data first, then `out = xi op out` from
-/// right to left.
+/// right to left. `out` is the piece being reduced.
 fn fold(c: &ShmComm, s: u64, red: &Reduction, out: &Data) -> Result<(), MpiError> {
     let k = (s & 1) as usize;
     let bytes = out.bytes() as usize;
@@ -67,6 +106,14 @@ fn fold(c: &ShmComm, s: u64, red: &Reduction, out: &Data) -> Result<(), MpiError
     Ok(())
 }
 
+/// The element ranges `(first, count)` of a reduction of `count` elements, a slot's worth
+/// per call.
+fn element_pieces(c: &ShmComm, red: &Reduction, count: u64) -> impl Iterator<Item = (u64, u64)> {
+    let size = red.dt.size().max(1);
+    let per = (c.slot_len() as u64 / size).max(1);
+    pieces(count, per).map(|(first, n)| (first, n as u64))
+}
+
 /// Reduces `input` into `out` at `root` (`out` only matters there; `input` may be `out`).
 pub fn reduce(
     c: &ShmComm,
@@ -76,13 +123,19 @@ pub fn reduce(
     out: &Data,
     root: usize,
 ) -> Result<(), MpiError> {
-    let s = c.next();
-    contribute(c, e, s, input);
-    if c.me != root {
-        return Ok(());
+    if c.single_copy(input.bytes(), 1) {
+        return direct::reduce(c, e, red, input, out, Some(root));
     }
-    c.wait_all(e, s);
-    fold(c, s, red, out)
+    let size = red.dt.size();
+    for (first, n) in element_pieces(c, red, input.count) {
+        let s = c.next();
+        contribute(c, e, s, input, first * size, (n * size) as usize);
+        if c.me == root {
+            c.wait_all(e, s);
+            fold(c, s, red, &elements(out, first, n))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reduces `input` into `out` on every rank (`input` may be `out`).
@@ -93,14 +146,21 @@ pub fn allreduce(
     input: &Data,
     out: &Data,
 ) -> Result<(), MpiError> {
-    let s = c.next();
-    contribute(c, e, s, input);
-    c.wait_all(e, s);
-    fold(c, s, red, out)
+    if c.single_copy(input.bytes(), 1) {
+        return direct::reduce(c, e, red, input, out, None);
+    }
+    let size = red.dt.size();
+    for (first, n) in element_pieces(c, red, input.count) {
+        let s = c.next();
+        contribute(c, e, s, input, first * size, (n * size) as usize);
+        c.wait_all(e, s);
+        fold(c, s, red, &elements(out, first, n))?;
+    }
+    Ok(())
 }
 
-/// Gather of equal blocks to `root`: each rank's block (`mine`, at most a slot) goes
-/// through its slot. At the root `blocks[i]` receives rank i's block; its own block comes
+/// Gather of equal blocks to `root`: each rank's block (`mine`) goes through its slot, a
+/// slot at a time. At the root `blocks[i]` receives rank i's block; its own block comes
 /// from `own` (source, destination) unless it is in place.
 pub fn gather(
     c: &ShmComm,
@@ -109,35 +169,53 @@ pub fn gather(
     mine: Option<&Data>,
     blocks: &[Data],
     own: Option<&(Data, Data)>,
-) {
-    let s = c.next();
-    if c.me != root {
-        match mine {
-            Some(m) => contribute(c, e, s, m),
-            None => c.publish(e, s),
+) -> Result<(), MpiError> {
+    if c.me == root {
+        if let Some((src, dst)) = own {
+            copy(src, dst);
         }
-        return;
     }
-    c.publish(e, s);
-    if let Some((src, dst)) = own {
-        copy(src, dst);
+    let blk = block_bytes(mine, blocks);
+    if c.single_copy(blk, 1) {
+        return direct::gather(c, e, root, mine, blocks);
     }
-    c.wait_all(e, s);
-    take_blocks(c, s, blocks);
+    for (off, len) in pieces(blk, c.slot_len() as u64) {
+        let s = c.next();
+        if c.me != root {
+            match mine {
+                Some(m) => contribute(c, e, s, m, off, len),
+                None => c.publish(e, s),
+            }
+            continue;
+        }
+        c.publish(e, s);
+        c.wait_all(e, s);
+        take_blocks(c, s, blocks, off, len);
+    }
+    Ok(())
 }
 
-/// Unpacks every other rank's slot of call `s` into its block.
-fn take_blocks(c: &ShmComm, s: u64, blocks: &[Data]) {
+/// Bytes of one rank's block in a regular gather/scatter/allgather: what this rank sends or
+/// receives, or at the root (which has no own buffer when in place) any block of its array.
+/// Equal on every rank (MPI requires equal signatures), so all cut it alike.
+pub fn block_bytes(mine: Option<&Data>, blocks: &[Data]) -> u64 {
+    match mine {
+        Some(m) => m.bytes(),
+        None => blocks.first().map_or(0, |b| b.bytes()),
+    }
+}
+
+/// Unpacks bytes `[off, off + len)` of every other rank's block from its slot of call `s`.
+fn take_blocks(c: &ShmComm, s: u64, blocks: &[Data], off: u64, len: usize) {
     let k = (s & 1) as usize;
     for (r, b) in blocks.iter().enumerate().filter(|&(r, _)| r != c.me) {
-        c.region
-            .slot(r, k)
-            .with_slice(0, b.bytes() as usize, |x| b.unpack(0, x));
+        c.region.slot(r, k).with_slice(0, len, |x| b.unpack(off, x));
     }
 }
 
-/// Scatter of equal blocks from `root`: the root packs every block into its slot (all of
-/// them fit), each rank takes its own. `own` as in [`gather`].
+/// Scatter of equal blocks from `root`: every call the root packs a piece of every other
+/// rank's block into its slot (a share each, see [`share`]), each rank takes its own.
+/// `own` as in [`gather`].
 pub fn scatter(
     c: &ShmComm,
     e: &NodeEngine,
@@ -145,53 +223,110 @@ pub fn scatter(
     mine: Option<&Data>,
     blocks: &[Data],
     own: Option<&(Data, Data)>,
-) {
-    let s = c.next();
-    let k = (s & 1) as usize;
+) -> Result<(), MpiError> {
     if c.me == root {
-        c.slot_free(e, s);
-        let slot = c.region.slot(c.me, k);
-        let mut at = 0;
-        for (r, b) in blocks.iter().enumerate() {
-            let len = b.bytes() as usize;
-            if r != root {
-                slot.offset(at as i64)
-                    .with_slice_mut(0, len, |x| b.pack(0, x));
-            }
-            at += len;
-        }
-        c.publish(e, s);
         if let Some((src, dst)) = own {
             copy(src, dst);
         }
-        return;
     }
-    c.publish(e, s);
-    if let Some(m) = mine {
-        let len = m.bytes() as usize;
-        c.wait_for(e, root, s);
-        c.region
-            .slot(root, k)
-            .offset((c.me * len) as i64)
-            .with_slice(0, len, |x| m.unpack(0, x));
+    let blk = block_bytes(mine, blocks);
+    if c.single_copy(blk, c.n) {
+        return direct::scatter(c, e, root, mine, blocks);
     }
+    let per = share(c.slot_len(), c.n);
+    for (off, len) in pieces(blk, per) {
+        let s = c.next();
+        let k = (s & 1) as usize;
+        if c.me == root {
+            c.slot_free(e, s);
+            let slot = c.region.slot(c.me, k);
+            for (r, b) in blocks.iter().enumerate().filter(|&(r, _)| r != root) {
+                slot.offset((r as u64 * per) as i64)
+                    .with_slice_mut(0, len, |x| b.pack(off, x));
+            }
+            c.publish(e, s);
+            continue;
+        }
+        c.publish(e, s);
+        if let Some(m) = mine {
+            c.wait_for(e, root, s);
+            c.region
+                .slot(root, k)
+                .offset((c.me as u64 * per) as i64)
+                .with_slice(0, len, |x| m.unpack(off, x));
+        }
+    }
+    Ok(())
 }
 
 /// Allgather of equal blocks: `blocks[i]` receives rank i's block; this rank's block is
 /// `mine` (or already in `blocks[me]`, in place).
-pub fn allgather(c: &ShmComm, e: &NodeEngine, mine: Option<&Data>, blocks: &[Data]) {
-    let s = c.next();
+pub fn allgather(
+    c: &ShmComm,
+    e: &NodeEngine,
+    mine: Option<&Data>,
+    blocks: &[Data],
+) -> Result<(), MpiError> {
     let me = c.me;
-    contribute(c, e, s, mine.unwrap_or(&blocks[me]));
+    if c.single_copy(block_bytes(mine, blocks), 1) {
+        return direct::allgather(c, e, mine, blocks);
+    }
     if let Some(m) = mine {
         copy(m, &blocks[me]);
     }
-    c.wait_all(e, s);
-    take_blocks(c, s, blocks);
+    let src = &blocks[me];
+    for (off, len) in pieces(src.bytes(), c.slot_len() as u64) {
+        let s = c.next();
+        contribute(c, e, s, src, off, len);
+        c.wait_all(e, s);
+        take_blocks(c, s, blocks, off, len);
+    }
+    Ok(())
+}
+
+/// Alltoall of equal blocks: `sends[i]` goes to rank i, `recvs[i]` comes from it (`sends`
+/// None: in place, the blocks to send are `recvs`). Every call each rank packs a piece of
+/// each block it sends into its slot (a share per destination), then takes its pieces from
+/// every other rank's slot; a piece is packed before the same bytes of `recvs` are
+/// overwritten, which keeps the in-place form right.
+pub fn alltoall(
+    c: &ShmComm,
+    e: &NodeEngine,
+    sends: Option<&[Data]>,
+    recvs: &[Data],
+) -> Result<(), MpiError> {
+    let me = c.me;
+    if c.single_copy(recvs[me].bytes(), c.n) {
+        return direct::alltoall(c, e, sends, recvs);
+    }
+    if let Some(sends) = sends {
+        copy(&sends[me], &recvs[me]);
+    }
+    let out = sends.unwrap_or(recvs);
+    let per = share(c.slot_len(), c.n);
+    for (off, len) in pieces(out[me].bytes(), per) {
+        let s = c.next();
+        let k = (s & 1) as usize;
+        c.slot_free(e, s);
+        let slot = c.region.slot(me, k);
+        for (r, b) in out.iter().enumerate().filter(|&(r, _)| r != me) {
+            slot.offset((r as u64 * per) as i64)
+                .with_slice_mut(0, len, |x| b.pack(off, x));
+        }
+        c.publish(e, s);
+        c.wait_all(e, s);
+        for (r, b) in recvs.iter().enumerate().filter(|&(r, _)| r != me) {
+            c.region
+                .slot(r, k)
+                .offset((me as u64 * per) as i64)
+                .with_slice(0, len, |x| b.unpack(off, x));
+        }
+    }
+    Ok(())
 }
 
 /// Local copy between two descriptions of the same signature.
-fn copy(src: &Data, dst: &Data) {
+pub(super) fn copy(src: &Data, dst: &Data) {
     if let (Some(a), Some(b)) = (src.contiguous(), dst.contiguous()) {
         if a != b {
             b.copy_from(0, a, 0, src.bytes() as usize);

@@ -12,7 +12,9 @@
 //! Making a region (all members, in the same call, over point-to-point messages on the
 //! collective context with an internal tag): rank 0 creates the memfd and sends its pid and
 //! descriptor number; each rank maps it and answers whether it could; rank 0 sends the
-//! verdict to all and closes the descriptor (the mappings keep the memory). Any failure and
+//! verdict to all and closes the descriptor (the mappings keep the memory). The offer also
+//! holds the address of a known word of rank 0's: a rank that can read it with a
+//! single-copy read says so, and the verdict says whether all can (`shm::direct`). Any failure and
 //! every rank goes on without a region for that communicator.
 
 use super::{ShmComm, SLOT};
@@ -20,6 +22,8 @@ use crate::coll::internal::INTERNAL_TAG;
 use crate::coll::sched::Team;
 use crate::error::MpiError;
 use crate::transport::coll_region::Region;
+use crate::transport::fabric::Fabric;
+use crate::transport::mem::OwnedBytes;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
@@ -109,6 +113,28 @@ fn made(t: &Team, locate: impl FnOnce() -> Locate) -> Result<Option<Arc<ShmComm>
     Ok(region)
 }
 
+/// What rank 0 offers the others to read at set-up: proof that single-copy reads work.
+static PROBE: u64 = 0x6f78_696d_7069_636d;
+
+/// Single-copy transfers are not switched off (OXIMPI_CMA=0).
+fn cma_allowed() -> bool {
+    crate::settings::CMA.get_switch().unwrap_or(true)
+}
+
+/// Whether this process can read rank 0's [`PROBE`] at `addr` (rank 0 is fabric index
+/// `bell`): the kernel lets us read a peer's memory (`coll::shm::direct`).
+fn probe(t: &Team, bell: usize, addr: u64) -> bool {
+    let got = OwnedBytes::zeroed(8);
+    let ok = t
+        .engine
+        .fab
+        .read_remote(bell, &[(addr as usize, 8)], &[(got.ptr(), 8)])
+        .is_ok_and(|n| n == 8);
+    let mut v = [0u8; 8];
+    got.ptr().read(0, &mut v);
+    ok && u64::from_le_bytes(v) == PROBE
+}
+
 fn words(b: &[u8]) -> Vec<u64> {
     b.chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -137,33 +163,47 @@ fn make(
     if me == 0 {
         let made = Region::create(n, SLOT).ok();
         let offer = match &made {
-            Some((_, fd)) => [1, std::process::id() as u64, fd.as_raw_fd() as u64],
-            None => [0; 3],
+            Some((_, fd)) => [
+                1,
+                std::process::id() as u64,
+                fd.as_raw_fd() as u64,
+                &PROBE as *const u64 as u64,
+            ],
+            None => [0; 4],
         };
         for r in 1..n {
             send(r, &offer)?;
         }
-        let mut all = made.is_some();
+        let (mut all, mut direct) = (made.is_some(), cma_allowed());
         for r in 1..n {
-            all &= recv(r, 1)?[0] == 1;
+            let answer = recv(r, 2)?;
+            all &= answer[0] == 1;
+            direct &= answer[1] == 1;
         }
         for r in 1..n {
-            send(r, &[all as u64])?;
+            send(r, &[all as u64, direct as u64])?;
         }
         // The descriptor closes here: every rank has mapped the memory or given up.
         Ok(made
             .filter(|_| all)
-            .map(|(reg, _fd)| Arc::new(ShmComm::new(reg, me, bells, oversubscribed))))
+            .map(|(reg, _fd)| Arc::new(ShmComm::new(reg, me, bells, oversubscribed, direct))))
     } else {
-        let offer = recv(0, 3)?;
+        let offer = recv(0, 4)?;
         let mapped = match offer[..] {
-            [1, pid, fd] => Region::open(pid as u32, fd as i32, n, SLOT).ok(),
+            [1, pid, fd, _] => Region::open(pid as u32, fd as i32, n, SLOT).ok(),
             _ => None,
         };
-        send(0, &[mapped.is_some() as u64])?;
-        let all = recv(0, 1)?[0] == 1;
-        Ok(mapped
-            .filter(|_| all)
-            .map(|reg| Arc::new(ShmComm::new(reg, me, bells, oversubscribed))))
+        let can_read = mapped.is_some() && cma_allowed() && probe(t, bells[0], offer[3]);
+        send(0, &[mapped.is_some() as u64, can_read as u64])?;
+        let verdict = recv(0, 2)?;
+        Ok(mapped.filter(|_| verdict[0] == 1).map(|reg| {
+            Arc::new(ShmComm::new(
+                reg,
+                me,
+                bells,
+                oversubscribed,
+                verdict[1] == 1,
+            ))
+        }))
     }
 }
