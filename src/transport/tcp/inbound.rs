@@ -101,8 +101,8 @@ impl Tcp {
     }
 
     /// Reads every frame that has arrived on `c` (the caller holds the set's lock): one
-    /// `recv` takes what is there, the frames in it are handled, and another `recv` is made
-    /// only if the first filled the buffer. The doorbell rings once, if a cell came. An end
+    /// `recv` takes what is there, the frames in it are handled, and (on the reader thread)
+    /// another `recv` is made only if the first filled the buffer. The doorbell rings once, if a cell came. An end
     /// without `BYE`, or a broken stream, loses the peer (see `liveness`). The peers' reads
     /// of our memory go to `answers` when the caller answers them itself (the rank's own
     /// thread), else to the pull server (the reader thread never writes).
@@ -141,7 +141,10 @@ impl Tcp {
                     }
                 }
             }
-            if drained {
+            // The rank's own thread goes back to its engine after one buffer's worth, to
+            // deliver while the data is in cache (measured: 64 KiB bandwidth about twice as
+            // high); the reader thread reads on.
+            if drained || answers.is_some() {
                 break;
             }
         }

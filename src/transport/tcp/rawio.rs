@@ -26,9 +26,10 @@ pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way) -> io::Result
             // SAFETY: send(2) only reads [addr + off, addr + len), which the owner keeps
             // valid until the reader's FIN (the rendezvous contract, as for CMA).
             Way::Send => unsafe { libc::send(fd, p, n, libc::MSG_NOSIGNAL) },
-            // SAFETY: recv(2) writes only [addr + off, addr + len), memory of an operation
+            // SAFETY: recv(2) writes only [addr + off, addr + len): memory of an operation
             // whose caller is blocked in `Tcp::pull` until this read ends (the MPI contract
-            // keeps it valid and untouched meanwhile).
+            // keeps it valid and untouched meanwhile), or the slice `recv_exact` borrows
+            // mutably for the call.
             Way::Recv => unsafe { libc::recv(fd, p, n, libc::MSG_WAITALL) },
         };
         match done {
@@ -57,6 +58,12 @@ pub(super) unsafe fn copy_to_addr(addr: usize, src: &[u8]) {
     }
     // SAFETY: the caller guarantees the range is writable and unaliased.
     unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), addr as *mut u8, src.len()) }
+}
+
+/// Fills `out` from socket `fd`, blocking until all of it has come (MSG_WAITALL: one
+/// wake-up, not one per segment).
+pub(super) fn recv_exact(fd: RawFd, out: &mut [u8]) -> io::Result<()> {
+    raw_io(fd, out.as_mut_ptr() as usize, out.len(), Way::Recv)
 }
 
 /// Fills `buf` from `s` before `deadline` (TimedOut after it).

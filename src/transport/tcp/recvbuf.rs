@@ -12,7 +12,7 @@
 //! writes each frame whole, so the rest is on its way. Large transfers are thus never copied
 //! through the buffer. All of it is used under the inbound set's lock (see `inbound`).
 
-use super::rawio::{copy_to_addr, raw_io, Way};
+use super::rawio::{copy_to_addr, raw_io, recv_exact, Way};
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -138,7 +138,10 @@ impl Read for FrameBytes<'_> {
         if !self.buf.is_empty() {
             return Ok(self.buf.take_into(out));
         }
-        (&*self.conn).read(out)
+        // The rest of a frame the sender is writing whole: wait for all of it in one call
+        // rather than one wake-up per segment.
+        recv_exact(self.conn.as_raw_fd(), out)?;
+        Ok(out.len())
     }
 }
 
