@@ -60,6 +60,29 @@ pub trait Fabric: Send + Sync {
     fn host_ranks(&self) -> Option<usize> {
         None
     }
+    /// The largest message the engine may send to `dst` eagerly in a frame of its own
+    /// ([`Fabric::send_frame`]) instead of a cell and a rendezvous: links that stream (TCP)
+    /// carry a message a few cells long faster in one write than in a round trip. 0 (the
+    /// default): cells only.
+    fn frame_eager_limit(&self, _dst: usize) -> usize {
+        0
+    }
+    /// Sends one eager message to `dst`: the header and a payload gathered from the
+    /// operation's memory (`data`: address, length pieces, in order), without a staging
+    /// copy. Only for destinations and sizes [`Fabric::frame_eager_limit`] allows; it is
+    /// ordered with the cells sent to `dst` (one stream). A failure loses the peer, which
+    /// [`Fabric::lost_peers`] reports, as for a cell.
+    fn send_frame(
+        &self,
+        _dst: usize,
+        _hdr: &[u8; HDR_BYTES],
+        _data: &[(UserPtr, usize)],
+    ) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this fabric sends messages in cells only",
+        ))
+    }
     /// Single-copy read of another process's memory into the operation's memory at `dst`
     /// (address, length ranges, in order): CMA on this host, a pull over TCP otherwise;
     /// Err when the kernel forbids it or the peer cannot answer.

@@ -202,6 +202,27 @@ impl Fabric for Net {
         }
         cma::read_into(self.pid_of(local), remote, dst)
     }
+    fn frame_eager_limit(&self, dst: usize) -> usize {
+        if self.tcp_peer(dst).is_some() {
+            super::tcp::FRAME_EAGER_MAX
+        } else {
+            0
+        }
+    }
+    fn send_frame(
+        &self,
+        dst: usize,
+        hdr: &[u8; HDR_BYTES],
+        data: &[(UserPtr, usize)],
+    ) -> io::Result<()> {
+        match self.tcp_peer(dst) {
+            Some((tcp, i)) => tcp.send_gather(i, hdr, data),
+            None => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "messages to this peer travel in cells only",
+            )),
+        }
+    }
     fn host_ranks(&self) -> Option<usize> {
         Some(self.nlocal)
     }

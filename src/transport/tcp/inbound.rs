@@ -10,12 +10,13 @@
 //!
 //! The rule that makes two readers safe: only the reader thread adds or removes
 //! connections (so indices stay put between its `poll(2)` and its reads), every frame is
-//! read whole under the set's lock, and a frame starts with a non-blocking read of its
-//! type byte, so a thread that finds the data already taken goes on instead of blocking.
-//! A connection that ended is only marked `closed` by a caller; the reader removes it.
+//! read whole under the set's lock, and a connection is read with one non-blocking
+//! `recv(2)` into its buffer (`recvbuf`), so a thread that finds the data already taken
+//! goes on instead of blocking. A connection that ended is only marked `closed` by a
+//! caller; the reader removes it.
 
-use super::rawio::{try_byte, Byte};
-use super::Tcp;
+use super::recvbuf::{Fill, RecvBuf};
+use super::{Serve, Tcp};
 use parking_lot::Mutex;
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -26,6 +27,19 @@ pub(super) struct Inbound {
     pub src: usize,
     /// It ended (the peer was lost or said goodbye); the reader removes it.
     pub closed: bool,
+    /// What has arrived and is not yet parsed.
+    pub rx: RecvBuf,
+}
+
+impl Inbound {
+    pub fn new(conn: TcpStream, src: usize) -> Inbound {
+        Inbound {
+            conn,
+            src,
+            closed: false,
+            rx: RecvBuf::default(),
+        }
+    }
 }
 
 /// The connections and a reusable `poll(2)` array.
@@ -50,42 +64,55 @@ pub(super) fn pollin(fd: RawFd) -> libc::pollfd {
 
 impl Tcp {
     /// Reads the frames that have arrived, without waiting for any; called by `poll` when
-    /// the inbox is empty. Does nothing if another thread is reading.
+    /// the inbox is empty and by a rendezvous read waiting for its answer. Does nothing if
+    /// another thread is reading. The peers' reads of our memory found here are answered
+    /// by this thread, once the set is unlocked (see the module doc).
     pub(super) fn pump(&self) {
-        let Some(mut set) = self.inbound.try_lock() else {
-            return;
-        };
-        let Conns { list, fds } = &mut *set;
-        if list.is_empty() {
-            return;
-        }
-        // A few connections: one non-blocking read each costs no more than a poll(2) and
-        // saves it when a frame waits (the common case for a spinning receiver).
-        if list.len() <= FEW {
-            for c in list.iter_mut() {
-                self.drain(c);
+        let mut answers = Vec::new();
+        {
+            let Some(mut set) = self.inbound.try_lock() else {
+                return;
+            };
+            let Conns { list, fds } = &mut *set;
+            if list.is_empty() {
+                return;
             }
-            return;
-        }
-        fds.clear();
-        fds.extend(list.iter().map(|c| pollin(c.conn.as_raw_fd())));
-        if !matches!(crate::transport::fd::poll(fds, 0), Ok(n) if n > 0) {
-            return;
-        }
-        for (c, f) in list.iter_mut().zip(fds.iter()) {
-            if f.revents != 0 {
-                self.drain(c);
+            // A few connections: one non-blocking read each costs no more than a poll(2) and
+            // saves it when a frame waits (the common case for a spinning receiver).
+            if list.len() <= FEW {
+                for c in list.iter_mut() {
+                    self.drain(c, Some(&mut answers));
+                }
+            } else {
+                fds.clear();
+                fds.extend(list.iter().map(|c| pollin(c.conn.as_raw_fd())));
+                if matches!(crate::transport::fd::poll(fds, 0), Ok(n) if n > 0) {
+                    for (c, f) in list.iter_mut().zip(fds.iter()) {
+                        if f.revents != 0 {
+                            self.drain(c, Some(&mut answers));
+                        }
+                    }
+                }
             }
+        }
+        for a in answers {
+            self.answer(a);
         }
     }
 
-    /// Reads every frame that has arrived on `c` (the caller holds the set's lock). An end
-    /// without `BYE`, or a broken stream, loses the peer (see `liveness`).
-    pub(super) fn drain(&self, c: &mut Inbound) {
+    /// Reads every frame that has arrived on `c` (the caller holds the set's lock): one
+    /// `recv` takes what is there, the frames in it are handled, and (on the reader thread)
+    /// another `recv` is made only if the first filled the buffer. The doorbell rings once, if a cell came. An end
+    /// without `BYE`, or a broken stream, loses the peer (see `liveness`). The peers' reads
+    /// of our memory go to `answers` when the caller answers them itself (the rank's own
+    /// thread), else to the pull server (the reader thread never writes).
+    pub(super) fn drain(&self, c: &mut Inbound, mut answers: Option<&mut Vec<Serve>>) {
+        let mut cells = false;
         while !c.closed {
-            match try_byte(c.conn.as_raw_fd()) {
-                Ok(Byte::None) => return,
-                Ok(Byte::End) => {
+            let drained = match c.rx.fill(c.conn.as_raw_fd()) {
+                Ok(Fill::None) => break,
+                Ok(Fill::Got { drained, .. }) => drained,
+                Ok(Fill::End) => {
                     c.closed = true;
                     if !self.has_departed(c.src) {
                         self.lose(
@@ -95,18 +122,34 @@ impl Tcp {
                             .into(),
                         );
                     }
-                }
-                Ok(Byte::Got(t)) => {
-                    if let Err(e) = super::reader::read_frame(self, t, &mut c.conn, c.src) {
-                        c.closed = true;
-                        self.lose(c.src, format!("its connection broke: {e}"));
-                    }
+                    break;
                 }
                 Err(e) => {
                     c.closed = true;
                     self.lose(c.src, format!("its connection broke: {e}"));
+                    break;
+                }
+            };
+            while let Some(t) = c.rx.take_byte() {
+                let f = c.rx.frame(&c.conn);
+                match super::reader::read_frame(self, t, f, c.src, answers.as_deref_mut()) {
+                    Ok(cell) => cells |= cell,
+                    Err(e) => {
+                        c.closed = true;
+                        self.lose(c.src, format!("its connection broke: {e}"));
+                        break;
+                    }
                 }
             }
+            // The rank's own thread goes back to its engine after one buffer's worth, to
+            // deliver while the data is in cache (measured: 64 KiB bandwidth about twice as
+            // high); the reader thread reads on.
+            if drained || answers.is_some() {
+                break;
+            }
+        }
+        if cells {
+            (self.waker)();
         }
     }
 }

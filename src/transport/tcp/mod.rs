@@ -19,16 +19,22 @@
 //! `sock::gate`: deadline, cap) and every authenticated inbound connection; it reads
 //! frames into the inbox and rings the rank's doorbell (the engine sleeps on it). A rank
 //! spinning in a blocking call reads the frames itself first (`inbound`: no hand-over).
-//! One *pull server* per process answers the peers' rendezvous reads. Sends are written
-//! by the calling thread. A peer whose connection fails is *lost* (`liveness`).
+//! Reads of our memory (rendezvous pulls) that the rank's own thread finds are answered
+//! by it (up to [`ANSWER_HERE_MAX`] bytes); the rest, and those the reader thread finds,
+//! by one *pull server* thread per process. Sends are written by the calling thread. A
+//! peer whose connection fails is *lost* (`liveness`).
 //!
 //! Large messages: the engine's rendezvous reads the sender's memory with
 //! `Fabric::read_remote` (CMA on one host). Over TCP the receiver sends a `PULL` naming the
 //! sender's ranges; the sender's pull server writes them with `send(2)` straight from the
 //! user's buffer (valid until the receiver's FIN, as for CMA) and the receiver's reader
 //! `recv(2)`s them straight into the destination ranges: the whole message is never
-//! copied on either side. Pulls are answered by the server thread, not the reader, so a
-//! reader never blocks on a write and two ranks pulling from each other cannot deadlock.
+//! copied on either side. The puller reads the answer itself while it waits (spinning a
+//! while, see [`PULL_SPIN`], before it sleeps until the reader thread has it), and a rank
+//! that finds a pull while it polls answers it itself: no thread hand-over on either side
+//! when both ranks are in MPI calls. The reader thread never writes, and an answer is
+//! written only after the inbound set is unlocked, so two ranks answering each other's
+//! pulls cannot deadlock: each one's data is read by the other's reader thread meanwhile.
 //!
 //! Authentication: every connection proves the job's key by the HMAC-SHA256
 //! challenge-response of [`wire`] before a byte of MPI traffic is read from it; a failing
@@ -49,6 +55,7 @@ mod keys;
 mod liveness;
 mod rawio;
 mod reader;
+mod recvbuf;
 #[cfg(test)]
 mod tests;
 pub mod wire;
@@ -74,6 +81,18 @@ use std::time::{Duration, Instant};
 const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
+/// than by rendezvous: MPICH's ch3 sockets send up to 128 KiB eagerly
+/// (`MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`). Above it the receiver's pull moves the data in
+/// place, which wins once the round trip is small beside the transfer.
+pub const FRAME_EAGER_MAX: usize = 128 << 10;
+/// The largest read of our memory the rank's own thread answers while it polls: it
+/// holds the engine for the time of the write. Larger ones go to the pull server.
+pub(super) const ANSWER_HERE_MAX: u64 = 1 << 20;
+/// How long a rendezvous read reads its answer itself before it sleeps until the reader
+/// thread has it (about the engine's spin phase: the answer of a peer that is in an MPI
+/// call comes within a round trip).
+const PULL_SPIN: Duration = Duration::from_micros(200);
 
 /// A bound listener, before the cards are exchanged.
 pub struct Listener {
@@ -123,11 +142,18 @@ struct Pull {
     cv: Condvar,
 }
 
-/// A peer's request for our memory, for the pull server.
+/// A peer's request for our memory (answered by the rank's own thread or the pull
+/// server).
 struct Serve {
     to: usize,
     id: u64,
     ranges: Vec<(usize, usize)>,
+}
+
+impl Serve {
+    fn bytes(&self) -> u64 {
+        self.ranges.iter().map(|r| r.1 as u64).sum()
+    }
 }
 
 pub struct Tcp {
@@ -291,6 +317,27 @@ impl Tcp {
         self.write_to(i, |s| rawio::send_all(s.as_raw_fd(), &[&head, payload]))
     }
 
+    /// Sends one eager message larger than a cell to peer `i`: a `CELL` frame whose
+    /// payload is gathered by the kernel from the operation's memory `data` (no staging
+    /// copy). At most [`FRAME_EAGER_MAX`] bytes.
+    pub fn send_gather(
+        &self,
+        i: usize,
+        hdr: &[u8; crate::transport::fabric::HDR_BYTES],
+        data: &[(UserPtr, usize)],
+    ) -> io::Result<()> {
+        let total: usize = data.iter().map(|d| d.1).sum();
+        if total > FRAME_EAGER_MAX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("an eager frame of {total} bytes (at most {FRAME_EAGER_MAX})"),
+            ));
+        }
+        let head = wire::cell_head(hdr, total);
+        let pieces: Vec<(usize, usize)> = data.iter().map(|(p, l)| (p.addr(), *l)).collect();
+        self.write_to(i, |s| rawio::send_gather(s.as_raw_fd(), &head, &pieces))
+    }
+
     /// Our world rank.
     pub fn me(&self) -> u32 {
         self.me
@@ -322,6 +369,19 @@ impl Tcp {
             self.pulls.lock().remove(&id);
             return Err(e);
         }
+        // Read the answer here while it is likely to come soon, then let the reader
+        // thread have it.
+        let spin_until = Instant::now() + PULL_SPIN;
+        loop {
+            if let Some(r) = p.done.lock().take() {
+                return r;
+            }
+            if Instant::now() >= spin_until {
+                break;
+            }
+            self.pump();
+            std::thread::yield_now();
+        }
         let mut done = p.done.lock();
         loop {
             if let Some(r) = done.take() {
@@ -331,22 +391,25 @@ impl Tcp {
         }
     }
 
-    /// The pull server's thread: answers each peer's PULL by writing the ranges from our
-    /// memory into our connection to it.
+    /// The pull server's thread: answers the peers' PULLs it is given.
     fn serve_pulls(self: Arc<Self>, rx: mpsc::Receiver<Serve>) {
         while let Ok(req) = rx.recv() {
-            let total: u64 = req.ranges.iter().map(|r| r.1 as u64).sum();
-            // A half-written answer closes the stream: the peer sees it end and fails its
-            // pull.
-            let r = self.write_to(req.to, |s| {
-                s.write_all(&wire::data_head(req.id, total))?;
-                req.ranges
-                    .iter()
-                    .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send))
-            });
-            // A failure lost the peer, which `write_to` reported; there is no one to tell.
-            drop(r);
+            self.answer(req);
         }
+    }
+
+    /// Writes the ranges a peer asked for from our memory into our connection to it.
+    fn answer(&self, req: Serve) {
+        let total = req.bytes();
+        // A half-written answer closes the stream: the peer sees it end and fails its pull.
+        let r = self.write_to(req.to, |s| {
+            s.write_all(&wire::data_head(req.id, total))?;
+            req.ranges
+                .iter()
+                .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send))
+        });
+        // A failure lost the peer, which `write_to` reported; there is no one to tell.
+        drop(r);
     }
 
     fn finish_pull(&self, id: u64, r: io::Result<usize>) {

@@ -26,9 +26,10 @@ pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way) -> io::Result
             // SAFETY: send(2) only reads [addr + off, addr + len), which the owner keeps
             // valid until the reader's FIN (the rendezvous contract, as for CMA).
             Way::Send => unsafe { libc::send(fd, p, n, libc::MSG_NOSIGNAL) },
-            // SAFETY: recv(2) writes only [addr + off, addr + len), memory of an operation
+            // SAFETY: recv(2) writes only [addr + off, addr + len): memory of an operation
             // whose caller is blocked in `Tcp::pull` until this read ends (the MPI contract
-            // keeps it valid and untouched meanwhile).
+            // keeps it valid and untouched meanwhile), or the slice `recv_exact` borrows
+            // mutably for the call.
             Way::Recv => unsafe { libc::recv(fd, p, n, libc::MSG_WAITALL) },
         };
         match done {
@@ -43,6 +44,26 @@ pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way) -> io::Result
         }
     }
     Ok(())
+}
+
+/// Copies `src` to address `addr` of this process (the part of a pull's answer that was
+/// already buffered).
+///
+/// # Safety
+/// `[addr, addr + src.len())` must be writable memory of this process that no live
+/// reference covers (a pull's destination while its caller waits in `Tcp::pull`).
+pub(super) unsafe fn copy_to_addr(addr: usize, src: &[u8]) {
+    if src.is_empty() {
+        return;
+    }
+    // SAFETY: the caller guarantees the range is writable and unaliased.
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), addr as *mut u8, src.len()) }
+}
+
+/// Fills `out` from socket `fd`, blocking until all of it has come (MSG_WAITALL: one
+/// wake-up, not one per segment).
+pub(super) fn recv_exact(fd: RawFd, out: &mut [u8]) -> io::Result<()> {
+    raw_io(fd, out.as_mut_ptr() as usize, out.len(), Way::Recv)
 }
 
 /// Fills `buf` from `s` before `deadline` (TimedOut after it).
@@ -71,66 +92,58 @@ pub(super) fn read_exact_by(
     Ok(())
 }
 
-/// Skips `n` bytes of a stream.
-pub(super) fn discard(conn: &mut TcpStream, n: u64) -> io::Result<()> {
-    let got = io::copy(&mut (&*conn).take(n), &mut io::sink())?;
-    if got < n {
-        return Err(io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(())
-}
-
-/// What a non-blocking read of one byte found.
-pub(super) enum Byte {
-    Got(u8),
-    /// Nothing has arrived.
-    None,
-    /// The peer closed the stream.
-    End,
-}
-
-/// Reads one byte from socket `fd` if one has arrived (recv(2) with MSG_DONTWAIT: the
-/// socket stays blocking for the rest of the frame).
-pub(super) fn try_byte(fd: RawFd) -> io::Result<Byte> {
-    let mut b = 0u8;
-    loop {
-        // SAFETY: recv writes at most 1 byte into `b`, a local we own.
-        let n = unsafe { libc::recv(fd, (&mut b as *mut u8).cast(), 1, libc::MSG_DONTWAIT) };
-        match n {
-            1 => return Ok(Byte::Got(b)),
-            0 => return Ok(Byte::End),
-            _ => {
-                let e = io::Error::last_os_error();
-                match e.kind() {
-                    io::ErrorKind::Interrupted => {}
-                    io::ErrorKind::WouldBlock => return Ok(Byte::None),
-                    _ => return Err(e),
-                }
-            }
-        }
-    }
-}
-
 /// Writes all of `parts`, in order, with as few sendmsg(2) calls as the socket allows (one
 /// for a cell: header and payload together) and MSG_NOSIGNAL: a peer that is gone gives
 /// EPIPE, never a SIGPIPE that would kill a C program.
 pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
-    let mut iov: Vec<libc::iovec> = parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .map(|p| libc::iovec {
-            iov_base: p.as_ptr() as *mut libc::c_void,
-            iov_len: p.len(),
-        })
-        .collect();
+    send_iov(
+        fd,
+        parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| libc::iovec {
+                iov_base: p.as_ptr() as *mut libc::c_void,
+                iov_len: p.len(),
+            })
+            .collect(),
+    )
+}
+
+/// Writes `head` then the (address, length) ranges of this process's memory, as
+/// [`send_all`]: the kernel reads the ranges (a range that is not mapped gives EFAULT,
+/// never a crash), without a reference to them.
+pub(super) fn send_gather(fd: RawFd, head: &[u8], ranges: &[(usize, usize)]) -> io::Result<()> {
+    let mut iov = Vec::with_capacity(1 + ranges.len());
+    iov.push(libc::iovec {
+        iov_base: head.as_ptr() as *mut libc::c_void,
+        iov_len: head.len(),
+    });
+    iov.extend(
+        ranges
+            .iter()
+            .filter(|r| r.1 > 0)
+            .map(|&(a, l)| libc::iovec {
+                iov_base: a as *mut libc::c_void,
+                iov_len: l,
+            }),
+    );
+    send_iov(fd, iov)
+}
+
+/// Most entries one sendmsg(2) takes (Linux's IOV_MAX).
+const IOV_MAX: usize = 1024;
+
+/// Writes every byte the entries of `iov` describe, in order.
+fn send_iov(fd: RawFd, mut iov: Vec<libc::iovec>) -> io::Result<()> {
     let mut first = 0;
     while first < iov.len() {
-        // SAFETY: zeroed msghdr is a valid empty header; we then point it at `iov[first..]`,
-        // whose entries describe the caller's slices (alive for this call) and are only read.
+        // SAFETY: zeroed msghdr is a valid empty header; we then point it at up to IOV_MAX
+        // entries of `iov[first..]`, which describe the caller's slices (alive for this
+        // call) or memory the rendezvous contract keeps valid; the kernel only reads them.
         let n = unsafe {
             let mut m: libc::msghdr = std::mem::zeroed();
             m.msg_iov = iov[first..].as_mut_ptr();
-            m.msg_iovlen = iov.len() - first;
+            m.msg_iovlen = (iov.len() - first).min(IOV_MAX);
             libc::sendmsg(fd, &m, libc::MSG_NOSIGNAL)
         };
         if n < 0 {
@@ -147,7 +160,7 @@ pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
         }
         if n > 0 {
             let v = &mut iov[first];
-            // SAFETY: n < iov_len: the new base stays inside the same slice.
+            // SAFETY: n < iov_len: the new base stays inside the same range.
             v.iov_base = unsafe { v.iov_base.cast::<u8>().add(n).cast() };
             v.iov_len -= n;
         }

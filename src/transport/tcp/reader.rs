@@ -7,7 +7,7 @@
 
 use super::inbound::{pollin, Inbound};
 use super::keys::random_bytes;
-use super::rawio::{discard, raw_io, Way};
+use super::recvbuf::FrameBytes;
 use super::{wire, Serve, Tcp, HANDSHAKE_DEADLINE};
 use crate::transport::sock::{gate, Frame};
 use std::io::{self, Read, Write};
@@ -118,7 +118,7 @@ impl Reader {
                 let mut set = self.tcp.inbound.lock();
                 let ready = fds[skip + npending..].iter().map(|f| f.revents != 0);
                 for (c, _) in set.list.iter_mut().zip(ready).filter(|(_, r)| *r) {
-                    self.tcp.drain(c);
+                    self.tcp.drain(c, None);
                 }
             }
             let ready: Vec<usize> = (0..npending)
@@ -203,64 +203,79 @@ impl Reader {
         if ok {
             let _ = h.conn.set_nodelay(true);
             self.tcp.returned(src);
-            self.tcp.inbound.lock().list.push(Inbound {
-                conn: h.conn,
-                src,
-                closed: false,
-            });
+            self.tcp.inbound.lock().list.push(Inbound::new(h.conn, src));
         } else {
             self.reject(h.from, "could not send the proof");
         }
     }
 }
 
-/// Reads the rest of a frame of type `t` from peer `src` and handles it.
-pub(super) fn read_frame(tcp: &Tcp, t: u8, conn: &mut TcpStream, src: usize) -> io::Result<()> {
+/// Reads the rest of a frame of type `t` from peer `src` and handles it; true when it was
+/// a cell (queued in the inbox: the caller rings the doorbell). A peer's read of our memory
+/// goes to `answers` if given and small enough, else to the pull server.
+pub(super) fn read_frame(
+    tcp: &Tcp,
+    t: u8,
+    mut f: FrameBytes,
+    src: usize,
+    answers: Option<&mut Vec<Serve>>,
+) -> io::Result<bool> {
     match t {
         wire::CELL => {
-            let n = wire::u32_of(conn)? as usize;
-            if n > tcp.max_payload {
+            let n = wire::u32_of(&mut f)? as usize;
+            // A cell, or an eager message in a frame of its own.
+            let most = tcp.max_payload.max(super::FRAME_EAGER_MAX);
+            if n > most {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("a cell of {n} bytes (at most {})", tcp.max_payload),
+                    format!("a cell of {n} bytes (at most {most})"),
                 ));
             }
             let mut buf = vec![0u8; crate::transport::fabric::HDR_BYTES + n];
-            conn.read_exact(&mut buf)?;
+            f.read_exact(&mut buf)?;
             tcp.inbox.push(Frame { src, buf });
-            (tcp.waker)();
+            return Ok(true);
         }
         wire::BYE => tcp.departed(src),
         wire::PULL => {
-            let (id, ranges) = wire::read_pull(conn)?;
-            let _ = tcp.serve.send(Serve {
+            let (id, ranges) = wire::read_pull(&mut f)?;
+            let req = Serve {
                 to: src,
                 id,
                 ranges,
-            });
+            };
+            match answers {
+                Some(v) if req.bytes() <= super::ANSWER_HERE_MAX => v.push(req),
+                _ => {
+                    let _ = tcp.serve.send(req);
+                }
+            }
         }
         wire::DATA => {
-            let id = wire::u64_of(conn)?;
-            let len = wire::u64_of(conn)?;
+            let id = wire::u64_of(&mut f)?;
+            let len = wire::u64_of(&mut f)?;
             if len == wire::REFUSED {
                 tcp.finish_pull(id, Err(io::Error::other("the peer refused the read")));
-                return Ok(());
+                return Ok(false);
             }
             let p = tcp.pulls.lock().get(&id).cloned();
             let Some(p) = p.filter(|p| p.peer == src) else {
-                return discard(conn, len);
+                f.skip(len)?;
+                return Ok(false);
             };
             let mut left = len;
             for &(a, l) in &p.dst {
                 let n = (l as u64).min(left);
-                if let Err(e) = raw_io(conn.as_raw_fd(), a, n as usize, Way::Recv) {
+                // SAFETY: (a, l) is a destination range of pull `id`, whose caller waits in
+                // `Tcp::pull` until `finish_pull` below: the memory stays valid and unused.
+                if let Err(e) = unsafe { f.to_addr(a, n as usize) } {
                     tcp.finish_pull(id, Err(io::Error::new(e.kind(), e.to_string())));
                     return Err(e);
                 }
                 left -= n;
             }
             // More than the destination holds (never asked for by the engine): skip it.
-            discard(conn, left)?;
+            f.skip(left)?;
             tcp.finish_pull(id, Ok((len - left) as usize));
         }
         other => {
@@ -270,7 +285,7 @@ pub(super) fn read_frame(tcp: &Tcp, t: u8, conn: &mut TcpStream, src: usize) -> 
             ))
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 impl Handshake {
