@@ -10,8 +10,9 @@
 //! member that already left it with that error would otherwise wait for ever; since every
 //! survivor learns of the failure (the detector is perfect), every survivor's collective
 //! ends, with success if it finished before, else with the error (ULFM allows the outcome
-//! to differ between members). Collectives on a communicator that has a failed member then
-//! fail until it is shrunk; the agreements are exempt.
+//! to differ between members). Collectives started on a communicator with a known failed
+//! member fail at the call (`check_collective`) until it is shrunk; the agreements are
+//! exempt.
 
 use super::agree::is_agree_tag;
 use crate::object::group::Group;
@@ -128,6 +129,22 @@ pub fn judge(op: &Pending, acked_all: impl Fn(u32, &[u32]) -> bool) -> Option<i3
     let r = usize::try_from(op.src).ok()?;
     (r < peers.size() && super::is_failed(peers.proc_of(r)))
         .then_some(crate::error::class::ERR_PROC_FAILED)
+}
+
+/// MPIX_ERR_PROC_FAILED for a collective started on the communicator of context `ctx` when
+/// one of its members is known to have failed, in a fault-tolerant run (for the collectives'
+/// entry: see the module docs). Failing at the call, before any message is sent, keeps the
+/// survivors from matching leftovers of an earlier collective that failed half-way (blocking
+/// collectives share one tag).
+pub fn check_collective(ctx: u32) -> Result<(), crate::error::MpiError> {
+    if super::epoch() == 0 || !fault_tolerant() || !has_failed_member(base(ctx)) {
+        return Ok(());
+    }
+    Err(crate::error::MpiError::new(
+        crate::error::class::ERR_PROC_FAILED,
+        "a member of the communicator failed: its collectives fail until it is shrunk \
+         (MPIX_Comm_shrink)",
+    ))
 }
 
 /// The collective context of a block, or the local-group context of an intercommunicator
