@@ -16,7 +16,9 @@
 #                                   step probes every MPI name, so it calls our MPI_Comm_revoke,
 #                                   MPI_Comm_iagree, ... where the default build compiles its
 #                                   ULFM layer out for MPICH): test_ulfm at np=1,2,3,4, no
-#                                   ULFM skip allowed (allowed-skips-ulfm.txt)
+#                                   ULFM skip allowed (allowed-skips-ulfm.txt). The default
+#                                   build configures too (our mpi.h defines no MPICH_NAME, so
+#                                   mpi4py probes every name): this is its focused ULFM run
 #   tests-py/run.sh --suite -- -i test_p2p -k testSend    (after --: arguments for mpi4py's main.py)
 #
 # Each suite run is the documented command, from the top of mpi4py's source release:
