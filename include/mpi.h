@@ -490,6 +490,10 @@ extern int *const MPI_WEIGHTS_EMPTY;
 #define MPIX_ERR_REVOKED              103
 #define MPIX_ERR_EAGAIN               104
 #define MPIX_ERR_NOREQ                105
+/* The MPI 6 draft's names of the ULFM classes (mpi4py probes for them): the same values. */
+#define MPI_ERR_PROC_FAILED           MPIX_ERR_PROC_FAILED
+#define MPI_ERR_PROC_FAILED_PENDING   MPIX_ERR_PROC_FAILED_PENDING
+#define MPI_ERR_REVOKED               MPIX_ERR_REVOKED
 
 /* Predefined error handlers */
 #define MPI_ERRORS_ARE_FATAL         ((MPI_Errhandler)0x54000000)
@@ -3351,6 +3355,30 @@ int PMPIX_Comm_failure_get_acked(MPI_Comm comm, MPI_Group *failedgrp);
 int PMPIX_Comm_agree(MPI_Comm comm, int *flag);
 int PMPIX_Comm_get_failed(MPI_Comm comm, MPI_Group *failedgrp);
 int PMPIX_Comm_is_revoked(MPI_Comm comm, int *flag);
+/* Later MPICH (4.2) and Open MPI 5 */
+int MPIX_Comm_ack_failed(MPI_Comm comm, int num_to_ack, int *num_acked);
+int MPIX_Comm_iagree(MPI_Comm comm, int *flag, MPI_Request *request);
+int MPIX_Comm_ishrink(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request);
+int PMPIX_Comm_ack_failed(MPI_Comm comm, int num_to_ack, int *num_acked);
+int PMPIX_Comm_iagree(MPI_Comm comm, int *flag, MPI_Request *request);
+int PMPIX_Comm_ishrink(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request);
+/* The MPI 6 draft's names (not counted among MPI 4.1's functions) */
+int MPI_Comm_revoke(MPI_Comm comm);
+int MPI_Comm_is_revoked(MPI_Comm comm, int *flag);
+int MPI_Comm_get_failed(MPI_Comm comm, MPI_Group *failedgrp);
+int MPI_Comm_ack_failed(MPI_Comm comm, int num_to_ack, int *num_acked);
+int MPI_Comm_agree(MPI_Comm comm, int *flag);
+int MPI_Comm_iagree(MPI_Comm comm, int *flag, MPI_Request *request);
+int MPI_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int MPI_Comm_ishrink(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request);
+int PMPI_Comm_revoke(MPI_Comm comm);
+int PMPI_Comm_is_revoked(MPI_Comm comm, int *flag);
+int PMPI_Comm_get_failed(MPI_Comm comm, MPI_Group *failedgrp);
+int PMPI_Comm_ack_failed(MPI_Comm comm, int num_to_ack, int *num_acked);
+int PMPI_Comm_agree(MPI_Comm comm, int *flag);
+int PMPI_Comm_iagree(MPI_Comm comm, int *flag, MPI_Request *request);
+int PMPI_Comm_shrink(MPI_Comm comm, MPI_Comm *newcomm);
+int PMPI_Comm_ishrink(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request);
 
 #if defined(__cplusplus)
 }

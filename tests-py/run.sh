@@ -12,6 +12,13 @@
 #   tests-py/run.sh --stdabi        mpi4py built with MPI4PY_BUILD_MPIABI=1 by build/bin/mpicc_abi
 #                                   against the MPI 5.0 standard ABI (libmpi_abi.so.1), np=1,2
 #                                   (known failures: known-failures-stdabi.txt)
+#   tests-py/run.sh --ulfm          mpi4py built with MPI4PY_BUILD_CONFIGURE=1 (its configure
+#                                   step probes every MPI name, so it calls our MPI_Comm_revoke,
+#                                   MPI_Comm_iagree, ... where the default build compiles its
+#                                   ULFM layer out for MPICH): test_ulfm at np=1,2,3,4, no
+#                                   ULFM skip allowed (allowed-skips-ulfm.txt). The default
+#                                   build configures too (our mpi.h defines no MPICH_NAME, so
+#                                   mpi4py probes every name): this is its focused ULFM run
 #   tests-py/run.sh --suite -- -i test_p2p -k testSend    (after --: arguments for mpi4py's main.py)
 #
 # Each suite run is the documented command, from the top of mpi4py's source release:
@@ -40,7 +47,7 @@ cache=${OXIMPI_PY_CACHE:-$here/.cache}
 work=$here/work
 python=${PYTHON:-python3}
 
-do_suite=0 do_examples=0 do_wheel=0 do_mpich=0 do_stdabi=0
+do_suite=0 do_examples=0 do_wheel=0 do_mpich=0 do_stdabi=0 do_ulfm=0
 np_list=""
 timeout_s=600
 budget_s=1200
@@ -53,17 +60,18 @@ while [ $# -gt 0 ]; do
         --wheel) do_wheel=1 ;;
         --mpich) do_mpich=1 ;;
         --stdabi) do_stdabi=1 ;;
+        --ulfm) do_ulfm=1 ;;
         --np) np_list=$2; shift ;;
         --timeout) timeout_s=$2; shift ;;
         --budget) budget_s=$2; shift ;;
         --filter) filter=$2; shift ;;
         --) shift; suite_args=("$@"); break ;;
-        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-if [ $((do_suite + do_examples + do_wheel + do_mpich + do_stdabi)) -eq 0 ]; then
+if [ $((do_suite + do_examples + do_wheel + do_mpich + do_stdabi + do_ulfm)) -eq 0 ]; then
     do_suite=1 do_examples=1 do_wheel=1
 fi
 
@@ -256,6 +264,27 @@ if [ $do_stdabi -eq 1 ]; then
         count_part "$work/stdabi.log" stdabi
     else
         fail_part "stdabi: could not build or install mpi4py against the standard ABI"
+    fi
+fi
+
+if [ $do_ulfm -eq 1 ]; then
+    # mpi4py's configure build: a venv and a cached wheel of its own (the key says
+    # "configure", so the default build's wheel is never taken for it).
+    venv=$here/.venv-ulfm
+    if prepare_oximpi && make_venv "$venv" &&
+        key=$({ echo configure; build_key "$root/build/bin/mpicc" "$root/build/lib/libmpi.so.12" \
+                "$root/build/include"; } | sha256sum | cut -c1-16) &&
+        MPI4PY_BUILD_CONFIGURE=1 build_wheel ulfm "$root/build/bin/mpicc" "$key" "$venv"; then
+        args=("${suite_args[@]}")
+        [ ${#args[@]} -gt 0 ] || args=(-i test_ulfm)
+        saved=("${suite_args[@]}")
+        suite_args=("${args[@]}")
+        run_harness ulfm "$venv" "$root/build/bin/mpiexec" "${np_list:-1,2,3,4}" --mpiexec-timeout \
+            --allowed-skips "$here/allowed-skips-ulfm.txt"
+        suite_args=("${saved[@]}")
+        count_part "$work/ulfm.log" ulfm
+    else
+        fail_part "ulfm: could not build or install mpi4py with MPI4PY_BUILD_CONFIGURE=1"
     fi
 fi
 

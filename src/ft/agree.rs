@@ -33,19 +33,39 @@
 //!   and those of members that failed after contributing.
 //!
 //! Messages go on the communicator's collective context with tags in `[AGREE_TAG,
-//! AGREE_TAG + SEQ_SPACE)`, one tag per agreement (the communicator counts its agreements,
-//! the same on every member); these are never ended by failures or revocation (ULFM exempts
-//! agreement and shrink). Relays that nobody consumes stay unexpected under their own tag.
-//! Cost: O(n) messages to decide, O(n^2) relays.
+//! AGREE_TAG + SEQ_SPACE)`, one tag per agreement: the communicator counts its ULFM calls
+//! (agree, iagree, shrink, ishrink: the same count on every member, as they are collective)
+//! and call `c` runs its agreements under numbers `c * PER_CALL + k` (`seq`), so a
+//! nonblocking shrink that needs another round never takes a number a later call took.
+//! These are never ended by failures or revocation (ULFM exempts agreement and shrink).
+//! Relays are sent only in a fault-tolerant run (elsewhere no coordinator can die before its
+//! decision is out, and every message of an agreement is consumed). There, relays that
+//! nobody consumes stay unexpected under their own tag; if the communicator is freed and a
+//! new one gets its context block, the new one's agreement of the same number could take a
+//! stale relay (a known limit: the engine has no way yet to discard a freed block's
+//! unexpected messages). Cost: O(n) messages to decide, O(n^2) relays in a fault-tolerant
+//! run.
 
 use crate::error::{class, MpiError};
-use crate::p2p::{Data, NodeEngine, RecvArgs, ANY_SOURCE};
+use crate::p2p::{Data, Mode, NodeEngine, RecvArgs, ReqId, SendArgs, ANY_SOURCE};
 use crate::transport::mem::OwnedBytes;
 
-/// First tag of the agreements (above the library's other internal tags, 2^30 + small).
-pub const AGREE_TAG: i32 = (1 << 30) + (1 << 28);
+/// First tag of the agreements. The internal tags of a collective context (see
+/// `coll::internal`, `comm_build::create`): 2^30 + 0/1 internal exchanges, 2^30 + 2^27 + seq
+/// MPI_Comm_idup, 2^30 + 2^28 - 1 control notices (revoke), 2^30 + 2^28 Intercomm_create's
+/// local exchange, 2^30 + 2^29 + hash group-only creations; the agreements take
+/// [2^30 + 2^28 + 2^20, 2^30 + 2^28 + 2^21), which nothing else uses.
+pub const AGREE_TAG: i32 = (1 << 30) + (1 << 28) + (1 << 20);
 /// Number of distinct agreement tags before they are reused.
 pub const SEQ_SPACE: u32 = 1 << 20;
+
+/// Agreements one ULFM call may run (a shrink runs two per round).
+pub const PER_CALL: u32 = 64;
+
+/// The number of agreement `k` of ULFM call `call` on a communicator.
+pub fn seq(call: u32, k: u32) -> u32 {
+    call.wrapping_mul(PER_CALL).wrapping_add(k % PER_CALL)
+}
 
 /// True for the tags agreements use (exempt from failure and revoke sweeps).
 pub fn is_agree_tag(tag: i32) -> bool {
@@ -95,121 +115,187 @@ impl Vote {
     }
 }
 
-/// The members of the communicator an agreement runs over.
-pub struct Members<'a> {
+/// The members of the communicator an agreement runs over (for an intercommunicator, both
+/// groups, in an order every member sees alike: see `abi::mpix::ulfm`).
+#[derive(Clone, Debug)]
+pub struct Members {
     /// Endpoint (world rank) of each member.
-    pub eps: &'a [u32],
+    pub eps: Vec<u32>,
     pub me: usize,
     /// The collective context.
     pub ctx: u32,
 }
 
-/// Runs agreement number `seq` with contribution `mine` (its `failed` must have one entry
-/// per member). `known_failed(ep)` is the detector. Returns the decision.
-pub fn agree(
-    e: &NodeEngine,
-    m: &Members,
-    seq: u32,
+/// One agreement, as a state machine: `step` goes as far as it can without blocking. The
+/// blocking form (`agree`) loops on it between waits; the nonblocking one
+/// (MPIX_Comm_iagree, `ft::steps`) is stepped by the progress engine's pollers.
+pub struct Agreement {
+    e: &'static NodeEngine,
+    m: Members,
+    tag: i32,
     mine: Vote,
-    known_failed: impl Fn(u32) -> bool,
-) -> Result<Vote, MpiError> {
-    let n = m.eps.len();
-    let tag = AGREE_TAG + (seq % SEQ_SPACE) as i32;
-    let send = |to: usize, buf: &[u8]| {
-        // A member that died meanwhile cannot take it; that is no error of ours.
-        let _ = e.send_bytes(m.eps[to], m.ctx, m.me as i32, tag, buf);
-    };
-    let mut merged = mine.clone();
-    let mut have = vec![false; n];
-    have[m.me] = true;
-    let mut sent_to: Option<usize> = None;
-    // The receive writes into a block it owns (see transport::mem::OwnedBytes); the vote is
-    // read out of it once the receive has completed and let it go.
-    let mut block = OwnedBytes::zeroed(9 + n);
-    let mut pending: Option<crate::p2p::ReqId> = None;
-    loop {
-        let failed_now: Vec<bool> = m.eps.iter().map(|&ep| known_failed(ep)).collect();
-        for (a, b) in merged.failed.iter_mut().zip(&failed_now) {
-            *a |= *b;
+    merged: Vote,
+    have: Vec<bool>,
+    /// The coordinator our contribution went to last.
+    sent_to: Option<usize>,
+    /// The receive writes into a block it owns (see transport::mem::OwnedBytes); the vote
+    /// is read out of it once the receive has completed and let it go.
+    block: OwnedBytes,
+    pending: Option<ReqId>,
+}
+
+impl Agreement {
+    /// Agreement number `seq` on `m` with contribution `mine` (its `failed` must have one
+    /// entry per member). Nothing is sent before the first `step`.
+    pub fn new(e: &'static NodeEngine, m: Members, seq: u32, mine: Vote) -> Agreement {
+        let n = m.eps.len();
+        let mut have = vec![false; n];
+        have[m.me] = true;
+        Agreement {
+            e,
+            tag: AGREE_TAG + (seq % SEQ_SPACE) as i32,
+            merged: mine.clone(),
+            mine,
+            have,
+            sent_to: None,
+            block: OwnedBytes::zeroed(9 + n),
+            pending: None,
+            m,
         }
-        let coord = (0..n)
-            .find(|&r| !failed_now[r])
-            .ok_or_else(|| MpiError::intern("agreement: every member failed, me included"))?;
-        if coord != m.me && sent_to != Some(coord) {
-            send(coord, &mine.encode(CONTRIB));
-            sent_to = Some(coord);
-        }
-        if coord == m.me && (0..n).all(|r| have[r] || failed_now[r]) {
-            if let Some(id) = pending.take() {
-                // Our own receive buffer must not be written after we return.
-                let _ = e.cancel(id);
-                e.wait(id);
-            }
-            let d = merged.encode(DECISION);
-            for r in (0..n).filter(|&r| r != m.me && !failed_now[r]) {
-                send(r, &d);
-            }
-            return Ok(merged);
-        }
-        let id = match pending {
-            Some(id) => id,
-            None => {
-                let id = e.irecv(RecvArgs {
-                    ctx: m.ctx,
-                    src: ANY_SOURCE,
-                    tag,
-                    data: Data::owned_bytes(block.clone()),
-                    owner: 0,
-                });
-                pending = Some(id);
-                id
-            }
-        };
-        let seen = crate::ft::epoch();
-        // Until the receive completes or the failed set changes (a new coordinator, or a
-        // member we need no more).
-        let got = e.wait_until(|e, st| match st.reqs.get(id) {
-            Some(r) if r.done => e.reap(st, id),
-            _ if crate::ft::epoch() != seen => Some(crate::p2p::Status::empty()),
-            _ => None,
+    }
+
+    /// Sends without waiting (a poller must not block); a member that died meanwhile
+    /// cannot take it, which is no error of ours.
+    fn send(&self, to: usize, buf: Vec<u8>) {
+        let sent = self.e.isend(SendArgs {
+            ep: self.m.eps[to],
+            ctx: self.m.ctx,
+            src: self.m.me as i32,
+            tag: self.tag,
+            mode: Mode::Standard,
+            data: Data::owned_bytes(OwnedBytes::new(buf)),
+            owner: 0,
         });
-        if got.is_empty() && st_pending(e, id) {
-            continue;
+        if let Ok(id) = sent {
+            self.e.free(id);
         }
-        pending = None;
-        if got.error != 0 || got.bytes as usize != block.len() {
-            return Err(MpiError::new(
-                class::ERR_INTERN,
-                format!(
-                    "agreement: a message of {} bytes (error {}) where {} were expected",
-                    got.bytes,
-                    got.error,
-                    block.len()
-                ),
-            ));
-        }
-        let buf = block
-            .to_vec()
-            .ok_or_else(|| MpiError::intern("agreement: the receive still holds its block"))?;
-        let (kind, v) = Vote::decode(&buf);
-        if kind == DECISION {
-            let d = v.encode(DECISION);
-            for r in (0..n).filter(|&r| r != m.me && r != got.source as usize) {
-                if !known_failed(m.eps[r]) {
-                    send(r, &d);
-                }
+    }
+
+    /// Something that tells the progress loop whether a step moved.
+    pub fn mark(&self) -> (usize, usize, usize) {
+        (
+            self.have.iter().filter(|h| **h).count(),
+            self.sent_to.map_or(0, |c| c + 1),
+            self.pending.map_or(0, |_| 1),
+        )
+    }
+
+    /// Goes as far as it can; the decision once there is one.
+    pub fn step(&mut self) -> Result<Option<Vote>, MpiError> {
+        let n = self.m.eps.len();
+        let me = self.m.me;
+        loop {
+            let failed_now: Vec<bool> = self.m.eps.iter().map(|&ep| super::is_failed(ep)).collect();
+            for (a, b) in self.merged.failed.iter_mut().zip(&failed_now) {
+                *a |= *b;
             }
-            return Ok(v);
+            let coord = (0..n)
+                .find(|&r| !failed_now[r])
+                .ok_or_else(|| MpiError::intern("agreement: every member failed, me included"))?;
+            if coord != me && self.sent_to != Some(coord) {
+                self.send(coord, self.mine.encode(CONTRIB));
+                self.sent_to = Some(coord);
+            }
+            if coord == me && (0..n).all(|r| self.have[r] || failed_now[r]) {
+                self.drop_receive();
+                let d = self.merged.encode(DECISION);
+                for r in (0..n).filter(|&r| r != me && !failed_now[r]) {
+                    self.send(r, d.clone());
+                }
+                return Ok(Some(self.merged.clone()));
+            }
+            let id = match self.pending {
+                Some(id) => id,
+                None => {
+                    let id = self.e.irecv(RecvArgs {
+                        ctx: self.m.ctx,
+                        src: ANY_SOURCE,
+                        tag: self.tag,
+                        data: Data::owned_bytes(self.block.clone()),
+                        owner: 0,
+                    });
+                    self.pending = Some(id);
+                    id
+                }
+            };
+            let Some(got) = self.e.reap(&mut self.e.lock(), id) else {
+                return Ok(None);
+            };
+            self.pending = None;
+            if got.error != 0 || got.bytes as usize != self.block.len() {
+                return Err(MpiError::new(
+                    class::ERR_INTERN,
+                    format!(
+                        "agreement: a message of {} bytes (error {}) where {} were expected",
+                        got.bytes,
+                        got.error,
+                        self.block.len()
+                    ),
+                ));
+            }
+            let buf = self
+                .block
+                .to_vec()
+                .ok_or_else(|| MpiError::intern("agreement: the receive still holds its block"))?;
+            let (kind, v) = Vote::decode(&buf);
+            if kind == DECISION {
+                // The relay: every survivor gets this decision even if its sender dies now.
+                // Only where a process can die and the job go on: the copies nobody consumes
+                // stay unexpected under the agreement's tag (see the module docs).
+                if super::members::fault_tolerant() {
+                    let d = v.encode(DECISION);
+                    for r in (0..n).filter(|&r| r != me && r != got.source as usize) {
+                        if !super::is_failed(self.m.eps[r]) {
+                            self.send(r, d.clone());
+                        }
+                    }
+                }
+                return Ok(Some(v));
+            }
+            let from = got.source as usize;
+            if from < n && !self.have[from] {
+                self.have[from] = true;
+                self.merged.merge(&v);
+            }
         }
-        let from = got.source as usize;
-        if from < n && !have[from] {
-            have[from] = true;
-            merged.merge(&v);
+    }
+
+    /// Lets the posted receive go: cancelled if unmatched, else freed once complete (it
+    /// holds its own block, so nothing of ours is written after this).
+    fn drop_receive(&mut self) {
+        if let Some(id) = self.pending.take() {
+            let _ = self.e.cancel(id);
+            self.e.free(id);
         }
     }
 }
 
-/// True while receive `id` is still pending (not completed).
-fn st_pending(e: &NodeEngine, id: crate::p2p::ReqId) -> bool {
-    e.lock().reqs.get(id).is_some_and(|r| !r.done)
+impl super::steps::Steps for Agreement {
+    type Out = Vote;
+
+    fn step(&mut self) -> Result<Option<Vote>, MpiError> {
+        Agreement::step(self)
+    }
+
+    fn mark(&self) -> (usize, usize, usize) {
+        Agreement::mark(self)
+    }
+
+    fn waiting_on(&self) -> Option<ReqId> {
+        self.pending
+    }
+
+    fn abandon(&mut self) {
+        self.drop_receive();
+    }
 }

@@ -18,6 +18,8 @@ pub mod agree;
 pub mod detector;
 pub mod members;
 pub mod revoke;
+pub mod shrink;
+pub mod steps;
 
 use parking_lot::Mutex;
 use std::collections::{BTreeSet, HashSet};
