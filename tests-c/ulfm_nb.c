@@ -105,6 +105,8 @@ static void exercise(MPI_Comm comm, int intra)
     int revoked = 0;
     MPI_CHECK(MPI_Comm_is_revoked(comm, &revoked));
     CHECK(!revoked, "revoked before anyone revoked it");
+    /* Nobody revokes before everybody has looked. */
+    MPI_CHECK(MPI_Barrier(comm));
     int wrank;
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &wrank));
     if (wrank == 0)

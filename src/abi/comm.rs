@@ -90,7 +90,6 @@ pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
             // ULFM: once revoked, a communicator refuses every operation but the local
             // queries, the fault-tolerance calls and freeing (one atomic load otherwise).
             if crate::ft::is_revoked(c.context_id)
-                && !c.is_inter()
                 && !LOCAL_ON_PENDING.contains(&ctx.func)
                 && !super::mpix::ulfm::REVOKE_EXEMPT.contains(&ctx.func)
             {

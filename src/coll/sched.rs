@@ -434,6 +434,8 @@ pub fn run(mut s: Schedule) -> Result<(), MpiError> {
 pub fn launch(s: Schedule) -> Result<ReqId, MpiError> {
     let e = s.team.engine;
     let req = e.external(Kind::Schedule, [0; 4]);
+    // An error of the operation goes to its communicator's errhandler at MPI_Wait.
+    e.set_owner(req, s.team.handle);
     start(s, req)?;
     Ok(req)
 }

@@ -62,7 +62,9 @@ fn locate(t: &Team) -> Locate {
 /// The region of `t`'s communicator when a message of `bytes` can use it (`max`: the
 /// operation's limit, see `shm::Limits`).
 fn region(t: &Team, bytes: u64, max: u64) -> Result<Option<Arc<ShmComm>>, MpiError> {
-    if t.remote.is_some() || t.size() < 2 || bytes > max {
+    // A fault-tolerant run keeps the schedules: a region's flags would wait for ever on a
+    // dead member, where the engine ends a schedule's pending operations (ft).
+    if t.remote.is_some() || t.size() < 2 || bytes > max || crate::ft::members::fault_tolerant() {
         return Ok(None);
     }
     // Without single-copy reads, what does not fit a slot goes to the schedules, whose

@@ -56,6 +56,10 @@ const INTER_LOCAL_CONTEXT_OFFSET: u32 = 3;
 
 fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
     let c: CommRef = comm::get(ctx, h)?;
+    // ULFM: a communicator with a failed member refuses collectives at the call (its
+    // blocking collectives share one tag, so a late message of a failed call could
+    // otherwise complete the next call with the wrong data).
+    crate::ft::members::check_collective(c.context_id)?;
     let (tctx, remote) = match &c.remote {
         None => (c.coll_context(), None),
         Some(g) => (

@@ -6,6 +6,9 @@ use super::*;
 impl<F: Fabric> Engine<F> {
     /// MPI_Iprobe: the envelope of the oldest matching message, if one has arrived.
     pub fn iprobe(&self, ctx: u32, src: i32, tag: i32) -> Option<Status> {
+        // Pollers first, as `test` does: an MPI_Iprobe loop must also take in revoke
+        // notices and step background operations.
+        self.run_pollers();
         let mut st = self.lock();
         self.progress(&mut st);
         Self::probe_in(&st, ctx, src, tag)

@@ -91,6 +91,9 @@ impl<F: Fabric> Engine<F> {
             return Ok(());
         };
         if st.backlog.is_empty() {
+            if self.emit_frame_start(st, id, dst) {
+                return Ok(());
+            }
             if let Some(c) = self.fab.alloc() {
                 self.emit_start(st, id, c, dst);
                 return Ok(());
@@ -157,6 +160,61 @@ impl<F: Fabric> Engine<F> {
         h.encode(self.fab.header_mut(&mut c));
         self.fab.send(dst, c, n);
         self.count_sent(dst, n as u64, true);
+    }
+
+    /// Sends request `id` eagerly in a frame of its own when it is larger than a cell and
+    /// the fabric streams such messages to `dst` (TCP: no rendezvous round trip); false
+    /// when it does not apply (a cell, and perhaps a rendezvous, instead).
+    fn emit_frame_start(&self, st: &mut State, id: ReqId, dst: usize) -> bool {
+        let r = st.reqs.get_mut(id).expect("send request");
+        let total = r.total as usize;
+        if r.part.is_some() || total <= self.eager_limit || total > self.frame_limit(dst) {
+            return false;
+        }
+        let sync = r.rreq == Mode::Sync as u64;
+        r.rreq = 0;
+        let h = Header {
+            kind: kind::EAGER,
+            flags: if sync { flag::SYNC } else { 0 },
+            context: r.ctx,
+            src: r.src,
+            tag: r.tag,
+            len: r.total,
+            sreq: id.wire(),
+            ..Default::default()
+        };
+        let data = r.data.clone().expect("send data");
+        self.send_eager_frame(dst, &h, &data);
+        if sync {
+            st.reqs.get_mut(id).expect("send request").phase = Phase::WaitReply;
+        } else {
+            self.complete(st, id);
+        }
+        true
+    }
+
+    /// The largest message sent to `dst` eagerly in a frame of its own: the fabric's
+    /// figure, unless the eager limit was lowered below a cell (MPI_T or the environment),
+    /// which then holds for every link.
+    fn frame_limit(&self, dst: usize) -> usize {
+        if self.eager_limit < self.fab.payload_capacity() {
+            0
+        } else {
+            self.fab.frame_eager_limit(dst)
+        }
+    }
+
+    /// Sends an EAGER header and all of `data` in one frame, gathered from the user's
+    /// memory (see `Fabric::send_frame`).
+    fn send_eager_frame(&self, dst: usize, h: &Header, data: &Data) {
+        let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
+        h.encode(&mut hdr);
+        let mut pieces = Vec::new();
+        data.pieces(0, data.bytes(), |p, l| pieces.push((p, l)));
+        // A failure loses the peer: the fabric reports it through `lost_peers`, as for a
+        // cell.
+        let _ = self.fab.send_frame(dst, &hdr, &pieces);
+        self.count_sent(dst, h.len, true);
     }
 
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
