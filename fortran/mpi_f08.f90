@@ -760,6 +760,25 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_accept_f08
     end interface MPI_Comm_accept
+    interface MPI_Comm_ack_failed
+        subroutine MPI_Comm_ack_failed_f08(comm, num_to_ack, num_acked, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            INTEGER, INTENT(IN) :: num_to_ack
+            INTEGER :: num_acked
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_ack_failed_f08
+    end interface MPI_Comm_ack_failed
+    interface MPI_Comm_agree
+        subroutine MPI_Comm_agree_f08(comm, flag, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_agree_f08
+    end interface MPI_Comm_agree
     interface MPI_Comm_attach_buffer
         subroutine MPI_Comm_attach_buffer_f08ts(comm, buffer, size, ierror)
             import
@@ -962,6 +981,15 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_get_errhandler_f08
     end interface MPI_Comm_get_errhandler
+    interface MPI_Comm_get_failed
+        subroutine MPI_Comm_get_failed_f08(comm, failedgrp, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Group) :: failedgrp
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_get_failed_f08
+    end interface MPI_Comm_get_failed
     interface MPI_Comm_get_info
         subroutine MPI_Comm_get_info_f08(comm, info_used, ierror)
             import
@@ -998,6 +1026,16 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_group_f08
     end interface MPI_Comm_group
+    interface MPI_Comm_iagree
+        subroutine MPI_Comm_iagree_f08(comm, flag, request, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            TYPE(MPI_Request) :: request
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_iagree_f08
+    end interface MPI_Comm_iagree
     interface MPI_Comm_idup
         subroutine MPI_Comm_idup_f08(comm, newcomm, request, ierror)
             import
@@ -1028,6 +1066,25 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_iflush_buffer_f08
     end interface MPI_Comm_iflush_buffer
+    interface MPI_Comm_is_revoked
+        subroutine MPI_Comm_is_revoked_f08(comm, flag, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_is_revoked_f08
+    end interface MPI_Comm_is_revoked
+    interface MPI_Comm_ishrink
+        subroutine MPI_Comm_ishrink_f08(comm, newcomm, request, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Comm) :: newcomm
+            TYPE(MPI_Request) :: request
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_ishrink_f08
+    end interface MPI_Comm_ishrink
     interface MPI_Comm_join
         subroutine MPI_Comm_join_f08(fd, intercomm, ierror)
             import
@@ -1064,6 +1121,14 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_remote_size_f08
     end interface MPI_Comm_remote_size
+    interface MPI_Comm_revoke
+        subroutine MPI_Comm_revoke_f08(comm, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_revoke_f08
+    end interface MPI_Comm_revoke
     interface MPI_Comm_set_attr
         subroutine MPI_Comm_set_attr_f08(comm, comm_keyval, attribute_val, ierror)
             import
@@ -1101,6 +1166,15 @@ module mpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine MPI_Comm_set_name_f08
     end interface MPI_Comm_set_name
+    interface MPI_Comm_shrink
+        subroutine MPI_Comm_shrink_f08(comm, newcomm, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Comm) :: newcomm
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine MPI_Comm_shrink_f08
+    end interface MPI_Comm_shrink
     interface MPI_Comm_size
         subroutine MPI_Comm_size_f08(comm, size, ierror)
             import
@@ -7633,6 +7707,25 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_accept_f08
     end interface PMPI_Comm_accept
+    interface PMPI_Comm_ack_failed
+        subroutine PMPIR_Comm_ack_failed_f08(comm, num_to_ack, num_acked, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            INTEGER, INTENT(IN) :: num_to_ack
+            INTEGER :: num_acked
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_ack_failed_f08
+    end interface PMPI_Comm_ack_failed
+    interface PMPI_Comm_agree
+        subroutine PMPIR_Comm_agree_f08(comm, flag, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_agree_f08
+    end interface PMPI_Comm_agree
     interface PMPI_Comm_attach_buffer
         subroutine PMPIR_Comm_attach_buffer_f08ts(comm, buffer, size, ierror)
             import
@@ -7835,6 +7928,15 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_get_errhandler_f08
     end interface PMPI_Comm_get_errhandler
+    interface PMPI_Comm_get_failed
+        subroutine PMPIR_Comm_get_failed_f08(comm, failedgrp, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Group) :: failedgrp
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_get_failed_f08
+    end interface PMPI_Comm_get_failed
     interface PMPI_Comm_get_info
         subroutine PMPIR_Comm_get_info_f08(comm, info_used, ierror)
             import
@@ -7871,6 +7973,16 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_group_f08
     end interface PMPI_Comm_group
+    interface PMPI_Comm_iagree
+        subroutine PMPIR_Comm_iagree_f08(comm, flag, request, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            TYPE(MPI_Request) :: request
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_iagree_f08
+    end interface PMPI_Comm_iagree
     interface PMPI_Comm_idup
         subroutine PMPIR_Comm_idup_f08(comm, newcomm, request, ierror)
             import
@@ -7901,6 +8013,25 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_iflush_buffer_f08
     end interface PMPI_Comm_iflush_buffer
+    interface PMPI_Comm_is_revoked
+        subroutine PMPIR_Comm_is_revoked_f08(comm, flag, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            LOGICAL :: flag
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_is_revoked_f08
+    end interface PMPI_Comm_is_revoked
+    interface PMPI_Comm_ishrink
+        subroutine PMPIR_Comm_ishrink_f08(comm, newcomm, request, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Comm) :: newcomm
+            TYPE(MPI_Request) :: request
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_ishrink_f08
+    end interface PMPI_Comm_ishrink
     interface PMPI_Comm_join
         subroutine PMPIR_Comm_join_f08(fd, intercomm, ierror)
             import
@@ -7937,6 +8068,14 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_remote_size_f08
     end interface PMPI_Comm_remote_size
+    interface PMPI_Comm_revoke
+        subroutine PMPIR_Comm_revoke_f08(comm, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_revoke_f08
+    end interface PMPI_Comm_revoke
     interface PMPI_Comm_set_attr
         subroutine PMPIR_Comm_set_attr_f08(comm, comm_keyval, attribute_val, ierror)
             import
@@ -7974,6 +8113,15 @@ module pmpi_f08
             INTEGER, OPTIONAL, INTENT(OUT) :: ierror
         end subroutine PMPIR_Comm_set_name_f08
     end interface PMPI_Comm_set_name
+    interface PMPI_Comm_shrink
+        subroutine PMPIR_Comm_shrink_f08(comm, newcomm, ierror)
+            import
+            implicit none
+            TYPE(MPI_Comm), INTENT(IN) :: comm
+            TYPE(MPI_Comm) :: newcomm
+            INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+        end subroutine PMPIR_Comm_shrink_f08
+    end interface PMPI_Comm_shrink
     interface PMPI_Comm_size
         subroutine PMPIR_Comm_size_f08(comm, size, ierror)
             import

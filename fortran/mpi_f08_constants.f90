@@ -228,6 +228,9 @@ module mpi_f08_compile_constants
     integer, parameter :: MPIX_ERR_REVOKED = 103
     integer, parameter :: MPIX_ERR_EAGAIN = 104
     integer, parameter :: MPIX_ERR_NOREQ = 105
+    integer, parameter :: MPI_ERR_PROC_FAILED = 101
+    integer, parameter :: MPI_ERR_PROC_FAILED_PENDING = 102
+    integer, parameter :: MPI_ERR_REVOKED = 103
     type(MPI_Errhandler), parameter :: MPI_ERRORS_ARE_FATAL = MPI_Errhandler(1409286144)
     type(MPI_Errhandler), parameter :: MPI_ERRORS_RETURN = MPI_Errhandler(1409286145)
     type(MPI_Errhandler), parameter :: MPI_ERRORS_ABORT = MPI_Errhandler(1409286147)

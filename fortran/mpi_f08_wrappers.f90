@@ -2977,6 +2977,64 @@ subroutine MPI_Comm_accept_f08(port_name, info, root, comm, newcomm, ierror)
     call PMPI_Comm_accept(port_name, info, root, comm, newcomm, ierror)
 end subroutine MPI_Comm_accept_f08
 
+subroutine PMPIR_Comm_ack_failed_f08(comm, num_to_ack, num_acked, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    INTEGER, INTENT(IN) :: num_to_ack
+    INTEGER :: num_acked
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_ack_failed(comm%MPI_VAL, num_to_ack, num_acked, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_ack_failed_f08
+
+subroutine MPI_Comm_ack_failed_f08(comm, num_to_ack, num_acked, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_ack_failed
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    INTEGER, INTENT(IN) :: num_to_ack
+    INTEGER :: num_acked
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_ack_failed(comm, num_to_ack, num_acked, ierror)
+end subroutine MPI_Comm_ack_failed_f08
+
+subroutine PMPIR_Comm_agree_f08(comm, flag, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_agree(comm%MPI_VAL, flag, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_agree_f08
+
+subroutine MPI_Comm_agree_f08(comm, flag, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_agree
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_agree(comm, flag, ierror)
+end subroutine MPI_Comm_agree_f08
+
 subroutine PMPIR_Comm_attach_buffer_f08ts(comm, buffer, size, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
@@ -3629,6 +3687,34 @@ subroutine MPI_Comm_get_errhandler_f08(comm, errhandler, ierror)
     call PMPI_Comm_get_errhandler(comm, errhandler, ierror)
 end subroutine MPI_Comm_get_errhandler_f08
 
+subroutine PMPIR_Comm_get_failed_f08(comm, failedgrp, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Group) :: failedgrp
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_get_failed(comm%MPI_VAL, failedgrp%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_get_failed_f08
+
+subroutine MPI_Comm_get_failed_f08(comm, failedgrp, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_get_failed
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Group) :: failedgrp
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_get_failed(comm, failedgrp, ierror)
+end subroutine MPI_Comm_get_failed_f08
+
 subroutine PMPIR_Comm_get_info_f08(comm, info_used, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
@@ -3741,6 +3827,36 @@ subroutine MPI_Comm_group_f08(comm, group, ierror)
     call PMPI_Comm_group(comm, group, ierror)
 end subroutine MPI_Comm_group_f08
 
+subroutine PMPIR_Comm_iagree_f08(comm, flag, request, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    TYPE(MPI_Request) :: request
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_iagree(comm%MPI_VAL, flag, request%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_iagree_f08
+
+subroutine MPI_Comm_iagree_f08(comm, flag, request, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_iagree
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    TYPE(MPI_Request) :: request
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_iagree(comm, flag, request, ierror)
+end subroutine MPI_Comm_iagree_f08
+
 subroutine PMPIR_Comm_idup_f08(comm, newcomm, request, ierror)
     use, intrinsic :: iso_c_binding
     use mpi_f08_types
@@ -3831,6 +3947,64 @@ subroutine MPI_Comm_iflush_buffer_f08(comm, request, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Comm_iflush_buffer(comm, request, ierror)
 end subroutine MPI_Comm_iflush_buffer_f08
+
+subroutine PMPIR_Comm_is_revoked_f08(comm, flag, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_is_revoked(comm%MPI_VAL, flag, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_is_revoked_f08
+
+subroutine MPI_Comm_is_revoked_f08(comm, flag, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_is_revoked
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    LOGICAL :: flag
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_is_revoked(comm, flag, ierror)
+end subroutine MPI_Comm_is_revoked_f08
+
+subroutine PMPIR_Comm_ishrink_f08(comm, newcomm, request, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Comm) :: newcomm
+    TYPE(MPI_Request) :: request
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_ishrink(comm%MPI_VAL, newcomm%MPI_VAL, request%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_ishrink_f08
+
+subroutine MPI_Comm_ishrink_f08(comm, newcomm, request, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_ishrink
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Comm) :: newcomm
+    TYPE(MPI_Request) :: request
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_ishrink(comm, newcomm, request, ierror)
+end subroutine MPI_Comm_ishrink_f08
 
 subroutine PMPIR_Comm_join_f08(fd, intercomm, ierror)
     use, intrinsic :: iso_c_binding
@@ -3943,6 +4117,32 @@ subroutine MPI_Comm_remote_size_f08(comm, size, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Comm_remote_size(comm, size, ierror)
 end subroutine MPI_Comm_remote_size_f08
+
+subroutine PMPIR_Comm_revoke_f08(comm, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_revoke(comm%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_revoke_f08
+
+subroutine MPI_Comm_revoke_f08(comm, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_revoke
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_revoke(comm, ierror)
+end subroutine MPI_Comm_revoke_f08
 
 subroutine PMPIR_Comm_set_attr_f08(comm, comm_keyval, attribute_val, ierror)
     use, intrinsic :: iso_c_binding
@@ -4057,6 +4257,34 @@ subroutine MPI_Comm_set_name_f08(comm, comm_name, ierror)
     INTEGER, OPTIONAL, INTENT(OUT) :: ierror
     call PMPI_Comm_set_name(comm, comm_name, ierror)
 end subroutine MPI_Comm_set_name_f08
+
+subroutine PMPIR_Comm_shrink_f08(comm, newcomm, ierror)
+    use, intrinsic :: iso_c_binding
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use oxi_f08_glue
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Comm) :: newcomm
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    integer :: ierr0, e0
+    ierr0 = 0
+    e0 = 0
+    call pmpi_comm_shrink(comm%MPI_VAL, newcomm%MPI_VAL, ierr0)
+    if (present(ierror)) ierror = ierr0
+end subroutine PMPIR_Comm_shrink_f08
+
+subroutine MPI_Comm_shrink_f08(comm, newcomm, ierror)
+    use, intrinsic :: iso_c_binding, only: c_ptr
+    use mpi_f08_types
+    use mpi_f08_callbacks
+    use pmpi_f08, only: PMPI_Comm_shrink
+    implicit none
+    TYPE(MPI_Comm), INTENT(IN) :: comm
+    TYPE(MPI_Comm) :: newcomm
+    INTEGER, OPTIONAL, INTENT(OUT) :: ierror
+    call PMPI_Comm_shrink(comm, newcomm, ierror)
+end subroutine MPI_Comm_shrink_f08
 
 subroutine PMPIR_Comm_size_f08(comm, size, ierror)
     use, intrinsic :: iso_c_binding

@@ -173,6 +173,21 @@ subroutine MPI_Comm_accept(port_name, info, root, comm, newcomm, ierror)
     INTEGER :: newcomm
     INTEGER :: ierror
 end subroutine MPI_Comm_accept
+subroutine MPI_Comm_ack_failed(comm, num_to_ack, num_acked, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    INTEGER :: num_to_ack
+    INTEGER :: num_acked
+    INTEGER :: ierror
+end subroutine MPI_Comm_ack_failed
+subroutine MPI_Comm_agree(comm, flag, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    LOGICAL :: flag
+    INTEGER :: ierror
+end subroutine MPI_Comm_agree
 subroutine MPI_Comm_call_errhandler(comm, errorcode, ierror)
     import
     implicit none
@@ -287,6 +302,13 @@ subroutine MPI_Comm_get_errhandler(comm, errhandler, ierror)
     INTEGER :: errhandler
     INTEGER :: ierror
 end subroutine MPI_Comm_get_errhandler
+subroutine MPI_Comm_get_failed(comm, failedgrp, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    INTEGER :: failedgrp
+    INTEGER :: ierror
+end subroutine MPI_Comm_get_failed
 subroutine MPI_Comm_get_info(comm, info_used, ierror)
     import
     implicit none
@@ -315,6 +337,14 @@ subroutine MPI_Comm_group(comm, group, ierror)
     INTEGER :: group
     INTEGER :: ierror
 end subroutine MPI_Comm_group
+subroutine MPI_Comm_iagree(comm, flag, request, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    LOGICAL :: flag
+    INTEGER :: request
+    INTEGER :: ierror
+end subroutine MPI_Comm_iagree
 subroutine MPI_Comm_idup(comm, newcomm, request, ierror)
     import
     implicit none
@@ -339,6 +369,21 @@ subroutine MPI_Comm_iflush_buffer(comm, request, ierror)
     INTEGER :: request
     INTEGER :: ierror
 end subroutine MPI_Comm_iflush_buffer
+subroutine MPI_Comm_is_revoked(comm, flag, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    LOGICAL :: flag
+    INTEGER :: ierror
+end subroutine MPI_Comm_is_revoked
+subroutine MPI_Comm_ishrink(comm, newcomm, request, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    INTEGER :: newcomm
+    INTEGER :: request
+    INTEGER :: ierror
+end subroutine MPI_Comm_ishrink
 subroutine MPI_Comm_join(fd, intercomm, ierror)
     import
     implicit none
@@ -367,6 +412,12 @@ subroutine MPI_Comm_remote_size(comm, size, ierror)
     INTEGER :: size
     INTEGER :: ierror
 end subroutine MPI_Comm_remote_size
+subroutine MPI_Comm_revoke(comm, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    INTEGER :: ierror
+end subroutine MPI_Comm_revoke
 subroutine MPI_Comm_set_attr(comm, comm_keyval, attribute_val, ierror)
     import
     implicit none
@@ -396,6 +447,13 @@ subroutine MPI_Comm_set_name(comm, comm_name, ierror)
     CHARACTER(LEN=*) :: comm_name
     INTEGER :: ierror
 end subroutine MPI_Comm_set_name
+subroutine MPI_Comm_shrink(comm, newcomm, ierror)
+    import
+    implicit none
+    INTEGER :: comm
+    INTEGER :: newcomm
+    INTEGER :: ierror
+end subroutine MPI_Comm_shrink
 subroutine MPI_Comm_size(comm, size, ierror)
     import
     implicit none

@@ -210,6 +210,16 @@ fort! { [pmpi_comm_accept, pmpi_comm_accept__, PMPI_COMM_ACCEPT, mpi_comm_accept
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [pmpi_comm_ack_failed, pmpi_comm_ack_failed__, PMPI_COMM_ACK_FAILED, mpi_comm_ack_failed, mpi_comm_ack_failed_, mpi_comm_ack_failed__, MPI_COMM_ACK_FAILED] pmpi_comm_ack_failed_ (comm: *const Fint, num_to_ack: *const Fint, num_acked: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_ack_failed(rt::rd(comm) as _, rt::rd(num_to_ack) as _, num_acked as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [pmpi_comm_agree, pmpi_comm_agree__, PMPI_COMM_AGREE, mpi_comm_agree, mpi_comm_agree_, mpi_comm_agree__, MPI_COMM_AGREE] pmpi_comm_agree_ (comm: *const Fint, flag: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_agree(rt::rd(comm) as _, flag as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [pmpi_comm_attach_buffer, pmpi_comm_attach_buffer__, PMPI_COMM_ATTACH_BUFFER, mpi_comm_attach_buffer, mpi_comm_attach_buffer_, mpi_comm_attach_buffer__, MPI_COMM_ATTACH_BUFFER] pmpi_comm_attach_buffer_ (comm: *const Fint, buffer: *mut c_void, size: *const Fint, ierror: *mut Fint) {
     let r = PMPI_Comm_attach_buffer(rt::rd(comm) as _, rt::buf(buffer) as _, rt::rd(size) as _);
     rt::set_ierr(ierror, r);
@@ -292,6 +302,11 @@ fort! { [pmpi_comm_get_errhandler, pmpi_comm_get_errhandler__, PMPI_COMM_GET_ERR
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [pmpi_comm_get_failed, pmpi_comm_get_failed__, PMPI_COMM_GET_FAILED, mpi_comm_get_failed, mpi_comm_get_failed_, mpi_comm_get_failed__, MPI_COMM_GET_FAILED] pmpi_comm_get_failed_ (comm: *const Fint, failedgrp: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_get_failed(rt::rd(comm) as _, failedgrp as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [pmpi_comm_get_info, pmpi_comm_get_info__, PMPI_COMM_GET_INFO, mpi_comm_get_info, mpi_comm_get_info_, mpi_comm_get_info__, MPI_COMM_GET_INFO] pmpi_comm_get_info_ (comm: *const Fint, info_used: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Comm_get_info(rt::rd(comm) as _, info_used as _);
     rt::set_ierr(ierror, r);
@@ -314,6 +329,11 @@ fort! { [pmpi_comm_group, pmpi_comm_group__, PMPI_COMM_GROUP, mpi_comm_group, mp
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [pmpi_comm_iagree, pmpi_comm_iagree__, PMPI_COMM_IAGREE, mpi_comm_iagree, mpi_comm_iagree_, mpi_comm_iagree__, MPI_COMM_IAGREE] pmpi_comm_iagree_ (comm: *const Fint, flag: *mut Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_iagree(rt::rd(comm) as _, flag as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [pmpi_comm_idup, pmpi_comm_idup__, PMPI_COMM_IDUP, mpi_comm_idup, mpi_comm_idup_, mpi_comm_idup__, MPI_COMM_IDUP] pmpi_comm_idup_ (comm: *const Fint, newcomm: *mut Fint, request: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Comm_idup(rt::rd(comm) as _, newcomm as _, request as _);
     rt::set_ierr(ierror, r);
@@ -326,6 +346,16 @@ fort! { [pmpi_comm_idup_with_info, pmpi_comm_idup_with_info__, PMPI_COMM_IDUP_WI
 
 fort! { [pmpi_comm_iflush_buffer, pmpi_comm_iflush_buffer__, PMPI_COMM_IFLUSH_BUFFER, mpi_comm_iflush_buffer, mpi_comm_iflush_buffer_, mpi_comm_iflush_buffer__, MPI_COMM_IFLUSH_BUFFER] pmpi_comm_iflush_buffer_ (comm: *const Fint, request: *mut Fint, ierror: *mut Fint) {
     let r = PMPI_Comm_iflush_buffer(rt::rd(comm) as _, request as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [pmpi_comm_is_revoked, pmpi_comm_is_revoked__, PMPI_COMM_IS_REVOKED, mpi_comm_is_revoked, mpi_comm_is_revoked_, mpi_comm_is_revoked__, MPI_COMM_IS_REVOKED] pmpi_comm_is_revoked_ (comm: *const Fint, flag: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_is_revoked(rt::rd(comm) as _, flag as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [pmpi_comm_ishrink, pmpi_comm_ishrink__, PMPI_COMM_ISHRINK, mpi_comm_ishrink, mpi_comm_ishrink_, mpi_comm_ishrink__, MPI_COMM_ISHRINK] pmpi_comm_ishrink_ (comm: *const Fint, newcomm: *mut Fint, request: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_ishrink(rt::rd(comm) as _, newcomm as _, request as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -349,6 +379,11 @@ fort! { [pmpi_comm_remote_size, pmpi_comm_remote_size__, PMPI_COMM_REMOTE_SIZE, 
     rt::set_ierr(ierror, r);
 } }
 
+fort! { [pmpi_comm_revoke, pmpi_comm_revoke__, PMPI_COMM_REVOKE, mpi_comm_revoke, mpi_comm_revoke_, mpi_comm_revoke__, MPI_COMM_REVOKE] pmpi_comm_revoke_ (comm: *const Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_revoke(rt::rd(comm) as _);
+    rt::set_ierr(ierror, r);
+} }
+
 fort! { [pmpi_comm_set_errhandler, pmpi_comm_set_errhandler__, PMPI_COMM_SET_ERRHANDLER, mpi_comm_set_errhandler, mpi_comm_set_errhandler_, mpi_comm_set_errhandler__, MPI_COMM_SET_ERRHANDLER] pmpi_comm_set_errhandler_ (comm: *const Fint, errhandler: *const Fint, ierror: *mut Fint) {
     let r = PMPI_Comm_set_errhandler(rt::rd(comm) as _, rt::rd(errhandler) as _);
     rt::set_ierr(ierror, r);
@@ -362,6 +397,11 @@ fort! { [pmpi_comm_set_info, pmpi_comm_set_info__, PMPI_COMM_SET_INFO, mpi_comm_
 fort! { [pmpi_comm_set_name, pmpi_comm_set_name__, PMPI_COMM_SET_NAME, mpi_comm_set_name, mpi_comm_set_name_, mpi_comm_set_name__, MPI_COMM_SET_NAME] pmpi_comm_set_name_ (comm: *const Fint, comm_name: *mut c_char, ierror: *mut Fint, comm_name_len: usize) {
     let comm_name_s = rt::str_in(comm_name, comm_name_len);
     let r = PMPI_Comm_set_name(rt::rd(comm) as _, comm_name_s.as_ptr() as _);
+    rt::set_ierr(ierror, r);
+} }
+
+fort! { [pmpi_comm_shrink, pmpi_comm_shrink__, PMPI_COMM_SHRINK, mpi_comm_shrink, mpi_comm_shrink_, mpi_comm_shrink__, MPI_COMM_SHRINK] pmpi_comm_shrink_ (comm: *const Fint, newcomm: *mut Fint, ierror: *mut Fint) {
+    let r = PMPI_Comm_shrink(rt::rd(comm) as _, newcomm as _);
     rt::set_ierr(ierror, r);
 } }
 
@@ -2830,6 +2870,8 @@ pub(super) mod c {
         pub fn PMPI_Cartdim_get(comm: c_int, ndims: *mut c_void) -> c_int;
         pub fn PMPI_Close_port(port_name: *mut c_void) -> c_int;
         pub fn PMPI_Comm_accept(port_name: *mut c_void, info: c_int, root: c_int, comm: c_int, newcomm: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_ack_failed(comm: c_int, num_to_ack: c_int, num_acked: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_agree(comm: c_int, flag: *mut c_void) -> c_int;
         pub fn PMPI_Comm_attach_buffer(comm: c_int, buffer: *mut c_void, size: c_int) -> c_int;
         pub fn PMPI_Comm_call_errhandler(comm: c_int, errorcode: c_int) -> c_int;
         pub fn PMPI_Comm_compare(comm1: c_int, comm2: c_int, result: *mut c_void) -> c_int;
@@ -2846,20 +2888,26 @@ pub(super) mod c {
         pub fn PMPI_Comm_free(comm: *mut c_void) -> c_int;
         pub fn PMPI_Comm_free_keyval(comm_keyval: *mut c_void) -> c_int;
         pub fn PMPI_Comm_get_errhandler(comm: c_int, errhandler: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_get_failed(comm: c_int, failedgrp: *mut c_void) -> c_int;
         pub fn PMPI_Comm_get_info(comm: c_int, info_used: *mut c_void) -> c_int;
         pub fn PMPI_Comm_get_name(comm: c_int, comm_name: *mut c_void, resultlen: *mut c_void) -> c_int;
         pub fn PMPI_Comm_get_parent(parent: *mut c_void) -> c_int;
         pub fn PMPI_Comm_group(comm: c_int, group: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_iagree(comm: c_int, flag: *mut c_void, request: *mut c_void) -> c_int;
         pub fn PMPI_Comm_idup(comm: c_int, newcomm: *mut c_void, request: *mut c_void) -> c_int;
         pub fn PMPI_Comm_idup_with_info(comm: c_int, info: c_int, newcomm: *mut c_void, request: *mut c_void) -> c_int;
         pub fn PMPI_Comm_iflush_buffer(comm: c_int, request: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_is_revoked(comm: c_int, flag: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_ishrink(comm: c_int, newcomm: *mut c_void, request: *mut c_void) -> c_int;
         pub fn PMPI_Comm_join(fd: c_int, intercomm: *mut c_void) -> c_int;
         pub fn PMPI_Comm_rank(comm: c_int, rank: *mut c_void) -> c_int;
         pub fn PMPI_Comm_remote_group(comm: c_int, group: *mut c_void) -> c_int;
         pub fn PMPI_Comm_remote_size(comm: c_int, size: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_revoke(comm: c_int) -> c_int;
         pub fn PMPI_Comm_set_errhandler(comm: c_int, errhandler: c_int) -> c_int;
         pub fn PMPI_Comm_set_info(comm: c_int, info: c_int) -> c_int;
         pub fn PMPI_Comm_set_name(comm: c_int, comm_name: *mut c_void) -> c_int;
+        pub fn PMPI_Comm_shrink(comm: c_int, newcomm: *mut c_void) -> c_int;
         pub fn PMPI_Comm_size(comm: c_int, size: *mut c_void) -> c_int;
         pub fn PMPI_Comm_split(comm: c_int, color: c_int, key: c_int, newcomm: *mut c_void) -> c_int;
         pub fn PMPI_Comm_split_type(comm: c_int, split_type: c_int, key: c_int, info: c_int, newcomm: *mut c_void) -> c_int;
@@ -3339,7 +3387,7 @@ pub(super) mod c {
 }
 
 /// The functions bound here (the others are written by hand beside this file).
-pub const GENERATED: [&str; 387] = [
+pub const GENERATED: [&str; 395] = [
     "abort",
     "accumulate",
     "add_error_class",
@@ -3380,6 +3428,8 @@ pub const GENERATED: [&str; 387] = [
     "cartdim_get",
     "close_port",
     "comm_accept",
+    "comm_ack_failed",
+    "comm_agree",
     "comm_attach_buffer",
     "comm_call_errhandler",
     "comm_compare",
@@ -3396,20 +3446,26 @@ pub const GENERATED: [&str; 387] = [
     "comm_free",
     "comm_free_keyval",
     "comm_get_errhandler",
+    "comm_get_failed",
     "comm_get_info",
     "comm_get_name",
     "comm_get_parent",
     "comm_group",
+    "comm_iagree",
     "comm_idup",
     "comm_idup_with_info",
     "comm_iflush_buffer",
+    "comm_is_revoked",
+    "comm_ishrink",
     "comm_join",
     "comm_rank",
     "comm_remote_group",
     "comm_remote_size",
+    "comm_revoke",
     "comm_set_errhandler",
     "comm_set_info",
     "comm_set_name",
+    "comm_shrink",
     "comm_size",
     "comm_split",
     "comm_split_type",
