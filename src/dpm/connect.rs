@@ -77,14 +77,25 @@ pub fn establish(
         ));
     }
     let net = root_net(rt, comm, root);
+    // Everybody listens, and learns where the others do (the root tells the other side):
+    // one round that also tells whether somebody could not listen.
     let listening = endpoints::listen(rt);
-    if net.allreduce_max_u32(listening.is_err() as u32)? != 0 {
+    let mut mine = vec![u8::from(listening.is_err())];
+    mine.extend_from_slice(&endpoints::my_place(rt));
+    let all = net.allgather(&mine)?;
+    let each = mine.len();
+    if all.chunks_exact(each).any(|c| c[0] != 0) {
         listening?;
         return Err(MpiError::new(
             class::ERR_OTHER,
             "a member cannot listen for other jobs' processes",
         ));
     }
+    let places: Vec<u8> = all
+        .chunks_exact(each)
+        .flat_map(|c| c[1..].to_vec())
+        .collect();
+    endpoints::learn_places(rt, &net.eps, &places)?;
     let mut ex: Option<Box<dyn Exchange>> = link.map(|get| match get() {
         Ok(s) => Box::new(SocketExchange(s)) as Box<dyn Exchange>,
         Err(e) => Box::new(Broken(e)),
@@ -232,6 +243,8 @@ pub fn connect(
 ) -> Result<Comm, MpiError> {
     let mut dial = || -> Result<Box<Link>, MpiError> {
         let p = super::port::parse(port_name)?;
+        // Where the port's process listens, unless it told us itself already.
+        crate::transport::sock::place::learn_if_unknown(p.card.gpid, p.place);
         let unreachable = |e: std::io::Error| {
             MpiError::arg(
                 class::ERR_PORT,

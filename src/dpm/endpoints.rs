@@ -1,11 +1,13 @@
 //! Processes beyond our world. Endpoint numbers are private to each process (world ranks
 //! first, then other jobs' processes in the order this process met them), so anything that
 //! crosses a job boundary names processes by their *gpid* — their job's key with their rank
-//! in its low bits — and their job's token, which is all it takes to reach them.
+//! in its low bits — their job's token, and their place (host and TCP address), which is
+//! all it takes to reach them from any host.
 
 use crate::error::{class, MpiError};
 use crate::runtime::{Runtime, GPID_RANK_BITS};
 use crate::transport::links::Card;
+use crate::transport::sock::place::{self, Place, PLACE_BYTES};
 
 const RANK_MASK: u64 = (1 << GPID_RANK_BITS) - 1;
 
@@ -58,33 +60,60 @@ pub fn listen(rt: &Runtime) -> Result<(), MpiError> {
     })
 }
 
-/// The wire form of a list of processes: 16 bytes each (gpid, token).
+/// Bytes of one process in a list: gpid, token, place.
+const ENTRY: usize = 16 + PLACE_BYTES;
+
+/// Where the members of a group listen: each member gives its own place (`mine`, from
+/// `my_place`) and learns everybody's, so that any member can later tell another job
+/// where each member is. `eps` are the members in the order of `all`'s entries.
+pub fn learn_places(rt: &Runtime, eps: &[u32], all: &[u8]) -> Result<(), MpiError> {
+    if all.len() != eps.len() * PLACE_BYTES {
+        return Err(MpiError::intern("places of a group of the wrong length"));
+    }
+    for (&ep, b) in eps.iter().zip(all.chunks_exact(PLACE_BYTES)) {
+        let p = Place::decode(b).ok_or_else(|| MpiError::intern("malformed place"))?;
+        place::learn(card_of(rt, ep)?.gpid, p);
+    }
+    Ok(())
+}
+
+/// Where this process listens (after `listen`), in wire form.
+pub fn my_place(rt: &Runtime) -> [u8; PLACE_BYTES] {
+    let gpid = rt.job.key | rt.rank as u64;
+    place::lookup(gpid).encode()
+}
+
+/// The wire form of a list of processes: gpid, token and place of each.
 pub fn encode(rt: &Runtime, eps: &[u32]) -> Result<Vec<u8>, MpiError> {
-    let mut b = Vec::with_capacity(eps.len() * 16);
+    let mut b = Vec::with_capacity(eps.len() * ENTRY);
     for &ep in eps {
         let c = card_of(rt, ep)?;
         b.extend_from_slice(&c.gpid.to_le_bytes());
         b.extend_from_slice(&c.token.to_le_bytes());
+        b.extend_from_slice(&place::lookup(c.gpid).encode());
     }
     Ok(b)
 }
 
-/// The endpoints of a list in wire form, learning new processes.
+/// The endpoints of a list in wire form, learning new processes and where they are.
 pub fn decode(rt: &Runtime, b: &[u8]) -> Result<Vec<u32>, MpiError> {
-    if b.len() % 16 != 0 {
-        return Err(MpiError::intern(
-            "process list of a length not a multiple of 16",
-        ));
+    if b.len() % ENTRY != 0 {
+        return Err(MpiError::intern(format!(
+            "process list of a length not a multiple of {ENTRY}"
+        )));
     }
-    b.chunks_exact(16)
+    b.chunks_exact(ENTRY)
         .map(|c| {
-            ep_of(
-                rt,
-                Card {
-                    gpid: u64::from_le_bytes(c[..8].try_into().expect("8 bytes")),
-                    token: u64::from_le_bytes(c[8..].try_into().expect("8 bytes")),
-                },
-            )
+            let card = Card {
+                gpid: u64::from_le_bytes(c[..8].try_into().expect("8 bytes")),
+                token: u64::from_le_bytes(c[8..16].try_into().expect("8 bytes")),
+            };
+            let p = Place::decode(&c[16..]).expect("PLACE_BYTES bytes");
+            // Our own job's processes told us their places themselves.
+            if card.gpid & !RANK_MASK != rt.job.key {
+                place::learn(card.gpid, p);
+            }
+            ep_of(rt, card)
         })
         .collect()
 }

@@ -4,7 +4,9 @@
 //! with the port's name preset in their key-value space as `PARENT_ROOT_PORT_NAME` (the key
 //! MPICH uses, so hydra-started children find it too), and the parents accept on it while
 //! the children, inside MPI_Init, connect to it with their MPI_COMM_WORLD. A program that
-//! runs without a launcher (singleton) starts one on demand.
+//! runs without a launcher (singleton) starts one on demand. Parents and children may be
+//! on any hosts (the launcher places the children): the port's name says where the root
+//! listens, and the meeting tells everybody where everybody else does (`transport::sock`).
 
 use super::connect;
 use crate::error::{class, MpiError};
@@ -72,15 +74,6 @@ pub fn spawn(
     };
     let outcome = am_root.then(|| {
         let cmds = cmds?;
-        // The link between two jobs is a Unix socket, which does not reach another host:
-        // children could not reach parents there (a hang). Refuse instead, clearly.
-        if rt.node_of.iter().any(|&n| n != rt.node_of[0]) {
-            return Err(spawn_err(
-                "MPI_Comm_spawn: spawning from a job that spans several hosts is not \
-                 supported yet (processes of different jobs talk over Unix sockets, which \
-                 do not cross hosts)",
-            ));
-        }
         port = super::port::open(rt)?;
         let r = launch(rt, cmds, &port);
         if r.is_err() {

@@ -93,6 +93,51 @@ pub fn place(
     Ok(Placement { hosts, host_of })
 }
 
+/// The hosts of `n` spawned processes: slots `used..used + n` of `list` (its slots in
+/// order, `-ppn` applied, wrapping around as `place` does), so successive spawns fill the
+/// slots the job's earlier processes left free, as hydra places spawned processes on its
+/// host list. With `used` 0 and a `host` info key's list, the processes fill that list.
+pub fn next_slots(list: &[HostSlots], ppn: Option<u32>, used: u64, n: u32) -> Vec<String> {
+    let turns: Vec<(&str, u64)> = list
+        .iter()
+        .map(|h| (h.name.as_str(), u64::from(ppn.unwrap_or(h.slots))))
+        .filter(|&(_, k)| k > 0)
+        .collect();
+    let total: u64 = turns.iter().map(|&(_, k)| k).sum();
+    if total == 0 {
+        return Vec::new();
+    }
+    (0..u64::from(n))
+        .map(|k| {
+            let mut slot = (used + k) % total;
+            for &(name, k) in &turns {
+                if slot < k {
+                    return name.to_string();
+                }
+                slot -= k;
+            }
+            unreachable!("slot below the total")
+        })
+        .collect()
+}
+
+/// The placement of processes whose hosts are `names` (in rank order): the hosts in
+/// first-seen order, and each process's index among them.
+pub fn placement_of(names: &[String]) -> Placement {
+    let mut hosts: Vec<String> = Vec::new();
+    let host_of = names
+        .iter()
+        .map(|n| match hosts.iter().position(|h| h == n) {
+            Some(i) => i as u32,
+            None => {
+                hosts.push(n.clone());
+                hosts.len() as u32 - 1
+            }
+        })
+        .collect();
+    Placement { hosts, host_of }
+}
+
 /// MPICH's vector form of the host of each rank: runs of consecutive ranks on one host
 /// become `(host,1,count)`, and runs of equal length on consecutive hosts are merged into
 /// `(first,hosts,count)`, the form hydra writes. Parsed by `mpi::pmi::mapping`.
@@ -150,6 +195,23 @@ mod tests {
 
     fn hs(list: &str) -> Vec<HostSlots> {
         crate::args::parse_host_list(list).unwrap()
+    }
+
+    #[test]
+    fn spawned_processes_take_the_next_free_slots() {
+        let list = crate::args::parse_host_list("a:2,b:2").unwrap();
+        // Four ranks used a's and b's slots: the next two go to a again (wrap around).
+        assert_eq!(next_slots(&list, None, 4, 2), ["a", "a"]);
+        // Two used: b's slots come next.
+        assert_eq!(next_slots(&list, None, 2, 3), ["b", "b", "a"]);
+        assert_eq!(next_slots(&list, Some(1), 1, 2), ["b", "a"]);
+        // A `host` info key: its hosts, one slot each unless given.
+        let info = crate::args::parse_host_list("b").unwrap();
+        assert_eq!(next_slots(&info, None, 0, 2), ["b", "b"]);
+        assert!(next_slots(&list, None, 0, 0).is_empty());
+        let p = placement_of(&["b".into(), "a".into(), "b".into()]);
+        assert_eq!(p.hosts, ["b", "a"]);
+        assert_eq!(p.host_of, [0, 1, 0]);
     }
 
     #[test]

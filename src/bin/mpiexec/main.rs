@@ -33,7 +33,7 @@ use std::os::fd::{AsRawFd, IntoRawFd};
 use mpi::transport::process::SignalPipe;
 
 use args::{Command, JobSpec};
-use universe::{RemoteJob, SpawnDefaults, Universe};
+use universe::{RemoteJob, SpawnDefaults, SpawnHosts, Universe};
 
 fn main() {
     std::process::exit(run());
@@ -140,6 +140,20 @@ fn run() -> i32 {
         },
         outfile_pattern: spec.hosts.outfile_pattern.clone(),
         errfile_pattern: spec.hosts.errfile_pattern.clone(),
+        hosts: match &placement {
+            Some(p) => match host_list(&spec) {
+                Ok((list, _)) => Some(SpawnHosts {
+                    list,
+                    options: spec.hosts.clone(),
+                    used: p.host_of.len() as u64,
+                }),
+                Err(e) => {
+                    eprintln!("mpiexec: {e}");
+                    return 1;
+                }
+            },
+            None => None,
+        },
     };
     let mut universe = Universe::new(names, defaults, sigpipe, spec.timeout);
     match singleton_sock {
@@ -190,8 +204,21 @@ fn start_first_job(spec: &JobSpec, universe: &mut Universe) {
 /// Where the ranks of a multi-host job run (the host list, or this host alone when only a
 /// launcher was given, as hydra uses localhost).
 fn place_ranks(spec: &JobSpec) -> Result<hosts::Placement, String> {
+    let (list, strict) = host_list(spec)?;
+    let p = hosts::place(&list, spec.total_ranks(), spec.hosts.ppn, strict)?;
+    if spec.hosts.verbose {
+        for (h, name) in p.hosts.iter().enumerate() {
+            eprintln!("mpiexec: host {name}: ranks {:?}", p.ranks_on(h as u32));
+        }
+    }
+    Ok(p)
+}
+
+/// The host list of the command line, and whether it is strict (Open MPI's `--host`: no
+/// more ranks than slots).
+fn host_list(spec: &JobSpec) -> Result<(Vec<args::HostSlots>, bool), String> {
     use args::HostSource;
-    let (list, strict) = match &spec.hosts.hosts {
+    Ok(match &spec.hosts.hosts {
         Some(HostSource::Hydra(l)) => (l.clone(), false),
         Some(HostSource::OpenMpi(l)) => (l.clone(), !spec.hosts.oversubscribe),
         Some(HostSource::File(path)) => {
@@ -203,14 +230,7 @@ fn place_ranks(spec: &JobSpec) -> Result<hosts::Placement, String> {
             )
         }
         None => (args::parse_host_list("localhost")?, false),
-    };
-    let p = hosts::place(&list, spec.total_ranks(), spec.hosts.ppn, strict)?;
-    if spec.hosts.verbose {
-        for (h, name) in p.hosts.iter().enumerate() {
-            eprintln!("mpiexec: host {name}: ranks {:?}", p.ranks_on(h as u32));
-        }
-    }
-    Ok(p)
+    })
 }
 
 /// Starts the command line's job on several hosts, one proxy per host.
@@ -231,6 +251,7 @@ fn start_on_hosts(spec: &JobSpec, placement: hosts::Placement, universe: &mut Un
                 forward_stdin: start::stdin_usable(),
             },
             res,
+            &[],
         ),
         Err(e) => {
             eprintln!("mpiexec: {e}");

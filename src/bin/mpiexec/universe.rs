@@ -102,6 +102,19 @@ pub struct SpawnDefaults {
     /// `-outfile-pattern` and `-errfile-pattern` (see `hosts::expand_pattern`).
     pub outfile_pattern: Option<String>,
     pub errfile_pattern: Option<String>,
+    /// The command line's hosts, when it ran the job through proxies (None: this host only).
+    pub hosts: Option<SpawnHosts>,
+}
+
+/// Where spawned processes may run in a multi-host universe.
+pub struct SpawnHosts {
+    /// The host list (`-hosts`, `-f`, `--host`).
+    pub list: Vec<crate::args::HostSlots>,
+    /// The launcher and the other multi-host options, for the spawned jobs' proxies.
+    pub options: crate::args::HostOptions,
+    /// Slots of the list taken so far (the first job's ranks, then spawned processes
+    /// placed by default): the next spawn starts at the next slot.
+    pub used: u64,
 }
 
 /// The universe is being ended: signals were sent, SIGKILL follows at `kill_at`.
@@ -703,13 +716,9 @@ impl Universe {
         }
         let here = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
         let env_path = self.children_path();
+        let placement = self.place_spawn(req, &counts)?;
         let mut sections = Vec::with_capacity(req.cmds.len());
         for (cmd, &n) in req.cmds.iter().zip(&counts) {
-            if let Some(host) = cmd.info("host") {
-                if !spawn::host_is_local(host) {
-                    return Err(format!("host {host} is not this host"));
-                }
-            }
             let wdir = cmd.info("wdir").map(|w| here.join(w));
             if let Some(w) = &wdir {
                 if !w.is_dir() {
@@ -742,10 +751,33 @@ impl Universe {
             gwdir: None,
             nameserver: None,
             singleton: None,
-            hosts: crate::args::HostOptions::new(),
+            hosts: self
+                .defaults
+                .hosts
+                .as_ref()
+                .map(|h| h.options.clone())
+                .unwrap_or_else(crate::args::HostOptions::new),
         };
         let res = JobResources::create(self.jobs.len())
             .map_err(|e| format!("cannot set up the job: {e}"))?;
+        if let Some(placement) = placement {
+            // Through a proxy on each of the children's hosts, as the first job's ranks
+            // (their stdio, exit codes and failures are handled the same way).
+            let n = placement.host_of.len() as u32;
+            let proxies = crate::launch::start_proxies(&spec, &placement, &res.secret)?;
+            let appnums = crate::launch::section_of_ranks(&spec)
+                .into_iter()
+                .map(|a| a as i32)
+                .collect();
+            let rj = RemoteJob {
+                placement,
+                proxies,
+                appnums,
+                forward_stdin: false,
+            };
+            self.add_remote_job(rj, res, &req.preput);
+            return Ok(n);
+        }
         let (started, _, error) = start::start_all(&spec, &res, false);
         if let Some(e) = error {
             for mut s in started {
@@ -758,6 +790,52 @@ impl Universe {
         let n = started.len() as u32;
         self.add_job(started, res, &req.preput);
         Ok(n)
+    }
+
+    /// Where a spawn's processes run, when some run on another host (None: all on this
+    /// one, started directly). Each command goes where its `host` (or `hosts`) info key
+    /// says — a comma-separated list of `host[:slots]`, filled in turn as hydra does — or
+    /// else to the next free slots of the command line's host list.
+    fn place_spawn(
+        &mut self,
+        req: &SpawnRequest,
+        counts: &[u32],
+    ) -> Result<Option<hosts::Placement>, String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut used = self.defaults.hosts.as_ref().map_or(0, |h| h.used);
+        for (cmd, &n) in req.cmds.iter().zip(counts) {
+            let asked = cmd.info("host").or_else(|| cmd.info("hosts"));
+            match (asked, &self.defaults.hosts) {
+                (Some(list), _) => {
+                    let list = crate::args::parse_host_list(list)
+                        .map_err(|e| format!("info key host: {e}"))?;
+                    names.extend(hosts::next_slots(&list, None, 0, n));
+                }
+                (None, Some(h)) => {
+                    names.extend(hosts::next_slots(&h.list, h.options.ppn, used, n));
+                    used += u64::from(n);
+                }
+                (None, None) => names.extend((0..n).map(|_| "localhost".to_string())),
+            }
+        }
+        if names.iter().all(|h| spawn::host_is_local(h)) {
+            if let Some(h) = self.defaults.hosts.as_mut() {
+                h.used = used;
+            }
+            return Ok(None);
+        }
+        if self.defaults.hosts.is_none() {
+            let far = names.iter().find(|h| !spawn::host_is_local(h));
+            return Err(format!(
+                "host {} is not this host, and this mpiexec runs on this host only (give it \
+                 -hosts or -f to run processes elsewhere)",
+                far.map(String::as_str).unwrap_or_default()
+            ));
+        }
+        if let Some(h) = self.defaults.hosts.as_mut() {
+            h.used = used;
+        }
+        Ok(Some(hosts::placement_of(&names)))
     }
 
     /// The PATH the children will have (execvp's default when they have none).

@@ -58,7 +58,13 @@ pub struct RemoteJob {
 
 impl Universe {
     /// Adds the command line's job, started on several hosts through proxies.
-    pub fn add_remote_job(&mut self, rj: RemoteJob, res: JobResources) {
+    /// `preput`: key/values put in its kvs (a spawned job's parent port).
+    pub fn add_remote_job(
+        &mut self,
+        rj: RemoteJob,
+        res: JobResources,
+        preput: &[(String, String)],
+    ) {
         let job = self.jobs.len();
         let server = PmiServer::new(
             res.kvsname.clone(),
@@ -70,9 +76,11 @@ impl Universe {
         let mapping = hosts::process_mapping(&rj.placement.host_of);
         self.kvs.create(
             server.kvsname(),
-            [("PMI_process_mapping".to_string(), mapping)],
+            std::iter::once(("PMI_process_mapping".to_string(), mapping))
+                .chain(preput.iter().cloned()),
         );
         let first = self.procs.len();
+        let first_proxy = self.proxies.len();
         for (rank, &h) in rj.placement.host_of.iter().enumerate() {
             let mut p = self.new_proc(job, rank as u32, &rj.placement.hosts[h as usize]);
             p.remote = Some(RemoteRank {
@@ -108,7 +116,7 @@ impl Universe {
             self.send_frame(rank0, Frame::Stdin { data: Vec::new() });
         }
         // A proxy whose stream failed above is gone already.
-        for p in 0..self.proxies.len() {
+        for p in first_proxy..self.proxies.len() {
             if self.proxies[p].stream.is_none() {
                 self.proxy_gone(p);
             }
