@@ -324,6 +324,12 @@ if [ $cross = 1 ]; then
         run 120 $MX -n 4 "$SP" hostb,hostb hostb
         if [ $rc = 0 ] && grep -q "PASS spawn_hosts" "$work/out"; then ok $t; else bad $t "rc=$rc"; fi
     fi
+    # The same under hydra (MPICH's launcher, PMI-1 spawn; our library on both sides).
+    t=spawn_info_host_hydra
+    if want $t; then
+        run 120 $HX -n 4 "$SP" hostb,hostb hostb
+        if [ $rc = 0 ] && grep -q "PASS spawn_hosts" "$work/out"; then ok $t; else bad $t "rc=$rc"; fi
+    fi
     # No info: the next free slots of the host list (hydra's way), here hostb's last two.
     t=spawn_next_slots
     if want $t; then

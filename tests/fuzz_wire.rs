@@ -2,21 +2,33 @@
 //! the socket transport's hello and frame decoder (`transport::sock::wire`, what a stranger
 //! on the host can send to a listener) and the PMI-1 parser (`pmi::wire`, what a launcher,
 //! or a rank talking to mpiexec, can send). Properties: no input panics or allocates beyond
-//! the bounds; what the encoders write decodes to the same value; a hello with another
-//! secret is refused. Bounded in time by the case counts (PROPTEST_CASES overrides).
+//! the bounds; what the encoders write decodes to the same value; a hello under another
+//! secret, or answering another challenge, or altered in any byte, is refused. Bounded in time by the case counts (PROPTEST_CASES overrides).
 
 use mpi::p2p::fabric::HDR_BYTES;
 use mpi::pmi::wire::{LineBuffer, Message, MAX_LINE};
-use mpi::transport::sock::wire::{self, Hello};
+use mpi::transport::sock::place::Place;
+use mpi::transport::sock::wire::{self, Hello, NONCE_BYTES};
 use proptest::prelude::*;
+use std::net::SocketAddrV4;
+
+fn place() -> impl Strategy<Value = Place> {
+    (any::<u64>(), any::<[u8; 4]>(), any::<u16>()).prop_map(|(host, ip, port)| Place {
+        host,
+        tcp: (port != 0).then(|| SocketAddrV4::new(ip.into(), port)),
+    })
+}
 
 fn hello() -> impl Strategy<Value = Hello> {
     prop_oneof![
-        (any::<u64>(), any::<u32>(), any::<u64>()).prop_map(|(gpid, pid, token)| Hello::Peer {
-            gpid,
-            pid,
-            token
-        }),
+        (any::<u64>(), any::<u32>(), any::<u64>(), place()).prop_map(
+            |(gpid, pid, token, place)| Hello::Peer {
+                gpid,
+                pid,
+                token,
+                place
+            }
+        ),
         any::<u64>().prop_map(|port| Hello::Port { port }),
     ]
 }
@@ -35,35 +47,39 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn hello_decoder_survives_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..80), token: u64) {
-        let _ = wire::read_hello(&mut &bytes[..], token);
+    fn hello_decoder_survives_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..120), nonce: [u8; NONCE_BYTES], token: u64) {
+        let _ = wire::read_hello(&bytes, &nonce, token, |_| Some(token));
         let _ = wire::hello_len(&bytes);
     }
 
     #[test]
-    fn hello_decoder_survives_mutated_hellos(h in hello(), token: u64, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4)) {
-        let mut b = wire::encode_hello(token, &h);
+    fn hello_decoder_survives_mutated_hellos(h in hello(), nonce: [u8; NONCE_BYTES], token: u64, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4)) {
+        let orig = wire::encode_hello(token, &nonce, &h);
+        let mut b = orig.clone();
         for (i, x) in flips {
             let n = b.len();
             b[i % n] ^= x;
         }
-        if let Ok(got) = wire::read_hello(&mut &b[..], token) {
-            // A mutation that still decodes left the token and the magic intact.
-            prop_assert_eq!(&b[..8], &wire::MAGIC[..]);
-            let _ = got;
+        if let Ok(got) = wire::read_hello(&b, &nonce, token, |_| Some(token)) {
+            // The MAC lets through only the hello as it was sent.
+            prop_assert_eq!(&b, &orig);
+            prop_assert_eq!(got, h);
         }
     }
 
     #[test]
-    fn hellos_round_trip_and_only_with_their_secret(h in hello(), token: u64, other: u64) {
-        let b = wire::encode_hello(token, &h);
+    fn hellos_round_trip_and_only_with_their_secret(h in hello(), nonce: [u8; NONCE_BYTES], other_nonce: [u8; NONCE_BYTES], token: u64, other: u64) {
+        let b = wire::encode_hello(token, &nonce, &h);
         prop_assert_eq!(wire::hello_len(&b[..wire::HELLO_PREFIX]).unwrap(), b.len());
-        prop_assert_eq!(wire::read_hello(&mut &b[..], token).unwrap(), h);
+        prop_assert_eq!(wire::read_hello(&b, &nonce, token, |_| Some(token)).unwrap(), h);
         if other != token {
-            prop_assert!(wire::read_hello(&mut &b[..], other).is_err());
+            prop_assert!(wire::read_hello(&b, &nonce, other, |_| Some(other)).is_err());
+        }
+        if other_nonce != nonce {
+            prop_assert!(wire::read_hello(&b, &other_nonce, token, |_| Some(token)).is_err());
         }
         for cut in 0..b.len() {
-            prop_assert!(wire::read_hello(&mut &b[..cut], token).is_err());
+            prop_assert!(wire::read_hello(&b[..cut], &nonce, token, |_| Some(token)).is_err());
         }
     }
 
