@@ -115,16 +115,25 @@ pub fn connect_parent(rt: &'static Runtime) -> Result<(), MpiError> {
     if !rt.spawned {
         return Ok(());
     }
-    let port = if rt.rank == 0 {
+    // Every child reads the port (only the root connects to it): a child on the parents'
+    // host takes the root's TCP address as its own instead of looking it up.
+    let port = {
         let mut g = rt.pmi.lock();
         let pmi = g
             .as_mut()
             .ok_or_else(|| spawn_err("spawned without a launcher"))?;
-        pmi.get(PARENT_PORT_KEY)
-            .map_err(|e| spawn_err(format!("cannot find the parents' port: {e}")))?
-    } else {
-        String::new()
+        match pmi.get(PARENT_PORT_KEY) {
+            Ok(p) => p,
+            Err(e) if rt.rank == 0 => {
+                return Err(spawn_err(format!("cannot find the parents' port: {e}")))
+            }
+            // Only the hint is lost.
+            Err(_) => String::new(),
+        }
     };
+    if let Ok(p) = super::port::parse(&port) {
+        crate::transport::sock::place::hint_from(p.place);
+    }
     let c = connect::connect(rt, &port, &rt.world, 0, connect::default_connect_timeout())?;
     *PARENT.lock() = Some(c);
     Ok(())

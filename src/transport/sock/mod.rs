@@ -127,7 +127,12 @@ fn greet(conn: &mut Conn, key: u64, hello: &Hello) -> io::Result<()> {
 /// the address of the host's name), port chosen by the kernel.
 fn tcp_listener() -> io::Result<TcpListener> {
     let iface = std::env::var("OXIMPI_TCP_IFACE").ok();
-    let ip = super::tcp::addr::listen_address(iface.as_deref())?;
+    let ip = match (place::address_hint(), &iface) {
+        // A process of this host found it already (see `place::hint_from`); an interface
+        // named for us alone is looked up.
+        (Some(ip), None) => std::net::IpAddr::V4(ip),
+        _ => super::tcp::addr::listen_address(iface.as_deref())?,
+    };
     TcpListener::bind((ip, 0))
 }
 

@@ -69,6 +69,24 @@ pub fn this_host() -> u64 {
     })
 }
 
+/// The address a process of this host was seen to listen on (see [`hint_from`]).
+static ADDRESS_HINT: OnceLock<Ipv4Addr> = OnceLock::new();
+
+/// Takes the TCP address of a process at `place` as ours when it is on this host: finding
+/// the address (host name lookup, interface list) costs more than the rest of a spawned
+/// child's start-up, and a process of the same host, asked the same way, got the answer.
+/// Called with the parents' port before a spawned child listens.
+pub fn hint_from(place: Place) {
+    if let Some(a) = place.tcp.filter(|_| place.host == this_host()) {
+        let _ = ADDRESS_HINT.set(*a.ip());
+    }
+}
+
+/// The address [`hint_from`] learnt, if any.
+pub fn address_hint() -> Option<Ipv4Addr> {
+    ADDRESS_HINT.get().copied()
+}
+
 fn directory() -> &'static Mutex<HashMap<u64, Place>> {
     static DIR: OnceLock<Mutex<HashMap<u64, Place>>> = OnceLock::new();
     DIR.get_or_init(|| Mutex::new(HashMap::new()))
