@@ -102,6 +102,17 @@ impl Net {
         })
     }
 
+    /// True when a blocked thread sleeps in `poll(2)` on its TCP connections (TCP peers, no
+    /// other rank on the node): the kernel wakes it as soon as a frame comes, so spinning
+    /// first gains nothing and, on a host whose cores are busy, holds the core its peer or
+    /// the kernel's network processing needs (measured over a veth pair: a 1 ms spin made
+    /// a 64 KiB stream 2.5x slower, and a ping-pong whose ranks shared a core cost the
+    /// whole spin per message). What the engine's waiting policy should know (see the
+    /// proposed `Fabric::prefers_sleep`).
+    pub fn sleeps_on_sockets(&self) -> bool {
+        self.bell.fd.is_some()
+    }
+
     /// `wait_since` of a thread that sleeps in `poll(2)` on the TCP connections and the
     /// bell's eventfd: woken by the kernel when a frame arrives, it reads the frame itself
     /// (see `tcp::presence`); only our own threads can ring us, through `Bell::ring`.
