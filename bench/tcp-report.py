@@ -32,6 +32,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, required=True)
     ap.add_argument("--scale", required=True)
+    ap.add_argument("--load", default="", help="the host's load average, as the script read it")
+    ap.add_argument("--oximpi-env", default="", help="settings OxiMPI's ranks were given")
     ap.add_argument("outdir")
     ap.add_argument("report")
     ap.add_argument("impls", nargs="+")
@@ -62,6 +64,8 @@ def main():
             ratio = f"{med[('oximpi', kind, size)] / best:.2f}"
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = f"\nLoad average of the {os.cpu_count()} cores: {a.load}." if a.load else ""
+    env = f"\nOxiMPI's ranks ran with {a.oximpi_env}." if a.oximpi_env else ""
     doc = f"""# Point-to-point over TCP between two hosts
 
 Made by `bench/tcp.sh` ({now}, {platform.node()}, {os.cpu_count()} cores): two test hosts
@@ -70,7 +74,7 @@ each implementation's own mpicc. Medians over {a.rounds} alternating rounds (run
 figures: {", ".join(f"{NAMES.get(i, i)} {counts[i]}" for i in a.impls)}) of each run's
 per-iteration P50; scale {a.scale}. Latency is one-way (half the round trip); bandwidth is a
 window of 64 messages, as OSU's osu_bw. Ratio: latency below 1 and bandwidth above 1 mean
-OxiMPI is ahead of the best of the others.
+OxiMPI is ahead of the best of the others.{load}{env}
 
 {chr(10).join(lines)}
 

@@ -3,6 +3,8 @@
 # same veth pair, and docs/bench-tcp.md with the table and the ratios (issue 14, item 7).
 #
 # usage: bench/tcp.sh [-r ROUNDS] [--scale F] [--impls "oximpi mpich openmpi"] [--out FILE]
+#                     [--oximpi-genv VAR=VALUE]... (a setting for OxiMPI's ranks, named in the
+#                     report: e.g. OXIMPI_SPIN=0 to try a waiting policy)
 #
 # The hosts are tests-hosts' (tests-hosts/netns.sh: hosta 10.77.0.1 and hostb 10.77.0.2,
 # network namespaces joined by a veth pair named oxnet0 on both, root needed); every job is
@@ -24,12 +26,15 @@ rounds=5
 scale=0.2
 impls="oximpi mpich openmpi"
 report=$root/docs/bench-tcp.md
+ogenv=
+onote=
 while [ $# -gt 0 ]; do
     case $1 in
         -r | --rounds) rounds=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
         --impls) impls=$2; shift 2 ;;
         --out) report=$2; shift 2 ;;
+        --oximpi-genv) ogenv="$ogenv -genv ${2%%=*} ${2#*=}"; onote="$onote ${2}"; shift 2 ;;
         -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/tcp.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -49,7 +54,7 @@ fi
 
 declare -A cc exe
 cc[oximpi]=$root/build/bin/mpicc
-exe[oximpi]="$root/build/bin/mpiexec -hosts hosta:1,hostb:1 -launcher-exec $NSEXEC -iface oxnet0"
+exe[oximpi]="$root/build/bin/mpiexec -hosts hosta:1,hostb:1 -launcher-exec $NSEXEC -iface oxnet0$ogenv"
 cc[mpich]=/usr/bin/mpicc.mpich
 exe[mpich]="/usr/bin/mpiexec.hydra -hosts hosta:1,hostb:1 -launcher-exec $NSEXEC -genv UCX_TLS tcp -genv UCX_NET_DEVICES oxnet0"
 have=
@@ -77,6 +82,7 @@ done
 impls=${have# }
 
 failed=0
+read -r start1 _ </proc/loadavg
 for r in $(seq 1 "$rounds"); do
     for impl in $impls; do
         echo "round $r/$rounds: $impl" >&2
@@ -88,5 +94,8 @@ for r in $(seq 1 "$rounds"); do
         }
     done
 done
-python3 "$here/tcp-report.py" --rounds "$rounds" --scale "$scale" "$out" "$report" $impls || failed=1
+read -r end1 end5 _ </proc/loadavg
+python3 "$here/tcp-report.py" --rounds "$rounds" --scale "$scale" \
+    --load "$start1 at the start, $end1 at the end ($end5 over the last 5 minutes)" \
+    --oximpi-env "${onote# }" "$out" "$report" $impls || failed=1
 exit $failed

@@ -14,8 +14,10 @@ use super::links::{Links, Stream};
 use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
 use super::sock::{Card, Frame, Sockets};
-use super::tcp::Tcp;
+use super::tcp::{EventFd, Tcp};
+use parking_lot::Mutex;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +27,34 @@ pub struct Net {
     tcp: Option<Arc<Tcp>>,
     nlocal: usize,
     ntcp: usize,
+    bell: Arc<Bell>,
+    /// One thread at a time sleeps on the sockets (see `wait_since`).
+    socket_sleeper: Mutex<()>,
+}
+
+/// This rank's doorbell as its own threads ring it (the TCP and socket readers, a thread
+/// that completes another's request): the node segment's futex, and an eventfd for a
+/// thread that sleeps in `poll(2)` on its TCP connections instead of on the futex.
+struct Bell {
+    shm: Arc<Shm>,
+    slot: usize,
+    /// Made only when a thread may sleep on its sockets (TCP peers, no other rank on the node).
+    fd: Option<EventFd>,
+    /// A thread sleeps on the sockets and `fd`.
+    polled: AtomicBool,
+}
+
+impl Bell {
+    fn ring(&self) {
+        self.shm.ring(self.slot);
+        // After the futex's count (SeqCst): a sleeper that set `polled` before its last look
+        // at the count either saw our ring or is signalled here.
+        if let Some(fd) = &self.fd {
+            if self.polled.load(Ordering::SeqCst) {
+                fd.signal();
+            }
+        }
+    }
 }
 
 pub enum Rx {
@@ -42,11 +72,22 @@ impl Net {
         let nlocal = shm.nlocal();
         let cap = shm.payload_capacity();
         let shm = Arc::new(shm);
+        // Only our own threads ring us when no other rank shares the node segment: then a
+        // waiting thread may sleep on its sockets and an eventfd instead of the futex.
+        let fd = match (&tcp, nlocal) {
+            (Some(_), 1) => Some(EventFd::new()?),
+            _ => None,
+        };
+        let bell = Arc::new(Bell {
+            slot: shm.me(),
+            shm: Arc::clone(&shm),
+            fd,
+            polled: AtomicBool::new(false),
+        });
         let tcp = match tcp {
             Some((l, cfg)) => {
-                let bell = Arc::clone(&shm);
-                let slot = bell.me();
-                Some(Tcp::start(l, cfg, Box::new(move || bell.ring(slot)))?)
+                let bell = Arc::clone(&bell);
+                Some(Tcp::start(l, cfg, Box::new(move || bell.ring()))?)
             }
             None => None,
         };
@@ -56,7 +97,34 @@ impl Net {
             ntcp: tcp.as_ref().map_or(0, |t| t.count()),
             tcp,
             nlocal,
+            bell,
+            socket_sleeper: Mutex::new(()),
         })
+    }
+
+    /// True when a blocked thread sleeps in `poll(2)` on its TCP connections (TCP peers, no
+    /// other rank on the node): the kernel wakes it as soon as a frame comes, so spinning
+    /// first gains nothing and, on a host whose cores are busy, holds the core its peer or
+    /// the kernel's network processing needs (measured over a veth pair: a 1 ms spin made
+    /// a 64 KiB stream 2.5x slower, and a ping-pong whose ranks shared a core cost the
+    /// whole spin per message). What the engine's waiting policy should know (see the
+    /// proposed `Fabric::prefers_sleep`).
+    pub fn sleeps_on_sockets(&self) -> bool {
+        self.bell.fd.is_some()
+    }
+
+    /// `wait_since` of a thread that sleeps in `poll(2)` on the TCP connections and the
+    /// bell's eventfd: woken by the kernel when a frame arrives, it reads the frame itself
+    /// (see `tcp::presence`); only our own threads can ring us, through `Bell::ring`.
+    fn sleep_on_sockets(&self, tcp: &Tcp, bell: &EventFd, ticket: u32, timeout: Duration) {
+        self.bell.polled.store(true, Ordering::SeqCst);
+        if self.shm.doorbell_ticket() == ticket {
+            tcp.sleep_on_sockets(bell.raw(), timeout);
+        }
+        self.bell.polled.store(false, Ordering::SeqCst);
+        // Drained before the next sleeper may come (it holds `socket_sleeper`): a signal
+        // for it cannot be taken here unless its ring also moved the count it checks.
+        bell.drain();
     }
 
     /// The TCP peer of fabric index `dst`, if it is one.
@@ -74,9 +142,8 @@ impl Net {
 
     /// Tells the socket side who we are; its readers ring our doorbell.
     pub fn set_identity(&self, me: Card) {
-        let shm = Arc::clone(&self.shm);
-        let slot = shm.me();
-        self.sock.set_identity(me, Box::new(move || shm.ring(slot)));
+        let bell = Arc::clone(&self.bell);
+        self.sock.set_identity(me, Box::new(move || bell.ring()));
     }
 }
 
@@ -162,8 +229,14 @@ impl Fabric for Net {
     }
     #[inline]
     fn release(&self, r: Rx) {
-        if let Rx::Shm(r) = r {
-            self.shm.release(r)
+        match r {
+            Rx::Shm(r) => self.shm.release(r),
+            Rx::Tcp(f) => {
+                if let Some(tcp) = &self.tcp {
+                    tcp.release(f)
+                }
+            }
+            Rx::Sock(_) => {}
         }
     }
     fn ticket(&self) -> u32 {
@@ -173,11 +246,19 @@ impl Fabric for Net {
         if self.sock.has_inbound() || self.tcp.as_ref().is_some_and(|t| t.has_inbound()) {
             return;
         }
-        self.shm.wait_since(ticket, timeout)
+        let Some(tcp) = &self.tcp else {
+            return self.shm.wait_since(ticket, timeout);
+        };
+        if let (Some(fd), Some(_one)) = (&self.bell.fd, self.socket_sleeper.try_lock()) {
+            return self.sleep_on_sockets(tcp, fd, ticket, timeout);
+        }
+        tcp.asleep(|| self.shm.wait_since(ticket, timeout))
     }
     fn ring(&self, dst: usize) {
         // TCP and socket peers are woken by their own reader threads when our frame lands.
-        if dst < self.nlocal {
+        if dst == self.bell.slot {
+            self.bell.ring()
+        } else if dst < self.nlocal {
             self.shm.ring(dst)
         }
     }

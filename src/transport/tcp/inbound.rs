@@ -68,6 +68,7 @@ impl Tcp {
     /// another thread is reading. The peers' reads of our memory found here are answered
     /// by this thread, once the set is unlocked (see the module doc).
     pub(super) fn pump(&self) {
+        self.presence.beat();
         let mut answers = Vec::new();
         {
             let Some(mut set) = self.inbound.try_lock() else {
@@ -98,6 +99,32 @@ impl Tcp {
         for a in answers {
             self.answer(a);
         }
+    }
+
+    /// Sleeps in `poll(2)` on the inbound connections and `bell` (an eventfd the caller's
+    /// doorbell signals) until one is readable or `timeout` passes: the rank waits for its
+    /// peers in the kernel itself, and the frame that wakes it is read by its own next
+    /// `pump`, with no thread hand-over (see `presence`). May return early.
+    pub fn sleep_on_sockets(&self, bell: RawFd, timeout: std::time::Duration) {
+        let mut fds = std::mem::take(&mut *self.sleep_fds.lock());
+        fds.clear();
+        fds.push(pollin(bell));
+        {
+            let set = self.inbound.lock();
+            fds.extend(
+                set.list
+                    .iter()
+                    .filter(|c| !c.closed)
+                    .map(|c| pollin(c.conn.as_raw_fd())),
+            );
+        }
+        // A descriptor the reader closes meanwhile (a lost peer) only ends the sleep early.
+        let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        // An error (EINTR) only ends the sleep early too: the caller looks and sleeps again.
+        let _ = self
+            .presence
+            .on_sockets(|| crate::transport::fd::poll(&mut fds, ms));
+        *self.sleep_fds.lock() = fds;
     }
 
     /// Reads every frame that has arrived on `c` (the caller holds the set's lock): one

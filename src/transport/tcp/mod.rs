@@ -14,11 +14,15 @@
 //! holds per (peer, communicator). The price is two descriptors per pair of ranks that
 //! talk both ways.
 //!
-//! Threads: no thread per peer. One *reader* per process polls the listener, the
+//! Threads: no thread per peer. One *reader* per process polls the listener and the
 //! connections still in their handshake (non-blocking, under the admission rules of
-//! `sock::gate`: deadline, cap) and every authenticated inbound connection; it reads
-//! frames into the inbox and rings the rank's doorbell (the engine sleeps on it). A rank
-//! spinning in a blocking call reads the frames itself first (`inbound`: no hand-over).
+//! `sock::gate`: deadline, cap). The authenticated inbound connections are read by the
+//! rank's own thread while it is in an MPI call (`inbound`: no hand-over), and by the
+//! reader only while the rank is away (`presence`: asleep on its doorbell, or computing
+//! outside MPI), which then queues the frames in the inbox and rings the doorbell. A rank
+//! whose node has no other rank sleeps in `poll(2)` on its connections itself
+//! ([`Tcp::sleep_on_sockets`]): the kernel wakes it when a frame comes. Received frames
+//! land in reused buffers (`pool`).
 //! Reads of our memory (rendezvous pulls) that the rank's own thread finds are answered
 //! by it (up to [`ANSWER_HERE_MAX`] bytes); the rest, and those the reader thread finds,
 //! by one *pull server* thread per process. Sends are written by the calling thread. A
@@ -53,6 +57,8 @@ pub mod hmac;
 mod inbound;
 mod keys;
 mod liveness;
+mod pool;
+mod presence;
 mod rawio;
 mod reader;
 mod recvbuf;
@@ -61,6 +67,7 @@ mod tests;
 pub mod wire;
 
 pub use keys::{key_from_env, key_from_hex, random_bytes, to_hex};
+pub(crate) use presence::EventFd;
 
 use super::mem::UserPtr;
 use super::sock::gate;
@@ -174,6 +181,12 @@ pub struct Tcp {
     inbound: inbound::Set,
     /// Peers' reads of our memory, for the pull server.
     serve: mpsc::Sender<Serve>,
+    /// Whether the rank reads its sockets itself (see `presence`).
+    presence: presence::Presence,
+    /// Buffers of received frames, given back by the engine's release.
+    frames: pool::Pool,
+    /// The `poll(2)` array of `sleep_on_sockets`, kept between sleeps.
+    sleep_fds: Mutex<Vec<libc::pollfd>>,
 }
 
 impl Tcp {
@@ -213,6 +226,9 @@ impl Tcp {
             any_lost: std::sync::atomic::AtomicBool::new(false),
             inbound: Default::default(),
             serve: tx,
+            presence: presence::Presence::new()?,
+            frames: Default::default(),
+            sleep_fds: Mutex::new(Vec::new()),
         });
         liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
@@ -246,6 +262,11 @@ impl Tcp {
         }
         self.pump();
         self.inbox.poll()
+    }
+
+    /// Takes back the buffer of a frame `poll` gave (the engine has done with it).
+    pub fn release(&self, f: Frame) {
+        self.frames.give(f.buf);
     }
 
     /// Our connection to peer `i`, opened and authenticated if it is not yet. A peer we
@@ -382,13 +403,22 @@ impl Tcp {
             self.pump();
             std::thread::yield_now();
         }
-        let mut done = p.done.lock();
-        loop {
-            if let Some(r) = done.take() {
-                return r;
+        // The reader thread reads the answer while we sleep (told by `away`).
+        self.presence.away(|| {
+            let mut done = p.done.lock();
+            loop {
+                if let Some(r) = done.take() {
+                    return r;
+                }
+                p.cv.wait(&mut done);
             }
-            p.cv.wait(&mut done);
-        }
+        })
+    }
+
+    /// Runs `sleep` (a sleep on the doorbell) with the reader thread reading the sockets
+    /// meanwhile and ringing the doorbell when a frame comes (see `presence`).
+    pub fn asleep<R>(&self, sleep: impl FnOnce() -> R) -> R {
+        self.presence.away(sleep)
     }
 
     /// The pull server's thread: answers the peers' PULLs it is given.

@@ -7,6 +7,7 @@
 
 use super::inbound::{pollin, Inbound};
 use super::keys::random_bytes;
+use super::presence::LOOK;
 use super::recvbuf::FrameBytes;
 use super::{wire, Serve, Tcp, HANDSHAKE_DEADLINE};
 use crate::transport::sock::{gate, Frame};
@@ -70,13 +71,17 @@ impl Reader {
     pub(super) fn run(mut self) {
         let mut fds: Vec<libc::pollfd> = Vec::new();
         let mut resting_until: Option<Instant> = None;
+        let mut beats = 0;
         loop {
             let now = Instant::now();
             if resting_until.is_some_and(|t| now >= t) {
                 resting_until = None;
             }
             let listening = resting_until.is_none();
+            // The rank's connections only while the rank does not read them (`presence`).
+            let watching = self.tcp.presence.reader_watches(&mut beats);
             fds.clear();
+            fds.push(pollin(self.tcp.presence.wake.raw()));
             if listening {
                 fds.push(pollin(self.listener.as_raw_fd()));
             }
@@ -93,14 +98,17 @@ impl Reader {
                         i += 1;
                     }
                 }
-                fds.extend(set.list.iter().map(|c| pollin(c.conn.as_raw_fd())));
+                if watching {
+                    fds.extend(set.list.iter().map(|c| pollin(c.conn.as_raw_fd())));
+                }
             }
             let timeout = gate::poll_timeout_ms(
                 now,
                 self.pending
                     .next_deadline()
                     .into_iter()
-                    .chain(resting_until),
+                    .chain(resting_until)
+                    .chain(Some(now + LOOK)),
             );
             if let Err(e) = crate::transport::fd::poll(&mut fds, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
@@ -111,10 +119,10 @@ impl Reader {
             // After the poll: a connection accepted now gets its whole deadline (the poll
             // may have slept until an older one's).
             let now = Instant::now();
-            let skip = usize::from(listening);
+            let skip = 1 + usize::from(listening);
             let npending = self.pending.len();
             // Frames first (the job's traffic); what the rank read meanwhile is simply gone.
-            {
+            if watching {
                 let mut set = self.tcp.inbound.lock();
                 let ready = fds[skip + npending..].iter().map(|f| f.revents != 0);
                 for (c, _) in set.list.iter_mut().zip(ready).filter(|(_, r)| *r) {
@@ -143,7 +151,7 @@ impl Reader {
                     }
                 }
             }
-            if listening && fds[0].revents != 0 {
+            if listening && fds[1].revents != 0 {
                 for _ in 0..gate::MAX_PENDING {
                     let l = &self.listener;
                     match gate::accept_with(now, || {
@@ -204,6 +212,8 @@ impl Reader {
             let _ = h.conn.set_nodelay(true);
             self.tcp.returned(src);
             self.tcp.inbound.lock().list.push(Inbound::new(h.conn, src));
+            // A rank asleep on its sockets polls the new one from now on.
+            (self.tcp.waker)();
         } else {
             self.reject(h.from, "could not send the proof");
         }
@@ -231,8 +241,11 @@ pub(super) fn read_frame(
                     format!("a cell of {n} bytes (at most {most})"),
                 ));
             }
-            let mut buf = vec![0u8; crate::transport::fabric::HDR_BYTES + n];
-            f.read_exact(&mut buf)?;
+            let mut buf = tcp.frames.take(crate::transport::fabric::HDR_BYTES + n);
+            if let Err(e) = f.read_exact(&mut buf) {
+                tcp.frames.give(buf);
+                return Err(e);
+            }
             tcp.inbox.push(Frame { src, buf });
             return Ok(true);
         }
