@@ -87,6 +87,22 @@ pub fn limit(op: Op) -> u64 {
     }
 }
 
+/// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
+/// single-copy route when ranks outnumber cores; the others take the schedules. Measured
+/// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
+/// / scheduled, us): bcast 256 KiB 37 / 156, 1 MiB 271 / 525; gather 32 KiB 14 / 7.6,
+/// 256 KiB 83 / 139, 1 MiB 544 / 540; alltoall 32 KiB 22 / 29, 256 KiB 222 / 228; but
+/// allgather 256 KiB 292 / 203, 1 MiB 1557 / 988, and scatter 1 MiB 238 / 198, where every
+/// rank of the single-copy route reads the whole message while the schedules' trees and
+/// rings spread it. Reductions: no difference (reduce 32 KiB 14 / 16, allreduce 35 / 31).
+pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
+    match op {
+        Op::Bcast | Op::Alltoall => true,
+        Op::Gather => bytes >= 128 * 1024,
+        Op::Reduce | Op::Allreduce | Op::Scatter | Op::Allgather => false,
+    }
+}
+
 /// Polls of a flag before a waiting rank turns to the engine's blocking loop (when every
 /// local rank has a core; oversubscribed ranks go there at once).
 const SPIN: u32 = 4000;
