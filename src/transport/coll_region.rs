@@ -15,7 +15,8 @@
 //! ```
 //!
 //! A control line holds `seq`, the number of the collective call its rank has reached
-//! (written only by that rank, read by all), in its first cache line, and in its second
+//! (written only by that rank, read by all), and `cpu`, the CPU it last waited on, in its
+//! first cache line, and in its second
 //! what its rank sleeps on when it sleeps: `waits`, 0 while awake, else whom it waits for
 //! (one rank, or every other rank), and `wait_seq`, the call number it waits for. A
 //! publisher reads the `waits` words of the others after storing its `seq`, and wakes
@@ -40,7 +41,8 @@ const LINE: usize = 128;
 #[repr(C, align(128))]
 struct Ctl {
     seq: AtomicU64,
-    _own_line: [u64; 7],
+    cpu: AtomicU32,
+    _own_line: [u32; 13],
     waits: AtomicU32,
     wait_seq: AtomicU64,
 }
@@ -58,6 +60,13 @@ pub enum Awaits {
 
 /// `waits` of a rank waiting for every other one (a rank r waiting for one is `r + 1`).
 const WAITS_ALL: u32 = u32::MAX;
+
+/// The CPU this thread runs on now (None if the kernel cannot say).
+pub fn current_cpu() -> Option<u32> {
+    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours; it returns
+    // -1 on failure, which the conversion turns into None.
+    u32::try_from(unsafe { libc::sched_getcpu() }).ok()
+}
 
 /// A communicator's region as this process maps it.
 pub struct Region {
@@ -127,6 +136,19 @@ impl Region {
     #[inline]
     pub fn publish(&self, r: usize, s: u64) {
         self.ctl(r).seq.store(s, Ordering::SeqCst);
+    }
+
+    /// Records the CPU rank `me` (this process's rank) runs on now, as a hint for the
+    /// others (see [`Region::cpu`]).
+    #[inline]
+    pub fn set_cpu(&self, me: usize, cpu: u32) {
+        self.ctl(me).cpu.store(cpu + 1, Ordering::Relaxed);
+    }
+
+    /// The CPU rank `r` last said it runs on, if it did: a hint, perhaps stale.
+    #[inline]
+    pub fn cpu(&self, r: usize) -> Option<u32> {
+        self.ctl(r).cpu.load(Ordering::Relaxed).checked_sub(1)
     }
 
     /// Announces that rank `me` (this process's rank) may sleep until `on` reaches call
@@ -216,6 +238,9 @@ mod tests {
         b.slot(2, 1).read(0, &mut x);
         assert_eq!(x, [9, 8, 7]);
         assert!(!b.sleeping(1));
+        assert_eq!(b.cpu(1), None);
+        a.set_cpu(1, 0);
+        assert_eq!(b.cpu(1), Some(0));
         // Rank 1 waits for rank 2 at call 6: rank 2's call 5 does not release it, call 6
         // does, once; rank 0's does not.
         a.sleep_begin(1, Awaits::One(2), 6);

@@ -191,7 +191,10 @@ impl ShmComm {
     /// sleeps on the doorbell as a declared sleeper between rounds of progress (see the
     /// module doc).
     fn wait(&self, e: &NodeEngine, on: Awaits, s: u64, ready: impl Fn() -> bool) {
-        for _ in 0..self.spin {
+        if ready() {
+            return;
+        }
+        for _ in 0..self.spin_now() {
             if ready() {
                 return;
             }
@@ -225,6 +228,26 @@ impl ShmComm {
                 e.fab.wait_since(ticket, NAP);
             }
             self.region.sleep_end(self.me);
+        }
+    }
+
+    /// Polls before yielding in a wait starting now: none when another rank of the
+    /// communicator last waited on this CPU (it cannot publish while this rank spins on
+    /// it; after a wake-up the scheduler often puts the woken rank beside its waker: 2
+    /// ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue 13).
+    fn spin_now(&self) -> u32 {
+        if self.spin == 0 {
+            return 0;
+        }
+        let Some(cpu) = crate::transport::coll_region::current_cpu() else {
+            return self.spin;
+        };
+        self.region.set_cpu(self.me, cpu);
+        let shared = (0..self.n).any(|r| r != self.me && self.region.cpu(r) == Some(cpu));
+        if shared {
+            0
+        } else {
+            self.spin
         }
     }
 
