@@ -13,13 +13,10 @@
  *    interleaved with nonblocking ones on the same communicator;
  *  - with MPI_THREAD_MULTIPLE, two threads running collectives on two communicators at once.
  */
-#include "oxitest.h"
+#include "shmcoll.h"
 #include <pthread.h>
 
 static int rank, size;
-
-/* Value of element i contributed by rank r in round k (small: products stay exact). */
-static int val(int r, int i, int k) { return (r * 7 + i * 3 + k) % 5 + 1; }
 
 static void check_bcast(MPI_Comm comm, int k)
 {
@@ -59,18 +56,6 @@ static void check_bcast(MPI_Comm comm, int k)
     MPI_CHECK(MPI_Type_free(&vec));
 }
 
-/* 2x2 integer matrix product, row-major: io = in * io (non-commutative). */
-static void matmul(void *in, void *io, int *len, MPI_Datatype *dt)
-{
-    (void)dt;
-    int *a = in, *b = io;
-    for (int m = 0; m < *len; m++, a += 4, b += 4) {
-        int c0 = a[0] * b[0] + a[1] * b[2], c1 = a[0] * b[1] + a[1] * b[3];
-        int c2 = a[2] * b[0] + a[3] * b[2], c3 = a[2] * b[1] + a[3] * b[3];
-        b[0] = c0, b[1] = c1, b[2] = c2, b[3] = c3;
-    }
-}
-
 /* Non-commutative on pairs of ints: (a, b) o (c, d) = (a, b) if b != 0 else (c, d) ...
  * simpler: "first wins" (keep the left operand): io = in. */
 static void first(void *in, void *io, int *len, MPI_Datatype *dt)
@@ -82,7 +67,7 @@ static void first(void *in, void *io, int *len, MPI_Datatype *dt)
 static void matrix_of(int r, int i, int k, int m[4])
 {
     /* Unimodular upper/lower triangular matrices keep entries small and products ordered. */
-    int x = val(r, i, k) % 3;
+    int x = shm_val(r, i, k) % 3;
     if ((r + i) % 2)
         m[0] = 1, m[1] = x, m[2] = 0, m[3] = 1;
     else
@@ -96,7 +81,7 @@ static void check_user_ops(MPI_Comm comm, int k)
     MPI_Comm_size(comm, &n);
     MPI_Op mat, fst;
     MPI_Datatype m2x2, pair;
-    MPI_CHECK(MPI_Op_create(matmul, 0, &mat));
+    MPI_CHECK(MPI_Op_create(shm_matmul, 0, &mat));
     MPI_CHECK(MPI_Op_create(first, 0, &fst));
     MPI_CHECK(MPI_Type_contiguous(4, MPI_INT, &m2x2));
     MPI_CHECK(MPI_Type_commit(&m2x2));
@@ -113,7 +98,7 @@ static void check_user_ops(MPI_Comm comm, int k)
             int len = 1;
             memcpy(b, want[i], sizeof b);
             /* want = want * m_r: matmul(in = want, io = m_r) */
-            matmul(b, c, &len, NULL);
+            shm_matmul(b, c, &len, NULL);
             memcpy(want[i], c, sizeof c);
         }
         matrix_of(me, i, k, in[i]);
@@ -154,10 +139,10 @@ static void check_user_ops(MPI_Comm comm, int k)
         MPI_Op ops[] = {MPI_SUM, MPI_PROD, MPI_MAX, MPI_MIN};                                \
         for (int o = 0; o < 4; o++) {                                                        \
             for (int i = 0; i < N; i++) {                                                    \
-                in[i] = (T)val(me, i, k);                                                    \
-                T acc = (T)val(0, i, k);                                                     \
+                in[i] = (T)shm_val(me, i, k);                                                    \
+                T acc = (T)shm_val(0, i, k);                                                     \
                 for (int r = 1; r < n; r++) {                                                \
-                    T v = (T)val(r, i, k);                                                   \
+                    T v = (T)shm_val(r, i, k);                                                   \
                     acc = o == 0 ? (T)(acc + v) : o == 1 ? (T)(acc * v)                      \
                         : o == 2 ? (v > acc ? v : acc) : (v < acc ? v : acc);                \
                 }                                                                            \
@@ -191,12 +176,12 @@ static void check_predefined(MPI_Comm comm, int k)
     const int counts[] = {4096, 4097, 5000};
     for (int c = 0; c < 3; c++) {
         for (int i = 0; i < counts[c]; i++)
-            big[i] = val(me, i, k);
+            big[i] = shm_val(me, i, k);
         MPI_CHECK(MPI_Allreduce(big, bigout, counts[c], MPI_INT, MPI_SUM, comm));
         for (int i = 0; i < counts[c]; i++) {
             int w = 0;
             for (int r = 0; r < n; r++)
-                w += val(r, i, k);
+                w += shm_val(r, i, k);
             CHECK(bigout[i] == w, "big allreduce count %d elem %d", counts[c], i);
         }
     }
@@ -256,7 +241,7 @@ static void check_blocks(MPI_Comm comm, int k)
             for (int ip = 0; ip < 2; ip++) {
                 int inplace = ip && me == root;
                 for (int i = 0; i < m; i++)
-                    mine[i] = val(me, i, k) + 10 * me;
+                    mine[i] = shm_val(me, i, k) + 10 * me;
                 memset(all, 0, (size_t)m * n * sizeof(int));
                 if (inplace)
                     memcpy(all + (size_t)root * m, mine, m * sizeof(int));
@@ -265,7 +250,7 @@ static void check_blocks(MPI_Comm comm, int k)
                 if (me == root)
                     for (int q = 0; q < n; q++)
                         for (int i = 0; i < m; i++)
-                            CHECK(all[(size_t)q * m + i] == val(q, i, k) + 10 * q,
+                            CHECK(all[(size_t)q * m + i] == shm_val(q, i, k) + 10 * q,
                                   "gather m %d root %d from %d elem %d", m, root, q, i);
                 /* The v form right after: the leaves know only their own count. */
                 for (int q = 0; q < n; q++)
@@ -274,34 +259,34 @@ static void check_blocks(MPI_Comm comm, int k)
                 if (me == root)
                     for (int q = 0; q < n; q++)
                         for (int i = 0; i < m; i++)
-                            CHECK(all[(size_t)(n - 1 - q) * m + i] == val(q, i, k) + 10 * q,
+                            CHECK(all[(size_t)(n - 1 - q) * m + i] == shm_val(q, i, k) + 10 * q,
                                   "gatherv m %d root %d", m, root);
                 for (int q = 0; q < n; q++)
                     for (int i = 0; i < m; i++)
-                        all[(size_t)q * m + i] = me == root ? val(q, i, k) - q : -7;
+                        all[(size_t)q * m + i] = me == root ? shm_val(q, i, k) - q : -7;
                 for (int i = 0; i < m; i++)
                     mine[i] = -9;
                 MPI_CHECK(MPI_Scatter(all, m, MPI_INT, inplace ? MPI_IN_PLACE : mine, m, MPI_INT,
                                       root, comm));
                 if (!inplace)
                     for (int i = 0; i < m; i++)
-                        CHECK(mine[i] == val(me, i, k) - me, "scatter m %d root %d elem %d", m,
+                        CHECK(mine[i] == shm_val(me, i, k) - me, "scatter m %d root %d elem %d", m,
                               root, i);
                 MPI_CHECK(MPI_Scatterv(all, cnt, dsp, MPI_INT, mine, m, MPI_INT, root, comm));
                 for (int i = 0; i < m; i++)
-                    CHECK(mine[i] == val(n - 1 - me, i, k) - (n - 1 - me), "scatterv m %d", m);
+                    CHECK(mine[i] == shm_val(n - 1 - me, i, k) - (n - 1 - me), "scatterv m %d", m);
             }
         }
         for (int ip = 0; ip < 2; ip++) {
             for (int i = 0; i < m; i++)
-                mine[i] = val(me, i, k) * 3;
+                mine[i] = shm_val(me, i, k) * 3;
             memset(all, 0, (size_t)m * n * sizeof(int));
             if (ip)
                 memcpy(all + (size_t)me * m, mine, m * sizeof(int));
             MPI_CHECK(MPI_Allgather(ip ? MPI_IN_PLACE : mine, m, MPI_INT, all, m, MPI_INT, comm));
             for (int q = 0; q < n; q++)
                 for (int i = 0; i < m; i++)
-                    CHECK(all[(size_t)q * m + i] == val(q, i, k) * 3, "allgather m %d ip %d", m,
+                    CHECK(all[(size_t)q * m + i] == shm_val(q, i, k) * 3, "allgather m %d ip %d", m,
                           ip);
         }
     }

@@ -10,9 +10,7 @@
  *    alltoall with a non-contiguous receive type;
  *  - on MPI_COMM_WORLD and on a split with the rank order reversed.
  */
-#include "oxitest.h"
-
-static int val(int r, int i, int k) { return (r * 7 + i * 3 + k) % 5 + 1; }
+#include "shmcoll.h"
 
 static void check_bcast(MPI_Comm comm, int k)
 {
@@ -56,17 +54,6 @@ static void check_bcast(MPI_Comm comm, int k)
     MPI_CHECK(MPI_Type_free(&vec));
 }
 
-static void matmul(void *in, void *io, int *len, MPI_Datatype *dt)
-{
-    (void)dt;
-    int *a = in, *b = io;
-    for (int i = 0; i < *len; i++, a += 4, b += 4) {
-        int c[4] = {a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
-                    a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3]};
-        memcpy(b, c, sizeof c);
-    }
-}
-
 /* A matrix with entries in {0, 1} whose products over 8 ranks stay small. */
 static void matrix_of(int r, int i, int k, int m[4])
 {
@@ -87,7 +74,7 @@ static void check_reductions(MPI_Comm comm, int k)
     for (unsigned c = 0; c < sizeof counts / sizeof counts[0]; c++) {
         int m = counts[c];
         for (int i = 0; i < m; i++)
-            in[i] = val(me, i, k), din[i] = val(me, i, k) * 0.5;
+            in[i] = shm_val(me, i, k), din[i] = shm_val(me, i, k) * 0.5;
         for (int root = 0; root < n; root++)
             for (int ip = 0; ip < 2; ip++) {
                 int inplace = ip && me == root;
@@ -101,7 +88,7 @@ static void check_reductions(MPI_Comm comm, int k)
                     for (int i = 0; i < m; i++) {
                         int w = 0;
                         for (int r = 0; r < n; r++)
-                            w += val(r, i, k);
+                            w += shm_val(r, i, k);
                         if (out[i] != w) {
                             CHECK(0, "reduce m %d root %d ip %d elem %d", m, root, ip, i);
                             break;
@@ -115,7 +102,7 @@ static void check_reductions(MPI_Comm comm, int k)
             for (int i = 0; i < m; i++) {
                 int w = 0;
                 for (int r = 0; r < n; r++)
-                    w = val(r, i, k) > w ? val(r, i, k) : w;
+                    w = shm_val(r, i, k) > w ? shm_val(r, i, k) : w;
                 if (out[i] != w) {
                     CHECK(0, "allreduce max m %d ip %d elem %d", m, ip, i);
                     break;
@@ -126,7 +113,7 @@ static void check_reductions(MPI_Comm comm, int k)
         for (int i = 0; i < m; i++) {
             double w = 0;
             for (int r = 0; r < n; r++)
-                w += val(r, i, k) * 0.5;
+                w += shm_val(r, i, k) * 0.5;
             if (dout[i] != w) {
                 CHECK(0, "allreduce double m %d elem %d", m, i);
                 break;
@@ -137,7 +124,7 @@ static void check_reductions(MPI_Comm comm, int k)
      * 144 KiB: single copy). */
     MPI_Op mat;
     MPI_Datatype m2x2;
-    MPI_CHECK(MPI_Op_create(matmul, 0, &mat));
+    MPI_CHECK(MPI_Op_create(shm_matmul, 0, &mat));
     MPI_CHECK(MPI_Type_contiguous(4, MPI_INT, &m2x2));
     MPI_CHECK(MPI_Type_commit(&m2x2));
     const int mats[] = {1000, 2048, 3000};
@@ -151,7 +138,7 @@ static void check_reductions(MPI_Comm comm, int k)
             for (int r = 1; r < n; r++) {
                 int len = 1;
                 matrix_of(r, i, k, b);
-                matmul(w, b, &len, NULL); /* b = w * m_r */
+                shm_matmul(w, b, &len, NULL); /* b = w * m_r */
                 memcpy(w, b, sizeof w);
             }
             memcpy(want + 4 * i, w, sizeof w);
@@ -197,7 +184,7 @@ static void check_blocks(MPI_Comm comm, int k)
             for (int ip = 0; ip < 2; ip++) {
                 int inplace = ip && me == root;
                 for (int i = 0; i < m; i++)
-                    mine[i] = val(me, i, k) + 10 * me;
+                    mine[i] = shm_val(me, i, k) + 10 * me;
                 memset(all, 0, (size_t)m * n * sizeof(int));
                 if (inplace)
                     memcpy(all + (size_t)root * m, mine, m * sizeof(int));
@@ -206,50 +193,50 @@ static void check_blocks(MPI_Comm comm, int k)
                 if (me == root)
                     for (int q = 0; q < n; q++)
                         for (int i = 0; i < m; i++)
-                            if (all[(size_t)q * m + i] != val(q, i, k) + 10 * q) {
+                            if (all[(size_t)q * m + i] != shm_val(q, i, k) + 10 * q) {
                                 CHECK(0, "gather m %d root %d from %d elem %d", m, root, q, i);
                                 q = n;
                                 break;
                             }
                 for (int q = 0; q < n; q++)
                     for (int i = 0; i < m; i++)
-                        all[(size_t)q * m + i] = me == root ? val(q, i, k) - q : -7;
+                        all[(size_t)q * m + i] = me == root ? shm_val(q, i, k) - q : -7;
                 for (int i = 0; i < m; i++)
                     mine[i] = -9;
                 MPI_CHECK(MPI_Scatter(all, m, MPI_INT, inplace ? MPI_IN_PLACE : mine, m, MPI_INT,
                                       root, comm));
                 if (!inplace)
                     for (int i = 0; i < m; i++)
-                        if (mine[i] != val(me, i, k) - me) {
+                        if (mine[i] != shm_val(me, i, k) - me) {
                             CHECK(0, "scatter m %d root %d elem %d", m, root, i);
                             break;
                         }
             }
         for (int ip = 0; ip < 2; ip++) {
             for (int i = 0; i < m; i++)
-                mine[i] = val(me, i, k) * 3;
+                mine[i] = shm_val(me, i, k) * 3;
             memset(all, 0, (size_t)m * n * sizeof(int));
             if (ip)
                 memcpy(all + (size_t)me * m, mine, m * sizeof(int));
             MPI_CHECK(MPI_Allgather(ip ? MPI_IN_PLACE : mine, m, MPI_INT, all, m, MPI_INT, comm));
             for (int q = 0; q < n; q++)
                 for (int i = 0; i < m; i++)
-                    if (all[(size_t)q * m + i] != val(q, i, k) * 3) {
+                    if (all[(size_t)q * m + i] != shm_val(q, i, k) * 3) {
                         CHECK(0, "allgather m %d ip %d from %d elem %d", m, ip, q, i);
                         q = n;
                         break;
                     }
-            /* Alltoall: block q of rank me holds val(me, i, k) + 100 * q. */
+            /* Alltoall: block q of rank me holds shm_val(me, i, k) + 100 * q. */
             int *src = ip ? all : snd;
             for (int q = 0; q < n; q++)
                 for (int i = 0; i < m; i++)
-                    src[(size_t)q * m + i] = val(me, i, k) + 100 * q;
+                    src[(size_t)q * m + i] = shm_val(me, i, k) + 100 * q;
             if (!ip)
                 memset(all, 0, (size_t)m * n * sizeof(int));
             MPI_CHECK(MPI_Alltoall(ip ? MPI_IN_PLACE : snd, m, MPI_INT, all, m, MPI_INT, comm));
             for (int q = 0; q < n; q++)
                 for (int i = 0; i < m; i++)
-                    if (all[(size_t)q * m + i] != val(q, i, k) + 100 * me) {
+                    if (all[(size_t)q * m + i] != shm_val(q, i, k) + 100 * me) {
                         CHECK(0, "alltoall m %d ip %d from %d elem %d", m, ip, q, i);
                         q = n;
                         break;
@@ -264,13 +251,13 @@ static void check_blocks(MPI_Comm comm, int k)
         MPI_CHECK(MPI_Type_commit(&rvec));
         for (int q = 0; q < n; q++)
             for (int i = 0; i < m; i++)
-                snd[(size_t)q * m + i] = val(me, i, k) + 100 * q;
+                snd[(size_t)q * m + i] = shm_val(me, i, k) + 100 * q;
         for (size_t i = 0; i < (size_t)2 * m * n; i++)
             wide[i] = -5;
         MPI_CHECK(MPI_Alltoall(snd, m, MPI_INT, wide, 1, rvec, comm));
         for (int q = 0; q < n; q++)
             for (int i = 0; i < m; i++)
-                if (wide[(size_t)q * 2 * m + 2 * i] != val(q, i, k) + 100 * me ||
+                if (wide[(size_t)q * 2 * m + 2 * i] != shm_val(q, i, k) + 100 * me ||
                     wide[(size_t)q * 2 * m + 2 * i + 1] != -5) {
                     CHECK(0, "alltoall vector m %d from %d elem %d", m, q, i);
                     q = n;

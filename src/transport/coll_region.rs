@@ -9,20 +9,24 @@
 //! Layout (`n` ranks, `slot` bytes per slot, both fixed at creation):
 //!
 //! ```text
-//! [ header line | control line of rank 0 | ... | rank n-1 ]  128 bytes each (two cache
-//!                                  lines, so the adjacent-line prefetcher shares nothing)
+//! [ control line of rank 0 | ... | rank n-1 ]  128 bytes each (two cache lines: `seq`
+//!                                             in the first, the sleep words in the second)
 //! [ slot 0 of rank 0 | slot 1 of rank 0 | slot 0 of rank 1 | ... ]   `slot` bytes each
 //! ```
 //!
 //! A control line holds `seq`, the number of the collective call its rank has reached
-//! (written only by that rank, read by all), and `sleeping`, set while that rank may sleep
-//! on its doorbell waiting for another rank's `seq` (so a publisher knows whom to ring).
-//! The header counts the ranks that set `sleeping`, so a publisher reads one quiet word,
-//! not every rank's line, to learn that nobody needs ringing. All of these are accessed
-//! SeqCst: a rank that counts itself in, sets `sleeping` and then reads a peer's `seq`, and
-//! a peer that stores its `seq` and then reads the count and the flags, cannot both miss
-//! the other's store (Dekker), so a wake-up is never lost. What the numbers mean is the
-//! algorithms' business.
+//! (written only by that rank, read by all), and `cpu`, the CPU it last waited on, in its
+//! first cache line, and in its second
+//! what its rank sleeps on when it sleeps: `waits`, 0 while awake, else whom it waits for
+//! (one rank, or every other rank), and `wait_seq`, the call number it waits for. A
+//! publisher reads the `waits` words of the others after storing its `seq`, and wakes
+//! exactly the sleepers its store released (`coll::shm` rings their doorbells); the words
+//! sit on their own line, written only around a sleep, so while nobody sleeps the
+//! publisher's reads hit its cache and publishing stays a store. `seq` and `waits` are
+//! accessed SeqCst: a rank that announces its sleep and then reads a peer's `seq`, and a
+//! peer that stores its `seq` and then reads the announcement, cannot both miss the other's
+//! store (Dekker), so a wake-up is never lost. What the numbers mean is the algorithms'
+//! business.
 
 use super::mem::UserPtr;
 use super::shared_map::Mapping;
@@ -37,16 +41,31 @@ const LINE: usize = 128;
 #[repr(C, align(128))]
 struct Ctl {
     seq: AtomicU64,
-    sleeping: AtomicU32,
+    cpu: AtomicU32,
+    _own_line: [u32; 13],
+    waits: AtomicU32,
+    wait_seq: AtomicU64,
 }
 
 const _: () = assert!(std::mem::size_of::<Ctl>() == LINE);
 
-/// The header line.
-#[repr(C, align(128))]
-struct Header {
-    /// Ranks with `sleeping` set.
-    sleepers: AtomicU32,
+/// What a sleeping rank waits for ([`Region::sleep_begin`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Awaits {
+    /// Rank `r` to reach the call.
+    One(usize),
+    /// Every other rank to reach the call.
+    All,
+}
+
+/// `waits` of a rank waiting for every other one (a rank r waiting for one is `r + 1`).
+const WAITS_ALL: u32 = u32::MAX;
+
+/// The CPU this thread runs on now (None if the kernel cannot say).
+pub fn current_cpu() -> Option<u32> {
+    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours; it returns
+    // -1 on failure, which the conversion turns into None.
+    u32::try_from(unsafe { libc::sched_getcpu() }).ok()
 }
 
 /// A communicator's region as this process maps it.
@@ -58,7 +77,7 @@ pub struct Region {
 
 impl Region {
     fn bytes(n: usize, slot: usize) -> usize {
-        (n + 1) * LINE + n * 2 * slot
+        n * LINE + n * 2 * slot
     }
 
     fn check(n: usize, slot: usize) -> io::Result<()> {
@@ -87,19 +106,13 @@ impl Region {
     }
 
     #[inline]
-    fn header(&self) -> &Header {
-        // SAFETY: as for `ctl`, line 0.
-        unsafe { &*(self.map.addr() as *const Header) }
-    }
-
-    #[inline]
     fn ctl(&self, r: usize) -> &Ctl {
         assert!(r < self.n, "collective region: rank {r} of {}", self.n);
-        // SAFETY: the mapping is page aligned and at least `(n + 1) * LINE` bytes long, so
-        // line `r + 1` is in bounds and 128-byte aligned; it lives as long as `self`. A Ctl
+        // SAFETY: the mapping is page aligned and at least `n * LINE` bytes long, so
+        // line `r` is in bounds and 128-byte aligned; it lives as long as `self`. A Ctl
         // is atomics only, valid for any bit pattern (the segment starts zeroed), and every
         // process touches these words through atomic operations alone.
-        unsafe { &*((self.map.addr() + (r + 1) * LINE) as *const Ctl) }
+        unsafe { &*((self.map.addr() + r * LINE) as *const Ctl) }
     }
 
     /// Number of ranks.
@@ -125,32 +138,72 @@ impl Region {
         self.ctl(r).seq.store(s, Ordering::SeqCst);
     }
 
-    /// Marks rank `r` (this process's rank) as possibly asleep, before its last check of
-    /// the condition it sleeps on.
+    /// Records the CPU rank `me` (this process's rank) runs on now, as a hint for the
+    /// others (see [`Region::cpu`]).
     #[inline]
-    pub fn sleep_begin(&self, r: usize) {
-        self.header().sleepers.fetch_add(1, Ordering::SeqCst);
-        self.ctl(r).sleeping.store(1, Ordering::SeqCst);
+    pub fn set_cpu(&self, me: usize, cpu: u32) {
+        self.ctl(me).cpu.store(cpu + 1, Ordering::Relaxed);
     }
 
-    /// Rank `r` is awake again (after [`Region::sleep_begin`]).
+    /// The CPU rank `r` last said it runs on, if it did: a hint, perhaps stale.
     #[inline]
-    pub fn sleep_end(&self, r: usize) {
-        self.ctl(r).sleeping.store(0, Ordering::SeqCst);
-        self.header().sleepers.fetch_sub(1, Ordering::SeqCst);
+    pub fn cpu(&self, r: usize) -> Option<u32> {
+        self.ctl(r).cpu.load(Ordering::Relaxed).checked_sub(1)
     }
 
-    /// Whether some rank may be asleep: read after a [`Region::publish`]; when false,
-    /// nobody needs ringing.
+    /// Announces that rank `me` (this process's rank) may sleep until `on` reaches call
+    /// `s`: call it before the last check of that condition, then sleep unless it holds.
     #[inline]
-    pub fn anyone_sleeping(&self) -> bool {
-        self.header().sleepers.load(Ordering::SeqCst) != 0
+    pub fn sleep_begin(&self, me: usize, on: Awaits, s: u64) {
+        let c = self.ctl(me);
+        c.wait_seq.store(s, Ordering::SeqCst);
+        let w = match on {
+            Awaits::One(r) => {
+                assert!(
+                    r < self.n && r != me,
+                    "collective region: rank {me} awaits {r}"
+                );
+                r as u32 + 1
+            }
+            Awaits::All => WAITS_ALL,
+        };
+        c.waits.store(w, Ordering::SeqCst);
     }
 
-    /// Whether rank `r` may be asleep (and must be rung after a publish it waits for).
+    /// Rank `me` is awake again (after [`Region::sleep_begin`]).
+    #[inline]
+    pub fn sleep_end(&self, me: usize) {
+        self.ctl(me).waits.store(0, Ordering::SeqCst);
+    }
+
+    /// Call right after [`Region::publish`] of call `s` by rank `me`: whether rank `r`
+    /// sleeps on a condition that store made true; if so it is marked awake (only one
+    /// publisher wins it) and the caller must wake it.
+    #[inline]
+    pub fn released(&self, me: usize, s: u64, r: usize) -> bool {
+        let c = self.ctl(r);
+        let w = c.waits.load(Ordering::SeqCst);
+        if w == 0 {
+            return false;
+        }
+        let target = c.wait_seq.load(Ordering::SeqCst);
+        let done = if w == WAITS_ALL {
+            // Whoever completes the set wakes it: the last publisher sees every other store
+            // (each stored its `seq` before reading the others').
+            s >= target && (0..self.n).all(|q| q == r || self.seq(q) >= target)
+        } else {
+            w == me as u32 + 1 && s >= target
+        };
+        done && c
+            .waits
+            .compare_exchange(w, 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Whether rank `r` has announced a sleep (tests and diagnostics).
     #[inline]
     pub fn sleeping(&self, r: usize) -> bool {
-        self.ctl(r).sleeping.load(Ordering::SeqCst) != 0
+        self.ctl(r).waits.load(Ordering::SeqCst) != 0
     }
 
     /// Data slot `which` (0 or 1) of rank `r`: `slot_len()` bytes, 64-byte aligned.
@@ -160,7 +213,7 @@ impl Region {
             r < self.n && which < 2,
             "collective region: slot {r}/{which}"
         );
-        let off = (self.n + 1) * LINE + (r * 2 + which) * self.slot;
+        let off = self.n * LINE + (r * 2 + which) * self.slot;
         // SAFETY: `off + slot` is within the mapping, which lives as long as `self`; users
         // of the pointer hold the Region (an Arc in `coll::shm`) while they copy. Which
         // process writes a slot when is ordered by the `seq` protocol of the algorithms.
@@ -184,11 +237,27 @@ mod tests {
         let mut x = [0u8; 3];
         b.slot(2, 1).read(0, &mut x);
         assert_eq!(x, [9, 8, 7]);
-        assert!(!b.sleeping(1) && !b.anyone_sleeping());
-        a.sleep_begin(1);
-        assert!(b.sleeping(1) && b.anyone_sleeping());
-        a.sleep_end(1);
-        assert!(!b.sleeping(1) && !b.anyone_sleeping());
+        assert!(!b.sleeping(1));
+        assert_eq!(b.cpu(1), None);
+        a.set_cpu(1, 0);
+        assert_eq!(b.cpu(1), Some(0));
+        // Rank 1 waits for rank 2 at call 6: rank 2's call 5 does not release it, call 6
+        // does, once; rank 0's does not.
+        a.sleep_begin(1, Awaits::One(2), 6);
+        assert!(b.sleeping(1));
+        assert!(!b.released(2, 5, 1));
+        b.publish(2, 6);
+        assert!(!b.released(0, 6, 1));
+        assert!(b.released(2, 6, 1));
+        assert!(!b.sleeping(1) && !b.released(2, 6, 1));
+        // Rank 0 waits for all at call 6: rank 1 at 5 holds it back until it publishes.
+        a.publish(1, 5);
+        a.sleep_begin(0, Awaits::All, 6);
+        assert!(!b.released(2, 6, 0));
+        b.publish(1, 6);
+        assert!(b.released(1, 6, 0));
+        a.sleep_end(0);
+        assert!(!b.sleeping(0));
         assert_eq!(a.slot(1, 0).addr() % 64, 0);
     }
 

@@ -59,25 +59,28 @@ fn locate(t: &Team) -> Locate {
     }
 }
 
-/// The region of `t`'s communicator when a message of `bytes` can use it (`max`: the
-/// operation's limit, see `shm::Limits`).
-fn region(t: &Team, bytes: u64, max: u64) -> Result<Option<Arc<ShmComm>>, MpiError> {
+/// The region of `t`'s communicator when a message of `bytes` of operation `op` (None: a
+/// barrier) can use it.
+fn region(t: &Team, bytes: u64, op: Option<shm::Op>) -> Result<Option<Arc<ShmComm>>, MpiError> {
+    let max = op.map_or(0, shm::limit);
     // A fault-tolerant run keeps the schedules: a region's flags would wait for ever on a
     // dead member, where the engine ends a schedule's pending operations (ft).
     if t.remote.is_some() || t.size() < 2 || bytes > max || crate::ft::members::fault_tolerant() {
         return Ok(None);
     }
     // Without single-copy reads, what does not fit a slot goes to the schedules, whose
-    // pipelined copies beat a run of slot-sized calls. So does it when ranks outnumber
-    // cores: there every reader of the single-copy route pulls the whole message while
-    // the schedules' trees and rings spread it (4 ranks on 2 cores, bcast 256 KiB: 97 us
-    // single-copy, 47 us scheduled; issue 13).
-    Ok(shm::get(t, || locate(t))?
-        .filter(|c| bytes <= shm::SLOT as u64 || (c.single_copy_ok() && !c.oversubscribed())))
+    // pipelined copies beat a run of slot-sized calls. When ranks outnumber cores, only
+    // the operations `shm::single_copy_oversubscribed` names take the single-copy route.
+    let big_ok = |c: &ShmComm| {
+        c.single_copy_ok()
+            && (!c.oversubscribed()
+                || op.is_some_and(|op| shm::single_copy_oversubscribed(op, bytes)))
+    };
+    Ok(shm::get(t, || locate(t))?.filter(|c| bytes <= shm::SLOT as u64 || big_ok(c)))
 }
 
 pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {
-    let Some(c) = region(t, 0, 0)? else {
+    let Some(c) = region(t, 0, None)? else {
         return Ok(false);
     };
     shm::barrier(&c, t.engine);
@@ -85,7 +88,7 @@ pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {
 }
 
 pub(super) fn bcast(t: &Team, d: &Data, root: usize) -> Result<bool, MpiError> {
-    let Some(c) = region(t, d.bytes(), shm::limit(shm::Op::Bcast))? else {
+    let Some(c) = region(t, d.bytes(), Some(shm::Op::Bcast))? else {
         return Ok(false);
     };
     shm::bcast(&c, t.engine, d, root)?;
@@ -104,7 +107,7 @@ fn reduction_region(
     if !red.dt.is_contiguous() || red.dt.extent() != red.dt.size() as i64 {
         return Ok(None);
     }
-    region(t, d.bytes(), shm::limit(op))
+    region(t, d.bytes(), Some(op))
 }
 
 pub(super) fn reduce(
@@ -149,7 +152,7 @@ pub(super) fn rooted(
         shm::Op::Gather
     };
     let blk = shm::block_bytes(mine, blocks);
-    let Some(c) = region(t, blk, shm::limit(op))? else {
+    let Some(c) = region(t, blk, Some(op))? else {
         return Ok(false);
     };
     if scatter {
@@ -162,7 +165,7 @@ pub(super) fn rooted(
 
 pub(super) fn allgather(t: &Team, mine: Option<&Data>, blocks: &[Data]) -> Result<bool, MpiError> {
     let blk = shm::block_bytes(mine, blocks);
-    let Some(c) = region(t, blk, shm::limit(shm::Op::Allgather))? else {
+    let Some(c) = region(t, blk, Some(shm::Op::Allgather))? else {
         return Ok(false);
     };
     shm::allgather(&c, t.engine, mine, blocks)?;
@@ -172,7 +175,7 @@ pub(super) fn allgather(t: &Team, mine: Option<&Data>, blocks: &[Data]) -> Resul
 /// A regular alltoall (`sends` None: in place).
 pub(super) fn alltoall(t: &Team, sends: Option<&[Data]>, recvs: &[Data]) -> Result<bool, MpiError> {
     let blk = recvs.first().map_or(0, |b| b.bytes());
-    let Some(c) = region(t, blk, shm::limit(shm::Op::Alltoall))? else {
+    let Some(c) = region(t, blk, Some(shm::Op::Alltoall))? else {
         return Ok(false);
     };
     shm::alltoall(&c, t.engine, sends, recvs)?;
