@@ -115,6 +115,13 @@ fn after(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
+/// Byte offset of position `pos`'s line from the ring's first line (its first word is the
+/// kind word: what a lock-free peek loads).
+#[inline]
+pub(crate) fn line_offset(pos: u32) -> usize {
+    (pos % RING_LINES) as usize * LINE
+}
+
 /// A record the receiver took: where it is and what it carries.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Record {
@@ -148,7 +155,7 @@ impl<'a> Ring<'a> {
     #[inline]
     fn line(&self, pos: u32) -> *mut u8 {
         // SAFETY (of the callers' use): `pos % RING_LINES` is a line of this ring.
-        self.lines.wrapping_add((pos % RING_LINES) as usize * LINE)
+        self.lines.wrapping_add(line_offset(pos))
     }
 
     #[inline]
