@@ -739,7 +739,7 @@ fn pingpong_latency() {
 /// full and later small ones are queued behind it), the other receives them; every message
 /// arrives once, in order, intact.
 #[test]
-fn fast_box_and_queue_keep_fifo_between_threads() {
+fn fast_box_small_sends_and_queue_keep_fifo_between_threads() {
     use super::fastbox::MAX_PAYLOAD as FBOX_PAYLOAD;
     const N: u64 = 200_000;
     let fd = memfd();
@@ -755,16 +755,31 @@ fn fast_box_and_queue_keep_fifo_between_threads() {
         _ => (seq % 64) as usize,
     };
     let byte = |seq: u64, k: usize| (seq as u8).wrapping_mul(13).wrapping_add(k as u8);
+    let small = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|s| {
         s.spawn(|| {
             for seq in 0..N {
+                let n = size(seq);
+                // Every third message tries the cell-less path first (full and compact
+                // headers); it must keep FIFO with the cells around it.
+                if seq % 3 == 2 && n <= FBOX_PAYLOAD {
+                    let mut h = [0u8; HDR_BYTES];
+                    h[..8].copy_from_slice(&seq.to_le_bytes());
+                    if seq % 2 == 0 {
+                        h[16..24].copy_from_slice(&(n as u64).to_ne_bytes());
+                    }
+                    let body: Vec<u8> = (0..n).map(|k| byte(seq, k)).collect();
+                    if a.send_small(1, &h, &body) {
+                        small.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        continue;
+                    }
+                }
                 let mut c = loop {
                     match a.alloc() {
                         Some(c) => break c,
                         None => a.wait(Duration::from_millis(10)),
                     }
                 };
-                let n = size(seq);
                 let (h, p) = a.parts_mut(&mut c);
                 h[..8].copy_from_slice(&seq.to_le_bytes());
                 for (k, x) in p[..n].iter_mut().enumerate() {
@@ -792,4 +807,6 @@ fn fast_box_and_queue_keep_fifo_between_threads() {
         }
         assert!(b.poll().is_none());
     });
+    let small = small.into_inner();
+    assert!(small > N / 100, "only {small} cell-less sends went");
 }
