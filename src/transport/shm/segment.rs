@@ -25,6 +25,8 @@ use std::time::Duration;
 
 mod recv;
 mod send;
+#[cfg(test)]
+pub(crate) use send::SMALL_MAX;
 
 /// A cell of mine, allocated and not yet sent: a token (global cell index), not a reference,
 /// so the engine can keep it across calls. Not Clone: exactly one owner.
