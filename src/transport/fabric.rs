@@ -83,6 +83,14 @@ pub trait Fabric: Send + Sync {
             "this fabric sends messages in cells only",
         ))
     }
+    /// Sends one small eager message to `dst` — the header and `payload`, read straight
+    /// from the operation's memory — without a cell, when the fabric has a path for that
+    /// (the node segment's fast box). True when it went; false (nothing sent) when it
+    /// cannot now, and the engine sends a cell instead. Ordered with the cells sent to
+    /// `dst`. The default: no such path.
+    fn send_small(&self, _dst: usize, _hdr: &[u8; HDR_BYTES], _payload: &[u8]) -> bool {
+        false
+    }
     /// Single-copy read of another process's memory into the operation's memory at `dst`
     /// (address, length ranges, in order): CMA on this host, a pull over TCP otherwise;
     /// Err when the kernel forbids it or the peer cannot answer.

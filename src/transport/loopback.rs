@@ -96,6 +96,21 @@ impl Fabric for Loopback {
     fn send(&self, dst: usize, c: u32, len: usize) {
         self.hub.inbound[dst].lock().push_back((c, self.me, len));
     }
+    /// Small messages up to 1 KiB, as the node's fast box takes them: here a cell filled
+    /// from the caller's memory, so the engine's cell-less path is exercised too.
+    fn send_small(&self, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
+        if payload.len() > 1024 || payload.len() > self.hub.cap {
+            return false;
+        }
+        let Some(c) = self.alloc() else {
+            return false;
+        };
+        let cell = self.cell(c);
+        cell.hdr = *hdr;
+        cell.payload[..payload.len()].copy_from_slice(payload);
+        self.send(dst, c, payload.len());
+        true
+    }
     fn poll(&self) -> Option<Rx> {
         self.hub.inbound[self.me]
             .lock()

@@ -8,9 +8,14 @@ impl<F: Fabric> Engine<F> {
     pub fn send(&self, a: SendArgs) -> Result<(), MpiError> {
         {
             let st = self.lock();
-            if let Some((dst, c)) = self.eager_cell(&st, &a)? {
-                self.emit_eager(c, dst, &a, 0, 0);
-                return Ok(());
+            if let Some(dst) = self.eager_dst(&st, &a)? {
+                if self.send_small(dst, &a, 0) {
+                    return Ok(());
+                }
+                if let Some(c) = self.fab.alloc() {
+                    self.emit_eager(c, dst, &a, 0, 0);
+                    return Ok(());
+                }
             }
             drop(st);
         }
@@ -19,10 +24,10 @@ impl<F: Fabric> Engine<F> {
         Ok(())
     }
 
-    /// The fabric index and a cell for `a` if it can go out as one eager cell right now (to
-    /// a peer, not synchronous, nothing queued before it, a cell free).
+    /// The fabric index for `a` if it may go out eagerly in one message right now (to a
+    /// peer, not synchronous, nothing queued before it, small enough).
     #[inline]
-    fn eager_cell(&self, st: &State, a: &SendArgs) -> Result<Option<(usize, F::Cell)>, MpiError> {
+    fn eager_dst(&self, st: &State, a: &SendArgs) -> Result<Option<usize>, MpiError> {
         if a.ep == self.me
             || a.mode == Mode::Sync
             || !st.backlog.is_empty()
@@ -30,29 +35,64 @@ impl<F: Fabric> Engine<F> {
         {
             return Ok(None);
         }
-        let dst = self.local(a.ep)?;
-        Ok(self.fab.alloc().map(|c| (dst, c)))
+        self.local(a.ep).map(Some)
     }
 
-    /// Starts a send and returns its request. An eager message that finds a cell goes out
-    /// at once and its request is born complete, keeping only the envelope MPI_Cancel
-    /// needs (the general path below also records the data for later cells).
+    /// Sends `a` as one EAGER message straight from its (contiguous) memory through the
+    /// fabric's cell-less path (`Fabric::send_small`: the node's fast box), skipping the
+    /// cell's allocation and the staging copy; false when that path does not take it.
+    #[inline]
+    fn send_small(&self, dst: usize, a: &SendArgs, sreq: u64) -> bool {
+        let Some(p) = a.data.contiguous() else {
+            return false;
+        };
+        let n = a.data.bytes() as usize;
+        let h = Header {
+            kind: kind::EAGER,
+            len: n as u64,
+            context: a.ctx,
+            src: a.src,
+            tag: a.tag,
+            sreq,
+            ..Default::default()
+        };
+        let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
+        h.encode(&mut hdr);
+        let sent = p.with_slice(0, n, |bytes| self.fab.send_small(dst, &hdr, bytes));
+        if sent {
+            self.count_sent(dst, n as u64, true);
+        }
+        sent
+    }
+
+    /// Starts a send and returns its request. An eager message that goes out at once (cell
+    /// less, or in a free cell) has its request born complete, keeping only the envelope
+    /// MPI_Cancel needs (the general path below also records the data for later cells).
     pub fn isend(&self, a: SendArgs) -> Result<ReqId, MpiError> {
         let mut st = self.lock();
-        if let Some((dst, c)) = self.eager_cell(&st, &a)? {
-            let id = st.reqs.alloc(Kind::Send);
-            let r = st.reqs.get_mut(id).expect("fresh request");
-            r.ep = a.ep;
-            r.ctx = a.ctx;
-            r.src = a.src;
-            r.tag = a.tag;
-            r.total = a.data.bytes();
-            r.owner = a.owner;
-            self.emit_eager(c, dst, &a, 0, id.wire());
-            self.complete(&mut st, id);
-            return Ok(id);
-        }
+        let eager = self.eager_dst(&st, &a)?;
         let id = st.reqs.alloc(Kind::Send);
+        if let Some(dst) = eager {
+            let sent = self.send_small(dst, &a, id.wire())
+                || match self.fab.alloc() {
+                    Some(c) => {
+                        self.emit_eager(c, dst, &a, 0, id.wire());
+                        true
+                    }
+                    None => false,
+                };
+            if sent {
+                let r = st.reqs.get_mut(id).expect("fresh request");
+                r.ep = a.ep;
+                r.ctx = a.ctx;
+                r.src = a.src;
+                r.tag = a.tag;
+                r.total = a.data.bytes();
+                r.owner = a.owner;
+                self.complete(&mut st, id);
+                return Ok(id);
+            }
+        }
         self.start_send(&mut st, id, a)?;
         Ok(id)
     }

@@ -25,6 +25,8 @@ use std::time::Duration;
 
 mod recv;
 mod send;
+#[cfg(test)]
+pub(crate) use send::SMALL_MAX;
 
 /// A cell of mine, allocated and not yet sent: a token (global cell index), not a reference,
 /// so the engine can keep it across calls. Not Clone: exactly one owner.
@@ -90,6 +92,10 @@ pub struct Shm {
     /// Per sender: where its next record in its ring to me starts (written under `rx`,
     /// read without it by the sleep re-check).
     rx_pos: Box<[AtomicU32]>,
+    /// Offsets of my inbound queue's head word and of line 0 of the ring from local rank 0
+    /// to me (the others follow at `FBOX_STRIDE`): what the lock-free peek of `poll` loads.
+    in_head_off: usize,
+    rx_ring_row: usize,
     /// The last `alloc` found no cell: `wait` then also watches my free queue.
     starved: AtomicBool,
     /// The /dev/shm name this process created for the segment, until it is removed.
@@ -265,6 +271,12 @@ impl Shm {
             }),
             has_deferred: AtomicBool::new(false),
             rx_pos: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
+            in_head_off: lay.ctl(me, Ctl::InHead),
+            rx_ring_row: if lay.fboxes {
+                lay.fbox(0, me) + layout::LINE
+            } else {
+                0
+            },
             starved: AtomicBool::new(false),
             name: parking_lot::Mutex::new(None),
         };
