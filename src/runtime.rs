@@ -359,7 +359,7 @@ fn start() -> Result<(), MpiError> {
     let cfg = ShmConfig::from_env();
     let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
     let _ = crate::transport::shm::cma::allow_peers_to_read();
-    let job = job_identity(pmi.as_ref());
+    let mut job = job_identity(pmi.as_ref());
     // Every rank takes the same decision (same node map, same environment): the exchange
     // below has a PMI barrier, so all must come or none.
     let job_uses_tcp = size > 1 && (forced_tcp || node_of.iter().any(|n| *n != node_of[0]));
@@ -367,6 +367,14 @@ fn start() -> Result<(), MpiError> {
         (true, Some(p)) => Some(tcp_exchange(p, rank, &tcp_ranks, shm.payload_capacity())?),
         _ => None,
     };
+    // Without a launcher's secret (hydra, Slurm) the token above derives from the job key,
+    // which every process id shows; a job that spans hosts has a random TCP key from rank
+    // 0, so its cards take a token from that instead.
+    if std::env::var_os("OXIMPI_JOB_SECRET").is_none() {
+        if let Some((_, cfg)) = &tcp {
+            job.token = crate::transport::tcp::sock_token(&cfg.key);
+        }
+    }
     let net = Net::new(shm, tcp).map_err(|e| {
         MpiError::new(
             class::ERR_OTHER,

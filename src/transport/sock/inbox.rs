@@ -27,6 +27,7 @@ impl Inbox {
     }
 
     /// The oldest frame, if any.
+    #[inline]
     pub fn poll(&self) -> Option<Frame> {
         if !self.has_inbound() {
             return None;

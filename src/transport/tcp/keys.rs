@@ -10,6 +10,14 @@ pub fn key_from_env() -> Option<[u8; 32]> {
     Some(hmac::hmac_sha256(s.as_bytes(), &[b"oximpi-tcp key"]))
 }
 
+/// A 64-bit secret every rank of the job derives from the job's TCP key (random, from rank
+/// 0 through the KVS, when the launcher gave no secret): the token of the socket
+/// transport's cards, which must not be guessable from what travels in clear.
+pub fn sock_token(key: &[u8; 32]) -> u64 {
+    let m = hmac::hmac_sha256(key, &[b"oximpi-sock token"]);
+    u64::from_le_bytes(m[..8].try_into().expect("8 bytes"))
+}
+
 /// `n` random bytes from the kernel (getrandom(2)).
 pub fn random_bytes<const N: usize>() -> io::Result<[u8; N]> {
     let mut b = [0u8; N];

@@ -66,7 +66,7 @@ mod recvbuf;
 mod tests;
 pub mod wire;
 
-pub use keys::{key_from_env, key_from_hex, random_bytes, to_hex};
+pub use keys::{key_from_env, key_from_hex, random_bytes, sock_token, to_hex};
 pub(crate) use presence::EventFd;
 
 use super::mem::UserPtr;
