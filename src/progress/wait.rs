@@ -44,22 +44,13 @@ pub struct WaitPolicy {
 impl WaitPolicy {
     /// The policy for a process with `nlocal` ranks of its job on this host: spin only
     /// while every local rank can have a core; oversubscribed ranks yield and go to sleep
-    /// quickly so the ones with work get the CPU; a rank whose fabric `prefers_sleep` (alone
-    /// on its node, sleeping in poll(2) on its TCP connections, which the kernel ends when a
-    /// frame comes) does not spin: over a veth pair a 1 ms spin cost the whole spin per
-    /// message whenever both ranks landed on one core (docs/bench-tcp.md). OXIMPI_SPIN (or
-    /// MPI_T before MPI_Init) fixes the spin time.
-    pub fn new(nlocal: usize, prefers_sleep: bool) -> WaitPolicy {
+    /// quickly so the ones with work get the CPU. OXIMPI_SPIN (or MPI_T before MPI_Init)
+    /// fixes the spin time.
+    pub fn new(nlocal: usize) -> WaitPolicy {
         let cpus = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        let (spin_us, yields) = if prefers_sleep {
-            (0, 20)
-        } else if nlocal <= cpus {
-            (1000, 20)
-        } else {
-            (0, 50)
-        };
+        let (spin_us, yields) = if nlocal <= cpus { (1000, 20) } else { (0, 50) };
         let spin_env = settings::SPIN.get_u64();
         let spin = Duration::from_micros(spin_env.unwrap_or(spin_us));
         settings::SPIN.set_effective(Value::Unsigned(spin.as_micros() as u64));

@@ -60,12 +60,6 @@ pub trait Fabric: Send + Sync {
     fn host_ranks(&self) -> Option<usize> {
         None
     }
-    /// A blocked call should not spin: the fabric's sleep ends in the kernel as soon as a
-    /// frame comes (a rank alone on its node sleeping in poll(2) on its TCP connections),
-    /// and a spin would hold the core its peer or the kernel's network processing needs.
-    fn prefers_sleep(&self) -> bool {
-        false
-    }
     /// The largest message the engine may send to `dst` eagerly in a frame of its own
     /// ([`Fabric::send_frame`]) instead of a cell and a rendezvous: links that stream (TCP)
     /// carry a message a few cells long faster in one write than in a round trip. 0 (the

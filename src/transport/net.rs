@@ -107,8 +107,9 @@ impl Net {
     /// first gains nothing and, on a host whose cores are busy, holds the core its peer or
     /// the kernel's network processing needs (measured over a veth pair: a 1 ms spin made
     /// a 64 KiB stream 2.5x slower, and a ping-pong whose ranks shared a core cost the
-    /// whole spin per message). The engine's waiting policy reads it through
-    /// `Fabric::prefers_sleep`.
+    /// whole spin per message). The engine's waiting policy does not use it: on an idle
+    /// machine, sleeping at once made an 8 B message over the veth cost 39 us instead of
+    /// 6 (waking an idle virtual CPU), see docs/bench-tcp.md.
     pub fn sleeps_on_sockets(&self) -> bool {
         self.bell.fd.is_some()
     }
@@ -199,9 +200,6 @@ impl Fabric for Net {
     fn send_small(&self, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
         // The node's fast box; TCP and socket peers take cells (or frames).
         dst < self.nlocal && self.shm.send_small(dst, hdr, payload)
-    }
-    fn prefers_sleep(&self) -> bool {
-        self.sleeps_on_sockets()
     }
     #[inline]
     fn poll(&self) -> Option<Rx> {

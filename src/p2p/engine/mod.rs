@@ -135,7 +135,7 @@ impl<F: Fabric> Engine<F> {
         let nlocal = local_of.iter().flatten().max().map_or(0, |m| m + 1);
         // The knobs (environment, or MPI_T writes before MPI_Init), and what is in force.
         // The waiting policy counts the ranks that share this host's cores.
-        let policy = WaitPolicy::new(fab.host_ranks().unwrap_or(nlocal), fab.prefers_sleep());
+        let policy = WaitPolicy::new(fab.host_ranks().unwrap_or(nlocal));
         let cap = fab.payload_capacity();
         let eager_limit = settings::EAGER_LIMIT
             .get_u64()
