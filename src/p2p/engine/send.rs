@@ -43,10 +43,13 @@ impl<F: Fabric> Engine<F> {
     /// cell's allocation and the staging copy; false when that path does not take it.
     #[inline]
     fn send_small(&self, dst: usize, a: &SendArgs, sreq: u64) -> bool {
+        let n = a.data.bytes() as usize;
+        if n > super::super::fabric::SMALL_SEND_MAX {
+            return false;
+        }
         let Some(p) = a.data.contiguous() else {
             return false;
         };
-        let n = a.data.bytes() as usize;
         let h = Header {
             kind: kind::EAGER,
             len: n as u64,

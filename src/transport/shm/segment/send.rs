@@ -3,11 +3,8 @@
 
 use super::*;
 
-/// The largest payload `send_small` takes. Measured (bench/p2p.c, 2 ranks): up to 256 B
-/// the cell-less path saves ~150 instructions a message; at 1 KiB it made the ping-pong
-/// slower (0.58 -> 0.69 us, cause not found yet), so larger messages stay on the cell
-/// path, which still reaches the ring.
-pub(crate) const SMALL_MAX: usize = 256;
+/// The largest payload `send_small` takes (see `fabric::SMALL_SEND_MAX`).
+pub(crate) const SMALL_MAX: usize = crate::transport::fabric::SMALL_SEND_MAX;
 
 impl Shm {
     /// A free cell of mine, or None when all are in flight (or another thread of this process
