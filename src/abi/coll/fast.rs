@@ -62,21 +62,15 @@ fn locate(t: &Team) -> Locate {
 /// The region of `t`'s communicator when a message of `bytes` of operation `op` (None: a
 /// barrier) can use it.
 fn region(t: &Team, bytes: u64, op: Option<shm::Op>) -> Result<Option<Arc<ShmComm>>, MpiError> {
-    let max = op.map_or(0, shm::limit);
     // A fault-tolerant run keeps the schedules: a region's flags would wait for ever on a
     // dead member, where the engine ends a schedule's pending operations (ft).
-    if t.remote.is_some() || t.size() < 2 || bytes > max || crate::ft::members::fault_tolerant() {
+    if t.remote.is_some() || t.size() < 2 || crate::ft::members::fault_tolerant() {
         return Ok(None);
     }
-    // Without single-copy reads, what does not fit a slot goes to the schedules, whose
-    // pipelined copies beat a run of slot-sized calls. When ranks outnumber cores, only
-    // the operations `shm::single_copy_oversubscribed` names take the single-copy route.
-    let big_ok = |c: &ShmComm| {
-        c.single_copy_ok()
-            && (!c.oversubscribed()
-                || op.is_some_and(|op| shm::single_copy_oversubscribed(op, bytes)))
-    };
-    Ok(shm::get(t, || locate(t))?.filter(|c| bytes <= shm::SLOT as u64 || big_ok(c)))
+    if bytes > op.map_or(0, shm::limit) {
+        return Ok(None);
+    }
+    Ok(shm::get(t, || locate(t))?.filter(|c| shm::takes(c, op, bytes)))
 }
 
 pub(super) fn barrier(t: &Team) -> Result<bool, MpiError> {

@@ -2,9 +2,10 @@
 //! scatter, allgather and alltoall of equal blocks, on intracommunicators whose ranks all
 //! live on this node: through a region of shared memory per communicator instead of
 //! messages, with no schedule and no request. Small messages are staged through the
-//! region's slots (`ops`; longer than a slot, a slot at a time); from [`DIRECT_MIN`] on,
-//! when every rank may read the others' memory, the readers copy straight from the
-//! source's buffer (`direct`). Reductions above [`REDUCE_MAX`] take the schedules.
+//! region's slots (`ops`; longer than a slot, a slot at a time); from `route::DIRECT_MIN`
+//! on, when every rank may read the others' memory, the readers copy straight from the
+//! source's buffer (`direct`). Reductions above `route::REDUCE_MAX` take the schedules.
+//! `route` holds these choices.
 //!
 //! The scheme is the flag-based release/gather of MPICH's ch4 posix `release_gather` and
 //! Open MPI's `coll/sm` and `coll/xhc` (see also Graham and Shipman, "MPI support for
@@ -39,11 +40,13 @@
 
 mod direct;
 mod ops;
+mod route;
 mod table;
 
 pub use ops::{
     allgather, allreduce, alltoall, barrier, bcast, block_bytes, gather, reduce, scatter,
 };
+pub use route::{limit, takes, Op};
 pub use table::{get, Locate};
 
 use crate::p2p::NodeEngine;
@@ -54,55 +57,6 @@ use std::time::{Duration, Instant};
 
 /// Bytes of a data slot: the most a staged call moves (longer messages take several).
 pub const SLOT: usize = 16 * 1024;
-
-/// Smallest message (per source and reader) that goes single-copy (`direct`) when the
-/// communicator can: below it, staging through the slots costs less than the system call;
-/// from 32 KiB on the single copy wins (2 ranks, issue 13: gather 32 KiB 6.4 us staged,
-/// 3.3 us single-copy).
-pub const DIRECT_MIN: u64 = 32 * 1024;
-
-/// The collectives that can go through the region, for [`limit`].
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Op {
-    Bcast,
-    Reduce,
-    Allreduce,
-    /// Per-rank block sizes for the four below.
-    Gather,
-    Scatter,
-    Allgather,
-    Alltoall,
-}
-
-/// Largest reduction through the region: beyond it the schedules' pipelined reductions
-/// (reduce-scatter, then gather or allgather) do less work per rank than reading every
-/// input whole (2 ranks: reduce 1 MiB 69 us here, 54 us by the schedules).
-pub const REDUCE_MAX: u64 = 128 * 1024;
-
-/// The largest message (bytes; per-rank block for gathers, scatters and exchanges) that
-/// `op` moves through the region; larger ones take the schedules.
-pub fn limit(op: Op) -> u64 {
-    match op {
-        Op::Reduce | Op::Allreduce => REDUCE_MAX,
-        Op::Bcast | Op::Gather | Op::Scatter | Op::Allgather | Op::Alltoall => u64::MAX,
-    }
-}
-
-/// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
-/// single-copy route when ranks outnumber cores; the others take the schedules. Measured
-/// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
-/// / scheduled, us): bcast 256 KiB 37 / 156, 1 MiB 271 / 525; gather 32 KiB 14 / 7.6,
-/// 256 KiB 83 / 139, 1 MiB 544 / 540; alltoall 32 KiB 22 / 29, 256 KiB 222 / 228; but
-/// allgather 256 KiB 292 / 203, 1 MiB 1557 / 988, and scatter 1 MiB 238 / 198, where every
-/// rank of the single-copy route reads the whole message while the schedules' trees and
-/// rings spread it. Reductions: no difference (reduce 32 KiB 14 / 16, allreduce 35 / 31).
-pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
-    match op {
-        Op::Bcast | Op::Alltoall => true,
-        Op::Gather => bytes >= 128 * 1024,
-        Op::Reduce | Op::Allreduce | Op::Scatter | Op::Allgather => false,
-    }
-}
 
 /// Polls of a flag before a waiting rank turns to the engine's blocking loop (when every
 /// local rank has a core; oversubscribed ranks go there at once).
@@ -180,12 +134,6 @@ impl ShmComm {
     /// More local ranks than cores.
     pub fn oversubscribed(&self) -> bool {
         self.spin == 0
-    }
-
-    /// Whether a message of `bytes` (per source and reader) goes single-copy, its sources
-    /// publishing `entries` descriptors each.
-    fn single_copy(&self, bytes: u64, entries: usize) -> bool {
-        bytes >= DIRECT_MIN && direct::fits(self, entries)
     }
 
     /// Waits until `ready()` holds, which is `on` reaching call `s`: spins a while, then
