@@ -81,8 +81,9 @@ fn job_identity(pmi: Option<&Pmi>) -> JobIdentity {
             ("token", s).hash(&mut t);
             t.finish()
         }
-        // Without a secret the job's processes cannot agree on a random token cheaply;
-        // derive it from the key (it still keeps out connections that are not OxiMPI's).
+        // Without a secret the processes agree on a token through the process manager
+        // (rank 0 draws one in `attach_segment`, or from the TCP key); this placeholder,
+        // derived from the key, is replaced before any connection is made.
         None if pmi.is_some() => key.rotate_left(17) ^ 0x6f78_696d_7069,
         None => crate::transport::sock::random_u64(),
     };
@@ -357,9 +358,15 @@ fn start() -> Result<(), MpiError> {
         local_of[r as usize] = Some(nlocal + i);
     }
     let cfg = ShmConfig::from_env();
-    let shm = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
+    let (shm, kvs_token) = attach_segment(pmi.as_mut(), nlocal, me_local, &cfg)?;
     let _ = crate::transport::shm::cma::allow_peers_to_read();
     let mut job = job_identity(pmi.as_ref());
+    if let Some(t) = kvs_token {
+        job.token = t;
+    } else if size == 1 && std::env::var_os("OXIMPI_JOB_SECRET").is_none() {
+        // Alone in its job, a process agrees with nobody: its token can be random.
+        job.token = crate::transport::sock::random_u64();
+    }
     // Every rank takes the same decision (same node map, same environment): the exchange
     // below has a PMI barrier, so all must come or none.
     let job_uses_tcp = size > 1 && (forced_tcp || node_of.iter().any(|n| *n != node_of[0]));
@@ -577,14 +584,23 @@ fn tcp_exchange(
     ))
 }
 
+/// KVS key of the random job token rank 0 draws under a launcher without a secret.
+const TOKEN_KVS: &str = "oximpi-token";
+
 /// Maps the node's shared segment: inherited from our mpiexec, or created by the first
 /// local rank and found by the others through PMI under a foreign launcher.
+///
+/// Under a foreign launcher that set no `OXIMPI_JOB_SECRET` (hydra, Slurm) the exchange
+/// also carries a random job token from rank 0, returned with the segment: without it the
+/// token would derive from the job key, which every process id (gpid) of the job shows to
+/// other jobs, so a stranger on the host could forge it. The KVS is readable by the job's
+/// processes only. (A job spanning hosts takes its token from the TCP key instead, see `start`.)
 fn attach_segment(
     pmi: Option<&mut Pmi>,
     nlocal: usize,
     me: usize,
     cfg: &ShmConfig,
-) -> Result<Shm, MpiError> {
+) -> Result<(Shm, Option<u64>), MpiError> {
     let fail = |what: &str, e: std::io::Error| {
         MpiError::new(
             class::ERR_OTHER,
@@ -592,19 +608,32 @@ fn attach_segment(
         )
     };
     if let Some(fd) = env_usize("OXIMPI_SHM_FD") {
-        return Shm::from_fd(fd as i32, nlocal, me, cfg).map_err(|e| fail("map", e));
+        return Ok((
+            Shm::from_fd(fd as i32, nlocal, me, cfg).map_err(|e| fail("map", e))?,
+            None,
+        ));
     }
+    let private = || {
+        crate::transport::shm_fabric::private_segment(cfg)
+            .map(|s| (s, None))
+            .map_err(|e| fail("create", e))
+    };
     match pmi {
-        None => crate::transport::shm_fabric::private_segment(cfg).map_err(|e| fail("create", e)),
+        None => private(),
         Some(p) => {
             if nlocal == 1 {
-                return crate::transport::shm_fabric::private_segment(cfg)
-                    .map_err(|e| fail("create", e));
+                return private();
             }
             let key = "oximpi-shm";
             let perr = |e: crate::pmi::PmiError| {
                 MpiError::new(class::ERR_OTHER, format!("process manager: {e}"))
             };
+            let draw_token = std::env::var_os("OXIMPI_JOB_SECRET").is_none();
+            // Rank 0 is its node's first local rank (me == 0): it puts before the barrier.
+            if draw_token && p.rank() == 0 {
+                let t = crate::transport::sock::random_u64();
+                p.put(TOKEN_KVS, &format!("{t:016x}")).map_err(perr)?;
+            }
             let shm = if me == 0 {
                 // The name is removed once every local rank attached, or on any exit path
                 // before that (see Shm::create_node_segment).
@@ -627,7 +656,17 @@ fn attach_segment(
                 p.barrier().map_err(perr)?;
                 s
             };
-            Ok(shm)
+            if !draw_token {
+                return Ok((shm, None));
+            }
+            let v = p.get(TOKEN_KVS).map_err(perr)?;
+            let t = u64::from_str_radix(&v, 16).map_err(|_| {
+                MpiError::new(
+                    class::ERR_OTHER,
+                    format!("bad job token in the process manager: {v:?}"),
+                )
+            })?;
+            Ok((shm, Some(t)))
         }
     }
 }
