@@ -20,6 +20,8 @@
 //! kernel refuses) is reported as an MPI error after the call's protocol has completed,
 //! so no rank is left waiting.
 
+mod split;
+
 use super::ShmComm;
 use crate::coll::sched::{byte_type, Reduction};
 use crate::coll::{reduce, scratch};
@@ -314,6 +316,9 @@ pub fn reduce(
     out: &Data,
     root: Option<usize>,
 ) -> Result<(), MpiError> {
+    if super::route::split(c, root.is_none(), input.bytes()) && fits(c, 2) {
+        return split::reduce(c, e, red, input, out, root);
+    }
     let s = c.next_pair();
     let reads = root.is_none_or(|r| r == c.me);
     let in_place = reads && input.ptr == out.ptr;
@@ -333,7 +338,7 @@ pub fn reduce(
         return Ok(());
     }
     c.wait_all(e, s);
-    let res = fold(c, e, s, red, &x, out);
+    let res = fold(c, e, s, red, &x, out, 0);
     match root {
         None => source_done(c, e, s),
         Some(_) => c.publish(e, s + 1),
@@ -345,7 +350,8 @@ pub fn reduce(
 /// it is still in the cache.
 const FOLD_BYTES: u64 = 64 * 1024;
 
-/// The reducing rank's part of [`reduce`]: `mine` is its own input as exposed.
+/// The reducing rank's part of [`reduce`]: `mine` is its own input as exposed; `out` takes
+/// the elements from `base` on of every rank's input.
 fn fold(
     c: &ShmComm,
     e: &NodeEngine,
@@ -353,6 +359,7 @@ fn fold(
     red: &Reduction,
     mine: &Exposed,
     out: &Data,
+    base: u64,
 ) -> Result<(), MpiError> {
     let size = red.dt.size().max(1);
     let per = (FOLD_BYTES / size).max(1);
@@ -361,7 +368,7 @@ fn fold(
     while first < out.count {
         let n = per.min(out.count - first);
         let part = out.shifted(first as i64 * out.dt.extent(), n, out.dt.clone());
-        fold_part(c, e, s, red, mine, &part, first * size, &tmp)?;
+        fold_part(c, e, s, red, mine, &part, (base + first) * size, &tmp)?;
         first += n;
     }
     Ok(())

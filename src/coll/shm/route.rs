@@ -23,18 +23,45 @@ pub enum Op {
     Alltoall,
 }
 
-/// Largest reduction through the region: beyond it the schedules' pipelined reductions
-/// (reduce-scatter, then gather or allgather) do less work per rank than reading every
-/// input whole (2 ranks: reduce 1 MiB 69 us here, 54 us by the schedules).
+/// Largest reduction through the region when every local rank has a core: beyond it the
+/// schedules' reductions (2 ranks: the other rank's input read once, single-copy, by the
+/// point-to-point engine, and folded) beat both single-copy routes here. Measured at 2
+/// ranks under the other helpers' load (issue 13, bench/coll.c --scale 0.5, medians of 9
+/// alternating runs, us, schedules / split / whole read): reduce 256 KiB 17.2 / 34.1 /
+/// 22.1, 1 MiB 62.9 / 136 / 98.6; allreduce 256 KiB 26.0 / 32.4 / 26.8, 1 MiB 91.3 / 126 /
+/// 105. Each hand-off of the region's routes costs a scheduling round when the machine
+/// is busy (the waits yield), and the split has three per call. Earlier, idle: reduce
+/// 1 MiB 69 us whole read, 54 us by the schedules.
 pub const REDUCE_MAX: u64 = 128 * 1024;
 
+/// Smallest allreduce that, when ranks outnumber cores, is split among the ranks
+/// (`direct::split`: a single-copy reduce-scatter, then an allgather of the reduced
+/// blocks) instead of every rank reading every input whole; measured with
+/// [`single_copy_oversubscribed`] (the bench's sizes: 32 KiB goes whole, 256 KiB split).
+pub const SPLIT_MIN: u64 = 128 * 1024;
+
 /// The largest message (bytes; per-rank block for gathers, scatters and exchanges) that
-/// `op` moves through the region; larger ones take the schedules.
+/// `op` may move through the region, whatever the communicator ([`takes`] decides with
+/// the communicator in hand: reductions beyond [`REDUCE_MAX`] go there only when ranks
+/// outnumber cores).
 pub fn limit(op: Op) -> u64 {
     match op {
-        Op::Reduce | Op::Allreduce => REDUCE_MAX,
-        Op::Bcast | Op::Gather | Op::Scatter | Op::Allgather | Op::Alltoall => u64::MAX,
+        Op::Bcast
+        | Op::Reduce
+        | Op::Allreduce
+        | Op::Gather
+        | Op::Scatter
+        | Op::Allgather
+        | Op::Alltoall => u64::MAX,
     }
+}
+
+/// Whether a single-copy reduction of `bytes` is split among the ranks (`direct::split`)
+/// rather than read whole by each rank that needs the result. Only oversubscribed
+/// allreduces from [`SPLIT_MIN`] (see [`single_copy_oversubscribed`]); a reduce is best
+/// read whole by its root then: the other ranks only publish and wait, one hand-off each.
+pub fn split(c: &ShmComm, allreduce: bool, bytes: u64) -> bool {
+    allreduce && c.oversubscribed() && bytes >= SPLIT_MIN
 }
 
 /// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
@@ -44,12 +71,15 @@ pub fn limit(op: Op) -> u64 {
 /// 256 KiB 83 / 139, 1 MiB 544 / 540; alltoall 32 KiB 22 / 29, 256 KiB 222 / 228; but
 /// allgather 256 KiB 292 / 203, 1 MiB 1557 / 988, and scatter 1 MiB 238 / 198, where every
 /// rank of the single-copy route reads the whole message while the schedules' trees and
-/// rings spread it. Reductions: no difference (reduce 32 KiB 14 / 16, allreduce 35 / 31).
+/// rings spread it. Reductions (us, schedules / single-copy whole read / split, medians
+/// of 5 alternating runs under the other helpers' load): reduce 32 KiB 18.9 / 18.9 / -,
+/// 256 KiB 159 / 90 / 120, 1 MiB 820 / 379 / 643; allreduce 32 KiB 40 / 54 / -, 256 KiB
+/// 249 / 268 / 149, 1 MiB 1584 / 1222 / 638 (the split: [`split`]).
 pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
     match op {
         Op::Bcast | Op::Alltoall => true,
-        Op::Gather => bytes >= 128 * 1024,
-        Op::Reduce | Op::Allreduce | Op::Scatter | Op::Allgather => false,
+        Op::Gather | Op::Reduce | Op::Allreduce => bytes >= 128 * 1024,
+        Op::Scatter | Op::Allgather => false,
     }
 }
 
@@ -57,14 +87,21 @@ pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
 /// through `c`'s region. Without single-copy reads, what does not fit a slot goes to the
 /// schedules, whose pipelined copies beat a run of slot-sized calls. When ranks outnumber
 /// cores, only the operations [`single_copy_oversubscribed`] names take the single-copy
-/// route.
+/// route; otherwise every operation does, reductions up to [`REDUCE_MAX`].
 pub fn takes(c: &ShmComm, op: Option<Op>, bytes: u64) -> bool {
     if bytes > op.map_or(0, limit) {
         return false;
     }
-    bytes <= super::SLOT as u64
-        || (c.single_copy_ok()
-            && (!c.oversubscribed() || op.is_some_and(|op| single_copy_oversubscribed(op, bytes))))
+    if bytes <= super::SLOT as u64 {
+        return true;
+    }
+    if !c.single_copy_ok() {
+        return false;
+    }
+    if c.oversubscribed() {
+        return op.is_some_and(|op| single_copy_oversubscribed(op, bytes));
+    }
+    !matches!(op, Some(Op::Reduce | Op::Allreduce)) || bytes <= REDUCE_MAX
 }
 
 impl ShmComm {
