@@ -15,8 +15,9 @@
 //! ```
 //!
 //! A control line holds `seq`, the number of the collective call its rank has reached
-//! (written only by that rank, read by all), and `cpu`, the CPU it last waited on, in its
-//! first cache line, and in its second
+//! (written only by that rank, read by all), `cpu`, the CPU it last waited on, and two
+//! inline slots of [`INLINE`] bytes for the smallest messages in its first cache line,
+//! and in its second
 //! what its rank sleeps on when it sleeps: `waits`, 0 while awake, else whom it waits for
 //! (one rank, or every other rank), and `wait_seq`, the call number it waits for. A
 //! publisher reads the `waits` words of the others after storing its `seq`, and wakes
@@ -30,6 +31,7 @@
 
 use super::mem::UserPtr;
 use super::shared_map::Mapping;
+use std::cell::UnsafeCell;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -37,17 +39,27 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 /// Bytes per control line.
 const LINE: usize = 128;
 
+/// Bytes of each of a rank's two inline slots ([`Region::inline_slot`]).
+pub const INLINE: usize = 24;
+
+/// Offset of the inline slots in a control line.
+const INLINE_AT: usize = 16;
+
 /// One rank's control line.
 #[repr(C, align(128))]
 struct Ctl {
     seq: AtomicU64,
     cpu: AtomicU32,
-    _own_line: [u32; 13],
+    _pad: u32,
+    /// The two inline slots, used through raw pointers only ([`Region::inline_slot`]).
+    _inline: UnsafeCell<[u8; 2 * INLINE]>,
     waits: AtomicU32,
     wait_seq: AtomicU64,
 }
 
 const _: () = assert!(std::mem::size_of::<Ctl>() == LINE);
+const _: () = assert!(std::mem::offset_of!(Ctl, _inline) == INLINE_AT);
+const _: () = assert!(INLINE_AT + 2 * INLINE <= 64);
 
 /// What a sleeping rank waits for ([`Region::sleep_begin`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -240,6 +252,23 @@ impl Region {
         self.ctl(r).waits.load(Ordering::SeqCst) != 0
     }
 
+    /// Inline slot `which` (0 or 1) of rank `r`: [`INLINE`] bytes, 8-byte aligned, in the
+    /// cache line of the rank's `seq`, so that a reader waiting for the call number gets a
+    /// small message with the same cache-line transfer (a slot of its own costs a second
+    /// miss on the critical path). Used like [`Region::slot`].
+    #[inline]
+    pub fn inline_slot(&self, r: usize, which: usize) -> UserPtr {
+        assert!(
+            r < self.n && which < 2,
+            "collective region: inline slot {r}/{which}"
+        );
+        let at = r * LINE + INLINE_AT + which * INLINE;
+        // SAFETY: `at + INLINE` lies within control line `r` (checked above and by the
+        // layout assertions), inside the mapping, which lives as long as `self`. The bytes
+        // are no atomic's: the `seq` protocol orders who writes them when, as for slots.
+        unsafe { UserPtr::new((self.map.addr() + at) as *const u8) }
+    }
+
     /// Data slot `which` (0 or 1) of rank `r`: `slot_len()` bytes, 64-byte aligned.
     #[inline]
     pub fn slot(&self, r: usize, which: usize) -> UserPtr {
@@ -293,6 +322,19 @@ mod tests {
         a.sleep_end(0);
         assert!(!b.sleeping(0));
         assert_eq!(a.slot(1, 0).addr() % 64, 0);
+        // The inline slots sit in the line of `seq`, beside it and `cpu`, and apart from
+        // each other and from the sleep words.
+        a.inline_slot(2, 0).write(0, &[0xAB; INLINE]);
+        a.inline_slot(2, 1).write(0, &[0xCD; INLINE]);
+        let mut y = [0u8; INLINE];
+        b.inline_slot(2, 0).read(0, &mut y);
+        assert_eq!(y, [0xAB; INLINE]);
+        b.inline_slot(2, 1).read(0, &mut y);
+        assert_eq!(y, [0xCD; INLINE]);
+        assert_eq!((b.seq(2), b.cpu(2)), (6, None));
+        assert!(!b.sleeping(2));
+        assert_eq!(a.inline_slot(2, 0).addr() / 64, a.inline_slot(2, 1).addr() / 64);
+        assert_eq!(a.inline_slot(2, 0).addr() % 8, 0);
     }
 
     #[test]

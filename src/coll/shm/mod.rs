@@ -12,7 +12,8 @@
 //! multi-core architectures: optimized shared memory collectives", EuroPVM/MPI 2008),
 //! flattened for the few ranks of a node: every rank has a control line with `seq`, the
 //! number of the collective call it has reached, and two data slots used alternately by
-//! odd and even calls. A rank publishes by writing its slot and then storing the call's
+//! odd and even calls (for messages of up to `coll_region::INLINE` bytes, two inline slots
+//! in the control line itself, so that the data travel with the call number). A rank publishes by writing its slot and then storing the call's
 //! number; readers wait for the number and read the slot. A rank writes its slot for call
 //! `s` only once every other rank has reached call `s - 1` (so nobody still reads what it
 //! wrote for call `s - 2`); two slots make that wait rare. Reductions gather every rank's
@@ -50,8 +51,9 @@ pub use route::{limit, takes, Op};
 pub use table::{get, Locate};
 
 use crate::p2p::NodeEngine;
-use crate::transport::coll_region::{Awaits, Region};
+use crate::transport::coll_region::{Awaits, Region, INLINE};
 use crate::transport::fabric::Fabric;
+use crate::transport::mem::UserPtr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -124,6 +126,19 @@ impl ShmComm {
     /// Starts the next call that takes two numbers (`direct`): the first.
     fn next_pair(&self) -> u64 {
         self.seq.fetch_add(2, Ordering::Relaxed) + 1
+    }
+
+    /// Where rank `r` stages `len` bytes in a call of parity `k`: the inline slot of its
+    /// control line when they fit (the reader gets them with the cache line of the call
+    /// number: one transfer instead of two on the critical path of a small call), else its
+    /// data slot. The ranks of a call all pass the same `len`, so writer and readers agree.
+    #[inline]
+    fn stage(&self, r: usize, k: usize, len: usize) -> UserPtr {
+        if len <= INLINE {
+            self.region.inline_slot(r, k)
+        } else {
+            self.region.slot(r, k)
+        }
     }
 
     /// Whether every rank can read the others' memory (large messages go single-copy).

@@ -56,16 +56,14 @@ fn bcast_piece(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize, off: u64, len
     let k = (s & 1) as usize;
     if c.me == root {
         c.slot_free(e, s);
-        c.region
-            .slot(c.me, k)
+        c.stage(c.me, k, len)
             .with_slice_mut(0, len, |b| d.pack(off, b));
         c.publish(e, s);
     } else {
         // Reached this call (what the root's next slot_free waits for); then the data.
         c.publish(e, s);
         c.wait_for(e, root, s);
-        c.region
-            .slot(root, k)
+        c.stage(root, k, len)
             .with_slice(0, len, |b| d.unpack(off, b));
     }
 }
@@ -75,8 +73,7 @@ fn bcast_piece(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize, off: u64, len
 fn contribute(c: &ShmComm, e: &NodeEngine, s: u64, input: &Data, off: u64, len: usize) {
     c.slot_free(e, s);
     let k = (s & 1) as usize;
-    c.region
-        .slot(c.me, k)
+    c.stage(c.me, k, len)
         .with_slice_mut(0, len, |b| input.pack(off, b));
     c.publish(e, s);
 }
@@ -96,11 +93,10 @@ fn fold(c: &ShmComm, s: u64, red: &Reduction, out: &Data) -> Result<(), MpiError
     // The packed bytes of a contiguous type are its memory image from the true lower bound:
     // as a buffer address, the slot sits `true_lb` before them.
     let as_buffer = |p: UserPtr| p.offset(-red.dt.true_lb);
-    c.region
-        .slot(c.n - 1, k)
+    c.stage(c.n - 1, k, bytes)
         .with_slice(0, bytes, |b| out.unpack(0, b));
     for r in (0..c.n - 1).rev() {
-        let inp = as_buffer(c.region.slot(r, k));
+        let inp = as_buffer(c.stage(r, k, bytes));
         reduce::reduce(&red.op, &red.dt, red.dt_handle, inp, out.ptr, out.count)?;
     }
     Ok(())
@@ -209,7 +205,7 @@ pub fn block_bytes(mine: Option<&Data>, blocks: &[Data]) -> u64 {
 fn take_blocks(c: &ShmComm, s: u64, blocks: &[Data], off: u64, len: usize) {
     let k = (s & 1) as usize;
     for (r, b) in blocks.iter().enumerate().filter(|&(r, _)| r != c.me) {
-        c.region.slot(r, k).with_slice(0, len, |x| b.unpack(off, x));
+        c.stage(r, k, len).with_slice(0, len, |x| b.unpack(off, x));
     }
 }
 
