@@ -333,7 +333,10 @@ mod tests {
         assert_eq!(y, [0xCD; INLINE]);
         assert_eq!((b.seq(2), b.cpu(2)), (6, None));
         assert!(!b.sleeping(2));
-        assert_eq!(a.inline_slot(2, 0).addr() / 64, a.inline_slot(2, 1).addr() / 64);
+        assert_eq!(
+            a.inline_slot(2, 0).addr() / 64,
+            a.inline_slot(2, 1).addr() / 64
+        );
         assert_eq!(a.inline_slot(2, 0).addr() % 8, 0);
     }
 

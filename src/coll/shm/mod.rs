@@ -4,8 +4,10 @@
 //! messages, with no schedule and no request. Small messages are staged through the
 //! region's slots (`ops`; longer than a slot, a slot at a time); from `route::DIRECT_MIN`
 //! on, when every rank may read the others' memory, the readers copy straight from the
-//! source's buffer (`direct`). Reductions above `route::REDUCE_MAX` take the schedules.
-//! `route` holds these choices.
+//! source's buffer (`direct`). Reductions above `route::REDUCE_MAX` take the schedules when
+//! every rank has a core; when ranks outnumber cores they go single-copy, large allreduces
+//! split among the ranks (`direct::split`: reduce-scatter, then allgather). `route` holds
+//! these choices.
 //!
 //! The scheme is the flag-based release/gather of MPICH's ch4 posix `release_gather` and
 //! Open MPI's `coll/sm` and `coll/xhc` (see also Graham and Shipman, "MPI support for
