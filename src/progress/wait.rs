@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 pub trait Doorbell {
     fn ticket(&self) -> u32;
     fn sleep_since(&self, ticket: u32, timeout: Duration);
+    /// Asked when a wait would start spinning: true when a peer last waited on this CPU,
+    /// so a spin would hold the CPU it needs (see `Fabric::peer_on_my_cpu`).
+    fn peer_on_my_cpu(&self) -> bool;
 }
 
 impl<F: Fabric> Doorbell for F {
@@ -25,6 +28,10 @@ impl<F: Fabric> Doorbell for F {
     #[inline]
     fn sleep_since(&self, ticket: u32, timeout: Duration) {
         self.wait_since(ticket, timeout)
+    }
+    #[inline]
+    fn peer_on_my_cpu(&self) -> bool {
+        Fabric::peer_on_my_cpu(self)
     }
 }
 
@@ -86,6 +93,10 @@ impl WaitPolicy {
 /// Runs `step` until it returns `(_, Some(r))`. `step` runs progress once and checks the
 /// caller's condition; its first value says whether progress did anything. `others` is the
 /// number of processes of other jobs we talk to (see `WaitPolicy::limits`).
+///
+/// A spin phase starts by asking the doorbell whether a peer last waited on our CPU: then
+/// it does not spin but yields at once (a spinner there holds the CPU the peer needs to
+/// answer: 1 ms a message, issue 13), as an oversubscribed rank does.
 pub fn block_on<R>(
     policy: &WaitPolicy,
     bell: &impl Doorbell,
@@ -100,6 +111,9 @@ pub fn block_on<R>(
     // (MPI_T's time_blocked), so a wait that ends within 64 polls reads no clock.
     let mut blocked_since: Option<Instant> = None;
     let mut asleep = false;
+    // Ask where the peers run once per spin phase (first poll without result).
+    let mut ask_cpu = true;
+    let mut peer_here = false;
     loop {
         let mut ticket = 0;
         if asleep {
@@ -118,6 +132,7 @@ pub fn block_on<R>(
         }
         if did {
             (spins, yields, spin_start) = (0, 0, None);
+            ask_cpu = true;
         }
         if asleep {
             bell.sleep_since(ticket, Duration::from_millis(100));
@@ -127,7 +142,12 @@ pub fn block_on<R>(
         }
         // Read the clock only every 64 polls: it costs more than a poll.
         spins += 1;
+        if ask_cpu && !spin.is_zero() {
+            ask_cpu = false;
+            peer_here = bell.peer_on_my_cpu();
+        }
         if !spin.is_zero()
+            && !peer_here
             && (spins % 64 != 0 || {
                 let t = *spin_start.get_or_insert_with(Instant::now);
                 blocked_since.get_or_insert(t);
@@ -143,5 +163,62 @@ pub fn block_on<R>(
             let t = *spin_start.get_or_insert_with(Instant::now);
             blocked_since.get_or_insert(t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A doorbell whose peer always last waited on our CPU; it counts the questions and
+    /// the sleeps.
+    struct PeerHere {
+        asked: Cell<u32>,
+        slept: Cell<u32>,
+    }
+
+    impl Doorbell for PeerHere {
+        fn ticket(&self) -> u32 {
+            0
+        }
+        fn sleep_since(&self, _ticket: u32, _timeout: Duration) {
+            self.slept.set(self.slept.get() + 1);
+        }
+        fn peer_on_my_cpu(&self) -> bool {
+            self.asked.set(self.asked.get() + 1);
+            true
+        }
+    }
+
+    /// With a peer on our CPU a wait does not spin out its (here 10 s) spin time: it yields
+    /// its few times and sleeps; it asks once per spin phase (again after progress).
+    #[test]
+    fn a_peer_on_my_cpu_stops_the_spin() {
+        let policy = WaitPolicy {
+            spin: Duration::from_secs(10),
+            yields: 3,
+            spin_fixed: true,
+            cpus: 2,
+            nlocal: 2,
+            sleepers: AtomicU32::new(0),
+        };
+        let bell = PeerHere {
+            asked: Cell::new(0),
+            slept: Cell::new(0),
+        };
+        let t = Instant::now();
+        let mut polls = 0u32;
+        block_on(&policy, &bell, 0, || {
+            polls += 1;
+            // Progress on the 2nd poll (a new spin phase), done after the first sleep.
+            (polls == 2, (bell.slept.get() > 0).then_some(()))
+        });
+        assert!(t.elapsed() < Duration::from_secs(5), "it spun");
+        assert_eq!(bell.asked.get(), 2, "one question per spin phase");
+        assert_eq!(bell.slept.get(), 1);
+        // 1 poll, progress, then 3 yields and the poll that decides to sleep, then the
+        // poll after the sleep.
+        assert_eq!(polls, 2 + 3 + 1 + 1);
     }
 }

@@ -47,6 +47,11 @@ pub trait Fabric: Send + Sync {
     fn header<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8; HDR_BYTES];
     fn payload<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8];
     fn release(&self, r: Self::Rx);
+    /// Called when a blocked call starts waiting: true when another process of the job
+    /// last waited on the CPU this thread runs on, so that spinning would keep it off the
+    /// CPU it needs (the waiting policy then yields at once). May move this thread to a
+    /// free CPU first (and then answers false). Fabrics that cannot tell say false.
+    fn peer_on_my_cpu(&self) -> bool;
     /// A ticket of my doorbell, taken before the last check for work.
     fn ticket(&self) -> u32;
     /// Sleeps until rung after `ticket`, inbound traffic arrives, or `timeout` passes.

@@ -130,6 +130,10 @@ impl Fabric for Loopback {
         let owner = r.0 as usize / self.hub.per_rank;
         self.hub.free[owner].lock().push(r.0);
     }
+    /// Threads of one process: the scheduler places them, there is no hint to share.
+    fn peer_on_my_cpu(&self) -> bool {
+        false
+    }
     fn ticket(&self) -> u32 {
         0
     }

@@ -245,6 +245,9 @@ impl Fabric for Net {
             Rx::Sock(_) => {}
         }
     }
+    fn peer_on_my_cpu(&self) -> bool {
+        self.shm.peer_on_my_cpu()
+    }
     fn ticket(&self) -> u32 {
         self.shm.doorbell_ticket()
     }

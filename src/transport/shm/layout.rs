@@ -37,6 +37,9 @@ pub(crate) enum Ctl {
     BellSeq = 4,
     BellSleepers = 5,
     Pid = 6,
+    /// The CPU the rank last started a blocked wait on, plus one (0: none yet): a hint for
+    /// the others' waiting policy (see `segment::placement`).
+    Cpu = 7,
 }
 pub(crate) const CTL_BYTES: usize = 8 * LINE;
 

@@ -23,6 +23,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
+mod placement;
 mod recv;
 mod send;
 #[cfg(test)]

@@ -338,8 +338,8 @@ fn alloc_exhausts_and_recovers() {
 /// Small messages take the fast-box ring and give their cells back at once: a window of
 /// more messages than cells goes out without the receiver; then, once the ring is full,
 /// the next one is queued, and everything arrives in order.
-#[test]
-fn ring_carries_a_window_then_the_queue_takes_over() {
+/// Ranks 0 and 1 of a new segment (2 cells of 64 bytes each), and its memfd.
+fn two_ranks() -> (OwnedFd, Shm, Shm) {
     let fd = memfd();
     let cfg = ShmConfig {
         cells_per_rank: 2,
@@ -347,6 +347,12 @@ fn ring_carries_a_window_then_the_queue_takes_over() {
     };
     let a = Shm::from_fd(fd.as_raw_fd(), 2, 0, &cfg).unwrap();
     let b = Shm::from_fd(fd.as_raw_fd(), 2, 1, &cfg).unwrap();
+    (fd, a, b)
+}
+
+#[test]
+fn ring_carries_a_window_then_the_queue_takes_over() {
+    let (_fd, a, b) = two_ranks();
     let mut sent = 0u32;
     // One-line records: the ring holds RING_LINES - 1 of them.
     loop {
@@ -848,4 +854,51 @@ fn small_send_waits_for_queued_cells() {
     assert_eq!((b.header(&r)[0], b.payload(&r)), (2, &[12u8; 8][..]));
     b.release(r);
     assert!(b.poll().is_none());
+}
+
+/// The CPU hints (`segment::placement`): a rank finds a peer that last waited on its CPU;
+/// of such a pair only the higher rank moves, and its answer always agrees with the hints
+/// it leaves (false: it now runs apart, as far as the hints know).
+#[test]
+fn cpu_hints_find_a_peer_on_my_cpu() {
+    let (_fd, a, b) = two_ranks();
+    assert_eq!(a.cpu_hint(1), None, "no hint before the first wait");
+    // Pinned to one CPU (in a thread of its own, so the test process keeps its mask): no
+    // move is possible, the lower rank never moves either.
+    std::thread::spawn(move || {
+        // SAFETY: cpu_set_t is plain data; the calls read/write only these live sets.
+        let cpu = unsafe {
+            let cpu = libc::sched_getcpu();
+            let mut one: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu as usize, &mut one);
+            assert_eq!(
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one),
+                0
+            );
+            cpu as u32
+        };
+        assert!(!a.peer_on_my_cpu(), "no peer has a hint yet");
+        assert_eq!(b.cpu_hint(0), Some(cpu), "my hint is where I run");
+        b.set_cpu_hint_of(1, cpu + 1);
+        assert!(!a.peer_on_my_cpu(), "the peer waited elsewhere");
+        b.set_cpu_hint_of(1, cpu);
+        assert!(a.peer_on_my_cpu(), "the peer waited here");
+        assert!(b.peer_on_my_cpu(), "pinned: the higher rank cannot move");
+        assert_eq!(a.cpu_hint(1), Some(cpu));
+    })
+    .join()
+    .unwrap();
+    // Unpinned: whether the higher rank could move depends on the machine's CPUs; its
+    // answer matches the hints either way.
+    let (_fd2, a, b) = two_ranks();
+    // SAFETY: sched_getcpu takes no arguments.
+    let cpu = unsafe { libc::sched_getcpu() } as u32;
+    b.set_cpu_hint_of(0, cpu);
+    std::thread::spawn(move || {
+        let shared = b.peer_on_my_cpu();
+        assert_eq!(shared, a.cpu_hint(1) == a.cpu_hint(0));
+        assert!(a.cpu_hint(1).is_some());
+    })
+    .join()
+    .unwrap();
 }
