@@ -5,7 +5,8 @@ usage: tcp-report.py --rounds N --scale F OUTDIR REPORT IMPL...
 
 Reads OUTDIR/IMPL.ROUND (bench/p2p.c output: "lat BYTES USEC", "bw BYTES MBPS"), takes the
 median over the rounds of each figure, and writes the table with OxiMPI's ratio to the best
-of the other implementations at every size.
+of the other implementations at every size. An existing REPORT keeps everything from its
+first "## " heading on (the analysis and the earlier runs): only the latest table is new.
 """
 import argparse
 import datetime
@@ -82,8 +83,15 @@ Both "hosts" share one machine's cores, so these are TCP stack and progress cost
 virtual link, not a physical network: the relative figures are what this measures. See the
 script's header for each implementation's options.
 """
+    kept = ""
+    if os.path.exists(a.report):
+        with open(a.report) as f:
+            old = f.read()
+        at = old.find("\n## ")
+        if at >= 0:
+            kept = old[at:]
     with open(a.report, "w") as f:
-        f.write(doc)
+        f.write(doc + kept)
     print(doc)
 
 

@@ -15,6 +15,7 @@
 //! goes on instead of blocking. A connection that ended is only marked `closed` by a
 //! caller; the reader removes it.
 
+use super::rawio::Wait;
 use super::recvbuf::{Fill, RecvBuf};
 use super::{Serve, Tcp};
 use parking_lot::Mutex;
@@ -97,7 +98,7 @@ impl Tcp {
             }
         }
         for a in answers {
-            self.answer(a);
+            self.answer(a, Wait::Spin(self.io_spin));
         }
     }
 
@@ -158,7 +159,14 @@ impl Tcp {
                 }
             };
             while let Some(t) = c.rx.take_byte() {
-                let f = c.rx.frame(&c.conn);
+                // The rank's own thread waits for the rest of a frame as it waits in
+                // the engine (see `rawio`); the reader thread blocks.
+                let wait = if answers.is_some() {
+                    Wait::Spin(self.io_spin)
+                } else {
+                    Wait::Block
+                };
+                let f = c.rx.frame(&c.conn, wait);
                 match super::reader::read_frame(self, t, f, c.src, answers.as_deref_mut()) {
                     Ok(cell) => cells |= cell,
                     Err(e) => {

@@ -24,13 +24,17 @@
 //! ([`Tcp::sleep_on_sockets`]): the kernel wakes it when a frame comes. Received frames
 //! land in reused buffers (`pool`).
 //! Reads of our memory (rendezvous pulls) that the rank's own thread finds are answered
-//! by it (up to [`ANSWER_HERE_MAX`] bytes); the rest, and those the reader thread finds,
-//! by one *pull server* thread per process. Sends are written by the calling thread. A
-//! peer whose connection fails is *lost* (`liveness`).
+//! by it, whatever their size; those the reader thread finds, by one *pull server* thread
+//! per process. Sends are written by the calling thread. A peer whose connection fails is
+//! *lost* (`liveness`). The rank's own thread, in an MPI call, never sleeps inside a
+//! transfer while the engine would still spin: a socket that is not ready is retried
+//! without blocking for the spin time first (`rawio`), as MPICH's and Open MPI's progress
+//! engines poll non-blocking sockets.
 //!
 //! Large messages: the engine's rendezvous reads the sender's memory with
 //! `Fabric::read_remote` (CMA on one host). Over TCP the receiver sends a `PULL` naming the
-//! sender's ranges; the sender's pull server writes them with `send(2)` straight from the
+//! sender's ranges; the sender (its own thread when it is in an MPI call, else its pull
+//! server) writes them with `send(2)` straight from the
 //! user's buffer (valid until the receiver's FIN, as for CMA) and the receiver's reader
 //! `recv(2)`s them straight into the destination ranges: the whole message is never
 //! copied on either side. The puller reads the answer itself while it waits (spinning a
@@ -74,7 +78,7 @@ use super::sock::gate;
 use super::sock::inbox::Inbox;
 use super::sock::Frame;
 use parking_lot::{Condvar, Mutex};
-use rawio::{raw_io, read_exact_by, Way};
+use rawio::{raw_io, read_exact_by, Wait, Way};
 use reader::Reader;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -93,9 +97,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// (`MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`). Above it the receiver's pull moves the data in
 /// place, which wins once the round trip is small beside the transfer.
 pub const FRAME_EAGER_MAX: usize = 128 << 10;
-/// The largest read of our memory the rank's own thread answers while it polls: it
-/// holds the engine for the time of the write. Larger ones go to the pull server.
-pub(super) const ANSWER_HERE_MAX: u64 = 1 << 20;
 /// How long a rendezvous read reads its answer itself before it sleeps until the reader
 /// thread has it (about the engine's spin phase: the answer of a peer that is in an MPI
 /// call comes within a round trip).
@@ -187,6 +188,9 @@ pub struct Tcp {
     frames: pool::Pool,
     /// The `poll(2)` array of `sleep_on_sockets`, kept between sleeps.
     sleep_fds: Mutex<Vec<libc::pollfd>>,
+    /// How long the rank's own thread retries a socket that is not ready before it
+    /// blocks (see `rawio`).
+    io_spin: Duration,
 }
 
 impl Tcp {
@@ -229,6 +233,10 @@ impl Tcp {
             presence: presence::Presence::new()?,
             frames: Default::default(),
             sleep_fds: Mutex::new(Vec::new()),
+            // The user's spin time holds here too (0: block at once).
+            io_spin: crate::settings::SPIN
+                .get_u64()
+                .map_or(rawio::IO_SPIN, Duration::from_micros),
         });
         liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
@@ -335,7 +343,9 @@ impl Tcp {
     /// Sends one cell (header and payload) to peer `i`.
     pub fn send(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
         let head = wire::cell_head(hdr, payload.len());
-        self.write_to(i, |s| rawio::send_all(s.as_raw_fd(), &[&head, payload]))
+        self.write_to(i, |s| {
+            rawio::send_all(s.as_raw_fd(), &[&head, payload], Wait::Spin(self.io_spin))
+        })
     }
 
     /// Sends one eager message larger than a cell to peer `i`: a `CELL` frame whose
@@ -356,7 +366,9 @@ impl Tcp {
         }
         let head = wire::cell_head(hdr, total);
         let pieces: Vec<(usize, usize)> = data.iter().map(|(p, l)| (p.addr(), *l)).collect();
-        self.write_to(i, |s| rawio::send_gather(s.as_raw_fd(), &head, &pieces))
+        self.write_to(i, |s| {
+            rawio::send_gather(s.as_raw_fd(), &head, &pieces, Wait::Spin(self.io_spin))
+        })
     }
 
     /// Our world rank.
@@ -424,19 +436,20 @@ impl Tcp {
     /// The pull server's thread: answers the peers' PULLs it is given.
     fn serve_pulls(self: Arc<Self>, rx: mpsc::Receiver<Serve>) {
         while let Ok(req) = rx.recv() {
-            self.answer(req);
+            self.answer(req, Wait::Block);
         }
     }
 
-    /// Writes the ranges a peer asked for from our memory into our connection to it.
-    fn answer(&self, req: Serve) {
+    /// Writes the ranges a peer asked for from our memory into our connection to it,
+    /// waiting for room as `wait` says (see `rawio`).
+    fn answer(&self, req: Serve, wait: Wait) {
         let total = req.bytes();
         // A half-written answer closes the stream: the peer sees it end and fails its pull.
         let r = self.write_to(req.to, |s| {
             s.write_all(&wire::data_head(req.id, total))?;
             req.ranges
                 .iter()
-                .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send))
+                .try_for_each(|&(a, l)| raw_io(s.as_raw_fd(), a, l, Way::Send, wait))
         });
         // A failure lost the peer, which `write_to` reported; there is no one to tell.
         drop(r);

@@ -1,10 +1,70 @@
-//! Blocking byte moves on a TCP stream: the zero-copy send/recv of rendezvous ranges
-//! (addresses, not references), reads under a handshake deadline, and skipping bytes.
+//! Byte moves on a TCP stream that finish before they return: the zero-copy send/recv of
+//! rendezvous ranges (addresses, not references), whole frames, and reads under a
+//! handshake deadline.
+//!
+//! How they wait when the socket is not ready ([`Wait`]): the background threads (reader,
+//! pull server) block in the kernel; the rank's own thread, which is in an MPI call and
+//! would spin in the engine anyway, first retries without blocking for up to [`IO_SPIN`]
+//! (yielding the CPU between tries), and only then blocks. Why: on a virtual machine a
+//! thread that blocks is woken through the hypervisor when its data comes (an idle virtual
+//! CPU halts): measured over the veth pair, a 64 KiB eager stream that blocked in
+//! `recv(MSG_WAITALL)` for the rest of each frame, and a sender that blocked in `sendmsg`
+//! whenever the socket buffer was full, paid tens of microseconds per wake-up, several
+//! times per message. MPICH's ch4/UCX and Open MPI's btl/tcp use non-blocking sockets
+//! polled by the progress engine and never sleep inside a transfer while they poll. The
+//! yield between tries gives the core to a peer that shares it (it cannot make our data
+//! come while we hold the core).
 
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::RawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long the rank's own thread retries a socket that is not ready before it blocks,
+/// unless `OXIMPI_SPIN` says otherwise: the engine's spin phase (see `progress::wait`).
+pub(super) const IO_SPIN: Duration = Duration::from_micros(1000);
+
+/// How a byte move waits for a socket that is not ready.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Wait {
+    /// In the kernel (a background thread).
+    Block,
+    /// Retrying without blocking for up to this long, then in the kernel (the rank's own
+    /// thread, inside an MPI call).
+    Spin(Duration),
+}
+
+/// The waiting of one byte move: whether its next call blocks, and since when it spins.
+struct Stall {
+    blocking: bool,
+    spin: Duration,
+    since: Option<Instant>,
+}
+
+impl Stall {
+    fn new(wait: Wait) -> Stall {
+        let spin = match wait {
+            Wait::Block => Duration::ZERO,
+            Wait::Spin(d) => d,
+        };
+        Stall {
+            blocking: spin.is_zero(),
+            spin,
+            since: None,
+        }
+    }
+
+    /// The socket was not ready (EAGAIN of a non-blocking call): yield, and block from
+    /// the next call on once the spin time is over.
+    fn not_ready(&mut self) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.spin {
+            self.blocking = true;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
 
 /// Which way [`raw_io`] moves bytes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -15,29 +75,38 @@ pub(super) enum Way {
     Recv,
 }
 
-/// Moves exactly `len` bytes between socket `fd` and address `addr` of this process with
-/// send(2)/recv(2), without forming a reference to the memory: the kernel copies it (a
-/// range that is not mapped gives EFAULT, never a crash).
-pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way) -> io::Result<()> {
+/// Moves exactly `len` bytes between socket `fd` (a blocking socket) and address `addr` of
+/// this process with send(2)/recv(2), without forming a reference to the memory: the
+/// kernel copies it (a range that is not mapped gives EFAULT, never a crash).
+pub(super) fn raw_io(fd: RawFd, addr: usize, len: usize, way: Way, wait: Wait) -> io::Result<()> {
     let mut off = 0;
+    let mut stall = Stall::new(wait);
     while off < len {
         let (p, n) = ((addr + off) as *mut libc::c_void, len - off);
+        let flags = match (way, stall.blocking) {
+            (Way::Send, true) => libc::MSG_NOSIGNAL,
+            (Way::Send, false) => libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            (Way::Recv, true) => libc::MSG_WAITALL,
+            (Way::Recv, false) => libc::MSG_DONTWAIT,
+        };
         let done = match way {
             // SAFETY: send(2) only reads [addr + off, addr + len), which the owner keeps
             // valid until the reader's FIN (the rendezvous contract, as for CMA).
-            Way::Send => unsafe { libc::send(fd, p, n, libc::MSG_NOSIGNAL) },
+            Way::Send => unsafe { libc::send(fd, p, n, flags) },
             // SAFETY: recv(2) writes only [addr + off, addr + len): memory of an operation
             // whose caller is blocked in `Tcp::pull` until this read ends (the MPI contract
             // keeps it valid and untouched meanwhile), or the slice `recv_exact` borrows
             // mutably for the call.
-            Way::Recv => unsafe { libc::recv(fd, p, n, libc::MSG_WAITALL) },
+            Way::Recv => unsafe { libc::recv(fd, p, n, flags) },
         };
         match done {
             0 if way == Way::Recv => return Err(io::ErrorKind::UnexpectedEof.into()),
             d if d < 0 => {
                 let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
+                match e.kind() {
+                    io::ErrorKind::Interrupted => {}
+                    io::ErrorKind::WouldBlock if !stall.blocking => stall.not_ready(),
+                    _ => return Err(e),
                 }
             }
             d => off += d as usize,
@@ -60,10 +129,10 @@ pub(super) unsafe fn copy_to_addr(addr: usize, src: &[u8]) {
     unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), addr as *mut u8, src.len()) }
 }
 
-/// Fills `out` from socket `fd`, blocking until all of it has come (MSG_WAITALL: one
-/// wake-up, not one per segment).
-pub(super) fn recv_exact(fd: RawFd, out: &mut [u8]) -> io::Result<()> {
-    raw_io(fd, out.as_mut_ptr() as usize, out.len(), Way::Recv)
+/// Fills `out` from socket `fd`, waiting as `wait` says until all of it has come (when
+/// blocking, MSG_WAITALL: one wake-up, not one per segment).
+pub(super) fn recv_exact(fd: RawFd, out: &mut [u8], wait: Wait) -> io::Result<()> {
+    raw_io(fd, out.as_mut_ptr() as usize, out.len(), Way::Recv, wait)
 }
 
 /// Fills `buf` from `s` before `deadline` (TimedOut after it).
@@ -95,9 +164,10 @@ pub(super) fn read_exact_by(
 /// Writes all of `parts`, in order, with as few sendmsg(2) calls as the socket allows (one
 /// for a cell: header and payload together) and MSG_NOSIGNAL: a peer that is gone gives
 /// EPIPE, never a SIGPIPE that would kill a C program.
-pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
+pub(super) fn send_all(fd: RawFd, parts: &[&[u8]], wait: Wait) -> io::Result<()> {
     send_iov(
         fd,
+        wait,
         parts
             .iter()
             .filter(|p| !p.is_empty())
@@ -112,7 +182,12 @@ pub(super) fn send_all(fd: RawFd, parts: &[&[u8]]) -> io::Result<()> {
 /// Writes `head` then the (address, length) ranges of this process's memory, as
 /// [`send_all`]: the kernel reads the ranges (a range that is not mapped gives EFAULT,
 /// never a crash), without a reference to them.
-pub(super) fn send_gather(fd: RawFd, head: &[u8], ranges: &[(usize, usize)]) -> io::Result<()> {
+pub(super) fn send_gather(
+    fd: RawFd,
+    head: &[u8],
+    ranges: &[(usize, usize)],
+    wait: Wait,
+) -> io::Result<()> {
     let mut iov = Vec::with_capacity(1 + ranges.len());
     iov.push(libc::iovec {
         iov_base: head.as_ptr() as *mut libc::c_void,
@@ -127,16 +202,22 @@ pub(super) fn send_gather(fd: RawFd, head: &[u8], ranges: &[(usize, usize)]) -> 
                 iov_len: l,
             }),
     );
-    send_iov(fd, iov)
+    send_iov(fd, wait, iov)
 }
 
 /// Most entries one sendmsg(2) takes (Linux's IOV_MAX).
 const IOV_MAX: usize = 1024;
 
-/// Writes every byte the entries of `iov` describe, in order.
-fn send_iov(fd: RawFd, mut iov: Vec<libc::iovec>) -> io::Result<()> {
+/// Writes every byte the entries of `iov` describe, in order, waiting as `wait` says.
+fn send_iov(fd: RawFd, wait: Wait, mut iov: Vec<libc::iovec>) -> io::Result<()> {
     let mut first = 0;
+    let mut stall = Stall::new(wait);
     while first < iov.len() {
+        let flags = if stall.blocking {
+            libc::MSG_NOSIGNAL
+        } else {
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT
+        };
         // SAFETY: zeroed msghdr is a valid empty header; we then point it at up to IOV_MAX
         // entries of `iov[first..]`, which describe the caller's slices (alive for this
         // call) or memory the rendezvous contract keeps valid; the kernel only reads them.
@@ -144,14 +225,16 @@ fn send_iov(fd: RawFd, mut iov: Vec<libc::iovec>) -> io::Result<()> {
             let mut m: libc::msghdr = std::mem::zeroed();
             m.msg_iov = iov[first..].as_mut_ptr();
             m.msg_iovlen = (iov.len() - first).min(IOV_MAX);
-            libc::sendmsg(fd, &m, libc::MSG_NOSIGNAL)
+            libc::sendmsg(fd, &m, flags)
         };
         if n < 0 {
             let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
+            match e.kind() {
+                io::ErrorKind::Interrupted => {}
+                io::ErrorKind::WouldBlock if !stall.blocking => stall.not_ready(),
+                _ => return Err(e),
             }
-            return Err(e);
+            continue;
         }
         let mut n = n as usize;
         while first < iov.len() && n >= iov[first].iov_len {

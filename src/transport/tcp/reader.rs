@@ -222,7 +222,7 @@ impl Reader {
 
 /// Reads the rest of a frame of type `t` from peer `src` and handles it; true when it was
 /// a cell (queued in the inbox: the caller rings the doorbell). A peer's read of our memory
-/// goes to `answers` if given and small enough, else to the pull server.
+/// goes to `answers` if given (the rank's own thread answers it), else to the pull server.
 pub(super) fn read_frame(
     tcp: &Tcp,
     t: u8,
@@ -258,7 +258,7 @@ pub(super) fn read_frame(
                 ranges,
             };
             match answers {
-                Some(v) if req.bytes() <= super::ANSWER_HERE_MAX => v.push(req),
+                Some(v) => v.push(req),
                 _ => {
                     let _ = tcp.serve.send(req);
                 }

@@ -12,7 +12,7 @@
 //! writes each frame whole, so the rest is on its way. Large transfers are thus never copied
 //! through the buffer. All of it is used under the inbound set's lock (see `inbound`).
 
-use super::rawio::{copy_to_addr, raw_io, recv_exact, Way};
+use super::rawio::{copy_to_addr, raw_io, recv_exact, Wait, Way};
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -117,17 +117,23 @@ impl RecvBuf {
         n
     }
 
-    /// The rest of a frame, from `conn` when the buffer runs out.
-    pub(super) fn frame<'a>(&'a mut self, conn: &'a TcpStream) -> FrameBytes<'a> {
-        FrameBytes { buf: self, conn }
+    /// The rest of a frame, from `conn` when the buffer runs out, waiting for it as
+    /// `wait` says.
+    pub(super) fn frame<'a>(&'a mut self, conn: &'a TcpStream, wait: Wait) -> FrameBytes<'a> {
+        FrameBytes {
+            buf: self,
+            conn,
+            wait,
+        }
     }
 }
 
 /// The bytes of the frame being read: buffered first, then straight from the socket
-/// (blocking: the sender writes frames whole).
+/// (waiting for them: the sender writes frames whole, so they are on their way).
 pub(super) struct FrameBytes<'a> {
     buf: &'a mut RecvBuf,
     conn: &'a TcpStream,
+    wait: Wait,
 }
 
 impl Read for FrameBytes<'_> {
@@ -138,9 +144,8 @@ impl Read for FrameBytes<'_> {
         if !self.buf.is_empty() {
             return Ok(self.buf.take_into(out));
         }
-        // The rest of a frame the sender is writing whole: wait for all of it in one call
-        // rather than one wake-up per segment.
-        recv_exact(self.conn.as_raw_fd(), out)?;
+        // The rest of a frame the sender is writing whole: all of it in one call.
+        recv_exact(self.conn.as_raw_fd(), out, self.wait)?;
         Ok(out.len())
     }
 }
@@ -158,7 +163,13 @@ impl FrameBytes<'_> {
         // SAFETY: the first n bytes of the caller's range (n <= len).
         unsafe { copy_to_addr(addr, &self.buf.data[s..s + n]) };
         self.buf.start += n;
-        raw_io(self.conn.as_raw_fd(), addr + n, len - n, Way::Recv)
+        raw_io(
+            self.conn.as_raw_fd(),
+            addr + n,
+            len - n,
+            Way::Recv,
+            self.wait,
+        )
     }
 
     /// Skips the next `n` bytes of the frame.
@@ -217,7 +228,7 @@ mod tests {
             (Some(7), Some(8), Some(9))
         );
         let mut got = vec![0u8; 20];
-        buf.frame(&b).read_exact(&mut got).unwrap();
+        buf.frame(&b, Wait::Block).read_exact(&mut got).unwrap();
         assert_eq!(got, body);
         assert!(buf.is_empty());
         // A body landing at an address: part buffered, part in place.
@@ -229,13 +240,17 @@ mod tests {
         ));
         let mut dst = [0u8; 12];
         // SAFETY: `dst` is a local of 12 bytes, not borrowed meanwhile.
-        unsafe { buf.frame(&b).to_addr(dst.as_mut_ptr() as usize, 12) }.unwrap();
+        unsafe {
+            buf.frame(&b, Wait::Block)
+                .to_addr(dst.as_mut_ptr() as usize, 12)
+        }
+        .unwrap();
         assert_eq!(dst, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         // Skipping, then the end of the stream.
         a.write_all(&[0; 10]).unwrap();
         drop(a);
         fill_some(&mut buf, b.as_raw_fd());
-        buf.frame(&b).skip(10).unwrap();
+        buf.frame(&b, Wait::Block).skip(10).unwrap();
         assert!(buf.is_empty());
         assert_eq!(fill_some(&mut buf, b.as_raw_fd()), Fill::End);
     }
