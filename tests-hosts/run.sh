@@ -160,10 +160,12 @@ if want $t; then
     if [ $rc = 0 ] && [ $okf = 1 ] && [ ! -s "$work/out" ]; then ok $t; else bad $t "rc=$rc, files: $(ls "$work")"; fi
 fi
 
-# wait_ready N: waits (up to 20 s) until N ranks printed "ready" in $work/out.
+# wait_ready N: waits (up to 20 s) until N ranks printed a whole "ready R pid P" line in
+# $work/out (a line the forwarders have only half written yet does not count: its pid
+# would be cut).
 wait_ready() {
     for _ in $(seq 200); do
-        [ "$(grep -c '^ready' "$work/out" 2>/dev/null)" -ge "$1" ] && return 0
+        [ "$(grep -cE '^ready [0-9]+ pid [0-9]+$' "$work/out" 2>/dev/null)" -ge "$1" ] && return 0
         sleep 0.1
     done
     return 1
@@ -186,7 +188,7 @@ start_sleepers() {
     "$NSEXEC" hosta $MX -n 4 $HI sleep >"$work/out" 2>"$work/err" &
     mx=$!
     if wait_ready 4; then
-        pids=$(awk '/^ready/ {print $4}' "$work/out")
+        pids=$(awk '/^ready [0-9]+ pid [0-9]+$/ {print $4}' "$work/out")
         return 0
     fi
     kill -9 $mx
@@ -252,7 +254,7 @@ for launcher in oximpi hydra; do
     "$NSEXEC" hosta $lx -n 4 "$work/peer_lost" >"$work/out" 2>"$work/err" &
     mx=$!
     if wait_ready 1; then
-        victim=$(awk '/^ready/ {print $4}' "$work/out")
+        victim=$(awk '/^ready [0-9]+ pid [0-9]+$/ {print $4}' "$work/out")
         kill -9 "$victim"
         ended=0
         for _ in $(seq 100); do
@@ -270,7 +272,7 @@ for launcher in oximpi hydra; do
         else
             kill -9 $mx
             wait $mx 2>/dev/null
-            bad $t "the job still ran 10 s after rank 3 was killed"
+            bad $t "the job still ran 10 s after rank 3 (pid $victim) was killed; stderr: $(tail -c 600 "$work/err")"
         fi
     else
         kill -9 $mx
