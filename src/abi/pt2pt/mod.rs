@@ -44,6 +44,7 @@ pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, M
 /// [`data`] for the message of a point-to-point call: MPICH checks its datatype only when
 /// count > 0, so an empty message may name MPI_DATATYPE_NULL (described as zero bytes).
 /// (MPICH's one-sided and I/O calls, and reductions, still refuse it: they use [`data`].)
+#[inline]
 pub fn msg_data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
     if count == 0 && datatype == predefined::DATATYPE_NULL {
         // SAFETY: no byte at `buf` is ever accessed for zero bytes.
@@ -56,6 +57,7 @@ pub fn msg_data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Dat
 /// Like [`data`] for the block at byte displacement `displ` from `buf` (the `w` forms of
 /// collectives): the null-buffer check applies to the block's own address, so
 /// MPI_BOTTOM plus absolute displacements is accepted.
+#[inline]
 pub fn data_at(
     buf: *const c_void,
     displ: i64,
@@ -93,6 +95,7 @@ pub fn data_at(
 }
 
 /// Destination rank → endpoint; None for MPI_PROC_NULL.
+#[inline]
 pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     if dest == PROC_NULL {
         return Ok(None);
@@ -107,6 +110,7 @@ pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     Ok(Some(c.peer(dest as usize)))
 }
 
+#[inline]
 pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
         Ok(src)
@@ -119,6 +123,7 @@ pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     }
 }
 
+#[inline]
 pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     if (0..=TAG_UB).contains(&tag) {
         Ok(tag)
@@ -131,6 +136,7 @@ pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     }
 }
 
+#[inline]
 fn recv_tag(tag: c_int) -> Result<c_int, MpiError> {
     if tag == ANY_TAG {
         Ok(tag)
@@ -209,6 +215,7 @@ struct SendSpec {
     data: Data,
 }
 
+#[inline]
 fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;
@@ -225,6 +232,7 @@ fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
 }
 
 impl SendSpec {
+    #[inline]
     fn args(self, ep: u32, mode: Mode) -> SendArgs {
         SendArgs {
             ep,
@@ -243,6 +251,7 @@ fn rt() -> Result<&'static Runtime, MpiError> {
 }
 
 /// Blocking send in `mode`.
+#[inline]
 fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
     let s = send_spec(ctx, m)?;
     let Some(ep) = s.ep else { return Ok(()) };
@@ -250,6 +259,7 @@ fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
 }
 
 /// Nonblocking send in `mode`.
+#[inline]
 fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, req: ReqOut) -> Result<(), MpiError> {
     let s = send_spec(ctx, m)?;
     let e = &rt()?.engine;

@@ -181,17 +181,22 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Checks under one lock that every request of `ids` is live: Ok with the owner of the
-    /// first one (None if all entries are null), or Err with the index of a stale one.
-    pub fn check_all(&self, ids: &[Option<ReqId>]) -> Result<Option<i32>, usize> {
+    /// first one (None if all entries are null) and whether any is a generalized request
+    /// (only those may owe a wait callback), or Err with the index of a stale one.
+    pub fn check_all(&self, ids: &[Option<ReqId>]) -> Result<Checked, usize> {
         let st = self.lock();
-        let mut owner = None;
+        let mut c = Checked {
+            owner: None,
+            grequests: false,
+        };
         for (i, id) in ids.iter().enumerate() {
             if let Some(id) = id {
                 let r = st.reqs.get(*id).ok_or(i)?;
-                owner.get_or_insert(r.owner);
+                c.owner.get_or_insert(r.owner);
+                c.grequests |= r.kind == Kind::Grequest;
             }
         }
-        Ok(owner)
+        Ok(c)
     }
 
     /// Test without waiting.
@@ -306,6 +311,15 @@ impl<F: Fabric> Engine<F> {
             r.owner = owner;
         }
     }
+}
+
+/// What `Engine::check_all` found about a request array whose entries are all live.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked {
+    /// The owner of the first non-null entry.
+    pub owner: Option<i32>,
+    /// Some entry is a generalized request.
+    pub grequests: bool,
 }
 
 /// What reaping found for one request of an array: its status, what kind of request it

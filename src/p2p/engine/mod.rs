@@ -31,7 +31,7 @@ use std::collections::VecDeque;
 
 mod cancel;
 mod completion;
-pub use completion::Reaped;
+pub use completion::{Checked, Reaped};
 mod fail;
 pub use fail::Pending;
 mod persistent;
