@@ -36,7 +36,12 @@ impl Deref for CommRef {
 /// The communicator behind `h`, if it is valid (no error raised).
 #[inline]
 pub fn lookup(h: c_int) -> Option<CommRef> {
-    let rt = runtime::get()?;
+    lookup_in(runtime::get()?, h)
+}
+
+/// [`lookup`] with the runtime in hand.
+#[inline]
+fn lookup_in(rt: &'static runtime::Runtime, h: c_int) -> Option<CommRef> {
     match h {
         // The World model's communicators exist only between MPI_Init and MPI_Finalize.
         predefined::COMM_WORLD if runtime::world_active() => Some(CommRef::Static(&rt.world)),
@@ -71,10 +76,27 @@ pub(crate) const LOCAL_ON_PENDING: &[&str] = &[
 ];
 
 /// Resolves argument `comm`; errors raised after this go to its errhandler.
-#[inline]
+///
+/// Inlined into every call that names a communicator: a valid communicator that is neither
+/// waiting for its MPI_Comm_idup nor revoked (nothing was revoked: one atomic load) is the
+/// whole fast path; everything else (errors, the exemptions of those two rare states) is
+/// [`get_checked`]'s.
+#[inline(always)]
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
-    runtime::rt()?;
-    match lookup(h) {
+    if let Some(c) = runtime::get().and_then(|rt| lookup_in(rt, h)) {
+        if c.context_id != comm_idup::PENDING_CONTEXT && !crate::ft::any_revoked() {
+            ctx.on_comm(h);
+            return Ok(c);
+        }
+    }
+    get_checked(ctx, h)
+}
+
+/// [`get`] with every check spelled out.
+#[inline(never)]
+fn get_checked(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
+    let rt = runtime::rt()?;
+    match lookup_in(rt, h) {
         Some(c)
             if c.context_id == comm_idup::PENDING_CONTEXT
                 && !LOCAL_ON_PENDING.contains(&ctx.func) =>

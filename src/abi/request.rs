@@ -188,14 +188,26 @@ fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
 /// Resolves every handle of an array (null entries → None), checking them under one
 /// engine lock; errors are reported on the communicator of the first request.
 fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
-    let v: Vec<Option<ReqId>> = hs.iter().map(|&h| decode(h)).collect::<Result<_, _>>()?;
+    checked_ids(ctx, e, hs).map(|(v, _)| v)
+}
+
+/// [`ids`], and whether any entry is a generalized request.
+fn checked_ids(
+    ctx: &mut super::Ctx,
+    e: &NodeEngine,
+    hs: &[c_int],
+) -> Result<(Vec<Option<ReqId>>, bool), MpiError> {
+    let mut v = Vec::with_capacity(hs.len());
+    for &h in hs {
+        v.push(decode(h)?);
+    }
     match e.check_all(&v) {
         Err(i) => Err(bad_handle(hs[i])),
-        Ok(owner) => {
-            if let Some(o) = owner.filter(|&o| o != 0) {
+        Ok(c) => {
+            if let Some(o) = c.owner.filter(|&o| o != 0) {
                 ctx.on_comm(o);
             }
-            Ok(v)
+            Ok((v, c.grequests))
         }
     }
 }
@@ -301,9 +313,12 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
     // (or null / MPI_STATUSES_IGNORE) by the MPI contract.
     let mut m = unsafe { many(count, "count", requests, statuses) }?;
     let e = engine()?;
-    let ids = ids(ctx, e, m.hs)?;
-    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
-    wait_extended(&live)?;
+    let (ids, grequests) = checked_ids(ctx, e, m.hs)?;
+    if grequests {
+        // Only generalized requests may have a wait callback to drive.
+        let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
+        wait_extended(&live)?;
+    }
     let reaped = e.wait_all(&ids);
     store_all(&mut m, &ids, reaped)
 });

@@ -23,11 +23,57 @@ pub struct Posted {
     pub req: ReqId,
 }
 
+/// The bytes of an eager message that arrived before its receive. Up to [`INLINE_BYTES`]
+/// live in the queue entry itself: the small messages of a bandwidth window, which
+/// mostly arrive before their receives, then cost no allocation and no free.
+#[derive(Debug)]
+pub enum Bytes {
+    Inline { len: u8, buf: [u8; INLINE_BYTES] },
+    Heap(Vec<u8>),
+}
+
+/// The largest message [`Bytes`] keeps inline (the 1-32 B range of small-message benchmarks).
+pub const INLINE_BYTES: usize = 32;
+
+impl Bytes {
+    /// A copy of `b`.
+    #[inline]
+    pub fn copy_of(b: &[u8]) -> Bytes {
+        if b.len() <= INLINE_BYTES {
+            let mut buf = [0u8; INLINE_BYTES];
+            buf[..b.len()].copy_from_slice(b);
+            Bytes::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            Bytes::Heap(b.to_vec())
+        }
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Bytes {
+        Bytes::Heap(v)
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, buf } => &buf[..*len as usize],
+            Bytes::Heap(v) => v,
+        }
+    }
+}
+
 /// What an unexpected message carries until it is matched.
 #[derive(Debug)]
 pub enum Body {
     /// The data itself (eager or self message).
-    Data(Vec<u8>),
+    Data(Bytes),
     /// A rendezvous announcement: the data is still at the sender.
     Rts {
         ep: u32,
@@ -102,7 +148,22 @@ impl Queues {
             .posted
             .iter()
             .position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
+        if i == 0 {
+            // The oldest posted receive (the expected one): no other entry moves.
+            return self.posted.pop_front();
+        }
         self.posted.remove(i)
+    }
+
+    /// Takes unexpected message `i` (an index from [`Self::find_unexpected`]); the oldest,
+    /// the common case, leaves the queue's front without moving the others.
+    #[inline]
+    pub fn take_unexpected(&mut self, i: usize) -> Option<Unexpected> {
+        if i == 0 {
+            self.unexpected.pop_front()
+        } else {
+            self.unexpected.remove(i)
+        }
     }
 
     /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
@@ -144,11 +205,39 @@ mod tests {
             src,
             tag,
             len: 0,
-            body: Body::Data(vec![]),
+            body: Body::Data(Vec::new().into()),
             sync: None,
             part: None,
             origin: None,
         }
+    }
+
+    #[test]
+    fn bytes_inline_up_to_the_limit_then_on_the_heap() {
+        for n in [0, 1, 8, INLINE_BYTES, INLINE_BYTES + 1, 1000] {
+            let src: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            let b = Bytes::copy_of(&src);
+            assert_eq!(&*b, &src[..], "{n} bytes");
+            assert_eq!(
+                matches!(b, Bytes::Inline { .. }),
+                n <= INLINE_BYTES,
+                "{n} bytes"
+            );
+        }
+        assert_eq!(&*Bytes::from(vec![1, 2, 3]), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn taking_by_index_keeps_the_order_of_the_rest() {
+        let mut q = Queues::default();
+        for t in 0..4 {
+            q.unexpected.push_back(msg(1, t));
+        }
+        assert_eq!(q.take_unexpected(0).unwrap().tag, 0);
+        assert_eq!(q.take_unexpected(1).unwrap().tag, 2);
+        let rest: Vec<i32> = q.unexpected.iter().map(|m| m.tag).collect();
+        assert_eq!(rest, [1, 3]);
+        assert!(q.take_unexpected(5).is_none());
     }
 
     #[test]

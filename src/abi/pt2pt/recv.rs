@@ -7,6 +7,7 @@
 use super::*;
 
 /// The receive `m` describes (its peer the source); None for MPI_PROC_NULL.
+#[inline(always)]
 fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;
@@ -24,6 +25,7 @@ fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
     }))
 }
 
+#[inline]
 fn recv(ctx: &mut Ctx, m: Msg, mut st: StatusOut) -> Result<(), MpiError> {
     let s = match recv_args(ctx, m)? {
         None => proc_null_status(),
@@ -33,6 +35,7 @@ fn recv(ctx: &mut Ctx, m: Msg, mut st: StatusOut) -> Result<(), MpiError> {
     check_status(&s)
 }
 
+#[inline]
 fn irecv(ctx: &mut Ctx, m: Msg, req: ReqOut) -> Result<(), MpiError> {
     let e = &rt()?.engine;
     let id = match recv_args(ctx, m)? {

@@ -92,7 +92,10 @@ impl<F: Fabric> Engine<F> {
                 r.tag = a.tag;
                 r.total = a.data.bytes();
                 r.owner = a.owner;
-                self.complete(&mut st, id);
+                // `complete` for a request born here: no parent, not freed, no cancel
+                // pending, so only the flag and the completion count change.
+                r.done = true;
+                st.completions += 1;
                 return Ok(id);
             }
         }
@@ -343,7 +346,7 @@ impl<F: Fabric> Engine<F> {
             src: a.src,
             tag: a.tag,
             len,
-            body: Body::Data(buf),
+            body: Body::Data(buf.into()),
             sync,
             part: None,
             origin: Some((self.me, id.wire())),
