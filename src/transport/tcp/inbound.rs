@@ -153,11 +153,7 @@ impl Tcp {
         while !c.closed {
             let drained = match c.rx.fill(c.conn.as_raw_fd()) {
                 Ok(Fill::None) => break,
-                Ok(Fill::Got { drained, .. }) => {
-                    // Only the rank's own reads mark it (the reader thread is poll-driven).
-                    c.just_drained = drained && answers.is_some();
-                    drained
-                }
+                Ok(Fill::Got { drained, .. }) => drained,
                 Ok(Fill::End) => {
                     c.closed = true;
                     if !self.has_departed(c.src) {
@@ -194,6 +190,10 @@ impl Tcp {
                     }
                 }
             }
+            // Only the rank's own reads mark it (the reader thread is poll-driven), and only
+            // when every frame was whole in the buffer: a frame whose body came from the
+            // socket past it was still being written, and the next one may follow at once.
+            c.just_drained = drained && answers.is_some() && !c.rx.read_past;
             // The rank's own thread goes back to its engine after one buffer's worth, to
             // deliver while the data is in cache (measured: 64 KiB bandwidth about twice as
             // high); the reader thread reads on.
