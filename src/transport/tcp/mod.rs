@@ -190,7 +190,7 @@ pub struct Tcp {
     sleep_fds: Mutex<Vec<libc::pollfd>>,
     /// How long the rank's own thread retries a socket that is not ready before it
     /// blocks (see `rawio`).
-    io_spin: Duration,
+    io_spin: rawio::SpinTime,
 }
 
 impl Tcp {
@@ -233,10 +233,7 @@ impl Tcp {
             presence: presence::Presence::new()?,
             frames: Default::default(),
             sleep_fds: Mutex::new(Vec::new()),
-            // The user's spin time holds here too (0: block at once).
-            io_spin: crate::settings::SPIN
-                .get_u64()
-                .map_or(rawio::IO_SPIN, Duration::from_micros),
+            io_spin: rawio::SpinTime::new(),
         });
         liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
@@ -344,7 +341,7 @@ impl Tcp {
     pub fn send(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
         let head = wire::cell_head(hdr, payload.len());
         self.write_to(i, |s| {
-            rawio::send_all(s.as_raw_fd(), &[&head, payload], Wait::Spin(self.io_spin))
+            rawio::send_all(s.as_raw_fd(), &[&head, payload], self.io_spin.wait())
         })
     }
 
@@ -367,7 +364,7 @@ impl Tcp {
         let head = wire::cell_head(hdr, total);
         let pieces: Vec<(usize, usize)> = data.iter().map(|(p, l)| (p.addr(), *l)).collect();
         self.write_to(i, |s| {
-            rawio::send_gather(s.as_raw_fd(), &head, &pieces, Wait::Spin(self.io_spin))
+            rawio::send_gather(s.as_raw_fd(), &head, &pieces, self.io_spin.wait())
         })
     }
 

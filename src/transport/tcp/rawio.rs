@@ -18,11 +18,50 @@
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long the rank's own thread retries a socket that is not ready before it blocks,
-/// unless `OXIMPI_SPIN` says otherwise: the engine's spin phase (see `progress::wait`).
+/// How long the rank's own thread retries a socket that is not ready before it blocks when
+/// the progress layer has not yet chosen its spin time (see [`SpinTime`]).
 pub(super) const IO_SPIN: Duration = Duration::from_micros(1000);
+
+/// The wait of the rank's own thread: the spin time the progress layer chose for its
+/// blocked calls (`progress::WaitPolicy`: `OXIMPI_SPIN` if given, else 1 ms, or 0 when the
+/// ranks of this host outnumber its cores), read once it is known. Why the same: a
+/// transfer that spins while the engine would sleep holds the core an oversubscribed peer
+/// needs to make our socket ready (the 1 ms mode of docs/bench-tcp.md). The transport
+/// starts before the engine picks it, so it is read on first use, not at start-up.
+pub(super) struct SpinTime {
+    /// Microseconds, or [`SpinTime::UNKNOWN`] until the progress layer has chosen.
+    us: AtomicU64,
+}
+
+impl SpinTime {
+    const UNKNOWN: u64 = u64::MAX;
+
+    pub(super) fn new() -> SpinTime {
+        SpinTime {
+            us: AtomicU64::new(Self::UNKNOWN),
+        }
+    }
+
+    /// How the rank's own thread waits for a socket that is not ready.
+    #[inline]
+    pub(super) fn wait(&self) -> Wait {
+        let us = self.us.load(Ordering::Relaxed);
+        if us != Self::UNKNOWN {
+            return Wait::Spin(Duration::from_micros(us));
+        }
+        // The value in force: the progress layer's once it has started, else the user's.
+        match crate::settings::SPIN.current() {
+            Some(crate::settings::Value::Unsigned(us)) if us != Self::UNKNOWN => {
+                self.us.store(us, Ordering::Relaxed);
+                Wait::Spin(Duration::from_micros(us))
+            }
+            _ => Wait::Spin(IO_SPIN),
+        }
+    }
+}
 
 /// How a byte move waits for a socket that is not ready.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -165,18 +204,26 @@ pub(super) fn read_exact_by(
 /// for a cell: header and payload together) and MSG_NOSIGNAL: a peer that is gone gives
 /// EPIPE, never a SIGPIPE that would kill a C program.
 pub(super) fn send_all(fd: RawFd, parts: &[&[u8]], wait: Wait) -> io::Result<()> {
-    send_iov(
-        fd,
-        wait,
-        parts
-            .iter()
-            .filter(|p| !p.is_empty())
-            .map(|p| libc::iovec {
-                iov_base: p.as_ptr() as *mut libc::c_void,
-                iov_len: p.len(),
-            })
-            .collect(),
-    )
+    let entry = |p: &&[u8]| libc::iovec {
+        iov_base: p.as_ptr() as *mut libc::c_void,
+        iov_len: p.len(),
+    };
+    // A cell is two parts: its entries stay on the stack (no allocation per message).
+    const FEW: usize = 4;
+    if parts.len() <= FEW {
+        let mut few = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; FEW];
+        let mut n = 0;
+        for p in parts.iter().filter(|p| !p.is_empty()) {
+            few[n] = entry(p);
+            n += 1;
+        }
+        return send_iov(fd, wait, &mut few[..n]);
+    }
+    let mut iov: Vec<libc::iovec> = parts.iter().filter(|p| !p.is_empty()).map(entry).collect();
+    send_iov(fd, wait, &mut iov)
 }
 
 /// Writes `head` then the (address, length) ranges of this process's memory, as
@@ -202,14 +249,14 @@ pub(super) fn send_gather(
                 iov_len: l,
             }),
     );
-    send_iov(fd, wait, iov)
+    send_iov(fd, wait, &mut iov)
 }
 
 /// Most entries one sendmsg(2) takes (Linux's IOV_MAX).
 const IOV_MAX: usize = 1024;
 
 /// Writes every byte the entries of `iov` describe, in order, waiting as `wait` says.
-fn send_iov(fd: RawFd, wait: Wait, mut iov: Vec<libc::iovec>) -> io::Result<()> {
+fn send_iov(fd: RawFd, wait: Wait, iov: &mut [libc::iovec]) -> io::Result<()> {
     let mut first = 0;
     let mut stall = Stall::new(wait);
     while first < iov.len() {

@@ -26,6 +26,9 @@ pub(super) struct RecvBuf {
     data: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Since the last `fill`, a frame's body was read from the socket past the buffer
+    /// (the sender was still writing it: more may follow at once).
+    pub(super) read_past: bool,
 }
 
 /// What one [`RecvBuf::fill`] found.
@@ -51,6 +54,7 @@ impl RecvBuf {
             data: vec![0u8; cap.max(1)].into_boxed_slice(),
             start: 0,
             end: 0,
+            read_past: false,
         }
     }
 
@@ -71,6 +75,7 @@ impl RecvBuf {
         debug_assert!(self.is_empty(), "filled only when every frame was taken");
         self.start = 0;
         self.end = 0;
+        self.read_past = false;
         let room = self.data.len();
         loop {
             // SAFETY: recv writes at most `room` bytes into `data`, a buffer we own.
@@ -145,6 +150,7 @@ impl Read for FrameBytes<'_> {
             return Ok(self.buf.take_into(out));
         }
         // The rest of a frame the sender is writing whole: all of it in one call.
+        self.buf.read_past = true;
         recv_exact(self.conn.as_raw_fd(), out, self.wait)?;
         Ok(out.len())
     }
@@ -163,6 +169,7 @@ impl FrameBytes<'_> {
         // SAFETY: the first n bytes of the caller's range (n <= len).
         unsafe { copy_to_addr(addr, &self.buf.data[s..s + n]) };
         self.buf.start += n;
+        self.buf.read_past |= n < len;
         raw_io(
             self.conn.as_raw_fd(),
             addr + n,
