@@ -7,8 +7,9 @@
 //! (`i < ntcp`); `nlocal + ntcp + i` is socket peer `i`. Cells always come from our
 //! segment; a cell bound for a TCP or socket peer is written to its connection and goes
 //! straight back to our free list (a small message to a TCP peer takes no cell at all:
-//! `send_small` writes it to the connection from the user's memory). The doorbell is the segment's: the TCP and socket reader
-//! threads ring it, so one sleep covers every transport.
+//! `send_small` writes it to the connection from the user's memory). The doorbell is the
+//! segment's: the TCP and socket reader threads ring it, so one sleep covers every
+//! transport.
 
 use super::fabric::{Fabric, LostPeer, HDR_BYTES};
 use super::links::{Links, Stream};
