@@ -350,18 +350,26 @@ isend_fns! {
     MPI_Ibsend_c PMPI_Ibsend_c Count, None;
 }
 
-/// A completed receive's error becomes the call's error (MPI_ERR_TRUNCATE).
+/// A completed receive's error becomes the call's error: MPI_ERR_TRUNCATE, or the class a
+/// failure ended it with (MPIX_ERR_PROC_FAILED, MPIX_ERR_REVOKED, ...), each named as it is.
 fn check_status(s: &Status) -> Result<(), MpiError> {
-    if s.error != 0 {
-        return Err(MpiError::new(
-            s.error,
-            format!(
-                "message of source {} tag {} truncated: {} bytes received, more were sent",
-                s.source, s.tag, s.bytes
-            ),
-        ));
+    if s.error == 0 {
+        return Ok(());
     }
-    Ok(())
+    let what = if s.error == crate::error::class::ERR_TRUNCATE {
+        format!(
+            "message of source {} tag {} truncated: {} bytes received, more were sent",
+            s.source, s.tag, s.bytes
+        )
+    } else {
+        format!(
+            "receive from source {} tag {} ended: {}",
+            s.source,
+            s.tag,
+            crate::error::class_string(s.error)
+        )
+    };
+    Err(MpiError::new(s.error, what))
 }
 
 /// MPICH's handle of MPI_BYTE (what a packed staging buffer is described with).
