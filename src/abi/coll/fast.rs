@@ -67,9 +67,6 @@ fn region(t: &Team, bytes: u64, op: Option<shm::Op>) -> Result<Option<Arc<ShmCom
     if t.remote.is_some() || t.size() < 2 || crate::ft::members::fault_tolerant() {
         return Ok(None);
     }
-    if bytes > op.map_or(0, shm::limit) {
-        return Ok(None);
-    }
     Ok(shm::get(t, || locate(t))?.filter(|c| shm::takes(c, op, bytes)))
 }
 

@@ -49,7 +49,7 @@ mod table;
 pub use ops::{
     allgather, allreduce, alltoall, barrier, bcast, block_bytes, gather, reduce, scatter,
 };
-pub use route::{limit, takes, Op};
+pub use route::{takes, Op};
 pub use table::{get, Locate};
 
 use crate::p2p::NodeEngine;

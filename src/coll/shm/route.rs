@@ -10,7 +10,7 @@ use super::ShmComm;
 /// 3.3 us single-copy).
 pub const DIRECT_MIN: u64 = 32 * 1024;
 
-/// The collectives that can go through the region, for [`limit`].
+/// The collectives that can go through the region, for [`takes`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Op {
     Bcast,
@@ -39,22 +39,6 @@ pub const REDUCE_MAX: u64 = 128 * 1024;
 /// blocks) instead of every rank reading every input whole; measured with
 /// [`single_copy_oversubscribed`] (the bench's sizes: 32 KiB goes whole, 256 KiB split).
 pub const SPLIT_MIN: u64 = 128 * 1024;
-
-/// The largest message (bytes; per-rank block for gathers, scatters and exchanges) that
-/// `op` may move through the region, whatever the communicator ([`takes`] decides with
-/// the communicator in hand: reductions beyond [`REDUCE_MAX`] go there only when ranks
-/// outnumber cores).
-pub fn limit(op: Op) -> u64 {
-    match op {
-        Op::Bcast
-        | Op::Reduce
-        | Op::Allreduce
-        | Op::Gather
-        | Op::Scatter
-        | Op::Allgather
-        | Op::Alltoall => u64::MAX,
-    }
-}
 
 /// Whether a single-copy reduction of `bytes` is split among the ranks (`direct::split`)
 /// rather than read whole by each rank that needs the result. Only oversubscribed
@@ -89,9 +73,6 @@ pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
 /// cores, only the operations [`single_copy_oversubscribed`] names take the single-copy
 /// route; otherwise every operation does, reductions up to [`REDUCE_MAX`].
 pub fn takes(c: &ShmComm, op: Option<Op>, bytes: u64) -> bool {
-    if bytes > op.map_or(0, limit) {
-        return false;
-    }
     if bytes <= super::SLOT as u64 {
         return true;
     }
