@@ -76,8 +76,25 @@ pub(crate) const LOCAL_ON_PENDING: &[&str] = &[
 ];
 
 /// Resolves argument `comm`; errors raised after this go to its errhandler.
+///
+/// Inlined into every call that names a communicator: a valid communicator that is neither
+/// waiting for its MPI_Comm_idup nor revoked (nothing was revoked: one atomic load) is the
+/// whole fast path; everything else (errors, the exemptions of those two rare states) is
+/// [`get_checked`]'s.
 #[inline]
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
+    if let Some(c) = runtime::get().and_then(|rt| lookup_in(rt, h)) {
+        if c.context_id != comm_idup::PENDING_CONTEXT && !crate::ft::any_revoked() {
+            ctx.on_comm(h);
+            return Ok(c);
+        }
+    }
+    get_checked(ctx, h)
+}
+
+/// [`get`] with every check spelled out.
+#[inline(never)]
+fn get_checked(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
     let rt = runtime::rt()?;
     match lookup_in(rt, h) {
         Some(c)

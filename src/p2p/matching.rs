@@ -23,11 +23,57 @@ pub struct Posted {
     pub req: ReqId,
 }
 
+/// The bytes of an eager message that arrived before its receive. Up to [`INLINE_BYTES`]
+/// live in the queue entry itself: the small messages of a bandwidth window, which
+/// mostly arrive before their receives, then cost no allocation and no free.
+#[derive(Debug)]
+pub enum Bytes {
+    Inline { len: u8, buf: [u8; INLINE_BYTES] },
+    Heap(Vec<u8>),
+}
+
+/// The largest message [`Bytes`] keeps inline (the 1-32 B range of small-message benchmarks).
+pub const INLINE_BYTES: usize = 32;
+
+impl Bytes {
+    /// A copy of `b`.
+    #[inline]
+    pub fn copy_of(b: &[u8]) -> Bytes {
+        if b.len() <= INLINE_BYTES {
+            let mut buf = [0u8; INLINE_BYTES];
+            buf[..b.len()].copy_from_slice(b);
+            Bytes::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            Bytes::Heap(b.to_vec())
+        }
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Bytes {
+        Bytes::Heap(v)
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Inline { len, buf } => &buf[..*len as usize],
+            Bytes::Heap(v) => v,
+        }
+    }
+}
+
 /// What an unexpected message carries until it is matched.
 #[derive(Debug)]
 pub enum Body {
     /// The data itself (eager or self message).
-    Data(Vec<u8>),
+    Data(Bytes),
     /// A rendezvous announcement: the data is still at the sender.
     Rts {
         ep: u32,
@@ -102,7 +148,22 @@ impl Queues {
             .posted
             .iter()
             .position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
+        if i == 0 {
+            // The oldest posted receive (the expected one): no other entry moves.
+            return self.posted.pop_front();
+        }
         self.posted.remove(i)
+    }
+
+    /// Takes unexpected message `i` (an index from [`Self::find_unexpected`]); the oldest,
+    /// the common case, leaves the queue's front without moving the others.
+    #[inline]
+    pub fn take_unexpected(&mut self, i: usize) -> Option<Unexpected> {
+        if i == 0 {
+            self.unexpected.pop_front()
+        } else {
+            self.unexpected.remove(i)
+        }
     }
 
     /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
@@ -144,7 +205,7 @@ mod tests {
             src,
             tag,
             len: 0,
-            body: Body::Data(vec![]),
+            body: Body::Data(Vec::new().into()),
             sync: None,
             part: None,
             origin: None,

@@ -255,7 +255,7 @@ impl<F: Fabric> Engine<F> {
                         src,
                         tag,
                         len,
-                        body: Body::Data(buf),
+                        body: Body::Data(buf.into()),
                         sync: None,
                         part: Some(place),
                         origin: None,
@@ -363,7 +363,7 @@ impl<F: Fabric> Engine<F> {
             }
             None => {
                 let body = if h.kind == kind::EAGER {
-                    Body::Data(self.fab.payload(rx)[..h.len as usize].to_vec())
+                    Body::Data(self.fab.payload(rx)[..h.len as usize].to_vec().into())
                 } else {
                     Body::Rts {
                         ep: from,

@@ -44,8 +44,30 @@ pub fn data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, M
 /// [`data`] for the message of a point-to-point call: MPICH checks its datatype only when
 /// count > 0, so an empty message may name MPI_DATATYPE_NULL (described as zero bytes).
 /// (MPICH's one-sided and I/O calls, and reductions, still refuse it: they use [`data`].)
-#[inline]
+///
+/// Inlined into every send and receive: a predefined type with a buffer and a count that is
+/// not negative (every small message's case) is described here without a call; anything
+/// else takes [`msg_data_general`], which does every check.
+#[inline(always)]
 pub fn msg_data(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
+    if count >= 0 && !buf.is_null() {
+        if let Some(id) = datatype::builtins::builtin_of(datatype) {
+            // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype` for the
+            // life of the operation.
+            let p = unsafe { UserPtr::new(buf as *const u8) };
+            return Ok(Data::new(
+                p,
+                count as u64,
+                TypeKeep::Static(crate::datatype::builtin(id)),
+            ));
+        }
+    }
+    msg_data_general(buf, count, datatype)
+}
+
+/// [`msg_data`] off its fast path.
+#[inline(never)]
+fn msg_data_general(buf: *const c_void, count: Count, datatype: c_int) -> Result<Data, MpiError> {
     if count == 0 && datatype == predefined::DATATYPE_NULL {
         // SAFETY: no byte at `buf` is ever accessed for zero bytes.
         let p = unsafe { UserPtr::new(buf as *const u8) };
@@ -95,48 +117,58 @@ pub fn data_at(
 }
 
 /// Destination rank → endpoint; None for MPI_PROC_NULL.
-#[inline]
+#[inline(always)]
 pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     if dest == PROC_NULL {
         return Ok(None);
     }
     if dest < 0 || dest as usize >= c.peer_size() {
-        return Err(MpiError::arg(
-            class::ERR_RANK,
-            "dest",
-            format!("invalid rank {dest} (communicator size {})", c.peer_size()),
-        ));
+        return Err(bad_rank("dest", dest, c));
     }
     Ok(Some(c.peer(dest as usize)))
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
         Ok(src)
     } else {
-        Err(MpiError::arg(
-            class::ERR_RANK,
-            "source",
-            format!("invalid rank {src} (communicator size {})", c.peer_size()),
-        ))
+        Err(bad_rank("source", src, c))
     }
 }
 
-#[inline]
+/// The error of rank argument `arg` (kept out of line: the checks above inline into every
+/// send and receive).
+#[cold]
+#[inline(never)]
+fn bad_rank(arg: &'static str, rank: c_int, c: &CommRef) -> MpiError {
+    MpiError::arg(
+        class::ERR_RANK,
+        arg,
+        format!("invalid rank {rank} (communicator size {})", c.peer_size()),
+    )
+}
+
+#[inline(always)]
 pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     if (0..=TAG_UB).contains(&tag) {
         Ok(tag)
     } else {
-        Err(MpiError::arg(
-            class::ERR_TAG,
-            "tag",
-            format!("invalid tag {tag} (must be 0..={TAG_UB})"),
-        ))
+        Err(bad_tag(tag))
     }
 }
 
-#[inline]
+#[cold]
+#[inline(never)]
+fn bad_tag(tag: c_int) -> MpiError {
+    MpiError::arg(
+        class::ERR_TAG,
+        "tag",
+        format!("invalid tag {tag} (must be 0..={TAG_UB})"),
+    )
+}
+
+#[inline(always)]
 fn recv_tag(tag: c_int) -> Result<c_int, MpiError> {
     if tag == ANY_TAG {
         Ok(tag)
@@ -215,7 +247,7 @@ struct SendSpec {
     data: Data,
 }
 
-#[inline]
+#[inline(always)]
 fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;

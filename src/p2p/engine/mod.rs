@@ -19,7 +19,7 @@ use super::data::Data;
 use super::data::TypeKeep;
 use super::fabric::Fabric;
 use super::header::{flag, kind, Header};
-use super::matching::{Body, Posted, Queues, Unexpected, ANY_SOURCE};
+use super::matching::{Body, Bytes, Posted, Queues, Unexpected, ANY_SOURCE};
 use super::request::{Kind, Mode, Persist, Phase, ReqId, Slab, Starter, Status};
 use crate::error::{class, MpiError};
 use crate::progress::{Poller, Registry, WaitPolicy};

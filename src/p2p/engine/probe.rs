@@ -44,7 +44,7 @@ impl<F: Fabric> Engine<F> {
         tag: i32,
     ) -> Option<(MsgId, Status)> {
         let i = st.q.find_unexpected(ctx, src, tag)?;
-        let m = st.q.unexpected.remove(i).expect("index from find");
+        let m = st.q.take_unexpected(i).expect("index from find");
         let s = Status {
             source: m.src,
             tag: m.tag,

@@ -40,7 +40,7 @@ impl<F: Fabric> Engine<F> {
                     }
                     self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
                 } else {
-                    let buf = self.fab.payload(rx)[..h.len as usize].to_vec();
+                    let buf = Bytes::copy_of(&self.fab.payload(rx)[..h.len as usize]);
                     st.q.push_unexpected(Unexpected {
                         ctx: h.context,
                         src: h.src,

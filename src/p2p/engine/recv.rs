@@ -27,7 +27,7 @@ impl<F: Fabric> Engine<F> {
             r.data = Some(a.data);
         }
         if let Some(i) = st.q.find_unexpected(a.ctx, a.src, a.tag) {
-            let m = st.q.unexpected.remove(i).expect("index from find");
+            let m = st.q.take_unexpected(i).expect("index from find");
             self.take_unexpected(st, id, m);
         } else {
             st.q.posted.push_back(Posted {

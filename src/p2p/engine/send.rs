@@ -346,7 +346,7 @@ impl<F: Fabric> Engine<F> {
             src: a.src,
             tag: a.tag,
             len,
-            body: Body::Data(buf),
+            body: Body::Data(buf.into()),
             sync,
             part: None,
             origin: Some((self.me, id.wire())),
