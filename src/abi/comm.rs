@@ -81,7 +81,7 @@ pub(crate) const LOCAL_ON_PENDING: &[&str] = &[
 /// waiting for its MPI_Comm_idup nor revoked (nothing was revoked: one atomic load) is the
 /// whole fast path; everything else (errors, the exemptions of those two rare states) is
 /// [`get_checked`]'s.
-#[inline]
+#[inline(always)]
 pub fn get(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
     if let Some(c) = runtime::get().and_then(|rt| lookup_in(rt, h)) {
         if c.context_id != comm_idup::PENDING_CONTEXT && !crate::ft::any_revoked() {

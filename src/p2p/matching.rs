@@ -213,6 +213,34 @@ mod tests {
     }
 
     #[test]
+    fn bytes_inline_up_to_the_limit_then_on_the_heap() {
+        for n in [0, 1, 8, INLINE_BYTES, INLINE_BYTES + 1, 1000] {
+            let src: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            let b = Bytes::copy_of(&src);
+            assert_eq!(&*b, &src[..], "{n} bytes");
+            assert_eq!(
+                matches!(b, Bytes::Inline { .. }),
+                n <= INLINE_BYTES,
+                "{n} bytes"
+            );
+        }
+        assert_eq!(&*Bytes::from(vec![1, 2, 3]), &[1, 2, 3]);
+    }
+
+    #[test]
+    fn taking_by_index_keeps_the_order_of_the_rest() {
+        let mut q = Queues::default();
+        for t in 0..4 {
+            q.unexpected.push_back(msg(1, t));
+        }
+        assert_eq!(q.take_unexpected(0).unwrap().tag, 0);
+        assert_eq!(q.take_unexpected(1).unwrap().tag, 2);
+        let rest: Vec<i32> = q.unexpected.iter().map(|m| m.tag).collect();
+        assert_eq!(rest, [1, 3]);
+        assert!(q.take_unexpected(5).is_none());
+    }
+
+    #[test]
     fn wildcards_take_the_oldest_match() {
         let mut q = Queues::default();
         q.unexpected.push_back(msg(1, 5));

@@ -20,13 +20,16 @@ impl<F: Fabric> Engine<F> {
         r.done = true;
         r.active = false;
         r.phase = Phase::Idle;
-        let (parent, status) = (r.parent, r.status);
-        let gives = r.gives_status || (r.gives_error && status.error != 0);
+        // What a joined parent takes from this part (read before a release below).
+        let parent = r.parent.map(|p| {
+            let gives = r.gives_status || (r.gives_error && r.status.error != 0);
+            (p, r.status, gives)
+        });
         st.completions += 1;
         if r.freed {
             st.reqs.release(id);
         }
-        if let Some(p) = parent {
+        if let Some((p, status, gives)) = parent {
             let finished = match st.reqs.get_mut(p) {
                 Some(pr) => {
                     if gives {
@@ -356,20 +359,31 @@ fn all_reapable(st: &State, ids: &[Option<ReqId>], from: &mut usize) -> bool {
 /// Reaps every request of `ids` (all reapable): None for null entries and for requests
 /// that are no longer live.
 fn reap_all(st: &mut State, ids: &[Option<ReqId>]) -> Vec<Option<Reaped>> {
-    ids.iter()
-        .map(|id| {
-            let id = (*id)?;
-            let r = st.reqs.get(id)?;
-            let (kind, ext, live) = (r.kind, r.ext, r.persist.is_some());
-            let status = reap_now(st, id)?;
-            Some(Reaped {
-                status,
-                kind,
-                ext,
-                live,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(id.and_then(|id| reap_one(st, id)));
+    }
+    out
+}
+
+/// Reaps request `id` for an array (see `reap_all`). A finished nonpersistent request, the
+/// common case, is read and released here with one lookup; the others go through
+/// `reap_now`.
+#[inline]
+fn reap_one(st: &mut State, id: ReqId) -> Option<Reaped> {
+    let r = st.reqs.get(id)?;
+    let mut reaped = Reaped {
+        status: r.status,
+        kind: r.kind,
+        ext: r.ext,
+        live: r.persist.is_some(),
+    };
+    if !reaped.live && r.done {
+        st.reqs.release(id);
+    } else {
+        reaped.status = reap_now(st, id)?;
+    }
+    Some(reaped)
 }
 
 /// `Engine::reap` (a free function: it needs only the state).
