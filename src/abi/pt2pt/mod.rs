@@ -117,58 +117,48 @@ pub fn data_at(
 }
 
 /// Destination rank → endpoint; None for MPI_PROC_NULL.
-#[inline(always)]
+#[inline]
 pub(crate) fn dest(c: &CommRef, dest: c_int) -> Result<Option<u32>, MpiError> {
     if dest == PROC_NULL {
         return Ok(None);
     }
     if dest < 0 || dest as usize >= c.peer_size() {
-        return Err(bad_rank("dest", dest, c));
+        return Err(MpiError::arg(
+            class::ERR_RANK,
+            "dest",
+            format!("invalid rank {dest} (communicator size {})", c.peer_size()),
+        ));
     }
     Ok(Some(c.peer(dest as usize)))
 }
 
-#[inline(always)]
+#[inline]
 pub(crate) fn source(c: &CommRef, src: c_int) -> Result<c_int, MpiError> {
     if src == PROC_NULL || src == ANY_SOURCE || (src >= 0 && (src as usize) < c.peer_size()) {
         Ok(src)
     } else {
-        Err(bad_rank("source", src, c))
+        Err(MpiError::arg(
+            class::ERR_RANK,
+            "source",
+            format!("invalid rank {src} (communicator size {})", c.peer_size()),
+        ))
     }
 }
 
-/// The error of rank argument `arg` (kept out of line: the checks above inline into every
-/// send and receive).
-#[cold]
-#[inline(never)]
-fn bad_rank(arg: &'static str, rank: c_int, c: &CommRef) -> MpiError {
-    MpiError::arg(
-        class::ERR_RANK,
-        arg,
-        format!("invalid rank {rank} (communicator size {})", c.peer_size()),
-    )
-}
-
-#[inline(always)]
+#[inline]
 pub(crate) fn send_tag(tag: c_int) -> Result<c_int, MpiError> {
     if (0..=TAG_UB).contains(&tag) {
         Ok(tag)
     } else {
-        Err(bad_tag(tag))
+        Err(MpiError::arg(
+            class::ERR_TAG,
+            "tag",
+            format!("invalid tag {tag} (must be 0..={TAG_UB})"),
+        ))
     }
 }
 
-#[cold]
-#[inline(never)]
-fn bad_tag(tag: c_int) -> MpiError {
-    MpiError::arg(
-        class::ERR_TAG,
-        "tag",
-        format!("invalid tag {tag} (must be 0..={TAG_UB})"),
-    )
-}
-
-#[inline(always)]
+#[inline]
 fn recv_tag(tag: c_int) -> Result<c_int, MpiError> {
     if tag == ANY_TAG {
         Ok(tag)
@@ -247,7 +237,7 @@ struct SendSpec {
     data: Data,
 }
 
-#[inline(always)]
+#[inline]
 fn send_spec(ctx: &mut Ctx, m: Msg) -> Result<SendSpec, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;

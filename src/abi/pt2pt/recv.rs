@@ -7,7 +7,7 @@
 use super::*;
 
 /// The receive `m` describes (its peer the source); None for MPI_PROC_NULL.
-#[inline(always)]
+#[inline]
 fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;
