@@ -66,6 +66,11 @@ pub const SLOT: usize = 16 * 1024;
 /// local rank has a core; oversubscribed ranks go there at once).
 const SPIN: u32 = 4000;
 
+/// Polls of a flag between yields when ranks outnumber cores and no awaited rank runs on
+/// the waiter's CPU (`ShmComm::wait`): about a microsecond, the cost of a yield's round
+/// trip through the rank that shares the CPU.
+const AWAY_POLLS: u32 = 1000;
+
 /// How long a waiter yields before it sleeps. A sleep costs its waker a system call and,
 /// when the sleeper's CPU has gone idle, a wake-up of that CPU (tens of microseconds in a
 /// virtual machine); a yield hands the core to a runnable rank in under a microsecond
@@ -93,6 +98,8 @@ pub struct ShmComm {
     others_at: AtomicU64,
     /// Every rank can read the others' memory (`direct`).
     direct: bool,
+    /// Most ranks of the communicator that should share a CPU (`spread`).
+    quota: usize,
 }
 
 impl ShmComm {
@@ -103,8 +110,10 @@ impl ShmComm {
         oversubscribed: bool,
         direct: bool,
     ) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
         ShmComm {
             n: region.ranks(),
+            quota: region.ranks().div_ceil(cpus),
             region,
             me,
             bell_of,
@@ -173,7 +182,18 @@ impl ShmComm {
                 return;
             }
             // Oversubscribed, or spun out: give the core away (the awaited rank may be
-            // waiting for it) until YIELD_FOR has passed; progress every few yields.
+            // waiting for it) until YIELD_FOR has passed; progress every few yields. When
+            // no awaited rank last ran on this CPU, a yield would only hand the core to a
+            // rank that waits too: poll a while first (`AWAY_POLLS`, then one yield, so a
+            // stale hint costs little).
+            if self.spin == 0 && !self.awaited_here(on, s) {
+                for _ in 0..AWAY_POLLS {
+                    if ready() {
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            }
             yields += 1;
             if yields % 8 != 0 {
                 std::thread::yield_now();
@@ -197,35 +217,60 @@ impl ShmComm {
         }
     }
 
-    /// Polls before yielding in a wait starting now: none when another rank of the
-    /// communicator last waited on this CPU (it cannot publish while this rank spins on
-    /// it; after a wake-up the scheduler often puts the woken rank beside its waker: 2
-    /// ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue 13). The
-    /// higher rank of such a pair first tries to move to a free CPU (`move_off`).
+    /// Polls before yielding in a wait starting now: none when oversubscribed, or when
+    /// another rank of the communicator last waited on this CPU (it cannot publish while
+    /// this rank spins on it; after a wake-up the scheduler often puts the woken rank beside
+    /// its waker: 2 ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue
+    /// 13). First the rank keeps the communicator spread over the CPUs (`spread`).
     fn spin_now(&self) -> u32 {
-        if self.spin == 0 {
-            return 0;
-        }
         let Some(cpu) = crate::transport::coll_region::current_cpu() else {
             return self.spin;
         };
-        let shared = |r: usize| r != self.me && self.region.cpu(r) == Some(cpu);
-        // Every local rank has a core here (else no spin), so two on one CPU are the
-        // scheduler's doing: the higher rank of such a pair moves to a CPU no rank of the
-        // communicator last waited on (the lower one stays, so they do not both move).
-        if (0..self.me).any(shared) {
-            let busy: Vec<u32> = (0..self.n).filter_map(|r| self.region.cpu(r)).collect();
-            if let Some(to) = crate::transport::coll_region::move_off(&busy) {
-                self.region.set_cpu(self.me, to);
-                return self.spin;
-            }
-        }
-        self.region.set_cpu(self.me, cpu);
-        if (0..self.n).any(shared) {
+        let cpu = self.spread(cpu);
+        if self.spin == 0 || (0..self.n).any(|r| r != self.me && self.region.cpu(r) == Some(cpu)) {
             0
         } else {
             self.spin
         }
+    }
+
+    /// Whether a rank this wait needs (`on`, not yet at call `s`) last waited on this
+    /// rank's CPU or has not said where it runs: then it may need this core to publish.
+    fn awaited_here(&self, on: Awaits, s: u64) -> bool {
+        let mine = self.region.cpu(self.me);
+        let here = |r: usize| mine.is_none() || self.region.cpu(r).is_none_or(|c| Some(c) == mine);
+        match on {
+            Awaits::One(r) => here(r),
+            Awaits::All => (0..self.n).any(|r| r != self.me && self.region.seq(r) < s && here(r)),
+        }
+    }
+
+    /// Keeps at most `quota` ranks of the communicator on a CPU (one each when every rank
+    /// has a core): a rank that finds `quota` lower ranks last waiting on the CPU it runs on
+    /// moves to a CPU that holds fewer (`move_off`; the lower ones stay, so they do not all
+    /// move). Records and returns the CPU it runs on. Why: the scheduler packs ranks that
+    /// take turns on a CPU (a woken rank lands on its waker's CPU, and this machine's
+    /// kernel packs tasks on fewer vCPUs), and then leaves them there while they only
+    /// yield: 4 ranks on 2 cores, barrier 2.1 us a call with 2 ranks per CPU, 3.4 with
+    /// 3 + 1, 4.3 with all 4 on one CPU (issue 13, the two modes of the 4-rank figures).
+    fn spread(&self, cpu: u32) -> u32 {
+        let on = |r: usize, c: u32| r != self.me && self.region.cpu(r) == Some(c);
+        if (0..self.me).filter(|&r| on(r, cpu)).count() >= self.quota {
+            let mut full = vec![cpu];
+            for c in (0..self.n).filter_map(|r| self.region.cpu(r)) {
+                if !full.contains(&c) && (0..self.n).filter(|&r| on(r, c)).count() >= self.quota {
+                    full.push(c);
+                }
+            }
+            if let Some(to) = crate::transport::coll_region::move_off(&full) {
+                self.region.set_cpu(self.me, to);
+                return to;
+            }
+        }
+        if self.region.cpu(self.me) != Some(cpu) {
+            self.region.set_cpu(self.me, cpu);
+        }
+        cpu
     }
 
     /// Publishes call `s` for this rank and wakes whom that releases.
