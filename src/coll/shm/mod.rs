@@ -21,8 +21,11 @@
 //! wrote for call `s - 2`); two slots make that wait rare. Reductions gather every rank's
 //! contribution and fold them in rank order (non-commutative operations stay correct).
 //!
-//! Waiting: a short spin on the flags when every local rank has a core and no other rank
-//! of the communicator last waited on this CPU; then the waiter yields its core (the rank
+//! Waiting: first a waiter keeps the communicator spread over the CPUs (at most
+//! `ceil(ranks / cpus)` ranks on one CPU, `ShmComm::spread`: the scheduler packs ranks that
+//! take turns on a CPU and leaves them packed while they yield); then a short spin on the
+//! flags when every local rank has a core and no other rank of the communicator last
+//! waited on this CPU; then the waiter yields its core (the rank
 //! it waits for may be the one that needs it), running a round of the engine's progress
 //! every few yields (a peer's point-to-point transfer or a nonblocking schedule may need
 //! it). Past [`YIELD_FOR`] it announces in its control line whom it waits for and which
@@ -65,11 +68,6 @@ pub const SLOT: usize = 16 * 1024;
 /// Polls of a flag before a waiting rank turns to the engine's blocking loop (when every
 /// local rank has a core; oversubscribed ranks go there at once).
 const SPIN: u32 = 4000;
-
-/// Polls of a flag between yields when ranks outnumber cores and no awaited rank runs on
-/// the waiter's CPU (`ShmComm::wait`): about a microsecond, the cost of a yield's round
-/// trip through the rank that shares the CPU.
-const AWAY_POLLS: u32 = 1000;
 
 /// How long a waiter yields before it sleeps. A sleep costs its waker a system call and,
 /// when the sleeper's CPU has gone idle, a wake-up of that CPU (tens of microseconds in a
@@ -182,18 +180,12 @@ impl ShmComm {
                 return;
             }
             // Oversubscribed, or spun out: give the core away (the awaited rank may be
-            // waiting for it) until YIELD_FOR has passed; progress every few yields. When
-            // no awaited rank last ran on this CPU, a yield would only hand the core to a
-            // rank that waits too: poll a while first (`AWAY_POLLS`, then one yield, so a
-            // stale hint costs little).
-            if self.spin == 0 && !self.awaited_here(on, s) {
-                for _ in 0..AWAY_POLLS {
-                    if ready() {
-                        return;
-                    }
-                    std::hint::spin_loop();
-                }
-            }
+            // waiting for it) until YIELD_FOR has passed; progress every few yields. (Polling
+            // first when no awaited rank last ran on this CPU measured mixed and lost the
+            // barrier, issue 13,
+            // 4 ranks on 2 cores, 15 alternating rounds, us, yield at once / 1000 polls
+            // first: barrier 2.11 / 2.27, allreduce 8 B 2.40 / 2.64, bcast 8 B 2.09 / 1.86,
+            // reduce 8 B 2.16 / 1.50.)
             yields += 1;
             if yields % 8 != 0 {
                 std::thread::yield_now();
@@ -231,17 +223,6 @@ impl ShmComm {
             0
         } else {
             self.spin
-        }
-    }
-
-    /// Whether a rank this wait needs (`on`, not yet at call `s`) last waited on this
-    /// rank's CPU or has not said where it runs: then it may need this core to publish.
-    fn awaited_here(&self, on: Awaits, s: u64) -> bool {
-        let mine = self.region.cpu(self.me);
-        let here = |r: usize| mine.is_none() || self.region.cpu(r).is_none_or(|c| Some(c) == mine);
-        match on {
-            Awaits::One(r) => here(r),
-            Awaits::All => (0..self.n).any(|r| r != self.me && self.region.seq(r) < s && here(r)),
         }
     }
 
