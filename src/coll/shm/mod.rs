@@ -59,7 +59,7 @@ use crate::p2p::NodeEngine;
 use crate::transport::coll_region::{Awaits, Region, INLINE};
 use crate::transport::fabric::Fabric;
 use crate::transport::mem::UserPtr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bytes of a data slot: the most a staged call moves (longer messages take several).
@@ -98,6 +98,9 @@ pub struct ShmComm {
     direct: bool,
     /// Most ranks of the communicator that should share a CPU (`spread`).
     quota: usize,
+    /// The call under way is single-copy (`direct`): its waits do not move the rank
+    /// (`spread`).
+    single_copy_call: AtomicBool,
 }
 
 impl ShmComm {
@@ -119,6 +122,7 @@ impl ShmComm {
             seq: AtomicU64::new(0),
             others_at: AtomicU64::new(0),
             direct,
+            single_copy_call: AtomicBool::new(false),
         }
     }
 
@@ -129,11 +133,13 @@ impl ShmComm {
 
     /// Starts the next call: its number.
     fn next(&self) -> u64 {
+        self.single_copy_call.store(false, Ordering::Relaxed);
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Starts the next call that takes two numbers (`direct`): the first.
     fn next_pair(&self) -> u64 {
+        self.single_copy_call.store(true, Ordering::Relaxed);
         self.seq.fetch_add(2, Ordering::Relaxed) + 1
     }
 
@@ -234,9 +240,18 @@ impl ShmComm {
     /// kernel packs tasks on fewer vCPUs), and then leaves them there while they only
     /// yield: 4 ranks on 2 cores, barrier 2.1 us a call with 2 ranks per CPU, 3.4 with
     /// 3 + 1, 4.3 with all 4 on one CPU (issue 13, the two modes of the 4-rank figures).
+    ///
+    /// Only the waits of calls staged through the slots move a rank: in single-copy calls
+    /// (large messages) the moves measured harmful, 4 ranks on 2 cores under the other
+    /// helpers' load (issue 13, 5 alternating rounds, us, before / spreading in every
+    /// wait: bcast 1 MiB 428 / 1351, reduce 4 MiB 4943 / 12506, allreduce 1 MiB 973 /
+    /// 2054, with 14 times the context switches): a rank then reads megabytes, and the
+    /// CPU the kernel chose (away from other load, with the data in its cache) serves it
+    /// better than an even spread.
     fn spread(&self, cpu: u32) -> u32 {
         let on = |r: usize, c: u32| r != self.me && self.region.cpu(r) == Some(c);
-        if (0..self.me).filter(|&r| on(r, cpu)).count() >= self.quota {
+        let may_move = !self.single_copy_call.load(Ordering::Relaxed);
+        if may_move && (0..self.me).filter(|&r| on(r, cpu)).count() >= self.quota {
             let mut full = vec![cpu];
             for c in (0..self.n).filter_map(|r| self.region.cpu(r)) {
                 if !full.contains(&c) && (0..self.n).filter(|&r| on(r, c)).count() >= self.quota {
