@@ -8,8 +8,9 @@
  * always the one with the least work.
  *
  * Output (rank 0): "OP BYTES USEC" lines.
- * usage: coll [--scale FACTOR] [--max BYTES] [--min BYTES] [--ops NAME,NAME,...]
- * (--ops: run only the named operations, e.g. --ops reduce,allreduce)
+ * usage: coll [--scale FACTOR] [--max BYTES] [--min BYTES] [--ops NAME,NAME,...] [--sweep]
+ * (--ops: run only the named operations, e.g. --ops reduce,allreduce; --sweep: every power
+ * of two from 4 B to --max, and 0 B, instead of the eight-fold steps)
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
     double scale = 1.0;
     size_t maxb = 1 << 20, minb = 0;
     const char *only = NULL;
+    int sweep = 0;
     MPI_Init(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--scale") && i + 1 < argc)
@@ -57,9 +59,11 @@ int main(int argc, char **argv)
             minb = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--sweep"))
+            sweep = 1;
         else {
             fprintf(stderr, "usage: coll [--scale FACTOR] [--max BYTES] [--min BYTES] "
-                            "[--ops NAME,NAME,...]\n");
+                            "[--ops NAME,NAME,...] [--sweep]\n");
             MPI_Abort(MPI_COMM_WORLD, 2);
         }
     }
@@ -67,7 +71,14 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     char *a = calloc(maxb * size, 1), *b = calloc(maxb * size, 1);
-    const size_t sizes[] = {8, 64, 512, 4096, 32768, 262144, 1 << 20};
+    size_t sizes[32] = {8, 64, 512, 4096, 32768, 262144, 1 << 20};
+    unsigned nsizes = 7;
+    if (sweep) {
+        nsizes = 0;
+        sizes[nsizes++] = 0;
+        for (size_t s = 4; s <= maxb && nsizes < 32; s *= 2)
+            sizes[nsizes++] = s;
+    }
     int cap = (int)(1000 * scale) + 9;
     double *t = malloc(sizeof(double) * (size_t)cap);
     if (!a || !b || !t) {
@@ -88,7 +99,7 @@ int main(int argc, char **argv)
             if (!found)
                 continue;
         }
-        for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        for (unsigned k = 0; k < nsizes; k++) {
             size_t bytes = sizes[k];
             if (bytes > maxb || (op == BARRIER && k > 0) || (op == ALLTOALL && bytes > maxb / 4))
                 break;

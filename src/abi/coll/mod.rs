@@ -164,6 +164,15 @@ fn root_of(t: &Team, root: c_int) -> Result<usize, MpiError> {
     Ok(root as usize)
 }
 
+/// A blocking collective on an intracommunicator whose every rank moves `bytes` = 0 (MPI
+/// requires matching signatures, so all of them see 0): returns at once, after the
+/// argument checks, as MPICH's binomial bcast (`nbytes == 0`) and Open MPI's collectives
+/// do. Nonblocking and persistent forms still build their (empty) schedule: they owe a
+/// request.
+fn nothing_to_move(t: &Team, bytes: u64) -> bool {
+    bytes == 0 && t.remote.is_none()
+}
+
 #[inline]
 fn in_place(p: *const c_void) -> bool {
     p as usize == IN_PLACE
@@ -364,6 +373,11 @@ fn bcast(
         _ => data(b, count, dt)?,
     };
     let (inter_comm, me) = (t.remote.is_some(), t.rank);
+    if let How::Block = how {
+        if nothing_to_move(&t, d.bytes()) {
+            return Ok(());
+        }
+    }
     if let (How::Block, Role::Root | Role::Leaf(_)) = (&how, role) {
         let root = if let Role::Leaf(r) = role { r } else { me };
         if fast::bcast(&t, &d, root)? {

@@ -38,7 +38,7 @@ fn reduce(
         input.clone()
     };
     if let How::Block = how {
-        if fast::reduce(&t, &red, &input, &out, root)? {
+        if nothing_to_move(&t, input.bytes()) || fast::reduce(&t, &red, &input, &out, root)? {
             return Ok(());
         }
     }
@@ -104,7 +104,9 @@ fn allreduce(
         Some(data(sb, count, dt)?)
     };
     if let How::Block = how {
-        if fast::allreduce(&t, &red, input.as_ref().unwrap_or(&out), &out)? {
+        if nothing_to_move(&t, out.bytes())
+            || fast::allreduce(&t, &red, input.as_ref().unwrap_or(&out), &out)?
+        {
             return Ok(());
         }
     }

@@ -21,8 +21,11 @@
 //! wrote for call `s - 2`); two slots make that wait rare. Reductions gather every rank's
 //! contribution and fold them in rank order (non-commutative operations stay correct).
 //!
-//! Waiting: a short spin on the flags when every local rank has a core and no other rank
-//! of the communicator last waited on this CPU; then the waiter yields its core (the rank
+//! Waiting: first a waiter keeps the communicator spread over the CPUs (at most
+//! `ceil(ranks / cpus)` ranks on one CPU, `ShmComm::spread`: the scheduler packs ranks that
+//! take turns on a CPU and leaves them packed while they yield); then a short spin on the
+//! flags when every local rank has a core and no other rank of the communicator last
+//! waited on this CPU; then the waiter yields its core (the rank
 //! it waits for may be the one that needs it), running a round of the engine's progress
 //! every few yields (a peer's point-to-point transfer or a nonblocking schedule may need
 //! it). Past [`YIELD_FOR`] it announces in its control line whom it waits for and which
@@ -56,7 +59,7 @@ use crate::p2p::NodeEngine;
 use crate::transport::coll_region::{Awaits, Region, INLINE};
 use crate::transport::fabric::Fabric;
 use crate::transport::mem::UserPtr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bytes of a data slot: the most a staged call moves (longer messages take several).
@@ -93,6 +96,11 @@ pub struct ShmComm {
     others_at: AtomicU64,
     /// Every rank can read the others' memory (`direct`).
     direct: bool,
+    /// Most ranks of the communicator that should share a CPU (`spread`).
+    quota: usize,
+    /// The call under way is single-copy (`direct`): its waits do not move the rank
+    /// (`spread`).
+    single_copy_call: AtomicBool,
 }
 
 impl ShmComm {
@@ -103,8 +111,10 @@ impl ShmComm {
         oversubscribed: bool,
         direct: bool,
     ) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
         ShmComm {
             n: region.ranks(),
+            quota: region.ranks().div_ceil(cpus),
             region,
             me,
             bell_of,
@@ -112,6 +122,7 @@ impl ShmComm {
             seq: AtomicU64::new(0),
             others_at: AtomicU64::new(0),
             direct,
+            single_copy_call: AtomicBool::new(false),
         }
     }
 
@@ -122,11 +133,13 @@ impl ShmComm {
 
     /// Starts the next call: its number.
     fn next(&self) -> u64 {
+        self.single_copy_call.store(false, Ordering::Relaxed);
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Starts the next call that takes two numbers (`direct`): the first.
     fn next_pair(&self) -> u64 {
+        self.single_copy_call.store(true, Ordering::Relaxed);
         self.seq.fetch_add(2, Ordering::Relaxed) + 1
     }
 
@@ -173,7 +186,12 @@ impl ShmComm {
                 return;
             }
             // Oversubscribed, or spun out: give the core away (the awaited rank may be
-            // waiting for it) until YIELD_FOR has passed; progress every few yields.
+            // waiting for it) until YIELD_FOR has passed; progress every few yields. (Polling
+            // first when no awaited rank last ran on this CPU measured mixed and lost the
+            // barrier, issue 13,
+            // 4 ranks on 2 cores, 15 alternating rounds, us, yield at once / 1000 polls
+            // first: barrier 2.11 / 2.27, allreduce 8 B 2.40 / 2.64, bcast 8 B 2.09 / 1.86,
+            // reduce 8 B 2.16 / 1.50.)
             yields += 1;
             if yields % 8 != 0 {
                 std::thread::yield_now();
@@ -197,35 +215,58 @@ impl ShmComm {
         }
     }
 
-    /// Polls before yielding in a wait starting now: none when another rank of the
-    /// communicator last waited on this CPU (it cannot publish while this rank spins on
-    /// it; after a wake-up the scheduler often puts the woken rank beside its waker: 2
-    /// ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue 13). The
-    /// higher rank of such a pair first tries to move to a free CPU (`move_off`).
+    /// Polls before yielding in a wait starting now: none when oversubscribed, or when
+    /// another rank of the communicator last waited on this CPU (it cannot publish while
+    /// this rank spins on it; after a wake-up the scheduler often puts the woken rank beside
+    /// its waker: 2 ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue
+    /// 13). First the rank keeps the communicator spread over the CPUs (`spread`).
     fn spin_now(&self) -> u32 {
-        if self.spin == 0 {
-            return 0;
-        }
         let Some(cpu) = crate::transport::coll_region::current_cpu() else {
             return self.spin;
         };
-        let shared = |r: usize| r != self.me && self.region.cpu(r) == Some(cpu);
-        // Every local rank has a core here (else no spin), so two on one CPU are the
-        // scheduler's doing: the higher rank of such a pair moves to a CPU no rank of the
-        // communicator last waited on (the lower one stays, so they do not both move).
-        if (0..self.me).any(shared) {
-            let busy: Vec<u32> = (0..self.n).filter_map(|r| self.region.cpu(r)).collect();
-            if let Some(to) = crate::transport::coll_region::move_off(&busy) {
-                self.region.set_cpu(self.me, to);
-                return self.spin;
-            }
-        }
-        self.region.set_cpu(self.me, cpu);
-        if (0..self.n).any(shared) {
+        let cpu = self.spread(cpu);
+        if self.spin == 0 || (0..self.n).any(|r| r != self.me && self.region.cpu(r) == Some(cpu)) {
             0
         } else {
             self.spin
         }
+    }
+
+    /// Keeps at most `quota` ranks of the communicator on a CPU (one each when every rank
+    /// has a core): a rank that finds `quota` lower ranks last waiting on the CPU it runs on
+    /// moves to a CPU that holds fewer (`move_off`; the lower ones stay, so they do not all
+    /// move). Records and returns the CPU it runs on. Why: the scheduler packs ranks that
+    /// take turns on a CPU (a woken rank lands on its waker's CPU, and this machine's
+    /// kernel packs tasks on fewer vCPUs), and then leaves them there while they only
+    /// yield: 4 ranks on 2 cores, barrier 2.1 us a call with 2 ranks per CPU, 3.4 with
+    /// 3 + 1, 4.3 with all 4 on one CPU (issue 13, the two modes of the 4-rank figures).
+    ///
+    /// Only the waits of calls staged through the slots move a rank: in single-copy calls
+    /// (large messages) the moves measured harmful, 4 ranks on 2 cores under the other
+    /// helpers' load (issue 13, 5 alternating rounds, us, before / spreading in every
+    /// wait: bcast 1 MiB 428 / 1351, reduce 4 MiB 4943 / 12506, allreduce 1 MiB 973 /
+    /// 2054, with 14 times the context switches): a rank then reads megabytes, and the
+    /// CPU the kernel chose (away from other load, with the data in its cache) serves it
+    /// better than an even spread.
+    fn spread(&self, cpu: u32) -> u32 {
+        let on = |r: usize, c: u32| r != self.me && self.region.cpu(r) == Some(c);
+        let may_move = !self.single_copy_call.load(Ordering::Relaxed);
+        if may_move && (0..self.me).filter(|&r| on(r, cpu)).count() >= self.quota {
+            let mut full = vec![cpu];
+            for c in (0..self.n).filter_map(|r| self.region.cpu(r)) {
+                if !full.contains(&c) && (0..self.n).filter(|&r| on(r, c)).count() >= self.quota {
+                    full.push(c);
+                }
+            }
+            if let Some(to) = crate::transport::coll_region::move_off(&full) {
+                self.region.set_cpu(self.me, to);
+                return to;
+            }
+        }
+        if self.region.cpu(self.me) != Some(cpu) {
+            self.region.set_cpu(self.me, cpu);
+        }
+        cpu
     }
 
     /// Publishes call `s` for this rank and wakes whom that releases.

@@ -48,6 +48,7 @@ pub(super) fn block(count: u64, n: usize, size: u64, i: usize) -> (u64, u64) {
 impl ShmComm {
     /// Starts the next call that takes three numbers: the first.
     fn next_triple(&self) -> u64 {
+        self.single_copy_call.store(true, Ordering::Relaxed);
         self.seq.fetch_add(3, Ordering::Relaxed) + 1
     }
 }
