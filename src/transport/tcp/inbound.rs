@@ -21,6 +21,7 @@ use super::{Serve, Tcp};
 use parking_lot::Mutex;
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::Ordering;
 
 /// An authenticated connection from peer `src`.
 pub(super) struct Inbound {
@@ -70,14 +71,25 @@ pub(super) fn pollin(fd: RawFd) -> libc::pollfd {
 impl Tcp {
     /// Reads the frames that have arrived, without waiting for any; called by `poll` when
     /// the inbox is empty and by a rendezvous read waiting for its answer. Does nothing if
-    /// another thread is reading. The peers' reads of our memory found here are answered
-    /// by this thread, once the set is unlocked (see the module doc).
+    /// another thread is reading, unless a loss may be acted on (`settle`). The peers'
+    /// reads of our memory found here are answered by this thread, once the set is
+    /// unlocked (see the module doc).
     pub(super) fn pump(&self) {
         self.presence.beat();
+        // After the layer above asked for lost peers (it is about to fail what waits on
+        // them, see `lost_peers`): wait for a thread that is reading, and pass over nothing,
+        // so every frame that arrived before the loss is delivered before the poll that
+        // finds nothing.
+        let settle =
+            self.settle.load(Ordering::Relaxed) && self.settle.swap(false, Ordering::AcqRel);
         let mut answers = Vec::new();
         {
-            let Some(mut set) = self.inbound.try_lock() else {
-                return;
+            let mut set = match settle {
+                true => self.inbound.lock(),
+                false => match self.inbound.try_lock() {
+                    Some(set) => set,
+                    None => return,
+                },
             };
             let Conns { list, fds } = &mut *set;
             if list.is_empty() {
@@ -94,7 +106,7 @@ impl Tcp {
             // reader thread through `presence`).
             if list.len() <= FEW {
                 for c in list.iter_mut() {
-                    if std::mem::take(&mut c.just_drained) {
+                    if std::mem::take(&mut c.just_drained) && !settle {
                         continue;
                     }
                     self.drain(c, Some(&mut answers));

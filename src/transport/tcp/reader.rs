@@ -202,19 +202,29 @@ impl Reader {
     }
 
     /// An authenticated connector: send our proof, then read its frames.
+    ///
+    /// The connection joins the inbound set under the same lock as the proof is written:
+    /// the connector sends its first frame only once it has the proof, so no frame can
+    /// arrive on a connection the rank's polls do not see yet (a rank that sent one message
+    /// and died could otherwise be failed by the launcher's notice before the reader thread
+    /// had added its connection, and the message be lost).
     fn admit(&mut self, mut h: Handshake, src: usize) {
         let nc: [u8; wire::NONCE] = h.buf[12..44].try_into().expect("nonce");
         let peer = self.tcp.rank_of(src);
         let proof = wire::listener_proof(&self.tcp.key, self.tcp.me, peer, &nc, &h.nonce);
+        let _ = h.conn.set_nodelay(true);
+        let mut set = self.tcp.inbound.lock();
         let ok = matches!(h.conn.write(&proof), Ok(n) if n == proof.len())
             && h.conn.set_nonblocking(false).is_ok();
         if ok {
-            let _ = h.conn.set_nodelay(true);
+            // Whatever goodbye came before, the peer is back (before a frame of it is read).
             self.tcp.returned(src);
-            self.tcp.inbound.lock().list.push(Inbound::new(h.conn, src));
+            set.list.push(Inbound::new(h.conn, src));
+            drop(set);
             // A rank asleep on its sockets polls the new one from now on.
             (self.tcp.waker)();
         } else {
+            drop(set);
             self.reject(h.from, "could not send the proof");
         }
     }
