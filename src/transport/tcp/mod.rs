@@ -269,8 +269,9 @@ impl Tcp {
         if let Some(f) = self.inbox.poll() {
             return Some(f);
         }
-        self.pump();
-        self.inbox.poll()
+        let mut first = None;
+        self.pump(Some(&mut first));
+        first.or_else(|| self.inbox.poll())
     }
 
     /// Takes back the buffer of a frame `poll` gave (the engine has done with it).
@@ -413,7 +414,7 @@ impl Tcp {
             if Instant::now() >= spin_until {
                 break;
             }
-            self.pump();
+            self.pump(None);
             std::thread::yield_now();
         }
         // The reader thread reads the answer while we sleep (told by `away`).

@@ -126,7 +126,7 @@ impl Reader {
                 let mut set = self.tcp.inbound.lock();
                 let ready = fds[skip + npending..].iter().map(|f| f.revents != 0);
                 for (c, _) in set.list.iter_mut().zip(ready).filter(|(_, r)| *r) {
-                    self.tcp.drain(c, None);
+                    self.tcp.drain(c, None, None);
                 }
             }
             let ready: Vec<usize> = (0..npending)
@@ -230,16 +230,16 @@ impl Reader {
     }
 }
 
-/// Reads the rest of a frame of type `t` from peer `src` and handles it; true when it was
-/// a cell (queued in the inbox: the caller rings the doorbell). A peer's read of our memory
-/// goes to `answers` if given (the rank's own thread answers it), else to the pull server.
+/// Reads the rest of a frame of type `t` from peer `src` and handles it; a cell is returned
+/// (the caller delivers it). A peer's read of our memory goes to `answers` if given (the
+/// rank's own thread answers it), else to the pull server.
 pub(super) fn read_frame(
     tcp: &Tcp,
     t: u8,
     mut f: FrameBytes,
     src: usize,
     answers: Option<&mut Vec<Serve>>,
-) -> io::Result<bool> {
+) -> io::Result<Option<Frame>> {
     match t {
         wire::CELL => {
             let n = wire::u32_of(&mut f)? as usize;
@@ -256,8 +256,7 @@ pub(super) fn read_frame(
                 tcp.frames.give(buf);
                 return Err(e);
             }
-            tcp.inbox.push(Frame { src, buf });
-            return Ok(true);
+            return Ok(Some(Frame { src, buf }));
         }
         wire::BYE => tcp.departed(src),
         wire::PULL => {
@@ -279,12 +278,12 @@ pub(super) fn read_frame(
             let len = wire::u64_of(&mut f)?;
             if len == wire::REFUSED {
                 tcp.finish_pull(id, Err(io::Error::other("the peer refused the read")));
-                return Ok(false);
+                return Ok(None);
             }
             let p = tcp.pulls.lock().get(&id).cloned();
             let Some(p) = p.filter(|p| p.peer == src) else {
                 f.skip(len)?;
-                return Ok(false);
+                return Ok(None);
             };
             let mut left = len;
             for &(a, l) in &p.dst {
@@ -308,7 +307,7 @@ pub(super) fn read_frame(
             ))
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 impl Handshake {
