@@ -44,18 +44,13 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         // What a failed process sent before it died is in our inbox: take it in first, so
         // a receive it matches completes normally instead of failing (bounded: a live
-        // sender could keep us busy for ever). Two empty rounds in a row end it: a transport
-        // may pass over a connection for one poll after a read drained it (TCP's
-        // `just_drained`), so one empty round does not prove the inbox empty.
-        let mut idle = 0;
+        // sender could keep us busy for ever). One drain is enough: a transport delivers
+        // every frame that arrived before the poll that finds nothing, once the caller has
+        // asked it for lost peers (the fault-tolerance poller does before every sweep; see
+        // `Fabric::lost_peers` and TCP's `lost_peers`).
         for _ in 0..1024 {
-            if self.progress(&mut st) {
-                idle = 0;
-            } else {
-                idle += 1;
-                if idle == 2 {
-                    break;
-                }
+            if !self.progress(&mut st) {
+                break;
             }
         }
         let mut ended = Vec::new();

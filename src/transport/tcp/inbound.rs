@@ -17,10 +17,11 @@
 
 use super::rawio::Wait;
 use super::recvbuf::{Fill, RecvBuf};
-use super::{Serve, Tcp};
+use super::{Frame, Serve, Tcp};
 use parking_lot::Mutex;
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::Ordering;
 
 /// An authenticated connection from peer `src`.
 pub(super) struct Inbound {
@@ -70,19 +71,36 @@ pub(super) fn pollin(fd: RawFd) -> libc::pollfd {
 impl Tcp {
     /// Reads the frames that have arrived, without waiting for any; called by `poll` when
     /// the inbox is empty and by a rendezvous read waiting for its answer. Does nothing if
-    /// another thread is reading. The peers' reads of our memory found here are answered
-    /// by this thread, once the set is unlocked (see the module doc).
-    pub(super) fn pump(&self) {
+    /// another thread is reading, unless a loss may be acted on (`settle`). The peers'
+    /// reads of our memory found here are answered by this thread, once the set is
+    /// unlocked (see the module doc).
+    ///
+    /// `first`: the slot of a poll that takes the first cell read straight back, with no
+    /// trip through the inbox (its queue's lock and its counter, taken and given back on
+    /// the latency path of every message); only when the inbox is empty, which keeps the
+    /// order: frames are queued only under the set's lock, so none older can come in.
+    pub(super) fn pump(&self, first: Option<&mut Option<Frame>>) {
         self.presence.beat();
+        // After the layer above asked for lost peers (it is about to fail what waits on
+        // them, see `lost_peers`): wait for a thread that is reading, and pass over nothing,
+        // so every frame that arrived before the loss is delivered before the poll that
+        // finds nothing.
+        let settle =
+            self.settle.load(Ordering::Relaxed) && self.settle.swap(false, Ordering::AcqRel);
         let mut answers = Vec::new();
         {
-            let Some(mut set) = self.inbound.try_lock() else {
-                return;
+            let mut set = match settle {
+                true => self.inbound.lock(),
+                false => match self.inbound.try_lock() {
+                    Some(set) => set,
+                    None => return,
+                },
             };
             let Conns { list, fds } = &mut *set;
             if list.is_empty() {
                 return;
             }
+            let mut first = first.filter(|_| !self.inbox.has_inbound());
             // A few connections: one non-blocking read each costs no more than a poll(2) and
             // saves it when a frame waits (the common case for a spinning receiver). A
             // connection whose last read here emptied the socket is skipped once: the engine
@@ -94,10 +112,10 @@ impl Tcp {
             // reader thread through `presence`).
             if list.len() <= FEW {
                 for c in list.iter_mut() {
-                    if std::mem::take(&mut c.just_drained) {
+                    if std::mem::take(&mut c.just_drained) && !settle {
                         continue;
                     }
-                    self.drain(c, Some(&mut answers));
+                    self.drain(c, Some(&mut answers), first.as_deref_mut());
                 }
             } else {
                 fds.clear();
@@ -105,7 +123,7 @@ impl Tcp {
                 if matches!(crate::transport::fd::poll(fds, 0), Ok(n) if n > 0) {
                     for (c, f) in list.iter_mut().zip(fds.iter()) {
                         if f.revents != 0 {
-                            self.drain(c, Some(&mut answers));
+                            self.drain(c, Some(&mut answers), first.as_deref_mut());
                         }
                     }
                 }
@@ -144,11 +162,18 @@ impl Tcp {
 
     /// Reads every frame that has arrived on `c` (the caller holds the set's lock): one
     /// `recv` takes what is there, the frames in it are handled, and (on the reader thread)
-    /// another `recv` is made only if the first filled the buffer. The doorbell rings once, if a cell came. An end
+    /// another `recv` is made only if the first filled the buffer. The doorbell rings once, if a cell
+    /// went to the inbox. An end
     /// without `BYE`, or a broken stream, loses the peer (see `liveness`). The peers' reads
     /// of our memory go to `answers` when the caller answers them itself (the rank's own
-    /// thread), else to the pull server (the reader thread never writes).
-    pub(super) fn drain(&self, c: &mut Inbound, mut answers: Option<&mut Vec<Serve>>) {
+    /// thread), else to the pull server (the reader thread never writes). The first cell
+    /// goes to `first` if given and empty, the others to the inbox.
+    pub(super) fn drain(
+        &self,
+        c: &mut Inbound,
+        mut answers: Option<&mut Vec<Serve>>,
+        mut first: Option<&mut Option<Frame>>,
+    ) {
         let mut cells = false;
         while !c.closed {
             let drained = match c.rx.fill(c.conn.as_raw_fd()) {
@@ -182,7 +207,14 @@ impl Tcp {
                 };
                 let f = c.rx.frame(&c.conn, wait);
                 match super::reader::read_frame(self, t, f, c.src, answers.as_deref_mut()) {
-                    Ok(cell) => cells |= cell,
+                    Ok(None) => {}
+                    Ok(Some(cell)) => match first.as_deref_mut() {
+                        Some(slot @ None) => *slot = Some(cell),
+                        _ => {
+                            self.inbox.push(cell);
+                            cells = true;
+                        }
+                    },
                     Err(e) => {
                         c.closed = true;
                         self.lose(c.src, format!("its connection broke: {e}"));

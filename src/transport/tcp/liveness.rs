@@ -102,7 +102,16 @@ impl Tcp {
     }
 
     /// The peers lost since the last call: (peer index, reason), each once.
+    ///
+    /// The caller is about to fail the operations that wait on failed peers, lost here or
+    /// known from elsewhere (the launcher's notice of a death can come before we read the
+    /// dead rank's last frames): so the next poll that finds the inbox empty reads every
+    /// connection, passing over none (`just_drained`) and waiting for a thread that is
+    /// reading one, and what a dead peer sent before it died is delivered before a receive
+    /// it matches could be failed. A loss found here is already behind its frames: a
+    /// connection is read to its end before its end loses the peer (`drain`).
     pub fn lost_peers(&self) -> Vec<(usize, String)> {
+        self.settle.store(true, Ordering::Release);
         // Every progress round asks: one atomic load when nothing was lost.
         if !self.any_lost.load(Ordering::Acquire) {
             return Vec::new();

@@ -178,6 +178,9 @@ pub struct Tcp {
     lost: Mutex<Vec<(usize, String)>>,
     /// `lost` is not empty: the check every progress round makes without the lock.
     any_lost: std::sync::atomic::AtomicBool,
+    /// The next `pump` reads every connection, waiting for a thread that is reading one
+    /// (set when the layer above asks for lost peers, see `liveness`).
+    settle: std::sync::atomic::AtomicBool,
     /// Authenticated connections from our peers (see `inbound`).
     inbound: inbound::Set,
     /// Peers' reads of our memory, for the pull server.
@@ -228,6 +231,7 @@ impl Tcp {
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
             any_lost: std::sync::atomic::AtomicBool::new(false),
+            settle: std::sync::atomic::AtomicBool::new(false),
             inbound: Default::default(),
             serve: tx,
             presence: presence::Presence::new()?,
@@ -265,8 +269,9 @@ impl Tcp {
         if let Some(f) = self.inbox.poll() {
             return Some(f);
         }
-        self.pump();
-        self.inbox.poll()
+        let mut first = None;
+        self.pump(Some(&mut first));
+        first.or_else(|| self.inbox.poll())
     }
 
     /// Takes back the buffer of a frame `poll` gave (the engine has done with it).
@@ -409,7 +414,7 @@ impl Tcp {
             if Instant::now() >= spin_until {
                 break;
             }
-            self.pump();
+            self.pump(None);
             std::thread::yield_now();
         }
         // The reader thread reads the answer while we sleep (told by `away`).

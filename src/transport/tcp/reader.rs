@@ -126,7 +126,7 @@ impl Reader {
                 let mut set = self.tcp.inbound.lock();
                 let ready = fds[skip + npending..].iter().map(|f| f.revents != 0);
                 for (c, _) in set.list.iter_mut().zip(ready).filter(|(_, r)| *r) {
-                    self.tcp.drain(c, None);
+                    self.tcp.drain(c, None, None);
                 }
             }
             let ready: Vec<usize> = (0..npending)
@@ -202,34 +202,44 @@ impl Reader {
     }
 
     /// An authenticated connector: send our proof, then read its frames.
+    ///
+    /// The connection joins the inbound set under the same lock as the proof is written:
+    /// the connector sends its first frame only once it has the proof, so no frame can
+    /// arrive on a connection the rank's polls do not see yet (a rank that sent one message
+    /// and died could otherwise be failed by the launcher's notice before the reader thread
+    /// had added its connection, and the message be lost).
     fn admit(&mut self, mut h: Handshake, src: usize) {
         let nc: [u8; wire::NONCE] = h.buf[12..44].try_into().expect("nonce");
         let peer = self.tcp.rank_of(src);
         let proof = wire::listener_proof(&self.tcp.key, self.tcp.me, peer, &nc, &h.nonce);
+        let _ = h.conn.set_nodelay(true);
+        let mut set = self.tcp.inbound.lock();
         let ok = matches!(h.conn.write(&proof), Ok(n) if n == proof.len())
             && h.conn.set_nonblocking(false).is_ok();
         if ok {
-            let _ = h.conn.set_nodelay(true);
+            // Whatever goodbye came before, the peer is back (before a frame of it is read).
             self.tcp.returned(src);
-            self.tcp.inbound.lock().list.push(Inbound::new(h.conn, src));
+            set.list.push(Inbound::new(h.conn, src));
+            drop(set);
             // A rank asleep on its sockets polls the new one from now on.
             (self.tcp.waker)();
         } else {
+            drop(set);
             self.reject(h.from, "could not send the proof");
         }
     }
 }
 
-/// Reads the rest of a frame of type `t` from peer `src` and handles it; true when it was
-/// a cell (queued in the inbox: the caller rings the doorbell). A peer's read of our memory
-/// goes to `answers` if given (the rank's own thread answers it), else to the pull server.
+/// Reads the rest of a frame of type `t` from peer `src` and handles it; a cell is returned
+/// (the caller delivers it). A peer's read of our memory goes to `answers` if given (the
+/// rank's own thread answers it), else to the pull server.
 pub(super) fn read_frame(
     tcp: &Tcp,
     t: u8,
     mut f: FrameBytes,
     src: usize,
     answers: Option<&mut Vec<Serve>>,
-) -> io::Result<bool> {
+) -> io::Result<Option<Frame>> {
     match t {
         wire::CELL => {
             let n = wire::u32_of(&mut f)? as usize;
@@ -246,8 +256,7 @@ pub(super) fn read_frame(
                 tcp.frames.give(buf);
                 return Err(e);
             }
-            tcp.inbox.push(Frame { src, buf });
-            return Ok(true);
+            return Ok(Some(Frame { src, buf }));
         }
         wire::BYE => tcp.departed(src),
         wire::PULL => {
@@ -269,12 +278,12 @@ pub(super) fn read_frame(
             let len = wire::u64_of(&mut f)?;
             if len == wire::REFUSED {
                 tcp.finish_pull(id, Err(io::Error::other("the peer refused the read")));
-                return Ok(false);
+                return Ok(None);
             }
             let p = tcp.pulls.lock().get(&id).cloned();
             let Some(p) = p.filter(|p| p.peer == src) else {
                 f.skip(len)?;
-                return Ok(false);
+                return Ok(None);
             };
             let mut left = len;
             for &(a, l) in &p.dst {
@@ -298,7 +307,7 @@ pub(super) fn read_frame(
             ))
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 impl Handshake {

@@ -12,7 +12,7 @@
 //! writes each frame whole, so the rest is on its way. Large transfers are thus never copied
 //! through the buffer. All of it is used under the inbound set's lock (see `inbound`).
 
-use super::rawio::{copy_to_addr, raw_io, recv_exact, Wait, Way};
+use super::rawio::{copy_to_addr, raw_io, recv_exact, sys_recv, Wait, Way};
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -80,7 +80,7 @@ impl RecvBuf {
         loop {
             // SAFETY: recv writes at most `room` bytes into `data`, a buffer we own.
             let n =
-                unsafe { libc::recv(fd, self.data.as_mut_ptr().cast(), room, libc::MSG_DONTWAIT) };
+                unsafe { sys_recv(fd, self.data.as_mut_ptr().cast(), room, libc::MSG_DONTWAIT) };
             match n {
                 0 => return Ok(Fill::End),
                 n if n > 0 => {
@@ -92,10 +92,12 @@ impl RecvBuf {
                     });
                 }
                 _ => {
+                    // The raw errno: this is the spinning receiver's common case, and
+                    // `ErrorKind` is a table walk.
                     let e = io::Error::last_os_error();
-                    match e.kind() {
-                        io::ErrorKind::Interrupted => {}
-                        io::ErrorKind::WouldBlock => return Ok(Fill::None),
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => {}
+                        Some(libc::EAGAIN) => return Ok(Fill::None),
                         _ => return Err(e),
                     }
                 }
@@ -153,6 +155,18 @@ impl Read for FrameBytes<'_> {
         self.buf.read_past = true;
         recv_exact(self.conn.as_raw_fd(), out, self.wait)?;
         Ok(out.len())
+    }
+
+    /// One copy from the buffer (all of a small frame), the rest from the socket: without
+    /// the generic loop of `Read::read_exact`, on the latency path of every message.
+    #[inline]
+    fn read_exact(&mut self, out: &mut [u8]) -> io::Result<()> {
+        let n = self.buf.take_into(out);
+        if n < out.len() {
+            self.buf.read_past = true;
+            recv_exact(self.conn.as_raw_fd(), &mut out[n..], self.wait)?;
+        }
+        Ok(())
     }
 }
 

@@ -197,3 +197,127 @@ fn a_frame_after_a_drained_read_comes_by_the_second_poll() {
         b.release(f);
     }
 }
+
+/// Keeps `t`'s reader thread off its connections for `d` (the rank "reads them itself").
+fn present_for(t: &Tcp, d: Duration) {
+    let t0 = Instant::now();
+    while t0.elapsed() < d {
+        t.presence.beat();
+        std::thread::sleep(Duration::from_micros(100));
+    }
+}
+
+/// Once the layer above has asked for lost peers (it is about to fail the operations that
+/// wait on them), the next poll reads every connection: a frame that came after a read
+/// that emptied the socket is not passed over (`just_drained`), so a dead peer's last
+/// message is taken in before a receive it matches could be failed.
+#[test]
+fn after_a_lost_peers_query_the_next_poll_passes_over_nothing() {
+    let (a, b, _) = pair([[6u8; 32]; 2]);
+    let hdr = [2u8; crate::transport::fabric::HDR_BYTES];
+    // b reads its sockets itself (its reader thread keeps off them).
+    present_for(&b, Duration::from_millis(10));
+    a.send(0, &hdr, b"first").unwrap();
+    let t0 = Instant::now();
+    let f = loop {
+        if let Some(f) = b.poll() {
+            break f;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "frame lost");
+        std::thread::sleep(Duration::from_micros(100));
+    };
+    assert_eq!(&f.buf[48..], b"first");
+    b.release(f);
+    a.send(0, &hdr, b"last").unwrap();
+    present_for(&b, Duration::from_millis(20));
+    assert!(b.lost_peers().is_empty());
+    let f = b.poll().expect("the frame in the socket was passed over");
+    assert_eq!(&f.buf[48..], b"last");
+}
+
+/// Ends our connection to peer 0 of `t` as a dying process does: with a FIN, or with a
+/// reset (`SO_LINGER` 0, as when unread data is left behind). A reset discards what the
+/// kernel has not sent yet, so it waits until everything written has been acknowledged.
+fn hang_up(t: &Tcp, reset: bool) {
+    let s = t.peers[0].out.lock().take().expect("connected");
+    if reset {
+        let t0 = Instant::now();
+        loop {
+            let mut unsent: libc::c_int = 0;
+            // SAFETY: TIOCOUTQ writes one int, into `unsent`, a local.
+            let rc = unsafe { libc::ioctl(s.as_raw_fd(), libc::TIOCOUTQ, &mut unsent) };
+            assert_eq!(rc, 0);
+            if unsent == 0 {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(20), "data never sent");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let lin = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: sets an option of a socket we own from `lin`, a local of the right size.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&lin as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
+    }
+    drop(s);
+}
+
+/// Every frame a peer sent before its connection ended without a goodbye (closed or reset)
+/// is delivered, in order, before the poll that finds nothing after the loss is reported:
+/// read by the rank itself (polling) or by its reader thread (the rank away).
+#[test]
+fn frames_before_a_hang_up_come_before_the_loss() {
+    for (reset, rank_reads) in [(false, true), (true, true), (false, false), (true, false)] {
+        let (a, b, _) = pair([[8u8; 32]; 2]);
+        let hdr = [3u8; crate::transport::fabric::HDR_BYTES];
+        let mut got = Vec::new();
+        let mut take = |f: Frame| {
+            got.push(u32::from_le_bytes(f.buf[48..52].try_into().unwrap()));
+            b.release(f);
+        };
+        // The connection is made (and admitted) by the first frame.
+        a.send(0, &hdr, &0u32.to_le_bytes()).unwrap();
+        take(next_frame(&b));
+        for k in 1..300u32 {
+            a.send(0, &hdr, &k.to_le_bytes()).unwrap();
+        }
+        hang_up(&a, reset);
+        let t0 = Instant::now();
+        let lost = loop {
+            if rank_reads {
+                while let Some(f) = b.poll() {
+                    take(f);
+                }
+            }
+            let l = b.lost_peers();
+            if !l.is_empty() {
+                break l;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "loss never reported"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        assert_eq!(lost[0].0, 0);
+        while let Some(f) = b.poll() {
+            take(f);
+        }
+        assert_eq!(
+            got,
+            (0..300).collect::<Vec<u32>>(),
+            "reset {reset}, read by the rank {rank_reads}: {}",
+            lost[0].1
+        );
+    }
+}
