@@ -60,7 +60,10 @@ pub trait Fabric: Send + Sync {
     fn pid_of(&self, local: usize) -> i32;
     /// Peers lost since the last call, each reported once; the doorbell is rung when one
     /// is lost, so a blocked waiter wakes up to look. Sends to a lost peer are dropped and
-    /// its reads fail: the operations waiting on it must be failed by the caller. Fabrics
+    /// its reads fail: the operations waiting on it must be failed by the caller. Before the
+    /// first poll after this call finds nothing, a fabric delivers every frame that arrived
+    /// before the call (TCP reads every connection on that poll): the caller then fails what
+    /// still waits on the lost peers after a single drain (`Engine::fail_pending`). Fabrics
     /// that cannot lose a peer (one process) keep the default.
     fn lost_peers(&self) -> Vec<LostPeer> {
         Vec::new()
