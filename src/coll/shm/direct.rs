@@ -20,7 +20,10 @@
 //! kernel refuses) is reported as an MPI error after the call's protocol has completed,
 //! so no rank is left waiting.
 
+mod chain;
 mod split;
+
+pub use chain::bcast as chain_bcast;
 
 use super::ShmComm;
 use crate::coll::sched::{byte_type, Reduction};

@@ -6,8 +6,9 @@
 //! on, when every rank may read the others' memory, the readers copy straight from the
 //! source's buffer (`direct`). Reductions above `route::REDUCE_MAX` take the schedules when
 //! every rank has a core; when ranks outnumber cores they go single-copy, large allreduces
-//! split among the ranks (`direct::split`: reduce-scatter, then allgather). `route` holds
-//! these choices.
+//! split among the ranks (`direct::split`: reduce-scatter, then allgather), and large
+//! broadcasts pipelined along a chain of the ranks (`direct::chain`). `route` holds these
+//! choices.
 //!
 //! The scheme is the flag-based release/gather of MPICH's ch4 posix `release_gather` and
 //! Open MPI's `coll/sm` and `coll/xhc` (see also Graham and Shipman, "MPI support for

@@ -43,6 +43,9 @@ pub fn barrier(c: &ShmComm, e: &NodeEngine) {
 /// `d` from `root` to every rank: large messages single-copy, others a slot at a time.
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
     if c.single_copy(d.bytes(), 1) {
+        if super::route::chain(c, d.bytes()) {
+            return direct::chain_bcast(c, e, d, root);
+        }
         return direct::bcast(c, e, d, root);
     }
     for (off, len) in pieces(d.bytes(), c.slot_len() as u64) {

@@ -48,6 +48,21 @@ pub fn split(c: &ShmComm, allreduce: bool, bytes: u64) -> bool {
     allreduce && c.oversubscribed() && bytes >= SPLIT_MIN
 }
 
+/// Smallest broadcast pipelined along a chain of the ranks (`direct::chain`) when ranks
+/// outnumber cores, but by no more than twice. Measured with bench/coll.c --scale 0.3
+/// (issue 13, 2 cores, alternating runs under the lead's test load, medians, us, whole
+/// read / chain / Open MPI 5 ob1+sm): 4 ranks, quiet rounds, 256 KiB 78 / 55 / 88, 1 MiB
+/// 410 / 230 / 300; medians of 7: 256 KiB 81 / 59 / 46, 1 MiB 478 / 295 / 366; 3 ranks:
+/// 256 KiB 61 / 35 / 61, 1 MiB 293 / 159 / 277. At 8 ranks the chain is 7 hand-offs deep
+/// and lost at 1 MiB (742 / 949 / 832; a binary tree 771): those keep the whole read.
+pub const CHAIN_MIN: u64 = 256 * 1024;
+
+/// Whether a single-copy broadcast of `bytes` goes along the chain (`direct::chain`)
+/// rather than every rank reading the root's buffer at once (see [`CHAIN_MIN`]).
+pub fn chain(c: &ShmComm, bytes: u64) -> bool {
+    c.oversubscribed() && c.quota <= 2 && bytes >= CHAIN_MIN
+}
+
 /// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
 /// single-copy route when ranks outnumber cores; the others take the schedules. Measured
 /// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
