@@ -70,6 +70,14 @@ fn post(c: &ShmComm, s: u64, i: usize, x: &Exposed) {
         .write((i * DESC) as i64, &b);
 }
 
+/// Replaces descriptor 0 of this rank for call `s` with the mark of a copy that failed
+/// (address 0), which [`fetch_part`] reports as an error to whoever reads it afterwards.
+fn post_failed(c: &ShmComm, s: u64) {
+    let mut b = [0u8; DESC];
+    b[8..].copy_from_slice(&u64::MAX.to_le_bytes());
+    c.region.slot(c.me, (s & 1) as usize).write(0, &b);
+}
+
 /// Copies what descriptor `i` of rank `src` for call `s` describes into `dst`.
 fn fetch(
     c: &ShmComm,
@@ -106,6 +114,9 @@ fn fetch_part(
         .min(max);
     if len == 0 {
         return Ok(());
+    }
+    if addr == 0 {
+        return Err(read_failed(src, "that rank's own copy of the data failed"));
     }
     let mut pieces: Vec<(UserPtr, usize)> = Vec::new();
     dst.pieces(off, len, |p, l| pieces.push((p, l)));

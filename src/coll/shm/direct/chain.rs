@@ -91,7 +91,12 @@ pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), M
             x.ptr
                 .with_slice(off as i64, len as usize, |b| d.unpack(off, b));
         }
-        // Published whatever happened, so that no rank is left waiting.
+        // Published whatever happened, so that no rank is left waiting; after a failed
+        // read this rank's copy is marked unreadable, so that the ranks down the chain
+        // report an error instead of returning what this rank does not hold.
+        if r.is_err() && res.is_ok() {
+            super::post_failed(c, s);
+        }
         first(&mut res, r);
         c.publish(e, s + 1 + k);
     }
