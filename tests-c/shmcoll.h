@@ -31,4 +31,21 @@ static inline void shm_late(int ms)
         ;
 }
 
+/* A test's main: `check_all(comm, rounds)` on MPI_COMM_WORLD twice, then once on each half of
+ * a split that reverses the rank order (so local rank 0 is not world rank 0). */
+static inline int shm_run_world_and_split(const char *name, int *argc, char ***argv,
+                                          void (*check_all)(MPI_Comm, int))
+{
+    ot_init(name, argc, argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    check_all(MPI_COMM_WORLD, 2);
+    MPI_Comm half;
+    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, rank % 2, size - rank, &half));
+    check_all(half, 1);
+    MPI_CHECK(MPI_Comm_free(&half));
+    return ot_pass();
+}
+
 #endif
