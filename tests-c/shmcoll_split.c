@@ -229,14 +229,5 @@ static void check_all(MPI_Comm comm, int rounds)
 
 int main(int argc, char **argv)
 {
-    ot_init("shmcoll_split", &argc, &argv);
-    int rank, size;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    check_all(MPI_COMM_WORLD, 2);
-    MPI_Comm half;
-    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, rank % 2, size - rank, &half));
-    check_all(half, 1);
-    MPI_CHECK(MPI_Comm_free(&half));
-    return ot_pass();
+    return shm_run_world_and_split("shmcoll_split", &argc, &argv, check_all);
 }
