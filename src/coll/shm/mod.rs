@@ -111,11 +111,11 @@ impl ShmComm {
         bell_of: Vec<usize>,
         oversubscribed: bool,
         direct: bool,
+        cpus: usize,
     ) -> Self {
-        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
         ShmComm {
             n: region.ranks(),
-            quota: region.ranks().div_ceil(cpus),
+            quota: region.ranks().div_ceil(cpus.max(1)),
             region,
             me,
             bell_of,

@@ -15,7 +15,10 @@
 //! verdict to all and closes the descriptor (the mappings keep the memory). The offer also
 //! holds the address of a known word of rank 0's: a rank that can read it with a
 //! single-copy read says so, and the verdict says whether all can (`shm::direct`). Any failure and
-//! every rank goes on without a region for that communicator.
+//! every rank goes on without a region for that communicator. The verdict also carries rank
+//! 0's count of usable CPUs and whether the node is oversubscribed: the routes (`route`)
+//! depend on them, and ranks whose affinity masks differ would otherwise choose different
+//! routes for one call and wait for each other forever.
 
 use super::{ShmComm, SLOT};
 use crate::coll::internal::INTERNAL_TAG;
@@ -180,13 +183,20 @@ fn make(
             all &= answer[0] == 1;
             direct &= answer[1] == 1;
         }
+        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let verdict = [
+            all as u64,
+            direct as u64,
+            oversubscribed as u64,
+            cpus as u64,
+        ];
         for r in 1..n {
-            send(r, &[all as u64, direct as u64])?;
+            send(r, &verdict)?;
         }
         // The descriptor closes here: every rank has mapped the memory or given up.
         Ok(made
             .filter(|_| all)
-            .map(|(reg, _fd)| Arc::new(ShmComm::new(reg, me, bells, oversubscribed, direct))))
+            .map(|(reg, _fd)| Arc::new(ShmComm::new(reg, me, bells, oversubscribed, direct, cpus))))
     } else {
         let offer = recv(0, 4)?;
         let mapped = match offer[..] {
@@ -195,14 +205,16 @@ fn make(
         };
         let can_read = mapped.is_some() && cma_allowed() && probe(t, bells[0], offer[3]);
         send(0, &[mapped.is_some() as u64, can_read as u64])?;
-        let verdict = recv(0, 2)?;
+        // Rank 0's oversubscription and CPU count, not this rank's own (see the module doc).
+        let verdict = recv(0, 4)?;
         Ok(mapped.filter(|_| verdict[0] == 1).map(|reg| {
             Arc::new(ShmComm::new(
                 reg,
                 me,
                 bells,
-                oversubscribed,
+                verdict[2] == 1,
                 verdict[1] == 1,
+                verdict[3] as usize,
             ))
         }))
     }
