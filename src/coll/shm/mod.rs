@@ -140,8 +140,14 @@ impl ShmComm {
 
     /// Starts the next call that takes two numbers (`direct`): the first.
     fn next_pair(&self) -> u64 {
+        self.next_run(2)
+    }
+
+    /// Starts the next single-copy call that takes `count` numbers (`direct`, and
+    /// `direct::chain`'s one per chunk): the first.
+    fn next_run(&self, count: u64) -> u64 {
         self.single_copy_call.store(true, Ordering::Relaxed);
-        self.seq.fetch_add(2, Ordering::Relaxed) + 1
+        self.seq.fetch_add(count, Ordering::Relaxed) + 1
     }
 
     /// Where rank `r` stages `len` bytes in a call of parity `k`: the inline slot of its

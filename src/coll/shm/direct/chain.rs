@@ -23,18 +23,9 @@ use crate::coll::sched::byte_type;
 use crate::coll::shm::ShmComm;
 use crate::error::MpiError;
 use crate::p2p::{Data, NodeEngine};
-use std::sync::atomic::Ordering;
 
 /// Bytes a rank reads from its parent at a time.
 const CHUNK: u64 = 128 * 1024;
-
-impl ShmComm {
-    /// Starts the next call that takes `count` numbers: the first.
-    fn next_run(&self, count: u64) -> u64 {
-        self.single_copy_call.store(true, Ordering::Relaxed);
-        self.seq.fetch_add(count, Ordering::Relaxed) + 1
-    }
-}
 
 /// `d` from `root` to every rank along the chain `root, root + 1, ...` (mod the size).
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
