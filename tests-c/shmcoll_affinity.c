@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     }
     MPI_Comm comm;
     MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
-    const int sizes[] = {8, 4096, 40000, 300000, 1048576 + 3};
+    const int sizes[] = {8, 4096, 40000, 70001, 131071, 300000, 1048576 + 3};
     for (int k = 0; k < 2; k++)
         for (int s = 0; s < (int)(sizeof sizes / sizeof sizes[0]); s++)
             for (int root = 0; root < ot_size; root++)

@@ -1,7 +1,8 @@
 /* Large collectives of ranks that share a node: the staged pieces (messages longer than a
  * slot of the shared-memory region, moved a slot at a time) and the single-copy route (from
  * 32 KiB: readers copy straight from the source's memory), checked against serial results.
- *  - bcast, every root, sizes across 16 KiB (slot) and 32 KiB (single copy), odd sizes,
+ *  - bcast, every root, sizes across 16 KiB (slot) and the single copy (128 KiB when
+ *    every rank has a core, 256 KiB when ranks outnumber cores), odd sizes,
  *    a non-contiguous root buffer (packed before the others read it) beside contiguous
  *    ones;
  *  - reduce and allreduce, every root, MPI_INT sum and max, MPI_DOUBLE sum, MPI_IN_PLACE,
@@ -17,8 +18,8 @@ static void check_bcast(MPI_Comm comm, int k)
     int me, n;
     MPI_Comm_rank(comm, &me);
     MPI_Comm_size(comm, &n);
-    const int sizes[] = {16383, 16385, 32767, 32768, 40001, 65536, 200003};
-    static unsigned char buf[200003];
+    const int sizes[] = {16383, 16385, 32767, 32768, 40001, 65536, 131071, 131072, 200003, 262145};
+    static unsigned char buf[262145];
     for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int root = 0; root < n; root++) {
             int len = sizes[s];

@@ -1,5 +1,6 @@
 /* Large reductions of ranks that share a node (the single-copy reduce-scatter followed by a
- * gather or allgather of the reduced blocks, from 128 KiB), checked against serial results:
+ * gather or allgather of the reduced blocks: allreduces from 64 KiB when ranks outnumber cores),
+ * checked against serial results:
  *  - MPI_Reduce at every root and MPI_Allreduce, with and without MPI_IN_PLACE, MPI_INT sum,
  *    MPI_DOUBLE max, MPI_LONG_LONG prod (element counts not divisible by the rank count,
  *    nor by a cache line's worth of elements; from below the split threshold to 1.2 MB);
@@ -200,7 +201,7 @@ static void check_minloc(MPI_Comm comm, int k, int m)
 static void check_all(MPI_Comm comm, int rounds)
 {
     /* 32 KiB - 4 B .. 1.2 MB of ints: below and above the split threshold, odd counts. */
-    const int counts[] = {8191, 32771, 65547, 300007};
+    const int counts[] = {8191, 16391, 32771, 65547, 300007};
     enum { MAXC = 300007 };
     int *in = malloc(MAXC * sizeof(int)), *out = malloc(MAXC * sizeof(int));
     int *want = malloc(MAXC * sizeof(int));

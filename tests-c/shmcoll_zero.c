@@ -4,7 +4,8 @@
  *  - zero-count calls between ordinary ones (every root, alternately on the inline and the
  *    slot route) leave the ordinary ones right: no rank's call numbering drifts;
  *  - bad arguments are still refused with a count of 0: a root out of range, an op that
- *    does not apply to the datatype;
+ *    does not apply to the datatype, MPI_OP_NULL, MPI_DATATYPE_NULL (accepted by MPI_Bcast
+ *    only, as MPICH does); on MPI_COMM_WORLD and on a split;
  *  - the nonblocking forms of the same zero-count calls complete.
  */
 #include "shmcoll.h"
@@ -50,6 +51,32 @@ int main(int argc, char **argv)
     CHECK_CLASS(MPI_Bcast(&x, 0, MPI_INT, size, w), MPI_ERR_ROOT);
     CHECK_CLASS(MPI_Reduce(&x, &y, 0, MPI_INT, MPI_SUM, -1, w), MPI_ERR_ROOT);
     CHECK_CLASS(MPI_Allreduce(&x, &y, 0, MPI_DOUBLE, MPI_BAND, w), MPI_ERR_OP);
+    /* (MPICH names the op here, MPI_ERR_OP: no op is defined on no type.) */
+    int rc = MPI_Allreduce(&x, &y, 0, MPI_DATATYPE_NULL, MPI_SUM, w), cls = MPI_SUCCESS;
+    MPI_CHECK(MPI_Error_class(rc, &cls));
+    CHECK(cls == MPI_ERR_TYPE || cls == MPI_ERR_OP,
+          "allreduce of MPI_DATATYPE_NULL returned class %d", cls);
+    CHECK_CLASS(MPI_Reduce(&x, &y, 0, MPI_INT, MPI_OP_NULL, 0, w), MPI_ERR_OP);
+    MPI_CHECK(MPI_Bcast(NULL, 0, MPI_DATATYPE_NULL, 0, w));
+    /* A user type (nothing written either). */
+    MPI_Datatype pair;
+    MPI_CHECK(MPI_Type_contiguous(2, MPI_INT, &pair));
+    MPI_CHECK(MPI_Type_commit(&pair));
+    x = 5, y = 6;
+    MPI_CHECK(MPI_Bcast(&x, 0, pair, size - 1, w));
+    MPI_CHECK(MPI_Allreduce(&x, &y, 0, pair, MPI_SUM, w));
+    MPI_CHECK(MPI_Reduce(&x, &y, 0, pair, MPI_PROD, size - 1, w));
+    CHECK(x == 5 && y == 6, "zero-count calls of a user type wrote %d %d", x, y);
+    MPI_CHECK(MPI_Type_free(&pair));
+    /* The same on a communicator of the user's (a split, ranks reversed). */
+    MPI_Comm rev;
+    MPI_CHECK(MPI_Comm_split(w, 0, size - rank, &rev));
+    MPI_CHECK(MPI_Comm_set_errhandler(rev, MPI_ERRORS_RETURN));
+    MPI_CHECK(MPI_Bcast(&x, 0, MPI_INT, size - 1, rev));
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &y, 0, MPI_INT, MPI_SUM, rev));
+    CHECK_CLASS(MPI_Bcast(&x, 0, MPI_INT, -1, rev), MPI_ERR_ROOT);
+    CHECK(x == 5 && y == 6, "zero-count calls on a split wrote %d %d", x, y);
+    MPI_CHECK(MPI_Comm_free(&rev));
     /* Nonblocking zero-count calls complete. */
     MPI_Request rq[3];
     MPI_CHECK(MPI_Ibcast(&x, 0, MPI_INT, 0, w, &rq[0]));

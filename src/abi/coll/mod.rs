@@ -55,11 +55,7 @@ pub(crate) enum How<'a> {
 const INTER_LOCAL_CONTEXT_OFFSET: u32 = 3;
 
 fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
-    let c: CommRef = comm::get(ctx, h)?;
-    // ULFM: a communicator with a failed member refuses collectives at the call (its
-    // blocking collectives share one tag, so a late message of a failed call could
-    // otherwise complete the next call with the wrong data).
-    crate::ft::members::check_collective(c.context_id)?;
+    let c = coll_comm(ctx, h)?;
     let (tctx, remote) = match &c.remote {
         None => (c.coll_context(), None),
         Some(g) => (
@@ -79,6 +75,37 @@ fn team(ctx: &mut Ctx, h: c_int) -> Result<Team, MpiError> {
         seq: c.coll_seq.clone(),
         remote,
     })
+}
+
+/// The communicator `h` names, usable for a collective.
+#[inline]
+fn coll_comm(ctx: &mut Ctx, h: c_int) -> Result<CommRef, MpiError> {
+    let c: CommRef = comm::get(ctx, h)?;
+    // ULFM: a communicator with a failed member refuses collectives at the call (its
+    // blocking collectives share one tag, so a late message of a failed call could
+    // otherwise complete the next call with the wrong data).
+    crate::ft::members::check_collective(c.context_id)?;
+    Ok(c)
+}
+
+/// For a blocking collective of `count` = 0 elements: the intracommunicator `h` names,
+/// checked as [`team`] checks it, when the call moves nothing (see [`nothing_to_move`]);
+/// None sends the call down its general path (an intercommunicator, a count above 0, a
+/// nonblocking or persistent form). The caller makes the rest of its argument checks and
+/// returns: building a [`Team`] (two reference counts up and down) and describing the
+/// buffers cost a 0 B call more than the call itself (callgrind, 2 ranks: MPI_Bcast 361
+/// instructions, MPI_Allreduce 689; Open MPI returns in about 5 ns).
+fn nothing_on(
+    ctx: &mut Ctx,
+    how: &How,
+    count: Count,
+    h: c_int,
+) -> Result<Option<CommRef>, MpiError> {
+    if count != 0 || !matches!(how, How::Block) {
+        return Ok(None);
+    }
+    let c = coll_comm(ctx, h)?;
+    Ok(c.remote.is_none().then_some(c))
 }
 
 /// A rank's part in a rooted collective.
@@ -154,11 +181,16 @@ fn no_in_place(p: *const c_void, arg: &str) -> Result<(), MpiError> {
 }
 
 fn root_of(t: &Team, root: c_int) -> Result<usize, MpiError> {
-    if root < 0 || root as usize >= t.size() {
+    root_in(t.size(), root)
+}
+
+/// The root argument of a communicator of `size` ranks.
+fn root_in(size: usize, root: c_int) -> Result<usize, MpiError> {
+    if root < 0 || root as usize >= size {
         return Err(MpiError::arg(
             class::ERR_ROOT,
             "root",
-            format!("invalid root {root} (communicator size {})", t.size()),
+            format!("invalid root {root} (communicator size {size})"),
         ));
     }
     Ok(root as usize)
@@ -221,6 +253,11 @@ fn own_block(
 }
 
 fn dtype(h: c_int, arg: &str) -> Result<TypeKeep, MpiError> {
+    // A predefined type by its handle's bits, as `data` takes it: no table, no commit flag
+    // to load (callgrind, MPI_Allreduce of 0 B: `reduction` 215 -> 136 instructions).
+    if let Some(id) = datatype::builtins::builtin_of(h) {
+        return Ok(TypeKeep::Static(crate::datatype::builtin(id)));
+    }
     Ok(match datatype::get(h, arg)? {
         datatype::DtRef::Builtin(d) => TypeKeep::Static(d),
         datatype::DtRef::User(d) => TypeKeep::Shared(d),
@@ -361,12 +398,19 @@ fn bcast(
     root: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    let t = team(ctx, comm)?;
-    let role = role_of(&t, root)?;
     // Nothing to move: MPI_Bcast(buf, 0, MPI_DATATYPE_NULL, ...) is accepted, as MPICH
     // accepts it (its other collectives refuse MPI_DATATYPE_NULL whatever the count, and so
     // do we).
     let nothing = count == 0 && dt == crate::handle::predefined::DATATYPE_NULL;
+    if let Some(c) = nothing_on(ctx, &how, count, comm)? {
+        root_in(c.size(), root)?;
+        if !nothing {
+            dtype(dt, "datatype")?;
+        }
+        return Ok(());
+    }
+    let t = team(ctx, comm)?;
+    let role = role_of(&t, root)?;
     let d = match role {
         Role::Idle => Data::new(UserPtr::empty(), 0, sched::byte_type()),
         _ if nothing => Data::new(UserPtr::empty(), 0, sched::byte_type()),

@@ -17,6 +17,11 @@ fn reduce(
     root: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
+    if let Some(c) = nothing_on(ctx, &how, count, comm)? {
+        root_in(c.size(), root)?;
+        reduction(op_h, dt)?;
+        return Ok(());
+    }
     let t = team(ctx, comm)?;
     if t.remote.is_some() {
         return reduce_inter(how, &t, sb, rb, count, dt, op_h, role_of(&t, root)?);
@@ -95,6 +100,10 @@ fn allreduce(
     op_h: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
+    if nothing_on(ctx, &how, count, comm)?.is_some() {
+        reduction(op_h, dt)?;
+        return Ok(());
+    }
     let (t, inter_comm) = all_team(ctx, comm, sb, rb, Some(count > 0))?;
     let red = reduction(op_h, dt)?;
     let out = data(rb, count, dt)?;

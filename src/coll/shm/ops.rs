@@ -40,9 +40,10 @@ pub fn barrier(c: &ShmComm, e: &NodeEngine) {
     c.wait_all(e, s);
 }
 
-/// `d` from `root` to every rank: large messages single-copy, others a slot at a time.
+/// `d` from `root` to every rank: large messages single-copy (`route::bcast_single_copy`),
+/// others a slot at a time.
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
-    if c.single_copy(d.bytes(), 1) {
+    if super::route::bcast_single_copy(c, d.bytes()) {
         if super::route::chain(c, d.bytes()) {
             return direct::chain_bcast(c, e, d, root);
         }

@@ -7,7 +7,7 @@ use super::ShmComm;
 /// Smallest message (per source and reader) that goes single-copy (`direct`) when the
 /// communicator can: below it, staging through the slots costs less than the system call;
 /// from 32 KiB on the single copy wins (2 ranks, issue 13: gather 32 KiB 6.4 us staged,
-/// 3.3 us single-copy).
+/// 3.3 us single-copy). Broadcasts start later ([`bcast_single_copy`]).
 pub const DIRECT_MIN: u64 = 32 * 1024;
 
 /// The collectives that can go through the region, for [`takes`].
@@ -34,11 +34,15 @@ pub enum Op {
 /// 1 MiB 69 us whole read, 54 us by the schedules.
 pub const REDUCE_MAX: u64 = 128 * 1024;
 
-/// Smallest allreduce that, when ranks outnumber cores, is split among the ranks
-/// (`direct::split`: a single-copy reduce-scatter, then an allgather of the reduced
-/// blocks) instead of every rank reading every input whole; measured with
-/// [`single_copy_oversubscribed`] (the bench's sizes: 32 KiB goes whole, 256 KiB split).
-pub const SPLIT_MIN: u64 = 128 * 1024;
+/// Smallest allreduce that, when ranks outnumber cores, goes single-copy, split among the
+/// ranks (`direct::split`: a single-copy reduce-scatter, then an allgather of the reduced
+/// blocks) instead of the schedules or every rank reading every input whole; measured with
+/// [`single_copy_oversubscribed`] (the bench's sizes: 32 KiB goes whole, 256 KiB split),
+/// then at the sizes between (issue 13, bench/coll.c --sweep --scale 0.3, 2 cores, medians
+/// of 5 alternating runs, us, schedules / split / whole read / Open MPI 5 ob1+sm): 4 ranks
+/// 32 KiB 38 / 47 / 44 / 55, 64 KiB 73 / 60 / 75 / 72; 3 ranks 64 KiB 48 / 44 / - / -;
+/// 8 ranks (3 runs) 64 KiB 253 / 194 / - / -.
+pub const SPLIT_MIN: u64 = 64 * 1024;
 
 /// Whether a single-copy reduction of `bytes` is split among the ranks (`direct::split`)
 /// rather than read whole by each rank that needs the result. Only oversubscribed
@@ -63,6 +67,31 @@ pub fn chain(c: &ShmComm, bytes: u64) -> bool {
     c.oversubscribed() && c.quota <= 2 && bytes >= CHAIN_MIN
 }
 
+/// Smallest broadcast that goes single-copy (`direct`) when every rank has a core: below
+/// it the root stages the message through its slots, a slot at a time, and the readers
+/// copy each piece while it fills the next (`super::ops`). At 2 ranks the pipeline of
+/// 16 KiB pieces beats the one `process_vm_readv` of the whole message up to 64 KiB and
+/// loses from 128 KiB (issue 13, bench/coll.c --sweep, medians of 5 alternating runs, us,
+/// single-copy / staged / Open MPI 5: 32 KiB 7.3 / 6.0 / 7.5, 64 KiB 12.2 / 10.2 / 12.4,
+/// 128 KiB 16.9 / 18.2 / 17.0).
+pub const BCAST_DIRECT_MIN: u64 = 128 * 1024;
+
+/// Whether a broadcast of `bytes` goes single-copy (`direct`, or along the chain) rather
+/// than staged through the slots. When ranks outnumber cores the staged pipeline wins up
+/// to where the chain starts ([`CHAIN_MIN`]): the single copy's two hand-offs each wait for
+/// every reader, and a reader that is not running holds up the root (medians of 5
+/// alternating runs, us, single-copy / staged / Open MPI 5: 4 ranks 32 KiB 16.9 / 10.9 /
+/// 17.5, 64 KiB 26.0 / 19.8 / 27.9, 128 KiB 51.4 / 37.0 / 48.9; 3 ranks 32 KiB 12.5 / 9.0,
+/// 128 KiB 33.8 / 34.3; 8 ranks, 3 runs, 32 KiB 37.9 / 27.1, 128 KiB 104 / 70).
+pub fn bcast_single_copy(c: &ShmComm, bytes: u64) -> bool {
+    let min = if c.oversubscribed() {
+        CHAIN_MIN
+    } else {
+        BCAST_DIRECT_MIN
+    };
+    bytes >= min && c.single_copy(bytes, 1)
+}
+
 /// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
 /// single-copy route when ranks outnumber cores; the others take the schedules. Measured
 /// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
@@ -77,7 +106,8 @@ pub fn chain(c: &ShmComm, bytes: u64) -> bool {
 pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
     match op {
         Op::Bcast | Op::Alltoall => true,
-        Op::Gather | Op::Reduce | Op::Allreduce => bytes >= 128 * 1024,
+        Op::Gather | Op::Reduce => bytes >= 128 * 1024,
+        Op::Allreduce => bytes >= SPLIT_MIN,
         Op::Scatter | Op::Allgather => false,
     }
 }
