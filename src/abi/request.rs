@@ -11,15 +11,81 @@ use super::grequest::{
 pub use super::grequest::{set_grequest_f77, PMPI_Grequest_complete, PMPI_Grequest_start};
 use super::status::{self, MPI_Status};
 use crate::error::{class, MpiError};
-use crate::handle::{self, obj, predefined, KIND_DIRECT, KIND_INDIRECT};
+use crate::handle::{self, obj, predefined, KIND_BUILTIN, KIND_DIRECT, KIND_INDIRECT};
 use crate::mpi_fn;
-use crate::p2p::{Kind, MsgId, Reaped, ReqId, Status};
+use crate::p2p::{Kind, MsgId, Reaped, ReqId, Started, Status};
 use crate::runtime::{self, NodeEngine};
 use std::os::raw::c_int;
 
 #[inline]
 pub fn handle_of(id: ReqId) -> c_int {
     handle::make(KIND_INDIRECT, obj::REQUEST, id.0)
+}
+
+/// The index bit of a quick send's handle: a builtin request handle (as MPICH's
+/// pre-completed lightweight requests are builtin; MPI_MESSAGE_NO_PROC is builtin index 0)
+/// whose other index bits are the low bits of the send's sequence number (see
+/// `p2p::engine::quick`).
+const QUICK_BIT: u32 = 1 << 25;
+const QUICK_BITS: u32 = QUICK_BIT - 1;
+
+/// The handle of a started nonblocking send.
+#[inline]
+pub fn started_handle(s: Started) -> c_int {
+    match s {
+        Started::Quick(seq) => {
+            handle::make(KIND_BUILTIN, obj::REQUEST, QUICK_BIT | (seq & QUICK_BITS))
+        }
+        Started::Req(id) => handle_of(id),
+    }
+}
+
+/// The sequence bits of a quick send's handle; None for any other handle.
+#[inline]
+fn quick_seq(h: c_int) -> Option<u32> {
+    let i = handle::index(h);
+    (handle::kind(h) == KIND_BUILTIN && handle::obj_type(h) == obj::REQUEST && i & QUICK_BIT != 0)
+        .then_some(i & QUICK_BITS)
+}
+
+/// The status a completed send reports (what a send request of the slab reports).
+fn sent_status() -> Status {
+    Status::default()
+}
+
+/// What a request handle names for the request calls.
+enum Named {
+    Null,
+    Req(ReqId),
+    /// A quick send: complete, no request behind it.
+    Sent,
+}
+
+/// A request handle → what it names: a quick send's handle names a request only once
+/// MPI_Cancel made one for it.
+#[inline]
+fn resolve(e: &NodeEngine, h: c_int) -> Result<Named, MpiError> {
+    if let Some(seq) = quick_seq(h) {
+        return Ok(match e.quick_req(seq, QUICK_BITS) {
+            Some(id) => Named::Req(id),
+            None => Named::Sent,
+        });
+    }
+    Ok(match id_of(e, h)? {
+        None => Named::Null,
+        Some(id) => Named::Req(id),
+    })
+}
+
+/// Entry `i` of a resolved array is a quick send without a request (complete).
+#[inline]
+fn is_sent(hs: &[c_int], ids: &[Option<ReqId>], i: usize) -> bool {
+    ids[i].is_none() && quick_seq(hs[i]).is_some()
+}
+
+/// The first entry of a resolved array that is a complete quick send.
+fn first_sent(hs: &[c_int], ids: &[Option<ReqId>]) -> Option<usize> {
+    (0..ids.len()).find(|&i| is_sent(hs, ids, i))
 }
 
 pub fn msg_handle(m: MsgId) -> c_int {
@@ -132,9 +198,13 @@ mpi_fn!(MPI_Wait, PMPI_Wait, (request: *mut c_int, status: *mut MPI_Status), |ct
     let (mut req, mut status) = unsafe { (arg::inout(request, "request")?, status::out(status, "status")?) };
     let e = engine()?;
     let mut h = req.get();
-    let s = match id_of(e, h)? {
-        None => status::empty(),
-        Some(id) => {
+    let s = match resolve(e, h)? {
+        Named::Null => status::empty(),
+        Named::Sent => {
+            req.set(predefined::REQUEST_NULL);
+            sent_status()
+        }
+        Named::Req(id) => {
             on_owner(ctx, e, id);
             // The request is gone once waited for, even when a generalized request's
             // callback reports an error: the handle becomes MPI_REQUEST_NULL either way.
@@ -156,9 +226,13 @@ mpi_fn!(MPI_Test, PMPI_Test, (request: *mut c_int, flag: *mut c_int, status: *mu
     };
     let e = engine()?;
     let mut h = req.get();
-    let s = match id_of(e, h)? {
-        None => Some(status::empty()),
-        Some(id) => {
+    let s = match resolve(e, h)? {
+        Named::Null => Some(status::empty()),
+        Named::Sent => {
+            req.set(predefined::REQUEST_NULL);
+            Some(sent_status())
+        }
+        Named::Req(id) => {
             on_owner(ctx, e, id);
             let s = test_id(e, id)?;
             if s.is_some() {
@@ -185,8 +259,9 @@ fn active(e: &NodeEngine, ids: Vec<Option<ReqId>>) -> Vec<Option<ReqId>> {
         .collect()
 }
 
-/// Resolves every handle of an array (null entries → None), checking them under one
-/// engine lock; errors are reported on the communicator of the first request.
+/// Resolves every handle of an array (null entries and quick sends without a request →
+/// None), checking them under one engine lock (none when no entry names a request); errors
+/// are reported on the communicator of the first request.
 fn ids(ctx: &mut super::Ctx, e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
     checked_ids(ctx, e, hs).map(|(v, _)| v)
 }
@@ -199,7 +274,13 @@ fn checked_ids(
 ) -> Result<(Vec<Option<ReqId>>, bool), MpiError> {
     let mut v = Vec::with_capacity(hs.len());
     for &h in hs {
-        v.push(decode(h)?);
+        v.push(match quick_seq(h) {
+            Some(seq) => e.quick_req(seq, QUICK_BITS),
+            None => decode(h)?,
+        });
+    }
+    if v.iter().all(Option::is_none) {
+        return Ok((v, false));
     }
     match e.check_all(&v) {
         Err(i) => Err(bad_handle(hs[i])),
@@ -276,6 +357,10 @@ fn store_all(
     let mut first_err = None;
     for (i, r) in reaped.into_iter().enumerate() {
         let s = match r {
+            None if is_sent(m.hs, ids, i) => {
+                m.hs[i] = predefined::REQUEST_NULL;
+                sent_status()
+            }
             None if ids[i].is_none() => status::empty(),
             // Freed by another thread since the check: as MPI_Wait on a stale handle.
             None => {
@@ -319,7 +404,12 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
         let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
         wait_extended(&live)?;
     }
-    let reaped = e.wait_all(&ids);
+    // (A window of quick sends names no request: nothing to wait for.)
+    let reaped = if ids.iter().all(Option::is_none) {
+        vec![None; ids.len()]
+    } else {
+        e.wait_all(&ids)
+    };
     store_all(&mut m, &ids, reaped)
 });
 
@@ -358,6 +448,12 @@ mpi_fn!(MPI_Waitany, PMPI_Waitany, (count: c_int, requests: *mut c_int, index: *
     };
     let e = engine()?;
     let ids = active(e, ids(ctx, e, hs)?);
+    if let Some(i) = first_sent(hs, &ids) {
+        hs[i] = predefined::REQUEST_NULL;
+        status.store(&sent_status());
+        index.set(i as c_int);
+        return Ok(());
+    }
     if ids.iter().all(|i| i.is_none()) {
         index.set(super::consts::UNDEFINED);
         status.store_empty();
@@ -381,6 +477,13 @@ mpi_fn!(MPI_Testany, PMPI_Testany, (count: c_int, requests: *mut c_int, index: *
     };
     let e = engine()?;
     let ids = active(e, ids(ctx, e, hs)?);
+    if let Some(i) = first_sent(hs, &ids) {
+        hs[i] = predefined::REQUEST_NULL;
+        status.store(&sent_status());
+        flag.set(1);
+        index.set(i as c_int);
+        return Ok(());
+    }
     if ids.iter().all(|i| i.is_none()) {
         flag.set(1);
         index.set(super::consts::UNDEFINED);
@@ -442,11 +545,19 @@ fn some(
     let mut n = 0;
     let mut any_err = false;
     for (i, id) in ids.iter().enumerate() {
-        let Some(id) = *id else { continue };
-        if e.peek(id).is_none() {
-            continue;
-        }
-        let s = take(e, a.m.hs, i, id, wait_id(e, id)?);
+        let s = match *id {
+            None if is_sent(a.m.hs, ids, i) => {
+                a.m.hs[i] = predefined::REQUEST_NULL;
+                sent_status()
+            }
+            None => continue,
+            Some(id) => {
+                if e.peek(id).is_none() {
+                    continue;
+                }
+                take(e, a.m.hs, i, id, wait_id(e, id)?)
+            }
+        };
         a.m.statuses.store(n, &s, true);
         a.indices[n] = i as c_int;
         any_err |= s.error != 0;
@@ -461,12 +572,16 @@ mpi_fn!(MPI_Waitsome, PMPI_Waitsome, (incount: c_int, requests: *mut c_int, outc
     let mut a = unsafe { some_args(incount, requests, outcount, indices, statuses) }?;
     let e = engine()?;
     let ids = active(e, ids(ctx, e, a.m.hs)?);
-    if ids.iter().all(|i| i.is_none()) {
+    let sent = first_sent(a.m.hs, &ids).is_some();
+    if !sent && ids.iter().all(|i| i.is_none()) {
         a.outcount.set(super::consts::UNDEFINED);
         return Ok(());
     }
-    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
-    e.wait_until(|_, st| live.iter().any(|id| st.reqs.get(*id).map(|r| r.done || (r.persist.is_some() && !r.active)).unwrap_or(true)).then_some(()));
+    // A quick send is complete: nothing to wait for.
+    if !sent {
+        let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
+        e.wait_until(|_, st| live.iter().any(|id| st.reqs.get(*id).map(|r| r.done || (r.persist.is_some() && !r.active)).unwrap_or(true)).then_some(()));
+    }
     let (n, err) = some(e, &mut a, &ids)?;
     a.outcount.set(n as c_int);
     in_status_error(err)
@@ -477,7 +592,7 @@ mpi_fn!(MPI_Testsome, PMPI_Testsome, (incount: c_int, requests: *mut c_int, outc
     let mut a = unsafe { some_args(incount, requests, outcount, indices, statuses) }?;
     let e = engine()?;
     let ids = active(e, ids(ctx, e, a.m.hs)?);
-    if ids.iter().all(|i| i.is_none()) {
+    if first_sent(a.m.hs, &ids).is_none() && ids.iter().all(|i| i.is_none()) {
         a.outcount.set(super::consts::UNDEFINED);
         return Ok(());
     }
@@ -505,9 +620,10 @@ mpi_fn!(MPI_Request_get_status, PMPI_Request_get_status, (request: c_int, flag: 
     // MPI contract.
     let (mut flag, mut status) = unsafe { (arg::out(flag, "flag")?, status::out(status, "status")?) };
     let e = engine()?;
-    let s = match id_of(e, request)? {
-        None => Some(status::empty()),
-        Some(id) => peek_status(e, id)?,
+    let s = match resolve(e, request)? {
+        Named::Null => Some(status::empty()),
+        Named::Sent => Some(sent_status()),
+        Named::Req(id) => peek_status(e, id)?,
     };
     flag.set(s.is_some() as c_int);
     if let Some(s) = s {
@@ -525,6 +641,12 @@ mpi_fn!(MPI_Request_get_status_any, PMPI_Request_get_status_any, (count: c_int, 
     };
     let e = engine()?;
     let ids = active(e, ids(ctx, e, hs)?);
+    if let Some(i) = first_sent(hs, &ids) {
+        flag.set(1);
+        index.set(i as c_int);
+        status.store(&sent_status());
+        return Ok(());
+    }
     if ids.iter().all(|i| i.is_none()) {
         flag.set(1);
         index.set(super::consts::UNDEFINED);
@@ -556,8 +678,9 @@ mpi_fn!(MPI_Request_get_status_all, PMPI_Request_get_status_all, (count: c_int, 
     let e = engine()?;
     let ids = ids(ctx, e, hs)?;
     let mut all = Vec::with_capacity(ids.len());
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
         match id {
+            None if is_sent(hs, &ids, i) => all.push(Some(sent_status())),
             None => all.push(Some(status::empty())),
             Some(id) => all.push(peek_status(e, *id)?),
         }
@@ -586,14 +709,18 @@ mpi_fn!(MPI_Request_get_status_some, PMPI_Request_get_status_some, (incount: c_i
     };
     let e = engine()?;
     let ids = active(e, ids(ctx, e, hs)?);
-    if ids.iter().all(|i| i.is_none()) {
+    if first_sent(hs, &ids).is_none() && ids.iter().all(|i| i.is_none()) {
         outcount.set(super::consts::UNDEFINED);
         return Ok(());
     }
     let mut k = 0;
     for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id else { continue };
-        if let Some(s) = peek_status(e, *id)? {
+        let s = match id {
+            None if is_sent(hs, &ids, i) => Some(sent_status()),
+            None => None,
+            Some(id) => peek_status(e, *id)?,
+        };
+        if let Some(s) = s {
             indices[k] = i as c_int;
             statuses.store(k, &s, true);
             k += 1;
@@ -607,7 +734,13 @@ mpi_fn!(MPI_Request_free, PMPI_Request_free, (request: *mut c_int), |_ctx| {
     let e = engine()?;
     // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
     let h = unsafe { arg::read(request, "request") }?;
-    let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
+    let id = match resolve(e, h)? {
+        Named::Null => return Err(MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL")),
+        // A quick send: complete, nothing to free but the handle.
+        // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
+        Named::Sent => return unsafe { arg::write(request, predefined::REQUEST_NULL, "request") },
+        Named::Req(id) => id,
+    };
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest && done {
         e.free(id);
@@ -623,6 +756,10 @@ mpi_fn!(MPI_Cancel, PMPI_Cancel, (request: *mut c_int), |_ctx| {
     let e = engine()?;
     // SAFETY: `request` is the C caller's, null or valid for this use (MPI contract).
     let h = unsafe { arg::read(request, "request") }?;
+    if let Some(seq) = quick_seq(h) {
+        // A quick send's cancellation gives it a request, which the handle names from now on.
+        return e.cancel_quick(seq, QUICK_BITS);
+    }
     let id = id_of(e, h)?.ok_or_else(|| MpiError::arg(class::ERR_REQUEST, "request", "MPI_REQUEST_NULL"))?;
     let (kind, ext, done) = e.kind_of(id).expect("valid");
     if kind == Kind::Grequest {

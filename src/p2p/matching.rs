@@ -144,15 +144,19 @@ impl Queues {
     /// Removes and returns the oldest posted receive that matches an arriving message.
     #[inline]
     pub fn take_posted(&mut self, ctx: u32, src: i32, tag: i32) -> Option<Posted> {
+        // The oldest posted receive is the expected one (a window of receives in the order
+        // their messages come): checked alone first, without the deque iterator's set-up
+        // over its two slices.
+        let p = self.posted.front()?;
+        if matches(p.ctx, p.src, p.tag, ctx, src, tag) {
+            return self.posted.pop_front();
+        }
         let i = self
             .posted
             .iter()
+            .skip(1)
             .position(|p| matches(p.ctx, p.src, p.tag, ctx, src, tag))?;
-        if i == 0 {
-            // The oldest posted receive (the expected one): no other entry moves.
-            return self.posted.pop_front();
-        }
-        self.posted.remove(i)
+        self.posted.remove(i + 1)
     }
 
     /// Takes unexpected message `i` (an index from [`Self::find_unexpected`]); the oldest,

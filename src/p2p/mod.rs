@@ -12,7 +12,7 @@ pub mod partitioned;
 pub mod request;
 
 pub use data::{Data, TypeKeep};
-pub use engine::{Engine, MsgId, Reaped, RecvArgs, SendArgs};
+pub use engine::{Engine, MsgId, Reaped, RecvArgs, SendArgs, Started};
 pub use matching::ANY_SOURCE;
 
 /// The engine of a real process: over the node segment and the sockets to other jobs.

@@ -207,6 +207,10 @@ pub struct Req {
     /// The internal send a buffered-mode request (MPI_Ibsend, a started MPI_Bsend_init)
     /// stands for: MPI_Cancel acts on it; it is forgotten with this request.
     pub inner: Option<ReqId>,
+    /// The id the send's message went out under when it is not this request's own
+    /// (`wire()`): a quick send's, whose cancellation made this request (see
+    /// `engine::quick`). 0: its own.
+    pub wire: u64,
 }
 
 impl Req {
@@ -259,6 +263,7 @@ impl Req {
             cancel_pending: false,
             proto_done: false,
             inner: None,
+            wire: 0,
         }
     }
 }

@@ -22,7 +22,7 @@ use super::arg;
 use super::comm::{self, CommRef};
 use super::consts::*;
 use super::datatype;
-use super::request::{handle_of, msg_handle, msg_id};
+use super::request::{handle_of, msg_handle, msg_id, started_handle};
 use super::status::{self, MPI_Status, StatusOut};
 use super::Ctx;
 use crate::error::{class, MpiError};
@@ -282,14 +282,16 @@ fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
 
 /// Nonblocking send in `mode`.
 #[inline]
-fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, req: ReqOut) -> Result<(), MpiError> {
+fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, mut req: ReqOut) -> Result<(), MpiError> {
     let s = send_spec(ctx, m)?;
     let e = &rt()?.engine;
-    let id = match s.ep {
-        None => e.completed(proc_null_status()),
-        Some(ep) => e.isend(s.args(ep, mode))?,
+    let h = match s.ep {
+        None => handle_of(e.completed(proc_null_status())),
+        // A send that leaves at once needs no request (see `engine::quick`).
+        Some(ep) => started_handle(e.isend_quick(s.args(ep, mode))?),
     };
-    set_req(req, id)
+    req.set(h);
+    Ok(())
 }
 
 /// Buffered send: copies into the attached buffer, then sends from there.

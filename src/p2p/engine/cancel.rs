@@ -90,6 +90,7 @@ impl<F: Fabric> Engine<F> {
             return;
         }
         let (ep, ctx, src, tag) = (r.ep, r.ctx, r.src, r.tag);
+        let sreq = if r.wire != 0 { r.wire } else { id.wire() };
         if ep == self.me {
             // Matched at once or sitting in my own unexpected queue.
             if st.q.take_sent((self.me, id.wire()), ctx, src, tag) {
@@ -128,7 +129,7 @@ impl<F: Fabric> Engine<F> {
                 context: ctx,
                 src,
                 tag,
-                sreq: id.wire(),
+                sreq,
                 ..Default::default()
             },
         );

@@ -37,6 +37,8 @@ pub use fail::Pending;
 mod persistent;
 mod probe;
 mod protocol;
+mod quick;
+pub use quick::Started;
 mod recv;
 mod send;
 
@@ -67,6 +69,8 @@ pub struct State {
     pub(super) part_seq: std::collections::HashMap<(u32, u32, i32, bool), u16>,
     /// Started partitioned receives waiting for pieces, with their pair number.
     pub(super) part_posted: Vec<(Posted, u16)>,
+    /// The envelopes of the last quick sends (see `quick`).
+    sent: quick::SentLog,
 }
 
 pub struct Engine<F: Fabric> {
@@ -88,6 +92,9 @@ pub struct Engine<F: Fabric> {
     /// Progress of higher layers (collective schedules, agreements, RMA targets), run
     /// outside the engine lock by every wait and test.
     pollers: Registry,
+    /// Set once MPI_Cancel made a request for a quick send: until then no quick handle
+    /// names a request, and resolving one needs no lock (see `quick`).
+    quick_cancelled: std::sync::atomic::AtomicBool,
 }
 
 /// Arguments of a send.
@@ -157,6 +164,7 @@ impl<F: Fabric> Engine<F> {
                 completions: 0,
                 part_seq: Default::default(),
                 part_posted: Vec::new(),
+                sent: Default::default(),
             }),
             me,
             local_of,
@@ -166,6 +174,7 @@ impl<F: Fabric> Engine<F> {
             policy,
             buffers: Mutex::new(Buffers::default()),
             pollers: Registry::new(),
+            quick_cancelled: Default::default(),
         }
     }
 

@@ -127,7 +127,7 @@ impl<F: Fabric> Engine<F> {
                 );
             }
             kind::CANCEL_ACK => {
-                if let Some(id) = ReqId::from_wire(h.sreq) {
+                if let Some(id) = self.cancelled_req(st, h.sreq) {
                     self.cancel_answered(st, id, h.len == 1);
                 }
             }

@@ -9,11 +9,7 @@ impl<F: Fabric> Engine<F> {
         {
             let st = self.lock();
             if let Some(dst) = self.eager_dst(&st, &a)? {
-                if self.send_small(dst, &a, 0) {
-                    return Ok(());
-                }
-                if let Some(c) = self.fab.alloc() {
-                    self.emit_eager(c, dst, &a, 0, 0);
+                if self.send_now(dst, &a, 0) {
                     return Ok(());
                 }
             }
@@ -27,7 +23,7 @@ impl<F: Fabric> Engine<F> {
     /// The fabric index for `a` if it may go out eagerly in one message right now (to a
     /// peer, not synchronous, nothing queued before it, small enough).
     #[inline]
-    fn eager_dst(&self, st: &State, a: &SendArgs) -> Result<Option<usize>, MpiError> {
+    pub(super) fn eager_dst(&self, st: &State, a: &SendArgs) -> Result<Option<usize>, MpiError> {
         if a.ep == self.me
             || a.mode == Mode::Sync
             || !st.backlog.is_empty()
@@ -68,6 +64,20 @@ impl<F: Fabric> Engine<F> {
         sent
     }
 
+    /// Sends `a` to `dst` as one EAGER message naming send `sreq`, cell-less or in a free
+    /// cell; false when neither is available now.
+    #[inline]
+    pub(super) fn send_now(&self, dst: usize, a: &SendArgs, sreq: u64) -> bool {
+        self.send_small(dst, a, sreq)
+            || match self.fab.alloc() {
+                Some(c) => {
+                    self.emit_eager(c, dst, a, 0, sreq);
+                    true
+                }
+                None => false,
+            }
+    }
+
     /// Starts a send and returns its request. An eager message that goes out at once (cell
     /// less, or in a free cell) has its request born complete, keeping only the envelope
     /// MPI_Cancel needs (the general path below also records the data for later cells).
@@ -76,15 +86,7 @@ impl<F: Fabric> Engine<F> {
         let eager = self.eager_dst(&st, &a)?;
         let id = st.reqs.alloc(Kind::Send);
         if let Some(dst) = eager {
-            let sent = self.send_small(dst, &a, id.wire())
-                || match self.fab.alloc() {
-                    Some(c) => {
-                        self.emit_eager(c, dst, &a, 0, id.wire());
-                        true
-                    }
-                    None => false,
-                };
-            if sent {
+            if self.send_now(dst, &a, id.wire()) {
                 let r = st.reqs.get_mut(id).expect("fresh request");
                 r.ep = a.ep;
                 r.ctx = a.ctx;

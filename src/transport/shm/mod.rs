@@ -45,6 +45,8 @@ mod named;
 mod segment;
 #[cfg(all(test, not(loom)))]
 mod tests;
+#[cfg(not(loom))]
+mod trylock;
 
 #[cfg(not(loom))]
 pub use segment::{Cell, Received, Shm};

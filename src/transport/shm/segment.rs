@@ -17,6 +17,7 @@ use super::layout::{self, Ctl, Layout};
 use super::mapping::{self, Mapping};
 use super::named;
 use super::queue::{Dequeue, Links, Mpsc};
+use super::trylock::TryLock;
 use super::{ShmConfig, HDR_BYTES};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -80,14 +81,18 @@ pub struct Shm {
     /// The sending side's process-local state. Taken with `try_lock` only (a thread that
     /// finds it taken gets no cell, or sends through the queue): it serialises the free
     /// queue's consumer and the writers of my fast boxes.
-    local: parking_lot::Mutex<Spare>,
+    local: TryLock<Spare>,
     /// Per destination: my cells queued to it and not yet back in my hands. A fast box is
     /// used only while this is 0 (see `fastbox` for why that keeps FIFO order).
     in_queue: Box<[AtomicU32]>,
     /// Per cell of mine (index from my first cell): the destination it was last queued to.
     queued_to: Box<[AtomicU32]>,
     /// The receiving side's process-local state; `try_lock` only, like `local`.
-    rx: parking_lot::Mutex<RxState>,
+    rx: TryLock<RxState>,
+    /// Per sender: a record of its ring to me is handed out and not released yet (records
+    /// are released in order: the next one waits). Set under `rx`; cleared by `release`
+    /// without it (a plain store: no lock after the record was read).
+    out_boxes: Box<[AtomicBool]>,
     /// `RxState::deferred` holds a message (read without the lock by the sleep re-check).
     has_deferred: AtomicBool,
     /// Per sender: where its next record in its ring to me starts (written under `rx`,
@@ -120,15 +125,10 @@ struct RxState {
     deferred: Option<Received>,
     /// Where the next scan of the fast boxes starts (round robin: no sender starves).
     next_box: usize,
-    /// Bit `s`: a record of the ring from local rank `s` is handed out and not released
-    /// yet (records are released in order: the next one waits).
-    out_boxes: u64,
 }
 
 /// Marks a cell that was never queued to anyone (`queued_to`).
 const NO_DST: u32 = u32::MAX;
-
-const _: () = assert!(layout::FBOX_MAX_RANKS <= 64, "RxState::out_boxes is a u64");
 
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
@@ -256,7 +256,7 @@ impl Shm {
             map,
             lay,
             me,
-            local: parking_lot::Mutex::new(Spare {
+            local: TryLock::new(Spare {
                 cells: Vec::with_capacity(lay.cells_per_rank),
                 rings: vec![fastbox::Tx::default(); if lay.fboxes { lay.nlocal } else { 0 }],
                 fresh: 0,
@@ -265,11 +265,11 @@ impl Shm {
             queued_to: (0..lay.cells_per_rank)
                 .map(|_| AtomicU32::new(NO_DST))
                 .collect(),
-            rx: parking_lot::Mutex::new(RxState {
+            rx: TryLock::new(RxState {
                 deferred: None,
                 next_box: 0,
-                out_boxes: 0,
             }),
+            out_boxes: (0..lay.nlocal).map(|_| AtomicBool::new(false)).collect(),
             has_deferred: AtomicBool::new(false),
             rx_pos: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
             in_head_off: lay.ctl(me, Ctl::InHead),

@@ -24,7 +24,7 @@ impl Shm {
         let mut rx = self.rx.try_lock()?;
         if let Some(src) = rx.deferred.as_ref().map(|d| d.src as usize) {
             // Older ring messages of its sender first (none newer can come, see `fastbox`).
-            if rx.out_boxes & (1 << src) != 0 {
+            if self.box_out(src) {
                 return None;
             }
             if let Some(b) = self.take_box(&mut rx, src) {
@@ -38,7 +38,7 @@ impl Shm {
             let n = self.lay.nlocal;
             let mut src = rx.next_box;
             for _ in 0..n {
-                if src != self.me && rx.out_boxes & (1 << src) == 0 {
+                if src != self.me && !self.box_out(src) {
                     if let Some(b) = self.take_box(&mut rx, src) {
                         rx.next_box = if src + 1 == n { 0 } else { src + 1 };
                         return Some(b);
@@ -63,7 +63,7 @@ impl Shm {
                 };
                 // The dequeue's acquire also shows ring messages the sender published before
                 // this cell: they are older and go first (see `fastbox`).
-                if self.lay.fboxes && rx.out_boxes & (1 << src) == 0 {
+                if self.lay.fboxes && !self.box_out(src) {
                     if let Some(b) = self.take_box(&mut rx, src) {
                         rx.deferred = Some(r);
                         self.has_deferred.store(true, Ordering::Relaxed);
@@ -107,13 +107,20 @@ impl Shm {
         false
     }
 
+    /// A record of local rank `src`'s ring to me is handed out and not released.
+    #[inline]
+    fn box_out(&self, src: usize) -> bool {
+        self.out_boxes[src].load(Ordering::Acquire)
+    }
+
     /// The next record in local rank `src`'s ring to me, if there is one (marked handed
-    /// out until released).
-    fn take_box(&self, rx: &mut RxState, src: usize) -> Option<Received> {
+    /// out until released). The caller holds `rx` (`_rx`: the proof), which makes it the
+    /// only reader of the rings to me.
+    fn take_box(&self, _rx: &mut RxState, src: usize) -> Option<Received> {
         let pos = self.rx_pos[src].load(Ordering::Relaxed);
         let rec = self.fbox(src, self.me).take(pos)?;
         self.rx_pos[src].store(rec.end, Ordering::Relaxed);
-        rx.out_boxes |= 1 << src;
+        self.out_boxes[src].store(true, Ordering::Relaxed);
         Some(Received {
             idx: rec.pos,
             src: src as u32,
@@ -180,9 +187,8 @@ impl Shm {
         let owner = r.src as usize;
         if let Some(b) = r.boxed {
             self.fbox(owner, self.me).release(b.end);
-            // Only the poller's thread can be in `poll`; a release from another thread
-            // waits for it (rare: the engine releases under its lock).
-            self.rx.lock().out_boxes &= !(1 << owner);
+            // Release: a poll that sees the flag clear sees the ring released.
+            self.out_boxes[owner].store(false, Ordering::Release);
             return;
         }
         self.free(owner).enqueue(r.idx + 1);
