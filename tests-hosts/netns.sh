@@ -59,5 +59,20 @@ netns_setup() {
         printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
     done
     ip -n "$NSA" link set oxnet0 up && ip -n "$NSB" link set oxnet0 up || return 1
+    # The kernel reports the link's carrier (operstate UP) through its link watch, up to a
+    # second later on a busy machine; UCX (MPICH's ch4) refuses a device that is not UP yet
+    # ("network device 'oxnet0' is not available"), so the hosts are ready once both ends are.
+    local ns tries
+    for ns in "$NSA" "$NSB"; do
+        tries=0
+        until [ "$(ip netns exec "$ns" cat /sys/class/net/oxnet0/operstate 2>/dev/null)" = up ]; do
+            tries=$((tries + 1))
+            if [ $tries -gt 100 ]; then
+                netns_why="the link oxnet0 of $ns did not come up within 5 s"
+                return 1
+            fi
+            sleep 0.05
+        done
+    done
     export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
 }

@@ -23,10 +23,15 @@ use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::Ordering;
 
-/// An authenticated connection from peer `src`.
+/// An authenticated connection with peer `src`: one it opened to us, or the way back of
+/// one we opened to it (`ours`, see `Tcp::out`).
 pub(super) struct Inbound {
     pub conn: TcpStream,
     pub src: usize,
+    /// We opened it: the peer writes on it only if it had no connection of its own to us.
+    pub ours: bool,
+    /// The peer has written on it (at least one `recv` got bytes).
+    pub heard: bool,
     /// It ended (the peer was lost or said goodbye); the reader removes it.
     pub closed: bool,
     /// What has arrived and is not yet parsed.
@@ -37,10 +42,22 @@ pub(super) struct Inbound {
 }
 
 impl Inbound {
-    pub fn new(conn: TcpStream, src: usize) -> Inbound {
+    /// Whether its end (or failure) tells that the peer is gone: not for the way back of a
+    /// connection we opened that the peer never wrote on. When both ranks connected at
+    /// once, each writes on its own connection, and the other's ends when its process
+    /// exits, with no `BYE` on it (that went on the one it wrote on, which may be read
+    /// later): that end is no loss. Our own writes on such a connection still find a peer
+    /// that is gone (`Tcp::write_to`), as before connections were shared.
+    pub fn tells_health(&self) -> bool {
+        !self.ours || self.heard
+    }
+
+    pub fn new(conn: TcpStream, src: usize, ours: bool) -> Inbound {
         Inbound {
             conn,
             src,
+            ours,
+            heard: false,
             closed: false,
             rx: RecvBuf::default(),
             just_drained: false,
@@ -178,10 +195,13 @@ impl Tcp {
         while !c.closed {
             let drained = match c.rx.fill(c.conn.as_raw_fd()) {
                 Ok(Fill::None) => break,
-                Ok(Fill::Got { drained, .. }) => drained,
+                Ok(Fill::Got { drained, .. }) => {
+                    c.heard = true;
+                    drained
+                }
                 Ok(Fill::End) => {
                     c.closed = true;
-                    if !self.has_departed(c.src) {
+                    if c.tells_health() && !self.has_departed(c.src) {
                         self.lose(
                             c.src,
                             "its connection ended without a goodbye (the process died or hung \
@@ -193,7 +213,9 @@ impl Tcp {
                 }
                 Err(e) => {
                     c.closed = true;
-                    self.lose(c.src, format!("its connection broke: {e}"));
+                    if c.tells_health() {
+                        self.lose(c.src, format!("its connection broke: {e}"));
+                    }
                     break;
                 }
             };

@@ -11,7 +11,9 @@
 //!
 //! A normal exit is not a loss: when the process exits (after MPI_Finalize, or an `exit()`
 //! without it, which the launcher judges), an `atexit` handler writes `BYE` on every
-//! connection we opened, so the peers know the end of stream that follows is a goodbye.
+//! connection we write on, so the peers know the end of stream that follows is a goodbye
+//! (the end of a connection the peer opened and we never wrote on is no news to it, see
+//! `Inbound::tells_health`).
 //! A process killed by a signal, or a host that vanishes, sends none. The handler only
 //! `try_lock`s each connection: a thread that is mid-write when the process exits keeps
 //! its connection, and that peer then sees a loss (an exit in the middle of a send is an
@@ -121,7 +123,7 @@ impl Tcp {
         std::mem::take(&mut *self.lost.lock())
     }
 
-    /// Writes `BYE` on every connection we opened and closes our side of it.
+    /// Writes `BYE` on every connection we write on and closes our side of it.
     pub fn say_goodbye(&self) {
         for p in &self.peers {
             let Some(mut out) = p.out.try_lock() else {

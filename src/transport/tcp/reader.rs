@@ -93,7 +93,10 @@ impl Reader {
                 while i < set.list.len() {
                     if set.list[i].closed {
                         let c = set.list.swap_remove(i);
-                        self.tcp.fail_pulls_of(c.src);
+                        // The peer's answers come on the connection it writes on.
+                        if c.tells_health() {
+                            self.tcp.fail_pulls_of(c.src);
+                        }
                     } else {
                         i += 1;
                     }
@@ -219,7 +222,7 @@ impl Reader {
         if ok {
             // Whatever goodbye came before, the peer is back (before a frame of it is read).
             self.tcp.returned(src);
-            set.list.push(Inbound::new(h.conn, src));
+            set.list.push(Inbound::new(h.conn, src, false));
             drop(set);
             // A rank asleep on its sockets polls the new one from now on.
             (self.tcp.waker)();

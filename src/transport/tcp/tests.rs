@@ -131,7 +131,8 @@ fn a_goodbye_is_not_a_loss_but_a_hang_up_is_and_fails_what_follows_at_once() {
     a.send(0, &hdr, b"two").unwrap();
     assert_eq!(&next_frame(&b).buf[48..], b"two");
     let before = rings.load(Ordering::SeqCst);
-    *a.peers[0].out.lock() = None;
+    drop(take_connection(&a));
+    closed_by_reader(&a);
     let lost = next_losses(&b);
     assert_eq!(lost.len(), 1, "{lost:?}");
     assert_eq!(lost[0].0, 0);
@@ -239,7 +240,7 @@ fn after_a_lost_peers_query_the_next_poll_passes_over_nothing() {
 /// reset (`SO_LINGER` 0, as when unread data is left behind). A reset discards what the
 /// kernel has not sent yet, so it waits until everything written has been acknowledged.
 fn hang_up(t: &Tcp, reset: bool) {
-    let s = t.peers[0].out.lock().take().expect("connected");
+    let s = take_connection(t);
     if reset {
         let t0 = Instant::now();
         loop {
@@ -270,6 +271,28 @@ fn hang_up(t: &Tcp, reset: bool) {
         assert_eq!(rc, 0);
     }
     drop(s);
+    closed_by_reader(t);
+}
+
+/// Takes `t`'s connection to peer 0 out of use, as a dying process does: its handle for
+/// writing, and the way back in its inbound set (marked closed, for the reader thread to
+/// drop: only that thread removes connections).
+fn take_connection(t: &Tcp) -> TcpStream {
+    let s = t.peers[0].out.lock().take().expect("connected");
+    for c in t.inbound.lock().list.iter_mut().filter(|c| c.ours) {
+        c.closed = true;
+    }
+    s
+}
+
+/// Waits until `t`'s reader thread has dropped the connections marked closed: the socket
+/// is closed (FIN or reset sent) once its last handle is.
+fn closed_by_reader(t: &Tcp) {
+    let t0 = Instant::now();
+    while t.inbound.lock().list.iter().any(|c| c.closed) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "never dropped");
+        std::thread::sleep(Duration::from_micros(200));
+    }
 }
 
 /// Every frame a peer sent before its connection ended without a goodbye (closed or reset)
@@ -319,5 +342,68 @@ fn frames_before_a_hang_up_come_before_the_loss() {
             "reset {reset}, read by the rank {rank_reads}: {}",
             lost[0].1
         );
+    }
+}
+
+/// A rank answering a peer that connected to it writes on that connection (its way back,
+/// `Tcp::way_back`): a ping-pong runs on one connection, which each side reads.
+#[test]
+fn a_ping_pong_shares_the_first_connection() {
+    let (a, b, _) = pair([[9u8; 32]; 2]);
+    let hdr = [4u8; crate::transport::fabric::HDR_BYTES];
+    for k in 0..50u32 {
+        a.send(0, &hdr, &k.to_le_bytes()).unwrap();
+        let f = next_frame(&b);
+        assert_eq!(&f.buf[48..], &k.to_le_bytes());
+        b.release(f);
+        b.send(0, &hdr, &(k + 1000).to_le_bytes()).unwrap();
+        let f = next_frame(&a);
+        assert_eq!(&f.buf[48..], &(k + 1000).to_le_bytes());
+        a.release(f);
+    }
+    let port = |t: &Tcp| {
+        let out = t.peers[0].out.lock();
+        let s = out.as_ref().expect("connected");
+        (s.local_addr().unwrap(), s.peer_addr().unwrap())
+    };
+    let (a_local, a_remote) = port(&a);
+    assert_eq!(port(&b), (a_remote, a_local), "two connections");
+    let set = a.inbound.lock();
+    assert_eq!(set.list.len(), 1);
+    assert!(set.list[0].ours && set.list[0].heard);
+    let set = b.inbound.lock();
+    assert_eq!(set.list.len(), 1);
+    assert!(!set.list[0].ours);
+}
+
+/// Two ranks that connected to each other at once write each on its own connection. One
+/// exits (BYE on the connection it writes on, then both connections end): whichever end
+/// the other reads first, that is no loss.
+#[test]
+fn after_connecting_at_once_an_exit_is_no_loss() {
+    for _ in 0..5 {
+        let (a, b, _) = pair([[10u8; 32]; 2]);
+        let hdr = [5u8; crate::transport::fabric::HDR_BYTES];
+        // b connects first (a admits it before b's connect returns); a then opens its own
+        // as if it had not seen b's yet.
+        b.send(0, &hdr, b"b").unwrap();
+        let own = a.connect(&a.peers[0]).unwrap();
+        *a.peers[0].out.lock() = Some(a.read_way_back(own, 0).unwrap());
+        a.send(0, &hdr, b"a").unwrap();
+        assert_eq!(&next_frame(&a).buf[48..], b"b");
+        assert_eq!(&next_frame(&b).buf[48..], b"a");
+        // a's exit: its goodbye, then every socket of its closes.
+        a.say_goodbye();
+        for c in a.inbound.lock().list.iter_mut() {
+            c.closed = true;
+        }
+        closed_by_reader(&a);
+        let t0 = Instant::now();
+        while !b.inbound.lock().list.is_empty() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "ends never read");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        assert!(b.has_departed(0));
+        assert!(b.lost_peers().is_empty());
     }
 }
