@@ -103,6 +103,8 @@ static void sender(void)
     MPI_Request keep = r;
     MPI_CHECK(MPI_Request_get_status(r, &flag, &st));
     CHECK(flag == 1 && r == keep, "Request_get_status: flag %d", flag);
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
+    /* MPI 4.1 (not in MPICH 4.0.2's header: the ABI runs build without them) */
     a[0] = MPI_REQUEST_NULL;
     a[1] = r;
     MPI_CHECK(MPI_Request_get_status_any(2, a, &idx, &flag, &st));
@@ -112,6 +114,7 @@ static void sender(void)
     MPI_CHECK(MPI_Request_get_status_some(2, a, &out, ind, sts));
     CHECK(out == 1 && ind[0] == 1, "Request_get_status_some: %d", out);
     CHECK(a[1] == keep, "Request_get_status_*: handle changed");
+#endif
     /* Start on a send that is not persistent is an error, and leaves the request alone */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     int rc = MPI_Start(&r), cls = -1;
