@@ -9,7 +9,7 @@
 #
 # usage: tests-slurm/run.sh [--no-install]
 #   Needs build/ (scripts/build.sh). As root, apt-installs what is missing (slurm-wlm, munge,
-#   libpmix2, mpich) unless --no-install. Skips a part with a loud notice only when its tools
+#   libpmix2, libpmix-dev, mpich) unless --no-install. Skips a part with a loud notice only when its tools
 #   cannot be had or its daemons cannot run here (the notice says why).
 # Prints one line per check and "N passed, N failed, N skipped"; exits non-zero on a failure.
 set -u
@@ -51,6 +51,9 @@ missing=()
 command -v slurmd >/dev/null && command -v srun >/dev/null || missing+=(slurm-wlm)
 command -v munged >/dev/null || missing+=(munge)
 ldconfig -p | grep -q 'libpmix\.so\.2 ' || missing+=(libpmix2)
+# Slurm's mpi/pmix plugin dlopens the unversioned pmix2/lib/libpmix.so, which only the -dev
+# package ships: without it every `srun --mpi=pmix` fails in srun ("can not load PMIx library").
+[ -e /usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so ] || missing+=(libpmix-dev)
 command -v mpiexec.mpich >/dev/null || missing+=(mpich)
 if [ ${#missing[@]} -gt 0 ] && [ "$install" = yes ] && [ "$(id -u)" = 0 ]; then
     echo "tests-slurm: installing ${missing[*]}"
