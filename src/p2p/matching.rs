@@ -170,9 +170,24 @@ impl Queues {
         }
     }
 
+    /// Drops unexpected message `i` (its receive took what it needed in place).
+    #[inline]
+    pub fn drop_unexpected(&mut self, i: usize) {
+        if i == 0 {
+            self.unexpected.pop_front();
+        } else {
+            self.unexpected.remove(i);
+        }
+    }
+
     /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
     #[inline]
     pub fn find_unexpected(&self, ctx: u32, src: i32, tag: i32) -> Option<usize> {
+        // A receive posted before its message (a window's receives) finds the queue empty:
+        // no iterator set-up over the deque's two slices.
+        if self.unexpected.is_empty() {
+            return None;
+        }
         self.unexpected
             .iter()
             .position(|m| matches(ctx, src, tag, m.ctx, m.src, m.tag))

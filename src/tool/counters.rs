@@ -27,10 +27,14 @@ impl Counter {
     pub fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }
-    /// Raises the counter to `v` if `v` is larger (a high-water mark).
+    /// Raises the counter to `v` if `v` is larger (a high-water mark). A plain load first:
+    /// `fetch_max` is a locked compare-exchange loop on x86, paid on every unexpected
+    /// message, while the mark rarely moves (a queue's length repeats, the mark stays).
     #[inline]
     pub fn max(&self, v: u64) {
-        self.0.fetch_max(v, Relaxed);
+        if v > self.0.load(Relaxed) {
+            self.0.fetch_max(v, Relaxed);
+        }
     }
 }
 

@@ -17,9 +17,7 @@ impl<F: Fabric> Engine<F> {
             r.proto_done = true;
             return;
         }
-        r.done = true;
-        r.active = false;
-        r.phase = Phase::Idle;
+        r.mark_done();
         // What a joined parent takes from this part (read before a release below).
         let parent = r.parent.map(|p| {
             let gives = r.gives_status || (r.gives_error && r.status.error != 0);
