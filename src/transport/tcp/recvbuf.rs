@@ -12,7 +12,7 @@
 //! writes each frame whole, so the rest is on its way. Large transfers are thus never copied
 //! through the buffer. All of it is used under the inbound set's lock (see `inbound`).
 
-use super::rawio::{copy_to_addr, raw_io, recv_exact, sys_recv, Wait, Way};
+use super::rawio::{copy_to_addr, recv_exact, recv_to_addr, sys_recv, Wait};
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -184,13 +184,7 @@ impl FrameBytes<'_> {
         unsafe { copy_to_addr(addr, &self.buf.data[s..s + n]) };
         self.buf.start += n;
         self.buf.read_past |= n < len;
-        raw_io(
-            self.conn.as_raw_fd(),
-            addr + n,
-            len - n,
-            Way::Recv,
-            self.wait,
-        )
+        recv_to_addr(self.conn.as_raw_fd(), addr + n, len - n, self.wait)
     }
 
     /// Skips the next `n` bytes of the frame.
