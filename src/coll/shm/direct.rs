@@ -62,9 +62,14 @@ pub fn fits(c: &ShmComm, entries: usize) -> bool {
 
 /// Writes descriptor `i` of this rank for call `s` (the slot must be free).
 fn post(c: &ShmComm, s: u64, i: usize, x: &Exposed) {
+    post_at(c, s, i, x.ptr.addr() as u64, x.len as u64);
+}
+
+/// Writes descriptor `i` of this rank for call `s` as (`addr`, `len`).
+fn post_at(c: &ShmComm, s: u64, i: usize, addr: u64, len: u64) {
     let mut b = [0u8; DESC];
-    b[..8].copy_from_slice(&(x.ptr.addr() as u64).to_le_bytes());
-    b[8..].copy_from_slice(&(x.len as u64).to_le_bytes());
+    b[..8].copy_from_slice(&addr.to_le_bytes());
+    b[8..].copy_from_slice(&len.to_le_bytes());
     c.region
         .slot(c.me, (s & 1) as usize)
         .write((i * DESC) as i64, &b);
@@ -103,15 +108,9 @@ fn fetch_part(
     off: u64,
     max: u64,
 ) -> Result<(), MpiError> {
-    let mut b = [0u8; DESC];
-    c.region
-        .slot(src, (s & 1) as usize)
-        .read((i * DESC) as i64, &mut b);
-    let addr = u64::from_le_bytes(b[..8].try_into().expect("8 bytes")) as usize;
-    let len = u64::from_le_bytes(b[8..].try_into().expect("8 bytes"))
-        .min(dst.bytes())
-        .saturating_sub(off)
-        .min(max);
+    let (addr, len) = descriptor(c, s, src, i);
+    let addr = addr as usize;
+    let len = len.min(dst.bytes()).saturating_sub(off).min(max);
     if len == 0 {
         return Ok(());
     }
@@ -153,6 +152,9 @@ fn source_done(c: &ShmComm, e: &NodeEngine, s: u64) {
 
 /// `d` from `root` to every rank.
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    if super::route::bcast_shared(c) {
+        return bcast_shared(c, e, d, root);
+    }
     let s = c.next_pair();
     if c.me == root {
         c.slot_free(e, s);
@@ -167,6 +169,90 @@ pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), M
     let r = fetch(c, e, s, root, 0, d);
     c.publish(e, s + 1);
     r
+}
+
+/// The broadcast at 2 ranks with a core each: the reader copies the first half of the
+/// message from the root's buffer while the root, which would otherwise only wait, writes
+/// the second half into the reader's buffer (`process_vm_writev`,
+/// `transport::cma_write`); two cores copy at once. Open MPI's and MPICH's CMA paths only
+/// ever read (smsc/cma, ch4 IPC), leaving the sender idle.
+///
+/// The reader publishes, at call `s`, where the root is to write (descriptor 0 of its
+/// slot: address and length, length 0 when its buffer is not one contiguous block and it
+/// reads everything itself); the root publishes its buffer as in [`bcast`]. The root writes
+/// once it sees the reader at `s`, records the bytes written (its descriptor 1) and
+/// reaches `s + 1`; the reader returns once the root is at `s + 1` (its buffer is being
+/// written until then), the root once the reader is (its buffer is being read). A write
+/// that failed, the reader makes good by reading that part as well before it reaches
+/// `s + 1`.
+fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    let s = c.next_pair();
+    let other = 1 - c.me;
+    c.slot_free(e, s);
+    if c.me == root {
+        let x = expose(d);
+        post(c, s, 0, &x);
+        c.publish(e, s);
+        c.wait_for(e, other, s);
+        let (addr, len) = descriptor(c, s, other, 0);
+        let len = len.min(x.len as u64) as usize;
+        let wrote = if len == 0 {
+            0
+        } else {
+            let from = x.ptr.offset((x.len - len) as i64);
+            let pid = e.fab.pid_of(c.bell_of[other]);
+            crate::transport::cma_write::write_to(pid, from, len, addr as usize).unwrap_or(0)
+        };
+        post_at(c, s, 1, 1, wrote as u64);
+        source_done(c, e, s);
+        return Ok(());
+    }
+    let total = d.bytes();
+    // The root's part: the second half, from a page boundary of the stream (whole pages
+    // for both copies when the buffer is page-aligned).
+    let split = (total / 2) & !4095;
+    let theirs = match d.contiguous() {
+        Some(p) if split > 0 => Exposed {
+            ptr: p.offset(split as i64),
+            len: (total - split) as usize,
+            _keep: None,
+        },
+        _ => Exposed {
+            ptr: UserPtr::empty(),
+            len: 0,
+            _keep: None,
+        },
+    };
+    post(c, s, 0, &theirs);
+    c.publish(e, s);
+    c.wait_for(e, root, s);
+    let mine = total - theirs.len as u64;
+    let mut res = fetch_part(c, e, s, root, 0, d, 0, mine);
+    if theirs.len > 0 {
+        c.wait_for(e, root, s + 1);
+        // A write the kernel refused (or cut short): the reader reads that part too, the
+        // root's buffer being held until this rank reaches `s + 1`.
+        if descriptor(c, s, root, 1).1 != theirs.len as u64 {
+            first(
+                &mut res,
+                fetch_part(c, e, s, root, 0, d, mine, total - mine),
+            );
+        }
+    }
+    c.publish(e, s + 1);
+    res
+}
+
+/// Descriptor `i` of rank `src` for call `s`: (address, length).
+fn descriptor(c: &ShmComm, s: u64, src: usize, i: usize) -> (u64, u64) {
+    let mut b = [0u8; DESC];
+    c.region
+        .slot(src, (s & 1) as usize)
+        .read((i * DESC) as i64, &mut b);
+    (
+        u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+        u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+    )
 }
 
 /// Gather of equal blocks to `root` (arguments as `super::ops::gather`).

@@ -92,6 +92,13 @@ pub fn bcast_single_copy(c: &ShmComm, bytes: u64) -> bool {
     bytes >= min && c.single_copy(bytes, 1)
 }
 
+/// Whether a single-copy broadcast is shared between reader and root
+/// (`direct::bcast_shared`): at 2 ranks, each with a core, the root writes half the
+/// message into the reader's buffer while the reader reads the other half.
+pub fn bcast_shared(c: &ShmComm) -> bool {
+    c.n == 2 && !c.oversubscribed()
+}
+
 /// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
 /// single-copy route when ranks outnumber cores; the others take the schedules. Measured
 /// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
