@@ -1,5 +1,5 @@
 /* Large broadcasts at 2 ranks, shared between reader and root (coll10, issue 13: from
- * 128 KiB the reader reads the first half from the root's buffer while the root writes
+ * 32 KiB the reader reads the first half from the root's buffer while the root writes
  * the second half into the reader's with process_vm_writev), checked byte by byte.
  *  - both roots, sizes at and around the single-copy threshold, halves that are not whole
  *    pages, several MiB; buffers at odd addresses (neither half page-aligned);
@@ -20,7 +20,7 @@ static void check_bytes(MPI_Comm comm, int k, unsigned char *mem)
     int me, n;
     MPI_Comm_rank(comm, &me);
     MPI_Comm_size(comm, &n);
-    const int sizes[] = {131071, 131072, 131073, 262144 + 4096 + 17, 1048576 + 7,
+    const int sizes[] = {32767, 32768, 65537, 131073, 262144 + 4096 + 17, 1048576 + 7,
                          4 * 1048576 + 3};
     const int shifts[] = {0, 1, 4093};
     for (unsigned s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
