@@ -152,7 +152,7 @@ fn source_done(c: &ShmComm, e: &NodeEngine, s: u64) {
 
 /// `d` from `root` to every rank.
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
-    if super::route::bcast_shared(c) {
+    if super::route::pair_shared(c) {
         return bcast_shared(c, e, d, root);
     }
     let s = c.next_pair();
@@ -171,27 +171,49 @@ pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), M
     r
 }
 
-/// The broadcast at 2 ranks with a core each: the reader copies the first half of the
-/// message from the root's buffer while the root, which would otherwise only wait, writes
-/// the second half into the reader's buffer (`process_vm_writev`,
+/// The broadcast at 2 ranks with a core each: [`pair_copy`] from the root.
+fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    if c.me == root {
+        pair_copy(c, e, root, Some(&expose(d)), None)
+    } else {
+        pair_copy(c, e, root, None, Some(d))
+    }
+}
+
+/// A copy from rank `src` to the other rank of a 2-rank communicator whose ranks each have
+/// a core (the broadcast, and the gather's one block): the reader copies
+/// the first half from the source's buffer while the source, which would otherwise only
+/// wait, writes the second half into the reader's buffer (`process_vm_writev`,
 /// `transport::cma_write`); two cores copy at once. Open MPI's and MPICH's CMA paths only
-/// ever read (smsc/cma, ch4 IPC), leaving the sender idle.
+/// ever read (smsc/cma, ch4 IPC), leaving the sender idle. `x` is the source's data (at
+/// the source; None: nothing), `d` where the reader's goes (at the reader; None: nothing).
 ///
-/// The reader publishes, at call `s`, where the root is to write (descriptor 0 of its
+/// The reader publishes, at call `s`, where the source is to write (descriptor 0 of its
 /// slot: address and length, length 0 when its buffer is not one contiguous block and it
-/// reads everything itself); the root publishes its buffer as in [`bcast`]. The root writes
-/// once it sees the reader at `s`, records the bytes written (its descriptor 1) and
-/// reaches `s + 1`; the reader returns once the root is at `s + 1` (its buffer is being
-/// written until then), the root once the reader is (its buffer is being read). A write
+/// reads everything itself); the source publishes its buffer as in [`bcast`]. The source
+/// writes once it sees the reader at `s`, records the bytes written (its descriptor 1) and
+/// reaches `s + 1`; the reader returns once the source is at `s + 1` (its buffer is being
+/// written until then), the source once the reader is (its buffer is being read). A write
 /// that failed, the reader makes good by reading that part as well before it reaches
 /// `s + 1`.
-fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+fn pair_copy(
+    c: &ShmComm,
+    e: &NodeEngine,
+    src: usize,
+    x: Option<&Exposed>,
+    d: Option<&Data>,
+) -> Result<(), MpiError> {
     let s = c.next_pair();
     let other = 1 - c.me;
     c.slot_free(e, s);
-    if c.me == root {
-        let x = expose(d);
-        post(c, s, 0, &x);
+    let none = Exposed {
+        ptr: UserPtr::empty(),
+        len: 0,
+        _keep: None,
+    };
+    if c.me == src {
+        let x = x.unwrap_or(&none);
+        post(c, s, 0, x);
         c.publish(e, s);
         c.wait_for(e, other, s);
         let (addr, len) = descriptor(c, s, other, 0);
@@ -207,36 +229,32 @@ fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<()
         source_done(c, e, s);
         return Ok(());
     }
-    let total = d.bytes();
-    // The root's part: the second half, from a page boundary of the stream (whole pages
+    let total = d.map_or(0, Data::bytes);
+    // The source's part: the second half, from a page boundary of the stream (whole pages
     // for both copies when the buffer is page-aligned).
     let split = (total / 2) & !4095;
-    let theirs = match d.contiguous() {
+    let theirs = match d.and_then(Data::contiguous) {
         Some(p) if split > 0 => Exposed {
             ptr: p.offset(split as i64),
             len: (total - split) as usize,
             _keep: None,
         },
-        _ => Exposed {
-            ptr: UserPtr::empty(),
-            len: 0,
-            _keep: None,
-        },
+        _ => none,
     };
     post(c, s, 0, &theirs);
     c.publish(e, s);
-    c.wait_for(e, root, s);
-    let mine = total - theirs.len as u64;
-    let mut res = fetch_part(c, e, s, root, 0, d, 0, mine);
-    if theirs.len > 0 {
-        c.wait_for(e, root, s + 1);
-        // A write the kernel refused (or cut short): the reader reads that part too, the
-        // root's buffer being held until this rank reaches `s + 1`.
-        if descriptor(c, s, root, 1).1 != theirs.len as u64 {
-            first(
-                &mut res,
-                fetch_part(c, e, s, root, 0, d, mine, total - mine),
-            );
+    let mut res = Ok(());
+    if let Some(d) = d {
+        c.wait_for(e, src, s);
+        let mine = total - theirs.len as u64;
+        res = fetch_part(c, e, s, src, 0, d, 0, mine);
+        if theirs.len > 0 {
+            c.wait_for(e, src, s + 1);
+            // A write the kernel refused (or cut short): the reader reads that part too,
+            // the source's buffer being held until this rank reaches `s + 1`.
+            if descriptor(c, s, src, 1).1 != theirs.len as u64 {
+                first(&mut res, fetch_part(c, e, s, src, 0, d, mine, total - mine));
+            }
         }
     }
     c.publish(e, s + 1);
@@ -263,6 +281,13 @@ pub fn gather(
     mine: Option<&Data>,
     blocks: &[Data],
 ) -> Result<(), MpiError> {
+    if super::route::pair_shared(c) {
+        return if c.me == root {
+            pair_copy(c, e, 1 - root, None, Some(&blocks[1 - root]))
+        } else {
+            pair_copy(c, e, c.me, mine.map(expose).as_ref(), None)
+        };
+    }
     let s = c.next_pair();
     if c.me != root {
         c.slot_free(e, s);
