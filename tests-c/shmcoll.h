@@ -31,6 +31,48 @@ static inline void shm_late(int ms)
         ;
 }
 
+/* A broadcast of `v` ints from every root in turn, in which ranks at odd positions receive
+ * (or send) every other int of a vector and the others contiguous ints of the same
+ * signature: a non-contiguous reader, and a non-contiguous root whose packed copy is read
+ * or written from. Checks every element, the vector's gaps, and that nothing lands past a
+ * contiguous receive. */
+static inline void shm_check_vector_bcast(MPI_Comm comm, int k, int v)
+{
+    int me, n;
+    MPI_Comm_rank(comm, &me);
+    MPI_Comm_size(comm, &n);
+    int *a = malloc(2 * (size_t)v * sizeof(int));
+    CHECK(a != NULL, "malloc");
+    MPI_Datatype vec;
+    MPI_CHECK(MPI_Type_vector(v, 1, 2, MPI_INT, &vec));
+    MPI_CHECK(MPI_Type_commit(&vec));
+    for (int root = 0; root < n; root++) {
+        int strided = me % 2 == 1;
+        for (int i = 0; i < 2 * v; i++)
+            a[i] = -1;
+        for (int i = 0; i < v && me == root; i++)
+            a[strided ? 2 * i : i] = 7 * k + 3 * i + root;
+        if (strided)
+            MPI_CHECK(MPI_Bcast(a, 1, vec, root, comm));
+        else
+            MPI_CHECK(MPI_Bcast(a, v, MPI_INT, root, comm));
+        for (int i = 0; i < v; i++) {
+            int at = strided ? 2 * i : i;
+            if (a[at] != 7 * k + 3 * i + root || (strided && a[at + 1] != -1)) {
+                CHECK(0, "vector bcast root %d rank %d elem %d", root, me, i);
+                break;
+            }
+        }
+        for (int i = v; i < 2 * v && !strided; i++)
+            if (a[i] != -1) {
+                CHECK(0, "vector bcast root %d rank %d wrote past the end", root, me);
+                break;
+            }
+    }
+    MPI_CHECK(MPI_Type_free(&vec));
+    free(a);
+}
+
 /* A test's main: `check_all(comm, rounds)` on MPI_COMM_WORLD twice, then once on each half of
  * a split that reverses the rank order (so local rank 0 is not world rank 0). */
 static inline int shm_run_world_and_split(const char *name, int *argc, char ***argv,

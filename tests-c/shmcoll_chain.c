@@ -40,48 +40,13 @@ static void check_bytes(MPI_Comm comm, int k, unsigned char *buf)
         }
 }
 
-/* Ranks whose position is odd receive every other int of a vector, the others contiguous
- * ints (and the root sends from its own layout). */
-static void check_vector(MPI_Comm comm, int k)
-{
-    int me, n;
-    MPI_Comm_rank(comm, &me);
-    MPI_Comm_size(comm, &n);
-    enum { V = 300001 };
-    int *a = malloc(2 * (size_t)V * sizeof(int));
-    CHECK(a != NULL, "malloc");
-    MPI_Datatype vec;
-    MPI_CHECK(MPI_Type_vector(V, 1, 2, MPI_INT, &vec));
-    MPI_CHECK(MPI_Type_commit(&vec));
-    for (int root = 0; root < n; root++) {
-        int strided = me % 2 == 1;
-        for (int i = 0; i < 2 * V; i++)
-            a[i] = -1;
-        for (int i = 0; i < V && me == root; i++)
-            a[strided ? 2 * i : i] = 7 * k + 3 * i + root;
-        if (strided)
-            MPI_CHECK(MPI_Bcast(a, 1, vec, root, comm));
-        else
-            MPI_CHECK(MPI_Bcast(a, V, MPI_INT, root, comm));
-        for (int i = 0; i < V; i++) {
-            int at = strided ? 2 * i : i;
-            if (a[at] != 7 * k + 3 * i + root || (strided && a[at + 1] != -1)) {
-                CHECK(0, "vector bcast root %d rank %d elem %d", root, me, i);
-                break;
-            }
-        }
-    }
-    MPI_CHECK(MPI_Type_free(&vec));
-    free(a);
-}
-
 static void check_all(MPI_Comm comm, int rounds)
 {
     unsigned char *buf = malloc(3 * 1048576 + 5);
     CHECK(buf != NULL, "malloc");
     for (int k = 0; k < rounds; k++) {
         check_bytes(comm, k, buf);
-        check_vector(comm, k);
+        shm_check_vector_bcast(comm, k, 300001);
     }
     free(buf);
 }

@@ -62,9 +62,14 @@ pub fn fits(c: &ShmComm, entries: usize) -> bool {
 
 /// Writes descriptor `i` of this rank for call `s` (the slot must be free).
 fn post(c: &ShmComm, s: u64, i: usize, x: &Exposed) {
+    post_at(c, s, i, x.ptr.addr() as u64, x.len as u64);
+}
+
+/// Writes descriptor `i` of this rank for call `s` as (`addr`, `len`).
+fn post_at(c: &ShmComm, s: u64, i: usize, addr: u64, len: u64) {
     let mut b = [0u8; DESC];
-    b[..8].copy_from_slice(&(x.ptr.addr() as u64).to_le_bytes());
-    b[8..].copy_from_slice(&(x.len as u64).to_le_bytes());
+    b[..8].copy_from_slice(&addr.to_le_bytes());
+    b[8..].copy_from_slice(&len.to_le_bytes());
     c.region
         .slot(c.me, (s & 1) as usize)
         .write((i * DESC) as i64, &b);
@@ -103,15 +108,9 @@ fn fetch_part(
     off: u64,
     max: u64,
 ) -> Result<(), MpiError> {
-    let mut b = [0u8; DESC];
-    c.region
-        .slot(src, (s & 1) as usize)
-        .read((i * DESC) as i64, &mut b);
-    let addr = u64::from_le_bytes(b[..8].try_into().expect("8 bytes")) as usize;
-    let len = u64::from_le_bytes(b[8..].try_into().expect("8 bytes"))
-        .min(dst.bytes())
-        .saturating_sub(off)
-        .min(max);
+    let (addr, len) = descriptor(c, s, src, i);
+    let addr = addr as usize;
+    let len = len.min(dst.bytes()).saturating_sub(off).min(max);
     if len == 0 {
         return Ok(());
     }
@@ -153,6 +152,9 @@ fn source_done(c: &ShmComm, e: &NodeEngine, s: u64) {
 
 /// `d` from `root` to every rank.
 pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    if super::route::pair_shared(c) {
+        return bcast_shared(c, e, d, root);
+    }
     let s = c.next_pair();
     if c.me == root {
         c.slot_free(e, s);
@@ -169,6 +171,108 @@ pub fn bcast(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), M
     r
 }
 
+/// The broadcast at 2 ranks with a core each: [`pair_copy`] from the root.
+fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<(), MpiError> {
+    if c.me == root {
+        pair_copy(c, e, root, Some(&expose(d)), None)
+    } else {
+        pair_copy(c, e, root, None, Some(d))
+    }
+}
+
+/// A copy from rank `src` to the other rank of a 2-rank communicator whose ranks each have
+/// a core (the broadcast, and the gather's one block): the reader copies
+/// the first half from the source's buffer while the source, which would otherwise only
+/// wait, writes the second half into the reader's buffer (`process_vm_writev`,
+/// `transport::cma_write`); two cores copy at once. Open MPI's and MPICH's CMA paths only
+/// ever read (smsc/cma, ch4 IPC), leaving the sender idle. `x` is the source's data (at
+/// the source; None: nothing), `d` where the reader's goes (at the reader; None: nothing).
+///
+/// The reader publishes, at call `s`, where the source is to write (descriptor 0 of its
+/// slot: address and length, length 0 when its buffer is not one contiguous block and it
+/// reads everything itself); the source publishes its buffer as in [`bcast`]. The source
+/// writes once it sees the reader at `s`, records the bytes written (its descriptor 1) and
+/// reaches `s + 1`; the reader returns once the source is at `s + 1` (its buffer is being
+/// written until then), the source once the reader is (its buffer is being read). A write
+/// that failed, the reader makes good by reading that part as well before it reaches
+/// `s + 1`.
+fn pair_copy(
+    c: &ShmComm,
+    e: &NodeEngine,
+    src: usize,
+    x: Option<&Exposed>,
+    d: Option<&Data>,
+) -> Result<(), MpiError> {
+    let s = c.next_pair();
+    let other = 1 - c.me;
+    c.slot_free(e, s);
+    let none = Exposed {
+        ptr: UserPtr::empty(),
+        len: 0,
+        _keep: None,
+    };
+    if c.me == src {
+        let x = x.unwrap_or(&none);
+        post(c, s, 0, x);
+        c.publish(e, s);
+        c.wait_for(e, other, s);
+        let (addr, len) = descriptor(c, s, other, 0);
+        let len = len.min(x.len as u64) as usize;
+        let wrote = if len == 0 {
+            0
+        } else {
+            let from = x.ptr.offset((x.len - len) as i64);
+            let pid = e.fab.pid_of(c.bell_of[other]);
+            crate::transport::cma_write::write_to(pid, from, len, addr as usize).unwrap_or(0)
+        };
+        post_at(c, s, 1, 1, wrote as u64);
+        source_done(c, e, s);
+        return Ok(());
+    }
+    let total = d.map_or(0, Data::bytes);
+    // The source's part: the second half, from a page boundary of the stream (whole pages
+    // for both copies when the buffer is page-aligned).
+    let split = (total / 2) & !4095;
+    let theirs = match d.and_then(Data::contiguous) {
+        Some(p) if split > 0 => Exposed {
+            ptr: p.offset(split as i64),
+            len: (total - split) as usize,
+            _keep: None,
+        },
+        _ => none,
+    };
+    post(c, s, 0, &theirs);
+    c.publish(e, s);
+    let mut res = Ok(());
+    if let Some(d) = d {
+        c.wait_for(e, src, s);
+        let mine = total - theirs.len as u64;
+        res = fetch_part(c, e, s, src, 0, d, 0, mine);
+        if theirs.len > 0 {
+            c.wait_for(e, src, s + 1);
+            // A write the kernel refused (or cut short): the reader reads that part too,
+            // the source's buffer being held until this rank reaches `s + 1`.
+            if descriptor(c, s, src, 1).1 != theirs.len as u64 {
+                first(&mut res, fetch_part(c, e, s, src, 0, d, mine, total - mine));
+            }
+        }
+    }
+    c.publish(e, s + 1);
+    res
+}
+
+/// Descriptor `i` of rank `src` for call `s`: (address, length).
+fn descriptor(c: &ShmComm, s: u64, src: usize, i: usize) -> (u64, u64) {
+    let mut b = [0u8; DESC];
+    c.region
+        .slot(src, (s & 1) as usize)
+        .read((i * DESC) as i64, &mut b);
+    (
+        u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+        u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+    )
+}
+
 /// Gather of equal blocks to `root` (arguments as `super::ops::gather`).
 pub fn gather(
     c: &ShmComm,
@@ -177,6 +281,13 @@ pub fn gather(
     mine: Option<&Data>,
     blocks: &[Data],
 ) -> Result<(), MpiError> {
+    if super::route::pair_shared(c) {
+        return if c.me == root {
+            pair_copy(c, e, 1 - root, None, Some(&blocks[1 - root]))
+        } else {
+            pair_copy(c, e, c.me, mine.map(expose).as_ref(), None)
+        };
+    }
     let s = c.next_pair();
     if c.me != root {
         c.slot_free(e, s);

@@ -4,7 +4,9 @@
 //! messages, with no schedule and no request. Small messages are staged through the
 //! region's slots (`ops`; longer than a slot, a slot at a time); from `route::DIRECT_MIN`
 //! on, when every rank may read the others' memory, the readers copy straight from the
-//! source's buffer (`direct`). Reductions above `route::REDUCE_MAX` take the schedules when
+//! source's buffer (`direct`; a 2-rank broadcast splits the copy between the reader, which
+//! reads half, and the root, which writes the other half into the reader's buffer).
+//! Reductions above `route::REDUCE_MAX` take the schedules when
 //! every rank has a core; when ranks outnumber cores they go single-copy, large allreduces
 //! split among the ranks (`direct::split`: reduce-scatter, then allgather), and large
 //! broadcasts pipelined along a chain of the ranks (`direct::chain`). `route` holds these

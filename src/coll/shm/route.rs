@@ -77,7 +77,7 @@ pub fn chain(c: &ShmComm, bytes: u64) -> bool {
 pub const BCAST_DIRECT_MIN: u64 = 128 * 1024;
 
 /// Whether a broadcast of `bytes` goes single-copy (`direct`, or along the chain) rather
-/// than staged through the slots. When ranks outnumber cores the staged pipeline wins up
+/// than staged through the slots. At 2 ranks from [`DIRECT_MIN`] ([`pair_shared`]). When ranks outnumber cores the staged pipeline wins up
 /// to where the chain starts ([`CHAIN_MIN`]): the single copy's two hand-offs each wait for
 /// every reader, and a reader that is not running holds up the root (medians of 5
 /// alternating runs, us, single-copy / staged / Open MPI 5: 4 ranks 32 KiB 16.9 / 10.9 /
@@ -86,10 +86,27 @@ pub const BCAST_DIRECT_MIN: u64 = 128 * 1024;
 pub fn bcast_single_copy(c: &ShmComm, bytes: u64) -> bool {
     let min = if c.oversubscribed() {
         CHAIN_MIN
+    } else if pair_shared(c) {
+        DIRECT_MIN
     } else {
         BCAST_DIRECT_MIN
     };
     bytes >= min && c.single_copy(bytes, 1)
+}
+
+/// Whether a single-copy broadcast or gather is shared between reader and source
+/// (`direct::pair_copy`): at 2 ranks, each with a core, the source writes half the
+/// message into the reader's buffer while the reader reads the other half. Broadcasts go
+/// single-copy from [`DIRECT_MIN`]: with two cores copying, the single copy beats the
+/// staged pipeline there (issue 13, bench/coll.c --sweep, 2 ranks, 7 alternating rounds
+/// under the other helpers' load, medians, us, staged / shared single copy: 32 KiB
+/// 5.86 / 4.88, 64 KiB 10.07 / 7.09; 16 KiB fits a slot). Gathers, whose single copy
+/// starts at [`DIRECT_MIN`] anyway, went from 0.77 (64 KiB) to 0.55 (1 MiB) of the time the
+/// root's whole read took; scatters, the root writing half of the other rank's block,
+/// measured 1.5-2 times slower than that rank's whole read (32 KiB-1 MiB, same runs) and
+/// keep it.
+pub fn pair_shared(c: &ShmComm) -> bool {
+    c.n == 2 && !c.oversubscribed()
 }
 
 /// Whether a message of `bytes` (per rank and reader, beyond a slot) of `op` takes the
