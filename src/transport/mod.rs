@@ -3,7 +3,6 @@
 //! process layer uses to open ports and reach other jobs; `mem::UserPtr` is where user
 //! addresses become byte copies.
 
-pub mod cma_write;
 pub mod coll_region;
 pub mod fabric;
 pub mod fd;

@@ -184,7 +184,7 @@ fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<()
 /// a core (the broadcast, and the gather's one block): the reader copies
 /// the first half from the source's buffer while the source, which would otherwise only
 /// wait, writes the second half into the reader's buffer (`process_vm_writev`,
-/// `transport::cma_write`); two cores copy at once. Open MPI's and MPICH's CMA paths only
+/// `transport::shm::cma::write_to`); two cores copy at once. Open MPI's and MPICH's CMA paths only
 /// ever read (smsc/cma, ch4 IPC), leaving the sender idle. `x` is the source's data (at
 /// the source; None: nothing), `d` where the reader's goes (at the reader; None: nothing).
 ///
@@ -223,7 +223,7 @@ fn pair_copy(
         } else {
             let from = x.ptr.offset((x.len - len) as i64);
             let pid = e.fab.pid_of(c.bell_of[other]);
-            crate::transport::cma_write::write_to(pid, from, len, addr as usize).unwrap_or(0)
+            crate::transport::shm::cma::write_to(pid, from, len, addr as usize).unwrap_or(0)
         };
         post_at(c, s, 1, 1, wrote as u64);
         source_done(c, e, s);

@@ -115,25 +115,64 @@ pub fn read_from(
                 0,
             )
         };
-        if got < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if got == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "process_vm_readv copied nothing",
-            ));
-        }
-        let got = got as usize;
+        let Some(got) = transferred(got, "process_vm_readv")? else {
+            continue;
+        };
         advance(&mut r, got, |k| remote[k].1);
         advance(&mut l, got, |k| local[k].len());
         done += got;
     }
     Ok(done)
+}
+
+/// Copies `len` bytes at `src` in this process to `remote` in process `pid` with
+/// `process_vm_writev`, the mirror of [`read_from`]; loops over partial transfers. The
+/// shared-memory broadcast and gather at 2 ranks (`coll::shm::direct::pair_copy`) let the
+/// source, otherwise idle while the reader copies, write part of the message straight into
+/// the reader's buffer. The kernel applies the same ptrace access check to writes as to
+/// reads (PTRACE_MODE_ATTACH_REALCREDS, mm/process_vm_access.c), so ranks that may read each
+/// other's memory may write it too. Returns the bytes copied, or the error of a call that
+/// copied nothing (EPERM when forbidden, EFAULT for a bad remote range, ESRCH ...).
+pub fn write_to(pid: i32, src: UserPtr, len: usize, remote: usize) -> io::Result<usize> {
+    let mut done = 0usize;
+    while done < len {
+        let local = libc::iovec {
+            iov_base: (src.addr() + done) as *mut libc::c_void,
+            iov_len: len - done,
+        };
+        let far = libc::iovec {
+            iov_base: (remote + done) as *mut libc::c_void,
+            iov_len: len - done,
+        };
+        // SAFETY: the local range is an operation's data, valid for the call (UserPtr's
+        // contract), and the kernel only reads it; the remote range is validated by the
+        // kernel against `pid`'s address space (a bad one fails with EFAULT, no write here).
+        let got = unsafe { libc::process_vm_writev(pid, &local, 1, &far, 1, 0) };
+        if let Some(got) = transferred(got, "process_vm_writev")? {
+            done += got;
+        }
+    }
+    Ok(done)
+}
+
+/// The bytes one `process_vm_readv`/`writev` call (`what`) moved: `None` when a signal
+/// interrupted it before any byte (call again), an error when it failed or moved nothing
+/// (a range past the end of the peer's mapping would otherwise loop for ever).
+fn transferred(got: isize, what: &str) -> io::Result<Option<usize>> {
+    if got < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(None);
+        }
+        return Err(e);
+    }
+    if got == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{what} copied nothing"),
+        ));
+    }
+    Ok(Some(got as usize))
 }
 
 fn advance(c: &mut Cursor, mut n: usize, len_of: impl Fn(usize) -> usize) {
