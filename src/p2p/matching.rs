@@ -170,16 +170,6 @@ impl Queues {
         }
     }
 
-    /// Drops unexpected message `i` (its receive took what it needed in place).
-    #[inline]
-    pub fn drop_unexpected(&mut self, i: usize) {
-        if i == 0 {
-            self.unexpected.pop_front();
-        } else {
-            self.unexpected.remove(i);
-        }
-    }
-
     /// Index of the oldest unexpected message a receive (ctx, src, tag) matches.
     #[inline]
     pub fn find_unexpected(&self, ctx: u32, src: i32, tag: i32) -> Option<usize> {

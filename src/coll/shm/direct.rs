@@ -181,11 +181,11 @@ fn bcast_shared(c: &ShmComm, e: &NodeEngine, d: &Data, root: usize) -> Result<()
 }
 
 /// A copy from rank `src` to the other rank of a 2-rank communicator whose ranks each have
-/// a core (the broadcast, and the gather's one block): the reader copies
-/// the first half from the source's buffer while the source, which would otherwise only
-/// wait, writes the second half into the reader's buffer (`process_vm_writev`,
-/// `transport::shm::cma::write_to`); two cores copy at once. Open MPI's and MPICH's CMA paths only
-/// ever read (smsc/cma, ch4 IPC), leaving the sender idle. `x` is the source's data (at
+/// a core (the broadcast, and the gather's one block): the reader copies the first half
+/// from the source's buffer while the source, which would otherwise only wait, writes the
+/// second half into the reader's buffer (`process_vm_writev`,
+/// `transport::shm::cma::write_to`); two cores copy at once. Open MPI's and MPICH's CMA
+/// paths only ever read (smsc/cma, ch4 IPC), leaving the sender idle. `x` is the source's data (at
 /// the source; None: nothing), `d` where the reader's goes (at the reader; None: nothing).
 ///
 /// The reader publishes, at call `s`, where the source is to write (descriptor 0 of its

@@ -77,11 +77,12 @@ pub fn chain(c: &ShmComm, bytes: u64) -> bool {
 pub const BCAST_DIRECT_MIN: u64 = 128 * 1024;
 
 /// Whether a broadcast of `bytes` goes single-copy (`direct`, or along the chain) rather
-/// than staged through the slots. At 2 ranks from [`DIRECT_MIN`] ([`pair_shared`]). When ranks outnumber cores the staged pipeline wins up
-/// to where the chain starts ([`CHAIN_MIN`]): the single copy's two hand-offs each wait for
-/// every reader, and a reader that is not running holds up the root (medians of 5
-/// alternating runs, us, single-copy / staged / Open MPI 5: 4 ranks 32 KiB 16.9 / 10.9 /
-/// 17.5, 64 KiB 26.0 / 19.8 / 27.9, 128 KiB 51.4 / 37.0 / 48.9; 3 ranks 32 KiB 12.5 / 9.0,
+/// than staged through the slots. At 2 ranks from [`DIRECT_MIN`] ([`pair_shared`]). When
+/// ranks outnumber cores the staged pipeline wins up to where the chain starts
+/// ([`CHAIN_MIN`]): the single copy's two hand-offs each wait for every reader, and a
+/// reader that is not running holds up the root (medians of 5 alternating runs, us,
+/// single-copy / staged / Open MPI 5: 4 ranks 32 KiB 16.9 / 10.9 / 17.5, 64 KiB 26.0 /
+/// 19.8 / 27.9, 128 KiB 51.4 / 37.0 / 48.9; 3 ranks 32 KiB 12.5 / 9.0,
 /// 128 KiB 33.8 / 34.3; 8 ranks, 3 runs, 32 KiB 37.9 / 27.1, 128 KiB 104 / 70).
 pub fn bcast_single_copy(c: &ShmComm, bytes: u64) -> bool {
     let min = if c.oversubscribed() {

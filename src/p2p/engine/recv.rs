@@ -39,7 +39,7 @@ impl<F: Fabric> Engine<F> {
                 // the queue entry where it lies, which is then dropped. Moving the entry
                 // (~150 bytes) out first cost more than copying a small message.
                 let alone = fill(reqs, id, m.src, m.tag, buf, m.len);
-                q.drop_unexpected(i);
+                drop(q.take_unexpected(i));
                 if alone {
                     *completions += 1;
                 } else {
