@@ -14,12 +14,36 @@
 //! `seq` after the ticket was read, so `futex_wait` returns at once or is woken. A plain
 //! [`Doorbell::ring`] bumps `seq` unconditionally (no condition to re-check), so a ring that
 //! lands any time after the ticket was taken ends the sleep.
+//!
+//! The waker's fence comes right after it wrote a message into shared memory, on every send:
+//! it waits until that cache line has moved to the receiver's core. Where the kernel allows
+//! it (`light`), the pairing is made asymmetric instead: the waker only keeps the compiler
+//! from reordering, and the sleeper — the slow path, after a spin — issues
+//! `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)`, which runs a full barrier on every CPU that
+//! runs a registered process at that moment (the others passed one when they were switched
+//! out). A waker whose load of `sleepers` came before that barrier had its message store
+//! made visible by it, so the sleeper's re-check sees the message. This is the asymmetric
+//! fence of liburcu's `sys_membarrier` flavour (Desnoyers et al., "User-Level
+//! Implementations of Read-Copy Update", IEEE TPDS 2012) and of Folly's
+//! `asymmetricHeavyBarrier`.
+//!
+//! Loom cannot model an interprocessor interrupt, so under `--cfg loom` the light waker
+//! keeps a real SeqCst fence and the model futex's process barrier is another one: that is
+//! exactly what membarrier guarantees the pair acts as (membarrier(2): every running thread
+//! of a registered process passes "through a state where all memory accesses to user-space
+//! addresses match program order" during the call, which turns the waker's compiler barrier
+//! into a full fence against the sleeper's; the man page's own example is this pairing). The
+//! tests run the light pairing (the code path with the extra barrier in `sleep`) beside the
+//! symmetric one.
 
 use super::sync::{fence, AtomicU32, Ordering};
 use std::time::Duration;
 
 /// The futex operations, abstracted so loom can model them.
 pub(crate) trait Futex {
+    /// A full barrier on every running thread of every process registered for it (see the
+    /// module doc); only called on a `light` doorbell.
+    fn process_barrier(&self) {}
     /// Block while `*word == expected`, at most `timeout` (None: no limit). May return early.
     fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>);
     /// Wake every thread blocked on `word`.
@@ -29,6 +53,10 @@ pub(crate) trait Futex {
 pub(crate) struct Doorbell<'a> {
     pub seq: &'a AtomicU32,
     pub sleepers: &'a AtomicU32,
+    /// The asymmetric pairing (module doc): for `notify`, the owner's sleep issues a process
+    /// barrier that reaches this process, so no fence is needed here; for `sleep`, this
+    /// process promised that barrier.
+    pub light: bool,
 }
 
 impl Doorbell<'_> {
@@ -47,16 +75,23 @@ impl Doorbell<'_> {
     ) {
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
+        if self.light {
+            futex.process_barrier();
+        }
         if !ready() {
             futex.wait(self.seq, ticket, timeout);
         }
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// Call after making a sleeper's condition true: wakes it if it sleeps. Costs a fence and
-    /// a load when nobody sleeps.
+    /// Call after making a sleeper's condition true: wakes it if it sleeps. Costs a fence (none
+    /// when `light`) and a load when nobody sleeps.
     pub fn notify<F: Futex>(&self, futex: &F) {
-        fence(Ordering::SeqCst);
+        if self.light {
+            light_fence();
+        } else {
+            fence(Ordering::SeqCst);
+        }
         if self.sleepers.load(Ordering::SeqCst) != 0 {
             self.seq.fetch_add(1, Ordering::SeqCst);
             futex.wake_all(self.seq);
@@ -74,6 +109,17 @@ impl Doorbell<'_> {
             futex.wake_all(self.seq);
         }
     }
+}
+
+/// The waker's half of the asymmetric pairing (module doc): only the order of this thread's
+/// own accesses, the sleeper's process barrier does the rest. Under loom, the full fence it
+/// stands for.
+#[inline(always)]
+fn light_fence() {
+    #[cfg(not(loom))]
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
 }
 
 /// Model checks: no lost wake-up. Run with
@@ -94,6 +140,10 @@ mod loom_tests {
         cv: Condvar,
     }
     impl Futex for ModelFutex {
+        /// What membarrier guarantees the pairing acts as (module doc).
+        fn process_barrier(&self) {
+            fence(Ordering::SeqCst);
+        }
         fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
             assert!(timeout.is_none());
             let g = self.m.lock().unwrap();
@@ -114,6 +164,7 @@ mod loom_tests {
         seq: AtomicU32,
         sleepers: AtomicU32,
         futex: ModelFutex,
+        light: bool,
     }
     impl Links for World {
         fn next(&self, t: u32) -> &AtomicU32 {
@@ -121,7 +172,7 @@ mod loom_tests {
         }
     }
     impl World {
-        fn new(n: usize) -> Arc<Self> {
+        fn new(n: usize, light: bool) -> Arc<Self> {
             Arc::new(World {
                 head: AtomicU32::new(NIL),
                 tail: AtomicU32::new(NIL),
@@ -129,6 +180,7 @@ mod loom_tests {
                 seq: AtomicU32::new(0),
                 sleepers: AtomicU32::new(0),
                 futex: ModelFutex::default(),
+                light,
             })
         }
         fn q(&self) -> Mpsc<'_, Self> {
@@ -142,6 +194,7 @@ mod loom_tests {
             Doorbell {
                 seq: &self.seq,
                 sleepers: &self.sleepers,
+                light: self.light,
             }
         }
     }
@@ -149,11 +202,11 @@ mod loom_tests {
     /// Producers enqueue then notify; the consumer polls and otherwise sleeps with no timeout.
     /// Includes the case where the consumer sleeps on a Pending queue (a producer preempted
     /// between its swap and its link store) — that producer's notify must wake it.
-    fn producers_wake_sleeping_consumer(producers: usize) {
+    fn producers_wake_sleeping_consumer(producers: usize, light: bool) {
         let mut b = loom::model::Builder::new();
         b.preemption_bound = Some(3);
         b.check(move || {
-            let w = World::new(producers);
+            let w = World::new(producers, light);
             let hs: Vec<_> = (0..producers)
                 .map(|p| {
                     let w = w.clone();
@@ -182,19 +235,34 @@ mod loom_tests {
 
     #[test]
     fn one_producer_no_lost_wakeup() {
-        producers_wake_sleeping_consumer(1);
+        producers_wake_sleeping_consumer(1, false);
     }
 
     #[test]
     fn two_producers_no_lost_wakeup() {
-        producers_wake_sleeping_consumer(2);
+        producers_wake_sleeping_consumer(2, false);
+    }
+
+    #[test]
+    fn one_producer_no_lost_wakeup_light() {
+        producers_wake_sleeping_consumer(1, true);
+    }
+
+    #[test]
+    fn two_producers_no_lost_wakeup_light() {
+        producers_wake_sleeping_consumer(2, true);
     }
 
     /// A plain ring (no queue condition) after the ticket was taken always ends the sleep.
     #[test]
     fn ring_after_ticket_wakes() {
-        loom::model(|| {
-            let w = World::new(0);
+        ring_wakes(false);
+        ring_wakes(true);
+    }
+
+    fn ring_wakes(light: bool) {
+        loom::model(move || {
+            let w = World::new(0, light);
             let flag = Arc::new(AtomicU32::new(0));
             let h = {
                 let (w, flag) = (w.clone(), flag.clone());
@@ -226,6 +294,7 @@ mod loom_tests {
         futex: ModelFutex,
     }
     struct Node {
+        light: bool,
         ranks: Vec<Rank>,
         links: Vec<AtomicU32>,
         payload: Vec<AtomicU32>,
@@ -254,6 +323,7 @@ mod loom_tests {
             Doorbell {
                 seq: &self.ranks[r].seq,
                 sleepers: &self.ranks[r].sleepers,
+                light: self.light,
             }
         }
         /// Dequeue from `q` of rank `r`, sleeping on r's doorbell while nothing is deliverable,
@@ -280,10 +350,21 @@ mod loom_tests {
     /// inbound or the free queue) is a loom deadlock; payloads check publication and FIFO.
     #[test]
     fn cell_round_trips_between_sleeping_ranks() {
+        cell_round_trips(false);
+    }
+
+    /// [`cell_round_trips_between_sleeping_ranks`] with the asymmetric pairing.
+    #[test]
+    fn cell_round_trips_between_sleeping_ranks_light() {
+        cell_round_trips(true);
+    }
+
+    fn cell_round_trips(light: bool) {
         let mut b = loom::model::Builder::new();
         b.preemption_bound = Some(3);
-        b.check(|| {
+        b.check(move || {
             let n = Arc::new(Node {
+                light,
                 ranks: (0..3).map(|_| Rank::default()).collect(),
                 links: (0..3).map(|_| AtomicU32::new(NIL)).collect(),
                 payload: (0..3).map(|_| AtomicU32::new(0)).collect(),

@@ -7,7 +7,35 @@ use std::time::Duration;
 
 pub(crate) struct SharedFutex;
 
+/// Registers this process for `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)` (Linux 4.16):
+/// true if the kernel offers it and took the registration (a seccomp filter or an older
+/// kernel say no; the doorbell then keeps its symmetric fences).
+pub(crate) fn register_process_barrier() -> bool {
+    const QUERY: libc::c_int = 0;
+    const GLOBAL_EXPEDITED: libc::c_int = 1 << 1;
+    const REGISTER_GLOBAL_EXPEDITED: libc::c_int = 1 << 2;
+    // SAFETY: membarrier's query and register commands take no pointer and touch no memory
+    // of ours; a kernel without the call returns -1 (ENOSYS).
+    unsafe {
+        let cmds = libc::syscall(libc::SYS_membarrier, QUERY, 0, 0);
+        cmds >= 0
+            && cmds & (GLOBAL_EXPEDITED | REGISTER_GLOBAL_EXPEDITED) as libc::c_long
+                == (GLOBAL_EXPEDITED | REGISTER_GLOBAL_EXPEDITED) as libc::c_long
+            && libc::syscall(libc::SYS_membarrier, REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0
+    }
+}
+
 impl Futex for SharedFutex {
+    fn process_barrier(&self) {
+        const GLOBAL_EXPEDITED: libc::c_int = 1 << 1;
+        // SAFETY: takes no pointer and touches no memory of ours. It cannot fail once this
+        // process registered (`register_process_barrier`, the condition of every `light`
+        // doorbell); were it to, the sleep's timeout still ends the wait.
+        unsafe {
+            libc::syscall(libc::SYS_membarrier, GLOBAL_EXPEDITED, 0, 0);
+        }
+    }
+
     fn wait(&self, word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
         let ts = timeout.map(|d| libc::timespec {
             tv_sec: d.as_secs().min(i64::MAX as u64) as libc::time_t,

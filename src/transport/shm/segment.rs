@@ -104,6 +104,10 @@ pub struct Shm {
     rx_ring_row: usize,
     /// The last `alloc` found no cell: `wait` then also watches my free queue.
     starved: AtomicBool,
+    /// This process is registered for process barriers (`futex::register_process_barrier`)
+    /// and said so in its `barrier_word`: its sleeps issue one, and its
+    /// notifications of ranks that said the same need no fence (see `doorbell`).
+    process_barrier: bool,
     /// The /dev/shm name this process created for the segment, until it is removed.
     name: parking_lot::Mutex<Option<String>>,
 }
@@ -279,12 +283,16 @@ impl Shm {
                 0
             },
             starved: AtomicBool::new(false),
+            process_barrier: super::futex::register_process_barrier(),
             name: parking_lot::Mutex::new(None),
         };
         shm.claim_header()?;
         // SAFETY: getpid has no preconditions.
         let pid = unsafe { libc::getpid() };
         shm.ctl(me, Ctl::Pid).store(pid as u32, Ordering::Release);
+        if shm.process_barrier {
+            shm.barrier_word(me).store(1, Ordering::Release);
+        }
         Ok(shm)
     }
 
@@ -359,7 +367,16 @@ impl Shm {
         Doorbell {
             seq: self.ctl(rank, Ctl::BellSeq),
             sleepers: self.ctl(rank, Ctl::BellSleepers),
+            // (Once set, a rank's word stays set: it reads 0 only before the rank attached,
+            // and then the fence is kept.)
+            light: self.process_barrier && self.barrier_word(rank).load(Ordering::Relaxed) != 0,
         }
+    }
+
+    /// Local rank `rank` issues a process barrier before each sleep's re-check (nonzero): the
+    /// second word of its `BellSleepers` line, which a notification reads anyway.
+    fn barrier_word(&self, rank: usize) -> &AtomicU32 {
+        self.word(self.lay.ctl(rank, Ctl::BellSleepers) + 4)
     }
 
     pub fn me(&self) -> usize {
