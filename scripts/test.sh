@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test suite against the already-built prefix in build/ (make test builds first):
-#   cargo test --release (with the fuzz targets); the export checks of libmpi.so.12 and
-#   libmpi_abi.so.1 (tools/export-check.py); tests-c natively and in both ABI modes
+#   cargo test --release (with the fuzz targets); the loom model checks (scripts/loom.sh);
+#   the export checks of libmpi.so.12 and libmpi_abi.so.1 (tools/export-check.py);
+#   tests-c natively and in both ABI modes
 #   (binaries built by MPICH's mpicc); tests-f (Fortran: built by our mpifort, and by
 #   MPICH's mpif90 run on our library); tests-fault (faults, hostile peers, the bad-argument
 #   sweep); tests-slurm (srun pmi2/pmix, hydra; and on two namespace hosts); tests-hosts;
@@ -28,6 +29,12 @@ step() { echo; echo "==== $*"; }
 step "cargo test --release"
 if ! timeout 1200 cargo test --release; then
     steps_failed+=("cargo test")
+fi
+
+# The loom model checks of the node segment's queue and doorbell (loom/, issue 13).
+step "loom model checks (scripts/loom.sh)"
+if ! timeout 1200 scripts/loom.sh; then
+    steps_failed+=("loom")
 fi
 
 if [ -f tools/export-check.py ]; then

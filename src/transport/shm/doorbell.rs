@@ -123,7 +123,7 @@ fn light_fence() {
 }
 
 /// Model checks: no lost wake-up. Run with
-/// `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib transport::shm`
+/// `scripts/loom.sh` (the crate loom/ builds this file under `--cfg loom`)
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::super::queue::{Dequeue, Links, Mpsc, NIL};

@@ -18,37 +18,24 @@
 //! Tests: `cargo test --release --lib transport::shm` (includes multi-process tests that
 //! re-execute the test binary), the latency measurement
 //! `cargo test --release --lib transport::shm::tests::pingpong_latency -- --ignored --nocapture`
-//! and the loom model checks of the queue and the doorbell:
-//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib transport::shm`
+//! and the loom model checks of the queue and the doorbell, which compile `sync`, `queue` and
+//! `doorbell` on their own in the crate loom/: `scripts/loom.sh`.
 
-// Under loom only these algorithm modules are built (for their model checks), so their
-// items are unused outside tests there.
-#[cfg_attr(loom, allow(dead_code))]
 mod doorbell;
-#[cfg_attr(loom, allow(dead_code))]
 mod queue;
 mod sync;
 
-#[cfg(not(loom))]
 pub mod cma;
-#[cfg(not(loom))]
 mod fastbox;
-#[cfg(not(loom))]
 mod futex;
-#[cfg(not(loom))]
 mod layout;
-#[cfg(not(loom))]
 mod mapping;
-#[cfg(not(loom))]
 mod named;
-#[cfg(not(loom))]
 mod segment;
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
 mod tests;
-#[cfg(not(loom))]
 mod trylock;
 
-#[cfg(not(loom))]
 pub use segment::{Cell, Received, Shm};
 
 /// Bytes of opaque header the p2p engine writes into each cell.

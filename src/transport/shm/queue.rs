@@ -182,7 +182,7 @@ mod tests {
 }
 
 /// Model checks. Run with:
-/// `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib transport::shm`
+/// `scripts/loom.sh` (the crate loom/ builds this file under `--cfg loom`)
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
