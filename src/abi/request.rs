@@ -344,53 +344,86 @@ fn in_status_error(any_err: bool) -> Result<(), MpiError> {
     }
 }
 
-/// Stores the statuses of an array reaped by `Engine::wait_all`/`test_all` and retires
-/// the handles: the common end of MPI_Waitall and of a successful MPI_Testall. Every entry
-/// is stored and retired before an error of a generalized request's callbacks (the first)
-/// is returned: the engine has already let go of every request.
-fn store_all(
-    m: &mut Many,
-    ids: &[Option<ReqId>],
-    reaped: Vec<Option<Reaped>>,
-) -> Result<(), MpiError> {
-    let mut any_err = false;
-    let mut first_err = None;
-    for (i, r) in reaped.into_iter().enumerate() {
-        let s = match r {
-            None if is_sent(m.hs, ids, i) => {
+/// What storing a reaped array found so far: any status with an error, and the first
+/// error to return (a stale handle, a generalized request's callback).
+#[derive(Default)]
+struct Stored {
+    any_err: bool,
+    first_err: Option<MpiError>,
+}
+
+impl Stored {
+    fn result(self) -> Result<(), MpiError> {
+        if let Some(e) = self.first_err {
+            return Err(e);
+        }
+        in_status_error(self.any_err)
+    }
+}
+
+/// Stores the status of entry `i` of an array reaped by `Engine::wait_all`/`test_all`
+/// and retires its handle: the common end of MPI_Waitall and of a successful MPI_Testall.
+/// Every entry is stored and retired even after an error (the engine has already let go
+/// of every request); the first error is kept in `out`. A generalized request's callbacks
+/// run here: the caller holds no engine lock for such an entry (see `reap_into`).
+#[inline]
+fn store_one(m: &mut Many, ids: &[Option<ReqId>], i: usize, r: Option<Reaped>, out: &mut Stored) {
+    let s = match r {
+        None if is_sent(m.hs, ids, i) => {
+            m.hs[i] = predefined::REQUEST_NULL;
+            sent_status()
+        }
+        None if ids[i].is_none() => status::empty(),
+        // Freed by another thread since the check: as MPI_Wait on a stale handle.
+        None => {
+            out.first_err.get_or_insert(bad_handle(m.hs[i]));
+            return;
+        }
+        Some(r) => {
+            if !r.live {
                 m.hs[i] = predefined::REQUEST_NULL;
-                sent_status()
             }
-            None if ids[i].is_none() => status::empty(),
-            // Freed by another thread since the check: as MPI_Wait on a stale handle.
-            None => {
-                first_err.get_or_insert(bad_handle(m.hs[i]));
-                continue;
-            }
-            Some(r) => {
-                if !r.live {
-                    m.hs[i] = predefined::REQUEST_NULL;
-                }
-                if r.kind != Kind::Grequest {
-                    r.status
-                } else {
-                    match finish_grequest(ids[i].expect("reaped entry"), r.ext) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            first_err.get_or_insert(e);
-                            continue;
-                        }
+            if r.kind != Kind::Grequest {
+                r.status
+            } else {
+                match finish_grequest(ids[i].expect("reaped entry"), r.ext) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        out.first_err.get_or_insert(e);
+                        return;
                     }
                 }
             }
-        };
-        any_err |= s.error != 0;
-        m.statuses.store(i, &s, true);
+        }
+    };
+    out.any_err |= s.error != 0;
+    m.statuses.store(i, &s, true);
+}
+
+/// Runs `reap` (an `Engine::wait_all`/`test_all` call given its sink) and stores what it
+/// reaped into `m`. Without generalized requests every entry is stored by the sink itself,
+/// under the engine lock (only user memory is written there); with them, the reaped
+/// entries are collected first, and stored once the lock is let go, for their callbacks.
+/// None when `reap` reaped nothing (a Testall that found a request not complete).
+fn reap_into(
+    m: &mut Many,
+    ids: &[Option<ReqId>],
+    grequests: bool,
+    reap: impl FnOnce(&mut dyn FnMut(usize, Option<Reaped>)) -> bool,
+) -> Option<Result<(), MpiError>> {
+    let mut out = Stored::default();
+    if grequests {
+        let mut reaped = Vec::with_capacity(ids.len());
+        if !reap(&mut |_, r| reaped.push(r)) {
+            return None;
+        }
+        for (i, r) in reaped.into_iter().enumerate() {
+            store_one(m, ids, i, r, &mut out);
+        }
+    } else if !reap(&mut |i, r| store_one(m, ids, i, r, &mut out)) {
+        return None;
     }
-    if let Some(e) = first_err {
-        return Err(e);
-    }
-    in_status_error(any_err)
+    Some(out.result())
 }
 
 mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses: *mut MPI_Status), |ctx| {
@@ -404,27 +437,27 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
         let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
         wait_extended(&live)?;
     }
-    // (A window of quick sends names no request: nothing to wait for.)
-    let reaped = if ids.iter().all(Option::is_none) {
-        vec![None; ids.len()]
-    } else {
-        e.wait_all(&ids)
-    };
-    store_all(&mut m, &ids, reaped)
+    reap_into(&mut m, &ids, grequests, |sink| {
+        // (A window of quick sends names no request: nothing to wait for.)
+        if ids.iter().all(Option::is_none) {
+            (0..ids.len()).for_each(|i| sink(i, None));
+        } else {
+            e.wait_all(&ids, sink);
+        }
+        true
+    })
+    .unwrap_or(Ok(()))
 });
 
 mpi_fn!(MPI_Testall, PMPI_Testall, (count: c_int, requests: *mut c_int, flag: *mut c_int, statuses: *mut MPI_Status), |ctx| {
     // SAFETY: as in MPI_Waitall; `flag` is the caller's output argument.
     let (mut m, mut flag) = unsafe { (many(count, "count", requests, statuses)?, arg::out(flag, "flag")?) };
     let e = engine()?;
-    let ids = ids(ctx, e, m.hs)?;
+    let (ids, grequests) = checked_ids(ctx, e, m.hs)?;
     // Complete only if all are complete (nothing is reaped otherwise).
-    let reaped = e.test_all(&ids);
-    flag.set(reaped.is_some() as c_int);
-    match reaped {
-        Some(reaped) => store_all(&mut m, &ids, reaped),
-        None => Ok(()),
-    }
+    let done = reap_into(&mut m, &ids, grequests, |sink| e.test_all(&ids, sink));
+    flag.set(done.is_some() as c_int);
+    done.unwrap_or(Ok(()))
 });
 
 /// Index of the first complete request among `ids`, reaped; None if none is.

@@ -158,27 +158,41 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Waits until every request of `ids` can be reaped, then reaps them all under one
-    /// lock (the core of MPI_Waitall). An array whose requests are already complete (a
-    /// window of eager sends) costs one lock and no progress round; otherwise the blocking
-    /// loop checks the array from the first request not yet complete on.
-    pub fn wait_all(&self, ids: &[Option<ReqId>]) -> Vec<Option<Reaped>> {
+    /// lock (the core of MPI_Waitall), handing each entry's result to `sink` (index, None
+    /// for a null entry or a request no longer live) under that lock: the caller stores
+    /// statuses and handles there, with no array of results built and walked again. An
+    /// array whose requests are already complete (a window of eager sends) costs one lock
+    /// and no progress round; otherwise the blocking loop checks the array from the first
+    /// request not yet complete on.
+    pub fn wait_all(&self, ids: &[Option<ReqId>], mut sink: impl FnMut(usize, Option<Reaped>)) {
         let mut from = 0;
         {
             let mut st = self.lock();
             if all_reapable(&st, ids, &mut from) {
-                return reap_all(&mut st, ids);
+                return reap_all(&mut st, ids, &mut sink);
             }
         }
-        self.wait_until(|_, st| all_reapable(st, ids, &mut from).then(|| reap_all(st, ids)))
+        self.wait_until(|_, st| {
+            all_reapable(st, ids, &mut from).then(|| reap_all(st, ids, &mut sink))
+        })
     }
 
-    /// One progress round, then every request of `ids` reaped if all can be, None (nothing
-    /// reaped) otherwise (the core of MPI_Testall).
-    pub fn test_all(&self, ids: &[Option<ReqId>]) -> Option<Vec<Option<Reaped>>> {
+    /// One progress round, then every request of `ids` reaped into `sink` (as in
+    /// `wait_all`) if all can be: true; false (nothing reaped) otherwise (the core of
+    /// MPI_Testall).
+    pub fn test_all(
+        &self,
+        ids: &[Option<ReqId>],
+        mut sink: impl FnMut(usize, Option<Reaped>),
+    ) -> bool {
         self.run_pollers();
         let mut st = self.lock();
         self.progress(&mut st);
-        all_reapable(&st, ids, &mut 0).then(|| reap_all(&mut st, ids))
+        let all = all_reapable(&st, ids, &mut 0);
+        if all {
+            reap_all(&mut st, ids, &mut sink);
+        }
+        all
     }
 
     /// Checks under one lock that every request of `ids` is live: Ok with the owner of the
@@ -354,14 +368,13 @@ fn all_reapable(st: &State, ids: &[Option<ReqId>], from: &mut usize) -> bool {
     true
 }
 
-/// Reaps every request of `ids` (all reapable): None for null entries and for requests
-/// that are no longer live.
-fn reap_all(st: &mut State, ids: &[Option<ReqId>]) -> Vec<Option<Reaped>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(id.and_then(|id| reap_one(st, id)));
+/// Reaps every request of `ids` (all reapable) into `sink`: None for null entries and for
+/// requests that are no longer live.
+#[inline]
+fn reap_all(st: &mut State, ids: &[Option<ReqId>], sink: &mut impl FnMut(usize, Option<Reaped>)) {
+    for (i, id) in ids.iter().enumerate() {
+        sink(i, id.and_then(|id| reap_one(st, id)));
     }
-    out
 }
 
 /// Reaps request `id` for an array (see `reap_all`). A finished nonpersistent request, the
