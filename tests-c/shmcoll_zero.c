@@ -4,8 +4,9 @@
  *  - zero-count calls between ordinary ones (every root, alternately on the inline and the
  *    slot route) leave the ordinary ones right: no rank's call numbering drifts;
  *  - bad arguments are still refused with a count of 0: a root out of range, an op that
- *    does not apply to the datatype, MPI_OP_NULL, MPI_DATATYPE_NULL (accepted by MPI_Bcast
- *    only, as MPICH does); on MPI_COMM_WORLD and on a split;
+ *    does not apply to the datatype, MPI_OP_NULL, MPI_REPLACE and MPI_NO_OP,
+ *    MPI_DATATYPE_NULL (accepted by MPI_Bcast only, as MPICH does); on MPI_COMM_WORLD and
+ *    on a split; valid pairs of a predefined op and type are accepted;
  *  - the nonblocking forms of the same zero-count calls complete.
  */
 #include "shmcoll.h"
@@ -57,6 +58,15 @@ int main(int argc, char **argv)
     CHECK(cls == MPI_ERR_TYPE || cls == MPI_ERR_OP,
           "allreduce of MPI_DATATYPE_NULL returned class %d", cls);
     CHECK_CLASS(MPI_Reduce(&x, &y, 0, MPI_INT, MPI_OP_NULL, 0, w), MPI_ERR_OP);
+    /* The accumulate-only ops, refused whatever the type (the shortcut for a predefined op
+     * on a predefined type must not let them through), and pairs that are valid. */
+    CHECK_CLASS(MPI_Allreduce(&x, &y, 0, MPI_INT, MPI_REPLACE, w), MPI_ERR_OP);
+    CHECK_CLASS(MPI_Reduce(&x, &y, 0, MPI_DOUBLE, MPI_NO_OP, 0, w), MPI_ERR_OP);
+    CHECK_CLASS(MPI_Allreduce(&x, &y, 0, MPI_INT, MPI_MAXLOC, w), MPI_ERR_OP);
+    CHECK_CLASS(MPI_Reduce(&x, &y, 0, MPI_2INT, MPI_SUM, 0, w), MPI_ERR_OP);
+    MPI_CHECK(MPI_Allreduce(&x, &y, 0, MPI_2INT, MPI_MINLOC, w));
+    MPI_CHECK(MPI_Reduce(&x, &y, 0, MPI_UNSIGNED_CHAR, MPI_BXOR, size - 1, w));
+    MPI_CHECK(MPI_Allreduce(&x, &y, 0, MPI_DOUBLE, MPI_LOR, w));
     MPI_CHECK(MPI_Bcast(NULL, 0, MPI_DATATYPE_NULL, 0, w));
     /* A user type (nothing written either). */
     MPI_Datatype pair;

@@ -17,9 +17,9 @@ fn reduce(
     root: c_int,
     comm: c_int,
 ) -> Result<(), MpiError> {
-    if let Some(c) = nothing_on(ctx, &how, count, comm)? {
-        root_in(c.size(), root)?;
-        reduction(op_h, dt)?;
+    if let Some(size) = nothing_on(ctx, &how, count, comm)? {
+        root_in(size, root)?;
+        reduction_ok(op_h, dt)?;
         return Ok(());
     }
     let t = team(ctx, comm)?;
@@ -101,7 +101,7 @@ fn allreduce(
     comm: c_int,
 ) -> Result<(), MpiError> {
     if nothing_on(ctx, &how, count, comm)?.is_some() {
-        reduction(op_h, dt)?;
+        reduction_ok(op_h, dt)?;
         return Ok(());
     }
     let (t, inter_comm) = all_team(ctx, comm, sb, rb, Some(count > 0))?;
