@@ -304,6 +304,10 @@ fn start() -> Result<(), MpiError> {
         }
         _ => {}
     }
+    // Before any thread of ours starts (the launcher watch, the TCP reader): the shm
+    // doorbell's membarrier registration is free in a one-thread process and costs an RCU
+    // grace period (~12 ms) in one with more (transport::shm::futex).
+    crate::transport::shm::register_process_barrier();
     // A fault-tolerant run (-disable-auto-cleanup): take the launcher's SIGUSR1 notices from
     // before the first PMI barrier, so no rank can die and be announced to a rank that
     // has not installed the handler yet (the default action would kill it).

@@ -38,6 +38,13 @@ mod trylock;
 
 pub use segment::{Cell, Received, Shm};
 
+/// Registers this process for the doorbell's process barriers (membarrier) now, while it may
+/// still have one thread: later it would wait for an RCU grace period (~12 ms here). Call
+/// before starting any thread; the segment uses the answer.
+pub fn register_process_barrier() {
+    futex::process_barrier_registered();
+}
+
 /// Bytes of opaque header the p2p engine writes into each cell.
 pub const HDR_BYTES: usize = 48;
 

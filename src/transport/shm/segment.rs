@@ -104,7 +104,7 @@ pub struct Shm {
     rx_ring_row: usize,
     /// The last `alloc` found no cell: `wait` then also watches my free queue.
     starved: AtomicBool,
-    /// This process is registered for process barriers (`futex::register_process_barrier`)
+    /// This process is registered for process barriers (`futex::process_barrier_registered`)
     /// and said so in its `barrier_word`: its sleeps issue one, and its
     /// notifications of ranks that said the same need no fence (see `doorbell`).
     process_barrier: bool,
@@ -283,7 +283,7 @@ impl Shm {
                 0
             },
             starved: AtomicBool::new(false),
-            process_barrier: super::futex::register_process_barrier(),
+            process_barrier: super::futex::process_barrier_registered(),
             name: parking_lot::Mutex::new(None),
         };
         shm.claim_header()?;
