@@ -114,8 +114,8 @@ static SESSIONS: AtomicUsize = AtomicUsize::new(0);
 static FINALIZE_HOOKS: Mutex<Vec<fn() -> Result<(), MpiError>>> = Mutex::new(Vec::new());
 static RT: OnceLock<Runtime> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
-/// The thread level the user was given (MPI_Query_thread). The engine itself always runs
-/// with the locking MPI_THREAD_MULTIPLE needs; this is what the program asked for.
+/// The thread level the user was given (MPI_Query_thread). Below MPI_THREAD_MULTIPLE the
+/// engine's locks go exclusive (no locked instruction, see `lock_mode_for`).
 static THREAD_LEVEL: AtomicI32 = AtomicI32::new(0);
 /// Set by `abort`: the exit hook must not talk to the launcher of a job being aborted.
 static ABORTING: AtomicBool = AtomicBool::new(false);
@@ -217,8 +217,8 @@ fn env_usize(name: &str) -> Option<usize> {
 }
 
 /// MPI_Init / MPI_Init_thread with a valid level `required`; returns the level provided:
-/// the one asked for, as MPICH gives (every level can be given: the engine runs with the
-/// locking MULTIPLE needs whatever the program asked for).
+/// the one asked for, as MPICH gives (every level can be given: below MULTIPLE the engine's
+/// locks cost nothing, at MULTIPLE they are real, see `lock_mode_for`).
 pub fn init(required: i32) -> Result<i32, MpiError> {
     let _g = INIT_LOCK.lock();
     match WORLD.load(Ordering::Acquire) {
@@ -231,16 +231,44 @@ pub fn init(required: i32) -> Result<i32, MpiError> {
         }
         _ => {}
     }
+    let fresh = STATE.load(Ordering::Acquire) == UNINIT;
     start()?;
+    lock_mode_for(required, fresh);
     THREAD_LEVEL.store(required, Ordering::Release);
     WORLD.store(READY, Ordering::Release);
     Ok(required)
+}
+
+/// The engine's locking mode after MPI_Init gave `level` (see `transport::shm::exclusive`):
+/// exclusive below MPI_THREAD_MULTIPLE when this MPI_Init started the engine (`fresh`), so
+/// no session, which provides MULTIPLE, ever ran; shared otherwise. Safe to switch here:
+/// until MPI_Init returns no other thread may call MPI, and `start` leaves no lock held.
+///
+/// `OXIMPI_LOCKS=shared` keeps the locks of MPI_THREAD_MULTIPLE at every level (to measure
+/// what exclusive mode saves, or to run a program that breaks its thread-level promise);
+/// `exclusive` or unset: the default above. Read here, once, at MPI_Init.
+fn lock_mode_for(level: i32, fresh: bool) {
+    let forced_shared = match std::env::var("OXIMPI_LOCKS") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("shared") => true,
+        Ok(v) if v.trim().is_empty() || v.trim().eq_ignore_ascii_case("exclusive") => false,
+        Ok(v) => {
+            eprintln!("oximpi: ignoring OXIMPI_LOCKS={v:?} (want \"shared\" or \"exclusive\")");
+            false
+        }
+        Err(_) => false,
+    };
+    let exclusive = fresh && level < thread_level::THREAD_MULTIPLE && !forced_shared;
+    crate::transport::shm::exclusive::set_shared(!exclusive);
 }
 
 /// MPI_Session_init's share: the engine running, one more session counted.
 pub fn session_init() -> Result<(), MpiError> {
     let _g = INIT_LOCK.lock();
     start()?;
+    // Sessions provide MPI_THREAD_MULTIPLE: real locks from here on, for good (the World
+    // model may be at a lower level, but this call is then, by its promise, the only one
+    // in the library, and no engine lock is held between calls).
+    crate::transport::shm::exclusive::set_shared(true);
     SESSIONS.fetch_add(1, Ordering::AcqRel);
     Ok(())
 }

@@ -13,6 +13,10 @@
 //! (completing, waiting, testing, freeing), `persistent` (init/start), `probe` (probe and
 //! matched probe), `cancel`, `fail` (ending operations a peer's failure or a revoke
 //! makes impossible). The blocking loop and its policy are `crate::progress`'s.
+//!
+//! The lock is a `ModeMutex` (`transport::shm::exclusive`): a real mutex when the job runs
+//! MPI_THREAD_MULTIPLE, a re-entry check costing no locked instruction at the lower levels,
+//! where the program promises one thread in the library at a time (issue 13).
 
 use super::buffered::Buffers;
 use super::data::Data;
@@ -26,7 +30,8 @@ use crate::progress::{Poller, Registry, WaitPolicy};
 use crate::settings::{self, Value};
 use crate::tool::{counters, event};
 use crate::transport::mem::UserPtr;
-use parking_lot::{Mutex, MutexGuard};
+use crate::transport::shm::exclusive::{ModeGuard, ModeMutex};
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 
 mod cancel;
@@ -75,7 +80,8 @@ pub struct State {
 
 pub struct Engine<F: Fabric> {
     pub fab: F,
-    st: Mutex<State>,
+    /// The state, behind the lock whose cost follows the thread level (see the module doc).
+    st: ModeMutex<State>,
     /// My endpoint id (world rank).
     pub me: u32,
     /// Local index in the fabric of every endpoint (None: not on this node).
@@ -153,7 +159,7 @@ impl<F: Fabric> Engine<F> {
         settings::CMA.set_effective(Value::Switch(cma));
         Engine {
             fab,
-            st: Mutex::new(State {
+            st: ModeMutex::new(State {
                 q: Queues::default(),
                 reqs: Slab::new(),
                 backlog: VecDeque::new(),
@@ -179,7 +185,7 @@ impl<F: Fabric> Engine<F> {
     }
 
     #[inline]
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub fn lock(&self) -> ModeGuard<'_, State> {
         self.st.lock()
     }
 

@@ -26,6 +26,7 @@ mod queue;
 mod sync;
 
 pub mod cma;
+pub mod exclusive;
 mod fastbox;
 mod futex;
 mod layout;

@@ -9,6 +9,11 @@
 //! that happen in the background. (The same reason Linux's `spin_unlock` is a plain store on
 //! x86, and the test-and-set lock of Herlihy and Shavit, "The Art of Multiprocessor
 //! Programming", ch. 7.)
+//!
+//! Taking it costs a `lock cmpxchg` only in shared mode (MPI_THREAD_MULTIPLE): in exclusive
+//! mode (`super::exclusive`: at most one thread in the library, by the program's thread
+//! level) it is a plain load and store of the same flag, which still answers None to a
+//! second `try_lock` while a guard is live, so a nested use sees the lock taken as before.
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
@@ -19,9 +24,13 @@ pub(crate) struct TryLock<T> {
     value: UnsafeCell<T>,
 }
 
-// SAFETY: the value is reached only through a guard, and at most one guard exists at a time
-// (`try_lock`'s compare-exchange), so sharing the lock hands `T` to one thread at a time:
-// `T: Send` suffices, as for `std::sync::Mutex`.
+// SAFETY: the value is reached only through a guard, and at most one guard exists at a time:
+// in shared mode `try_lock`'s compare-exchange makes it so across threads; in exclusive mode
+// only one thread is in the library at a time and calls of different threads are ordered by
+// the program's synchronization (the MPI thread-level contract and the audit of our own
+// threads in `super::exclusive`), and the flag keeps that thread from taking two guards. So
+// sharing the lock hands `T` to one thread at a time: `T: Send` suffices, as for
+// `std::sync::Mutex`.
 unsafe impl<T: Send> Sync for TryLock<T> {}
 
 impl<T> TryLock<T> {
@@ -35,12 +44,25 @@ impl<T> TryLock<T> {
     /// The value if no other guard is live; None otherwise (no waiting).
     #[inline]
     pub fn try_lock(&self) -> Option<TryGuard<'_, T>> {
+        self.try_lock_in(super::exclusive::shared())
+    }
+
+    /// `try_lock` in the given mode (`shared_mode`: the process's mode, read once).
+    #[inline]
+    fn try_lock_in(&self, shared_mode: bool) -> Option<TryGuard<'_, T>> {
         // (A plain load first: a taken lock costs no locked instruction.)
-        if self.held.load(Ordering::Relaxed)
-            || self
-                .held
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
+        if self.held.load(Ordering::Relaxed) {
+            return None;
+        }
+        if !shared_mode {
+            // One thread in the library: no other can be between the load and this store.
+            self.held.store(true, Ordering::Relaxed);
+            return Some(TryGuard { lock: self });
+        }
+        if self
+            .held
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
         {
             return None;
         }
@@ -91,6 +113,19 @@ mod tests {
             assert!(l.try_lock().is_none());
         }
         assert_eq!(*l.try_lock().expect("free again"), 2);
+    }
+
+    #[test]
+    fn exclusive_mode_still_one_guard_at_a_time() {
+        // (The process's mode is shared in tests; this takes the exclusive path directly.)
+        let l = TryLock::new(1);
+        {
+            let mut g = l.try_lock_in(false).expect("free");
+            *g += 1;
+            assert!(l.try_lock_in(false).is_none());
+            assert!(l.try_lock_in(true).is_none());
+        }
+        assert_eq!(*l.try_lock_in(false).expect("free again"), 2);
     }
 
     #[test]
