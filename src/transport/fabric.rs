@@ -105,6 +105,13 @@ pub trait Fabric: Send + Sync {
     fn send_small(&self, _dst: usize, _hdr: &[u8; HDR_BYTES], _payload: &[u8]) -> bool {
         false
     }
+    /// Called when a blocking send's message to `dst` has gone out and the call is about to
+    /// return. A fabric whose notification leaves the message in this CPU's store buffer
+    /// (the node segment's light doorbell) drains it here, so the receiver sees it sooner
+    /// (a latency heuristic, not a correctness need); the nonblocking sends of a window,
+    /// which would pay it per message, do not call this. The default: nothing.
+    #[inline]
+    fn after_blocking_send(&self, _dst: usize) {}
     /// Single-copy read of another process's memory into the operation's memory at `dst`
     /// (address, length ranges, in order): CMA on this host, a pull over TCP otherwise;
     /// Err when the kernel forbids it or the peer cannot answer.

@@ -10,12 +10,10 @@ impl<F: Fabric> Engine<F> {
             let st = self.lock();
             if let Some(dst) = self.eager_dst(&st, &a)? {
                 if self.send_now(dst, &a, 0) {
-                    // Where the shm doorbell's notification keeps no fence (its asymmetric
-                    // pairing, transport::shm::doorbell), a blocking send still drains the
-                    // store buffer before it returns: without it the 0-32 B ping-pong of
-                    // bench/p2p.c took 0.296 us instead of 0.272 (9 alternating rounds);
-                    // the window of nonblocking sends, which pays per message, keeps none.
-                    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                    // The fabric may push the message on its way before we return (the
+                    // node segment's store-buffer drain); the window of nonblocking sends,
+                    // which would pay it per message, does not.
+                    self.fab.after_blocking_send(dst);
                     return Ok(());
                 }
             }

@@ -86,6 +86,7 @@ impl Doorbell<'_> {
 
     /// Call after making a sleeper's condition true: wakes it if it sleeps. Costs a fence (none
     /// when `light`) and a load when nobody sleeps.
+    #[inline]
     pub fn notify<F: Futex>(&self, futex: &F) {
         if self.light {
             light_fence();

@@ -84,7 +84,9 @@ impl Shm {
     /// (issue 13). False (nothing sent) when the ring cannot take it now: `dst` is me or
     /// not local, the payload is over `SMALL_MAX`, another thread of this
     /// process is sending, a cell of mine queued to `dst` is still out (FIFO), or the ring
-    /// is full; the caller then sends a cell.
+    /// is full; the caller then sends a cell. (Inlined into `Net::send_small`: one call
+    /// fewer per message.)
+    #[inline]
     pub fn send_small(&self, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
         if !self.lay.fboxes || dst == self.me || dst >= self.lay.nlocal || payload.len() > SMALL_MAX
         {
