@@ -47,6 +47,18 @@ pub trait Fabric: Send + Sync {
     fn header<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8; HDR_BYTES];
     fn payload<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8];
     fn release(&self, r: Self::Rx);
+    /// Hands a run of small messages that wait in the fabric to `f` (sender's fabric
+    /// index, header, payload), oldest first per sender, at most `max`, without an `Rx`
+    /// each: what `poll`, `header`, `payload` and `release` do per message, done once for
+    /// the run. `f` returns false to leave the message for `poll`. Returns the messages
+    /// `f` consumed; a fabric without such a path (the default) hands none.
+    fn drain_small(
+        &self,
+        _max: usize,
+        _f: impl FnMut(usize, &[u8; HDR_BYTES], &[u8]) -> bool,
+    ) -> usize {
+        0
+    }
     /// Called when a blocked call starts waiting: true when another process of the job
     /// last waited on the CPU this thread runs on, so that spinning would keep it off the
     /// CPU it needs (the waiting policy then yields at once). May move this thread to a

@@ -270,6 +270,16 @@ impl Fabric for Net {
             Rx::Sock(_) => {}
         }
     }
+    /// The node segment's fast boxes (local ranks' fabric indices are their local
+    /// indices); socket and TCP frames go through `poll`.
+    #[inline]
+    fn drain_small(
+        &self,
+        max: usize,
+        f: impl FnMut(usize, &[u8; HDR_BYTES], &[u8]) -> bool,
+    ) -> usize {
+        self.shm.drain_boxes(max, f)
+    }
     fn peer_on_my_cpu(&self) -> bool {
         self.shm.peer_on_my_cpu()
     }

@@ -343,6 +343,7 @@ pub struct Checked {
 pub struct Reaped {
     pub status: Status,
     pub kind: Kind,
+    /// The request's opaque words: a generalized request's only (zero for the others).
     pub ext: [usize; 4],
     /// A persistent request: inactive now, its handle stays valid.
     pub live: bool,
@@ -386,7 +387,12 @@ fn reap_one(st: &mut State, id: ReqId) -> Option<Reaped> {
     let mut reaped = Reaped {
         status: r.status,
         kind: r.kind,
-        ext: r.ext,
+        // Only a generalized request's callbacks read these words (see `Reaped::ext`).
+        ext: if r.kind == Kind::Grequest {
+            r.ext
+        } else {
+            [0; 4]
+        },
         live: r.persist.is_some(),
     };
     if !reaped.live && r.done {

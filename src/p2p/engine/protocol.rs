@@ -3,12 +3,19 @@
 //! streaming of DATA cells for pipelined sends.
 
 use super::*;
+use crate::p2p::fabric::HDR_BYTES;
 
 impl<F: Fabric> Engine<F> {
     /// Drains the fabric and advances transfers; true when anything happened.
     pub fn progress(&self, st: &mut State) -> bool {
         let mut did = self.drain_backlog(st);
-        for _ in 0..64 {
+        // A run of small eager messages (a window's) first, straight from where they lie;
+        // anything else the fabric holds goes through `poll`, one message at a time.
+        let drained = self.fab.drain_small(64, |local, hdr, payload| {
+            self.on_small(st, local, hdr, payload)
+        });
+        did |= drained > 0;
+        for _ in drained..64 {
             let Some(rx) = self.fab.poll() else { break };
             let h = Header::decode(self.fab.header(&rx));
             let from = self.ep_of(self.fab.src(&rx));
@@ -31,29 +38,7 @@ impl<F: Fabric> Engine<F> {
             kind::EAGER | kind::RTS if h.flags & flag::PART != 0 => {
                 self.on_part_piece(st, from, h, rx)
             }
-            kind::EAGER => {
-                self.count_recvd(from, h.len);
-                let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
-                if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
-                    if let Some((ep, sreq)) = sync {
-                        self.acknowledge(st, ep, sreq);
-                    }
-                    self.deliver(st, p.req, h.src, h.tag, self.fab.payload(rx), h.len);
-                } else {
-                    let buf = Bytes::copy_of(&self.fab.payload(rx)[..h.len as usize]);
-                    st.q.push_unexpected(Unexpected {
-                        ctx: h.context,
-                        src: h.src,
-                        tag: h.tag,
-                        len: h.len,
-                        body: Body::Data(buf),
-                        sync,
-                        part: None,
-                        // A blocking send's eager cell names no request (sreq 0).
-                        origin: (h.sreq != 0).then_some((from, h.sreq)),
-                    });
-                }
-            }
+            kind::EAGER => self.on_eager(st, from, h, self.fab.payload(rx)),
             kind::RTS => {
                 self.count_recvd(from, h.len);
                 let cma = h.flags & flag::CMA != 0;
@@ -132,6 +117,52 @@ impl<F: Fabric> Engine<F> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A message `Fabric::drain_small` hands over from fabric index `local`: taken (true)
+    /// when it is a plain eager message (no synchronous-send acknowledgement to send, no
+    /// partitioned piece), else left for `poll` (false) and the full dispatch of `on_cell`.
+    #[inline]
+    fn on_small(
+        &self,
+        st: &mut State,
+        local: usize,
+        hdr: &[u8; HDR_BYTES],
+        payload: &[u8],
+    ) -> bool {
+        let h = Header::decode(hdr);
+        if h.kind != kind::EAGER || h.flags & (flag::SYNC | flag::PART) != 0 {
+            return false;
+        }
+        self.on_eager(st, self.ep_of(local), &h, payload);
+        true
+    }
+
+    /// An eager message from endpoint `from`: delivered to the oldest posted receive that
+    /// matches, else queued unexpected (a copy of `payload`).
+    #[inline]
+    fn on_eager(&self, st: &mut State, from: u32, h: &Header, payload: &[u8]) {
+        self.count_recvd(from, h.len);
+        let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));
+        if let Some(p) = st.q.take_posted(h.context, h.src, h.tag) {
+            if let Some((ep, sreq)) = sync {
+                self.acknowledge(st, ep, sreq);
+            }
+            self.deliver(st, p.req, h.src, h.tag, payload, h.len);
+        } else {
+            let buf = Bytes::copy_of(&payload[..h.len as usize]);
+            st.q.push_unexpected(Unexpected {
+                ctx: h.context,
+                src: h.src,
+                tag: h.tag,
+                len: h.len,
+                body: Body::Data(buf),
+                sync,
+                part: None,
+                // A blocking send's eager cell names no request (sreq 0).
+                origin: (h.sreq != 0).then_some((from, h.sreq)),
+            });
         }
     }
 
