@@ -246,19 +246,23 @@ pub fn init(required: i32) -> Result<i32, MpiError> {
 ///
 /// `OXIMPI_LOCKS=shared` keeps the locks of MPI_THREAD_MULTIPLE at every level (to measure
 /// what exclusive mode saves, or to run a program that breaks its thread-level promise);
-/// `exclusive` or unset: the default above. Read here, once, at MPI_Init.
+/// `exclusive` or unset: the default above. Read here, once, at MPI_Init (the knob
+/// `settings::LOCKS`, also an MPI_T control variable).
 fn lock_mode_for(level: i32, fresh: bool) {
-    let forced_shared = match std::env::var("OXIMPI_LOCKS") {
-        Ok(v) if v.trim().eq_ignore_ascii_case("shared") => true,
-        Ok(v) if v.trim().is_empty() || v.trim().eq_ignore_ascii_case("exclusive") => false,
-        Ok(v) => {
+    use crate::settings::{Value, LOCKS};
+    let asked = LOCKS.get_text().unwrap_or_default();
+    let forced_shared = match asked.trim() {
+        v if v.eq_ignore_ascii_case("shared") => true,
+        v if v.is_empty() || v.eq_ignore_ascii_case("exclusive") => false,
+        v => {
             eprintln!("oximpi: ignoring OXIMPI_LOCKS={v:?} (want \"shared\" or \"exclusive\")");
             false
         }
-        Err(_) => false,
     };
     let exclusive = fresh && level < thread_level::THREAD_MULTIPLE && !forced_shared;
     crate::transport::shm::exclusive::set_shared(!exclusive);
+    let mode = if exclusive { "exclusive" } else { "shared" };
+    LOCKS.set_effective(Value::Text(mode.into()));
 }
 
 /// MPI_Session_init's share: the engine running, one more session counted.
@@ -269,6 +273,7 @@ pub fn session_init() -> Result<(), MpiError> {
     // model may be at a lower level, but this call is then, by its promise, the only one
     // in the library, and no engine lock is held between calls).
     crate::transport::shm::exclusive::set_shared(true);
+    crate::settings::LOCKS.set_effective(crate::settings::Value::Text("shared".into()));
     SESSIONS.fetch_add(1, Ordering::AcqRel);
     Ok(())
 }

@@ -290,8 +290,20 @@ pub static FT: Knob = Knob::new(
      failed peer end with MPIX_ERR_PROC_FAILED. Set by mpiexec -disable-auto-cleanup.",
 );
 
+/// The locking of the engine and the segment's process-local state (read by `runtime` at
+/// MPI_Init, see `transport::shm::exclusive`).
+pub static LOCKS: Knob = Knob::new(
+    "OXIMPI_LOCKS",
+    Kind::Text,
+    Some(Value::Text(String::new())),
+    "progress",
+    "Locking of the library's state: empty or \"exclusive\" takes no locked instruction \
+     when MPI_Init gives less than MPI_THREAD_MULTIPLE (the program promises one thread in \
+     MPI at a time) and real locks otherwise; \"shared\" keeps real locks at every level.",
+);
+
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 10] = [
+pub static ALL: [&Knob; 11] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
@@ -302,6 +314,7 @@ pub static ALL: [&Knob; 10] = [
     &TCP_IFACE,
     &PMIX_LIBRARY,
     &FT,
+    &LOCKS,
 ];
 
 #[cfg(test)]
