@@ -269,6 +269,7 @@ impl SendSpec {
     }
 }
 
+#[inline(always)]
 fn rt() -> Result<&'static Runtime, MpiError> {
     runtime::rt()
 }
