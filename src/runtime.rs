@@ -252,7 +252,7 @@ pub fn init(required: i32) -> Result<i32, MpiError> {
     Ok(required)
 }
 
-/// The engine's locking mode after MPI_Init gave `level` (see `transport::shm::exclusive`):
+/// The engine's locking mode after MPI_Init gave `level` (see `transport::exclusive`):
 /// exclusive below MPI_THREAD_MULTIPLE when this MPI_Init started the engine (`fresh`), so
 /// no session, which provides MULTIPLE, ever ran; shared otherwise. Safe to switch here:
 /// until MPI_Init returns no other thread may call MPI, and `start` leaves no lock held.
@@ -273,7 +273,7 @@ fn lock_mode_for(level: i32, fresh: bool) {
         }
     };
     let exclusive = fresh && level < thread_level::THREAD_MULTIPLE && !forced_shared;
-    crate::transport::shm::exclusive::set_shared(!exclusive);
+    crate::transport::exclusive::set_shared(!exclusive);
     let mode = if exclusive { "exclusive" } else { "shared" };
     LOCKS.set_effective(Value::Text(mode.into()));
 }
@@ -285,7 +285,7 @@ pub fn session_init() -> Result<(), MpiError> {
     // Sessions provide MPI_THREAD_MULTIPLE: real locks from here on, for good (the World
     // model may be at a lower level, but this call is then, by its promise, the only one
     // in the library, and no engine lock is held between calls).
-    crate::transport::shm::exclusive::set_shared(true);
+    crate::transport::exclusive::set_shared(true);
     crate::settings::LOCKS.set_effective(crate::settings::Value::Text("shared".into()));
     SESSIONS.fetch_add(1, Ordering::AcqRel);
     Ok(())

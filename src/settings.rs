@@ -291,7 +291,7 @@ pub static FT: Knob = Knob::new(
 );
 
 /// The locking of the engine and the segment's process-local state (read by `runtime` at
-/// MPI_Init, see `transport::shm::exclusive`).
+/// MPI_Init, see `transport::exclusive`).
 pub static LOCKS: Knob = Knob::new(
     "OXIMPI_LOCKS",
     Kind::Text,

@@ -14,7 +14,7 @@
 //! matched probe), `cancel`, `fail` (ending operations a peer's failure or a revoke
 //! makes impossible). The blocking loop and its policy are `crate::progress`'s.
 //!
-//! The lock is a `ModeMutex` (`transport::shm::exclusive`): a real mutex when the job runs
+//! The lock is a `ModeMutex` (`transport::exclusive`): a real mutex when the job runs
 //! MPI_THREAD_MULTIPLE, a re-entry check costing no locked instruction at the lower levels,
 //! where the program promises one thread in the library at a time (issue 13).
 
@@ -29,8 +29,8 @@ use crate::error::{class, MpiError};
 use crate::progress::{Poller, Registry, WaitPolicy};
 use crate::settings::{self, Value};
 use crate::tool::{counters, event};
+use crate::transport::exclusive::{ModeGuard, ModeMutex};
 use crate::transport::mem::UserPtr;
-use crate::transport::shm::exclusive::{ModeGuard, ModeMutex};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 

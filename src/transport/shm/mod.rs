@@ -26,7 +26,6 @@ mod queue;
 mod sync;
 
 pub mod cma;
-pub mod exclusive;
 mod fastbox;
 mod futex;
 mod layout;

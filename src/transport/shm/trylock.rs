@@ -11,7 +11,7 @@
 //! Programming", ch. 7.)
 //!
 //! Taking it costs a `lock cmpxchg` only in shared mode (MPI_THREAD_MULTIPLE): in exclusive
-//! mode (`super::exclusive`: at most one thread in the library, by the program's thread
+//! mode (`crate::transport::exclusive`: at most one thread in the library, by the program's thread
 //! level) it is a plain load and store of the same flag, which still answers None to a
 //! second `try_lock` while a guard is live, so a nested use sees the lock taken as before.
 
@@ -28,7 +28,7 @@ pub(crate) struct TryLock<T> {
 // in shared mode `try_lock`'s compare-exchange makes it so across threads; in exclusive mode
 // only one thread is in the library at a time and calls of different threads are ordered by
 // the program's synchronization (the MPI thread-level contract and the audit of our own
-// threads in `super::exclusive`), and the flag keeps that thread from taking two guards. So
+// threads in `crate::transport::exclusive`), and the flag keeps that thread from taking two guards. So
 // sharing the lock hands `T` to one thread at a time: `T: Send` suffices, as for
 // `std::sync::Mutex`.
 unsafe impl<T: Send> Sync for TryLock<T> {}
@@ -44,7 +44,7 @@ impl<T> TryLock<T> {
     /// The value if no other guard is live; None otherwise (no waiting).
     #[inline]
     pub fn try_lock(&self) -> Option<TryGuard<'_, T>> {
-        self.try_lock_in(super::exclusive::shared())
+        self.try_lock_in(crate::transport::exclusive::shared())
     }
 
     /// `try_lock` in the given mode (`shared_mode`: the process's mode, read once).
