@@ -1,4 +1,5 @@
-#!/bin/bash
+    grep -E '^(FAIL|TIMEOUT) |RUN PROBLEM|UNEXPECTED FAILURE|UNEXPLAINED SKIP|NOW PASSES|FAILED' \
+        #!/bin/bash
 # Run every test suite against the already-built prefix in build/ (make test builds first):
 #   cargo test --release (with the fuzz targets); the loom model checks (scripts/loom.sh);
 #   the export checks of libmpi.so.12 and libmpi_abi.so.1 (tools/export-check.py);
@@ -24,6 +25,18 @@ c_passed=0
 c_failed=0
 
 step() { echo; echo "==== $*"; }
+
+# Everything this script prints also goes to a log, so that a failed run can end with the
+# lines that say why: CI keeps only the tail of the output, and the failure itself may be
+# thousands of lines up (session 15: "12169 passed, 1 failed" and no name).
+all_log=$(mktemp)
+exec > >(tee "$all_log") 2>&1
+trap 'rm -f "$all_log"' EXIT
+why_failed() {
+    echo "why (the failure lines of this run, the last 40; the whole output is above):"
+    grep -E '^(FAIL|TIMEOUT) |RUN PROBLEM|UNEXPECTED FAILURE|UNEXPLAINED SKIP|NOW PASSES|FAILED' \
+        "$all_log" | grep -vE '^(==== |failed steps)' | cut -c1-400 | tail -n 40 | sed 's/^/    /'
+}
 
 # Keep every step bounded: a hung step must not hang CI.
 step "cargo test --release"
@@ -191,6 +204,7 @@ if [ ${#steps_skipped[@]} -gt 0 ]; then
     echo "################################################################################"
 fi
 if [ ${#steps_failed[@]} -gt 0 ]; then
+    why_failed
     echo "failed steps: ${steps_failed[*]}"
 else
     echo "all steps passed"
