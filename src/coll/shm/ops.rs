@@ -225,14 +225,11 @@ pub fn scatter(
     blocks: &[Data],
     own: Option<&(Data, Data)>,
 ) -> Result<(), MpiError> {
-    if c.me == root {
-        if let Some((src, dst)) = own {
-            copy(src, dst);
-        }
-    }
+    // The root's own block is copied once the others can take theirs: they need not wait
+    // for that copy, and a single-copy scatter overlaps it with their reads.
     let blk = block_bytes(mine, blocks);
     if c.single_copy(blk, c.n) {
-        return direct::scatter(c, e, root, mine, blocks);
+        return direct::scatter(c, e, root, mine, blocks, own);
     }
     let per = share(c.slot_len(), c.n);
     for (off, len) in pieces(blk, per) {
@@ -256,6 +253,9 @@ pub fn scatter(
                 .offset((c.me as u64 * per) as i64)
                 .with_slice(0, len, |x| m.unpack(off, x));
         }
+    }
+    if let (true, Some((src, dst))) = (c.me == root, own) {
+        copy(src, dst);
     }
     Ok(())
 }
