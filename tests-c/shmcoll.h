@@ -6,6 +6,27 @@
 #include "oxitest.h"
 #include <time.h>
 
+#ifdef _GNU_SOURCE
+#include <sched.h>
+/* Pins the odd ranks to the first CPU of their mask, so that ranks count different numbers
+ * of usable CPUs (the collectives' routes must follow rank 0's view); `all` gets the mask
+ * to restore. On a 1-CPU machine the masks cannot differ and nothing changes. */
+static inline void shm_pin_odd_ranks(cpu_set_t *all)
+{
+    CHECK(sched_getaffinity(0, sizeof *all, all) == 0, "sched_getaffinity");
+    if (ot_rank % 2 == 1 && CPU_COUNT(all) > 1) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, all)) {
+                CPU_SET(c, &one);
+                break;
+            }
+        CHECK(sched_setaffinity(0, sizeof one, &one) == 0, "sched_setaffinity");
+    }
+}
+#endif
+
 /* Value of element i contributed by rank r in round k (small: products stay exact). */
 static inline int shm_val(int r, int i, int k) { return (r * 7 + i * 3 + k) % 5 + 1; }
 

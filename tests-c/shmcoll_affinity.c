@@ -8,7 +8,6 @@
  * communicator's. Every byte is checked. On a 1-CPU machine the masks cannot differ and the
  * test checks the collectives only. */
 #define _GNU_SOURCE
-#include <sched.h>
 #include "shmcoll.h"
 
 static void check(MPI_Comm comm, int bytes, int root, int k)
@@ -58,17 +57,7 @@ int main(int argc, char **argv)
 {
     ot_init("shmcoll_affinity", &argc, &argv);
     cpu_set_t all;
-    CHECK(sched_getaffinity(0, sizeof all, &all) == 0, "sched_getaffinity");
-    if (ot_rank % 2 == 1 && CPU_COUNT(&all) > 1) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        for (int c = 0; c < CPU_SETSIZE; c++)
-            if (CPU_ISSET(c, &all)) {
-                CPU_SET(c, &one);
-                break;
-            }
-        CHECK(sched_setaffinity(0, sizeof one, &one) == 0, "sched_setaffinity");
-    }
+    shm_pin_odd_ranks(&all);
     MPI_Comm comm;
     MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
     const int sizes[] = {8, 4096, 40000, 70001, 131071, 300000, 1048576 + 3};

@@ -318,6 +318,7 @@ pub fn scatter(
     root: usize,
     mine: Option<&Data>,
     blocks: &[Data],
+    own: Option<&(Data, Data)>,
 ) -> Result<(), MpiError> {
     let s = c.next_pair();
     if c.me == root {
@@ -327,6 +328,10 @@ pub fn scatter(
             post(c, s, r, x);
         }
         c.publish(e, s);
+        // The own block's copy overlaps the others' reads.
+        if let Some((src, dst)) = own {
+            super::ops::copy(src, dst);
+        }
         source_done(c, e, s);
         return Ok(());
     }

@@ -14,6 +14,7 @@ use crate::coll::reduce;
 use crate::coll::sched::Reduction;
 use crate::error::MpiError;
 use crate::p2p::{Data, NodeEngine};
+use crate::transport::coll_region::INLINE;
 use crate::transport::mem::UserPtr;
 
 /// The pieces `(offset, length)` of `total` bytes cut every `per` bytes; at least one
@@ -224,14 +225,11 @@ pub fn scatter(
     blocks: &[Data],
     own: Option<&(Data, Data)>,
 ) -> Result<(), MpiError> {
-    if c.me == root {
-        if let Some((src, dst)) = own {
-            copy(src, dst);
-        }
-    }
+    // The root's own block is copied once the others can take theirs: they need not wait
+    // for that copy, and a single-copy scatter overlaps it with their reads.
     let blk = block_bytes(mine, blocks);
     if c.single_copy(blk, c.n) {
-        return direct::scatter(c, e, root, mine, blocks);
+        return direct::scatter(c, e, root, mine, blocks, own);
     }
     let per = share(c.slot_len(), c.n);
     for (off, len) in pieces(blk, per) {
@@ -255,6 +253,9 @@ pub fn scatter(
                 .offset((c.me as u64 * per) as i64)
                 .with_slice(0, len, |x| m.unpack(off, x));
         }
+    }
+    if let (true, Some((src, dst))) = (c.me == root, own) {
+        copy(src, dst);
     }
     Ok(())
 }
@@ -303,21 +304,36 @@ pub fn alltoall(
         copy(&sends[me], &recvs[me]);
     }
     let out = sends.unwrap_or(recvs);
-    let per = share(c.slot_len(), c.n);
-    for (off, len) in pieces(out[me].bytes(), per) {
+    let blk = out[me].bytes();
+    // When a share for every rank fits the inline slot, the blocks travel in the control
+    // line with the call number (one cache-line transfer per peer instead of two, as
+    // `ShmComm::stage` does for the other calls).
+    let inline = blk as usize * c.n <= INLINE;
+    let per = if inline {
+        blk.max(1)
+    } else {
+        share(c.slot_len(), c.n)
+    };
+    let slot = |r: usize, k: usize| {
+        if inline {
+            c.region.inline_slot(r, k)
+        } else {
+            c.region.slot(r, k)
+        }
+    };
+    for (off, len) in pieces(blk, per) {
         let s = c.next();
         let k = (s & 1) as usize;
         c.slot_free(e, s);
-        let slot = c.region.slot(me, k);
+        let mine = slot(me, k);
         for (r, b) in out.iter().enumerate().filter(|&(r, _)| r != me) {
-            slot.offset((r as u64 * per) as i64)
+            mine.offset((r as u64 * per) as i64)
                 .with_slice_mut(0, len, |x| b.pack(off, x));
         }
         c.publish(e, s);
         c.wait_all(e, s);
         for (r, b) in recvs.iter().enumerate().filter(|&(r, _)| r != me) {
-            c.region
-                .slot(r, k)
+            slot(r, k)
                 .offset((me as u64 * per) as i64)
                 .with_slice(0, len, |x| b.unpack(off, x));
         }

@@ -115,18 +115,23 @@ pub fn pair_shared(c: &ShmComm) -> bool {
 /// at 4 ranks on 2 cores (issue 13, bench/coll.c, medians of 5 alternating runs, single-copy
 /// / scheduled, us): bcast 256 KiB 37 / 156, 1 MiB 271 / 525; gather 32 KiB 14 / 7.6,
 /// 256 KiB 83 / 139, 1 MiB 544 / 540; alltoall 32 KiB 22 / 29, 256 KiB 222 / 228; but
-/// allgather 256 KiB 292 / 203, 1 MiB 1557 / 988, and scatter 1 MiB 238 / 198, where every
-/// rank of the single-copy route reads the whole message while the schedules' trees and
-/// rings spread it. Reductions (us, schedules / single-copy whole read / split, medians
+/// allgather 256 KiB 292 / 203, 1 MiB 1557 / 988, where every rank of the single-copy
+/// route reads the whole message while the schedules' ring spreads it. Scatter lost too
+/// (1 MiB 238 / 198) while its root copied its own block before publishing the others';
+/// with that copy overlapping their reads it wins (issue 13, coll12, bench/coll.c --ops
+/// scatter, chrt -f 10, medians of 7 alternating rounds, us, single-copy / scheduled /
+/// Open MPI 5 ob1+sm: 4 ranks 32 KiB 10.0 / 11.5 / 10.8, 256 KiB 26.4 / 50.8 / 40.1,
+/// 1 MiB 101 / 200 / 212; 3 rounds at 3 ranks 256 KiB 26.6 / 42.1 / 41.8, at 8 ranks
+/// 256 KiB 77 / 132 / 179). Reductions (us, schedules / single-copy whole read / split, medians
 /// of 5 alternating runs under the other helpers' load): reduce 32 KiB 18.9 / 18.9 / -,
 /// 256 KiB 159 / 90 / 120, 1 MiB 820 / 379 / 643; allreduce 32 KiB 40 / 54 / -, 256 KiB
 /// 249 / 268 / 149, 1 MiB 1584 / 1222 / 638 (the split: [`split`]).
 pub fn single_copy_oversubscribed(op: Op, bytes: u64) -> bool {
     match op {
-        Op::Bcast | Op::Alltoall => true,
         Op::Gather | Op::Reduce => bytes >= 128 * 1024,
         Op::Allreduce => bytes >= SPLIT_MIN,
-        Op::Scatter | Op::Allgather => false,
+        Op::Bcast | Op::Alltoall | Op::Scatter => true,
+        Op::Allgather => false,
     }
 }
 
