@@ -51,6 +51,7 @@ impl Tcp {
         let mut held = peer.held.lock();
         held.extend_from_slice(&head);
         held.extend_from_slice(payload);
+        peer.has_held.store(true, Ordering::Relaxed);
         if held.len() < HELD_MAX {
             self.held_any.store(true, Ordering::Release);
             return Ok(());
@@ -67,13 +68,15 @@ impl Tcp {
     /// Writes what is held for peer `i` on `s`, our connection to it (its lock held),
     /// waiting for room as the rank's thread does (see `rawio`).
     pub(super) fn write_held(&self, i: usize, s: &mut TcpStream) -> io::Result<()> {
-        let mut held = self.peers[i].held.lock();
-        if held.is_empty() {
+        let peer = &self.peers[i];
+        if !peer.has_held.load(Ordering::Relaxed) {
             return Ok(());
         }
+        let mut held = peer.held.lock();
         let r = rawio::send_all(s.as_raw_fd(), &[&held[..]], self.io_spin.wait());
         // Written, or the connection is broken and the peer lost: nothing to keep either way.
         held.clear();
+        peer.has_held.store(false, Ordering::Relaxed);
         r
     }
 
@@ -103,7 +106,7 @@ impl Tcp {
         }
         let mut left = false;
         for (i, peer) in self.peers.iter().enumerate() {
-            if peer.held.lock().is_empty() {
+            if !peer.has_held.load(Ordering::Relaxed) {
                 continue;
             }
             let mut out = match nowait {
@@ -119,6 +122,7 @@ impl Tcp {
             let Some(s) = out.as_mut() else {
                 // The connection was dropped with its peer: nothing can be written.
                 peer.held.lock().clear();
+                peer.has_held.store(false, Ordering::Relaxed);
                 continue;
             };
             let r = match nowait {
@@ -128,6 +132,7 @@ impl Tcp {
                     if let Ok(n) = r {
                         held.drain(..n);
                         left |= !held.is_empty();
+                        peer.has_held.store(!held.is_empty(), Ordering::Relaxed);
                     }
                     r.map(drop)
                 }
@@ -135,6 +140,7 @@ impl Tcp {
             };
             if let Err(e) = &r {
                 peer.held.lock().clear();
+                peer.has_held.store(false, Ordering::Relaxed);
                 self.write_failed(i, out, e);
             }
         }

@@ -148,6 +148,9 @@ struct Peer {
     /// Small messages held for one write (see `coalesce`); changed only under `out`'s
     /// lock, taken after it.
     held: Mutex<Vec<u8>>,
+    /// `held` is not empty: changed only under `out`'s lock, so a writer holding it reads
+    /// it exactly and passes over `held`'s lock when nothing is held (every direct write).
+    has_held: std::sync::atomic::AtomicBool,
     /// The rank's progress pass (`Tcp::pass`) of its last unheld small message to it.
     last_pass: AtomicU64,
     health: liveness::Health,
@@ -237,6 +240,7 @@ impl Tcp {
                     card,
                     out: Mutex::new(None),
                     held: Mutex::new(Vec::new()),
+                    has_held: Default::default(),
                     last_pass: AtomicU64::new(u64::MAX),
                     health: Default::default(),
                 })
