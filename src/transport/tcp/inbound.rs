@@ -156,6 +156,8 @@ impl Tcp {
     /// peers in the kernel itself, and the frame that wakes it is read by its own next
     /// `pump`, with no thread hand-over (see `presence`). May return early.
     pub fn sleep_on_sockets(&self, bell: RawFd, timeout: std::time::Duration) {
+        // Nothing held across a sleep (see `coalesce`).
+        self.flush();
         let mut fds = std::mem::take(&mut *self.sleep_fds.lock());
         fds.clear();
         fds.push(pollin(bell));

@@ -130,6 +130,11 @@ impl Tcp {
                 continue;
             };
             if let Some(s) = out.as_mut() {
+                // What `send_small` held goes before the goodbye (see `coalesce`).
+                let _ = p
+                    .held
+                    .try_lock()
+                    .map(|mut held| s.write_all(&std::mem::take(&mut *held)));
                 let _ = s.write_all(&[wire::BYE]);
                 let _ = s.shutdown(Shutdown::Write);
             }

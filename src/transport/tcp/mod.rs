@@ -28,11 +28,12 @@
 //! land in reused buffers (`pool`).
 //! Reads of our memory (rendezvous pulls) that the rank's own thread finds are answered
 //! by it, whatever their size; those the reader thread finds, by one *pull server* thread
-//! per process. Sends are written by the calling thread. A peer whose connection fails is
-//! *lost* (`liveness`). The rank's own thread, in an MPI call, never sleeps inside a
-//! transfer while the engine would still spin: a socket that is not ready is retried
-//! without blocking for the spin time first (`rawio`), as MPICH's and Open MPI's progress
-//! engines poll non-blocking sockets.
+//! per process. Sends are written by the calling thread, except that the small messages
+//! sent to one peer in one progress pass after the first are held and written together
+//! (`coalesce`). A peer whose connection fails is *lost* (`liveness`). The rank's own
+//! thread, in an MPI call, never sleeps inside a transfer while the engine would still
+//! spin: a socket that is not ready is retried without blocking for the spin time first
+//! (`rawio`), as MPICH's and Open MPI's progress engines poll non-blocking sockets.
 //!
 //! Large messages: the engine's rendezvous reads the sender's memory with
 //! `Fabric::read_remote` (CMA on one host). Over TCP the receiver sends a `PULL` naming the
@@ -43,7 +44,8 @@
 //! copied on either side. The puller reads the answer itself while it waits (spinning a
 //! while, see [`PULL_SPIN`], before it sleeps until the reader thread has it), and a rank
 //! that finds a pull while it polls answers it itself: no thread hand-over on either side
-//! when both ranks are in MPI calls. The reader thread never writes, and an answer is
+//! when both ranks are in MPI calls. The reader thread never blocks in a write (it only
+//! writes held small messages without waiting, see `coalesce`), and an answer is
 //! written only after the inbound set is unlocked, so two ranks answering each other's
 //! pulls cannot deadlock: each one's data is read by the other's reader thread meanwhile.
 //!
@@ -60,6 +62,7 @@
 //! attacker on the path can read it or hijack an authenticated connection.
 
 pub mod addr;
+mod coalesce;
 pub mod hmac;
 mod inbound;
 mod keys;
@@ -142,6 +145,14 @@ struct Peer {
     card: SocketAddr,
     /// Our connection to it (opened on the first send or pull answer).
     out: Mutex<Option<TcpStream>>,
+    /// Small messages held for one write (see `coalesce`); changed only under `out`'s
+    /// lock, taken after it.
+    held: Mutex<Vec<u8>>,
+    /// `held` is not empty: changed only under `out`'s lock, so a writer holding it reads
+    /// it exactly and passes over `held`'s lock when nothing is held (every direct write).
+    has_held: std::sync::atomic::AtomicBool,
+    /// The rank's progress pass (`Tcp::pass`) of its last unheld small message to it.
+    last_pass: AtomicU64,
     health: liveness::Health,
 }
 
@@ -197,6 +208,11 @@ pub struct Tcp {
     /// How long the rank's own thread retries a socket that is not ready before it
     /// blocks (see `rawio`).
     io_spin: rawio::SpinTime,
+    /// Counts the rank's progress passes (`poll`): small messages to one peer in one pass
+    /// are coalesced (see `coalesce`).
+    pass: AtomicU64,
+    /// Some peer has held messages (see `coalesce`).
+    held_any: std::sync::atomic::AtomicBool,
 }
 
 impl Tcp {
@@ -223,6 +239,9 @@ impl Tcp {
                     rank,
                     card,
                     out: Mutex::new(None),
+                    held: Mutex::new(Vec::new()),
+                    has_held: Default::default(),
+                    last_pass: AtomicU64::new(u64::MAX),
                     health: Default::default(),
                 })
                 .collect(),
@@ -241,6 +260,8 @@ impl Tcp {
             frames: Default::default(),
             sleep_fds: Mutex::new(Vec::new()),
             io_spin: rawio::SpinTime::new(),
+            pass: AtomicU64::new(0),
+            held_any: std::sync::atomic::AtomicBool::new(false),
         });
         liveness::goodbye_at_exit(&tcp);
         l.listener.set_nonblocking(true)?;
@@ -269,6 +290,7 @@ impl Tcp {
     /// The next frame: what the reader thread queued, else what this thread can read now
     /// (see `inbound`).
     pub fn poll(&self) -> Option<Frame> {
+        self.next_pass();
         if let Some(f) = self.inbox.poll() {
             return Some(f);
         }
@@ -314,15 +336,28 @@ impl Tcp {
         write: impl FnOnce(&mut TcpStream) -> io::Result<()>,
     ) -> io::Result<()> {
         let mut out = self.out(i)?;
-        let r = write(out.as_mut().expect("connected by out()"));
+        let s = out.as_mut().expect("connected by out()");
+        // What `send_small` held for this peer goes first: one stream, in send order.
+        let r = self.write_held(i, s).and_then(|()| write(s));
         if let Err(e) = &r {
-            *out = None;
-            drop(out);
-            if !self.has_departed(i) {
-                self.lose(i, format!("cannot write to it: {e}"));
-            }
+            self.write_failed(i, out, e);
         }
         r
+    }
+
+    /// A write on our connection to peer `i` (`out`, its lock) failed: the connection is
+    /// dropped (a half-written frame leaves it unusable) and the peer lost.
+    fn write_failed(
+        &self,
+        i: usize,
+        mut out: parking_lot::MutexGuard<'_, Option<TcpStream>>,
+        e: &io::Error,
+    ) {
+        *out = None;
+        drop(out);
+        if !self.has_departed(i) {
+            self.lose(i, format!("cannot write to it: {e}"));
+        }
     }
 
     /// A second handle on the connection peer `i` opened to us, if it has one: we write on
@@ -476,6 +511,8 @@ impl Tcp {
     /// Runs `sleep` (a sleep on the doorbell) with the reader thread reading the sockets
     /// meanwhile and ringing the doorbell when a frame comes (see `presence`).
     pub fn asleep<R>(&self, sleep: impl FnOnce() -> R) -> R {
+        // Nothing held across a sleep (see `coalesce`).
+        self.flush();
         self.presence.away(sleep)
     }
 

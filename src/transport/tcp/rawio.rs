@@ -287,6 +287,35 @@ pub(super) fn send_all(fd: RawFd, parts: &[&[u8]], wait: Wait) -> io::Result<()>
     send_iov(fd, wait, &mut iov)
 }
 
+/// Writes what the socket takes of `buf` now, without blocking: the bytes written (0 when
+/// it has no room). For a thread that must never wait on a peer (the reader thread, see
+/// `coalesce`).
+pub(super) fn send_ready(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    loop {
+        // SAFETY: a zeroed msghdr is a valid empty header; its one entry describes `buf`,
+        // alive for the call, which the kernel only reads.
+        let n = unsafe {
+            let mut m: libc::msghdr = std::mem::zeroed();
+            m.msg_iov = &mut iov;
+            m.msg_iovlen = 1;
+            sys_sendmsg(fd, &m, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT)
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => return Ok(0),
+            _ => return Err(e),
+        }
+    }
+}
+
 /// Writes `head` then the (address, length) ranges of this process's memory, as
 /// [`send_all`]: the kernel reads the ranges (a range that is not mapped gives EFAULT,
 /// never a crash), without a reference to them.

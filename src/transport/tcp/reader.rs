@@ -80,6 +80,10 @@ impl Reader {
             let listening = resting_until.is_none();
             // The rank's connections only while the rank does not read them (`presence`).
             let watching = self.tcp.presence.reader_watches(&mut beats);
+            // A rank away from MPI leaves its held small messages to us (see `coalesce`).
+            if watching {
+                self.tcp.flush_all(true);
+            }
             fds.clear();
             fds.push(pollin(self.tcp.presence.wake.raw()));
             if listening {

@@ -407,3 +407,34 @@ fn after_connecting_at_once_an_exit_is_no_loss() {
         assert!(b.lost_peers().is_empty());
     }
 }
+
+/// Small messages sent in one pass are held behind the first (see `coalesce`) and keep
+/// their place in the stream: a cell written at once after them comes after them, and a
+/// sender that never polls again has them written by its reader thread.
+#[test]
+fn held_small_messages_keep_their_order_and_leave_without_a_poll() {
+    let (a, b, _) = pair([[6u8; 32]; 2]);
+    let hdr = [4u8; crate::transport::fabric::HDR_BYTES];
+    for k in 0..50u32 {
+        a.send_small(0, &hdr, &k.to_le_bytes()).unwrap();
+    }
+    assert!(
+        a.peers[0].held.lock().len() > 0,
+        "the second and later messages of the pass are held"
+    );
+    a.send(0, &hdr, b"cell").unwrap();
+    assert!(
+        a.peers[0].held.lock().is_empty(),
+        "a cell writes them first"
+    );
+    for k in 0..50u32 {
+        assert_eq!(&next_frame(&b).buf[48..], &k.to_le_bytes());
+    }
+    assert_eq!(&next_frame(&b).buf[48..], b"cell");
+    // a never polls from here: its reader thread finds it away and writes what is held.
+    a.send_small(0, &hdr, b"one").unwrap();
+    a.send_small(0, &hdr, b"two").unwrap();
+    assert_eq!(&next_frame(&b).buf[48..], b"one");
+    assert_eq!(&next_frame(&b).buf[48..], b"two");
+    assert!(a.peers[0].held.lock().is_empty());
+}
