@@ -150,3 +150,19 @@ impl Data {
         });
     }
 }
+
+/// A small message in one contiguous run of the sender's memory, with its envelope: what
+/// the engine's straight-line send takes (`Engine::try_isend_small`, issue 13) instead of
+/// a [`Data`] and its datatype, which such a send never needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Small<'a> {
+    /// Destination endpoint.
+    pub ep: u32,
+    pub ctx: u32,
+    /// My rank in the communicator (what the receiver sees as MPI_SOURCE).
+    pub src: i32,
+    pub tag: i32,
+    /// Opaque owner recorded for MPI_Cancel (see `Req::owner`).
+    pub owner: i32,
+    pub bytes: &'a [u8],
+}

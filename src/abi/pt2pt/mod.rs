@@ -29,7 +29,9 @@ use crate::error::{class, MpiError};
 use crate::handle::predefined;
 use crate::mpi_fn;
 use crate::p2p::buffered::Scope;
-use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Status, TypeKeep};
+use crate::p2p::data::Small;
+use crate::p2p::fabric::SMALL_SEND_MAX;
+use crate::p2p::{Data, Mode, RecvArgs, ReqId, SendArgs, Started, Status, TypeKeep};
 use crate::runtime::{self, Runtime};
 use crate::transport::mem::UserPtr;
 use std::os::raw::{c_int, c_void};
@@ -274,9 +276,65 @@ fn rt() -> Result<&'static Runtime, MpiError> {
     runtime::rt()
 }
 
+/// The bytes of `m` when a send may take the engine's straight line (issue 13): a
+/// predefined type whose elements lie in one run (`count` of them, `SMALL_SEND_MAX` bytes
+/// at most) and a buffer that is not null unless the message is empty. None: the general
+/// path, which also raises every error the message arguments have (this raises none).
+#[inline(always)]
+fn small_bytes<'a>(m: &Msg) -> Option<&'a [u8]> {
+    if !(0..=SMALL_SEND_MAX as Count).contains(&m.count) {
+        return None;
+    }
+    let d = crate::datatype::builtin(datatype::builtins::builtin_of(m.dt)?);
+    let n = m.count as usize * d.size as usize;
+    if n > SMALL_SEND_MAX || (n > 0 && m.buf.is_null()) {
+        return None;
+    }
+    let off = d.contiguous_run(m.count as u64)?;
+    // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype`, which lie in the
+    // `n` bytes from its true lower bound on, for the life of the operation; the slice is
+    // only read by the send that copies it out before the call returns.
+    unsafe { Some(UserPtr::new(m.buf as *const u8).offset(off).slice(0, n)) }
+}
+
+/// The straight line of a small send in a mode that is not synchronous: the checks of
+/// `send_spec` in its order, then `send` hands the engine the bytes and the envelope
+/// alone. None: not such a send (or MPI_PROC_NULL), the caller takes the general path;
+/// an error is the call's.
+#[inline(always)]
+fn small_send<'a>(
+    ctx: &mut Ctx,
+    m: &Msg,
+) -> Result<Option<(&'static Runtime, Small<'a>)>, MpiError> {
+    let c = comm::get(ctx, m.comm)?;
+    let Some(bytes) = small_bytes(m) else {
+        return Ok(None);
+    };
+    let tag = send_tag(m.tag)?;
+    let Some(ep) = dest(&c, m.peer)? else {
+        return Ok(None);
+    };
+    let s = Small {
+        ep,
+        ctx: c.context_id,
+        src: c.rank as i32,
+        tag,
+        owner: m.comm,
+        bytes,
+    };
+    Ok(Some((rt()?, s)))
+}
+
 /// Blocking send in `mode`.
 #[inline]
 fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
+    if mode != Mode::Sync {
+        if let Some((rt, s)) = small_send(ctx, &m)? {
+            if rt.engine.try_send_small(&s)? {
+                return Ok(());
+            }
+        }
+    }
     let s = send_spec(ctx, m)?;
     let Some(ep) = s.ep else { return Ok(()) };
     rt()?.engine.send(s.args(ep, mode))
@@ -285,6 +343,14 @@ fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
 /// Nonblocking send in `mode`.
 #[inline]
 fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, mut req: ReqOut) -> Result<(), MpiError> {
+    if mode != Mode::Sync {
+        if let Some((rt, s)) = small_send(ctx, &m)? {
+            if let Some(seq) = rt.engine.try_isend_small(&s)? {
+                req.set(started_handle(Started::Quick(seq)));
+                return Ok(());
+            }
+        }
+    }
     let s = send_spec(ctx, m)?;
     let e = &rt()?.engine;
     let h = match s.ep {

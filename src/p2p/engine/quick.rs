@@ -13,6 +13,7 @@
 //! later) can no longer be cancelled: the send completes normally, which MPI allows.
 
 use super::*;
+use crate::p2p::data::Small;
 
 /// Entries of the ring (a power of two).
 const LOG_LEN: usize = 1024;
@@ -60,10 +61,28 @@ pub enum Started {
 }
 
 impl SentLog {
+    /// Logs quick send `e.seq`, the next one.
+    #[inline]
+    fn record(&mut self, e: Entry) {
+        self.entries[e.seq as usize & (LOG_LEN - 1)] = e;
+        self.next = e.seq.wrapping_add(1);
+    }
+
     /// The entry of quick send `seq` if the ring still holds it (`bits` of `seq` compared).
     fn find(&mut self, seq: u32, bits: u32) -> Option<&mut Entry> {
         let e = &mut self.entries[seq as usize & (LOG_LEN - 1)];
         (e.seq & bits == seq & bits).then_some(e)
+    }
+}
+
+impl State {
+    /// Is the log slot of quick send `seq` still needed? An entry whose cancellation still
+    /// stands in the slab is not overwritten (the send then takes a request).
+    #[inline]
+    fn log_busy(&self, seq: u32) -> bool {
+        self.sent.entries[seq as usize & (LOG_LEN - 1)]
+            .req
+            .is_some_and(|id| self.reqs.get(id).is_some())
     }
 }
 
@@ -75,31 +94,51 @@ impl<F: Fabric> Engine<F> {
         let mut st = self.lock();
         if let Some(dst) = self.eager_dst(&st, &a)? {
             let seq = st.sent.next;
-            let slot = seq as usize & (LOG_LEN - 1);
-            // An entry whose cancellation still stands in the slab is not overwritten.
-            let busy = st.sent.entries[slot]
-                .req
-                .is_some_and(|id| st.reqs.get(id).is_some());
-            if !busy {
-                if self.send_now(dst, &a, QUICK_WIRE | seq as u64) {
-                    st.sent.entries[slot] = Entry {
-                        seq,
-                        ep: a.ep,
-                        ctx: a.ctx,
-                        src: a.src,
-                        tag: a.tag,
-                        owner: a.owner,
-                        total: a.data.bytes(),
-                        req: None,
-                    };
-                    st.sent.next = seq.wrapping_add(1);
-                    return Ok(Started::Quick(seq));
-                }
+            if !st.log_busy(seq) && self.send_now(dst, &a, QUICK_WIRE | seq as u64) {
+                st.sent.record(Entry {
+                    seq,
+                    ep: a.ep,
+                    ctx: a.ctx,
+                    src: a.src,
+                    tag: a.tag,
+                    owner: a.owner,
+                    total: a.data.bytes(),
+                    req: None,
+                });
+                return Ok(Started::Quick(seq));
             }
         }
         let id = st.reqs.alloc(Kind::Send);
         self.start_send(&mut st, id, a)?;
         Ok(Started::Req(id))
+    }
+
+    /// MPI_Isend's straight line for a small contiguous message (issue 13): `isend_quick`'s
+    /// eager case with no `SendArgs`, `Data` or datatype on the way. Ok(None): nothing sent
+    /// (not eager now, the log slot is held by a cancellation, or the fast box cannot take
+    /// it); the caller then takes `isend_quick`, which decides again from the start.
+    #[inline]
+    pub fn try_isend_small(&self, s: &Small) -> Result<Option<u32>, MpiError> {
+        let mut st = self.lock();
+        if s.ep == self.me || !st.backlog.is_empty() || s.bytes.len() > self.eager_limit {
+            return Ok(None);
+        }
+        let dst = self.local(s.ep)?;
+        let seq = st.sent.next;
+        if st.log_busy(seq) || !self.put_small(dst, s, QUICK_WIRE | seq as u64) {
+            return Ok(None);
+        }
+        st.sent.record(Entry {
+            seq,
+            ep: s.ep,
+            ctx: s.ctx,
+            src: s.src,
+            tag: s.tag,
+            owner: s.owner,
+            total: s.bytes.len() as u64,
+            req: None,
+        });
+        Ok(Some(seq))
     }
 
     /// The request that stands for quick send `seq` (its low `bits` known) since MPI_Cancel

@@ -2,6 +2,7 @@
 //! rendezvous (RTS), control messages, and messages to oneself (which never touch the fabric).
 
 use super::*;
+use crate::p2p::data::Small;
 
 impl<F: Fabric> Engine<F> {
     /// Blocking send. The eager case needs no request at all.
@@ -38,9 +39,28 @@ impl<F: Fabric> Engine<F> {
         self.local(a.ep).map(Some)
     }
 
+    /// MPI_Send's straight line for a small contiguous message (issue 13): the checks of
+    /// `eager_dst` and the cell-less send of `put_small`, with no `SendArgs`, `Data` or
+    /// datatype on the way. Ok(false): nothing sent (not eager now, or the fast box cannot
+    /// take it); the caller then takes `send`, which decides again from the start.
+    #[inline]
+    pub fn try_send_small(&self, s: &Small) -> Result<bool, MpiError> {
+        let st = self.lock();
+        if s.ep == self.me || !st.backlog.is_empty() || s.bytes.len() > self.eager_limit {
+            return Ok(false);
+        }
+        let dst = self.local(s.ep)?;
+        if !self.put_small(dst, s, 0) {
+            return Ok(false);
+        }
+        // As in `send`.
+        self.fab.after_blocking_send(dst);
+        drop(st);
+        Ok(true)
+    }
+
     /// Sends `a` as one EAGER message straight from its (contiguous) memory through the
-    /// fabric's cell-less path (`Fabric::send_small`: the node's fast box), skipping the
-    /// cell's allocation and the staging copy; false when that path does not take it.
+    /// fabric's cell-less path (`put_small`); false when that path does not take it.
     #[inline]
     fn send_small(&self, dst: usize, a: &SendArgs, sreq: u64) -> bool {
         let n = a.data.bytes() as usize;
@@ -50,18 +70,37 @@ impl<F: Fabric> Engine<F> {
         let Some(p) = a.data.contiguous() else {
             return false;
         };
+        p.with_slice(0, n, |bytes| {
+            let s = Small {
+                ep: a.ep,
+                ctx: a.ctx,
+                src: a.src,
+                tag: a.tag,
+                owner: a.owner,
+                bytes,
+            };
+            self.put_small(dst, &s, sreq)
+        })
+    }
+
+    /// Sends `s` to `dst` as one EAGER message naming send `sreq` through the fabric's
+    /// cell-less path (`Fabric::send_small`: the node's fast box), skipping the cell's
+    /// allocation and the staging copy; false when that path does not take it.
+    #[inline(always)]
+    pub(super) fn put_small(&self, dst: usize, s: &Small, sreq: u64) -> bool {
+        let n = s.bytes.len();
         let h = Header {
             kind: kind::EAGER,
             len: n as u64,
-            context: a.ctx,
-            src: a.src,
-            tag: a.tag,
+            context: s.ctx,
+            src: s.src,
+            tag: s.tag,
             sreq,
             ..Default::default()
         };
         let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
         h.encode(&mut hdr);
-        let sent = p.with_slice(0, n, |bytes| self.fab.send_small(dst, &hdr, bytes));
+        let sent = self.fab.send_small(dst, &hdr, s.bytes);
         if sent {
             self.count_sent(dst, n as u64, true);
         }

@@ -236,6 +236,10 @@ impl<'a> Ring<'a> {
     pub unsafe fn push(&self, tx: &mut Tx, hdr: &[u8; HDR], payload: &[u8]) -> bool {
         let len = payload.len();
         debug_assert!(len <= MAX_PAYLOAD);
+        if len <= COMPACT_INLINE_MAX && compactable(hdr, len) {
+            // SAFETY: by this function's contract.
+            return unsafe { self.push_line(tx, hdr, payload) };
+        }
         let compact = compactable(hdr, len);
         let inline = if compact {
             COMPACT_INLINE_MAX
@@ -296,15 +300,62 @@ impl<'a> Ring<'a> {
         true
     }
 
+    /// `push` of a record that is one compact line (every small eager message's): the
+    /// general case with `k` = 1, in a straight line (issue 13). One line never needs
+    /// padding (it fits any lap's rest), so the record needs its line and the terminator.
+    ///
+    /// # Safety
+    /// As `push`; `payload` is at most `COMPACT_INLINE_MAX` bytes and `hdr` compactable.
+    #[inline(always)]
+    unsafe fn push_line(&self, tx: &mut Tx, hdr: &[u8; HDR], payload: &[u8]) -> bool {
+        let len = payload.len();
+        if tx.wpos.wrapping_sub(tx.seen) + 2 > RING_LINES {
+            tx.seen = self.rpos.load(Ordering::Acquire);
+            if tx.wpos.wrapping_sub(tx.seen) + 2 > RING_LINES {
+                return false;
+            }
+        }
+        let pos = tx.wpos;
+        let p = self.line(pos);
+        // SAFETY: line `pos` is free (below `seen + RING_LINES`) and inside the ring: the
+        // receiver does not read it until the kind word is published. Header bytes 0..16
+        // and 24..32 go to 8..32 of the line, the payload (at most the 32 bytes from
+        // `COMPACT_INLINE` on) after them; the payload does not overlap the ring.
+        unsafe {
+            (p.add(R_LEN) as *mut u32).write(len as u32);
+            std::ptr::copy_nonoverlapping(hdr.as_ptr(), p.add(COMPACT_HDR), 16);
+            std::ptr::copy_nonoverlapping(hdr.as_ptr().add(24), p.add(COMPACT_HDR + 16), 8);
+            copy_small(payload.as_ptr(), p.add(COMPACT_INLINE), len);
+        }
+        let end = pos.wrapping_add(1);
+        if !after(tx.zeroed, end) {
+            // As in `push`.
+            self.kind_word(end).store(0, Ordering::Relaxed);
+            tx.zeroed = end.wrapping_add(1);
+        }
+        self.kind_word(pos).store(COMPACT, Ordering::Release);
+        tx.wpos = end;
+        self.zero_ahead(tx);
+        true
+    }
+
     /// Zeroes the first word of the free lines after the write position, so that the
     /// terminator of the next records is (usually) zero already and `push` publishes after
     /// one line write: a terminator store before the kind word would put a second
     /// cache-line transfer on the message's path (x86 makes stores visible in order).
     /// These stores follow the publication, so they delay nothing the receiver waits for.
+    #[inline(always)]
     fn zero_ahead(&self, tx: &mut Tx) {
         if tx.zeroed.wrapping_sub(tx.wpos) > ZERO_AHEAD / 2 {
             return;
         }
+        self.zero_more(tx);
+    }
+
+    /// `zero_ahead` when it has lines to zero (one record in `ZERO_AHEAD / 2` or so: out
+    /// of line, off the other records' path).
+    #[inline(never)]
+    fn zero_more(&self, tx: &mut Tx) {
         // Free lines end at `seen + RING_LINES`; a stale `seen` only zeroes fewer.
         let free_end = tx.seen.wrapping_add(RING_LINES);
         let mut target = tx.wpos.wrapping_add(ZERO_AHEAD);
