@@ -32,7 +32,9 @@
 # minutes); later ones reuse it until mpi.h, mpicc or libmpi's exports change.
 # known-failures.txt: tests expected to fail (with the reason); excluded.txt: tests or modules
 # not run at all because they kill or hang the whole process; allowed-skips.txt: the reasons
-# a test may be skipped for (missing optional Python packages, too few or too many ranks).
+# a test may be skipped for (missing optional Python packages, too few or too many ranks);
+# flaky.txt: tests whose own code races (shown failing without MPI and on MPICH): a failure
+# of one is run again alone at the same rank count and fails the run only if it fails again.
 # The run fails on an unlisted failure, on a listed test that now passes, on a skip for an
 # unlisted reason, on a crash/hang/timeout, and if mpi4py does not import. Time limits:
 # --timeout per suite run (600 s), --budget for all suite runs (1200 s).
