@@ -196,25 +196,40 @@ pub fn thread_level() -> i32 {
     THREAD_LEVEL.load(Ordering::Acquire)
 }
 
+/// The thread level named `name` (`MPI_THREAD_SINGLE` ... `MPI_THREAD_MULTIPLE`, read
+/// case-insensitively and trimmed), as MPICH's environment variable and session info take it.
+pub fn thread_level_named(name: &str) -> Option<i32> {
+    use thread_level::*;
+    [
+        THREAD_SINGLE,
+        THREAD_FUNNELED,
+        THREAD_SERIALIZED,
+        THREAD_MULTIPLE,
+    ]
+    .into_iter()
+    .find(|&level| name.trim().eq_ignore_ascii_case(thread_level_name(level)))
+}
+
+/// The name of thread level `level` (one of `thread_level`'s constants).
+pub fn thread_level_name(level: i32) -> &'static str {
+    use thread_level::*;
+    match level {
+        THREAD_SINGLE => "MPI_THREAD_SINGLE",
+        THREAD_FUNNELED => "MPI_THREAD_FUNNELED",
+        THREAD_SERIALIZED => "MPI_THREAD_SERIALIZED",
+        _ => "MPI_THREAD_MULTIPLE",
+    }
+}
+
 /// The thread level MPI_Init gives: MPI_THREAD_SINGLE unless MPIR_CVAR_DEFAULT_THREAD_LEVEL
 /// names another (MPICH's variable, read case-insensitively as MPICH does; MPICH exits on a
 /// value it does not know, we fail MPI_Init with an error naming it).
 pub fn default_thread_level() -> Result<i32, MpiError> {
-    use thread_level::*;
     const VAR: &str = "MPIR_CVAR_DEFAULT_THREAD_LEVEL";
     let Ok(v) = std::env::var(VAR) else {
-        return Ok(THREAD_SINGLE);
+        return Ok(thread_level::THREAD_SINGLE);
     };
-    [
-        ("MPI_THREAD_SINGLE", THREAD_SINGLE),
-        ("MPI_THREAD_FUNNELED", THREAD_FUNNELED),
-        ("MPI_THREAD_SERIALIZED", THREAD_SERIALIZED),
-        ("MPI_THREAD_MULTIPLE", THREAD_MULTIPLE),
-    ]
-    .iter()
-    .find(|(name, _)| v.trim().eq_ignore_ascii_case(name))
-    .map(|&(_, level)| level)
-    .ok_or_else(|| {
+    thread_level_named(&v).ok_or_else(|| {
         MpiError::new(
             class::ERR_ARG,
             format!(

@@ -99,6 +99,46 @@ pub unsafe extern "C" fn MPI_Session_init(
     unsafe { PMPI_Session_init(info, errhandler, session) }
 }
 
+/// The info keys that carry a session's thread level: `thread_level`, MPI 4.0's name (its
+/// example 11.9) and MPICH's, and `mpi_thread_support_level`, MPI 4.1's and Open MPI's.
+/// MPI_Session_init reads either; MPI_Session_get_info returns the level under both.
+const THREAD_LEVEL_KEYS: [&str; 2] = ["thread_level", "mpi_thread_support_level"];
+
+/// The thread level a session asks for in its info (MPI_THREAD_MULTIPLE if it names none).
+/// The engine always runs with the locks of MPI_THREAD_MULTIPLE once a session exists (see
+/// `runtime::session_init`), so every level asked for is given and reported back as asked,
+/// as MPICH 4.0 reports it. A value that names no level is an error of class MPI_ERR_OTHER,
+/// as in MPICH, naming the key and the value; two keys naming different levels likewise.
+fn requested_thread_level(info: &Info) -> Result<i32, MpiError> {
+    let mut level = None;
+    for key in THREAD_LEVEL_KEYS {
+        let Some(v) = info.get(key) else { continue };
+        let asked = runtime::thread_level_named(v).ok_or_else(|| {
+            MpiError::arg(
+                class::ERR_OTHER,
+                "info",
+                format!(
+                    "{key}={v:?} is not a thread level (MPI_THREAD_SINGLE, MPI_THREAD_FUNNELED, \
+                     MPI_THREAD_SERIALIZED or MPI_THREAD_MULTIPLE)"
+                ),
+            )
+        })?;
+        if let Some((first, l)) = level.filter(|&(_, l)| l != asked) {
+            return Err(MpiError::arg(
+                class::ERR_OTHER,
+                "info",
+                format!(
+                    "{first} asks for {} and {key} for {}",
+                    runtime::thread_level_name(l),
+                    runtime::thread_level_name(asked)
+                ),
+            ));
+        }
+        level = Some((key, asked));
+    }
+    Ok(level.map_or(runtime::thread_level::THREAD_MULTIPLE, |(_, l)| l))
+}
+
 /// # Safety
 /// Its pointer arguments are the C caller's: null or valid for this use (MPI contract).
 unsafe fn session_init(
@@ -118,8 +158,10 @@ unsafe fn session_init(
     let mut i = super::info::get_or_empty(info, "info")?;
     // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(session, predefined::SESSION_NULL, "session") }?;
-    // We always provide MPI_THREAD_MULTIPLE; the info says so.
-    i.set("mpi_thread_support_level", "MPI_THREAD_MULTIPLE");
+    let level = requested_thread_level(&i)?;
+    for key in THREAD_LEVEL_KEYS {
+        i.set(key, runtime::thread_level_name(level));
+    }
     *s.info.lock() = i;
     // SAFETY: `session` is the C caller's, null or valid for this use (MPI contract).
     unsafe { arg::write(session, h, "session") }
