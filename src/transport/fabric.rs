@@ -13,11 +13,15 @@ use std::time::Duration;
 
 pub const HDR_BYTES: usize = 48;
 /// The largest payload any fabric's `send_small` takes, so the engine does not build a
-/// header for a message no fabric would take. Measured (bench/p2p.c, 2 ranks): up to 256 B
-/// the cell-less path saves ~150 instructions a message; at 1 KiB it made the ping-pong
-/// slower (0.58 -> 0.69 us, cause not found yet), so larger messages stay on the cell
-/// path, which still reaches the node's fast box.
-pub const SMALL_SEND_MAX: usize = 256;
+/// header for a message no fabric would take. 2 KiB, the fast box's largest record
+/// (`shm::fastbox::MAX_PAYLOAD`): a message up to there goes from the user's memory straight
+/// into the ring, with no cell allocated, filled and copied again, and one the ring cannot
+/// take now goes to a cell from the same straight line (`Engine::put_now`). Measured against
+/// 256 (bench/p2p.c, 2 ranks, P50, medians of 11 alternating rounds, issue 13): ping-pong
+/// 512 B 0.532 -> 0.516 us, 1 KiB 0.692 -> 0.679, 2 KiB 1.048 -> 0.959; window bandwidth
+/// 1 KiB 2325 -> 3482 MB/s. (An earlier build found 1 KiB slower this way, 0.58 -> 0.69 us;
+/// the ring has since stopped zeroing ahead after long records, `fastbox::ZERO_AFTER_MAX`.)
+pub const SMALL_SEND_MAX: usize = 2048;
 
 /// A peer the fabric can no longer reach (its connection failed or ended without a
 /// goodbye): fabric index and why, for the failure detector above.

@@ -115,8 +115,9 @@ impl<F: Fabric> Engine<F> {
 
     /// MPI_Isend's straight line for a small contiguous message (issue 13): `isend_quick`'s
     /// eager case with no `SendArgs`, `Data` or datatype on the way. Ok(None): nothing sent
-    /// (not eager now, the log slot is held by a cancellation, or the fast box cannot take
-    /// it); the caller then takes `isend_quick`, which decides again from the start.
+    /// (not eager now, the log slot is held by a cancellation, or neither the fast box nor a
+    /// cell can take it: `put_now`); the caller then takes `isend_quick`, which decides again
+    /// from the start.
     #[inline]
     pub fn try_isend_small(&self, s: &Small) -> Result<Option<u32>, MpiError> {
         let mut st = self.lock();
@@ -125,7 +126,7 @@ impl<F: Fabric> Engine<F> {
         }
         let dst = self.local(s.ep)?;
         let seq = st.sent.next;
-        if st.log_busy(seq) || !self.put_small(dst, s, QUICK_WIRE | seq as u64) {
+        if st.log_busy(seq) || !self.put_now(dst, s, QUICK_WIRE | seq as u64) {
             return Ok(None);
         }
         st.sent.record(Entry {

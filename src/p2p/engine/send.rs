@@ -40,9 +40,10 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// MPI_Send's straight line for a small contiguous message (issue 13): the checks of
-    /// `eager_dst` and the cell-less send of `put_small`, with no `SendArgs`, `Data` or
-    /// datatype on the way. Ok(false): nothing sent (not eager now, or the fast box cannot
-    /// take it); the caller then takes `send`, which decides again from the start.
+    /// `eager_dst` and `send_now`'s cell-less send or free cell (`put_now`), with no
+    /// `SendArgs`, `Data` or datatype on the way. Ok(false): nothing sent (not eager now, or
+    /// neither the fast box nor a cell can take it); the caller then takes `send`, which
+    /// decides again from the start.
     #[inline]
     pub fn try_send_small(&self, s: &Small) -> Result<bool, MpiError> {
         let st = self.lock();
@@ -50,7 +51,7 @@ impl<F: Fabric> Engine<F> {
             return Ok(false);
         }
         let dst = self.local(s.ep)?;
-        if !self.put_small(dst, s, 0) {
+        if !self.put_now(dst, s, 0) {
             return Ok(false);
         }
         // As in `send`.
@@ -89,22 +90,36 @@ impl<F: Fabric> Engine<F> {
     #[inline(always)]
     pub(super) fn put_small(&self, dst: usize, s: &Small, sreq: u64) -> bool {
         let n = s.bytes.len();
-        let h = Header {
-            kind: kind::EAGER,
-            len: n as u64,
-            context: s.ctx,
-            src: s.src,
-            tag: s.tag,
-            sreq,
-            ..Default::default()
-        };
-        let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
-        h.encode(&mut hdr);
-        let sent = self.fab.send_small(dst, &hdr, s.bytes);
+        let sent = self.fab.send_small(dst, &small_header(s, sreq), s.bytes);
         if sent {
             self.count_sent(dst, n as u64, true);
         }
         sent
+    }
+
+    /// `put_small`, else `s` in a free cell of ours (`send_now`'s order): false when neither
+    /// is available now. The straight line's own fallback, so that a message the ring
+    /// cannot take now (it is full, or a cell of ours queued to `dst` is out: every message
+    /// of a 1-2 KiB window after the ring's first few) does not run the general path's
+    /// checks and its second `put_small` attempt before it takes a cell (issue 13).
+    /// (`eager_limit`, which the callers checked, is at most a cell's payload.)
+    #[inline(always)]
+    pub(super) fn put_now(&self, dst: usize, s: &Small, sreq: u64) -> bool {
+        self.put_small(dst, s, sreq) || self.put_cell(dst, s, sreq)
+    }
+
+    /// `put_now`'s cell: out of line, off the ring's path.
+    #[inline(never)]
+    fn put_cell(&self, dst: usize, s: &Small, sreq: u64) -> bool {
+        let Some(mut c) = self.fab.alloc() else {
+            return false;
+        };
+        let n = s.bytes.len();
+        self.fab.payload_mut(&mut c)[..n].copy_from_slice(s.bytes);
+        *self.fab.header_mut(&mut c) = small_header(s, sreq);
+        self.fab.send(dst, c, n);
+        self.count_sent(dst, n as u64, true);
+        true
     }
 
     /// Sends `a` to `dst` as one EAGER message naming send `sreq`, cell-less or in a free
@@ -431,4 +446,21 @@ impl<F: Fabric> Engine<F> {
             owner: 0,
         })
     }
+}
+
+/// The header of `s` as one EAGER message naming send `sreq`.
+#[inline(always)]
+fn small_header(s: &Small, sreq: u64) -> [u8; super::super::fabric::HDR_BYTES] {
+    let h = Header {
+        kind: kind::EAGER,
+        len: s.bytes.len() as u64,
+        context: s.ctx,
+        src: s.src,
+        tag: s.tag,
+        sreq,
+        ..Default::default()
+    };
+    let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
+    h.encode(&mut hdr);
+    hdr
 }

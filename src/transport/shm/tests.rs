@@ -837,7 +837,10 @@ fn small_send_waits_for_queued_cells() {
     };
     assert!(a.send_small(1, &hdr(0), &[10; 8]));
     assert!(!a.send_small(0, &hdr(9), &[0; 8]), "not to myself");
-    assert!(!a.send_small(1, &hdr(9), &[0; 257]), "over SMALL_MAX");
+    assert!(
+        !a.send_small(1, &hdr(9), &[0; super::segment::SMALL_MAX + 1]),
+        "over SMALL_MAX"
+    );
     let mut c = a.alloc().unwrap();
     a.header_mut(&mut c).copy_from_slice(&hdr(1));
     a.send(1, c, FBOX_PAYLOAD + 1);

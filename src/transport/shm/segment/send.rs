@@ -5,6 +5,8 @@ use super::*;
 
 /// The largest payload `send_small` takes (see `fabric::SMALL_SEND_MAX`).
 pub(crate) const SMALL_MAX: usize = crate::transport::fabric::SMALL_SEND_MAX;
+// `push_box` hands the payload to the ring as it is: it must fit one record.
+const _: () = assert!(SMALL_MAX <= fastbox::MAX_PAYLOAD);
 
 impl Shm {
     /// A free cell of mine, or None when all are in flight (or another thread of this process
