@@ -166,7 +166,7 @@ static void empty(void)
     }
 }
 
-/* Messages of both paths on one tag: 8 B (straight line), 300 B (over 256 B: a cell),
+/* Messages of both paths on one tag: 8 B (straight line), 300 B,
  * 3 x MPI_SHORT_INT (packed, general path), 100 KiB (rendezvous), in send order. */
 static void order(void)
 {
