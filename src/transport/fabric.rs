@@ -46,6 +46,14 @@ pub trait Fabric: Send + Sync {
     fn header_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8; HDR_BYTES];
     fn payload_mut<'a>(&'a self, c: &'a mut Self::Cell) -> &'a mut [u8];
     fn send(&self, dst: usize, c: Self::Cell, len: usize);
+    /// `send` of a cell that holds a user's eager message (not a protocol message: RTS,
+    /// FIN, acknowledgement), which the fabric may hold a while to write it with others to
+    /// the same peer (TCP's coalescing), until the next `poll`, `wait_since` or
+    /// `after_blocking_send`. The default: `send`.
+    #[inline]
+    fn send_eager(&self, dst: usize, c: Self::Cell, len: usize) {
+        self.send(dst, c, len)
+    }
     fn poll(&self) -> Option<Self::Rx>;
     fn src(&self, r: &Self::Rx) -> usize;
     fn header<'a>(&'a self, r: &'a Self::Rx) -> &'a [u8; HDR_BYTES];

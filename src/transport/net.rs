@@ -198,6 +198,19 @@ impl Fabric for Net {
         }
         self.shm.free_unsent(c);
     }
+    /// A user's eager message in a cell: to a TCP peer it may be held and written with the
+    /// others of the progress pass, as `send_small`'s are (tcp::coalesce); protocol frames
+    /// take `send` and are never held.
+    #[inline]
+    fn send_eager(&self, dst: usize, mut c: Cell, len: usize) {
+        let Some((tcp, i)) = self.tcp_peer(dst) else {
+            return self.send(dst, c, len);
+        };
+        let (h, p) = self.shm.parts_mut(&mut c);
+        // A failure loses the peer, as in `send`.
+        let _ = tcp.send_eager(i, &h[..], &p[..len]);
+        self.shm.free_unsent(c);
+    }
     /// A local peer's message is in the node segment, behind the doorbell's asymmetric
     /// pairing (transport::shm::doorbell), which keeps no fence: a blocking send drains the
     /// store buffer before it returns. Without it the 0-32 B ping-pong of bench/p2p.c took
@@ -226,7 +239,7 @@ impl Fabric for Net {
         // A run of them to one peer in one progress pass is written in one system call
         // (tcp::coalesce).
         if let Some((tcp, i)) = self.tcp_peer(dst) {
-            let _ = tcp.send_small(i, &hdr[..], payload);
+            let _ = tcp.send_eager(i, &hdr[..], payload);
             return true;
         }
         // Socket peers (other jobs) take cells.

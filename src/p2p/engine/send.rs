@@ -264,7 +264,7 @@ impl<F: Fabric> Engine<F> {
             addr: 0,
         };
         h.encode(self.fab.header_mut(&mut c));
-        self.fab.send(dst, c, n);
+        self.fab.send_eager(dst, c, n);
         self.count_sent(dst, n as u64, true);
     }
 

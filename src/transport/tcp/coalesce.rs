@@ -1,21 +1,23 @@
-//! Small eager messages to one peer coalesced into one write: the second and later small
+//! Eager messages to one peer coalesced into one write: the second and later eager
 //! messages a rank sends a peer between two of its progress passes are held in the peer's
 //! buffer and written together, in one sendmsg(2), by the next pass (`Tcp::poll`), before
 //! any sleep, when a blocking send returns, before any other write on the connection, or
 //! by the reader thread once the rank has left MPI.
 //!
-//! Why: a window of small nonblocking sends (OSU's osu_bw, bench/p2p.c) cost one sendmsg(2)
+//! Why: a window of nonblocking sends (OSU's osu_bw, bench/p2p.c) cost one sendmsg(2)
 //! a message, and over the test hosts' veth pair most of a sendmsg is the kernel's TCP work
 //! on both ends (tcp11's perf of the 4 KiB window: 88% of the sender's time in sendmsg, 39%
 //! of that the receiver's TCP processing, run on the sender's core). Open MPI's btl/tcp
 //! queues the fragments of an endpoint whose socket is busy and writes them with one
 //! `writev` when it turns writable (`mca_btl_tcp_endpoint_send`, `btl_tcp_frag.c`); UCX's
 //! TCP transport (MPICH here) copies short active messages into the endpoint's send buffer.
-//! Held here: only the user's eager messages of at most `fabric::SMALL_SEND_MAX` bytes
-//! (`Tcp::send_small`); control frames, larger eager frames and pull answers are written at
-//! once, after what is held (one stream, so the order holds).
+//! Held here: only the user's eager messages (`Tcp::send_eager`): the cell-less small ones
+//! (`Fabric::send_small`) and eager cells (`Fabric::send_eager`) of at most [`HOLD_ONE_MAX`]
+//! bytes. Protocol frames (RTS, FIN, acknowledgements), larger eager frames and pull
+//! answers are written at once, after what is held (one stream, so the order holds): a FIN
+//! held after a Waitall could keep a peer waiting.
 //!
-//! What is not delayed: the first small message after a pass goes at once (a lone message,
+//! What is not delayed: the first message after a pass goes at once (a lone message,
 //! a ping-pong), so latency does not grow; a message is held only behind another one sent
 //! in the same pass, and only until the rank polls, sleeps, returns from a blocking send or
 //! writes anything else to that peer. A rank that returns from MPI_Isend and computes
@@ -28,17 +30,29 @@ use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
-/// The most bytes held for one peer: the next small message that would pass it is written
-/// with the held ones at once (a window of 64 messages of 256 B and their heads fits).
-const HELD_MAX: usize = 32 << 10;
+/// The most bytes held for one peer: the message that reaches it is written with the held
+/// ones at once (a window of 64 messages of 256 B and their heads fits; 16 KiB cells go
+/// four to a write).
+const HELD_MAX: usize = 64 << 10;
+
+/// The largest eager message held; a larger one is written at once (after what is held).
+/// Its own figure, not `fabric::SMALL_SEND_MAX` (the cell-less path's, which shared memory
+/// may raise): a held message is copied once more, into `held`, and at 32 KiB that gained
+/// nothing (A/B over the test hosts' veth pair, 64-message window, medians of 9 alternating
+/// rounds, two runs: 32 KiB held 4259 -> 4154 and 3752 -> 3803 MB/s; 16 KiB 2815 -> 4394).
+pub const HOLD_ONE_MAX: usize = 16 << 10;
 
 impl Tcp {
-    /// Sends one small eager message (header and payload) to peer `i`: at once if it is the
-    /// first to that peer since the last progress pass, else held and written with the
-    /// others by the next flush (see the module doc).
-    pub fn send_small(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
+    /// Sends one of the user's eager messages (header and payload) to peer `i`: at once if
+    /// it is the first to that peer since the last progress pass or larger than
+    /// [`HOLD_ONE_MAX`], else held and written with the others by the next flush (see the
+    /// module doc).
+    pub fn send_eager(&self, i: usize, hdr: &[u8], payload: &[u8]) -> io::Result<()> {
         let peer = &self.peers[i];
         let pass = self.pass.load(Ordering::Relaxed);
+        if payload.len() > HOLD_ONE_MAX {
+            return self.send(i, hdr, payload);
+        }
         if peer.last_pass.load(Ordering::Relaxed) != pass {
             // `write_to` writes what is held first.
             peer.last_pass.store(pass, Ordering::Relaxed);

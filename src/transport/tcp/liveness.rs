@@ -130,7 +130,7 @@ impl Tcp {
                 continue;
             };
             if let Some(s) = out.as_mut() {
-                // What `send_small` held goes before the goodbye (see `coalesce`).
+                // What `send_eager` held goes before the goodbye (see `coalesce`).
                 let _ = p
                     .held
                     .try_lock()

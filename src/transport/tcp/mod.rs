@@ -28,7 +28,7 @@
 //! land in reused buffers (`pool`).
 //! Reads of our memory (rendezvous pulls) that the rank's own thread finds are answered
 //! by it, whatever their size; those the reader thread finds, by one *pull server* thread
-//! per process. Sends are written by the calling thread, except that the small messages
+//! per process. Sends are written by the calling thread, except that the eager messages
 //! sent to one peer in one progress pass after the first are held and written together
 //! (`coalesce`). A peer whose connection fails is *lost* (`liveness`). The rank's own
 //! thread, in an MPI call, never sleeps inside a transfer while the engine would still
@@ -45,7 +45,7 @@
 //! while, see [`PULL_SPIN`], before it sleeps until the reader thread has it), and a rank
 //! that finds a pull while it polls answers it itself: no thread hand-over on either side
 //! when both ranks are in MPI calls. The reader thread never blocks in a write (it only
-//! writes held small messages without waiting, see `coalesce`), and an answer is
+//! writes held messages without waiting, see `coalesce`), and an answer is
 //! written only after the inbound set is unlocked, so two ranks answering each other's
 //! pulls cannot deadlock: each one's data is read by the other's reader thread meanwhile.
 //!
@@ -208,7 +208,7 @@ pub struct Tcp {
     /// How long the rank's own thread retries a socket that is not ready before it
     /// blocks (see `rawio`).
     io_spin: rawio::SpinTime,
-    /// Counts the rank's progress passes (`poll`): small messages to one peer in one pass
+    /// Counts the rank's progress passes (`poll`): eager messages to one peer in one pass
     /// are coalesced (see `coalesce`).
     pass: AtomicU64,
     /// Some peer has held messages (see `coalesce`).
@@ -337,7 +337,7 @@ impl Tcp {
     ) -> io::Result<()> {
         let mut out = self.out(i)?;
         let s = out.as_mut().expect("connected by out()");
-        // What `send_small` held for this peer goes first: one stream, in send order.
+        // What `send_eager` held for this peer goes first: one stream, in send order.
         let r = self.write_held(i, s).and_then(|()| write(s));
         if let Err(e) = &r {
             self.write_failed(i, out, e);

@@ -416,7 +416,7 @@ fn held_small_messages_keep_their_order_and_leave_without_a_poll() {
     let (a, b, _) = pair([[6u8; 32]; 2]);
     let hdr = [4u8; crate::transport::fabric::HDR_BYTES];
     for k in 0..50u32 {
-        a.send_small(0, &hdr, &k.to_le_bytes()).unwrap();
+        a.send_eager(0, &hdr, &k.to_le_bytes()).unwrap();
     }
     assert!(
         a.peers[0].held.lock().len() > 0,
@@ -432,9 +432,64 @@ fn held_small_messages_keep_their_order_and_leave_without_a_poll() {
     }
     assert_eq!(&next_frame(&b).buf[48..], b"cell");
     // a never polls from here: its reader thread finds it away and writes what is held.
-    a.send_small(0, &hdr, b"one").unwrap();
-    a.send_small(0, &hdr, b"two").unwrap();
+    a.send_eager(0, &hdr, b"one").unwrap();
+    a.send_eager(0, &hdr, b"two").unwrap();
     assert_eq!(&next_frame(&b).buf[48..], b"one");
     assert_eq!(&next_frame(&b).buf[48..], b"two");
     assert!(a.peers[0].held.lock().is_empty());
+}
+
+/// Eager cells are held as small messages are (see `coalesce`): a pass's cells and small
+/// messages, mixed, keep their send order; a protocol frame (`send`, as an RTS or a FIN
+/// goes) writes them first and is itself never held; a message larger than `HOLD_ONE_MAX`
+/// is not held either; and the next pass writes what is held.
+#[test]
+fn held_cells_keep_their_order_with_small_messages_and_protocol_frames() {
+    let (a, b, _) = pair([[7u8; 32]; 2]);
+    let hdr = [5u8; crate::transport::fabric::HDR_BYTES];
+    // A message of `k`: a 4-byte index, padded to a cell of 1-4 KiB every third one.
+    let body = |k: u32| {
+        let mut v = k.to_le_bytes().to_vec();
+        if k % 3 == 0 {
+            v.resize(1024 * (1 + k as usize % 4), k as u8);
+        }
+        v
+    };
+    for k in 0..30u32 {
+        a.send_eager(0, &hdr, &body(k)).unwrap();
+    }
+    assert!(
+        !a.peers[0].held.lock().is_empty(),
+        "cells held behind the first"
+    );
+    a.send(0, &hdr, b"fin").unwrap();
+    assert!(
+        a.peers[0].held.lock().is_empty(),
+        "a protocol frame writes them first"
+    );
+    // A message over the limit goes at once, after what is held.
+    a.send_eager(0, &hdr, b"held again").unwrap();
+    a.send_eager(0, &hdr, &body(30)).unwrap();
+    let big = vec![8u8; coalesce::HOLD_ONE_MAX + 1];
+    a.send_eager(0, &hdr, &big).unwrap();
+    assert!(
+        a.peers[0].held.lock().is_empty(),
+        "a large message is not held"
+    );
+    a.send_eager(0, &hdr, &body(31)).unwrap();
+    assert!(!a.peers[0].held.lock().is_empty());
+    // The sender's next pass (a poll finds nothing) writes it.
+    assert!(a.poll().is_none());
+    assert!(
+        a.peers[0].held.lock().is_empty(),
+        "a pass writes what is held"
+    );
+    for k in 0..30u32 {
+        assert_eq!(&next_frame(&b).buf[48..], &body(k)[..]);
+    }
+    assert_eq!(&next_frame(&b).buf[48..], b"fin");
+    assert_eq!(&next_frame(&b).buf[48..], b"held again");
+    assert_eq!(&next_frame(&b).buf[48..], &body(30)[..]);
+    assert_eq!(&next_frame(&b).buf[48..], &big[..]);
+    assert_eq!(&next_frame(&b).buf[48..], &body(31)[..]);
 }
