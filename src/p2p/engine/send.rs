@@ -117,7 +117,7 @@ impl<F: Fabric> Engine<F> {
         let n = s.bytes.len();
         self.fab.payload_mut(&mut c)[..n].copy_from_slice(s.bytes);
         *self.fab.header_mut(&mut c) = small_header(s, sreq);
-        self.fab.send(dst, c, n);
+        self.fab.send_eager(dst, c, n);
         self.count_sent(dst, n as u64, true);
         true
     }
@@ -352,7 +352,7 @@ impl<F: Fabric> Engine<F> {
                 addr: piece.map(|p| p.parts).unwrap_or(0),
             };
             h.encode(self.fab.header_mut(&mut c));
-            self.fab.send(dst, c, n);
+            self.fab.send_eager(dst, c, n);
             self.count_sent(dst, n as u64, true);
             if !sync {
                 self.complete(st, id);
