@@ -436,7 +436,8 @@ impl Drop for Scratch {
 /// Reduces every rank's `input` into `out` at `root`, or at every rank (`root` None: the
 /// allreduce). Each rank that reduces reads the others' inputs one by one into a scratch
 /// buffer and folds them in rank order (`out = x0 op (x1 op (... op x(n-1)))`, right to
-/// left, so non-commutative operations are right). An input that is also the caller's
+/// left, so non-commutative operations are right; a reduce's root may swap the last two for a
+/// commutative op, `fold`). An input that is also the caller's
 /// output (MPI_IN_PLACE) is copied first: the output changes while the others read.
 pub fn reduce(
     c: &ShmComm,
@@ -468,7 +469,7 @@ pub fn reduce(
         return Ok(());
     }
     c.wait_all(e, s);
-    let res = fold(c, e, s, red, &x, out, 0);
+    let res = fold(c, e, s, red, &x, out, 0, root.is_some());
     match root {
         None => source_done(c, e, s),
         Some(_) => c.publish(e, s + 1),
@@ -481,7 +482,11 @@ pub fn reduce(
 const FOLD_BYTES: u64 = 64 * 1024;
 
 /// The reducing rank's part of [`reduce`]: `mine` is its own input as exposed; `out` takes
-/// the elements from `base` on of every rank's input.
+/// the elements from `base` on of every rank's input. `lone`: no other rank computes these
+/// elements, so a commutative op may fold in another order (see the head of [`fold_part`]);
+/// when every rank computes them, all fold alike and get the same bits (a commutative MAX
+/// of a NaN and a number, or a sum of two NaNs, depends on the order of the operands).
+#[allow(clippy::too_many_arguments)]
 fn fold(
     c: &ShmComm,
     e: &NodeEngine,
@@ -490,7 +495,19 @@ fn fold(
     mine: &Exposed,
     out: &Data,
     base: u64,
+    lone: bool,
 ) -> Result<(), MpiError> {
+    let last = c.n - 1;
+    // The rank whose piece `out` starts from: the last one, read straight into `out`. When
+    // that is this rank, its piece would first be copied into `out` (a pass over the piece
+    // more than at the other roots); a commutative op starts from the rank before instead
+    // and folds this rank's piece in next (`out = x_last op x_(last-1)`), as the schedules'
+    // reduce folds a commutative op at any root.
+    let head = if lone && last == c.me && last > 0 && red.op.is_commutative() {
+        last - 1
+    } else {
+        last
+    };
     let size = red.dt.size().max(1);
     let per = (FOLD_BYTES / size).max(1);
     let tmp = Scratch::new((per * size) as usize);
@@ -498,14 +515,14 @@ fn fold(
     while first < out.count {
         let n = per.min(out.count - first);
         let part = out.shifted(first as i64 * out.dt.extent(), n, out.dt.clone());
-        fold_part(c, e, s, red, mine, &part, (base + first) * size, &tmp)?;
+        fold_part(c, e, s, red, mine, &part, (base + first) * size, &tmp, head)?;
         first += n;
     }
     Ok(())
 }
 
 /// [`fold`] of the elements of `out` (a part of the output) that start `off` bytes into
-/// every rank's input.
+/// every rank's input, starting from rank `head`'s piece.
 #[allow(clippy::too_many_arguments)]
 fn fold_part(
     c: &ShmComm,
@@ -516,12 +533,13 @@ fn fold_part(
     out: &Data,
     off: u64,
     tmp: &Scratch,
+    head: usize,
 ) -> Result<(), MpiError> {
     let bytes = out.bytes();
     // Packed bytes of a contiguous type are its memory image from the true lower bound.
     let as_buffer = |p: UserPtr| p.offset(-red.dt.true_lb);
     let last = c.n - 1;
-    if last == c.me {
+    if head == c.me {
         mine.ptr
             .with_slice(off as i64, bytes as usize, |b| out.unpack(0, b));
     } else {
@@ -530,10 +548,10 @@ fn fold_part(
             (off + bytes) / red.dt.size().max(1),
             out.dt.clone(),
         );
-        fetch_part(c, e, s, last, 0, &whole, off, bytes)?;
+        fetch_part(c, e, s, head, 0, &whole, off, bytes)?;
     }
     let t = Data::new(tmp.ptr(), bytes, byte_type());
-    for r in (0..last).rev() {
+    for r in (0..=last).rev().filter(|&r| r != head) {
         let inp = if r == c.me {
             as_buffer(mine.ptr.offset(off as i64))
         } else {

@@ -124,7 +124,7 @@ pub fn reduce(
     out: &Data,
     root: usize,
 ) -> Result<(), MpiError> {
-    if c.single_copy(input.bytes(), 1) {
+    if super::route::reduce_single_copy(c, input.bytes()) {
         return direct::reduce(c, e, red, input, out, Some(root));
     }
     let size = red.dt.size();

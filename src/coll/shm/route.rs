@@ -95,6 +95,24 @@ pub fn bcast_single_copy(c: &ShmComm, bytes: u64) -> bool {
     bytes >= min && c.single_copy(bytes, 1)
 }
 
+/// Smallest reduce that goes single-copy (`direct::reduce`, the root reading the other
+/// rank's input whole) at 2 ranks with a core each, below [`DIRECT_MIN`]: staged through
+/// the slots, a 16 KiB reduce (a slot's worth, one call) took longer than the single-copy
+/// 32 KiB one (issue 13, coll13, bench/coll.c --ops reduce --sweep, chrt -f 10, medians of
+/// 7 alternating rounds, us: 8 KiB 2.27, 16 KiB 4.05 staged, 32 KiB 3.47 single-copy;
+/// Open MPI 5 ob1+sm, 3 runs: 16 KiB 2.63-2.84).
+pub const PAIR_REDUCE_DIRECT_MIN: u64 = 16 * 1024;
+
+/// Whether a reduce (not an allreduce) of `bytes` per rank goes single-copy.
+pub fn reduce_single_copy(c: &ShmComm, bytes: u64) -> bool {
+    let min = if pair_shared(c) {
+        PAIR_REDUCE_DIRECT_MIN
+    } else {
+        DIRECT_MIN
+    };
+    bytes >= min && super::direct::fits(c, 1)
+}
+
 /// Whether a single-copy broadcast or gather is shared between reader and source
 /// (`direct::pair_copy`): at 2 ranks, each with a core, the source writes half the
 /// message into the reader's buffer while the reader reads the other half. Broadcasts go

@@ -123,7 +123,7 @@ pub fn reduce(
     c.publish(e, s);
     c.wait_all(e, s);
     let mut res = if len > 0 {
-        fold(c, e, s, red, mine, &home.data, lo)
+        fold(c, e, s, red, mine, &home.data, lo, true)
     } else {
         Ok(())
     };
