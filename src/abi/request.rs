@@ -13,6 +13,7 @@ use super::status::{self, MPI_Status};
 use crate::error::{class, MpiError};
 use crate::handle::{self, obj, predefined, KIND_BUILTIN, KIND_DIRECT, KIND_INDIRECT};
 use crate::mpi_fn;
+use crate::p2p::engine::Checked;
 use crate::p2p::{Kind, MsgId, Reaped, ReqId, Started, Status};
 use crate::runtime::{self, NodeEngine};
 use std::os::raw::c_int;
@@ -272,6 +273,18 @@ fn checked_ids(
     e: &NodeEngine,
     hs: &[c_int],
 ) -> Result<(Vec<Option<ReqId>>, bool), MpiError> {
+    let v = decoded_ids(e, hs)?;
+    if v.iter().all(Option::is_none) {
+        return Ok((v, false));
+    }
+    let c = e.check_all(&v).map_err(|i| bad_handle(hs[i]))?;
+    on_first_owner(ctx, &c);
+    Ok((v, c.grequests))
+}
+
+/// Every handle of an array by its bits (null entries and quick sends without a request →
+/// None), not yet checked live.
+fn decoded_ids(e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
     let mut v = Vec::with_capacity(hs.len());
     for &h in hs {
         v.push(match quick_seq(h) {
@@ -279,17 +292,13 @@ fn checked_ids(
             None => decode(h)?,
         });
     }
-    if v.iter().all(Option::is_none) {
-        return Ok((v, false));
-    }
-    match e.check_all(&v) {
-        Err(i) => Err(bad_handle(hs[i])),
-        Ok(c) => {
-            if let Some(o) = c.owner.filter(|&o| o != 0) {
-                ctx.on_comm(o);
-            }
-            Ok((v, c.grequests))
-        }
+    Ok(v)
+}
+
+/// Errors of an array call are reported on the communicator of its first request.
+fn on_first_owner(ctx: &mut super::Ctx, c: &Checked) {
+    if let Some(o) = c.owner.filter(|&o| o != 0) {
+        ctx.on_comm(o);
     }
 }
 
@@ -431,19 +440,27 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
     // (or null / MPI_STATUSES_IGNORE) by the MPI contract.
     let mut m = unsafe { many(count, "count", requests, statuses) }?;
     let e = engine()?;
-    let (ids, grequests) = checked_ids(ctx, e, m.hs)?;
-    if grequests {
-        // Only generalized requests may have a wait callback to drive.
-        let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
-        wait_extended(&live)?;
-    }
-    reap_into(&mut m, &ids, grequests, |sink| {
+    let ids = decoded_ids(e, m.hs)?;
+    let mut out = Stored::default();
+    if ids.iter().all(Option::is_none) {
         // (A window of quick sends names no request: nothing to wait for.)
-        if ids.iter().all(Option::is_none) {
-            (0..ids.len()).for_each(|i| sink(i, None));
-        } else {
-            e.wait_all(&ids, sink);
-        }
+        (0..ids.len()).for_each(|i| store_one(&mut m, &ids, i, None, &mut out));
+        return out.result();
+    }
+    // The check and the wait under one lock; each entry stored straight from the engine's
+    // reap loop (a sink it inlines).
+    let c = e
+        .wait_all_checked(&ids, |i, r| store_one(&mut m, &ids, i, r, &mut out))
+        .map_err(|i| bad_handle(m.hs[i]))?;
+    on_first_owner(ctx, &c);
+    if !c.grequests {
+        return out.result();
+    }
+    // Only generalized requests may have a wait callback to drive; checked, nothing reaped.
+    let live: Vec<ReqId> = ids.iter().flatten().copied().collect();
+    wait_extended(&live)?;
+    reap_into(&mut m, &ids, true, |sink| {
+        e.wait_all(&ids, sink);
         true
     })
     .unwrap_or(Ok(()))
