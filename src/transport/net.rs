@@ -66,6 +66,34 @@ pub enum Rx {
 }
 
 impl Net {
+    /// `Fabric::send` and `send_eager`: cell `c` (`len` payload bytes) to `dst` through the
+    /// node segment, TCP (`eager`: a user's eager message, which TCP may hold, see
+    /// tcp::coalesce) or a socket peer's connection; the cell is free again afterwards.
+    #[inline]
+    fn send_cell(&self, dst: usize, mut c: Cell, len: usize, eager: bool) {
+        if dst < self.nlocal {
+            return self.shm.send(dst, c, len);
+        }
+        let (h, p) = self.shm.parts_mut(&mut c);
+        if let Some((tcp, i)) = self.tcp_peer(dst) {
+            // A failure loses the peer: reported once by `tcp` and through `lost_peers`.
+            let _ = if eager {
+                tcp.send_eager(i, &h[..], &p[..len])
+            } else {
+                tcp.send(i, &h[..], &p[..len])
+            };
+            return self.shm.free_unsent(c);
+        }
+        let peer = dst - self.sock_base();
+        if let Err(e) = self.sock.send(peer, &h[..], &p[..len]) {
+            eprintln!(
+                "oximpi: cannot send to process {:#x}: {e}",
+                self.sock.gpid_of(peer).unwrap_or(0)
+            );
+        }
+        self.shm.free_unsent(c);
+    }
+
     /// `tcp`: the listener and configuration of our TCP peers, when the job has any.
     pub fn new(
         shm: Shm,
@@ -179,37 +207,15 @@ impl Fabric for Net {
         self.shm.payload_mut(c)
     }
     #[inline]
-    fn send(&self, dst: usize, mut c: Cell, len: usize) {
-        if dst < self.nlocal {
-            return self.shm.send(dst, c, len);
-        }
-        let (h, p) = self.shm.parts_mut(&mut c);
-        if let Some((tcp, i)) = self.tcp_peer(dst) {
-            // A failure loses the peer: reported once by `tcp` and through `lost_peers`.
-            let _ = tcp.send(i, &h[..], &p[..len]);
-            return self.shm.free_unsent(c);
-        }
-        let peer = dst - self.sock_base();
-        if let Err(e) = self.sock.send(peer, &h[..], &p[..len]) {
-            eprintln!(
-                "oximpi: cannot send to process {:#x}: {e}",
-                self.sock.gpid_of(peer).unwrap_or(0)
-            );
-        }
-        self.shm.free_unsent(c);
+    fn send(&self, dst: usize, c: Cell, len: usize) {
+        self.send_cell(dst, c, len, false)
     }
     /// A user's eager message in a cell: to a TCP peer it may be held and written with the
     /// others of the progress pass, as `send_small`'s are (tcp::coalesce); protocol frames
     /// take `send` and are never held.
     #[inline]
-    fn send_eager(&self, dst: usize, mut c: Cell, len: usize) {
-        let Some((tcp, i)) = self.tcp_peer(dst) else {
-            return self.send(dst, c, len);
-        };
-        let (h, p) = self.shm.parts_mut(&mut c);
-        // A failure loses the peer, as in `send`.
-        let _ = tcp.send_eager(i, &h[..], &p[..len]);
-        self.shm.free_unsent(c);
+    fn send_eager(&self, dst: usize, c: Cell, len: usize) {
+        self.send_cell(dst, c, len, true)
     }
     /// A local peer's message is in the node segment, behind the doorbell's asymmetric
     /// pairing (transport::shm::doorbell), which keeps no fence: a blocking send drains the
