@@ -276,81 +276,115 @@ fn rt() -> Result<&'static Runtime, MpiError> {
     runtime::rt()
 }
 
+/// Bytes per element of `dt` when it is a predefined datatype of MPICH's builtin kind
+/// (handle 0x4c00ssii): every such type is contiguous from offset 0 and its size is the
+/// handle's bits 8..16 (`ss`), so the straight line needs no datatype object (issue 13; the
+/// unit test `builtin_kind_types_are_runs_of_their_size` holds the model to it). None for
+/// anything else, the pair types (0x8c0000ii, kind direct: some have holes) included.
+#[inline(always)]
+fn builtin_run_size(dt: c_int) -> Option<usize> {
+    let h = dt as u32;
+    if h >> 30 != 1 {
+        return None;
+    }
+    // A real builtin, not just its kind bits.
+    datatype::builtins::builtin_of(dt)?;
+    Some(((h >> 8) & 0xff) as usize)
+}
+
 /// The bytes of `m` when a send may take the engine's straight line (issue 13): a
-/// predefined type whose elements lie in one run (`count` of them, `SMALL_SEND_MAX` bytes
-/// at most) and a buffer that is not null unless the message is empty. None: the general
-/// path, which also raises every error the message arguments have (this raises none).
+/// predefined type of the builtin kind (`builtin_run_size`), `SMALL_SEND_MAX` bytes at most,
+/// and a buffer that is not null unless the message is empty. None: the general path, which
+/// also raises every error the message arguments have (this raises none).
 #[inline(always)]
 fn small_bytes<'a>(m: &Msg) -> Option<&'a [u8]> {
+    let size = builtin_run_size(m.dt)?;
     if !(0..=SMALL_SEND_MAX as Count).contains(&m.count) {
         return None;
     }
-    let d = crate::datatype::builtin(datatype::builtins::builtin_of(m.dt)?);
-    let n = m.count as usize * d.size as usize;
+    let n = m.count as usize * size;
     if n > SMALL_SEND_MAX || (n > 0 && m.buf.is_null()) {
         return None;
     }
-    let off = d.contiguous_run(m.count as u64)?;
     // SAFETY: MPI's contract: `buf` holds `count` elements of `datatype`, which lie in the
-    // `n` bytes from its true lower bound on, for the life of the operation; the slice is
-    // only read by the send that copies it out before the call returns.
-    unsafe { Some(UserPtr::new(m.buf as *const u8).offset(off).slice(0, n)) }
+    // `n` bytes from `buf` on, for the life of the operation; the slice is only read by the
+    // send that copies it out before the call returns.
+    unsafe { Some(UserPtr::new(m.buf as *const u8).slice(0, n)) }
 }
 
-/// The straight line of a small send in a mode that is not synchronous: the checks of
-/// `send_spec` in its order, then `send` hands the engine the bytes and the envelope
-/// alone. None: not such a send (or MPI_PROC_NULL), the caller takes the general path;
-/// an error is the call's.
+/// The endpoint of rank `dest` of `c`'s peers, None for anything else (MPI_PROC_NULL
+/// included: the general path has its answer): the range check and the look-up of
+/// `dest` in one bounds check.
 #[inline(always)]
-fn small_send<'a>(
-    ctx: &mut Ctx,
-    m: &Msg,
-) -> Result<Option<(&'static Runtime, Small<'a>)>, MpiError> {
-    let c = comm::get(ctx, m.comm)?;
-    let Some(bytes) = small_bytes(m) else {
-        return Ok(None);
-    };
-    let tag = send_tag(m.tag)?;
-    let Some(ep) = dest(&c, m.peer)? else {
-        return Ok(None);
-    };
+fn peer_ep(c: &CommRef, dest: c_int) -> Option<u32> {
+    let peers = c.remote.as_deref().unwrap_or(&c.group);
+    peers.procs.get(usize::try_from(dest).ok()?).copied()
+}
+
+/// The straight line of a small send in a mode that is not synchronous (issue 13): the
+/// checks of `send_spec` (communicator, message, tag, rank), after which the engine gets the
+/// bytes and the envelope alone. None: not such a send, or an argument is wrong; the caller
+/// then steps aside for the general path, which checks again and raises the error.
+#[inline(always)]
+fn small_line<'a>(ctx: &mut Ctx, m: &Msg) -> Option<(&'static Runtime, Small<'a>)> {
+    let c = comm::get(ctx, m.comm).ok()?;
+    let bytes = small_bytes(m)?;
+    if !(0..=TAG_UB).contains(&m.tag) {
+        return None;
+    }
+    let ep = peer_ep(&c, m.peer)?;
     let s = Small {
         ep,
         ctx: c.context_id,
         src: c.rank as i32,
-        tag,
+        tag: m.tag,
         owner: m.comm,
         bytes,
     };
-    Ok(Some((rt()?, s)))
+    Some((runtime::get()?, s))
 }
 
-/// Blocking send in `mode`.
+/// MPI_Send's (and MPI_Rsend's) straight line: true when the message went out in one eager
+/// message at once (`Engine::try_send_small`); false: nothing was done.
+#[inline(always)]
+fn send_line(ctx: &mut Ctx, m: &Msg) -> bool {
+    let Some((rt, s)) = small_line(ctx, m) else {
+        return false;
+    };
+    matches!(rt.engine.try_send_small(&s), Ok(true))
+}
+
+/// MPI_Isend's (and MPI_Irsend's) straight line: true when the message went out at once
+/// and `*request` holds its quick handle (`Engine::try_isend_small`); false: nothing was
+/// done (a null `request` included: the general path raises it, first as MPICH does).
+#[inline(always)]
+fn isend_line(ctx: &mut Ctx, m: &Msg, request: *mut c_int) -> bool {
+    if request.is_null() {
+        return false;
+    }
+    let Some((rt, s)) = small_line(ctx, m) else {
+        return false;
+    };
+    let Ok(Some(seq)) = rt.engine.try_isend_small(&s) else {
+        return false;
+    };
+    // SAFETY: `request` is the C caller's output argument, not null (checked above) and
+    // valid for a write of one int (MPI contract).
+    unsafe { request.write(started_handle(Started::Quick(seq))) };
+    true
+}
+
+/// Blocking send in `mode` (the general path: the small ones took `send_line` first).
 #[inline]
 fn send(ctx: &mut Ctx, m: Msg, mode: Mode) -> Result<(), MpiError> {
-    if mode != Mode::Sync {
-        if let Some((rt, s)) = small_send(ctx, &m)? {
-            if rt.engine.try_send_small(&s)? {
-                return Ok(());
-            }
-        }
-    }
     let s = send_spec(ctx, m)?;
     let Some(ep) = s.ep else { return Ok(()) };
     rt()?.engine.send(s.args(ep, mode))
 }
 
-/// Nonblocking send in `mode`.
+/// Nonblocking send in `mode` (the general path: the small ones took `isend_line` first).
 #[inline]
-fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, mut req: ReqOut) -> Result<(), MpiError> {
-    if mode != Mode::Sync {
-        if let Some((rt, s)) = small_send(ctx, &m)? {
-            if let Some(seq) = rt.engine.try_isend_small(&s)? {
-                req.set(started_handle(Started::Quick(seq)));
-                return Ok(());
-            }
-        }
-    }
+fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, req: ReqOut) -> Result<(), MpiError> {
     let s = send_spec(ctx, m)?;
     let e = &rt()?.engine;
     let h = match s.ep {
@@ -358,6 +392,7 @@ fn isend(ctx: &mut Ctx, m: Msg, mode: Mode, mut req: ReqOut) -> Result<(), MpiEr
         // A send that leaves at once needs no request (see `engine::quick`).
         Some(ep) => started_handle(e.isend_quick(s.args(ep, mode))?),
     };
+    let mut req = req;
     req.set(h);
     Ok(())
 }
@@ -392,8 +427,21 @@ fn byte_type() -> TypeKeep {
     TypeKeep::Static(crate::datatype::byte())
 }
 
-/// The blocking sends (`$body` given the message and the mode) and their `_c` forms.
+/// The blocking sends in standard and ready mode and their `_c` forms: the straight line
+/// (`send_line`), else the general path.
 macro_rules! send_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        crate::mpi_fn_split!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int),
+        line |ctx| {
+            send_line(ctx, &Msg::new(buf, count as Count, datatype, dest, tag, comm))
+        }, |ctx| {
+            send(ctx, Msg::new(buf, count as Count, datatype, dest, tag, comm), $mode)
+        });
+    )*};
+}
+
+/// The synchronous and buffered blocking sends (no straight line) and their `_c` forms.
+macro_rules! send_fns_general {
     ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
         mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int), |ctx| {
             let m = Msg::new(buf, count as Count, datatype, dest, tag, comm);
@@ -405,8 +453,23 @@ macro_rules! send_fns {
     )*};
 }
 
-/// The nonblocking sends and their `_c` forms.
+/// The nonblocking sends in standard and ready mode and their `_c` forms: the straight line
+/// (`isend_line`), else the general path.
 macro_rules! isend_fns {
+    ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
+        crate::mpi_fn_split!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int),
+        line |ctx| {
+            isend_line(ctx, &Msg::new(buf, count as Count, datatype, dest, tag, comm), request)
+        }, |ctx| {
+            // SAFETY: `request` is the C caller's output argument (MPI contract).
+            let req = unsafe { req_out(request) }?;
+            isend(ctx, Msg::new(buf, count as Count, datatype, dest, tag, comm), $mode, req)
+        });
+    )*};
+}
+
+/// The synchronous and buffered nonblocking sends (no straight line) and their `_c` forms.
+macro_rules! isend_fns_general {
     ($($m:ident $p:ident $cnt:ty, $mode:expr;)*) => {$(
         mpi_fn!($m, $p, (buf: *const c_void, count: $cnt, datatype: c_int, dest: c_int, tag: c_int, comm: c_int, request: *mut c_int), |ctx| {
             // SAFETY: `request` is the C caller's output argument (MPI contract).
@@ -420,24 +483,28 @@ macro_rules! isend_fns {
     )*};
 }
 
-// (`None`: buffered.)
 send_fns! {
-    MPI_Send PMPI_Send c_int, Some(Mode::Standard);
-    MPI_Send_c PMPI_Send_c Count, Some(Mode::Standard);
+    MPI_Send PMPI_Send c_int, Mode::Standard;
+    MPI_Send_c PMPI_Send_c Count, Mode::Standard;
+    MPI_Rsend PMPI_Rsend c_int, Mode::Ready;
+    MPI_Rsend_c PMPI_Rsend_c Count, Mode::Ready;
+}
+// (`None`: buffered.)
+send_fns_general! {
     MPI_Ssend PMPI_Ssend c_int, Some(Mode::Sync);
     MPI_Ssend_c PMPI_Ssend_c Count, Some(Mode::Sync);
-    MPI_Rsend PMPI_Rsend c_int, Some(Mode::Ready);
-    MPI_Rsend_c PMPI_Rsend_c Count, Some(Mode::Ready);
     MPI_Bsend PMPI_Bsend c_int, None;
     MPI_Bsend_c PMPI_Bsend_c Count, None;
 }
 isend_fns! {
-    MPI_Isend PMPI_Isend c_int, Some(Mode::Standard);
-    MPI_Isend_c PMPI_Isend_c Count, Some(Mode::Standard);
+    MPI_Isend PMPI_Isend c_int, Mode::Standard;
+    MPI_Isend_c PMPI_Isend_c Count, Mode::Standard;
+    MPI_Irsend PMPI_Irsend c_int, Mode::Ready;
+    MPI_Irsend_c PMPI_Irsend_c Count, Mode::Ready;
+}
+isend_fns_general! {
     MPI_Issend PMPI_Issend c_int, Some(Mode::Sync);
     MPI_Issend_c PMPI_Issend_c Count, Some(Mode::Sync);
-    MPI_Irsend PMPI_Irsend c_int, Some(Mode::Ready);
-    MPI_Irsend_c PMPI_Irsend_c Count, Some(Mode::Ready);
     MPI_Ibsend PMPI_Ibsend c_int, None;
     MPI_Ibsend_c PMPI_Ibsend_c Count, None;
 }
@@ -467,4 +534,44 @@ fn check_status(s: &Status) -> Result<(), MpiError> {
 /// MPICH's handle of MPI_BYTE (what a packed staging buffer is described with).
 fn predefined_byte() -> c_int {
     crate::abi::datatype::builtins::handle_of(crate::datatype::Builtin::Byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datatype::Builtin;
+
+    /// The straight line's reading of a datatype handle (`builtin_run_size`) agrees with the
+    /// datatype model: every builtin-kind type is one run of its size from offset 0; the
+    /// pair types and anything not a builtin are left to the general path.
+    #[test]
+    fn builtin_kind_types_are_runs_of_their_size() {
+        let mut covered = 0;
+        for &id in Builtin::ALL.iter() {
+            let h = datatype::builtins::handle_of(id);
+            let d = crate::datatype::builtin(id);
+            match builtin_run_size(h) {
+                Some(size) => {
+                    covered += 1;
+                    assert_eq!(size as u64, d.size(), "{id:?}");
+                    for count in [1, 2, 7, 2048] {
+                        assert_eq!(d.contiguous_run(count), Some(0), "{id:?} x {count}");
+                    }
+                }
+                None => assert_eq!((h as u32) >> 30, 2, "{id:?} left out"),
+            }
+        }
+        // All but the five pair types of MPI_MINLOC/MPI_MAXLOC (MPI_2INT is builtin kind).
+        assert_eq!(covered, Builtin::ALL.len() - 5);
+        for bad in [
+            0x4c00080a,
+            0x0c000000,
+            0x4c000000,
+            -1,
+            0,
+            0x8c000001u32 as c_int,
+        ] {
+            assert_eq!(builtin_run_size(bad), None, "{bad:#x}");
+        }
+    }
 }
