@@ -355,12 +355,31 @@ const IOV_MAX: usize = 1024;
 /// fragments of `btl_tcp_max_send_size` (128 KiB) too.
 const SEND_CHUNK: usize = 256 << 10;
 
+/// A call may go this far past [`SEND_CHUNK`] when that finishes the send: a pull's answer of
+/// 256 KiB (a 17-byte head and the data) was written as 256 KiB and then 17 bytes, a second
+/// system call and a segment of its own at the end of every rendezvous of 256 KiB, 512 KiB...
+/// the receiver waited for.
+const SEND_SLACK: usize = 4 << 10;
+
+/// The bytes the next sendmsg(2) of a send is given when `left` bytes remain: a chunk, or
+/// all of them when that is at most [`SEND_SLACK`] more (the send's last call).
+#[inline]
+fn call_bytes(left: usize) -> usize {
+    if left <= SEND_CHUNK + SEND_SLACK {
+        left
+    } else {
+        SEND_CHUNK
+    }
+}
+
 /// Writes every byte the entries of `iov` describe, in order, waiting as `wait` says, in
 /// sendmsg(2) calls of at most [`SEND_CHUNK`] bytes.
 fn send_iov(fd: RawFd, wait: Wait, iov: &mut [libc::iovec]) -> io::Result<()> {
     let mut first = 0;
     let mut stall = Stall::new(wait);
+    let mut left: usize = iov.iter().map(|v| v.iov_len).sum();
     while first < iov.len() {
+        let chunk = call_bytes(left);
         let flags = if stall.blocking {
             libc::MSG_NOSIGNAL
         } else {
@@ -373,8 +392,8 @@ fn send_iov(fd: RawFd, wait: Wait, iov: &mut [libc::iovec]) -> io::Result<()> {
         let mut cut = None;
         for v in &iov[first..(first + IOV_MAX).min(iov.len())] {
             count += 1;
-            if bytes + v.iov_len >= SEND_CHUNK {
-                if bytes + v.iov_len > SEND_CHUNK {
+            if bytes + v.iov_len >= chunk {
+                if bytes + v.iov_len > chunk {
                     cut = Some(v.iov_len);
                 }
                 break;
@@ -382,7 +401,7 @@ fn send_iov(fd: RawFd, wait: Wait, iov: &mut [libc::iovec]) -> io::Result<()> {
             bytes += v.iov_len;
         }
         if cut.is_some() {
-            iov[first + count - 1].iov_len = SEND_CHUNK - bytes;
+            iov[first + count - 1].iov_len = chunk - bytes;
         }
         // SAFETY: zeroed msghdr is a valid empty header; we then point it at `count`
         // (<= IOV_MAX) entries of `iov[first..]`, which describe the caller's slices (alive
@@ -408,6 +427,7 @@ fn send_iov(fd: RawFd, wait: Wait, iov: &mut [libc::iovec]) -> io::Result<()> {
         }
         stall.moved();
         let mut n = n as usize;
+        left -= n;
         while first < iov.len() && n >= iov[first].iov_len {
             n -= iov[first].iov_len;
             first += 1;
@@ -427,6 +447,16 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
     use std::os::fd::AsRawFd;
+
+    /// A pull's answer of a chunk's worth of data and its head goes in one call, not a
+    /// chunk and then the head's worth; a longer send's last call takes what is left.
+    #[test]
+    fn no_call_for_a_few_bytes_past_a_chunk() {
+        assert_eq!(call_bytes(17 + SEND_CHUNK), 17 + SEND_CHUNK);
+        assert_eq!(call_bytes(100), 100);
+        assert_eq!(call_bytes(2 * SEND_CHUNK + 17), SEND_CHUNK);
+        assert_eq!(call_bytes(SEND_CHUNK + SEND_SLACK + 1), SEND_CHUNK);
+    }
 
     /// A gathered send longer than several chunks, whose ranges straddle the chunk
     /// boundaries (a range cut short for a call and resumed by the next), arrives whole and
