@@ -17,8 +17,8 @@ pub trait Doorbell {
     fn sleep_since(&self, ticket: u32, timeout: Duration);
     /// Asked when a wait starts (once per spin phase, spin or not): true when a peer last
     /// waited on this CPU, so a spin would hold the CPU it needs. The fabric may first move
-    /// the caller to another CPU: off a peer's, or, with more ranks than cores, to a CPU
-    /// with fewer of them (see `Fabric::peer_on_my_cpu`).
+    /// the caller to another CPU: off a peer's, or, with more ranks than cores, to its block's
+    /// (see `Fabric::peer_on_my_cpu`).
     fn peer_on_my_cpu(&self) -> bool;
 }
 
@@ -99,7 +99,7 @@ impl WaitPolicy {
 /// A spin phase starts by asking the doorbell whether a peer last waited on our CPU: then
 /// it does not spin but yields at once (a spinner there holds the CPU the peer needs to
 /// answer: 1 ms a message, issue 13), as an oversubscribed rank does. An oversubscribed
-/// wait asks too, for the fabric's balance of ranks over CPUs (issue 13: two ping-pong
+/// wait asks too, for the fabric's placement of ranks on CPUs (issue 13: two ping-pong
 /// pairs on 2 cores took twice as long when the kernel put three ranks on one CPU).
 pub fn block_on<R>(
     policy: &WaitPolicy,
@@ -146,8 +146,8 @@ pub fn block_on<R>(
         }
         // Read the clock only every 64 polls: it costs more than a poll.
         spins += 1;
-        // Asked without a spin too: with more ranks than cores the question is where the
-        // ranks even themselves out over the CPUs (`Shm::peer_on_my_cpu`).
+        // Asked without a spin too: with more ranks than cores the fabric places the ranks
+        // on the CPUs there (`Shm::peer_on_my_cpu`).
         if ask_cpu {
             ask_cpu = false;
             peer_here = bell.peer_on_my_cpu();

@@ -14,17 +14,20 @@
 //! Why, with more ranks than cores (issue 13, "two ping-pong pairs, 4 ranks on 2 cores"):
 //! an oversubscribed rank does not spin, it yields, so every rank stays runnable and each
 //! message costs its receiver's CPU one switch to the receiver. Where the kernel started the
-//! ranks then decides the latency for the whole run: three ranks on one CPU and one alone
-//! on the other made each message wait behind two other ranks' turns (3.2-4.2 us one way
-//! against 1.9-2.6 us with two ranks a CPU, bench/pingpong.c, session 17). The kernel's load
-//! balancer does not fix it in time: ranks that yield all the time look cache-hot, which
-//! its migration cost rule (`task_hot`) keeps where they are, and a busy domain is balanced
-//! only every few tens of milliseconds — a benchmark, or an application phase, is over by
-//! then. So a rank that starts a wait on a CPU holding more ranks than another CPU moves
-//! itself there (`balance`): each move lowers the sum of the squares of the ranks per CPU,
-//! so the moves stop once the CPUs hold as even a share as the hints can tell. Open MPI
-//! leaves placement to the kernel (its `mpi_yield_when_idle` only yields); ranks that even
-//! themselves out make the latency stop depending on the launch's luck.
+//! ranks then decides the latency for the whole run (bench/pingpong.c, 8 B one way, session
+//! 17, 2-core VM): pairs each on a CPU of their own 1.9-2.1 us; pairs split over the CPUs
+//! 2.2-2.6 us; three ranks on one CPU and one alone 3.2-4.2 us, and the last is where the
+//! kernel left most runs. Its load balancer does not fix that in time: ranks that yield all
+//! the time look cache-hot, which its migration cost rule (`task_hot`) keeps where they are,
+//! and a busy domain is balanced only every few tens of milliseconds — a benchmark, or an
+//! application phase, is over by then. So oversubscribed ranks place themselves (`target`):
+//! in blocks of consecutive ranks, one block a CPU, the placement MPI launchers give by
+//! default when they map ranks to cores, and the one that keeps the partners of
+//! neighbour exchanges and of the first rounds of tree and recursive-doubling collectives
+//! (r and r^1) on one CPU, where a message costs a switch and no cache line crosses cores.
+//! The lowest rank of a block leads: leaders spread out over the CPUs, the others go to
+//! their leader's. Open MPI leaves placement to the kernel (its `mpi_yield_when_idle` only
+//! yields), so its latency here depends on the launch's luck (1.9-4 us).
 //!
 //! The hint is written when a blocked call starts waiting, and only when it changed (the
 //! line stays in the writer's cache). It may be stale: a rank that moved since it last
@@ -33,18 +36,14 @@
 
 use super::*;
 use crate::transport::coll_region::{current_cpu, move_off};
-
-/// CPUs whose ranks `balance` counts (on the stack, per wait). A rank on a higher CPU, or
-/// seeing a hint that names one, does not balance: it could not tell that CPU's load.
-const COUNTED_CPUS: usize = 256;
+use std::sync::atomic::AtomicBool;
 
 impl Shm {
     /// Called when a blocked call of mine starts waiting: true when another local rank last
     /// waited on the CPU I run on, so that spinning would keep it off the CPU (the caller
     /// then yields instead). Records where I run as my hint for the others. Before that I
     /// may move:
-    /// * with more local ranks than CPUs, to a CPU holding fewer ranks than mine does
-    ///   (`balance`, module doc);
+    /// * with more local ranks than CPUs, to my block's CPU (`balance`, module doc);
     /// * otherwise, of two ranks on one CPU the higher one moves to a CPU no local rank
     ///   last waited on, and then spins as usual (the lower one stays, so they do not both
     ///   move).
@@ -71,14 +70,27 @@ impl Shm {
         (0..n).any(|r| r != self.me && self.cpu_hint(r) == Some(now))
     }
 
-    /// With more local ranks than CPUs: moves me off `cpu` to a CPU whose ranks are fewer
-    /// than the others on mine, if the hints show one; returns where I moved.
+    /// With more local ranks than CPUs: moves me toward my block's CPU (`target`, module
+    /// doc); returns where I moved. A process that could not go to its leader's CPU (ranks
+    /// pinned apart by the user or their launcher) stops trying: it would fail every wait.
     fn balance(&self, cpu: u32) -> Option<u32> {
-        let others = (0..self.lay.nlocal)
-            .filter(|&r| r != self.me)
-            .map(|r| self.cpu_hint(r));
-        let busy = crowded(cpu, others, allowed_cpus())?;
-        move_off(&busy)
+        if MOVES_REFUSED.load(Ordering::Relaxed) {
+            return None;
+        }
+        match target(self.me, self.lay.nlocal, allowed_cpus(), cpu, |r| {
+            self.cpu_hint(r)
+        }) {
+            Target::Stay => None,
+            Target::To(c) => {
+                let to = move_to(c);
+                if to.is_none() {
+                    MOVES_REFUSED.store(true, Ordering::Relaxed);
+                }
+                to
+            }
+            // None when stale hints name every CPU: the next wait looks again.
+            Target::OffOf(busy) => move_off(&busy),
+        }
     }
 
     /// The CPU local rank `r` last started a wait on, if it said.
@@ -112,82 +124,129 @@ fn allowed_cpus() -> usize {
     })
 }
 
-/// Whether a rank on `cpu` should move to even out the ranks per CPU, given where the other
-/// local ranks last waited (`others`) and the number of CPUs it may use: if so, the CPUs it
-/// must not move to — its own and every CPU holding at least as many of the others as its
-/// own does — and None if no CPU holds fewer (a CPU no hint names holds none).
-///
-/// Moving from a CPU with `k` others to one with `j < k` takes the squares' sum from
-/// (k+1)^2 + j^2 to k^2 + (j+1)^2, 2(k-j) less, so moves made on fresh hints end.
-fn crowded(cpu: u32, others: impl Iterator<Item = Option<u32>>, ncpus: usize) -> Option<Vec<u32>> {
-    let mut count = [0u32; COUNTED_CPUS];
-    for c in others.flatten() {
-        *count.get_mut(c as usize)? += 1;
+/// Set when a move to the leader's CPU failed: ranks are pinned apart, `balance` is off.
+static MOVES_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Where an oversubscribed rank should run.
+#[derive(Debug, PartialEq)]
+enum Target {
+    Stay,
+    /// On this CPU (my group leader's).
+    To(u32),
+    /// On any CPU but these (a leader that shares its CPU with a lower leader).
+    OffOf(Vec<u32>),
+}
+
+/// Block placement for `n` local ranks on `ncpus` CPUs: rank r belongs to group
+/// r * ncpus / n (consecutive ranks together, as MPI launchers map ranks to cores by
+/// default); the lowest rank of each group is its leader. Leaders spread out (of two on one
+/// CPU the higher moves to a CPU no other leader last waited on); the others follow their
+/// leader's CPU. `cpu` is where rank `me` runs, `hint(r)` where rank r last waited.
+fn target(
+    me: usize,
+    n: usize,
+    ncpus: usize,
+    cpu: u32,
+    hint: impl Fn(usize) -> Option<u32>,
+) -> Target {
+    let groups = ncpus.min(n);
+    if groups < 2 {
+        return Target::Stay;
     }
-    let mine = *count.get(cpu as usize)?;
-    if mine == 0 {
+    let group = |r: usize| r * groups / n;
+    // The lowest r with r * groups / n == g.
+    let leader = |g: usize| (g * n).div_ceil(groups);
+    let mine = leader(group(me));
+    if mine != me {
+        return match hint(mine) {
+            Some(c) if c != cpu => Target::To(c),
+            _ => Target::Stay,
+        };
+    }
+    let others = (0..groups).map(leader).filter(|&l| l != me);
+    if !others.clone().any(|l| l < me && hint(l) == Some(cpu)) {
+        return Target::Stay;
+    }
+    let mut busy: Vec<u32> = others.filter_map(hint).collect();
+    busy.push(cpu);
+    Target::OffOf(busy)
+}
+
+/// Moves the calling thread to `cpu` and gives its affinity mask back whole, as `move_off`
+/// does (the kernel keeps a running thread where it is). None if `cpu` is not in the mask
+/// or the kernel refused.
+fn move_to(cpu: u32) -> Option<u32> {
+    let c = cpu as usize;
+    // SAFETY: cpu_set_t is plain old data (a bit array), for which all-zero is valid.
+    let mut mask: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: pid 0 is the calling thread; `mask` is a live cpu_set_t of `size` bytes that
+    // the kernel fills.
+    if c >= 8 * size || unsafe { libc::sched_getaffinity(0, size, &mut mask) } != 0 {
         return None;
     }
-    let mut busy: Vec<u32> = (0..COUNTED_CPUS as u32)
-        .filter(|&c| count[c as usize] >= mine)
-        .collect();
-    if !busy.contains(&cpu) {
-        busy.push(cpu);
+    // SAFETY: CPU_ISSET reads bit c < 8 * size of the live mask.
+    if !unsafe { libc::CPU_ISSET(c, &mask) } {
+        return None;
     }
-    (busy.len() < ncpus).then_some(busy)
+    // SAFETY: as above, zeroed is a valid empty set.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes bit c (< 8 * size) of the live set `one`.
+    unsafe { libc::CPU_SET(c, &mut one) };
+    // SAFETY: pid 0 is the calling thread; both sets are live and `size` bytes long. The
+    // first call migrates the thread to `cpu`, the second restores the mask it had.
+    let moved = unsafe { libc::sched_setaffinity(0, size, &one) } == 0;
+    // SAFETY: as above.
+    unsafe { libc::sched_setaffinity(0, size, &mask) };
+    moved.then_some(cpu)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::crowded;
+    use super::{target, Target};
 
-    fn hints(cpus: &[u32]) -> impl Iterator<Item = Option<u32>> + '_ {
-        cpus.iter().map(|&c| Some(c))
+    /// `target` for rank `me` of `hints.len()` on `ncpus` CPUs, running on `cpu`.
+    fn at(me: usize, ncpus: usize, cpu: u32, hints: &[Option<u32>]) -> Target {
+        target(me, hints.len(), ncpus, cpu, |r| hints[r])
     }
 
-    /// 4 ranks on 2 CPUs: of three on one CPU, a rank moves to the CPU with one; two and
-    /// two stay.
+    /// 4 ranks on 2 CPUs: groups {0, 1} and {2, 3}, leaders 0 and 2. Ranks 1 and 3 follow
+    /// their leader; a leader alone on its CPU stays.
     #[test]
-    fn three_on_one_cpu_move_to_the_lone_one() {
-        assert_eq!(crowded(0, hints(&[0, 0, 1]), 2), Some(vec![0]));
-        assert_eq!(crowded(1, hints(&[0, 0, 0]), 2), None, "the lone one stays");
-        assert_eq!(crowded(0, hints(&[0, 1, 1]), 2), None, "two and two stay");
-    }
-
-    /// All four on one CPU: a rank moves, to the CPU no hint names.
-    #[test]
-    fn all_on_one_cpu_move_to_an_unnamed_one() {
-        assert_eq!(crowded(1, hints(&[1, 1, 1]), 2), Some(vec![1]));
-        // Unknown hints (ranks that never waited) count for no CPU.
+    fn followers_go_to_their_leader() {
+        let h = [Some(0), Some(1), Some(1), Some(0)];
+        assert_eq!(at(1, 2, 1, &h), Target::To(0));
+        assert_eq!(at(3, 2, 0, &h), Target::To(1));
+        assert_eq!(at(0, 2, 0, &h), Target::Stay);
+        assert_eq!(at(2, 2, 1, &h), Target::Stay);
+        assert_eq!(at(1, 2, 0, &h), Target::Stay, "already there");
+        // A leader that never waited gives its followers nothing to go by.
         assert_eq!(
-            crowded(1, [None, Some(1), None].into_iter(), 2),
-            Some(vec![1])
+            at(3, 2, 0, &[Some(0), Some(0), None, Some(0)]),
+            Target::Stay
         );
-        assert_eq!(crowded(1, [None, None, None].into_iter(), 2), None);
     }
 
-    /// 5 ranks on 3 CPUs (2, 2, 1): even as can be, nobody moves; 3, 1, 1 moves to either
-    /// of the lighter CPUs.
+    /// Two leaders on one CPU: the higher moves off every leader's CPU, the lower stays.
     #[test]
-    fn uneven_shares_stop_at_one_apart() {
-        assert_eq!(crowded(0, hints(&[0, 1, 1, 2]), 3), None);
-        assert_eq!(crowded(0, hints(&[0, 0, 1, 2]), 3), Some(vec![0]));
-        assert_eq!(crowded(1, hints(&[0, 0, 1, 2]), 3), None, "one apart: stay");
-        assert_eq!(crowded(2, hints(&[0, 0, 0, 1]), 3), None, "alone: stay");
+    fn leaders_spread_out() {
+        let h = [Some(0), Some(0), Some(0), Some(0)];
+        assert_eq!(at(2, 2, 0, &h), Target::OffOf(vec![0, 0]));
+        assert_eq!(at(0, 2, 0, &h), Target::Stay);
+        // 6 ranks on 3 CPUs: leaders 0, 2, 4; 4 shares CPU 1 with leader 2.
+        let h = [Some(0), None, Some(1), None, Some(1), None];
+        assert_eq!(at(4, 3, 1, &h), Target::OffOf(vec![0, 1, 1]));
+        assert_eq!(at(2, 3, 1, &h), Target::Stay);
     }
 
-    /// Every CPU as full as mine: nowhere better to go.
+    /// Uneven groups (5 ranks on 2 CPUs: {0, 1, 2}, {3, 4}), and no balance on one CPU.
     #[test]
-    fn no_lighter_cpu_no_move() {
-        assert_eq!(crowded(0, hints(&[0, 1, 1, 0]), 2), None);
-        assert_eq!(crowded(3, hints(&[0, 1, 2]), 4), None, "alone: stay");
-    }
-
-    /// A CPU beyond the counted ones, mine or a peer's: no move (its load is unknown).
-    #[test]
-    fn cpus_beyond_the_count_stop_the_balance() {
-        let far = super::COUNTED_CPUS as u32 + 5;
-        assert_eq!(crowded(far, hints(&[far, far]), 2), None);
-        assert_eq!(crowded(0, hints(&[0, far, far]), 2), None);
+    fn uneven_groups_and_one_cpu() {
+        let h = [Some(0), Some(1), Some(1), Some(1), Some(0)];
+        assert_eq!(at(1, 2, 1, &h), Target::To(0));
+        assert_eq!(at(2, 2, 1, &h), Target::To(0));
+        assert_eq!(at(4, 2, 0, &h), Target::To(1));
+        assert_eq!(at(3, 2, 1, &h), Target::Stay);
+        assert_eq!(at(1, 1, 1, &h), Target::Stay);
     }
 }
