@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 pub trait Doorbell {
     fn ticket(&self) -> u32;
     fn sleep_since(&self, ticket: u32, timeout: Duration);
-    /// Asked when a wait would start spinning: true when a peer last waited on this CPU,
-    /// so a spin would hold the CPU it needs (see `Fabric::peer_on_my_cpu`).
+    /// Asked when a wait starts (once per spin phase, spin or not): true when a peer last
+    /// waited on this CPU, so a spin would hold the CPU it needs. The fabric may first move
+    /// the caller to another CPU: off a peer's, or, with more ranks than cores, to its block's
+    /// (see `Fabric::peer_on_my_cpu`).
     fn peer_on_my_cpu(&self) -> bool;
 }
 
@@ -96,7 +98,9 @@ impl WaitPolicy {
 ///
 /// A spin phase starts by asking the doorbell whether a peer last waited on our CPU: then
 /// it does not spin but yields at once (a spinner there holds the CPU the peer needs to
-/// answer: 1 ms a message, issue 13), as an oversubscribed rank does.
+/// answer: 1 ms a message, issue 13), as an oversubscribed rank does. An oversubscribed
+/// wait asks too, for the fabric's placement of ranks on CPUs (issue 13: two ping-pong
+/// pairs on 2 cores took twice as long when the kernel put three ranks on one CPU).
 pub fn block_on<R>(
     policy: &WaitPolicy,
     bell: &impl Doorbell,
@@ -142,7 +146,9 @@ pub fn block_on<R>(
         }
         // Read the clock only every 64 polls: it costs more than a poll.
         spins += 1;
-        if ask_cpu && !spin.is_zero() {
+        // Asked without a spin too: with more ranks than cores the fabric places the ranks
+        // on the CPUs there (`Shm::peer_on_my_cpu`).
+        if ask_cpu {
             ask_cpu = false;
             peer_here = bell.peer_on_my_cpu();
         }
