@@ -531,6 +531,60 @@ mod tests {
         assert_eq!(ReqId::from_wire(b.wire()), Some(b));
     }
 
+    /// `alloc_recv` on a recycled slot: a blank receive but for its envelope and data.
+    #[test]
+    fn alloc_recv_is_a_blank_receive_with_its_envelope() {
+        let mut s = Slab::new();
+        let a = s.alloc(Kind::Send);
+        let r = s.get_mut(a).unwrap();
+        (r.done, r.total, r.wire, r.ext, r.pending) = (true, 5, 9, [1, 2, 3, 4], 2);
+        r.status.bytes = 7;
+        s.release(a);
+        let d = Data::of_bytes(&[1, 2, 3]);
+        let b = s.alloc_recv(4, 5, 6, 7, d.clone());
+        assert_eq!(b.index(), a.index());
+        let mut want = Req::blank(s.slots[b.index()].gen);
+        (want.live, want.kind) = (true, Kind::Recv);
+        (want.ctx, want.src, want.tag, want.owner) = (4, 5, 6, 7);
+        want.data = Some(d);
+        assert_eq!(format!("{:?}", s.get(b).unwrap()), format!("{want:?}"));
+    }
+
+    /// `reap_plain` reaps a complete request that owns only its data (dropping the data:
+    /// a library block it held is let go), and leaves alone one that is not complete,
+    /// persistent, or a generalized request.
+    #[test]
+    fn reap_plain_takes_only_plain_complete_requests() {
+        use crate::transport::mem::OwnedBytes;
+        let mut s = Slab::new();
+        let mut block = OwnedBytes::zeroed(4);
+        let a = s.alloc_recv(1, 2, 3, 0, Data::owned_bytes(block.clone()));
+        assert_eq!(s.reap_plain(a), None, "not complete");
+        let r = s.get_mut(a).unwrap();
+        r.done = true;
+        r.status.bytes = 4;
+        assert!(block.to_vec().is_none(), "the receive holds the block");
+        let (st, kind) = s.reap_plain(a).expect("complete");
+        assert_eq!((st.bytes, kind), (4, Kind::Recv));
+        assert!(s.get(a).is_none(), "released");
+        assert!(block.to_vec().is_some(), "the block was let go");
+        let g = s.alloc(Kind::Grequest);
+        s.get_mut(g).unwrap().done = true;
+        assert_eq!(s.reap_plain(g), None, "generalized request");
+        let p = s.alloc(Kind::Recv);
+        let r = s.get_mut(p).unwrap();
+        r.done = true;
+        r.persist = Some(Box::new(Persist::Recv {
+            ctx: 1,
+            src: 2,
+            tag: 3,
+            data: Data::of_bytes(&[4]),
+            owner: 5,
+        }));
+        assert_eq!(s.reap_plain(p), None, "persistent");
+        assert!(s.get(g).is_some() && s.get(p).is_some());
+    }
+
     /// `reset` (what `alloc` does to a recycled slot) leaves every field as `blank` does:
     /// a field added to one and not the other fails here.
     #[test]
