@@ -287,12 +287,28 @@ fn checked_ids(
 fn decoded_ids(e: &NodeEngine, hs: &[c_int]) -> Result<Vec<Option<ReqId>>, MpiError> {
     let mut v = Vec::with_capacity(hs.len());
     for &h in hs {
-        v.push(match quick_seq(h) {
-            Some(seq) => e.quick_req(seq, QUICK_BITS),
-            None => decode(h)?,
+        // A request of the slab (a window's receives) by one compare of the kind and type
+        // bits; quick sends, null and bad handles take `decoded_other`.
+        v.push(if (h as u32) >> 26 == SLAB_HANDLE_BITS {
+            Some(ReqId(handle::index(h)))
+        } else {
+            decoded_other(e, h)?
         });
     }
     Ok(v)
+}
+
+/// The top six bits (kind, object type) of a handle of a request of the slab
+/// (`handle_of`).
+const SLAB_HANDLE_BITS: u32 = KIND_INDIRECT << 4 | obj::REQUEST;
+
+/// `decoded_ids` for an entry that is not a handle of the slab.
+#[inline]
+fn decoded_other(e: &NodeEngine, h: c_int) -> Result<Option<ReqId>, MpiError> {
+    Ok(match quick_seq(h) {
+        Some(seq) => e.quick_req(seq, QUICK_BITS),
+        None => decode(h)?,
+    })
 }
 
 /// Errors of an array call are reported on the communicator of its first request.
@@ -375,7 +391,7 @@ impl Stored {
 /// Every entry is stored and retired even after an error (the engine has already let go
 /// of every request); the first error is kept in `out`. A generalized request's callbacks
 /// run here: the caller holds no engine lock for such an entry (see `reap_into`).
-#[inline]
+#[inline(always)]
 fn store_one(m: &mut Many, ids: &[Option<ReqId>], i: usize, r: Option<Reaped>, out: &mut Stored) {
     let s = match r {
         None if is_sent(m.hs, ids, i) => {

@@ -6,8 +6,10 @@
 
 use super::*;
 
-/// The receive `m` describes (its peer the source); None for MPI_PROC_NULL.
-#[inline]
+/// The receive `m` describes (its peer the source); None for MPI_PROC_NULL. Always
+/// inlined: called out of line, its 80-byte result went through memory and was copied
+/// again into the engine's call (issue 13, MPI_Irecv's straight line).
+#[inline(always)]
 fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;

@@ -6,27 +6,63 @@ use super::*;
 use crate::transport::mem::OwnedBytes;
 
 impl<F: Fabric> Engine<F> {
-    /// Posts a receive; matches an unexpected message at once if there is one.
+    /// Posts a receive; matches an unexpected message at once if there is one. The
+    /// receive is built in its slot (`Slab::alloc_recv`) and, when no message waits (a
+    /// window's receives, posted before their messages come), queued without a call:
+    /// MPI_Irecv's straight line (issue 13). Always inlined: out of line, its arguments
+    /// (56 bytes) were copied once more to the stack for the call.
+    #[inline(always)]
     pub fn irecv(&self, a: RecvArgs) -> ReqId {
+        let RecvArgs {
+            ctx,
+            src,
+            tag,
+            data,
+            owner,
+        } = a;
         let mut st = self.lock();
-        let id = st.reqs.alloc(Kind::Recv);
-        self.start_recv(&mut st, id, a);
+        let id = st.reqs.alloc_recv(ctx, src, tag, owner, data);
+        self.match_or_post(&mut st, id, ctx, src, tag);
         id
     }
 
+    /// Starts receive `id` (a fresh or restarted request) with `a`.
     pub(in crate::p2p) fn start_recv(&self, st: &mut State, id: ReqId, a: RecvArgs) {
+        let (ctx, src, tag) = (a.ctx, a.src, a.tag);
         {
             let r = st.reqs.get_mut(id).expect("fresh request");
-            r.ctx = a.ctx;
-            r.src = a.src;
-            r.tag = a.tag;
+            r.ctx = ctx;
+            r.src = src;
+            r.tag = tag;
             r.done = false;
             r.status = Status::default();
             r.got = 0;
             r.owner = a.owner;
             r.data = Some(a.data);
         }
-        if let Some(i) = st.q.find_unexpected(a.ctx, a.src, a.tag) {
+        self.match_or_post(st, id, ctx, src, tag);
+    }
+
+    /// Receive `id` (its fields set) takes the oldest unexpected message it matches, or
+    /// joins the posted queue. An empty unexpected queue needs no search.
+    #[inline]
+    fn match_or_post(&self, st: &mut State, id: ReqId, ctx: u32, src: i32, tag: i32) {
+        if st.q.unexpected.is_empty() {
+            st.q.posted.push_back(Posted {
+                ctx,
+                src,
+                tag,
+                req: id,
+            });
+        } else {
+            self.match_unexpected(st, id, ctx, src, tag);
+        }
+    }
+
+    /// `match_or_post` when messages are queued.
+    #[inline(never)]
+    fn match_unexpected(&self, st: &mut State, id: ReqId, ctx: u32, src: i32, tag: i32) {
+        if let Some(i) = st.q.find_unexpected(ctx, src, tag) {
             let State {
                 q,
                 reqs,
@@ -51,9 +87,9 @@ impl<F: Fabric> Engine<F> {
             self.take_unexpected(st, id, m);
         } else {
             st.q.posted.push_back(Posted {
-                ctx: a.ctx,
-                src: a.src,
-                tag: a.tag,
+                ctx,
+                src,
+                tag,
                 req: id,
             });
         }
@@ -233,17 +269,14 @@ impl<F: Fabric> Engine<F> {
 /// Copies a whole message (`len` bytes sent, `bytes` of them here) into receive `id` and
 /// sets its status. The common receive (nobody freed, joined or cancels it) is marked done
 /// here with the lookup just made and true returned, for the caller to count the
-/// completion; false: the caller completes it with `Engine::complete`.
+/// completion; false: the caller completes it with `Engine::complete`. Always inlined
+/// (into `deliver`, itself inlined where an eager message meets its posted receive).
+#[inline(always)]
 fn fill(reqs: &mut Slab, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) -> bool {
     let r = reqs.get_mut(id).expect("matched receive");
     let data = r.data.as_ref().expect("receive data");
     let cap = data.bytes();
-    // A 0-byte message has nothing to unpack (no walk of the receive's datatype).
-    let n = if bytes.is_empty() {
-        0
-    } else {
-        data.unpack(0, &bytes[..bytes.len().min(cap as usize)]) as u64
-    };
+    let n = unpack_whole(data, cap, bytes);
     r.status = Status {
         source: src,
         tag,
@@ -256,5 +289,93 @@ fn fill(reqs: &mut Slab, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) 
         true
     } else {
         false
+    }
+}
+
+/// The largest message `unpack_whole` copies with `write_small` (the 1-32 B range of the
+/// small-message benchmarks; `write_small`'s limit).
+const SMALL_COPY_MAX: usize = 32;
+
+/// Unpacks the message `bytes` (from stream offset 0) into receive data `data` of `cap`
+/// bytes, truncated to `cap`; returns the bytes stored. A 0-byte message has nothing to
+/// unpack (no walk of the receive's datatype); a small one into contiguous data is a
+/// straight copy (issue 13: the 8 B unpack through `Data::unpack` and memcpy cost ~100
+/// instructions).
+#[inline(always)]
+fn unpack_whole(data: &Data, cap: u64, bytes: &[u8]) -> u64 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    let n = bytes.len().min(cap as usize);
+    if n <= SMALL_COPY_MAX {
+        if let Some(p) = data.contiguous() {
+            write_small(p, &bytes[..n]);
+            return n as u64;
+        }
+    }
+    data.unpack(0, &bytes[..n]) as u64
+}
+
+/// Copies `src` (at most 32 bytes) to `p` without a call to memcpy, which costs more
+/// than the copy at these sizes: fixed-size moves, the last one overlapping, as memcpy's
+/// own small-size branches do (and as the fast box's `copy_small` in
+/// transport/shm/fastbox.rs). Each `write` has a constant length, so it compiles to one
+/// move; no loop and no closure (LLVM would make the first a memcpy call and leave the
+/// second out of line).
+#[inline(always)]
+fn write_small(p: UserPtr, src: &[u8]) {
+    let n = src.len();
+    debug_assert!(n <= SMALL_COPY_MAX);
+    if n >= 16 {
+        p.write(0, &src[..16]);
+        p.write(n as i64 - 16, &src[n - 16..n]);
+    } else if n >= 8 {
+        p.write(0, &src[..8]);
+        p.write(n as i64 - 8, &src[n - 8..n]);
+    } else if n >= 4 {
+        p.write(0, &src[..4]);
+        p.write(n as i64 - 4, &src[n - 4..n]);
+    } else if n > 0 {
+        // 1..=3: the first, middle and last byte.
+        p.write(0, &src[..1]);
+        p.write((n / 2) as i64, &src[n / 2..n / 2 + 1]);
+        p.write(n as i64 - 1, &src[n - 1..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `unpack_whole` stores every length 0..=40 into contiguous data exactly (the
+    /// `write_small` branches and the general unpack past them), truncates to the
+    /// receive's capacity, and leaves the bytes past what it stored alone.
+    #[test]
+    fn unpack_whole_copies_every_small_length() {
+        for cap in [0usize, 1, 3, 4, 7, 8, 15, 16, 31, 32, 33, 40] {
+            for len in 0..=40usize {
+                let src: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(7) ^ 0x5a).collect();
+                let mut block = OwnedBytes::zeroed(cap + 8);
+                let data = Data::owned(
+                    block.clone(),
+                    0,
+                    cap as u64,
+                    TypeKeep::Static(crate::datatype::byte()),
+                );
+                let n = unpack_whole(&data, data.bytes(), &src);
+                assert_eq!(n as usize, len.min(cap), "cap {cap} len {len}");
+                drop(data);
+                let got = block.to_vec().expect("block let go");
+                assert_eq!(
+                    &got[..n as usize],
+                    &src[..n as usize],
+                    "cap {cap} len {len}"
+                );
+                assert!(
+                    got[n as usize..].iter().all(|&b| b == 0),
+                    "cap {cap} len {len}"
+                );
+            }
+        }
     }
 }
