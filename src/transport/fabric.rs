@@ -73,8 +73,11 @@ pub trait Fabric: Send + Sync {
     }
     /// Called when a blocked call starts waiting: true when another process of the job
     /// last waited on the CPU this thread runs on, so that spinning would keep it off the
-    /// CPU it needs (the waiting policy then yields at once). May move this thread to a
-    /// free CPU first (and then answers false). Fabrics that cannot tell say false.
+    /// CPU it needs (the waiting policy then yields at once). May move this thread first:
+    /// with a core for every rank, off a CPU another rank waits on, to a free one; with
+    /// more local ranks than cores, to its block's CPU (consecutive ranks share one,
+    /// `shm::segment::placement`), where the answer may be true. Fabrics that cannot tell
+    /// say false.
     fn peer_on_my_cpu(&self) -> bool;
     /// A ticket of my doorbell, taken before the last check for work.
     fn ticket(&self) -> u32;
