@@ -535,6 +535,17 @@ mod tests {
         assert_eq!(ReqId::from_wire(b.wire()), Some(b));
     }
 
+    /// What a persistent receive's slot holds (for the tests that need one).
+    fn persistent_recv() -> Box<Persist> {
+        Box::new(Persist::Recv {
+            ctx: 1,
+            src: 2,
+            tag: 3,
+            data: Data::of_bytes(&[4]),
+            owner: 5,
+        })
+    }
+
     /// `alloc_recv` on a recycled slot: a blank receive but for its envelope and data.
     #[test]
     fn alloc_recv_is_a_blank_receive_with_its_envelope() {
@@ -578,13 +589,7 @@ mod tests {
         let p = s.alloc(Kind::Recv);
         let r = s.get_mut(p).unwrap();
         r.done = true;
-        r.persist = Some(Box::new(Persist::Recv {
-            ctx: 1,
-            src: 2,
-            tag: 3,
-            data: Data::of_bytes(&[4]),
-            owner: 5,
-        }));
+        r.persist = Some(persistent_recv());
         assert_eq!(s.reap_plain(p), None, "persistent");
         assert!(s.get(g).is_some() && s.get(p).is_some());
     }
@@ -609,13 +614,7 @@ mod tests {
         r.sent = 6;
         r.rreq = 7;
         r.got = 8;
-        r.persist = Some(Box::new(Persist::Recv {
-            ctx: 1,
-            src: 2,
-            tag: 3,
-            data: Data::of_bytes(&[4]),
-            owner: 5,
-        }));
+        r.persist = Some(persistent_recv());
         r.active = true;
         r.owner = 9;
         r.ext = [1, 2, 3, 4];
