@@ -56,9 +56,7 @@ impl WaitPolicy {
     /// quickly so the ones with work get the CPU. OXIMPI_SPIN (or MPI_T before MPI_Init)
     /// fixes the spin time.
     pub fn new(nlocal: usize) -> WaitPolicy {
-        let cpus = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
+        let cpus = crate::transport::cpu::usable_cpus();
         let (spin_us, yields) = if nlocal <= cpus { (1000, 20) } else { (0, 50) };
         let spin_env = settings::SPIN.get_u64();
         let spin = Duration::from_micros(spin_env.unwrap_or(spin_us));

@@ -73,47 +73,6 @@ pub enum Awaits {
 /// `waits` of a rank waiting for every other one (a rank r waiting for one is `r + 1`).
 const WAITS_ALL: u32 = u32::MAX;
 
-/// The CPU this thread runs on now (None if the kernel cannot say).
-pub fn current_cpu() -> Option<u32> {
-    // SAFETY: sched_getcpu takes no arguments and touches no memory of ours; it returns
-    // -1 on failure, which the conversion turns into None.
-    u32::try_from(unsafe { libc::sched_getcpu() }).ok()
-}
-
-/// Moves the calling thread to a CPU of its affinity mask that is not in `busy`, then gives
-/// the mask back whole, so the rank is not pinned: the kernel keeps a running thread where
-/// it is. Returns the CPU it moved to, or None when the mask has no other CPU (the user
-/// pinned the rank, or every allowed CPU is busy) or the kernel refused.
-///
-/// Why: after a sleep the scheduler wakes a rank on its waker's CPU ("wake affine"), and two
-/// ranks that take turns on one CPU look cache-hot to the load balancer, which then never
-/// separates them while the other core idles (2 ranks on 2 cores: barrier 1.8 us a call
-/// instead of 0.3, issue 13). Spreading them once costs two system calls.
-pub fn move_off(busy: &[u32]) -> Option<u32> {
-    // SAFETY: cpu_set_t is plain old data (a bit array), for which all-zero is valid.
-    let mut mask: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: pid 0 is the calling thread; `mask` is a live cpu_set_t of `size` bytes that
-    // the kernel fills.
-    if unsafe { libc::sched_getaffinity(0, size, &mut mask) } != 0 {
-        return None;
-    }
-    let ncpu = 8 * size;
-    // SAFETY: CPU_ISSET reads bit `c` of a live mask; c < 8 * size of the mask.
-    let allowed = |c: usize| unsafe { libc::CPU_ISSET(c, &mask) };
-    let to = (0..ncpu).find(|&c| allowed(c) && !busy.contains(&(c as u32)))?;
-    // SAFETY: as above, zeroed is a valid empty set.
-    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU_SET writes bit `to` (< 8 * size) of the live set `one`.
-    unsafe { libc::CPU_SET(to, &mut one) };
-    // SAFETY: pid 0 is the calling thread; both sets are live and `size` bytes long. The
-    // first call migrates the thread to `to`, the second restores the mask it had.
-    let moved = unsafe { libc::sched_setaffinity(0, size, &one) } == 0;
-    // SAFETY: as above.
-    unsafe { libc::sched_setaffinity(0, size, &mask) };
-    moved.then_some(to as u32)
-}
-
 /// A communicator's region as this process maps it.
 pub struct Region {
     map: Mapping,

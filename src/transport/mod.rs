@@ -5,6 +5,7 @@
 //! engine's lock and the segment's process-local locks follow.
 
 pub mod coll_region;
+pub mod cpu;
 pub mod exclusive;
 pub mod fabric;
 pub mod fd;

@@ -52,7 +52,7 @@ fn locate(t: &Team) -> Locate {
                 .flatten()
         })
         .collect();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = crate::transport::cpu::usable_cpus();
     Locate {
         bells,
         oversubscribed: map.nlocal > cpus,

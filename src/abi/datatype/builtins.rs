@@ -90,6 +90,22 @@ static INDEX: [[u8; 256]; 2] = {
     index
 };
 
+/// Bytes per element of `dt` when it is a predefined datatype of MPICH's builtin kind
+/// (handle 0x4c00ssii): every such type is contiguous from offset 0 and its size is the
+/// handle's bits 8..16 (`ss`), so the small sends' straight line needs no datatype object (issue 13; the
+/// unit test `builtin_kind_types_are_runs_of_their_size` below holds the model to it). None for
+/// anything else, the pair types (0x8c0000ii, kind direct: some have holes) included.
+#[inline(always)]
+pub fn run_size(dt: c_int) -> Option<usize> {
+    let h = dt as u32;
+    if h >> 30 != 1 {
+        return None;
+    }
+    // A real builtin, not just its kind bits.
+    builtin_of(dt)?;
+    Some(((h >> 8) & 0xff) as usize)
+}
+
 /// The builtin an MPICH handle names, or None for any other value.
 #[inline]
 pub fn builtin_of(handle: c_int) -> Option<Builtin> {
@@ -137,5 +153,39 @@ mod tests {
         assert_eq!(builtin_of(0x0c000000), None);
         assert_eq!(builtin_of(0x8c000005u32 as c_int), None);
         assert_eq!(builtin_of(0x4c000816), Some(Builtin::TwoInt));
+    }
+
+    /// `run_size`, the small sends' reading of a datatype handle, agrees with the
+    /// datatype model: every builtin-kind type is one run of its size from offset 0; the
+    /// pair types and anything not a builtin are left to the general path.
+    #[test]
+    fn builtin_kind_types_are_runs_of_their_size() {
+        let mut covered = 0;
+        for &id in Builtin::ALL.iter() {
+            let h = handle_of(id);
+            let d = builtin(id);
+            match run_size(h) {
+                Some(size) => {
+                    covered += 1;
+                    assert_eq!(size as u64, d.size(), "{id:?}");
+                    for count in [1, 2, 7, 2048] {
+                        assert_eq!(d.contiguous_run(count), Some(0), "{id:?} x {count}");
+                    }
+                }
+                None => assert_eq!((h as u32) >> 30, 2, "{id:?} left out"),
+            }
+        }
+        // All but the five pair types of MPI_MINLOC/MPI_MAXLOC (MPI_2INT is builtin kind).
+        assert_eq!(covered, Builtin::ALL.len() - 5);
+        for bad in [
+            0x4c00080a,
+            0x0c000000,
+            0x4c000000,
+            -1,
+            0,
+            0x8c000001u32 as c_int,
+        ] {
+            assert_eq!(run_size(bad), None, "{bad:#x}");
+        }
     }
 }

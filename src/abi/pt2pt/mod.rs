@@ -276,29 +276,13 @@ fn rt() -> Result<&'static Runtime, MpiError> {
     runtime::rt()
 }
 
-/// Bytes per element of `dt` when it is a predefined datatype of MPICH's builtin kind
-/// (handle 0x4c00ssii): every such type is contiguous from offset 0 and its size is the
-/// handle's bits 8..16 (`ss`), so the straight line needs no datatype object (issue 13; the
-/// unit test `builtin_kind_types_are_runs_of_their_size` holds the model to it). None for
-/// anything else, the pair types (0x8c0000ii, kind direct: some have holes) included.
-#[inline(always)]
-fn builtin_run_size(dt: c_int) -> Option<usize> {
-    let h = dt as u32;
-    if h >> 30 != 1 {
-        return None;
-    }
-    // A real builtin, not just its kind bits.
-    datatype::builtins::builtin_of(dt)?;
-    Some(((h >> 8) & 0xff) as usize)
-}
-
 /// The bytes of `m` when a send may take the engine's straight line (issue 13): a
-/// predefined type of the builtin kind (`builtin_run_size`), `SMALL_SEND_MAX` bytes at most,
+/// predefined type of the builtin kind (`builtins::run_size`), `SMALL_SEND_MAX` bytes at most,
 /// and a buffer that is not null unless the message is empty. None: the general path, which
 /// also raises every error the message arguments have (this raises none).
 #[inline(always)]
 fn small_bytes<'a>(m: &Msg) -> Option<&'a [u8]> {
-    let size = builtin_run_size(m.dt)?;
+    let size = datatype::builtins::run_size(m.dt)?;
     if !(0..=SMALL_SEND_MAX as Count).contains(&m.count) {
         return None;
     }
@@ -534,44 +518,4 @@ fn check_status(s: &Status) -> Result<(), MpiError> {
 /// MPICH's handle of MPI_BYTE (what a packed staging buffer is described with).
 fn predefined_byte() -> c_int {
     crate::abi::datatype::builtins::handle_of(crate::datatype::Builtin::Byte)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::datatype::Builtin;
-
-    /// The straight line's reading of a datatype handle (`builtin_run_size`) agrees with the
-    /// datatype model: every builtin-kind type is one run of its size from offset 0; the
-    /// pair types and anything not a builtin are left to the general path.
-    #[test]
-    fn builtin_kind_types_are_runs_of_their_size() {
-        let mut covered = 0;
-        for &id in Builtin::ALL.iter() {
-            let h = datatype::builtins::handle_of(id);
-            let d = crate::datatype::builtin(id);
-            match builtin_run_size(h) {
-                Some(size) => {
-                    covered += 1;
-                    assert_eq!(size as u64, d.size(), "{id:?}");
-                    for count in [1, 2, 7, 2048] {
-                        assert_eq!(d.contiguous_run(count), Some(0), "{id:?} x {count}");
-                    }
-                }
-                None => assert_eq!((h as u32) >> 30, 2, "{id:?} left out"),
-            }
-        }
-        // All but the five pair types of MPI_MINLOC/MPI_MAXLOC (MPI_2INT is builtin kind).
-        assert_eq!(covered, Builtin::ALL.len() - 5);
-        for bad in [
-            0x4c00080a,
-            0x0c000000,
-            0x4c000000,
-            -1,
-            0,
-            0x8c000001u32 as c_int,
-        ] {
-            assert_eq!(builtin_run_size(bad), None, "{bad:#x}");
-        }
-    }
 }

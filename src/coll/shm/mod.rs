@@ -230,7 +230,7 @@ impl ShmComm {
     /// its waker: 2 ranks on one core, spinning, 118 us a call where 0.4 otherwise, issue
     /// 13). First the rank keeps the communicator spread over the CPUs (`spread`).
     fn spin_now(&self) -> u32 {
-        let Some(cpu) = crate::transport::coll_region::current_cpu() else {
+        let Some(cpu) = crate::transport::cpu::current_cpu() else {
             return self.spin;
         };
         let cpu = self.spread(cpu);
@@ -267,7 +267,7 @@ impl ShmComm {
                     full.push(c);
                 }
             }
-            if let Some(to) = crate::transport::coll_region::move_off(&full) {
+            if let Some(to) = crate::transport::cpu::move_off(&full) {
                 self.region.set_cpu(self.me, to);
                 return to;
             }

@@ -183,7 +183,7 @@ fn make(
             all &= answer[0] == 1;
             direct &= answer[1] == 1;
         }
-        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let cpus = crate::transport::cpu::usable_cpus();
         let verdict = [
             all as u64,
             direct as u64,

@@ -3,7 +3,7 @@
 //! stream).
 
 use super::*;
-use crate::transport::mem::OwnedBytes;
+use crate::transport::mem::{OwnedBytes, SMALL_COPY_MAX};
 
 impl<F: Fabric> Engine<F> {
     /// Posts a receive; matches an unexpected message at once if there is one. The
@@ -292,10 +292,6 @@ fn fill(reqs: &mut Slab, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) 
     }
 }
 
-/// The largest message `unpack_whole` copies with `write_small` (the 1-32 B range of the
-/// small-message benchmarks; `write_small`'s limit).
-const SMALL_COPY_MAX: usize = 32;
-
 /// Unpacks the message `bytes` (from stream offset 0) into receive data `data` of `cap`
 /// bytes, truncated to `cap`; returns the bytes stored. A 0-byte message has nothing to
 /// unpack (no walk of the receive's datatype); a small one into contiguous data is a
@@ -309,38 +305,11 @@ fn unpack_whole(data: &Data, cap: u64, bytes: &[u8]) -> u64 {
     let n = bytes.len().min(cap as usize);
     if n <= SMALL_COPY_MAX {
         if let Some(p) = data.contiguous() {
-            write_small(p, &bytes[..n]);
+            p.write_small(&bytes[..n]);
             return n as u64;
         }
     }
     data.unpack(0, &bytes[..n]) as u64
-}
-
-/// Copies `src` (at most 32 bytes) to `p` without a call to memcpy, which costs more
-/// than the copy at these sizes: fixed-size moves, the last one overlapping, as memcpy's
-/// own small-size branches do (and as the fast box's `copy_small` in
-/// transport/shm/fastbox.rs). Each `write` has a constant length, so it compiles to one
-/// move; no loop and no closure (LLVM would make the first a memcpy call and leave the
-/// second out of line).
-#[inline(always)]
-fn write_small(p: UserPtr, src: &[u8]) {
-    let n = src.len();
-    debug_assert!(n <= SMALL_COPY_MAX);
-    if n >= 16 {
-        p.write(0, &src[..16]);
-        p.write(n as i64 - 16, &src[n - 16..n]);
-    } else if n >= 8 {
-        p.write(0, &src[..8]);
-        p.write(n as i64 - 8, &src[n - 8..n]);
-    } else if n >= 4 {
-        p.write(0, &src[..4]);
-        p.write(n as i64 - 4, &src[n - 4..n]);
-    } else if n > 0 {
-        // 1..=3: the first, middle and last byte.
-        p.write(0, &src[..1]);
-        p.write((n / 2) as i64, &src[n / 2..n / 2 + 1]);
-        p.write(n as i64 - 1, &src[n - 1..n]);
-    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,7 @@
 //!    `s`'s ring is empty (by rule 1 no newer ring message appears while that cell is out).
 
 use super::layout::LINE;
+use crate::transport::mem::{copy_small, SMALL_COPY_MAX};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lines of one ring: a window of 64 one-line messages, seven of 1 KiB or three of 2 KiB
@@ -163,44 +164,8 @@ fn body_lines(len: usize, inline: usize) -> u32 {
     }
 }
 
-/// Copies `len` (at most `COMPACT_INLINE_MAX`) bytes without a call to `memcpy`, which
-/// costs more than the copy at these sizes: word moves, the last one overlapping, as
-/// memcpy's own small-size branches do.
-///
-/// # Safety
-/// `src` is readable and `dst` writable for `len` bytes; they do not overlap.
-#[inline(always)]
-unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
-    debug_assert!(len <= COMPACT_INLINE_MAX);
-    // SAFETY: every access below lies in `0..len` of both buffers (by the contract). No
-    // loops: LLVM would turn one back into a call to memcpy.
-    unsafe {
-        let word = |at: usize| (src.add(at) as *const u64).read_unaligned();
-        let put = |at: usize, w: u64| (dst.add(at) as *mut u64).write_unaligned(w);
-        if len >= 16 {
-            // 16..=32: the first 16 and the last 16 bytes cover it.
-            let (a, b, c, d) = (word(0), word(8), word(len - 16), word(len - 8));
-            put(0, a);
-            put(8, b);
-            put(len - 16, c);
-            put(len - 8, d);
-        } else if len >= 8 {
-            let (a, b) = (word(0), word(len - 8));
-            put(0, a);
-            put(len - 8, b);
-        } else if len >= 4 {
-            let a = (src as *const u32).read_unaligned();
-            let b = (src.add(len - 4) as *const u32).read_unaligned();
-            (dst as *mut u32).write_unaligned(a);
-            (dst.add(len - 4) as *mut u32).write_unaligned(b);
-        } else if len > 0 {
-            // 1..=3: first, middle and last byte.
-            dst.write(src.read());
-            dst.add(len / 2).write(src.add(len / 2).read());
-            dst.add(len - 1).write(src.add(len - 1).read());
-        }
-    }
-}
+// The inline record's payload is copied by `mem::copy_small`, which takes this many.
+const _: () = assert!(COMPACT_INLINE_MAX <= SMALL_COPY_MAX);
 
 /// Can this header travel compact? (Lossless: the receiver rebuilds the same 48 bytes.)
 #[inline]

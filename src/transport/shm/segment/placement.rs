@@ -7,7 +7,7 @@
 //! from the very rank it waits for until its time slice ends: bench/p2p.c measured
 //! bandwidth windows of 8-64 B taking ~4 ms instead of ~10 us, and with both ranks held on
 //! one CPU a ping-pong of 1 ms a message (issue 13). The collectives' region has the same
-//! remedy for its own waits (`coll_region::move_off`, whose move this reuses); a
+//! remedy for its own waits (`cpu::move_off`, whose move this reuses); a
 //! point-to-point wait may be for any local rank, so the hints live here, in the node
 //! segment every local rank maps.
 //!
@@ -35,7 +35,7 @@
 //! idle CPU return at once), or one move too many; the owner corrects it at its next wait.
 
 use super::*;
-use crate::transport::coll_region::{current_cpu, move_off};
+use crate::transport::cpu::{current_cpu, move_off, move_to, usable_cpus};
 use std::sync::atomic::AtomicBool;
 
 impl Shm {
@@ -53,7 +53,7 @@ impl Shm {
         };
         let n = self.lay.nlocal;
         let shared = |r: usize| r != self.me && self.cpu_hint(r) == Some(cpu);
-        let to = if n > allowed_cpus() {
+        let to = if n > usable_cpus() {
             self.balance(cpu)
         } else if (0..self.me).any(shared) {
             let mut busy: Vec<u32> = (0..n)
@@ -77,7 +77,7 @@ impl Shm {
         if MOVES_REFUSED.load(Ordering::Relaxed) {
             return None;
         }
-        match target(self.me, self.lay.nlocal, allowed_cpus(), cpu, |r| {
+        match target(self.me, self.lay.nlocal, usable_cpus(), cpu, |r| {
             self.cpu_hint(r)
         }) {
             Target::Stay => None,
@@ -111,17 +111,6 @@ impl Shm {
     pub(crate) fn set_cpu_hint_of(&self, r: usize, cpu: u32) {
         self.ctl(r, Ctl::Cpu).store(cpu + 1, Ordering::Relaxed);
     }
-}
-
-/// The CPUs this process may run on, counted once (its affinity mask at the first wait:
-/// `move_off` narrows the mask only for the instant of a move).
-fn allowed_cpus() -> usize {
-    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CPUS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    })
 }
 
 /// Set when a move to the leader's CPU failed: ranks are pinned apart, `balance` is off.
@@ -170,35 +159,6 @@ fn target(
     let mut busy: Vec<u32> = others.filter_map(hint).collect();
     busy.push(cpu);
     Target::OffOf(busy)
-}
-
-/// Moves the calling thread to `cpu` and gives its affinity mask back whole, as `move_off`
-/// does (the kernel keeps a running thread where it is). None if `cpu` is not in the mask
-/// or the kernel refused.
-fn move_to(cpu: u32) -> Option<u32> {
-    let c = cpu as usize;
-    // SAFETY: cpu_set_t is plain old data (a bit array), for which all-zero is valid.
-    let mut mask: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: pid 0 is the calling thread; `mask` is a live cpu_set_t of `size` bytes that
-    // the kernel fills.
-    if c >= 8 * size || unsafe { libc::sched_getaffinity(0, size, &mut mask) } != 0 {
-        return None;
-    }
-    // SAFETY: CPU_ISSET reads bit c < 8 * size of the live mask.
-    if !unsafe { libc::CPU_ISSET(c, &mask) } {
-        return None;
-    }
-    // SAFETY: as above, zeroed is a valid empty set.
-    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU_SET writes bit c (< 8 * size) of the live set `one`.
-    unsafe { libc::CPU_SET(c, &mut one) };
-    // SAFETY: pid 0 is the calling thread; both sets are live and `size` bytes long. The
-    // first call migrates the thread to `cpu`, the second restores the mask it had.
-    let moved = unsafe { libc::sched_setaffinity(0, size, &one) } == 0;
-    // SAFETY: as above.
-    unsafe { libc::sched_setaffinity(0, size, &mask) };
-    moved.then_some(cpu)
 }
 
 #[cfg(test)]

@@ -105,22 +105,6 @@ impl Shm {
         true
     }
 
-    /// `bell(dst)` in the small sends' straight line, for a `dst` the caller checked is a
-    /// local rank: the same words, built inline (issue 13: out of line, its call, the rank
-    /// assertion and the `Doorbell` returned through memory cost every message ~20
-    /// instructions).
-    #[inline(always)]
-    fn local_bell(&self, dst: usize) -> Doorbell<'_> {
-        debug_assert!(dst < self.lay.nlocal);
-        let sleepers = self.lay.ctl(dst, Ctl::BellSleepers);
-        Doorbell {
-            seq: self.word(self.lay.ctl(dst, Ctl::BellSeq)),
-            sleepers: self.word(sleepers),
-            // As in `bell`: the second word of the `BellSleepers` line (`barrier_word`).
-            light: self.process_barrier && self.word(sleepers + 4).load(Ordering::Relaxed) != 0,
-        }
-    }
-
     /// Writes a record into my ring to `dst` (the caller holds `local`, as `sp`); false
     /// when FIFO order forbids it or the ring is full.
     #[inline]
