@@ -7,7 +7,9 @@ Reads OUTDIR/IMPL.{p2p,coll2,coll4,over}.ROUND and IMPL.start, takes per line th
 the rounds of each benchmark's per-iteration median (P50), and writes OUTDIR/report.md (also
 printed): one table per benchmark with every implementation's figure and the ratio of the
 first implementation to the BEST peer (times: below 1 means faster; bandwidth: above 1 means
-faster), plus the machine, the rounds and the statistic. If matplotlib imports, also
+faster), plus the machine, the rounds and the statistic. When bench/probe.c's figures
+(IMPL.probe.ROUND.{before,after}) show the machine in two modes, a last section sorts the
+point-to-point rounds by mode and compares the key lines within each mode. If matplotlib imports, also
 OUTDIR/bench.png: latency and bandwidth by size, bcast and allreduce by size at 2 and 4 ranks.
 """
 import glob
@@ -65,6 +67,100 @@ def load_over(out, impl):
             if len(p) == 4 and not line.startswith("#"):
                 res.setdefault(("lat", int(p[0])), []).append(float(p[2]))
     return res
+
+
+def load_rounds(out, impl, test):
+    """{round: {(name, bytes): value}} from OUTDIR/IMPL.TEST.ROUND."""
+    res = {}
+    for f in glob.glob(os.path.join(out, f"{impl}.{test}.*")):
+        r = f.rsplit(".", 1)[1]
+        if not r.isdigit():
+            continue
+        one = {}
+        for line in open(f):
+            p = line.split()
+            if len(p) == 3 and not line.startswith("#"):
+                try:
+                    one[(p[0], int(p[1]))] = float(p[2])
+                except ValueError:
+                    continue
+        res[int(r)] = one
+    return res
+
+
+def probe_line_ns(out, impl, r, when):
+    """bench/probe.c's one-way time of a cache line, or None."""
+    try:
+        for line in open(os.path.join(out, f"{impl}.probe.{r}.{when}")):
+            p = line.split()
+            if len(p) == 2 and p[0] == "line":
+                return float(p[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+# The lines compared per mode: the small and mid sizes where the two modes differ most.
+MODE_LINES = [("lat", 8), ("lat", 1024), ("lat", 2048), ("lat", 16384), ("lat", 4 << 20),
+              ("bw", 8), ("bw", 1024), ("bw", 2048), ("bw", 16384), ("bw", 32768)]
+
+
+def by_mode(out, impls, lines):
+    """Sort each implementation's p2p rounds into the machine's fast and slow mode (by the
+    probe before and after the round; a round whose probes disagree is left out) and compare
+    MODE_LINES within each mode. Nothing is written when the probes saw one mode only."""
+    rounds, probes = {}, []
+    for impl in impls:
+        for r, vals in load_rounds(out, impl, "p2p").items():
+            pb = [probe_line_ns(out, impl, r, w) for w in ("before", "after")]
+            if None in pb:
+                continue
+            rounds[impl, r] = (pb, vals)
+            probes.extend(pb)
+    if not probes or max(probes) < 1.8 * min(probes):
+        return
+    split = (min(probes) * max(probes)) ** 0.5
+    mode = {}
+    for key, (pb, _) in rounds.items():
+        kinds = {"fast" if p < split else "slow" for p in pb}
+        mode[key] = kinds.pop() if len(kinds) == 1 else "mixed"
+    lines.extend(["", "## Point-to-point by the machine's mode", "",
+                  f"bench/probe.c's one-way time of a dirty cache line between the two CPUs, "
+                  f"just before and after each point-to-point run, ranged {min(probes):.0f}-"
+                  f"{max(probes):.0f} ns; a round is fast when both are below {split:.0f} ns, "
+                  "slow when both are above, and left out when they disagree. Rounds by "
+                  "implementation:", ""])
+    nr = max(r for _, r in rounds)
+    lines.append("| round |" + "".join(f" {i} |" for i in impls))
+    lines.append("|" + "---|" * (len(impls) + 1))
+    for r in range(1, nr + 1):
+        cells = ""
+        for i in impls:
+            if (i, r) in rounds:
+                pb = rounds[i, r][0]
+                cells += f" {mode[i, r]} ({pb[0]:.0f}/{pb[1]:.0f} ns) |"
+            else:
+                cells += " - |"
+        lines.append(f"| {r} |{cells}")
+    for m in ("fast", "slow"):
+        lines.extend(["", f"Medians of the {m} rounds (rounds counted in brackets; latency "
+                      "in microseconds, bandwidth in MB/s; ratio to the best peer as above):", ""])
+        lines.append("| line |" + "".join(f" {i} |" for i in impls) + f" {impls[0]}/best |")
+        lines.append("|" + "---|" * (len(impls) + 2))
+        for name, size in MODE_LINES:
+            med = []
+            for i in impls:
+                v = [vals[name, size] for (j, r), (_, vals) in rounds.items()
+                     if j == i and mode[j, r] == m and (name, size) in vals]
+                med.append((statistics.median(v), len(v)) if v else None)
+            pv = [x[0] for x in med[1:] if x]
+            ratio = "-"
+            if med[0] and pv:
+                best = max(pv) if name == "bw" else min(pv)
+                ratio = f"{med[0][0] / best:.2f}"
+            cells = "".join(f" {x[0]:.{1 if name == 'bw' else 2}f} ({x[1]}) |" if x else " - |"
+                            for x in med)
+            lines.append(f"| {name} {fmt_size(size)} |{cells} {ratio} |")
 
 
 def main():
@@ -136,6 +232,8 @@ def main():
     lines.append("|" + "".join(f" {i} |" for i in impls))
     lines.append("|" + "---|" * len(impls))
     lines.append("|" + "".join(f" {med[i] * 1e3:.0f} ms |" if med[i] else " - |" for i in impls))
+
+    by_mode(out, impls, lines)
 
     if worst:
         worst.sort(reverse=True)

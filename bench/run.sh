@@ -14,11 +14,16 @@
 #     oversubscribed on purpose): barrier, bcast, reduce, allreduce, gather, allgather,
 #     scatter, alltoall, 8 B .. 1 MiB
 #   * bench/pingpong.c, 4 ranks: two pairs ping-pong at once, 8 B (oversubscribed latency)
+# with bench/probe.c (no MPI: how fast a dirty cache line crosses between the two CPUs) run
+# just before and just after each point-to-point run, because VMs like the bench's switch
+# between a fast and a slow state within seconds and every implementation moves with it;
 # and finally start-up: wall time of `mpiexec -n 4 hello`, 10 times each.
 # Statistic: each benchmark reports the median of per-iteration times (P50); the table gives
 # the median of the rounds' P50s and the ratio OxiMPI / best peer per line (time: below 1
-# means OxiMPI is faster; bandwidth: above 1). bench/report.py writes build/bench/report.md
-# and, when matplotlib can be had (bench/.venv-plot), build/bench/bench.png.
+# means OxiMPI is faster; bandwidth: above 1), and, when the probe saw two modes, the
+# point-to-point lines again per mode from the rounds whose probes agree. bench/report.py
+# writes build/bench/report.md and, when matplotlib can be had (bench/.venv-plot),
+# build/bench/bench.png.
 # Raw outputs stay in build/bench/ (IMPL.TEST.ROUND, with .err).
 set -u
 here=$(cd -P -- "$(dirname -- "$0")" && pwd)
@@ -31,7 +36,7 @@ while [ $# -gt 0 ]; do
         -r | --rounds) rounds=$2; shift 2 ;;
         --impls) impls=$2; shift 2 ;;
         --scale) scale=$2; shift 2 ;;
-        -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -68,7 +73,9 @@ case " $impls " in *" oximpi "*) ;; *) echo "bench: OxiMPI is not built (scripts
 
 out=$root/build/bench
 mkdir -p "$out"
-rm -f "$out"/*.p2p.* "$out"/*.coll2.* "$out"/*.coll4.* "$out"/*.over.* "$out"/*.start
+rm -f "$out"/*.p2p.* "$out"/*.coll2.* "$out"/*.coll4.* "$out"/*.over.* "$out"/*.start \
+    "$out"/*.probe.*
+cc -O2 -pthread -o "$out/probe" "$here/probe.c" || exit 1
 
 for impl in $impls; do
     for b in p2p coll pingpong; do
@@ -93,7 +100,9 @@ failed=0
 for r in $(seq 1 "$rounds"); do
     for impl in $impls; do
         echo "round $r/$rounds: $impl" >&2
+        timeout 60 "$out/probe" >"$out/$impl.probe.$r.before" || failed=1
         run "$impl" 2 p2p "$out/$impl.p2p.$r" --scale "$scale" || failed=1
+        timeout 60 "$out/probe" >"$out/$impl.probe.$r.after" || failed=1
         run "$impl" 2 coll "$out/$impl.coll2.$r" --scale "$scale" || failed=1
         run "$impl" 4 coll "$out/$impl.coll4.$r" \
             --scale "$(awk -v s="$scale" 'BEGIN { print s * 0.2 }')" || failed=1
