@@ -61,10 +61,23 @@ pub fn split(c: &ShmComm, allreduce: bool, bytes: u64) -> bool {
 /// and lost at 1 MiB (742 / 949 / 832; a binary tree 771): those keep the whole read.
 pub const CHAIN_MIN: u64 = 256 * 1024;
 
+/// Smallest broadcast pipelined along the chain when the chain is three hand-offs deep or
+/// more (4 ranks): below it every rank reads the root's buffer at once. At 256 KiB the
+/// chain's 128 KiB chunks make only two pieces, too few to hide its depth, and the readers
+/// of one CPU copy one after the other anyway (issue 13, coll9, bench/coll.c --ops bcast,
+/// 4 ranks on 2 cores under chrt -f 10 during the other helpers' load, four sets of 15
+/// alternating rounds, medians, us, chain / whole read / Open MPI 5 ob1+sm: 201 / 190 / 201,
+/// 211 / 203 / 210, 208 / 198 / 200, 233 / 192 / 206). At 3 ranks (two hand-offs) the
+/// chain keeps 256 KiB: whole read there 1.11 and 1.23 times the chain (2 sets of 15).
+/// 512 KiB was not measured; 1 MiB stays on the chain (see [`CHAIN_MIN`]).
+pub const DEEP_CHAIN_MIN: u64 = 512 * 1024;
+
 /// Whether a single-copy broadcast of `bytes` goes along the chain (`direct::chain`)
-/// rather than every rank reading the root's buffer at once (see [`CHAIN_MIN`]).
+/// rather than every rank reading the root's buffer at once (see [`CHAIN_MIN`] and
+/// [`DEEP_CHAIN_MIN`]).
 pub fn chain(c: &ShmComm, bytes: u64) -> bool {
-    c.oversubscribed() && c.quota <= 2 && bytes >= CHAIN_MIN
+    let min = if c.n > 3 { DEEP_CHAIN_MIN } else { CHAIN_MIN };
+    c.oversubscribed() && c.quota <= 2 && bytes >= min
 }
 
 /// Smallest broadcast that goes single-copy (`direct`) when every rank has a core: below
