@@ -108,14 +108,6 @@ pub trait Fabric: Send + Sync {
     fn frame_eager_limit(&self, _dst: usize) -> usize {
         0
     }
-    /// The largest message sent to `dst` in an eager frame when it is the only send to
-    /// `dst` since the engine last made progress (a ping-pong, not a window): above it such
-    /// a send takes the rendezvous, whose read lands in place, when the receiver's copy out
-    /// of its frame buffer would cost more latency than the round trip. At most
-    /// [`Fabric::frame_eager_limit`], which it defaults to.
-    fn frame_eager_lone_limit(&self, dst: usize) -> usize {
-        self.frame_eager_limit(dst)
-    }
     /// Sends one eager message to `dst`: the header and a payload gathered from the
     /// operation's memory (`data`: address, length pieces, in order), without a staging
     /// copy. Only for destinations and sizes [`Fabric::frame_eager_limit`] allows; it is

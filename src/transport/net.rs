@@ -359,13 +359,6 @@ impl Fabric for Net {
             0
         }
     }
-    fn frame_eager_lone_limit(&self, dst: usize) -> usize {
-        if self.tcp_peer(dst).is_some() {
-            super::tcp::FRAME_EAGER_LONE_MAX
-        } else {
-            0
-        }
-    }
     fn send_frame(
         &self,
         dst: usize,

@@ -76,12 +76,6 @@ pub struct State {
     pub(super) part_posted: Vec<(Posted, u16)>,
     /// The envelopes of the last quick sends (see `quick`).
     sent: quick::SentLog,
-    /// Calls of `progress`, counted (wrapping, never 0), and per fabric index its value at
-    /// the last send larger than a cell to that index: a send made while it still equals
-    /// the count follows another without progress in between, i.e. streams (see
-    /// `emit_frame_start`).
-    progress_epoch: u32,
-    big_send_epoch: Vec<u32>,
 }
 
 pub struct Engine<F: Fabric> {
@@ -177,8 +171,6 @@ impl<F: Fabric> Engine<F> {
                 part_seq: Default::default(),
                 part_posted: Vec::new(),
                 sent: Default::default(),
-                progress_epoch: 1,
-                big_send_epoch: Vec::new(),
             }),
             me,
             local_of,

@@ -8,7 +8,6 @@ use crate::p2p::fabric::HDR_BYTES;
 impl<F: Fabric> Engine<F> {
     /// Drains the fabric and advances transfers; true when anything happened.
     pub fn progress(&self, st: &mut State) -> bool {
-        st.progress_epoch = st.progress_epoch.wrapping_add(1).max(1);
         let mut did = self.drain_backlog(st);
         // A run of small eager messages (a window's) first, straight from where they lie;
         // anything else the fabric holds goes through `poll`, one message at a time.

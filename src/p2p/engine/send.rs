@@ -270,28 +270,13 @@ impl<F: Fabric> Engine<F> {
 
     /// Sends request `id` eagerly in a frame of its own when it is larger than a cell and
     /// the fabric streams such messages to `dst` (TCP: no rendezvous round trip); false
-    /// when it does not apply (a cell, and perhaps a rendezvous, instead). Above the
-    /// fabric's lone limit only a send that streams goes in a frame: one that follows
-    /// another large send to `dst` with no progress in between (a window of Isends, whose
-    /// messages then go back to back instead of one pull round trip each); a lone one (a
-    /// ping-pong's) takes the rendezvous, whose read lands in place without the receiver's
-    /// copy (issue 14: 256 KiB window 1.6 -> 4.7 GB/s by frames, ping-pong 67 us by
-    /// rendezvous vs 86 by a frame).
+    /// when it does not apply (a cell, and perhaps a rendezvous, instead).
     fn emit_frame_start(&self, st: &mut State, id: ReqId, dst: usize) -> bool {
-        let r = st.reqs.get(id).expect("send request");
+        let r = st.reqs.get_mut(id).expect("send request");
         let total = r.total as usize;
         if r.part.is_some() || total <= self.eager_limit || total > self.frame_limit(dst) {
             return false;
         }
-        if dst >= st.big_send_epoch.len() {
-            st.big_send_epoch.resize(dst + 1, 0);
-        }
-        let streams = st.big_send_epoch[dst] == st.progress_epoch;
-        st.big_send_epoch[dst] = st.progress_epoch;
-        if !streams && total > self.fab.frame_eager_lone_limit(dst) {
-            return false;
-        }
-        let r = st.reqs.get_mut(id).expect("send request");
         let sync = r.rreq == Mode::Sync as u64;
         r.rreq = 0;
         let h = Header {

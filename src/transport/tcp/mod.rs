@@ -119,13 +119,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// rule that sent only streaming sends eagerly (the first of a window by rendezvous) lost
 /// the window's bandwidth (256 KiB 811-1420 MB/s) and was dropped.
 pub const FRAME_EAGER_MAX: usize = 1 << 20;
-/// The largest message sent in an eager frame when it is the only send to its peer since
-/// the engine last made progress (`Fabric::frame_eager_lone_limit`): a ping-pong has no
-/// stream to keep busy, and the receiver's copy out of the frame buffer lies on its
-/// critical path, so above this such a send takes the rendezvous, whose pull lands in place
-/// (one-way 256 KiB between the namespace hosts, 5 rounds, medians: rendezvous 66.7 us,
-/// eager frame 85.6, Open MPI 71.1; MPICH ch3's 128 KiB eager limit again).
-pub const FRAME_EAGER_LONE_MAX: usize = 128 << 10;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
 /// trip); it spins the engine's spin time when that is longer (see [`Tcp::pull`]).
