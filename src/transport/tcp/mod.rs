@@ -113,11 +113,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// 4190 3312 4975 4556, 1 MiB 1629 3436 3436 4013 3957; Open MPI 256 KiB 1385 3978 4280
 /// 4223 4210, 1 MiB 1527 2362 2196 2342 2095. At 4 MiB the copy costs more than the round
 /// trip saves in a ping-pong (one-way 850-997 us by rendezvous, 983-1265 eager), and an
-/// unexpected message is buffered whole at the receiver: 1 MiB bounds that buffer. Up to
-/// 1 MiB the ping-pong does not lose (4 alternating rounds, one-way medians, us: 256 KiB
-/// rendezvous 66-76, eager 53-72, Open MPI 70-73; 1 MiB 213-254 / 216-277 / 357-451); a
-/// rule that sent only streaming sends eagerly (the first of a window by rendezvous) lost
-/// the window's bandwidth (256 KiB 811-1420 MB/s) and was dropped.
+/// unexpected message is buffered whole at the receiver: 1 MiB bounds that buffer.
 pub const FRAME_EAGER_MAX: usize = 1 << 20;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
