@@ -99,22 +99,10 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous. Above it the receiver's pull moves the data in place, with no copy
-/// on either side, but one round trip a message: the receiver reads the sender's memory
-/// one message at a time (`Fabric::read_remote` returns when the data is in place), so a
-/// window of messages streams in bursts with the link idle between them. Open MPI's
-/// btl/tcp acknowledges all the rendezvous it matched at once and the sender streams the
-/// messages back to back; an eager frame streams the same way, and costs the receiver a
-/// copy from its frame buffer. Measured between the namespace hosts of tests-hosts (window
-/// of 64 as bench/p2p.c's, ranks at SCHED_FIFO on the loaded 2-core VM, 5 alternating
-/// rounds, MB/s, the first round of each the VM's slow mode): rendezvous above 128 KiB
-/// (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`, this value until session 18) 256 KiB
-/// 1230 1135 1795 1969 1732, 1 MiB 1293 1258 1799 1851 2250; eager to 4 MiB 256 KiB 1726
-/// 4190 3312 4975 4556, 1 MiB 1629 3436 3436 4013 3957; Open MPI 256 KiB 1385 3978 4280
-/// 4223 4210, 1 MiB 1527 2362 2196 2342 2095. At 4 MiB the copy costs more than the round
-/// trip saves in a ping-pong (one-way 850-997 us by rendezvous, 983-1265 eager), and an
-/// unexpected message is buffered whole at the receiver: 1 MiB bounds that buffer.
-pub const FRAME_EAGER_MAX: usize = 1 << 20;
+/// than by rendezvous: MPICH's ch3 sockets send up to 128 KiB eagerly
+/// (`MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`). Above it the receiver's pull moves the data in
+/// place, which wins once the round trip is small beside the transfer.
+pub const FRAME_EAGER_MAX: usize = 128 << 10;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
 /// trip); it spins the engine's spin time when that is longer (see [`Tcp::pull`]).
