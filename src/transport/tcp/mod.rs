@@ -101,7 +101,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
 /// than by rendezvous: MPICH's ch3 sockets send up to 128 KiB eagerly
 /// (`MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`). Above it the receiver's pull moves the data in
-/// place, which wins once the round trip is small beside the transfer.
+/// place, which wins once the round trip is small beside the transfer. Tried in session 18
+/// (tcp15): eager frames up to 1 MiB streamed a window of 256 KiB-1 MiB messages back to
+/// back (bench/tcp.sh -r 5, OxiMPI / best peer: window bandwidth 256 KiB 1.09, 1 MiB 1.52,
+/// but 512 KiB 0.72) and cost the ping-pong the receiver's copy out of its frame buffer
+/// (one-way 256 KiB 1.51, 512 KiB 2.30, 1 MiB 1.33, where the rendezvous gave 0.70-1.06):
+/// reverted. The window's bandwidth wants the rendezvous reads of a window to overlap
+/// (a PULL started per matched RTS without waiting for the previous one's answer) instead.
 pub const FRAME_EAGER_MAX: usize = 128 << 10;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
