@@ -9,6 +9,13 @@ use parking_lot::Mutex;
 /// Buffers kept: enough for the frames a rank holds at once (it releases each after
 /// delivering it), bounded so a burst does not pin memory.
 const KEEP: usize = 16;
+/// Of those, at most this many larger than [`LARGE`]: an eager frame may be 1 MiB
+/// (`FRAME_EAGER_MAX`, a 2 MiB buffer), and sixteen of them would pin 32 MiB for a burst
+/// long gone; a window of large eager messages to posted receives uses one or two at a
+/// time (each is copied out and given back before the next is read).
+const KEEP_LARGE: usize = 4;
+/// The size above which a buffer counts against [`KEEP_LARGE`].
+const LARGE: usize = 256 << 10;
 /// The smallest buffer made: any cell of a small message fits.
 const MIN: usize = 4 << 10;
 
@@ -47,7 +54,18 @@ impl Pool {
         // the bytes past `len` are still initialised.
         unsafe { b.set_len(b.capacity()) };
         let mut free = self.free.lock();
-        if free.len() < KEEP {
+        if b.len() > LARGE && free.iter().filter(|f| f.len() > LARGE).count() >= KEEP_LARGE {
+            // Enough large ones kept: the smallest of them gives way to a larger one.
+            if let Some(large) = free
+                .iter_mut()
+                .filter(|f| f.len() > LARGE)
+                .min_by_key(|f| f.len())
+            {
+                if large.len() < b.len() {
+                    *large = b;
+                }
+            }
+        } else if free.len() < KEEP {
             free.push(b);
         } else if let Some(small) = free.iter_mut().min_by_key(|s| s.len()) {
             // Keep the larger buffers: a small one is cheap to make again.
@@ -78,5 +96,35 @@ mod tests {
         p.give(c);
         let d = p.take(65_000);
         assert!(d.capacity() >= 70_000);
+    }
+
+    /// A burst of large frames leaves at most `KEEP_LARGE` large buffers behind, the
+    /// largest ones, and small ones are still kept beside them.
+    #[test]
+    fn few_large_buffers_are_kept() {
+        let p = Pool::default();
+        let sizes: Vec<usize> = (0..10).map(|i| LARGE + 1 + i * (64 << 10)).collect();
+        let taken: Vec<Vec<u8>> = sizes.iter().map(|&n| p.take(n)).collect();
+        let small = p.take(100);
+        for b in taken {
+            p.give(b);
+        }
+        p.give(small);
+        let free = p.free.lock();
+        let large: Vec<usize> = free
+            .iter()
+            .map(|b| b.len())
+            .filter(|&n| n > LARGE)
+            .collect();
+        assert_eq!(large.len(), KEEP_LARGE, "large buffers kept: {large:?}");
+        let biggest = sizes[9].next_power_of_two();
+        assert!(
+            large.contains(&biggest),
+            "the largest was dropped: {large:?}"
+        );
+        assert!(
+            free.iter().any(|b| b.len() <= LARGE),
+            "the small one was dropped"
+        );
     }
 }
