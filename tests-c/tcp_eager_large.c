@@ -1,5 +1,5 @@
-/* Messages around the TCP transport's eager frame limit (128 KiB; 1 MiB was tried in
- * session 18) and the rendezvous above it, over TCP (tcp_eager_large.sh sets OXIMPI_TRANSPORT=tcp):
+/* Messages around the TCP transport's eager frame limit (1 MiB since session 18; 128 KiB
+ * before) and the rendezvous above it, over TCP (tcp_eager_large.sh sets OXIMPI_TRANSPORT=tcp):
  * unexpected (sent before the receive is posted, matched out of order, one found by
  * MPI_Probe first), to posted receives, and one truncated (MPI_ERR_TRUNCATE through
  * MPI_ERRORS_RETURN, the sender unaffected). Every byte and every status is checked.
