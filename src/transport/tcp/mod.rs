@@ -118,8 +118,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// window bandwidth 256 KiB 0.28 / 1.09, 512 KiB 0.29 / 0.72, 1 MiB 0.54 / 1.52, 2 MiB
 /// 0.61 / 0.73; ping-pong 256 KiB 0.95 / 1.51, 512 KiB 1.89 / 2.30, 1 MiB 1.30 / 1.33, and
 /// the same binary alternating the two libraries (4 rounds, one-way medians, us) 256 KiB
-/// 66-76 / 53-72 (Open MPI 70-73), 1 MiB 213-254 / 216-277 (357-451): the ping-pong moves
-/// with the VM's mode more than with the limit. What would serve both: the rendezvous
+/// 66-76 / 53-72 (Open MPI 70-73), 1 MiB 213-254 / 216-277 (357-451); but a third
+/// bench/tcp.sh run's fast rounds put the 256 KiB ping-pong at 104-108 us against the
+/// peers' 72-84 (docs/bench-tcp.md): the receiver's copy is on its critical path. What
+/// would serve both: the rendezvous
 /// reads of a window overlapping (a PULL per matched RTS without waiting for the previous
 /// answer), with no copy at the receiver.
 pub const FRAME_EAGER_MAX: usize = 1 << 20;
