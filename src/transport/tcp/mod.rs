@@ -99,31 +99,23 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous. Above it the receiver's pull moves the data in place, with no copy
-/// on either side, but one round trip a message: the receiver reads the sender's memory
-/// one message at a time (`Fabric::read_remote` returns when the data is in place), so a
-/// window of messages streams in bursts with the link idle between them. Open MPI's
-/// btl/tcp acknowledges all the rendezvous it matched at once and the sender streams the
-/// messages back to back; an eager frame streams the same way, and costs the receiver a
-/// copy from its frame buffer. Measured between the namespace hosts of tests-hosts (window
-/// of 64 as bench/p2p.c's, ranks at SCHED_FIFO on the loaded 2-core VM, 5 alternating
-/// rounds, MB/s, the first round of each the VM's slow mode): rendezvous above 128 KiB
-/// (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`, this value until session 18) 256 KiB
-/// 1230 1135 1795 1969 1732, 1 MiB 1293 1258 1799 1851 2250; eager to 4 MiB 256 KiB 1726
-/// 4190 3312 4975 4556, 1 MiB 1629 3436 3436 4013 3957; Open MPI 256 KiB 1385 3978 4280
-/// 4223 4210, 1 MiB 1527 2362 2196 2342 2095. At 4 MiB the copy costs more than the round
-/// trip saves in a ping-pong (one-way 850-997 us by rendezvous, 983-1265 eager), and an
-/// unexpected message is buffered whole at the receiver: 1 MiB bounds that buffer.
-/// Two bench/tcp.sh -r 5 runs of session 18 (OxiMPI / best peer; 128 KiB then 1 MiB):
-/// window bandwidth 256 KiB 0.28 / 1.09, 512 KiB 0.29 / 0.72, 1 MiB 0.54 / 1.52, 2 MiB
-/// 0.61 / 0.73; ping-pong 256 KiB 0.95 / 1.51, 512 KiB 1.89 / 2.30, 1 MiB 1.30 / 1.33, and
-/// the same binary alternating the two libraries (4 rounds, one-way medians, us) 256 KiB
-/// 66-76 / 53-72 (Open MPI 70-73), 1 MiB 213-254 / 216-277 (357-451); but a third
-/// bench/tcp.sh run's fast rounds put the 256 KiB ping-pong at 104-108 us against the
-/// peers' 72-84 (docs/bench-tcp.md): the receiver's copy is on its critical path. What
-/// would serve both: the rendezvous
-/// reads of a window overlapping (a PULL per matched RTS without waiting for the previous
-/// answer), with no copy at the receiver.
+/// than by rendezvous (128 KiB, MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`, until
+/// session 18). Above it the receiver's pull moves the data in place, with no copy on either
+/// side, but one round trip a message: the receiver reads the sender's memory one message at
+/// a time (`Fabric::read_remote` returns when the data is in place), so a window of messages
+/// streams in bursts with the link idle between them. Open MPI's btl/tcp acknowledges all
+/// the rendezvous it matched at once and the sender streams them back to back; an eager
+/// frame streams the same way, and costs the receiver a copy from its frame buffer, which a
+/// ping-pong pays on its critical path. Measured between the namespace hosts of tests-hosts
+/// (window of 64 as bench/p2p.c's, OxiMPI / best peer unless said): bench/tcp.sh -r 5 with
+/// 128 KiB then 1 MiB, window 256 KiB 0.28 / 1.09, 1 MiB 0.54 / 1.52; the same binary
+/// alternating the two libraries, 256 KiB window 1225-1622 / 3955-4799 MB/s (Open MPI
+/// 3817-4094); but in the fast rounds of the final bench run (docs/bench-tcp.md) the 256 KiB
+/// ping-pong took 104-108 us against the peers' 72-84. At 4 MiB the copy costs more than the
+/// round trip saves (one-way 850-997 us by rendezvous, 983-1265 eager), and an unexpected
+/// message is buffered whole at the receiver: 1 MiB bounds that buffer. What would serve
+/// both the window and the ping-pong: rendezvous reads that overlap (a pull started for
+/// every matched RTS without waiting for the previous answer), then this back at 128 KiB.
 pub const FRAME_EAGER_MAX: usize = 1 << 20;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
