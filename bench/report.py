@@ -39,38 +39,9 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}"
 
 
-def load(out, impl, test):
-    """{(name, bytes): [value per round]} from the lines 'NAME BYTES VALUE'."""
-    res = {}
-    for f in sorted(glob.glob(os.path.join(out, f"{impl}.{test}.*"))):
-        if f.endswith(".err"):
-            continue
-        for line in open(f):
-            p = line.split()
-            if len(p) != 3 or line.startswith("#"):
-                continue
-            try:
-                res.setdefault((p[0], int(p[1])), []).append(float(p[2]))
-            except ValueError:
-                continue
-    return res
-
-
-def load_over(out, impl):
-    """bench/pingpong.c's 'size iters latency bw' lines: {('lat', size): [latency]}."""
-    res = {}
-    for f in glob.glob(os.path.join(out, f"{impl}.over.*")):
-        if f.endswith(".err"):
-            continue
-        for line in open(f):
-            p = line.split()
-            if len(p) == 4 and not line.startswith("#"):
-                res.setdefault(("lat", int(p[0])), []).append(float(p[2]))
-    return res
-
-
 def load_rounds(out, impl, test):
-    """{round: {(name, bytes): value}} from OUTDIR/IMPL.TEST.ROUND."""
+    """{round: {(name, bytes): value}} from the lines 'NAME BYTES VALUE' of
+    OUTDIR/IMPL.TEST.ROUND."""
     res = {}
     for f in glob.glob(os.path.join(out, f"{impl}.{test}.*")):
         r = f.rsplit(".", 1)[1]
@@ -85,6 +56,28 @@ def load_rounds(out, impl, test):
                 except ValueError:
                     continue
         res[int(r)] = one
+    return res
+
+
+def load(out, impl, test):
+    """{(name, bytes): [value per round]}, the rounds in order."""
+    res = {}
+    for _, one in sorted(load_rounds(out, impl, test).items()):
+        for k, v in one.items():
+            res.setdefault(k, []).append(v)
+    return res
+
+
+def load_over(out, impl):
+    """bench/pingpong.c's 'size iters latency bw' lines: {('lat', size): [latency]}."""
+    res = {}
+    for f in glob.glob(os.path.join(out, f"{impl}.over.*")):
+        if f.endswith(".err"):
+            continue
+        for line in open(f):
+            p = line.split()
+            if len(p) == 4 and not line.startswith("#"):
+                res.setdefault(("lat", int(p[0])), []).append(float(p[2]))
     return res
 
 
