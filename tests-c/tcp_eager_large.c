@@ -7,26 +7,11 @@
  * What it guards: a frame up to the limit is read whole into a buffer of the receiver's
  * pool, delivered to a receive posted before or after it came, and given back; the sizes
  * past it go by rendezvous, unexpected ones included. */
-#include <mpi.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define CHECK(c, ...)                                                              \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "tcp_eager_large: rank %d: ", rank);                   \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fprintf(stderr, "\n");                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                          \
-        }                                                                          \
-    } while (0)
+#include "oxitest.h"
 
 static const int sizes[] = {(128 << 10) - 1, (128 << 10) + 1, 256 << 10, (1 << 20) - 48,
                             1 << 20, (1 << 20) + 1, (2 << 20) + 3};
 #define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
-
-static int rank;
 
 static unsigned char pattern(int m, long i) {
     return (unsigned char)(m * 29 + i * 13 + (i >> 10));
@@ -53,11 +38,9 @@ static void check_message(const char *what, int m, const unsigned char *b, int n
 }
 
 int main(int argc, char **argv) {
-    int size;
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    CHECK(size >= 2, "needs 2 ranks");
+    ot_init("tcp_eager_large", &argc, &argv);
+    int rank = ot_rank;
+    CHECK(ot_size >= 2, "needs 2 ranks");
     unsigned char *out[NSIZES], *in[NSIZES];
     MPI_Request req[NSIZES];
     MPI_Status st[NSIZES];
@@ -139,9 +122,5 @@ int main(int argc, char **argv) {
         MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
     }
 
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (rank == 0)
-        printf("PASS tcp_eager_large\n");
-    MPI_Finalize();
-    return 0;
+    return ot_pass();
 }
