@@ -8,11 +8,11 @@
 //! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
 //! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
 //!
-//! The engine's parts, one file each: `send`, `recv` (with the receiver's side of the
-//! rendezvous), `protocol` (the cells as they arrive, the backlog, streaming), `completion`
-//! (completing, waiting, testing, freeing), `persistent` (init/start), `probe` (probe and
-//! matched probe), `cancel`, `fail` (ending operations a peer's failure or a revoke
-//! makes impossible). The blocking loop and its policy are `crate::progress`'s.
+//! The engine's parts, one file each: `send`, `recv`, `rendezvous` (the receiver's side:
+//! single-copy read and FIN, or CTS), `protocol` (the cells as they arrive, the backlog,
+//! streaming), `completion` (completing, waiting, testing, freeing), `persistent`
+//! (init/start), `probe` (probe and matched probe), `cancel`, `fail` (ending operations a
+//! peer's failure or a revoke makes impossible). The blocking loop and its policy are `crate::progress`'s.
 //!
 //! The lock is a `ModeMutex` (`transport::exclusive`): a real mutex when the job runs
 //! MPI_THREAD_MULTIPLE, a re-entry check costing no locked instruction at the lower levels,
@@ -45,6 +45,7 @@ mod protocol;
 mod quick;
 pub use quick::Started;
 mod recv;
+mod rendezvous;
 mod send;
 
 /// A cell-sized message waiting for a free cell, in send order.
