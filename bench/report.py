@@ -8,8 +8,9 @@ the rounds of each benchmark's per-iteration median (P50), and writes OUTDIR/rep
 printed): one table per benchmark with every implementation's figure and the ratio of the
 first implementation to the BEST peer (times: below 1 means faster; bandwidth: above 1 means
 faster), plus the machine, the rounds and the statistic. When bench/probe.c's figures
-(IMPL.probe.ROUND.{before,after}) show the machine in two modes, a last section sorts the
-point-to-point rounds by mode and compares the key lines within each mode. If matplotlib imports, also
+(IMPL.probe.TEST.ROUND.{before,after}) show the machine in two modes, a last section sorts
+each benchmark's rounds by mode and compares its key lines within each mode. If matplotlib
+imports, also
 OUTDIR/bench.png: latency and bandwidth by size, bcast and allreduce by size at 2 and 4 ranks.
 """
 import glob
@@ -81,10 +82,11 @@ def load_over(out, impl):
     return res
 
 
-def probe_line_ns(out, impl, r, when):
-    """bench/probe.c's one-way time of a cache line, or None."""
+def probe_line_ns(out, impl, test, r, when):
+    """bench/probe.c's one-way time of a cache line just before or after round `r` of
+    `test`, or None."""
     try:
-        for line in open(os.path.join(out, f"{impl}.probe.{r}.{when}")):
+        for line in open(os.path.join(out, f"{impl}.probe.{test}.{r}.{when}")):
             p = line.split()
             if len(p) == 2 and p[0] == "line":
                 return float(p[1])
@@ -93,36 +95,59 @@ def probe_line_ns(out, impl, r, when):
     return None
 
 
-# The lines compared per mode: the small and mid sizes where the two modes differ most.
-MODE_LINES = [("lat", 8), ("lat", 1024), ("lat", 2048), ("lat", 16384), ("lat", 4 << 20),
-              ("bw", 8), ("bw", 1024), ("bw", 2048), ("bw", 16384), ("bw", 32768)]
+# The lines compared per mode, by benchmark: the small and mid sizes where the two modes
+# differ most, and the collectives' lines that issue 13's targets name.
+COLL_MODE = [("barrier", 0), ("bcast", 8), ("reduce", 8), ("allreduce", 8), ("reduce", 64),
+             ("scatter", 8), ("alltoall", 64)]
+MODE_LINES = {
+    "p2p": [("lat", 8), ("lat", 1024), ("lat", 2048), ("lat", 16384), ("lat", 4 << 20),
+            ("bw", 8), ("bw", 1024), ("bw", 2048), ("bw", 16384), ("bw", 32768)],
+    "coll2": COLL_MODE,
+    "coll4": COLL_MODE + [("bcast", 256 << 10), ("allgather", 1 << 20)],
+}
+MODE_TITLES = {"p2p": "Point-to-point", "coll2": "Collectives, 2 ranks,",
+               "coll4": "Collectives, 4 ranks on 2 cores,"}
+
+
+def probed_rounds(out, impls, test):
+    """{(impl, round): ([probe before, after], {(name, bytes): value})} of the rounds of
+    `test` that carry both probes."""
+    rounds = {}
+    for impl in impls:
+        for r, vals in load_rounds(out, impl, test).items():
+            pb = [probe_line_ns(out, impl, test, r, w) for w in ("before", "after")]
+            if None not in pb:
+                rounds[impl, r] = (pb, vals)
+    return rounds
 
 
 def by_mode(out, impls, lines):
-    """Sort each implementation's p2p rounds into the machine's fast and slow mode (by the
-    probe before and after the round; a round whose probes disagree is left out) and compare
-    MODE_LINES within each mode. Nothing is written when the probes saw one mode only."""
-    rounds, probes = {}, []
-    for impl in impls:
-        for r, vals in load_rounds(out, impl, "p2p").items():
-            pb = [probe_line_ns(out, impl, r, w) for w in ("before", "after")]
-            if None in pb:
-                continue
-            rounds[impl, r] = (pb, vals)
-            probes.extend(pb)
+    """Sort each implementation's rounds of every benchmark into the machine's fast and slow
+    mode (by the probe before and after the run; a run whose probes disagree is left out)
+    and compare MODE_LINES within each mode. One split for all benchmarks: the geometric
+    mean of the extreme probes. Nothing is written when the probes saw one mode only."""
+    probed = {test: probed_rounds(out, impls, test) for test in MODE_LINES}
+    probes = [p for rounds in probed.values() for pb, _ in rounds.values() for p in pb]
     if not probes or max(probes) < 1.8 * min(probes):
         return
     split = (min(probes) * max(probes)) ** 0.5
+    lines.extend(["", "## By the machine's mode", "",
+                  f"bench/probe.c's one-way time of a dirty cache line between the two CPUs, "
+                  f"just before and after each benchmark run, ranged {min(probes):.0f}-"
+                  f"{max(probes):.0f} ns; a run is fast when both are below {split:.0f} ns, "
+                  "slow when both are above, and left out when they disagree."])
+    for test, rounds in probed.items():
+        if rounds:
+            mode_tables(test, rounds, split, impls, lines)
+
+
+def mode_tables(test, rounds, split, impls, lines):
+    """The rounds of `test` by mode, then its MODE_LINES per mode."""
     mode = {}
     for key, (pb, _) in rounds.items():
         kinds = {"fast" if p < split else "slow" for p in pb}
         mode[key] = kinds.pop() if len(kinds) == 1 else "mixed"
-    lines.extend(["", "## Point-to-point by the machine's mode", "",
-                  f"bench/probe.c's one-way time of a dirty cache line between the two CPUs, "
-                  f"just before and after each point-to-point run, ranged {min(probes):.0f}-"
-                  f"{max(probes):.0f} ns; a round is fast when both are below {split:.0f} ns, "
-                  "slow when both are above, and left out when they disagree. Rounds by "
-                  "implementation:", ""])
+    lines.extend(["", f"### {MODE_TITLES[test]} rounds by mode", ""])
     nr = max(r for _, r in rounds)
     lines.append("| round |" + "".join(f" {i} |" for i in impls))
     lines.append("|" + "---|" * (len(impls) + 1))
@@ -136,11 +161,13 @@ def by_mode(out, impls, lines):
                 cells += " - |"
         lines.append(f"| {r} |{cells}")
     for m in ("fast", "slow"):
-        lines.extend(["", f"Medians of the {m} rounds (rounds counted in brackets; latency "
-                      "in microseconds, bandwidth in MB/s; ratio to the best peer as above):", ""])
+        if m not in mode.values():
+            continue
+        lines.extend(["", f"Medians of the {m} rounds (rounds counted in brackets; times in "
+                      "microseconds, bandwidth in MB/s; ratio to the best peer as above):", ""])
         lines.append("| line |" + "".join(f" {i} |" for i in impls) + f" {impls[0]}/best |")
         lines.append("|" + "---|" * (len(impls) + 2))
-        for name, size in MODE_LINES:
+        for name, size in MODE_LINES[test]:
             med = []
             for i in impls:
                 v = [vals[name, size] for (j, r), (_, vals) in rounds.items()

@@ -15,13 +15,13 @@
 #     scatter, alltoall, 8 B .. 1 MiB
 #   * bench/pingpong.c, 4 ranks: two pairs ping-pong at once, 8 B (oversubscribed latency)
 # with bench/probe.c (no MPI: how fast a dirty cache line crosses between the two CPUs) run
-# just before and just after each point-to-point run, because VMs like the bench's switch
+# just before and just after each point-to-point and collective run, because VMs like the bench's switch
 # between a fast and a slow state within seconds and every implementation moves with it;
 # and finally start-up: wall time of `mpiexec -n 4 hello`, 10 times each.
 # Statistic: each benchmark reports the median of per-iteration times (P50); the table gives
 # the median of the rounds' P50s and the ratio OxiMPI / best peer per line (time: below 1
-# means OxiMPI is faster; bandwidth: above 1), and, when the probe saw two modes, the
-# point-to-point lines again per mode from the rounds whose probes agree. bench/report.py
+# means OxiMPI is faster; bandwidth: above 1), and, when the probe saw two modes, the key
+# lines of each benchmark again per mode from the runs whose probes agree. bench/report.py
 # writes build/bench/report.md and, when matplotlib can be had (bench/.venv-plot),
 # build/bench/bench.png.
 # Raw outputs stay in build/bench/ (IMPL.TEST.ROUND, with .err).
@@ -96,15 +96,24 @@ run() {
     }
 }
 
+# probed IMPL NRANKS BENCH TEST ROUND ARGS...: run() into IMPL.TEST.ROUND with the probe
+# just before and after it (IMPL.probe.TEST.ROUND.{before,after})
+probed() {
+    local impl=$1 n=$2 bench=$3 test=$4 r=$5 rc=0
+    shift 5
+    timeout 60 "$out/probe" >"$out/$impl.probe.$test.$r.before" || rc=1
+    run "$impl" "$n" "$bench" "$out/$impl.$test.$r" "$@" || rc=1
+    timeout 60 "$out/probe" >"$out/$impl.probe.$test.$r.after" || rc=1
+    return $rc
+}
+
 failed=0
 for r in $(seq 1 "$rounds"); do
     for impl in $impls; do
         echo "round $r/$rounds: $impl" >&2
-        timeout 60 "$out/probe" >"$out/$impl.probe.$r.before" || failed=1
-        run "$impl" 2 p2p "$out/$impl.p2p.$r" --scale "$scale" || failed=1
-        timeout 60 "$out/probe" >"$out/$impl.probe.$r.after" || failed=1
-        run "$impl" 2 coll "$out/$impl.coll2.$r" --scale "$scale" || failed=1
-        run "$impl" 4 coll "$out/$impl.coll4.$r" \
+        probed "$impl" 2 p2p p2p "$r" --scale "$scale" || failed=1
+        probed "$impl" 2 coll coll2 "$r" --scale "$scale" || failed=1
+        probed "$impl" 4 coll coll4 "$r" \
             --scale "$(awk -v s="$scale" 'BEGIN { print s * 0.2 }')" || failed=1
         run "$impl" 4 pingpong "$out/$impl.over.$r" --min 8 --max 8 \
             --scale "$(awk -v s="$scale" 'BEGIN { print s * 0.02 }')" || failed=1
