@@ -129,8 +129,8 @@ fn fold(c: &ShmComm, s: u64, red: &Reduction, out: &Data) -> Result<(), MpiError
 /// [`fold`] at 2 ranks of a few elements of a common predefined pair
 /// (`reduce::small`): `out = x0 op x1` straight from the two slots, instead of copying
 /// rank 1's data into `out` and then reducing into it through the general dispatch
-/// (callgrind, issue 13, 8 B MPI_Allreduce at 2 ranks: `fold` 316 -> 135 instructions). False: not such a call, nothing
-/// done.
+/// (callgrind, issue 13, 8 B MPI_Allreduce at 2 ranks: `fold` 316 -> 135 instructions).
+/// False: not such a call, nothing done.
 fn fold_pair_small(c: &ShmComm, k: usize, red: &Reduction, out: &Data, bytes: usize) -> bool {
     let (Op::Predef(p), Some(t)) = (&red.op, red.dt.basic) else {
         return false;
