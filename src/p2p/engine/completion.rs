@@ -159,8 +159,9 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Waits until every request of `ids` can be reaped, then reaps them all under one
-    /// lock (the core of MPI_Waitall), handing each entry's result to `sink` (index, None
-    /// for a null entry or a request no longer live) under that lock: the caller stores
+    /// lock (the core of MPI_Waitall), handing each entry to `sink` under that lock
+    /// (`ReapSink::plain` for a plain request, `ReapSink::reaped` for the others, None for
+    /// a null entry or a request no longer live: see `reap_all`): the caller stores
     /// statuses and handles there, with no array of results built and walked again. An
     /// array whose requests are already complete (a window of eager sends) costs one lock
     /// and no progress round; otherwise the blocking loop checks the array from the first
