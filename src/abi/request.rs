@@ -14,6 +14,7 @@ use crate::error::{class, MpiError};
 use crate::handle::{self, obj, predefined, KIND_BUILTIN, KIND_DIRECT, KIND_INDIRECT};
 use crate::mpi_fn;
 use crate::p2p::engine::Checked;
+use crate::p2p::request::ReapSink;
 use crate::p2p::{Kind, MsgId, Reaped, ReqId, Started, Status};
 use crate::runtime::{self, NodeEngine};
 use std::os::raw::c_int;
@@ -425,27 +426,74 @@ fn store_one(m: &mut Many, ids: &[Option<ReqId>], i: usize, r: Option<Reaped>, o
     m.statuses.store(i, &s, true);
 }
 
+/// The sink of an array reap that stores each entry into the caller's arrays as it is
+/// reaped (`store_one`), under the engine lock (only user memory is written there).
+struct Store<'s, 'a> {
+    m: &'s mut Many<'a>,
+    ids: &'s [Option<ReqId>],
+    out: &'s mut Stored,
+}
+
+impl ReapSink for Store<'_, '_> {
+    /// A plain request (never a generalized one): `store_one`'s `Some` case without the
+    /// `Reaped` built and matched.
+    #[inline(always)]
+    fn plain(&mut self, i: usize, s: &Status, _: Kind) {
+        self.m.hs[i] = predefined::REQUEST_NULL;
+        self.out.any_err |= s.error != 0;
+        self.m.statuses.store(i, s, true);
+    }
+
+    #[inline(always)]
+    fn reaped(&mut self, i: usize, r: Option<Reaped>) {
+        store_one(self.m, self.ids, i, r, self.out)
+    }
+}
+
+/// The sink that collects what was reaped, to be stored once the engine lock is let go
+/// (generalized requests' callbacks run while storing).
+struct Collect(Vec<Option<Reaped>>);
+
+impl ReapSink for Collect {
+    fn plain(&mut self, _: usize, s: &Status, kind: Kind) {
+        self.0.push(Some(Reaped {
+            status: *s,
+            kind,
+            ext: [0; 4],
+            live: false,
+        }));
+    }
+
+    fn reaped(&mut self, _: usize, r: Option<Reaped>) {
+        self.0.push(r);
+    }
+}
+
 /// Runs `reap` (an `Engine::wait_all`/`test_all` call given its sink) and stores what it
 /// reaped into `m`. Without generalized requests every entry is stored by the sink itself,
-/// under the engine lock (only user memory is written there); with them, the reaped
-/// entries are collected first, and stored once the lock is let go, for their callbacks.
-/// None when `reap` reaped nothing (a Testall that found a request not complete).
+/// under the engine lock (`Store`); with them, the reaped entries are collected first
+/// (`Collect`), and stored once the lock is let go, for their callbacks. None when `reap`
+/// reaped nothing (a Testall that found a request not complete).
 fn reap_into(
     m: &mut Many,
     ids: &[Option<ReqId>],
     grequests: bool,
-    reap: impl FnOnce(&mut dyn FnMut(usize, Option<Reaped>)) -> bool,
+    reap: impl FnOnce(&mut dyn ReapSink) -> bool,
 ) -> Option<Result<(), MpiError>> {
     let mut out = Stored::default();
     if grequests {
-        let mut reaped = Vec::with_capacity(ids.len());
-        if !reap(&mut |_, r| reaped.push(r)) {
+        let mut reaped = Collect(Vec::with_capacity(ids.len()));
+        if !reap(&mut reaped) {
             return None;
         }
-        for (i, r) in reaped.into_iter().enumerate() {
+        for (i, r) in reaped.0.into_iter().enumerate() {
             store_one(m, ids, i, r, &mut out);
         }
-    } else if !reap(&mut |i, r| store_one(m, ids, i, r, &mut out)) {
+    } else if !reap(&mut Store {
+        m,
+        ids,
+        out: &mut out,
+    }) {
         return None;
     }
     Some(out.result())
@@ -465,8 +513,13 @@ mpi_fn!(MPI_Waitall, PMPI_Waitall, (count: c_int, requests: *mut c_int, statuses
     }
     // The check and the wait under one lock; each entry stored straight from the engine's
     // reap loop (a sink it inlines).
+    let mut sink = Store {
+        m: &mut m,
+        ids: &ids,
+        out: &mut out,
+    };
     let c = e
-        .wait_all_checked(&ids, |i, r| store_one(&mut m, &ids, i, r, &mut out))
+        .wait_all_checked(&ids, &mut sink)
         .map_err(|i| bad_handle(m.hs[i]))?;
     on_first_owner(ctx, &c);
     if !c.grequests {

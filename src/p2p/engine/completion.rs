@@ -4,6 +4,7 @@
 //! requests a higher layer completes itself.
 
 use super::*;
+use crate::p2p::request::ReapSink;
 
 impl<F: Fabric> Engine<F> {
     /// Marks request `id` complete (recycling it if the user already freed it).
@@ -158,18 +159,19 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Waits until every request of `ids` can be reaped, then reaps them all under one
-    /// lock (the core of MPI_Waitall), handing each entry's result to `sink` (index, None
-    /// for a null entry or a request no longer live) under that lock: the caller stores
+    /// lock (the core of MPI_Waitall), handing each entry to `sink` under that lock
+    /// (`ReapSink::plain` for a plain request, `ReapSink::reaped` for the others, None for
+    /// a null entry or a request no longer live: see `reap_all`): the caller stores
     /// statuses and handles there, with no array of results built and walked again. An
     /// array whose requests are already complete (a window of eager sends) costs one lock
     /// and no progress round; otherwise the blocking loop checks the array from the first
     /// request not yet complete on.
-    pub fn wait_all(&self, ids: &[Option<ReqId>], mut sink: impl FnMut(usize, Option<Reaped>)) {
+    pub fn wait_all<S: ReapSink + ?Sized>(&self, ids: &[Option<ReqId>], sink: &mut S) {
         let mut from = 0;
         {
             let mut st = self.lock();
             if all_reapable(&st, ids, &mut from) {
-                return reap_all(&mut st, ids, &mut sink);
+                return reap_all(&mut st, ids, sink);
             }
         }
         self.wait_rest(ids, from, sink)
@@ -180,10 +182,10 @@ impl<F: Fabric> Engine<F> {
     /// a window's 64 receives). Err with the index of a stale entry (nothing reaped). An
     /// array holding generalized requests is checked only, not waited for: their wait
     /// callbacks must run first, outside the lock (the caller then uses `wait_all`).
-    pub fn wait_all_checked(
+    pub fn wait_all_checked<S: ReapSink + ?Sized>(
         &self,
         ids: &[Option<ReqId>],
-        mut sink: impl FnMut(usize, Option<Reaped>),
+        sink: &mut S,
     ) -> Result<Checked, usize> {
         let mut from = 0;
         let c = {
@@ -193,7 +195,7 @@ impl<F: Fabric> Engine<F> {
                 return Ok(c);
             }
             if all_reapable(&st, ids, &mut from) {
-                reap_all(&mut st, ids, &mut sink);
+                reap_all(&mut st, ids, sink);
                 return Ok(c);
             }
             c
@@ -204,31 +206,25 @@ impl<F: Fabric> Engine<F> {
 
     /// The blocking part of `wait_all`: progress until the entries of `ids` from `from` on
     /// can be reaped (those before can), then all of them reaped into `sink`.
-    fn wait_rest(
+    fn wait_rest<S: ReapSink + ?Sized>(
         &self,
         ids: &[Option<ReqId>],
         mut from: usize,
-        mut sink: impl FnMut(usize, Option<Reaped>),
+        sink: &mut S,
     ) {
-        self.wait_until(|_, st| {
-            all_reapable(st, ids, &mut from).then(|| reap_all(st, ids, &mut sink))
-        })
+        self.wait_until(|_, st| all_reapable(st, ids, &mut from).then(|| reap_all(st, ids, sink)))
     }
 
     /// One progress round, then every request of `ids` reaped into `sink` (as in
     /// `wait_all`) if all can be: true; false (nothing reaped) otherwise (the core of
     /// MPI_Testall).
-    pub fn test_all(
-        &self,
-        ids: &[Option<ReqId>],
-        mut sink: impl FnMut(usize, Option<Reaped>),
-    ) -> bool {
+    pub fn test_all<S: ReapSink + ?Sized>(&self, ids: &[Option<ReqId>], sink: &mut S) -> bool {
         self.run_pollers();
         let mut st = self.lock();
         self.progress(&mut st);
         let all = all_reapable(&st, ids, &mut 0);
         if all {
-            reap_all(&mut st, ids, &mut sink);
+            reap_all(&mut st, ids, sink);
         }
         all
     }
@@ -411,33 +407,25 @@ fn all_reapable(st: &State, ids: &[Option<ReqId>], from: &mut usize) -> bool {
     true
 }
 
-/// Reaps every request of `ids` (all reapable) into `sink`: None for null entries and for
-/// requests that are no longer live.
+/// Reaps every request of `ids` (all reapable) into `sink`: a plain request (the common
+/// case) by `ReapSink::plain`, its status read and the slot released by
+/// `Slab::reap_plain_into` with one lookup; the others by `ReapSink::reaped` (None for null
+/// entries and for requests that are no longer live).
 #[inline]
-fn reap_all(st: &mut State, ids: &[Option<ReqId>], sink: &mut impl FnMut(usize, Option<Reaped>)) {
+fn reap_all<S: ReapSink + ?Sized>(st: &mut State, ids: &[Option<ReqId>], sink: &mut S) {
     for (i, id) in ids.iter().enumerate() {
-        sink(i, id.and_then(|id| reap_one(st, id)));
+        match *id {
+            Some(id)
+                if st
+                    .reqs
+                    .reap_plain_into(id, |s, kind| sink.plain(i, s, kind)) => {}
+            Some(id) => sink.reaped(i, reap_other(st, id)),
+            None => sink.reaped(i, None),
+        }
     }
 }
 
-/// Reaps request `id` for an array (see `reap_all`). A finished request that owns nothing
-/// but its data, the common case, is read and released by `Slab::reap_plain` with one
-/// lookup; the others go through `reap_other`. Always inlined into `reap_all`, with the
-/// sink: out of line, each entry's `Reaped` (~70 bytes) went through memory twice.
-#[inline(always)]
-fn reap_one(st: &mut State, id: ReqId) -> Option<Reaped> {
-    if let Some((status, kind)) = st.reqs.reap_plain(id) {
-        return Some(Reaped {
-            status,
-            kind,
-            ext: [0; 4],
-            live: false,
-        });
-    }
-    reap_other(st, id)
-}
-
-/// `reap_one` for a request `Slab::reap_plain` left alone: read here, then `reap_now`.
+/// An entry `Slab::reap_plain_into` left alone: read here, then `reap_now`.
 #[inline(never)]
 fn reap_other(st: &mut State, id: ReqId) -> Option<Reaped> {
     let r = st.reqs.get(id)?;
