@@ -170,12 +170,28 @@ struct Peer {
     health: liveness::Health,
 }
 
-/// A rendezvous read in flight: where the bytes go and how it ended.
+/// A rendezvous read in flight: where the bytes go and who learns how it ended.
+///
+/// Ownership of `dst`: while the pull is in `Tcp::pulls`, nothing writes to it; the thread
+/// that reads its answer takes it out of the map first (`Tcp::take_pull`), writes, and ends
+/// it; a loss of the peer ends the pulls still in the map. So each pull ends exactly once,
+/// and nothing writes to its memory after its end (the engine may then give the memory
+/// back to the program).
 struct Pull {
     peer: usize,
     dst: Vec<(usize, usize)>,
-    done: Mutex<Option<io::Result<usize>>>,
-    cv: Condvar,
+    to: Ends,
+}
+
+/// Who is told that a pull ended.
+enum Ends {
+    /// A caller blocked in [`Tcp::pull`].
+    Caller {
+        done: Mutex<Option<io::Result<usize>>>,
+        cv: Condvar,
+    },
+    /// The engine, through [`Tcp::ended_pulls`] (a pull of [`Tcp::start_pull`]).
+    Engine,
 }
 
 /// A peer's request for our memory (answered by the rank's own thread or the pull
@@ -200,6 +216,11 @@ pub struct Tcp {
     inbox: Inbox,
     pulls: Mutex<HashMap<u64, Arc<Pull>>>,
     next_pull: AtomicU64,
+    /// Pulls of `start_pull` that ended and the engine has not yet been told of.
+    ended: Mutex<Vec<(u64, io::Result<usize>)>>,
+    /// `ended` is not empty: the check every progress pass with pulls in flight makes
+    /// without the lock.
+    any_ended: std::sync::atomic::AtomicBool,
     waker: Box<dyn Fn() + Send + Sync>,
     max_payload: usize,
     /// Peers lost and not yet reported (see `liveness`).
@@ -263,6 +284,8 @@ impl Tcp {
             inbox: Inbox::default(),
             pulls: Mutex::new(HashMap::new()),
             next_pull: AtomicU64::new(1),
+            ended: Mutex::new(Vec::new()),
+            any_ended: std::sync::atomic::AtomicBool::new(false),
             waker,
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
@@ -469,27 +492,86 @@ impl Tcp {
         self.peers.get(i).map(|p| p.rank).unwrap_or(u32::MAX)
     }
 
+    /// Sends a pull of `remote` ranges of peer `i`'s memory into `dst` (see the module doc)
+    /// for `to`; returns its id. The answer is read by whichever thread reads the
+    /// connection next.
+    fn send_pull(
+        &self,
+        i: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+        to: Ends,
+    ) -> io::Result<(u64, Arc<Pull>)> {
+        let id = self.next_pull.fetch_add(1, Ordering::Relaxed);
+        let p = Arc::new(Pull {
+            peer: i,
+            dst: dst.iter().map(|(p, l)| (p.addr(), *l)).collect(),
+            to,
+        });
+        self.pulls.lock().insert(id, Arc::clone(&p));
+        let sent = self.write_to(i, |s| s.write_all(&wire::pull(id, remote)));
+        if let Err(e) = sent {
+            // A failed write lost the peer, which ended the pull if it was still in the map;
+            // the caller hears of the failure here instead.
+            if self.pulls.lock().remove(&id).is_none() {
+                self.ended.lock().retain(|(e, _)| *e != id);
+            }
+            return Err(pull_failed(e));
+        }
+        Ok((id, p))
+    }
+
+    /// Starts reading `remote` ranges of peer `i`'s memory into `dst` without waiting: the
+    /// pull's id, which [`Tcp::ended_pulls`] hands back once the data is in place (or the
+    /// peer was lost). `dst` must stay valid and unused until then: the bytes are written
+    /// by the rank's own thread when it reads the connection in a progress pass (`pump`),
+    /// or by the reader thread while the rank sleeps, which then rings the doorbell. Why:
+    /// the engine starts a pull for every rendezvous it matches and goes on, so a window of
+    /// large messages streams back to back instead of idling the link for a round trip per
+    /// message (issue 14), as Open MPI's ob1 acknowledges every matched rendezvous at once
+    /// and its btl/tcp pipelines the fragments.
+    pub fn start_pull(
+        &self,
+        i: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+    ) -> io::Result<u64> {
+        self.send_pull(i, remote, dst, Ends::Engine)
+            .map(|(id, _)| id)
+    }
+
+    /// Hands every pull of [`Tcp::start_pull`] that ended since the last call to `f` (id,
+    /// and the bytes read or the error); returns how many. One atomic load when none ended.
+    pub fn ended_pulls(&self, mut f: impl FnMut(u64, io::Result<usize>)) -> usize {
+        if !self.any_ended.load(Ordering::Acquire) {
+            return 0;
+        }
+        // Cleared before the take: one pushed meanwhile is taken now or flagged again.
+        self.any_ended.store(false, Ordering::Release);
+        let ended = std::mem::take(&mut *self.ended.lock());
+        let n = ended.len();
+        for (id, r) in ended {
+            f(id, r);
+        }
+        n
+    }
+
     /// Reads `remote` ranges of peer `i`'s memory into `dst` (see the module doc); returns
-    /// the bytes read. Blocks until the peer's pull server has answered.
+    /// the bytes read. Blocks until the answer is in place.
     pub fn pull(
         &self,
         i: usize,
         remote: &[(usize, usize)],
         dst: &[(UserPtr, usize)],
     ) -> io::Result<usize> {
-        let id = self.next_pull.fetch_add(1, Ordering::Relaxed);
-        let p = Arc::new(Pull {
-            peer: i,
-            dst: dst.iter().map(|(p, l)| (p.addr(), *l)).collect(),
+        let to = Ends::Caller {
             done: Mutex::new(None),
             cv: Condvar::new(),
-        });
-        self.pulls.lock().insert(id, Arc::clone(&p));
-        let sent = self.write_to(i, |s| s.write_all(&wire::pull(id, remote)));
-        if let Err(e) = sent {
-            self.pulls.lock().remove(&id);
-            return Err(e);
-        }
+        };
+        let (_, p) = self.send_pull(i, remote, dst, to)?;
+        let Ends::Caller { done, cv } = &p.to else {
+            unreachable!("made as a caller's pull above")
+        };
         // Read the answer here while it is likely to come soon, then let the reader
         // thread have it. As long as the engine would spin: an answer the reader thread
         // takes over is read with blocking receives, woken per arriving segment, and handed
@@ -501,7 +583,7 @@ impl Tcp {
         };
         let spin_until = Instant::now() + spin;
         loop {
-            if let Some(r) = p.done.lock().take() {
+            if let Some(r) = done.lock().take() {
                 return r;
             }
             if Instant::now() >= spin_until {
@@ -512,12 +594,12 @@ impl Tcp {
         }
         // The reader thread reads the answer while we sleep (told by `away`).
         self.presence.away(|| {
-            let mut done = p.done.lock();
+            let mut done = done.lock();
             loop {
                 if let Some(r) = done.take() {
                     return r;
                 }
-                p.cv.wait(&mut done);
+                cv.wait(&mut done);
             }
         })
     }
@@ -552,30 +634,67 @@ impl Tcp {
         drop(r);
     }
 
-    fn finish_pull(&self, id: u64, r: io::Result<usize>) {
-        if let Some(p) = self.pulls.lock().remove(&id) {
-            *p.done.lock() = Some(r);
-            p.cv.notify_all();
+    /// Takes pull `id` of peer `src` out of the map to write its answer (see [`Pull`]): None
+    /// when there is no such pull (it ended when the peer was lost, or the peer answers
+    /// what we never asked).
+    fn take_pull(&self, id: u64, src: usize) -> Option<Arc<Pull>> {
+        let mut pulls = self.pulls.lock();
+        match pulls.get(&id) {
+            Some(p) if p.peer == src => pulls.remove(&id),
+            _ => None,
         }
     }
 
-    /// Peer `i`'s connection to us ended: its answers will not come.
+    /// Tells whoever waits for pull `id` (`p`, out of the map) that it ended with `r`.
+    fn end_pull(&self, id: u64, p: &Pull, r: io::Result<usize>) {
+        let r = r.map_err(pull_failed);
+        match &p.to {
+            Ends::Caller { done, cv } => {
+                *done.lock() = Some(r);
+                cv.notify_all();
+            }
+            Ends::Engine => {
+                self.ended.lock().push((id, r));
+                self.any_ended.store(true, Ordering::Release);
+                // A waiter asleep on the doorbell wakes to complete the receive.
+                (self.waker)();
+            }
+        }
+    }
+
+    /// Peer `i` can no longer answer: ends its pulls that are not being read.
     fn fail_pulls_of(&self, i: usize) {
-        let ids: Vec<u64> = self
-            .pulls
-            .lock()
-            .iter()
-            .filter(|(_, p)| p.peer == i)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.finish_pull(
+        let failed: Vec<(u64, Arc<Pull>)> = {
+            let mut pulls = self.pulls.lock();
+            let ids: Vec<u64> = pulls
+                .iter()
+                .filter(|(_, p)| p.peer == i)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| pulls.remove(&id).map(|p| (id, p)))
+                .collect()
+        };
+        for (id, p) in failed {
+            self.end_pull(
                 id,
+                &p,
                 Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
                     "the peer's connection closed before it answered",
                 )),
             );
         }
+    }
+}
+
+/// A pull's failure as the engine sees it: whatever broke (the peer's connection, a
+/// truncated answer, a write that lost the peer), the peer cannot serve this read any more,
+/// and the connection is gone (`ConnectionAborted`, which the engine takes for a lost peer,
+/// not for a read the kernel forbids).
+fn pull_failed(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::ConnectionAborted => e,
+        _ => io::Error::new(io::ErrorKind::ConnectionAborted, e.to_string()),
     }
 }
