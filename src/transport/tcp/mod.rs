@@ -41,10 +41,14 @@
 //! server) writes them with `send(2)` straight from the
 //! user's buffer (valid until the receiver's FIN, as for CMA) and the receiver's reader
 //! `recv(2)`s them straight into the destination ranges: the whole message is never
-//! copied on either side. The puller reads the answer itself while it waits (spinning a
-//! while, see [`PULL_SPIN`], before it sleeps until the reader thread has it), and a rank
-//! that finds a pull while it polls answers it itself: no thread hand-over on either side
-//! when both ranks are in MPI calls. The reader thread never blocks in a write (it only
+//! copied on either side. The engine's pulls do not wait ([`Tcp::start_pull`]): the answer
+//! is read into place by whichever thread reads the connection next — the rank's own
+//! progress pass, or the reader thread while the rank sleeps, which then rings the doorbell
+//! — and [`Tcp::ended_pulls`] tells the engine, so the pulls of a window overlap (issue
+//! 14). A blocking [`Tcp::pull`] reads the answer itself while it waits (spinning a while,
+//! see [`PULL_SPIN`], before it sleeps until the reader thread has it). A rank that finds a
+//! pull while it polls answers it itself: no thread hand-over on either side when both
+//! ranks are in MPI calls. The reader thread never blocks in a write (it only
 //! writes held messages without waiting, see `coalesce`), and an answer is
 //! written only after the inbound set is unlocked, so two ranks answering each other's
 //! pulls cannot deadlock: each one's data is read by the other's reader thread meanwhile.
@@ -99,24 +103,21 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous (128 KiB, MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`, until
-/// session 18). Above it the receiver's pull moves the data in place, with no copy on either
-/// side, but one round trip a message: the receiver reads the sender's memory one message at
-/// a time (`Fabric::read_remote` returns when the data is in place), so a window of messages
-/// streams in bursts with the link idle between them. Open MPI's btl/tcp acknowledges all
-/// the rendezvous it matched at once and the sender streams them back to back; an eager
-/// frame streams the same way, and costs the receiver a copy from its frame buffer, which a
-/// ping-pong pays on its critical path. Measured between the namespace hosts of tests-hosts
-/// (window of 64 as bench/p2p.c's, OxiMPI / best peer unless said): bench/tcp.sh -r 5 with
-/// 128 KiB then 1 MiB, window 256 KiB 0.28 / 1.09, 1 MiB 0.54 / 1.52; the same binary
-/// alternating the two libraries, 256 KiB window 1225-1622 / 3955-4799 MB/s (Open MPI
-/// 3817-4094); but in the fast rounds of the final bench run (docs/bench-tcp.md) the 256 KiB
-/// ping-pong took 104-108 us against the peers' 72-84. At 4 MiB the copy costs more than the
-/// round trip saves (one-way 850-997 us by rendezvous, 983-1265 eager), and an unexpected
-/// message is buffered whole at the receiver: 1 MiB bounds that buffer. What would serve
-/// both the window and the ping-pong: rendezvous reads that overlap (a pull started for
-/// every matched RTS without waiting for the previous answer), then this back at 128 KiB.
-pub const FRAME_EAGER_MAX: usize = 1 << 20;
+/// than by rendezvous: 128 KiB, MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`. Above it the
+/// receiver's pull moves the data in place, with no copy on either side; an eager frame
+/// costs the receiver a copy out of its frame buffer, which a ping-pong pays on its critical
+/// path, and an unexpected one is buffered whole. Session 18 raised it to 1 MiB because each
+/// pull then blocked until its answer came (a window of rendezvous messages streamed in
+/// bursts, the link idle a round trip per message); since the pulls overlap
+/// ([`Tcp::start_pull`], the engine's `finish_reads`) a window of rendezvous messages
+/// streams too. Measured between the namespace hosts of tests-hosts (bench/p2p.c built
+/// once, the libraries alternating, 3 rounds under a load of 5-19, MB/s or one-way us per
+/// round, the fast round first; session 19): 128 KiB / 1 MiB / Open MPI, 256 KiB ping-pong
+/// 66 182 172 / 103 190 198 / 193 218 214 us; window 256 KiB 2189 1478 1514 / 5803 1750
+/// 5919 / 2232 1383 1284, 1 MiB 2370 1500 1408 / 1628 2062 6321 / 2234 1475 1417. So 1 MiB
+/// frames stream a window of 256 KiB-1 MiB faster in the fast rounds, but the ping-pong
+/// pays the copy; at 128 KiB both are at the peers' level or above.
+pub const FRAME_EAGER_MAX: usize = 128 << 10;
 /// The least time a rendezvous read reads its answer itself before it sleeps until the
 /// reader thread has it (the answer of a peer that is in an MPI call comes within a round
 /// trip); it spins the engine's spin time when that is longer (see [`Tcp::pull`]).
