@@ -109,6 +109,7 @@ fn pulls_started_together_all_land_in_place_and_each_ends_once() {
         (4 << 20, 1 << 20),
     ];
     let mut dst: Vec<OwnedBytes> = parts.iter().map(|p| OwnedBytes::zeroed(p.1)).collect();
+    let before = rings.load(Ordering::SeqCst);
     let ids: Vec<u64> = parts
         .iter()
         .zip(dst.iter_mut())
@@ -117,7 +118,6 @@ fn pulls_started_together_all_land_in_place_and_each_ends_once() {
                 .unwrap()
         })
         .collect();
-    let before = rings.load(Ordering::SeqCst);
     let got = ended(&b, parts.len());
     for (k, (id, r)) in got.iter().enumerate() {
         assert_eq!(*id, ids[k]);
