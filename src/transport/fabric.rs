@@ -171,6 +171,13 @@ pub trait Fabric: Send + Sync {
     fn poll_reads(&self, _f: impl FnMut(u64, std::io::Result<usize>)) -> usize {
         0
     }
+    /// True when this thread answered a peer's read of our memory since the last call (a
+    /// TCP pull's answer written from inside `poll`): progress that delivers no message, but
+    /// keeps a waiting sender spinning instead of going to sleep and leaving its answers to
+    /// a background thread. The default: never.
+    fn served_reads(&self) -> bool {
+        false
+    }
 }
 
 /// How [`Fabric::start_read_remote`] started.

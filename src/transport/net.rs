@@ -366,6 +366,10 @@ impl Fabric for Net {
         cma::read_into(self.pid_of(local), remote, dst).map(ReadStart::Done)
     }
     #[inline]
+    fn served_reads(&self) -> bool {
+        self.tcp.as_ref().is_some_and(|t| t.served_pulls())
+    }
+    #[inline]
     fn poll_reads(&self, f: impl FnMut(u64, io::Result<usize>)) -> usize {
         match &self.tcp {
             Some(tcp) => tcp.ended_pulls(f),

@@ -136,10 +136,13 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Completes the receives whose reads the fabric reports ended since the last pass;
-    /// true when any did. Nothing to do (one length check) while no read is in flight.
+    /// true when any did, or when the fabric answered a peer's read meanwhile
+    /// (`Fabric::served_reads`: progress of a sender that delivers no message, which must
+    /// keep its waiting policy spinning). Only that check while no read of ours is in flight.
     pub(in crate::p2p) fn finish_reads(&self, st: &mut State) -> bool {
+        let served = self.fab.served_reads();
         if st.reads.is_empty() {
-            return false;
+            return served;
         }
         let mut ended = Vec::new();
         let n = self.fab.poll_reads(|token, r| ended.push((token, r)));
@@ -152,7 +155,7 @@ impl<F: Fabric> Engine<F> {
             let read = st.reads.swap_remove(at);
             self.read_ended(st, read, r);
         }
-        n > 0
+        n > 0 || served
     }
 
     /// The read of `read` ended with `r`: the receive completes and the sender gets FIN; a

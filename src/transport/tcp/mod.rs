@@ -222,6 +222,9 @@ pub struct Tcp {
     /// `ended` is not empty: the check every progress pass with pulls in flight makes
     /// without the lock.
     any_ended: std::sync::atomic::AtomicBool,
+    /// The rank's own thread answered a peer's pull in `pump` since `served_pulls` last
+    /// looked (see `Fabric::served_reads`).
+    served: std::sync::atomic::AtomicBool,
     waker: Box<dyn Fn() + Send + Sync>,
     max_payload: usize,
     /// Peers lost and not yet reported (see `liveness`).
@@ -287,6 +290,7 @@ impl Tcp {
             next_pull: AtomicU64::new(1),
             ended: Mutex::new(Vec::new()),
             any_ended: std::sync::atomic::AtomicBool::new(false),
+            served: std::sync::atomic::AtomicBool::new(false),
             waker,
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
@@ -555,6 +559,15 @@ impl Tcp {
             f(id, r);
         }
         n
+    }
+
+    /// True when the rank's own thread answered a peer's pull since the last call. Why the
+    /// engine wants to know: a sender waiting for its FINs sees no message while it writes
+    /// the answers of a window, and its waiting policy, counting that as no progress, put it
+    /// to sleep after the spin time, leaving the rest of the window's answers to the reader
+    /// and pull server threads (a hand-over and a wake-up each).
+    pub fn served_pulls(&self) -> bool {
+        self.served.load(Ordering::Relaxed) && self.served.swap(false, Ordering::Relaxed)
     }
 
     /// Reads `remote` ranges of peer `i`'s memory into `dst` (see the module doc); returns
