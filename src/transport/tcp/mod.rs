@@ -111,16 +111,21 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// bursts, the link idle a round trip per message); since the pulls overlap
 /// ([`Tcp::start_pull`], the engine's `finish_reads`) a window of rendezvous messages
 /// streams too. Measured between the namespace hosts of tests-hosts (bench/p2p.c built
-/// once, the libraries alternating, 3 rounds under a load of 5-19, MB/s or one-way us per
-/// round, the fast round first; session 19): 128 KiB / 1 MiB / Open MPI, 256 KiB ping-pong
-/// 66 182 172 / 103 190 198 / 193 218 214 us; window 256 KiB 2189 1478 1514 / 5803 1750
-/// 5919 / 2232 1383 1284, 1 MiB 2370 1500 1408 / 1628 2062 6321 / 2234 1475 1417. So 1 MiB
-/// frames stream a window of 256 KiB-1 MiB faster in the fast rounds, but the ping-pong
-/// pays the copy; at 128 KiB both are at the peers' level or above.
+/// once, the libraries alternating, MB/s or one-way us per round; session 19). With the
+/// overlapped pulls, 128 KiB / 1 MiB / Open MPI, 3 rounds under a load of 5-19, the fast
+/// round first: 256 KiB ping-pong 66 182 172 / 103 190 198 / 193 218 214 us; window 256
+/// KiB 2189 1478 1514 / 5803 1750 5919 / 2232 1383 1284, 1 MiB 2370 1500 1408 / 1628 2062
+/// 6321 / 2234 1475 1417. So 1 MiB frames stream a window of 256 KiB-1 MiB faster in the
+/// fast rounds, but the ping-pong pays the copy. At 128 KiB with `Fabric::served_reads`
+/// too, 3 rounds at a load of 3.4 (all fast), OxiMPI / Open MPI: ping-pong 256 KiB 63-66 /
+/// 75-77 us, 512 KiB 142-149 / 87-102, 1 MiB 306-318 / 364-408; window 256 KiB 2242 2358
+/// 2999 / 3515 1542 2931, 512 KiB 2435 2472 2961 / 3319 1830 3607, 1 MiB 2424 2417 2556 /
+/// 2364 2249 2301, 4 MiB 2248 2339 1542 / 2623 2267 2739. What is left: the window at 256
+/// KiB-512 KiB and 2-4 MiB a little behind Open MPI, and the 512 KiB ping-pong.
 pub const FRAME_EAGER_MAX: usize = 128 << 10;
-/// The least time a rendezvous read reads its answer itself before it sleeps until the
-/// reader thread has it (the answer of a peer that is in an MPI call comes within a round
-/// trip); it spins the engine's spin time when that is longer (see [`Tcp::pull`]).
+/// The least time a blocking pull ([`Tcp::pull`]) reads its answer itself before it
+/// sleeps until the reader thread has it (the answer of a peer that is in an MPI call comes
+/// within a round trip); it spins the engine's spin time when that is longer.
 const PULL_SPIN: Duration = Duration::from_micros(200);
 
 /// A bound listener, before the cards are exchanged.
