@@ -103,7 +103,7 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous: 128 KiB, MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`. Above it the
+/// than by rendezvous: 1 MiB (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE` is 128 KiB). Above it the
 /// receiver's pull moves the data in place, with no copy on either side; an eager frame
 /// costs the receiver a copy out of its frame buffer, which a ping-pong pays on its critical
 /// path, and an unexpected one is buffered whole. Session 18 raised it to 1 MiB because each
@@ -121,8 +121,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// 75-77 us, 512 KiB 142-149 / 87-102, 1 MiB 306-318 / 364-408; window 256 KiB 2242 2358
 /// 2999 / 3515 1542 2931, 512 KiB 2435 2472 2961 / 3319 1830 3607, 1 MiB 2424 2417 2556 /
 /// 2364 2249 2301, 4 MiB 2248 2339 1542 / 2623 2267 2739. What is left: the window at 256
-/// KiB-512 KiB and 2-4 MiB a little behind Open MPI, and the 512 KiB ping-pong.
-pub const FRAME_EAGER_MAX: usize = 128 << 10;
+/// KiB-512 KiB and 2-4 MiB a little behind Open MPI, and the 512 KiB ping-pong. The final
+/// bench/tcp.sh -r 5 at 128 KiB (load 1.4-2.0), OxiMPI / best peer: ping-pong 256 KiB 0.99,
+/// 512 KiB 1.53, 1 MiB 0.84; window 256 KiB 0.47, 512 KiB 0.48, 1 MiB 0.77, 2 MiB 0.83,
+/// 4 MiB 0.96 (session 18 at 1 MiB without the overlap: window 256 KiB 1.09, 1 MiB 1.52, 2
+/// MiB 0.65, 4 MiB 0.80, the 256 KiB ping-pong 1.3-1.45 behind). So 1 MiB again: the
+/// window's deficit at 128 KiB is the larger one; the rendezvous above 1 MiB overlaps.
+/// What would let it go down: a rendezvous window that streams as an eager one does.
+pub const FRAME_EAGER_MAX: usize = 1 << 20;
 /// The least time a blocking pull ([`Tcp::pull`]) reads its answer itself before it
 /// sleeps until the reader thread has it (the answer of a peer that is in an MPI call comes
 /// within a round trip); it spins the engine's spin time when that is longer.
