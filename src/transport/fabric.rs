@@ -148,4 +148,43 @@ pub trait Fabric: Send + Sync {
         remote: &[(usize, usize)],
         dst: &[(UserPtr, usize)],
     ) -> std::io::Result<usize>;
+    /// [`Fabric::read_remote`] that need not wait for the data: `Done` with the bytes read
+    /// when it finished at once (CMA: one system call), or `Pending` with a token that
+    /// [`Fabric::poll_reads`] reports once the read has ended (TCP: the pull is sent and its
+    /// answer lands in `dst` whenever a thread reads the socket, see `tcp::Tcp::start_pull`).
+    /// Until then `dst` belongs to the fabric: the caller must neither reuse nor give back
+    /// that memory (the engine keeps the receive pending). Every `Pending` read is reported
+    /// exactly once, with an error when the peer is lost, and the fabric writes nothing to
+    /// `dst` after its report. The default: the blocking read, at once.
+    fn start_read_remote(
+        &self,
+        local: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+    ) -> std::io::Result<ReadStart> {
+        self.read_remote(local, remote, dst).map(ReadStart::Done)
+    }
+    /// Hands every read of [`Fabric::start_read_remote`] that ended since the last call to
+    /// `f` (its token, and the bytes read or why it failed); returns how many. The doorbell
+    /// is rung when one ends, so a waiter asleep wakes to look. The default: none (no read
+    /// is ever pending).
+    fn poll_reads(&self, _f: impl FnMut(u64, std::io::Result<usize>)) -> usize {
+        0
+    }
+    /// True when this thread answered a peer's read of our memory since the last call (a
+    /// TCP pull's answer written from inside `poll`): progress that delivers no message, but
+    /// keeps a waiting sender spinning instead of going to sleep and leaving its answers to
+    /// a background thread. The default: never.
+    fn served_reads(&self) -> bool {
+        false
+    }
+}
+
+/// How [`Fabric::start_read_remote`] started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadStart {
+    /// The read finished: this many bytes are in place.
+    Done(usize),
+    /// The read is in flight; [`Fabric::poll_reads`] reports this token when it ends.
+    Pending(u64),
 }

@@ -11,7 +11,7 @@
 //! segment's: the TCP and socket reader threads ring it, so one sleep covers every
 //! transport.
 
-use super::fabric::{Fabric, LostPeer, HDR_BYTES};
+use super::fabric::{Fabric, LostPeer, ReadStart, HDR_BYTES};
 use super::links::{Links, Stream};
 use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
@@ -351,6 +351,30 @@ impl Fabric for Net {
             return tcp.pull(i, remote, dst);
         }
         cma::read_into(self.pid_of(local), remote, dst)
+    }
+    /// A TCP peer's memory is pulled without waiting (the answer lands in `dst` when a
+    /// thread reads the connection, see `Tcp::start_pull`); CMA reads at once.
+    fn start_read_remote(
+        &self,
+        local: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+    ) -> io::Result<ReadStart> {
+        if let Some((tcp, i)) = self.tcp_peer(local) {
+            return tcp.start_pull(i, remote, dst).map(ReadStart::Pending);
+        }
+        cma::read_into(self.pid_of(local), remote, dst).map(ReadStart::Done)
+    }
+    #[inline]
+    fn served_reads(&self) -> bool {
+        self.tcp.as_ref().is_some_and(|t| t.served_pulls())
+    }
+    #[inline]
+    fn poll_reads(&self, f: impl FnMut(u64, io::Result<usize>)) -> usize {
+        match &self.tcp {
+            Some(tcp) => tcp.ended_pulls(f),
+            None => 0,
+        }
     }
     fn frame_eager_limit(&self, dst: usize) -> usize {
         if self.tcp_peer(dst).is_some() {

@@ -6,7 +6,9 @@
 //! asks for a SACK when matched). A larger one sends RTS with its address; the receiver,
 //! once matched, reads the data straight from the sender's memory (single copy) and sends
 //! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
-//! CTS and the sender streams DATA cells. Messages to oneself never touch the fabric.
+//! CTS and the sender streams DATA cells. A read that cannot finish at once (a TCP pull)
+//! leaves the receive pending while the engine goes on, so the reads of a window overlap
+//! (`rendezvous`). Messages to oneself never touch the fabric.
 //!
 //! The engine's parts, one file each: `send`, `recv`, `rendezvous` (the receiver's side:
 //! single-copy read and FIN, or CTS), `protocol` (the cells as they arrive, the backlog,
@@ -68,6 +70,9 @@ pub struct State {
     free_messages: Vec<usize>,
     /// Single-copy reads allowed (cleared on the first EPERM/ENOSYS).
     pub(super) cma: bool,
+    /// Single-copy reads in flight for matched receives (TCP pulls), finished by
+    /// `finish_reads` in every progress pass (see `rendezvous`).
+    reads: Vec<rendezvous::Read>,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
     /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
@@ -168,6 +173,7 @@ impl<F: Fabric> Engine<F> {
                 messages: Vec::new(),
                 free_messages: Vec::new(),
                 cma,
+                reads: Vec::new(),
                 completions: 0,
                 part_seq: Default::default(),
                 part_posted: Vec::new(),
@@ -225,7 +231,10 @@ impl<F: Fabric> Engine<F> {
     /// Progresses until nothing this process owes its peers is still queued (control
     /// messages, streamed data): called before leaving at MPI_Finalize.
     pub fn quiesce(&self) {
-        self.wait_until(|_, st| (st.backlog.is_empty() && st.streaming.is_empty()).then_some(()))
+        // A read in flight owes its sender a FIN (the receive may have been freed).
+        self.wait_until(|_, st| {
+            (st.backlog.is_empty() && st.streaming.is_empty() && st.reads.is_empty()).then_some(())
+        })
     }
 
     /// Waits until no operation on a context in `ctxs` is still running (what

@@ -25,6 +25,7 @@ impl<F: Fabric> Engine<F> {
             did = true;
         }
         did |= self.stream(st);
+        did |= self.finish_reads(st);
         if did && st.completions > 0 {
             st.completions = 0;
             if self.policy.anyone_asleep() {

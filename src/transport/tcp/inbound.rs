@@ -146,6 +146,9 @@ impl Tcp {
                 }
             }
         }
+        if !answers.is_empty() {
+            self.served.store(true, Ordering::Relaxed);
+        }
         for a in answers {
             self.answer(a, self.io_spin.wait());
         }

@@ -41,10 +41,14 @@
 //! server) writes them with `send(2)` straight from the
 //! user's buffer (valid until the receiver's FIN, as for CMA) and the receiver's reader
 //! `recv(2)`s them straight into the destination ranges: the whole message is never
-//! copied on either side. The puller reads the answer itself while it waits (spinning a
-//! while, see [`PULL_SPIN`], before it sleeps until the reader thread has it), and a rank
-//! that finds a pull while it polls answers it itself: no thread hand-over on either side
-//! when both ranks are in MPI calls. The reader thread never blocks in a write (it only
+//! copied on either side. The engine's pulls do not wait ([`Tcp::start_pull`]): the answer
+//! is read into place by whichever thread reads the connection next — the rank's own
+//! progress pass, or the reader thread while the rank sleeps, which then rings the doorbell
+//! — and [`Tcp::ended_pulls`] tells the engine, so the pulls of a window overlap (issue
+//! 14). A blocking [`Tcp::pull`] reads the answer itself while it waits (spinning a while,
+//! see [`PULL_SPIN`], before it sleeps until the reader thread has it). A rank that finds a
+//! pull while it polls answers it itself: no thread hand-over on either side when both
+//! ranks are in MPI calls. The reader thread never blocks in a write (it only
 //! writes held messages without waiting, see `coalesce`), and an answer is
 //! written only after the inbound set is unlocked, so two ranks answering each other's
 //! pulls cannot deadlock: each one's data is read by the other's reader thread meanwhile.
@@ -99,27 +103,35 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous (128 KiB, MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE`, until
-/// session 18). Above it the receiver's pull moves the data in place, with no copy on either
-/// side, but one round trip a message: the receiver reads the sender's memory one message at
-/// a time (`Fabric::read_remote` returns when the data is in place), so a window of messages
-/// streams in bursts with the link idle between them. Open MPI's btl/tcp acknowledges all
-/// the rendezvous it matched at once and the sender streams them back to back; an eager
-/// frame streams the same way, and costs the receiver a copy from its frame buffer, which a
-/// ping-pong pays on its critical path. Measured between the namespace hosts of tests-hosts
-/// (window of 64 as bench/p2p.c's, OxiMPI / best peer unless said): bench/tcp.sh -r 5 with
-/// 128 KiB then 1 MiB, window 256 KiB 0.28 / 1.09, 1 MiB 0.54 / 1.52; the same binary
-/// alternating the two libraries, 256 KiB window 1225-1622 / 3955-4799 MB/s (Open MPI
-/// 3817-4094); but in the fast rounds of the final bench run (docs/bench-tcp.md) the 256 KiB
-/// ping-pong took 104-108 us against the peers' 72-84. At 4 MiB the copy costs more than the
-/// round trip saves (one-way 850-997 us by rendezvous, 983-1265 eager), and an unexpected
-/// message is buffered whole at the receiver: 1 MiB bounds that buffer. What would serve
-/// both the window and the ping-pong: rendezvous reads that overlap (a pull started for
-/// every matched RTS without waiting for the previous answer), then this back at 128 KiB.
+/// than by rendezvous: 1 MiB (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE` is 128 KiB). Above it the
+/// receiver's pull moves the data in place, with no copy on either side; an eager frame
+/// costs the receiver a copy out of its frame buffer, which a ping-pong pays on its critical
+/// path, and an unexpected one is buffered whole. Session 18 raised it to 1 MiB because each
+/// pull then blocked until its answer came (a window of rendezvous messages streamed in
+/// bursts, the link idle a round trip per message); since the pulls overlap
+/// ([`Tcp::start_pull`], the engine's `finish_reads`) a window of rendezvous messages
+/// streams too. Measured between the namespace hosts of tests-hosts (bench/p2p.c built
+/// once, the libraries alternating, MB/s or one-way us per round; session 19). With the
+/// overlapped pulls, 128 KiB / 1 MiB / Open MPI, 3 rounds under a load of 5-19, the fast
+/// round first: 256 KiB ping-pong 66 182 172 / 103 190 198 / 193 218 214 us; window 256
+/// KiB 2189 1478 1514 / 5803 1750 5919 / 2232 1383 1284, 1 MiB 2370 1500 1408 / 1628 2062
+/// 6321 / 2234 1475 1417. So 1 MiB frames stream a window of 256 KiB-1 MiB faster in the
+/// fast rounds, but the ping-pong pays the copy. At 128 KiB with `Fabric::served_reads`
+/// too, 3 rounds at a load of 3.4 (all fast), OxiMPI / Open MPI: ping-pong 256 KiB 63-66 /
+/// 75-77 us, 512 KiB 142-149 / 87-102, 1 MiB 306-318 / 364-408; window 256 KiB 2242 2358
+/// 2999 / 3515 1542 2931, 512 KiB 2435 2472 2961 / 3319 1830 3607, 1 MiB 2424 2417 2556 /
+/// 2364 2249 2301, 4 MiB 2248 2339 1542 / 2623 2267 2739. What is left: the window at 256
+/// KiB-512 KiB and 2-4 MiB a little behind Open MPI, and the 512 KiB ping-pong. The final
+/// bench/tcp.sh -r 5 at 128 KiB (load 1.4-2.0), OxiMPI / best peer: ping-pong 256 KiB 0.99,
+/// 512 KiB 1.53, 1 MiB 0.84; window 256 KiB 0.47, 512 KiB 0.48, 1 MiB 0.77, 2 MiB 0.83,
+/// 4 MiB 0.96 (session 18 at 1 MiB without the overlap: window 256 KiB 1.09, 1 MiB 1.52, 2
+/// MiB 0.65, 4 MiB 0.80, the 256 KiB ping-pong 1.3-1.45 behind). So 1 MiB again: the
+/// window's deficit at 128 KiB is the larger one; the rendezvous above 1 MiB overlaps.
+/// What would let it go down: a rendezvous window that streams as an eager one does.
 pub const FRAME_EAGER_MAX: usize = 1 << 20;
-/// The least time a rendezvous read reads its answer itself before it sleeps until the
-/// reader thread has it (the answer of a peer that is in an MPI call comes within a round
-/// trip); it spins the engine's spin time when that is longer (see [`Tcp::pull`]).
+/// The least time a blocking pull ([`Tcp::pull`]) reads its answer itself before it
+/// sleeps until the reader thread has it (the answer of a peer that is in an MPI call comes
+/// within a round trip); it spins the engine's spin time when that is longer.
 const PULL_SPIN: Duration = Duration::from_micros(200);
 
 /// A bound listener, before the cards are exchanged.
@@ -170,12 +182,28 @@ struct Peer {
     health: liveness::Health,
 }
 
-/// A rendezvous read in flight: where the bytes go and how it ended.
+/// A rendezvous read in flight: where the bytes go and who learns how it ended.
+///
+/// Ownership of `dst`: while the pull is in `Tcp::pulls`, nothing writes to it; the thread
+/// that reads its answer takes it out of the map first (`Tcp::take_pull`), writes, and ends
+/// it; a loss of the peer ends the pulls still in the map. So each pull ends exactly once,
+/// and nothing writes to its memory after its end (the engine may then give the memory
+/// back to the program).
 struct Pull {
     peer: usize,
     dst: Vec<(usize, usize)>,
-    done: Mutex<Option<io::Result<usize>>>,
-    cv: Condvar,
+    to: Ends,
+}
+
+/// Who is told that a pull ended.
+enum Ends {
+    /// A caller blocked in [`Tcp::pull`].
+    Caller {
+        done: Mutex<Option<io::Result<usize>>>,
+        cv: Condvar,
+    },
+    /// The engine, through [`Tcp::ended_pulls`] (a pull of [`Tcp::start_pull`]).
+    Engine,
 }
 
 /// A peer's request for our memory (answered by the rank's own thread or the pull
@@ -200,6 +228,14 @@ pub struct Tcp {
     inbox: Inbox,
     pulls: Mutex<HashMap<u64, Arc<Pull>>>,
     next_pull: AtomicU64,
+    /// Pulls of `start_pull` that ended and the engine has not yet been told of.
+    ended: Mutex<Vec<(u64, io::Result<usize>)>>,
+    /// `ended` is not empty: the check every progress pass with pulls in flight makes
+    /// without the lock.
+    any_ended: std::sync::atomic::AtomicBool,
+    /// The rank's own thread answered a peer's pull in `pump` since `served_pulls` last
+    /// looked (see `Fabric::served_reads`).
+    served: std::sync::atomic::AtomicBool,
     waker: Box<dyn Fn() + Send + Sync>,
     max_payload: usize,
     /// Peers lost and not yet reported (see `liveness`).
@@ -263,6 +299,9 @@ impl Tcp {
             inbox: Inbox::default(),
             pulls: Mutex::new(HashMap::new()),
             next_pull: AtomicU64::new(1),
+            ended: Mutex::new(Vec::new()),
+            any_ended: std::sync::atomic::AtomicBool::new(false),
+            served: std::sync::atomic::AtomicBool::new(false),
             waker,
             max_payload: cfg.max_payload,
             lost: Mutex::new(Vec::new()),
@@ -469,27 +508,95 @@ impl Tcp {
         self.peers.get(i).map(|p| p.rank).unwrap_or(u32::MAX)
     }
 
+    /// Sends a pull of `remote` ranges of peer `i`'s memory into `dst` (see the module doc)
+    /// for `to`; returns its id. The answer is read by whichever thread reads the
+    /// connection next.
+    fn send_pull(
+        &self,
+        i: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+        to: Ends,
+    ) -> io::Result<(u64, Arc<Pull>)> {
+        let id = self.next_pull.fetch_add(1, Ordering::Relaxed);
+        let p = Arc::new(Pull {
+            peer: i,
+            dst: dst.iter().map(|(p, l)| (p.addr(), *l)).collect(),
+            to,
+        });
+        self.pulls.lock().insert(id, Arc::clone(&p));
+        let sent = self.write_to(i, |s| s.write_all(&wire::pull(id, remote)));
+        if let Err(e) = sent {
+            // A failed write lost the peer, which ended the pull if it was still in the map;
+            // the caller hears of the failure here instead.
+            if self.pulls.lock().remove(&id).is_none() {
+                self.ended.lock().retain(|(e, _)| *e != id);
+            }
+            return Err(pull_failed(e));
+        }
+        Ok((id, p))
+    }
+
+    /// Starts reading `remote` ranges of peer `i`'s memory into `dst` without waiting: the
+    /// pull's id, which [`Tcp::ended_pulls`] hands back once the data is in place (or the
+    /// peer was lost). `dst` must stay valid and unused until then: the bytes are written
+    /// by the rank's own thread when it reads the connection in a progress pass (`pump`),
+    /// or by the reader thread while the rank sleeps, which then rings the doorbell. Why:
+    /// the engine starts a pull for every rendezvous it matches and goes on, so a window of
+    /// large messages streams back to back instead of idling the link for a round trip per
+    /// message (issue 14), as Open MPI's ob1 acknowledges every matched rendezvous at once
+    /// and its btl/tcp pipelines the fragments.
+    pub fn start_pull(
+        &self,
+        i: usize,
+        remote: &[(usize, usize)],
+        dst: &[(UserPtr, usize)],
+    ) -> io::Result<u64> {
+        self.send_pull(i, remote, dst, Ends::Engine)
+            .map(|(id, _)| id)
+    }
+
+    /// Hands every pull of [`Tcp::start_pull`] that ended since the last call to `f` (id,
+    /// and the bytes read or the error); returns how many. One atomic load when none ended.
+    pub fn ended_pulls(&self, mut f: impl FnMut(u64, io::Result<usize>)) -> usize {
+        if !self.any_ended.load(Ordering::Acquire) {
+            return 0;
+        }
+        // Cleared before the take: one pushed meanwhile is taken now or flagged again.
+        self.any_ended.store(false, Ordering::Release);
+        let ended = std::mem::take(&mut *self.ended.lock());
+        let n = ended.len();
+        for (id, r) in ended {
+            f(id, r);
+        }
+        n
+    }
+
+    /// True when the rank's own thread answered a peer's pull since the last call. Why the
+    /// engine wants to know: a sender waiting for its FINs sees no message while it writes
+    /// the answers of a window, and its waiting policy, counting that as no progress, put it
+    /// to sleep after the spin time, leaving the rest of the window's answers to the reader
+    /// and pull server threads (a hand-over and a wake-up each).
+    pub fn served_pulls(&self) -> bool {
+        self.served.load(Ordering::Relaxed) && self.served.swap(false, Ordering::Relaxed)
+    }
+
     /// Reads `remote` ranges of peer `i`'s memory into `dst` (see the module doc); returns
-    /// the bytes read. Blocks until the peer's pull server has answered.
+    /// the bytes read. Blocks until the answer is in place.
     pub fn pull(
         &self,
         i: usize,
         remote: &[(usize, usize)],
         dst: &[(UserPtr, usize)],
     ) -> io::Result<usize> {
-        let id = self.next_pull.fetch_add(1, Ordering::Relaxed);
-        let p = Arc::new(Pull {
-            peer: i,
-            dst: dst.iter().map(|(p, l)| (p.addr(), *l)).collect(),
+        let to = Ends::Caller {
             done: Mutex::new(None),
             cv: Condvar::new(),
-        });
-        self.pulls.lock().insert(id, Arc::clone(&p));
-        let sent = self.write_to(i, |s| s.write_all(&wire::pull(id, remote)));
-        if let Err(e) = sent {
-            self.pulls.lock().remove(&id);
-            return Err(e);
-        }
+        };
+        let (_, p) = self.send_pull(i, remote, dst, to)?;
+        let Ends::Caller { done, cv } = &p.to else {
+            unreachable!("made as a caller's pull above")
+        };
         // Read the answer here while it is likely to come soon, then let the reader
         // thread have it. As long as the engine would spin: an answer the reader thread
         // takes over is read with blocking receives, woken per arriving segment, and handed
@@ -501,7 +608,7 @@ impl Tcp {
         };
         let spin_until = Instant::now() + spin;
         loop {
-            if let Some(r) = p.done.lock().take() {
+            if let Some(r) = done.lock().take() {
                 return r;
             }
             if Instant::now() >= spin_until {
@@ -512,12 +619,12 @@ impl Tcp {
         }
         // The reader thread reads the answer while we sleep (told by `away`).
         self.presence.away(|| {
-            let mut done = p.done.lock();
+            let mut done = done.lock();
             loop {
                 if let Some(r) = done.take() {
                     return r;
                 }
-                p.cv.wait(&mut done);
+                cv.wait(&mut done);
             }
         })
     }
@@ -552,30 +659,67 @@ impl Tcp {
         drop(r);
     }
 
-    fn finish_pull(&self, id: u64, r: io::Result<usize>) {
-        if let Some(p) = self.pulls.lock().remove(&id) {
-            *p.done.lock() = Some(r);
-            p.cv.notify_all();
+    /// Takes pull `id` of peer `src` out of the map to write its answer (see [`Pull`]): None
+    /// when there is no such pull (it ended when the peer was lost, or the peer answers
+    /// what we never asked).
+    fn take_pull(&self, id: u64, src: usize) -> Option<Arc<Pull>> {
+        let mut pulls = self.pulls.lock();
+        match pulls.get(&id) {
+            Some(p) if p.peer == src => pulls.remove(&id),
+            _ => None,
         }
     }
 
-    /// Peer `i`'s connection to us ended: its answers will not come.
+    /// Tells whoever waits for pull `id` (`p`, out of the map) that it ended with `r`.
+    fn end_pull(&self, id: u64, p: &Pull, r: io::Result<usize>) {
+        let r = r.map_err(pull_failed);
+        match &p.to {
+            Ends::Caller { done, cv } => {
+                *done.lock() = Some(r);
+                cv.notify_all();
+            }
+            Ends::Engine => {
+                self.ended.lock().push((id, r));
+                self.any_ended.store(true, Ordering::Release);
+                // A waiter asleep on the doorbell wakes to complete the receive.
+                (self.waker)();
+            }
+        }
+    }
+
+    /// Peer `i` can no longer answer: ends its pulls that are not being read.
     fn fail_pulls_of(&self, i: usize) {
-        let ids: Vec<u64> = self
-            .pulls
-            .lock()
-            .iter()
-            .filter(|(_, p)| p.peer == i)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.finish_pull(
+        let failed: Vec<(u64, Arc<Pull>)> = {
+            let mut pulls = self.pulls.lock();
+            let ids: Vec<u64> = pulls
+                .iter()
+                .filter(|(_, p)| p.peer == i)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| pulls.remove(&id).map(|p| (id, p)))
+                .collect()
+        };
+        for (id, p) in failed {
+            self.end_pull(
                 id,
+                &p,
                 Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
                     "the peer's connection closed before it answered",
                 )),
             );
         }
+    }
+}
+
+/// A pull's failure as the engine sees it: whatever broke (the peer's connection, a
+/// truncated answer, a write that lost the peer), the peer cannot serve this read any more,
+/// and the connection is gone (`ConnectionAborted`, which the engine takes for a lost peer,
+/// not for a read the kernel forbids).
+fn pull_failed(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::ConnectionAborted => e,
+        _ => io::Error::new(io::ErrorKind::ConnectionAborted, e.to_string()),
     }
 }

@@ -9,9 +9,9 @@ use parking_lot::Mutex;
 /// Buffers kept: enough for the frames a rank holds at once (it releases each after
 /// delivering it), bounded so a burst does not pin memory.
 const KEEP: usize = 16;
-/// Of those, at most this many larger than [`LARGE`]: an eager frame may be 1 MiB
-/// (`FRAME_EAGER_MAX`, a 2 MiB buffer), and sixteen of them would pin 32 MiB for a burst
-/// long gone; a window of large eager messages to posted receives uses one or two at a
+/// Of those, at most this many larger than [`LARGE`]: an eager frame may be as large as
+/// `FRAME_EAGER_MAX` (1 MiB, a 2 MiB buffer) or a cell, and sixteen
+/// large buffers would pin memory for a burst long gone; a window of large eager messages to posted receives uses one or two at a
 /// time (each is copied out and given back before the next is read).
 const KEEP_LARGE: usize = 4;
 /// The size above which a buffer counts against [`KEEP_LARGE`].

@@ -294,29 +294,38 @@ pub(super) fn read_frame(
         wire::DATA => {
             let id = wire::u64_of(&mut f)?;
             let len = wire::u64_of(&mut f)?;
+            // Ours to write from here on: a loss of the peer meanwhile no longer ends it.
+            let p = tcp.take_pull(id, src);
             if len == wire::REFUSED {
-                tcp.finish_pull(id, Err(io::Error::other("the peer refused the read")));
+                if let Some(p) = p {
+                    tcp.end_pull(id, &p, Err(io::Error::other("the peer refused the read")));
+                }
                 return Ok(None);
             }
-            let p = tcp.pulls.lock().get(&id).cloned();
-            let Some(p) = p.filter(|p| p.peer == src) else {
+            let Some(p) = p else {
                 f.skip(len)?;
                 return Ok(None);
             };
             let mut left = len;
             for &(a, l) in &p.dst {
                 let n = (l as u64).min(left);
-                // SAFETY: (a, l) is a destination range of pull `id`, whose caller waits in
-                // `Tcp::pull` until `finish_pull` below: the memory stays valid and unused.
+                // SAFETY: (a, l) is a destination range of pull `id`, which this thread took
+                // out of the map: its owner (a caller blocked in `Tcp::pull`, or the engine
+                // with the receive kept pending) leaves the memory valid and unused until
+                // `end_pull` below, and no other thread writes to it (see `Pull`).
                 if let Err(e) = unsafe { f.to_addr(a, n as usize) } {
-                    tcp.finish_pull(id, Err(io::Error::new(e.kind(), e.to_string())));
+                    tcp.end_pull(id, &p, Err(io::Error::new(e.kind(), e.to_string())));
                     return Err(e);
                 }
                 left -= n;
             }
-            // More than the destination holds (never asked for by the engine): skip it.
-            f.skip(left)?;
-            tcp.finish_pull(id, Ok((len - left) as usize));
+            // More than the destination holds (never asked for by the engine): skip it. The
+            // pull ends only then: a failure on the way ends it once, with the error.
+            if let Err(e) = f.skip(left) {
+                tcp.end_pull(id, &p, Err(io::Error::new(e.kind(), e.to_string())));
+                return Err(e);
+            }
+            tcp.end_pull(id, &p, Ok((len - left) as usize));
         }
         other => {
             return Err(io::Error::new(

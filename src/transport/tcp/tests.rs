@@ -82,6 +82,85 @@ fn cells_in_order_both_ways_and_pulls_land_in_place() {
     assert!(e1.to_vec().unwrap() == src && e2.to_vec().unwrap() == src);
 }
 
+/// Waits until `t` has reported `n` ended pulls of `start_pull` (polling as the engine
+/// does); returns them sorted by id.
+fn ended(t: &Tcp, n: usize) -> Vec<(u64, io::Result<usize>)> {
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    while got.len() < n {
+        let _ = t.poll();
+        t.ended_pulls(|id, r| got.push((id, r)));
+        assert!(t0.elapsed() < Duration::from_secs(20), "pulls never ended");
+        std::thread::yield_now();
+    }
+    got.sort_by_key(|g| g.0);
+    got
+}
+
+#[test]
+fn pulls_started_together_all_land_in_place_and_each_ends_once() {
+    let (a, b, rings) = pair([[4u8; 32]; 2]);
+    // Four reads of a's memory in flight at once, of different sizes, before any answer.
+    let src: Vec<u8> = (0..5 << 20).map(|i: u32| (i % 253) as u8).collect();
+    let parts = [
+        (0usize, 3 << 20),
+        (3 << 20, 1),
+        (3 << 20 | 1, 700_001),
+        (4 << 20, 1 << 20),
+    ];
+    let mut dst: Vec<OwnedBytes> = parts.iter().map(|p| OwnedBytes::zeroed(p.1)).collect();
+    let before = rings.load(Ordering::SeqCst);
+    let ids: Vec<u64> = parts
+        .iter()
+        .zip(dst.iter_mut())
+        .map(|(&(off, len), d)| {
+            b.start_pull(0, &[(src.as_ptr() as usize + off, len)], &[(d.ptr(), len)])
+                .unwrap()
+        })
+        .collect();
+    let got = ended(&b, parts.len());
+    for (k, (id, r)) in got.iter().enumerate() {
+        assert_eq!(*id, ids[k]);
+        assert_eq!(*r.as_ref().unwrap(), parts[k].1);
+        let (off, len) = parts[k];
+        assert!(
+            dst[k].to_vec().unwrap()[..] == src[off..off + len],
+            "pull {k} misplaced"
+        );
+    }
+    // Nothing more is reported, and each end rang the doorbell.
+    assert_eq!(
+        b.ended_pulls(|_, _| panic!("an ended pull reported twice")),
+        0
+    );
+    assert!(rings.load(Ordering::SeqCst) > before);
+    // A peer lost while a pull waits for its answer (one whose PULL went nowhere): the pull
+    // ends once, with the error the engine takes for a lost peer; a pull started after the
+    // loss fails at once. `a` stays alive: a loss is this side's judgement.
+    let d = OwnedBytes::zeroed(8);
+    let orphan = b.next_pull.fetch_add(1, Ordering::Relaxed);
+    let p = Pull {
+        peer: 0,
+        dst: vec![(d.ptr().addr(), 8)],
+        to: Ends::Engine,
+    };
+    b.pulls.lock().insert(orphan, Arc::new(p));
+    b.lose(0, "the test hangs up".into());
+    let got = ended(&b, 1);
+    assert_eq!(got[0].0, orphan);
+    let e = got[0].1.as_ref().unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted, "{e}");
+    let e = b
+        .start_pull(0, &[(d.ptr().addr(), 8)], &[(d.ptr(), 8)])
+        .unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted, "{e}");
+    assert_eq!(
+        b.ended_pulls(|_, _| panic!("a failed start reported again")),
+        0
+    );
+    drop(a);
+}
+
 #[test]
 fn a_connector_without_the_key_is_refused_and_the_listener_goes_on() {
     let (a, b, _) = pair([[1u8; 32], [2u8; 32]]);
