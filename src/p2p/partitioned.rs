@@ -439,15 +439,7 @@ impl<F: Fabric> Engine<F> {
                         .read_remote(local, &[(addr as usize, len as usize)], &pieces)
                 {
                     if n as u64 == len {
-                        self.ctrl(
-                            st,
-                            ep,
-                            Header {
-                                kind: kind::FIN,
-                                sreq,
-                                ..Default::default()
-                            },
-                        );
+                        self.send_fin(st, ep, sreq);
                         let r = st.reqs.get_mut(id).expect("request");
                         add_range(&mut r.arrived, off, len);
                         r.got += len;
@@ -460,16 +452,7 @@ impl<F: Fabric> Engine<F> {
                 st.cma = false;
             }
         }
-        self.ctrl(
-            st,
-            ep,
-            Header {
-                kind: kind::CTS,
-                sreq,
-                rreq: id.wire(),
-                ..Default::default()
-            },
-        );
+        self.send_cts(st, ep, sreq, id);
     }
 }
 

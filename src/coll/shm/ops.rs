@@ -272,6 +272,28 @@ fn take_blocks(c: &ShmComm, s: u64, blocks: &[Data], off: u64, len: usize) {
     }
 }
 
+/// Where the blocks of `blk` bytes per rank of a scatter or an all-to-all travel: the bytes
+/// of each rank's share per call, and the slot (rank, parity) they are packed into. When a
+/// share for every rank fits the inline slot, the blocks travel in the control line with the
+/// call number (one cache-line transfer to each reader instead of two, as `ShmComm::stage`
+/// does for the other calls); else each call moves a share of the data slot.
+fn shares(c: &ShmComm, blk: u64) -> (u64, impl Fn(usize, usize) -> UserPtr + '_) {
+    let inline = blk as usize * c.n <= INLINE;
+    let per = if inline {
+        blk.max(1)
+    } else {
+        share(c.slot_len(), c.n)
+    };
+    let slot = move |r: usize, k: usize| {
+        if inline {
+            c.region.inline_slot(r, k)
+        } else {
+            c.region.slot(r, k)
+        }
+    };
+    (per, slot)
+}
+
 /// Scatter of equal blocks from `root`: every call the root packs a piece of every other
 /// rank's block into its slot (a share each, see [`share`]; the inline slot when all the
 /// blocks fit it), each rank takes its own.
@@ -290,22 +312,7 @@ pub fn scatter(
     if c.single_copy(blk, c.n) {
         return direct::scatter(c, e, root, mine, blocks, own);
     }
-    // When a share for every rank fits the inline slot, the blocks travel in the control
-    // line with the call number, as in `alltoall` (one cache-line transfer to each reader
-    // instead of two).
-    let inline = blk as usize * c.n <= INLINE;
-    let per = if inline {
-        blk.max(1)
-    } else {
-        share(c.slot_len(), c.n)
-    };
-    let slot = |r: usize, k: usize| {
-        if inline {
-            c.region.inline_slot(r, k)
-        } else {
-            c.region.slot(r, k)
-        }
-    };
+    let (per, slot) = shares(c, blk);
     for (off, len) in pieces(blk, per) {
         let s = c.next();
         let k = (s & 1) as usize;
@@ -378,22 +385,7 @@ pub fn alltoall(
     }
     let out = sends.unwrap_or(recvs);
     let blk = out[me].bytes();
-    // When a share for every rank fits the inline slot, the blocks travel in the control
-    // line with the call number (one cache-line transfer per peer instead of two, as
-    // `ShmComm::stage` does for the other calls).
-    let inline = blk as usize * c.n <= INLINE;
-    let per = if inline {
-        blk.max(1)
-    } else {
-        share(c.slot_len(), c.n)
-    };
-    let slot = |r: usize, k: usize| {
-        if inline {
-            c.region.inline_slot(r, k)
-        } else {
-            c.region.slot(r, k)
-        }
-    };
+    let (per, slot) = shares(c, blk);
     for (off, len) in pieces(blk, per) {
         let s = c.next();
         let k = (s & 1) as usize;

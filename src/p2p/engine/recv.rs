@@ -12,6 +12,13 @@ impl<F: Fabric> Engine<F> {
     /// (56 bytes) were copied once more to the stack for the call.
     #[inline(always)]
     pub fn irecv(&self, a: RecvArgs) -> ReqId {
+        let mut st = self.lock();
+        self.post_recv(&mut st, a)
+    }
+
+    /// A receive built in its slot and matched or posted (`irecv`'s and `recv`'s body).
+    #[inline(always)]
+    fn post_recv(&self, st: &mut State, a: RecvArgs) -> ReqId {
         let RecvArgs {
             ctx,
             src,
@@ -19,9 +26,8 @@ impl<F: Fabric> Engine<F> {
             data,
             owner,
         } = a;
-        let mut st = self.lock();
         let id = st.reqs.alloc_recv(ctx, src, tag, owner, data);
-        self.match_or_post(&mut st, id, ctx, src, tag);
+        self.match_or_post(st, id, ctx, src, tag);
         id
     }
 
@@ -105,16 +111,7 @@ impl<F: Fabric> Engine<F> {
                     return s;
                 }
             }
-            let RecvArgs {
-                ctx,
-                src,
-                tag,
-                data,
-                owner,
-            } = a;
-            let id = st.reqs.alloc_recv(ctx, src, tag, owner, data);
-            self.match_or_post(&mut st, id, ctx, src, tag);
-            id
+            self.post_recv(&mut st, a)
         };
         self.wait(id)
     }

@@ -123,6 +123,11 @@ impl<F: Fabric> Engine<F> {
         let Some(r) = st.reqs.get_mut(id) else { return };
         r.total = len;
         r.got = 0;
+        self.send_cts(st, ep, sreq, id);
+    }
+
+    /// Tells endpoint `ep` to stream its send `sreq` in DATA cells to our receive `id`.
+    pub(in crate::p2p) fn send_cts(&self, st: &mut State, ep: u32, sreq: u64, id: ReqId) {
         self.ctrl(
             st,
             ep,
@@ -130,6 +135,19 @@ impl<F: Fabric> Engine<F> {
                 kind: kind::CTS,
                 sreq,
                 rreq: id.wire(),
+                ..Default::default()
+            },
+        );
+    }
+
+    /// Tells endpoint `ep` that its send `sreq`'s data has been read: the send completes.
+    pub(in crate::p2p) fn send_fin(&self, st: &mut State, ep: u32, sreq: u64) {
+        self.ctrl(
+            st,
+            ep,
+            Header {
+                kind: kind::FIN,
+                sreq,
                 ..Default::default()
             },
         );
@@ -174,15 +192,7 @@ impl<F: Fabric> Engine<F> {
             Ok(got) if got as u64 == n => {
                 counters::SINGLE_COPY_READS.add(1);
                 self.complete(st, req);
-                self.ctrl(
-                    st,
-                    ep,
-                    Header {
-                        kind: kind::FIN,
-                        sreq,
-                        ..Default::default()
-                    },
-                );
+                self.send_fin(st, ep, sreq);
             }
             Err(e) if matches!(ReadFailure::of(&e), ReadFailure::PeerLost) => {
                 // Nothing more will come: the receive ends with the peer's failure.
