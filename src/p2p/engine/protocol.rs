@@ -2,7 +2,6 @@
 //! CTS, DATA, FIN/SACK, CANCEL), the backlog of cells that found no free cell, and the
 //! streaming of DATA cells for pipelined sends.
 
-use super::recv::fill;
 use super::*;
 use crate::p2p::fabric::HDR_BYTES;
 
@@ -125,10 +124,11 @@ impl<F: Fabric> Engine<F> {
     /// A message `Fabric::drain_small` hands over from fabric index `local`: taken (true)
     /// when it is a plain eager message (no synchronous-send acknowledgement to send, no
     /// partitioned piece), else left for `poll` (false) and the full dispatch of `on_cell`.
-    /// Always inlined, with the expected case (the oldest posted receive matches: a
-    /// window's) in line down to the status store: `on_eager` and `deliver` out of line cost
-    /// two calls, their register saves and the header through memory (issue 13: ~35 of the
-    /// ~140 instructions a message took from the box to a complete receive).
+    /// Always inlined, with `on_eager` and `deliver`, so the expected case (the oldest
+    /// posted receive matches: a window's) runs in line down to the status store, and the
+    /// synchronous-send branch, whose flag was just checked clear, folds away: out of line
+    /// they cost two calls, their register saves and the header through memory (issue 13:
+    /// ~35 of the ~140 instructions a message took from the box to a complete receive).
     #[inline(always)]
     fn on_small(
         &self,
@@ -141,24 +141,14 @@ impl<F: Fabric> Engine<F> {
         if h.kind != kind::EAGER || h.flags & (flag::SYNC | flag::PART) != 0 {
             return false;
         }
-        let from = self.ep_of(local);
-        self.count_recvd(from, h.len);
-        match st.q.take_posted(h.context, h.src, h.tag) {
-            Some(p) => {
-                if fill(&mut st.reqs, p.req, h.src, h.tag, payload, h.len) {
-                    st.completions += 1;
-                } else {
-                    self.complete(st, p.req);
-                }
-            }
-            None => self.queue_eager(st, from, &h, payload, None),
-        }
+        self.on_eager(st, self.ep_of(local), &h, payload);
         true
     }
 
     /// An eager message from endpoint `from`: delivered to the oldest posted receive that
-    /// matches, else queued unexpected (a copy of `payload`).
-    #[inline]
+    /// matches, else queued unexpected (a copy of `payload`). Always inlined (see
+    /// `on_small`).
+    #[inline(always)]
     fn on_eager(&self, st: &mut State, from: u32, h: &Header, payload: &[u8]) {
         self.count_recvd(from, h.len);
         let sync = (h.flags & flag::SYNC != 0).then_some((from, h.sreq));

@@ -150,7 +150,9 @@ impl<F: Fabric> Engine<F> {
         }
     }
 
-    /// Copies a whole message into receive `id` and completes it.
+    /// Copies a whole message into receive `id` and completes it. Always inlined: it is
+    /// the end of the drained eager message's straight line (`Engine::on_small`).
+    #[inline(always)]
     pub(in crate::p2p) fn deliver(
         &self,
         st: &mut State,
@@ -234,10 +236,9 @@ fn recv_queued(st: &mut State, a: &RecvArgs) -> Option<Status> {
 /// sets its status. The common receive (nobody freed, joined or cancels it) is marked done
 /// here with the lookup just made and true returned, for the caller to count the
 /// completion; false: the caller completes it with `Engine::complete`. Always inlined
-/// (into `deliver` and where a drained eager message meets its posted receive,
-/// `Engine::on_small`).
+/// (into `deliver` and `match_unexpected`).
 #[inline(always)]
-pub(super) fn fill(reqs: &mut Slab, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) -> bool {
+fn fill(reqs: &mut Slab, id: ReqId, src: i32, tag: i32, bytes: &[u8], len: u64) -> bool {
     let r = reqs.get_mut(id).expect("matched receive");
     let data = r.data.as_ref().expect("receive data");
     let cap = data.bytes();
