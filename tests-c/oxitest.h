@@ -164,4 +164,12 @@ static inline void *ot_malloc(size_t n)
     return p;
 }
 
+/* A new buffer of n bytes holding ot_fill's pattern for seed (free() it). */
+static inline unsigned char *ot_filled(size_t n, unsigned seed)
+{
+    unsigned char *p = ot_malloc(n);
+    ot_fill(p, n, seed);
+    return p;
+}
+
 #endif

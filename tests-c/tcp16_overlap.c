@@ -27,22 +27,11 @@ static const int sizes[NLARGE] = {(128 << 10) + 1, 200000,      256 << 10, (512 
                                   1 << 20,         (1 << 20) + 1, 3 << 20,  300000,
                                   (2 << 20) + 3,   150001,      700000,    (1 << 20) - 5};
 
-static unsigned char pattern(int m, long i) {
-    return (unsigned char)(m * 31 + i * 7 + (i >> 12) + 1);
-}
-
-static unsigned char *filled(int m, int n) {
-    unsigned char *b = malloc(n > 0 ? n : 1);
-    CHECK(b, "out of memory");
-    for (long i = 0; i < n; i++)
-        b[i] = pattern(m, i);
-    return b;
-}
-
+/* Message m's n bytes arrived whole (the pattern of ot_fill with seed m). */
 static void check_bytes(const char *what, int m, const unsigned char *b, int n) {
-    for (long i = 0; i < n; i++)
-        CHECK(b[i] == pattern(m, i), "%s: message %d (%d bytes): byte %ld is %d, expected %d",
-              what, m, n, i, b[i], pattern(m, i));
+    long bad = ot_verify(b, n, m);
+    CHECK(bad < 0, "%s: message %d (%d bytes): byte %ld is %d, expected %d", what, m, n, bad,
+          bad < 0 ? 0 : b[bad], bad < 0 ? 0 : ot_byte(m, bad));
 }
 
 static void check_status(const char *what, int m, MPI_Status *st, int tag, int n) {
@@ -169,7 +158,7 @@ int main(int argc, char **argv) {
     CHECK(ot_size >= 2, "needs 2 ranks");
     unsigned char *out[NLARGE];
     for (int m = 0; m < NLARGE; m++)
-        out[m] = filled(m, sizes[m]);
+        out[m] = ot_filled(sizes[m], m);
 
     /* 1. Posted window, Waitany then Testsome. */
     for (int any = 1; any >= 0; any--) {

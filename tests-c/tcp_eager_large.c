@@ -13,18 +13,6 @@ static const int sizes[] = {(128 << 10) - 1, (128 << 10) + 1, 256 << 10, (1 << 2
                             1 << 20, (1 << 20) + 1, (2 << 20) + 3};
 #define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
 
-static unsigned char pattern(int m, long i) {
-    return (unsigned char)(m * 29 + i * 13 + (i >> 10));
-}
-
-static unsigned char *filled(int m, int n) {
-    unsigned char *b = malloc(n > 0 ? n : 1);
-    CHECK(b, "out of memory");
-    for (long i = 0; i < n; i++)
-        b[i] = pattern(m, i);
-    return b;
-}
-
 static void check_message(const char *what, int m, const unsigned char *b, int n,
                           MPI_Status *st) {
     int count;
@@ -32,9 +20,9 @@ static void check_message(const char *what, int m, const unsigned char *b, int n
     CHECK(count == n, "%s message %d: count %d, expected %d", what, m, count, n);
     CHECK(st->MPI_SOURCE == 0 && st->MPI_TAG == m, "%s message %d: source %d tag %d", what,
           m, st->MPI_SOURCE, st->MPI_TAG);
-    for (long i = 0; i < n; i++)
-        CHECK(b[i] == pattern(m, i), "%s message %d (%d bytes): byte %ld is %d, expected %d",
-              what, m, n, i, b[i], pattern(m, i));
+    long bad = ot_verify(b, n, m);
+    CHECK(bad < 0, "%s message %d (%d bytes): byte %ld is %d, expected %d", what, m, n, bad,
+          bad < 0 ? 0 : b[bad], bad < 0 ? 0 : ot_byte(m, bad));
 }
 
 int main(int argc, char **argv) {
@@ -49,7 +37,7 @@ int main(int argc, char **argv) {
      * arrive before the barrier's message, which follows them on the same stream). */
     if (rank == 0) {
         for (int m = 0; m < NSIZES; m++) {
-            out[m] = filled(m, sizes[m]);
+            out[m] = ot_filled(sizes[m], m);
             MPI_Isend(out[m], sizes[m], MPI_BYTE, 1, m, MPI_COMM_WORLD, &req[m]);
         }
         MPI_Barrier(MPI_COMM_WORLD);
@@ -93,7 +81,7 @@ int main(int argc, char **argv) {
     } else if (rank == 0) {
         MPI_Barrier(MPI_COMM_WORLD);
         for (int m = 0; m < NSIZES; m++) {
-            out[m] = filled(m, sizes[m]);
+            out[m] = ot_filled(sizes[m], m);
             MPI_Send(out[m], sizes[m], MPI_BYTE, 1, m, MPI_COMM_WORLD);
             free(out[m]);
         }
@@ -103,7 +91,7 @@ int main(int argc, char **argv) {
 
     /* Truncated: a 1 MiB eager message into a 256 KiB receive. */
     if (rank == 0) {
-        out[0] = filled(9, 1 << 20);
+        out[0] = ot_filled(1 << 20, 9);
         int err = MPI_Send(out[0], 1 << 20, MPI_BYTE, 1, 9, MPI_COMM_WORLD);
         CHECK(err == MPI_SUCCESS, "the truncated message's send failed (%d)", err);
         free(out[0]);
