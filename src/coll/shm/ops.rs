@@ -114,24 +114,28 @@ fn fold(c: &ShmComm, s: u64, red: &Reduction, out: &Data) -> Result<(), MpiError
     // The packed bytes of a contiguous type are its memory image from the true lower bound:
     // as a buffer address, the slot sits `true_lb` before them.
     let as_buffer = |p: UserPtr| p.offset(-red.dt.true_lb);
-    if c.n == 2 && fold_pair_small(c, k, red, out, bytes) {
-        return Ok(());
-    }
-    c.stage(c.n - 1, k, bytes)
-        .with_slice(0, bytes, |b| out.unpack(0, b));
-    for r in (0..c.n - 1).rev() {
+    // `out` starts as the last rank's data, or as the last two ranks' folded (`fold_last_pair`).
+    let rest = if c.n >= 2 && fold_last_pair(c, k, red, out, bytes) {
+        c.n - 2
+    } else {
+        c.stage(c.n - 1, k, bytes)
+            .with_slice(0, bytes, |b| out.unpack(0, b));
+        c.n - 1
+    };
+    for r in (0..rest).rev() {
         let inp = as_buffer(c.stage(r, k, bytes));
         reduce::reduce(&red.op, &red.dt, red.dt_handle, inp, out.ptr, out.count)?;
     }
     Ok(())
 }
 
-/// [`fold`] at 2 ranks of a few elements of a common predefined pair
-/// (`reduce::small`): `out = x0 op x1` straight from the two slots, instead of copying
-/// rank 1's data into `out` and then reducing into it through the general dispatch
-/// (callgrind, issue 13, 8 B MPI_Allreduce at 2 ranks: `fold` 316 -> 135 instructions).
-/// False: not such a call, nothing done.
-fn fold_pair_small(c: &ShmComm, k: usize, red: &Reduction, out: &Data, bytes: usize) -> bool {
+/// [`fold`]'s first step for a few elements of a common predefined pair (`reduce::small`):
+/// `out = x[n-2] op x[n-1]` straight from the two slots, instead of copying the last rank's
+/// data into `out` and then reducing into it through the general dispatch (callgrind, issue
+/// 13, 8 B MPI_Allreduce at 2 ranks, where it is the whole fold: `fold` 316 -> 135
+/// instructions). The same operands in the same order as the general steps, so the same
+/// bits. False: not such a call, nothing done.
+fn fold_last_pair(c: &ShmComm, k: usize, red: &Reduction, out: &Data, bytes: usize) -> bool {
     let (Op::Predef(p), Some(t)) = (&red.op, red.dt.basic) else {
         return false;
     };
@@ -141,7 +145,7 @@ fn fold_pair_small(c: &ShmComm, k: usize, red: &Reduction, out: &Data, bytes: us
     let Some(o) = out.contiguous() else {
         return false;
     };
-    let (x0, x1) = (c.stage(0, k, bytes), c.stage(1, k, bytes));
+    let (x0, x1) = (c.stage(c.n - 2, k, bytes), c.stage(c.n - 1, k, bytes));
     // `out` is the caller's buffer, never a slot.
     x0.with_slice(0, bytes, |a| {
         x1.with_slice(0, bytes, |b| {
