@@ -123,7 +123,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// 4697 / 4334 6380 / 2240 1556, 2 MiB 4155 4450 / 2415 2507 / 2644 1778, 4 MiB 4247 4288
 /// / 2082 2151 / 2576 1750; ping-pong 256 KiB 69 75 / 105 132 / 76 71, 512 KiB 142 125 /
 /// 240 302 / 325 87, 1 MiB 216 244 / 461 571 / 604 360, 4 MiB 890 1124 / 1377 1521 / 2811
-/// 1480. The final figures are in docs/bench-tcp.md.
+/// 1480. The committed build (the pause of `rawio::pause_for`) against the one before
+/// (eager frames to 1 MiB, no pause) and Open MPI, same binary, ranks at `chrt -f 10`, the
+/// 3 rounds in the machine's fast state at a load of 10-12: window 256 KiB 2204 4495 4387
+/// / 5906 5993 5843 / 2735 2726 2881, 512 KiB 4593 4746 4652 / 6446 6467 6404 / 3882 3404
+/// 3473, 2 MiB 4373 4806 4703 / 2014 2501 2520 / 3072 3000 2934, 4 MiB 3210 4300 4373 /
+/// 2292 2449 2571 / 3001 3350 2979; ping-pong 128 KiB (eager either way) 57 58 59 / 56 57
+/// 58 / 51 52 49, 256 KiB 70 70 71 / 103 103 103 / 75 74 72, 512 KiB 117 122 168 / 232
+/// 222 227 / 251 91 94, 4 MiB 1111 1132 928 / 1344 1282 1556 / 1477 1523 1476. Left
+/// behind Open MPI: the 128 KiB and 512 KiB ping-pong.
 pub const FRAME_EAGER_MAX: usize = 128 << 10;
 /// The least time a blocking pull ([`Tcp::pull`]) reads its answer itself before it
 /// sleeps until the reader thread has it (the answer of a peer that is in an MPI call comes
