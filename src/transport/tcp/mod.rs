@@ -103,32 +103,36 @@ const HANDSHAKE_DEADLINE: Duration = gate::HANDSHAKE_DEADLINE;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest message sent eagerly in a frame of its own (`Fabric::send_frame`) rather
-/// than by rendezvous: 1 MiB (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE` is 128 KiB). Above it the
-/// receiver's pull moves the data in place, with no copy on either side; an eager frame
-/// costs the receiver a copy out of its frame buffer, which a ping-pong pays on its critical
-/// path, and an unexpected one is buffered whole. Session 18 raised it to 1 MiB because each
-/// pull then blocked until its answer came (a window of rendezvous messages streamed in
-/// bursts, the link idle a round trip per message); since the pulls overlap
-/// ([`Tcp::start_pull`], the engine's `finish_reads`) a window of rendezvous messages
-/// streams too. Measured between the namespace hosts of tests-hosts (bench/p2p.c built
-/// once, the libraries alternating, MB/s or one-way us per round; session 19). With the
-/// overlapped pulls, 128 KiB / 1 MiB / Open MPI, 3 rounds under a load of 5-19, the fast
-/// round first: 256 KiB ping-pong 66 182 172 / 103 190 198 / 193 218 214 us; window 256
-/// KiB 2189 1478 1514 / 5803 1750 5919 / 2232 1383 1284, 1 MiB 2370 1500 1408 / 1628 2062
-/// 6321 / 2234 1475 1417. So 1 MiB frames stream a window of 256 KiB-1 MiB faster in the
-/// fast rounds, but the ping-pong pays the copy. At 128 KiB with `Fabric::served_reads`
-/// too, 3 rounds at a load of 3.4 (all fast), OxiMPI / Open MPI: ping-pong 256 KiB 63-66 /
-/// 75-77 us, 512 KiB 142-149 / 87-102, 1 MiB 306-318 / 364-408; window 256 KiB 2242 2358
-/// 2999 / 3515 1542 2931, 512 KiB 2435 2472 2961 / 3319 1830 3607, 1 MiB 2424 2417 2556 /
-/// 2364 2249 2301, 4 MiB 2248 2339 1542 / 2623 2267 2739. What is left: the window at 256
-/// KiB-512 KiB and 2-4 MiB a little behind Open MPI, and the 512 KiB ping-pong. The final
-/// bench/tcp.sh -r 5 at 128 KiB (load 1.4-2.0), OxiMPI / best peer: ping-pong 256 KiB 0.99,
-/// 512 KiB 1.53, 1 MiB 0.84; window 256 KiB 0.47, 512 KiB 0.48, 1 MiB 0.77, 2 MiB 0.83,
-/// 4 MiB 0.96 (session 18 at 1 MiB without the overlap: window 256 KiB 1.09, 1 MiB 1.52, 2
-/// MiB 0.65, 4 MiB 0.80, the 256 KiB ping-pong 1.3-1.45 behind). So 1 MiB again: the
-/// window's deficit at 128 KiB is the larger one; the rendezvous above 1 MiB overlaps.
-/// What would let it go down: a rendezvous window that streams as an eager one does.
-pub const FRAME_EAGER_MAX: usize = 1 << 20;
+/// than by rendezvous: 128 KiB (MPICH ch3's `MPIR_CVAR_CH3_EAGER_MAX_MSG_SIZE` too). Above
+/// it the receiver's pull moves the data in place, with no copy on either side; an eager
+/// frame costs the receiver a copy out of its frame buffer, which a ping-pong pays on its
+/// critical path, and an unexpected one is buffered whole.
+///
+/// History (issue 14): session 18 raised it to 1 MiB because each pull blocked until its
+/// answer came; session 19 (tcp16) made the pulls overlap but kept 1 MiB, because a window
+/// of rendezvous messages still streamed at 2-3 GB/s against ~6 GB/s in eager frames
+/// (bench/tcp.sh at 128 KiB, OxiMPI / best peer: window 256-512 KiB 0.47-0.48, ping-pong
+/// 256 KiB 0.99; at 1 MiB the 256 KiB-2 MiB ping-pong was 1.12-2.50 behind). The cause
+/// (tcp17): the receiver of a rendezvous answer, with no copy to make between receives,
+/// retried its empty socket in a system-call loop that slowed the sender's copy into the
+/// socket (see `rawio::pause_for`). With the receiver pausing instead, measured between the
+/// namespace hosts of tests-hosts (bench/p2p.c, one build with both limits read from the
+/// environment, runs alternating with Open MPI, load 13-14 from other work; MB/s or one-way
+/// us, 2 rounds), 128 KiB with the pause / 1 MiB without / Open MPI: window 256 KiB 4411
+/// 3139 / 5754 6009 / 2499 3913, 512 KiB 4622 3689 / 6129 6490 / 3670 1652, 1 MiB 4808
+/// 4697 / 4334 6380 / 2240 1556, 2 MiB 4155 4450 / 2415 2507 / 2644 1778, 4 MiB 4247 4288
+/// / 2082 2151 / 2576 1750; ping-pong 256 KiB 69 75 / 105 132 / 76 71, 512 KiB 142 125 /
+/// 240 302 / 325 87, 1 MiB 216 244 / 461 571 / 604 360, 4 MiB 890 1124 / 1377 1521 / 2811
+/// 1480. The committed build (the pause of `rawio::pause_for`) against the one before
+/// (eager frames to 1 MiB, no pause) and Open MPI, same binary, ranks at `chrt -f 10`, the
+/// 3 rounds in the machine's fast state at a load of 10-12: window 256 KiB 2204 4495 4387
+/// / 5906 5993 5843 / 2735 2726 2881, 512 KiB 4593 4746 4652 / 6446 6467 6404 / 3882 3404
+/// 3473, 2 MiB 4373 4806 4703 / 2014 2501 2520 / 3072 3000 2934, 4 MiB 3210 4300 4373 /
+/// 2292 2449 2571 / 3001 3350 2979; ping-pong 128 KiB (eager either way) 57 58 59 / 56 57
+/// 58 / 51 52 49, 256 KiB 70 70 71 / 103 103 103 / 75 74 72, 512 KiB 117 122 168 / 232
+/// 222 227 / 251 91 94, 4 MiB 1111 1132 928 / 1344 1282 1556 / 1477 1523 1476. Left
+/// behind Open MPI: the 128 KiB and 512 KiB ping-pong.
+pub const FRAME_EAGER_MAX: usize = 128 << 10;
 /// The least time a blocking pull ([`Tcp::pull`]) reads its answer itself before it
 /// sleeps until the reader thread has it (the answer of a peer that is in an MPI call comes
 /// within a round trip); it spins the engine's spin time when that is longer.

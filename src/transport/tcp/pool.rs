@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 /// delivering it), bounded so a burst does not pin memory.
 const KEEP: usize = 16;
 /// Of those, at most this many larger than [`LARGE`]: an eager frame may be as large as
-/// `FRAME_EAGER_MAX` (1 MiB, a 2 MiB buffer) or a cell, and sixteen
+/// `FRAME_EAGER_MAX` (128 KiB) or a cell, and sixteen
 /// large buffers would pin memory for a burst long gone; a window of large eager messages to posted receives uses one or two at a
 /// time (each is copied out and given back before the next is read).
 const KEEP_LARGE: usize = 4;

@@ -13,7 +13,8 @@
 //! times per message. MPICH's ch4/UCX and Open MPI's btl/tcp use non-blocking sockets
 //! polled by the progress engine and never sleep inside a transfer while they poll. The
 //! yield between tries gives the core to a peer that shares it (it cannot make our data
-//! come while we hold the core).
+//! come while we hold the core). A receive waiting for the rest of a transfer pauses in user
+//! space between tries instead, for about the time the missing bytes need ([`pause_for`]).
 
 use std::io::{self, Read};
 use std::net::TcpStream;
@@ -108,6 +109,18 @@ impl Stall {
         self.since = None;
     }
 
+    /// A receive found the socket empty with `missing` bytes of its transfer still to come:
+    /// wait in user space for about the time the link needs to bring a part of them
+    /// ([`pause_for`]), and block from the next call on once the spin time is over.
+    fn missing(&mut self, missing: usize) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.spin {
+            self.blocking = true;
+        } else {
+            pause(pause_for(missing));
+        }
+    }
+
     /// The socket was not ready (EAGAIN of a non-blocking call): yield, and block from
     /// the next call on once the spin time is over.
     fn not_ready(&mut self) {
@@ -116,6 +129,52 @@ impl Stall {
             self.blocking = true;
         } else {
             std::thread::yield_now();
+        }
+    }
+}
+
+/// The rate at which a receiver waiting for the rest of a transfer expects its bytes at the
+/// most, in bytes per nanosecond (8 GB/s: above anything the test hosts' veth pair carried,
+/// 6.4 GB/s at best), and the bounds of its pause between two receives that find nothing
+/// (see [`pause_for`]).
+const MISSING_RATE: usize = 8;
+const PAUSE_MIN: Duration = Duration::from_nanos(500);
+const PAUSE_MAX: Duration = Duration::from_micros(16);
+
+/// How long a receiver pauses, without a system call, before it looks again for the
+/// `missing` bytes of a transfer the socket has none of yet: the time they would take at
+/// [`MISSING_RATE`], within [`PAUSE_MIN`]..[`PAUSE_MAX`]. The pause ends before the bytes
+/// could all be there, so it never delays the end of a transfer by more than about one
+/// bound, and it keeps the receiver off the socket while the sender fills it.
+///
+/// Why: a receiver with nothing to do between its receives (a rendezvous answer lands in
+/// place) retried its `recv` at once, with a `sched_yield` between tries: `perf record` of
+/// a 2 MiB window of bench/p2p.c between the test hosts counted 240,000-350,000 empty
+/// receives for 22,000 that got data, and the sender's 256 KiB `sendmsg`s, whose time is
+/// mostly its copy of the data into the socket (`_copy_from_iter`, 65-70% of the sender's
+/// samples), took 110-145 us each (1.8-2.3 GB/s), against 30-110 us in an eager window,
+/// whose receiver copies each frame out of its buffer between receives. Each empty receive
+/// takes the socket's lock, which the sender's segments then find held, and the two virtual
+/// CPUs of such a machine may be threads of one physical core, where a syscall loop takes
+/// the execution units the sender's copy needs; a pause loop (`spin_loop`, the x86 PAUSE
+/// instruction) gives them up. Measured with bench/p2p.c between the namespace hosts,
+/// eager frames up to 128 KiB, one build with the pause read from the environment (runs
+/// alternating, load 12-14 from other work, MB/s, window of 64): no pause 256 KiB 1382
+/// 2416 2388, 2 MiB 1466 1589 2236; a fixed 3 us pause 256 KiB 1461 4044 3766, 2 MiB 2267
+/// 2981 3856; 8 us 3631 3953 / 3253 3560; 16 us 4411 3139 / 4155 4450 (4 MiB 4247 4288);
+/// 20 us 3789 4488 / 4411 4719. The ping-pong of 2-4 MiB (rendezvous) went from 1385-1428
+/// us at 4 MiB with 3 us to 877-1201 with 8-20 us; 64 KiB-256 KiB stayed within the noise.
+#[inline]
+fn pause_for(missing: usize) -> Duration {
+    Duration::from_nanos((missing / MISSING_RATE) as u64).clamp(PAUSE_MIN, PAUSE_MAX)
+}
+
+/// Waits `d` in user space, telling the CPU it spins (`spin_loop`).
+fn pause(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        for _ in 0..64 {
+            std::hint::spin_loop();
         }
     }
 }
@@ -202,7 +261,7 @@ pub(super) fn recv_to_addr(fd: RawFd, addr: usize, len: usize, wait: Wait) -> io
                 let e = io::Error::last_os_error();
                 match e.kind() {
                     io::ErrorKind::Interrupted => {}
-                    io::ErrorKind::WouldBlock if !stall.blocking => stall.not_ready(),
+                    io::ErrorKind::WouldBlock if !stall.blocking => stall.missing(len - off),
                     _ => return Err(e),
                 }
             }
@@ -450,6 +509,19 @@ mod tests {
 
     /// A pull's answer of a chunk's worth of data and its head goes in one call, not a
     /// chunk and then the head's worth; a longer send's last call takes what is left.
+    /// The pause of a receiver waiting for the rest of a transfer follows what is missing,
+    /// within its bounds.
+    #[test]
+    fn the_pause_follows_the_missing_bytes_within_bounds() {
+        assert_eq!(pause_for(0), PAUSE_MIN);
+        assert_eq!(pause_for(53), PAUSE_MIN);
+        assert_eq!(pause_for(32 << 10), Duration::from_nanos(4096));
+        assert_eq!(pause_for(4 << 20), PAUSE_MAX);
+        let t = Instant::now();
+        pause(Duration::from_micros(50));
+        assert!(t.elapsed() >= Duration::from_micros(50));
+    }
+
     #[test]
     fn no_call_for_a_few_bytes_past_a_chunk() {
         assert_eq!(call_bytes(17 + SEND_CHUNK), 17 + SEND_CHUNK);
