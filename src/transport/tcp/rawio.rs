@@ -507,8 +507,6 @@ mod tests {
     use std::net::TcpListener;
     use std::os::fd::AsRawFd;
 
-    /// A pull's answer of a chunk's worth of data and its head goes in one call, not a
-    /// chunk and then the head's worth; a longer send's last call takes what is left.
     /// The pause of a receiver waiting for the rest of a transfer follows what is missing,
     /// within its bounds.
     #[test]
@@ -522,6 +520,8 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_micros(50));
     }
 
+    /// A pull's answer of a chunk's worth of data and its head goes in one call, not a
+    /// chunk and then the head's worth; a longer send's last call takes what is left.
     #[test]
     fn no_call_for_a_few_bytes_past_a_chunk() {
         assert_eq!(call_bytes(17 + SEND_CHUNK), 17 + SEND_CHUNK);
