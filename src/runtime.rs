@@ -377,6 +377,8 @@ fn start() -> Result<(), MpiError> {
     if ft {
         FT_RUN.store(true, Ordering::Release);
         crate::ft::detector::install();
+        // The notices' signal rings no doorbell: blocked ranks must poll for them.
+        crate::progress::nap::poll_notices();
         // Ranks that died before we listened were not signalled to us: read the list once.
         FT_NOTICE_DUE.store(true, Ordering::Release);
     }

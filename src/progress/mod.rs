@@ -6,6 +6,8 @@
 //! * `registry` — the one list of things that advance outside the point-to-point engine
 //!   (collective schedules, communicator agreements, RMA target service): each registers a
 //!   `Poller`, and every wait and test of the engine runs them.
+//! * `nap` — how long a blocked thread sleeps before it runs progress again (a safety net
+//!   that grows while nothing happens).
 //! * `active` — the active list such pollers keep (operations in flight, advanced in
 //!   start order until they finish), written once for all of them.
 //!
@@ -14,6 +16,7 @@
 //! Arrows: p2p → progress → transport (the doorbell is the fabric's).
 
 pub mod active;
+pub mod nap;
 pub mod registry;
 pub mod wait;
 

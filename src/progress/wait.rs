@@ -3,6 +3,7 @@
 //! within microseconds), then yielding a few times, then sleeping on the doorbell so a
 //! blocked rank does not burn a core. Any progress starts the spin phase again.
 
+use super::nap::Naps;
 use crate::settings::{self, Value};
 use crate::tool::counters;
 use crate::transport::fabric::Fabric;
@@ -113,6 +114,7 @@ pub fn block_on<R>(
     // (MPI_T's time_blocked), so a wait that ends within 64 polls reads no clock.
     let mut blocked_since: Option<Instant> = None;
     let mut asleep = false;
+    let mut naps = Naps::new();
     // Ask where the peers run once per spin phase (first poll without result).
     let mut ask_cpu = true;
     let mut peer_here = false;
@@ -135,9 +137,10 @@ pub fn block_on<R>(
         if did {
             (spins, yields, spin_start) = (0, 0, None);
             ask_cpu = true;
+            naps.reset();
         }
         if asleep {
-            bell.sleep_since(ticket, Duration::from_millis(100));
+            bell.sleep_since(ticket, naps.next());
             policy.sleepers.fetch_sub(1, Ordering::SeqCst);
             asleep = spin_start.is_some();
             continue;

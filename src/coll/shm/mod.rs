@@ -59,6 +59,7 @@ pub use route::{takes, Op};
 pub use table::{get, Locate};
 
 use crate::p2p::NodeEngine;
+use crate::progress::nap::Naps;
 use crate::transport::coll_region::{Awaits, Region, INLINE};
 use crate::transport::fabric::Fabric;
 use crate::transport::mem::UserPtr;
@@ -79,10 +80,6 @@ const SPIN: u32 = 4000;
 /// call in some runs). So waiters sleep only in waits long enough that the CPU they would
 /// burn matters.
 const YIELD_FOR: Duration = Duration::from_millis(2);
-
-/// Longest doorbell sleep between progress rounds: a safety net only (every condition a
-/// waiter sleeps on rings its doorbell when it comes true), as in the engine's loop.
-const NAP: Duration = Duration::from_millis(100);
 
 /// One communicator's shared-memory collective state in this process.
 pub struct ShmComm {
@@ -195,6 +192,10 @@ impl ShmComm {
         }
         let mut yields = 0u32;
         let mut since: Option<Instant> = None;
+        // Doorbell sleeps between progress rounds: a safety net only (every condition a
+        // waiter sleeps on rings its doorbell when it comes true), growing as in the
+        // engine's loop (`progress::nap`).
+        let mut naps = Naps::new();
         loop {
             if ready() {
                 return;
@@ -214,6 +215,7 @@ impl ShmComm {
             let started = *since.get_or_insert_with(Instant::now);
             let polled = e.run_pollers();
             if (e.progress(&mut e.lock()) | polled) || ready() {
+                naps.reset();
                 continue;
             }
             if started.elapsed() < YIELD_FOR {
@@ -223,7 +225,7 @@ impl ShmComm {
             let ticket = e.fab.ticket();
             self.region.sleep_begin(self.me, on, s);
             if !ready() {
-                e.fab.wait_since(ticket, NAP);
+                e.fab.wait_since(ticket, naps.next());
             }
             self.region.sleep_end(self.me);
         }
