@@ -10,6 +10,15 @@ impl Shm {
     /// another thread of this process is polling.
     #[inline]
     pub fn poll(&self) -> Option<Received> {
+        // Right after a `drain_boxes` that emptied the rings (the progress pass's order:
+        // issue 13, an empty pass scanned every ring twice) only the queue is looked at.
+        if self.rings_clear.load(Ordering::Relaxed) {
+            self.rings_clear.store(false, Ordering::Relaxed);
+            if self.word(self.in_head_off).load(Ordering::Relaxed) == 0 {
+                return None;
+            }
+            return self.poll_locked();
+        }
         // A spinning waiter polls millions of times: the common empty case costs a few
         // loads, no lock and no call.
         if !self.maybe_inbound() {
@@ -90,9 +99,15 @@ impl Shm {
         max: usize,
         mut f: impl FnMut(usize, &[u8; HDR_BYTES], &[u8]) -> bool,
     ) -> usize {
-        if !self.lay.fboxes || !self.maybe_inbound() {
+        if !self.lay.fboxes {
             return 0;
         }
+        if !self.maybe_inbound() {
+            // Nothing anywhere: the `poll` after this need not look at the rings again.
+            self.rings_clear.store(true, Ordering::Relaxed);
+            return 0;
+        }
+        self.rings_clear.store(false, Ordering::Relaxed);
         let Some(rx) = self.rx.try_lock() else {
             return 0;
         };
@@ -101,22 +116,32 @@ impl Shm {
         }
         let n = self.lay.nlocal;
         let mut done = 0;
+        // Every ring was read until it was empty (none left a record `f` refused, none was
+        // skipped, `max` did not stop the drain).
+        let mut clear = true;
         for src in (0..n).filter(|&s| s != self.me) {
             if done == max {
+                clear = false;
                 break;
             }
             if self.box_out(src) {
+                clear = false;
                 continue;
             }
             let ring = self.fbox(src, self.me);
             let start = self.rx_pos[src].load(Ordering::Relaxed);
             let mut pos = start;
-            while done < max {
+            loop {
+                if done == max {
+                    clear = false;
+                    break;
+                }
                 let Some(rec) = ring.take(pos) else { break };
                 // SAFETY: the record was just taken from this ring, which we alone read (we
                 // hold `rx`); its lines are handed back below, after `f`'s last use of them.
                 let payload = unsafe { ring.payload(rec.pos, rec.off, rec.len) };
                 if !f(src, &rec.hdr, payload) {
+                    clear = false;
                     break;
                 }
                 pos = rec.end;
@@ -127,6 +152,7 @@ impl Shm {
                 ring.release(pos);
             }
         }
+        self.rings_clear.store(clear, Ordering::Relaxed);
         drop(rx);
         done
     }
