@@ -118,21 +118,13 @@ impl<F: Fabric> Engine<F> {
 
     /// MPI_Recv from rank `a.src`, endpoint `ep`, for the C surface: the straight line
     /// (`recv_line`) when `ep` is a peer on this node and the receive holds at most
-    /// `SMALL_SEND_MAX` bytes (what a fast-box record carries), else `recv`. A larger
-    /// receive's message may come in a cell or a rendezvous, which the line does not read:
-    /// it would wait for its next full round and take the message from the unexpected
-    /// queue, a copy more (4 KiB ping-pong 0.64 -> 1.13 us one-way, bench/p2p.c, fast
-    /// state, 7 rounds). `quiet` is asked
-    /// before each full progress round of the line: false (a failure or a revoke is
-    /// known, which only a posted receive can be told about) ends the line, and the
-    /// receive is posted.
+    /// `LINE_MAX` bytes, else `recv`. `quiet` is asked first and before each full progress
+    /// round of the line: false (a failure or a revoke is known, which only a posted
+    /// receive can be told about) ends the line, and the receive is posted.
     pub fn recv_from(&self, a: RecvArgs, ep: u32, quiet: impl Fn() -> bool) -> Status {
         match self.local(ep) {
             Ok(peer)
-                if ep != self.me
-                    && peer < self.nlocal
-                    && a.data.bytes() <= crate::p2p::fabric::SMALL_SEND_MAX as u64
-                    && quiet() =>
+                if ep != self.me && peer < self.nlocal && a.data.bytes() <= LINE_MAX && quiet() =>
             {
                 self.recv_line(a, peer, quiet)
             }
@@ -340,6 +332,16 @@ impl<F: Fabric> Engine<F> {
 /// line the reply lands in, while other peers, our own sends' protocol and higher layers
 /// still move every few hundred nanoseconds.
 const FULL_EVERY: u32 = 16;
+
+/// The largest receive (bytes) `Engine::recv_from` takes its straight line for. Larger
+/// messages come in cells or a rendezvous, which the line does not read: it took them a
+/// full round late, through the unexpected queue (4 KiB ping-pong 0.64 -> 1.13 us one-way
+/// with the line for every fast-box size, bench/p2p.c, fast state, 7 rounds). And from
+/// 1 KiB on, messages that do come in the box were no faster on the line: 1 KiB slow
+/// state 0.706 us (general path) vs 0.789 (line up to 2 KiB) vs 0.701 (line up to 512 B),
+/// 2 KiB 1.332 / 1.425 / 1.297, medians of 6-7 alternating rounds; at 512 the small sizes
+/// keep their gain (8 B fast state 0.131 -> 0.125, slow 0.333 -> 0.306).
+const LINE_MAX: u64 = 512;
 
 /// What a poll of `Engine::recv_line` found.
 enum Line {
