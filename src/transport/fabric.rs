@@ -71,6 +71,37 @@ pub trait Fabric: Send + Sync {
     ) -> usize {
         0
     }
+    /// Looks at the oldest small message that waits from fabric index `peer` and consumes
+    /// it only if `f` (header, payload) takes it (returns true): Some(true) taken,
+    /// Some(false) left where it is (for `poll` or `drain_small` to hand out later), None
+    /// when nothing from `peer` waits on that path now or the path cannot be used for it
+    /// (another thread is polling, a message of `peer` is handed out, `peer` is not on
+    /// such a path). What a blocking receive from one peer polls (`Engine::recv_from`):
+    /// that peer's next message, and only if it is the one the receive matches, so the
+    /// order of the others is untouched.
+    ///
+    /// The default is `drain_small` limited to one message of `peer` (a fabric without
+    /// `drain_small` answers None); a fabric that can reach one sender's messages directly
+    /// may do it without looking at the others'.
+    fn take_small_from(
+        &self,
+        peer: usize,
+        f: impl FnOnce(&[u8; HDR_BYTES], &[u8]) -> bool,
+    ) -> Option<bool> {
+        let mut f = Some(f);
+        let mut seen = None;
+        self.drain_small(1, |src, hdr, payload| {
+            // Every other sender's message is left (false): `drain_small` then drains
+            // that sender no further. `peer`'s is offered to `f` once.
+            if src != peer {
+                return false;
+            }
+            let took = f.take().is_some_and(|f| f(hdr, payload));
+            seen = Some(took);
+            took
+        });
+        seen
+    }
     /// Called when a blocked call starts waiting: true when another process of the job
     /// last waited on the CPU this thread runs on, so that spinning would keep it off the
     /// CPU it needs (the waiting policy then yields at once). May move this thread first:

@@ -27,14 +27,41 @@ fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
     }))
 }
 
+/// MPI_Recv: from a specific rank, the engine's straight line (`Engine::recv_from`: it
+/// polls that peer's next message when the peer is on this node); from MPI_ANY_SOURCE,
+/// the general receive.
 #[inline]
 fn recv(ctx: &mut Ctx, m: Msg, mut st: StatusOut) -> Result<(), MpiError> {
-    let s = match recv_args(ctx, m)? {
-        None => proc_null_status(),
-        Some(a) => rt()?.engine.recv(a),
+    let c = comm::get(ctx, m.comm)?;
+    let data = msg_data(m.buf, m.count, m.dt)?;
+    let tag = recv_tag(m.tag)?;
+    let src = source(&c, m.peer)?;
+    let s = if src == PROC_NULL {
+        proc_null_status()
+    } else {
+        let e = &rt()?.engine;
+        let a = RecvArgs {
+            ctx: c.context_id,
+            src,
+            tag,
+            data,
+            owner: m.comm,
+        };
+        match peer_ep(&c, src) {
+            Some(ep) => e.recv_from(a, ep, no_failure_known),
+            None => e.recv(a),
+        }
     };
     st.store(&s);
     check_status(&s)
+}
+
+/// No process failure and no revoked communicator is known (ULFM): until then a blocking
+/// receive may wait without a posted request (`Engine::recv_from`); afterwards only a
+/// posted receive can be ended by the fault-tolerance sweep.
+#[inline]
+fn no_failure_known() -> bool {
+    crate::ft::epoch() == 0 && !crate::ft::any_revoked()
 }
 
 #[inline]

@@ -95,6 +95,11 @@ pub struct Shm {
     out_boxes: Box<[AtomicBool]>,
     /// `RxState::deferred` holds a message (read without the lock by the sleep re-check).
     has_deferred: AtomicBool,
+    /// The last `drain_boxes` left no record in any ring to me and no deferred cell: the
+    /// `poll` that follows it in a progress pass need not scan the rings again (it looks
+    /// at the queue alone, and clears this). Process-local, Relaxed: a record published
+    /// after the drain waits for the next pass, as it would had it come a moment later.
+    rings_clear: AtomicBool,
     /// Per sender: where its next record in its ring to me starts (written under `rx`,
     /// read without it by the sleep re-check).
     rx_pos: Box<[AtomicU32]>,
@@ -275,6 +280,7 @@ impl Shm {
             }),
             out_boxes: (0..lay.nlocal).map(|_| AtomicBool::new(false)).collect(),
             has_deferred: AtomicBool::new(false),
+            rings_clear: AtomicBool::new(false),
             rx_pos: (0..lay.nlocal).map(|_| AtomicU32::new(0)).collect(),
             in_head_off: lay.ctl(me, Ctl::InHead),
             rx_ring_row: if lay.fboxes {

@@ -10,6 +10,15 @@ impl Shm {
     /// another thread of this process is polling.
     #[inline]
     pub fn poll(&self) -> Option<Received> {
+        // Right after a `drain_boxes` that emptied the rings (the progress pass's order:
+        // issue 13, an empty pass scanned every ring twice) only the queue is looked at.
+        if self.rings_clear.load(Ordering::Relaxed) {
+            self.rings_clear.store(false, Ordering::Relaxed);
+            if self.word(self.in_head_off).load(Ordering::Relaxed) == 0 {
+                return None;
+            }
+            return self.poll_locked();
+        }
         // A spinning waiter polls millions of times: the common empty case costs a few
         // loads, no lock and no call.
         if !self.maybe_inbound() {
@@ -90,9 +99,15 @@ impl Shm {
         max: usize,
         mut f: impl FnMut(usize, &[u8; HDR_BYTES], &[u8]) -> bool,
     ) -> usize {
-        if !self.lay.fboxes || !self.maybe_inbound() {
+        if !self.lay.fboxes {
             return 0;
         }
+        if !self.maybe_inbound() {
+            // Nothing anywhere: the `poll` after this need not look at the rings again.
+            self.rings_clear.store(true, Ordering::Relaxed);
+            return 0;
+        }
+        self.rings_clear.store(false, Ordering::Relaxed);
         let Some(rx) = self.rx.try_lock() else {
             return 0;
         };
@@ -101,22 +116,32 @@ impl Shm {
         }
         let n = self.lay.nlocal;
         let mut done = 0;
+        // Every ring was read until it was empty (none left a record `f` refused, none was
+        // skipped, `max` did not stop the drain).
+        let mut clear = true;
         for src in (0..n).filter(|&s| s != self.me) {
             if done == max {
+                clear = false;
                 break;
             }
             if self.box_out(src) {
+                clear = false;
                 continue;
             }
             let ring = self.fbox(src, self.me);
             let start = self.rx_pos[src].load(Ordering::Relaxed);
             let mut pos = start;
-            while done < max {
+            loop {
+                if done == max {
+                    clear = false;
+                    break;
+                }
                 let Some(rec) = ring.take(pos) else { break };
                 // SAFETY: the record was just taken from this ring, which we alone read (we
                 // hold `rx`); its lines are handed back below, after `f`'s last use of them.
                 let payload = unsafe { ring.payload(rec.pos, rec.off, rec.len) };
                 if !f(src, &rec.hdr, payload) {
+                    clear = false;
                     break;
                 }
                 pos = rec.end;
@@ -127,8 +152,49 @@ impl Shm {
                 ring.release(pos);
             }
         }
+        self.rings_clear.store(clear, Ordering::Relaxed);
         drop(rx);
         done
+    }
+
+    /// The next record of local rank `src`'s ring to me, handed to `f` (header, payload)
+    /// and consumed only if `f` takes it (Some(true)); Some(false): left where it is, the
+    /// next one `poll` or `drain_boxes` hands out. None: the ring holds nothing now, or it
+    /// may not be read here now (no fast boxes, `src` is me or not a local rank, another
+    /// thread is receiving, a record of `src` is handed out, or a queued cell is deferred:
+    /// older ring records go out through `poll` first). What a blocking receive from
+    /// `src` polls (`Fabric::take_small_from`): one ring, not all (`drain_boxes` walks
+    /// every one), and without the lock while the ring is empty.
+    #[inline]
+    pub fn take_box_from(
+        &self,
+        src: usize,
+        f: impl FnOnce(&[u8; HDR_BYTES], &[u8]) -> bool,
+    ) -> Option<bool> {
+        if !self.lay.fboxes || src == self.me || src >= self.lay.nlocal {
+            return None;
+        }
+        let ring = self.fbox(src, self.me);
+        // The lock-free peek: a spinning receiver looks at this one word until the
+        // record lands (`rx_pos` is written by this process only, under `rx`).
+        if !ring.has_record(self.rx_pos[src].load(Ordering::Relaxed)) {
+            return None;
+        }
+        let rx = self.rx.try_lock()?;
+        if rx.deferred.is_some() || self.box_out(src) {
+            return None;
+        }
+        let rec = ring.take(self.rx_pos[src].load(Ordering::Relaxed))?;
+        // SAFETY: the record was just taken from this ring, which we alone read (we hold
+        // `rx`); its lines are handed back below, after `f`'s last use of them.
+        let payload = unsafe { ring.payload(rec.pos, rec.off, rec.len) };
+        if !f(&rec.hdr, payload) {
+            return Some(false);
+        }
+        self.rx_pos[src].store(rec.end, Ordering::Relaxed);
+        ring.release(rec.end);
+        drop(rx);
+        Some(true)
     }
 
     /// Might `poll` find a message? A lock-free peek, false only when it would find nothing:
@@ -280,5 +346,76 @@ impl Shm {
             self.lay.nlocal
         );
         self.bell(dst).ring(&SharedFutex);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::ShmConfig;
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    /// `take_box_from` reads one sender's ring only: None while it is empty (whatever
+    /// another sender's ring holds), Some(false) leaving a record `f` refuses (the next
+    /// `poll` hands out that same record first, FIFO kept), Some(true) consuming one it
+    /// takes; a record handed out by `poll` and not released blocks it (None).
+    #[test]
+    fn take_box_from_reads_one_ring_in_order() {
+        let fd = crate::transport::fd::memfd_create(c"oximpi-test").unwrap();
+        let cfg = ShmConfig {
+            cells_per_rank: 4,
+            cell_payload: 64,
+        };
+        let r0 = Shm::from_fd(fd.as_raw_fd(), 3, 0, &cfg).unwrap();
+        let r1 = Shm::from_fd(fd.as_raw_fd(), 3, 1, &cfg).unwrap();
+        let r2 = Shm::from_fd(fd.as_raw_fd(), 3, 2, &cfg).unwrap();
+        let hdr = |seq: u8| {
+            let mut h = [0u8; HDR_BYTES];
+            h[0] = seq;
+            h
+        };
+        assert!(r2.send_small(0, &hdr(20), &[2; 8]));
+        assert_eq!(r0.take_box_from(1, |_, _| panic!("nothing from 1")), None);
+        assert_eq!(r0.take_box_from(0, |_, _| panic!("not from myself")), None);
+        assert_eq!(r0.take_box_from(3, |_, _| panic!("no rank 3")), None);
+        for seq in 1..=3u8 {
+            assert!(r1.send_small(0, &hdr(seq), &[seq; 16]));
+        }
+        // Refused: left at the head.
+        let mut seen = 0;
+        assert_eq!(
+            r0.take_box_from(1, |h, p| {
+                seen = h[0];
+                assert_eq!(p, &[1u8; 16]);
+                false
+            }),
+            Some(false)
+        );
+        assert_eq!(seen, 1);
+        // Taken: the next offer is the next record.
+        assert_eq!(r0.take_box_from(1, |h, _| h[0] == 1), Some(true));
+        // `poll` hands out record 2 of rank 1 (the round robin may give rank 2's first).
+        let mut out = Vec::new();
+        let r = loop {
+            let r = r0.poll().expect("delivered");
+            if r.src() == 1 {
+                break r;
+            }
+            out.push(r0.header(&r)[0]);
+            r0.release(r);
+        };
+        assert_eq!(r0.header(&r)[0], 2);
+        assert_eq!(r0.take_box_from(1, |_, _| panic!("2 is handed out")), None);
+        r0.release(r);
+        assert_eq!(
+            r0.take_box_from(1, |h, p| h[0] == 3 && p == [3u8; 16]),
+            Some(true)
+        );
+        assert_eq!(r0.take_box_from(1, |_, _| panic!("empty")), None);
+        while let Some(r) = r0.poll() {
+            out.push(r0.header(&r)[0]);
+            r0.release(r);
+        }
+        assert_eq!(out, [20]);
     }
 }
