@@ -305,6 +305,21 @@ impl Fabric for Net {
     ) -> usize {
         self.shm.drain_boxes(max, f)
     }
+    /// A local rank's ring alone (`Shm::take_box_from`: one ring, a lock-free peek while
+    /// it is empty), not the default's drain of every ring; other peers' messages come
+    /// through `poll`.
+    #[inline]
+    fn take_small_from(
+        &self,
+        peer: usize,
+        f: impl FnOnce(&[u8; HDR_BYTES], &[u8]) -> bool,
+    ) -> Option<bool> {
+        if peer < self.nlocal {
+            self.shm.take_box_from(peer, f)
+        } else {
+            None
+        }
+    }
     fn peer_on_my_cpu(&self) -> bool {
         self.shm.peer_on_my_cpu()
     }
