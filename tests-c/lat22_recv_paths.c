@@ -26,15 +26,6 @@ static void check_msg(const unsigned char *b, int n, int src, int seq, const cha
               src, seq, b[i], val(src, seq, i));
 }
 
-static void check_status(const MPI_Status *st, int src, int tag, int bytes, const char *what)
-{
-    int n = -1;
-    MPI_CHECK(MPI_Get_count(st, MPI_BYTE, &n));
-    CHECK(st->MPI_SOURCE == src && st->MPI_TAG == tag && n == bytes,
-          "%s: status source %d tag %d count %d, expected %d %d %d", what, st->MPI_SOURCE,
-          st->MPI_TAG, n, src, tag, bytes);
-}
-
 static void mark_send(int to) { MPI_CHECK(MPI_Ssend(NULL, 0, MPI_BYTE, to, MARK, MPI_COMM_WORLD)); }
 static void mark_recv(int from)
 {
@@ -59,7 +50,7 @@ static void queued_eager(int s)
         for (int k = 0; k < 5; k++) {
             memset(b, 0, sizeof b);
             MPI_CHECK(MPI_Recv(b, 8, MPI_BYTE, s, 3, MPI_COMM_WORLD, &st));
-            check_status(&st, s, 3, 8, "queued, tag 3");
+            ot_check_status(&st, s, 3, 8, "queued, tag 3");
             check_msg(b, 8, s, 2 + 4 * k, "queued, tag 3");
         }
         /* the rest with MPI_ANY_TAG: oldest first, skipping those taken */
@@ -68,7 +59,7 @@ static void queued_eager(int s)
                 continue;
             memset(b, 0, sizeof b);
             MPI_CHECK(MPI_Recv(b, 8, MPI_BYTE, s, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
-            check_status(&st, s, 1 + i % 4, 8, "queued, any tag");
+            ot_check_status(&st, s, 1 + i % 4, 8, "queued, any tag");
             check_msg(b, 8, s, i, "queued, any tag");
         }
     }
@@ -95,7 +86,7 @@ static void queued_truncated(int s, MPI_Comm ret)
         for (int i = 8; i < 16; i++)
             CHECK(b[i] == 0xee, "truncated: byte %d past the receive written", i);
         MPI_CHECK(MPI_Recv(b, 16, MPI_BYTE, s, 60, ret, &st));
-        check_status(&st, s, 60, 16, "after the truncated one");
+        ot_check_status(&st, s, 60, 16, "after the truncated one");
         check_msg(b, 16, s, 101, "after the truncated one");
     }
 }
@@ -125,12 +116,12 @@ static void queued_mixed(int s)
         mark_recv(s);
         memset(big, 0, BIG);
         MPI_CHECK(MPI_Recv(big, BIG, MPI_BYTE, s, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
-        check_status(&st, s, 70, BIG, "queued rendezvous");
+        ot_check_status(&st, s, 70, BIG, "queued rendezvous");
         check_msg(big, BIG, s, 200, "queued rendezvous");
         for (int k = 1; k <= 3; k++) {
             memset(b, 0, sizeof b);
             MPI_CHECK(MPI_Recv(b, 8, MPI_BYTE, s, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
-            check_status(&st, s, 70 + k, 8, "queued after the rendezvous");
+            ot_check_status(&st, s, 70 + k, 8, "queued after the rendezvous");
             check_msg(b, 8, s, 200 + k, "queued after the rendezvous");
         }
     }
@@ -194,7 +185,7 @@ static void window(int s, int test, int ignore)
             CHECK(cancelled, "the cancelled receive's status does not say so");
             for (int i = 0; i < W; i++) {
                 int e = i < W / 2 ? 1 + i : 2 + i;
-                check_status(&st[e], s, 1000 + i, 8, "window");
+                ot_check_status(&st[e], s, 1000 + i, 8, "window");
                 CHECK(st[e].MPI_ERROR == MPI_SUCCESS, "window entry %d: MPI_ERROR %d", e,
                       st[e].MPI_ERROR);
                 MPI_CHECK(MPI_Test_cancelled(&st[e], &cancelled));
@@ -227,7 +218,7 @@ static void any_source(void)
             MPI_CHECK(MPI_Recv(b, 8, MPI_BYTE, MPI_ANY_SOURCE, 90, MPI_COMM_WORLD, &st));
             int s = st.MPI_SOURCE;
             CHECK(s > 0 && s < ot_size, "any source: source %d", s);
-            check_status(&st, s, 90, 8, "any source");
+            ot_check_status(&st, s, 90, 8, "any source");
             check_msg(b, 8, s, 400 + next[s], "any source");
             next[s]++;
         }

@@ -25,15 +25,6 @@
 
 static unsigned seed_of(int src, int seq) { return (unsigned)(src * 100003 + seq); }
 
-static void check_status(const MPI_Status *st, int src, int tag, int bytes, const char *what)
-{
-    int n = -1;
-    MPI_CHECK(MPI_Get_count(st, MPI_BYTE, &n));
-    CHECK(st->MPI_SOURCE == src && st->MPI_TAG == tag && n == bytes,
-          "%s: status source %d tag %d count %d, expected %d %d %d", what, st->MPI_SOURCE,
-          st->MPI_TAG, n, src, tag, bytes);
-}
-
 static void check_data(const unsigned char *b, int n, unsigned seed, const char *what)
 {
     long bad = ot_verify(b, (size_t)n, seed);
@@ -64,7 +55,7 @@ static void sizes(void)
                     MPI_CHECK(MPI_Recv(b, n, MPI_BYTE, 1, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
                 } else {
                     MPI_CHECK(MPI_Recv(b, n, MPI_BYTE, 1, tag, MPI_COMM_WORLD, &st));
-                    check_status(&st, 1, tag, n, "sizes, reply");
+                    ot_check_status(&st, 1, tag, n, "sizes, reply");
                 }
                 check_data(b, n, seed + 7, "sizes, reply");
             } else if (ot_rank == 1) {
@@ -72,7 +63,7 @@ static void sizes(void)
                     usleep(2000);
                 MPI_Status st;
                 MPI_CHECK(MPI_Recv(b, n, MPI_BYTE, 0, tag, MPI_COMM_WORLD, &st));
-                check_status(&st, 0, tag, n, "sizes, ping");
+                ot_check_status(&st, 0, tag, n, "sizes, ping");
                 check_data(b, n, seed, "sizes, ping");
                 ot_fill(b, (size_t)n, seed + 7);
                 MPI_CHECK(MPI_Send(b, n, MPI_BYTE, 0, tag, MPI_COMM_WORLD));
@@ -114,7 +105,7 @@ static void order(void)
                 MPI_Status st;
                 memset(b, 0, sizeof b);
                 MPI_CHECK(MPI_Recv(b, 64, MPI_BYTE, 1, tag, MPI_COMM_WORLD, &st));
-                check_status(&st, 1, tag, 8 + i, "order");
+                ot_check_status(&st, 1, tag, 8 + i, "order");
                 check_data(b, 8 + i, seed_of(late, 200 + i), "order");
             }
         }
@@ -137,7 +128,7 @@ static void any_tag(void)
             if (i == 2)
                 usleep(10000);
             MPI_CHECK(MPI_Recv(b, 2048, MPI_BYTE, 1, MPI_ANY_TAG, MPI_COMM_WORLD, &st));
-            check_status(&st, 1, 300 + i, lens[i], "any tag");
+            ot_check_status(&st, 1, 300 + i, lens[i], "any tag");
             check_data(b, lens[i], seed_of(1, 300 + i), "any tag");
         }
     }
@@ -162,9 +153,9 @@ static void posted_first(void)
             MPI_Status st;
             MPI_CHECK(MPI_Irecv(&a, 1, MPI_INT, any ? MPI_ANY_SOURCE : 1, tag, MPI_COMM_WORLD, &r));
             MPI_CHECK(MPI_Recv(&b, 1, MPI_INT, 1, tag, MPI_COMM_WORLD, &st));
-            check_status(&st, 1, tag, 4, "posted first, blocking");
+            ot_check_status(&st, 1, tag, 4, "posted first, blocking");
             MPI_CHECK(MPI_Wait(&r, &st));
-            check_status(&st, 1, tag, 4, "posted first, posted");
+            ot_check_status(&st, 1, tag, 4, "posted first, posted");
             CHECK(a == 1000 * any && b == 1000 * any + 1, "posted first (any %d): %d then %d", any,
                   a, b);
         }
@@ -189,7 +180,7 @@ static void ssend(void)
             if (late)
                 usleep(300000);
             MPI_CHECK(MPI_Recv(b, 8, MPI_BYTE, 1, 500, MPI_COMM_WORLD, &st));
-            check_status(&st, 1, 500, 8, "ssend");
+            ot_check_status(&st, 1, 500, 8, "ssend");
             check_data(b, 8, seed_of(1, 500 + late), "ssend");
         }
     }
@@ -222,7 +213,7 @@ static void truncate_(MPI_Comm ret)
             for (int i = 8; i < 16; i++)
                 CHECK(b[i] == 0xee, "truncated: byte %d past the receive written", i);
             MPI_CHECK(MPI_Recv(b, 16, MPI_BYTE, 1, 600, ret, &st));
-            check_status(&st, 1, 600, 16, "after the truncated one");
+            ot_check_status(&st, 1, 600, 16, "after the truncated one");
             check_data(b, 16, seed_of(late, 601), "after the truncated one");
         }
     }
@@ -247,7 +238,7 @@ static void self(void)
     MPI_CHECK(MPI_Isend(&v, 1, MPI_INT, ot_rank, 700, MPI_COMM_WORLD, &r));
     MPI_CHECK(MPI_Recv(&w, 1, MPI_INT, ot_rank, 700, MPI_COMM_WORLD, &st));
     MPI_CHECK(MPI_Wait(&r, MPI_STATUS_IGNORE));
-    check_status(&st, ot_rank, 700, 4, "self");
+    ot_check_status(&st, ot_rank, 700, 4, "self");
     CHECK(w == v, "self: %d", w);
 }
 

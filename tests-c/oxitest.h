@@ -156,6 +156,17 @@ static inline long ot_verify(const void *buf, size_t n, unsigned seed)
     return -1;
 }
 
+/* A receive's status names source `src` and tag `tag` and counts `bytes` bytes. */
+static inline void ot_check_status(const MPI_Status *st, int src, int tag, int bytes,
+                                   const char *what)
+{
+    int n = -1;
+    MPI_CHECK(MPI_Get_count(st, MPI_BYTE, &n));
+    CHECK(st->MPI_SOURCE == src && st->MPI_TAG == tag && n == bytes,
+          "%s: status source %d tag %d count %d, expected %d %d %d", what, st->MPI_SOURCE,
+          st->MPI_TAG, n, src, tag, bytes);
+}
+
 static inline void *ot_malloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
