@@ -151,7 +151,7 @@ impl Tcp {
         }
         for a in answers {
             // Still reading our sockets: a window's answers take longer than the reader
-            // thread's look (`presence::LOOK`), which then took the rank for away, read the
+            // thread's look (`presence::LOOK`), which then took the rank to be away, read the
             // next PULLs itself and handed them to the pull server, whose answers contended
             // with ours for the connection (perf of a 2 MiB window: the rank's thread waiting
             // on the connection's lock between its answers).
