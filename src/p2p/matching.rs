@@ -112,8 +112,16 @@ pub struct Piece {
     pub pair: u16,
 }
 
+/// Does a receive for (`ctx`, `src`, `tag`) match a message of (`mctx`, `msrc`, `mtag`)?
 #[inline]
-fn matches(ctx: u32, src: i32, tag: i32, mctx: u32, msrc: i32, mtag: i32) -> bool {
+pub(in crate::p2p) fn matches(
+    ctx: u32,
+    src: i32,
+    tag: i32,
+    mctx: u32,
+    msrc: i32,
+    mtag: i32,
+) -> bool {
     ctx == mctx && (src == ANY_SOURCE || src == msrc) && (tag == ANY_TAG || tag == mtag)
 }
 

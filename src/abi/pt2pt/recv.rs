@@ -11,20 +11,28 @@ use super::*;
 /// again into the engine's call (issue 13, MPI_Irecv's straight line).
 #[inline(always)]
 fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
+    Ok(recv_args_in(ctx, m)?.1)
+}
+
+/// `recv_args` with the communicator it looked up (MPI_Recv maps the source to its
+/// endpoint with it).
+#[inline(always)]
+fn recv_args_in(ctx: &mut Ctx, m: Msg) -> Result<(CommRef, Option<RecvArgs>), MpiError> {
     let c = comm::get(ctx, m.comm)?;
     let data = msg_data(m.buf, m.count, m.dt)?;
     let tag = recv_tag(m.tag)?;
     let src = source(&c, m.peer)?;
     if src == PROC_NULL {
-        return Ok(None);
+        return Ok((c, None));
     }
-    Ok(Some(RecvArgs {
+    let a = RecvArgs {
         ctx: c.context_id,
         src,
         tag,
         data,
         owner: m.comm,
-    }))
+    };
+    Ok((c, Some(a)))
 }
 
 /// MPI_Recv: from a specific rank, the engine's straight line (`Engine::recv_from`: it
@@ -32,24 +40,14 @@ fn recv_args(ctx: &mut Ctx, m: Msg) -> Result<Option<RecvArgs>, MpiError> {
 /// the general receive.
 #[inline]
 fn recv(ctx: &mut Ctx, m: Msg, mut st: StatusOut) -> Result<(), MpiError> {
-    let c = comm::get(ctx, m.comm)?;
-    let data = msg_data(m.buf, m.count, m.dt)?;
-    let tag = recv_tag(m.tag)?;
-    let src = source(&c, m.peer)?;
-    let s = if src == PROC_NULL {
-        proc_null_status()
-    } else {
-        let e = &rt()?.engine;
-        let a = RecvArgs {
-            ctx: c.context_id,
-            src,
-            tag,
-            data,
-            owner: m.comm,
-        };
-        match peer_ep(&c, src) {
-            Some(ep) => e.recv_from(a, ep, no_failure_known),
-            None => e.recv(a),
+    let s = match recv_args_in(ctx, m)? {
+        (_, None) => proc_null_status(),
+        (c, Some(a)) => {
+            let e = &rt()?.engine;
+            match peer_ep(&c, a.src) {
+                Some(ep) => e.recv_from(a, ep, no_failure_known),
+                None => e.recv(a),
+            }
         }
     };
     st.store(&s);

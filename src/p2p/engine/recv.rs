@@ -2,6 +2,7 @@
 //! receiver's side of a rendezvous is `rendezvous`).
 
 use super::*;
+use crate::p2p::matching::matches;
 use crate::transport::mem::{OwnedBytes, SMALL_COPY_MAX};
 
 impl<F: Fabric> Engine<F> {
@@ -210,21 +211,11 @@ impl<F: Fabric> Engine<F> {
             let h = Header::decode(hdr);
             if h.kind != kind::EAGER
                 || h.flags & (flag::SYNC | flag::PART) != 0
-                || h.context != a.ctx
-                || h.src != a.src
-                || (a.tag != crate::p2p::matching::ANY_TAG && h.tag != a.tag)
+                || !matches(a.ctx, a.src, a.tag, h.context, h.src, h.tag)
             {
                 return false;
             }
-            let cap = a.data.bytes();
-            let s = Status {
-                source: h.src,
-                tag: h.tag,
-                error: if h.len > cap { class::ERR_TRUNCATE } else { 0 },
-                bytes: unpack_whole(&a.data, cap, payload),
-                cancelled: false,
-            };
-            status = Some((s, h.len));
+            status = Some((receive_whole(a, h.src, h.tag, h.len, payload), h.len));
             true
         });
         match (took, status) {
@@ -390,16 +381,24 @@ fn take_queued(st: &mut State, a: &RecvArgs) -> Queued {
     let (Body::Data(buf), None) = (&m.body, m.sync) else {
         return Queued::General;
     };
-    let cap = a.data.bytes();
-    let status = Status {
-        source: m.src,
-        tag: m.tag,
-        error: if m.len > cap { class::ERR_TRUNCATE } else { 0 },
-        bytes: unpack_whole(&a.data, cap, buf),
-        cancelled: false,
-    };
+    let status = receive_whole(a, m.src, m.tag, m.len, buf);
     drop(st.q.take_unexpected(i));
     Queued::Taken(status)
+}
+
+/// Receive `a` of a whole eager message (`len` bytes sent from `src` with `tag`, `payload`
+/// the bytes at hand) without a request: the data unpacked and the status, truncated to
+/// the receive's size with MPI_ERR_TRUNCATE as the general path reports it.
+#[inline(always)]
+fn receive_whole(a: &RecvArgs, src: i32, tag: i32, len: u64, payload: &[u8]) -> Status {
+    let cap = a.data.bytes();
+    Status {
+        source: src,
+        tag,
+        error: if len > cap { class::ERR_TRUNCATE } else { 0 },
+        bytes: unpack_whole(&a.data, cap, payload),
+        cancelled: false,
+    }
 }
 
 /// Copies a whole message (`len` bytes sent, `bytes` of them here) into receive `id` and
