@@ -80,27 +80,15 @@ pub trait Fabric: Send + Sync {
     /// that peer's next message, and only if it is the one the receive matches, so the
     /// order of the others is untouched.
     ///
-    /// The default is `drain_small` limited to one message of `peer` (a fabric without
-    /// `drain_small` answers None); a fabric that can reach one sender's messages directly
-    /// may do it without looking at the others'.
+    /// The default: no such path (None), so the caller takes its general route; a fabric
+    /// that can reach one sender's small messages directly overrides it (`Net`: the node
+    /// segment's ring from that peer).
     fn take_small_from(
         &self,
-        peer: usize,
-        f: impl FnOnce(&[u8; HDR_BYTES], &[u8]) -> bool,
+        _peer: usize,
+        _f: impl FnOnce(&[u8; HDR_BYTES], &[u8]) -> bool,
     ) -> Option<bool> {
-        let mut f = Some(f);
-        let mut seen = None;
-        self.drain_small(1, |src, hdr, payload| {
-            // Every other sender's message is left (false): `drain_small` then drains
-            // that sender no further. `peer`'s is offered to `f` once.
-            if src != peer {
-                return false;
-            }
-            let took = f.take().is_some_and(|f| f(hdr, payload));
-            seen = Some(took);
-            took
-        });
-        seen
+        None
     }
     /// Called when a blocked call starts waiting: true when another process of the job
     /// last waited on the CPU this thread runs on, so that spinning would keep it off the
