@@ -10,9 +10,10 @@
 //! leaves the receive pending while the engine goes on, so the reads of a window overlap
 //! (`rendezvous`). Messages to oneself never touch the fabric.
 //!
-//! The engine's parts, one file each: `send`, `recv`, `rendezvous` (the receiver's side:
-//! single-copy read and FIN, or CTS), `protocol` (the cells as they arrive, the backlog,
-//! streaming), `completion` (completing, waiting, testing, freeing), `persistent`
+//! The engine's parts, one file each: `send`, `recv`, `pipeline` (a large message's
+//! sending side: eager frame, RTS, the DATA cells after a CTS), `rendezvous` (the
+//! receiver's side: single-copy read and FIN, or CTS), `protocol` (the cells as they
+//! arrive, the backlog), `completion` (completing, waiting, testing, freeing), `persistent`
 //! (init/start), `probe` (probe and matched probe), `cancel`, `fail` (ending operations a
 //! peer's failure or a revoke makes impossible). The blocking loop and its policy are `crate::progress`'s.
 //!
@@ -42,6 +43,7 @@ pub use completion::{Checked, Reaped};
 mod fail;
 pub use fail::Pending;
 mod persistent;
+mod pipeline;
 mod probe;
 mod protocol;
 mod quick;

@@ -1,6 +1,6 @@
 //! The protocol loop: draining the fabric and dispatching each arrived cell (EAGER, RTS,
-//! CTS, DATA, FIN/SACK, CANCEL), the backlog of cells that found no free cell, and the
-//! streaming of DATA cells for pipelined sends.
+//! CTS, DATA, FIN/SACK, CANCEL) and the backlog of cells that found no free cell. A large
+//! message's own steps (RTS, CTS, DATA) are `pipeline`'s and `rendezvous`'s.
 
 use super::*;
 use crate::p2p::fabric::HDR_BYTES;
@@ -64,36 +64,8 @@ impl<F: Fabric> Engine<F> {
                     });
                 }
             }
-            kind::CTS => {
-                if let Some(id) = ReqId::from_wire(h.sreq) {
-                    if let Some(r) = st.reqs.get_mut(id) {
-                        r.rreq = h.rreq;
-                        r.phase = Phase::Streaming;
-                        st.streaming.push(id);
-                    }
-                }
-            }
-            kind::DATA => {
-                if let Some(id) = ReqId::from_wire(h.rreq) {
-                    let payload = self.fab.payload(rx);
-                    let done = match st.reqs.get_mut(id) {
-                        Some(r) => {
-                            if let Some(d) = r.data.as_ref() {
-                                d.unpack(h.addr, &payload[..h.len as usize]);
-                            }
-                            if r.part.is_some() {
-                                crate::p2p::partitioned::add_range(&mut r.arrived, h.addr, h.len);
-                            }
-                            r.got += h.len;
-                            r.got >= r.total
-                        }
-                        None => false,
-                    };
-                    if done {
-                        self.complete(st, id);
-                    }
-                }
-            }
+            kind::CTS => self.on_cts(st, h),
+            kind::DATA => self.on_data(st, h, self.fab.payload(rx)),
             kind::FIN | kind::SACK => {
                 if let Some(id) = ReqId::from_wire(h.sreq) {
                     self.complete(st, id);
@@ -212,46 +184,6 @@ impl<F: Fabric> Engine<F> {
                 _ => unreachable!("backlog entry checked above"),
             }
             did = true;
-        }
-        did
-    }
-
-    /// Streams DATA cells of pipelined sends while cells are free.
-    pub(in crate::p2p) fn stream(&self, st: &mut State) -> bool {
-        let mut did = false;
-        let mut i = 0;
-        while i < st.streaming.len() {
-            let id = st.streaming[i];
-            let finished;
-            if let Some(r) = st.reqs.get_mut(id) {
-                let dst = self.local(r.ep).unwrap_or(0);
-                while r.sent < r.total {
-                    let Some(mut c) = self.fab.alloc() else { break };
-                    let data = r.data.as_ref().expect("send data");
-                    let n = data.pack(r.sent, self.fab.payload_mut(&mut c));
-                    let base = r.part.map(|p| p.off).unwrap_or(0);
-                    let h = Header {
-                        kind: kind::DATA,
-                        len: n as u64,
-                        rreq: r.rreq,
-                        addr: base + r.sent,
-                        ..Default::default()
-                    };
-                    h.encode(self.fab.header_mut(&mut c));
-                    self.fab.send(dst, c, n);
-                    r.sent += n as u64;
-                    did = true;
-                }
-                finished = r.sent >= r.total;
-            } else {
-                finished = true;
-            }
-            if finished {
-                st.streaming.swap_remove(i);
-                self.complete(st, id);
-            } else {
-                i += 1;
-            }
         }
         did
     }

@@ -1,5 +1,6 @@
-//! Sending: the blocking and nonblocking sends, the eager cell, the first cell of a
-//! rendezvous (RTS), control messages, and messages to oneself (which never touch the fabric).
+//! Sending: the blocking and nonblocking sends, the eager cell (the first cell of a send
+//! that did not go out at once; larger ones are `pipeline`'s), control messages, and
+//! messages to oneself (which never touch the fabric).
 
 use super::*;
 use crate::p2p::data::Small;
@@ -268,61 +269,6 @@ impl<F: Fabric> Engine<F> {
         self.count_sent(dst, n as u64, true);
     }
 
-    /// Sends request `id` eagerly in a frame of its own when it is larger than a cell and
-    /// the fabric streams such messages to `dst` (TCP: no rendezvous round trip); false
-    /// when it does not apply (a cell, and perhaps a rendezvous, instead).
-    fn emit_frame_start(&self, st: &mut State, id: ReqId, dst: usize) -> bool {
-        let r = st.reqs.get_mut(id).expect("send request");
-        let total = r.total as usize;
-        if r.part.is_some() || total <= self.eager_limit || total > self.frame_limit(dst) {
-            return false;
-        }
-        let sync = r.rreq == Mode::Sync as u64;
-        r.rreq = 0;
-        let h = Header {
-            kind: kind::EAGER,
-            flags: if sync { flag::SYNC } else { 0 },
-            context: r.ctx,
-            src: r.src,
-            tag: r.tag,
-            len: r.total,
-            sreq: id.wire(),
-            ..Default::default()
-        };
-        let data = r.data.clone().expect("send data");
-        self.send_eager_frame(dst, &h, &data);
-        if sync {
-            st.reqs.get_mut(id).expect("send request").phase = Phase::WaitReply;
-        } else {
-            self.complete(st, id);
-        }
-        true
-    }
-
-    /// The largest message sent to `dst` eagerly in a frame of its own: the fabric's
-    /// figure, unless the eager limit was lowered below a cell (MPI_T or the environment),
-    /// which then holds for every link.
-    fn frame_limit(&self, dst: usize) -> usize {
-        if self.eager_limit < self.fab.payload_capacity() {
-            0
-        } else {
-            self.fab.frame_eager_limit(dst)
-        }
-    }
-
-    /// Sends an EAGER header and all of `data` in one frame, gathered from the user's
-    /// memory (see `Fabric::send_frame`).
-    fn send_eager_frame(&self, dst: usize, h: &Header, data: &Data) {
-        let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
-        h.encode(&mut hdr);
-        let mut pieces = Vec::new();
-        data.pieces(0, data.bytes(), |p, l| pieces.push((p, l)));
-        // A failure loses the peer: the fabric reports it through `lost_peers`, as for a
-        // cell.
-        let _ = self.fab.send_frame(dst, &hdr, &pieces);
-        self.count_sent(dst, h.len, true);
-    }
-
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
     pub(in crate::p2p) fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
         let r = st.reqs.get_mut(id).expect("send request");
@@ -360,32 +306,7 @@ impl<F: Fabric> Engine<F> {
                 r.phase = Phase::WaitReply;
             }
         } else {
-            let (flags, addr) = match data.contiguous() {
-                Some(p) if st.cma => (flag::CMA | part_flag, p.addr() as u64),
-                _ => (part_flag, 0),
-            };
-            let h = Header {
-                kind: kind::RTS,
-                flags,
-                aux: piece.map(|p| p.pair).unwrap_or(0),
-                context: r.ctx,
-                src: r.src,
-                tag: r.tag,
-                len: total,
-                sreq: id.wire(),
-                rreq: part_off,
-                addr,
-            };
-            h.encode(self.fab.header_mut(&mut c));
-            self.fab.send(dst, c, 0);
-            r.phase = Phase::WaitReply;
-            self.count_sent(dst, total, false);
-            event::emit(
-                event::Kind::RendezvousStart,
-                self.ep_of(dst) as i32,
-                h.tag,
-                total as i64,
-            );
+            self.emit_rts(st, id, c, dst);
         }
     }
 
