@@ -412,6 +412,19 @@ const IOV_MAX: usize = 1024;
 /// loaded 2-core machine, MB/s: CHUNK 64 KiB 3540, 128 KiB 3436, 256 KiB 4236, 512 KiB
 /// 3447, 1 MiB 2124, whole 4 MiB 2167). Open MPI's btl/tcp sends large messages in
 /// fragments of `btl_tcp_max_send_size` (128 KiB) too.
+///
+/// Smaller calls do not help a ping-pong either (tcp18, issue 14). The idea was that the
+/// receiver could copy one piece out of its socket while the sender copies the next in
+/// (`perf trace` of the 128 KiB ping-pong between the test hosts: the sender's one
+/// `sendmsg` takes 30-43 us, mostly `_copy_from_iter`; the receiver sees its first bytes
+/// only after the first 64 KiB segment is built, 19-24 us in, and has the whole frame
+/// about 20 us after the `sendmsg` returns; from there to its reply, its copy out of the
+/// frame buffer and the engine, 6-7 us). It was tried with one build reading the sizes
+/// from the environment, same binary, ranks at `chrt -f 10`, load 5-6, 3 alternating
+/// rounds, one-way us: eager frames in 32 KiB calls, 128 KiB 81 85 90 against 59 70 74 in
+/// one call (Open MPI 57 58 64), window 128 KiB 2360-3085 against 3210-4086 MB/s; pull
+/// answers in 64 KiB calls as well, 256 KiB 102-116 against 71-88 us, 512 KiB 188-201
+/// against 118-141. Each call pushes a segment of its own and its acknowledgement.
 const SEND_CHUNK: usize = 256 << 10;
 
 /// A call may go this far past [`SEND_CHUNK`] when that finishes the send: a pull's answer of
