@@ -335,7 +335,7 @@ fn send_line(ctx: &mut Ctx, m: &Msg) -> bool {
     let Some((rt, s)) = small_line(ctx, m) else {
         return false;
     };
-    matches!(rt.engine.try_send_small(&s), Ok(true))
+    rt.engine.try_send_small(&s)
 }
 
 /// MPI_Isend's (and MPI_Irsend's) straight line: true when the message went out at once
@@ -349,7 +349,7 @@ fn isend_line(ctx: &mut Ctx, m: &Msg, request: *mut c_int) -> bool {
     let Some((rt, s)) = small_line(ctx, m) else {
         return false;
     };
-    let Ok(Some(seq)) = rt.engine.try_isend_small(&s) else {
+    let Some(seq) = rt.engine.try_isend_small(&s) else {
         return false;
     };
     // SAFETY: `request` is the C caller's output argument, not null (checked above) and

@@ -114,20 +114,21 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// MPI_Isend's straight line for a small contiguous message (issue 13): `isend_quick`'s
-    /// eager case with no `SendArgs`, `Data` or datatype on the way. Ok(None): nothing sent
-    /// (not eager now, the log slot is held by a cancellation, or neither the fast box nor a
-    /// cell can take it: `put_now`); the caller then takes `isend_quick`, which decides again
-    /// from the start.
+    /// eager case with no `SendArgs`, `Data` or datatype on the way. None: nothing sent
+    /// (not eager now, an endpoint the fabric cannot reach, the log slot is held by a
+    /// cancellation, or neither the fast box nor a cell can take it: `put_now`); the caller
+    /// then takes `isend_quick`, which decides again from the start and raises the error if
+    /// there is one (an `Option`, returned in registers, as `try_send_small`'s bool).
     #[inline]
-    pub fn try_isend_small(&self, s: &Small) -> Result<Option<u32>, MpiError> {
+    pub fn try_isend_small(&self, s: &Small) -> Option<u32> {
         let mut st = self.lock();
         if s.ep == self.me || !st.backlog.is_empty() || s.bytes.len() > self.eager_limit {
-            return Ok(None);
+            return None;
         }
-        let dst = self.local(s.ep)?;
+        let dst = self.local(s.ep).ok()?;
         let seq = st.sent.next;
         if st.log_busy(seq) || !self.put_now(dst, s, QUICK_WIRE | seq as u64) {
-            return Ok(None);
+            return None;
         }
         st.sent.record(Entry {
             seq,
@@ -139,7 +140,7 @@ impl<F: Fabric> Engine<F> {
             total: s.bytes.len() as u64,
             req: None,
         });
-        Ok(Some(seq))
+        Some(seq)
     }
 
     /// The request that stands for quick send `seq` (its low `bits` known) since MPI_Cancel

@@ -121,7 +121,9 @@ impl<F: Fabric> Engine<F> {
     /// (`recv_line`) when `ep` is a peer on this node and the receive holds at most
     /// `LINE_MAX` bytes, else `recv`. `quiet` is asked first and before each full progress
     /// round of the line: false (a failure or a revoke is known, which only a posted
-    /// receive can be told about) ends the line, and the receive is posted.
+    /// receive can be told about) ends the line, and the receive is posted. Always inlined
+    /// into MPI_Recv: called, its 64-byte `RecvArgs` was copied once more for the call.
+    #[inline(always)]
     pub fn recv_from(&self, a: RecvArgs, ep: u32, quiet: impl Fn() -> bool) -> Status {
         match self.local(ep) {
             Ok(peer)

@@ -42,23 +42,28 @@ impl<F: Fabric> Engine<F> {
 
     /// MPI_Send's straight line for a small contiguous message (issue 13): the checks of
     /// `eager_dst` and `send_now`'s cell-less send or free cell (`put_now`), with no
-    /// `SendArgs`, `Data` or datatype on the way. Ok(false): nothing sent (not eager now, or
-    /// neither the fast box nor a cell can take it); the caller then takes `send`, which
-    /// decides again from the start.
+    /// `SendArgs`, `Data` or datatype on the way. False: nothing sent (not eager now, an
+    /// endpoint the fabric cannot reach, or neither the fast box nor a cell can take it);
+    /// the caller then takes `send`, which decides again from the start and raises the
+    /// error if there is one. A plain bool, not a `Result`: the `Result<bool, MpiError>`
+    /// this returned went through memory and cost MPI_Send ~15 instructions to build and
+    /// read back, for an error the general path raises anyway.
     #[inline]
-    pub fn try_send_small(&self, s: &Small) -> Result<bool, MpiError> {
+    pub fn try_send_small(&self, s: &Small) -> bool {
         let st = self.lock();
         if s.ep == self.me || !st.backlog.is_empty() || s.bytes.len() > self.eager_limit {
-            return Ok(false);
+            return false;
         }
-        let dst = self.local(s.ep)?;
+        let Ok(dst) = self.local(s.ep) else {
+            return false;
+        };
         if !self.put_now(dst, s, 0) {
-            return Ok(false);
+            return false;
         }
         // As in `send`.
         self.fab.after_blocking_send(dst);
         drop(st);
-        Ok(true)
+        true
     }
 
     /// Sends `a` as one EAGER message straight from its (contiguous) memory through the
