@@ -64,10 +64,11 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Sends the RTS of request `id` in cell `c`: the message's envelope and length, and,
-    /// when its data is contiguous and single-copy reads are on, its address for the
-    /// receiver's read (`rendezvous`).
+    /// when the receiver should read it in one copy (`single_copy`), its address for that
+    /// read (`rendezvous`); without the address the receiver answers CTS and the data
+    /// streams through cells. The sender decides, so both sides agree without a round trip.
     pub(in crate::p2p) fn emit_rts(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
-        let cma = st.cma;
+        let cma = self.single_copy(st, id, dst);
         let r = st.reqs.get_mut(id).expect("send request");
         let data = r.data.as_ref().expect("send data");
         // A partition piece carries its offset in rreq and its pair in aux.
@@ -102,6 +103,17 @@ impl<F: Fabric> Engine<F> {
             h.tag,
             total as i64,
         );
+    }
+
+    /// Whether send `id` to fabric index `dst` offers the receiver a single-copy read:
+    /// reads are on (`OXIMPI_CMA`, and the kernel allowed them so far) and the message is
+    /// at least `OXIMPI_CMA_MIN` long on a link that chooses by size (see `default_cma_min`
+    /// for why the cells carry the smaller ones). A partition piece counts its own length.
+    fn single_copy(&self, st: &State, id: ReqId, dst: usize) -> bool {
+        let Some(r) = st.reqs.get(id) else {
+            return false;
+        };
+        st.cma && (r.total >= self.cma_min || !self.fab.rendezvous_by_size(dst))
     }
 
     /// A CTS for send `h.sreq`: the receiver wants the data streamed, into its request
