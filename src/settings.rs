@@ -216,8 +216,9 @@ pub static CMA_MIN: Knob = Knob::new(
     "p2p",
     "Smallest message, in bytes (k/M suffixes accepted), that a process on the same host \
      reads in one copy from the sender's memory (process_vm_readv); larger-than-eager \
-     messages below it stream through shared-memory cells (two copies, pipelined). \
-     Default 2 MiB, or 0 (every rendezvous message single-copy) when the processes on \
+     messages below it stream through shared-memory cells (two copies, pipelined) when no \
+     other such message is streaming (behind one, a burst, they are read too). Default \
+     2 MiB, or 0 (every rendezvous message single-copy) when the processes on \
      this host outnumber its cores. Decided by the sender.",
 );
 

@@ -3,12 +3,14 @@
 //! blocked caller sleeps on its doorbell.
 //!
 //! Protocols. A message that fits a cell goes EAGER (data in the cell; a synchronous send
-//! asks for a SACK when matched). A larger one sends RTS; from `OXIMPI_CMA_MIN` up (see
-//! `default_cma_min` for the figures) the RTS carries the sender's address and the
+//! asks for a SACK when matched). A larger one sends RTS. From `OXIMPI_CMA_MIN` up, or
+//! behind another large message still streaming (see `default_cma_min` for the figures,
+//! `pipeline::single_copy` for the rule), the RTS carries the sender's address and the
 //! receiver, once matched, reads the data straight from the sender's memory (single copy)
-//! and sends FIN; below it — and where the kernel forbids reads or the sender's data is
-//! not contiguous — the receiver answers CTS and the sender streams DATA cells, which the
-//! receiver copies out while the sender fills the next ones (two copies, pipelined). A read that cannot finish at once (a TCP pull)
+//! and sends FIN. Otherwise, and where the kernel forbids reads or the sender's data is
+//! not contiguous, the receiver answers CTS and the sender streams DATA cells, which the
+//! receiver copies out while the sender fills the next ones (two copies, pipelined). A
+//! read that cannot finish at once (a TCP pull)
 //! leaves the receive pending while the engine goes on, so the reads of a window overlap
 //! (`rendezvous`). Messages to oneself never touch the fabric.
 //!
@@ -77,6 +79,9 @@ pub struct State {
     /// Single-copy reads in flight for matched receives (TCP pulls), finished by
     /// `finish_reads` in every progress pass (see `rendezvous`).
     reads: Vec<rendezvous::Read>,
+    /// Rendezvous sends below `Engine::cma_min` streaming through cells, or waiting for the
+    /// CTS that starts it (`pipeline::single_copy`); pruned there when they are over.
+    pipelined: Vec<ReqId>,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
     /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
@@ -148,13 +153,21 @@ pub struct MsgId(pub u32);
 ///
 /// Above the eager limit a message either streams through the sender's shared-memory cells
 /// (two copies, sender and receiver copying at once, pipelined cell by cell) or is read by
-/// the receiver from the sender's memory in one `process_vm_readv` (one copy, but by the
-/// receiver alone, and the kernel pins and maps every page of it). Measured on the bench VM
-/// (bench/p2p.c, 2 ranks, P50, issue 13, alternating rounds): the cells win the window
-/// bandwidth at every size from 64 KiB to 4 MiB (about 20 vs 13 GB/s) and the ping-pong up
-/// to 1 MiB (64 KiB 9.1 vs 12.5 us, 256 KiB 31.4 vs 43.1, 1 MiB 111 vs 119); the single
-/// copy wins the 2 MiB ping-pong (193 vs 234 us), where a message fills all 64 cells and
-/// the sender waits for the receiver to free them. Hence 2 MiB.
+/// the receiver from the sender's memory in one `process_vm_readv` (one copy, by the
+/// receiver alone; the kernel pins and maps every page). Measured (bench/p2p.c, 2 ranks,
+/// P50, issue 13, base = single copy always vs cells always, alternating rounds):
+///   * fast VM state (bench/probe.c line ~55 ns): the cells win the ping-pong up to 1 MiB
+///     (64 KiB 9.1 vs 12.5 us, 256 KiB 31.4 vs 43.1, 1 MiB 111 vs 119) and lose it at 2 MiB
+///     (234 vs 193 us, all 64 cells full, the sender waits for the receiver); they win the
+///     window bandwidth (about 20 vs 13 GB/s);
+///   * slow state (line ~150-190 ns, the machine shared): the cells still win the
+///     ping-pong (64 KiB 33.2 vs 35.6 us, 256 KiB 121.8 vs 133.6, 512 KiB 235 vs 260) but
+///     a window of them collapses (64 KiB-4 MiB 2.4-3.6 GB/s vs 12-13 GB/s read): the
+///     pipeline needs both ranks on their CPUs and many cache-line handoffs, a read only
+///     the receiver.
+/// The state cannot be known, so a message below 2 MiB goes through the cells only when
+/// it is alone (`pipeline::single_copy`): the latency case. Behind another one still
+/// streaming (a window, a burst) it is read in one copy, the bandwidth case.
 ///
 /// When the host's ranks outnumber its cores a rank often waits for its core: the
 /// pipeline then stalls whenever either side is off its CPU, and its second copy takes
@@ -210,6 +223,7 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 reads: Vec::new(),
+                pipelined: Vec::new(),
                 completions: 0,
                 part_seq: Default::default(),
                 part_posted: Vec::new(),

@@ -106,14 +106,31 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Whether send `id` to fabric index `dst` offers the receiver a single-copy read:
-    /// reads are on (`OXIMPI_CMA`, and the kernel allowed them so far) and the message is
-    /// at least `OXIMPI_CMA_MIN` long on a link that chooses by size (see `default_cma_min`
-    /// for why the cells carry the smaller ones). A partition piece counts its own length.
-    fn single_copy(&self, st: &State, id: ReqId, dst: usize) -> bool {
+    /// reads are on (`OXIMPI_CMA`, and the kernel allowed them so far) and either the
+    /// message is at least `OXIMPI_CMA_MIN` long, or the link does not choose by size, or
+    /// another send is already streaming through cells (a burst: see `default_cma_min` for
+    /// the figures). A message that goes through cells is recorded in `State::pipelined`
+    /// until its send is done. A partition piece counts its own length.
+    fn single_copy(&self, st: &mut State, id: ReqId, dst: usize) -> bool {
         let Some(r) = st.reqs.get(id) else {
             return false;
         };
-        st.cma && (r.total >= self.cma_min || !self.fab.rendezvous_by_size(dst))
+        if !st.cma {
+            return false;
+        }
+        if r.total >= self.cma_min || !self.fab.rendezvous_by_size(dst) {
+            return true;
+        }
+        // Forget the pipelined sends that are over (done, freed, cancelled or failed):
+        // the list holds a handful at most.
+        let reqs = &st.reqs;
+        st.pipelined
+            .retain(|&p| reqs.get(p).is_some_and(|r| !r.done));
+        if !st.pipelined.is_empty() {
+            return true;
+        }
+        st.pipelined.push(id);
+        false
     }
 
     /// A CTS for send `h.sreq`: the receiver wants the data streamed, into its request
