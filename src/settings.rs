@@ -218,7 +218,7 @@ pub static CMA_MIN: Knob = Knob::new(
      reads in one copy from the sender's memory (process_vm_readv); larger-than-eager \
      messages below it stream through shared-memory cells (two copies, pipelined) when no \
      other such message is streaming (behind one, a burst, they are read too). Default \
-     2 MiB, or 0 (every rendezvous message single-copy) when the processes on \
+     1 MiB, or 0 (every rendezvous message single-copy) when the processes on \
      this host outnumber its cores. Decided by the sender.",
 );
 
