@@ -207,6 +207,21 @@ pub static CMA: Knob = Knob::new(
      through shared memory. Also off when the kernel forbids it.",
 );
 
+/// The smallest rendezvous message read in one copy (read by the point-to-point engine at
+/// start-up, `Engine::new`, where the default is chosen and explained).
+pub static CMA_MIN: Knob = Knob::new(
+    "OXIMPI_CMA_MIN",
+    Kind::Unsigned,
+    None,
+    "p2p",
+    "Smallest message, in bytes (k/M suffixes accepted), that a process on the same host \
+     reads in one copy from the sender's memory (process_vm_readv); larger-than-eager \
+     messages below it stream through shared-memory cells (two copies, pipelined) when no \
+     other such message is streaming (behind one, a burst, they are read too). Default \
+     1 MiB, or 0 (every rendezvous message single-copy) when the processes on \
+     this host outnumber its cores. Decided by the sender.",
+);
+
 /// How long a blocked call polls before it yields and then sleeps.
 pub static SPIN: Knob = Knob::new(
     "OXIMPI_SPIN",
@@ -303,7 +318,7 @@ pub static LOCKS: Knob = Knob::new(
 );
 
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 11] = [
+pub static ALL: [&Knob; 12] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
@@ -315,6 +330,7 @@ pub static ALL: [&Knob; 11] = [
     &PMIX_LIBRARY,
     &FT,
     &LOCKS,
+    &CMA_MIN,
 ];
 
 #[cfg(test)]

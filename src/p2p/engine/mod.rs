@@ -3,10 +3,14 @@
 //! blocked caller sleeps on its doorbell.
 //!
 //! Protocols. A message that fits a cell goes EAGER (data in the cell; a synchronous send
-//! asks for a SACK when matched). A larger one sends RTS with its address; the receiver,
-//! once matched, reads the data straight from the sender's memory (single copy) and sends
-//! FIN — or, where the kernel forbids that or the sender's data is not contiguous, answers
-//! CTS and the sender streams DATA cells. A read that cannot finish at once (a TCP pull)
+//! asks for a SACK when matched). A larger one sends RTS. From `OXIMPI_CMA_MIN` up, or
+//! behind another large message still streaming (see `default_cma_min` for the figures,
+//! `pipeline::single_copy` for the rule), the RTS carries the sender's address and the
+//! receiver, once matched, reads the data straight from the sender's memory (single copy)
+//! and sends FIN. Otherwise, and where the kernel forbids reads or the sender's data is
+//! not contiguous, the receiver answers CTS and the sender streams DATA cells, which the
+//! receiver copies out while the sender fills the next ones (two copies, pipelined). A
+//! read that cannot finish at once (a TCP pull)
 //! leaves the receive pending while the engine goes on, so the reads of a window overlap
 //! (`rendezvous`). Messages to oneself never touch the fabric.
 //!
@@ -75,6 +79,9 @@ pub struct State {
     /// Single-copy reads in flight for matched receives (TCP pulls), finished by
     /// `finish_reads` in every progress pass (see `rendezvous`).
     reads: Vec<rendezvous::Read>,
+    /// Rendezvous sends below `Engine::cma_min` streaming through cells, or waiting for the
+    /// CTS that starts it (`pipeline::single_copy`); pruned there when they are over.
+    pipelined: Vec<ReqId>,
     /// Requests completed since the last wake-up check (to ring sleeping threads).
     completions: u64,
     /// Partitioned requests initialised so far per (context, peer, tag, is_send): the next
@@ -99,6 +106,9 @@ pub struct Engine<F: Fabric> {
     /// processes of other jobs come after.
     nlocal: usize,
     eager_limit: usize,
+    /// The smallest rendezvous message to a process on this host that its receiver reads in
+    /// one copy; smaller ones stream through cells (`OXIMPI_CMA_MIN`, chosen in `new`).
+    cma_min: u64,
     /// How long a blocked call polls before it yields and then sleeps, and who sleeps.
     policy: WaitPolicy,
     /// The buffers attached for buffered-mode sends (see `buffered`).
@@ -139,6 +149,42 @@ pub struct RecvArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MsgId(pub u32);
 
+/// The default of `OXIMPI_CMA_MIN` for a job with `host_ranks` ranks on this host.
+///
+/// Above the eager limit a message either streams through the sender's shared-memory cells
+/// (two copies, sender and receiver copying at once, pipelined cell by cell) or is read by
+/// the receiver from the sender's memory in one `process_vm_readv` (one copy, by the
+/// receiver alone; the kernel pins and maps every page). Measured (bench/p2p.c, 2 ranks,
+/// P50, issue 13, base = single copy always vs cells always, alternating rounds):
+///   * fast VM state (bench/probe.c line ~55 ns): the cells win the ping-pong up to 1 MiB
+///     (64 KiB 9.1 vs 12.5 us, 256 KiB 31.4 vs 43.1, 1 MiB 111 vs 119) and lose it at 2 MiB
+///     (234 vs 193 us, all 64 cells full, the sender waits for the receiver); they win the
+///     window bandwidth (about 20 vs 13 GB/s);
+///   * slow state (line ~150-190 ns, the machine shared): the cells still win the
+///     ping-pong (64 KiB 33.2 vs 35.6 us, 256 KiB 121.8 vs 133.6, 512 KiB 235 vs 260) but
+///     a window of them collapses (64 KiB-4 MiB 2.4-3.6 GB/s vs 12-13 GB/s read): the
+///     pipeline needs both ranks on their CPUs and many cache-line handoffs, a read only
+///     the receiver.
+/// The state cannot be known, so a message below the threshold goes through the cells
+/// only when it is alone (`pipeline::single_copy`): the latency case. Behind another one
+/// still streaming (a window, a burst) it is read in one copy, the bandwidth case. With
+/// that rule (6 alternating rounds, fast state, base = always read): ping-pong 64 KiB 9.8
+/// vs 13.4 us, 128 KiB 17.9 vs 24.2, 256 KiB 34.2 vs 43.8, 512 KiB 64.1 vs 80.0, but 1 MiB
+/// 132.5 vs 121.1 (the cells' edge is gone there), window bandwidth equal to base within
+/// noise at every size. Hence 1 MiB.
+///
+/// When the host's ranks outnumber its cores a rank often waits for its core: the
+/// pipeline then stalls whenever either side is off its CPU, and its second copy takes
+/// CPU time another rank needs, while a read needs only the receiver to run. Every
+/// rendezvous message is read in one copy there (0), as before this threshold existed.
+fn default_cma_min(host_ranks: usize) -> u64 {
+    if host_ranks > crate::transport::cpu::usable_cpus() {
+        0
+    } else {
+        1 << 20
+    }
+}
+
 impl<F: Fabric> Engine<F> {
     /// `local_of[ep]` maps endpoints to fabric indices.
     pub fn new(fab: F, me: u32, local_of: Vec<Option<usize>>) -> Self {
@@ -156,7 +202,8 @@ impl<F: Fabric> Engine<F> {
         let nlocal = local_of.iter().flatten().max().map_or(0, |m| m + 1);
         // The knobs (environment, or MPI_T writes before MPI_Init), and what is in force.
         // The waiting policy counts the ranks that share this host's cores.
-        let policy = WaitPolicy::new(fab.host_ranks().unwrap_or(nlocal));
+        let host_ranks = fab.host_ranks().unwrap_or(nlocal);
+        let policy = WaitPolicy::new(host_ranks);
         let cap = fab.payload_capacity();
         let eager_limit = settings::EAGER_LIMIT
             .get_u64()
@@ -165,6 +212,10 @@ impl<F: Fabric> Engine<F> {
         settings::EAGER_LIMIT.set_effective(Value::Unsigned(eager_limit as u64));
         let cma = settings::CMA.get_switch().unwrap_or(true);
         settings::CMA.set_effective(Value::Switch(cma));
+        let cma_min = settings::CMA_MIN
+            .get_u64()
+            .unwrap_or_else(|| default_cma_min(host_ranks));
+        settings::CMA_MIN.set_effective(Value::Unsigned(cma_min));
         Engine {
             fab,
             st: ModeMutex::new(State {
@@ -176,6 +227,7 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 reads: Vec::new(),
+                pipelined: Vec::new(),
                 completions: 0,
                 part_seq: Default::default(),
                 part_posted: Vec::new(),
@@ -186,6 +238,7 @@ impl<F: Fabric> Engine<F> {
             ep_of_local,
             nlocal,
             eager_limit,
+            cma_min,
             policy,
             buffers: Mutex::new(Buffers::default()),
             pollers: Registry::new(),

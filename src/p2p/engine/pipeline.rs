@@ -64,10 +64,11 @@ impl<F: Fabric> Engine<F> {
     }
 
     /// Sends the RTS of request `id` in cell `c`: the message's envelope and length, and,
-    /// when its data is contiguous and single-copy reads are on, its address for the
-    /// receiver's read (`rendezvous`).
+    /// when the receiver should read it in one copy (`single_copy`), its address for that
+    /// read (`rendezvous`); without the address the receiver answers CTS and the data
+    /// streams through cells. The sender decides, so both sides agree without a round trip.
     pub(in crate::p2p) fn emit_rts(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
-        let cma = st.cma;
+        let cma = self.single_copy(st, id, dst);
         let r = st.reqs.get_mut(id).expect("send request");
         let data = r.data.as_ref().expect("send data");
         // A partition piece carries its offset in rreq and its pair in aux.
@@ -102,6 +103,34 @@ impl<F: Fabric> Engine<F> {
             h.tag,
             total as i64,
         );
+    }
+
+    /// Whether send `id` to fabric index `dst` offers the receiver a single-copy read:
+    /// reads are on (`OXIMPI_CMA`, and the kernel allowed them so far) and either the
+    /// message is at least `OXIMPI_CMA_MIN` long, or the link does not choose by size, or
+    /// another send is already streaming through cells (a burst: see `default_cma_min` for
+    /// the figures). A message that goes through cells is recorded in `State::pipelined`
+    /// until its send is done. A partition piece counts its own length.
+    fn single_copy(&self, st: &mut State, id: ReqId, dst: usize) -> bool {
+        let Some(r) = st.reqs.get(id) else {
+            return false;
+        };
+        if !st.cma {
+            return false;
+        }
+        if r.total >= self.cma_min || !self.fab.rendezvous_by_size(dst) {
+            return true;
+        }
+        // Forget the pipelined sends that are over (done, freed, cancelled or failed):
+        // the list holds a handful at most.
+        let reqs = &st.reqs;
+        st.pipelined
+            .retain(|&p| reqs.get(p).is_some_and(|r| !r.done));
+        if !st.pipelined.is_empty() {
+            return true;
+        }
+        st.pipelined.push(id);
+        false
     }
 
     /// A CTS for send `h.sreq`: the receiver wants the data streamed, into its request
