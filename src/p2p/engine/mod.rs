@@ -10,9 +10,9 @@
 //! and sends FIN. Otherwise, and where the kernel forbids reads or the sender's data is
 //! not contiguous, the receiver answers CTS and the sender streams DATA cells, which the
 //! receiver copies out while the sender fills the next ones (two copies, pipelined). A
-//! read that cannot finish at once (a TCP pull)
-//! leaves the receive pending while the engine goes on, so the reads of a window overlap
-//! (`rendezvous`). Messages to oneself never touch the fabric.
+//! read that cannot finish at once (a TCP pull) leaves the receive pending while the
+//! engine goes on, so the reads of a window overlap (`rendezvous`). Messages to oneself
+//! never touch the fabric.
 //!
 //! The engine's parts, one file each: `send`, `recv`, `pipeline` (a large message's
 //! sending side: eager frame, RTS, the DATA cells after a CTS), `rendezvous` (the
