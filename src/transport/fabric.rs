@@ -127,15 +127,6 @@ pub trait Fabric: Send + Sync {
     fn frame_eager_limit(&self, _dst: usize) -> usize {
         0
     }
-    /// True when the engine chooses a rendezvous message's protocol to `dst` by its size
-    /// (`OXIMPI_CMA_MIN`, see `Engine::new`): a single-copy read of the sender's memory from
-    /// that size up, the pipelined cells below it. A link that carries large messages in
-    /// frames of its own (TCP, [`Fabric::frame_eager_limit`] above 0) pulls every
-    /// rendezvous message instead: its reads do not copy through cells, so size changes
-    /// nothing there. The default follows that rule.
-    fn rendezvous_by_size(&self, dst: usize) -> bool {
-        self.frame_eager_limit(dst) == 0
-    }
     /// Sends one eager message to `dst`: the header and a payload gathered from the
     /// operation's memory (`data`: address, length pieces, in order), without a staging
     /// copy. Only for destinations and sizes [`Fabric::frame_eager_limit`] allows; it is

@@ -107,7 +107,7 @@ impl<F: Fabric> Engine<F> {
 
     /// Whether send `id` to fabric index `dst` offers the receiver a single-copy read:
     /// reads are on (`OXIMPI_CMA`, and the kernel allowed them so far) and either the
-    /// message is at least `OXIMPI_CMA_MIN` long, or the link does not choose by size, or
+    /// message is at least `OXIMPI_CMA_MIN` long, or the link carries large messages in frames of its own (TCP), or
     /// another send is already streaming through cells (a burst: see `default_cma_min` for
     /// the figures). A message that goes through cells is recorded in `State::pipelined`
     /// until its send is done. A partition piece counts its own length.
@@ -118,7 +118,9 @@ impl<F: Fabric> Engine<F> {
         if !st.cma {
             return false;
         }
-        if r.total >= self.cma_min || !self.fab.rendezvous_by_size(dst) {
+        // A link with eager frames of its own (TCP) pulls every rendezvous message: its reads
+        // do not copy through cells, so size changes nothing there.
+        if r.total >= self.cma_min || self.fab.frame_eager_limit(dst) > 0 {
             return true;
         }
         // Forget the pipelined sends that are over (done, freed, cancelled or failed):

@@ -277,41 +277,41 @@ impl<F: Fabric> Engine<F> {
     /// Sends the first cell of request `id` (EAGER or RTS) in cell `c`.
     pub(in crate::p2p) fn emit_start(&self, st: &mut State, id: ReqId, mut c: F::Cell, dst: usize) {
         let r = st.reqs.get_mut(id).expect("send request");
-        let data = r.data.as_ref().expect("send data");
         let sync = r.rreq == Mode::Sync as u64;
         r.rreq = 0;
+        if r.total as usize > self.eager_limit {
+            // A rendezvous answers a synchronous send only once matched anyway.
+            self.emit_rts(st, id, c, dst);
+            return;
+        }
+        let data = r.data.as_ref().expect("send data");
         // A partition piece carries its offset; an eager one also its index and the
         // sender's partition count (in the otherwise unused sreq/addr).
         let (part_flag, part_off, piece) = match r.part {
             Some(p) => (flag::PART, p.off, Some(p)),
             None => (0, 0, None),
         };
-        let total = r.total;
-        if total as usize <= self.eager_limit {
-            let n = data.pack(0, self.fab.payload_mut(&mut c));
-            let flags = if sync { flag::SYNC } else { 0 } | part_flag;
-            let h = Header {
-                kind: kind::EAGER,
-                flags,
-                aux: piece.map(|p| p.pair).unwrap_or(0),
-                context: r.ctx,
-                src: r.src,
-                tag: r.tag,
-                len: n as u64,
-                sreq: piece.map(|p| p.index).unwrap_or(id.wire()),
-                rreq: part_off,
-                addr: piece.map(|p| p.parts).unwrap_or(0),
-            };
-            h.encode(self.fab.header_mut(&mut c));
-            self.fab.send_eager(dst, c, n);
-            self.count_sent(dst, n as u64, true);
-            if !sync {
-                self.complete(st, id);
-            } else {
-                r.phase = Phase::WaitReply;
-            }
+        let n = data.pack(0, self.fab.payload_mut(&mut c));
+        let flags = if sync { flag::SYNC } else { 0 } | part_flag;
+        let h = Header {
+            kind: kind::EAGER,
+            flags,
+            aux: piece.map(|p| p.pair).unwrap_or(0),
+            context: r.ctx,
+            src: r.src,
+            tag: r.tag,
+            len: n as u64,
+            sreq: piece.map(|p| p.index).unwrap_or(id.wire()),
+            rreq: part_off,
+            addr: piece.map(|p| p.parts).unwrap_or(0),
+        };
+        h.encode(self.fab.header_mut(&mut c));
+        self.fab.send_eager(dst, c, n);
+        self.count_sent(dst, n as u64, true);
+        if !sync {
+            self.complete(st, id);
         } else {
-            self.emit_rts(st, id, c, dst);
+            r.phase = Phase::WaitReply;
         }
     }
 
