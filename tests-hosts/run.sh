@@ -285,12 +285,15 @@ if want $t; then
     if start_sleepers; then
         proxy=$(proxy_of_hostb)
         [ -n "$proxy" ] && kill -9 "$proxy"
+        # Its ranks within 2 s of its death (issue 14), then the whole job.
+        gone=no
+        all_gone $pids && gone=yes
         ended_within 10
-        if [ -n "$proxy" ] && [ "$rc" = 1 ] && all_gone $pids && none_left 2 &&
+        if [ -n "$proxy" ] && [ "$rc" = 1 ] && [ $gone = yes ] && none_left 2 &&
             grep -q "lost the proxy of host hostb with 2 running rank(s): its connection ended; ending the job" "$work/err"; then
             ok $t
         else
-            bad $t "rc=$rc (want 1) proxy=$proxy left: $left"
+            bad $t "rc=$rc (want 1) proxy=$proxy, its ranks gone within 2 s: $gone; left: $left"
         fi
     else
         bad $t "the ranks did not start"

@@ -39,6 +39,9 @@ use crate::start::{self, JobResources, Launch};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// After every rank exited, how long to wait for output still held by their children.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// Why we lost mpiexec when its end of the control stream closed (no news once every rank
+/// ended).
+const STREAM_ENDED: &str = "the connection ended";
 
 /// One rank of this host.
 struct Rank {
@@ -281,7 +284,7 @@ impl Proxy {
                 match *src {
                     Source::Control => {
                         if !self.read_control()? {
-                            return Ok(self.lost_mpiexec("the connection ended"));
+                            return Ok(self.lost_mpiexec(STREAM_ENDED));
                         }
                     }
                     Source::Signals => self.on_signals(),
@@ -405,6 +408,10 @@ impl Proxy {
             .map(|r| r.rank)
             .collect();
         if running.is_empty() {
+            // The job's end was near: only say why the stream failed, if it did.
+            if why != STREAM_ENDED {
+                eprintln!("mpiexec proxy on {}: {why}", self.host);
+            }
             return 0;
         }
         eprintln!(
