@@ -109,6 +109,10 @@ pub fn start_proxies(
     placement: &Placement,
     secret: &str,
 ) -> Result<Vec<ProxyConn>, String> {
+    // OXIMPI_PROXY_TIMEOUT (seconds, default 30, 0: off): how long either end of a control
+    // stream may stay silent before the other counts it as lost (see `liveness`). Read
+    // here, on mpiexec's side only: each proxy gets it in its Job frame (an environment
+    // does not cross ssh).
     let liveness = liveness::timeout_from(std::env::var(liveness::TIMEOUT_VAR).ok().as_deref())?;
     let listener = TcpListener::bind("0.0.0.0:0").map_err(|e| format!("cannot listen: {e}"))?;
     let port = listener
@@ -277,6 +281,7 @@ fn proxy_job(spec: &JobSpec, placement: &Placement, h: u32) -> ProxyJob {
         host: placement.hosts[h as usize].clone(),
         size: spec.total_ranks(),
         bind_core: spec.hosts.bind == crate::args::Bind::Core,
+        // Set by `start_proxies`, which read the knob.
         liveness_ms: 0,
         ranks,
     }

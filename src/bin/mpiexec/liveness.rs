@@ -6,8 +6,8 @@
 //! vanishes (a cable pulled, a host powered off, a network namespace deleted) sends neither
 //! FIN nor RST, so an idle stream looks healthy forever. Keepalive probes are answered by
 //! the peer's kernel, so a proxy that is stopped (SIGSTOP, a debugger) or wedged still looks
-//! alive, and `TCP_USER_TIMEOUT` only acts while data waits for its acknowledgement, which
-//! an idle job never has. A ping written by the peer process itself covers all of these,
+//! alive, and `TCP_USER_TIMEOUT` only acts while data (or, with keepalive, a probe) waits
+//! for its acknowledgement, which an idle job never has. A ping written by the peer process itself covers all of these,
 //! costs one 5-byte frame every `timeout / PINGS_PER_TIMEOUT` and needs nothing of the
 //! network (ssh tunnels, NAT, firewalls that drop keepalives). Without it, TCP gives up on
 //! a vanished peer only after its retransmissions time out (about 15 min, `tcp_retries2`),
