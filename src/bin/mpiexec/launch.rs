@@ -109,7 +109,7 @@ pub fn start_proxies(
     placement: &Placement,
     secret: &str,
 ) -> Result<Vec<ProxyConn>, String> {
-    // OXIMPI_PROXY_TIMEOUT (seconds, default 30, 0: off): how long either end of a control
+    // OXIMPI_PROXY_TIMEOUT (seconds, default 90, 0: off): how long either end of a control
     // stream may stay silent before the other counts it as lost (see `liveness`). Read
     // here, on mpiexec's side only: each proxy gets it in its Job frame (an environment
     // does not cross ssh).

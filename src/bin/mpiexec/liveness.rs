@@ -19,11 +19,14 @@ use std::time::{Duration, Instant};
 
 /// The environment variable that sets the timeout (seconds; `0` turns the check off).
 pub const TIMEOUT_VAR: &str = "OXIMPI_PROXY_TIMEOUT";
-/// Silence longer than this ends the job: long enough for a loaded host or a slow ssh
-/// tunnel (a ping is due every 6 s), short enough that a vanished host does not leave the
-/// rest of the job waiting long. It matches the 30 s after which a write to a peer that
-/// stopped reading fails (`frames::write_all_waiting`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Silence longer than this ends the job. mpiexec is single-threaded and may legitimately
+/// send nothing for a while: starting the proxies of a job spawned on other hosts waits up
+/// to 60 s for them to connect (`launch::CONNECT_TIMEOUT`, ssh can be that slow), and a
+/// write to a peer that stopped reading waits up to 30 s (`frames::write_all_waiting`). The
+/// timeout exceeds both with a margin, so a healthy job is not ended by a slow launcher,
+/// and still bounds the wait for a vanished host to a minute and a half (a ping is due
+/// every 18 s).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
 /// Pings per timeout: a few may be delayed (a busy host, a full socket buffer) before the
 /// peer gives up.
 const PINGS_PER_TIMEOUT: u32 = 5;

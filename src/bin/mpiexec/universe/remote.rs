@@ -10,7 +10,9 @@
 //! sign). Its ranks that had not ended count as killed, the job ends as when a rank dies,
 //! and one line on stderr names the host and the reason. The proxy's launcher is then
 //! killed after `LAUNCHER_GRACE` (with `-launcher-exec` or a direct start, that is the
-//! proxy itself, stopped or not; its ranks follow it, see `pmi::watch`).
+//! proxy itself, stopped or not; its ranks follow it, see `pmi::watch`). So when a host
+//! vanishes, mpiexec ends within the timeout + `KILL_GRACE` + `LAUNCHER_GRACE` (92.5 s by
+//! default), and the proxy, if it still runs, kills its ranks within the timeout.
 
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
