@@ -7,6 +7,7 @@
  *   hostinfo abort R C     rank R calls MPI_Abort(C); the others wait to be killed
  *   hostinfo killself R    rank R kills itself with SIGKILL after MPI_Init
  *   hostinfo sleep         print "ready R pid P", then sleep (to be killed)
+ *   hostinfo nap S         as info after S seconds without a word to the launcher
  *   hostinfo env NAME      print "env R NAME=VALUE" (or "env R NAME unset")
  */
 #include <mpi.h>
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
             sleep(1);
         return 1;
     }
+    if (strcmp(mode, "nap") == 0)
+        sleep((unsigned)a);
     if (strcmp(mode, "abort") == 0) {
         if (rank == a)
             MPI_Abort(MPI_COMM_WORLD, b);

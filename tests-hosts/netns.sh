@@ -8,6 +8,7 @@
 #   netns_setup     makes them (needs root); on failure returns 1 with the reason in
 #                   $netns_why (the caller skips: the kernel or the user cannot make them)
 #   netns_cleanup   kills whatever still runs in them and removes everything
+#   netns_link      (re)makes the link between them (after a test cut it)
 #
 # Names: oxh<pid of the sourcing shell>a / ...b, so concurrent runs do not collide.
 NSA=oxh$$a
@@ -46,6 +47,18 @@ netns_setup() {
         netns_why="the kernel refuses UTS namespaces: $err"
         return 1
     }
+    for ns in "$NSA" "$NSB"; do
+        ip -n "$ns" link set lo up || return 1
+        mkdir -p "/etc/netns/$ns"
+        printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
+    done
+    netns_link || return 1
+    export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
+}
+
+# The veth pair between the hosts; deleting either end (ip -n NS link del oxnet0) cuts the
+# link without a word to the processes using it, as a pulled cable would.
+netns_link() {
     ip link add "${NSA}x" netns "$NSA" type veth peer name "${NSA}y" netns "$NSB" &&
         # One interface name on both hosts (names are per namespace), so that `-iface
         # oxnet0` means the link between them everywhere, as eth0 would on a cluster.
@@ -53,11 +66,6 @@ netns_setup() {
         ip -n "$NSB" link set "${NSA}y" name oxnet0 &&
         ip -n "$NSA" addr add 10.77.0.1/24 dev oxnet0 &&
         ip -n "$NSB" addr add 10.77.0.2/24 dev oxnet0 || return 1
-    for ns in "$NSA" "$NSB"; do
-        ip -n "$ns" link set lo up || return 1
-        mkdir -p "/etc/netns/$ns"
-        printf '127.0.0.1 localhost\n10.77.0.1 hosta\n10.77.0.2 hostb\n' >"/etc/netns/$ns/hosts"
-    done
     ip -n "$NSA" link set oxnet0 up && ip -n "$NSB" link set oxnet0 up || return 1
     # The kernel reports the link's carrier (operstate UP) through its link watch, up to a
     # second later on a busy machine; UCX (MPICH's ch4) refuses a device that is not UP yet
@@ -74,5 +82,4 @@ netns_setup() {
             sleep 0.05
         done
     done
-    export OXH_NS_hosta=$NSA OXH_NS_hostb=$NSB
 }

@@ -25,6 +25,9 @@ pub struct ProxyJob {
     pub size: u32,
     /// Pin each rank to a core (`-bind-to core`).
     pub bind_core: bool,
+    /// The liveness timeout of the control stream in milliseconds (0: no check; see
+    /// `liveness`).
+    pub liveness_ms: u32,
     pub ranks: Vec<RankJob>,
 }
 
@@ -60,6 +63,8 @@ pub enum Frame {
     OutputEnd { rank: u32, err: bool },
     /// proxy → mpiexec: a rank ended with this raw wait status.
     Exited { rank: u32, status: i32 },
+    /// Either way: a sign of life on an otherwise quiet stream (see `liveness`).
+    Ping,
 }
 
 struct Enc(Vec<u8>);
@@ -123,6 +128,7 @@ impl Frame {
                 e.str(&j.host);
                 e.u32(j.size);
                 e.u32(u32::from(j.bind_core));
+                e.u32(j.liveness_ms);
                 e.u32(j.ranks.len() as u32);
                 for r in &j.ranks {
                     e.u32(r.rank);
@@ -183,6 +189,7 @@ impl Frame {
                 e.u32(*rank);
                 e.u32(*status as u32);
             }
+            Frame::Ping => e.0.push(11),
         }
         let len = (e.0.len() - 4) as u32;
         e.0[..4].copy_from_slice(&len.to_be_bytes());
@@ -197,6 +204,7 @@ impl Frame {
                 let host = d.str()?;
                 let size = d.u32()?;
                 let bind_core = d.u32()? != 0;
+                let liveness_ms = d.u32()?;
                 let n = d.count()?;
                 let mut ranks = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -219,6 +227,7 @@ impl Frame {
                     host,
                     size,
                     bind_core,
+                    liveness_ms,
                     ranks,
                 })
             }
@@ -256,6 +265,7 @@ impl Frame {
                 status: d.u32()? as i32,
             },
             10 => Frame::Stdin { data: d.bytes()? },
+            11 => Frame::Ping,
             k => return Err(bad(&format!("unknown frame kind {k}"))),
         };
         if !d.0.is_empty() {
@@ -338,6 +348,7 @@ mod tests {
                 host: "b".into(),
                 size: 4,
                 bind_core: true,
+                liveness_ms: 2500,
                 ranks: vec![RankJob {
                     rank: 2,
                     argv: vec!["prog".into(), "a b".into()],
@@ -375,6 +386,7 @@ mod tests {
                 rank: 2,
                 status: -1,
             },
+            Frame::Ping,
         ];
         let bytes: Vec<u8> = frames.iter().flat_map(|f| f.encode()).collect();
         let mut r = FrameReader::default();

@@ -20,6 +20,7 @@ use crate::args::{JobSpec, Launcher};
 use crate::auth::{self, Side};
 use crate::frames::{Frame, ProxyJob, RankJob};
 use crate::hosts::Placement;
+use crate::liveness;
 use crate::spawn::host_is_local;
 use crate::start;
 
@@ -34,6 +35,8 @@ pub struct ProxyConn {
     pub stream: TcpStream,
     /// The launcher process (ssh, the `-launcher-exec` command, or the proxy itself).
     pub launcher: Child,
+    /// The liveness timeout of its control stream (`None`: no check; see `liveness`).
+    pub liveness: Option<Duration>,
 }
 
 /// The address a proxy on `host` should connect to: the address of ours that the kernel
@@ -106,6 +109,11 @@ pub fn start_proxies(
     placement: &Placement,
     secret: &str,
 ) -> Result<Vec<ProxyConn>, String> {
+    // OXIMPI_PROXY_TIMEOUT (seconds, default 90, 0: off): how long either end of a control
+    // stream may stay silent before the other counts it as lost (see `liveness`). Read
+    // here, on mpiexec's side only: each proxy gets it in its Job frame (an environment
+    // does not cross ssh).
+    let liveness = liveness::timeout_from(std::env::var(liveness::TIMEOUT_VAR).ok().as_deref())?;
     let listener = TcpListener::bind("0.0.0.0:0").map_err(|e| format!("cannot listen: {e}"))?;
     let port = listener
         .local_addr()
@@ -215,7 +223,8 @@ pub fn start_proxies(
         let (Some(mut stream), Some(launcher)) = (conn, launcher) else {
             unreachable!("every host connected");
         };
-        let job = proxy_job(spec, placement, i as u32);
+        let mut job = proxy_job(spec, placement, i as u32);
+        job.liveness_ms = liveness.map_or(0, |t| t.as_millis().clamp(1, u32::MAX as u128) as u32);
         if let Err(e) = Frame::Job(job).send(&mut stream) {
             eprintln!(
                 "mpiexec: cannot send the job to host {}: {e}",
@@ -226,6 +235,7 @@ pub fn start_proxies(
             host: placement.hosts[i].clone(),
             stream,
             launcher,
+            liveness,
         });
     }
     Ok(out)
@@ -271,6 +281,8 @@ fn proxy_job(spec: &JobSpec, placement: &Placement, h: u32) -> ProxyJob {
         host: placement.hosts[h as usize].clone(),
         size: spec.total_ranks(),
         bind_core: spec.hosts.bind == crate::args::Bind::Core,
+        // Set by `start_proxies`, which read the knob.
+        liveness_ms: 0,
         ranks,
     }
 }

@@ -17,6 +17,7 @@ mod frames;
 mod hosts;
 mod launch;
 mod line_guard;
+mod liveness;
 mod names;
 mod pmi_server;
 mod pollset;

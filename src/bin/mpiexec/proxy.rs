@@ -10,9 +10,12 @@
 //! come down, exits are reported with their raw wait status. mpiexec decides everything
 //! else (barriers, aborts, the job's end), so a job behaves the same on one host or many.
 //!
-//! If the control stream closes while ranks run (mpiexec died, even by `kill -9`: the kernel
-//! closes its sockets), the proxy kills its ranks at once and exits; the ranks also watch
-//! the proxy itself (PMI hang-up, parent death), so nothing outlives the launcher.
+//! If the control stream closes or fails while ranks run (mpiexec died, even by `kill -9`:
+//! the kernel closes its sockets), or stays silent past the liveness timeout (the link or
+//! mpiexec's host vanished, which sends nothing; mpiexec is stopped; see `liveness`: it
+//! pings us when it has nothing else to say, and we ping it), the proxy kills its ranks at
+//! once and exits with 1; the ranks also watch the proxy itself (PMI hang-up, parent
+//! death), so nothing outlives the launcher.
 
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
@@ -28,6 +31,7 @@ use mpi::transport::{fd, process};
 
 use crate::auth::{self, Side};
 use crate::frames::{write_all_waiting, Frame, FrameReader, ProxyJob};
+use crate::liveness::{self, Liveness};
 use crate::pollset::PollSet;
 use crate::start::{self, JobResources, Launch};
 
@@ -35,6 +39,9 @@ use crate::start::{self, JobResources, Launch};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// After every rank exited, how long to wait for output still held by their children.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// Why we lost mpiexec when its end of the control stream closed (no news once every rank
+/// ended).
+const STREAM_ENDED: &str = "the connection ended";
 
 /// One rank of this host.
 struct Rank {
@@ -133,8 +140,10 @@ fn serve(addr: &str, index: u32) -> io::Result<i32> {
     let mut stdin = None;
     let ranks = start_ranks(&job, &res, &mut ctl, &mut stdin)?;
     ctl.set_nonblocking(true)?;
+    let timeout = (job.liveness_ms > 0).then(|| Duration::from_millis(job.liveness_ms.into()));
     Proxy {
         ctl,
+        live: Liveness::new(timeout, Instant::now()),
         reader,
         ranks,
         signals: sigpipe,
@@ -209,6 +218,8 @@ fn start_ranks(
 
 struct Proxy {
     ctl: TcpStream,
+    /// When we last heard from mpiexec and last wrote to it.
+    live: Liveness,
     reader: FrameReader,
     ranks: Vec<Rank>,
     signals: process::SignalPipe,
@@ -223,10 +234,7 @@ impl Proxy {
     fn run(mut self) -> io::Result<i32> {
         match self.event_loop() {
             Ok(code) => Ok(code),
-            Err(e) => {
-                eprintln!("mpiexec proxy on {}: {e}", self.host);
-                Ok(self.lost_mpiexec())
-            }
+            Err(e) => Ok(self.lost_mpiexec(&e.to_string())),
         }
     }
 
@@ -258,9 +266,11 @@ impl Proxy {
                 }
             }
             self.pollset(&mut set);
-            let timeout = match self.all_exited_at {
-                Some(_) => 50,
-                None => -1,
+            let now = Instant::now();
+            let timeout = match (self.all_exited_at, self.live.next_deadline()) {
+                (Some(_), _) => 50,
+                (None, Some(at)) => liveness::poll_ms(now, at),
+                (None, None) => -1,
             };
             match fd::poll(&mut set.fds, timeout) {
                 Ok(_) => {}
@@ -274,7 +284,7 @@ impl Proxy {
                 match *src {
                     Source::Control => {
                         if !self.read_control()? {
-                            return Ok(self.lost_mpiexec());
+                            return Ok(self.lost_mpiexec(STREAM_ENDED));
                         }
                     }
                     Source::Signals => self.on_signals(),
@@ -282,7 +292,28 @@ impl Proxy {
                     Source::Out(i, err) => self.read_output(i, err)?,
                 }
             }
+            if let Some(why) = self.check_liveness()? {
+                return Ok(self.lost_mpiexec(&why));
+            }
         }
+    }
+
+    /// Pings mpiexec when we have been quiet; the reason to give up when it has been silent
+    /// past the timeout.
+    fn check_liveness(&mut self) -> io::Result<Option<String>> {
+        let now = Instant::now();
+        if let Some(silent) = self.live.silent_for(now) {
+            return Ok(Some(format!(
+                "no word from mpiexec for {:.1} s (the link or its host is down, or it is \
+                 stopped; {} sets this timeout)",
+                silent.as_secs_f64(),
+                liveness::TIMEOUT_VAR
+            )));
+        }
+        if self.live.ping_due(now) {
+            self.send(Frame::Ping)?;
+        }
+        Ok(None)
     }
 
     fn pollset(&self, set: &mut PollSet<Source>) {
@@ -305,6 +336,7 @@ impl Proxy {
 
     /// Writes a frame to mpiexec (waiting while its receive buffer is full).
     fn send(&mut self, f: Frame) -> io::Result<()> {
+        self.live.sent(Instant::now());
         write_all_waiting(&mut self.ctl, &f.encode())
     }
 
@@ -314,7 +346,10 @@ impl Proxy {
         loop {
             match self.ctl.read(&mut buf) {
                 Ok(0) => return Ok(false),
-                Ok(n) => self.reader.push(&buf[..n]),
+                Ok(n) => {
+                    self.live.heard(Instant::now());
+                    self.reader.push(&buf[..n]);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => return Ok(false),
@@ -350,6 +385,8 @@ impl Proxy {
                         let _ = process::kill_group(r.child.id(), sig);
                     }
                 }
+                // Its arrival already counted as a sign of life.
+                Frame::Ping => {}
                 other => {
                     eprintln!(
                         "mpiexec proxy on {}: unexpected frame from mpiexec: {other:?}",
@@ -361,8 +398,9 @@ impl Proxy {
         }
     }
 
-    /// mpiexec is gone: nothing can judge the job any more, so it ends here and now.
-    fn lost_mpiexec(&mut self) -> i32 {
+    /// mpiexec is gone (`why`: how we know): nothing can judge the job any more, so it
+    /// ends here and now.
+    fn lost_mpiexec(&mut self, why: &str) -> i32 {
         let running: Vec<u32> = self
             .ranks
             .iter()
@@ -370,10 +408,14 @@ impl Proxy {
             .map(|r| r.rank)
             .collect();
         if running.is_empty() {
+            // The job's end was near: only say why the stream failed, if it did.
+            if why != STREAM_ENDED {
+                eprintln!("mpiexec proxy on {}: {why}", self.host);
+            }
             return 0;
         }
         eprintln!(
-            "mpiexec proxy on {}: lost the connection to mpiexec; killing ranks {running:?}",
+            "mpiexec proxy on {}: lost mpiexec: {why}; killing ranks {running:?}",
             self.host
         );
         for r in self.ranks.iter_mut().filter(|r| !r.exited) {

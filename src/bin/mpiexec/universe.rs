@@ -389,6 +389,9 @@ impl Universe {
         if let Some(at) = self.names.next_deadline() {
             consider(at);
         }
+        if let Some(at) = self.proxies_deadline() {
+            consider(at);
+        }
         match next {
             None => -1,
             // Round up so we do not wake just before the deadline and spin.
@@ -429,6 +432,7 @@ impl Universe {
     fn check_timers(&mut self) {
         let now = Instant::now();
         self.names.on_timer(now);
+        self.check_proxies(now);
         if let Some((dur, at)) = self.timeout {
             if self.teardown.is_none() && now >= at {
                 eprintln!(

@@ -3,6 +3,16 @@
 //! control stream of their host's proxy (see `proxy` and `frames`). Everything the ending
 //! rules need (exit statuses, PMI abort, finalize) arrives in order on that stream, so the
 //! rules in the parent module apply unchanged.
+//!
+//! A proxy is lost when its stream ends or fails, when it stops reading for 30 s (a write
+//! to it fails, see `frames::write_all_waiting`), or when it says nothing (not even a ping)
+//! for the liveness timeout (`liveness`: a vanished link or a stopped proxy gives no other
+//! sign). Its ranks that had not ended count as killed, the job ends as when a rank dies,
+//! and one line on stderr names the host and the reason. The proxy's launcher is then
+//! killed after `LAUNCHER_GRACE` (with `-launcher-exec` or a direct start, that is the
+//! proxy itself, stopped or not; its ranks follow it, see `pmi::watch`). So when a host
+//! vanishes, mpiexec ends within the timeout + `KILL_GRACE` + `LAUNCHER_GRACE` (92.5 s by
+//! default), and the proxy, if it still runs, kills its ranks within the timeout.
 
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
@@ -14,6 +24,7 @@ use super::{PmiServer, Universe, KILL_GRACE};
 use crate::frames::{write_all_waiting, Frame, FrameReader};
 use crate::hosts::{self, Placement};
 use crate::launch::ProxyConn;
+use crate::liveness::{self, Liveness};
 use crate::start::JobResources;
 
 /// How long the proxies' launchers (ssh, ...) get to exit after the job ended.
@@ -43,6 +54,8 @@ pub struct ProxyLink {
     launcher: Child,
     /// The index in `procs` of the job's rank 0 (rank r is `first + r`).
     first: usize,
+    /// When we last heard from it and last wrote to it.
+    live: Liveness,
 }
 
 /// A job whose ranks run on the hosts of `placement`, served by `proxies` (one per host,
@@ -106,6 +119,7 @@ impl Universe {
                 reader: FrameReader::default(),
                 launcher: conn.launcher,
                 first,
+                live: Liveness::new(conn.liveness, Instant::now()),
             });
         }
         let rank0 =
@@ -118,7 +132,7 @@ impl Universe {
         // A proxy whose stream failed above is gone already.
         for p in first_proxy..self.proxies.len() {
             if self.proxies[p].stream.is_none() {
-                self.proxy_gone(p);
+                self.proxy_gone(p, "its connection failed");
             }
         }
     }
@@ -132,11 +146,49 @@ impl Universe {
     }
 
     fn send_frame(&mut self, proxy: usize, f: Frame) {
-        let Some(s) = self.proxies[proxy].stream.as_mut() else {
+        let link = &mut self.proxies[proxy];
+        let Some(s) = link.stream.as_mut() else {
             return;
         };
-        // A failed write means the proxy is gone; its stream's end tells us so when read.
-        let _ = write_all_waiting(s, &f.encode());
+        link.live.sent(Instant::now());
+        match write_all_waiting(s, &f.encode()) {
+            // A proxy that stopped reading is lost now (its stream may never end).
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                self.proxy_gone(proxy, "it stopped reading its connection for 30 s")
+            }
+            // Other failures mean the proxy is gone; the end of its stream, read after the
+            // frames it sent before (its ranks' exits), tells us so.
+            _ => {}
+        }
+    }
+
+    /// Pings quiet proxies and ends the job when one has been silent past the timeout.
+    pub(super) fn check_proxies(&mut self, now: Instant) {
+        for p in 0..self.proxies.len() {
+            if self.proxies[p].stream.is_none() {
+                continue;
+            }
+            if let Some(silent) = self.proxies[p].live.silent_for(now) {
+                let why = format!(
+                    "no word from it for {:.1} s (the link or the host is down, or the proxy \
+                     is stopped; {} sets this timeout)",
+                    silent.as_secs_f64(),
+                    liveness::TIMEOUT_VAR
+                );
+                self.proxy_gone(p, &why);
+            } else if self.proxies[p].live.ping_due(now) {
+                self.send_frame(p, Frame::Ping);
+            }
+        }
+    }
+
+    /// The next time `check_proxies` has something to do.
+    pub(super) fn proxies_deadline(&self) -> Option<Instant> {
+        self.proxies
+            .iter()
+            .filter(|p| p.stream.is_some())
+            .filter_map(|p| p.live.next_deadline())
+            .min()
     }
 
     /// PMI bytes for remote process `i`.
@@ -194,7 +246,10 @@ impl Universe {
                     ended = true;
                     break;
                 }
-                Ok(n) => self.proxies[p].reader.push(&buf[..n]),
+                Ok(n) => {
+                    self.proxies[p].live.heard(Instant::now());
+                    self.proxies[p].reader.push(&buf[..n]);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(_) => {
@@ -215,7 +270,7 @@ impl Universe {
             }
         }
         if ended {
-            self.proxy_gone(p);
+            self.proxy_gone(p, "its connection ended");
         }
     }
 
@@ -275,18 +330,20 @@ impl Universe {
                     r.status.get_or_insert(ExitStatus::from_raw(status));
                 }
             }
+            // Its arrival already counted as a sign of life (`read_proxy`).
+            Frame::Ping => {}
             other => {
                 eprintln!(
                     "mpiexec: proxy of host {} sent an unexpected {other:?}",
                     self.proxies[p].host
                 );
-                self.proxy_gone(p);
+                self.proxy_gone(p, "it broke the protocol");
             }
         }
     }
 
-    /// The proxy's stream ended: its ranks that had not ended are lost with it.
-    fn proxy_gone(&mut self, p: usize) {
+    /// The proxy is lost (`why`: how we know): its ranks that had not ended are lost with it.
+    fn proxy_gone(&mut self, p: usize, why: &str) {
         self.proxies[p].stream = None;
         let mut lost = Vec::new();
         for (i, q) in self.procs.iter_mut().enumerate() {
@@ -302,7 +359,7 @@ impl Universe {
         }
         if !lost.is_empty() && self.teardown.is_none() {
             eprintln!(
-                "mpiexec: lost the proxy of host {} with {} running rank(s); ending the job",
+                "mpiexec: lost the proxy of host {} with {} running rank(s): {why}; ending the job",
                 self.proxies[p].host,
                 lost.len()
             );
