@@ -79,6 +79,9 @@ pub struct State {
     /// Single-copy reads in flight for matched receives (TCP pulls), finished by
     /// `finish_reads` in every progress pass (see `rendezvous`).
     reads: Vec<rendezvous::Read>,
+    /// Single-copy receives whose sender is writing part of the data (split copy), waiting
+    /// for its PUT_DONE (see `rendezvous`).
+    puts: Vec<rendezvous::Put>,
     /// Rendezvous sends below `Engine::cma_min` streaming through cells, or waiting for the
     /// CTS that starts it (`pipeline::single_copy`); pruned there when they are over.
     pipelined: Vec<ReqId>,
@@ -109,6 +112,9 @@ pub struct Engine<F: Fabric> {
     /// The smallest rendezvous message to a process on this host that its receiver reads in
     /// one copy; smaller ones stream through cells (`OXIMPI_CMA_MIN`, chosen in `new`).
     cma_min: u64,
+    /// The smallest single-copy receive whose copy this process shares with the sender
+    /// (`OXIMPI_CMA_SPLIT`, chosen in `new`; 0: never).
+    cma_split: u64,
     /// How long a blocked call polls before it yields and then sleeps, and who sleeps.
     policy: WaitPolicy,
     /// The buffers attached for buffered-mode sends (see `buffered`).
@@ -185,6 +191,26 @@ fn default_cma_min(host_ranks: usize) -> u64 {
     }
 }
 
+/// The default of `OXIMPI_CMA_SPLIT` for a job with `host_ranks` ranks on this host.
+///
+/// A single-copy read is one core's copy while the sender, whose message it is, waits for
+/// FIN doing nothing. Open MPI (ob1 + smsc/cma) and MPICH 5 (ch4 IPC) do the same: strace
+/// of bench/p2p.c shows one process_vm_readv of the whole message by the receiver per
+/// message, ping-pong and window alike. Sharing the copy (the receiver reads the first half
+/// while the sender writes the second into the receiver's buffer) puts both cores on it for
+/// one extra control message each way. Measured (bench/p2p.c, 2 ranks, chrt, alternating
+/// with the previous library; figures in `rendezvous`'s module doc). Below a few hundred
+/// KiB the two extra messages and the sender's reaction time eat what the halved copy
+/// saves. With more ranks than cores the sender's half takes a core another rank needs,
+/// and a sender off its core delays the receive: off (0), as `default_cma_min` does there.
+fn default_cma_split(host_ranks: usize) -> u64 {
+    if host_ranks > crate::transport::cpu::usable_cpus() {
+        0
+    } else {
+        256 << 10
+    }
+}
+
 impl<F: Fabric> Engine<F> {
     /// `local_of[ep]` maps endpoints to fabric indices.
     pub fn new(fab: F, me: u32, local_of: Vec<Option<usize>>) -> Self {
@@ -216,6 +242,10 @@ impl<F: Fabric> Engine<F> {
             .get_u64()
             .unwrap_or_else(|| default_cma_min(host_ranks));
         settings::CMA_MIN.set_effective(Value::Unsigned(cma_min));
+        let cma_split = settings::CMA_SPLIT
+            .get_u64()
+            .unwrap_or_else(|| default_cma_split(host_ranks));
+        settings::CMA_SPLIT.set_effective(Value::Unsigned(cma_split));
         Engine {
             fab,
             st: ModeMutex::new(State {
@@ -227,6 +257,7 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 reads: Vec::new(),
+                puts: Vec::new(),
                 pipelined: Vec::new(),
                 completions: 0,
                 part_seq: Default::default(),
@@ -239,6 +270,7 @@ impl<F: Fabric> Engine<F> {
             nlocal,
             eager_limit,
             cma_min,
+            cma_split,
             policy,
             buffers: Mutex::new(Buffers::default()),
             pollers: Registry::new(),
@@ -286,9 +318,14 @@ impl<F: Fabric> Engine<F> {
     /// Progresses until nothing this process owes its peers is still queued (control
     /// messages, streamed data): called before leaving at MPI_Finalize.
     pub fn quiesce(&self) {
-        // A read in flight owes its sender a FIN (the receive may have been freed).
+        // A read in flight, or a shared copy waiting for the sender's part, owes its sender
+        // a FIN (the receive may have been freed).
         self.wait_until(|_, st| {
-            (st.backlog.is_empty() && st.streaming.is_empty() && st.reads.is_empty()).then_some(())
+            (st.backlog.is_empty()
+                && st.streaming.is_empty()
+                && st.reads.is_empty()
+                && st.puts.is_empty())
+            .then_some(())
         })
     }
 
