@@ -218,7 +218,7 @@ pub static CMA_MIN: Knob = Knob::new(
      reads in one copy from the sender's memory (process_vm_readv); larger-than-eager \
      messages below it stream through shared-memory cells (two copies, pipelined) when no \
      other such message is streaming (behind one, a burst, they are read too). Default \
-     1 MiB, or 0 (every rendezvous message single-copy) when the processes on \
+     64 KiB, or 0 (every rendezvous message single-copy) when the processes on \
      this host outnumber its cores. Decided by the sender.",
 );
 
@@ -234,7 +234,7 @@ pub static CMA_SPLIT: Knob = Knob::new(
      same host copies together with its sender: the receiver reads the first half from the \
      sender's memory (process_vm_readv) while the sender writes the second half into the \
      receiver's (process_vm_writev). 0 turns it off: the receiver copies alone. Default \
-     256 KiB, or 0 when the processes on this host outnumber its cores. Decided by the \
+     64 KiB, or 0 when the processes on this host outnumber its cores. Decided by the \
      receiver.",
 );
 

@@ -7,7 +7,9 @@
 //! behind another large message still streaming (see `default_cma_min` for the figures,
 //! `pipeline::single_copy` for the rule), the RTS carries the sender's address and the
 //! receiver, once matched, reads the data straight from the sender's memory (single copy)
-//! and sends FIN. Otherwise, and where the kernel forbids reads or the sender's data is
+//! and sends FIN; from `OXIMPI_CMA_SPLIT` up it reads only the first half while the sender,
+//! asked with PUT, writes the second into the receiver's buffer (`rendezvous`'s split
+//! copy). Otherwise, and where the kernel forbids reads or the sender's data is
 //! not contiguous, the receiver answers CTS and the sender streams DATA cells, which the
 //! receiver copies out while the sender fills the next ones (two copies, pipelined). A
 //! read that cannot finish at once (a TCP pull) leaves the receive pending while the
@@ -177,7 +179,13 @@ pub struct MsgId(pub u32);
 /// that rule (6 alternating rounds, fast state, base = always read): ping-pong 64 KiB 9.8
 /// vs 13.4 us, 128 KiB 17.9 vs 24.2, 256 KiB 34.2 vs 43.8, 512 KiB 64.1 vs 80.0, but 1 MiB
 /// 132.5 vs 121.1 (the cells' edge is gone there), window bandwidth equal to base within
-/// noise at every size. Hence 1 MiB.
+/// noise at every size. Hence 1 MiB, until the split copy (`default_cma_split`) halved the
+/// read: a lone message read in two halves at once beats the cells from 64 KiB up, in both
+/// states (bench/p2p.c, 2 ranks, chrt -f 10, 7 alternating rounds, P50 one-way us, cells vs
+/// split read; fast state: 64 KiB 9.2 vs 7.6, 128 KiB 16.9 vs 12.9, 256 KiB 31.9 vs 23.3,
+/// 512 KiB 58.9 vs 41.9, 1 MiB 118.3 vs 60.2; slow state, other rounds: 64 KiB 33.0 vs
+/// 19.4, 256 KiB 120.5 vs 68.5, 512 KiB 231.5 vs 131.8). Hence 64 KiB; below it (from
+/// the eager limit, 32 KiB) the cells still serve a lone message.
 ///
 /// When the host's ranks outnumber its cores a rank often waits for its core: the
 /// pipeline then stalls whenever either side is off its CPU, and its second copy takes
@@ -187,7 +195,7 @@ fn default_cma_min(host_ranks: usize) -> u64 {
     if host_ranks > crate::transport::cpu::usable_cpus() {
         0
     } else {
-        1 << 20
+        64 << 10
     }
 }
 
@@ -198,16 +206,19 @@ fn default_cma_min(host_ranks: usize) -> u64 {
 /// of bench/p2p.c shows one process_vm_readv of the whole message by the receiver per
 /// message, ping-pong and window alike. Sharing the copy (the receiver reads the first half
 /// while the sender writes the second into the receiver's buffer) puts both cores on it for
-/// one extra control message each way. Measured (bench/p2p.c, 2 ranks, chrt, alternating
-/// with the previous library; figures in `rendezvous`'s module doc). Below a few hundred
-/// KiB the two extra messages and the sender's reaction time eat what the halved copy
-/// saves. With more ranks than cores the sender's half takes a core another rank needs,
-/// and a sender off its core delays the receive: off (0), as `default_cma_min` does there.
+/// one extra control message each way. Measured (bench/p2p.c, 2 ranks, chrt -f 10, 7
+/// rounds alternating with the library before it, fast state, P50; OXIMPI_CMA_MIN 64 KiB):
+/// window bandwidth 64 KiB 10.4 -> 15.4 GB/s, 128 KiB 12.3 -> 20.2, 256 KiB-4 MiB
+/// 12.7-13.4 -> 24.3-26.3 (Open MPI and MPICH 5 12.3-13.4); ping-pong 1 MiB 119 -> 61 us,
+/// 2 MiB 196 -> 82, 4 MiB 364 -> 165 (peers 360-365). From 64 KiB up, the smallest
+/// single-copy message of a lone send (`default_cma_min`): the split pays from there.
+/// With more ranks than cores the sender's half takes a core another rank needs, and a
+/// sender off its core delays the receive: off (0), as `default_cma_min` does there.
 fn default_cma_split(host_ranks: usize) -> u64 {
     if host_ranks > crate::transport::cpu::usable_cpus() {
         0
     } else {
-        256 << 10
+        64 << 10
     }
 }
 
