@@ -218,8 +218,24 @@ pub static CMA_MIN: Knob = Knob::new(
      reads in one copy from the sender's memory (process_vm_readv); larger-than-eager \
      messages below it stream through shared-memory cells (two copies, pipelined) when no \
      other such message is streaming (behind one, a burst, they are read too). Default \
-     1 MiB, or 0 (every rendezvous message single-copy) when the processes on \
+     64 KiB, or 0 (every rendezvous message single-copy) when the processes on \
      this host outnumber its cores. Decided by the sender.",
+);
+
+/// The smallest single-copy message whose copy the sender shares (read by the
+/// point-to-point engine at start-up, `Engine::new`, where the default is chosen and
+/// explained; the protocol is `p2p::engine::rendezvous`'s split copy).
+pub static CMA_SPLIT: Knob = Knob::new(
+    "OXIMPI_CMA_SPLIT",
+    Kind::Unsigned,
+    None,
+    "p2p",
+    "Smallest single-copy message, in bytes (k/M suffixes accepted), that a process on the \
+     same host copies together with its sender: the receiver reads the first half from the \
+     sender's memory (process_vm_readv) while the sender writes the second half into the \
+     receiver's (process_vm_writev). 0 turns it off: the receiver copies alone. Default \
+     64 KiB, or 0 when the processes on this host outnumber its cores. Decided by the \
+     receiver.",
 );
 
 /// How long a blocked call polls before it yields and then sleeps.
@@ -318,7 +334,7 @@ pub static LOCKS: Knob = Knob::new(
 );
 
 /// Every knob, in the order MPI_T numbers the control variables.
-pub static ALL: [&Knob; 12] = [
+pub static ALL: [&Knob; 13] = [
     &EAGER_LIMIT,
     &CMA,
     &SPIN,
@@ -331,6 +347,7 @@ pub static ALL: [&Knob; 12] = [
     &FT,
     &LOCKS,
     &CMA_MIN,
+    &CMA_SPLIT,
 ];
 
 #[cfg(test)]

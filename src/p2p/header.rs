@@ -22,6 +22,14 @@ pub mod kind {
     pub const CANCEL: u8 = 7;
     /// Answer to CANCEL: `sreq`, `len` 1 if the message was dropped, 0 if already matched.
     pub const CANCEL_ACK: u8 = 8;
+    /// Receiver to the sender of a single-copy transfer it reads in part (`rendezvous`,
+    /// split copy): write your bytes from offset `len` on into my buffer at `addr` (the
+    /// whole receive buffer's address; the same offset there), then answer PUT_DONE to
+    /// `rreq`. `sreq` names the send.
+    pub const PUT: u8 = 9;
+    /// Sender's answer to PUT: `len` bytes written from the offset PUT named (fewer when
+    /// the kernel refused part of the write: the receiver reads the rest), for `rreq`.
+    pub const PUT_DONE: u8 = 10;
 }
 
 /// Flags.

@@ -7,7 +7,9 @@
 //! behind another large message still streaming (see `default_cma_min` for the figures,
 //! `pipeline::single_copy` for the rule), the RTS carries the sender's address and the
 //! receiver, once matched, reads the data straight from the sender's memory (single copy)
-//! and sends FIN. Otherwise, and where the kernel forbids reads or the sender's data is
+//! and sends FIN; from `OXIMPI_CMA_SPLIT` up it reads only the first half while the sender,
+//! asked with PUT, writes the second into the receiver's buffer (`rendezvous`'s split
+//! copy). Otherwise, and where the kernel forbids reads or the sender's data is
 //! not contiguous, the receiver answers CTS and the sender streams DATA cells, which the
 //! receiver copies out while the sender fills the next ones (two copies, pipelined). A
 //! read that cannot finish at once (a TCP pull) leaves the receive pending while the
@@ -79,6 +81,9 @@ pub struct State {
     /// Single-copy reads in flight for matched receives (TCP pulls), finished by
     /// `finish_reads` in every progress pass (see `rendezvous`).
     reads: Vec<rendezvous::Read>,
+    /// Single-copy receives whose sender is writing part of the data (split copy), waiting
+    /// for its PUT_DONE (see `rendezvous`).
+    puts: Vec<rendezvous::Put>,
     /// Rendezvous sends below `Engine::cma_min` streaming through cells, or waiting for the
     /// CTS that starts it (`pipeline::single_copy`); pruned there when they are over.
     pipelined: Vec<ReqId>,
@@ -109,6 +114,9 @@ pub struct Engine<F: Fabric> {
     /// The smallest rendezvous message to a process on this host that its receiver reads in
     /// one copy; smaller ones stream through cells (`OXIMPI_CMA_MIN`, chosen in `new`).
     cma_min: u64,
+    /// The smallest single-copy receive whose copy this process shares with the sender
+    /// (`OXIMPI_CMA_SPLIT`, chosen in `new`; 0: never).
+    cma_split: u64,
     /// How long a blocked call polls before it yields and then sleeps, and who sleeps.
     policy: WaitPolicy,
     /// The buffers attached for buffered-mode sends (see `buffered`).
@@ -171,7 +179,13 @@ pub struct MsgId(pub u32);
 /// that rule (6 alternating rounds, fast state, base = always read): ping-pong 64 KiB 9.8
 /// vs 13.4 us, 128 KiB 17.9 vs 24.2, 256 KiB 34.2 vs 43.8, 512 KiB 64.1 vs 80.0, but 1 MiB
 /// 132.5 vs 121.1 (the cells' edge is gone there), window bandwidth equal to base within
-/// noise at every size. Hence 1 MiB.
+/// noise at every size. Hence 1 MiB, until the split copy (`default_cma_split`) halved the
+/// read: a lone message read in two halves at once beats the cells from 64 KiB up, in both
+/// states (bench/p2p.c, 2 ranks, chrt -f 10, 7 alternating rounds, P50 one-way us, cells vs
+/// split read; fast state: 64 KiB 9.2 vs 7.6, 128 KiB 16.9 vs 12.9, 256 KiB 31.9 vs 23.3,
+/// 512 KiB 58.9 vs 41.9, 1 MiB 118.3 vs 60.2; slow state, other rounds: 64 KiB 33.0 vs
+/// 19.4, 256 KiB 120.5 vs 68.5, 512 KiB 231.5 vs 131.8). Hence 64 KiB; below it (from
+/// the eager limit, 32 KiB) the cells still serve a lone message.
 ///
 /// When the host's ranks outnumber its cores a rank often waits for its core: the
 /// pipeline then stalls whenever either side is off its CPU, and its second copy takes
@@ -181,7 +195,30 @@ fn default_cma_min(host_ranks: usize) -> u64 {
     if host_ranks > crate::transport::cpu::usable_cpus() {
         0
     } else {
-        1 << 20
+        64 << 10
+    }
+}
+
+/// The default of `OXIMPI_CMA_SPLIT` for a job with `host_ranks` ranks on this host.
+///
+/// A single-copy read is one core's copy while the sender, whose message it is, waits for
+/// FIN doing nothing. Open MPI (ob1 + smsc/cma) and MPICH 5 (ch4 IPC) do the same: strace
+/// of bench/p2p.c shows one process_vm_readv of the whole message by the receiver per
+/// message, ping-pong and window alike. Sharing the copy (the receiver reads the first half
+/// while the sender writes the second into the receiver's buffer) puts both cores on it for
+/// one extra control message each way. Measured (bench/p2p.c, 2 ranks, chrt -f 10, 7
+/// rounds alternating with the library before it, fast state, P50; OXIMPI_CMA_MIN 64 KiB):
+/// window bandwidth 64 KiB 10.4 -> 15.4 GB/s, 128 KiB 12.3 -> 20.2, 256 KiB-4 MiB
+/// 12.7-13.4 -> 24.3-26.3 (Open MPI and MPICH 5 12.3-13.4); ping-pong 1 MiB 119 -> 61 us,
+/// 2 MiB 196 -> 82, 4 MiB 364 -> 165 (peers 360-365). From 64 KiB up, the smallest
+/// single-copy message of a lone send (`default_cma_min`): the split pays from there.
+/// With more ranks than cores the sender's half takes a core another rank needs, and a
+/// sender off its core delays the receive: off (0), as `default_cma_min` does there.
+fn default_cma_split(host_ranks: usize) -> u64 {
+    if host_ranks > crate::transport::cpu::usable_cpus() {
+        0
+    } else {
+        64 << 10
     }
 }
 
@@ -216,6 +253,10 @@ impl<F: Fabric> Engine<F> {
             .get_u64()
             .unwrap_or_else(|| default_cma_min(host_ranks));
         settings::CMA_MIN.set_effective(Value::Unsigned(cma_min));
+        let cma_split = settings::CMA_SPLIT
+            .get_u64()
+            .unwrap_or_else(|| default_cma_split(host_ranks));
+        settings::CMA_SPLIT.set_effective(Value::Unsigned(cma_split));
         Engine {
             fab,
             st: ModeMutex::new(State {
@@ -227,6 +268,7 @@ impl<F: Fabric> Engine<F> {
                 free_messages: Vec::new(),
                 cma,
                 reads: Vec::new(),
+                puts: Vec::new(),
                 pipelined: Vec::new(),
                 completions: 0,
                 part_seq: Default::default(),
@@ -239,6 +281,7 @@ impl<F: Fabric> Engine<F> {
             nlocal,
             eager_limit,
             cma_min,
+            cma_split,
             policy,
             buffers: Mutex::new(Buffers::default()),
             pollers: Registry::new(),
@@ -286,9 +329,14 @@ impl<F: Fabric> Engine<F> {
     /// Progresses until nothing this process owes its peers is still queued (control
     /// messages, streamed data): called before leaving at MPI_Finalize.
     pub fn quiesce(&self) {
-        // A read in flight owes its sender a FIN (the receive may have been freed).
+        // A read in flight, or a shared copy waiting for the sender's part, owes its sender
+        // a FIN (the receive may have been freed).
         self.wait_until(|_, st| {
-            (st.backlog.is_empty() && st.streaming.is_empty() && st.reads.is_empty()).then_some(())
+            (st.backlog.is_empty()
+                && st.streaming.is_empty()
+                && st.reads.is_empty()
+                && st.puts.is_empty())
+            .then_some(())
         })
     }
 

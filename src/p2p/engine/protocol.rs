@@ -65,6 +65,8 @@ impl<F: Fabric> Engine<F> {
                 }
             }
             kind::CTS => self.on_cts(st, h),
+            kind::PUT => self.on_put(st, from, h),
+            kind::PUT_DONE => self.on_put_done(st, h),
             kind::DATA => self.on_data(st, h, self.fab.payload(rx)),
             kind::FIN | kind::SACK => {
                 if let Some(id) = ReqId::from_wire(h.sreq) {
