@@ -81,7 +81,7 @@ impl<F: Fabric> Engine<F> {
                 // the queue entry where it lies, which is then dropped. Moving the entry
                 // (~150 bytes) out first cost more than copying a small message.
                 let alone = fill(reqs, id, m.src, m.tag, buf, m.len);
-                drop(q.take_unexpected(i));
+                q.drop_unexpected(i);
                 if alone {
                     *completions += 1;
                 } else {
@@ -411,7 +411,7 @@ fn take_queued(st: &mut State, a: &RecvArgs) -> Queued {
         return Queued::General;
     };
     let status = receive_whole(a, m.src, m.tag, m.len, buf);
-    drop(st.q.take_unexpected(i));
+    st.q.drop_unexpected(i);
     Queued::Taken(status)
 }
 
