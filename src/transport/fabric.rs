@@ -23,6 +23,30 @@ pub const HDR_BYTES: usize = 48;
 /// the ring has since stopped zeroing ahead after long records, `fastbox::ZERO_AFTER_MAX`.)
 pub const SMALL_SEND_MAX: usize = 2048;
 
+/// The header of a small eager message in its short form (issue 13): bytes 0..16 of the
+/// 48 (`head`: kind, flags, context, source, tag as the engine encodes them) and bytes
+/// 24..32 (`sreq`, the sender's request); its length field (16..24) is the payload's
+/// length and bytes 32..48 are zero. These are exactly the parts the node segment's
+/// compact fast-box record keeps, so [`Fabric::send_small_short`] writes them there
+/// without building the 48 bytes, storing them to the stack and checking them for zeros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShortHeader {
+    pub head: [u8; 16],
+    pub sreq: u64,
+}
+
+impl ShortHeader {
+    /// The 48 bytes this stands for, with a payload of `len` bytes.
+    #[inline]
+    pub fn full(&self, len: usize) -> [u8; HDR_BYTES] {
+        let mut h = [0u8; HDR_BYTES];
+        h[..16].copy_from_slice(&self.head);
+        h[16..24].copy_from_slice(&(len as u64).to_ne_bytes());
+        h[24..32].copy_from_slice(&self.sreq.to_ne_bytes());
+        h
+    }
+}
+
 /// A peer the fabric can no longer reach (its connection failed or ended without a
 /// goodbye): fabric index and why, for the failure detector above.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,6 +174,14 @@ pub trait Fabric: Send + Sync {
     /// `dst`. The default: no such path.
     fn send_small(&self, _dst: usize, _hdr: &[u8; HDR_BYTES], _payload: &[u8]) -> bool {
         false
+    }
+    /// [`Fabric::send_small`] of a header in its short form (`h.full(payload.len())` is the
+    /// header sent): the engine's straight-line sends give this, so that a fabric whose
+    /// small records keep only those parts (`Net`'s node segment) writes them directly.
+    /// The default builds the 48 bytes and calls `send_small`.
+    #[inline]
+    fn send_small_short(&self, dst: usize, h: &ShortHeader, payload: &[u8]) -> bool {
+        self.send_small(dst, &h.full(payload.len()), payload)
     }
     /// Called when a blocking send's message to `dst` has gone out and the call is about to
     /// return. A fabric whose notification leaves the message in this CPU's store buffer

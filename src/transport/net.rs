@@ -11,7 +11,7 @@
 //! segment's: the TCP and socket reader threads ring it, so one sleep covers every
 //! transport.
 
-use super::fabric::{Fabric, LostPeer, ReadStart, HDR_BYTES};
+use super::fabric::{Fabric, LostPeer, ReadStart, ShortHeader, HDR_BYTES};
 use super::links::{Links, Stream};
 use super::mem::UserPtr;
 use super::shm::{cma, Cell, Received, Shm};
@@ -171,6 +171,25 @@ impl Net {
         self.nlocal + self.ntcp
     }
 
+    /// `send_small` to a peer off the node (TCP), or to a socket peer (false: it takes a
+    /// cell). Out of line: the node's straight line does not carry its code.
+    #[inline(never)]
+    fn send_small_remote(&self, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
+        // A TCP peer: the cell `send` would fill is only copied into the connection, so the
+        // header and the user's bytes go there at once, with no cell taken from the segment
+        // and given back, nor a copy into it (per 8 B message, hundreds of instructions on
+        // the latency path). The same connection as the cells: ordered with them. A failure
+        // loses the peer, reported by `tcp` and through `lost_peers`, as in `send`.
+        // A run of them to one peer in one progress pass is written in one system call
+        // (tcp::coalesce).
+        if let Some((tcp, i)) = self.tcp_peer(dst) {
+            let _ = tcp.send_eager(i, &hdr[..], payload);
+            return true;
+        }
+        // Socket peers (other jobs) take cells.
+        false
+    }
+
     /// Tells the socket side who we are; its readers ring our doorbell.
     pub fn set_identity(&self, me: Card) {
         let bell = Arc::clone(&self.bell);
@@ -237,19 +256,18 @@ impl Fabric for Net {
         if dst < self.nlocal {
             return self.shm.send_small(dst, hdr, payload);
         }
-        // A TCP peer: the cell `send` would fill is only copied into the connection, so the
-        // header and the user's bytes go there at once, with no cell taken from the segment
-        // and given back, nor a copy into it (per 8 B message, hundreds of instructions on
-        // the latency path). The same connection as the cells: ordered with them. A failure
-        // loses the peer, reported by `tcp` and through `lost_peers`, as in `send`.
-        // A run of them to one peer in one progress pass is written in one system call
-        // (tcp::coalesce).
-        if let Some((tcp, i)) = self.tcp_peer(dst) {
-            let _ = tcp.send_eager(i, &hdr[..], payload);
-            return true;
+        self.send_small_remote(dst, hdr, payload)
+    }
+    /// The node segment's ring written from the header's parts (`Shm::send_small_short`);
+    /// other peers get the 48 bytes. Always inlined into the engine's straight line: as a
+    /// call (it was, as `send_small`) it cost an 8 B MPI_Send ~12 instructions of frame
+    /// and argument moves (issue 13).
+    #[inline(always)]
+    fn send_small_short(&self, dst: usize, h: &ShortHeader, payload: &[u8]) -> bool {
+        if dst < self.nlocal {
+            return self.shm.send_small_short(dst, h, payload);
         }
-        // Socket peers (other jobs) take cells.
-        false
+        self.send_small_remote(dst, &h.full(payload.len()), payload)
     }
     #[inline]
     fn poll(&self) -> Option<Rx> {

@@ -96,7 +96,9 @@ impl<F: Fabric> Engine<F> {
     #[inline(always)]
     pub(super) fn put_small(&self, dst: usize, s: &Small, sreq: u64) -> bool {
         let n = s.bytes.len();
-        let sent = self.fab.send_small(dst, &small_header(s, sreq), s.bytes);
+        let sent = self
+            .fab
+            .send_small_short(dst, &short_header(s, sreq), s.bytes);
         if sent {
             self.count_sent(dst, n as u64, true);
         }
@@ -374,6 +376,19 @@ impl<F: Fabric> Engine<F> {
     }
 }
 
+/// The header of `s` as one EAGER message naming send `sreq`, in its short form (see
+/// `fabric::ShortHeader`: an EAGER header's length is its payload's and its `rreq` and
+/// `addr` are zero). Built through `Header::encode`, the one place that knows the layout:
+/// the bytes past 16 that encode writes and nobody reads are dropped by the compiler.
+#[inline(always)]
+fn short_header(s: &Small, sreq: u64) -> crate::transport::fabric::ShortHeader {
+    let full = small_header(s, sreq);
+    crate::transport::fabric::ShortHeader {
+        head: full[..16].try_into().expect("16 bytes"),
+        sreq,
+    }
+}
+
 /// The header of `s` as one EAGER message naming send `sreq`.
 #[inline(always)]
 fn small_header(s: &Small, sreq: u64) -> [u8; super::super::fabric::HDR_BYTES] {
@@ -389,4 +404,36 @@ fn small_header(s: &Small, sreq: u64) -> [u8; super::super::fabric::HDR_BYTES] {
     let mut hdr = [0u8; super::super::fabric::HDR_BYTES];
     h.encode(&mut hdr);
     hdr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The short header of a small send stands for exactly the 48 bytes the general path
+    /// encodes (`short_header(..).full(len) == small_header(..)`), for every length up to
+    /// the largest small send and request ids of both kinds.
+    #[test]
+    fn short_header_expands_to_the_full_one() {
+        let bytes = vec![7u8; super::super::super::fabric::SMALL_SEND_MAX];
+        for len in [0usize, 1, 8, 32, 33, 512, 2048] {
+            for sreq in [0u64, 5, super::super::quick::QUICK_WIRE | 77] {
+                let s = Small {
+                    ep: 3,
+                    ctx: 0x1234_5678,
+                    src: 9,
+                    tag: 0x7fff_0001,
+                    owner: 2,
+                    bytes: &bytes[..len],
+                };
+                let h = short_header(&s, sreq);
+                assert_eq!(h.full(len), small_header(&s, sreq), "len {len} sreq {sreq}");
+                let d = Header::decode(&h.full(len));
+                assert_eq!(
+                    (d.kind, d.context, d.src, d.tag, d.len, d.sreq, d.rreq, d.addr),
+                    (kind::EAGER, s.ctx, s.src, s.tag, len as u64, sreq, 0, 0)
+                );
+            }
+        }
+    }
 }

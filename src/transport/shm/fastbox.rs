@@ -196,6 +196,30 @@ fn compactable(hdr: &[u8; HDR], len: usize) -> bool {
     hdr[16..24] == (len as u64).to_ne_bytes() && hdr[32..48] == [0u8; 16]
 }
 
+/// Bytes 0..16 of a header: the first of the two parts a compact record keeps.
+#[inline(always)]
+fn compact_head(hdr: &[u8; HDR]) -> [u8; 16] {
+    hdr[..16].try_into().expect("16 bytes")
+}
+
+/// Bytes 24..32 of a header: the second part a compact record keeps.
+#[inline(always)]
+fn compact_sreq(hdr: &[u8; HDR]) -> u64 {
+    u64::from_ne_bytes(hdr[24..32].try_into().expect("8 bytes"))
+}
+
+/// The 48-byte header whose compact parts are `head` and `sreq`, for a payload of `len`
+/// bytes: what the receiver rebuilds from a compact record (`take`), and what `push_short`
+/// writes when its payload needs more than one line.
+#[inline]
+fn expand(head: &[u8; 16], sreq: u64, len: usize) -> [u8; HDR] {
+    let mut hdr = [0u8; HDR];
+    hdr[..16].copy_from_slice(head);
+    hdr[16..24].copy_from_slice(&(len as u64).to_ne_bytes());
+    hdr[24..32].copy_from_slice(&sreq.to_ne_bytes());
+    hdr
+}
+
 impl<'a> Ring<'a> {
     #[inline]
     fn line(&self, pos: u32) -> *mut u8 {
@@ -227,10 +251,37 @@ impl<'a> Ring<'a> {
         if payload.len() <= COMPACT_INLINE_MAX && compactable(hdr, payload.len()) {
             // SAFETY: by this function's contract; the payload fits the line and the header
             // is compactable (checked).
-            unsafe { self.push_line(tx, hdr, payload) }
+            unsafe { self.push_line(tx, &compact_head(hdr), compact_sreq(hdr), payload) }
         } else {
             // SAFETY: by this function's contract.
             unsafe { self.push(tx, hdr, payload) }
+        }
+    }
+
+    /// Sender: `push_small` of a header given in its compact parts (`head`: bytes 0..16,
+    /// `sreq`: bytes 24..32; its length field the payload's length, its last 16 bytes zero,
+    /// as `fabric::ShortHeader` describes it). A payload of up to 32 bytes goes into one
+    /// line straight from those parts: the 48 bytes are neither built nor checked for
+    /// compactness (issue 13: ~25 instructions of an 8 B MPI_Send); a longer one is
+    /// written by `push` from the rebuilt header.
+    ///
+    /// # Safety
+    /// As `push`.
+    #[inline(always)]
+    pub unsafe fn push_short(
+        &self,
+        tx: &mut Tx,
+        head: &[u8; 16],
+        sreq: u64,
+        payload: &[u8],
+    ) -> bool {
+        if payload.len() <= COMPACT_INLINE_MAX {
+            // SAFETY: by this function's contract; the payload fits the line, and a header
+            // in these parts is compactable by construction.
+            unsafe { self.push_line(tx, head, sreq, payload) }
+        } else {
+            // SAFETY: by this function's contract.
+            unsafe { self.push(tx, &expand(head, sreq, payload.len()), payload) }
         }
     }
 
@@ -246,7 +297,7 @@ impl<'a> Ring<'a> {
         debug_assert!(len <= MAX_PAYLOAD);
         if len <= COMPACT_INLINE_MAX && compactable(hdr, len) {
             // SAFETY: by this function's contract.
-            return unsafe { self.push_line(tx, hdr, payload) };
+            return unsafe { self.push_line(tx, &compact_head(hdr), compact_sreq(hdr), payload) };
         }
         let compact = compactable(hdr, len);
         let inline = if compact {
@@ -312,10 +363,13 @@ impl<'a> Ring<'a> {
     /// general case with `k` = 1, in a straight line (issue 13). One line never needs
     /// padding (it fits any lap's rest), so the record needs its line and the terminator.
     ///
+    /// The header comes as its compact parts (`compact_head`, `compact_sreq`).
+    ///
     /// # Safety
-    /// As `push`; `payload` is at most `COMPACT_INLINE_MAX` bytes and `hdr` compactable.
+    /// As `push`; `payload` is at most `COMPACT_INLINE_MAX` bytes and the header the parts
+    /// come from compactable.
     #[inline(always)]
-    unsafe fn push_line(&self, tx: &mut Tx, hdr: &[u8; HDR], payload: &[u8]) -> bool {
+    unsafe fn push_line(&self, tx: &mut Tx, head: &[u8; 16], sreq: u64, payload: &[u8]) -> bool {
         let len = payload.len();
         if tx.wpos.wrapping_sub(tx.seen) + 2 > RING_LINES {
             tx.seen = self.rpos.load(Ordering::Acquire);
@@ -331,8 +385,8 @@ impl<'a> Ring<'a> {
         // `COMPACT_INLINE` on) after them; the payload does not overlap the ring.
         unsafe {
             (p.add(R_LEN) as *mut u32).write(len as u32);
-            std::ptr::copy_nonoverlapping(hdr.as_ptr(), p.add(COMPACT_HDR), 16);
-            std::ptr::copy_nonoverlapping(hdr.as_ptr().add(24), p.add(COMPACT_HDR + 16), 8);
+            std::ptr::copy_nonoverlapping(head.as_ptr(), p.add(COMPACT_HDR), 16);
+            (p.add(COMPACT_HDR + 16) as *mut u64).write_unaligned(sreq);
             copy_small(payload.as_ptr(), p.add(COMPACT_INLINE), len);
         }
         let end = pos.wrapping_add(1);

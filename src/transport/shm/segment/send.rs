@@ -2,6 +2,7 @@
 //! it to the receiver through our fast box or its inbound queue.
 
 use super::*;
+use crate::transport::fabric::ShortHeader;
 
 /// The largest payload `send_small` takes (see `fabric::SMALL_SEND_MAX`).
 pub(crate) const SMALL_MAX: usize = crate::transport::fabric::SMALL_SEND_MAX;
@@ -98,6 +99,37 @@ impl Shm {
             return false;
         };
         if !self.push_box(&mut sp, dst, hdr, payload) {
+            return false;
+        }
+        drop(sp);
+        self.local_bell(dst).notify(&SharedFutex);
+        true
+    }
+
+    /// `send_small` of a message whose header comes in its short form (`h`, see
+    /// `fabric::ShortHeader`): the record is written from the envelope's parts (one line up
+    /// to 32 bytes, `fastbox::Ring::push_short`), with no 48-byte header built on the way.
+    /// The same checks, order and answer as `send_small`.
+    #[inline(always)]
+    pub fn send_small_short(&self, dst: usize, h: &ShortHeader, payload: &[u8]) -> bool {
+        if !self.lay.fboxes || dst == self.me || dst >= self.lay.nlocal || payload.len() > SMALL_MAX
+        {
+            return false;
+        }
+        let Some(mut sp) = self.local.try_lock() else {
+            return false;
+        };
+        // As in `push_box`: no ring message may overtake a cell of ours queued to `dst`.
+        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        // SAFETY: as in `push_box`: we hold `local`, and only this process writes rings
+        // from `self.me`; the ring lies in the mapping.
+        let sent = unsafe {
+            self.fbox(self.me, dst)
+                .push_short(&mut sp.rings[dst], &h.head, h.sreq, payload)
+        };
+        if !sent {
             return false;
         }
         drop(sp);
