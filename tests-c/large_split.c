@@ -27,40 +27,8 @@
 
 static int next, prev;
 static int reads_on = 1;
-static MPI_T_pvar_session session;
-static int mpit_open;
-static MPI_T_pvar_handle reads_handle = MPI_T_PVAR_HANDLE_NULL;
-
-static long long reads_now(void)
-{
-    unsigned long long v = 0;
-    if (reads_handle == MPI_T_PVAR_HANDLE_NULL)
-        return -1;
-    CHECK(MPI_T_pvar_read(session, reads_handle, &v) == MPI_SUCCESS, "pvar read");
-    return (long long)v;
-}
-
-static void open_counter(void)
-{
-    int idx, count, provided;
-    CHECK(MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) == MPI_SUCCESS, "MPI_T_init");
-    mpit_open = 1;
-    CHECK(MPI_T_pvar_get_index("single_copy_reads", MPI_T_PVAR_CLASS_COUNTER, &idx) ==
-              MPI_SUCCESS,
-          "the single_copy_reads counter");
-    CHECK(MPI_T_pvar_session_create(&session) == MPI_SUCCESS, "session");
-    CHECK(MPI_T_pvar_handle_alloc(session, idx, NULL, &reads_handle, &count) == MPI_SUCCESS,
-          "handle");
-    char name[64];
-    int nlen = sizeof name, verb, cls, bind, ro, cont, atomic;
-    MPI_Datatype dt;
-    MPI_T_enum en;
-    CHECK(MPI_T_pvar_get_info(idx, name, &nlen, &verb, &cls, &dt, &en, NULL, NULL, &bind, &ro,
-                              &cont, &atomic) == MPI_SUCCESS,
-          "pvar info");
-    if (!cont)
-        CHECK(MPI_T_pvar_start(session, reads_handle) == MPI_SUCCESS, "start");
-}
+/* Single-copy reads made so far by this process (OxiMPI's counter). */
+static ot_counter reads = OT_COUNTER_INIT;
 
 /* A receive buffer of n bytes at offset `off` inside an allocation with GUARD bytes of 0xC5
  * on either side; check_guards() finds any byte written outside. */
@@ -83,7 +51,7 @@ static void check_guards(const unsigned char *r, size_t n, const char *what)
 
 static void expect_reads(long long before, long long want, const char *what, int n)
 {
-    long long after = reads_now();
+    long long after = ot_counter_read(&reads);
     if (before < 0 || !reads_on)
         return;
     CHECK(after == before + want, "%s (%d bytes): %lld single-copy transfers, expected %lld",
@@ -100,7 +68,7 @@ static void ring_contig(int n, int sync, size_t soff, size_t roff, unsigned seed
     unsigned char *r = guarded(n, roff, &rbase);
     MPI_Request rq;
     MPI_Status st;
-    long long before = reads_now();
+    long long before = ot_counter_read(&reads);
     MPI_CHECK(MPI_Irecv(r, n, MPI_BYTE, prev, 1, MPI_COMM_WORLD, &rq));
     if (sync)
         MPI_CHECK(MPI_Ssend(s, n, MPI_BYTE, next, 1, MPI_COMM_WORLD));
@@ -321,7 +289,7 @@ int main(int argc, char **argv)
     prev = (ot_rank + ot_size - 1) % ot_size;
     const char *transport = getenv("OXIMPI_TRANSPORT");
     if (ot_size > 1 && !(transport && strcmp(transport, "tcp") == 0))
-        open_counter();
+        ot_counter_open(&reads, "single_copy_reads");
 
     /* around SPLIT, and around the page boundaries where the halves meet ((n/2) & ~4095) */
     static const int sizes[] = {SPLIT - 1,  SPLIT,          SPLIT + 1,      2 * 4096 * 30 - 1,
@@ -348,11 +316,6 @@ int main(int argc, char **argv)
     ring_late_sender(3 * SPLIT, 160);
     ring_cancel(3 * SPLIT, 170);
     ot_sync(MPI_COMM_WORLD);
-    if (reads_handle != MPI_T_PVAR_HANDLE_NULL) {
-        MPI_CHECK(MPI_T_pvar_handle_free(session, &reads_handle));
-        MPI_CHECK(MPI_T_pvar_session_free(&session));
-    }
-    if (mpit_open)
-        MPI_CHECK(MPI_T_finalize());
+    ot_counter_close(&reads);
     return ot_pass();
 }

@@ -183,4 +183,57 @@ static inline unsigned char *ot_filled(size_t n, unsigned seed)
     return p;
 }
 
+/* One of OxiMPI's MPI_T performance counters: opened and started (ot_counter_open), read as
+ * the test goes (ot_counter_read: -1 when it was never opened, e.g. on one rank or over
+ * TCP) and freed with MPI_T (ot_counter_close). The tests that use one run only against
+ * OxiMPI's library (natively or under an MPICH-built binary), so the counter must exist:
+ * a missing one fails the test instead of leaving what it counts unchecked. */
+typedef struct {
+    MPI_T_pvar_session session;
+    MPI_T_pvar_handle handle;
+    int mpit_open;
+} ot_counter;
+#define OT_COUNTER_INIT {MPI_T_PVAR_SESSION_NULL, MPI_T_PVAR_HANDLE_NULL, 0}
+
+static inline void ot_counter_open(ot_counter *c, const char *name)
+{
+    int idx, count, provided;
+    CHECK(MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) == MPI_SUCCESS, "MPI_T_init");
+    c->mpit_open = 1;
+    CHECK(MPI_T_pvar_get_index(name, MPI_T_PVAR_CLASS_COUNTER, &idx) == MPI_SUCCESS,
+          "the %s counter", name);
+    CHECK(MPI_T_pvar_session_create(&c->session) == MPI_SUCCESS, "session");
+    CHECK(MPI_T_pvar_handle_alloc(c->session, idx, NULL, &c->handle, &count) == MPI_SUCCESS,
+          "handle");
+    char pname[64];
+    int nlen = sizeof pname, verb, cls, bind, ro, cont, atomic;
+    MPI_Datatype dt;
+    MPI_T_enum en;
+    CHECK(MPI_T_pvar_get_info(idx, pname, &nlen, &verb, &cls, &dt, &en, NULL, NULL, &bind, &ro,
+                              &cont, &atomic) == MPI_SUCCESS,
+          "pvar info");
+    if (!cont)
+        CHECK(MPI_T_pvar_start(c->session, c->handle) == MPI_SUCCESS, "start");
+}
+
+static inline long long ot_counter_read(ot_counter *c)
+{
+    unsigned long long v = 0;
+    if (c->handle == MPI_T_PVAR_HANDLE_NULL)
+        return -1;
+    CHECK(MPI_T_pvar_read(c->session, c->handle, &v) == MPI_SUCCESS, "pvar read");
+    return (long long)v;
+}
+
+static inline void ot_counter_close(ot_counter *c)
+{
+    if (c->handle != MPI_T_PVAR_HANDLE_NULL) {
+        MPI_CHECK(MPI_T_pvar_handle_free(c->session, &c->handle));
+        MPI_CHECK(MPI_T_pvar_session_free(&c->session));
+    }
+    if (c->mpit_open)
+        MPI_CHECK(MPI_T_finalize());
+    c->mpit_open = 0;
+}
+
 #endif

@@ -23,49 +23,13 @@
 static int next, prev;
 /* Single-copy reads allowed (the run may switch them off with OXIMPI_CMA=0). */
 static int reads_on = 1;
-static MPI_T_pvar_session session;
-static int mpit_open;
-static MPI_T_pvar_handle reads_handle = MPI_T_PVAR_HANDLE_NULL;
-
-/* The single-copy reads this process made so far, or -1 when they are not counted (one rank,
- * or forced TCP). */
-static long long reads_now(void)
-{
-    unsigned long long v = 0;
-    if (reads_handle == MPI_T_PVAR_HANDLE_NULL)
-        return -1;
-    CHECK(MPI_T_pvar_read(session, reads_handle, &v) == MPI_SUCCESS, "pvar read");
-    return (long long)v;
-}
-
-static void open_counter(void)
-{
-    int idx, count, provided;
-    CHECK(MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) == MPI_SUCCESS, "MPI_T_init");
-    mpit_open = 1;
-    /* The library under test is OxiMPI's (natively or under an MPICH-built binary): its
-     * counter must be there, or the protocol switch goes unchecked. */
-    CHECK(MPI_T_pvar_get_index("single_copy_reads", MPI_T_PVAR_CLASS_COUNTER, &idx) ==
-              MPI_SUCCESS,
-          "the single_copy_reads counter");
-    CHECK(MPI_T_pvar_session_create(&session) == MPI_SUCCESS, "session");
-    CHECK(MPI_T_pvar_handle_alloc(session, idx, NULL, &reads_handle, &count) == MPI_SUCCESS,
-          "handle");
-    char name[64];
-    int nlen = sizeof name, verb, cls, bind, ro, cont, atomic;
-    MPI_Datatype dt;
-    MPI_T_enum en;
-    CHECK(MPI_T_pvar_get_info(idx, name, &nlen, &verb, &cls, &dt, &en, NULL, NULL, &bind, &ro,
-                              &cont, &atomic) == MPI_SUCCESS,
-          "pvar info");
-    if (!cont)
-        CHECK(MPI_T_pvar_start(session, reads_handle) == MPI_SUCCESS, "start");
-}
+/* Single-copy reads made so far by this process (OxiMPI's counter). */
+static ot_counter reads = OT_COUNTER_INIT;
 
 /* The reads the receiver of a contiguous message of n bytes should have made. */
 static void expect_reads(long long before, int n, int contiguous, const char *what)
 {
-    long long after = reads_now();
+    long long after = ot_counter_read(&reads);
     if (before < 0)
         return;
     if (n < THRESH || !contiguous || !reads_on)
@@ -82,7 +46,7 @@ static void ring_contig(int n, int sync, unsigned seed)
     unsigned char *s = ot_filled(n, seed + ot_rank), *r = ot_malloc(n);
     MPI_Request rq;
     MPI_Status st;
-    long long before = reads_now();
+    long long before = ot_counter_read(&reads);
     memset(r, 0, n);
     MPI_CHECK(MPI_Irecv(r, n, MPI_BYTE, prev, 1, MPI_COMM_WORLD, &rq));
     if (sync)
@@ -117,7 +81,7 @@ static void ring_vector(int n, int vs, int vr, unsigned seed)
         memcpy(s + (size_t)b * stride, packed + (size_t)b * blk, blk);
     MPI_Request rq;
     MPI_Status st;
-    long long before = reads_now();
+    long long before = ot_counter_read(&reads);
     if (vr)
         MPI_CHECK(MPI_Irecv(r, 1, vec, prev, 2, MPI_COMM_WORLD, &rq));
     else
@@ -269,7 +233,7 @@ int main(int argc, char **argv)
      * messages go in frames or pulls, whatever their size, and the threshold does not apply. */
     const char *transport = getenv("OXIMPI_TRANSPORT");
     if (ot_size > 1 && !(transport && strcmp(transport, "tcp") == 0))
-        open_counter();
+        ot_counter_open(&reads, "single_copy_reads");
 
     static const int sizes[] = {CELL + 1,   2 * CELL,   THRESH - 2, THRESH - 1, THRESH,
                                 THRESH + 1, THRESH + 2, 3 * THRESH, 1 << 20};
@@ -293,11 +257,6 @@ int main(int argc, char **argv)
     ring_cancel(THRESH - 1, 100);
     ring_cancel(THRESH + 1, 101);
     ot_sync(MPI_COMM_WORLD);
-    if (reads_handle != MPI_T_PVAR_HANDLE_NULL) {
-        MPI_CHECK(MPI_T_pvar_handle_free(session, &reads_handle));
-        MPI_CHECK(MPI_T_pvar_session_free(&session));
-    }
-    if (mpit_open)
-        MPI_CHECK(MPI_T_finalize());
+    ot_counter_close(&reads);
     return ot_pass();
 }
