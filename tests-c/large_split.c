@@ -251,31 +251,6 @@ static void ring_late_sender(int n, unsigned seed)
     free(rbase);
 }
 
-/* MPI_Cancel of a large send nobody has posted a receive for: it is cancelled, and the
- * receiver then gets the small sentinel sent after it on the same tag. */
-static void ring_cancel(int n, unsigned seed)
-{
-    unsigned char *s = ot_filled(n, seed + ot_rank), *r = ot_malloc(n);
-    MPI_Request rq;
-    MPI_Status st;
-    int cancelled = 0, sentinel = 0x5E1 + ot_rank;
-    MPI_CHECK(MPI_Isend(s, n, MPI_BYTE, next, 5, MPI_COMM_WORLD, &rq));
-    MPI_CHECK(MPI_Cancel(&rq));
-    MPI_CHECK(MPI_Wait(&rq, &st));
-    MPI_CHECK(MPI_Test_cancelled(&st, &cancelled));
-    CHECK(cancelled, "an unmatched %d-byte send was not cancelled", n);
-    ot_sync(MPI_COMM_WORLD);
-    MPI_CHECK(MPI_Sendrecv(&sentinel, sizeof sentinel, MPI_BYTE, next, 5, r, n, MPI_BYTE, prev,
-                           5, MPI_COMM_WORLD, &st));
-    ot_check_status(&st, prev, 5, (int)sizeof sentinel, "after the cancelled send");
-    int got;
-    memcpy(&got, r, sizeof got);
-    CHECK(got == 0x5E1 + prev, "after a cancelled %d-byte send: got %#x, not the sentinel", n,
-          got);
-    free(s);
-    free(r);
-}
-
 int main(int argc, char **argv)
 {
     char split[32];
@@ -314,7 +289,7 @@ int main(int argc, char **argv)
     ring_window(1, 120);
     ring_mprobe(140);
     ring_late_sender(3 * SPLIT, 160);
-    ring_cancel(3 * SPLIT, 170);
+    ot_ring_cancel(3 * SPLIT, 170, next, prev);
     ot_sync(MPI_COMM_WORLD);
     ot_counter_close(&reads);
     return ot_pass();

@@ -183,6 +183,35 @@ static inline unsigned char *ot_filled(size_t n, unsigned seed)
     return p;
 }
 
+/* MPI_Cancel of an n-byte send to `next` that nobody has posted a receive for yet, on
+ * MPI_COMM_WORLD around a ring (every rank sends to next, receives from prev, tag 5): it is
+ * cancelled (nobody posts a receive for the tag until every sender is done: a barrier),
+ * and the receiver then gets the small sentinel sent after it on the same tag, not the
+ * cancelled message (a sender's messages are not overtaken, so a delivered cancelled one
+ * would come first). The communicator's errhandler must be MPI_ERRORS_RETURN. */
+static inline void ot_ring_cancel(int n, unsigned seed, int next, int prev)
+{
+    unsigned char *s = ot_filled(n, seed + ot_rank), *r = ot_malloc(n);
+    MPI_Request rq;
+    MPI_Status st;
+    int cancelled = 0, sentinel = 0x5E1 + ot_rank;
+    MPI_CHECK(MPI_Isend(s, n, MPI_BYTE, next, 5, MPI_COMM_WORLD, &rq));
+    MPI_CHECK(MPI_Cancel(&rq));
+    MPI_CHECK(MPI_Wait(&rq, &st));
+    MPI_CHECK(MPI_Test_cancelled(&st, &cancelled));
+    CHECK(cancelled, "an unmatched %d-byte send was not cancelled", n);
+    ot_sync(MPI_COMM_WORLD);
+    MPI_CHECK(MPI_Sendrecv(&sentinel, sizeof sentinel, MPI_BYTE, next, 5, r, n, MPI_BYTE, prev,
+                           5, MPI_COMM_WORLD, &st));
+    ot_check_status(&st, prev, 5, (int)sizeof sentinel, "after the cancelled send");
+    int got;
+    memcpy(&got, r, sizeof got);
+    CHECK(got == 0x5E1 + prev, "after a cancelled %d-byte send: got %#x, not the sentinel", n,
+          got);
+    free(s);
+    free(r);
+}
+
 /* One of OxiMPI's MPI_T performance counters: opened and started (ot_counter_open), read as
  * the test goes (ot_counter_read: -1 when it was never opened, e.g. on one rank or over
  * TCP) and freed with MPI_T (ot_counter_close). The tests that use one run only against

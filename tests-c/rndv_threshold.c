@@ -191,33 +191,6 @@ static void ring_partitioned(int parts, int each, unsigned seed)
     free(r);
 }
 
-/* MPI_Cancel of a large send nobody has posted a receive for yet: it is cancelled (the
- * receiver posts nothing for its tag until every sender is done: a barrier), and the receiver then gets
- * the small sentinel sent after it on the same tag, not the cancelled message (a sender's
- * messages are not overtaken, so a delivered cancelled one would come first). */
-static void ring_cancel(int n, unsigned seed)
-{
-    unsigned char *s = ot_filled(n, seed + ot_rank), *r = ot_malloc(n);
-    MPI_Request rq;
-    MPI_Status st;
-    int cancelled = 0, sentinel = 0x5E1 + ot_rank;
-    MPI_CHECK(MPI_Isend(s, n, MPI_BYTE, next, 5, MPI_COMM_WORLD, &rq));
-    MPI_CHECK(MPI_Cancel(&rq));
-    MPI_CHECK(MPI_Wait(&rq, &st));
-    MPI_CHECK(MPI_Test_cancelled(&st, &cancelled));
-    CHECK(cancelled, "an unmatched %d-byte send was not cancelled", n);
-    ot_sync(MPI_COMM_WORLD);
-    MPI_CHECK(MPI_Sendrecv(&sentinel, sizeof sentinel, MPI_BYTE, next, 5, r, n, MPI_BYTE, prev,
-                           5, MPI_COMM_WORLD, &st));
-    ot_check_status(&st, prev, 5, (int)sizeof sentinel, "after the cancelled send");
-    int got;
-    memcpy(&got, r, sizeof got);
-    CHECK(got == 0x5E1 + prev, "after a cancelled %d-byte send: got %#x, not the sentinel", n,
-          got);
-    free(s);
-    free(r);
-}
-
 int main(int argc, char **argv)
 {
     char thresh[32];
@@ -254,8 +227,8 @@ int main(int argc, char **argv)
     ring_partitioned(4, THRESH - 1, 90);
     ring_partitioned(3, THRESH + 1, 91);
     ring_partitioned(5, CELL + 7, 92);
-    ring_cancel(THRESH - 1, 100);
-    ring_cancel(THRESH + 1, 101);
+    ot_ring_cancel(THRESH - 1, 100, next, prev);
+    ot_ring_cancel(THRESH + 1, 101, next, prev);
     ot_sync(MPI_COMM_WORLD);
     ot_counter_close(&reads);
     return ot_pass();
