@@ -91,19 +91,12 @@ impl Shm {
     /// fewer per message.)
     #[inline]
     pub fn send_small(&self, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
-        if !self.lay.fboxes || dst == self.me || dst >= self.lay.nlocal || payload.len() > SMALL_MAX
-        {
-            return false;
-        }
-        let Some(mut sp) = self.local.try_lock() else {
-            return false;
-        };
-        if !self.push_box(&mut sp, dst, hdr, payload) {
-            return false;
-        }
-        drop(sp);
-        self.local_bell(dst).notify(&SharedFutex);
-        true
+        self.send_small_by(
+            dst,
+            payload.len(),
+            #[inline(always)]
+            |sp| self.push_box(sp, dst, hdr, payload),
+        )
     }
 
     /// `send_small` of a message whose header comes in its short form (`h`, see
@@ -112,24 +105,36 @@ impl Shm {
     /// The same checks, order and answer as `send_small`.
     #[inline(always)]
     pub fn send_small_short(&self, dst: usize, h: &ShortHeader, payload: &[u8]) -> bool {
-        if !self.lay.fboxes || dst == self.me || dst >= self.lay.nlocal || payload.len() > SMALL_MAX
-        {
+        self.send_small_by(
+            dst,
+            payload.len(),
+            #[inline(always)]
+            |sp| {
+                if !self.fifo_allows_box(dst) {
+                    return false;
+                }
+                // SAFETY: as in `push_box`: we hold `local` (`sp`), and only this process
+                // writes rings from `self.me`; the ring lies in the mapping.
+                unsafe {
+                    self.fbox(self.me, dst)
+                        .push_short(&mut sp.rings[dst], &h.head, h.sreq, payload)
+                }
+            },
+        )
+    }
+
+    /// What both small sends share: the checks that send a message of `len` bytes to `dst`
+    /// elsewhere, `local` taken for `push` (which writes the record, false when FIFO order
+    /// or a full ring forbids it), and the receiver's doorbell once it is written.
+    #[inline(always)]
+    fn send_small_by(&self, dst: usize, len: usize, push: impl FnOnce(&mut Spare) -> bool) -> bool {
+        if !self.lay.fboxes || dst == self.me || dst >= self.lay.nlocal || len > SMALL_MAX {
             return false;
         }
         let Some(mut sp) = self.local.try_lock() else {
             return false;
         };
-        // As in `push_box`: no ring message may overtake a cell of ours queued to `dst`.
-        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
-            return false;
-        }
-        // SAFETY: as in `push_box`: we hold `local`, and only this process writes rings
-        // from `self.me`; the ring lies in the mapping.
-        let sent = unsafe {
-            self.fbox(self.me, dst)
-                .push_short(&mut sp.rings[dst], &h.head, h.sreq, payload)
-        };
-        if !sent {
+        if !push(&mut sp) {
             return false;
         }
         drop(sp);
@@ -137,15 +142,21 @@ impl Shm {
         true
     }
 
+    /// Whether a ring message to `dst` keeps FIFO order: not while a cell queued to `dst` is
+    /// not back (see `alloc`), which it could overtake. (Cells come back through `alloc`,
+    /// one per call: a sender streaming through the queue stays on it. Taking them all back
+    /// here made a window of 512 B - 1 KiB messages alternate between ring and queue, at a
+    /// third of the bandwidth.)
+    #[inline(always)]
+    fn fifo_allows_box(&self, dst: usize) -> bool {
+        self.in_queue[dst].load(Ordering::Relaxed) == 0
+    }
+
     /// Writes a record into my ring to `dst` (the caller holds `local`, as `sp`); false
     /// when FIFO order forbids it or the ring is full.
     #[inline]
     fn push_box(&self, sp: &mut Spare, dst: usize, hdr: &[u8; HDR_BYTES], payload: &[u8]) -> bool {
-        // While a cell queued to `dst` is not back (see `alloc`), a ring message could
-        // overtake it. (Cells come back through `alloc`, one per call: a sender streaming
-        // through the queue stays on it. Taking them all back here made a window of 512 B
-        // - 1 KiB messages alternate between ring and queue, at a third of the bandwidth.)
-        if self.in_queue[dst].load(Ordering::Relaxed) != 0 {
+        if !self.fifo_allows_box(dst) {
             return false;
         }
         // SAFETY: this process writes its rings only holding `local` (held by the caller),
